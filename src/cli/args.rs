@@ -1,0 +1,126 @@
+//! Command-line options (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Proven reoffending: measure, compare and report on a diversion scheme.
+#[derive(Debug, Parser)]
+#[command(name = "reoffending", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data are and the counting rules (every option overrides `--config`).
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// The cohort table (CSV, CSV.gz or Parquet): one row per person.
+    #[arg(long, value_name = "PATH")]
+    pub cohort: Option<PathBuf>,
+    /// The offences table (CSV, CSV.gz or Parquet): one row per proven offence.
+    #[arg(long, value_name = "PATH")]
+    pub offences: Option<PathBuf>,
+    /// An evaluation file (TOML) naming the data and options.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Days of follow-up from the index date [default: 365].
+    #[arg(long, value_name = "DAYS")]
+    pub follow_up_days: Option<u32>,
+    /// Days after follow-up in which an offence may still be proven [default: 182].
+    #[arg(long, value_name = "DAYS")]
+    pub waiting_days: Option<u32>,
+    /// Date of the extract, YYYY-MM-DD [default: the latest disposal date].
+    #[arg(long, value_name = "DATE")]
+    pub extract_date: Option<String>,
+    /// strftime layout of dates in the files, e.g. %d/%m/%Y [default: %Y-%m-%d].
+    #[arg(long, value_name = "FORMAT")]
+    pub date_format: Option<String>,
+    /// Count offences committed on the index date itself [default: not counted].
+    #[arg(long)]
+    pub count_index_day: bool,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// table (for people), json (for programs) or csv.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FileFormat {
+    Csv,
+    #[value(name = "csv.gz")]
+    CsvGz,
+    Parquet,
+}
+
+impl FileFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "csv",
+            FileFormat::CsvGz => "csv.gz",
+            FileFormat::Parquet => "parquet",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read both tables and print the data-quality summary (rows, exclusions by reason).
+    Validate {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// 12-month proven reoffending per cohort, with intervals and breakdowns.
+    Rates {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+        /// Breakdowns, e.g. sex,age_band (derived: age_band, age_group, index_quarter, index_year).
+        #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+        by: Vec<String>,
+        /// Interval method: wilson, exact, wald, jeffreys, agresti-coull [default: wilson].
+        #[arg(long, value_name = "METHOD")]
+        ci: Option<String>,
+        /// Confidence level [default: 0.95].
+        #[arg(long, value_name = "LEVEL")]
+        confidence: Option<f64>,
+        /// Add the exact binomial test against this fixed rate (a fraction, e.g. 0.2).
+        #[arg(long, value_name = "RATE")]
+        baseline_rate: Option<f64>,
+    },
+    /// Write a synthetic cohort and offences table in the contract's format.
+    Generate {
+        /// Number of people.
+        #[arg(long)]
+        persons: u64,
+        /// Random seed (the same seed gives the same files).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Folder to write cohort.* and offences.* into.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// File format.
+        #[arg(long, value_enum, default_value_t = FileFormat::Csv)]
+        format: FileFormat,
+        /// Share of people in the pilot cohort [default: 0.2].
+        #[arg(long)]
+        pilot_share: Option<f64>,
+    },
+}

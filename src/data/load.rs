@@ -1,0 +1,721 @@
+//! Validation and linking: from two files to [`Dataset`], counting every row not used.
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::path::{Path, PathBuf};
+
+use foldhash::fast::FixedState;
+use polars::prelude as pl;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::dates::{DateFormat, Day, format_day};
+use super::quality::{ColumnWarning, DataQuality, FIRST_ROWS_KEPT, Reason, TableKind, tally};
+use super::read::{self, DATE_MISSING, DATE_UNPARSEABLE, Frame, NumCell};
+use super::table::{Categorical, Column, MISSING, Offences, People, Values};
+use crate::error::{Error, Result};
+
+/// Required columns of the cohort table.
+pub const COHORT_REQUIRED: [&str; 3] = ["person_id", "cohort", "index_date"];
+/// Required columns of the offences table.
+pub const OFFENCES_REQUIRED: [&str; 3] = ["person_id", "offence_date", "disposal_date"];
+/// Optional cohort columns that are always text.
+const TEXT_COLUMNS: [&str; 4] = ["sex", "ethnicity", "area", "index_offence"];
+/// Optional cohort columns that are always numbers.
+const NUMBER_COLUMNS: [&str; 2] = ["age_at_index", "prior_offences"];
+
+/// Which optional and extra columns of the cohort table to load.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ColumnSelection {
+    /// Every column in the file (the default).
+    #[default]
+    All,
+    /// Only these (missing ones are an error naming the column).
+    Only(Vec<String>),
+}
+
+/// How the two tables are read. Every field has a documented default.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// How date text is read. Default: ISO `YYYY-MM-DD`.
+    pub date_format: DateFormat,
+    /// The date the extract was taken. Default: the latest disposal date in the offences
+    /// table (see [`ExtractDateSource`]).
+    pub extract_date: Option<Day>,
+    /// Optional cohort columns to load. Default: all.
+    pub cohort_columns: ColumnSelection,
+}
+
+/// Where the extract date came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtractDateSource {
+    /// Given as an option.
+    Given,
+    /// The latest disposal date among usable offence rows.
+    LatestDisposalDate,
+    /// No usable offence rows and no option: the latest index date was used.
+    LatestIndexDate,
+    /// No usable rows at all.
+    None,
+}
+
+/// An input file as read.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceFile {
+    /// Which table.
+    pub table: TableKind,
+    /// The path given.
+    pub path: PathBuf,
+    /// Data rows read.
+    pub rows: u64,
+    /// Columns in the file.
+    pub columns: Vec<String>,
+}
+
+/// Both tables, validated and linked.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The people kept, one row each.
+    pub people: People,
+    /// Their proven offences, grouped by person.
+    pub offences: Offences,
+    /// Rows read, used and excluded (before the follow-up rules: the measure adds
+    /// `insufficient_follow_up`).
+    pub quality: DataQuality,
+    /// The extract date used.
+    pub extract_date: Option<Day>,
+    /// Where it came from.
+    pub extract_date_source: ExtractDateSource,
+    /// The two files.
+    pub sources: Vec<SourceFile>,
+}
+
+impl Dataset {
+    /// Reads, validates and links a cohort and an offences table.
+    ///
+    /// Structural problems (missing file, no header, missing required column, a required
+    /// column none of whose values can be read) are errors naming the file and column.
+    /// Row problems are counted exclusions (see [`DataQuality`]).
+    ///
+    /// ```
+    /// # fn main() -> reoffending::Result<()> {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let cohort = dir.path().join("cohort.csv");
+    /// let offences = dir.path().join("offences.csv");
+    /// std::fs::write(&cohort, "person_id,cohort,index_date\nA,divert,2021-01-10\nB,divert,2021-02-01\n").unwrap();
+    /// std::fs::write(&offences, "person_id,offence_date,disposal_date\nA,2021-03-01,2021-05-01\nZ,2021-01-01,2023-01-01\n").unwrap();
+    /// let data = reoffending::Dataset::load(&cohort, &offences, &Default::default())?;
+    /// assert_eq!(data.people.len(), 2);
+    /// assert_eq!(data.offences.len(), 1); // Z is not in the cohort: counted, not used
+    /// assert_eq!(data.extract_date.map(reoffending::format_day).as_deref(), Some("2023-01-01"));
+    /// # Ok(()) }
+    /// ```
+    pub fn load(cohort: &Path, offences: &Path, options: &LoadOptions) -> Result<Dataset> {
+        // Check both headers first, so a bad second file fails fast.
+        let cohort_header = read::header(cohort)?;
+        require(cohort, &cohort_header, &COHORT_REQUIRED, "cohort")?;
+        let offences_header = read::header(offences)?;
+        require(offences, &offences_header, &OFFENCES_REQUIRED, "offences")?;
+
+        let off = read_offence_rows(offences, &offences_header, &options.date_format)?;
+        let latest_disposal = off
+            .reasons
+            .par_iter()
+            .zip(off.disposal.par_iter())
+            .filter(|(r, _)| **r == 0)
+            .map(|(_, d)| *d)
+            .max();
+
+        let extra: Vec<String> = match &options.cohort_columns {
+            ColumnSelection::All => cohort_header
+                .iter()
+                .filter(|c| !COHORT_REQUIRED.contains(&c.as_str()) && !c.is_empty())
+                .cloned()
+                .collect(),
+            ColumnSelection::Only(cols) => {
+                for c in cols {
+                    if !cohort_header.contains(c) {
+                        return Err(Error::input(
+                            cohort,
+                            format!(
+                                "no column `{c}` (asked for as a covariate or breakdown); the file has: {}",
+                                cohort_header.join(", ")
+                            ),
+                        ));
+                    }
+                }
+                let mut v: Vec<String> = cols
+                    .iter()
+                    .filter(|c| !COHORT_REQUIRED.contains(&c.as_str()))
+                    .cloned()
+                    .collect();
+                v.dedup();
+                v
+            }
+        };
+        let (extract_date, extract_date_source) = match (options.extract_date, latest_disposal) {
+            (Some(d), _) => (Some(d), ExtractDateSource::Given),
+            (None, Some(d)) => (Some(d), ExtractDateSource::LatestDisposalDate),
+            (None, None) => (None, ExtractDateSource::None),
+        };
+
+        let mut c = read_cohort_rows(cohort, &extra, &options.date_format)?;
+        let (extract_date, extract_date_source) = match extract_date {
+            Some(d) => (Some(d), extract_date_source),
+            None => {
+                let latest = c
+                    .reasons
+                    .iter()
+                    .zip(&c.index)
+                    .filter(|(r, _)| **r == 0)
+                    .map(|(_, d)| *d)
+                    .max();
+                match latest {
+                    Some(d) => (Some(d), ExtractDateSource::LatestIndexDate),
+                    None => (None, ExtractDateSource::None),
+                }
+            }
+        };
+        let row_reasons = std::mem::take(&mut c.reasons);
+        let (index, cohort_reasons) = PersonIndex::build(&c, &row_reasons, extract_date);
+        drop(row_reasons);
+
+        // Link offences to people.
+        let mut off = off;
+        {
+            let pid = &off.person_id;
+            let owners: Vec<u32> = read::par_map_str(pid, |s| match s.map(str::trim) {
+                Some(s) if !s.is_empty() => index.person(s),
+                _ => NO_PERSON,
+            });
+            off.owner = owners;
+        }
+        off.reasons
+            .par_iter_mut()
+            .zip(off.owner.par_iter())
+            .for_each(|(r, &o)| {
+                if *r == 0 && o == NO_PERSON {
+                    *r = Reason::PersonNotInCohort as u8;
+                }
+            });
+        let n_people = index.kept_rows.len();
+        let offences_table = group_offences(&mut off, n_people);
+
+        // People.
+        let kept = &index.kept_rows;
+        let people_cohort = Categorical::sorted(
+            c.cohort_levels.clone(),
+            kept.iter().map(|&r| c.cohort[r]).collect(),
+        );
+        let mut people = People {
+            cohort: people_cohort,
+            index_day: kept.iter().map(|&r| c.index[r]).collect(),
+            key: kept.iter().map(|&r| c.key[r]).collect(),
+            source_row: kept.iter().map(|&r| r as u64 + 1).collect(),
+            columns: c.columns.iter().map(|col| col.take(kept)).collect(),
+        };
+        if people.column("prior_offences").is_none() {
+            let prior: Vec<Option<f64>> = (0..n_people)
+                .into_par_iter()
+                .map(|i| {
+                    let t0 = people.index_day[i];
+                    let r = offences_table.range(i);
+                    Some(
+                        offences_table.offence_day[r]
+                            .iter()
+                            .filter(|&&d| d < t0)
+                            .count() as f64,
+                    )
+                })
+                .collect();
+            people.columns.push(Column {
+                name: "prior_offences".into(),
+                values: Values::Numeric(prior),
+            });
+        }
+
+        let mut quality = DataQuality::default();
+        quality.rows_read.cohort = cohort_reasons.len() as u64;
+        quality.rows_read.offences = off.reasons.len() as u64;
+        for e in tally(TableKind::Cohort, &cohort_reasons, |i| i as u64 + 1) {
+            quality.add(e);
+        }
+        for e in tally(TableKind::Offences, &off.reasons, |i| i as u64 + 1) {
+            quality.add(e);
+        }
+        quality.rows_used.cohort = people.len() as u64;
+        quality.rows_used.offences = offences_table.len() as u64;
+        quality.warnings = c.warnings.clone();
+
+        Ok(Dataset {
+            people,
+            offences: offences_table,
+            quality,
+            extract_date,
+            extract_date_source,
+            sources: vec![
+                SourceFile {
+                    table: TableKind::Cohort,
+                    path: cohort.to_path_buf(),
+                    rows: cohort_reasons.len() as u64,
+                    columns: cohort_header,
+                },
+                SourceFile {
+                    table: TableKind::Offences,
+                    path: offences.to_path_buf(),
+                    rows: off.reasons.len() as u64,
+                    columns: offences_header,
+                },
+            ],
+        })
+    }
+
+    /// The extract date as `YYYY-MM-DD`, if any.
+    pub fn extract_date_text(&self) -> Option<String> {
+        self.extract_date.map(format_day)
+    }
+}
+
+fn require(path: &Path, header: &[String], required: &[&str], table: &str) -> Result<()> {
+    for col in required {
+        if !header.iter().any(|h| h == col) {
+            return Err(Error::input(
+                path,
+                format!(
+                    "the {table} table has no column `{col}`: expected columns {} (found: {})",
+                    required.join(", "),
+                    header.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A required date column in which no non-empty value is a date is a structural error.
+fn check_dates(path: &Path, column: &str, days: &[Day], format: &DateFormat) -> Result<()> {
+    let any_value = days.par_iter().any(|&d| d != DATE_MISSING);
+    let any_date = days
+        .par_iter()
+        .any(|&d| d != DATE_MISSING && d != DATE_UNPARSEABLE);
+    if !days.is_empty() && !any_date {
+        let what = if any_value {
+            "none of its values can be read"
+        } else {
+            "every value is empty"
+        };
+        let hint = match format {
+            DateFormat::Iso => {
+                " (use --date-format, e.g. --date-format %d/%m/%Y, for other layouts)"
+            }
+            DateFormat::Strftime(_) => " (check --date-format)",
+        };
+        return Err(Error::input(
+            path,
+            format!("column `{column}`: {what} as {}{hint}", format.describe()),
+        ));
+    }
+    Ok(())
+}
+
+const NO_PERSON: u32 = u32::MAX;
+
+struct OffenceRows {
+    person_id: pl::StringChunked,
+    offence: Vec<Day>,
+    disposal: Vec<Day>,
+    offence_type: Option<Categorical>,
+    disposal_kind: Option<Categorical>,
+    reasons: Vec<u8>,
+    owner: Vec<u32>,
+}
+
+fn read_offence_rows(path: &Path, header: &[String], format: &DateFormat) -> Result<OffenceRows> {
+    let mut cols: Vec<String> = OFFENCES_REQUIRED.iter().map(|s| s.to_string()).collect();
+    for opt in ["offence_type", "disposal"] {
+        if header.iter().any(|h| h == opt) {
+            cols.push(opt.to_string());
+        }
+    }
+    let frame = read::read(path, &cols)?;
+    let person_id = frame.text("person_id")?;
+    let offence = frame.dates("offence_date", format)?;
+    let disposal = frame.dates("disposal_date", format)?;
+    check_dates(path, "offence_date", &offence, format)?;
+    check_dates(path, "disposal_date", &disposal, format)?;
+    let offence_type = optional_categorical(&frame, header, "offence_type")?;
+    let disposal_kind = optional_categorical(&frame, header, "disposal")?;
+    drop(frame);
+    let missing_pid: Vec<bool> =
+        read::par_map_str(&person_id, |s| s.map(str::trim).is_none_or(str::is_empty));
+    let reasons: Vec<u8> = (0..offence.len())
+        .into_par_iter()
+        .map(|i| {
+            let (o, d) = (offence[i], disposal[i]);
+            if missing_pid[i] || o == DATE_MISSING || d == DATE_MISSING {
+                Reason::MissingValue as u8
+            } else if o == DATE_UNPARSEABLE || d == DATE_UNPARSEABLE {
+                Reason::UnparseableValue as u8
+            } else if d < o {
+                Reason::DisposalBeforeOffence as u8
+            } else {
+                0
+            }
+        })
+        .collect();
+    Ok(OffenceRows {
+        person_id,
+        offence,
+        disposal,
+        offence_type,
+        disposal_kind,
+        reasons,
+        owner: Vec::new(),
+    })
+}
+
+fn optional_categorical(
+    frame: &Frame,
+    header: &[String],
+    name: &str,
+) -> Result<Option<Categorical>> {
+    if !header.iter().any(|h| h == name) {
+        return Ok(None);
+    }
+    let ca = frame.text(name)?;
+    Ok(Some(encode_categorical(&ca)))
+}
+
+/// Dictionary-encodes a text column in parallel (chunk-local dictionaries, merged).
+fn encode_categorical(ca: &pl::StringChunked) -> Categorical {
+    const CHUNK: usize = 1 << 20;
+    let values: Vec<Option<&str>> = read::str_values(ca)
+        .map(|v| v.map(str::trim).filter(|s| !s.is_empty()))
+        .collect();
+    let parts: Vec<(Vec<&str>, Vec<u32>)> = values
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let mut map: HashMap<&str, u32, FixedState> = HashMap::default();
+            let mut levels = Vec::new();
+            let codes = chunk
+                .iter()
+                .map(|v| match v {
+                    None => MISSING,
+                    Some(s) => *map.entry(*s).or_insert_with(|| {
+                        levels.push(*s);
+                        (levels.len() - 1) as u32
+                    }),
+                })
+                .collect();
+            (levels, codes)
+        })
+        .collect();
+    let mut global: HashMap<&str, u32, FixedState> = HashMap::default();
+    let mut levels: Vec<String> = Vec::new();
+    let mut codes: Vec<u32> = Vec::with_capacity(values.len());
+    for (local_levels, local_codes) in parts {
+        let remap: Vec<u32> = local_levels
+            .iter()
+            .map(|s| {
+                *global.entry(s).or_insert_with(|| {
+                    levels.push(s.to_string());
+                    (levels.len() - 1) as u32
+                })
+            })
+            .collect();
+        codes.extend(local_codes.iter().map(|&c| {
+            if c == MISSING {
+                MISSING
+            } else {
+                remap[c as usize]
+            }
+        }));
+    }
+    Categorical::sorted(levels, codes)
+}
+
+struct CohortRows {
+    person_id: pl::StringChunked,
+    cohort: Vec<u32>,
+    cohort_levels: Vec<String>,
+    index: Vec<Day>,
+    key: Vec<u64>,
+    reasons: Vec<u8>,
+    columns: Vec<Column>,
+    warnings: Vec<ColumnWarning>,
+}
+
+fn hasher() -> FixedState {
+    FixedState::with_seed(0x5eed_0ffe_7ce5_2020)
+}
+
+fn read_cohort_rows(path: &Path, extra: &[String], format: &DateFormat) -> Result<CohortRows> {
+    let mut cols: Vec<String> = COHORT_REQUIRED.iter().map(|s| s.to_string()).collect();
+    cols.extend(extra.iter().cloned());
+    let frame = read::read(path, &cols)?;
+    let person_id = frame.text("person_id")?;
+    let index = frame.dates("index_date", format)?;
+    check_dates(path, "index_date", &index, format)?;
+    let cohort_cat = encode_categorical(&frame.text("cohort")?);
+    let h = hasher();
+    let key: Vec<u64> = read::par_map_str(&person_id, |s| match s.map(str::trim) {
+        Some(s) if !s.is_empty() => h.hash_one(s),
+        _ => 0,
+    });
+    let missing_pid: Vec<bool> =
+        read::par_map_str(&person_id, |s| s.map(str::trim).is_none_or(str::is_empty));
+    let reasons: Vec<u8> = (0..index.len())
+        .map(|i| {
+            if missing_pid[i] || cohort_cat.codes[i] == MISSING || index[i] == DATE_MISSING {
+                Reason::MissingValue as u8
+            } else if index[i] == DATE_UNPARSEABLE {
+                Reason::UnparseableValue as u8
+            } else {
+                0
+            }
+        })
+        .collect();
+
+    let mut columns = Vec::new();
+    let mut warnings = Vec::new();
+    for name in extra {
+        let numeric = if NUMBER_COLUMNS.contains(&name.as_str()) {
+            true
+        } else if TEXT_COLUMNS.contains(&name.as_str()) {
+            false
+        } else {
+            frame.looks_numeric(name)?
+        };
+        let values = if numeric {
+            let cells = frame.numbers(name)?;
+            let bad: Vec<u64> = cells
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| matches!(c, NumCell::Unparseable))
+                .map(|(i, _)| i as u64 + 1)
+                .collect();
+            if !bad.is_empty() {
+                warnings.push(ColumnWarning {
+                    table: TableKind::Cohort,
+                    column: name.clone(),
+                    issue: "unparseable_value_set_missing".into(),
+                    rows: bad.len() as u64,
+                    first_rows: bad.iter().copied().take(FIRST_ROWS_KEPT).collect(),
+                });
+            }
+            Values::Numeric(
+                cells
+                    .into_iter()
+                    .map(|c| match c {
+                        NumCell::Value(v) => Some(v),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        } else {
+            Values::Text(encode_categorical(&frame.text(name)?))
+        };
+        columns.push(Column {
+            name: name.clone(),
+            values,
+        });
+    }
+    Ok(CohortRows {
+        person_id,
+        cohort: cohort_cat.codes,
+        cohort_levels: cohort_cat.levels,
+        index,
+        key,
+        reasons,
+        columns,
+        warnings,
+    })
+}
+
+/// What is known about one person identifier across the cohort rows.
+#[derive(Clone, Copy)]
+struct Agg {
+    cohort: u32,
+    conflict: bool,
+    best_row: u32,
+    best_day: Day,
+    person: u32,
+}
+
+const SHARD_BITS: u32 = 8;
+
+/// person_id -> person, as a hash map split into shards that are built in parallel.
+struct PersonIndex<'a> {
+    shards: Vec<HashMap<&'a str, Agg, FixedState>>,
+    kept_rows: Vec<usize>,
+}
+
+fn shard_of(key: u64) -> usize {
+    (key >> (64 - SHARD_BITS)) as usize
+}
+
+impl<'a> PersonIndex<'a> {
+    /// Groups the usable cohort rows by person, marks repeat index events, people in two
+    /// cohorts and index dates after the extract date, and numbers the people kept.
+    fn build(
+        c: &'a CohortRows,
+        row_reasons: &[u8],
+        extract: Option<Day>,
+    ) -> (PersonIndex<'a>, Vec<u8>) {
+        let n_shards = 1usize << SHARD_BITS;
+        let mut by_shard: Vec<Vec<u32>> = vec![Vec::new(); n_shards];
+        for (i, &r) in row_reasons.iter().enumerate() {
+            if r == 0 {
+                by_shard[shard_of(c.key[i])].push(i as u32);
+            }
+        }
+        let ids: Vec<&str> = read::str_values(&c.person_id)
+            .map(|s| s.map(str::trim).unwrap_or(""))
+            .collect();
+        let (cohort, index) = (&c.cohort, &c.index);
+        let shards: Vec<HashMap<&str, Agg, FixedState>> = by_shard
+            .par_iter()
+            .map(|rows| {
+                let mut map: HashMap<&str, Agg, FixedState> =
+                    HashMap::with_capacity_and_hasher(rows.len(), FixedState::default());
+                for &row in rows {
+                    let r = row as usize;
+                    let entry = map.entry(ids[r]).or_insert(Agg {
+                        cohort: cohort[r],
+                        conflict: false,
+                        best_row: row,
+                        best_day: index[r],
+                        person: NO_PERSON,
+                    });
+                    if entry.cohort != cohort[r] {
+                        entry.conflict = true;
+                    }
+                    if (index[r], row) < (entry.best_day, entry.best_row) {
+                        entry.best_day = index[r];
+                        entry.best_row = row;
+                    }
+                }
+                map
+            })
+            .collect();
+        let shards_ref = &shards;
+        // Row reasons from the per-person view.
+        let reasons: Vec<u8> = (0..row_reasons.len())
+            .into_par_iter()
+            .map(|i| {
+                if row_reasons[i] != 0 {
+                    return row_reasons[i];
+                }
+                let agg = shards_ref[shard_of(c.key[i])][ids[i]];
+                if agg.conflict {
+                    Reason::InTwoCohorts as u8
+                } else if agg.best_row as usize != i {
+                    Reason::RepeatIndexEvent as u8
+                } else if extract.is_some_and(|e| c.index[i] > e) {
+                    Reason::IndexAfterExtract as u8
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let kept_rows: Vec<usize> = reasons
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| **r == 0)
+            .map(|(i, _)| i)
+            .collect();
+        let mut shards = shards;
+        shards.par_iter_mut().for_each(|shard| {
+            for agg in shard.values_mut() {
+                if let Ok(p) = kept_rows.binary_search(&(agg.best_row as usize)) {
+                    agg.person = p as u32;
+                }
+            }
+        });
+        (PersonIndex { shards, kept_rows }, reasons)
+    }
+
+    /// The person with this identifier, or `NO_PERSON`.
+    #[inline]
+    fn person(&self, id: &str) -> u32 {
+        let key = hasher().hash_one(id);
+        self.shards[shard_of(key)]
+            .get(id)
+            .map_or(NO_PERSON, |a| a.person)
+    }
+}
+
+/// Groups linked offences by person, sorts each person's offences, and marks exact
+/// duplicates (the lowest row of each set of identical rows is kept).
+fn group_offences(off: &mut OffenceRows, n_people: usize) -> Offences {
+    let n = off.reasons.len();
+    let tcode = |r: usize| off.offence_type.as_ref().map_or(MISSING, |c| c.codes[r]);
+    let dcode = |r: usize| off.disposal_kind.as_ref().map_or(MISSING, |c| c.codes[r]);
+    // Counting sort of usable rows by person.
+    let mut counts = vec![0usize; n_people + 1];
+    for i in 0..n {
+        if off.reasons[i] == 0 {
+            counts[off.owner[i] as usize + 1] += 1;
+        }
+    }
+    for p in 0..n_people {
+        counts[p + 1] += counts[p];
+    }
+    let mut fill = counts.clone();
+    let mut perm = vec![0u32; counts[n_people]];
+    for i in 0..n {
+        if off.reasons[i] == 0 {
+            let p = off.owner[i] as usize;
+            perm[fill[p]] = i as u32;
+            fill[p] += 1;
+        }
+    }
+    drop(fill);
+    let owner = &off.owner;
+    let (od, dd) = (&off.offence, &off.disposal);
+    let key = |r: u32| {
+        let r = r as usize;
+        (od[r], dd[r], tcode(r), dcode(r))
+    };
+    let duplicates: Vec<u32> = perm
+        .par_chunk_by_mut(|a, b| owner[*a as usize] == owner[*b as usize])
+        .flat_map_iter(|chunk| {
+            chunk.sort_unstable_by_key(|&r| (key(r), r));
+            let mut dups = Vec::new();
+            for w in chunk.windows(2) {
+                if key(w[0]) == key(w[1]) {
+                    dups.push(w[1]);
+                }
+            }
+            dups
+        })
+        .collect();
+    for &r in &duplicates {
+        off.reasons[r as usize] = Reason::DuplicateOffence as u8;
+    }
+    if !duplicates.is_empty() {
+        perm.retain(|&r| off.reasons[r as usize] == 0);
+    }
+    let mut start = vec![0usize; n_people + 1];
+    for &r in &perm {
+        start[off.owner[r as usize] as usize + 1] += 1;
+    }
+    for p in 0..n_people {
+        start[p + 1] += start[p];
+    }
+    let gather = |v: &Vec<Day>| -> Vec<Day> { perm.par_iter().map(|&r| v[r as usize]).collect() };
+    let gather_cat = |c: &Option<Categorical>| {
+        c.as_ref().map(|c| Categorical {
+            levels: c.levels.clone(),
+            codes: perm.par_iter().map(|&r| c.codes[r as usize]).collect(),
+        })
+    };
+    Offences {
+        offence_day: gather(&off.offence),
+        disposal_day: gather(&off.disposal),
+        offence_type: gather_cat(&off.offence_type),
+        disposal: gather_cat(&off.disposal_kind),
+        start,
+    }
+}

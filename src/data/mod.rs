@@ -1,0 +1,22 @@
+//! Data loading and validation: the only layer that knows polars.
+//!
+//! Files come in (CSV, CSV.gz, Parquet); validated plain columns and a count of every
+//! row not used come out ([`Dataset`]). See CONTRACT §1 for the tables and rules.
+
+pub mod dates;
+mod load;
+mod quality;
+mod read;
+mod table;
+mod write;
+
+pub use load::{
+    COHORT_REQUIRED, ColumnSelection, Dataset, ExtractDateSource, LoadOptions, OFFENCES_REQUIRED,
+    SourceFile,
+};
+pub use quality::{
+    ColumnWarning, DataQuality, Exclusion, FIRST_ROWS_KEPT, Reason, TableCounts, TableKind,
+};
+pub use read::FileFormat;
+pub use table::{Categorical, Column, MISSING, Offences, People, Values};
+pub use write::{TableWriter, WriteColumn};

@@ -1,0 +1,244 @@
+//! The attrition of the measure: rows read, rows used, and every exclusion with its reason.
+
+use serde::Serialize;
+
+/// Which input table a count refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableKind {
+    /// The cohort table (one row a person).
+    Cohort,
+    /// The offences table (one row a proven offence).
+    Offences,
+}
+
+impl std::fmt::Display for TableKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TableKind::Cohort => "cohort",
+            TableKind::Offences => "offences",
+        })
+    }
+}
+
+/// Why a row was not used in the 12-month measure (CONTRACT §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum Reason {
+    /// A required value is empty.
+    MissingValue = 1,
+    /// A required value cannot be read as its type (e.g. a date).
+    UnparseableValue,
+    /// A later index event of someone already in the cohort (the earliest is used).
+    RepeatIndexEvent,
+    /// The person appears under two cohort labels; all their rows are excluded.
+    InTwoCohorts,
+    /// The index date is after the extract date.
+    IndexAfterExtract,
+    /// Fewer than follow-up plus waiting days before the extract date: kept for survival
+    /// analysis and monitoring, outside the 12-month measure.
+    InsufficientFollowUp,
+    /// The disposal date is before the offence date.
+    DisposalBeforeOffence,
+    /// An exact duplicate of another offence row (same person, dates, type and disposal).
+    DuplicateOffence,
+    /// The offence belongs to no one kept in the cohort.
+    PersonNotInCohort,
+}
+
+impl Reason {
+    /// All reasons, in reporting order.
+    pub const ALL: [Reason; 9] = [
+        Reason::MissingValue,
+        Reason::UnparseableValue,
+        Reason::RepeatIndexEvent,
+        Reason::InTwoCohorts,
+        Reason::IndexAfterExtract,
+        Reason::InsufficientFollowUp,
+        Reason::DisposalBeforeOffence,
+        Reason::DuplicateOffence,
+        Reason::PersonNotInCohort,
+    ];
+
+    /// The snake_case code of the contract.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::MissingValue => "missing_value",
+            Reason::UnparseableValue => "unparseable_value",
+            Reason::RepeatIndexEvent => "repeat_index_event",
+            Reason::InTwoCohorts => "in_two_cohorts",
+            Reason::IndexAfterExtract => "index_after_extract",
+            Reason::InsufficientFollowUp => "insufficient_follow_up",
+            Reason::DisposalBeforeOffence => "disposal_before_offence",
+            Reason::DuplicateOffence => "duplicate_offence",
+            Reason::PersonNotInCohort => "person_not_in_cohort",
+        }
+    }
+
+    pub(crate) fn from_u8(v: u8) -> Option<Reason> {
+        Reason::ALL.iter().copied().find(|r| *r as u8 == v)
+    }
+}
+
+/// How many row numbers are kept for each exclusion.
+pub const FIRST_ROWS_KEPT: usize = 10;
+
+/// Rows of one table excluded for one reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exclusion {
+    /// The table.
+    pub table: TableKind,
+    /// The reason.
+    pub reason: Reason,
+    /// How many rows.
+    pub rows: u64,
+    /// The first (lowest) 1-based data row numbers, at most ten.
+    pub first_rows: Vec<u64>,
+}
+
+/// Values of an optional column that could not be read and were treated as missing.
+///
+/// The row is kept (the value is not needed for the 12-month measure); the count makes
+/// the loss visible.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnWarning {
+    /// The table.
+    pub table: TableKind,
+    /// The column.
+    pub column: String,
+    /// What happened, e.g. `unparseable_value_set_missing`.
+    pub issue: String,
+    /// How many values.
+    pub rows: u64,
+    /// The first 1-based data row numbers, at most ten.
+    pub first_rows: Vec<u64>,
+}
+
+/// Rows read, used and excluded, per table: the attrition of the 12-month measure.
+///
+/// For each table, `rows_read = rows_used + sum of its exclusions`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DataQuality {
+    /// Rows read per table.
+    pub rows_read: TableCounts,
+    /// Rows used per table: for the cohort, people in the 12-month measure; for offences,
+    /// offence rows linked to a person kept for analysis (including people with partial
+    /// follow-up, who enter survival analysis).
+    pub rows_used: TableCounts,
+    /// Exclusions, ordered by table then reason; reasons with no rows are left out.
+    pub exclusions: Vec<Exclusion>,
+    /// Optional values that could not be read.
+    pub warnings: Vec<ColumnWarning>,
+}
+
+/// A count per table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TableCounts {
+    /// The cohort table.
+    pub cohort: u64,
+    /// The offences table.
+    pub offences: u64,
+}
+
+impl DataQuality {
+    /// Rows of `table` excluded for `reason`.
+    pub fn excluded(&self, table: TableKind, reason: Reason) -> u64 {
+        self.exclusions
+            .iter()
+            .filter(|e| e.table == table && e.reason == reason)
+            .map(|e| e.rows)
+            .sum()
+    }
+
+    /// All rows of `table` excluded for any reason.
+    pub fn excluded_total(&self, table: TableKind) -> u64 {
+        self.exclusions
+            .iter()
+            .filter(|e| e.table == table)
+            .map(|e| e.rows)
+            .sum()
+    }
+
+    /// Adds (or merges) an exclusion, keeping the list ordered.
+    pub(crate) fn add(&mut self, e: Exclusion) {
+        if e.rows == 0 {
+            return;
+        }
+        if let Some(x) = self
+            .exclusions
+            .iter_mut()
+            .find(|x| x.table == e.table && x.reason == e.reason)
+        {
+            x.rows += e.rows;
+            x.first_rows.extend(e.first_rows);
+            x.first_rows.sort_unstable();
+            x.first_rows.dedup();
+            x.first_rows.truncate(FIRST_ROWS_KEPT);
+        } else {
+            self.exclusions.push(e);
+        }
+        self.exclusions.sort_by_key(|x| (x.table, x.reason));
+    }
+}
+
+/// Counts row reasons (0 = used) into exclusions, keeping the lowest row numbers.
+///
+/// `row_number(i)` gives the 1-based data row of position `i`.
+pub(crate) fn tally(
+    table: TableKind,
+    reasons: &[u8],
+    row_number: impl Fn(usize) -> u64 + Sync,
+) -> Vec<Exclusion> {
+    use rayon::prelude::*;
+    const N: usize = 16;
+    let (counts, firsts) = reasons
+        .par_iter()
+        .enumerate()
+        .fold(
+            || ([0u64; N], vec![Vec::<u64>::new(); N]),
+            |(mut c, mut f), (i, &r)| {
+                if r != 0 {
+                    c[r as usize] += 1;
+                    let row = row_number(i);
+                    let v = &mut f[r as usize];
+                    if v.len() < FIRST_ROWS_KEPT {
+                        v.push(row);
+                    } else if let Some(max) = v.iter().copied().max() {
+                        if row < max {
+                            let at = v.iter().position(|&x| x == max).unwrap_or(0);
+                            v[at] = row;
+                        }
+                    }
+                }
+                (c, f)
+            },
+        )
+        .reduce(
+            || ([0u64; N], vec![Vec::<u64>::new(); N]),
+            |(mut c1, mut f1), (c2, f2)| {
+                for k in 0..N {
+                    c1[k] += c2[k];
+                    f1[k].extend(&f2[k]);
+                }
+                (c1, f1)
+            },
+        );
+    let mut out = Vec::new();
+    for (k, mut rows) in firsts.into_iter().enumerate() {
+        if counts[k] == 0 {
+            continue;
+        }
+        if let Some(reason) = Reason::from_u8(k as u8) {
+            rows.sort_unstable();
+            rows.truncate(FIRST_ROWS_KEPT);
+            out.push(Exclusion {
+                table,
+                reason,
+                rows: counts[k],
+                first_rows: rows,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,318 @@
+//! Reading CSV, CSV.gz and Parquet files into polars frames, and turning their columns
+//! into plain vectors. The only file that talks to polars' readers.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use polars::prelude as pl;
+use polars::prelude::SerReader;
+use rayon::prelude::*;
+
+use super::dates::{DateFormat, Day};
+use crate::error::{Error, Result};
+
+/// File formats, chosen by the file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// Comma-separated values, optionally gzip-compressed (`.csv.gz`).
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+}
+
+impl FileFormat {
+    /// The format of `path`, from its name: `.csv`, `.csv.gz` (or `.gz`), `.parquet` / `.pq`.
+    pub fn of(path: &Path) -> Result<Self> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if name.ends_with(".csv") || name.ends_with(".csv.gz") || name.ends_with(".gz") {
+            Ok(FileFormat::Csv)
+        } else if name.ends_with(".parquet") || name.ends_with(".pq") {
+            Ok(FileFormat::Parquet)
+        } else {
+            Err(Error::input(
+                path,
+                "cannot tell the format from the file name: expected a name ending in .csv, .csv.gz or .parquet",
+            ))
+        }
+    }
+}
+
+fn polars_err(path: &Path, e: pl::PolarsError) -> Error {
+    Error::input(path, format!("cannot read the file: {e}"))
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        action: "cannot open",
+        source,
+    })
+}
+
+/// The column names of a table, read from its header (CSV) or schema (Parquet).
+pub(crate) fn header(path: &Path) -> Result<Vec<String>> {
+    let format = FileFormat::of(path)?;
+    let file = open(path)?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len == 0 {
+        return Err(Error::input(
+            path,
+            "the file is empty: expected a header row naming the columns",
+        ));
+    }
+    match format {
+        FileFormat::Csv => {
+            let reader: Box<dyn Read> = if is_gzip(path)? {
+                Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
+            } else {
+                Box::new(BufReader::new(file))
+            };
+            let mut csv = csv::ReaderBuilder::new()
+                .has_headers(true)
+                .flexible(true)
+                .from_reader(reader);
+            let headers = csv
+                .headers()
+                .map_err(|e| Error::input(path, format!("cannot read the header row: {e}")))?;
+            let names: Vec<String> = headers
+                .iter()
+                .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+                .collect();
+            if names.iter().all(|n| n.is_empty()) {
+                return Err(Error::input(
+                    path,
+                    "the header row is empty: expected a header row naming the columns",
+                ));
+            }
+            Ok(names)
+        }
+        FileFormat::Parquet => {
+            let mut reader = pl::ParquetReader::new(file);
+            let schema = reader.schema().map_err(|e| polars_err(path, e))?;
+            Ok(schema.iter_names().map(|n| n.to_string()).collect())
+        }
+    }
+}
+
+fn is_gzip(path: &Path) -> Result<bool> {
+    let mut magic = [0u8; 2];
+    let mut f = open(path)?;
+    Ok(f.read(&mut magic).unwrap_or(0) == 2 && magic == [0x1f, 0x8b])
+}
+
+/// A table read into memory: only the requested columns.
+pub(crate) struct Frame {
+    pub path: PathBuf,
+    df: pl::DataFrame,
+}
+
+/// Reads the named columns of a table (all must exist: check with [`header`] first).
+///
+/// CSV columns are read as text and converted here, so that a value that cannot be read
+/// excludes one row instead of failing the file.
+pub(crate) fn read(path: &Path, columns: &[String]) -> Result<Frame> {
+    let format = FileFormat::of(path)?;
+    let names: Arc<[pl::PlSmallStr]> = columns.iter().map(|c| c.as_str().into()).collect();
+    let df = match format {
+        FileFormat::Csv => {
+            let opts = pl::CsvReadOptions::default()
+                .with_has_header(true)
+                .with_infer_schema_length(Some(0))
+                .with_columns(Some(names))
+                .with_rechunk(true)
+                .with_raise_if_empty(false);
+            opts.try_into_reader_with_file_path(Some(path.to_path_buf()))
+                .map_err(|e| polars_err(path, e))?
+                .finish()
+                .map_err(|e| polars_err(path, e))?
+        }
+        FileFormat::Parquet => {
+            let file = open(path)?;
+            let mut df = pl::ParquetReader::new(file)
+                .with_columns(Some(columns.to_vec()))
+                .finish()
+                .map_err(|e| polars_err(path, e))?;
+            df.rechunk_mut_par();
+            df
+        }
+    };
+    Ok(Frame {
+        path: path.to_path_buf(),
+        df,
+    })
+}
+
+/// A date cell: a day, or one of two sentinels.
+pub(crate) const DATE_MISSING: Day = i32::MIN;
+/// A date cell whose text could not be read.
+pub(crate) const DATE_UNPARSEABLE: Day = i32::MIN + 1;
+
+/// A numeric cell read from text: value, missing, or unreadable.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum NumCell {
+    Value(f64),
+    Missing,
+    Unparseable,
+}
+
+fn non_empty(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl Frame {
+    fn column(&self, name: &str) -> Result<&pl::Column> {
+        self.df
+            .column(name)
+            .map_err(|_| Error::input(&self.path, format!("missing column `{name}`")))
+    }
+
+    /// True when the column holds numbers in the file itself (Parquet), or when every
+    /// non-empty text value reads as a number (CSV).
+    pub fn looks_numeric(&self, name: &str) -> Result<bool> {
+        let col = self.column(name)?;
+        if col.dtype().is_primitive_numeric() {
+            return Ok(true);
+        }
+        if !matches!(col.dtype(), pl::DataType::String) {
+            return Ok(false);
+        }
+        let cells = self.map_text(name, |s| match non_empty(s) {
+            None => 0u8,
+            Some(t) => {
+                if t.parse::<f64>().is_ok() {
+                    1
+                } else {
+                    2
+                }
+            }
+        })?;
+        Ok(cells.contains(&1) && !cells.contains(&2))
+    }
+
+    /// Applies `f` to each value as text (numbers and dates are formatted), in parallel,
+    /// keeping row order. Missing values arrive as `None`.
+    pub fn map_text<T, F>(&self, name: &str, f: F) -> Result<Vec<T>>
+    where
+        T: Send,
+        F: Fn(Option<&str>) -> T + Sync + Send,
+    {
+        let col = self.column(name)?;
+        let owned;
+        let ca: &pl::StringChunked = match col.dtype() {
+            pl::DataType::String => col.str().map_err(|e| polars_err(&self.path, e))?,
+            _ => {
+                owned = col
+                    .cast(&pl::DataType::String)
+                    .map_err(|e| polars_err(&self.path, e))?;
+                owned.str().map_err(|e| polars_err(&self.path, e))?
+            }
+        };
+        Ok(par_map_str(ca, f))
+    }
+
+    /// The column as text, for borrowing values (person identifiers).
+    pub fn text(&self, name: &str) -> Result<pl::StringChunked> {
+        let col = self.column(name)?;
+        let s = match col.dtype() {
+            pl::DataType::String => col.clone(),
+            _ => col
+                .cast(&pl::DataType::String)
+                .map_err(|e| polars_err(&self.path, e))?,
+        };
+        Ok(s.str().map_err(|e| polars_err(&self.path, e))?.clone())
+    }
+
+    /// The column as dates, with [`DATE_MISSING`] and [`DATE_UNPARSEABLE`] sentinels.
+    pub fn dates(&self, name: &str, format: &DateFormat) -> Result<Vec<Day>> {
+        let col = self.column(name)?;
+        match col.dtype() {
+            pl::DataType::Date => {
+                let ca = col.date().map_err(|e| polars_err(&self.path, e))?;
+                Ok(ca
+                    .physical()
+                    .iter()
+                    .map(|v| v.unwrap_or(DATE_MISSING))
+                    .collect())
+            }
+            pl::DataType::Datetime(unit, _) => {
+                let per_day: i64 = match unit {
+                    pl::TimeUnit::Milliseconds => 86_400_000,
+                    pl::TimeUnit::Microseconds => 86_400_000_000,
+                    pl::TimeUnit::Nanoseconds => 86_400_000_000_000,
+                };
+                let ca = col.datetime().map_err(|e| polars_err(&self.path, e))?;
+                Ok(ca
+                    .physical()
+                    .iter()
+                    .map(|v| match v {
+                        None => DATE_MISSING,
+                        Some(t) => i32::try_from(t.div_euclid(per_day)).unwrap_or(DATE_UNPARSEABLE),
+                    })
+                    .collect())
+            }
+            pl::DataType::String => self.map_text(name, |s| match non_empty(s) {
+                None => DATE_MISSING,
+                Some(t) => format.parse(t).unwrap_or(DATE_UNPARSEABLE),
+            }),
+            other => Err(Error::input(
+                &self.path,
+                format!("column `{name}` holds {other}, expected dates"),
+            )),
+        }
+    }
+
+    /// The column as numbers.
+    pub fn numbers(&self, name: &str) -> Result<Vec<NumCell>> {
+        let col = self.column(name)?;
+        if col.dtype().is_primitive_numeric() {
+            let s = col
+                .cast(&pl::DataType::Float64)
+                .map_err(|e| polars_err(&self.path, e))?;
+            let ca = s.f64().map_err(|e| polars_err(&self.path, e))?;
+            return Ok(ca
+                .iter()
+                .map(|v| match v {
+                    Some(x) if x.is_finite() => NumCell::Value(x),
+                    Some(_) => NumCell::Unparseable,
+                    None => NumCell::Missing,
+                })
+                .collect());
+        }
+        self.map_text(name, |s| match non_empty(s) {
+            None => NumCell::Missing,
+            Some(t) => match t.parse::<f64>() {
+                Ok(x) if x.is_finite() => NumCell::Value(x),
+                _ => NumCell::Unparseable,
+            },
+        })
+    }
+}
+
+/// Maps each value of a string column in parallel, keeping order.
+pub(crate) fn par_map_str<T, F>(ca: &pl::StringChunked, f: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(Option<&str>) -> T + Sync + Send,
+{
+    let mut out: Vec<T> = Vec::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        let mut part: Vec<T> = Vec::with_capacity(arr.len());
+        (0..arr.len())
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|i| f(arr.get(i)))
+            .collect_into_vec(&mut part);
+        out.append(&mut part);
+    }
+    out
+}
+
+/// Iterates the values of a string column in order.
+pub(crate) fn str_values(ca: &pl::StringChunked) -> impl Iterator<Item = Option<&str>> + '_ {
+    ca.downcast_iter().flat_map(|arr| arr.iter())
+}

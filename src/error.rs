@@ -1,0 +1,94 @@
+//! The crate's error type.
+//!
+//! Every error names where it happened (file, column, option) and, where there is one,
+//! the likely fix. Errors split into two families, which the command line maps to exit
+//! codes: problems with the user's input or options (exit 2) and everything else (exit 1).
+
+use std::path::PathBuf;
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `reoffending`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be opened, read or written.
+    #[error("{}: {action}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What was being done ("cannot read", "cannot write").
+        action: &'static str,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A structural problem with an input table: the run cannot go on.
+    #[error("{}: {message}", path.display())]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the column and what was expected.
+        message: String,
+    },
+    /// A command-line or configuration option has a value that cannot be used.
+    #[error("invalid {option}: {message}")]
+    Option {
+        /// The option or configuration key, e.g. `--follow-up-days`.
+        option: String,
+        /// What is wrong and what is accepted.
+        message: String,
+    },
+    /// A configuration file could not be understood.
+    #[error("{}: {message}", path.display())]
+    Config {
+        /// The configuration file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A statistical method cannot be applied to these data (e.g. no events, separation).
+    #[error("{method}: {message}")]
+    Method {
+        /// The method, e.g. `Cox model`.
+        method: &'static str,
+        /// Why it cannot be applied, and what to do about it.
+        message: String,
+    },
+    /// Output could not be produced (serialisation, chart rendering).
+    #[error("output: {0}")]
+    Output(String),
+}
+
+impl Error {
+    /// True for problems with the user's input or options (files, columns, option values),
+    /// which the command line reports with exit code 2.
+    pub fn is_input_error(&self) -> bool {
+        matches!(
+            self,
+            Error::Io { .. } | Error::Input { .. } | Error::Option { .. } | Error::Config { .. }
+        )
+    }
+
+    pub(crate) fn input(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::Input {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn option(option: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Option {
+            option: option.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn method(method: &'static str, message: impl Into<String>) -> Self {
+        Error::Method {
+            method,
+            message: message.into(),
+        }
+    }
+}

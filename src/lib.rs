@@ -1,0 +1,62 @@
+//! # reoffending
+//!
+//! Evaluate a diversion scheme by the Ministry of Justice's **proven reoffending**
+//! measure: load anonymised police extracts, count proven reoffences under the MoJ
+//! rules, and compare cohorts with honest intervals.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! files -> data (validated columns + counted exclusions) -> measure (per-person outcomes)
+//!       -> stats (intervals, tests) -> present (tables) -> the command line / you
+//! ```
+//!
+//! ## Quick start
+//!
+//! ```
+//! use reoffending::{Evaluation, Inputs, RateOptions, Rates, Rules};
+//! # fn main() -> reoffending::Result<()> {
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let cohort = dir.path().join("cohort.csv");
+//! # let offences = dir.path().join("offences.csv");
+//! std::fs::write(&cohort, "person_id,cohort,index_date,sex\n\
+//!     A,divert,2021-01-10,F\nB,divert,2021-02-01,M\nC,comparison,2021-01-05,M\n").unwrap();
+//! std::fs::write(&offences, "person_id,offence_date,disposal_date\n\
+//!     A,2021-03-01,2021-05-01\nC,2021-12-01,2022-06-01\nC,2023-01-01,2023-02-01\n").unwrap();
+//!
+//! let inputs = Inputs { cohort, offences, load: Default::default() };
+//! let eval = Evaluation::load(&inputs, Rules::default())?;
+//! let rates = Rates::compute(&eval.data.people, &eval.outcomes, &RateOptions::default())?;
+//! let divert = rates.cohort("divert").next().unwrap();
+//! assert_eq!((divert.eligible, divert.reoffenders), (2, 1));
+//! println!("{rates}"); // a readable table
+//! # Ok(()) }
+//! ```
+//!
+//! ## Rules (CONTRACT §1)
+//!
+//! A proven reoffence is an offence committed in `(index_date, index_date + 365]` and
+//! proven by `index_date + 365 + 182`; people are in the 12-month measure once
+//! `index_date + 547 <= extract_date`. See [`Rules`] for the options.
+
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod data;
+mod error;
+pub mod evaluation;
+pub mod measure;
+pub mod present;
+pub mod stats;
+pub mod synth;
+
+pub use config::Config;
+pub use data::dates::{DateFormat, Day, format_day, parse_iso};
+pub use data::{
+    Categorical, ColumnSelection, DataQuality, Dataset, Exclusion, LoadOptions, Offences, People,
+    Reason, TableKind,
+};
+pub use error::{Error, Result};
+pub use evaluation::{Evaluation, InputSummary, Inputs, Parameters};
+pub use measure::{GroupRate, Outcomes, RateOptions, Rates, Rules};
+pub use stats::CiMethod;

@@ -1,0 +1,134 @@
+//! Plain tables: how every result prints in a terminal and exports as CSV.
+//!
+//! Result types build a [`Table`]; the terminal view aligns it, the CSV view quotes it.
+
+use std::fmt;
+
+/// Alignment of a column in the terminal view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Text.
+    Left,
+    /// Numbers.
+    Right,
+}
+
+/// A titled table of text cells.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    /// A title stating what the table shows.
+    pub title: String,
+    /// Column headers.
+    pub columns: Vec<String>,
+    /// Column alignment (defaults to right for all but the first key columns).
+    pub align: Vec<Align>,
+    /// Rows of cells (missing values as empty text in CSV, `-` on screen).
+    pub rows: Vec<Vec<Option<String>>>,
+    /// Notes printed under the table.
+    pub notes: Vec<String>,
+}
+
+impl Table {
+    /// A table with these columns; the first `keys` are left-aligned.
+    pub fn new(title: impl Into<String>, columns: &[&str], keys: usize) -> Table {
+        Table {
+            title: title.into(),
+            columns: columns.iter().map(|s| s.to_string()).collect(),
+            align: (0..columns.len())
+                .map(|i| if i < keys { Align::Left } else { Align::Right })
+                .collect(),
+            rows: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Adds a row.
+    pub fn push(&mut self, row: Vec<Option<String>>) {
+        self.rows.push(row);
+    }
+
+    /// The table as CSV (header row, then rows; missing values empty).
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        // Writing to a Vec cannot fail.
+        let _ = w.write_record(&self.columns);
+        for r in &self.rows {
+            let _ = w.write_record(r.iter().map(|c| c.as_deref().unwrap_or("")));
+        }
+        let _ = w.flush();
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cell = |c: &Option<String>| c.clone().unwrap_or_else(|| "-".into());
+        let mut width: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate() {
+                if i < width.len() {
+                    width[i] = width[i].max(cell(c).chars().count());
+                }
+            }
+        }
+        if !self.title.is_empty() {
+            writeln!(f, "{}", self.title)?;
+        }
+        let line = |f: &mut fmt::Formatter<'_>, cells: Vec<String>| -> fmt::Result {
+            let mut s = String::new();
+            for (i, c) in cells.iter().enumerate() {
+                if i > 0 {
+                    s.push_str("  ");
+                }
+                let pad = width[i].saturating_sub(c.chars().count());
+                match self.align.get(i).copied().unwrap_or(Align::Right) {
+                    Align::Left => {
+                        s.push_str(c);
+                        s.push_str(&" ".repeat(pad));
+                    }
+                    Align::Right => {
+                        s.push_str(&" ".repeat(pad));
+                        s.push_str(c);
+                    }
+                }
+            }
+            writeln!(f, "{}", s.trim_end())
+        };
+        line(f, self.columns.clone())?;
+        let total: usize = width.iter().sum::<usize>() + 2 * width.len().saturating_sub(1);
+        writeln!(f, "{}", "-".repeat(total))?;
+        for r in &self.rows {
+            line(f, r.iter().map(cell).collect())?;
+        }
+        for n in &self.notes {
+            writeln!(f, "{n}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A fraction as a percentage with one decimal place (`0.2031` -> `20.3%`).
+pub fn pct(x: Option<f64>) -> Option<String> {
+    x.map(|v| format!("{:.1}%", v * 100.0))
+}
+
+/// A number with `d` decimal places.
+pub fn num(x: Option<f64>, d: usize) -> Option<String> {
+    x.map(|v| format!("{v:.d$}"))
+}
+
+/// A p-value: four significant decimals, `<0.0001` below that.
+pub fn pval(p: Option<f64>) -> Option<String> {
+    p.map(|p| {
+        if p < 1e-4 {
+            "<0.0001".to_string()
+        } else {
+            format!("{p:.4}")
+        }
+    })
+}
+
+/// A count.
+pub fn count(x: u64) -> Option<String> {
+    Some(x.to_string())
+}

@@ -1,0 +1,408 @@
+//! Synthetic extracts in the contract's format, for demonstrations, tests and benchmarks.
+//!
+//! A pilot cohort (`divert`) and a larger comparison group with overlapping but different
+//! profiles; prior offending; repeat reoffending with a modest true effect of the pilot;
+//! many offence types; people indexed close to the extract date (incomplete follow-up);
+//! offences of people outside the cohort; and a sprinkling of the data problems real
+//! extracts have (exact duplicates, repeat index events, missing dates).
+//!
+//! Generation is chunked and deterministic: the same seed gives the same files whatever
+//! the number of threads, and memory stays bounded at any size.
+
+use std::path::{Path, PathBuf};
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Gamma, LogNormal, Poisson};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::data::dates::{Day, parse_iso};
+use crate::data::{TableWriter, WriteColumn};
+use crate::error::{Error, Result};
+
+/// Options for [`generate`].
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    /// Number of people in the cohort table.
+    pub persons: u64,
+    /// Random seed.
+    pub seed: u64,
+    /// Share of people in the pilot cohort. Default 0.2.
+    pub pilot_share: f64,
+    /// The extract date: nothing is disposed of after it. Default 2023-03-31.
+    pub extract_date: Day,
+}
+
+impl GenerateOptions {
+    /// Defaults for `persons` people and `seed`.
+    pub fn new(persons: u64, seed: u64) -> Self {
+        GenerateOptions {
+            persons,
+            seed,
+            pilot_share: 0.2,
+            extract_date: parse_iso("2023-03-31").unwrap_or(19447),
+        }
+    }
+}
+
+/// What was written.
+#[derive(Debug, Clone, Serialize)]
+pub struct GenerateSummary {
+    /// The cohort file.
+    pub cohort: PathBuf,
+    /// The offences file.
+    pub offences: PathBuf,
+    /// Cohort rows written.
+    pub cohort_rows: u64,
+    /// Offence rows written.
+    pub offence_rows: u64,
+    /// The seed.
+    pub seed: u64,
+}
+
+const CHUNK: u64 = 20_000;
+
+const PILOT_AREAS: [&str; 7] = [
+    "Birmingham",
+    "Coventry",
+    "Dudley",
+    "Sandwell",
+    "Solihull",
+    "Walsall",
+    "Wolverhampton",
+];
+const COMPARISON_AREAS: [&str; 5] = [
+    "Staffordshire",
+    "West Mercia",
+    "Warwickshire",
+    "Nottinghamshire",
+    "Leicestershire",
+];
+const ETHNICITY: [&str; 5] = ["Asian", "Black", "Mixed", "Other", "White"];
+const ETH_PILOT: [f64; 5] = [0.20, 0.13, 0.07, 0.04, 0.56];
+const ETH_COMPARISON: [f64; 5] = [0.12, 0.08, 0.05, 0.03, 0.72];
+const INDEX_OFFENCES: [&str; 3] = [
+    "possession_cannabis",
+    "possession_class_a",
+    "possession_other",
+];
+const OFFENCE_TYPES: [(&str, f64); 15] = [
+    ("theft_shoplifting", 0.22),
+    ("possession_drugs", 0.18),
+    ("violence_without_injury", 0.12),
+    ("violence_with_injury", 0.08),
+    ("public_order", 0.08),
+    ("criminal_damage", 0.07),
+    ("burglary", 0.05),
+    ("supply_drugs", 0.04),
+    ("theft_from_vehicle", 0.04),
+    ("fraud", 0.03),
+    ("breach", 0.03),
+    ("vehicle_theft", 0.03),
+    ("robbery", 0.02),
+    ("other_sexual_offences", 0.005),
+    ("arson", 0.005),
+];
+
+fn pick<'a>(rng: &mut ChaCha8Rng, items: &[&'a str], weights: &[f64]) -> &'a str {
+    let total: f64 = weights.iter().sum();
+    let mut u = rng.random::<f64>() * total;
+    for (item, w) in items.iter().zip(weights) {
+        if u < *w {
+            return item;
+        }
+        u -= w;
+    }
+    items[items.len() - 1]
+}
+
+fn offence_type(rng: &mut ChaCha8Rng) -> &'static str {
+    let mut u = rng.random::<f64>();
+    for (t, w) in OFFENCE_TYPES {
+        if u < w {
+            return t;
+        }
+        u -= w;
+    }
+    "theft_shoplifting"
+}
+
+fn disposal(rng: &mut ChaCha8Rng, kind: &str) -> &'static str {
+    let custody = match kind {
+        "robbery" | "burglary" | "violence_with_injury" | "supply_drugs" => 0.3,
+        "arson" | "other_sexual_offences" => 0.35,
+        _ => 0.08,
+    };
+    let u = rng.random::<f64>();
+    if u < custody {
+        "custody"
+    } else if u < custody + 0.3 {
+        "caution"
+    } else {
+        "conviction"
+    }
+}
+
+#[derive(Default)]
+struct Batch {
+    c_id: Vec<Option<String>>,
+    c_cohort: Vec<Option<String>>,
+    c_index: Vec<Option<Day>>,
+    c_sex: Vec<Option<String>>,
+    c_age: Vec<Option<i64>>,
+    c_eth: Vec<Option<String>>,
+    c_area: Vec<Option<String>>,
+    c_index_offence: Vec<Option<String>>,
+    o_id: Vec<Option<String>>,
+    o_offence: Vec<Option<Day>>,
+    o_disposal: Vec<Option<Day>>,
+    o_type: Vec<Option<String>>,
+    o_disposal_kind: Vec<Option<String>>,
+}
+
+impl Batch {
+    fn offence(&mut self, id: &str, o: Day, d: Option<Day>, t: &str, k: &str) {
+        self.o_id.push(Some(id.to_string()));
+        self.o_offence.push(Some(o));
+        self.o_disposal.push(d);
+        self.o_type.push(Some(t.to_string()));
+        self.o_disposal_kind.push(Some(k.to_string()));
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+fn chunk(opts: &GenerateOptions, c: u64) -> Batch {
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    rng.set_stream(c);
+    let first = c * CHUNK;
+    let last = ((c + 1) * CHUNK).min(opts.persons);
+    let extract = opts.extract_date;
+    let pilot_start = parse_iso("2020-10-01").unwrap_or(18536);
+    let comparison_start = parse_iso("2020-04-01").unwrap_or(18353);
+    let index_end = extract - 182;
+    // Distribution parameters are constants, so construction cannot fail.
+    let lag = LogNormal::new(45f64.ln(), 0.9).expect("valid log-normal");
+    let mut b = Batch::default();
+    for p in first..last {
+        let id = format!("P{:09}", p + 1);
+        let pilot = rng.random::<f64>() < opts.pilot_share;
+        let male = rng.random::<f64>() < if pilot { 0.84 } else { 0.87 };
+        let age_shape: f64 = if pilot { 2.2 } else { 2.6 };
+        let age: f64 = 12.0
+            + Gamma::new(age_shape, 7.0f64)
+                .expect("valid gamma")
+                .sample(&mut rng)
+                .min(70.0);
+        let age = age.floor() as i64;
+        let eth = if rng.random::<f64>() < 0.01 {
+            None
+        } else {
+            Some(pick(
+                &mut rng,
+                &ETHNICITY,
+                if pilot { &ETH_PILOT } else { &ETH_COMPARISON },
+            ))
+        };
+        let area = if pilot {
+            PILOT_AREAS[rng.random_range(0..PILOT_AREAS.len())]
+        } else {
+            COMPARISON_AREAS[rng.random_range(0..COMPARISON_AREAS.len())]
+        };
+        let idx_off = pick(
+            &mut rng,
+            &INDEX_OFFENCES,
+            if pilot {
+                &[0.7, 0.14, 0.16]
+            } else {
+                &[0.6, 0.22, 0.18]
+            },
+        );
+        let start = if pilot { pilot_start } else { comparison_start };
+        let index = rng.random_range(start..=index_end);
+        b.c_id.push(Some(id.clone()));
+        b.c_cohort
+            .push(Some(if pilot { "divert" } else { "comparison" }.into()));
+        b.c_index.push(Some(index));
+        b.c_sex.push(Some(if male { "M" } else { "F" }.into()));
+        b.c_age.push(Some(age));
+        b.c_eth.push(eth.map(str::to_string));
+        b.c_area.push(Some(area.into()));
+        b.c_index_offence.push(Some(idx_off.into()));
+        // A few repeat index events (a later diversion or caution of the same person).
+        if rng.random::<f64>() < 0.003 {
+            let later = (index + rng.random_range(30..300)).min(index_end);
+            b.c_id.push(Some(id.clone()));
+            b.c_cohort
+                .push(Some(if pilot { "divert" } else { "comparison" }.into()));
+            b.c_index.push(Some(later));
+            b.c_sex.push(Some(if male { "M" } else { "F" }.into()));
+            b.c_age.push(Some(age));
+            b.c_eth.push(eth.map(str::to_string));
+            b.c_area.push(Some(area.into()));
+            b.c_index_offence.push(Some(idx_off.into()));
+        }
+
+        // Prior offending: over-dispersed counts, more for older people and the comparison group.
+        let mean_prior =
+            (2.6f64 + 0.06 * (age as f64 - 18.0)).max(0.3) * if pilot { 0.85 } else { 1.2 };
+        let lambda = Gamma::new(0.8, mean_prior / 0.8)
+            .expect("valid gamma")
+            .sample(&mut rng);
+        let priors = if lambda > 0.0 {
+            Poisson::new(lambda).map_or(0.0, |d| d.sample(&mut rng)) as i64
+        } else {
+            0
+        };
+        let career = ((age - 10).max(1) * 365).min(8 * 365) as i32;
+        for _ in 0..priors {
+            let o = index - rng.random_range(1..=career);
+            let t = offence_type(&mut rng);
+            let d = (o + lag.sample(&mut rng).round() as i32)
+                .min(index - 1)
+                .max(o);
+            b.offence(&id, o, Some(d), t, disposal(&mut rng, t));
+        }
+        // The comparison group's index caution often appears as a proven offence.
+        if !pilot && rng.random::<f64>() < 0.5 {
+            let o = index - rng.random_range(1..60);
+            b.offence(&id, o, Some(index), "possession_drugs", "caution");
+        }
+        // An offence on the index date itself (not a reoffence by default).
+        if rng.random::<f64>() < 0.01 {
+            let d = index + lag.sample(&mut rng).round() as i32;
+            if d <= extract {
+                b.offence(&id, index, Some(d), "possession_drugs", "conviction");
+            }
+        }
+
+        // Reoffending: a logistic model with a modest effect of the pilot.
+        let x = -1.45 + 0.3 * (1.0 + priors as f64).ln() + if male { 0.3 } else { 0.0 }
+            - 0.025 * (age as f64 - 25.0)
+            + if idx_off == "possession_class_a" {
+                0.4
+            } else {
+                0.0
+            }
+            + if pilot { -0.35 } else { 0.0 };
+        let p = 1.0 / (1.0 + (-x).exp());
+        if rng.random::<f64>() < p {
+            let first = (365.0 * rng.random::<f64>().powf(1.4)).ceil().max(1.0) as i32;
+            let more = Poisson::new(0.7 + 0.3 * (1.0 + priors as f64).ln())
+                .map_or(0.0, |d| d.sample(&mut rng)) as i32;
+            let mut day = first;
+            for k in 0..=more {
+                if k > 0 {
+                    day += 1 + (rng.random::<f64>() * 120.0) as i32;
+                }
+                let o = index + day;
+                let t = offence_type(&mut rng);
+                let d = o + lag.sample(&mut rng).round() as i32;
+                if o <= extract && d <= extract {
+                    b.offence(&id, o, Some(d), t, disposal(&mut rng, t));
+                }
+            }
+        } else if rng.random::<f64>() < 0.15 {
+            // Offending after the follow-up year.
+            let o = index + rng.random_range(366..900);
+            let t = offence_type(&mut rng);
+            let d = o + lag.sample(&mut rng).round() as i32;
+            if d <= extract {
+                b.offence(&id, o, Some(d), t, disposal(&mut rng, t));
+            }
+        }
+    }
+    // Data problems: exact duplicates and missing disposal dates.
+    let n = b.o_id.len();
+    for i in 0..n {
+        let u = rng.random::<f64>();
+        if u < 0.003 {
+            let (id, o, d) = (b.o_id[i].clone(), b.o_offence[i], b.o_disposal[i]);
+            let (t, k) = (b.o_type[i].clone(), b.o_disposal_kind[i].clone());
+            b.o_id.push(id);
+            b.o_offence.push(o);
+            b.o_disposal.push(d);
+            b.o_type.push(t);
+            b.o_disposal_kind.push(k);
+        } else if u < 0.0035 {
+            b.o_disposal[i] = None;
+        }
+    }
+    // Offences of people outside the cohort (2% of rows).
+    for _ in 0..(n / 50) {
+        let id = format!("X{:09}", rng.random_range(1..=opts.persons.max(1) * 10));
+        let o = rng.random_range(comparison_start - 2000..extract - 30);
+        let t = offence_type(&mut rng);
+        let d = (o + lag.sample(&mut rng).round() as i32).min(extract);
+        b.offence(&id, o, Some(d), t, disposal(&mut rng, t));
+    }
+    b
+}
+
+/// Writes a synthetic cohort table and offences table.
+///
+/// The format follows the file names (`.csv`, `.csv.gz`, `.parquet`).
+pub fn generate(opts: &GenerateOptions, cohort: &Path, offences: &Path) -> Result<GenerateSummary> {
+    if !(0.0..=1.0).contains(&opts.pilot_share) {
+        return Err(Error::option("pilot_share", "must be between 0 and 1"));
+    }
+    let mut cw = TableWriter::create(
+        cohort,
+        &[
+            "person_id",
+            "cohort",
+            "index_date",
+            "sex",
+            "age_at_index",
+            "ethnicity",
+            "area",
+            "index_offence",
+        ],
+    )?;
+    let mut ow = TableWriter::create(
+        offences,
+        &[
+            "person_id",
+            "offence_date",
+            "disposal_date",
+            "offence_type",
+            "disposal",
+        ],
+    )?;
+    let chunks = opts.persons.div_ceil(CHUNK);
+    let window = (rayon::current_num_threads() as u64 * 2).max(2);
+    let mut c = 0;
+    while c < chunks {
+        let upto = (c + window).min(chunks);
+        let batches: Vec<Batch> = (c..upto).into_par_iter().map(|k| chunk(opts, k)).collect();
+        for b in batches {
+            cw.write(&[
+                WriteColumn::Text(b.c_id),
+                WriteColumn::Text(b.c_cohort),
+                WriteColumn::Date(b.c_index),
+                WriteColumn::Text(b.c_sex),
+                WriteColumn::Int(b.c_age),
+                WriteColumn::Text(b.c_eth),
+                WriteColumn::Text(b.c_area),
+                WriteColumn::Text(b.c_index_offence),
+            ])?;
+            ow.write(&[
+                WriteColumn::Text(b.o_id),
+                WriteColumn::Date(b.o_offence),
+                WriteColumn::Date(b.o_disposal),
+                WriteColumn::Text(b.o_type),
+                WriteColumn::Text(b.o_disposal_kind),
+            ])?;
+        }
+        c = upto;
+    }
+    let cohort_rows = cw.finish()?;
+    let offence_rows = ow.finish()?;
+    Ok(GenerateSummary {
+        cohort: cohort.to_path_buf(),
+        offences: offences.to_path_buf(),
+        cohort_rows,
+        offence_rows,
+        seed: opts.seed,
+    })
+}

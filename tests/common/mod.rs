@@ -1,0 +1,54 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use reoffending::{Dataset, Evaluation, Inputs, LoadOptions, Rules};
+
+/// A temporary folder holding a cohort and an offences CSV.
+pub struct Files {
+    pub dir: tempfile::TempDir,
+    pub cohort: PathBuf,
+    pub offences: PathBuf,
+}
+
+pub fn files(cohort: &str, offences: &str) -> Files {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("cohort.csv");
+    let o = dir.path().join("offences.csv");
+    std::fs::write(&c, cohort).unwrap();
+    std::fs::write(&o, offences).unwrap();
+    Files {
+        dir,
+        cohort: c,
+        offences: o,
+    }
+}
+
+pub fn day(s: &str) -> i32 {
+    reoffending::parse_iso(s).unwrap()
+}
+
+pub fn options(extract: &str) -> LoadOptions {
+    LoadOptions {
+        extract_date: Some(day(extract)),
+        ..Default::default()
+    }
+}
+
+pub fn evaluate(f: &Files, extract: &str, rules: Rules) -> Evaluation {
+    let inputs = Inputs {
+        cohort: f.cohort.clone(),
+        offences: f.offences.clone(),
+        load: options(extract),
+    };
+    Evaluation::load(&inputs, rules).unwrap()
+}
+
+pub fn load(f: &Files, load: &LoadOptions) -> reoffending::Result<Dataset> {
+    Dataset::load(&f.cohort, &f.offences, load)
+}
+
+pub fn path(p: &Path) -> String {
+    p.display().to_string()
+}

@@ -1,0 +1,118 @@
+//! One-proportion intervals and the exact binomial test against statsmodels and scipy.
+//!
+//! Reference values: tests/reference/proportions.json, made by
+//! tests/reference/proportions.py (statsmodels `proportion_confint`, scipy `binomtest`).
+
+use reoffending::stats::{CiMethod, binomial_test, proportion_ci};
+use serde_json::Value;
+
+fn reference() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/proportions.json"
+    ))
+    .expect("reference file is committed");
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()) || (a - b).abs() < 1e-15
+}
+
+#[test]
+fn intervals_match_statsmodels() {
+    let r = reference();
+    let cases = r["intervals"].as_array().unwrap();
+    assert!(cases.len() >= 100);
+    for c in cases {
+        let (x, n) = (c["x"].as_u64().unwrap(), c["n"].as_u64().unwrap());
+        let conf = c["confidence"].as_f64().unwrap();
+        let method: CiMethod = c["method"].as_str().unwrap().parse().unwrap();
+        // Closed forms to 1e-9; beta quantiles (iterative) to 1e-6.
+        let tol = match method {
+            CiMethod::Exact | CiMethod::Jeffreys => 1e-6,
+            _ => 1e-9,
+        };
+        let iv = proportion_ci(x, n, conf, method).unwrap().unwrap();
+        let (lo, hi) = (c["low"].as_f64().unwrap(), c["high"].as_f64().unwrap());
+        assert!(
+            close(iv.low, lo, tol),
+            "{method} {x}/{n} {conf}: low {} vs {lo}",
+            iv.low
+        );
+        assert!(
+            close(iv.high, hi, tol),
+            "{method} {x}/{n} {conf}: high {} vs {hi}",
+            iv.high
+        );
+    }
+}
+
+#[test]
+fn binomial_test_matches_scipy() {
+    let r = reference();
+    for c in r["binomial_tests"].as_array().unwrap() {
+        let (x, n) = (c["x"].as_u64().unwrap(), c["n"].as_u64().unwrap());
+        let p0 = c["p0"].as_f64().unwrap();
+        let t = binomial_test(x, n, p0).unwrap();
+        for (got, key) in [
+            (t.p_two_sided, "two_sided"),
+            (t.p_less, "less"),
+            (t.p_greater, "greater"),
+        ] {
+            let want = c[key].as_f64().unwrap();
+            assert!(
+                close(got, want, 1e-8) || (got - want).abs() < 1e-14,
+                "{x}/{n} vs {p0} {key}: {got} vs {want}"
+            );
+        }
+    }
+}
+
+#[test]
+fn empty_group_has_no_interval_and_bad_input_is_an_error() {
+    assert!(
+        proportion_ci(0, 0, 0.95, CiMethod::Wilson)
+            .unwrap()
+            .is_none()
+    );
+    assert!(proportion_ci(3, 2, 0.95, CiMethod::Wilson).is_err());
+    assert!(proportion_ci(1, 2, 1.0, CiMethod::Wilson).is_err());
+    assert!(binomial_test(1, 10, 0.0).is_err());
+    assert!(binomial_test(1, 10, 1.5).is_err());
+    assert!(binomial_test(0, 0, 0.2).is_err());
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn intervals_contain_the_estimate_and_stay_in_unit_interval(
+            n in 1u64..5000, frac in 0.0f64..=1.0, conf in 0.5f64..0.999, m in 0usize..5
+        ) {
+            let x = ((n as f64) * frac).round() as u64;
+            let method = CiMethod::ALL[m];
+            let iv = proportion_ci(x, n, conf, method).unwrap().unwrap();
+            let p = x as f64 / n as f64;
+            prop_assert!(iv.low >= -1e-12 && iv.high <= 1.0 + 1e-12);
+            prop_assert!(iv.low <= iv.high);
+            // Jeffreys is equal-tailed on a beta posterior: at x = 0 or n its bound may sit
+            // just inside; every other method contains the estimate.
+            if method != CiMethod::Jeffreys || (x > 0 && x < n) {
+                prop_assert!(iv.low <= p + 1e-12 && p <= iv.high + 1e-12, "{method} {x}/{n}: {iv:?}");
+            }
+        }
+
+        #[test]
+        fn p_values_are_probabilities(n in 1u64..3000, frac in 0.0f64..=1.0, p0 in 0.01f64..0.99) {
+            let x = ((n as f64) * frac).round() as u64;
+            let t = binomial_test(x, n, p0).unwrap();
+            for p in [t.p_two_sided, t.p_less, t.p_greater] {
+                prop_assert!((0.0..=1.0).contains(&p));
+            }
+            prop_assert!(t.p_less + t.p_greater >= 1.0 - 1e-9);
+        }
+    }
+}
