@@ -49,6 +49,7 @@ pub mod measure;
 pub mod present;
 pub mod stats;
 pub mod synth;
+mod trace;
 
 pub use config::Config;
 pub use data::dates::{DateFormat, Day, format_day, parse_iso};

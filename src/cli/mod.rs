@@ -10,6 +10,7 @@ use serde_json::json;
 
 use args::{Cli, Command, DataArgs, OutputArgs};
 use output::{Rendered, emit};
+use reoffending::data::OffenceDetails;
 use reoffending::data::dates::DateFormat;
 use reoffending::present::Table;
 use reoffending::synth::{GenerateOptions, generate};
@@ -137,6 +138,8 @@ fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
                 date_format: DateFormat::from_option(date_format.as_deref()),
                 extract_date,
                 cohort_columns: columns,
+                // Rates and validation do not need offence types; later analyses do.
+                offence_details: OffenceDetails::Skip,
             },
         },
         rules,

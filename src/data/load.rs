@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::dates::{DateFormat, Day, format_day};
 use super::quality::{ColumnWarning, DataQuality, FIRST_ROWS_KEPT, Reason, TableKind, tally};
-use super::read::{self, DATE_MISSING, DATE_UNPARSEABLE, Frame, NumCell};
+use super::read::{self, DATE_MISSING, DATE_UNPARSEABLE, NumCell};
 use super::table::{Categorical, Column, MISSING, Offences, People, Values};
 use crate::error::{Error, Result};
 
@@ -44,6 +44,20 @@ pub struct LoadOptions {
     pub extract_date: Option<Day>,
     /// Optional cohort columns to load. Default: all.
     pub cohort_columns: ColumnSelection,
+    /// Whether `offence_type` and `disposal` are kept as columns of [`Offences`].
+    /// Default: kept. Exact duplicates are detected on them either way.
+    pub offence_details: OffenceDetails,
+}
+
+/// Whether the offence table's `offence_type` and `disposal` are kept after validation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OffenceDetails {
+    /// Kept, dictionary encoded (needed for costs and breakdowns by offence type).
+    #[default]
+    Keep,
+    /// Used only to detect exact duplicates, then dropped: faster at national scale when
+    /// only rates are wanted.
+    Skip,
 }
 
 /// Where the extract date came from.
@@ -118,7 +132,11 @@ impl Dataset {
         let offences_header = read::header(offences)?;
         require(offences, &offences_header, &OFFENCES_REQUIRED, "offences")?;
 
-        let off = read_offence_rows(offences, &offences_header, &options.date_format)?;
+        let off = {
+            let _t = crate::trace::Phase::start("read offences");
+            read_offence_rows(offences, &offences_header, &options.date_format)?
+        };
+        let keep_details = options.offence_details == OffenceDetails::Keep;
         let latest_disposal = off
             .reasons
             .par_iter()
@@ -160,7 +178,10 @@ impl Dataset {
             (None, None) => (None, ExtractDateSource::None),
         };
 
-        let mut c = read_cohort_rows(cohort, &extra, &options.date_format)?;
+        let mut c = {
+            let _t = crate::trace::Phase::start("read cohort");
+            read_cohort_rows(cohort, &extra, &options.date_format)?
+        };
         let (extract_date, extract_date_source) = match extract_date {
             Some(d) => (Some(d), extract_date_source),
             None => {
@@ -178,18 +199,19 @@ impl Dataset {
             }
         };
         let row_reasons = std::mem::take(&mut c.reasons);
-        let (index, cohort_reasons) = PersonIndex::build(&c, &row_reasons, extract_date);
+        let (index, cohort_reasons) = {
+            let _t = crate::trace::Phase::start("index people");
+            PersonIndex::build(&c, &row_reasons, extract_date)
+        };
         drop(row_reasons);
 
         // Link offences to people.
         let mut off = off;
         {
-            let pid = &off.person_id;
-            let owners: Vec<u32> = read::par_map_str(pid, |s| match s.map(str::trim) {
-                Some(s) if !s.is_empty() => index.person(s),
-                _ => NO_PERSON,
-            });
-            off.owner = owners;
+            let _t = crate::trace::Phase::start("link offences");
+            off.owner = index.link(&off.person_id);
+            // Identifiers are not needed any more: free them before grouping.
+            off.person_id = Default::default();
         }
         off.reasons
             .par_iter_mut()
@@ -199,11 +221,18 @@ impl Dataset {
                     *r = Reason::PersonNotInCohort as u8;
                 }
             });
-        let n_people = index.kept_rows.len();
-        let offences_table = group_offences(&mut off, n_people);
+        let PersonIndex { shards, kept_rows } = index;
+        drop(shards);
+        c.person_id = Default::default();
+        let n_people = kept_rows.len();
+        let offences_table = {
+            let _t = crate::trace::Phase::start("group offences");
+            group_offences(&mut off, n_people, keep_details)
+        };
+        let _t = crate::trace::Phase::start("people columns");
 
         // People.
-        let kept = &index.kept_rows;
+        let kept = &kept_rows;
         let people_cohort = Categorical::sorted(
             c.cohort_levels.clone(),
             kept.iter().map(|&r| c.cohort[r]).collect(),
@@ -215,6 +244,8 @@ impl Dataset {
             source_row: kept.iter().map(|&r| r as u64 + 1).collect(),
             columns: c.columns.iter().map(|col| col.take(kept)).collect(),
         };
+        drop(_t);
+        let _t = crate::trace::Phase::start("prior offences");
         if people.column("prior_offences").is_none() {
             let prior: Vec<Option<f64>> = (0..n_people)
                 .into_par_iter()
@@ -235,13 +266,15 @@ impl Dataset {
             });
         }
 
+        drop(_t);
+        let _t = crate::trace::Phase::start("tally");
         let mut quality = DataQuality::default();
         quality.rows_read.cohort = cohort_reasons.len() as u64;
         quality.rows_read.offences = off.reasons.len() as u64;
-        for e in tally(TableKind::Cohort, &cohort_reasons, |i| i as u64 + 1) {
+        for e in tally(TableKind::Cohort, &cohort_reasons) {
             quality.add(e);
         }
-        for e in tally(TableKind::Offences, &off.reasons, |i| i as u64 + 1) {
+        for e in tally(TableKind::Offences, &off.reasons) {
             quality.add(e);
         }
         quality.rows_used.cohort = people.len() as u64;
@@ -325,8 +358,8 @@ struct OffenceRows {
     person_id: pl::StringChunked,
     offence: Vec<Day>,
     disposal: Vec<Day>,
-    offence_type: Option<Categorical>,
-    disposal_kind: Option<Categorical>,
+    offence_type: Option<Detail>,
+    disposal_kind: Option<Detail>,
     reasons: Vec<u8>,
     owner: Vec<u32>,
 }
@@ -338,14 +371,29 @@ fn read_offence_rows(path: &Path, header: &[String], format: &DateFormat) -> Res
             cols.push(opt.to_string());
         }
     }
-    let frame = read::read(path, &cols)?;
+    let frame = {
+        let _t = crate::trace::Phase::start("  polars read offences");
+        read::read(path, &cols, &["offence_type", "disposal"])?
+    };
+    let _t = crate::trace::Phase::start("  convert offences");
     let person_id = frame.text("person_id")?;
     let offence = frame.dates("offence_date", format)?;
     let disposal = frame.dates("disposal_date", format)?;
     check_dates(path, "offence_date", &offence, format)?;
     check_dates(path, "disposal_date", &disposal, format)?;
-    let offence_type = optional_categorical(&frame, header, "offence_type")?;
-    let disposal_kind = optional_categorical(&frame, header, "disposal")?;
+    let optional_text = |name: &str| -> Result<Option<Detail>> {
+        if !header.iter().any(|h| h == name) {
+            return Ok(None);
+        }
+        Ok(Some(match frame.codes(name)? {
+            Some((codes, labels)) => Detail::Codes(codes, labels),
+            None => Detail::Text(frame.text(name)?),
+        }))
+    };
+    let offence_type = optional_text("offence_type")?;
+    let disposal_kind = optional_text("disposal")?;
+    drop(_t);
+    let _t = crate::trace::Phase::start("  drop + reasons");
     drop(frame);
     let missing_pid: Vec<bool> =
         read::par_map_str(&person_id, |s| s.map(str::trim).is_none_or(str::is_empty));
@@ -375,64 +423,69 @@ fn read_offence_rows(path: &Path, header: &[String], format: &DateFormat) -> Res
     })
 }
 
-fn optional_categorical(
-    frame: &Frame,
-    header: &[String],
-    name: &str,
-) -> Result<Option<Categorical>> {
-    if !header.iter().any(|h| h == name) {
-        return Ok(None);
-    }
-    let ca = frame.text(name)?;
-    Ok(Some(encode_categorical(&ca)))
-}
-
-/// Dictionary-encodes a text column in parallel (chunk-local dictionaries, merged).
+/// Dictionary-encodes a text column in parallel (range-local dictionaries, merged).
 fn encode_categorical(ca: &pl::StringChunked) -> Categorical {
-    const CHUNK: usize = 1 << 20;
-    let values: Vec<Option<&str>> = read::str_values(ca)
-        .map(|v| v.map(str::trim).filter(|s| !s.is_empty()))
-        .collect();
-    let parts: Vec<(Vec<&str>, Vec<u32>)> = values
-        .par_chunks(CHUNK)
-        .map(|chunk| {
-            let mut map: HashMap<&str, u32, FixedState> = HashMap::default();
-            let mut levels = Vec::new();
-            let codes = chunk
-                .iter()
-                .map(|v| match v {
-                    None => MISSING,
-                    Some(s) => *map.entry(*s).or_insert_with(|| {
-                        levels.push(*s);
-                        (levels.len() - 1) as u32
-                    }),
-                })
-                .collect();
-            (levels, codes)
-        })
-        .collect();
-    let mut global: HashMap<&str, u32, FixedState> = HashMap::default();
-    let mut levels: Vec<String> = Vec::new();
-    let mut codes: Vec<u32> = Vec::with_capacity(values.len());
-    for (local_levels, local_codes) in parts {
-        let remap: Vec<u32> = local_levels
-            .iter()
-            .map(|s| {
-                *global.entry(s).or_insert_with(|| {
-                    levels.push(s.to_string());
+    let parts: Vec<(Vec<&str>, Vec<u32>)> = read::par_str_ranges(ca, 1 << 20, |values| {
+        let mut map: HashMap<&str, u32, FixedState> = HashMap::default();
+        let mut levels = Vec::new();
+        let codes = values
+            .map(|v| match v.map(str::trim).filter(|s| !s.is_empty()) {
+                None => MISSING,
+                Some(s) => *map.entry(s).or_insert_with(|| {
+                    levels.push(s);
                     (levels.len() - 1) as u32
-                })
+                }),
             })
             .collect();
-        codes.extend(local_codes.iter().map(|&c| {
-            if c == MISSING {
-                MISSING
-            } else {
-                remap[c as usize]
-            }
-        }));
+        (levels, codes)
+    });
+    let mut global: HashMap<&str, u32, FixedState> = HashMap::default();
+    let mut levels: Vec<String> = Vec::new();
+    let remaps: Vec<Vec<u32>> = parts
+        .iter()
+        .map(|(local_levels, _)| {
+            local_levels
+                .iter()
+                .map(|s| {
+                    *global.entry(s).or_insert_with(|| {
+                        levels.push(s.to_string());
+                        (levels.len() - 1) as u32
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    // Final codes in sorted level order.
+    let mut order: Vec<usize> = (0..levels.len()).collect();
+    order.sort_by(|&a, &b| levels[a].cmp(&levels[b]));
+    let mut rank = vec![0u32; levels.len()];
+    for (new, &old) in order.iter().enumerate() {
+        rank[old] = new as u32;
     }
-    Categorical::sorted(levels, codes)
+    let mut codes: Vec<u32> = Vec::with_capacity(ca.len());
+    for ((_, local), remap) in parts.iter().zip(&remaps) {
+        let mut part: Vec<u32> = Vec::with_capacity(local.len());
+        local
+            .par_iter()
+            .with_min_len(4096)
+            .map(|&c| {
+                if c == MISSING {
+                    MISSING
+                } else {
+                    rank[remap[c as usize] as usize]
+                }
+            })
+            .collect_into_vec(&mut part);
+        codes.append(&mut part);
+    }
+    let sorted_levels = order
+        .iter()
+        .map(|&i| std::mem::take(&mut levels[i]))
+        .collect();
+    Categorical {
+        levels: sorted_levels,
+        codes,
+    }
 }
 
 struct CohortRows {
@@ -453,7 +506,7 @@ fn hasher() -> FixedState {
 fn read_cohort_rows(path: &Path, extra: &[String], format: &DateFormat) -> Result<CohortRows> {
     let mut cols: Vec<String> = COHORT_REQUIRED.iter().map(|s| s.to_string()).collect();
     cols.extend(extra.iter().cloned());
-    let frame = read::read(path, &cols)?;
+    let frame = read::read(path, &cols, &[])?;
     let person_id = frame.text("person_id")?;
     let index = frame.dates("index_date", format)?;
     check_dates(path, "index_date", &index, format)?;
@@ -543,16 +596,37 @@ struct Agg {
     person: u32,
 }
 
-const SHARD_BITS: u32 = 8;
+/// The hash map is split into shards by the top bits of the identifier's hash; work on
+/// each shard touches one small map, so it stays in cache (a partitioned hash join).
+const SHARD_BITS: u32 = 10;
+const NO_SHARD: u16 = u16::MAX;
 
-/// person_id -> person, as a hash map split into shards that are built in parallel.
+fn shard_of(key: u64) -> u16 {
+    (key >> (64 - SHARD_BITS)) as u16
+}
+
+/// Row numbers grouped by shard (a counting sort, keeping row order within a shard).
+fn partition(shards: &[u16]) -> Vec<Vec<u32>> {
+    let n_shards = 1usize << SHARD_BITS;
+    let mut counts = vec![0usize; n_shards];
+    for &s in shards {
+        if s != NO_SHARD {
+            counts[s as usize] += 1;
+        }
+    }
+    let mut out: Vec<Vec<u32>> = counts.iter().map(|&c| Vec::with_capacity(c)).collect();
+    for (i, &s) in shards.iter().enumerate() {
+        if s != NO_SHARD {
+            out[s as usize].push(i as u32);
+        }
+    }
+    out
+}
+
+/// person_id -> person, as a sharded hash map.
 struct PersonIndex<'a> {
     shards: Vec<HashMap<&'a str, Agg, FixedState>>,
     kept_rows: Vec<usize>,
-}
-
-fn shard_of(key: u64) -> usize {
-    (key >> (64 - SHARD_BITS)) as usize
 }
 
 impl<'a> PersonIndex<'a> {
@@ -563,18 +637,19 @@ impl<'a> PersonIndex<'a> {
         row_reasons: &[u8],
         extract: Option<Day>,
     ) -> (PersonIndex<'a>, Vec<u8>) {
-        let n_shards = 1usize << SHARD_BITS;
-        let mut by_shard: Vec<Vec<u32>> = vec![Vec::new(); n_shards];
-        for (i, &r) in row_reasons.iter().enumerate() {
-            if r == 0 {
-                by_shard[shard_of(c.key[i])].push(i as u32);
-            }
-        }
+        let shard_keys: Vec<u16> = row_reasons
+            .par_iter()
+            .zip(c.key.par_iter())
+            .map(|(&r, &k)| if r == 0 { shard_of(k) } else { NO_SHARD })
+            .collect();
+        let by_shard = partition(&shard_keys);
+        drop(shard_keys);
         let ids: Vec<&str> = read::str_values(&c.person_id)
             .map(|s| s.map(str::trim).unwrap_or(""))
             .collect();
         let (cohort, index) = (&c.cohort, &c.index);
-        let shards: Vec<HashMap<&str, Agg, FixedState>> = by_shard
+        // Per shard: aggregate its people, then give each of its rows a reason.
+        let built: Vec<(HashMap<&str, Agg, FixedState>, Vec<u8>)> = by_shard
             .par_iter()
             .map(|rows| {
                 let mut map: HashMap<&str, Agg, FixedState> =
@@ -596,74 +671,145 @@ impl<'a> PersonIndex<'a> {
                         entry.best_row = row;
                     }
                 }
+                let reasons = rows
+                    .iter()
+                    .map(|&row| {
+                        let r = row as usize;
+                        let agg = map[ids[r]];
+                        if agg.conflict {
+                            Reason::InTwoCohorts as u8
+                        } else if agg.best_row != row {
+                            Reason::RepeatIndexEvent as u8
+                        } else if extract.is_some_and(|e| index[r] > e) {
+                            Reason::IndexAfterExtract as u8
+                        } else {
+                            0
+                        }
+                    })
+                    .collect();
+                (map, reasons)
+            })
+            .collect();
+        let mut reasons = row_reasons.to_vec();
+        for (rows, (_, rs)) in by_shard.iter().zip(&built) {
+            for (&row, &r) in rows.iter().zip(rs) {
+                reasons[row as usize] = r;
+            }
+        }
+        // Person number of a kept row: how many kept rows come before it.
+        let mut rank = vec![NO_PERSON; reasons.len()];
+        let mut kept_rows = Vec::new();
+        for (i, &r) in reasons.iter().enumerate() {
+            if r == 0 {
+                rank[i] = kept_rows.len() as u32;
+                kept_rows.push(i);
+            }
+        }
+        let shards: Vec<HashMap<&str, Agg, FixedState>> = built
+            .into_par_iter()
+            .map(|(mut map, _)| {
+                for agg in map.values_mut() {
+                    agg.person = rank[agg.best_row as usize];
+                }
                 map
             })
             .collect();
-        let shards_ref = &shards;
-        // Row reasons from the per-person view.
-        let reasons: Vec<u8> = (0..row_reasons.len())
-            .into_par_iter()
-            .map(|i| {
-                if row_reasons[i] != 0 {
-                    return row_reasons[i];
-                }
-                let agg = shards_ref[shard_of(c.key[i])][ids[i]];
-                if agg.conflict {
-                    Reason::InTwoCohorts as u8
-                } else if agg.best_row as usize != i {
-                    Reason::RepeatIndexEvent as u8
-                } else if extract.is_some_and(|e| c.index[i] > e) {
-                    Reason::IndexAfterExtract as u8
-                } else {
-                    0
-                }
-            })
-            .collect();
-        let kept_rows: Vec<usize> = reasons
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| **r == 0)
-            .map(|(i, _)| i)
-            .collect();
-        let mut shards = shards;
-        shards.par_iter_mut().for_each(|shard| {
-            for agg in shard.values_mut() {
-                if let Ok(p) = kept_rows.binary_search(&(agg.best_row as usize)) {
-                    agg.person = p as u32;
-                }
-            }
-        });
         (PersonIndex { shards, kept_rows }, reasons)
     }
 
-    /// The person with this identifier, or `NO_PERSON`.
-    #[inline]
-    fn person(&self, id: &str) -> u32 {
-        let key = hasher().hash_one(id);
-        self.shards[shard_of(key)]
-            .get(id)
-            .map_or(NO_PERSON, |a| a.person)
+    /// The person of each offence row (`NO_PERSON` for strangers and missing identifiers).
+    ///
+    /// Measured: direct lookups beat partitioning the 50 million offence rows by shard
+    /// first, whose extra passes cost more than the cache misses they save.
+    fn link(&self, ids: &pl::StringChunked) -> Vec<u32> {
+        let h = hasher();
+        read::par_map_str(ids, |s| match s.map(str::trim) {
+            Some(s) if !s.is_empty() => self.shards[shard_of(h.hash_one(s)) as usize]
+                .get(s)
+                .map_or(NO_PERSON, |a| a.person),
+            _ => NO_PERSON,
+        })
     }
 }
 
-/// Groups linked offences by person, sorts each person's offences, and marks exact
-/// duplicates (the lowest row of each set of identical rows is kept).
-fn group_offences(off: &mut OffenceRows, n_people: usize) -> Offences {
+/// An optional text column of the offences table: as text (Parquet) or as dictionary
+/// codes (CSV, read as categorical).
+enum Detail {
+    Text(pl::StringChunked),
+    Codes(Vec<u32>, Vec<String>),
+}
+
+impl Detail {
+    /// The trimmed text of row `r`, `None` if missing or empty.
+    fn text(&self, r: usize) -> Option<&str> {
+        let s = match self {
+            Detail::Text(ca) => ca.get(r),
+            Detail::Codes(codes, labels) => labels.get(codes[r] as usize).map(String::as_str),
+        };
+        s.map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    /// The rows in `perm`, dictionary encoded with sorted levels.
+    fn encode(&self, perm: &[u32]) -> Categorical {
+        match self {
+            Detail::Text(ca) => {
+                let all = encode_categorical(ca);
+                Categorical {
+                    codes: perm.par_iter().map(|&r| all.codes[r as usize]).collect(),
+                    levels: all.levels,
+                }
+            }
+            Detail::Codes(codes, labels) => {
+                let trimmed: Vec<Option<&str>> = labels
+                    .iter()
+                    .map(|l| Some(l.trim()).filter(|s| !s.is_empty()))
+                    .collect();
+                let mut levels: Vec<&str> = trimmed.iter().flatten().copied().collect();
+                levels.sort_unstable();
+                levels.dedup();
+                let remap: Vec<u32> = trimmed
+                    .iter()
+                    .map(|t| {
+                        t.and_then(|t| levels.binary_search(&t).ok())
+                            .map_or(MISSING, |p| p as u32)
+                    })
+                    .collect();
+                Categorical {
+                    codes: perm
+                        .par_iter()
+                        .map(|&r| {
+                            let c = codes[r as usize];
+                            if c == MISSING {
+                                MISSING
+                            } else {
+                                remap[c as usize]
+                            }
+                        })
+                        .collect(),
+                    levels: levels.into_iter().map(str::to_string).collect(),
+                }
+            }
+        }
+    }
+}
+
+/// Groups linked offences by person, sorts each person's offences by offence date,
+/// disposal date and row, and marks exact duplicates (same person, dates, offence type and
+/// disposal; the lowest row of each set of identical rows is kept).
+fn group_offences(off: &mut OffenceRows, n_people: usize, keep_details: bool) -> Offences {
     let n = off.reasons.len();
-    let tcode = |r: usize| off.offence_type.as_ref().map_or(MISSING, |c| c.codes[r]);
-    let dcode = |r: usize| off.disposal_kind.as_ref().map_or(MISSING, |c| c.codes[r]);
     // Counting sort of usable rows by person.
-    let mut counts = vec![0usize; n_people + 1];
+    let mut start = vec![0usize; n_people + 1];
     for i in 0..n {
         if off.reasons[i] == 0 {
-            counts[off.owner[i] as usize + 1] += 1;
+            start[off.owner[i] as usize + 1] += 1;
         }
     }
     for p in 0..n_people {
-        counts[p + 1] += counts[p];
+        start[p + 1] += start[p];
     }
-    let mut fill = counts.clone();
-    let mut perm = vec![0u32; counts[n_people]];
+    let mut fill = start.clone();
+    let mut perm = vec![0u32; start[n_people]];
     for i in 0..n {
         if off.reasons[i] == 0 {
             let p = off.owner[i] as usize;
@@ -674,19 +820,32 @@ fn group_offences(off: &mut OffenceRows, n_people: usize) -> Offences {
     drop(fill);
     let owner = &off.owner;
     let (od, dd) = (&off.offence, &off.disposal);
-    let key = |r: u32| {
-        let r = r as usize;
-        (od[r], dd[r], tcode(r), dcode(r))
+    let (types, kinds) = (&off.offence_type, &off.disposal_kind);
+    // Rows with the same person and dates are rare: compare their text only then.
+    let same_text = |a: usize, b: usize| {
+        types.as_ref().is_none_or(|t| t.text(a) == t.text(b))
+            && kinds.as_ref().is_none_or(|k| k.text(a) == k.text(b))
     };
     let duplicates: Vec<u32> = perm
         .par_chunk_by_mut(|a, b| owner[*a as usize] == owner[*b as usize])
         .flat_map_iter(|chunk| {
-            chunk.sort_unstable_by_key(|&r| (key(r), r));
+            chunk.sort_unstable_by_key(|&r| (od[r as usize], dd[r as usize], r));
             let mut dups = Vec::new();
-            for w in chunk.windows(2) {
-                if key(w[0]) == key(w[1]) {
-                    dups.push(w[1]);
+            let mut run = 0;
+            for i in 1..=chunk.len() {
+                let (a, b) = (chunk[run] as usize, chunk.get(i).map(|&r| r as usize));
+                if b.is_some_and(|b| od[a] == od[b] && dd[a] == dd[b]) {
+                    continue;
                 }
+                // chunk[run..i] share person and dates: a row is a duplicate if an
+                // earlier (lower-numbered) row of the run has the same text.
+                for j in run + 1..i {
+                    let rj = chunk[j] as usize;
+                    if (run..j).any(|k| same_text(chunk[k] as usize, rj)) {
+                        dups.push(chunk[j]);
+                    }
+                }
+                run = i;
             }
             dups
         })
@@ -696,21 +855,17 @@ fn group_offences(off: &mut OffenceRows, n_people: usize) -> Offences {
     }
     if !duplicates.is_empty() {
         perm.retain(|&r| off.reasons[r as usize] == 0);
-    }
-    let mut start = vec![0usize; n_people + 1];
-    for &r in &perm {
-        start[off.owner[r as usize] as usize + 1] += 1;
-    }
-    for p in 0..n_people {
-        start[p + 1] += start[p];
+        start.iter_mut().for_each(|s| *s = 0);
+        for &r in &perm {
+            start[off.owner[r as usize] as usize + 1] += 1;
+        }
+        for p in 0..n_people {
+            start[p + 1] += start[p];
+        }
     }
     let gather = |v: &Vec<Day>| -> Vec<Day> { perm.par_iter().map(|&r| v[r as usize]).collect() };
-    let gather_cat = |c: &Option<Categorical>| {
-        c.as_ref().map(|c| Categorical {
-            levels: c.levels.clone(),
-            codes: perm.par_iter().map(|&r| c.codes[r as usize]).collect(),
-        })
-    };
+    let gather_cat =
+        |c: &Option<Detail>| c.as_ref().filter(|_| keep_details).map(|c| c.encode(&perm));
     Offences {
         offence_day: gather(&off.offence),
         disposal_day: gather(&off.disposal),

@@ -12,7 +12,7 @@ mod write;
 
 pub use load::{
     COHORT_REQUIRED, ColumnSelection, Dataset, ExtractDateSource, LoadOptions, OFFENCES_REQUIRED,
-    SourceFile,
+    OffenceDetails, SourceFile,
 };
 pub use quality::{
     ColumnWarning, DataQuality, Exclusion, FIRST_ROWS_KEPT, Reason, TableCounts, TableKind,

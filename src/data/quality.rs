@@ -182,56 +182,23 @@ impl DataQuality {
     }
 }
 
-/// Counts row reasons (0 = used) into exclusions, keeping the lowest row numbers.
-///
-/// `row_number(i)` gives the 1-based data row of position `i`.
-pub(crate) fn tally(
-    table: TableKind,
-    reasons: &[u8],
-    row_number: impl Fn(usize) -> u64 + Sync,
-) -> Vec<Exclusion> {
-    use rayon::prelude::*;
+/// Counts row reasons (0 = used) into exclusions; position `i` is data row `i + 1`.
+pub(crate) fn tally(table: TableKind, reasons: &[u8]) -> Vec<Exclusion> {
     const N: usize = 16;
-    let (counts, firsts) = reasons
-        .par_iter()
-        .enumerate()
-        .fold(
-            || ([0u64; N], vec![Vec::<u64>::new(); N]),
-            |(mut c, mut f), (i, &r)| {
-                if r != 0 {
-                    c[r as usize] += 1;
-                    let row = row_number(i);
-                    let v = &mut f[r as usize];
-                    if v.len() < FIRST_ROWS_KEPT {
-                        v.push(row);
-                    } else if let Some(max) = v.iter().copied().max() {
-                        if row < max {
-                            let at = v.iter().position(|&x| x == max).unwrap_or(0);
-                            v[at] = row;
-                        }
-                    }
-                }
-                (c, f)
-            },
-        )
-        .reduce(
-            || ([0u64; N], vec![Vec::<u64>::new(); N]),
-            |(mut c1, mut f1), (c2, f2)| {
-                for k in 0..N {
-                    c1[k] += c2[k];
-                    f1[k].extend(&f2[k]);
-                }
-                (c1, f1)
-            },
-        );
-    let mut out = Vec::new();
-    for (k, mut rows) in firsts.into_iter().enumerate() {
-        if counts[k] == 0 {
-            continue;
+    let mut counts = [0u64; N];
+    let mut firsts: Vec<Vec<u64>> = vec![Vec::new(); N];
+    for (i, &r) in reasons.iter().enumerate() {
+        if r != 0 {
+            let k = r as usize % N;
+            counts[k] += 1;
+            if firsts[k].len() < FIRST_ROWS_KEPT {
+                firsts[k].push(i as u64 + 1);
+            }
         }
-        if let Some(reason) = Reason::from_u8(k as u8) {
-            rows.sort_unstable();
-            rows.truncate(FIRST_ROWS_KEPT);
+    }
+    let mut out = Vec::new();
+    for (k, rows) in firsts.into_iter().enumerate() {
+        if let Some(reason) = Reason::from_u8(k as u8).filter(|_| counts[k] > 0) {
             out.push(Exclusion {
                 table,
                 reason,

@@ -171,7 +171,7 @@ impl People {
 /// Proven offences of the people kept, grouped by person.
 ///
 /// Person `i`'s offences are rows `start[i]..start[i + 1]`, sorted by offence date, then
-/// disposal date, offence type and disposal. Exact duplicates have been removed.
+/// disposal date, then file row. Exact duplicates have been removed.
 #[derive(Debug, Clone, Default)]
 pub struct Offences {
     /// Offsets into the other vectors, one more than there are people.

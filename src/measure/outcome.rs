@@ -51,6 +51,7 @@ impl Outcomes {
     /// ```
     pub fn compute(data: &Dataset, rules: &Rules) -> Result<Outcomes> {
         rules.validate()?;
+        let _t = crate::trace::Phase::start("outcomes");
         let n = data.people.len();
         let f = rules.follow_up_days as i32;
         let w8 = rules.waiting_days as i32;

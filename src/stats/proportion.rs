@@ -254,7 +254,7 @@ pub fn binomial_test(x: u64, n: u64, p0: f64) -> Result<BinomialTest> {
 
 /// scipy's `_binary_search_for_binom_tst`: the last index in `[lo, hi]` where the monotone
 /// function `a` is at most `d`.
-fn binary_search(a: impl Fn(i64) -> f64, d: f64, mut lo: i64, mut hi: i64) -> i64 {
+pub(crate) fn binary_search(a: impl Fn(i64) -> f64, d: f64, mut lo: i64, mut hi: i64) -> i64 {
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
         let v = a(mid);
