@@ -2,7 +2,18 @@
 //!
 //! Nothing here knows about files or data frames: counts and slices in, result structs out.
 
+mod means;
+mod multiplicity;
+mod power;
 mod proportion;
+mod twobytwo;
 
+pub use means::{Summary, WelchTest, welch};
+pub use multiplicity::{Adjustment, adjust};
+pub use power::{
+    Detectable, ONE_SAMPLE_METHOD, TWO_SAMPLE_METHOD, detectable_one, detectable_two,
+    sample_size_one, sample_size_two,
+};
 pub(crate) use proportion::check_confidence;
 pub use proportion::{BinomialTest, CiMethod, Interval, binomial_test, proportion_ci};
+pub use twobytwo::{DiffMethod, Test, TwoByTwo, TwoByTwoResult, fisher_two_sided};

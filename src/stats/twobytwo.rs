@@ -26,7 +26,10 @@ impl std::str::FromStr for DiffMethod {
         match s {
             "newcombe" => Ok(DiffMethod::Newcombe),
             "wald" => Ok(DiffMethod::Wald),
-            _ => Err(Error::option("--rd-ci", format!("`{s}`: expected newcombe or wald"))),
+            _ => Err(Error::option(
+                "--rd-ci",
+                format!("`{s}`: expected newcombe or wald"),
+            )),
         }
     }
 }
@@ -116,7 +119,12 @@ impl TwoByTwo {
         self.check()?;
         super::proportion::check_confidence(confidence)?;
         let z = z_upper((1.0 - confidence) / 2.0);
-        let (x1, n1, x2, n2) = (self.x1 as f64, self.n1 as f64, self.x2 as f64, self.n2 as f64);
+        let (x1, n1, x2, n2) = (
+            self.x1 as f64,
+            self.n1 as f64,
+            self.x2 as f64,
+            self.n2 as f64,
+        );
         let (p1, p2) = (x1 / n1, x2 / n2);
         let d = p1 - p2;
         let (lo, hi) = match method {
@@ -162,17 +170,31 @@ impl TwoByTwo {
             let zs = d / se0;
             let p = 2.0 * normal.sf(zs.abs());
             (
-                Test { statistic: Some(zs), p_value: Some(p) },
-                Test { statistic: Some(zs * zs), p_value: Some(chi1.sf(zs * zs)) },
+                Test {
+                    statistic: Some(zs),
+                    p_value: Some(p),
+                },
+                Test {
+                    statistic: Some(zs * zs),
+                    p_value: Some(chi1.sf(zs * zs)),
+                },
             )
         } else {
-            let none = Test { statistic: None, p_value: None };
+            let none = Test {
+                statistic: None,
+                p_value: None,
+            };
             (none, none)
         };
         let yates = yates(a, b, c, dd, &chi1);
         let fisher = Test {
             statistic: or,
-            p_value: Some(fisher_two_sided(self.x1, self.n1 - self.x1, self.x2, self.n2 - self.x2)),
+            p_value: Some(fisher_two_sided(
+                self.x1,
+                self.n1 - self.x1,
+                self.x2,
+                self.n2 - self.x2,
+            )),
         };
         Ok(TwoByTwoResult {
             p1,
@@ -201,7 +223,10 @@ fn yates(a: f64, b: f64, c: f64, d: f64, chi1: &ChiSquared) -> Test {
     let n = a + b + c + d;
     let (r1, r2, c1, c2) = (a + b, c + d, a + c, b + d);
     if r1 == 0.0 || r2 == 0.0 || c1 == 0.0 || c2 == 0.0 {
-        return Test { statistic: None, p_value: None };
+        return Test {
+            statistic: None,
+            p_value: None,
+        };
     }
     let obs = [a, b, c, d];
     let exp = [r1 * c1 / n, r1 * c2 / n, r2 * c1 / n, r2 * c2 / n];
@@ -214,7 +239,10 @@ fn yates(a: f64, b: f64, c: f64, d: f64, chi1: &ChiSquared) -> Test {
             adj * adj / e
         })
         .sum();
-    Test { statistic: Some(stat), p_value: Some(chi1.sf(stat)) }
+    Test {
+        statistic: Some(stat),
+        p_value: Some(chi1.sf(stat)),
+    }
 }
 
 /// The hypergeometric probabilities of the first cell over its support, for a 2x2 table
@@ -230,7 +258,8 @@ fn hypergeometric_pmf(r1: u64, r2: u64, c1: u64) -> (u64, Vec<f64>) {
     };
     // Start from the mode (largest term) and walk outwards in log space, then normalise.
     let n = (r1 + r2) as f64;
-    let mode = ((((c1 as f64) + 1.0) * ((r1 as f64) + 1.0) / (n + 2.0)).floor() as u64).clamp(lo, hi);
+    let mode =
+        ((((c1 as f64) + 1.0) * ((r1 as f64) + 1.0) / (n + 2.0)).floor() as u64).clamp(lo, hi);
     let mut logp = vec![0.0f64; len];
     let m = (mode - lo) as usize;
     for i in m + 1..len {
@@ -258,9 +287,27 @@ pub fn fisher_two_sided(a: u64, b: u64, c: u64, d: u64) -> f64 {
     let (lo, p) = hypergeometric_pmf(r1, r2, c1);
     let (lo, hi) = (lo as i64, lo as i64 + p.len() as i64 - 1);
     // Defined on all integers, zero outside the support, as scipy's hypergeom.
-    let pmf = |k: i64| if k < lo || k > hi { 0.0 } else { p[(k - lo) as usize] };
-    let cdf = |k: i64| if k < lo { 0.0 } else { p[..=((k.min(hi) - lo) as usize)].iter().sum::<f64>() };
-    let sf = |k: i64| if k >= hi { 0.0 } else { p[((k + 1).max(lo) - lo) as usize..].iter().sum::<f64>() };
+    let pmf = |k: i64| {
+        if k < lo || k > hi {
+            0.0
+        } else {
+            p[(k - lo) as usize]
+        }
+    };
+    let cdf = |k: i64| {
+        if k < lo {
+            0.0
+        } else {
+            p[..=((k.min(hi) - lo) as usize)].iter().sum::<f64>()
+        }
+    };
+    let sf = |k: i64| {
+        if k >= hi {
+            0.0
+        } else {
+            p[((k + 1).max(lo) - lo) as usize..].iter().sum::<f64>()
+        }
+    };
     let n = (r1 + r2) as f64;
     let mode = (((c1 as f64) + 1.0) * ((r1 as f64) + 1.0) / (n + 2.0)) as i64;
     let a = a as i64;

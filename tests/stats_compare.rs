@@ -1,0 +1,257 @@
+//! Two-group comparisons, Welch's test, power and p-value adjustment against statsmodels
+//! and scipy. Reference values: tests/reference/compare.json, made by
+//! tests/reference/compare.py.
+
+use reoffending::stats::{
+    Adjustment, DiffMethod, Summary, TwoByTwo, adjust, detectable_one, detectable_two,
+    sample_size_one, sample_size_two, welch,
+};
+use serde_json::Value;
+
+fn reference() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/compare.json"
+    ))
+    .expect("reference file is committed");
+    serde_json::from_str(&text).unwrap()
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()) || (a - b).abs() < 1e-14
+}
+
+fn check(got: Option<f64>, want: &Value, rel: f64, what: &str) {
+    match (got, want.as_f64()) {
+        (Some(g), Some(w)) => assert!(close(g, w, rel), "{what}: {g} vs {w}"),
+        (None, None) => {}
+        (g, _) => panic!("{what}: {g:?} vs {want}"),
+    }
+}
+
+#[test]
+fn two_by_two_matches_statsmodels_and_scipy() {
+    let r = reference();
+    for t in r["tables"].as_array().unwrap() {
+        let g = |k: &str| t[k].as_u64().unwrap();
+        let table = TwoByTwo {
+            x1: g("x1"),
+            n1: g("n1"),
+            x2: g("x2"),
+            n2: g("n2"),
+        };
+        let what = format!("{table:?}");
+        let nc = table.compare(0.95, DiffMethod::Newcombe).unwrap();
+        let wd = table.compare(0.95, DiffMethod::Wald).unwrap();
+        check(
+            Some(nc.rd_ci_low),
+            &t["rd_newcombe"][0],
+            1e-9,
+            &format!("{what} newcombe low"),
+        );
+        check(
+            Some(nc.rd_ci_high),
+            &t["rd_newcombe"][1],
+            1e-9,
+            &format!("{what} newcombe high"),
+        );
+        check(
+            Some(wd.rd_ci_low),
+            &t["rd_wald"][0],
+            1e-9,
+            &format!("{what} wald low"),
+        );
+        check(
+            Some(wd.rd_ci_high),
+            &t["rd_wald"][1],
+            1e-9,
+            &format!("{what} wald high"),
+        );
+        let pair = |k: &str, i: usize| {
+            if t[k].is_null() {
+                Value::Null
+            } else {
+                t[k][i].clone()
+            }
+        };
+        check(
+            nc.rr_ci_low,
+            &pair("rr_log", 0),
+            1e-9,
+            &format!("{what} rr low"),
+        );
+        check(
+            nc.rr_ci_high,
+            &pair("rr_log", 1),
+            1e-9,
+            &format!("{what} rr high"),
+        );
+        check(
+            nc.or_ci_low,
+            &pair("or_woolf", 0),
+            1e-9,
+            &format!("{what} or low"),
+        );
+        check(
+            nc.or_ci_high,
+            &pair("or_woolf", 1),
+            1e-9,
+            &format!("{what} or high"),
+        );
+        check(
+            nc.z_pooled.statistic,
+            &pair("z_pooled", 0),
+            1e-9,
+            &format!("{what} z"),
+        );
+        check(
+            nc.z_pooled.p_value,
+            &pair("z_pooled", 1),
+            1e-9,
+            &format!("{what} z p"),
+        );
+        check(
+            nc.chi_square.statistic,
+            &pair("chi_square", 0),
+            1e-9,
+            &format!("{what} chi2"),
+        );
+        check(
+            nc.chi_square.p_value,
+            &pair("chi_square", 1),
+            1e-9,
+            &format!("{what} chi2 p"),
+        );
+        check(
+            nc.chi_square_yates.statistic,
+            &pair("chi_square_yates", 0),
+            1e-9,
+            &format!("{what} yates"),
+        );
+        check(
+            nc.chi_square_yates.p_value,
+            &pair("chi_square_yates", 1),
+            1e-9,
+            &format!("{what} yates p"),
+        );
+        check(
+            nc.fisher_exact.p_value,
+            &t["fisher_p"],
+            1e-9,
+            &format!("{what} fisher"),
+        );
+    }
+}
+
+#[test]
+fn welch_matches_scipy() {
+    let r = reference();
+    for w in r["welch"].as_array().unwrap() {
+        let vals = |k: &str| {
+            w[k].as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect::<Vec<_>>()
+        };
+        let (a, b) = (Summary::of(vals("a")), Summary::of(vals("b")));
+        let t = welch(&a, &b, 0.95).unwrap();
+        check(Some(t.statistic), &w["statistic"], 1e-9, "t");
+        check(Some(t.df), &w["df"], 1e-9, "df");
+        check(Some(t.p_value), &w["p_value"], 1e-8, "p");
+        check(Some(t.ci_low), &w["ci_low"], 1e-7, "ci low");
+        check(Some(t.ci_high), &w["ci_high"], 1e-7, "ci high");
+    }
+}
+
+#[test]
+fn sample_sizes_match_statsmodels() {
+    let r = reference();
+    for c in r["power_one"].as_array().unwrap() {
+        let f = |k: &str| c[k].as_f64().unwrap();
+        let n = sample_size_one(f("p0"), f("p1"), f("alpha"), f("power")).unwrap();
+        check(Some(n), &c["n"], 1e-9, "one-sample n");
+        // The minimum detectable rate for that n is the target rate.
+        let d = detectable_one(n, f("p0"), f("alpha"), f("power")).unwrap();
+        let mdr = if f("p1") < f("p0") {
+            d.min_detectable_rate_lower
+        } else {
+            d.min_detectable_rate_upper
+        };
+        assert!(
+            (mdr.unwrap() - f("p1")).abs() < 1e-6,
+            "{mdr:?} vs {}",
+            f("p1")
+        );
+    }
+    for c in r["power_two"].as_array().unwrap() {
+        let f = |k: &str| c[k].as_f64().unwrap();
+        let n = sample_size_two(f("p1"), f("p2"), f("alpha"), f("power"), f("ratio")).unwrap();
+        check(Some(n), &c["n1"], 1e-9, "two-sample n1");
+        let d = detectable_two(n, n * f("ratio"), f("p2"), f("alpha"), f("power")).unwrap();
+        let mdr = if f("p1") < f("p2") {
+            d.min_detectable_rate_lower
+        } else {
+            d.min_detectable_rate_upper
+        };
+        assert!((mdr.unwrap() - f("p1")).abs() < 1e-6);
+    }
+    // DOMAIN.md: about 471 people against a fixed 20% to detect 15%, 906 per group.
+    assert_eq!(sample_size_one(0.2, 0.15, 0.05, 0.8).unwrap().ceil(), 471.0);
+    assert_eq!(
+        sample_size_two(0.15, 0.2, 0.05, 0.8, 1.0).unwrap().ceil(),
+        906.0
+    );
+}
+
+#[test]
+fn adjustments_match_statsmodels() {
+    let r = reference();
+    for c in r["adjust"].as_array().unwrap() {
+        let p: Vec<f64> = c["p"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        for (m, k) in [
+            (Adjustment::Holm, "holm"),
+            (Adjustment::BenjaminiHochberg, "bh"),
+        ] {
+            let got = adjust(&p, m);
+            for (g, w) in got.iter().zip(c[k].as_array().unwrap()) {
+                check(Some(*g), w, 1e-12, k);
+            }
+        }
+    }
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn swapping_groups_mirrors_the_difference(
+            n1 in 1u64..400, n2 in 1u64..400, f1 in 0.0f64..=1.0, f2 in 0.0f64..=1.0
+        ) {
+            let x1 = ((n1 as f64) * f1).round() as u64;
+            let x2 = ((n2 as f64) * f2).round() as u64;
+            for m in [DiffMethod::Newcombe, DiffMethod::Wald] {
+                let a = TwoByTwo { x1, n1, x2, n2 }.compare(0.95, m).unwrap();
+                let b = TwoByTwo { x1: x2, n1: n2, x2: x1, n2: n1 }.compare(0.95, m).unwrap();
+                prop_assert!((a.risk_difference + b.risk_difference).abs() < 1e-12);
+                prop_assert!((a.rd_ci_low + b.rd_ci_high).abs() < 1e-12);
+                prop_assert!((a.rd_ci_high + b.rd_ci_low).abs() < 1e-12);
+                prop_assert!(a.rd_ci_low <= a.risk_difference + 1e-12 && a.risk_difference <= a.rd_ci_high + 1e-12);
+                for t in [a.z_pooled, a.chi_square, a.chi_square_yates, a.fisher_exact] {
+                    if let Some(p) = t.p_value {
+                        prop_assert!((0.0..=1.0).contains(&p));
+                    }
+                }
+                let (pa, pb) = (a.fisher_exact.p_value.unwrap(), b.fisher_exact.p_value.unwrap());
+                prop_assert!(close(pa, pb, 1e-9), "fisher {pa} vs {pb}");
+            }
+        }
+    }
+}
