@@ -41,6 +41,7 @@
 
 #![warn(missing_docs)]
 
+pub mod compare;
 pub mod config;
 pub mod data;
 mod error;

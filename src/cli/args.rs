@@ -105,6 +105,66 @@ pub enum Command {
         #[arg(long, value_name = "RATE")]
         baseline_rate: Option<f64>,
     },
+    /// Compare the pilot with a comparison group or a fixed external rate.
+    Compare {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+        /// The pilot cohort label [default: from --config, else `divert`].
+        #[arg(long, value_name = "LABEL")]
+        treatment: Option<String>,
+        /// The comparison cohort label.
+        #[arg(long, value_name = "LABEL", conflicts_with = "baseline_rate")]
+        control: Option<String>,
+        /// A fixed external rate to compare with (a fraction, e.g. 0.2 for Thames Valley).
+        #[arg(long, value_name = "RATE")]
+        baseline_rate: Option<f64>,
+        /// The benchmark's name, printed in the verdict.
+        #[arg(long, value_name = "TEXT")]
+        baseline_name: Option<String>,
+        /// Where the benchmark comes from.
+        #[arg(long, value_name = "TEXT")]
+        baseline_source: Option<String>,
+        /// Subgroups to compare within, e.g. sex,age_group.
+        #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+        by: Vec<String>,
+        /// Adjustment of subgroup p-values: holm, bh or none [default: holm].
+        #[arg(long, value_name = "METHOD")]
+        adjust: Option<String>,
+        /// Interval for the risk difference: newcombe or wald [default: newcombe].
+        #[arg(long, value_name = "METHOD")]
+        rd_ci: Option<String>,
+        /// Confidence level [default: 0.95].
+        #[arg(long, value_name = "LEVEL")]
+        confidence: Option<f64>,
+    },
+    /// People needed to detect a change in the rate, or the change detectable with n people.
+    Power {
+        #[command(flatten)]
+        out: OutputArgs,
+        /// The rate without the scheme (a fixed benchmark, or the comparison group's rate).
+        #[arg(long, value_name = "RATE")]
+        baseline_rate: f64,
+        /// The rate to be able to detect (omit with --n).
+        #[arg(long, value_name = "RATE", required_unless_present = "n")]
+        target_rate: Option<f64>,
+        /// Two-sided significance level.
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// Power.
+        #[arg(long, default_value_t = 0.8)]
+        power: f64,
+        /// 1 (against a fixed rate) or 2 (against a comparison group).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
+        groups: u8,
+        /// People in the pilot group: gives the minimum detectable rate instead.
+        #[arg(long, value_name = "N")]
+        n: Option<u64>,
+        /// Comparison group size as a multiple of the pilot group's [default: 1].
+        #[arg(long, default_value_t = 1.0)]
+        ratio: f64,
+    },
     /// Write a synthetic cohort and offences table in the contract's format.
     Generate {
         /// Number of people.

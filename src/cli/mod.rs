@@ -42,6 +42,52 @@ fn try_main(cli: Cli) -> Result<()> {
             confidence,
             baseline_rate,
         } => rates(&data, &out, by, ci, confidence, baseline_rate),
+        Command::Compare {
+            data,
+            out,
+            treatment,
+            control,
+            baseline_rate,
+            baseline_name,
+            baseline_source,
+            by,
+            adjust,
+            rd_ci,
+            confidence,
+        } => compare(
+            &data,
+            &out,
+            CompareArgs {
+                treatment,
+                control,
+                baseline_rate,
+                baseline_name,
+                baseline_source,
+                by,
+                adjust,
+                rd_ci,
+                confidence,
+            },
+        ),
+        Command::Power {
+            out,
+            baseline_rate,
+            target_rate,
+            alpha,
+            power,
+            groups,
+            n,
+            ratio,
+        } => power_cmd(
+            &out,
+            baseline_rate,
+            target_rate,
+            alpha,
+            power,
+            groups,
+            n,
+            ratio,
+        ),
         Command::Generate {
             persons,
             seed,
@@ -342,4 +388,195 @@ fn rates(
 #[allow(dead_code)]
 fn display(p: &Path) -> String {
     p.display().to_string()
+}
+
+struct CompareArgs {
+    treatment: Option<String>,
+    control: Option<String>,
+    baseline_rate: Option<f64>,
+    baseline_name: Option<String>,
+    baseline_source: Option<String>,
+    by: Vec<String>,
+    adjust: Option<String>,
+    rd_ci: Option<String>,
+    confidence: Option<f64>,
+}
+
+fn compare(data: &DataArgs, out: &OutputArgs, a: CompareArgs) -> Result<()> {
+    use reoffending::compare::{Against, CompareOptions, Comparison};
+    let probe = resolve(data, ColumnSelection::All)?;
+    let cfg = probe.config.compare.clone();
+    let treatment = a
+        .treatment
+        .or(cfg.treatment)
+        .unwrap_or_else(|| "divert".into());
+    // The command line's choice wins: a --control overrides a baseline in the file, and
+    // the other way round.
+    let against = match (a.control, a.baseline_rate) {
+        (Some(c), _) => Against::Group(c),
+        (None, Some(rate)) => Against::Baseline {
+            rate,
+            name: a.baseline_name.or(cfg.baseline_name),
+            source: a.baseline_source.or(cfg.baseline_source),
+        },
+        (None, None) => match (cfg.control, cfg.baseline_rate) {
+            (Some(c), _) => Against::Group(c),
+            (None, Some(rate)) => Against::Baseline {
+                rate,
+                name: a.baseline_name.or(cfg.baseline_name),
+                source: a.baseline_source.or(cfg.baseline_source),
+            },
+            (None, None) => {
+                return Err(Error::Option {
+                    option: "--control / --baseline-rate".into(),
+                    message: "give a comparison cohort or a fixed rate to compare with".into(),
+                });
+            }
+        },
+    };
+    let options = CompareOptions {
+        confidence: a.confidence.unwrap_or(0.95),
+        rd_method: match a.rd_ci {
+            Some(s) => s.parse()?,
+            None => Default::default(),
+        },
+        by: a.by.clone(),
+        adjust: match a.adjust {
+            Some(s) => s.parse()?,
+            None => Default::default(),
+        },
+        power: 0.8,
+    };
+    let r = resolve(data, columns_for(&a.by))?;
+    let eval = Evaluation::load(&r.inputs, r.rules)?;
+    let cmp = Comparison::compute(
+        &eval.data.people,
+        &eval.outcomes,
+        &treatment,
+        &against,
+        &options,
+    )?;
+    let mut value = serde_json::to_value(&cmp).map_err(|e| Error::Output(e.to_string()))?;
+    if let serde_json::Value::Object(m) = &mut value {
+        m.insert(
+            "parameters".into(),
+            json!(eval.parameters(json!({
+                "treatment": treatment,
+                "confidence": options.confidence,
+                "rd_ci_method": options.rd_method,
+                "by": options.by,
+                "adjust": options.adjust,
+            }))),
+        );
+        m.insert("input".into(), json!(eval.input_summary()));
+    }
+    let mut tables = vec![cmp.table()];
+    tables.extend(cmp.subgroup_table());
+    emit(
+        out,
+        &Rendered {
+            json: value,
+            records_key: "subgroups",
+            tables,
+            header: Some(header_line(&eval)),
+        },
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn power_cmd(
+    out: &OutputArgs,
+    baseline: f64,
+    target: Option<f64>,
+    alpha: f64,
+    power: f64,
+    groups: u8,
+    n: Option<u64>,
+    ratio: f64,
+) -> Result<()> {
+    use reoffending::stats::{
+        ONE_SAMPLE_METHOD, TWO_SAMPLE_METHOD, detectable_one, detectable_two, sample_size_one,
+        sample_size_two,
+    };
+    let method = if groups == 1 {
+        ONE_SAMPLE_METHOD
+    } else {
+        TWO_SAMPLE_METHOD
+    };
+    let mut t = Table::new("Power", &["quantity", "value"], 1);
+    let value = match (n, target) {
+        (Some(n), _) => {
+            let d = if groups == 1 {
+                detectable_one(n as f64, baseline, alpha, power)?
+            } else {
+                detectable_two(n as f64, n as f64 * ratio, baseline, alpha, power)?
+            };
+            let f = |x: Option<f64>| x.map(|v| format!("{:.1}%", v * 100.0));
+            t.push(vec![
+                Some("people in the pilot group".into()),
+                Some(n.to_string()),
+            ]);
+            t.push(vec![
+                Some("lowest rate detectable below the baseline".into()),
+                f(d.min_detectable_rate_lower),
+            ]);
+            t.push(vec![
+                Some("highest rate detectable above it".into()),
+                f(d.min_detectable_rate_upper),
+            ]);
+            json!({
+                "n": n, "groups": groups, "baseline_rate": baseline, "alpha": alpha, "power": power,
+                "ratio": if groups == 2 { Some(ratio) } else { None },
+                "min_detectable_rate_lower": d.min_detectable_rate_lower,
+                "min_detectable_rate_upper": d.min_detectable_rate_upper,
+                "method": method,
+            })
+        }
+        (None, Some(p1)) => {
+            let (n_total, n_per_group, exact) = if groups == 1 {
+                let x = sample_size_one(baseline, p1, alpha, power)?;
+                (x.ceil() as u64, None, x)
+            } else {
+                let x = sample_size_two(p1, baseline, alpha, power, ratio)?;
+                let n1 = x.ceil() as u64;
+                let n2 = (x * ratio).ceil() as u64;
+                (n1 + n2, Some(n1), x)
+            };
+            t.push(vec![
+                Some("people needed in all".into()),
+                Some(n_total.to_string()),
+            ]);
+            if let Some(g) = n_per_group {
+                t.push(vec![Some("in the pilot group".into()), Some(g.to_string())]);
+                t.push(vec![
+                    Some("in the comparison group".into()),
+                    Some((n_total - g).to_string()),
+                ]);
+            }
+            json!({
+                "n": n_total, "n_per_group": n_per_group, "n_exact": exact, "groups": groups,
+                "baseline_rate": baseline, "target_rate": p1, "alpha": alpha, "power": power,
+                "ratio": if groups == 2 { Some(ratio) } else { None },
+                "method": method,
+            })
+        }
+        (None, None) => {
+            return Err(Error::Option {
+                option: "--target-rate".into(),
+                message: "give --target-rate, or --n for the minimum detectable rate".into(),
+            });
+        }
+    };
+    t.notes.push(format!(
+        "method: {method}; two-sided alpha {alpha}, power {power}"
+    ));
+    emit(
+        out,
+        &Rendered {
+            json: value,
+            records_key: "",
+            tables: vec![t],
+            header: None,
+        },
+    )
 }

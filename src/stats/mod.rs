@@ -14,6 +14,6 @@ pub use power::{
     Detectable, ONE_SAMPLE_METHOD, TWO_SAMPLE_METHOD, detectable_one, detectable_two,
     sample_size_one, sample_size_two,
 };
-pub(crate) use proportion::check_confidence;
 pub use proportion::{BinomialTest, CiMethod, Interval, binomial_test, proportion_ci};
+pub(crate) use proportion::{check_confidence, z_upper};
 pub use twobytwo::{DiffMethod, Test, TwoByTwo, TwoByTwoResult, fisher_two_sided};

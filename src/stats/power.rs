@@ -109,12 +109,15 @@ fn solve(f: impl Fn(f64) -> Result<f64>, n: f64, near: f64, far: f64) -> Result<
     // Required n falls as the rate moves from `near` to `far`; find where it equals `n`.
     let eps = 1e-9;
     let far_point = if far < near { far + eps } else { far - eps };
-    if f(far_point)? > n {
+    if (far < near && far_point >= near) || (far > near && far_point <= near) || f(far_point)? > n {
         return Ok(None);
     }
     let (mut a, mut b) = (near, far_point);
     for _ in 0..200 {
         let mid = 0.5 * (a + b);
+        if mid == a || mid == b {
+            break;
+        }
         if f(mid)? > n {
             a = mid;
         } else {

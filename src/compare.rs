@@ -1,0 +1,903 @@
+//! Comparing the pilot with a comparison group or with a fixed external rate, with a
+//! plain-English verdict in the Justice Data Lab's style.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::data::People;
+use crate::error::{Error, Result};
+use crate::measure::{Grouping, NO_REOFFENCE, Outcomes};
+use crate::present::{Table, num, pct, pval};
+use crate::stats::{
+    Adjustment, CiMethod, DiffMethod, Summary, Test, TwoByTwo, adjust, binomial_test,
+    detectable_one, detectable_two, proportion_ci, welch,
+};
+
+/// What the pilot is compared with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Against {
+    /// Another cohort in the data (e.g. `comparison`).
+    Group(String),
+    /// A published rate, such as Thames Valley's 20% (an external benchmark).
+    Baseline {
+        /// The rate, as a fraction.
+        rate: f64,
+        /// Its name, e.g. "Thames Valley Police drug diversion".
+        name: Option<String>,
+        /// Where it comes from.
+        source: Option<String>,
+    },
+}
+
+/// Options for [`Comparison::compute`]. Every field has a documented default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareOptions {
+    /// Confidence level of every interval. Default 0.95 (so tests use alpha = 0.05).
+    pub confidence: f64,
+    /// Interval for the risk difference. Default Newcombe.
+    pub rd_method: DiffMethod,
+    /// Subgroup breakdowns (e.g. `sex`, `age_group`). Default none.
+    pub by: Vec<String>,
+    /// Adjustment of subgroup p-values. Default Holm.
+    pub adjust: Adjustment,
+    /// Power used for the minimum detectable difference. Default 0.8.
+    pub power: f64,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        CompareOptions {
+            confidence: 0.95,
+            rd_method: DiffMethod::Newcombe,
+            by: Vec::new(),
+            adjust: Adjustment::Holm,
+            power: 0.8,
+        }
+    }
+}
+
+/// Reoffences per person in each group, compared with Welch's t test.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Frequency {
+    /// Mean proven reoffences per person, pilot.
+    pub treatment_mean: f64,
+    /// Mean proven reoffences per person, comparison.
+    pub control_mean: f64,
+    /// Per 100 people, pilot.
+    pub treatment_per_100: f64,
+    /// Per 100 people, comparison.
+    pub control_per_100: f64,
+    /// Difference in means with Welch's interval and test.
+    pub difference: f64,
+    /// Interval.
+    pub ci_low: f64,
+    /// Interval.
+    pub ci_high: f64,
+    /// Welch t statistic.
+    pub statistic: f64,
+    /// Welch degrees of freedom.
+    pub df: f64,
+    /// Two-sided p-value.
+    pub p_value: f64,
+    /// Ratio of the means (null when the comparison mean is 0).
+    pub rate_ratio: Option<f64>,
+    /// Delta-method log interval for the ratio (robust to over-dispersion).
+    pub rate_ratio_ci_low: Option<f64>,
+    /// Delta-method log interval for the ratio.
+    pub rate_ratio_ci_high: Option<f64>,
+}
+
+/// Days to the first proven reoffence among those who reoffended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimeToFirst {
+    /// Reoffenders in the pilot group.
+    pub treatment_reoffenders: u64,
+    /// Reoffenders in the comparison group.
+    pub control_reoffenders: u64,
+    /// Mean days, pilot.
+    pub treatment_mean_days: Option<f64>,
+    /// Mean days, comparison.
+    pub control_mean_days: Option<f64>,
+    /// Median days, pilot.
+    pub treatment_median_days: Option<f64>,
+    /// Median days, comparison.
+    pub control_median_days: Option<f64>,
+    /// Welch test of the mean days (null with fewer than two reoffenders in a group).
+    pub welch_p_value: Option<f64>,
+    /// A reminder that this is conditional on reoffending.
+    pub note: &'static str,
+}
+
+/// What a study of this size could detect.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sensitivity {
+    /// The power assumed.
+    pub power: f64,
+    /// The significance level assumed (two-sided).
+    pub alpha: f64,
+    /// The smallest reduction in the rate (percentage points as a fraction, negative)
+    /// that could reliably be detected; null if none.
+    pub min_detectable_difference_lower: Option<f64>,
+    /// The smallest increase that could reliably be detected; null if none.
+    pub min_detectable_difference_upper: Option<f64>,
+    /// The method.
+    pub method: &'static str,
+}
+
+/// One subgroup's comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Subgroup {
+    /// Breakdown values.
+    pub key: BTreeMap<String, Option<String>>,
+    /// People in the pilot group.
+    pub treatment_n: u64,
+    /// Rate in the pilot group.
+    pub treatment_rate: Option<f64>,
+    /// People in the comparison group (0 against a baseline).
+    pub control_n: u64,
+    /// Rate in the comparison group, or the baseline.
+    pub control_rate: Option<f64>,
+    /// Difference.
+    pub risk_difference: Option<f64>,
+    /// Interval.
+    pub rd_ci_low: Option<f64>,
+    /// Interval.
+    pub rd_ci_high: Option<f64>,
+    /// The test's p-value (Fisher exact against a group, exact binomial against a rate).
+    pub p_value: Option<f64>,
+    /// Adjusted for the number of subgroups.
+    pub p_adjusted: Option<f64>,
+    /// Adjusted p-value below alpha.
+    pub significant: bool,
+}
+
+/// A comparison of the pilot with a group or a benchmark (CONTRACT §3 `compare`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// The pilot cohort.
+    pub treatment: String,
+    /// The comparison cohort.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+    /// The fixed rate compared with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_rate: Option<f64>,
+    /// Its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_name: Option<String>,
+    /// Its source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_source: Option<String>,
+    /// `comparison_group` or `external_benchmark`.
+    pub kind: &'static str,
+    /// People in the 12-month measure, pilot.
+    pub treatment_n: u64,
+    /// Reoffenders, pilot.
+    pub treatment_reoffenders: u64,
+    /// People in the 12-month measure, comparison (null against a baseline).
+    pub control_n: Option<u64>,
+    /// Reoffenders, comparison.
+    pub control_reoffenders: Option<u64>,
+    /// Pilot rate.
+    pub treatment_rate: f64,
+    /// Wilson interval of the pilot rate.
+    pub treatment_ci_low: f64,
+    /// Wilson interval of the pilot rate.
+    pub treatment_ci_high: f64,
+    /// Comparison rate (the baseline rate against a benchmark).
+    pub control_rate: f64,
+    /// Pilot minus comparison.
+    pub risk_difference: f64,
+    /// Interval.
+    pub rd_ci_low: f64,
+    /// Interval.
+    pub rd_ci_high: f64,
+    /// Interval method (`newcombe`, `wald`; `wilson` shifted by the baseline).
+    pub rd_ci_method: &'static str,
+    /// Ratio of rates.
+    pub relative_risk: Option<f64>,
+    /// Interval.
+    pub rr_ci_low: Option<f64>,
+    /// Interval.
+    pub rr_ci_high: Option<f64>,
+    /// Odds ratio.
+    pub odds_ratio: Option<f64>,
+    /// Interval.
+    pub or_ci_low: Option<f64>,
+    /// Interval.
+    pub or_ci_high: Option<f64>,
+    /// Tests keyed by name, each `{statistic, p_value}`.
+    pub tests: BTreeMap<&'static str, Test>,
+    /// Reoffences per person (comparison group only).
+    pub frequency: Option<Frequency>,
+    /// Days to first reoffence among reoffenders (comparison group only).
+    pub time_to_first: Option<TimeToFirst>,
+    /// The minimum detectable difference for these numbers.
+    pub sensitivity: Sensitivity,
+    /// Confidence level.
+    pub confidence: f64,
+    /// Whether the headline difference is statistically significant.
+    pub significant: bool,
+    /// What `significant` is based on.
+    pub significance_basis: &'static str,
+    /// The plain-English verdict.
+    pub summary: String,
+    /// What the reader must keep in mind.
+    pub caveats: Vec<String>,
+    /// Subgroup comparisons, if asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subgroups: Vec<Subgroup>,
+    /// The p-value adjustment used for subgroups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subgroup_adjustment: Option<Adjustment>,
+}
+
+/// The eligible people of one cohort, optionally within a subgroup.
+struct GroupData {
+    n: u64,
+    reoffenders: u64,
+    counts: Vec<f64>,
+    days: Vec<f64>,
+}
+
+fn collect(
+    people: &People,
+    out: &Outcomes,
+    label: &str,
+    keep: impl Fn(usize) -> bool,
+) -> Result<GroupData> {
+    let code = people.cohort.code_of(label).ok_or_else(|| {
+        Error::option(
+            "--treatment/--control",
+            format!(
+                "no cohort `{label}` in the data (cohorts: {})",
+                people.cohort.levels.join(", ")
+            ),
+        )
+    })?;
+    let mut g = GroupData {
+        n: 0,
+        reoffenders: 0,
+        counts: Vec::new(),
+        days: Vec::new(),
+    };
+    for i in 0..people.len() {
+        if people.cohort.codes[i] != code || !out.eligible[i] || !keep(i) {
+            continue;
+        }
+        g.n += 1;
+        g.counts.push(out.reoffences[i] as f64);
+        if out.reoffences[i] > 0 {
+            g.reoffenders += 1;
+            if out.days_to_first[i] != NO_REOFFENCE {
+                g.days.push(out.days_to_first[i] as f64);
+            }
+        }
+    }
+    Ok(g)
+}
+
+fn median(v: &[f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    Some(if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    })
+}
+
+fn pp(x: f64) -> String {
+    format!("{:.1}", x * 100.0)
+}
+
+impl Comparison {
+    /// Compares cohort `treatment` with `against`, on the 12-month measure.
+    ///
+    /// ```
+    /// # fn main() -> reoffending::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let (c, o) = (dir.path().join("c.csv"), dir.path().join("o.csv"));
+    /// # reoffending::synth::generate(&reoffending::synth::GenerateOptions::new(3000, 1), &c, &o)?;
+    /// use reoffending::compare::{Against, Comparison, CompareOptions};
+    /// let eval = reoffending::Evaluation::load(
+    ///     &reoffending::Inputs { cohort: c, offences: o, load: Default::default() },
+    ///     reoffending::Rules::default(),
+    /// )?;
+    /// let tv = Against::Baseline { rate: 0.2, name: Some("Thames Valley".into()), source: None };
+    /// let cmp = Comparison::compute(&eval.data.people, &eval.outcomes, "divert", &tv, &CompareOptions::default())?;
+    /// assert!(cmp.summary.contains("not an estimate of")); // a benchmark is descriptive
+    /// # Ok(()) }
+    /// ```
+    pub fn compute(
+        people: &People,
+        outcomes: &Outcomes,
+        treatment: &str,
+        against: &Against,
+        options: &CompareOptions,
+    ) -> Result<Comparison> {
+        crate::stats::check_confidence(options.confidence)?;
+        let t = collect(people, outcomes, treatment, |_| true)?;
+        if t.n == 0 {
+            return Err(Error::method(
+                "comparison",
+                format!("no one in `{treatment}` has the full follow-up and waiting period yet"),
+            ));
+        }
+        let mut c = match against {
+            Against::Group(control) => {
+                Self::against_group(people, outcomes, treatment, control, &t, options)?
+            }
+            Against::Baseline { rate, name, source } => {
+                Self::against_baseline(treatment, *rate, name.clone(), source.clone(), &t, options)?
+            }
+        };
+        if !options.by.is_empty() {
+            c.subgroups = subgroups(people, outcomes, treatment, against, options)?;
+            c.subgroup_adjustment = Some(options.adjust);
+        }
+        Ok(c)
+    }
+
+    fn against_group(
+        people: &People,
+        outcomes: &Outcomes,
+        treatment: &str,
+        control: &str,
+        t: &GroupData,
+        options: &CompareOptions,
+    ) -> Result<Comparison> {
+        let k = collect(people, outcomes, control, |_| true)?;
+        if k.n == 0 {
+            return Err(Error::method(
+                "comparison",
+                format!("no one in `{control}` has the full follow-up and waiting period yet"),
+            ));
+        }
+        let table = TwoByTwo {
+            x1: t.reoffenders,
+            n1: t.n,
+            x2: k.reoffenders,
+            n2: k.n,
+        };
+        let r = table.compare(options.confidence, options.rd_method)?;
+        let wilson = proportion_ci(t.reoffenders, t.n, options.confidence, CiMethod::Wilson)?
+            .ok_or_else(|| Error::method("comparison", "empty group"))?;
+        let alpha = 1.0 - options.confidence;
+        let (st, sk) = (
+            Summary::of(t.counts.iter().copied()),
+            Summary::of(k.counts.iter().copied()),
+        );
+        let frequency = welch(&st, &sk, options.confidence).ok().map(|w| {
+            let (rr, lo, hi) = if sk.mean > 0.0 && st.mean > 0.0 {
+                let z = crate::stats::z_upper(alpha / 2.0);
+                let se = (st.variance / (st.n as f64 * st.mean * st.mean)
+                    + sk.variance / (sk.n as f64 * sk.mean * sk.mean))
+                    .sqrt();
+                let l = (st.mean / sk.mean).ln();
+                (
+                    Some(st.mean / sk.mean),
+                    Some((l - z * se).exp()),
+                    Some((l + z * se).exp()),
+                )
+            } else {
+                ((sk.mean > 0.0).then(|| st.mean / sk.mean), None, None)
+            };
+            Frequency {
+                treatment_mean: st.mean,
+                control_mean: sk.mean,
+                treatment_per_100: st.mean * 100.0,
+                control_per_100: sk.mean * 100.0,
+                difference: w.difference,
+                ci_low: w.ci_low,
+                ci_high: w.ci_high,
+                statistic: w.statistic,
+                df: w.df,
+                p_value: w.p_value,
+                rate_ratio: rr,
+                rate_ratio_ci_low: lo,
+                rate_ratio_ci_high: hi,
+            }
+        });
+        let (dt, dk) = (
+            Summary::of(t.days.iter().copied()),
+            Summary::of(k.days.iter().copied()),
+        );
+        let time_to_first = Some(TimeToFirst {
+            treatment_reoffenders: t.reoffenders,
+            control_reoffenders: k.reoffenders,
+            treatment_mean_days: (dt.n > 0).then_some(dt.mean),
+            control_mean_days: (dk.n > 0).then_some(dk.mean),
+            treatment_median_days: median(&t.days),
+            control_median_days: median(&k.days),
+            welch_p_value: welch(&dt, &dk, options.confidence).ok().map(|w| w.p_value),
+            note: "among people who reoffended only: see the survival analysis for everyone",
+        });
+        let det = detectable_two(
+            t.n as f64,
+            k.n as f64,
+            r.p2.clamp(1e-9, 1.0 - 1e-9),
+            alpha,
+            options.power,
+        )?;
+        let sensitivity = Sensitivity {
+            power: options.power,
+            alpha,
+            min_detectable_difference_lower: det.min_detectable_rate_lower.map(|p| p - r.p2),
+            min_detectable_difference_upper: det.min_detectable_rate_upper.map(|p| p - r.p2),
+            method: crate::stats::TWO_SAMPLE_METHOD,
+        };
+        let significant = r.rd_ci_low > 0.0 || r.rd_ci_high < 0.0;
+        let level = format!("{:.0}%", options.confidence * 100.0);
+        let summary = if significant {
+            let (word, lo, hi) = if r.risk_difference < 0.0 {
+                ("less", -r.rd_ci_high, -r.rd_ci_low)
+            } else {
+                ("more", r.rd_ci_low, r.rd_ci_high)
+            };
+            format!(
+                "People in {treatment} were {word} likely to reoffend within 12 months than people in {control}: \
+                 {}% against {}%, a difference of between {} and {} percentage points ({level} interval).",
+                pp(r.p1),
+                pp(r.p2),
+                pp(lo),
+                pp(hi)
+            )
+        } else {
+            let mdd = sensitivity
+                .min_detectable_difference_lower
+                .map(|d| format!(" With these numbers only a reduction of about {} percentage points or more could reliably be detected.", pp(-d)))
+                .unwrap_or_default();
+            format!(
+                "The 12-month proven reoffending rate was {}% in {treatment} and {}% in {control}; the difference \
+                 ({} percentage points, {level} interval {} to {}) is not statistically significant. More people would \
+                 need to be analysed to determine the effect; this should not be taken to mean that the scheme has \
+                 no effect.{mdd}",
+                pp(r.p1),
+                pp(r.p2),
+                pp(r.risk_difference),
+                pp(r.rd_ci_low),
+                pp(r.rd_ci_high)
+            )
+        };
+        let mut tests = BTreeMap::new();
+        tests.insert("z_pooled", r.z_pooled);
+        tests.insert("chi_square", r.chi_square);
+        tests.insert("chi_square_yates", r.chi_square_yates);
+        tests.insert("fisher_exact", r.fisher_exact);
+        let mut caveats = vec![format!(
+            "Unless {control} was built by matching (reoffending match), the groups may differ in who was \
+             diverted: a difference is not by itself the effect of the scheme."
+        )];
+        if t.n < 60 {
+            caveats.push(format!(
+                "Only {} people in {treatment}: the Justice Data Lab needs at least 60.",
+                t.n
+            ));
+        }
+        Ok(Comparison {
+            treatment: treatment.to_string(),
+            control: Some(control.to_string()),
+            baseline_rate: None,
+            baseline_name: None,
+            baseline_source: None,
+            kind: "comparison_group",
+            treatment_n: t.n,
+            treatment_reoffenders: t.reoffenders,
+            control_n: Some(k.n),
+            control_reoffenders: Some(k.reoffenders),
+            treatment_rate: r.p1,
+            treatment_ci_low: wilson.low,
+            treatment_ci_high: wilson.high,
+            control_rate: r.p2,
+            risk_difference: r.risk_difference,
+            rd_ci_low: r.rd_ci_low,
+            rd_ci_high: r.rd_ci_high,
+            rd_ci_method: match options.rd_method {
+                DiffMethod::Newcombe => "newcombe",
+                DiffMethod::Wald => "wald",
+            },
+            relative_risk: r.relative_risk,
+            rr_ci_low: r.rr_ci_low,
+            rr_ci_high: r.rr_ci_high,
+            odds_ratio: r.odds_ratio,
+            or_ci_low: r.or_ci_low,
+            or_ci_high: r.or_ci_high,
+            tests,
+            frequency,
+            time_to_first,
+            sensitivity,
+            confidence: options.confidence,
+            significant,
+            significance_basis: "the interval for the risk difference excludes zero",
+            summary,
+            caveats,
+            subgroups: Vec::new(),
+            subgroup_adjustment: None,
+        })
+    }
+
+    fn against_baseline(
+        treatment: &str,
+        p0: f64,
+        name: Option<String>,
+        source: Option<String>,
+        t: &GroupData,
+        options: &CompareOptions,
+    ) -> Result<Comparison> {
+        let test = binomial_test(t.reoffenders, t.n, p0)?;
+        let ci = proportion_ci(t.reoffenders, t.n, options.confidence, CiMethod::Wilson)?
+            .ok_or_else(|| Error::method("comparison", "empty group"))?;
+        let p = t.reoffenders as f64 / t.n as f64;
+        let alpha = 1.0 - options.confidence;
+        let odds = |x: f64| x / (1.0 - x);
+        let det = detectable_one(t.n as f64, p0, alpha, options.power)?;
+        let sensitivity = Sensitivity {
+            power: options.power,
+            alpha,
+            min_detectable_difference_lower: det.min_detectable_rate_lower.map(|x| x - p0),
+            min_detectable_difference_upper: det.min_detectable_rate_upper.map(|x| x - p0),
+            method: crate::stats::ONE_SAMPLE_METHOD,
+        };
+        let significant = test.p_two_sided < alpha;
+        let label = name.clone().unwrap_or_else(|| "the benchmark".to_string());
+        let level = format!("{:.0}%", options.confidence * 100.0);
+        let relation = if !significant {
+            "not statistically distinguishable from".to_string()
+        } else if p < p0 {
+            "lower than".to_string()
+        } else {
+            "higher than".to_string()
+        };
+        let summary = format!(
+            "Descriptive comparison with an external benchmark, not an estimate of the scheme's impact: \
+             {}% of people in {treatment} reoffended within 12 months ({level} interval {}% to {}%), {relation} \
+             the {}% reported for {label} (exact binomial test, two-sided p = {}). The benchmark has no published \
+             denominator, outcome definition or comparison group, so a difference may reflect how the figures \
+             were counted, or who was diverted, rather than the schemes themselves.",
+            pp(p),
+            pp(ci.low),
+            pp(ci.high),
+            pp(p0),
+            pval(Some(test.p_two_sided)).unwrap_or_default()
+        );
+        let mut tests = BTreeMap::new();
+        tests.insert(
+            "binomial_exact",
+            Test {
+                statistic: Some(t.reoffenders as f64),
+                p_value: Some(test.p_two_sided),
+            },
+        );
+        tests.insert(
+            "binomial_exact_less",
+            Test {
+                statistic: Some(t.reoffenders as f64),
+                p_value: Some(test.p_less),
+            },
+        );
+        tests.insert(
+            "binomial_exact_greater",
+            Test {
+                statistic: Some(t.reoffenders as f64),
+                p_value: Some(test.p_greater),
+            },
+        );
+        let mut caveats = vec![
+            "An external benchmark is descriptive: it cannot show what would have happened to these people without the scheme.".to_string(),
+        ];
+        if t.n < 60 {
+            caveats.push(format!(
+                "Only {} people in {treatment}: the Justice Data Lab needs at least 60.",
+                t.n
+            ));
+        }
+        Ok(Comparison {
+            treatment: treatment.to_string(),
+            control: None,
+            baseline_rate: Some(p0),
+            baseline_name: name,
+            baseline_source: source,
+            kind: "external_benchmark",
+            treatment_n: t.n,
+            treatment_reoffenders: t.reoffenders,
+            control_n: None,
+            control_reoffenders: None,
+            treatment_rate: p,
+            treatment_ci_low: ci.low,
+            treatment_ci_high: ci.high,
+            control_rate: p0,
+            risk_difference: p - p0,
+            rd_ci_low: ci.low - p0,
+            rd_ci_high: ci.high - p0,
+            rd_ci_method: "wilson",
+            relative_risk: Some(p / p0),
+            rr_ci_low: Some(ci.low / p0),
+            rr_ci_high: Some(ci.high / p0),
+            odds_ratio: (p < 1.0).then(|| odds(p) / odds(p0)),
+            or_ci_low: (ci.low < 1.0).then(|| odds(ci.low) / odds(p0)),
+            or_ci_high: (ci.high < 1.0).then(|| odds(ci.high) / odds(p0)),
+            tests,
+            frequency: None,
+            time_to_first: None,
+            sensitivity,
+            confidence: options.confidence,
+            significant,
+            significance_basis: "two-sided exact binomial test against the fixed rate",
+            summary,
+            caveats,
+            subgroups: Vec::new(),
+            subgroup_adjustment: None,
+        })
+    }
+
+    /// The headline as a table.
+    pub fn table(&self) -> Table {
+        let mut t = Table::new(
+            "Comparison of 12-month proven reoffending",
+            &["measure", "value"],
+            1,
+        );
+        let ci =
+            |lo: Option<f64>, hi: Option<f64>, f: &dyn Fn(Option<f64>) -> Option<String>| match (
+                lo, hi,
+            ) {
+                (Some(_), Some(_)) => Some(format!(
+                    "{} to {}",
+                    f(lo).unwrap_or_default(),
+                    f(hi).unwrap_or_default()
+                )),
+                _ => None,
+            };
+        let row = |t: &mut Table, k: &str, v: Option<String>| t.push(vec![Some(k.to_string()), v]);
+        row(
+            &mut t,
+            &format!("{} (n = {})", self.treatment, self.treatment_n),
+            pct(Some(self.treatment_rate)),
+        );
+        match (&self.control, self.control_n) {
+            (Some(c), Some(n)) => row(
+                &mut t,
+                &format!("{c} (n = {n})"),
+                pct(Some(self.control_rate)),
+            ),
+            _ => row(
+                &mut t,
+                &format!(
+                    "benchmark: {}",
+                    self.baseline_name.as_deref().unwrap_or("fixed rate")
+                ),
+                pct(Some(self.control_rate)),
+            ),
+        }
+        let pts = |x: Option<f64>| x.map(|v| format!("{:+.1} pts", v * 100.0));
+        row(&mut t, "difference", pts(Some(self.risk_difference)));
+        row(
+            &mut t,
+            &format!(
+                "{:.0}% interval ({})",
+                self.confidence * 100.0,
+                self.rd_ci_method
+            ),
+            ci(Some(self.rd_ci_low), Some(self.rd_ci_high), &pts),
+        );
+        row(&mut t, "relative risk", num(self.relative_risk, 3));
+        row(
+            &mut t,
+            "  interval",
+            ci(self.rr_ci_low, self.rr_ci_high, &|x| num(x, 3)),
+        );
+        row(&mut t, "odds ratio", num(self.odds_ratio, 3));
+        row(
+            &mut t,
+            "  interval",
+            ci(self.or_ci_low, self.or_ci_high, &|x| num(x, 3)),
+        );
+        for (name, test) in &self.tests {
+            row(
+                &mut t,
+                &format!("test: {name}"),
+                Some(format!(
+                    "statistic {}, p = {}",
+                    num(test.statistic, 3).unwrap_or_else(|| "-".into()),
+                    pval(test.p_value).unwrap_or_else(|| "-".into())
+                )),
+            );
+        }
+        if let Some(f) = &self.frequency {
+            row(
+                &mut t,
+                "reoffences per 100 people",
+                Some(format!(
+                    "{:.1} vs {:.1} (Welch p = {})",
+                    f.treatment_per_100,
+                    f.control_per_100,
+                    pval(Some(f.p_value)).unwrap_or_default()
+                )),
+            );
+        }
+        if let Some(d) = &self.time_to_first {
+            row(
+                &mut t,
+                "mean days to first reoffence (reoffenders)",
+                Some(format!(
+                    "{} vs {}",
+                    num(d.treatment_mean_days, 1).unwrap_or_else(|| "-".into()),
+                    num(d.control_mean_days, 1).unwrap_or_else(|| "-".into())
+                )),
+            );
+        }
+        row(
+            &mut t,
+            "smallest detectable reduction",
+            self.sensitivity.min_detectable_difference_lower.map(|d| {
+                format!(
+                    "{:.1} pts (power {:.0}%)",
+                    d * 100.0,
+                    self.sensitivity.power * 100.0
+                )
+            }),
+        );
+        t.notes.push(String::new());
+        t.notes.push(self.summary.clone());
+        for c in &self.caveats {
+            t.notes.push(format!("Note: {c}"));
+        }
+        t
+    }
+
+    /// Subgroup results as a table.
+    pub fn subgroup_table(&self) -> Option<Table> {
+        if self.subgroups.is_empty() {
+            return None;
+        }
+        let keys: Vec<String> = self.subgroups[0].key.keys().cloned().collect();
+        let mut cols: Vec<&str> = keys.iter().map(String::as_str).collect();
+        cols.extend([
+            "n pilot",
+            "rate pilot",
+            "n comparison",
+            "rate comparison",
+            "difference (pts)",
+            "interval",
+            "p",
+            "p adjusted",
+        ]);
+        let mut t = Table::new("Subgroups", &cols, keys.len());
+        for s in &self.subgroups {
+            let mut r: Vec<Option<String>> = s.key.values().cloned().collect();
+            r.extend([
+                Some(s.treatment_n.to_string()),
+                pct(s.treatment_rate),
+                Some(s.control_n.to_string()),
+                pct(s.control_rate),
+                s.risk_difference.map(|d| format!("{:+.1}", d * 100.0)),
+                match (s.rd_ci_low, s.rd_ci_high) {
+                    (Some(l), Some(h)) => Some(format!("{:+.1} to {:+.1}", l * 100.0, h * 100.0)),
+                    _ => None,
+                },
+                pval(s.p_value),
+                pval(s.p_adjusted),
+            ]);
+            t.push(r);
+        }
+        t.notes.push(format!(
+            "p adjusted: {:?} adjustment over {} subgroups; a subgroup result is a lead to follow up, not a finding.",
+            self.subgroup_adjustment.unwrap_or_default(),
+            self.subgroups.len()
+        ));
+        Some(t)
+    }
+}
+
+impl std::fmt::Display for Comparison {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.table().fmt(f)?;
+        if let Some(t) = self.subgroup_table() {
+            writeln!(f)?;
+            t.fmt(f)?;
+        }
+        Ok(())
+    }
+}
+
+fn subgroups(
+    people: &People,
+    outcomes: &Outcomes,
+    treatment: &str,
+    against: &Against,
+    options: &CompareOptions,
+) -> Result<Vec<Subgroup>> {
+    let grouping = Grouping::new(people, &options.by)?;
+    // Subgroup = breakdown values without the cohort (first key).
+    let mut keys: Vec<Vec<Option<String>>> =
+        grouping.keys.iter().map(|k| k[1..].to_vec()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut out = Vec::new();
+    for key in keys {
+        let member = |i: usize| grouping.keys[grouping.group_of[i] as usize][1..] == key[..];
+        let t = collect(people, outcomes, treatment, member)?;
+        let (control_n, control_rate, rd, lo, hi, p) = match against {
+            Against::Group(control) => {
+                let k = collect(people, outcomes, control, member)?;
+                if t.n == 0 || k.n == 0 {
+                    (
+                        k.n,
+                        (k.n > 0).then(|| k.reoffenders as f64 / k.n as f64),
+                        None,
+                        None,
+                        None,
+                        None,
+                    )
+                } else {
+                    let r = TwoByTwo {
+                        x1: t.reoffenders,
+                        n1: t.n,
+                        x2: k.reoffenders,
+                        n2: k.n,
+                    }
+                    .compare(options.confidence, options.rd_method)?;
+                    (
+                        k.n,
+                        Some(r.p2),
+                        Some(r.risk_difference),
+                        Some(r.rd_ci_low),
+                        Some(r.rd_ci_high),
+                        r.fisher_exact.p_value,
+                    )
+                }
+            }
+            Against::Baseline { rate, .. } => {
+                if t.n == 0 {
+                    (0, Some(*rate), None, None, None, None)
+                } else {
+                    let ci =
+                        proportion_ci(t.reoffenders, t.n, options.confidence, CiMethod::Wilson)?;
+                    let p = t.reoffenders as f64 / t.n as f64;
+                    (
+                        0,
+                        Some(*rate),
+                        Some(p - rate),
+                        ci.map(|c| c.low - rate),
+                        ci.map(|c| c.high - rate),
+                        Some(binomial_test(t.reoffenders, t.n, *rate)?.p_two_sided),
+                    )
+                }
+            }
+        };
+        out.push(Subgroup {
+            key: grouping.names[1..]
+                .iter()
+                .cloned()
+                .zip(key.iter().cloned())
+                .collect(),
+            treatment_n: t.n,
+            treatment_rate: (t.n > 0).then(|| t.reoffenders as f64 / t.n as f64),
+            control_n,
+            control_rate,
+            risk_difference: rd,
+            rd_ci_low: lo,
+            rd_ci_high: hi,
+            p_value: p,
+            p_adjusted: None,
+            significant: false,
+        });
+    }
+    let idx: Vec<usize> = (0..out.len())
+        .filter(|&i| out[i].p_value.is_some())
+        .collect();
+    let raw: Vec<f64> = idx.iter().filter_map(|&i| out[i].p_value).collect();
+    let adj = adjust(&raw, options.adjust);
+    let alpha = 1.0 - options.confidence;
+    for (k, &i) in idx.iter().enumerate() {
+        out[i].p_adjusted = Some(adj[k]);
+        out[i].significant = adj[k] < alpha;
+    }
+    Ok(out)
+}
