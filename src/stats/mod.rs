@@ -2,12 +2,16 @@
 //!
 //! Nothing here knows about files or data frames: counts and slices in, result structs out.
 
+mod cox;
+mod linalg;
 mod means;
 mod multiplicity;
 mod power;
 mod proportion;
+mod survival;
 mod twobytwo;
 
+pub use cox::{CoxFit, CoxTerm, Ties, cox};
 pub use means::{Summary, WelchTest, welch};
 pub use multiplicity::{Adjustment, adjust};
 pub use power::{
@@ -16,4 +20,5 @@ pub use power::{
 };
 pub use proportion::{BinomialTest, CiMethod, Interval, binomial_test, proportion_ci};
 pub(crate) use proportion::{check_confidence, z_upper};
+pub use survival::{KaplanMeier, KmInterval, KmRow, LogRank, SurvivalAt, logrank};
 pub use twobytwo::{DiffMethod, Test, TwoByTwo, TwoByTwoResult, fisher_two_sided};

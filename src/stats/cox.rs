@@ -1,0 +1,364 @@
+//! Cox proportional hazards, fitted by Newton-Raphson on the partial likelihood with
+//! Efron's (default, as R) or Breslow's handling of tied event times.
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use super::linalg::{invert, solve};
+use super::proportion::z_upper;
+use crate::error::{Error, Result};
+
+/// How tied event times enter the partial likelihood.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Ties {
+    /// Efron's approximation (R's default, lifelines). Default.
+    #[default]
+    Efron,
+    /// Breslow's approximation.
+    Breslow,
+}
+
+impl std::str::FromStr for Ties {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "efron" => Ok(Ties::Efron),
+            "breslow" => Ok(Ties::Breslow),
+            _ => Err(Error::option(
+                "--ties",
+                format!("`{s}`: expected efron or breslow"),
+            )),
+        }
+    }
+}
+
+const SEPARATION: &str = "estimates diverge (separation: a covariate level in which nobody, or \
+     everybody, reoffends first); merge small categories or drop the covariate";
+
+/// One term of a fitted model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CoxTerm {
+    /// `column` or `column=level`.
+    pub name: String,
+    /// Log hazard ratio.
+    pub coef: f64,
+    /// Standard error.
+    pub se: f64,
+    /// `exp(coef)`.
+    pub hazard_ratio: f64,
+    /// Interval for the hazard ratio.
+    pub ci_low: f64,
+    /// Interval for the hazard ratio.
+    pub ci_high: f64,
+    /// Wald z.
+    pub z: f64,
+    /// Wald p-value.
+    pub p_value: f64,
+}
+
+/// A fitted Cox model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CoxFit {
+    /// Tie handling.
+    pub ties: Ties,
+    /// Partial log-likelihood at the estimate.
+    pub log_likelihood: f64,
+    /// Partial log-likelihood with all coefficients zero.
+    pub log_likelihood_null: f64,
+    /// Harrell's concordance index (ties in the linear predictor count one half).
+    pub concordance: f64,
+    /// Newton iterations.
+    pub iterations: u32,
+    /// Whether the fit converged.
+    pub converged: bool,
+    /// People.
+    pub n: u64,
+    /// Events.
+    pub events: u64,
+    /// Terms.
+    pub coefficients: Vec<CoxTerm>,
+}
+
+struct Eval {
+    loglik: f64,
+    grad: Vec<f64>,
+    info: Vec<Vec<f64>>,
+}
+
+/// Partial log-likelihood, gradient and information at `beta`; rows sorted by time
+/// descending (`order`), covariates centred (`x[j][i]`).
+fn evaluate(
+    beta: &[f64],
+    x: &[Vec<f64>],
+    time: &[f64],
+    event: &[bool],
+    order: &[usize],
+    ties: Ties,
+) -> Eval {
+    let p = beta.len();
+    let (mut s0, mut s1, mut s2) = (0.0f64, vec![0.0f64; p], vec![vec![0.0f64; p]; p]);
+    let mut loglik = 0.0;
+    let mut grad = vec![0.0; p];
+    let mut info = vec![vec![0.0; p]; p];
+    let mut k = 0;
+    while k < order.len() {
+        let t = time[order[k]];
+        let (mut d0, mut d1, mut d2) = (0.0f64, vec![0.0f64; p], vec![vec![0.0f64; p]; p]);
+        let mut m = 0usize;
+        while k < order.len() && time[order[k]] == t {
+            let i = order[k];
+            let eta: f64 = (0..p).map(|j| beta[j] * x[j][i]).sum();
+            let w = eta.exp();
+            s0 += w;
+            for a in 0..p {
+                s1[a] += w * x[a][i];
+                for b in 0..=a {
+                    s2[a][b] += w * x[a][i] * x[b][i];
+                }
+            }
+            if event[i] {
+                m += 1;
+                loglik += eta;
+                d0 += w;
+                for a in 0..p {
+                    grad[a] += x[a][i];
+                    d1[a] += w * x[a][i];
+                    for b in 0..=a {
+                        d2[a][b] += w * x[a][i] * x[b][i];
+                    }
+                }
+            }
+            k += 1;
+        }
+        for l in 0..m {
+            let f = match ties {
+                Ties::Efron => l as f64 / m as f64,
+                Ties::Breslow => 0.0,
+            };
+            let denom = s0 - f * d0;
+            loglik -= denom.ln();
+            let mean: Vec<f64> = (0..p).map(|a| (s1[a] - f * d1[a]) / denom).collect();
+            for a in 0..p {
+                grad[a] -= mean[a];
+                for b in 0..=a {
+                    info[a][b] += (s2[a][b] - f * d2[a][b]) / denom - mean[a] * mean[b];
+                }
+            }
+        }
+    }
+    for a in 0..p {
+        for b in 0..a {
+            info[b][a] = info[a][b];
+        }
+    }
+    Eval { loglik, grad, info }
+}
+
+/// Harrell's C: among comparable pairs (the earlier time is an event; a censoring at the
+/// same time counts as later), the share where the earlier one has the higher risk score,
+/// ties in risk counting one half. O(n log n) with a Fenwick tree.
+fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> f64 {
+    let n = time.len();
+    let mut ranks: Vec<f64> = risk.to_vec();
+    ranks.sort_by(f64::total_cmp);
+    ranks.dedup();
+    let rank = |r: f64| ranks.partition_point(|&v| v < r);
+    let mut tree = vec![0u64; ranks.len() + 1];
+    let add = |tree: &mut Vec<u64>, i: usize| {
+        let mut i = i + 1;
+        while i < tree.len() {
+            tree[i] += 1;
+            i += i & i.wrapping_neg();
+        }
+    };
+    let prefix = |tree: &Vec<u64>, i: usize| {
+        // count of ranks < i
+        let mut s = 0;
+        let mut i = i;
+        while i > 0 {
+            s += tree[i];
+            i -= i & i.wrapping_neg();
+        }
+        s
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| time[b].total_cmp(&time[a]));
+    let (mut concordant, mut tied, mut comparable) = (0f64, 0f64, 0f64);
+    let mut total = 0u64;
+    let mut k = 0;
+    while k < n {
+        let t = time[order[k]];
+        let mut end = k;
+        while end < n && time[order[end]] == t {
+            end += 1;
+        }
+        // Censored at t count as later than events at t.
+        for &i in &order[k..end] {
+            if !event[i] {
+                add(&mut tree, rank(risk[i]));
+                total += 1;
+            }
+        }
+        for &i in &order[k..end] {
+            if event[i] {
+                let r = rank(risk[i]);
+                let lower = prefix(&tree, r);
+                let upto = prefix(&tree, r + 1);
+                concordant += lower as f64;
+                tied += (upto - lower) as f64;
+                comparable += total as f64;
+            }
+        }
+        for &i in &order[k..end] {
+            if event[i] {
+                add(&mut tree, rank(risk[i]));
+                total += 1;
+            }
+        }
+        k = end;
+    }
+    if comparable == 0.0 {
+        0.5
+    } else {
+        (concordant + 0.5 * tied) / comparable
+    }
+}
+
+/// Fits a Cox model. `x[j]` is column `j` (one value a person), named `names[j]`.
+///
+/// Errors clearly when there are no events, a covariate is constant or collinear, or the
+/// estimates diverge (separation: a term perfectly predicts who reoffends first).
+pub fn cox(
+    time: &[f64],
+    event: &[bool],
+    x: &[Vec<f64>],
+    names: &[String],
+    ties: Ties,
+    confidence: f64,
+) -> Result<CoxFit> {
+    super::proportion::check_confidence(confidence)?;
+    let n = time.len();
+    let p = x.len();
+    if p == 0 || names.len() != p || x.iter().any(|c| c.len() != n) || event.len() != n {
+        return Err(Error::method(
+            "Cox model",
+            "covariates and names do not match the data",
+        ));
+    }
+    let events = event.iter().filter(|e| **e).count() as u64;
+    if events == 0 {
+        return Err(Error::method(
+            "Cox model",
+            "no events: nobody reoffended in the data used",
+        ));
+    }
+    for (j, c) in x.iter().enumerate() {
+        let first = c[0];
+        if c.iter().all(|v| *v == first) {
+            return Err(Error::method(
+                "Cox model",
+                format!("`{}` is the same for everyone: drop it", names[j]),
+            ));
+        }
+    }
+    // Centre the covariates: the coefficients do not change, exp() stays in range.
+    let xc: Vec<Vec<f64>> = x
+        .iter()
+        .map(|c| {
+            let m = c.iter().sum::<f64>() / n as f64;
+            c.iter().map(|v| v - m).collect()
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| time[b].total_cmp(&time[a]));
+    let mut beta = vec![0.0; p];
+    let mut cur = evaluate(&beta, &xc, time, event, &order, ties);
+    let null_ll = cur.loglik;
+    let (mut iterations, mut converged) = (0u32, false);
+    for _ in 0..60 {
+        iterations += 1;
+        let step = solve(&cur.info, &cur.grad).ok_or_else(|| {
+            if iterations == 1 {
+                Error::method(
+                    "Cox model",
+                    "the covariates are collinear (or one is constant among those at risk): drop one",
+                )
+            } else {
+                Error::method("Cox model", SEPARATION)
+            }
+        })?;
+        let mut scale = 1.0;
+        let mut next;
+        loop {
+            let trial: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b + scale * s).collect();
+            next = evaluate(&trial, &xc, time, event, &order, ties);
+            if next.loglik.is_finite() && next.loglik >= cur.loglik - 1e-12 * cur.loglik.abs() {
+                beta = trial;
+                break;
+            }
+            scale /= 2.0;
+            if scale < 1e-10 {
+                return Err(Error::method(
+                    "Cox model",
+                    "the fit did not converge (step halving failed)",
+                ));
+            }
+        }
+        let change = (next.loglik - cur.loglik).abs();
+        cur = next;
+        if change <= 1e-10 * (1.0 + cur.loglik.abs())
+            && step.iter().all(|s| (scale * s).abs() < 1e-6)
+        {
+            converged = true;
+            break;
+        }
+    }
+    if beta.iter().any(|b| b.abs() > 25.0) {
+        return Err(Error::method("Cox model", SEPARATION));
+    }
+    if !converged {
+        return Err(Error::method(
+            "Cox model",
+            format!("did not converge in {iterations} iterations"),
+        ));
+    }
+    let cov = invert(&cur.info).ok_or_else(|| {
+        Error::method(
+            "Cox model",
+            "the information matrix is singular: drop a collinear covariate",
+        )
+    })?;
+    let z = z_upper((1.0 - confidence) / 2.0);
+    let normal = Normal::standard();
+    let coefficients = (0..p)
+        .map(|j| {
+            let se = cov[j][j].max(0.0).sqrt();
+            let zs = beta[j] / se;
+            CoxTerm {
+                name: names[j].clone(),
+                coef: beta[j],
+                se,
+                hazard_ratio: beta[j].exp(),
+                ci_low: (beta[j] - z * se).exp(),
+                ci_high: (beta[j] + z * se).exp(),
+                z: zs,
+                p_value: 2.0 * normal.sf(zs.abs()),
+            }
+        })
+        .collect();
+    let risk: Vec<f64> = (0..n)
+        .map(|i| (0..p).map(|j| beta[j] * xc[j][i]).sum())
+        .collect();
+    Ok(CoxFit {
+        ties,
+        log_likelihood: cur.loglik,
+        log_likelihood_null: null_ll,
+        concordance: concordance(time, event, &risk),
+        iterations,
+        converged,
+        n: n as u64,
+        events,
+        coefficients,
+    })
+}

@@ -1,0 +1,334 @@
+//! Time to event: Kaplan-Meier with Greenwood variance, and the log-rank test.
+//!
+//! Defaults match Python lifelines and R `survfit(conf.type = "log-log")`: the
+//! log(-log) interval, the median as the first time the curve reaches 0.5 or below.
+
+use serde::Serialize;
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+use super::proportion::z_upper;
+use crate::error::{Error, Result};
+
+/// How Kaplan-Meier intervals are formed from the Greenwood variance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum KmInterval {
+    /// log(-log) transform (lifelines; R `conf.type = "log-log"`). Default.
+    #[default]
+    LogLog,
+    /// Log transform (R's default `conf.type = "log"`), capped at 1.
+    Log,
+    /// Plain (linear) interval, clipped to [0, 1].
+    Plain,
+}
+
+impl std::str::FromStr for KmInterval {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "log-log" | "loglog" => Ok(KmInterval::LogLog),
+            "log" => Ok(KmInterval::Log),
+            "plain" => Ok(KmInterval::Plain),
+            _ => Err(Error::option(
+                "--km-ci",
+                format!("`{s}`: expected log-log, log or plain"),
+            )),
+        }
+    }
+}
+
+/// One row of the Kaplan-Meier table: a time at which someone had the event or was censored.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct KmRow {
+    /// Days since the index date.
+    pub time: f64,
+    /// People still followed just before `time`.
+    pub at_risk: u64,
+    /// Events at `time`.
+    pub events: u64,
+    /// Censored at `time`.
+    pub censored: u64,
+    /// Survival (no reoffence yet) just after `time`.
+    pub survival: f64,
+    /// Interval.
+    pub ci_low: f64,
+    /// Interval.
+    pub ci_high: f64,
+}
+
+/// A fitted Kaplan-Meier curve.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KaplanMeier {
+    /// People.
+    pub n: u64,
+    /// Events.
+    pub events: u64,
+    /// The step function.
+    pub table: Vec<KmRow>,
+    /// Interval method.
+    pub interval: KmInterval,
+    /// Confidence level.
+    pub confidence: f64,
+}
+
+/// Survival at a chosen time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SurvivalAt {
+    /// Days.
+    pub time: f64,
+    /// Survival.
+    pub survival: f64,
+    /// Interval.
+    pub ci_low: f64,
+    /// Interval.
+    pub ci_high: f64,
+}
+
+impl KaplanMeier {
+    /// Fits the curve to follow-up times and event flags (`true` = event, else censored).
+    ///
+    /// ```
+    /// use reoffending::stats::{KaplanMeier, KmInterval};
+    /// let km = KaplanMeier::fit(&[1.0, 2.0, 2.0, 3.0], &[true, true, false, true], 0.95, KmInterval::LogLog).unwrap();
+    /// assert_eq!(km.survival_at(2.0).survival, 0.5);
+    /// ```
+    pub fn fit(
+        time: &[f64],
+        event: &[bool],
+        confidence: f64,
+        interval: KmInterval,
+    ) -> Result<KaplanMeier> {
+        super::proportion::check_confidence(confidence)?;
+        if time.len() != event.len() {
+            return Err(Error::method(
+                "Kaplan-Meier",
+                "times and events differ in length",
+            ));
+        }
+        if time.iter().any(|t| !t.is_finite() || *t < 0.0) {
+            return Err(Error::method(
+                "Kaplan-Meier",
+                "times must be finite and not negative",
+            ));
+        }
+        let mut order: Vec<usize> = (0..time.len()).collect();
+        order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
+        let z = z_upper((1.0 - confidence) / 2.0);
+        let mut at_risk = time.len() as u64;
+        let (mut s, mut var_sum) = (1.0f64, 0.0f64);
+        let mut table = Vec::new();
+        let mut i = 0;
+        while i < order.len() {
+            let t = time[order[i]];
+            let (mut d, mut c) = (0u64, 0u64);
+            while i < order.len() && time[order[i]] == t {
+                if event[order[i]] {
+                    d += 1;
+                } else {
+                    c += 1;
+                }
+                i += 1;
+            }
+            if d > 0 {
+                s *= (at_risk - d) as f64 / at_risk as f64;
+                if at_risk > d {
+                    var_sum += d as f64 / (at_risk as f64 * (at_risk - d) as f64);
+                }
+            }
+            let (lo, hi) = bounds(s, var_sum, z, interval);
+            table.push(KmRow {
+                time: t,
+                at_risk,
+                events: d,
+                censored: c,
+                survival: s,
+                ci_low: lo,
+                ci_high: hi,
+            });
+            at_risk -= d + c;
+        }
+        Ok(KaplanMeier {
+            n: time.len() as u64,
+            events: event.iter().filter(|e| **e).count() as u64,
+            table,
+            interval,
+            confidence,
+        })
+    }
+
+    /// Survival at `t` (the step function is right-continuous).
+    pub fn survival_at(&self, t: f64) -> SurvivalAt {
+        let k = self.table.partition_point(|r| r.time <= t);
+        match k {
+            0 => SurvivalAt {
+                time: t,
+                survival: 1.0,
+                ci_low: 1.0,
+                ci_high: 1.0,
+            },
+            _ => {
+                let r = &self.table[k - 1];
+                SurvivalAt {
+                    time: t,
+                    survival: r.survival,
+                    ci_low: r.ci_low,
+                    ci_high: r.ci_high,
+                }
+            }
+        }
+    }
+
+    fn first_at_or_below(&self, q: f64, pick: impl Fn(&KmRow) -> f64) -> Option<f64> {
+        self.table.iter().find(|r| pick(r) <= q).map(|r| r.time)
+    }
+
+    /// The median time to event (first time survival is 0.5 or below), if reached.
+    pub fn median(&self) -> Option<f64> {
+        self.first_at_or_below(0.5, |r| r.survival)
+    }
+
+    /// The median's interval, from where the interval curves cross 0.5 (lifelines).
+    pub fn median_ci(&self) -> (Option<f64>, Option<f64>) {
+        (
+            self.first_at_or_below(0.5, |r| r.ci_low),
+            self.first_at_or_below(0.5, |r| r.ci_high),
+        )
+    }
+
+    /// Restricted mean survival time: the area under the curve from 0 to `tau`.
+    pub fn rmst(&self, tau: f64) -> f64 {
+        let (mut area, mut last_t, mut last_s) = (0.0, 0.0, 1.0);
+        for r in &self.table {
+            if r.time >= tau {
+                break;
+            }
+            area += last_s * (r.time - last_t);
+            last_t = r.time;
+            last_s = r.survival;
+        }
+        area + last_s * (tau - last_t).max(0.0)
+    }
+}
+
+fn bounds(s: f64, var_sum: f64, z: f64, interval: KmInterval) -> (f64, f64) {
+    match interval {
+        KmInterval::LogLog => {
+            if s >= 1.0 || s <= 0.0 {
+                // lifelines fills undefined bounds with 1 (before any event) and gives 0
+                // once the curve reaches 0.
+                return if s >= 1.0 { (1.0, 1.0) } else { (0.0, 0.0) };
+            }
+            let v = s.ln();
+            let w = z * var_sum.sqrt() / v;
+            (
+                (-((-v).ln() - w).exp()).exp(),
+                (-((-v).ln() + w).exp()).exp(),
+            )
+        }
+        KmInterval::Log => {
+            if s <= 0.0 {
+                return (0.0, 0.0);
+            }
+            let w = z * var_sum.sqrt();
+            ((s.ln() - w).exp(), (s.ln() + w).exp().min(1.0))
+        }
+        KmInterval::Plain => {
+            let se = s * var_sum.sqrt();
+            ((s - z * se).max(0.0), (s + z * se).min(1.0))
+        }
+    }
+}
+
+/// The log-rank test of equal survival across groups.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LogRank {
+    /// Chi-square statistic.
+    pub statistic: f64,
+    /// Degrees of freedom (groups - 1).
+    pub df: u64,
+    /// p-value.
+    pub p_value: f64,
+}
+
+/// The log-rank test for `k` groups (`group[i]` in `0..k`), optionally stratified
+/// (`strata[i]`): observed minus expected events and their covariance are summed over
+/// strata.
+pub fn logrank(
+    time: &[f64],
+    event: &[bool],
+    group: &[usize],
+    strata: Option<&[usize]>,
+) -> Result<LogRank> {
+    let k = group.iter().copied().max().map_or(0, |m| m + 1);
+    if k < 2 {
+        return Err(Error::method("log-rank test", "needs at least two groups"));
+    }
+    let n_strata = strata.map_or(1, |s| s.iter().copied().max().map_or(1, |m| m + 1));
+    let mut o_minus_e = vec![0.0f64; k];
+    let mut cov = vec![vec![0.0f64; k]; k];
+    for st in 0..n_strata {
+        let idx: Vec<usize> = (0..time.len())
+            .filter(|&i| strata.is_none_or(|s| s[i] == st))
+            .collect();
+        let mut order = idx.clone();
+        order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
+        let mut at_risk = vec![0u64; k];
+        for &i in &idx {
+            at_risk[group[i]] += 1;
+        }
+        let mut p = 0;
+        while p < order.len() {
+            let t = time[order[p]];
+            let mut d = vec![0u64; k];
+            let mut leaving = vec![0u64; k];
+            while p < order.len() && time[order[p]] == t {
+                let i = order[p];
+                if event[i] {
+                    d[group[i]] += 1;
+                }
+                leaving[group[i]] += 1;
+                p += 1;
+            }
+            let dt: u64 = d.iter().sum();
+            let nt: u64 = at_risk.iter().sum();
+            if dt > 0 && nt > 0 {
+                let (dtf, ntf) = (dt as f64, nt as f64);
+                let factor = if nt > 1 {
+                    dtf * (ntf - dtf) / (ntf * ntf * (ntf - 1.0))
+                } else {
+                    0.0
+                };
+                for g in 0..k {
+                    let ng = at_risk[g] as f64;
+                    o_minus_e[g] += d[g] as f64 - dtf * ng / ntf;
+                    for h in 0..k {
+                        let nh = at_risk[h] as f64;
+                        let delta = if g == h { ntf * ng } else { 0.0 };
+                        cov[g][h] += factor * (delta - ng * nh);
+                    }
+                }
+            }
+            for g in 0..k {
+                at_risk[g] -= leaving[g];
+            }
+        }
+    }
+    // Statistic: (O-E)' V^- (O-E) on the first k-1 groups.
+    let m = k - 1;
+    let a: Vec<Vec<f64>> = (0..m).map(|g| cov[g][..m].to_vec()).collect();
+    let b: Vec<f64> = o_minus_e[..m].to_vec();
+    let x = super::linalg::solve(&a, &b).ok_or_else(|| {
+        Error::method(
+            "log-rank test",
+            "no events to compare, or a group with no one at risk",
+        )
+    })?;
+    let stat: f64 = b.iter().zip(&x).map(|(u, v)| u * v).sum();
+    let chi =
+        ChiSquared::new(m as f64).map_err(|e| Error::method("log-rank test", e.to_string()))?;
+    Ok(LogRank {
+        statistic: stat,
+        df: m as u64,
+        p_value: chi.sf(stat),
+    })
+}

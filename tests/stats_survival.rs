@@ -1,0 +1,279 @@
+//! Kaplan-Meier, log-rank and Cox against lifelines and statsmodels.
+//! Reference values: tests/reference/survival.json, made by tests/reference/survival.py.
+
+use reoffending::stats::{KaplanMeier, KmInterval, Ties, cox, logrank};
+use serde_json::Value;
+
+fn reference() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/survival.json"
+    ))
+    .expect("reference file is committed");
+    serde_json::from_str(&text).unwrap()
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()) || (a - b).abs() < 1e-12
+}
+
+struct Data {
+    time: Vec<f64>,
+    event: Vec<bool>,
+    group: Vec<usize>,
+    x1: Vec<f64>,
+    x2: Vec<f64>,
+    stratum: Vec<usize>,
+}
+
+fn data(r: &Value) -> Data {
+    let col = |k: &str| {
+        r["data"][k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect::<Vec<f64>>()
+    };
+    Data {
+        time: col("time"),
+        event: col("event").iter().map(|v| *v == 1.0).collect(),
+        group: col("group").iter().map(|v| *v as usize).collect(),
+        x1: col("x1"),
+        x2: col("x2"),
+        stratum: col("stratum").iter().map(|v| *v as usize).collect(),
+    }
+}
+
+#[test]
+fn kaplan_meier_matches_lifelines() {
+    let r = reference();
+    let d = data(&r);
+    for km_ref in r["km"].as_array().unwrap() {
+        let keep: Vec<usize> = (0..d.time.len())
+            .filter(|&i| {
+                km_ref["group"]
+                    .as_u64()
+                    .is_none_or(|g| d.group[i] == g as usize)
+            })
+            .collect();
+        let t: Vec<f64> = keep.iter().map(|&i| d.time[i]).collect();
+        let e: Vec<bool> = keep.iter().map(|&i| d.event[i]).collect();
+        let km = KaplanMeier::fit(&t, &e, 0.95, KmInterval::LogLog).unwrap();
+        let rows = km_ref["table"].as_array().unwrap();
+        assert_eq!(km.table.len(), rows.len());
+        for (got, want) in km.table.iter().zip(rows) {
+            assert_eq!(got.time, want["time"].as_f64().unwrap());
+            assert_eq!(got.at_risk, want["at_risk"].as_u64().unwrap());
+            assert_eq!(got.events, want["events"].as_u64().unwrap());
+            assert_eq!(got.censored, want["censored"].as_u64().unwrap());
+            assert!(
+                close(got.survival, want["survival"].as_f64().unwrap(), 1e-9),
+                "S at {}",
+                got.time
+            );
+            assert!(
+                close(got.ci_low, want["ci_low"].as_f64().unwrap(), 1e-6),
+                "low at {}",
+                got.time
+            );
+            assert!(
+                close(got.ci_high, want["ci_high"].as_f64().unwrap(), 1e-6),
+                "high at {}",
+                got.time
+            );
+        }
+        assert_eq!(km.median(), km_ref["median"].as_f64());
+        let (lo, hi) = km.median_ci();
+        assert_eq!(lo, km_ref["median_ci"][0].as_f64());
+        assert_eq!(hi, km_ref["median_ci"][1].as_f64());
+        assert!(close(
+            km.rmst(30.0),
+            km_ref["rmst_30"].as_f64().unwrap(),
+            1e-9
+        ));
+        for a in km_ref["at"].as_array().unwrap() {
+            let s = km.survival_at(a["time"].as_f64().unwrap()).survival;
+            assert!(close(s, a["survival"].as_f64().unwrap(), 1e-9));
+        }
+    }
+}
+
+#[test]
+fn logrank_matches_lifelines_and_statsmodels() {
+    let r = reference();
+    let d = data(&r);
+    let two: Vec<usize> = (0..d.time.len()).filter(|&i| d.group[i] != 1).collect();
+    let sub = |v: &Vec<f64>| two.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+    let e: Vec<bool> = two.iter().map(|&i| d.event[i]).collect();
+    let g: Vec<usize> = two.iter().map(|&i| usize::from(d.group[i] == 2)).collect();
+    let lr = logrank(&sub(&d.time), &e, &g, None).unwrap();
+    assert!(close(
+        lr.statistic,
+        r["logrank_two"]["statistic"].as_f64().unwrap(),
+        1e-9
+    ));
+    assert!(close(
+        lr.p_value,
+        r["logrank_two"]["p_value"].as_f64().unwrap(),
+        1e-9
+    ));
+    let lr = logrank(&d.time, &d.event, &d.group, None).unwrap();
+    assert_eq!(lr.df, 2);
+    assert!(close(
+        lr.statistic,
+        r["logrank_three"]["statistic"].as_f64().unwrap(),
+        1e-9
+    ));
+    assert!(close(
+        lr.p_value,
+        r["logrank_three"]["p_value"].as_f64().unwrap(),
+        1e-9
+    ));
+    let lr = logrank(&d.time, &d.event, &d.group, Some(&d.stratum)).unwrap();
+    assert!(close(
+        lr.statistic,
+        r["logrank_stratified"]["statistic"].as_f64().unwrap(),
+        1e-9
+    ));
+    assert!(
+        logrank(&d.time, &d.event, &vec![0; d.time.len()], None).is_err(),
+        "one group"
+    );
+}
+
+fn design(d: &Data) -> (Vec<Vec<f64>>, Vec<String>) {
+    let g1 = d.group.iter().map(|&g| f64::from(g == 1)).collect();
+    let g2 = d.group.iter().map(|&g| f64::from(g == 2)).collect();
+    (
+        vec![d.x1.clone(), d.x2.clone(), g1, g2],
+        ["x1", "x2", "group=1", "group=2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    )
+}
+
+#[test]
+fn cox_matches_statsmodels_and_lifelines() {
+    let r = reference();
+    let d = data(&r);
+    let (x, names) = design(&d);
+    let fit = cox(&d.time, &d.event, &x, &names, Ties::Efron, 0.95).unwrap();
+    let sm = &r["cox_efron_statsmodels"];
+    for (j, term) in fit.coefficients.iter().enumerate() {
+        assert!(
+            close(term.coef, sm["coef"][j].as_f64().unwrap(), 1e-6),
+            "{} coef",
+            term.name
+        );
+        assert!(
+            close(term.se, sm["se"][j].as_f64().unwrap(), 1e-6),
+            "{} se",
+            term.name
+        );
+        // lifelines stops at a looser tolerance: agree to 1e-4.
+        assert!(close(
+            term.coef,
+            r["cox_efron"]["coef"][j].as_f64().unwrap(),
+            1e-4
+        ));
+    }
+    assert!(close(
+        fit.log_likelihood,
+        sm["log_likelihood"].as_f64().unwrap(),
+        1e-9
+    ));
+    assert!(close(
+        fit.concordance,
+        r["cox_efron"]["concordance"].as_f64().unwrap(),
+        1e-6
+    ));
+    assert!(fit.converged);
+    let br = cox(&d.time, &d.event, &x, &names, Ties::Breslow, 0.95).unwrap();
+    let sm = &r["cox_breslow"];
+    for (j, term) in br.coefficients.iter().enumerate() {
+        assert!(
+            close(term.coef, sm["coef"][j].as_f64().unwrap(), 1e-6),
+            "{} breslow",
+            term.name
+        );
+        assert!(close(term.se, sm["se"][j].as_f64().unwrap(), 1e-6));
+    }
+    assert!(close(
+        br.log_likelihood,
+        sm["log_likelihood"].as_f64().unwrap(),
+        1e-9
+    ));
+}
+
+#[test]
+fn cox_errors_are_clear() {
+    let r = reference();
+    let d = data(&r);
+    let (mut x, mut names) = design(&d);
+    x.push(vec![1.0; d.time.len()]);
+    names.push("constant".into());
+    let e = cox(&d.time, &d.event, &x, &names, Ties::Efron, 0.95)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("constant"), "{e}");
+    let (mut x, mut names) = design(&d);
+    x.push(x[0].iter().map(|v| 2.0 * v).collect());
+    names.push("x1 twice".into());
+    let e = cox(&d.time, &d.event, &x, &names, Ties::Efron, 0.95)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("collinear"), "{e}");
+    // Separation: everyone with sep=1 has the event first.
+    let n = 40;
+    let time: Vec<f64> = (0..n)
+        .map(|i| {
+            if i < 20 {
+                1.0 + i as f64
+            } else {
+                100.0 + i as f64
+            }
+        })
+        .collect();
+    let event = vec![true; n];
+    let sep: Vec<f64> = (0..n).map(|i| f64::from(i < 20)).collect();
+    let e = cox(&time, &event, &[sep], &["sep".into()], Ties::Efron, 0.95)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("separation") || e.contains("converge"), "{e}");
+    let e = cox(
+        &d.time,
+        &vec![false; d.time.len()],
+        &design(&d).0,
+        &design(&d).1,
+        Ties::Efron,
+        0.95,
+    );
+    assert!(e.unwrap_err().to_string().contains("no events"));
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn survival_never_increases_and_intervals_contain_it(
+            obs in prop::collection::vec((0u32..50, any::<bool>()), 1..200),
+            m in 0usize..3,
+        ) {
+            let t: Vec<f64> = obs.iter().map(|o| o.0 as f64).collect();
+            let e: Vec<bool> = obs.iter().map(|o| o.1).collect();
+            let method = [KmInterval::LogLog, KmInterval::Log, KmInterval::Plain][m];
+            let km = KaplanMeier::fit(&t, &e, 0.95, method).unwrap();
+            let mut last = 1.0;
+            for r in &km.table {
+                prop_assert!(r.survival <= last + 1e-15);
+                prop_assert!((0.0..=1.0).contains(&r.survival));
+                prop_assert!(r.ci_low <= r.survival + 1e-12 && r.survival <= r.ci_high + 1e-12);
+                last = r.survival;
+            }
+        }
+    }
+}
