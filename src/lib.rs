@@ -44,11 +44,14 @@
 pub mod compare;
 pub mod config;
 pub mod data;
+pub mod design;
 mod error;
 pub mod evaluation;
 pub mod measure;
+pub mod monitor;
 pub mod present;
 pub mod stats;
+pub mod survival;
 pub mod synth;
 mod trace;
 

@@ -139,6 +139,47 @@ pub enum Command {
         #[arg(long, value_name = "LEVEL")]
         confidence: Option<f64>,
     },
+    /// Time to first proven reoffence: Kaplan-Meier, log-rank, and a Cox model.
+    Survival {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+        /// Breakdowns beyond cohort.
+        #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+        by: Vec<String>,
+        /// Days at which to report survival [default: 91,182,273,365].
+        #[arg(long, value_delimiter = ',', value_name = "DAYS")]
+        times: Vec<f64>,
+        /// Covariates for a Cox model (cohort is always included).
+        #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+        covariates: Vec<String>,
+        /// Reference levels of categorical covariates, e.g. sex=F.
+        #[arg(long = "reference", value_name = "COLUMN=LEVEL")]
+        references: Vec<String>,
+        /// Ties in the Cox model: efron or breslow [default: efron].
+        #[arg(long, value_name = "METHOD")]
+        ties: Option<String>,
+        /// Kaplan-Meier interval: log-log, log or plain [default: log-log].
+        #[arg(long, value_name = "METHOD")]
+        km_ci: Option<String>,
+        /// Stratify the log-rank test by this breakdown.
+        #[arg(long, value_name = "COLUMN")]
+        strata: Option<String>,
+        /// Confidence level [default: 0.95].
+        #[arg(long, value_name = "LEVEL")]
+        confidence: Option<f64>,
+    },
+    /// Interim view: each cohort by quarter of index date, 12-month rate estimated from partial follow-up.
+    Monitor {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+        /// Confidence level [default: 0.95].
+        #[arg(long, value_name = "LEVEL")]
+        confidence: Option<f64>,
+    },
     /// People needed to detect a change in the rate, or the change detectable with n people.
     Power {
         #[command(flatten)]

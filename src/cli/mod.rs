@@ -69,6 +69,44 @@ fn try_main(cli: Cli) -> Result<()> {
                 confidence,
             },
         ),
+        Command::Survival {
+            data,
+            out,
+            by,
+            times,
+            covariates,
+            references,
+            ties,
+            km_ci,
+            strata,
+            confidence,
+        } => {
+            let mut options = reoffending::survival::SurvivalOptions {
+                by,
+                covariates,
+                references: reoffending::design::parse_references(&references)?,
+                strata,
+                ..Default::default()
+            };
+            if !times.is_empty() {
+                options.times = times;
+            }
+            if let Some(t) = ties {
+                options.ties = t.parse()?;
+            }
+            if let Some(k) = km_ci {
+                options.interval = k.parse()?;
+            }
+            if let Some(c) = confidence {
+                options.confidence = c;
+            }
+            survival(&data, &out, options)
+        }
+        Command::Monitor {
+            data,
+            out,
+            confidence,
+        } => monitor(&data, &out, confidence.unwrap_or(0.95)),
         Command::Power {
             out,
             baseline_rate,
@@ -577,6 +615,67 @@ fn power_cmd(
             records_key: "",
             tables: vec![t],
             header: None,
+        },
+    )
+}
+
+fn survival(
+    data: &DataArgs,
+    out: &OutputArgs,
+    options: reoffending::survival::SurvivalOptions,
+) -> Result<()> {
+    let mut cols = options.by.clone();
+    cols.extend(options.covariates.iter().cloned());
+    cols.extend(options.strata.iter().cloned());
+    let r = resolve(data, columns_for(&cols))?;
+    let eval = Evaluation::load(&r.inputs, r.rules)?;
+    let s = reoffending::survival::SurvivalAnalysis::compute(
+        &eval.data.people,
+        &eval.outcomes,
+        &options,
+    )?;
+    let mut value = serde_json::to_value(&s).map_err(|e| Error::Output(e.to_string()))?;
+    if let serde_json::Value::Object(m) = &mut value {
+        m.insert(
+            "parameters".into(),
+            json!(eval.parameters(json!({
+            "by": options.by, "times": options.times, "covariates": options.covariates,
+            "ties": options.ties, "km_interval": options.interval, "confidence": options.confidence,
+            "strata": options.strata,
+        }))),
+        );
+        m.insert("input".into(), json!(eval.input_summary()));
+    }
+    emit(
+        out,
+        &Rendered {
+            json: value,
+            records_key: "groups_flat",
+            tables: s.tables(),
+            header: Some(header_line(&eval)),
+        },
+    )
+}
+
+fn monitor(data: &DataArgs, out: &OutputArgs, confidence: f64) -> Result<()> {
+    let r = resolve(data, ColumnSelection::Only(Vec::new()))?;
+    let eval = Evaluation::load(&r.inputs, r.rules)?;
+    let m = reoffending::monitor::Monitor::compute(&eval.data.people, &eval.outcomes, confidence)?;
+    let mut value = serde_json::to_value(&m).map_err(|e| Error::Output(e.to_string()))?;
+    if let serde_json::Value::Object(map) = &mut value {
+        map.insert(
+            "parameters".into(),
+            json!(eval.parameters(json!({"confidence": confidence}))),
+        );
+        map.insert("input".into(), json!(eval.input_summary()));
+    }
+    emit(
+        out,
+        &Rendered {
+            json: value,
+            records_key: "groups",
+            tables: vec![m.table()],
+            header: Some(header_line(&eval)),
         },
     )
 }

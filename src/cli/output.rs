@@ -61,6 +61,8 @@ pub fn emit(out: &OutputArgs, r: &Rendered) -> Result<()> {
         OutputFormat::Csv => {
             let records = match r.json.get(r.records_key) {
                 Some(Value::Array(a)) => a.clone(),
+                // Survival: one CSV row per Kaplan-Meier table row, with the group's keys.
+                _ if r.records_key == "groups_flat" => flatten_tables(&r.json),
                 _ => match (
                     r.json.get("input").and_then(|i| i.get("exclusions")),
                     r.records_key,
@@ -106,4 +108,35 @@ pub fn emit(out: &OutputArgs, r: &Rendered) -> Result<()> {
             })
         }
     }
+}
+
+/// Survival groups as one record per Kaplan-Meier row.
+fn flatten_tables(json: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    for g in json
+        .get("groups")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Value::Object(m) = g else { continue };
+        let keys: serde_json::Map<String, Value> = m
+            .iter()
+            .filter(|(_, v)| v.is_string() || v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for row in m
+            .get("table")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let mut r = keys.clone();
+            if let Value::Object(cells) = row {
+                r.extend(cells.clone());
+            }
+            out.push(Value::Object(r));
+        }
+    }
+    out
 }

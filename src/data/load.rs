@@ -153,7 +153,8 @@ impl Dataset {
                 .collect(),
             ColumnSelection::Only(cols) => {
                 for c in cols {
-                    if !cohort_header.contains(c) {
+                    // `prior_offences` is counted from the offences table when absent.
+                    if !cohort_header.contains(c) && c != "prior_offences" {
                         return Err(Error::input(
                             cohort,
                             format!(
@@ -165,7 +166,7 @@ impl Dataset {
                 }
                 let mut v: Vec<String> = cols
                     .iter()
-                    .filter(|c| !COHORT_REQUIRED.contains(&c.as_str()))
+                    .filter(|c| !COHORT_REQUIRED.contains(&c.as_str()) && cohort_header.contains(c))
                     .cloned()
                     .collect();
                 v.dedup();

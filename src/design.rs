@@ -1,0 +1,165 @@
+//! Design matrices: covariates of the cohort table as numeric columns for regression.
+//!
+//! Categorical covariates become indicator terms named `column=level`; the first level in
+//! sorted order is the reference unless a `column=level` reference is given. Rows with a
+//! missing value in any covariate are left out and counted.
+
+use crate::data::{MISSING, People, Values};
+use crate::error::{Error, Result};
+use crate::measure::{age_band, age_group};
+
+/// Numeric columns for a set of people.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Design {
+    /// Term names (`age_at_index`, `sex=M`, ...).
+    pub names: Vec<String>,
+    /// `columns[j][k]`: term `j` for the `k`-th row in `rows`.
+    pub columns: Vec<Vec<f64>>,
+    /// The people used (indices into [`People`]), in order.
+    pub rows: Vec<usize>,
+    /// People left out for a missing covariate value.
+    pub excluded_missing: u64,
+    /// For each covariate, its reference level (categorical ones only).
+    pub references: Vec<(String, String)>,
+}
+
+/// Parses `column=level` reference choices.
+pub fn parse_references(items: &[String]) -> Result<Vec<(String, String)>> {
+    items
+        .iter()
+        .map(|s| {
+            s.split_once('=')
+                .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+                .ok_or_else(|| {
+                    Error::option("--reference", format!("`{s}`: expected column=level"))
+                })
+        })
+        .collect()
+}
+
+enum Raw {
+    Numeric(Vec<Option<f64>>),
+    Categorical(Vec<Option<String>>),
+}
+
+fn raw(people: &People, name: &str) -> Result<Raw> {
+    let age = || match people.column("age_at_index").map(|c| &c.values) {
+        Some(Values::Numeric(v)) => Ok(v),
+        _ => Err(Error::option(
+            "--covariates",
+            format!("`{name}` needs `age_at_index` in the cohort table"),
+        )),
+    };
+    Ok(match name {
+        "cohort" => Raw::Categorical(
+            (0..people.len())
+                .map(|i| people.cohort.get(i).map(str::to_string))
+                .collect(),
+        ),
+        "age_band" => Raw::Categorical(
+            age()?
+                .iter()
+                .map(|a| a.map(|a| age_band(a).to_string()))
+                .collect(),
+        ),
+        "age_group" => Raw::Categorical(
+            age()?
+                .iter()
+                .map(|a| a.map(|a| age_group(a).to_string()))
+                .collect(),
+        ),
+        _ => match people.column(name).map(|c| &c.values) {
+            Some(Values::Numeric(v)) => Raw::Numeric(v.clone()),
+            Some(Values::Text(c)) => Raw::Categorical(
+                c.codes
+                    .iter()
+                    .map(|&k| (k != MISSING).then(|| c.levels[k as usize].clone()))
+                    .collect(),
+            ),
+            None => {
+                return Err(Error::option(
+                    "--covariates",
+                    format!("no column `{name}` in the cohort table"),
+                ));
+            }
+        },
+    })
+}
+
+impl Design {
+    /// Builds the design for `covariates` over the people in `candidates`.
+    pub fn build(
+        people: &People,
+        covariates: &[String],
+        references: &[(String, String)],
+        candidates: &[usize],
+    ) -> Result<Design> {
+        let raws: Vec<(String, Raw)> = covariates
+            .iter()
+            .map(|c| Ok((c.clone(), raw(people, c)?)))
+            .collect::<Result<_>>()?;
+        let complete = |i: usize| {
+            raws.iter().all(|(_, r)| match r {
+                Raw::Numeric(v) => v[i].is_some(),
+                Raw::Categorical(v) => v[i].is_some(),
+            })
+        };
+        let rows: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&i| complete(i))
+            .collect();
+        let excluded_missing = (candidates.len() - rows.len()) as u64;
+        let mut names = Vec::new();
+        let mut columns = Vec::new();
+        let mut refs = Vec::new();
+        for (name, r) in &raws {
+            match r {
+                Raw::Numeric(v) => {
+                    names.push(name.clone());
+                    columns.push(rows.iter().map(|&i| v[i].unwrap_or(f64::NAN)).collect());
+                }
+                Raw::Categorical(v) => {
+                    let mut levels: Vec<&str> =
+                        rows.iter().filter_map(|&i| v[i].as_deref()).collect();
+                    levels.sort_unstable();
+                    levels.dedup();
+                    let reference = match references.iter().find(|(c, _)| c == name) {
+                        Some((_, l)) => {
+                            if !levels.contains(&l.as_str()) {
+                                return Err(Error::option(
+                                    "--reference",
+                                    format!(
+                                        "`{name}` has no level `{l}` (levels: {})",
+                                        levels.join(", ")
+                                    ),
+                                ));
+                            }
+                            l.clone()
+                        }
+                        None => levels.first().map(|s| s.to_string()).unwrap_or_default(),
+                    };
+                    for l in &levels {
+                        if *l == reference {
+                            continue;
+                        }
+                        names.push(format!("{name}={l}"));
+                        columns.push(
+                            rows.iter()
+                                .map(|&i| f64::from(v[i].as_deref() == Some(*l)))
+                                .collect(),
+                        );
+                    }
+                    refs.push((name.clone(), reference));
+                }
+            }
+        }
+        Ok(Design {
+            names,
+            columns,
+            rows,
+            excluded_missing,
+            references: refs,
+        })
+    }
+}

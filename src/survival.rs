@@ -1,0 +1,316 @@
+//! Time to first proven reoffence for everyone observed, including people whose
+//! follow-up the extract date cuts short (censored, not dropped).
+
+use serde::Serialize;
+
+use crate::data::People;
+use crate::design::Design;
+use crate::error::{Error, Result};
+use crate::measure::{Grouping, Outcomes};
+use crate::present::{Table, num, pct, pval};
+use crate::stats::{
+    CoxFit, KaplanMeier, KmInterval, KmRow, LogRank, SurvivalAt, Ties, cox, logrank,
+};
+
+/// Options for [`SurvivalAnalysis::compute`]. Every field has a documented default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurvivalOptions {
+    /// Breakdowns beyond cohort. Default none.
+    pub by: Vec<String>,
+    /// Days at which to report survival. Default 91, 182, 273, 365.
+    pub times: Vec<f64>,
+    /// Covariates of the Cox model (cohort is always included); empty: no Cox model.
+    pub covariates: Vec<String>,
+    /// Reference levels, `(column, level)`. Default: the first level in sorted order.
+    pub references: Vec<(String, String)>,
+    /// Tie handling in the Cox model. Default Efron.
+    pub ties: Ties,
+    /// Kaplan-Meier interval. Default log(-log).
+    pub interval: KmInterval,
+    /// Confidence level. Default 0.95.
+    pub confidence: f64,
+    /// Stratify the log-rank test by this breakdown. Default none.
+    pub strata: Option<String>,
+}
+
+impl Default for SurvivalOptions {
+    fn default() -> Self {
+        SurvivalOptions {
+            by: Vec::new(),
+            times: vec![91.0, 182.0, 273.0, 365.0],
+            covariates: Vec::new(),
+            references: Vec::new(),
+            ties: Ties::Efron,
+            interval: KmInterval::LogLog,
+            confidence: 0.95,
+            strata: None,
+        }
+    }
+}
+
+/// One group's curve.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SurvivalGroup {
+    /// `cohort` and breakdown values.
+    #[serde(flatten)]
+    pub key: crate::measure::GroupKey,
+    /// People observed.
+    pub n: u64,
+    /// First proven reoffences observed.
+    pub events: u64,
+    /// Median days to first reoffence (null if fewer than half reoffend in follow-up).
+    pub median: Option<f64>,
+    /// Interval for the median.
+    pub median_ci_low: Option<f64>,
+    /// Interval for the median.
+    pub median_ci_high: Option<f64>,
+    /// Restricted mean days without a proven reoffence, up to the follow-up end.
+    pub rmst: f64,
+    /// Survival at the chosen days.
+    pub survival_at: Vec<SurvivalAt>,
+    /// The full Kaplan-Meier table.
+    pub table: Vec<KmRow>,
+}
+
+/// Kaplan-Meier per group, log-rank between cohorts, and optionally a Cox model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SurvivalAnalysis {
+    /// Follow-up length in days (the RMST horizon).
+    pub follow_up_days: u32,
+    /// Interval method of the curves.
+    pub interval: KmInterval,
+    /// Curves.
+    pub groups: Vec<SurvivalGroup>,
+    /// Log-rank test between cohorts (null with one cohort).
+    pub logrank: Option<LogRank>,
+    /// The breakdown the log-rank test was stratified by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logrank_strata: Option<String>,
+    /// The Cox model, if covariates were given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cox: Option<CoxFit>,
+    /// People left out of the Cox model for a missing covariate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cox_excluded_missing: Option<u64>,
+    /// People not yet observable (indexed less than the waiting period before the extract).
+    pub not_observable: u64,
+}
+
+/// Follow-up time and event of each observable person (indices into People).
+pub fn observations(outcomes: &Outcomes) -> (Vec<usize>, Vec<f64>, Vec<bool>) {
+    let mut idx = Vec::new();
+    let mut t = Vec::new();
+    let mut e = Vec::new();
+    for i in 0..outcomes.len() {
+        if outcomes.observed_days[i] <= 0 && !outcomes.event[i] {
+            continue;
+        }
+        idx.push(i);
+        if outcomes.event[i] {
+            t.push(outcomes.days_to_first[i] as f64);
+            e.push(true);
+        } else {
+            t.push(outcomes.observed_days[i] as f64);
+            e.push(false);
+        }
+    }
+    (idx, t, e)
+}
+
+impl SurvivalAnalysis {
+    /// Fits everything.
+    pub fn compute(
+        people: &People,
+        outcomes: &Outcomes,
+        options: &SurvivalOptions,
+    ) -> Result<SurvivalAnalysis> {
+        let (idx, time, event) = observations(outcomes);
+        let grouping = Grouping::new(people, &options.by)?;
+        let mut groups = Vec::new();
+        for g in 0..grouping.len() {
+            let members: Vec<usize> = (0..idx.len())
+                .filter(|&k| grouping.group_of[idx[k]] as usize == g)
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            let t: Vec<f64> = members.iter().map(|&k| time[k]).collect();
+            let e: Vec<bool> = members.iter().map(|&k| event[k]).collect();
+            let km = KaplanMeier::fit(&t, &e, options.confidence, options.interval)?;
+            let (lo, hi) = km.median_ci();
+            groups.push(SurvivalGroup {
+                key: crate::measure::GroupKey(
+                    grouping
+                        .names
+                        .iter()
+                        .cloned()
+                        .zip(grouping.keys[g].iter().cloned())
+                        .collect(),
+                ),
+                n: km.n,
+                events: km.events,
+                median: km.median(),
+                median_ci_low: lo,
+                median_ci_high: hi,
+                rmst: km.rmst(outcomes.rules.follow_up_days as f64),
+                survival_at: options.times.iter().map(|&d| km.survival_at(d)).collect(),
+                table: km.table,
+            });
+        }
+        let cohort: Vec<usize> = idx
+            .iter()
+            .map(|&i| people.cohort.codes[i] as usize)
+            .collect();
+        let strata: Option<Vec<usize>> = match &options.strata {
+            None => None,
+            Some(s) => {
+                let sg = Grouping::new(people, std::slice::from_ref(s))?;
+                Some(idx.iter().map(|&i| sg.group_of[i] as usize).collect())
+            }
+        };
+        let n_cohorts = cohort
+            .iter()
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let logrank = if n_cohorts >= 2 {
+            // Renumber cohorts present to 0..k.
+            let mut present: Vec<usize> = cohort.clone();
+            present.sort_unstable();
+            present.dedup();
+            let g: Vec<usize> = cohort
+                .iter()
+                .map(|c| present.binary_search(c).unwrap_or(0))
+                .collect();
+            logrank(&time, &event, &g, strata.as_deref()).ok()
+        } else {
+            None
+        };
+        let (cox_fit, excluded) = if options.covariates.is_empty() {
+            (None, None)
+        } else {
+            let mut covs = vec!["cohort".to_string()];
+            covs.extend(
+                options
+                    .covariates
+                    .iter()
+                    .filter(|c| *c != "cohort")
+                    .cloned(),
+            );
+            let design = Design::build(people, &covs, &options.references, &idx)?;
+            if design.rows.is_empty() {
+                return Err(Error::method("Cox model", "no one has all the covariates"));
+            }
+            let pos: std::collections::HashMap<usize, usize> =
+                idx.iter().enumerate().map(|(k, &i)| (i, k)).collect();
+            let t: Vec<f64> = design.rows.iter().map(|i| time[pos[i]]).collect();
+            let e: Vec<bool> = design.rows.iter().map(|i| event[pos[i]]).collect();
+            let fit = cox(
+                &t,
+                &e,
+                &design.columns,
+                &design.names,
+                options.ties,
+                options.confidence,
+            )?;
+            (Some(fit), Some(design.excluded_missing))
+        };
+        Ok(SurvivalAnalysis {
+            follow_up_days: outcomes.rules.follow_up_days,
+            interval: options.interval,
+            groups,
+            logrank,
+            logrank_strata: options.strata.clone(),
+            cox: cox_fit,
+            cox_excluded_missing: excluded,
+            not_observable: (outcomes.len() - idx.len()) as u64,
+        })
+    }
+
+    /// Summary tables: curves at the chosen days, and the Cox model.
+    pub fn tables(&self) -> Vec<Table> {
+        let mut out = Vec::new();
+        if let Some(first) = self.groups.first() {
+            let keys: Vec<String> = first.key.0.iter().map(|(k, _)| k.clone()).collect();
+            let mut cols: Vec<String> = keys.clone();
+            cols.extend([
+                "people".into(),
+                "reoffended".into(),
+                "median days".into(),
+                format!("RMST to {}", self.follow_up_days),
+            ]);
+            for s in &first.survival_at {
+                cols.push(format!("reoffended by day {}", s.time));
+            }
+            let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+            let mut t = Table::new(
+                "Time to first proven reoffence (Kaplan-Meier)",
+                &col_refs,
+                keys.len(),
+            );
+            for g in &self.groups {
+                let mut r: Vec<Option<String>> = g.key.0.iter().map(|(_, v)| v.clone()).collect();
+                r.extend([
+                    Some(g.n.to_string()),
+                    Some(g.events.to_string()),
+                    num(g.median, 0),
+                    num(Some(g.rmst), 1),
+                ]);
+                for s in &g.survival_at {
+                    r.push(Some(format!(
+                        "{} ({} to {})",
+                        pct(Some(1.0 - s.survival)).unwrap_or_default(),
+                        pct(Some(1.0 - s.ci_high)).unwrap_or_default(),
+                        pct(Some(1.0 - s.ci_low)).unwrap_or_default()
+                    )));
+                }
+                t.push(r);
+            }
+            if let Some(lr) = &self.logrank {
+                t.notes.push(format!(
+                    "log-rank test between cohorts{}: chi-square {:.3} on {} df, p = {}",
+                    self.logrank_strata
+                        .as_ref()
+                        .map(|s| format!(" (stratified by {s})"))
+                        .unwrap_or_default(),
+                    lr.statistic,
+                    lr.df,
+                    pval(Some(lr.p_value)).unwrap_or_default()
+                ));
+            }
+            t.notes.push(format!(
+                "Includes people with partial follow-up (censored at the extract date); {} not yet observable.",
+                self.not_observable
+            ));
+            out.push(t);
+        }
+        if let Some(c) = &self.cox {
+            let mut t = Table::new(
+                format!("Cox proportional hazards ({:?} ties)", c.ties).to_lowercase(),
+                &["term", "coef", "se", "hazard ratio", "95% CI", "p"],
+                1,
+            );
+            for term in &c.coefficients {
+                t.push(vec![
+                    Some(term.name.clone()),
+                    num(Some(term.coef), 4),
+                    num(Some(term.se), 4),
+                    num(Some(term.hazard_ratio), 3),
+                    Some(format!("{:.3} to {:.3}", term.ci_low, term.ci_high)),
+                    pval(Some(term.p_value)),
+                ]);
+            }
+            t.notes.push(format!(
+                "n = {}, events = {}, partial log-likelihood {:.3}, concordance {:.3}, {} iterations{}",
+                c.n,
+                c.events,
+                c.log_likelihood,
+                c.concordance,
+                c.iterations,
+                self.cox_excluded_missing.map(|m| format!(", {m} left out for missing covariates")).unwrap_or_default()
+            ));
+            out.push(t);
+        }
+        out
+    }
+}
