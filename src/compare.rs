@@ -234,11 +234,95 @@ pub struct Comparison {
 }
 
 /// The eligible people of one cohort, optionally within a subgroup.
-struct GroupData {
-    n: u64,
-    reoffenders: u64,
-    counts: Vec<f64>,
-    days: Vec<f64>,
+///
+/// With weights (a matched comparison group), counts are effective (Kish) counts:
+/// `n = (Σw)² / Σw²` and reoffenders = weighted rate × n, rounded.
+pub(crate) struct GroupData {
+    pub(crate) n: u64,
+    pub(crate) reoffenders: u64,
+    /// Proven reoffences of each person.
+    pub(crate) counts: Vec<f64>,
+    /// Weight of each person.
+    pub(crate) weights: Vec<f64>,
+    /// Days to first reoffence of each reoffender, with their weights.
+    pub(crate) days: Vec<(f64, f64)>,
+}
+
+impl GroupData {
+    /// From per-person reoffence counts, days to first (`None` for no reoffence), weights.
+    pub(crate) fn weighted(
+        counts: Vec<f64>,
+        days: Vec<Option<f64>>,
+        weights: Vec<f64>,
+    ) -> GroupData {
+        let sw: f64 = weights.iter().sum();
+        let sw2: f64 = weights.iter().map(|w| w * w).sum();
+        let ess = if sw2 > 0.0 { sw * sw / sw2 } else { 0.0 };
+        let rate = if sw > 0.0 {
+            counts
+                .iter()
+                .zip(&weights)
+                .filter(|(c, _)| **c > 0.0)
+                .map(|(_, w)| w)
+                .sum::<f64>()
+                / sw
+        } else {
+            0.0
+        };
+        let n = ess.round() as u64;
+        GroupData {
+            n,
+            reoffenders: ((rate * ess).round() as u64).min(n),
+            days: days
+                .iter()
+                .zip(&weights)
+                .filter_map(|(d, w)| d.map(|d| (d, *w)))
+                .collect(),
+            counts,
+            weights,
+        }
+    }
+
+    fn summary(&self) -> Summary {
+        weighted_summary(
+            self.counts
+                .iter()
+                .copied()
+                .zip(self.weights.iter().copied()),
+        )
+    }
+
+    fn day_summary(&self) -> Summary {
+        weighted_summary(self.days.iter().copied())
+    }
+}
+
+/// Weighted mean and variance with the effective sample size as `n` (unit weights give
+/// the ordinary sample mean and variance).
+fn weighted_summary(values: impl Iterator<Item = (f64, f64)>) -> Summary {
+    let v: Vec<(f64, f64)> = values.collect();
+    let sw: f64 = v.iter().map(|x| x.1).sum();
+    if sw <= 0.0 {
+        return Summary {
+            n: 0,
+            mean: f64::NAN,
+            variance: 0.0,
+        };
+    }
+    let sw2: f64 = v.iter().map(|x| x.1 * x.1).sum();
+    let ess = sw * sw / sw2;
+    let mean = v.iter().map(|(x, w)| x * w).sum::<f64>() / sw;
+    let var_pop = v.iter().map(|(x, w)| w * (x - mean).powi(2)).sum::<f64>() / sw;
+    let variance = if ess > 1.0 {
+        var_pop * ess / (ess - 1.0)
+    } else {
+        0.0
+    };
+    Summary {
+        n: ess.round() as u64,
+        mean,
+        variance,
+    }
 }
 
 fn collect(
@@ -260,6 +344,7 @@ fn collect(
         n: 0,
         reoffenders: 0,
         counts: Vec::new(),
+        weights: Vec::new(),
         days: Vec::new(),
     };
     for i in 0..people.len() {
@@ -268,28 +353,38 @@ fn collect(
         }
         g.n += 1;
         g.counts.push(out.reoffences[i] as f64);
+        g.weights.push(1.0);
         if out.reoffences[i] > 0 {
             g.reoffenders += 1;
             if out.days_to_first[i] != NO_REOFFENCE {
-                g.days.push(out.days_to_first[i] as f64);
+                g.days.push((out.days_to_first[i] as f64, 1.0));
             }
         }
     }
     Ok(g)
 }
 
-fn median(v: &[f64]) -> Option<f64> {
+/// The median (weighted: the value where the cumulative weight reaches half; with unit
+/// weights and an even count, the mean of the two middle values).
+fn median(v: &[(f64, f64)]) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
     let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    Some(if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    })
+    s.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = s.iter().map(|x| x.1).sum();
+    let half = total / 2.0;
+    let mut acc = 0.0;
+    for (k, (x, w)) in s.iter().enumerate() {
+        acc += w;
+        if (acc - half).abs() <= 1e-9 * total {
+            return Some(s.get(k + 1).map_or(*x, |next| (x + next.0) / 2.0));
+        }
+        if acc > half {
+            return Some(*x);
+        }
+    }
+    s.last().map(|x| x.0)
 }
 
 fn pp(x: f64) -> String {
@@ -353,6 +448,22 @@ impl Comparison {
         options: &CompareOptions,
     ) -> Result<Comparison> {
         let k = collect(people, outcomes, control, |_| true)?;
+        let caveat = format!(
+            "Unless {control} was built by matching (reoffending match), the groups may differ in who was \
+             diverted: a difference is not by itself the effect of the scheme."
+        );
+        Self::from_groups(treatment, control, t, &k, options, caveat)
+    }
+
+    /// The comparison of two groups' data (weighted for a matched comparison group).
+    pub(crate) fn from_groups(
+        treatment: &str,
+        control: &str,
+        t: &GroupData,
+        k: &GroupData,
+        options: &CompareOptions,
+        caveat: String,
+    ) -> Result<Comparison> {
         if k.n == 0 {
             return Err(Error::method(
                 "comparison",
@@ -369,10 +480,7 @@ impl Comparison {
         let wilson = proportion_ci(t.reoffenders, t.n, options.confidence, CiMethod::Wilson)?
             .ok_or_else(|| Error::method("comparison", "empty group"))?;
         let alpha = 1.0 - options.confidence;
-        let (st, sk) = (
-            Summary::of(t.counts.iter().copied()),
-            Summary::of(k.counts.iter().copied()),
-        );
+        let (st, sk) = (t.summary(), k.summary());
         let frequency = welch(&st, &sk, options.confidence).ok().map(|w| {
             let (rr, lo, hi) = if sk.mean > 0.0 && st.mean > 0.0 {
                 let z = crate::stats::z_upper(alpha / 2.0);
@@ -404,10 +512,7 @@ impl Comparison {
                 rate_ratio_ci_high: hi,
             }
         });
-        let (dt, dk) = (
-            Summary::of(t.days.iter().copied()),
-            Summary::of(k.days.iter().copied()),
-        );
+        let (dt, dk) = (t.day_summary(), k.day_summary());
         let time_to_first = Some(TimeToFirst {
             treatment_reoffenders: t.reoffenders,
             control_reoffenders: k.reoffenders,
@@ -470,10 +575,7 @@ impl Comparison {
         tests.insert("chi_square", r.chi_square);
         tests.insert("chi_square_yates", r.chi_square_yates);
         tests.insert("fisher_exact", r.fisher_exact);
-        let mut caveats = vec![format!(
-            "Unless {control} was built by matching (reoffending match), the groups may differ in who was \
-             diverted: a difference is not by itself the effect of the scheme."
-        )];
+        let mut caveats = vec![caveat];
         if t.n < 60 {
             caveats.push(format!(
                 "Only {} people in {treatment}: the Justice Data Lab needs at least 60.",

@@ -47,6 +47,7 @@ pub mod data;
 pub mod design;
 mod error;
 pub mod evaluation;
+pub mod matching;
 pub mod measure;
 pub mod monitor;
 pub mod present;

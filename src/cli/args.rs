@@ -170,6 +170,40 @@ pub enum Command {
         #[arg(long, value_name = "LEVEL")]
         confidence: Option<f64>,
     },
+    /// Propensity score matching: model, balance before and after, and the matched comparison.
+    Match {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+        /// The pilot cohort [default: divert].
+        #[arg(long, value_name = "LABEL")]
+        treatment: Option<String>,
+        /// The pool to match from [default: comparison].
+        #[arg(long, value_name = "LABEL")]
+        control: Option<String>,
+        /// Covariates of the propensity model, e.g. sex,age_at_index,prior_offences.
+        #[arg(long, value_delimiter = ',', value_name = "COLUMNS", required = true)]
+        covariates: Vec<String>,
+        /// Reference levels of categorical covariates, e.g. sex=F.
+        #[arg(long = "reference", value_name = "COLUMN=LEVEL")]
+        references: Vec<String>,
+        /// Caliper in pooled SDs of the logit of the propensity score [default: 0.2]; 0 for none.
+        #[arg(long, value_name = "SD")]
+        caliper: Option<f64>,
+        /// Controls per pilot person [default: 1].
+        #[arg(long, default_value_t = 1)]
+        ratio: usize,
+        /// Match with replacement.
+        #[arg(long)]
+        replace: bool,
+        /// Columns to match exactly, e.g. sex.
+        #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+        exact: Vec<String>,
+        /// Confidence level [default: 0.95].
+        #[arg(long, value_name = "LEVEL")]
+        confidence: Option<f64>,
+    },
     /// Interim view: each cohort by quarter of index date, 12-month rate estimated from partial follow-up.
     Monitor {
         #[command(flatten)]

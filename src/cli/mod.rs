@@ -102,6 +102,37 @@ fn try_main(cli: Cli) -> Result<()> {
             }
             survival(&data, &out, options)
         }
+        Command::Match {
+            data,
+            out,
+            treatment,
+            control,
+            covariates,
+            references,
+            caliper,
+            ratio,
+            replace,
+            exact,
+            confidence,
+        } => {
+            let mut options = reoffending::matching::MatchOptions {
+                covariates,
+                references: reoffending::design::parse_references(&references)?,
+                caliper: match caliper {
+                    Some(c) if c == 0.0 => None,
+                    Some(c) => Some(c),
+                    None => Some(0.2),
+                },
+                ratio,
+                replace,
+                exact,
+                ..Default::default()
+            };
+            if let Some(c) = confidence {
+                options.compare.confidence = c;
+            }
+            matching(&data, &out, treatment, control, options)
+        }
         Command::Monitor {
             data,
             out,
@@ -675,6 +706,48 @@ fn monitor(data: &DataArgs, out: &OutputArgs, confidence: f64) -> Result<()> {
             json: value,
             records_key: "groups",
             tables: vec![m.table()],
+            header: Some(header_line(&eval)),
+        },
+    )
+}
+
+fn matching(
+    data: &DataArgs,
+    out: &OutputArgs,
+    treatment: Option<String>,
+    control: Option<String>,
+    mut options: reoffending::matching::MatchOptions,
+) -> Result<()> {
+    let mut cols = options.covariates.clone();
+    cols.extend(options.exact.iter().cloned());
+    let r = resolve(data, columns_for(&cols))?;
+    options.treatment = treatment
+        .or(r.config.compare.treatment.clone())
+        .unwrap_or_else(|| "divert".into());
+    options.control = control
+        .or(r.config.compare.control.clone())
+        .unwrap_or_else(|| "comparison".into());
+    let eval = Evaluation::load(&r.inputs, r.rules)?;
+    let m = reoffending::matching::MatchedComparison::compute(
+        &eval.data.people,
+        &eval.outcomes,
+        &options,
+    )?;
+    let mut value = serde_json::to_value(&m).map_err(|e| Error::Output(e.to_string()))?;
+    if let serde_json::Value::Object(map) = &mut value {
+        map.insert("parameters".into(), json!(eval.parameters(json!({
+            "treatment": options.treatment, "control": options.control, "covariates": options.covariates,
+            "caliper": options.caliper, "ratio": options.ratio, "replace": options.replace, "exact": options.exact,
+            "confidence": options.compare.confidence,
+        }))));
+        map.insert("input".into(), json!(eval.input_summary()));
+    }
+    emit(
+        out,
+        &Rendered {
+            json: value,
+            records_key: "balance",
+            tables: m.tables(),
             header: Some(header_line(&eval)),
         },
     )

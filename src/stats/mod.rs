@@ -4,6 +4,7 @@
 
 mod cox;
 mod linalg;
+mod logistic;
 mod means;
 mod multiplicity;
 mod power;
@@ -12,6 +13,7 @@ mod survival;
 mod twobytwo;
 
 pub use cox::{CoxFit, CoxTerm, Ties, cox};
+pub use logistic::{LogisticFit, LogisticTerm, logistic};
 pub use means::{Summary, WelchTest, welch};
 pub use multiplicity::{Adjustment, adjust};
 pub use power::{

@@ -1,0 +1,199 @@
+//! Logistic regression by iteratively reweighted least squares (Newton's method), with
+//! standard errors from the inverse information, as statsmodels `Logit`.
+
+use serde::Serialize;
+
+use super::linalg::{invert, solve};
+use crate::error::{Error, Result};
+
+/// One term of a fitted logistic model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogisticTerm {
+    /// `const`, `column` or `column=level`.
+    pub name: String,
+    /// Coefficient (log odds).
+    pub coef: f64,
+    /// Standard error.
+    pub se: f64,
+}
+
+/// A fitted logistic regression.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogisticFit {
+    /// Terms, the intercept (`const`) first.
+    pub coefficients: Vec<LogisticTerm>,
+    /// Log-likelihood at the estimate.
+    pub log_likelihood: f64,
+    /// Newton iterations.
+    pub iterations: u32,
+    /// Whether it converged.
+    pub converged: bool,
+    /// Rows used.
+    pub n: u64,
+}
+
+impl LogisticFit {
+    /// The linear predictor (log odds) for row `i` of `x` (columns, without intercept).
+    pub fn linear_predictor(&self, x: &[Vec<f64>], i: usize) -> f64 {
+        self.coefficients[0].coef
+            + self.coefficients[1..]
+                .iter()
+                .zip(x)
+                .map(|(t, c)| t.coef * c[i])
+                .sum::<f64>()
+    }
+}
+
+/// Fits `P(y = 1) = 1 / (1 + exp(-(b0 + x b)))`. `x[j]` is column `j`; an intercept is
+/// added. Errors for constant or collinear covariates and for (quasi-)separation.
+pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<LogisticFit> {
+    let n = y.len();
+    let p = x.len() + 1;
+    if names.len() != x.len() || x.iter().any(|c| c.len() != n) {
+        return Err(Error::method(
+            "logistic regression",
+            "covariates and names do not match the data",
+        ));
+    }
+    let ones = y.iter().filter(|v| **v).count();
+    if ones == 0 || ones == n {
+        return Err(Error::method(
+            "logistic regression",
+            "needs people in both groups",
+        ));
+    }
+    for (j, c) in x.iter().enumerate() {
+        if c.iter().all(|v| *v == c[0]) {
+            return Err(Error::method(
+                "logistic regression",
+                format!("`{}` is the same for everyone: drop it", names[j]),
+            ));
+        }
+    }
+    let col = |j: usize, i: usize| if j == 0 { 1.0 } else { x[j - 1][i] };
+    let loglik = |beta: &[f64]| -> f64 {
+        (0..n)
+            .map(|i| {
+                let eta: f64 = (0..p).map(|j| beta[j] * col(j, i)).sum();
+                // log(1 + e^eta) computed stably.
+                let l1p = if eta > 0.0 {
+                    eta + (-eta).exp().ln_1p()
+                } else {
+                    eta.exp().ln_1p()
+                };
+                if y[i] { eta - l1p } else { -l1p }
+            })
+            .sum()
+    };
+    let mut beta = vec![0.0; p];
+    beta[0] = (ones as f64 / (n - ones) as f64).ln();
+    let mut ll = loglik(&beta);
+    let (mut iterations, mut converged) = (0u32, false);
+    let mut info = vec![vec![0.0; p]; p];
+    for _ in 0..100 {
+        iterations += 1;
+        let mut grad = vec![0.0; p];
+        for row in info.iter_mut() {
+            row.iter_mut().for_each(|v| *v = 0.0);
+        }
+        for i in 0..n {
+            let eta: f64 = (0..p).map(|j| beta[j] * col(j, i)).sum();
+            let mu = 1.0 / (1.0 + (-eta).exp());
+            let w = mu * (1.0 - mu);
+            let r = f64::from(y[i]) - mu;
+            for a in 0..p {
+                let xa = col(a, i);
+                grad[a] += xa * r;
+                for b in 0..=a {
+                    info[a][b] += w * xa * col(b, i);
+                }
+            }
+        }
+        for a in 0..p {
+            for b in 0..a {
+                info[b][a] = info[a][b];
+            }
+        }
+        let step = solve(&info, &grad).ok_or_else(|| {
+            if iterations == 1 {
+                Error::method(
+                    "logistic regression",
+                    "the covariates are collinear: drop one of them",
+                )
+            } else {
+                Error::method("logistic regression", SEPARATION)
+            }
+        })?;
+        let mut scale = 1.0;
+        loop {
+            let trial: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b + scale * s).collect();
+            let l = loglik(&trial);
+            if l.is_finite() && l >= ll - 1e-12 * ll.abs() {
+                beta = trial;
+                let change = (l - ll).abs();
+                ll = l;
+                if change <= 1e-12 * (1.0 + ll.abs())
+                    && step.iter().all(|s| (scale * s).abs() < 1e-8)
+                {
+                    converged = true;
+                }
+                break;
+            }
+            scale /= 2.0;
+            if scale < 1e-10 {
+                return Err(Error::method(
+                    "logistic regression",
+                    "did not converge (step halving failed)",
+                ));
+            }
+        }
+        if converged {
+            break;
+        }
+        if beta.iter().any(|b| b.abs() > 30.0) {
+            return Err(Error::method("logistic regression", SEPARATION));
+        }
+    }
+    if !converged {
+        return Err(Error::method(
+            "logistic regression",
+            format!("did not converge in {iterations} iterations"),
+        ));
+    }
+    // Information at the estimate.
+    let mut info = vec![vec![0.0; p]; p];
+    for i in 0..n {
+        let eta: f64 = (0..p).map(|j| beta[j] * col(j, i)).sum();
+        let mu = 1.0 / (1.0 + (-eta).exp());
+        let w = mu * (1.0 - mu);
+        for a in 0..p {
+            for b in 0..p {
+                info[a][b] += w * col(a, i) * col(b, i);
+            }
+        }
+    }
+    let cov = invert(&info).ok_or_else(|| Error::method("logistic regression", SEPARATION))?;
+    let mut coefficients = vec![LogisticTerm {
+        name: "const".into(),
+        coef: beta[0],
+        se: cov[0][0].sqrt(),
+    }];
+    for j in 1..p {
+        coefficients.push(LogisticTerm {
+            name: names[j - 1].clone(),
+            coef: beta[j],
+            se: cov[j][j].sqrt(),
+        });
+    }
+    Ok(LogisticFit {
+        coefficients,
+        log_likelihood: ll,
+        iterations,
+        converged,
+        n: n as u64,
+    })
+}
+
+const SEPARATION: &str = "perfect or quasi-complete separation: some combination of covariates \
+     predicts pilot membership exactly (e.g. a level found only in one group); drop or merge it, or \
+     match exactly on it";
