@@ -6,6 +6,6 @@ mod rates;
 mod rules;
 
 pub use groups::{DERIVED, Grouping, age_band, age_group, source_column};
-pub use outcome::{NO_REOFFENCE, Outcomes};
+pub use outcome::{NO_REOFFENCE, Outcomes, Window};
 pub use rates::{GroupKey, GroupRate, RateOptions, Rates};
 pub use rules::Rules;

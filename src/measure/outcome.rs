@@ -4,8 +4,63 @@ use rayon::prelude::*;
 
 use super::rules::Rules;
 use crate::data::dates::Day;
-use crate::data::{DataQuality, Dataset, Exclusion, Reason, TableKind};
+use crate::data::{DataQuality, Dataset, Exclusion, Offences, Reason, TableKind};
 use crate::error::Result;
+
+/// The counting window of one person under the rules (CONTRACT §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// In the 12-month measure.
+    pub eligible: bool,
+    /// Days observed for survival analysis (`<= 0`: not yet observable).
+    pub observed: i32,
+    /// First offence day that counts.
+    pub first_day: Day,
+    /// Last offence day that counts.
+    pub last_day: Day,
+    /// Last disposal day that counts.
+    pub last_disposal: Day,
+}
+
+impl Window {
+    /// The window of a person indexed on `t0`.
+    #[inline]
+    pub fn new(rules: &Rules, extract: Option<Day>, t0: Day) -> Window {
+        let (f, w8) = (rules.follow_up_days as i32, rules.waiting_days as i32);
+        let (eligible, observed) = match extract {
+            Some(e) => (t0 + f + w8 <= e, f.min(e - w8 - t0)),
+            None => (false, 0),
+        };
+        Window {
+            eligible,
+            observed,
+            first_day: if rules.count_index_day { t0 } else { t0 + 1 },
+            last_day: t0 + if eligible { f } else { observed },
+            last_disposal: if eligible {
+                t0 + f + w8
+            } else {
+                extract.unwrap_or(Day::MIN).min(t0 + f + w8)
+            },
+        }
+    }
+
+    /// Rows of `offences` (of person `i`) that are proven reoffences in this window.
+    #[inline]
+    pub fn reoffences<'a>(
+        &self,
+        offences: &'a Offences,
+        i: usize,
+    ) -> impl Iterator<Item = usize> + 'a {
+        let r = offences.range(i);
+        let od = &offences.offence_day[r.clone()];
+        // Offences are sorted by offence date: skip those before the window.
+        let from = r.start + od.partition_point(|&o| o < self.first_day);
+        let w = *self;
+        (from..r.end)
+            .take_while(move |&k| offences.offence_day[k] <= w.last_day)
+            .filter(move |&k| offences.disposal_day[k] <= w.last_disposal)
+    }
+}
 
 /// No proven reoffence.
 pub const NO_REOFFENCE: i32 = -1;
@@ -53,8 +108,6 @@ impl Outcomes {
         rules.validate()?;
         let _t = crate::trace::Phase::start("outcomes");
         let n = data.people.len();
-        let f = rules.follow_up_days as i32;
-        let w8 = rules.waiting_days as i32;
         let extract = data.extract_date;
         let off = &data.offences;
         let per: Vec<(bool, u32, i32, i32, bool)> = (0..n)
@@ -62,34 +115,16 @@ impl Outcomes {
             .with_min_len(1024)
             .map(|i| {
                 let t0 = data.people.index_day[i];
-                let (eligible, observed) = match extract {
-                    Some(e) => (t0 + f + w8 <= e, f.min(e - w8 - t0)),
-                    None => (false, 0),
-                };
-                let lo = if rules.count_index_day { t0 } else { t0 + 1 };
-                let hi = t0 + if eligible { f } else { observed };
-                let last_disposal = if eligible {
-                    t0 + f + w8
-                } else {
-                    extract.unwrap_or(Day::MIN).min(t0 + f + w8)
-                };
-                let r = off.range(i);
-                let (od, dd) = (&off.offence_day[r.clone()], &off.disposal_day[r]);
+                let w = Window::new(rules, extract, t0);
                 let mut count = 0u32;
                 let mut first = NO_REOFFENCE;
-                // Offences are sorted by offence date: skip those before the window.
-                let from = od.partition_point(|&o| o < lo);
-                for k in from..od.len() {
-                    if od[k] > hi {
-                        break;
-                    }
-                    if dd[k] <= last_disposal {
-                        count += 1;
-                        if first == NO_REOFFENCE {
-                            first = od[k] - t0;
-                        }
+                for k in w.reoffences(off, i) {
+                    count += 1;
+                    if first == NO_REOFFENCE {
+                        first = off.offence_day[k] - t0;
                     }
                 }
+                let (eligible, observed) = (w.eligible, w.observed);
                 (eligible, count, first, observed, first != NO_REOFFENCE)
             })
             .collect();
