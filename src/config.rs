@@ -83,6 +83,55 @@ pub struct CompareConfig {
     pub baseline_source: Option<String>,
 }
 
+/// The `[match]` table: the matched comparison.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchConfig {
+    /// Covariates of the propensity model.
+    pub covariates: Vec<String>,
+    /// Reference levels, `column=level`.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Caliper in pooled SDs of the logit (0.2; 0 for none).
+    pub caliper: Option<f64>,
+    /// Controls per pilot person (1).
+    pub ratio: Option<usize>,
+    /// With replacement (false).
+    #[serde(default)]
+    pub replace: bool,
+    /// Exact-matched columns.
+    #[serde(default)]
+    pub exact: Vec<String>,
+}
+
+/// The `[survival]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurvivalConfig {
+    /// Breakdowns beyond cohort.
+    #[serde(default)]
+    pub by: Vec<String>,
+    /// Days at which to report survival.
+    #[serde(default)]
+    pub times: Vec<f64>,
+    /// Cox covariates.
+    #[serde(default)]
+    pub covariates: Vec<String>,
+}
+
+/// The `[report]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportConfig {
+    /// Title of the report.
+    pub title: Option<String>,
+    /// Counts below this are suppressed (`[c]`). Default 10.
+    pub min_cell: Option<u64>,
+    /// Turn disclosure control off (never for publication). Default false.
+    #[serde(default)]
+    pub disclosure_control_off: bool,
+}
+
 /// A whole evaluation file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,9 +148,18 @@ pub struct Config {
     /// Comparison.
     #[serde(default)]
     pub compare: CompareConfig,
-    /// Other sections (used by later analyses), kept as raw TOML.
-    #[serde(flatten)]
-    pub other: toml::Table,
+    /// Matched comparison.
+    #[serde(default, rename = "match")]
+    pub matching: Option<MatchConfig>,
+    /// Survival analysis.
+    #[serde(default)]
+    pub survival: Option<SurvivalConfig>,
+    /// Cost-benefit.
+    #[serde(default)]
+    pub costs: Option<crate::costs::CostConfig>,
+    /// Report.
+    #[serde(default)]
+    pub report: Option<ReportConfig>,
     /// The folder paths are relative to.
     #[serde(skip)]
     pub base: PathBuf,

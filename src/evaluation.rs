@@ -121,3 +121,188 @@ impl Evaluation {
         }
     }
 }
+
+/// Everything one evaluation file asks for: the report's content.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Results {
+    /// Rules and options.
+    pub parameters: Parameters,
+    /// Rows read, used and excluded.
+    pub data_quality: InputSummary,
+    /// Rates per cohort and breakdown.
+    pub rates: crate::measure::Rates,
+    /// The pilot against the comparison group and/or the benchmark.
+    pub compare: Vec<crate::compare::Comparison>,
+    /// The matched comparison, if `[match]` is configured.
+    #[serde(rename = "match")]
+    pub matched: Option<crate::matching::MatchedComparison>,
+    /// Time to first reoffence.
+    pub survival: crate::survival::SurvivalAnalysis,
+    /// Interim monitoring by quarter.
+    pub monitor: crate::monitor::Monitor,
+    /// Power: what this pilot could detect.
+    pub power: PowerSummary,
+    /// Cost-benefit, if `[costs]` is configured.
+    pub costs: Option<crate::costs::CostBenefit>,
+}
+
+/// What the pilot's size allows one to detect.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PowerSummary {
+    /// Pilot people in the 12-month measure.
+    pub n: u64,
+    /// The benchmark rate used.
+    pub baseline_rate: Option<f64>,
+    /// Lowest rate distinguishable from the benchmark (power 0.8, two-sided 5%).
+    pub min_detectable_rate_lower: Option<f64>,
+    /// Highest rate distinguishable from the benchmark above it.
+    pub min_detectable_rate_upper: Option<f64>,
+    /// The smallest reduction detectable against the comparison group (fraction).
+    pub min_detectable_difference_vs_comparison: Option<f64>,
+    /// Method.
+    pub method: &'static str,
+}
+
+impl Results {
+    /// Runs every analysis the evaluation file configures.
+    pub fn from_config(config: &crate::Config, inputs: &Inputs, rules: Rules) -> Result<Results> {
+        use crate::compare::{Against, CompareOptions, Comparison};
+        let eval = Evaluation::load(inputs, rules)?;
+        let people = &eval.data.people;
+        let out = &eval.outcomes;
+        let rate_opts = crate::measure::RateOptions {
+            by: config.rates.by.clone(),
+            ci: match &config.rates.ci {
+                Some(s) => s.parse()?,
+                None => Default::default(),
+            },
+            confidence: config.rates.confidence.unwrap_or(0.95),
+            baseline_rate: config.rates.baseline_rate.or(config.compare.baseline_rate),
+        };
+        let rates = crate::measure::Rates::compute(people, out, &rate_opts)?;
+        let treatment = config
+            .compare
+            .treatment
+            .clone()
+            .unwrap_or_else(|| "divert".into());
+        let copts = CompareOptions::default();
+        let mut compare = Vec::new();
+        if let Some(control) = &config.compare.control {
+            compare.push(Comparison::compute(
+                people,
+                out,
+                &treatment,
+                &Against::Group(control.clone()),
+                &copts,
+            )?);
+        }
+        if let Some(rate) = config.compare.baseline_rate {
+            let against = Against::Baseline {
+                rate,
+                name: config.compare.baseline_name.clone(),
+                source: config.compare.baseline_source.clone(),
+            };
+            compare.push(Comparison::compute(
+                people, out, &treatment, &against, &copts,
+            )?);
+        }
+        let matched = match &config.matching {
+            Some(m) => Some(crate::matching::MatchedComparison::compute(
+                people,
+                out,
+                &crate::matching::MatchOptions {
+                    treatment: treatment.clone(),
+                    control: config
+                        .compare
+                        .control
+                        .clone()
+                        .unwrap_or_else(|| "comparison".into()),
+                    covariates: m.covariates.clone(),
+                    references: crate::design::parse_references(&m.references)?,
+                    caliper: match m.caliper {
+                        Some(c) if c == 0.0 => None,
+                        Some(c) => Some(c),
+                        None => Some(0.2),
+                    },
+                    ratio: m.ratio.unwrap_or(1),
+                    replace: m.replace,
+                    exact: m.exact.clone(),
+                    compare: copts.clone(),
+                },
+            )?),
+            None => None,
+        };
+        let sconf = config.survival.clone().unwrap_or_default();
+        let mut sopts = crate::survival::SurvivalOptions {
+            by: sconf.by.clone(),
+            covariates: sconf.covariates.clone(),
+            ..Default::default()
+        };
+        if !sconf.times.is_empty() {
+            sopts.times = sconf.times.clone();
+        }
+        let survival = crate::survival::SurvivalAnalysis::compute(people, out, &sopts)?;
+        let monitor = crate::monitor::Monitor::compute(people, out, 0.95)?;
+        let pilot = compare.first().map(|c| c.treatment_n).unwrap_or(0);
+        let baseline = config.compare.baseline_rate;
+        let det = match baseline {
+            Some(b) if pilot > 0 => Some(crate::stats::detectable_one(pilot as f64, b, 0.05, 0.8)?),
+            _ => None,
+        };
+        let power = PowerSummary {
+            n: pilot,
+            baseline_rate: baseline,
+            min_detectable_rate_lower: det.and_then(|d| d.min_detectable_rate_lower),
+            min_detectable_rate_upper: det.and_then(|d| d.min_detectable_rate_upper),
+            min_detectable_difference_vs_comparison: compare
+                .iter()
+                .find(|c| c.kind == "comparison_group")
+                .and_then(|c| c.sensitivity.min_detectable_difference_lower),
+            method: crate::stats::ONE_SAMPLE_METHOD,
+        };
+        let costs = match &config.costs {
+            Some(cc) => {
+                let effect = matched
+                    .as_ref()
+                    .map(|m| &m.comparison)
+                    .or_else(|| compare.iter().find(|c| c.kind == "comparison_group"));
+                match effect {
+                    Some(cmp) => {
+                        let unit =
+                            crate::costs::UnitCosts::from_csv(&config.resolve(&cc.unit_costs))?;
+                        let defl = crate::costs::Deflator::from_csv(&config.resolve(&cc.deflator))?;
+                        Some(crate::costs::CostBenefit::compute(
+                            cc, &unit, &defl, &eval.data, out, cmp,
+                        )?)
+                    }
+                    None => {
+                        return Err(crate::Error::Config {
+                            path: config.base.clone(),
+                            message: "[costs] needs a comparison group: set compare.control".into(),
+                        });
+                    }
+                }
+            }
+            None => None,
+        };
+        let parameters = eval.parameters(serde_json::json!({
+            "treatment": treatment,
+            "control": config.compare.control,
+            "baseline_rate": config.compare.baseline_rate,
+            "by": config.rates.by,
+            "ci_method": rate_opts.ci,
+            "confidence": rate_opts.confidence,
+        }));
+        Ok(Results {
+            parameters,
+            data_quality: eval.input_summary(),
+            rates,
+            compare,
+            matched,
+            survival,
+            monitor,
+            power,
+            costs,
+        })
+    }
+}

@@ -43,6 +43,7 @@
 
 pub mod compare;
 pub mod config;
+pub mod costs;
 pub mod data;
 pub mod design;
 mod error;

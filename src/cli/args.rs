@@ -204,6 +204,13 @@ pub enum Command {
         #[arg(long, value_name = "LEVEL")]
         confidence: Option<f64>,
     },
+    /// Cost-benefit of the pilot from the [costs] table of an evaluation file.
+    Costs {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
     /// Interim view: each cohort by quarter of index date, 12-month rate estimated from partial follow-up.
     Monitor {
         #[command(flatten)]

@@ -133,6 +133,7 @@ fn try_main(cli: Cli) -> Result<()> {
             }
             matching(&data, &out, treatment, control, options)
         }
+        Command::Costs { data, out } => costs(&data, &out),
         Command::Monitor {
             data,
             out,
@@ -749,6 +750,36 @@ fn matching(
             records_key: "balance",
             tables: m.tables(),
             header: Some(header_line(&eval)),
+        },
+    )
+}
+
+fn costs(data: &DataArgs, out: &OutputArgs) -> Result<()> {
+    let mut r = resolve(data, ColumnSelection::All)?;
+    if r.config.costs.is_none() {
+        return Err(Error::Option {
+            option: "--config".into(),
+            message: "costs needs an evaluation file with a [costs] table (see data-samples/evaluation.toml)".into(),
+        });
+    }
+    r.inputs.load.offence_details = OffenceDetails::Keep;
+    let results = reoffending::evaluation::Results::from_config(&r.config, &r.inputs, r.rules)?;
+    // Results::from_config only fails to produce costs when [costs] is absent, checked above.
+    let Some(cb) = &results.costs else {
+        return Err(Error::Output("no cost-benefit result".into()));
+    };
+    let mut value = serde_json::to_value(cb).map_err(|e| Error::Output(e.to_string()))?;
+    if let serde_json::Value::Object(m) = &mut value {
+        m.insert("parameters".into(), json!(results.parameters));
+        m.insert("input".into(), json!(results.data_quality));
+    }
+    emit(
+        out,
+        &Rendered {
+            json: value,
+            records_key: "items",
+            tables: cb.tables(),
+            header: None,
         },
     )
 }

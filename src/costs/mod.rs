@@ -1,0 +1,733 @@
+//! Cost-benefit of the pilot: avoided proven reoffences valued by offence type in one
+//! price year, plus savings and costs per diversion, discounted over a horizon, with
+//! seeded Monte Carlo uncertainty and a one-way sensitivity (tornado) table.
+//!
+//! Every figure comes from a table row or a configured item carrying its price year and
+//! source; [`CostBenefit::items`] traces each one.
+
+mod tables;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use serde::{Deserialize, Serialize};
+use statrs::distribution::Triangular;
+
+pub use tables::{Deflator, UnitCost, UnitCosts};
+
+use crate::compare::Comparison;
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::measure::{Outcomes, Window};
+use crate::present::Table;
+
+/// How the effect on reoffending is turned into avoided reoffences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectBasis {
+    /// Difference in proven reoffences per person (comparison minus pilot). Default.
+    #[default]
+    Frequency,
+    /// Difference in the 12-month rate times the comparison group's reoffences per reoffender.
+    Rate,
+}
+
+/// A saving or cost per person diverted, e.g. police officer time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    /// What it is.
+    pub name: String,
+    /// `saving` (a benefit) or `cost`.
+    pub kind: ItemKind,
+    /// Units per person (e.g. 4 officer hours). Default 1.
+    #[serde(default = "one")]
+    pub quantity: f64,
+    /// Cost of one unit, in `price_year` prices.
+    pub unit_cost: f64,
+    /// Lowest plausible unit cost (default: `unit_cost`).
+    pub low: Option<f64>,
+    /// Highest plausible unit cost (default: `unit_cost`).
+    pub high: Option<f64>,
+    /// Price year of `unit_cost`.
+    pub price_year: i32,
+    /// Where the figure comes from.
+    pub source: String,
+    /// `fiscal`, `economic` or `social` (for the split of savings). Default fiscal.
+    #[serde(default = "fiscal")]
+    pub category: String,
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn fiscal() -> String {
+    "fiscal".into()
+}
+
+/// Saving or cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    /// A benefit per person diverted.
+    Saving,
+    /// A cost per person diverted (e.g. the course).
+    Cost,
+}
+
+/// The `[costs]` table of the evaluation file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostConfig {
+    /// The price year every figure is uprated to.
+    pub price_year: i32,
+    /// Unit costs per offence type (CSV: offence_type, value, unit, price_year, source, low, high, category).
+    pub unit_costs: PathBuf,
+    /// GDP deflator (CSV: year, index, source).
+    pub deflator: PathBuf,
+    /// How avoided reoffences are derived. Default frequency.
+    #[serde(default)]
+    pub effect: EffectBasis,
+    /// Actual offences per proven offence (default 1: proven offences only).
+    #[serde(default = "one")]
+    pub proven_to_actual: f64,
+    /// Years over which benefits accrue (default 1).
+    #[serde(default = "one_year")]
+    pub horizon_years: u32,
+    /// Share of the first year's effect that persists into each later year (default 0).
+    #[serde(default)]
+    pub persistence: f64,
+    /// Optimism bias uplift on costs (e.g. 0.41 for outsourced services; default 0).
+    #[serde(default)]
+    pub optimism_bias: f64,
+    /// People diverted (default: the pilot group's size in the comparison).
+    pub people: Option<u64>,
+    /// Monte Carlo draws (default 10,000).
+    #[serde(default = "draws")]
+    pub draws: usize,
+    /// Random seed (default 2026).
+    #[serde(default = "seed")]
+    pub seed: u64,
+    /// Savings and costs per person diverted.
+    #[serde(default)]
+    pub items: Vec<Item>,
+}
+
+fn one_year() -> u32 {
+    1
+}
+fn draws() -> usize {
+    10_000
+}
+fn seed() -> u64 {
+    2026
+}
+
+/// One traced figure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TracedItem {
+    /// What it is.
+    pub name: String,
+    /// `saving`, `cost` or `avoided_reoffences`.
+    pub kind: String,
+    /// The figure as given.
+    pub value: f64,
+    /// Its unit.
+    pub unit: String,
+    /// Its price year.
+    pub price_year: i32,
+    /// Its source.
+    pub source: String,
+    /// Value uprated to the report's price year.
+    pub uprated_value: f64,
+    /// Quantity per person or share of avoided reoffences.
+    pub quantity: f64,
+    /// Total in the report's price year (undiscounted, first year).
+    pub total: f64,
+    /// Category.
+    pub category: String,
+}
+
+/// One row of the tornado table: net savings with one input at its low and high value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sensitivity {
+    /// The input.
+    pub input: String,
+    /// Net savings with the input low.
+    pub net_low: f64,
+    /// Net savings with the input high.
+    pub net_high: f64,
+    /// |net_high - net_low|.
+    pub swing: f64,
+}
+
+/// The cost-benefit result (CONTRACT §3 `costs`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostBenefit {
+    /// Price year of every money figure.
+    pub price_year: i32,
+    /// Discount rate for years 1-30 (Green Book; 3.0% from year 31).
+    pub discount_rate: f64,
+    /// Years.
+    pub horizon_years: u32,
+    /// People diverted.
+    pub people: u64,
+    /// How avoided reoffences were derived.
+    pub effect_basis: EffectBasis,
+    /// Avoided proven reoffences per person (point estimate).
+    pub avoided_per_person: f64,
+    /// Avoided offences in all (times proven-to-actual, over the horizon, undiscounted).
+    pub avoided_reoffences: f64,
+    /// Mean value of a proven reoffence, from the comparison group's offence mix.
+    pub value_per_reoffence: f64,
+    /// Discounted gross savings.
+    pub gross_savings: f64,
+    /// Discounted savings by category (`fiscal`, `economic and social`, ...).
+    pub savings_by_category: BTreeMap<String, f64>,
+    /// Programme cost (with optimism bias).
+    pub programme_cost: f64,
+    /// Gross savings minus programme cost.
+    pub net_savings: f64,
+    /// Monte Carlo 2.5th percentile.
+    pub net_savings_ci_low: f64,
+    /// Monte Carlo 97.5th percentile.
+    pub net_savings_ci_high: f64,
+    /// Share of draws with net savings above zero.
+    pub probability_net_positive: f64,
+    /// Gross savings over programme cost (null with no cost).
+    pub benefit_cost_ratio: Option<f64>,
+    /// First year in which cumulative discounted net savings are positive (null if never).
+    pub payback_year: Option<u32>,
+    /// Reduction in the 12-month rate (a fraction) at which net savings are zero.
+    pub break_even_rate_reduction: Option<f64>,
+    /// Monte Carlo draws and seed.
+    pub draws: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Every figure with its source.
+    pub items: Vec<TracedItem>,
+    /// One-way sensitivity, largest swing first.
+    pub tornado: Vec<Sensitivity>,
+    /// What the reader must keep in mind.
+    pub caveats: Vec<String>,
+}
+
+/// Green Book discount factor for year `y` (year 0 undiscounted): 3.5% a year for years
+/// 1-30, 3.0% for years 31-75.
+pub fn discount_factor(y: u32) -> f64 {
+    (1..=y)
+        .map(|s| if s <= 30 { 1.0 / 1.035 } else { 1.0 / 1.03 })
+        .product()
+}
+
+/// The inputs that vary in the simulation, at one set of values.
+#[derive(Debug, Clone)]
+struct Inputs {
+    avoided_per_person: f64,
+    value_per_reoffence: f64,
+    item_unit_costs: Vec<f64>,
+}
+
+struct Model<'a> {
+    cfg: &'a CostConfig,
+    people: f64,
+    items: Vec<(Item, f64)>, // with uprating factor
+    reoffences_per_reoffender: f64,
+}
+
+impl Model<'_> {
+    /// (gross savings discounted, programme cost, per-category savings, yearly nets).
+    fn evaluate(&self, x: &Inputs) -> (f64, f64, BTreeMap<String, f64>, Vec<f64>) {
+        let h = self.cfg.horizon_years.max(1);
+        let mut by_cat: BTreeMap<String, f64> = BTreeMap::new();
+        let mut yearly = vec![0.0; h as usize];
+        let mut gross = 0.0;
+        for y in 0..h {
+            let df = discount_factor(y);
+            let persist = self.cfg.persistence.powi(y as i32);
+            let crime = self.people
+                * x.avoided_per_person
+                * self.cfg.proven_to_actual
+                * x.value_per_reoffence
+                * persist
+                * df;
+            gross += crime;
+            *by_cat.entry("economic and social".into()).or_default() += crime;
+            yearly[y as usize] += crime;
+        }
+        let mut cost = 0.0;
+        for ((item, factor), unit) in self.items.iter().zip(&x.item_unit_costs) {
+            let v = self.people * item.quantity * unit * factor;
+            match item.kind {
+                ItemKind::Saving => {
+                    gross += v;
+                    yearly[0] += v;
+                    *by_cat.entry(item.category.clone()).or_default() += v;
+                }
+                ItemKind::Cost => {
+                    cost += v * (1.0 + self.cfg.optimism_bias);
+                }
+            }
+        }
+        yearly[0] -= cost;
+        (gross, cost, by_cat, yearly)
+    }
+
+    fn net(&self, x: &Inputs) -> f64 {
+        let (g, c, _, _) = self.evaluate(x);
+        g - c
+    }
+}
+
+fn triangular(rng: &mut ChaCha8Rng, low: f64, mode: f64, high: f64) -> f64 {
+    if high <= low {
+        return mode;
+    }
+    match Triangular::new(low, high, mode.clamp(low, high)) {
+        Ok(d) => d.sample(rng),
+        Err(_) => mode,
+    }
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    // Linear interpolation between order statistics (numpy's default).
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+impl CostBenefit {
+    /// The cost-benefit of the comparison `cmp` (pilot vs a comparison group).
+    ///
+    /// `data` and `outcomes` give the comparison group's proven reoffences by offence type
+    /// (their mix values an avoided reoffence); offence types must all be in the unit-cost
+    /// table (a missing one is an error naming it).
+    pub fn compute(
+        cfg: &CostConfig,
+        costs: &UnitCosts,
+        deflator: &Deflator,
+        data: &Dataset,
+        outcomes: &Outcomes,
+        cmp: &Comparison,
+    ) -> Result<CostBenefit> {
+        if cfg.draws < 100 {
+            return Err(Error::option("costs.draws", "use at least 100 draws"));
+        }
+        if !(0.0..=1.0).contains(&cfg.persistence)
+            || cfg.optimism_bias < 0.0
+            || cfg.proven_to_actual <= 0.0
+        {
+            return Err(Error::option(
+                "costs",
+                "persistence must be in [0, 1], optimism_bias at least 0, proven_to_actual positive",
+            ));
+        }
+        let freq = cmp.frequency.as_ref().ok_or_else(|| {
+            Error::method(
+                "cost-benefit",
+                "needs a comparison with a comparison group (not only a benchmark)",
+            )
+        })?;
+        let control = cmp.control.clone().unwrap_or_default();
+        let control_label = control.strip_prefix("matched ").unwrap_or(&control);
+        let ccode = data.people.cohort.code_of(control_label).ok_or_else(|| {
+            Error::method(
+                "cost-benefit",
+                format!("no cohort `{control_label}` to take the offence mix from"),
+            )
+        })?;
+        // The comparison group's proven reoffences by type.
+        let types = data.offences.offence_type.as_ref().ok_or_else(|| {
+            Error::method(
+                "cost-benefit",
+                "the offences table has no `offence_type` column to value offences by",
+            )
+        })?;
+        let mut mix: BTreeMap<String, u64> = BTreeMap::new();
+        let mut reoffenders = 0u64;
+        let mut reoffences = 0u64;
+        for i in 0..data.people.len() {
+            if data.people.cohort.codes[i] != ccode || !outcomes.eligible[i] {
+                continue;
+            }
+            let w = Window::new(
+                &outcomes.rules,
+                outcomes.extract_date,
+                data.people.index_day[i],
+            );
+            let mut any = false;
+            for k in w.reoffences(&data.offences, i) {
+                *mix.entry(types.get(k).unwrap_or("(missing)").to_string())
+                    .or_default() += 1;
+                reoffences += 1;
+                any = true;
+            }
+            reoffenders += u64::from(any);
+        }
+        let total: u64 = mix.values().sum();
+        let missing: Vec<&String> = mix.keys().filter(|t| costs.get(t).is_none()).collect();
+        if !missing.is_empty() {
+            return Err(Error::Config {
+                path: costs.path.clone(),
+                message: format!(
+                    "no unit cost for offence type(s) {}: add a row (value 0 with a source saying why, if not costed)",
+                    missing
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        let mut items = Vec::new();
+        let mut value_per = 0.0;
+        let (mut vp_low, mut vp_high) = (0.0, 0.0);
+        let mut type_rows: Vec<(f64, f64, f64, f64)> = Vec::new(); // share, uprated value, low, high
+        for (t, n) in &mix {
+            // Presence checked above.
+            let Some(u) = costs.get(t) else { continue };
+            let f =
+                deflator.factor(u.price_year, cfg.price_year, &format!("unit cost of `{t}`"))?;
+            let share = *n as f64 / total as f64;
+            value_per += share * u.value * f;
+            vp_low += share * u.low.unwrap_or(u.value) * f;
+            vp_high += share * u.high.unwrap_or(u.value) * f;
+            type_rows.push((
+                share,
+                u.value * f,
+                u.low.unwrap_or(u.value) * f,
+                u.high.unwrap_or(u.value) * f,
+            ));
+            items.push(TracedItem {
+                name: format!("proven reoffence: {t}"),
+                kind: "avoided_reoffences".into(),
+                value: u.value,
+                unit: u.unit.clone(),
+                price_year: u.price_year,
+                source: u.source.clone(),
+                uprated_value: u.value * f,
+                quantity: share,
+                total: 0.0,
+                category: u.category.clone(),
+            });
+        }
+        let rpr = if reoffenders > 0 {
+            reoffences as f64 / reoffenders as f64
+        } else {
+            0.0
+        };
+        let z = crate::stats::z_upper((1.0 - cmp.confidence) / 2.0);
+        let (avoided, avoided_se) = match cfg.effect {
+            EffectBasis::Frequency => (-freq.difference, (freq.ci_high - freq.ci_low) / (2.0 * z)),
+            EffectBasis::Rate => (
+                -cmp.risk_difference * rpr,
+                (cmp.rd_ci_high - cmp.rd_ci_low) / (2.0 * z) * rpr,
+            ),
+        };
+        let people = cfg.people.unwrap_or(cmp.treatment_n);
+        let mut model_items = Vec::new();
+        for it in &cfg.items {
+            let f = deflator.factor(
+                it.price_year,
+                cfg.price_year,
+                &format!("item `{}`", it.name),
+            )?;
+            model_items.push((it.clone(), f));
+        }
+        let model = Model {
+            cfg,
+            people: people as f64,
+            items: model_items,
+            reoffences_per_reoffender: rpr,
+        };
+        let point = Inputs {
+            avoided_per_person: avoided,
+            value_per_reoffence: value_per,
+            item_unit_costs: cfg.items.iter().map(|i| i.unit_cost).collect(),
+        };
+        let (gross, cost, by_cat, yearly) = model.evaluate(&point);
+        let crime_total = gross
+            - by_cat
+                .iter()
+                .filter(|(k, _)| k.as_str() != "economic and social")
+                .map(|(_, v)| v)
+                .sum::<f64>();
+        for it in items.iter_mut() {
+            it.total =
+                crime_total * it.quantity * it.uprated_value / value_per.max(f64::MIN_POSITIVE);
+        }
+        for (it, f) in &model.items {
+            items.push(TracedItem {
+                name: it.name.clone(),
+                kind: match it.kind {
+                    ItemKind::Saving => "saving".into(),
+                    ItemKind::Cost => "cost".into(),
+                },
+                value: it.unit_cost,
+                unit: format!("GBP per unit ({} per person)", it.quantity),
+                price_year: it.price_year,
+                source: it.source.clone(),
+                uprated_value: it.unit_cost * f,
+                quantity: it.quantity,
+                total: people as f64 * it.quantity * it.unit_cost * f,
+                category: it.category.clone(),
+            });
+        }
+        // Monte Carlo.
+        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        let effect_dist = Normal::new(avoided, avoided_se.max(0.0))
+            .map_err(|e| Error::method("cost-benefit", e.to_string()))?;
+        let mut nets = Vec::with_capacity(cfg.draws);
+        for _ in 0..cfg.draws {
+            let a = effect_dist.sample(&mut rng);
+            let v: f64 = type_rows
+                .iter()
+                .map(|(s, m, l, h)| s * triangular(&mut rng, *l, *m, *h))
+                .sum();
+            let units: Vec<f64> = cfg
+                .items
+                .iter()
+                .map(|i| {
+                    triangular(
+                        &mut rng,
+                        i.low.unwrap_or(i.unit_cost),
+                        i.unit_cost,
+                        i.high.unwrap_or(i.unit_cost),
+                    )
+                })
+                .collect();
+            nets.push(model.net(&Inputs {
+                avoided_per_person: a,
+                value_per_reoffence: v,
+                item_unit_costs: units,
+            }));
+        }
+        let positive = nets.iter().filter(|n| **n > 0.0).count() as f64 / nets.len() as f64;
+        nets.sort_by(f64::total_cmp);
+        // Tornado: each input at its low and high.
+        let mut tornado = Vec::new();
+        let mut push = |name: String, lo: Inputs, hi: Inputs| {
+            let (a, b) = (model.net(&lo), model.net(&hi));
+            tornado.push(Sensitivity {
+                input: name,
+                net_low: a,
+                net_high: b,
+                swing: (b - a).abs(),
+            });
+        };
+        push(
+            format!(
+                "avoided reoffences per person ({:.0}% interval)",
+                cmp.confidence * 100.0
+            ),
+            Inputs {
+                avoided_per_person: avoided - z * avoided_se,
+                ..point.clone()
+            },
+            Inputs {
+                avoided_per_person: avoided + z * avoided_se,
+                ..point.clone()
+            },
+        );
+        push(
+            "value of a proven reoffence (low/high unit costs)".into(),
+            Inputs {
+                value_per_reoffence: vp_low,
+                ..point.clone()
+            },
+            Inputs {
+                value_per_reoffence: vp_high,
+                ..point.clone()
+            },
+        );
+        for (k, it) in cfg.items.iter().enumerate() {
+            let mut lo = point.clone();
+            let mut hi = point.clone();
+            lo.item_unit_costs[k] = it.low.unwrap_or(it.unit_cost);
+            hi.item_unit_costs[k] = it.high.unwrap_or(it.unit_cost);
+            push(it.name.clone(), lo, hi);
+        }
+        tornado.sort_by(|a, b| b.swing.total_cmp(&a.swing));
+        // Break-even reduction in the rate: net is linear in the avoided reoffences.
+        let slope_per_rate = {
+            let base = model.net(&Inputs {
+                avoided_per_person: 0.0,
+                ..point.clone()
+            });
+            let one = model.net(&Inputs {
+                avoided_per_person: model.reoffences_per_reoffender,
+                ..point.clone()
+            });
+            (one - base, base)
+        };
+        let break_even = (slope_per_rate.0 > 0.0).then(|| -slope_per_rate.1 / slope_per_rate.0);
+        let mut cumulative = 0.0;
+        let mut payback = None;
+        for (y, v) in yearly.iter().enumerate() {
+            cumulative += v;
+            if cumulative > 0.0 && payback.is_none() {
+                payback = Some(y as u32);
+            }
+        }
+        let mut caveats = vec![
+            "Savings from avoided reoffending count proven reoffences only, valued at the comparison group's offence mix; victimless offences are not costed.".to_string(),
+        ];
+        if cmp.kind == "comparison_group" && !control.starts_with("matched ") {
+            caveats.push("The effect comes from an unmatched comparison: it may reflect who was diverted rather than the scheme.".into());
+        }
+        if !cmp.significant {
+            caveats.push("The effect on reoffending is not statistically significant: the savings interval reflects that.".into());
+        }
+        let zero_valued: Vec<String> = mix
+            .keys()
+            .filter(|t| costs.get(t).is_some_and(|u| u.value == 0.0))
+            .cloned()
+            .collect();
+        if !zero_valued.is_empty() {
+            caveats.push(format!(
+                "Valued at zero (no figure): {}.",
+                zero_valued.join(", ")
+            ));
+        }
+        Ok(CostBenefit {
+            price_year: cfg.price_year,
+            discount_rate: 0.035,
+            horizon_years: cfg.horizon_years.max(1),
+            people,
+            effect_basis: cfg.effect,
+            avoided_per_person: avoided,
+            avoided_reoffences: people as f64
+                * avoided
+                * cfg.proven_to_actual
+                * (0..cfg.horizon_years.max(1))
+                    .map(|y| cfg.persistence.powi(y as i32))
+                    .sum::<f64>(),
+            value_per_reoffence: value_per,
+            gross_savings: gross,
+            savings_by_category: by_cat,
+            programme_cost: cost,
+            net_savings: gross - cost,
+            net_savings_ci_low: percentile(&nets, 0.025),
+            net_savings_ci_high: percentile(&nets, 0.975),
+            probability_net_positive: positive,
+            benefit_cost_ratio: (cost > 0.0).then(|| gross / cost),
+            payback_year: payback,
+            break_even_rate_reduction: break_even,
+            draws: cfg.draws,
+            seed: cfg.seed,
+            items,
+            tornado,
+            caveats,
+        })
+    }
+
+    /// Headline and tornado tables.
+    pub fn tables(&self) -> Vec<Table> {
+        let money = |x: f64| Some(pounds(x));
+        let mut t = Table::new(
+            format!("Cost-benefit ({} prices)", self.price_year),
+            &["measure", "value"],
+            1,
+        );
+        let rows: Vec<(&str, Option<String>)> = vec![
+            ("people diverted", Some(self.people.to_string())),
+            (
+                "avoided proven reoffences per person",
+                Some(format!("{:.3}", self.avoided_per_person)),
+            ),
+            (
+                "avoided reoffences in all",
+                Some(format!("{:.1}", self.avoided_reoffences)),
+            ),
+            (
+                "value of a proven reoffence",
+                money(self.value_per_reoffence),
+            ),
+            ("gross savings (discounted)", money(self.gross_savings)),
+            ("programme cost", money(self.programme_cost)),
+            ("net savings", money(self.net_savings)),
+            (
+                "95% interval (Monte Carlo)",
+                Some(format!(
+                    "{} to {}",
+                    pounds(self.net_savings_ci_low),
+                    pounds(self.net_savings_ci_high)
+                )),
+            ),
+            (
+                "probability net savings > 0",
+                Some(format!("{:.0}%", self.probability_net_positive * 100.0)),
+            ),
+            (
+                "benefit-cost ratio",
+                self.benefit_cost_ratio.map(|b| format!("{b:.2}")),
+            ),
+            (
+                "break-even reduction in the rate",
+                self.break_even_rate_reduction
+                    .map(|b| format!("{:.1} percentage points", b * 100.0)),
+            ),
+        ];
+        for (k, v) in rows {
+            t.push(vec![Some(k.into()), v]);
+        }
+        for c in &self.caveats {
+            t.notes.push(format!("Note: {c}"));
+        }
+        let mut tor = Table::new(
+            "One-way sensitivity of net savings",
+            &["input", "net (low)", "net (high)", "swing"],
+            1,
+        );
+        for s in &self.tornado {
+            tor.push(vec![
+                Some(s.input.clone()),
+                money(s.net_low),
+                money(s.net_high),
+                money(s.swing),
+            ]);
+        }
+        let mut it = Table::new(
+            "Every figure with its source",
+            &["item", "value", "price year", "uprated", "source"],
+            1,
+        );
+        it.align[4] = crate::present::Align::Left;
+        for i in &self.items {
+            it.push(vec![
+                Some(i.name.clone()),
+                Some(format!("{}", i.value)),
+                Some(i.price_year.to_string()),
+                Some(format!("{:.2}", i.uprated_value)),
+                Some(i.source.clone()),
+            ]);
+        }
+        vec![t, tor, it]
+    }
+}
+
+/// `-1234.5` -> `-£1,235`.
+pub fn pounds(x: f64) -> String {
+    if x < 0.0 {
+        format!("-£{}", group_thousands(-x))
+    } else {
+        format!("£{}", group_thousands(x))
+    }
+}
+
+/// `1234567.8` -> `1,234,568`.
+pub fn group_thousands(x: f64) -> String {
+    let neg = x < 0.0;
+    let digits = format!("{:.0}", x.abs());
+    let mut out = String::new();
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if neg { format!("-{out}") } else { out }
+}
