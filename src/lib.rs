@@ -41,6 +41,7 @@
 
 #![warn(missing_docs)]
 
+pub mod charts;
 pub mod compare;
 pub mod config;
 pub mod costs;
@@ -52,6 +53,7 @@ pub mod matching;
 pub mod measure;
 pub mod monitor;
 pub mod present;
+pub mod report;
 pub mod stats;
 pub mod survival;
 pub mod synth;

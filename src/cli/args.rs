@@ -211,6 +211,17 @@ pub enum Command {
         #[command(flatten)]
         out: OutputArgs,
     },
+    /// The whole evaluation as HTML, Markdown, JSON, CSV tables and SVG charts.
+    Report {
+        /// The evaluation file (TOML), e.g. data-samples/evaluation.toml.
+        config: PathBuf,
+        /// Folder to write the report into.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Print the list of files written as table, json or csv.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
     /// Interim view: each cohort by quarter of index date, 12-month rate estimated from partial follow-up.
     Monitor {
         #[command(flatten)]

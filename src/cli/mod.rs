@@ -134,6 +134,11 @@ fn try_main(cli: Cli) -> Result<()> {
             matching(&data, &out, treatment, control, options)
         }
         Command::Costs { data, out } => costs(&data, &out),
+        Command::Report {
+            config,
+            out,
+            format,
+        } => report(&config, &out, format),
         Command::Monitor {
             data,
             out,
@@ -455,11 +460,6 @@ fn rates(
     )
 }
 
-#[allow(dead_code)]
-fn display(p: &Path) -> String {
-    p.display().to_string()
-}
-
 struct CompareArgs {
     treatment: Option<String>,
     control: Option<String>,
@@ -779,6 +779,60 @@ fn costs(data: &DataArgs, out: &OutputArgs) -> Result<()> {
             json: value,
             records_key: "items",
             tables: cb.tables(),
+            header: None,
+        },
+    )
+}
+
+fn report(config_path: &Path, out_dir: &Path, format: args::OutputFormat) -> Result<()> {
+    use reoffending::report::{FileStamp, Provenance, ReportOptions};
+    let data = DataArgs {
+        cohort: None,
+        offences: None,
+        config: Some(config_path.to_path_buf()),
+        follow_up_days: None,
+        waiting_days: None,
+        extract_date: None,
+        date_format: None,
+        count_index_day: false,
+    };
+    let mut r = resolve(&data, ColumnSelection::All)?;
+    r.inputs.load.offence_details = OffenceDetails::Keep;
+    let results = reoffending::evaluation::Results::from_config(&r.config, &r.inputs, r.rules)?;
+    let rc = r.config.report.clone().unwrap_or_default();
+    let options = ReportOptions {
+        title: rc.title.unwrap_or_else(|| ReportOptions::default().title),
+        min_cell: rc.min_cell.unwrap_or(10),
+        disclosure_control: !rc.disclosure_control_off,
+    };
+    let provenance = Provenance {
+        tool: format!("reoffending {}", env!("CARGO_PKG_VERSION")),
+        config: Some(FileStamp::of(config_path)?),
+        inputs: vec![
+            FileStamp::of(&r.inputs.cohort)?,
+            FileStamp::of(&r.inputs.offences)?,
+        ],
+        disclosure_control: options.disclosure_control,
+        min_cell: options.min_cell,
+    };
+    let files = reoffending::report::write(&results, &provenance, &options, out_dir)?;
+    let mut t = Table::new(
+        format!("Report written to {}", out_dir.display()),
+        &["file"],
+        1,
+    );
+    for f in &files {
+        t.push(vec![Some(f.display().to_string())]);
+    }
+    emit(
+        &OutputArgs {
+            format,
+            output: None,
+        },
+        &Rendered {
+            json: json!({"files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>()}),
+            records_key: "",
+            tables: vec![t],
             header: None,
         },
     )

@@ -1,0 +1,1055 @@
+//! The published report: HTML, Markdown, JSON, CSV tables and SVG charts, after
+//! statistical disclosure control, stamped with input hashes, parameters and tool version.
+//!
+//! Everything is built from the disclosure-controlled JSON, so the HTML, Markdown, CSV and
+//! JSON always agree. Output is deterministic: no clock time is written.
+
+pub mod disclosure;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::charts::{self, Estimate};
+use crate::error::{Error, Result};
+use crate::evaluation::Results;
+use disclosure::SUPPRESSED;
+
+/// Options of the report. Every field has a documented default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportOptions {
+    /// Title. Default: "Proven reoffending evaluation".
+    pub title: String,
+    /// Counts below this are suppressed. Default 10.
+    pub min_cell: u64,
+    /// Disclosure control. Default on; turn off only for work inside the secure environment.
+    pub disclosure_control: bool,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            title: "Proven reoffending evaluation".into(),
+            min_cell: 10,
+            disclosure_control: true,
+        }
+    }
+}
+
+/// Where a report's numbers came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    /// Tool name and version.
+    pub tool: String,
+    /// The evaluation file and its SHA-256.
+    pub config: Option<FileStamp>,
+    /// The input tables and their SHA-256.
+    pub inputs: Vec<FileStamp>,
+    /// Disclosure control applied.
+    pub disclosure_control: bool,
+    /// Smallest count published.
+    pub min_cell: u64,
+}
+
+/// A file and its content hash.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileStamp {
+    /// The path as given.
+    pub path: String,
+    /// SHA-256 of the content.
+    pub sha256: String,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+impl FileStamp {
+    /// Hashes a file.
+    pub fn of(path: &Path) -> Result<FileStamp> {
+        let mut f = std::fs::File::open(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            action: "cannot open",
+            source,
+        })?;
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut bytes = 0u64;
+        loop {
+            let n = f.read(&mut buf).map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                action: "cannot read",
+                source,
+            })?;
+            if n == 0 {
+                break;
+            }
+            bytes += n as u64;
+            h.update(&buf[..n]);
+        }
+        let digest = h.finalize();
+        Ok(FileStamp {
+            path: path.display().to_string(),
+            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            bytes,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Chart {
+    file: String,
+    svg: String,
+    alt: String,
+    #[serde(skip)]
+    data: crate::present::Table,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct SectionTable {
+    file: String,
+    title: String,
+    columns: Vec<String>,
+    rows: Vec<Vec<String>>,
+    notes: Vec<String>,
+    #[serde(skip)]
+    csv: String,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+struct Section {
+    id: String,
+    title: String,
+    findings: Vec<String>,
+    paragraphs: Vec<String>,
+    chart: Option<Chart>,
+    tables: Vec<SectionTable>,
+}
+
+/// A cell for display: numbers formatted by `kind`, suppressed values as `[c]`, nulls as `[x]`.
+fn cell(v: Option<&Value>, kind: Kind) -> String {
+    match v {
+        None | Some(Value::Null) => "[x]".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Bool(b)) => {
+            if *b {
+                "yes".into()
+            } else {
+                "no".into()
+            }
+        }
+        Some(Value::Number(n)) => {
+            let x = n.as_f64().unwrap_or(f64::NAN);
+            match kind {
+                Kind::Count => format!("{}", x.round() as i64),
+                Kind::Pct => format!("{:.1}%", x * 100.0),
+                Kind::Pts => format!("{:+.1}", x * 100.0),
+                Kind::Num(d) => format!("{x:.d$}"),
+                Kind::P => {
+                    if x < 1e-4 {
+                        "<0.0001".into()
+                    } else {
+                        format!("{x:.4}")
+                    }
+                }
+                Kind::Money => crate::costs::pounds(x),
+            }
+        }
+        Some(other) => other.to_string(),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Count,
+    Pct,
+    Pts,
+    Num(usize),
+    P,
+    Money,
+}
+
+/// A table from a list of JSON records, with (header, key, kind) columns.
+fn table(file: &str, title: &str, records: &[Value], cols: &[(&str, &str, Kind)]) -> SectionTable {
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .map(|r| {
+            cols.iter()
+                .map(|(_, k, kind)| cell(r.get(*k), *kind))
+                .collect()
+        })
+        .collect();
+    let mut t = crate::present::Table::new(title, &cols.iter().map(|c| c.0).collect::<Vec<_>>(), 1);
+    for r in &rows {
+        t.push(r.iter().map(|c| Some(c.clone())).collect());
+    }
+    SectionTable {
+        file: file.into(),
+        title: title.into(),
+        columns: cols.iter().map(|c| c.0.to_string()).collect(),
+        rows,
+        notes: Vec::new(),
+        csv: t.to_csv(),
+    }
+}
+
+fn f(v: &Value, k: &str) -> Option<f64> {
+    v.get(k).and_then(Value::as_f64)
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// Builds and writes the report into `out`; returns the files written.
+pub fn write(
+    results: &Results,
+    provenance: &Provenance,
+    options: &ReportOptions,
+    out: &Path,
+) -> Result<Vec<PathBuf>> {
+    let k = options.min_cell as f64;
+    let mut j = serde_json::to_value(results).map_err(|e| Error::Output(e.to_string()))?;
+    if options.disclosure_control {
+        if let Some(v) = j.get_mut("rates") {
+            disclosure::rates(v, k);
+        }
+        if let Some(Value::Array(cs)) = j.get_mut("compare") {
+            for c in cs {
+                disclosure::comparison(c, k);
+            }
+        }
+        if let Some(v) = j.get_mut("survival") {
+            disclosure::survival(v, k);
+        }
+        if let Some(v) = j.get_mut("monitor") {
+            disclosure::monitor(v, k);
+        }
+        if let Some(v) = j.get_mut("match").filter(|v| !v.is_null()) {
+            disclosure::matched(v, k);
+        }
+        if let Some(v) = j.get_mut("data_quality") {
+            disclosure::data_quality(v);
+        }
+    }
+    j["provenance"] = json!(provenance);
+    let sections = sections(&j, results, options)?;
+
+    let mk = |p: &Path| {
+        std::fs::create_dir_all(p).map_err(|source| Error::Io {
+            path: p.to_path_buf(),
+            action: "cannot create folder",
+            source,
+        })
+    };
+    mk(out)?;
+    mk(&out.join("tables"))?;
+    mk(&out.join("charts"))?;
+    let mut written = Vec::new();
+    let mut put = |rel: &str, text: &str| -> Result<()> {
+        let p = out.join(rel);
+        std::fs::write(&p, text).map_err(|source| Error::Io {
+            path: p.clone(),
+            action: "cannot write",
+            source,
+        })?;
+        written.push(p);
+        Ok(())
+    };
+    let mut json_text =
+        serde_json::to_string_pretty(&j).map_err(|e| Error::Output(e.to_string()))?;
+    json_text.push('\n');
+    put("report.json", &json_text)?;
+    for s in &sections {
+        if let Some(c) = &s.chart {
+            put(&format!("charts/{}.svg", c.file), &c.svg)?;
+            put(&format!("charts/{}.csv", c.file), &c.data.to_csv())?;
+        }
+        for t in &s.tables {
+            put(&format!("tables/{}.csv", t.file), &t.csv)?;
+        }
+    }
+    let stamp = stamp_line(provenance);
+    let mut env = minijinja::Environment::new();
+    env.add_template("report", include_str!("template.html"))
+        .map_err(|e| Error::Output(e.to_string()))?;
+    let html = env
+        .get_template("report")
+        .and_then(|t| t.render(minijinja::context! { title => options.title, stamp => stamp, sections => sections }))
+        .map_err(|e| Error::Output(e.to_string()))?;
+    put("report.html", &html)?;
+    put("report.md", &markdown(&options.title, &stamp, &sections))?;
+    Ok(written)
+}
+
+fn stamp_line(p: &Provenance) -> String {
+    let inputs: Vec<String> = p
+        .inputs
+        .iter()
+        .map(|i| format!("{} (sha256 {}…)", i.path, &i.sha256[..12]))
+        .collect();
+    format!(
+        "Produced by {} from {}. Disclosure control: {}. Synthetic or real, the figures are only as good as the extract: see Data quality.",
+        p.tool,
+        inputs.join(" and "),
+        if p.disclosure_control {
+            format!("counts below {} suppressed ([c])", p.min_cell)
+        } else {
+            "OFF (not for publication)".into()
+        }
+    )
+}
+
+fn markdown(title: &str, stamp: &str, sections: &[Section]) -> String {
+    let mut md = format!("# {title}\n\n_{stamp}_\n");
+    for s in sections {
+        md.push_str(&format!("\n## {}\n\n", s.title));
+        for p in &s.findings {
+            md.push_str(&format!("> {p}\n\n"));
+        }
+        for p in &s.paragraphs {
+            md.push_str(&format!("{p}\n\n"));
+        }
+        if let Some(c) = &s.chart {
+            md.push_str(&format!(
+                "![{}](charts/{}.svg)\n\nData: `charts/{}.csv`\n\n",
+                c.alt, c.file, c.file
+            ));
+        }
+        for t in &s.tables {
+            md.push_str(&format!(
+                "**{}** (`tables/{}.csv`)\n\n| {} |\n|{}|\n",
+                t.title,
+                t.file,
+                t.columns.join(" | "),
+                t.columns
+                    .iter()
+                    .map(|_| "---")
+                    .collect::<Vec<_>>()
+                    .join("|")
+            ));
+            for r in &t.rows {
+                md.push_str(&format!("| {} |\n", r.join(" | ")));
+            }
+            md.push('\n');
+            for n in &t.notes {
+                md.push_str(&format!("_{n}_\n\n"));
+            }
+        }
+    }
+    md
+}
+
+fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec<Section>> {
+    let mut out = Vec::new();
+    let arr = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let compare = arr(j, "compare");
+    let group_cmp = compare.iter().find(|c| c["kind"] == "comparison_group");
+    let bench_cmp = compare.iter().find(|c| c["kind"] == "external_benchmark");
+
+    // Summary.
+    let mut summary = Section {
+        id: "summary".into(),
+        title: "Summary".into(),
+        ..Default::default()
+    };
+    for c in [group_cmp, bench_cmp].into_iter().flatten() {
+        if let Some(s) = c["summary"].as_str() {
+            summary.findings.push(s.to_string());
+        }
+    }
+    if let Some(m) = j.get("match").filter(|m| !m.is_null()) {
+        if let Some(s) = m["comparison"]["summary"].as_str() {
+            summary
+                .findings
+                .push(format!("Against a matched comparison group: {s}"));
+        }
+    }
+    if let Some(c) = j.get("costs").filter(|c| !c.is_null()) {
+        summary.findings.push(format!(
+            "Cost-benefit ({} prices): estimated net savings {} (95% interval {} to {}); probability that the pilot saves money {:.0}%.",
+            c["price_year"],
+            cell(c.get("net_savings"), Kind::Money),
+            cell(c.get("net_savings_ci_low"), Kind::Money),
+            cell(c.get("net_savings_ci_high"), Kind::Money),
+            f(c, "probability_net_positive").unwrap_or(0.0) * 100.0
+        ));
+    }
+    let p = &j["power"];
+    if let (Some(n), Some(b), Some(lo)) = (
+        f(p, "n"),
+        f(p, "baseline_rate"),
+        f(p, "min_detectable_rate_lower"),
+    ) {
+        summary.paragraphs.push(format!(
+            "With {n:.0} people in the 12-month measure, only a true rate below {} could reliably be told apart from the benchmark's {} (power 80%, two-sided 5%).",
+            pct(lo),
+            pct(b)
+        ));
+    }
+    out.push(summary);
+
+    // Rates.
+    let rates = &j["rates"];
+    let groups = arr(rates, "groups");
+    let by: Vec<String> = rates["by"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut rs = Section {
+        id: "rates".into(),
+        title: "12-month proven reoffending".into(),
+        ..Default::default()
+    };
+    // Chart: cohort-level rates (from the comparison's cohort totals), with the benchmark.
+    let cohort_rates: Vec<Estimate> = results
+        .compare
+        .iter()
+        .find(|c| c.kind == "comparison_group")
+        .map(|c| {
+            let mut v = vec![Estimate {
+                label: c.treatment.clone(),
+                value: c.treatment_rate,
+                low: c.treatment_ci_low,
+                high: c.treatment_ci_high,
+            }];
+            if let (Some(n), Some(x)) = (c.control_n, c.control_reoffenders) {
+                if let Ok(Some(ci)) =
+                    crate::stats::proportion_ci(x, n, c.confidence, crate::stats::CiMethod::Wilson)
+                {
+                    v.push(Estimate {
+                        label: c.control.clone().unwrap_or_default(),
+                        value: c.control_rate,
+                        low: ci.low,
+                        high: ci.high,
+                    });
+                }
+            }
+            v
+        })
+        .unwrap_or_default();
+    let publishable = group_cmp.is_some_and(|c| c["treatment_rate"].is_number());
+    if !cohort_rates.is_empty() && publishable {
+        let title = format!(
+            "{} reoffended within 12 months: {} against {} in {}",
+            cohort_rates[0].label,
+            pct(cohort_rates[0].value),
+            pct(cohort_rates.get(1).map_or(0.0, |e| e.value)),
+            cohort_rates.get(1).map_or("", |e| e.label.as_str())
+        );
+        let bench = results
+            .compare
+            .iter()
+            .find(|c| c.kind == "external_benchmark")
+            .map(|c| {
+                (
+                    c.baseline_name
+                        .clone()
+                        .unwrap_or_else(|| "benchmark".into()),
+                    c.control_rate,
+                )
+            });
+        let svg = charts::rates(
+            &title,
+            &cohort_rates,
+            bench.as_ref().map(|(n, r)| (n.as_str(), *r)),
+        )?;
+        let mut data =
+            crate::present::Table::new(&title, &["cohort", "rate", "ci_low", "ci_high"], 1);
+        for e in &cohort_rates {
+            data.push(vec![
+                Some(e.label.clone()),
+                Some(format!("{}", e.value)),
+                Some(format!("{}", e.low)),
+                Some(format!("{}", e.high)),
+            ]);
+        }
+        rs.chart = Some(Chart {
+            file: "rates".into(),
+            svg,
+            alt: format!("Bar chart: {title}, with 95% intervals."),
+            data,
+        });
+    }
+    let mut cols: Vec<(&str, &str, Kind)> = by
+        .iter()
+        .map(|b| (b.as_str(), b.as_str(), Kind::Count))
+        .collect();
+    cols.extend([
+        ("people in measure", "eligible", Kind::Count),
+        ("reoffenders", "reoffenders", Kind::Count),
+        ("rate", "rate", Kind::Pct),
+        ("95% CI low", "ci_low", Kind::Pct),
+        ("95% CI high", "ci_high", Kind::Pct),
+        (
+            "reoffences per offender",
+            "reoffences_per_offender",
+            Kind::Num(2),
+        ),
+        ("per reoffender", "reoffences_per_reoffender", Kind::Num(2)),
+        ("mean days to first", "mean_days_to_first", Kind::Num(0)),
+    ]);
+    let mut t = table(
+        "rates",
+        "Proven reoffending within 12 months, by group",
+        &groups,
+        &cols,
+    );
+    t.notes.push(format!(
+        "[c] suppressed: fewer than {} people. [x] not available.",
+        options.min_cell
+    ));
+    rs.tables.push(t);
+    out.push(rs);
+
+    // Comparisons.
+    for (id, c) in [("comparison", group_cmp), ("benchmark", bench_cmp)] {
+        let Some(c) = c else { continue };
+        let title = if id == "comparison" {
+            "Compared with the comparison group"
+        } else {
+            "Compared with the external benchmark"
+        };
+        let mut s = Section {
+            id: id.into(),
+            title: title.into(),
+            ..Default::default()
+        };
+        if let Some(x) = c["summary"].as_str() {
+            s.findings.push(x.into());
+        }
+        s.paragraphs.extend(
+            c["caveats"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string)),
+        );
+        let rows = vec![
+            json!({"measure": "pilot rate", "value": c["treatment_rate"], "kind": "pct"}),
+            json!({"measure": "comparison rate", "value": c["control_rate"]}),
+            json!({"measure": "difference (percentage points)", "value": c["risk_difference"]}),
+            json!({"measure": "interval low", "value": c["rd_ci_low"]}),
+            json!({"measure": "interval high", "value": c["rd_ci_high"]}),
+        ];
+        let fmt: Vec<Value> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| json!({"measure": r["measure"], "value": cell(r.get("value"), if i < 2 { Kind::Pct } else { Kind::Pts })}))
+            .collect();
+        s.tables.push(table(
+            id,
+            title,
+            &fmt,
+            &[
+                ("measure", "measure", Kind::Count),
+                ("value", "value", Kind::Count),
+            ],
+        ));
+        let tests: Vec<Value> = c["tests"]
+            .as_object()
+            .map(|o| o.iter().map(|(k, v)| json!({"test": k, "statistic": v["statistic"], "p_value": v["p_value"]})).collect())
+            .unwrap_or_default();
+        if !tests.is_empty() {
+            s.tables.push(table(
+                &format!("{id}_tests"),
+                "Tests",
+                &tests,
+                &[
+                    ("test", "test", Kind::Count),
+                    ("statistic", "statistic", Kind::Num(3)),
+                    ("p-value", "p_value", Kind::P),
+                ],
+            ));
+        }
+        out.push(s);
+    }
+
+    // Matched comparison.
+    if let (Some(m), Some(mr)) = (j.get("match").filter(|m| !m.is_null()), &results.matched) {
+        let mut s = Section {
+            id: "matched".into(),
+            title: "Matched comparison (propensity score matching)".into(),
+            ..Default::default()
+        };
+        if let Some(x) = m["comparison"]["summary"].as_str() {
+            s.findings.push(x.into());
+        }
+        for k in ["rate_per_100", "frequency_per_100", "days_to_first"] {
+            if let Some(x) = m["headline"][k].as_str() {
+                s.paragraphs.push(x.into());
+            }
+        }
+        s.paragraphs.extend(
+            m["warnings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string)),
+        );
+        let rows: Vec<(String, f64, f64)> = mr
+            .balance
+            .iter()
+            .filter_map(|b| Some((b.covariate.clone(), b.smd_before?, b.smd_after?)))
+            .collect();
+        let worst = rows.iter().map(|r| r.2.abs()).fold(0.0, f64::max);
+        let title = if worst <= 0.1 {
+            "After matching every term is balanced (|SMD| at most 0.1)".to_string()
+        } else {
+            format!("After matching the largest |SMD| is {worst:.2}")
+        };
+        let svg = charts::dumbbell(
+            &title,
+            "standardised mean difference",
+            &rows,
+            ("before matching", "after matching"),
+            &[-0.1, 0.0, 0.1],
+        )?;
+        let mut data = crate::present::Table::new(&title, &["term", "smd_before", "smd_after"], 1);
+        for r in &rows {
+            data.push(vec![
+                Some(r.0.clone()),
+                Some(r.1.to_string()),
+                Some(r.2.to_string()),
+            ]);
+        }
+        s.chart = Some(Chart {
+            file: "balance".into(),
+            svg,
+            alt: format!("Dot plot: {title}."),
+            data,
+        });
+        s.tables.push(table(
+            "balance",
+            "Balance before and after matching",
+            &arr(m, "balance"),
+            &[
+                ("term", "covariate", Kind::Count),
+                ("mean pilot", "mean_treated_before", Kind::Num(3)),
+                ("mean comparison", "mean_control_before", Kind::Num(3)),
+                ("SMD before", "smd_before", Kind::Num(3)),
+                (
+                    "mean comparison (matched)",
+                    "mean_control_after",
+                    Kind::Num(3),
+                ),
+                ("SMD after", "smd_after", Kind::Num(3)),
+                ("variance ratio", "variance_ratio_after", Kind::Num(2)),
+            ],
+        ));
+        let sample: Vec<Value> = m["sample"]
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| json!({"quantity": k, "value": v}))
+                    .collect()
+            })
+            .unwrap_or_default();
+        s.tables.push(table(
+            "matched_sample",
+            "Sample sizes",
+            &sample,
+            &[
+                ("quantity", "quantity", Kind::Count),
+                ("value", "value", Kind::Num(1)),
+            ],
+        ));
+        out.push(s);
+    }
+
+    // Survival.
+    let sv = &j["survival"];
+    let mut s = Section {
+        id: "survival".into(),
+        title: "Time to first proven reoffence".into(),
+        ..Default::default()
+    };
+    let publishable_groups: Vec<&crate::survival::SurvivalGroup> = results
+        .survival
+        .groups
+        .iter()
+        .zip(arr(sv, "groups"))
+        .filter(|(_, g)| g["events"].is_number())
+        .map(|(r, _)| r)
+        .collect();
+    if !publishable_groups.is_empty() {
+        let curves: Vec<(String, Vec<(f64, f64)>)> = publishable_groups
+            .iter()
+            .map(|g| {
+                let label = g
+                    .key
+                    .0
+                    .iter()
+                    .filter_map(|(_, v)| v.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                (
+                    label,
+                    g.table.iter().map(|r| (r.time, 1.0 - r.survival)).collect(),
+                )
+            })
+            .collect();
+        let horizon = results.survival.follow_up_days as f64;
+        let ends: Vec<String> = publishable_groups
+            .iter()
+            .zip(&curves)
+            .map(|(g, c)| {
+                let s = crate::stats::KaplanMeier {
+                    n: g.n,
+                    events: g.events,
+                    table: g.table.clone(),
+                    interval: results.survival.interval,
+                    confidence: 0.95,
+                }
+                .survival_at(horizon);
+                format!("{} {}", c.0, pct(1.0 - s.survival))
+            })
+            .collect();
+        let title = format!(
+            "Reoffended within {horizon:.0} days (Kaplan-Meier): {}",
+            ends.join(", ")
+        );
+        let svg = charts::cumulative(&title, &curves, horizon)?;
+        let mut data =
+            crate::present::Table::new(&title, &["group", "day", "reoffended_so_far"], 1);
+        for (label, pts) in &curves {
+            for t in [30.0, 91.0, 182.0, 273.0, 365.0] {
+                let y = pts
+                    .iter()
+                    .take_while(|p| p.0 <= t)
+                    .last()
+                    .map_or(0.0, |p| p.1);
+                data.push(vec![
+                    Some(label.clone()),
+                    Some(t.to_string()),
+                    Some(y.to_string()),
+                ]);
+            }
+        }
+        s.chart = Some(Chart {
+            file: "survival".into(),
+            svg,
+            alt: format!("Step chart: {title}."),
+            data,
+        });
+    }
+    let mut rows = Vec::new();
+    for g in arr(sv, "groups") {
+        let label = g
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .filter(|(_, v)| v.is_string() && *v != SUPPRESSED)
+                    .map(|(_, v)| v.as_str().unwrap_or("").to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        let mut r = json!({"group": label, "n": g["n"], "events": g["events"], "median": g["median"], "rmst": g["rmst"]});
+        if let Some(at) = g["survival_at"].as_array() {
+            for a in at {
+                r[format!("by day {}", a["time"])] =
+                    json!(1.0 - f(a, "survival").unwrap_or(f64::NAN));
+            }
+        } else {
+            for t in &results
+                .survival
+                .groups
+                .first()
+                .map(|g| g.survival_at.clone())
+                .unwrap_or_default()
+            {
+                r[format!("by day {}", t.time)] = json!(SUPPRESSED);
+            }
+        }
+        rows.push(r);
+    }
+    let times: Vec<String> = results
+        .survival
+        .groups
+        .first()
+        .map(|g| {
+            g.survival_at
+                .iter()
+                .map(|a| format!("by day {}", a.time))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut cols: Vec<(&str, &str, Kind)> = vec![
+        ("group", "group", Kind::Count),
+        ("people", "n", Kind::Count),
+        ("reoffended", "events", Kind::Count),
+        ("median days", "median", Kind::Num(0)),
+        ("RMST (days)", "rmst", Kind::Num(1)),
+    ];
+    for t in &times {
+        cols.push((t.as_str(), t.as_str(), Kind::Pct));
+    }
+    let mut t = table(
+        "survival",
+        "Share reoffended by day (Kaplan-Meier, including partial follow-up)",
+        &rows,
+        &cols,
+    );
+    if let Some(lr) = sv.get("logrank").filter(|v| !v.is_null()) {
+        t.notes.push(format!(
+            "Log-rank test between cohorts: chi-square {} on {} df, p = {}.",
+            cell(lr.get("statistic"), Kind::Num(3)),
+            lr["df"],
+            cell(lr.get("p_value"), Kind::P)
+        ));
+    }
+    t.notes.push("Day-level tables are not published (they show individual events); run `reoffending survival` inside the secure environment.".into());
+    s.tables.push(t);
+    if let Some(cox) = sv.get("cox").filter(|v| !v.is_null()) {
+        s.tables.push(table(
+            "cox",
+            "Cox proportional hazards model (Efron ties)",
+            &arr(cox, "coefficients"),
+            &[
+                ("term", "name", Kind::Count),
+                ("hazard ratio", "hazard_ratio", Kind::Num(3)),
+                ("95% CI low", "ci_low", Kind::Num(3)),
+                ("95% CI high", "ci_high", Kind::Num(3)),
+                ("p-value", "p_value", Kind::P),
+            ],
+        ));
+    }
+    out.push(s);
+
+    // Monitoring.
+    let mg = arr(&j["monitor"], "groups");
+    let mut s = Section {
+        id: "monitor".into(),
+        title: "Monitoring: cohorts by quarter".into(),
+        ..Default::default()
+    };
+    let mut periods: Vec<String> = mg
+        .iter()
+        .filter_map(|g| g["period"].as_str().map(str::to_string))
+        .collect();
+    periods.sort();
+    periods.dedup();
+    let mut cohorts: Vec<String> = mg
+        .iter()
+        .filter_map(|g| g["cohort"].as_str().map(str::to_string))
+        .collect();
+    cohorts.sort();
+    cohorts.dedup();
+    let series: Vec<(String, Vec<Option<Estimate>>)> = cohorts
+        .iter()
+        .map(|c| {
+            let pts = periods
+                .iter()
+                .map(|p| {
+                    mg.iter()
+                        .find(|g| {
+                            g["cohort"].as_str() == Some(c) && g["period"].as_str() == Some(p)
+                        })
+                        .and_then(|g| {
+                            Some(Estimate {
+                                label: p.clone(),
+                                value: f(g, "estimate_12m")?,
+                                low: f(g, "ci_low")?,
+                                high: f(g, "ci_high")?,
+                            })
+                        })
+                })
+                .collect();
+            (c.clone(), pts)
+        })
+        .collect();
+    if series.iter().any(|s| s.1.iter().any(Option::is_some)) {
+        let title = "Estimated 12-month reoffending by quarter of index date".to_string();
+        let svg = charts::by_period(&title, &periods, &series)?;
+        let mut data = crate::present::Table::new(
+            &title,
+            &["cohort", "period", "estimate_12m", "ci_low", "ci_high"],
+            2,
+        );
+        for (c, pts) in &series {
+            for (p, e) in periods.iter().zip(pts) {
+                data.push(vec![
+                    Some(c.clone()),
+                    Some(p.clone()),
+                    e.as_ref().map(|e| e.value.to_string()),
+                    e.as_ref().map(|e| e.low.to_string()),
+                    e.as_ref().map(|e| e.high.to_string()),
+                ]);
+            }
+        }
+        s.chart = Some(Chart { file: "monitor".into(), svg, alt: "Dot chart of each quarter's estimated 12-month rate with 95% intervals; quarters without anyone followed for a full year have no estimate yet.".into(), data });
+    }
+    s.tables.push(table(
+        "monitor",
+        "Interim monitoring",
+        &mg,
+        &[
+            ("cohort", "cohort", Kind::Count),
+            ("quarter", "period", Kind::Count),
+            ("people", "people", Kind::Count),
+            ("full follow-up", "full_follow_up", Kind::Count),
+            ("reoffended so far", "events_so_far", Kind::Count),
+            ("estimated 12-month rate", "estimate_12m", Kind::Pct),
+            ("95% CI low", "ci_low", Kind::Pct),
+            ("95% CI high", "ci_high", Kind::Pct),
+            ("observed rate", "observed_rate", Kind::Pct),
+        ],
+    ));
+    out.push(s);
+
+    // Costs.
+    if let (Some(c), Some(cr)) = (j.get("costs").filter(|c| !c.is_null()), &results.costs) {
+        let mut s = Section {
+            id: "costs".into(),
+            title: format!("Costs and savings ({} prices)", cr.price_year),
+            ..Default::default()
+        };
+        s.paragraphs.extend(cr.caveats.iter().cloned());
+        let rows: Vec<(String, f64, f64)> = cr
+            .tornado
+            .iter()
+            .map(|t| (t.input.clone(), t.net_low, t.net_high))
+            .collect();
+        let title = format!(
+            "Net savings {} ({:.0}% chance of saving money); most uncertain input: {}",
+            crate::costs::pounds(cr.net_savings),
+            cr.probability_net_positive * 100.0,
+            cr.tornado.first().map_or("none", |t| t.input.as_str())
+        );
+        let svg = charts::dumbbell(
+            &title,
+            "net savings (GBP)",
+            &rows,
+            ("input low", "input high"),
+            &[0.0],
+        )?;
+        let mut data = crate::present::Table::new(&title, &["input", "net_low", "net_high"], 1);
+        for r in &rows {
+            data.push(vec![
+                Some(r.0.clone()),
+                Some(r.1.to_string()),
+                Some(r.2.to_string()),
+            ]);
+        }
+        s.chart = Some(Chart {
+            file: "tornado".into(),
+            svg,
+            alt: format!("Tornado chart: {title}."),
+            data,
+        });
+        let head: Vec<Value> = [
+            ("people diverted", "people", Kind::Count),
+            ("avoided reoffences", "avoided_reoffences", Kind::Num(1)),
+            (
+                "value of a proven reoffence",
+                "value_per_reoffence",
+                Kind::Money,
+            ),
+            ("gross savings", "gross_savings", Kind::Money),
+            ("programme cost", "programme_cost", Kind::Money),
+            ("net savings", "net_savings", Kind::Money),
+            ("net savings, 95% low", "net_savings_ci_low", Kind::Money),
+            ("net savings, 95% high", "net_savings_ci_high", Kind::Money),
+            (
+                "probability net savings > 0",
+                "probability_net_positive",
+                Kind::Pct,
+            ),
+            ("benefit-cost ratio", "benefit_cost_ratio", Kind::Num(2)),
+            (
+                "break-even reduction in the rate (points)",
+                "break_even_rate_reduction",
+                Kind::Pts,
+            ),
+        ]
+        .iter()
+        .map(|(label, key, kind)| json!({"measure": label, "value": cell(c.get(*key), *kind)}))
+        .collect();
+        s.tables.push(table(
+            "costs",
+            "Cost-benefit",
+            &head,
+            &[
+                ("measure", "measure", Kind::Count),
+                ("value", "value", Kind::Count),
+            ],
+        ));
+        s.tables.push(table(
+            "cost_items",
+            "Every figure with its price year and source",
+            &arr(c, "items"),
+            &[
+                ("item", "name", Kind::Count),
+                ("value", "value", Kind::Num(2)),
+                ("price year", "price_year", Kind::Count),
+                ("uprated", "uprated_value", Kind::Num(2)),
+                ("source", "source", Kind::Count),
+            ],
+        ));
+        out.push(s);
+    }
+
+    // Data quality and provenance.
+    let q = &j["data_quality"];
+    let mut s = Section {
+        id: "data-quality".into(),
+        title: "Data quality".into(),
+        ..Default::default()
+    };
+    s.paragraphs.push(format!(
+        "Cohort rows read {}, used in the 12-month measure {}; offence rows read {}, used {}. Every other row is counted below with its reason.",
+        q["rows_read"]["cohort"], q["rows_used"]["cohort"], q["rows_read"]["offences"], q["rows_used"]["offences"]
+    ));
+    s.tables.push(table(
+        "exclusions",
+        "Rows excluded, by reason",
+        &arr(q, "exclusions"),
+        &[
+            ("table", "table", Kind::Count),
+            ("reason", "reason", Kind::Count),
+            ("rows", "rows", Kind::Count),
+        ],
+    ));
+    out.push(s);
+    let pv = &j["parameters"];
+    let mut s = Section {
+        id: "methods".into(),
+        title: "Methods and provenance".into(),
+        ..Default::default()
+    };
+    s.paragraphs.push(format!(
+        "Proven reoffending follows the Ministry of Justice measure: an offence committed within {} days of the index date and proven within a further {} days; offences on the index date {} counted. Extract date {} ({}).",
+        pv["follow_up_days"], pv["waiting_days"],
+        if pv["count_index_day"] == true { "are" } else { "are not" },
+        pv["extract_date"].as_str().unwrap_or("[x]"),
+        pv["extract_date_source"].as_str().unwrap_or("")
+    ));
+    s.paragraphs.push("Intervals: Wilson for rates, Newcombe for differences in rates, log(-log) for Kaplan-Meier. A comparison with an external benchmark is descriptive, not an estimate of impact.".into());
+    let files: Vec<Value> = j["provenance"]["inputs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    s.tables.push(table(
+        "provenance",
+        "Inputs",
+        &files,
+        &[
+            ("file", "path", Kind::Count),
+            ("bytes", "bytes", Kind::Count),
+            ("sha256", "sha256", Kind::Count),
+        ],
+    ));
+    out.push(s);
+    Ok(out)
+}

@@ -1,0 +1,161 @@
+//! The report: deterministic, complete, and safe to publish.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn sample_config(dir: &Path, min_cell: u64) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
+    let text = std::fs::read_to_string(root.join("evaluation.toml")).unwrap();
+    let text = text
+        .replace("\"cohort.csv\"", &format!("{:?}", root.join("cohort.csv")))
+        .replace(
+            "\"offences.csv\"",
+            &format!("{:?}", root.join("offences.csv")),
+        )
+        .replace(
+            "\"unit_costs.csv\"",
+            &format!("{:?}", root.join("unit_costs.csv")),
+        )
+        .replace(
+            "\"gdp_deflator.csv\"",
+            &format!("{:?}", root.join("gdp_deflator.csv")),
+        )
+        .replace("min_cell = 10", &format!("min_cell = {min_cell}"));
+    let p = dir.join("evaluation.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn report(config: &Path, out: &Path) {
+    Command::cargo_bin("reoffending")
+        .unwrap()
+        .arg("report")
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_same_inputs_give_byte_identical_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sample_config(dir.path(), 10);
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    report(&cfg, &a);
+    report(&cfg, &b);
+    let (fa, fb) = (files(&a), files(&b));
+    assert_eq!(fa.len(), fb.len());
+    assert!(fa.len() >= 15, "{fa:?}");
+    for (x, y) in fa.iter().zip(&fb) {
+        assert_eq!(
+            std::fs::read(x).unwrap(),
+            std::fs::read(y).unwrap(),
+            "{} differs",
+            x.display()
+        );
+    }
+}
+
+#[test]
+fn report_json_holds_every_analysis_and_every_chart_has_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sample_config(dir.path(), 10);
+    let out = dir.path().join("r");
+    report(&cfg, &out);
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    for k in [
+        "rates",
+        "compare",
+        "survival",
+        "match",
+        "costs",
+        "power",
+        "monitor",
+        "data_quality",
+        "provenance",
+    ] {
+        assert!(v.get(k).is_some_and(|x| !x.is_null()), "missing {k}");
+    }
+    assert_eq!(
+        v["provenance"]["inputs"][0]["sha256"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for chart in ["rates", "survival", "monitor", "balance", "tornado"] {
+        assert!(
+            out.join(format!("charts/{chart}.svg")).exists(),
+            "{chart}.svg"
+        );
+        let csv = std::fs::read_to_string(out.join(format!("charts/{chart}.csv"))).unwrap();
+        assert!(csv.lines().count() >= 2, "{chart}.csv has data");
+        assert!(
+            html.contains(&format!("charts/{chart}.csv")),
+            "html links {chart} data"
+        );
+    }
+    assert!(html.contains("<svg") && html.contains("<table>"));
+    assert!(
+        html.contains("not an estimate of the scheme"),
+        "benchmark verdict is descriptive"
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## 12-month proven reoffending"));
+}
+
+#[test]
+fn disclosure_control_suppresses_small_counts_and_keeps_row_numbers_in() {
+    let dir = tempfile::tempdir().unwrap();
+    // A threshold above every group's size: every rate must be suppressed.
+    let cfg = sample_config(dir.path(), 100_000);
+    let out = dir.path().join("r");
+    report(&cfg, &out);
+    let text = std::fs::read_to_string(out.join("report.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    for g in v["rates"]["groups"].as_array().unwrap() {
+        if g["eligible"] == 0 {
+            assert!(g["rate"].is_null(), "no one in the measure: not available");
+        } else {
+            assert_eq!(g["rate"], "[c]", "{g}");
+            assert_eq!(g["reoffenders"], "[c]");
+        }
+    }
+    for c in v["compare"].as_array().unwrap() {
+        assert_eq!(c["risk_difference"], "[c]");
+        assert!(c["summary"].as_str().unwrap().starts_with("Not published"));
+    }
+    assert!(
+        !text.contains("first_rows"),
+        "row numbers stay in the secure environment"
+    );
+    for f in files(&out) {
+        let t = std::fs::read_to_string(&f).unwrap();
+        assert!(
+            !t.contains("P000"),
+            "a person identifier leaked into {}",
+            f.display()
+        );
+    }
+    let csv = std::fs::read_to_string(out.join("tables/rates.csv")).unwrap();
+    assert!(csv.contains("[c]"));
+}
