@@ -52,6 +52,7 @@ pub mod evaluation;
 pub mod matching;
 pub mod measure;
 pub mod monitor;
+pub mod notebook;
 pub mod present;
 pub mod report;
 pub mod stats;
@@ -69,3 +70,8 @@ pub use error::{Error, Result};
 pub use evaluation::{Evaluation, InputSummary, Inputs, Parameters};
 pub use measure::{GroupRate, Outcomes, RateOptions, Rates, Rules};
 pub use stats::CiMethod;
+
+/// The README's examples, compiled and run as tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
