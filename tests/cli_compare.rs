@@ -7,17 +7,7 @@ use common::*;
 use serde_json::Value;
 
 fn run(args: &[&str]) -> Value {
-    let out = Command::cargo_bin("reoffending")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    run_json(args)
 }
 
 /// `n` people per cohort; `r_t` and `r_c` of them reoffend once (day 30).

@@ -1,20 +1,13 @@
 //! `survival` and `monitor`: CONTRACT §3 fields, and agreement with the 12-month measure.
 
+mod common;
+
 use assert_cmd::Command;
+use common::*;
 use serde_json::Value;
 
 fn run(args: &[&str]) -> Value {
-    let out = Command::cargo_bin("reoffending")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    run_json(args)
 }
 
 fn sample() -> (tempfile::TempDir, String, String) {

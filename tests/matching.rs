@@ -3,7 +3,6 @@
 
 mod common;
 
-use assert_cmd::Command;
 use common::*;
 use reoffending::stats::logistic;
 use serde_json::Value;
@@ -95,17 +94,7 @@ fn match_json(cohort: &str, offences: &str, extra: &[&str]) -> Value {
         "2023-01-01",
     ];
     args.extend_from_slice(extra);
-    let out = Command::cargo_bin("reoffending")
-        .unwrap()
-        .args(&args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    run_json(&args)
 }
 
 /// 8 pilot and 12 comparison people with ages; the pilot's first four reoffend.

@@ -21,6 +21,30 @@ pub const PALETTE: [RGBColor; 6] = [
 const GREY: RGBColor = RGBColor(0x3D, 0x3D, 0x3D);
 const SIZE: (u32, u32) = (760, 440);
 
+/// Draws the series legend in the house style at `$pos`.
+macro_rules! legend {
+    ($chart:expr, $pos:expr) => {
+        $chart
+            .configure_series_labels()
+            .background_style(WHITE)
+            .border_style(GREY)
+            .label_font(font(12))
+            .position($pos)
+            .draw()
+            .map_err(err)?
+    };
+}
+
+/// The label of category `i` on a numeric axis, empty between categories.
+fn index_label(labels: &[String], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 {
+        labels.get(i as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
 fn err<E: std::fmt::Display>(e: E) -> Error {
     Error::Output(format!("chart: {e}"))
 }
@@ -67,14 +91,7 @@ pub fn rates(title: &str, groups: &[Estimate], benchmark: Option<(&str, f64)>) -
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| index_label(&labels, *x))
             .y_desc("reoffended within 12 months (%)")
             .label_style(font(13))
             .axis_desc_style(font(13))
@@ -115,14 +132,7 @@ pub fn rates(title: &str, groups: &[Estimate], benchmark: Option<(&str, f64)>) -
                 .legend(|(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], PALETTE[3].stroke_width(2))
                 });
-            chart
-                .configure_series_labels()
-                .background_style(WHITE)
-                .border_style(GREY)
-                .label_font(font(12))
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(err)?;
+            legend!(chart, SeriesLabelPosition::UpperRight);
         }
         root.present().map_err(err)?;
     }
@@ -177,14 +187,7 @@ pub fn cumulative(
                     PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE)
-            .border_style(GREY)
-            .label_font(font(12))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(err)?;
+        legend!(chart, SeriesLabelPosition::UpperLeft);
         root.present().map_err(err)?;
     }
     Ok(svg)
@@ -217,14 +220,7 @@ pub fn by_period(
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(n.min(12))
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    periods.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| index_label(periods, *x))
             .y_desc("estimated 12-month rate (%)")
             .label_style(font(12))
             .axis_desc_style(font(13))
@@ -256,14 +252,7 @@ pub fn by_period(
                 .label(label.clone())
                 .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE)
-            .border_style(GREY)
-            .label_font(font(12))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(err)?;
+        legend!(chart, SeriesLabelPosition::UpperRight);
         root.present().map_err(err)?;
     }
     Ok(svg)
@@ -367,14 +356,7 @@ pub fn dumbbell(
             .map_err(err)?
             .label(names.1)
             .legend(|(x, y)| Circle::new((x + 10, y), 5, PALETTE[0].filled()));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE)
-            .border_style(GREY)
-            .label_font(font(12))
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()
-            .map_err(err)?;
+        legend!(chart, SeriesLabelPosition::LowerRight);
         root.present().map_err(err)?;
     }
     Ok(svg)

@@ -456,13 +456,6 @@ fn encode_categorical(ca: &pl::StringChunked) -> Categorical {
                 .collect()
         })
         .collect();
-    // Final codes in sorted level order.
-    let mut order: Vec<usize> = (0..levels.len()).collect();
-    order.sort_by(|&a, &b| levels[a].cmp(&levels[b]));
-    let mut rank = vec![0u32; levels.len()];
-    for (new, &old) in order.iter().enumerate() {
-        rank[old] = new as u32;
-    }
     let mut codes: Vec<u32> = Vec::with_capacity(ca.len());
     for ((_, local), remap) in parts.iter().zip(&remaps) {
         let mut part: Vec<u32> = Vec::with_capacity(local.len());
@@ -473,20 +466,13 @@ fn encode_categorical(ca: &pl::StringChunked) -> Categorical {
                 if c == MISSING {
                     MISSING
                 } else {
-                    rank[remap[c as usize] as usize]
+                    remap[c as usize]
                 }
             })
             .collect_into_vec(&mut part);
         codes.append(&mut part);
     }
-    let sorted_levels = order
-        .iter()
-        .map(|&i| std::mem::take(&mut levels[i]))
-        .collect();
-    Categorical {
-        levels: sorted_levels,
-        codes,
-    }
+    Categorical::sorted(levels, codes)
 }
 
 struct CohortRows {

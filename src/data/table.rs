@@ -75,11 +75,12 @@ impl Categorical {
         for (new, &old) in order.iter().enumerate() {
             remap[old] = new as u32;
         }
-        for c in codes.iter_mut() {
+        use rayon::prelude::*;
+        codes.par_iter_mut().with_min_len(4096).for_each(|c| {
             if *c != MISSING {
                 *c = remap[*c as usize];
             }
-        }
+        });
         let mut levels = levels;
         let sorted_levels = order
             .iter()

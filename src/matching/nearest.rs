@@ -69,41 +69,31 @@ pub fn nearest_neighbour(
             let s = score[t];
             let pos = cscore.partition_point(|&v| v < s);
             let mut chosen = Vec::new();
-            if spec.replace {
-                // Expand outwards from pos over all controls.
-                let (mut l, mut r) = (pos, pos);
-                while chosen.len() < spec.ratio {
-                    let cand_l = (l > 0).then(|| l - 1);
-                    let cand_r = (r < m).then_some(r);
-                    let pick = match (cand_l, cand_r) {
-                        (None, None) => break,
-                        (Some(a), None) => a,
-                        (None, Some(b)) => b,
-                        (Some(a), Some(b)) => closer(s, a, b, &cscore, &cs, key),
-                    };
-                    if spec.caliper.is_some_and(|c| (cscore[pick] - s).abs() > c) {
-                        break;
-                    }
-                    chosen.push(pick);
-                    if Some(pick) == cand_l { l -= 1 } else { r += 1 }
-                }
-            } else {
-                while chosen.len() < spec.ratio {
-                    let a = find(&mut left, pos); // in 1-based: unused index < pos is a-1
-                    let cand_l = (a > 0).then(|| a - 1);
+            // Without replacement, used controls are skipped through the two chains; with
+            // replacement, the search simply widens from `pos`.
+            let (mut l, mut r) = (pos, pos);
+            while chosen.len() < spec.ratio {
+                let (cand_l, cand_r) = if spec.replace {
+                    ((l > 0).then(|| l - 1), (r < m).then_some(r))
+                } else {
+                    let a = find(&mut left, pos); // the nearest unused index below pos is a - 1
                     let b = find(&mut right, pos);
-                    let cand_r = (b < m).then_some(b);
-                    let pick = match (cand_l, cand_r) {
-                        (None, None) => break,
-                        (Some(a), None) => a,
-                        (None, Some(b)) => b,
-                        (Some(a), Some(b)) => closer(s, a, b, &cscore, &cs, key),
-                    };
-                    if spec.caliper.is_some_and(|c| (cscore[pick] - s).abs() > c) {
-                        break;
-                    }
-                    chosen.push(pick);
-                    // Mark used: left chain skips to the one before, right chain to the one after.
+                    ((a > 0).then(|| a - 1), (b < m).then_some(b))
+                };
+                let pick = match (cand_l, cand_r) {
+                    (None, None) => break,
+                    (Some(a), None) => a,
+                    (None, Some(b)) => b,
+                    (Some(a), Some(b)) => closer(s, a, b, &cscore, &cs, key),
+                };
+                if spec.caliper.is_some_and(|c| (cscore[pick] - s).abs() > c) {
+                    break;
+                }
+                chosen.push(pick);
+                if spec.replace {
+                    if Some(pick) == cand_l { l -= 1 } else { r += 1 }
+                } else {
+                    // Mark used: the left chain skips to the one before, the right to the one after.
                     left[pick + 1] = pick;
                     right[pick] = pick + 1;
                 }

@@ -52,3 +52,18 @@ pub fn load(f: &Files, load: &LoadOptions) -> reoffending::Result<Dataset> {
 pub fn path(p: &Path) -> String {
     p.display().to_string()
 }
+
+/// Runs the binary with `args`, expects success, and parses its JSON output.
+pub fn run_json<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> serde_json::Value {
+    let out = assert_cmd::Command::cargo_bin("reoffending")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
