@@ -127,6 +127,16 @@ struct Section {
     tables: Vec<SectionTable>,
 }
 
+impl Section {
+    fn new(id: &str, title: impl Into<String>) -> Section {
+        Section {
+            id: id.into(),
+            title: title.into(),
+            ..Default::default()
+        }
+    }
+}
+
 /// A cell for display: numbers formatted by `kind`, suppressed values as `[c]`, nulls as `[x]`.
 fn cell(v: Option<&Value>, kind: Kind) -> String {
     match v {
@@ -354,11 +364,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
     let bench_cmp = compare.iter().find(|c| c["kind"] == "external_benchmark");
 
     // Summary.
-    let mut summary = Section {
-        id: "summary".into(),
-        title: "Summary".into(),
-        ..Default::default()
-    };
+    let mut summary = Section::new("summary", "Summary");
     for c in [group_cmp, bench_cmp].into_iter().flatten() {
         if let Some(s) = c["summary"].as_str() {
             summary.findings.push(s.to_string());
@@ -406,11 +412,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
                 .collect()
         })
         .unwrap_or_default();
-    let mut rs = Section {
-        id: "rates".into(),
-        title: "12-month proven reoffending".into(),
-        ..Default::default()
-    };
+    let mut rs = Section::new("rates", "12-month proven reoffending");
     // Chart: cohort-level rates (from the comparison's cohort totals), with the benchmark.
     let cohort_rates: Vec<Estimate> = results
         .compare
@@ -520,11 +522,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
         } else {
             "Compared with the external benchmark"
         };
-        let mut s = Section {
-            id: id.into(),
-            title: title.into(),
-            ..Default::default()
-        };
+        let mut s = Section::new(id, title);
         if let Some(x) = c["summary"].as_str() {
             s.findings.push(x.into());
         }
@@ -577,11 +575,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
 
     // Matched comparison.
     if let (Some(m), Some(mr)) = (j.get("match").filter(|m| !m.is_null()), &results.matched) {
-        let mut s = Section {
-            id: "matched".into(),
-            title: "Matched comparison (propensity score matching)".into(),
-            ..Default::default()
-        };
+        let mut s = Section::new("matched", "Matched comparison (propensity score matching)");
         if let Some(x) = m["comparison"]["summary"].as_str() {
             s.findings.push(x.into());
         }
@@ -669,11 +663,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
 
     // Survival.
     let sv = &j["survival"];
-    let mut s = Section {
-        id: "survival".into(),
-        title: "Time to first proven reoffence".into(),
-        ..Default::default()
-    };
+    let mut s = Section::new("survival", "Time to first proven reoffence");
     let publishable_groups: Vec<&crate::survival::SurvivalGroup> = results
         .survival
         .groups
@@ -829,11 +819,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
 
     // Monitoring.
     let mg = arr(&j["monitor"], "groups");
-    let mut s = Section {
-        id: "monitor".into(),
-        title: "Monitoring: cohorts by quarter".into(),
-        ..Default::default()
-    };
+    let mut s = Section::new("monitor", "Monitoring: cohorts by quarter");
     let mut periods: Vec<String> = mg
         .iter()
         .filter_map(|g| g["period"].as_str().map(str::to_string))
@@ -910,11 +896,10 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
 
     // Costs.
     if let (Some(c), Some(cr)) = (j.get("costs").filter(|c| !c.is_null()), &results.costs) {
-        let mut s = Section {
-            id: "costs".into(),
-            title: format!("Costs and savings ({} prices)", cr.price_year),
-            ..Default::default()
-        };
+        let mut s = Section::new(
+            "costs",
+            format!("Costs and savings ({} prices)", cr.price_year),
+        );
         s.paragraphs.extend(cr.caveats.iter().cloned());
         let rows: Vec<(String, f64, f64)> = cr
             .tornado
@@ -1002,11 +987,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
 
     // Data quality and provenance.
     let q = &j["data_quality"];
-    let mut s = Section {
-        id: "data-quality".into(),
-        title: "Data quality".into(),
-        ..Default::default()
-    };
+    let mut s = Section::new("data-quality", "Data quality");
     s.paragraphs.push(format!(
         "Cohort rows read {}, used in the 12-month measure {}; offence rows read {}, used {}. Every other row is counted below with its reason.",
         q["rows_read"]["cohort"], q["rows_used"]["cohort"], q["rows_read"]["offences"], q["rows_used"]["offences"]
@@ -1023,11 +1004,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
     ));
     out.push(s);
     let pv = &j["parameters"];
-    let mut s = Section {
-        id: "methods".into(),
-        title: "Methods and provenance".into(),
-        ..Default::default()
-    };
+    let mut s = Section::new("methods", "Methods and provenance");
     s.paragraphs.push(format!(
         "Proven reoffending follows the Ministry of Justice measure: an offence committed within {} days of the index date and proven within a further {} days; offences on the index date {} counted. Extract date {} ({}).",
         pv["follow_up_days"], pv["waiting_days"],
