@@ -60,16 +60,28 @@ pub fn emit(out: &OutputArgs, r: &Rendered) -> Result<()> {
         }
         OutputFormat::Csv => {
             let records = match r.json.get(r.records_key) {
-                Some(Value::Array(a)) => a.clone(),
+                Some(Value::Array(a)) if !a.is_empty() => a.clone(),
                 // Survival: one CSV row per Kaplan-Meier table row, with the group's keys.
                 _ if r.records_key == "groups_flat" => flatten_tables(&r.json),
-                _ => match (
-                    r.json.get("input").and_then(|i| i.get("exclusions")),
-                    r.records_key,
-                ) {
-                    (Some(Value::Array(a)), "exclusions_flat") => a.clone(),
-                    _ => Vec::new(),
-                },
+                _ if r.records_key == "exclusions_flat" => r
+                    .json
+                    .get("input")
+                    .and_then(|i| i.get("exclusions"))
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+                // Otherwise the result itself as one row of its plain fields.
+                _ => vec![Value::Object(
+                    r.json
+                        .as_object()
+                        .map(|m| {
+                            m.iter()
+                                .filter(|(_, v)| !v.is_object() && !v.is_array())
+                                .map(|(k, v)| (k.clone(), v.clone()))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                )],
             };
             records_to_csv(&records)
         }
