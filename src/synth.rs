@@ -189,6 +189,7 @@ fn chunk(opts: &GenerateOptions, c: u64) -> Batch {
         let pilot = rng.random::<f64>() < opts.pilot_share;
         let male = rng.random::<f64>() < if pilot { 0.84 } else { 0.87 };
         let age_shape: f64 = if pilot { 2.2 } else { 2.6 };
+        // Shape 2.2 or 2.6 and scale 7 are valid constants: construction cannot fail.
         let age: f64 = 12.0
             + Gamma::new(age_shape, 7.0f64)
                 .expect("valid gamma")
@@ -246,6 +247,7 @@ fn chunk(opts: &GenerateOptions, c: u64) -> Batch {
         // Prior offending: over-dispersed counts, more for older people and the comparison group.
         let mean_prior =
             (2.6f64 + 0.06 * (age as f64 - 18.0)).max(0.3) * if pilot { 0.85 } else { 1.2 };
+        // mean_prior >= 0.3 * 0.85 > 0, so shape 0.8 and this scale are valid.
         let lambda = Gamma::new(0.8, mean_prior / 0.8)
             .expect("valid gamma")
             .sample(&mut rng);
