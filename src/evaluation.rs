@@ -131,8 +131,11 @@ pub struct Results {
     pub data_quality: InputSummary,
     /// Rates per cohort and breakdown.
     pub rates: crate::measure::Rates,
-    /// The pilot against the comparison group and/or the benchmark.
-    pub compare: Vec<crate::compare::Comparison>,
+    /// The pilot against the comparison group if one is configured, else against the
+    /// benchmark (the `compare` object of CONTRACT §3).
+    pub compare: Option<crate::compare::Comparison>,
+    /// The pilot against the benchmark, when a comparison group is the main comparison.
+    pub compare_benchmark: Option<crate::compare::Comparison>,
     /// The matched comparison, if `[match]` is configured.
     #[serde(rename = "match")]
     pub matched: Option<crate::matching::MatchedComparison>,
@@ -164,6 +167,11 @@ pub struct PowerSummary {
 }
 
 impl Results {
+    /// Every comparison made: with the comparison group and with the benchmark.
+    pub fn comparisons(&self) -> impl Iterator<Item = &crate::compare::Comparison> {
+        self.compare.iter().chain(&self.compare_benchmark)
+    }
+
     /// Runs every analysis the evaluation file configures.
     pub fn from_config(config: &crate::Config, inputs: &Inputs, rules: Rules) -> Result<Results> {
         use crate::compare::{Against, CompareOptions, Comparison};
@@ -293,11 +301,13 @@ impl Results {
             "ci_method": rate_opts.ci,
             "confidence": rate_opts.confidence,
         }));
+        let mut compare = compare.into_iter();
         Ok(Results {
             parameters,
             data_quality: eval.input_summary(),
             rates,
-            compare,
+            compare: compare.next(),
+            compare_benchmark: compare.next(),
             matched,
             survival,
             monitor,

@@ -225,8 +225,8 @@ pub fn write(
         if let Some(v) = j.get_mut("rates") {
             disclosure::rates(v, k);
         }
-        if let Some(Value::Array(cs)) = j.get_mut("compare") {
-            for c in cs {
+        for key in ["compare", "compare_benchmark"] {
+            if let Some(c) = j.get_mut(key).filter(|c| !c.is_null()) {
                 disclosure::comparison(c, k);
             }
         }
@@ -359,7 +359,11 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
             .cloned()
             .unwrap_or_default()
     };
-    let compare = arr(j, "compare");
+    let compare: Vec<Value> = ["compare", "compare_benchmark"]
+        .iter()
+        .map(|k| j[*k].clone())
+        .filter(|c| !c.is_null())
+        .collect();
     let group_cmp = compare.iter().find(|c| c["kind"] == "comparison_group");
     let bench_cmp = compare.iter().find(|c| c["kind"] == "external_benchmark");
 
@@ -415,8 +419,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
     let mut rs = Section::new("rates", "12-month proven reoffending");
     // Chart: cohort-level rates (from the comparison's cohort totals), with the benchmark.
     let cohort_rates: Vec<Estimate> = results
-        .compare
-        .iter()
+        .comparisons()
         .find(|c| c.kind == "comparison_group")
         .map(|c| {
             let mut v = vec![Estimate {
@@ -450,8 +453,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
             cohort_rates.get(1).map_or("", |e| e.label.as_str())
         );
         let bench = results
-            .compare
-            .iter()
+            .comparisons()
             .find(|c| c.kind == "external_benchmark")
             .map(|c| {
                 (
