@@ -43,6 +43,7 @@ pub fn rates(rates: &mut Value, k: f64) {
         return;
     };
     let mut primary = vec![false; groups.len()];
+    let mut small_n = vec![false; groups.len()];
     for (i, g) in groups.iter_mut().enumerate() {
         let (n, x) = (
             num(g, "eligible").unwrap_or(0.0),
@@ -50,6 +51,7 @@ pub fn rates(rates: &mut Value, k: f64) {
         );
         if n > 0.0 && n < k {
             suppress(g, &["eligible"]);
+            small_n[i] = true;
         }
         if n > 0.0 && (x < k || n - x < k) {
             suppress(g, &RATE_DERIVED);
@@ -67,6 +69,23 @@ pub fn rates(rates: &mut Value, k: f64) {
         let rows: Vec<usize> = (0..groups.len())
             .filter(|&i| groups[i]["cohort"].as_str() == Some(&c))
             .collect();
+        // Group sizes too: one suppressed size could be recovered from the cohort's total.
+        if rows.len() > 1 && rows.iter().filter(|&&i| small_n[i]).count() == 1 {
+            let next = rows
+                .iter()
+                .copied()
+                .filter(|&i| !small_n[i] && num(&groups[i], "eligible").is_some_and(|n| n > 0.0))
+                .min_by(|&a, &b| {
+                    let (na, nb) = (
+                        num(&groups[a], "eligible").unwrap_or(0.0),
+                        num(&groups[b], "eligible").unwrap_or(0.0),
+                    );
+                    na.total_cmp(&nb).then(a.cmp(&b))
+                });
+            if let Some(j) = next {
+                suppress(&mut groups[j], &["eligible"]);
+            }
+        }
         let suppressed = rows.iter().filter(|&&i| primary[i]).count();
         if rows.len() > 1 && suppressed == 1 {
             let next = rows
@@ -253,5 +272,17 @@ mod tests {
         assert_eq!(g[1]["rate"], 0.2);
         assert_eq!(g[3]["rate"], 0.2, "other cohorts untouched");
         assert_eq!(g[0]["eligible"], 40);
+        let mut r = json!({"groups": [
+            {"cohort": "divert", "sex": "F", "eligible": 4, "reoffenders": 1},
+            {"cohort": "divert", "sex": "M", "eligible": 300, "reoffenders": 60},
+            {"cohort": "divert", "sex": "X", "eligible": 200, "reoffenders": 50},
+        ]});
+        rates(&mut r, 10.0);
+        assert_eq!(r["groups"][0]["eligible"], SUPPRESSED);
+        assert_eq!(
+            r["groups"][2]["eligible"], SUPPRESSED,
+            "secondary: the smallest other size"
+        );
+        assert_eq!(r["groups"][1]["eligible"], 300);
     }
 }
