@@ -420,13 +420,13 @@ fn rates(
     confidence: Option<f64>,
     baseline_rate: Option<f64>,
 ) -> Result<()> {
-    let probe = resolve(data, ColumnSelection::All)?;
+    let mut r = resolve(data, ColumnSelection::All)?;
     let by = if by.is_empty() {
-        probe.config.rates.by.clone()
+        r.config.rates.by.clone()
     } else {
         by
     };
-    let r = resolve(data, columns_for(&by))?;
+    r.inputs.load.cohort_columns = columns_for(&by);
     let ci: CiMethod = match ci.or(r.config.rates.ci.clone()) {
         Some(s) => s.parse()?,
         None => CiMethod::Wilson,
@@ -474,8 +474,8 @@ struct CompareArgs {
 
 fn compare(data: &DataArgs, out: &OutputArgs, a: CompareArgs) -> Result<()> {
     use reoffending::compare::{Against, CompareOptions, Comparison};
-    let probe = resolve(data, ColumnSelection::All)?;
-    let cfg = probe.config.compare.clone();
+    let r = resolve(data, columns_for(&a.by))?;
+    let cfg = r.config.compare.clone();
     let treatment = a
         .treatment
         .or(cfg.treatment)
@@ -517,7 +517,6 @@ fn compare(data: &DataArgs, out: &OutputArgs, a: CompareArgs) -> Result<()> {
         },
         power: 0.8,
     };
-    let r = resolve(data, columns_for(&a.by))?;
     let eval = Evaluation::load(&r.inputs, r.rules)?;
     let cmp = Comparison::compute(
         &eval.data.people,
