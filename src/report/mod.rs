@@ -858,7 +858,23 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
         })
         .collect();
     if series.iter().any(|s| s.1.iter().any(Option::is_some)) {
-        let title = "Estimated 12-month reoffending by quarter of index date".to_string();
+        // The latest quarter with an estimate for every cohort states the finding.
+        let latest = periods
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(i, _)| series.iter().all(|s| s.1[*i].is_some()));
+        let title = match latest {
+            Some((i, p)) => format!(
+                "Estimated 12-month reoffending by quarter; latest complete quarter {p}: {}",
+                series
+                    .iter()
+                    .filter_map(|(c, pts)| pts[i].as_ref().map(|e| format!("{c} {}", pct(e.value))))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => "Estimated 12-month reoffending by quarter of index date".to_string(),
+        };
         let svg = charts::by_period(&title, &periods, &series)?;
         let mut data = crate::present::Table::new(
             &title,
