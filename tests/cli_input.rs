@@ -86,6 +86,20 @@ fn unreadable_date_column_suggests_date_format() {
 }
 
 #[test]
+fn a_required_column_with_no_values_is_an_error() {
+    let f = files(
+        "person_id,cohort,index_date\nA,,2021-01-01\nB,,2021-01-01\n",
+        O,
+    );
+    fails_with(&f, &[], &["cohort.csv", "`cohort`", "every value is empty"]);
+    let f = files(
+        C,
+        "person_id,offence_date,disposal_date\n,2021-03-01,2021-04-01\n",
+    );
+    fails_with(&f, &[], &["offences.csv", "`person_id`"]);
+}
+
+#[test]
 fn bad_options_are_usage_errors() {
     let f = files(C, O);
     fails_with(&f, &["--ci", "bogus"], &["--ci"]);

@@ -327,6 +327,23 @@ fn require(path: &Path, header: &[String], required: &[&str], table: &str) -> Re
     Ok(())
 }
 
+/// A required text column that is empty in every row is a structural error.
+fn check_text(path: &Path, column: &str, missing: impl Iterator<Item = bool>) -> Result<()> {
+    let mut rows = 0usize;
+    let mut all_missing = true;
+    for m in missing {
+        rows += 1;
+        all_missing &= m;
+    }
+    if rows > 0 && all_missing {
+        return Err(Error::input(
+            path,
+            format!("column `{column}`: every value is empty (expected text in every row)"),
+        ));
+    }
+    Ok(())
+}
+
 /// A required date column in which no non-empty value is a date is a structural error.
 fn check_dates(path: &Path, column: &str, days: &[Day], format: &DateFormat) -> Result<()> {
     let any_value = days.par_iter().any(|&d| d != DATE_MISSING);
@@ -398,6 +415,7 @@ fn read_offence_rows(path: &Path, header: &[String], format: &DateFormat) -> Res
     drop(frame);
     let missing_pid: Vec<bool> =
         read::par_map_str(&person_id, |s| s.map(str::trim).is_none_or(str::is_empty));
+    check_text(path, "person_id", missing_pid.iter().copied())?;
     let reasons: Vec<u8> = (0..offence.len())
         .into_par_iter()
         .map(|i| {
@@ -505,6 +523,12 @@ fn read_cohort_rows(path: &Path, extra: &[String], format: &DateFormat) -> Resul
     });
     let missing_pid: Vec<bool> =
         read::par_map_str(&person_id, |s| s.map(str::trim).is_none_or(str::is_empty));
+    check_text(path, "person_id", missing_pid.iter().copied())?;
+    check_text(
+        path,
+        "cohort",
+        cohort_cat.codes.iter().map(|&c| c == MISSING),
+    )?;
     let reasons: Vec<u8> = (0..index.len())
         .map(|i| {
             if missing_pid[i] || cohort_cat.codes[i] == MISSING || index[i] == DATE_MISSING {
