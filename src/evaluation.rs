@@ -173,6 +173,20 @@ impl Results {
     }
 
     /// Runs every analysis the evaluation file configures.
+    ///
+    /// ```
+    /// # fn main() -> reoffending::Result<()> {
+    /// use reoffending::{Config, Inputs, Rules};
+    /// let config = Config::from_file("data-samples/evaluation.toml".as_ref())?;
+    /// let inputs = Inputs {
+    ///     cohort: "data-samples/cohort.csv".into(),
+    ///     offences: "data-samples/offences.csv".into(),
+    ///     load: Default::default(),
+    /// };
+    /// let results = reoffending::evaluation::Results::from_config(&config, &inputs, Rules::default())?;
+    /// assert!(results.costs.is_some() && results.matched.is_some());
+    /// # Ok(()) }
+    /// ```
     pub fn from_config(config: &crate::Config, inputs: &Inputs, rules: Rules) -> Result<Results> {
         use crate::compare::{Against, CompareOptions, Comparison};
         let eval = Evaluation::load(inputs, rules)?;

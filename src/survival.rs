@@ -119,6 +119,22 @@ pub fn observations(outcomes: &Outcomes) -> (Vec<usize>, Vec<f64>, Vec<bool>) {
 
 impl SurvivalAnalysis {
     /// Fits everything.
+    ///
+    /// ```
+    /// # fn main() -> reoffending::Result<()> {
+    /// let inputs = reoffending::Inputs {
+    ///     cohort: "data-samples/cohort.csv".into(),
+    ///     offences: "data-samples/offences.csv".into(),
+    ///     load: Default::default(),
+    /// };
+    /// let eval = reoffending::Evaluation::load(&inputs, reoffending::Rules::default())?;
+    /// use reoffending::survival::{SurvivalAnalysis, SurvivalOptions};
+    /// let options = SurvivalOptions { covariates: vec!["sex".into()], ..Default::default() };
+    /// let s = SurvivalAnalysis::compute(&eval.data.people, &eval.outcomes, &options)?;
+    /// assert_eq!(s.groups.len(), 2); // comparison and divert
+    /// assert_eq!(s.cox.unwrap().coefficients[0].name, "cohort=divert");
+    /// # Ok(()) }
+    /// ```
     pub fn compute(
         people: &People,
         outcomes: &Outcomes,

@@ -133,6 +133,26 @@ pub struct MatchedComparison {
 
 impl MatchedComparison {
     /// Fits the propensity model, matches, checks balance and compares.
+    ///
+    /// ```
+    /// # fn main() -> reoffending::Result<()> {
+    /// let inputs = reoffending::Inputs {
+    ///     cohort: "data-samples/cohort.csv".into(),
+    ///     offences: "data-samples/offences.csv".into(),
+    ///     load: Default::default(),
+    /// };
+    /// let eval = reoffending::Evaluation::load(&inputs, reoffending::Rules::default())?;
+    /// use reoffending::matching::{MatchOptions, MatchedComparison};
+    /// let options = MatchOptions {
+    ///     covariates: vec!["sex".into(), "age_at_index".into(), "prior_offences".into()],
+    ///     ..Default::default()
+    /// };
+    /// let m = MatchedComparison::compute(&eval.data.people, &eval.outcomes, &options)?;
+    /// let prior = m.balance.iter().find(|b| b.covariate == "prior_offences").unwrap();
+    /// assert!(prior.smd_after.unwrap().abs() < prior.smd_before.unwrap().abs());
+    /// println!("{}", m.headline.rate_per_100);
+    /// # Ok(()) }
+    /// ```
     pub fn compute(
         people: &People,
         outcomes: &Outcomes,
