@@ -80,7 +80,10 @@ impl Evaluation {
         rules.validate()?;
         let data = Dataset::load(&inputs.cohort, &inputs.offences, &inputs.load)?;
         let outcomes = Outcomes::compute(&data, &rules)?;
-        let quality = outcomes.attrition(&data);
+        let quality = {
+            let _t = crate::trace::Phase::start("attrition");
+            outcomes.attrition(&data)
+        };
         Ok(Evaluation {
             data,
             rules,

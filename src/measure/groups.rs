@@ -1,6 +1,8 @@
 //! Breakdowns: grouping people by cohort and by columns, including derived ones.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
 
 use crate::data::dates::{quarter_label, to_naive};
 use crate::data::{MISSING, People, Values};
@@ -52,14 +54,20 @@ struct Keyed {
     codes: Vec<u32>,
 }
 
-fn keyed_from_labels(order: &[&str], values: impl Iterator<Item = Option<&'static str>>) -> Keyed {
-    let codes = values
-        .map(|v| match v {
+/// Codes of a label derived from age, in the display order `order`.
+fn keyed_from_age(order: &[&str], ages: &[Option<f64>], label: fn(f64) -> &'static str) -> Keyed {
+    let codes = ages
+        .par_iter()
+        .with_min_len(4096)
+        .map(|a| match a {
             None => MISSING,
-            Some(s) => order
-                .iter()
-                .position(|o| *o == s)
-                .map_or(MISSING, |p| p as u32),
+            Some(a) => {
+                let s = label(*a);
+                order
+                    .iter()
+                    .position(|o| *o == s)
+                    .map_or(MISSING, |p| p as u32)
+            }
         })
         .collect();
     Keyed {
@@ -116,17 +124,11 @@ fn keyed(people: &People, name: &str) -> Result<Keyed> {
     match name {
         "age_band" => {
             let v = age()?;
-            return Ok(keyed_from_labels(
-                &AGE_BAND_ORDER,
-                v.iter().map(|a| a.map(age_band)),
-            ));
+            return Ok(keyed_from_age(&AGE_BAND_ORDER, v, age_band));
         }
         "age_group" => {
             let v = age()?;
-            return Ok(keyed_from_labels(
-                &AGE_GROUP_ORDER,
-                v.iter().map(|a| a.map(age_group)),
-            ));
+            return Ok(keyed_from_age(&AGE_GROUP_ORDER, v, age_group));
         }
         "index_quarter" | "index_year" => {
             let labels: Vec<String> = people
@@ -199,6 +201,8 @@ impl Grouping {
         // Combined key: each column's code (missing -> its number of labels) in mixed radix.
         let radix: Vec<u64> = cols.iter().map(|c| c.labels.len() as u64 + 1).collect();
         let combined: Vec<u64> = (0..n)
+            .into_par_iter()
+            .with_min_len(4096)
             .map(|i| {
                 let mut k = 0u64;
                 for (c, r) in cols.iter().zip(&radix) {
@@ -212,15 +216,29 @@ impl Grouping {
                 k
             })
             .collect();
-        let mut distinct: Vec<u64> = combined.clone();
+        // Distinct keys (sorted, so groups come out in key order): few in practice, so a
+        // hash set per chunk beats sorting every person's key.
+        let mut distinct: Vec<u64> = combined
+            .par_chunks(1 << 16)
+            .map(|c| c.iter().copied().collect::<HashSet<u64>>())
+            .reduce(HashSet::new, |mut a, b| {
+                a.extend(b);
+                a
+            })
+            .into_iter()
+            .collect();
         distinct.sort_unstable();
-        distinct.dedup();
         let index: HashMap<u64, u32> = distinct
             .iter()
             .enumerate()
             .map(|(g, &k)| (k, g as u32))
             .collect();
-        let group_of = combined.iter().map(|k| index[k]).collect();
+        // Every key was inserted into `index` above, so the lookup cannot miss.
+        let group_of = combined
+            .par_iter()
+            .with_min_len(4096)
+            .map(|k| index[k])
+            .collect();
         let keys = distinct
             .iter()
             .map(|&k| {

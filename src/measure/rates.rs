@@ -124,6 +124,7 @@ impl Rates {
     /// Computes the rate per cohort and breakdown from per-person outcomes.
     pub fn compute(people: &People, outcomes: &Outcomes, options: &RateOptions) -> Result<Rates> {
         crate::stats::check_confidence(options.confidence)?;
+        let _t = crate::trace::Phase::start("rates");
         let grouping = Grouping::new(people, &options.by)?;
         let mut acc = vec![Acc::default(); grouping.len()];
         for (i, &g) in grouping.group_of.iter().enumerate() {
