@@ -230,3 +230,14 @@ fn csv_gz_and_parquet_inputs_read_like_csv() {
     assert_eq!(run("csv.gz"), csv);
     assert_eq!(run("parquet"), csv);
 }
+
+#[test]
+fn excel_style_csv_reads_byte_order_mark_and_crlf() {
+    let f = files(
+        "\u{feff}person_id,cohort,index_date\r\nA,divert,2021-01-01\r\n",
+        "\u{feff}person_id,offence_date,disposal_date\r\nA,2021-02-01,2021-03-01\r\n",
+    );
+    let v = rates_json(&f, &["--extract-date", "2023-01-01"]);
+    assert_eq!(v["groups"][0]["reoffenders"], 1);
+    assert_eq!(v["groups"][0]["eligible"], 1);
+}

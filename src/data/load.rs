@@ -686,6 +686,7 @@ impl<'a> PersonIndex<'a> {
                     .iter()
                     .map(|&row| {
                         let r = row as usize;
+                        // Every row of this shard was inserted into `map` just above.
                         let agg = map[ids[r]];
                         if agg.conflict {
                             Reason::InTwoCohorts as u8
