@@ -38,6 +38,12 @@ pub struct DataConfig {
     pub date_format: Option<String>,
     /// The extract date, `YYYY-MM-DD` (default: latest disposal date).
     pub extract_date: Option<String>,
+    /// Disposals that are not proven outcomes (excluded and counted).
+    #[serde(default)]
+    pub exclude_disposals: Vec<String>,
+    /// Offence types that are not proven reoffences (excluded and counted).
+    #[serde(default)]
+    pub exclude_offence_types: Vec<String>,
 }
 
 /// The `[rules]` table.

@@ -353,3 +353,52 @@ fn shuffled_rows_give_the_same_result() {
     o.swap(0, 3);
     assert_eq!(run(c, o), base);
 }
+
+#[test]
+fn listed_non_proven_outcomes_are_excluded_and_counted() {
+    let f = files(
+        &format!("{COHORT}A,divert,2021-01-01\n"),
+        "person_id,offence_date,disposal_date,offence_type,disposal\n\
+         A,2021-02-01,2021-03-01,theft,conviction\n\
+         A,2021-02-02,2021-03-01,theft,Community Resolution\n\
+         A,2021-02-03,2021-03-01,breach,conviction\n",
+    );
+    let mut load = options("2023-01-01");
+    let e = reoffending::Evaluation::load(
+        &reoffending::Inputs {
+            cohort: f.cohort.clone(),
+            offences: f.offences.clone(),
+            load: load.clone(),
+        },
+        Rules::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        e.outcomes.reoffences,
+        vec![3],
+        "by default every row is taken as proven"
+    );
+    load.not_proven = reoffending::data::NotProven {
+        disposals: vec!["community_resolution".into()],
+        offence_types: vec!["breach".into()],
+    };
+    let e = reoffending::Evaluation::load(
+        &reoffending::Inputs {
+            cohort: f.cohort.clone(),
+            offences: f.offences.clone(),
+            load,
+        },
+        Rules::default(),
+    )
+    .unwrap();
+    assert_eq!(e.outcomes.reoffences, vec![1]);
+    assert_eq!(
+        e.quality
+            .excluded(TableKind::Offences, Reason::NotProvenOutcome),
+        2
+    );
+    assert_eq!(
+        e.quality.rows_read.offences,
+        e.quality.rows_used.offences + 2
+    );
+}

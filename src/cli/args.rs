@@ -39,6 +39,13 @@ pub struct DataArgs {
     /// Count offences committed on the index date itself [default: not counted].
     #[arg(long)]
     pub count_index_day: bool,
+    /// Disposals that are not proven outcomes, excluded and counted, e.g.
+    /// community_resolution,cannabis_warning [default: none].
+    #[arg(long, value_delimiter = ',', value_name = "VALUES")]
+    pub exclude_disposals: Vec<String>,
+    /// Offence types that are not proven reoffences, e.g. breach [default: none].
+    #[arg(long, value_delimiter = ',', value_name = "VALUES")]
+    pub exclude_offence_types: Vec<String>,
 }
 
 /// How results are printed.

@@ -10,8 +10,8 @@ use serde_json::json;
 
 use args::{Cli, Command, DataArgs, OutputArgs};
 use output::{Rendered, emit};
-use reoffending::data::OffenceDetails;
 use reoffending::data::dates::DateFormat;
+use reoffending::data::{NotProven, OffenceDetails};
 use reoffending::present::Table;
 use reoffending::synth::{GenerateOptions, generate};
 use reoffending::{
@@ -261,6 +261,18 @@ fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
                 cohort_columns: columns,
                 // Rates and validation do not need offence types; later analyses do.
                 offence_details: OffenceDetails::Skip,
+                not_proven: NotProven {
+                    disposals: if data.exclude_disposals.is_empty() {
+                        config.data.exclude_disposals.clone()
+                    } else {
+                        data.exclude_disposals.clone()
+                    },
+                    offence_types: if data.exclude_offence_types.is_empty() {
+                        config.data.exclude_offence_types.clone()
+                    } else {
+                        data.exclude_offence_types.clone()
+                    },
+                },
             },
         },
         rules,
@@ -794,6 +806,8 @@ fn report(config_path: &Path, out_dir: &Path, format: args::OutputFormat) -> Res
         extract_date: None,
         date_format: None,
         count_index_day: false,
+        exclude_disposals: Vec::new(),
+        exclude_offence_types: Vec::new(),
     };
     let mut r = resolve(&data, ColumnSelection::All)?;
     r.inputs.load.offence_details = OffenceDetails::Keep;

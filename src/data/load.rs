@@ -47,6 +47,24 @@ pub struct LoadOptions {
     /// Whether `offence_type` and `disposal` are kept as columns of [`Offences`].
     /// Default: kept. Exact duplicates are detected on them either way.
     pub offence_details: OffenceDetails,
+    /// Offence rows that are not proven outcomes, excluded as `not_proven_outcome`.
+    /// Default: none (every row of the offences table is taken to be proven).
+    pub not_proven: NotProven,
+}
+
+/// Values of `disposal` and `offence_type` that do not make a proven reoffence (MoJ rules:
+/// community resolutions and cannabis warnings are not convictions or cautions; breaches
+/// are not reoffences). Matching ignores case, surrounding spaces, and `_` versus space.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotProven {
+    /// Disposals to exclude, e.g. `community_resolution`, `cannabis_warning`.
+    pub disposals: Vec<String>,
+    /// Offence types to exclude, e.g. `breach`.
+    pub offence_types: Vec<String>,
+}
+
+fn normalise(s: &str) -> String {
+    s.trim().to_lowercase().replace([' ', '-'], "_")
 }
 
 /// Whether the offence table's `offence_type` and `disposal` are kept after validation.
@@ -134,7 +152,12 @@ impl Dataset {
 
         let off = {
             let _t = crate::trace::Phase::start("read offences");
-            read_offence_rows(offences, &offences_header, &options.date_format)?
+            read_offence_rows(
+                offences,
+                &offences_header,
+                &options.date_format,
+                &options.not_proven,
+            )?
         };
         let keep_details = options.offence_details == OffenceDetails::Keep;
         let latest_disposal = off
@@ -382,7 +405,12 @@ struct OffenceRows {
     owner: Vec<u32>,
 }
 
-fn read_offence_rows(path: &Path, header: &[String], format: &DateFormat) -> Result<OffenceRows> {
+fn read_offence_rows(
+    path: &Path,
+    header: &[String],
+    format: &DateFormat,
+    not_proven: &NotProven,
+) -> Result<OffenceRows> {
     let mut cols: Vec<String> = OFFENCES_REQUIRED.iter().map(|s| s.to_string()).collect();
     for opt in ["offence_type", "disposal"] {
         if header.iter().any(|h| h == opt) {
@@ -431,6 +459,47 @@ fn read_offence_rows(path: &Path, header: &[String], format: &DateFormat) -> Res
             }
         })
         .collect();
+    let mut reasons = reasons;
+    for (list, column, detail, flag) in [
+        (
+            &not_proven.disposals,
+            "disposal",
+            &disposal_kind,
+            "--exclude-disposals",
+        ),
+        (
+            &not_proven.offence_types,
+            "offence_type",
+            &offence_type,
+            "--exclude-offence-types",
+        ),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let Some(detail) = detail else {
+            return Err(Error::input(
+                path,
+                format!("{flag} needs a `{column}` column in the offences table"),
+            ));
+        };
+        let wanted: Vec<String> = list.iter().map(|s| normalise(s)).collect();
+        let hit: Vec<bool> = (0..reasons.len())
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|r| {
+                reasons[r] == 0
+                    && detail
+                        .text(r)
+                        .is_some_and(|t| wanted.contains(&normalise(t)))
+            })
+            .collect();
+        for (r, h) in reasons.iter_mut().zip(hit) {
+            if h {
+                *r = Reason::NotProvenOutcome as u8;
+            }
+        }
+    }
     Ok(OffenceRows {
         person_id,
         offence,

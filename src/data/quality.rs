@@ -45,11 +45,14 @@ pub enum Reason {
     DuplicateOffence,
     /// The offence belongs to no one kept in the cohort.
     PersonNotInCohort,
+    /// The disposal or offence type is one the user listed as not a proven outcome (e.g. a
+    /// community resolution, cannabis warning or breach); only with the options that ask.
+    NotProvenOutcome,
 }
 
 impl Reason {
     /// All reasons, in reporting order.
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 10] = [
         Reason::MissingValue,
         Reason::UnparseableValue,
         Reason::RepeatIndexEvent,
@@ -59,6 +62,7 @@ impl Reason {
         Reason::DisposalBeforeOffence,
         Reason::DuplicateOffence,
         Reason::PersonNotInCohort,
+        Reason::NotProvenOutcome,
     ];
 
     /// The snake_case code of the contract.
@@ -73,6 +77,7 @@ impl Reason {
             Reason::DisposalBeforeOffence => "disposal_before_offence",
             Reason::DuplicateOffence => "duplicate_offence",
             Reason::PersonNotInCohort => "person_not_in_cohort",
+            Reason::NotProvenOutcome => "not_proven_outcome",
         }
     }
 
