@@ -119,6 +119,11 @@ fn report_json_holds_every_analysis_and_every_chart_has_data() {
         html.contains("not an estimate of the scheme"),
         "benchmark verdict is descriptive"
     );
+    // Survival at the chosen days is published for groups large enough.
+    let surv = std::fs::read_to_string(out.join("tables/survival.csv")).unwrap();
+    for line in surv.lines().skip(1) {
+        assert!(line.ends_with('%'), "{line}");
+    }
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("## 12-month proven reoffending"));
 }

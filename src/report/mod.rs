@@ -537,7 +537,10 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
         );
         let rows = vec![
             json!({"measure": "pilot rate", "value": c["treatment_rate"], "kind": "pct"}),
-            json!({"measure": "comparison rate", "value": c["control_rate"]}),
+            json!({
+                "measure": if id == "comparison" { "comparison rate" } else { "benchmark rate" },
+                "value": c["control_rate"]
+            }),
             json!({"measure": "difference (percentage points)", "value": c["risk_difference"]}),
             json!({"measure": "interval low", "value": c["rd_ci_low"]}),
             json!({"measure": "interval high", "value": c["rd_ci_high"]}),
@@ -647,7 +650,14 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
             .as_object()
             .map(|o| {
                 o.iter()
-                    .map(|(k, v)| json!({"quantity": k, "value": v}))
+                    .map(|(k, v)| {
+                        let kind = if k == "effective_controls" {
+                            Kind::Num(1)
+                        } else {
+                            Kind::Count
+                        };
+                        json!({"quantity": k.replace('_', " "), "value": cell(Some(v), kind)})
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -750,7 +760,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
         let mut r = json!({"group": label, "n": g["n"], "events": g["events"], "median": g["median"], "rmst": g["rmst"]});
         if let Some(at) = g["survival_at"].as_array() {
             for a in at {
-                r[format!("by day {}", a["time"])] =
+                r[format!("by day {}", f(a, "time").unwrap_or(f64::NAN))] =
                     json!(1.0 - f(a, "survival").unwrap_or(f64::NAN));
             }
         } else {
