@@ -111,6 +111,8 @@ struct SectionTable {
     file: String,
     title: String,
     columns: Vec<String>,
+    /// `left` for text columns, `right` for numbers.
+    align: Vec<&'static str>,
     rows: Vec<Vec<String>>,
     notes: Vec<String>,
     #[serde(skip)]
@@ -194,10 +196,24 @@ fn table(file: &str, title: &str, records: &[Value], cols: &[(&str, &str, Kind)]
     for r in &rows {
         t.push(r.iter().map(|c| Some(c.clone())).collect());
     }
+    let numeric = |c: &str| {
+        let t: String = c.chars().filter(|ch| !"%£+,<".contains(*ch)).collect();
+        t.parse::<f64>().is_ok() || c == "[c]" || c == "[x]"
+    };
+    let align = (0..cols.len())
+        .map(|j| {
+            if rows.iter().all(|r| numeric(&r[j])) && !rows.is_empty() {
+                "right"
+            } else {
+                "left"
+            }
+        })
+        .collect();
     SectionTable {
         file: file.into(),
         title: title.into(),
         columns: cols.iter().map(|c| c.0.to_string()).collect(),
+        align,
         rows,
         notes: Vec::new(),
         csv: t.to_csv(),
