@@ -6,10 +6,6 @@ use assert_cmd::Command;
 use common::*;
 use serde_json::Value;
 
-fn run(args: &[&str]) -> Value {
-    run_json(args)
-}
-
 /// `n` people per cohort; `r_t` and `r_c` of them reoffend once (day 30).
 fn cohorts(n_t: usize, r_t: usize, n_c: usize, r_c: usize) -> Files {
     let mut c = String::from("person_id,cohort,index_date,sex\n");
@@ -29,20 +25,9 @@ fn cohorts(n_t: usize, r_t: usize, n_c: usize, r_c: usize) -> Files {
 }
 
 fn compare(f: &Files, extra: &[&str]) -> Value {
-    let (c, o) = (path(&f.cohort), path(&f.offences));
-    let mut args = vec![
-        "compare",
-        "--format",
-        "json",
-        "--cohort",
-        &c,
-        "--offences",
-        &o,
-        "--extract-date",
-        "2023-01-01",
-    ];
+    let mut args = vec!["--extract-date", "2023-01-01"];
     args.extend_from_slice(extra);
-    run(&args)
+    command_json(f, "compare", &args)
 }
 
 #[test]
@@ -179,7 +164,7 @@ fn degenerate_groups_do_not_panic() {
 
 #[test]
 fn power_matches_the_domain_figures() {
-    let v = run(&[
+    let v = run_json(&[
         "power",
         "--baseline-rate",
         "0.2",
@@ -191,7 +176,7 @@ fn power_matches_the_domain_figures() {
         "json",
     ]);
     assert_eq!(v["n"], 471);
-    let v = run(&[
+    let v = run_json(&[
         "power",
         "--baseline-rate",
         "0.2",
@@ -203,7 +188,7 @@ fn power_matches_the_domain_figures() {
     assert_eq!(v["n_per_group"], 906);
     assert_eq!(v["n"], 1812);
     assert!(v["method"].as_str().unwrap().contains("Fleiss"));
-    let v = run(&[
+    let v = run_json(&[
         "power",
         "--baseline-rate",
         "0.2",

@@ -12,20 +12,7 @@ fn cmd() -> Command {
 }
 
 fn rates_json(f: &Files, extra: &[&str]) -> Value {
-    let out = cmd()
-        .args(["rates", "--format", "json", "--cohort"])
-        .arg(&f.cohort)
-        .arg("--offences")
-        .arg(&f.offences)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    command_json(f, "rates", extra)
 }
 
 fn fails_with(f: &Files, extra: &[&str], needles: &[&str]) {

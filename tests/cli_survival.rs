@@ -4,11 +4,6 @@ mod common;
 
 use assert_cmd::Command;
 use common::*;
-use serde_json::Value;
-
-fn run(args: &[&str]) -> Value {
-    run_json(args)
-}
 
 fn sample() -> (tempfile::TempDir, String, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -24,7 +19,7 @@ fn sample() -> (tempfile::TempDir, String, String) {
 #[test]
 fn survival_json_has_contract_fields() {
     let (_d, c, o) = sample();
-    let v = run(&[
+    let v = run_json(&[
         "survival",
         "--format",
         "json",
@@ -81,7 +76,7 @@ fn survival_json_has_contract_fields() {
 #[test]
 fn kaplan_meier_on_full_follow_up_equals_the_12_month_rate() {
     let (_d, c, o) = sample();
-    let rates = run(&[
+    let rates = run_json(&[
         "rates",
         "--format",
         "json",
@@ -92,7 +87,7 @@ fn kaplan_meier_on_full_follow_up_equals_the_12_month_rate() {
         "--by",
         "index_quarter",
     ]);
-    let monitor = run(&[
+    let monitor = run_json(&[
         "monitor",
         "--format",
         "json",

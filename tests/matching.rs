@@ -80,21 +80,9 @@ fn logistic_errors_are_clear() {
 }
 
 fn match_json(cohort: &str, offences: &str, extra: &[&str]) -> Value {
-    let f = files(cohort, offences);
-    let (c, o) = (path(&f.cohort), path(&f.offences));
-    let mut args = vec![
-        "match",
-        "--format",
-        "json",
-        "--cohort",
-        &c,
-        "--offences",
-        &o,
-        "--extract-date",
-        "2023-01-01",
-    ];
+    let mut args = vec!["--extract-date", "2023-01-01"];
     args.extend_from_slice(extra);
-    run_json(&args)
+    command_json(&files(cohort, offences), "match", &args)
 }
 
 /// 8 pilot and 12 comparison people with ages; the pilot's first four reoffend.

@@ -220,6 +220,35 @@ fn table(file: &str, title: &str, records: &[Value], cols: &[(&str, &str, Kind)]
     }
 }
 
+/// A dumbbell chart (love plot or tornado) with its data table.
+#[allow(clippy::too_many_arguments)]
+fn dumbbell_chart(
+    file: &str,
+    title: &str,
+    x_desc: &str,
+    rows: &[(String, f64, f64)],
+    names: (&str, &str),
+    guides: &[f64],
+    headers: [&str; 3],
+    kind: &str,
+) -> Result<Chart> {
+    let svg = charts::dumbbell(title, x_desc, rows, names, guides)?;
+    let mut data = crate::present::Table::new(title, &headers, 1);
+    for r in rows {
+        data.push(vec![
+            Some(r.0.clone()),
+            Some(r.1.to_string()),
+            Some(r.2.to_string()),
+        ]);
+    }
+    Ok(Chart {
+        file: file.into(),
+        svg,
+        alt: format!("{kind}: {title}."),
+        data,
+    })
+}
+
 fn f(v: &Value, k: &str) -> Option<f64> {
     v.get(k).and_then(Value::as_f64)
 }
@@ -623,27 +652,16 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
         } else {
             format!("After matching the largest |SMD| is {worst:.2}")
         };
-        let svg = charts::dumbbell(
+        s.chart = Some(dumbbell_chart(
+            "balance",
             &title,
             "standardised mean difference",
             &rows,
             ("before matching", "after matching"),
             &[-0.1, 0.0, 0.1],
-        )?;
-        let mut data = crate::present::Table::new(&title, &["term", "smd_before", "smd_after"], 1);
-        for r in &rows {
-            data.push(vec![
-                Some(r.0.clone()),
-                Some(r.1.to_string()),
-                Some(r.2.to_string()),
-            ]);
-        }
-        s.chart = Some(Chart {
-            file: "balance".into(),
-            svg,
-            alt: format!("Dot plot: {title}."),
-            data,
-        });
+            ["term", "smd_before", "smd_after"],
+            "Dot plot",
+        )?);
         s.tables.push(table(
             "balance",
             "Balance before and after matching",
@@ -956,27 +974,16 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
             cr.probability_net_positive * 100.0,
             cr.tornado.first().map_or("none", |t| t.input.as_str())
         );
-        let svg = charts::dumbbell(
+        s.chart = Some(dumbbell_chart(
+            "tornado",
             &title,
             "net savings (GBP)",
             &rows,
             ("input low", "input high"),
             &[0.0],
-        )?;
-        let mut data = crate::present::Table::new(&title, &["input", "net_low", "net_high"], 1);
-        for r in &rows {
-            data.push(vec![
-                Some(r.0.clone()),
-                Some(r.1.to_string()),
-                Some(r.2.to_string()),
-            ]);
-        }
-        s.chart = Some(Chart {
-            file: "tornado".into(),
-            svg,
-            alt: format!("Tornado chart: {title}."),
-            data,
-        });
+            ["input", "net_low", "net_high"],
+            "Tornado chart",
+        )?);
         let head: Vec<Value> = [
             ("people diverted", "people", Kind::Count),
             ("avoided reoffences", "avoided_reoffences", Kind::Num(1)),

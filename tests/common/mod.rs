@@ -67,3 +67,19 @@ pub fn run_json<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// Runs `command --format json --cohort .. --offences .. extra..` on `f`, expecting success.
+pub fn command_json(f: &Files, command: &str, extra: &[&str]) -> serde_json::Value {
+    let (c, o) = (path(&f.cohort), path(&f.offences));
+    let mut args = vec![
+        command,
+        "--format",
+        "json",
+        "--cohort",
+        &c,
+        "--offences",
+        &o,
+    ];
+    args.extend_from_slice(extra);
+    run_json(&args)
+}
