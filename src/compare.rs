@@ -6,13 +6,131 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::data::People;
+use crate::data::dates::{Day, format_day};
 use crate::error::{Error, Result};
 use crate::measure::{Grouping, NO_REOFFENCE, Outcomes};
 use crate::present::{Table, num, pct, pval};
 use crate::stats::{
-    Adjustment, CiMethod, DiffMethod, Summary, Test, TwoByTwo, adjust, binomial_test,
-    detectable_one, detectable_two, proportion_ci, welch,
+    Adjustment, CiMethod, DiffMethod, EValue, Summary, Test, TwoByTwo, adjust, binomial_test,
+    detectable_one, detectable_two, e_value, proportion_ci, welch,
 };
+
+/// Which comparison people a comparison uses, by index date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    /// Every comparison person. Default.
+    #[default]
+    Full,
+    /// Only comparison people indexed between the pilot cohort's first and last index
+    /// dates (inclusive), so that both groups share the same years (courts, lockdowns).
+    Pilot,
+}
+
+impl Period {
+    /// The other period: the robustness check beside a comparison.
+    pub fn other(self) -> Period {
+        match self {
+            Period::Full => Period::Pilot,
+            Period::Pilot => Period::Full,
+        }
+    }
+}
+
+impl std::str::FromStr for Period {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Period> {
+        match s.to_ascii_lowercase().as_str() {
+            "full" | "all" => Ok(Period::Full),
+            "pilot" => Ok(Period::Pilot),
+            _ => Err(Error::option(
+                "period",
+                format!("`{s}` is not a period (use full or pilot)"),
+            )),
+        }
+    }
+}
+
+/// The first and last index dates of cohort `treatment` (every person kept, eligible or not).
+pub fn pilot_range(people: &People, treatment: &str) -> Option<(Day, Day)> {
+    let code = people.cohort.code_of(treatment)?;
+    let days = (0..people.len())
+        .filter(|&i| people.cohort.codes[i] == code)
+        .map(|i| people.index_day[i]);
+    days.clone().min().zip(days.max())
+}
+
+/// Who of the comparison people a period keeps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeriodFilter {
+    range: Option<(Day, Day)>,
+}
+
+impl PeriodFilter {
+    pub(crate) fn new(people: &People, treatment: &str, period: Period) -> PeriodFilter {
+        PeriodFilter {
+            range: match period {
+                Period::Full => None,
+                Period::Pilot => pilot_range(people, treatment),
+            },
+        }
+    }
+
+    /// Whether comparison person `i` is in the period.
+    pub(crate) fn keeps(&self, people: &People, i: usize) -> bool {
+        self.range
+            .is_none_or(|(a, b)| (a..=b).contains(&people.index_day[i]))
+    }
+}
+
+/// The same comparison over the other period of comparison people (a robustness check).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodCheck {
+    /// The period of `comparison`.
+    pub period: Period,
+    /// The pilot cohort's first index date.
+    pub pilot_from: String,
+    /// The pilot cohort's last index date.
+    pub pilot_to: String,
+    /// Comparison people in the 12-month measure indexed outside the pilot's period.
+    pub comparison_outside: u64,
+    /// The comparison over `period`.
+    pub comparison: Box<Comparison>,
+    /// One plain sentence.
+    pub summary: String,
+}
+
+/// The E-value of a comparison's relative risk, with its plain sentence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EValueStatement {
+    /// The E-values.
+    #[serde(flatten)]
+    pub value: EValue,
+    /// What they mean, in one sentence.
+    pub summary: String,
+}
+
+impl EValueStatement {
+    fn new(treatment: &str, rr: Option<f64>, low: Option<f64>, high: Option<f64>) -> Option<Self> {
+        let value = e_value(rr?, low?, high?)?;
+        let summary = if value.interval_limit <= 1.0 {
+            format!(
+                "The interval for the relative risk includes 1, so no unrecorded factor is needed to explain the \
+                 difference away; to move the estimate itself to no difference, an unrecorded factor would need to \
+                 be associated with both being in {treatment} and reoffending by a risk ratio of at least {:.2} each.",
+                value.estimate
+            )
+        } else {
+            format!(
+                "An unrecorded factor would need to be associated with both being in {treatment} and reoffending by \
+                 a risk ratio of at least {:.2} each to explain away the difference, and of at least {:.2} each to \
+                 make its interval include no difference.",
+                value.estimate, value.interval_limit
+            )
+        };
+        Some(EValueStatement { value, summary })
+    }
+}
 
 /// What the pilot is compared with.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +161,8 @@ pub struct CompareOptions {
     pub adjust: Adjustment,
     /// Power used for the minimum detectable difference. Default 0.8.
     pub power: f64,
+    /// Which comparison people to use, by index date. Default [`Period::Full`].
+    pub period: Period,
 }
 
 impl Default for CompareOptions {
@@ -53,6 +173,7 @@ impl Default for CompareOptions {
             by: Vec::new(),
             adjust: Adjustment::Holm,
             power: 0.8,
+            period: Period::Full,
         }
     }
 }
@@ -231,6 +352,16 @@ pub struct Comparison {
     /// The p-value adjustment used for subgroups.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subgroup_adjustment: Option<Adjustment>,
+    /// The E-value of the relative risk (VanderWeele and Ding): how strong an unrecorded
+    /// difference between the groups would have to be to explain the result away. Null
+    /// against an external benchmark, where the comparison is descriptive anyway.
+    pub e_value: Option<EValueStatement>,
+    /// Which comparison people were used.
+    pub period: Period,
+    /// The same comparison over the other period, when the comparison group's index dates
+    /// reach outside the pilot's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_check: Option<PeriodCheck>,
 }
 
 /// The eligible people of one cohort, optionally within a subgroup.
@@ -417,6 +548,14 @@ impl Comparison {
         options: &CompareOptions,
     ) -> Result<Comparison> {
         crate::stats::check_confidence(options.confidence)?;
+        if matches!(against, Against::Group(c) if c == treatment) {
+            return Err(Error::option(
+                "control",
+                format!(
+                    "`{treatment}` is the treatment cohort too: compare it with another cohort"
+                ),
+            ));
+        }
         let t = collect(people, outcomes, treatment, |_| true)?;
         if t.n == 0 {
             return Err(Error::method(
@@ -426,7 +565,12 @@ impl Comparison {
         }
         let mut c = match against {
             Against::Group(control) => {
-                Self::against_group(people, outcomes, treatment, control, &t, options)?
+                let mut c = Self::against_group(people, outcomes, treatment, control, &t, options)?;
+                c.period_check =
+                    Self::period_check(people, outcomes, treatment, control, options, |o| {
+                        Self::against_group(people, outcomes, treatment, control, &t, o)
+                    })?;
+                c
             }
             Against::Baseline { rate, name, source } => {
                 Self::against_baseline(treatment, *rate, name.clone(), source.clone(), &t, options)?
@@ -439,6 +583,74 @@ impl Comparison {
         Ok(c)
     }
 
+    /// The comparison over the other period (`run` with the period switched), when some
+    /// comparison people in the 12-month measure were indexed outside the pilot's period.
+    pub(crate) fn period_check(
+        people: &People,
+        outcomes: &Outcomes,
+        treatment: &str,
+        control: &str,
+        options: &CompareOptions,
+        run: impl FnOnce(&CompareOptions) -> Result<Comparison>,
+    ) -> Result<Option<PeriodCheck>> {
+        let (Some((from, to)), Some(code)) = (
+            pilot_range(people, treatment),
+            people.cohort.code_of(control),
+        ) else {
+            return Ok(None);
+        };
+        let outside = (0..people.len())
+            .filter(|&i| {
+                people.cohort.codes[i] == code
+                    && outcomes.eligible[i]
+                    && !(from..=to).contains(&people.index_day[i])
+            })
+            .count() as u64;
+        if outside == 0 {
+            return Ok(None);
+        }
+        let other = CompareOptions {
+            period: options.period.other(),
+            by: Vec::new(),
+            ..options.clone()
+        };
+        let c = match run(&other) {
+            Ok(c) => c,
+            // With no comparison people inside the pilot's period there is nothing to check.
+            Err(Error::Method { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let (from, to) = (format_day(from), format_day(to));
+        let what = match other.period {
+            Period::Pilot => format!(
+                "Restricted to comparison people indexed within the pilot's period ({from} to {to})"
+            ),
+            Period::Full => format!(
+                "With every comparison person, including {outside} indexed outside the pilot's period ({from} to {to})"
+            ),
+        };
+        let summary = format!(
+            "{what}, the difference is {} percentage points ({:.0}% interval {} to {}){}.",
+            pp(c.risk_difference),
+            c.confidence * 100.0,
+            pp(c.rd_ci_low),
+            pp(c.rd_ci_high),
+            if c.significant {
+                ", statistically significant"
+            } else {
+                ", not statistically significant"
+            }
+        );
+        Ok(Some(PeriodCheck {
+            period: other.period,
+            pilot_from: from,
+            pilot_to: to,
+            comparison_outside: outside,
+            comparison: Box::new(c),
+            summary,
+        }))
+    }
+
     fn against_group(
         people: &People,
         outcomes: &Outcomes,
@@ -447,7 +659,8 @@ impl Comparison {
         t: &GroupData,
         options: &CompareOptions,
     ) -> Result<Comparison> {
-        let k = collect(people, outcomes, control, |_| true)?;
+        let period = PeriodFilter::new(people, treatment, options.period);
+        let k = collect(people, outcomes, control, |i| period.keeps(people, i))?;
         let caveat = format!(
             "Unless {control} was built by matching (reoffending match), the groups may differ in who was \
              diverted: a difference is not by itself the effect of the scheme."
@@ -621,6 +834,9 @@ impl Comparison {
             caveats,
             subgroups: Vec::new(),
             subgroup_adjustment: None,
+            e_value: EValueStatement::new(treatment, r.relative_risk, r.rr_ci_low, r.rr_ci_high),
+            period: options.period,
+            period_check: None,
         })
     }
 
@@ -735,6 +951,9 @@ impl Comparison {
             caveats,
             subgroups: Vec::new(),
             subgroup_adjustment: None,
+            e_value: None,
+            period: Period::Full,
+            period_check: None,
         })
     }
 
@@ -845,8 +1064,42 @@ impl Comparison {
                 )
             }),
         );
+        if let Some(e) = &self.e_value {
+            row(
+                &mut t,
+                "E-value (estimate; interval limit)",
+                Some(format!(
+                    "{:.2}; {:.2}",
+                    e.value.estimate, e.value.interval_limit
+                )),
+            );
+        }
+        if let Some(p) = &self.period_check {
+            row(
+                &mut t,
+                &format!(
+                    "difference, {} period",
+                    match p.period {
+                        Period::Pilot => "pilot",
+                        Period::Full => "full",
+                    }
+                ),
+                Some(format!(
+                    "{:+.1} pts ({:+.1} to {:+.1})",
+                    p.comparison.risk_difference * 100.0,
+                    p.comparison.rd_ci_low * 100.0,
+                    p.comparison.rd_ci_high * 100.0
+                )),
+            );
+        }
         t.notes.push(String::new());
         t.notes.push(self.summary.clone());
+        if let Some(e) = &self.e_value {
+            t.notes.push(format!("Robustness: {}", e.summary));
+        }
+        if let Some(p) = &self.period_check {
+            t.notes.push(format!("Period check: {}", p.summary));
+        }
         for c in &self.caveats {
             t.notes.push(format!("Note: {c}"));
         }
@@ -927,7 +1180,10 @@ fn subgroups(
         let t = collect(people, outcomes, treatment, member)?;
         let (control_n, control_rate, rd, lo, hi, p) = match against {
             Against::Group(control) => {
-                let k = collect(people, outcomes, control, member)?;
+                let period = PeriodFilter::new(people, treatment, options.period);
+                let k = collect(people, outcomes, control, |i| {
+                    member(i) && period.keeps(people, i)
+                })?;
                 if t.n == 0 || k.n == 0 {
                     (
                         k.n,

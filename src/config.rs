@@ -44,6 +44,12 @@ pub struct DataConfig {
     /// Offence types that are not proven reoffences (excluded and counted).
     #[serde(default)]
     pub exclude_offence_types: Vec<String>,
+    /// Time zone in which zoned timestamps become dates (default: each column's own).
+    pub timezone: Option<String>,
+    /// Plausible years of every date, `[from, to]` (default `[1900, 2100]`).
+    pub years: Option<[i32; 2]>,
+    /// Plausible `age_at_index`, `[from, to]` (default `[10, 110]`).
+    pub ages: Option<[f64; 2]>,
 }
 
 /// The `[rules]` table.
@@ -87,6 +93,9 @@ pub struct CompareConfig {
     pub baseline_name: Option<String>,
     /// Its source.
     pub baseline_source: Option<String>,
+    /// Comparison people used: `full` (default) or `pilot` (indexed within the pilot
+    /// cohort's first and last index dates).
+    pub period: Option<String>,
 }
 
 /// The `[match]` table: the matched comparison.
@@ -184,7 +193,82 @@ impl Config {
             message: e.to_string(),
         })?;
         c.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        c.check().map_err(|message| Error::Config {
+            path: path.to_path_buf(),
+            message,
+        })?;
         Ok(c)
+    }
+
+    /// Checks the values a file can hold but no analysis can use, naming the TOML key.
+    fn check(&self) -> std::result::Result<(), String> {
+        let fraction = |key: &str, v: Option<f64>| match v {
+            Some(x) if !(x > 0.0 && x < 1.0) => Err(format!(
+                "{key} = {x}: expected a fraction strictly between 0 and 1 (e.g. 0.2)"
+            )),
+            _ => Ok(()),
+        };
+        fraction("[rates] baseline_rate", self.rates.baseline_rate)?;
+        fraction("[rates] confidence", self.rates.confidence)?;
+        fraction("[compare] baseline_rate", self.compare.baseline_rate)?;
+        if let (Some(t), Some(c)) = (&self.compare.treatment, &self.compare.control) {
+            if t == c {
+                return Err(format!(
+                    "[compare] control = \"{c}\" is the treatment cohort too: compare it with another cohort"
+                ));
+            }
+        }
+        if let Some(m) = &self.matching {
+            if let Some(c) = m.caliper.filter(|c| !(c.is_finite() && *c >= 0.0)) {
+                return Err(format!(
+                    "[match] caliper = {c}: expected a finite number of standard deviations, at least 0 (0 for none)"
+                ));
+            }
+            if m.ratio == Some(0) {
+                return Err("[match] ratio = 0: expected at least 1 control per person".into());
+            }
+        }
+        if let Some(s) = &self.survival {
+            if let Some(t) = s.times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
+                return Err(format!(
+                    "[survival] times contains {t}: expected days, finite and at least 0"
+                ));
+            }
+        }
+        if let Some([a, b]) = self.data.years {
+            if a > b {
+                return Err(format!(
+                    "[data] years = [{a}, {b}]: the first year is after the second"
+                ));
+            }
+        }
+        if let Some([a, b]) = self.data.ages {
+            if !(a.is_finite() && b.is_finite() && a <= b) {
+                return Err(format!(
+                    "[data] ages = [{a}, {b}]: expected two ages, the first not above the second"
+                ));
+            }
+        }
+        if let Some(z) = &self.data.timezone {
+            z.parse::<chrono_tz::Tz>().map_err(|_| {
+                format!("[data] timezone = \"{z}\": not a time zone name (e.g. Europe/London)")
+            })?;
+        }
+        Ok(())
+    }
+
+    /// `[compare] period`, checked; `None` when the file does not set it.
+    pub fn period(&self) -> Result<Option<crate::compare::Period>> {
+        self.compare
+            .period
+            .as_deref()
+            .map(|p| {
+                p.parse().map_err(|_| Error::Config {
+                    path: self.base.clone(),
+                    message: format!("[compare] period: `{p}` is not a period (use full or pilot)"),
+                })
+            })
+            .transpose()
     }
 
     /// A path from the file, made relative to its folder.

@@ -86,6 +86,31 @@ fn raw(people: &People, name: &str) -> Result<Raw> {
     })
 }
 
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    s[s.len() / 2]
+}
+
+/// The position of a value so far from the rest that a model fitted on it is numerically
+/// meaningless: further than a million interquartile ranges (or, with no spread, a million
+/// times the median's size, at least 1) from the median.
+fn extreme(v: &[f64]) -> Option<usize> {
+    if v.len() < 4 {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let q = |p: f64| s[((s.len() - 1) as f64 * p).round() as usize];
+    let (m, iqr) = (q(0.5), q(0.75) - q(0.25));
+    let scale = if iqr > 0.0 { iqr } else { m.abs().max(1.0) };
+    v.iter()
+        .enumerate()
+        .filter(|(_, x)| (*x - m).abs() > 1e6 * scale)
+        .max_by(|a, b| (a.1 - m).abs().total_cmp(&(b.1 - m).abs()))
+        .map(|(k, _)| k)
+}
+
 impl Design {
     /// Builds the design for `covariates` over the people in `candidates`.
     pub fn build(
@@ -116,8 +141,22 @@ impl Design {
         for (name, r) in &raws {
             match r {
                 Raw::Numeric(v) => {
+                    let col: Vec<f64> = rows.iter().map(|&i| v[i].unwrap_or(f64::NAN)).collect();
+                    if let Some(k) = extreme(&col) {
+                        return Err(Error::input(
+                            "cohort table",
+                            format!(
+                                "covariate `{name}` has the value {} (cohort row {}), so far from the others \
+                                 (median {}) that no model can use it: correct or remove it, or leave `{name}` \
+                                 out of the covariates",
+                                col[k],
+                                people.source_row[rows[k]],
+                                median(&col)
+                            ),
+                        ));
+                    }
                     names.push(name.clone());
-                    columns.push(rows.iter().map(|&i| v[i].unwrap_or(f64::NAN)).collect());
+                    columns.push(col);
                 }
                 Raw::Categorical(v) => {
                     let mut levels: Vec<&str> =

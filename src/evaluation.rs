@@ -38,6 +38,12 @@ pub struct Parameters {
     pub extract_date_source: ExtractDateSource,
     /// The date format (`%Y-%m-%d` for ISO).
     pub date_format: String,
+    /// The time zone zoned timestamps were read in (null: each column's own zone).
+    pub timezone: Option<String>,
+    /// Plausible years of dates, `[from, to]`.
+    pub plausible_years: [i32; 2],
+    /// Plausible `age_at_index`, `[from, to]`.
+    pub plausible_ages: [f64; 2],
     /// The version of this tool.
     pub tool_version: &'static str,
     /// Options of the analysis itself.
@@ -71,7 +77,7 @@ pub struct Evaluation {
     pub outcomes: Outcomes,
     /// The attrition of the 12-month measure.
     pub quality: DataQuality,
-    date_format: DateFormat,
+    load: LoadOptions,
 }
 
 impl Evaluation {
@@ -89,7 +95,7 @@ impl Evaluation {
             rules,
             outcomes,
             quality,
-            date_format: inputs.load.date_format.clone(),
+            load: inputs.load.clone(),
         })
     }
 
@@ -101,10 +107,13 @@ impl Evaluation {
             count_index_day: self.rules.count_index_day,
             extract_date: self.data.extract_date.map(format_day),
             extract_date_source: self.data.extract_date_source,
-            date_format: match &self.date_format {
+            date_format: match &self.load.date_format {
                 DateFormat::Iso => "%Y-%m-%d".to_string(),
                 DateFormat::Strftime(p) => p.clone(),
             },
+            timezone: self.load.timezone.map(|z| z.name().to_string()),
+            plausible_years: [self.load.years.0, self.load.years.1],
+            plausible_ages: [self.load.ages.0, self.load.ages.1],
             tool_version: env!("CARGO_PKG_VERSION"),
             analysis: match analysis {
                 serde_json::Value::Object(m) => m,
@@ -210,7 +219,10 @@ impl Results {
             .treatment
             .clone()
             .unwrap_or_else(|| "divert".into());
-        let copts = CompareOptions::default();
+        let copts = CompareOptions {
+            period: config.period()?.unwrap_or_default(),
+            ..Default::default()
+        };
         let mut compare = Vec::new();
         if let Some(control) = &config.compare.control {
             compare.push(Comparison::compute(
@@ -317,6 +329,7 @@ impl Results {
             "by": config.rates.by,
             "ci_method": rate_opts.ci,
             "confidence": rate_opts.confidence,
+            "period": copts.period,
         }));
         let mut compare = compare.into_iter();
         Ok(Results {

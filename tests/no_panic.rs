@@ -55,3 +55,266 @@ proptest! {
         prop_assert!(outcome.is_ok(), "panicked on\n{cohort}\n---\n{offences}");
     }
 }
+
+mod parquet {
+    //! The same for Parquet: random Arrow schemas (every integer width, decimals, floats,
+    //! booleans, dates at the extremes, timestamps with and without zones, nulls), for the
+    //! cohort and for the offences table (Parquet or CSV). Every input: no panic, and rows
+    //! read = rows used + rows excluded. `PROPTEST_CASES` sets the number of cases.
+    use super::common::files;
+    use polars::prelude::*;
+    use proptest::prelude::*;
+    use reoffending::{Evaluation, Inputs, LoadOptions, Rules, TableKind};
+
+    #[derive(Debug, Clone, Copy)]
+    enum Kind {
+        Text,
+        I8,
+        I16,
+        I32,
+        I64,
+        U8,
+        U16,
+        U32,
+        U64,
+        F64,
+        Dec0,
+        Dec2,
+        Bool,
+        Date,
+        Stamp(TimeUnit, Option<&'static str>),
+    }
+
+    fn kind() -> impl Strategy<Value = Kind> {
+        prop_oneof![
+            3 => Just(Kind::Text),
+            1 => Just(Kind::I8),
+            1 => Just(Kind::I16),
+            1 => Just(Kind::I32),
+            1 => Just(Kind::I64),
+            1 => Just(Kind::U8),
+            1 => Just(Kind::U16),
+            1 => Just(Kind::U32),
+            1 => Just(Kind::U64),
+            1 => Just(Kind::F64),
+            1 => Just(Kind::Dec0),
+            1 => Just(Kind::Dec2),
+            1 => Just(Kind::Bool),
+            3 => Just(Kind::Date),
+            1 => Just(Kind::Stamp(TimeUnit::Nanoseconds, None)),
+            1 => Just(Kind::Stamp(TimeUnit::Microseconds, Some("Europe/London"))),
+            1 => Just(Kind::Stamp(TimeUnit::Milliseconds, Some("UTC"))),
+            1 => Just(Kind::Stamp(TimeUnit::Microseconds, Some("+05:30"))),
+            1 => Just(Kind::Stamp(TimeUnit::Microseconds, Some("Not/AZone"))),
+        ]
+    }
+
+    /// A cell: a number (days near 2021, small counts, extremes) and a text.
+    fn cell() -> impl Strategy<Value = (Option<i64>, Option<String>)> {
+        let num = prop_oneof![
+            1 => Just(None),
+            4 => (18_500i64..19_600).prop_map(Some),
+            2 => (-3i64..20).prop_map(Some),
+            1 => Just(Some(i64::from(i32::MAX))),
+            1 => Just(Some(i64::from(i32::MIN))),
+            1 => Just(Some(i64::MAX)),
+            1 => Just(Some(i64::MIN + 1)),
+            1 => Just(Some(4_000_000_000)),
+        ];
+        let text = prop_oneof![
+            1 => Just(None),
+            3 => prop::sample::select(vec!["A", "B", "C", "divert", "comparison", "2021-03-04", "", "é😀", "=1+1"])
+                .prop_map(|s| Some(s.to_string())),
+        ];
+        (num, text)
+    }
+
+    fn series(name: &str, kind: Kind, cells: &[(Option<i64>, Option<String>)]) -> Series {
+        let ints: Vec<Option<i64>> = cells.iter().map(|c| c.0).collect();
+        let s = Series::new(name.into(), ints);
+        let cast = |s: &Series, dt: DataType| {
+            s.cast(&dt)
+                .unwrap_or_else(|_| Series::full_null(name.into(), cells.len(), &dt))
+        };
+        match kind {
+            Kind::Text => Series::new(
+                name.into(),
+                cells.iter().map(|c| c.1.clone()).collect::<Vec<_>>(),
+            ),
+            Kind::I8 => cast(&s, DataType::Int8),
+            Kind::I16 => cast(&s, DataType::Int16),
+            Kind::I32 => cast(&s, DataType::Int32),
+            Kind::I64 => s,
+            Kind::U8 => cast(&s, DataType::UInt8),
+            Kind::U16 => cast(&s, DataType::UInt16),
+            Kind::U32 => cast(&s, DataType::UInt32),
+            Kind::U64 => cast(&s, DataType::UInt64),
+            Kind::F64 => Series::new(
+                name.into(),
+                cells
+                    .iter()
+                    .map(|c| {
+                        c.0.map(|v| {
+                            if v == i64::MAX {
+                                f64::NAN
+                            } else if v == i64::MIN + 1 {
+                                f64::INFINITY
+                            } else {
+                                v as f64 + 0.5 * (v % 2) as f64
+                            }
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            Kind::Dec0 => cast(&s, DataType::Decimal(18, 0)),
+            Kind::Dec2 => cast(&s, DataType::Decimal(20, 2)),
+            Kind::Bool => Series::new(
+                name.into(),
+                cells
+                    .iter()
+                    .map(|c| c.0.map(|v| v % 2 == 0))
+                    .collect::<Vec<_>>(),
+            ),
+            Kind::Date => cast(&cast(&s, DataType::Int32), DataType::Date),
+            Kind::Stamp(unit, tz) => {
+                let per_day: i64 = match unit {
+                    TimeUnit::Milliseconds => 86_400_000,
+                    TimeUnit::Microseconds => 86_400_000_000,
+                    TimeUnit::Nanoseconds => 86_400_000_000_000,
+                };
+                // Local midnight in summer is the evening before in UTC.
+                let v: Vec<Option<i64>> = cells
+                    .iter()
+                    .map(|c| {
+                        c.0.and_then(|d| d.checked_mul(per_day)?.checked_sub(per_day / 24))
+                    })
+                    .collect();
+                let zone = tz
+                    .map(|z| TimeZone::opt_try_new(Some(z)).ok().flatten())
+                    .flatten();
+                cast(&Series::new(name.into(), v), DataType::Datetime(unit, zone))
+            }
+        }
+    }
+
+    fn table(
+        names: &'static [&'static str],
+    ) -> impl Strategy<Value = Vec<(&'static str, Kind, Vec<(Option<i64>, Option<String>)>)>> {
+        (
+            0usize..8,
+            prop::collection::vec(kind(), names.len()),
+            prop::collection::vec(any::<bool>(), names.len()),
+        )
+            .prop_flat_map(move |(rows, kinds, keep)| {
+                let cols: Vec<_> = names
+                    .iter()
+                    .zip(kinds)
+                    .zip(keep)
+                    // The first three columns are required: keep them (mostly).
+                    .enumerate()
+                    .filter(|(i, (_, k))| *i < 3 || *k)
+                    .map(|(_, ((n, kind), _))| (*n, kind))
+                    .collect();
+                let cols_len = cols.len();
+                (
+                    Just(cols),
+                    prop::collection::vec(prop::collection::vec(cell(), rows), cols_len),
+                )
+            })
+            .prop_map(|(cols, cells)| {
+                cols.into_iter()
+                    .zip(cells)
+                    .map(|((n, k), c)| (n, k, c))
+                    .collect()
+            })
+    }
+
+    fn write_parquet(
+        path: &std::path::Path,
+        cols: &[(&str, Kind, Vec<(Option<i64>, Option<String>)>)],
+    ) {
+        let columns: Vec<Column> = cols
+            .iter()
+            .map(|(n, k, c)| series(n, *k, c).into())
+            .collect();
+        let mut df = DataFrame::new_infer_height(columns).unwrap();
+        ParquetWriter::new(std::fs::File::create(path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+    }
+
+    fn write_csv(
+        path: &std::path::Path,
+        cols: &[(&str, Kind, Vec<(Option<i64>, Option<String>)>)],
+    ) {
+        let mut s = cols.iter().map(|c| c.0).collect::<Vec<_>>().join(",");
+        s.push('\n');
+        let rows = cols.first().map_or(0, |c| c.2.len());
+        for r in 0..rows {
+            let line: Vec<String> = cols
+                .iter()
+                .map(|(_, k, c)| match k {
+                    Kind::Text => c[r].1.clone().unwrap_or_default(),
+                    _ => c[r]
+                        .0
+                        .map(|d| i32::try_from(d).map_or(d.to_string(), reoffending::format_day))
+                        .unwrap_or_default(),
+                })
+                .collect();
+            s.push_str(&line.join(","));
+            s.push('\n');
+        }
+        std::fs::write(path, s).unwrap();
+    }
+
+    const COHORT: &[&str] = &[
+        "person_id",
+        "cohort",
+        "index_date",
+        "sex",
+        "age_at_index",
+        "prior_offences",
+        "score",
+    ];
+    const OFFENCES: &[&str] = &[
+        "person_id",
+        "offence_date",
+        "disposal_date",
+        "offence_type",
+        "disposal",
+    ];
+
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2000)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_parquet_schemas_never_panic(
+            cohort in table(COHORT),
+            offences in table(OFFENCES),
+            offences_csv in any::<bool>(),
+        ) {
+            let f = files("", "");
+            let c = f.dir.path().join("cohort.parquet");
+            let o = if offences_csv { f.dir.path().join("offences.csv") } else { f.dir.path().join("offences.parquet") };
+            write_parquet(&c, &cohort);
+            if offences_csv { write_csv(&o, &offences) } else { write_parquet(&o, &offences) }
+            let inputs = Inputs { cohort: c, offences: o, load: LoadOptions::default() };
+            let outcome = std::panic::catch_unwind(|| {
+                if let Ok(e) = Evaluation::load(&inputs, Rules::default()) {
+                    let q = &e.quality;
+                    assert_eq!(q.rows_read.cohort, q.rows_used.cohort + q.excluded_total(TableKind::Cohort));
+                    assert_eq!(q.rows_read.offences, q.rows_used.offences + q.excluded_total(TableKind::Offences));
+                    let _ = reoffending::Rates::compute(&e.data.people, &e.outcomes, &Default::default());
+                }
+            });
+            prop_assert!(outcome.is_ok(), "panicked on\n{cohort:?}\n---\n{offences:?}");
+        }
+    }
+}

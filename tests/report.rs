@@ -126,6 +126,18 @@ fn report_json_holds_every_analysis_and_every_chart_has_data() {
     }
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("## 12-month proven reoffending"));
+    // How robust is this: E-values, Rosenbaum bounds and the placebo, in JSON and HTML.
+    assert!(v["compare"]["e_value"]["estimate"].is_number());
+    assert!(v["match"]["comparison"]["e_value"]["interval_limit"].is_number());
+    assert_eq!(
+        v["match"]["rosenbaum"]["gammas"].as_array().unwrap().len(),
+        21
+    );
+    assert!(v["match"]["placebo"]["risk_difference"].is_number());
+    assert!(html.contains("How robust is this?"));
+    assert!(md.contains("## How robust is this?"));
+    let rosen = std::fs::read_to_string(out.join("tables/robustness_rosenbaum.csv")).unwrap();
+    assert_eq!(rosen.lines().count(), 22, "a header and Gamma 1.0 to 3.0");
 }
 
 #[test]
@@ -150,6 +162,11 @@ fn disclosure_control_suppresses_small_counts_and_keeps_row_numbers_in() {
         assert_eq!(c["risk_difference"], "[c]", "{key}");
         assert!(c["summary"].as_str().unwrap().starts_with("Not published"));
     }
+    // The robustness checks are counts of people too.
+    assert_eq!(v["compare"]["e_value"], "[c]");
+    assert_eq!(v["match"]["rosenbaum"], "[c]");
+    assert_eq!(v["match"]["placebo"]["risk_difference"], "[c]");
+    assert!(!out.join("tables/robustness_rosenbaum.csv").exists());
     assert!(
         !text.contains("first_rows"),
         "row numbers stay in the secure environment"

@@ -46,6 +46,51 @@ pub struct DataArgs {
     /// Offence types that are not proven reoffences, e.g. breach [default: none].
     #[arg(long, value_delimiter = ',', value_name = "VALUES")]
     pub exclude_offence_types: Vec<String>,
+    /// Time zone in which timestamps carrying a zone become dates, e.g. Europe/London
+    /// [default: each column's own zone; timestamps without a zone are local dates].
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+    /// Plausible years of every date; a date outside is unparseable_value [default: 1900-2100].
+    #[arg(long, value_name = "FROM-TO", value_parser = parse_range::<i32>)]
+    pub years: Option<(i32, i32)>,
+    /// Plausible age_at_index; outside is implausible_value [default: 10-110].
+    #[arg(long, value_name = "FROM-TO", value_parser = parse_range::<f64>)]
+    pub ages: Option<(f64, f64)>,
+}
+
+/// `FROM-TO`, e.g. `1900-2100`, with FROM <= TO.
+fn parse_range<T: std::str::FromStr + PartialOrd + Copy>(s: &str) -> Result<(T, T), String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("`{s}` is not a range FROM-TO"))?;
+    let parse = |x: &str| {
+        x.trim()
+            .parse::<T>()
+            .map_err(|_| format!("`{x}` is not a number"))
+    };
+    let (a, b) = (parse(a)?, parse(b)?);
+    if !(a <= b) {
+        return Err(format!("`{s}`: FROM must not be after TO"));
+    }
+    Ok((a, b))
+}
+
+/// A number that is finite and at least 0.
+pub fn non_negative(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("`{s}` is not a finite number of at least 0")),
+    }
+}
+
+/// A fraction strictly between 0 and 1 (a rate, a confidence level, a power).
+pub fn fraction(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
+        _ => Err(format!(
+            "`{s}` is not a fraction strictly between 0 and 1 (e.g. 0.2)"
+        )),
+    }
 }
 
 /// How results are printed.
@@ -106,10 +151,10 @@ pub enum Command {
         #[arg(long, value_name = "METHOD")]
         ci: Option<String>,
         /// Confidence level [default: 0.95].
-        #[arg(long, value_name = "LEVEL")]
+        #[arg(long, value_name = "LEVEL", value_parser = fraction)]
         confidence: Option<f64>,
         /// Add the exact binomial test against this fixed rate (a fraction, e.g. 0.2).
-        #[arg(long, value_name = "RATE")]
+        #[arg(long, value_name = "RATE", value_parser = fraction)]
         baseline_rate: Option<f64>,
     },
     /// Compare the pilot with a comparison group or a fixed external rate.
@@ -125,7 +170,7 @@ pub enum Command {
         #[arg(long, value_name = "LABEL", conflicts_with = "baseline_rate")]
         control: Option<String>,
         /// A fixed external rate to compare with (a fraction, e.g. 0.2 for Thames Valley).
-        #[arg(long, value_name = "RATE")]
+        #[arg(long, value_name = "RATE", value_parser = fraction)]
         baseline_rate: Option<f64>,
         /// The benchmark's name, printed in the verdict.
         #[arg(long, value_name = "TEXT")]
@@ -143,8 +188,12 @@ pub enum Command {
         #[arg(long, value_name = "METHOD")]
         rd_ci: Option<String>,
         /// Confidence level [default: 0.95].
-        #[arg(long, value_name = "LEVEL")]
+        #[arg(long, value_name = "LEVEL", value_parser = fraction)]
         confidence: Option<f64>,
+        /// Comparison people used, by index date: full, or pilot (only those indexed within the
+        /// pilot cohort's first and last index dates) [default: from --config, else full].
+        #[arg(long, value_name = "PERIOD")]
+        period: Option<String>,
     },
     /// Time to first proven reoffence: Kaplan-Meier, log-rank, and a Cox model.
     Survival {
@@ -156,7 +205,7 @@ pub enum Command {
         #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
         by: Vec<String>,
         /// Days at which to report survival [default: 91,182,273,365].
-        #[arg(long, value_delimiter = ',', value_name = "DAYS")]
+        #[arg(long, value_delimiter = ',', value_name = "DAYS", value_parser = non_negative)]
         times: Vec<f64>,
         /// Covariates for a Cox model (cohort is always included).
         #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
@@ -174,7 +223,7 @@ pub enum Command {
         #[arg(long, value_name = "COLUMN")]
         strata: Option<String>,
         /// Confidence level [default: 0.95].
-        #[arg(long, value_name = "LEVEL")]
+        #[arg(long, value_name = "LEVEL", value_parser = fraction)]
         confidence: Option<f64>,
     },
     /// Propensity score matching: model, balance before and after, and the matched comparison.
@@ -196,7 +245,7 @@ pub enum Command {
         #[arg(long = "reference", value_name = "COLUMN=LEVEL")]
         references: Vec<String>,
         /// Caliper in pooled SDs of the logit of the propensity score [default: 0.2]; 0 for none.
-        #[arg(long, value_name = "SD")]
+        #[arg(long, value_name = "SD", value_parser = non_negative)]
         caliper: Option<f64>,
         /// Controls per pilot person [default: 1].
         #[arg(long, default_value_t = 1)]
@@ -208,8 +257,12 @@ pub enum Command {
         #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
         exact: Vec<String>,
         /// Confidence level [default: 0.95].
-        #[arg(long, value_name = "LEVEL")]
+        #[arg(long, value_name = "LEVEL", value_parser = fraction)]
         confidence: Option<f64>,
+        /// Comparison people used, by index date: full, or pilot (only those indexed within the
+        /// pilot cohort's first and last index dates) [default: from --config, else full].
+        #[arg(long, value_name = "PERIOD")]
+        period: Option<String>,
     },
     /// Cost-benefit of the pilot from the [costs] table of an evaluation file.
     Costs {
@@ -236,7 +289,7 @@ pub enum Command {
         #[command(flatten)]
         out: OutputArgs,
         /// Confidence level [default: 0.95].
-        #[arg(long, value_name = "LEVEL")]
+        #[arg(long, value_name = "LEVEL", value_parser = fraction)]
         confidence: Option<f64>,
     },
     /// People needed to detect a change in the rate, or the change detectable with n people.
@@ -244,16 +297,16 @@ pub enum Command {
         #[command(flatten)]
         out: OutputArgs,
         /// The rate without the scheme (a fixed benchmark, or the comparison group's rate).
-        #[arg(long, value_name = "RATE")]
+        #[arg(long, value_name = "RATE", value_parser = fraction)]
         baseline_rate: f64,
         /// The rate to be able to detect (omit with --n).
-        #[arg(long, value_name = "RATE", required_unless_present = "n")]
+        #[arg(long, value_name = "RATE", required_unless_present = "n", value_parser = fraction)]
         target_rate: Option<f64>,
         /// Two-sided significance level.
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, default_value_t = 0.05, value_parser = fraction)]
         alpha: f64,
         /// Power.
-        #[arg(long, default_value_t = 0.8)]
+        #[arg(long, default_value_t = 0.8, value_parser = fraction)]
         power: f64,
         /// 1 (against a fixed rate) or 2 (against a comparison group).
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]

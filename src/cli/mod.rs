@@ -54,6 +54,7 @@ fn try_main(cli: Cli) -> Result<()> {
             adjust,
             rd_ci,
             confidence,
+            period,
         } => compare(
             &data,
             &out,
@@ -67,6 +68,7 @@ fn try_main(cli: Cli) -> Result<()> {
                 adjust,
                 rd_ci,
                 confidence,
+                period,
             },
         ),
         Command::Survival {
@@ -114,6 +116,7 @@ fn try_main(cli: Cli) -> Result<()> {
             replace,
             exact,
             confidence,
+            period,
         } => {
             let mut options = reoffending::matching::MatchOptions {
                 covariates,
@@ -131,7 +134,7 @@ fn try_main(cli: Cli) -> Result<()> {
             if let Some(c) = confidence {
                 options.compare.confidence = c;
             }
-            matching(&data, &out, treatment, control, options)
+            matching(&data, &out, treatment, control, period, options)
         }
         Command::Costs { data, out } => costs(&data, &out),
         Command::Report {
@@ -235,6 +238,16 @@ fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
         })?),
     };
     let date_format = data.date_format.clone().or(config.data.date_format.clone());
+    let timezone = match (&data.timezone, &config.data.timezone) {
+        (Some(z), _) => Some(z.parse::<chrono_tz::Tz>().map_err(|_| Error::Option {
+            option: "--timezone".into(),
+            message: format!("`{z}` is not a time zone name (e.g. Europe/London)"),
+        })?),
+        // Checked when the evaluation file was read.
+        (None, Some(z)) => z.parse().ok(),
+        (None, None) => None,
+    };
+    let load_defaults = LoadOptions::default();
     let defaults = Rules::default();
     let rules = Rules {
         follow_up_days: data
@@ -273,11 +286,33 @@ fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
                         data.exclude_offence_types.clone()
                     },
                 },
+                timezone,
+                years: data
+                    .years
+                    .or(config.data.years.map(|[a, b]| (a, b)))
+                    .unwrap_or(load_defaults.years),
+                ages: data
+                    .ages
+                    .or(config.data.ages.map(|[a, b]| (a, b)))
+                    .unwrap_or(load_defaults.ages),
             },
         },
         rules,
         config,
     })
+}
+
+/// Loads the data and tells stderr about anything suspicious that excluded no row.
+fn load(r: &Resolved) -> Result<Evaluation> {
+    let eval = Evaluation::load(&r.inputs, r.rules)?;
+    warn(&eval.quality.warnings);
+    Ok(eval)
+}
+
+fn warn(warnings: &[reoffending::data::ColumnWarning]) {
+    for w in warnings {
+        eprintln!("warning: {}", w.message);
+    }
 }
 
 /// Cohort columns needed for these breakdowns (derived ones need their source).
@@ -300,7 +335,7 @@ fn columns_for(by: &[String]) -> ColumnSelection {
 
 fn validate(data: &DataArgs, out: &OutputArgs) -> Result<()> {
     let r = resolve(data, ColumnSelection::All)?;
-    let eval = Evaluation::load(&r.inputs, r.rules)?;
+    let eval = load(&r)?;
     let rates = Rates::compute(&eval.data.people, &eval.outcomes, &RateOptions::default())?;
     let input = eval.input_summary();
     let value = json!({
@@ -410,11 +445,13 @@ fn quality_table(eval: &Evaluation) -> Table {
     }
     for w in &q.warnings {
         t.notes.push(format!(
-            "warning: {} {}: {} values could not be read and were treated as missing (first rows {})",
-            w.table,
-            w.column,
-            w.rows,
-            w.first_rows.iter().map(u64::to_string).collect::<Vec<_>>().join(" ")
+            "warning: {} (first rows {})",
+            w.message,
+            w.first_rows
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
         ));
     }
     t.notes.push(
@@ -449,7 +486,7 @@ fn rates(
         confidence: confidence.or(r.config.rates.confidence).unwrap_or(0.95),
         baseline_rate: baseline_rate.or(r.config.rates.baseline_rate),
     };
-    let eval = Evaluation::load(&r.inputs, r.rules)?;
+    let eval = load(&r)?;
     let rates = Rates::compute(&eval.data.people, &eval.outcomes, &options)?;
     let value = json!({
         "parameters": eval.parameters(json!({
@@ -482,6 +519,7 @@ struct CompareArgs {
     adjust: Option<String>,
     rd_ci: Option<String>,
     confidence: Option<f64>,
+    period: Option<String>,
 }
 
 fn compare(data: &DataArgs, out: &OutputArgs, a: CompareArgs) -> Result<()> {
@@ -516,6 +554,14 @@ fn compare(data: &DataArgs, out: &OutputArgs, a: CompareArgs) -> Result<()> {
             }
         },
     };
+    if matches!(&against, Against::Group(c) if *c == treatment) {
+        return Err(Error::Option {
+            option: "--control".into(),
+            message: format!(
+                "`{treatment}` is the treatment cohort too: compare it with another cohort"
+            ),
+        });
+    }
     let options = CompareOptions {
         confidence: a.confidence.unwrap_or(0.95),
         rd_method: match a.rd_ci {
@@ -528,8 +574,9 @@ fn compare(data: &DataArgs, out: &OutputArgs, a: CompareArgs) -> Result<()> {
             None => Default::default(),
         },
         power: 0.8,
+        period: period_option(a.period.as_deref(), &r.config)?,
     };
-    let eval = Evaluation::load(&r.inputs, r.rules)?;
+    let eval = load(&r)?;
     let cmp = Comparison::compute(
         &eval.data.people,
         &eval.outcomes,
@@ -547,6 +594,7 @@ fn compare(data: &DataArgs, out: &OutputArgs, a: CompareArgs) -> Result<()> {
                 "rd_ci_method": options.rd_method,
                 "by": options.by,
                 "adjust": options.adjust,
+                "period": options.period,
             }))),
         );
         m.insert("input".into(), json!(eval.input_summary()));
@@ -671,7 +719,7 @@ fn survival(
     cols.extend(options.covariates.iter().cloned());
     cols.extend(options.strata.iter().cloned());
     let r = resolve(data, columns_for(&cols))?;
-    let eval = Evaluation::load(&r.inputs, r.rules)?;
+    let eval = load(&r)?;
     let s = reoffending::survival::SurvivalAnalysis::compute(
         &eval.data.people,
         &eval.outcomes,
@@ -702,7 +750,7 @@ fn survival(
 
 fn monitor(data: &DataArgs, out: &OutputArgs, confidence: f64) -> Result<()> {
     let r = resolve(data, ColumnSelection::Only(Vec::new()))?;
-    let eval = Evaluation::load(&r.inputs, r.rules)?;
+    let eval = load(&r)?;
     let m = reoffending::monitor::Monitor::compute(&eval.data.people, &eval.outcomes, confidence)?;
     let mut value = serde_json::to_value(&m).map_err(|e| Error::Output(e.to_string()))?;
     if let serde_json::Value::Object(map) = &mut value {
@@ -723,11 +771,23 @@ fn monitor(data: &DataArgs, out: &OutputArgs, confidence: f64) -> Result<()> {
     )
 }
 
+/// `--period`, else `[compare] period` from the evaluation file, else the full period.
+fn period_option(flag: Option<&str>, config: &Config) -> Result<reoffending::compare::Period> {
+    match flag {
+        Some(p) => p.parse().map_err(|_| Error::Option {
+            option: "--period".into(),
+            message: format!("`{p}` is not a period (use full or pilot)"),
+        }),
+        None => Ok(config.period()?.unwrap_or_default()),
+    }
+}
+
 fn matching(
     data: &DataArgs,
     out: &OutputArgs,
     treatment: Option<String>,
     control: Option<String>,
+    period: Option<String>,
     mut options: reoffending::matching::MatchOptions,
 ) -> Result<()> {
     let mut cols = options.covariates.clone();
@@ -739,7 +799,17 @@ fn matching(
     options.control = control
         .or(r.config.compare.control.clone())
         .unwrap_or_else(|| "comparison".into());
-    let eval = Evaluation::load(&r.inputs, r.rules)?;
+    options.compare.period = period_option(period.as_deref(), &r.config)?;
+    if options.treatment == options.control {
+        return Err(Error::Option {
+            option: "--control".into(),
+            message: format!(
+                "`{}` is the treatment cohort too: match with another cohort",
+                options.treatment
+            ),
+        });
+    }
+    let eval = load(&r)?;
     let m = reoffending::matching::MatchedComparison::compute(
         &eval.data.people,
         &eval.outcomes,
@@ -750,7 +820,7 @@ fn matching(
         map.insert("parameters".into(), json!(eval.parameters(json!({
             "treatment": options.treatment, "control": options.control, "covariates": options.covariates,
             "caliper": options.caliper, "ratio": options.ratio, "replace": options.replace, "exact": options.exact,
-            "confidence": options.compare.confidence,
+            "confidence": options.compare.confidence, "period": options.compare.period,
         }))));
         map.insert("input".into(), json!(eval.input_summary()));
     }
@@ -775,6 +845,7 @@ fn costs(data: &DataArgs, out: &OutputArgs) -> Result<()> {
     }
     r.inputs.load.offence_details = OffenceDetails::Keep;
     let results = reoffending::evaluation::Results::from_config(&r.config, &r.inputs, r.rules)?;
+    warn(&results.data_quality.warnings);
     // Results::from_config only fails to produce costs when [costs] is absent, checked above.
     let Some(cb) = &results.costs else {
         return Err(Error::Output("no cost-benefit result".into()));
@@ -808,10 +879,14 @@ fn report(config_path: &Path, out_dir: &Path, format: args::OutputFormat) -> Res
         count_index_day: false,
         exclude_disposals: Vec::new(),
         exclude_offence_types: Vec::new(),
+        timezone: None,
+        years: None,
+        ages: None,
     };
     let mut r = resolve(&data, ColumnSelection::All)?;
     r.inputs.load.offence_details = OffenceDetails::Keep;
     let results = reoffending::evaluation::Results::from_config(&r.config, &r.inputs, r.rules)?;
+    warn(&results.data_quality.warnings);
     let rc = r.config.report.clone().unwrap_or_default();
     let options = ReportOptions {
         title: rc.title.unwrap_or_else(|| ReportOptions::default().title),

@@ -17,6 +17,9 @@ use crate::error::{Error, Result};
 
 /// Required columns of the cohort table.
 pub const COHORT_REQUIRED: [&str; 3] = ["person_id", "cohort", "index_date"];
+/// Breakdowns derived from `age_at_index` and `index_date`; an input column may not take
+/// one of these names.
+pub const DERIVED_COLUMNS: [&str; 4] = ["age_band", "age_group", "index_quarter", "index_year"];
 /// Required columns of the offences table.
 pub const OFFENCES_REQUIRED: [&str; 3] = ["person_id", "offence_date", "disposal_date"];
 /// Optional cohort columns that are always text.
@@ -35,7 +38,7 @@ pub enum ColumnSelection {
 }
 
 /// How the two tables are read. Every field has a documented default.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// How date text is read. Default: ISO `YYYY-MM-DD`.
     pub date_format: DateFormat,
@@ -50,6 +53,63 @@ pub struct LoadOptions {
     /// Offence rows that are not proven outcomes, excluded as `not_proven_outcome`.
     /// Default: none (every row of the offences table is taken to be proven).
     pub not_proven: NotProven,
+    /// The time zone in which timestamps that carry a zone become calendar dates.
+    /// Default: each column's own zone. Timestamps without a zone are taken as local
+    /// dates (their calendar day as written).
+    pub timezone: Option<chrono_tz::Tz>,
+    /// Plausible years of every date, inclusive. Default 1900 to 2100: a date outside is
+    /// `unparseable_value` (a typo such as 2201, or a sentinel such as 0001-01-01).
+    pub years: (i32, i32),
+    /// Plausible `age_at_index`, inclusive. Default 10 (the age of criminal
+    /// responsibility in England and Wales) to 110: outside is `implausible_value`.
+    pub ages: (f64, f64),
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            date_format: DateFormat::default(),
+            extract_date: None,
+            cohort_columns: ColumnSelection::default(),
+            offence_details: OffenceDetails::default(),
+            not_proven: NotProven::default(),
+            timezone: None,
+            years: (1900, 2100),
+            ages: (10.0, 110.0),
+        }
+    }
+}
+
+impl LoadOptions {
+    /// Checks the options can be applied.
+    pub fn validate(&self) -> Result<()> {
+        let (a, b) = self.years;
+        if !(1..=9999).contains(&a) || !(1..=9999).contains(&b) || a > b {
+            return Err(Error::option(
+                "years",
+                format!("{a} to {b} is not a range of years between 1 and 9999"),
+            ));
+        }
+        let (lo, hi) = self.ages;
+        if !(lo.is_finite() && hi.is_finite() && lo >= 0.0 && lo <= hi) {
+            return Err(Error::option(
+                "ages",
+                format!("{lo} to {hi} is not a range of ages"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn date_spec(&self) -> read::DateSpec<'_> {
+        read::DateSpec {
+            format: &self.date_format,
+            timezone: self.timezone,
+            range: (
+                super::dates::days_from_civil(self.years.0, 1, 1),
+                super::dates::days_from_civil(self.years.1, 12, 31),
+            ),
+        }
+    }
 }
 
 /// Values of `disposal` and `offence_type` that do not make a proven reoffence (MoJ rules:
@@ -140,33 +200,35 @@ impl Dataset {
     /// let data = reoffending::Dataset::load(&cohort, &offences, &Default::default())?;
     /// assert_eq!(data.people.len(), 2);
     /// assert_eq!(data.offences.len(), 1); // Z is not in the cohort: counted, not used
-    /// assert_eq!(data.extract_date.map(reoffending::format_day).as_deref(), Some("2023-01-01"));
+    /// // ... and Z's row does not move the extract date: the latest disposal of a cohort person.
+    /// assert_eq!(data.extract_date.map(reoffending::format_day).as_deref(), Some("2021-05-01"));
     /// # Ok(()) }
     /// ```
     pub fn load(cohort: &Path, offences: &Path, options: &LoadOptions) -> Result<Dataset> {
+        options.validate()?;
+        let dates = options.date_spec();
         // Check both headers first, so a bad second file fails fast.
         let cohort_header = read::header(cohort)?;
         require(cohort, &cohort_header, &COHORT_REQUIRED, "cohort")?;
+        for derived in DERIVED_COLUMNS {
+            if cohort_header.iter().any(|h| h == derived) {
+                return Err(Error::input(
+                    cohort,
+                    format!(
+                        "the column `{derived}` has the name of a breakdown this tool derives (from \
+                         age_at_index or index_date): rename it, e.g. to `{derived}_source`, to use it as it is"
+                    ),
+                ));
+            }
+        }
         let offences_header = read::header(offences)?;
         require(offences, &offences_header, &OFFENCES_REQUIRED, "offences")?;
 
         let off = {
             let _t = crate::trace::Phase::start("read offences");
-            read_offence_rows(
-                offences,
-                &offences_header,
-                &options.date_format,
-                &options.not_proven,
-            )?
+            read_offence_rows(offences, &offences_header, &dates, &options.not_proven)?
         };
         let keep_details = options.offence_details == OffenceDetails::Keep;
-        let latest_disposal = off
-            .reasons
-            .par_iter()
-            .zip(off.disposal.par_iter())
-            .filter(|(r, _)| **r == 0)
-            .map(|(_, d)| *d)
-            .max();
 
         let extra: Vec<String> = match &options.cohort_columns {
             ColumnSelection::All => cohort_header
@@ -196,36 +258,18 @@ impl Dataset {
                 v
             }
         };
-        let (extract_date, extract_date_source) = match (options.extract_date, latest_disposal) {
-            (Some(d), _) => (Some(d), ExtractDateSource::Given),
-            (None, Some(d)) => (Some(d), ExtractDateSource::LatestDisposalDate),
-            (None, None) => (None, ExtractDateSource::None),
-        };
 
         let mut c = {
             let _t = crate::trace::Phase::start("read cohort");
-            read_cohort_rows(cohort, &extra, &options.date_format)?
-        };
-        let (extract_date, extract_date_source) = match extract_date {
-            Some(d) => (Some(d), extract_date_source),
-            None => {
-                let latest = c
-                    .reasons
-                    .iter()
-                    .zip(&c.index)
-                    .filter(|(r, _)| **r == 0)
-                    .map(|(_, d)| *d)
-                    .max();
-                match latest {
-                    Some(d) => (Some(d), ExtractDateSource::LatestIndexDate),
-                    None => (None, ExtractDateSource::None),
-                }
-            }
+            read_cohort_rows(cohort, &extra, &dates, options.ages)?
         };
         let row_reasons = std::mem::take(&mut c.reasons);
-        let (index, cohort_reasons) = {
+        // Index dates after a given extract date are excluded while indexing; without one,
+        // the extract date is the latest disposal among offence rows linked to a person,
+        // known only after linking, and people indexed after it are dropped then.
+        let (index, mut cohort_reasons) = {
             let _t = crate::trace::Phase::start("index people");
-            PersonIndex::build(&c, &row_reasons, extract_date)
+            PersonIndex::build(&c, &row_reasons, options.extract_date)
         };
         drop(row_reasons);
 
@@ -237,6 +281,38 @@ impl Dataset {
             // Identifiers are not needed any more: free them before grouping.
             off.person_id = Default::default();
         }
+        let PersonIndex {
+            shards,
+            mut kept_rows,
+        } = index;
+        drop(shards);
+        let latest_disposal = off
+            .reasons
+            .par_iter()
+            .zip(off.disposal.par_iter())
+            .zip(off.owner.par_iter())
+            .filter(|((r, _), o)| **r == 0 && **o != NO_PERSON)
+            .map(|((_, d), _)| *d)
+            .max();
+        let (extract_date, extract_date_source) = match (options.extract_date, latest_disposal) {
+            (Some(d), _) => (Some(d), ExtractDateSource::Given),
+            (None, Some(d)) => (Some(d), ExtractDateSource::LatestDisposalDate),
+            (None, None) => match kept_rows.iter().map(|&r| c.index[r]).max() {
+                Some(d) => (Some(d), ExtractDateSource::LatestIndexDate),
+                None => (None, ExtractDateSource::None),
+            },
+        };
+        if options.extract_date.is_none() {
+            if let Some(e) = extract_date {
+                drop_indexed_after(
+                    &mut kept_rows,
+                    &mut cohort_reasons,
+                    &mut off.owner,
+                    &c.index,
+                    e,
+                );
+            }
+        }
         off.reasons
             .par_iter_mut()
             .zip(off.owner.par_iter())
@@ -245,8 +321,6 @@ impl Dataset {
                     *r = Reason::PersonNotInCohort as u8;
                 }
             });
-        let PersonIndex { shards, kept_rows } = index;
-        drop(shards);
         c.person_id = Default::default();
         let n_people = kept_rows.len();
         let offences_table = {
@@ -304,6 +378,11 @@ impl Dataset {
         quality.rows_used.cohort = people.len() as u64;
         quality.rows_used.offences = offences_table.len() as u64;
         quality.warnings = c.warnings.clone();
+        quality.warnings.extend(extract_date_warnings(
+            &off,
+            extract_date,
+            extract_date_source,
+        ));
 
         Ok(Dataset {
             people,
@@ -332,6 +411,117 @@ impl Dataset {
     pub fn extract_date_text(&self) -> Option<String> {
         self.extract_date.map(format_day)
     }
+}
+
+/// Warnings that the extract date looks wrong: later than today, or more than 90 days after
+/// the 99.9th percentile of the used disposal dates (one far-future row is likely a typo).
+fn extract_date_warnings(
+    off: &OffenceRows,
+    extract: Option<Day>,
+    source: ExtractDateSource,
+) -> Vec<ColumnWarning> {
+    let Some(extract) = extract else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let how = match source {
+        ExtractDateSource::Given => "given",
+        _ => "taken from the latest disposal date",
+    };
+    let today = super::dates::from_naive(chrono::Utc::now().date_naive());
+    if extract > today {
+        out.push(ColumnWarning {
+            table: TableKind::Offences,
+            column: "disposal_date".into(),
+            issue: "extract_date_after_today".into(),
+            rows: 0,
+            first_rows: Vec::new(),
+            message: format!(
+                "the extract date {} ({how}) is later than today: check it, or give --extract-date",
+                format_day(extract)
+            ),
+        });
+    }
+    let mut used: Vec<Day> = off
+        .reasons
+        .iter()
+        .zip(&off.disposal)
+        .filter(|(r, _)| **r == 0)
+        .map(|(_, d)| *d)
+        .collect();
+    if used.is_empty() {
+        return out;
+    }
+    let k = ((used.len() - 1) as f64 * 0.999).floor() as usize;
+    let p999 = *used.select_nth_unstable(k).1;
+    let limit = p999 + 90;
+    if extract > limit {
+        let rows: Vec<u64> = off
+            .reasons
+            .iter()
+            .zip(&off.disposal)
+            .enumerate()
+            .filter(|(_, (r, d))| **r == 0 && **d > limit)
+            .map(|(i, _)| i as u64 + 1)
+            .collect();
+        let why = match rows.first() {
+            Some(first) if source != ExtractDateSource::Given => format!(
+                "one row may be a typo: offences row {first}{}",
+                if rows.len() > 1 {
+                    format!(" and {} more", rows.len() - 1)
+                } else {
+                    String::new()
+                }
+            ),
+            _ => "people indexed in the last months may count as followed up although their \
+                  offences are not in the extract yet"
+                .to_string(),
+        };
+        out.push(ColumnWarning {
+            table: TableKind::Offences,
+            column: "disposal_date".into(),
+            issue: "extract_date_far_after_disposals".into(),
+            rows: rows.len() as u64,
+            first_rows: rows.iter().copied().take(FIRST_ROWS_KEPT).collect(),
+            message: format!(
+                "the extract date {} ({how}) is more than 90 days after 99.9% of disposal dates (the 99.9th \
+                 percentile is {}): {why}",
+                format_day(extract),
+                format_day(p999),
+            ),
+        });
+    }
+    out
+}
+
+/// Excludes people indexed after the extract date (`index_after_extract`) once it is known,
+/// renumbering the people kept and the offence rows linked to them.
+fn drop_indexed_after(
+    kept_rows: &mut Vec<usize>,
+    cohort_reasons: &mut [u8],
+    owner: &mut [u32],
+    index: &[Day],
+    extract: Day,
+) {
+    if kept_rows.iter().all(|&r| index[r] <= extract) {
+        return;
+    }
+    let mut renumber = vec![NO_PERSON; kept_rows.len()];
+    let mut next = 0u32;
+    for (p, &r) in kept_rows.iter().enumerate() {
+        if index[r] > extract {
+            cohort_reasons[r] = Reason::IndexAfterExtract as u8;
+        } else {
+            renumber[p] = next;
+            next += 1;
+        }
+    }
+    kept_rows.retain(|&r| index[r] <= extract);
+    owner.par_iter_mut().for_each(|o| {
+        if *o != NO_PERSON {
+            *o = renumber[*o as usize];
+        }
+    });
 }
 
 fn require(path: &Path, header: &[String], required: &[&str], table: &str) -> Result<()> {
@@ -368,7 +558,7 @@ fn check_text(path: &Path, column: &str, missing: impl Iterator<Item = bool>) ->
 }
 
 /// A required date column in which no non-empty value is a date is a structural error.
-fn check_dates(path: &Path, column: &str, days: &[Day], format: &DateFormat) -> Result<()> {
+fn check_dates(path: &Path, column: &str, days: &[Day], spec: &read::DateSpec) -> Result<()> {
     let any_value = days.par_iter().any(|&d| d != DATE_MISSING);
     let any_date = days
         .par_iter()
@@ -379,7 +569,7 @@ fn check_dates(path: &Path, column: &str, days: &[Day], format: &DateFormat) -> 
         } else {
             "every value is empty"
         };
-        let hint = match format {
+        let hint = match spec.format {
             DateFormat::Iso => {
                 " (use --date-format, e.g. --date-format %d/%m/%Y, for other layouts)"
             }
@@ -387,7 +577,12 @@ fn check_dates(path: &Path, column: &str, days: &[Day], format: &DateFormat) -> 
         };
         return Err(Error::input(
             path,
-            format!("column `{column}`: {what} as {}{hint}", format.describe()),
+            format!(
+                "column `{column}`: {what} as {} from {} to {}{hint}",
+                spec.format.describe(),
+                format_day(spec.range.0),
+                format_day(spec.range.1)
+            ),
         ));
     }
     Ok(())
@@ -408,7 +603,7 @@ struct OffenceRows {
 fn read_offence_rows(
     path: &Path,
     header: &[String],
-    format: &DateFormat,
+    dates: &read::DateSpec,
     not_proven: &NotProven,
 ) -> Result<OffenceRows> {
     let mut cols: Vec<String> = OFFENCES_REQUIRED.iter().map(|s| s.to_string()).collect();
@@ -423,10 +618,10 @@ fn read_offence_rows(
     };
     let _t = crate::trace::Phase::start("  convert offences");
     let person_id = frame.text("person_id")?;
-    let offence = frame.dates("offence_date", format)?;
-    let disposal = frame.dates("disposal_date", format)?;
-    check_dates(path, "offence_date", &offence, format)?;
-    check_dates(path, "disposal_date", &disposal, format)?;
+    let offence = frame.dates("offence_date", dates)?;
+    let disposal = frame.dates("disposal_date", dates)?;
+    check_dates(path, "offence_date", &offence, dates)?;
+    check_dates(path, "disposal_date", &disposal, dates)?;
     let optional_text = |name: &str| -> Result<Option<Detail>> {
         if !header.iter().any(|h| h == name) {
             return Ok(None);
@@ -577,13 +772,18 @@ fn hasher() -> FixedState {
     FixedState::with_seed(0x5eed_0ffe_7ce5_2020)
 }
 
-fn read_cohort_rows(path: &Path, extra: &[String], format: &DateFormat) -> Result<CohortRows> {
+fn read_cohort_rows(
+    path: &Path,
+    extra: &[String],
+    dates: &read::DateSpec,
+    ages: (f64, f64),
+) -> Result<CohortRows> {
     let mut cols: Vec<String> = COHORT_REQUIRED.iter().map(|s| s.to_string()).collect();
     cols.extend(extra.iter().cloned());
     let frame = read::read(path, &cols, &[])?;
     let person_id = frame.text("person_id")?;
-    let index = frame.dates("index_date", format)?;
-    check_dates(path, "index_date", &index, format)?;
+    let index = frame.dates("index_date", dates)?;
+    check_dates(path, "index_date", &index, dates)?;
     let cohort_cat = encode_categorical(&frame.text("cohort")?);
     let h = hasher();
     let key: Vec<u64> = read::par_map_str(&person_id, |s| match s.map(str::trim) {
@@ -635,6 +835,10 @@ fn read_cohort_rows(path: &Path, extra: &[String], format: &DateFormat) -> Resul
                     issue: "unparseable_value_set_missing".into(),
                     rows: bad.len() as u64,
                     first_rows: bad.iter().copied().take(FIRST_ROWS_KEPT).collect(),
+                    message: format!(
+                        "cohort {name}: {} values could not be read and were treated as missing",
+                        bad.len()
+                    ),
                 });
             }
             Values::Numeric(
@@ -653,6 +857,22 @@ fn read_cohort_rows(path: &Path, extra: &[String], format: &DateFormat) -> Resul
             name: name.clone(),
             values,
         });
+    }
+    let mut reasons = reasons;
+    for col in &columns {
+        let (name, Values::Numeric(v)) = (col.name.as_str(), &col.values) else {
+            continue;
+        };
+        let implausible = |x: f64| match name {
+            "age_at_index" => x < ages.0 || x > ages.1,
+            "prior_offences" => x < 0.0,
+            _ => false,
+        };
+        for (r, x) in reasons.iter_mut().zip(v) {
+            if *r == 0 && x.is_some_and(implausible) {
+                *r = Reason::ImplausibleValue as u8;
+            }
+        }
     }
     Ok(CohortRows {
         person_id,

@@ -11,8 +11,8 @@ mod table;
 mod write;
 
 pub use load::{
-    COHORT_REQUIRED, ColumnSelection, Dataset, ExtractDateSource, LoadOptions, NotProven,
-    OFFENCES_REQUIRED, OffenceDetails, SourceFile,
+    COHORT_REQUIRED, ColumnSelection, DERIVED_COLUMNS, Dataset, ExtractDateSource, LoadOptions,
+    NotProven, OFFENCES_REQUIRED, OffenceDetails, SourceFile,
 };
 pub use quality::{
     ColumnWarning, DataQuality, Exclusion, FIRST_ROWS_KEPT, Reason, TableCounts, TableKind,

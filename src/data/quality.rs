@@ -48,13 +48,17 @@ pub enum Reason {
     /// The disposal or offence type is one the user listed as not a proven outcome (e.g. a
     /// community resolution, cannabis warning or breach); only with the options that ask.
     NotProvenOutcome,
+    /// A cohort value that cannot be true (an `age_at_index` outside the plausible ages,
+    /// 10 to 110 by default; a negative count such as `prior_offences`).
+    ImplausibleValue,
 }
 
 impl Reason {
     /// All reasons, in reporting order.
-    pub const ALL: [Reason; 10] = [
+    pub const ALL: [Reason; 11] = [
         Reason::MissingValue,
         Reason::UnparseableValue,
+        Reason::ImplausibleValue,
         Reason::RepeatIndexEvent,
         Reason::InTwoCohorts,
         Reason::IndexAfterExtract,
@@ -78,6 +82,7 @@ impl Reason {
             Reason::DuplicateOffence => "duplicate_offence",
             Reason::PersonNotInCohort => "person_not_in_cohort",
             Reason::NotProvenOutcome => "not_proven_outcome",
+            Reason::ImplausibleValue => "implausible_value",
         }
     }
 
@@ -102,22 +107,24 @@ pub struct Exclusion {
     pub first_rows: Vec<u64>,
 }
 
-/// Values of an optional column that could not be read and were treated as missing.
-///
-/// The row is kept (the value is not needed for the 12-month measure); the count makes
-/// the loss visible.
+/// Something about a column worth a reader's attention that excludes no row: values of an
+/// optional column that could not be read and were treated as missing (the row is kept;
+/// the count makes the loss visible), or dates that look like typos.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ColumnWarning {
     /// The table.
     pub table: TableKind,
     /// The column.
     pub column: String,
-    /// What happened, e.g. `unparseable_value_set_missing`.
+    /// What happened, e.g. `unparseable_value_set_missing`, `extract_date_after_today`,
+    /// `extract_date_far_after_disposals`.
     pub issue: String,
     /// How many values.
     pub rows: u64,
     /// The first 1-based data row numbers, at most ten.
     pub first_rows: Vec<u64>,
+    /// The warning in words.
+    pub message: String,
 }
 
 /// Rows read, used and excluded, per table: the attrition of the 12-month measure.

@@ -89,14 +89,75 @@ pub(crate) fn header(path: &Path) -> Result<Vec<String>> {
                     "the header row is empty: expected a header row naming the columns",
                 ));
             }
-            Ok(names)
+            unique(path, names)
         }
         FileFormat::Parquet => {
             let mut reader = pl::ParquetReader::new(file);
-            let schema = reader.schema().map_err(|e| polars_err(path, e))?;
-            Ok(schema.iter_names().map(|n| n.to_string()).collect())
+            let schema = reader.schema().map_err(|e| match &e {
+                // polars refuses a schema naming a column twice: say which, as for CSV.
+                pl::PolarsError::Duplicate(msg) => {
+                    let name = msg.split('\'').nth(1).unwrap_or(msg);
+                    Error::input(
+                        path,
+                        format!("the column `{name}` appears more than once in the schema: rename or remove one of them"),
+                    )
+                }
+                _ => polars_err(path, e),
+            })?;
+            unique(path, schema.iter_names().map(|n| n.to_string()).collect())
         }
     }
+}
+
+/// A column name given twice is a structural error: which one is meant cannot be known.
+fn unique(path: &Path, names: Vec<String>) -> Result<Vec<String>> {
+    let mut seen = std::collections::HashSet::new();
+    for n in &names {
+        if !n.is_empty() && !seen.insert(n.as_str()) {
+            return Err(Error::input(
+                path,
+                format!(
+                    "the column `{n}` appears more than once in the header: rename or remove one of them"
+                ),
+            ));
+        }
+    }
+    Ok(names)
+}
+
+/// Finds the first value that is not UTF-8 text in a CSV file: (1-based data row, column).
+fn first_invalid_utf8(path: &Path) -> Option<(u64, String)> {
+    let file = open(path).ok()?;
+    let reader: Box<dyn Read> = if is_gzip(path).ok()? {
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
+    } else {
+        Box::new(BufReader::new(file))
+    };
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(reader);
+    let header: Vec<String> = csv
+        .byte_headers()
+        .ok()?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
+    let mut record = csv::ByteRecord::new();
+    let mut row = 0u64;
+    while csv.read_byte_record(&mut record).ok()? {
+        row += 1;
+        if let Some(j) = record.iter().position(|f| std::str::from_utf8(f).is_err()) {
+            return Some((
+                row,
+                header
+                    .get(j)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{}", j + 1)),
+            ));
+        }
+    }
+    None
 }
 
 fn is_gzip(path: &Path) -> Result<bool> {
@@ -143,7 +204,18 @@ pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Res
             opts.try_into_reader_with_file_path(Some(path.to_path_buf()))
                 .map_err(|e| polars_err(path, e))?
                 .finish()
-                .map_err(|e| polars_err(path, e))?
+                .map_err(|e| {
+                    let text = e.to_string().to_lowercase();
+                    match first_invalid_utf8(path).filter(|_| text.contains("utf")) {
+                        Some((row, column)) => Error::input(
+                            path,
+                            format!(
+                                "row {row}, column `{column}`: the text is not UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)"
+                            ),
+                        ),
+                        None => polars_err(path, e),
+                    }
+                })?
         }
         FileFormat::Parquet => {
             let file = open(path)?;
@@ -159,6 +231,68 @@ pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Res
         path: path.to_path_buf(),
         df,
     })
+}
+
+/// How a date column becomes days: the text format, the time zone for zoned timestamps,
+/// and the plausible range (a date outside it is unparseable).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DateSpec<'a> {
+    pub format: &'a DateFormat,
+    pub timezone: Option<chrono_tz::Tz>,
+    /// First and last plausible day, inclusive.
+    pub range: (Day, Day),
+}
+
+impl DateSpec<'_> {
+    #[inline]
+    fn check(&self, day: i64) -> Day {
+        if day < i64::from(self.range.0) || day > i64::from(self.range.1) {
+            DATE_UNPARSEABLE
+        } else {
+            day as Day
+        }
+    }
+}
+
+/// The offset from UTC of a time zone, in seconds, at a given UTC second.
+#[derive(Debug, Clone, Copy)]
+enum Zone {
+    Named(chrono_tz::Tz),
+    Fixed(i64),
+}
+
+impl Zone {
+    /// An IANA name (`Europe/London`) or a fixed offset (`+01:00`, `-0530`, `UTC`).
+    fn parse(name: &str) -> Option<Zone> {
+        if let Ok(tz) = name.parse::<chrono_tz::Tz>() {
+            return Some(Zone::Named(tz));
+        }
+        let b = name.trim();
+        let (sign, rest) = match b.as_bytes().first()? {
+            b'+' => (1, &b[1..]),
+            b'-' => (-1, &b[1..]),
+            _ => return None,
+        };
+        let digits: String = rest.chars().filter(|c| *c != ':').collect();
+        if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let (h, m): (i64, i64) = (digits[..2].parse().ok()?, digits[2..].parse().ok()?);
+        (h < 24 && m < 60).then_some(Zone::Fixed(sign * (h * 3600 + m * 60)))
+    }
+
+    /// The local time of UTC second `secs`, as seconds; `None` out of chrono's range.
+    fn local(self, secs: i64) -> Option<i64> {
+        use chrono::{Offset, TimeZone};
+        match self {
+            Zone::Fixed(off) => secs.checked_add(off),
+            Zone::Named(tz) => {
+                let utc = chrono::DateTime::from_timestamp(secs, 0)?.naive_utc();
+                let off = tz.offset_from_utc_datetime(&utc).fix().local_minus_utc();
+                secs.checked_add(i64::from(off))
+            }
+        }
+    }
 }
 
 /// A date cell: a day, or one of two sentinels.
@@ -189,7 +323,7 @@ impl Frame {
     /// non-empty text value reads as a number (CSV).
     pub fn looks_numeric(&self, name: &str) -> Result<bool> {
         let col = self.column(name)?;
-        if col.dtype().is_primitive_numeric() {
+        if is_number(col.dtype()) {
             return Ok(true);
         }
         if !matches!(col.dtype(), pl::DataType::String) {
@@ -217,12 +351,17 @@ impl Frame {
     {
         let col = self.column(name)?;
         let owned;
+        let temporal;
         let ca: &pl::StringChunked = match col.dtype() {
             pl::DataType::String => col.str().map_err(|e| polars_err(&self.path, e))?,
+            pl::DataType::Date | pl::DataType::Datetime(..) => {
+                temporal = self.temporal_text(col)?;
+                &temporal
+            }
             _ => {
                 owned = col
                     .cast(&pl::DataType::String)
-                    .map_err(|e| polars_err(&self.path, e))?;
+                    .map_err(|_| self.not_text(name, col.dtype()))?;
                 owned.str().map_err(|e| polars_err(&self.path, e))?
             }
         };
@@ -270,42 +409,109 @@ impl Frame {
     /// The column as text, for borrowing values (person identifiers).
     pub fn text(&self, name: &str) -> Result<pl::StringChunked> {
         let col = self.column(name)?;
+        if matches!(col.dtype(), pl::DataType::Date | pl::DataType::Datetime(..)) {
+            return self.temporal_text(col);
+        }
         let s = match col.dtype() {
             pl::DataType::String => col.clone(),
             _ => col
                 .cast(&pl::DataType::String)
-                .map_err(|e| polars_err(&self.path, e))?,
+                .map_err(|_| self.not_text(name, col.dtype()))?,
         };
         Ok(s.str().map_err(|e| polars_err(&self.path, e))?.clone())
     }
 
+    /// Dates and timestamps as ISO text, formatted here: polars' own cast panics on values
+    /// outside chrono's range (a date32 of 2^31 - 1 days), which an extract can hold.
+    fn temporal_text(&self, col: &pl::Column) -> Result<pl::StringChunked> {
+        let text: Vec<Option<String>> = match col.dtype() {
+            pl::DataType::Date => {
+                let ca = col.date().map_err(|e| polars_err(&self.path, e))?;
+                par_map_prim(ca.physical(), |v| {
+                    let d = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?
+                        .checked_add_signed(chrono::TimeDelta::try_days(i64::from(v?))?)?;
+                    Some(d.format("%Y-%m-%d").to_string())
+                })
+            }
+            pl::DataType::Datetime(unit, _) => {
+                let per_second: i64 = match unit {
+                    pl::TimeUnit::Milliseconds => 1_000,
+                    pl::TimeUnit::Microseconds => 1_000_000,
+                    pl::TimeUnit::Nanoseconds => 1_000_000_000,
+                };
+                let ca = col.datetime().map_err(|e| polars_err(&self.path, e))?;
+                par_map_prim(ca.physical(), |v| {
+                    let v = v?;
+                    let nanos = v.rem_euclid(per_second) * (1_000_000_000 / per_second);
+                    let t =
+                        chrono::DateTime::from_timestamp(v.div_euclid(per_second), nanos as u32)?;
+                    Some(t.naive_utc().format("%Y-%m-%dT%H:%M:%S%.f").to_string())
+                })
+            }
+            other => return Err(self.not_text(col.name(), other)),
+        };
+        Ok(text.into_iter().collect())
+    }
+
+    fn not_text(&self, name: &str, dtype: &pl::DataType) -> Error {
+        Error::input(
+            &self.path,
+            format!("column `{name}` holds {dtype}, which cannot be used as text or numbers"),
+        )
+    }
+
     /// The column as dates, with [`DATE_MISSING`] and [`DATE_UNPARSEABLE`] sentinels.
-    pub fn dates(&self, name: &str, format: &DateFormat) -> Result<Vec<Day>> {
+    ///
+    /// A timestamp with a time zone is the calendar date in that zone (or in
+    /// `spec.timezone` when given); a timestamp without one is taken as a local date.
+    /// A date outside `spec.range` is unparseable, so no day arithmetic can overflow.
+    pub fn dates(&self, name: &str, spec: &DateSpec) -> Result<Vec<Day>> {
         let col = self.column(name)?;
         match col.dtype() {
             pl::DataType::Date => {
                 let ca = col.date().map_err(|e| polars_err(&self.path, e))?;
-                Ok(par_map_i32(ca.physical(), |v| v.unwrap_or(DATE_MISSING)))
+                Ok(par_map_prim(ca.physical(), |v| {
+                    v.map_or(DATE_MISSING, |d| spec.check(i64::from(d)))
+                }))
             }
-            pl::DataType::Datetime(unit, _) => {
-                let per_day: i64 = match unit {
-                    pl::TimeUnit::Milliseconds => 86_400_000,
-                    pl::TimeUnit::Microseconds => 86_400_000_000,
-                    pl::TimeUnit::Nanoseconds => 86_400_000_000_000,
+            pl::DataType::Datetime(unit, tz) => {
+                let per_second: i64 = match unit {
+                    pl::TimeUnit::Milliseconds => 1_000,
+                    pl::TimeUnit::Microseconds => 1_000_000,
+                    pl::TimeUnit::Nanoseconds => 1_000_000_000,
+                };
+                let zone = match (tz, spec.timezone) {
+                    (None, _) => None,
+                    (Some(_), Some(given)) => Some(Zone::Named(given)),
+                    (Some(tz), None) => Some(Zone::parse(tz.as_str()).ok_or_else(|| {
+                        Error::input(
+                            &self.path,
+                            format!(
+                                "column `{name}`: the time zone `{}` is not one this tool knows; give the zone \
+                                 its dates are in (an IANA name such as Europe/London)",
+                                tz.as_str()
+                            ),
+                        )
+                    })?),
                 };
                 let ca = col.datetime().map_err(|e| polars_err(&self.path, e))?;
-                Ok(ca
-                    .physical()
-                    .iter()
-                    .map(|v| match v {
-                        None => DATE_MISSING,
-                        Some(t) => i32::try_from(t.div_euclid(per_day)).unwrap_or(DATE_UNPARSEABLE),
-                    })
-                    .collect())
+                Ok(par_map_prim(ca.physical(), |v| match v {
+                    None => DATE_MISSING,
+                    Some(t) => {
+                        let secs = t.div_euclid(per_second);
+                        match zone.map_or(Some(secs), |z| z.local(secs)) {
+                            Some(local) => spec.check(local.div_euclid(86_400)),
+                            None => DATE_UNPARSEABLE,
+                        }
+                    }
+                }))
             }
             pl::DataType::String => self.map_text(name, |s| match non_empty(s) {
                 None => DATE_MISSING,
-                Some(t) => format.parse(t).unwrap_or(DATE_UNPARSEABLE),
+                Some(t) => spec
+                    .format
+                    .parse(t)
+                    .map_or(DATE_UNPARSEABLE, |d| spec.check(i64::from(d))),
             }),
             other => Err(Error::input(
                 &self.path,
@@ -317,7 +523,13 @@ impl Frame {
     /// The column as numbers.
     pub fn numbers(&self, name: &str) -> Result<Vec<NumCell>> {
         let col = self.column(name)?;
-        if col.dtype().is_primitive_numeric() {
+        if !(is_number(col.dtype()) || matches!(col.dtype(), pl::DataType::String)) {
+            return Err(Error::input(
+                &self.path,
+                format!("column `{name}` holds {}, expected numbers", col.dtype()),
+            ));
+        }
+        if is_number(col.dtype()) {
             let s = col
                 .cast(&pl::DataType::Float64)
                 .map_err(|e| polars_err(&self.path, e))?;
@@ -360,11 +572,17 @@ where
     out
 }
 
-/// Maps each value of an `i32` column in parallel, keeping order.
-pub(crate) fn par_map_i32<T, F>(ca: &pl::Int32Chunked, f: F) -> Vec<T>
+/// Numbers of any width, integers or decimals (read as `f64`).
+fn is_number(dtype: &pl::DataType) -> bool {
+    dtype.is_primitive_numeric() || matches!(dtype, pl::DataType::Decimal(..))
+}
+
+/// Maps each value of a numeric column in parallel, keeping order.
+pub(crate) fn par_map_prim<N, T, F>(ca: &pl::ChunkedArray<N>, f: F) -> Vec<T>
 where
+    N: pl::PolarsNumericType,
     T: Send,
-    F: Fn(Option<i32>) -> T + Sync + Send,
+    F: Fn(Option<N::Native>) -> T + Sync + Send,
 {
     let mut out: Vec<T> = Vec::with_capacity(ca.len());
     for arr in ca.downcast_iter() {

@@ -10,13 +10,13 @@ use serde::Serialize;
 pub use balance::{BalanceRow, balance};
 pub use nearest::{MatchSpec, Matches, nearest_neighbour};
 
-use crate::compare::{CompareOptions, Comparison, GroupData};
+use crate::compare::{CompareOptions, Comparison, GroupData, PeriodCheck, PeriodFilter};
 use crate::data::People;
 use crate::design::Design;
 use crate::error::{Error, Result};
 use crate::measure::{NO_REOFFENCE, Outcomes};
 use crate::present::{Table, num};
-use crate::stats::{LogisticFit, logistic};
+use crate::stats::{LogisticFit, PairDirection, RosenbaumBounds, logistic, rosenbaum};
 
 /// The Justice Data Lab's minimum pilot group.
 pub const MIN_TREATED: usize = 60;
@@ -127,8 +127,58 @@ pub struct MatchedComparison {
     pub exact: Vec<String>,
     /// Terms with |SMD| above 0.1 after matching.
     pub imbalanced_terms: Vec<String>,
-    /// Warnings (too few people, imbalance).
+    /// Warnings (too few people, imbalance, a failed placebo check).
     pub warnings: Vec<String>,
+    /// Rosenbaum bounds on the matched pairs (1:1 matching without replacement only; null
+    /// otherwise, with the reason in `rosenbaum_note`).
+    pub rosenbaum: Option<Rosenbaum>,
+    /// Why there are no Rosenbaum bounds, when there are none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rosenbaum_note: Option<String>,
+    /// The placebo (negative-control) outcome: the same matched comparison on proven
+    /// offences in the year before the index date, which the scheme cannot have caused.
+    pub placebo: Comparison,
+    /// The same matched comparison over the other period of comparison people, when the
+    /// comparison pool's index dates reach outside the pilot's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_check: Option<PeriodCheck>,
+}
+
+/// Rosenbaum bounds with their plain sentence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rosenbaum {
+    /// The bounds.
+    #[serde(flatten)]
+    pub bounds: RosenbaumBounds,
+    /// What they mean, in one sentence.
+    pub summary: String,
+}
+
+impl Rosenbaum {
+    fn new(bounds: RosenbaumBounds, treatment: &str) -> Rosenbaum {
+        let level = format!("{:.0}%", bounds.alpha * 100.0);
+        let side = match bounds.direction {
+            PairDirection::PilotLower => "only the comparison person".to_string(),
+            PairDirection::PilotHigher => format!("only the person in {treatment}"),
+        };
+        let summary = match bounds.gamma_at_alpha {
+            None => "No matched pair differs in outcome, so there is nothing to test.".to_string(),
+            Some(g) if g <= 1.0 => format!(
+                "Of {} pairs in which exactly one person reoffended, {} were pairs in which {side} did; the difference \
+                 is not significant at {level} even assuming no hidden bias.",
+                bounds.discordant_pairs,
+                bounds.treated_only.max(bounds.control_only)
+            ),
+            Some(g) => format!(
+                "Of {} pairs in which exactly one person reoffended, {} were pairs in which {side} did. The finding \
+                 stays significant at {level} unless an unrecorded factor made one person of a pair up to {g:.2} times \
+                 as likely as the other to be diverted (Gamma); hidden bias of that size could explain it away.",
+                bounds.discordant_pairs,
+                bounds.treated_only.max(bounds.control_only)
+            ),
+        };
+        Rosenbaum { bounds, summary }
+    }
 }
 
 impl MatchedComparison {
@@ -158,10 +208,43 @@ impl MatchedComparison {
         outcomes: &Outcomes,
         options: &MatchOptions,
     ) -> Result<MatchedComparison> {
+        let mut m = Self::compute_once(people, outcomes, options)?;
+        m.period_check = Comparison::period_check(
+            people,
+            outcomes,
+            &options.treatment,
+            &options.control,
+            &options.compare,
+            |other| {
+                let o = MatchOptions {
+                    compare: other.clone(),
+                    ..options.clone()
+                };
+                Self::compute_once(people, outcomes, &o).map(|m| m.comparison)
+            },
+        )?;
+        Ok(m)
+    }
+
+    /// The matched analysis without the period check.
+    fn compute_once(
+        people: &People,
+        outcomes: &Outcomes,
+        options: &MatchOptions,
+    ) -> Result<MatchedComparison> {
         if options.covariates.is_empty() {
             return Err(Error::option(
                 "--covariates",
                 "name the covariates of the propensity model",
+            ));
+        }
+        if options.treatment == options.control {
+            return Err(Error::option(
+                "control",
+                format!(
+                    "`{}` is the treatment cohort too: match with another cohort",
+                    options.treatment
+                ),
             ));
         }
         if options.ratio == 0 {
@@ -182,10 +265,12 @@ impl MatchedComparison {
             })
         };
         let (tc, cc) = (code(&options.treatment)?, code(&options.control)?);
+        let period = PeriodFilter::new(people, &options.treatment, options.compare.period);
         let candidates: Vec<usize> = (0..people.len())
             .filter(|&i| {
                 outcomes.eligible[i]
-                    && (people.cohort.codes[i] == tc || people.cohort.codes[i] == cc)
+                    && (people.cohort.codes[i] == tc
+                        || (people.cohort.codes[i] == cc && period.keeps(people, i)))
             })
             .collect();
         let design = Design::build(
@@ -284,6 +369,38 @@ impl MatchedComparison {
                 .to_string(),
         )?;
         let headline = headline(&comparison, &options.treatment);
+        let placebo = placebo(outcomes, &design.rows, &treated, &m.weights, options)?;
+        if placebo.significant {
+            warnings.push(format!("Placebo check failed: {}", placebo.summary));
+        }
+        let (rosenbaum, rosenbaum_note) = if options.ratio == 1 && !options.replace {
+            let reoffended = |k: usize| outcomes.reoffences[design.rows[k]] > 0;
+            let (mut treated_only, mut control_only) = (0u64, 0u64);
+            for &(t, c) in &m.pairs {
+                match (reoffended(t), reoffended(c)) {
+                    (true, false) => treated_only += 1,
+                    (false, true) => control_only += 1,
+                    _ => {}
+                }
+            }
+            let alpha = 1.0 - options.compare.confidence;
+            (
+                Some(Rosenbaum::new(
+                    rosenbaum(treated_only, control_only, alpha)?,
+                    &options.treatment,
+                )),
+                None,
+            )
+        } else {
+            (
+                None,
+                Some(
+                    "Rosenbaum bounds are computed for 1:1 matching without replacement (McNemar's form on \
+                     discordant pairs); with several controls per person or reused controls they are not available."
+                        .to_string(),
+                ),
+            )
+        };
         let sample = SampleSizes {
             treated: n_t as u64,
             controls: n_c as u64,
@@ -309,6 +426,10 @@ impl MatchedComparison {
             exact: options.exact.clone(),
             imbalanced_terms,
             warnings,
+            rosenbaum,
+            rosenbaum_note,
+            placebo,
+            period_check: None,
         })
     }
 
@@ -408,8 +529,94 @@ impl MatchedComparison {
             Some("time to first reoffence".into()),
             Some(self.headline.days_to_first.clone()),
         ]);
-        vec![model, bal, sizes, head, self.comparison.table()]
+        let mut robust = Table::new(
+            "How robust is this? Rosenbaum bounds on the matched pairs",
+            &["Gamma", "p-value at most"],
+            1,
+        );
+        match &self.rosenbaum {
+            Some(r) => {
+                for g in &r.bounds.gammas {
+                    robust.push(vec![
+                        Some(format!("{:.1}", g.gamma)),
+                        crate::present::pval(Some(g.p_upper)),
+                    ]);
+                }
+                robust.notes.push(r.summary.clone());
+            }
+            None => robust
+                .notes
+                .push(self.rosenbaum_note.clone().unwrap_or_default()),
+        }
+        if let Some(e) = &self.comparison.e_value {
+            robust.notes.push(format!("E-value: {}", e.summary));
+        }
+        robust.notes.push(self.placebo.summary.clone());
+        if let Some(p) = &self.period_check {
+            robust.notes.push(format!("Period check: {}", p.summary));
+        }
+        vec![model, bal, sizes, head, self.comparison.table(), robust]
     }
+}
+
+/// The matched comparison on the placebo outcome: a proven offence in the year before the
+/// index date (the index offence excluded), with the matching weights.
+fn placebo(
+    outcomes: &Outcomes,
+    rows: &[usize],
+    treated: &[bool],
+    weights: &[f64],
+    options: &MatchOptions,
+) -> Result<Comparison> {
+    let (mut tc, mut tw, mut cc, mut cw) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (k, &i) in rows.iter().enumerate() {
+        if weights[k] <= 0.0 {
+            continue;
+        }
+        let x = f64::from(outcomes.prior_year[i]);
+        if treated[k] {
+            tc.push(x);
+            tw.push(weights[k]);
+        } else {
+            cc.push(x);
+            cw.push(weights[k]);
+        }
+    }
+    let (nt, nc) = (tc.len(), cc.len());
+    let t = GroupData::weighted(tc, vec![None; nt], tw);
+    let c = GroupData::weighted(cc, vec![None; nc], cw);
+    let control = format!("matched {}", options.control);
+    let mut p = Comparison::from_groups(
+        &options.treatment,
+        &control,
+        &t,
+        &c,
+        &options.compare,
+        "A placebo outcome: offences before the index date cannot have been caused by the scheme, so after \
+         matching the groups should not differ in it."
+            .to_string(),
+    )?;
+    let level = format!("{:.0}%", p.confidence * 100.0);
+    let pp = |x: f64| format!("{:.1}", x * 100.0);
+    p.summary = format!(
+        "Placebo outcome (a proven offence in the year before the index date, the index offence excluded): {}% of \
+         people in {} and {}% of the {control} group; the difference ({} percentage points, {level} interval {} to {}) {}",
+        pp(p.treatment_rate),
+        options.treatment,
+        pp(p.control_rate),
+        pp(p.risk_difference),
+        pp(p.rd_ci_low),
+        pp(p.rd_ci_high),
+        if p.significant {
+            "is statistically significant: the groups differ in ways matching did not remove, so the matched result may be biased."
+        } else {
+            "is not statistically significant, as expected of groups alike before the scheme."
+        }
+    );
+    p.e_value = None;
+    p.frequency = None;
+    p.time_to_first = None;
+    Ok(p)
 }
 
 fn pooled_sd(x: &[f64], treated: &[bool]) -> f64 {

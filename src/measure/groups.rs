@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use chrono::Datelike;
 
 /// Breakdowns computed from other columns rather than read from the file.
-pub const DERIVED: [&str; 4] = ["age_band", "age_group", "index_quarter", "index_year"];
+pub const DERIVED: [&str; 4] = crate::data::DERIVED_COLUMNS;
 
 /// The column a derived breakdown needs from the cohort file, if any.
 pub fn source_column(name: &str) -> Option<&'static str> {

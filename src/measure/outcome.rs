@@ -62,6 +62,16 @@ impl Window {
     }
 }
 
+/// Offences of person `i` committed in `[t0 - days, t0)` and disposed of before `t0`.
+fn prior_year(off: &Offences, i: usize, t0: Day, days: i32) -> u32 {
+    let r = off.range(i);
+    let od = &off.offence_day[r.clone()];
+    // Offences are sorted by offence date within a person.
+    let from = r.start + od.partition_point(|&o| o < t0.saturating_sub(days));
+    let to = r.start + od.partition_point(|&o| o < t0);
+    (from..to).filter(|&k| off.disposal_day[k] < t0).count() as u32
+}
+
 /// No proven reoffence.
 pub const NO_REOFFENCE: i32 = -1;
 
@@ -84,6 +94,11 @@ pub struct Outcomes {
     pub observed_days: Vec<i32>,
     /// Whether a first proven reoffence was seen within `observed_days`.
     pub event: Vec<bool>,
+    /// Proven offences in the follow-up length before the index date: offence date in
+    /// `[index - follow_up, index)` and disposed of before the index date, so the index
+    /// offence itself (disposed of on the index date) is not one. The placebo outcome: the
+    /// scheme cannot have caused it.
+    pub prior_year: Vec<u32>,
 }
 
 impl Outcomes {
@@ -110,7 +125,7 @@ impl Outcomes {
         let n = data.people.len();
         let extract = data.extract_date;
         let off = &data.offences;
-        let per: Vec<(bool, u32, i32, i32, bool)> = (0..n)
+        let per: Vec<(bool, u32, i32, i32, bool, u32)> = (0..n)
             .into_par_iter()
             .with_min_len(1024)
             .map(|i| {
@@ -125,7 +140,15 @@ impl Outcomes {
                     }
                 }
                 let (eligible, observed) = (w.eligible, w.observed);
-                (eligible, count, first, observed, first != NO_REOFFENCE)
+                let prior = prior_year(off, i, t0, rules.follow_up_days as i32);
+                (
+                    eligible,
+                    count,
+                    first,
+                    observed,
+                    first != NO_REOFFENCE,
+                    prior,
+                )
             })
             .collect();
         let mut out = Outcomes {
@@ -136,13 +159,15 @@ impl Outcomes {
             days_to_first: Vec::with_capacity(n),
             observed_days: Vec::with_capacity(n),
             event: Vec::with_capacity(n),
+            prior_year: Vec::with_capacity(n),
         };
-        for (e, c, d, o, ev) in per {
+        for (e, c, d, o, ev, p) in per {
             out.eligible.push(e);
             out.reoffences.push(c);
             out.days_to_first.push(d);
             out.observed_days.push(o);
             out.event.push(ev);
+            out.prior_year.push(p);
         }
         Ok(out)
     }

@@ -139,6 +139,9 @@ pub fn comparison(c: &mut Value, k: f64) {
             m.insert("significant".into(), Value::Null);
         }
     }
+    if let Some(p) = c.get_mut("period_check").filter(|p| p.is_object()) {
+        period_check(p, k);
+    }
     if let Some(Value::Array(subs)) = c.get_mut("subgroups") {
         for s in subs {
             let (n1, n2) = (
@@ -160,6 +163,31 @@ pub fn comparison(c: &mut Value, k: f64) {
                 );
             }
         }
+    }
+}
+
+/// A comparison over the other period, and its count of people outside the pilot's period.
+fn period_check(p: &mut Value, k: f64) {
+    if num(p, "comparison_outside").is_some_and(|n| n > 0.0 && n < k) {
+        suppress(p, &["comparison_outside"]);
+    }
+    if let Some(c) = p.get_mut("comparison") {
+        comparison(c, k);
+        if c["significant"].is_null() {
+            let why = c["summary"].clone();
+            p["summary"] = why;
+        }
+    }
+}
+
+/// Rosenbaum bounds: the discordant pairs are counts of people; the p-values recover them
+/// with the pair count, so a small count withholds the whole table.
+fn rosenbaum(r: &mut Value, k: f64) {
+    let small = ["discordant_pairs", "treated_only", "control_only"]
+        .iter()
+        .any(|key| num(r, key).is_some_and(|n| n > 0.0 && n < k));
+    if small {
+        *r = json!(SUPPRESSED);
     }
 }
 
@@ -234,6 +262,15 @@ pub fn matched(m: &mut Value, k: f64) {
     }
     if let Some(c) = m.get_mut("comparison") {
         comparison(c, k);
+    }
+    if let Some(c) = m.get_mut("placebo").filter(|c| c.is_object()) {
+        comparison(c, k);
+    }
+    if let Some(r) = m.get_mut("rosenbaum").filter(|r| r.is_object()) {
+        rosenbaum(r, k);
+    }
+    if let Some(p) = m.get_mut("period_check").filter(|p| p.is_object()) {
+        period_check(p, k);
     }
 }
 

@@ -396,6 +396,140 @@ fn markdown(title: &str, stamp: &str, sections: &[Section]) -> String {
     md
 }
 
+/// "How robust is this?": E-values, Rosenbaum bounds, the placebo outcome and the
+/// comparison over the other period, each with its sentence; from the disclosure-controlled
+/// JSON like every other section. `None` when no comparison group is configured.
+fn robustness(j: &Value) -> Option<Section> {
+    let unadjusted = j.get("compare").filter(|c| c["kind"] == "comparison_group");
+    let matched = j.get("match").filter(|m| !m.is_null());
+    if unadjusted.is_none() && matched.is_none() {
+        return None;
+    }
+    let mut s = Section::new("robustness", "How robust is this?");
+    s.paragraphs.push(
+        "Matching and comparison can only balance what the extract records. These checks ask how strong an \
+         unrecorded difference between the groups would have to be to explain the result away (E-value, Rosenbaum \
+         bounds), whether the groups already differed before the scheme (placebo outcome), and whether the result \
+         holds with comparison people from the pilot's own period."
+            .into(),
+    );
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    // E-values.
+    let mut evalues = Vec::new();
+    for (name, c) in [
+        ("unadjusted comparison", unadjusted),
+        ("matched comparison", matched.map(|m| &m["comparison"])),
+    ] {
+        let Some(c) = c else { continue };
+        let e = &c["e_value"];
+        if let Some(x) = e.get("summary").and_then(text) {
+            s.findings.push(format!("{} ({name}): {x}", "E-value"));
+        }
+        evalues.push(json!({
+            "comparison": name,
+            "relative_risk": cell(c.get("relative_risk"), Kind::Num(3)),
+            "rr_ci_low": cell(c.get("rr_ci_low"), Kind::Num(3)),
+            "rr_ci_high": cell(c.get("rr_ci_high"), Kind::Num(3)),
+            "estimate": cell(e.get("estimate").or(Some(e)), Kind::Num(2)),
+            "interval_limit": cell(e.get("interval_limit").or(Some(e)), Kind::Num(2)),
+        }));
+    }
+    let mut t = table(
+        "robustness_e_values",
+        "E-values: the strength of an unrecorded factor needed to explain the difference away",
+        &evalues,
+        &[
+            ("comparison", "comparison", Kind::Count),
+            ("relative risk", "relative_risk", Kind::Count),
+            ("interval low", "rr_ci_low", Kind::Count),
+            ("interval high", "rr_ci_high", Kind::Count),
+            ("E-value, estimate", "estimate", Kind::Count),
+            ("E-value, interval limit", "interval_limit", Kind::Count),
+        ],
+    );
+    t.notes.push("E-value (VanderWeele and Ding, 2017): the minimum risk ratio an unrecorded factor would need with both being diverted and reoffending to move the estimate (or the interval limit nearest 1) to no difference; 1 means no such factor is needed.".into());
+    s.tables.push(t);
+    // Rosenbaum bounds.
+    if let Some(m) = matched {
+        let r = &m["rosenbaum"];
+        match r.get("summary").and_then(text) {
+            Some(x) => s.findings.push(format!("Rosenbaum bounds: {x}")),
+            None => s.paragraphs.extend(
+                r.as_str()
+                    .map(|_| {
+                        "Rosenbaum bounds: not published (too few discordant pairs).".to_string()
+                    })
+                    .or_else(|| m.get("rosenbaum_note").and_then(text)),
+            ),
+        }
+        if let Some(g) = r.get("gammas").and_then(Value::as_array) {
+            let mut t = table(
+                "robustness_rosenbaum",
+                "Rosenbaum bounds: the largest one-sided p-value under hidden bias Gamma",
+                g,
+                &[
+                    ("Gamma", "gamma", Kind::Num(1)),
+                    ("p-value at most", "p_upper", Kind::P),
+                ],
+            );
+            t.notes.push(format!(
+                "Discordant pairs {}: only the pilot person reoffended in {}, only the comparison person in {}. Gamma is how many times more likely one person of a matched pair could be to be diverted than the other for unrecorded reasons.",
+                cell(r.get("discordant_pairs"), Kind::Count),
+                cell(r.get("treated_only"), Kind::Count),
+                cell(r.get("control_only"), Kind::Count),
+            ));
+            s.tables.push(t);
+        }
+    }
+    // Placebo and period checks.
+    let mut checks = Vec::new();
+    let mut check = |name: &str, c: &Value, s: &mut Section| {
+        if let Some(x) = c.get("summary").and_then(text) {
+            s.findings.push(x);
+        }
+        let c = c.get("comparison").unwrap_or(c);
+        checks.push(json!({
+            "check": name,
+            "pilot": cell(c.get("treatment_rate"), Kind::Pct),
+            "comparison": cell(c.get("control_rate"), Kind::Pct),
+            "difference": cell(c.get("risk_difference"), Kind::Pts),
+            "low": cell(c.get("rd_ci_low"), Kind::Pts),
+            "high": cell(c.get("rd_ci_high"), Kind::Pts),
+            "significant": cell(c.get("significant"), Kind::Count),
+        }));
+    };
+    if let Some(p) = matched.map(|m| &m["placebo"]).filter(|p| !p.is_null()) {
+        check(
+            "placebo: offence in the year before the index date (matched)",
+            p,
+            &mut s,
+        );
+    }
+    for (name, c) in [("unadjusted", unadjusted), ("matched", matched)] {
+        if let Some(p) = c.map(|c| &c["period_check"]).filter(|p| p.is_object()) {
+            let period = p["period"].as_str().unwrap_or("other");
+            check(&format!("{name}, {period} period"), p, &mut s);
+        }
+    }
+    if !checks.is_empty() {
+        s.tables.push(table(
+            "robustness_checks",
+            "Placebo outcome and comparison period",
+            &checks,
+            &[
+                ("check", "check", Kind::Count),
+                ("pilot", "pilot", Kind::Count),
+                ("comparison", "comparison", Kind::Count),
+                ("difference (points)", "difference", Kind::Count),
+                ("interval low", "low", Kind::Count),
+                ("interval high", "high", Kind::Count),
+                ("significant", "significant", Kind::Count),
+            ],
+        ));
+    }
+    Some(s)
+}
+
 fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec<Section>> {
     let mut out = Vec::new();
     let arr = |v: &Value, k: &str| {
@@ -706,6 +840,8 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
         ));
         out.push(s);
     }
+
+    out.extend(robustness(j));
 
     // Survival.
     let sv = &j["survival"];

@@ -9,6 +9,7 @@ mod means;
 mod multiplicity;
 mod power;
 mod proportion;
+mod robustness;
 mod survival;
 mod twobytwo;
 
@@ -22,5 +23,8 @@ pub use power::{
 };
 pub use proportion::{BinomialTest, CiMethod, Interval, binomial_test, proportion_ci};
 pub(crate) use proportion::{check_confidence, z_upper};
+pub use robustness::{
+    EValue, GammaBound, PairDirection, RosenbaumBounds, RosenbaumError, e_value, rosenbaum,
+};
 pub use survival::{KaplanMeier, KmInterval, KmRow, LogRank, SurvivalAt, logrank};
 pub use twobytwo::{DiffMethod, Test, TwoByTwo, TwoByTwoResult, fisher_two_sided};
