@@ -485,11 +485,20 @@ fn robustness(j: &Value) -> Option<Section> {
     let mut checks = Vec::new();
     let mut check = |name: &str, c: &Value, s: &mut Section| {
         if let Some(x) = c.get("summary").and_then(text) {
-            s.findings.push(x);
+            // The placebo's sentence names itself; a period check says which comparison.
+            if x.starts_with("Placebo") {
+                s.findings.push(x);
+            } else {
+                s.findings
+                    .push(format!("{} comparison: {x}", capitalise(name)));
+            }
         }
         let c = c.get("comparison").unwrap_or(c);
         checks.push(json!({
-            "check": name,
+            "check": match c.get("period").and_then(Value::as_str) {
+                Some(period) if !name.starts_with("placebo") => format!("{name}, {period} period"),
+                _ => name.to_string(),
+            },
             "pilot": cell(c.get("treatment_rate"), Kind::Pct),
             "comparison": cell(c.get("control_rate"), Kind::Pct),
             "difference": cell(c.get("risk_difference"), Kind::Pts),
@@ -507,8 +516,7 @@ fn robustness(j: &Value) -> Option<Section> {
     }
     for (name, c) in [("unadjusted", unadjusted), ("matched", matched)] {
         if let Some(p) = c.map(|c| &c["period_check"]).filter(|p| p.is_object()) {
-            let period = p["period"].as_str().unwrap_or("other");
-            check(&format!("{name}, {period} period"), p, &mut s);
+            check(name, p, &mut s);
         }
     }
     if !checks.is_empty() {
@@ -528,6 +536,13 @@ fn robustness(j: &Value) -> Option<Section> {
         ));
     }
     Some(s)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec<Section>> {
