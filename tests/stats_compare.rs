@@ -165,6 +165,75 @@ fn welch_matches_scipy() {
 }
 
 #[test]
+fn other_confidence_levels_match_statsmodels_and_scipy() {
+    // compare.py: confint_proportions_2indep(alpha = 0.10, 0.01); ttest_ind(...).confidence_interval.
+    let r = reference();
+    let levels = r["levels"].as_array().unwrap();
+    assert_eq!(levels.len(), 8);
+    for t in levels {
+        let g = |k: &str| t[k].as_u64().unwrap();
+        let table = TwoByTwo {
+            x1: g("x1"),
+            n1: g("n1"),
+            x2: g("x2"),
+            n2: g("n2"),
+        };
+        let conf = t["confidence"].as_f64().unwrap();
+        let what = format!("{table:?} at {conf}");
+        let nc = table.compare(conf, DiffMethod::Newcombe).unwrap();
+        let wd = table.compare(conf, DiffMethod::Wald).unwrap();
+        check(
+            Some(nc.rd_ci_low),
+            &t["rd_newcombe"][0],
+            1e-9,
+            &format!("{what} newcombe"),
+        );
+        check(
+            Some(nc.rd_ci_high),
+            &t["rd_newcombe"][1],
+            1e-9,
+            &format!("{what} newcombe"),
+        );
+        check(
+            Some(wd.rd_ci_low),
+            &t["rd_wald"][0],
+            1e-9,
+            &format!("{what} wald"),
+        );
+        check(
+            Some(wd.rd_ci_high),
+            &t["rd_wald"][1],
+            1e-9,
+            &format!("{what} wald"),
+        );
+        check(nc.rr_ci_low, &t["rr_log"][0], 1e-9, &format!("{what} rr"));
+        check(nc.rr_ci_high, &t["rr_log"][1], 1e-9, &format!("{what} rr"));
+        check(nc.or_ci_low, &t["or_woolf"][0], 1e-9, &format!("{what} or"));
+        check(
+            nc.or_ci_high,
+            &t["or_woolf"][1],
+            1e-9,
+            &format!("{what} or"),
+        );
+    }
+    for w in r["welch"].as_array().unwrap() {
+        let vals = |k: &str| {
+            w[k].as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect::<Vec<_>>()
+        };
+        let (a, b) = (Summary::of(vals("a")), Summary::of(vals("b")));
+        for (conf, key) in [(0.90, "ci_90"), (0.99, "ci_99")] {
+            let t = welch(&a, &b, conf).unwrap();
+            check(Some(t.ci_low), &w[key][0], 1e-7, key);
+            check(Some(t.ci_high), &w[key][1], 1e-7, key);
+        }
+    }
+}
+
+#[test]
 fn sample_sizes_match_statsmodels() {
     let r = reference();
     for c in r["power_one"].as_array().unwrap() {
@@ -219,7 +288,9 @@ fn adjustments_match_statsmodels() {
             (Adjustment::BenjaminiHochberg, "bh"),
         ] {
             let got = adjust(&p, m);
-            for (g, w) in got.iter().zip(c[k].as_array().unwrap()) {
+            let want = c[k].as_array().unwrap();
+            assert_eq!(got.len(), want.len(), "{k}: one adjusted p per p");
+            for (g, w) in got.iter().zip(want) {
                 check(Some(*g), w, 1e-12, k);
             }
         }

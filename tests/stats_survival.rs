@@ -136,6 +136,11 @@ fn logrank_matches_lifelines_and_statsmodels() {
         r["logrank_stratified"]["statistic"].as_f64().unwrap(),
         1e-9
     ));
+    assert!(close(
+        lr.p_value,
+        r["logrank_stratified"]["p_value"].as_f64().unwrap(),
+        1e-9
+    ));
     assert!(
         logrank(&d.time, &d.event, &vec![0; d.time.len()], None).is_err(),
         "one group"
@@ -155,12 +160,145 @@ fn design(d: &Data) -> (Vec<Vec<f64>>, Vec<String>) {
 }
 
 #[test]
+fn kaplan_meier_at_other_levels_and_transforms() {
+    let r = reference();
+    let d = data(&r);
+    // lifelines' log(-log) intervals at 90% and 99%.
+    for lv in r["km_levels"].as_array().unwrap() {
+        let conf = lv["confidence"].as_f64().unwrap();
+        let km = KaplanMeier::fit(&d.time, &d.event, conf, KmInterval::LogLog).unwrap();
+        let (lo, hi) = (
+            lv["ci_low"].as_array().unwrap(),
+            lv["ci_high"].as_array().unwrap(),
+        );
+        assert_eq!(km.table.len(), lo.len(), "a row per time at {conf}");
+        for ((row, l), h) in km.table.iter().zip(lo).zip(hi) {
+            assert!(
+                close(row.ci_low, l.as_f64().unwrap(), 1e-6),
+                "{conf} low at {}",
+                row.time
+            );
+            assert!(
+                close(row.ci_high, h.as_f64().unwrap(), 1e-6),
+                "{conf} high at {}",
+                row.time
+            );
+        }
+    }
+    // "log" and "plain" intervals from statsmodels' Greenwood standard error, at 95% and 90%.
+    let tr = r["km_transforms"].as_array().unwrap();
+    assert_eq!(tr.len(), 2);
+    for t in tr {
+        let conf = t["confidence"].as_f64().unwrap();
+        let times = t["time"].as_array().unwrap();
+        assert!(times.len() > 10);
+        for (interval, key) in [(KmInterval::Log, "log"), (KmInterval::Plain, "plain")] {
+            let km = KaplanMeier::fit(&d.time, &d.event, conf, interval).unwrap();
+            for (k, time) in times.iter().enumerate() {
+                let time = time.as_f64().unwrap();
+                let row = km.table.iter().find(|row| row.time == time).unwrap();
+                let s = t["survival"][k].as_f64().unwrap();
+                assert!(close(row.survival, s, 1e-9), "S at {time}");
+                let (l, h) = (
+                    t[key][0][k].as_f64().unwrap(),
+                    t[key][1][k].as_f64().unwrap(),
+                );
+                assert!(
+                    close(row.ci_low, l, 1e-9),
+                    "{key} {conf} low at {time}: {} vs {l}",
+                    row.ci_low
+                );
+                assert!(
+                    close(row.ci_high, h, 1e-9),
+                    "{key} {conf} high at {time}: {} vs {h}",
+                    row.ci_high
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn cox_p_values_and_hazard_ratio_intervals_match_statsmodels() {
+    let r = reference();
+    let d = data(&r);
+    let (x, names) = design(&d);
+    let inf = &r["cox_inference"];
+    for (conf, key) in [(0.95, "hr_ci_95"), (0.90, "hr_ci_90")] {
+        let fit = cox(&d.time, &d.event, &x, &names, Ties::Efron, conf).unwrap();
+        let want = inf[key].as_array().unwrap();
+        assert_eq!(fit.coefficients.len(), want.len());
+        for (term, w) in fit.coefficients.iter().zip(want) {
+            assert!(
+                close(term.ci_low, w[0].as_f64().unwrap(), 1e-6),
+                "{} {key} low",
+                term.name
+            );
+            assert!(
+                close(term.ci_high, w[1].as_f64().unwrap(), 1e-6),
+                "{} {key} high",
+                term.name
+            );
+        }
+        let p = inf["p"].as_array().unwrap();
+        for (term, w) in fit.coefficients.iter().zip(p) {
+            let w = w.as_f64().unwrap();
+            assert!(
+                close(term.p_value, w, 1e-5) || (term.p_value - w).abs() < 1e-12,
+                "{} p: {} vs {w}",
+                term.name,
+                term.p_value
+            );
+        }
+        if conf == 0.95 {
+            // lifelines converges to a looser tolerance: agree to 1e-4.
+            for (term, w) in fit
+                .coefficients
+                .iter()
+                .zip(inf["lifelines_hr_ci_95"].as_array().unwrap())
+            {
+                assert!(
+                    close(term.ci_low, w[0].as_f64().unwrap(), 1e-4),
+                    "{} lifelines",
+                    term.name
+                );
+                assert!(
+                    close(term.ci_high, w[1].as_f64().unwrap(), 1e-4),
+                    "{} lifelines",
+                    term.name
+                );
+            }
+            for (term, w) in fit
+                .coefficients
+                .iter()
+                .zip(r["cox_efron"]["p"].as_array().unwrap())
+            {
+                assert!(
+                    close(term.p_value, w.as_f64().unwrap(), 1e-3),
+                    "{} lifelines p",
+                    term.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn cox_matches_statsmodels_and_lifelines() {
     let r = reference();
     let d = data(&r);
     let (x, names) = design(&d);
     let fit = cox(&d.time, &d.event, &x, &names, Ties::Efron, 0.95).unwrap();
     let sm = &r["cox_efron_statsmodels"];
+    let want_names: Vec<&str> = r["cox_efron"]["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let got_names: Vec<&str> = fit.coefficients.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(got_names, want_names, "every term, in order");
+    assert_eq!(sm["coef"].as_array().unwrap().len(), want_names.len());
     for (j, term) in fit.coefficients.iter().enumerate() {
         assert!(
             close(term.coef, sm["coef"][j].as_f64().unwrap(), 1e-6),
@@ -192,6 +330,7 @@ fn cox_matches_statsmodels_and_lifelines() {
     assert!(fit.converged);
     let br = cox(&d.time, &d.event, &x, &names, Ties::Breslow, 0.95).unwrap();
     let sm = &r["cox_breslow"];
+    assert_eq!(br.coefficients.len(), sm["coef"].as_array().unwrap().len());
     for (j, term) in br.coefficients.iter().enumerate() {
         assert!(
             close(term.coef, sm["coef"][j].as_f64().unwrap(), 1e-6),

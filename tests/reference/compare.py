@@ -84,5 +84,22 @@ for ps in [[0.01, 0.04, 0.03, 0.2], [0.001, 0.5, 0.049, 0.051, 0.02], [0.3], [0.
     out["adjust"].append({"p": ps, "holm": multipletests(ps, method="holm")[1].tolist(),
                           "bh": multipletests(ps, method="fdr_bh")[1].tolist()})
 
+# Other confidence levels: the same intervals at 90% and 99%, and Welch's.
+out["levels"] = []
+for x1, n1, x2, n2 in [(30, 150, 60, 200), (5, 61, 9, 70), (45, 300, 52, 310), (0, 50, 10, 60)]:
+    for conf in [0.90, 0.99]:
+        r = {"x1": x1, "n1": n1, "x2": x2, "n2": n2, "confidence": conf}
+        for name, compare, method in [("rd_newcombe", "diff", "newcomb"), ("rd_wald", "diff", "wald"),
+                                      ("rr_log", "ratio", "log"), ("or_woolf", "odds-ratio", "logit")]:
+            ci = attempt(lambda: confint_proportions_2indep(x1, n1, x2, n2, method=method, compare=compare,
+                                                             alpha=1 - conf))
+            r[name] = [num(ci[0]), num(ci[1])] if ci is not None else None
+        out["levels"].append(r)
+for w in out["welch"]:
+    res = stats.ttest_ind(w["a"], w["b"], equal_var=False)
+    for conf in [0.90, 0.99]:
+        ci = res.confidence_interval(conf)
+        w[f"ci_{int(conf * 100)}"] = [num(ci.low), num(ci.high)]
+
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "compare.json"), "w") as fh:
     json.dump(out, fh, indent=1)

@@ -77,5 +77,41 @@ out["cox_breslow"] = {"coef": m.params.tolist(), "se": m.bse.tolist(), "log_like
 m = PHReg(df.time.values, X.values, status=df.event.values, ties="efron").fit()
 out["cox_efron_statsmodels"] = {"coef": m.params.tolist(), "se": m.bse.tolist(), "log_likelihood": float(m.llf)}
 
+# Other confidence levels: lifelines' log(-log) intervals at 90% and 99%.
+out["km_levels"] = []
+for conf in [0.90, 0.99]:
+    kmf = KaplanMeierFitter(alpha=1 - conf).fit(df.time, df.event)
+    ci = kmf.confidence_interval_
+    out["km_levels"].append({"confidence": conf,
+                             "ci_low": [float(ci.loc[t].iloc[0]) for t in ci.index if t > 0],
+                             "ci_high": [float(ci.loc[t].iloc[1]) for t in ci.index if t > 0]})
+
+# "log" and "plain" intervals (R survfit conf.type = "log" / "plain") from statsmodels'
+# Greenwood standard error of S: log: exp(log S -/+ z se/S), upper clipped at 1; plain:
+# S -/+ z se clipped to [0, 1].
+from scipy.stats import norm
+from statsmodels.duration.survfunc import SurvfuncRight
+sf = SurvfuncRight(df.time.values, df.event.values)
+out["km_transforms"] = []
+for conf in [0.95, 0.90]:
+    z = norm.ppf(1 - (1 - conf) / 2)
+    S, se = sf.surv_prob, sf.surv_prob_se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_low = np.where(S > 0, np.exp(np.log(S) - z * se / S), 0.0)
+        log_high = np.where(S > 0, np.minimum(np.exp(np.log(S) + z * se / S), 1.0), 0.0)
+    out["km_transforms"].append({
+        "confidence": conf, "time": sf.surv_times.tolist(), "survival": S.tolist(),
+        "log": [log_low.tolist(), log_high.tolist()],
+        "plain": [np.clip(S - z * se, 0, 1).tolist(), np.clip(S + z * se, 0, 1).tolist()]})
+
+# Cox inference: Wald p-values and hazard-ratio intervals from statsmodels PHReg (Efron)
+# at 95% and 90%, and lifelines' at 95%.
+m = PHReg(df.time.values, X.values, status=df.event.values, ties="efron").fit()
+out["cox_inference"] = {"p": m.pvalues.tolist(),
+                        "hr_ci_95": np.exp(m.conf_int(alpha=0.05)).tolist(),
+                        "hr_ci_90": np.exp(m.conf_int(alpha=0.10)).tolist(),
+                        "lifelines_hr_ci_95": [[float(a), float(b)] for a, b in zip(
+                            cph.summary["exp(coef) lower 95%"], cph.summary["exp(coef) upper 95%"])]}
+
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "survival.json"), "w") as fh:
     json.dump(out, fh, indent=1)
