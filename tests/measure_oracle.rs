@@ -117,24 +117,23 @@ fn oracle(
             used.push((p, o, d));
         }
     }
+    // The rules in their own words, written without the implementation's window:
+    // - a person is in the 12-month measure once follow-up and waiting period have passed
+    //   by the extract date;
+    // - day k after the index date (k >= 1; k >= 0 with count_index_day) is observed when
+    //   it is within follow-up and its whole waiting period has passed by the extract date;
+    // - an offence counts when committed on an observed day and proven within the waiting
+    //   period after follow-up and by the extract date.
     let mut out = BTreeMap::new();
     for (&p, &(idx, _)) in &kept {
         let eligible = idx + f + w <= c.extract;
-        let observed = f.min(c.extract - w - idx);
-        let (hi, last) = if eligible {
-            (idx + f, idx + f + w)
-        } else {
-            (idx + observed, c.extract.min(idx + f + w))
-        };
+        let first_k = if c.rules.count_index_day { 0 } else { 1 };
+        let observed_day = |k: i32| k >= first_k && k <= f && idx + k + w <= c.extract;
+        let observed = (1..=f).filter(|&k| observed_day(k)).count() as i32;
         let mut n = 0;
         let mut first = i32::MAX;
         for &(q, o, d) in &used {
-            let lo_ok = if c.rules.count_index_day {
-                o >= idx
-            } else {
-                o > idx
-            };
-            if q == p && lo_ok && o <= hi && d <= last {
+            if q == p && observed_day(o - idx) && d <= idx + f + w && d <= c.extract {
                 n += 1;
                 first = first.min(o - idx);
             }
@@ -184,7 +183,8 @@ proptest! {
                 eligible: e.outcomes.eligible[i],
                 reoffences: e.outcomes.reoffences[i],
                 first: e.outcomes.days_to_first[i],
-                observed: e.outcomes.observed_days[i],
+                // Not yet observable is any number <= 0 in the outcomes; the oracle counts days.
+                observed: e.outcomes.observed_days[i].max(0),
             });
         }
         prop_assert_eq!(got, want);
