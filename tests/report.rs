@@ -191,7 +191,11 @@ fn with_threads(threads: &str, args: &[&std::ffi::OsStr]) -> Vec<u8> {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -201,17 +205,41 @@ fn report_generate_and_costs_are_byte_identical_at_one_and_two_threads() {
     let cfg = sample_config(dir.path(), 10);
     let (a, b) = (dir.path().join("t1"), dir.path().join("t2"));
     for (threads, out) in [("1", &a), ("2", &b)] {
-        with_threads(threads, &["report".as_ref(), cfg.as_os_str(), "--out".as_ref(), out.as_os_str()]);
+        with_threads(
+            threads,
+            &[
+                "report".as_ref(),
+                cfg.as_os_str(),
+                "--out".as_ref(),
+                out.as_os_str(),
+            ],
+        );
     }
     let (fa, fb) = (files(&a), files(&b));
     assert_eq!(fa.len(), fb.len());
     for (x, y) in fa.iter().zip(&fb) {
-        assert_eq!(std::fs::read(x).unwrap(), std::fs::read(y).unwrap(), "{} differs", x.display());
+        assert_eq!(
+            std::fs::read(x).unwrap(),
+            std::fs::read(y).unwrap(),
+            "{} differs",
+            x.display()
+        );
     }
     // The Monte Carlo of the cost-benefit, as JSON.
     let costs: Vec<Vec<u8>> = ["1", "2"]
         .iter()
-        .map(|t| with_threads(t, &["costs".as_ref(), "--config".as_ref(), cfg.as_os_str(), "--format".as_ref(), "json".as_ref()]))
+        .map(|t| {
+            with_threads(
+                t,
+                &[
+                    "costs".as_ref(),
+                    "--config".as_ref(),
+                    cfg.as_os_str(),
+                    "--format".as_ref(),
+                    "json".as_ref(),
+                ],
+            )
+        })
         .collect();
     assert_eq!(costs[0], costs[1]);
     assert!(String::from_utf8_lossy(&costs[0]).contains("net_savings_ci_low"));
@@ -221,17 +249,32 @@ fn report_generate_and_costs_are_byte_identical_at_one_and_two_threads() {
             .iter()
             .map(|t| {
                 let o = dir.path().join(format!("g{t}{format}"));
-                with_threads(t, &[
-                    "generate".as_ref(), "--persons".as_ref(), "5000".as_ref(), "--seed".as_ref(), "7".as_ref(),
-                    "--format".as_ref(), format.as_ref(), "--out".as_ref(), o.as_os_str(),
-                ]);
+                with_threads(
+                    t,
+                    &[
+                        "generate".as_ref(),
+                        "--persons".as_ref(),
+                        "5000".as_ref(),
+                        "--seed".as_ref(),
+                        "7".as_ref(),
+                        "--format".as_ref(),
+                        format.as_ref(),
+                        "--out".as_ref(),
+                        o.as_os_str(),
+                    ],
+                );
                 o
             })
             .collect();
         let (ga, gb) = (files(&outs[0]), files(&outs[1]));
         assert_eq!(ga.len(), 2);
         for (x, y) in ga.iter().zip(&gb) {
-            assert_eq!(std::fs::read(x).unwrap(), std::fs::read(y).unwrap(), "{} differs", x.display());
+            assert_eq!(
+                std::fs::read(x).unwrap(),
+                std::fs::read(y).unwrap(),
+                "{} differs",
+                x.display()
+            );
         }
     }
 }
