@@ -142,6 +142,22 @@ pub struct MatchedComparison {
     /// comparison pool's index dates reach outside the pilot's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub period_check: Option<PeriodCheck>,
+    /// The matched sample: each person used, with their weight. Person-level, so never
+    /// published (not serialised); for work inside the secure environment.
+    #[serde(skip)]
+    pub matched: Vec<MatchedPerson>,
+}
+
+/// One person of the matched sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MatchedPerson {
+    /// Index into [`People`].
+    pub person: usize,
+    /// In the pilot group.
+    pub treated: bool,
+    /// 1 for pilot people; for comparison people the sum over their matches of 1/k, where
+    /// k is the number of controls their pilot person got.
+    pub weight: f64,
 }
 
 /// Rosenbaum bounds with their plain sentence.
@@ -430,6 +446,17 @@ impl MatchedComparison {
             rosenbaum_note,
             placebo,
             period_check: None,
+            matched: design
+                .rows
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| m.weights[*k] > 0.0)
+                .map(|(k, &person)| MatchedPerson {
+                    person,
+                    treated: treated[k],
+                    weight: m.weights[k],
+                })
+                .collect(),
         })
     }
 
