@@ -1,0 +1,75 @@
+//! The cost-benefit model against a hand computation: tests/reference/costs.py computes the
+//! comparison (scipy, statsmodels), the offence mix and the model from its definition for a
+//! three-year horizon with persistence 0.5, optimism bias 20% and 2 actual offences per
+//! proven one, for both effect bases, and simulates the Monte Carlo interval independently
+//! with numpy (costs.json; fixtures in tests/fixtures/costs/).
+
+mod common;
+
+use serde_json::Value;
+
+fn here(rel: &str) -> String {
+    format!("{}/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1e-12)
+}
+
+#[test]
+fn costs_agree_with_a_hand_computation_for_both_effect_bases() {
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(here("tests/reference/costs.json")).unwrap())
+            .unwrap();
+    let bases = r["bases"].as_array().unwrap();
+    assert_eq!(bases.len(), 2);
+    // The seeded Monte Carlo, pinned: the same inputs and seed give these exact figures.
+    let pinned = [
+        ("frequency", 10904.89599610633, 443342.9948794067, 0.9811),
+        ("rate", 3637.7037906249193, 386782.0446403577, 0.9767),
+    ];
+    for (want, pin) in bases.iter().zip(pinned) {
+        let basis = want["effect"].as_str().unwrap();
+        assert_eq!(basis, pin.0);
+        let cfg = here(&format!("tests/fixtures/costs/evaluation_{basis}.toml"));
+        let got = common::run_json(&["costs", "--config", &cfg, "--format", "json"]);
+        assert_eq!(got["people"], r["people"]);
+        assert_eq!(got["horizon_years"], 3);
+        assert!(close(f(&got["value_per_reoffence"]), f(&r["value_per_reoffence"]), 1e-12));
+        for key in [
+            "avoided_per_person",
+            "avoided_reoffences",
+            "gross_savings",
+            "programme_cost",
+            "net_savings",
+            "benefit_cost_ratio",
+            "break_even_rate_reduction",
+        ] {
+            assert!(
+                close(f(&got[key]), f(&want[key]), 1e-9),
+                "{basis} {key}: {} vs {}",
+                got[key],
+                want[key]
+            );
+        }
+        assert_eq!(got["payback_year"], want["payback_year"], "{basis}");
+        // Monte Carlo: within four standard deviations of an independent simulation of the
+        // same number of draws (400 numpy replicates give the mean and spread).
+        for (key, mc) in [
+            ("net_savings_ci_low", "mc_ci_low"),
+            ("net_savings_ci_high", "mc_ci_high"),
+            ("probability_net_positive", "mc_probability_net_positive"),
+        ] {
+            let (mean, sd) = (f(&want[mc][0]), f(&want[mc][1]));
+            let g = f(&got[key]);
+            assert!((g - mean).abs() <= 4.0 * sd, "{basis} {key}: {g} vs {mean} +/- {sd}");
+        }
+        assert_eq!(f(&got["net_savings_ci_low"]), pin.1, "{basis}: seeded interval");
+        assert_eq!(f(&got["net_savings_ci_high"]), pin.2, "{basis}: seeded interval");
+        assert_eq!(f(&got["probability_net_positive"]), pin.3, "{basis}");
+    }
+}
