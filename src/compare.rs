@@ -273,7 +273,7 @@ pub struct Subgroup {
     pub significant: bool,
 }
 
-/// A comparison of the pilot with a group or a benchmark (CONTRACT §3 `compare`).
+/// A comparison of the pilot with a group or a benchmark (docs/output.md §2 `compare`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Comparison {
     /// The pilot cohort.

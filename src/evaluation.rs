@@ -144,7 +144,7 @@ pub struct Results {
     /// Rates per cohort and breakdown.
     pub rates: crate::measure::Rates,
     /// The pilot against the comparison group if one is configured, else against the
-    /// benchmark (the `compare` object of CONTRACT §3).
+    /// benchmark (the `compare` object of docs/output.md §2).
     pub compare: Option<crate::compare::Comparison>,
     /// The pilot against the benchmark, when a comparison group is the main comparison.
     pub compare_benchmark: Option<crate::compare::Comparison>,

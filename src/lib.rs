@@ -33,7 +33,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ## Rules (CONTRACT §1)
+//! ## Rules (docs/rules.md §2)
 //!
 //! A proven reoffence is an offence committed in `(index_date, index_date + 365]` and
 //! proven by `index_date + 365 + 182`; people are in the 12-month measure once

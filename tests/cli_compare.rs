@@ -1,4 +1,4 @@
-//! `compare` and `power` from the command line: CONTRACT §3 fields and honest verdicts.
+//! `compare` and `power` from the command line: docs/output.md §2 fields and honest verdicts.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! `survival` and `monitor`: CONTRACT §3 fields, and agreement with the 12-month measure.
+//! `survival` and `monitor`: docs/output.md §2 fields, and agreement with the 12-month measure.
 
 mod common;
 

@@ -39,7 +39,11 @@ fn costs_agree_with_a_hand_computation_for_both_effect_bases() {
         let got = common::run_json(&["costs", "--config", &cfg, "--format", "json"]);
         assert_eq!(got["people"], r["people"]);
         assert_eq!(got["horizon_years"], 3);
-        assert!(close(f(&got["value_per_reoffence"]), f(&r["value_per_reoffence"]), 1e-12));
+        assert!(close(
+            f(&got["value_per_reoffence"]),
+            f(&r["value_per_reoffence"]),
+            1e-12
+        ));
         for key in [
             "avoided_per_person",
             "avoided_reoffences",
@@ -66,10 +70,21 @@ fn costs_agree_with_a_hand_computation_for_both_effect_bases() {
         ] {
             let (mean, sd) = (f(&want[mc][0]), f(&want[mc][1]));
             let g = f(&got[key]);
-            assert!((g - mean).abs() <= 4.0 * sd, "{basis} {key}: {g} vs {mean} +/- {sd}");
+            assert!(
+                (g - mean).abs() <= 4.0 * sd,
+                "{basis} {key}: {g} vs {mean} +/- {sd}"
+            );
         }
-        assert_eq!(f(&got["net_savings_ci_low"]), pin.1, "{basis}: seeded interval");
-        assert_eq!(f(&got["net_savings_ci_high"]), pin.2, "{basis}: seeded interval");
+        assert_eq!(
+            f(&got["net_savings_ci_low"]),
+            pin.1,
+            "{basis}: seeded interval"
+        );
+        assert_eq!(
+            f(&got["net_savings_ci_high"]),
+            pin.2,
+            "{basis}: seeded interval"
+        );
         assert_eq!(f(&got["probability_net_positive"]), pin.3, "{basis}");
     }
 }

@@ -62,10 +62,19 @@ fn matched_comparisons_agree_with_an_independent_replication() {
         for (t, w) in m.propensity_model.fit.coefficients.iter().zip(coef) {
             assert!(close(t.coef, f(w), 1e-6), "{name} {}", t.name);
         }
-        assert!(close(m.caliper_logit.unwrap(), f(&r["caliper_logit"]), 1e-6));
+        assert!(close(
+            m.caliper_logit.unwrap(),
+            f(&r["caliper_logit"]),
+            1e-6
+        ));
         // The matched sets, person by person.
         let id = |p: usize| ids[eval.data.people.source_row[p] as usize - 1].clone();
-        let mut treated: Vec<String> = m.matched.iter().filter(|p| p.treated).map(|p| id(p.person)).collect();
+        let mut treated: Vec<String> = m
+            .matched
+            .iter()
+            .filter(|p| p.treated)
+            .map(|p| id(p.person))
+            .collect();
         treated.sort();
         let mut want_t: Vec<String> = d["treated_ids"]
             .as_array()
@@ -87,26 +96,67 @@ fn matched_comparisons_agree_with_an_independent_replication() {
             assert!(close(controls[k], f(w), 1e-12), "{name}: weight of {k}");
         }
         let s = &m.sample;
-        assert_eq!(s.matched_treated, d["matched_treated"].as_u64().unwrap(), "{name}");
-        assert_eq!(s.matched_controls, d["matched_controls"].as_u64().unwrap(), "{name}");
-        assert_eq!(s.unmatched_treated, d["unmatched_treated"].as_u64().unwrap(), "{name}");
-        assert!(close(s.effective_controls, f(&d["effective_controls"]), 1e-12), "{name}");
+        assert_eq!(
+            s.matched_treated,
+            d["matched_treated"].as_u64().unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            s.matched_controls,
+            d["matched_controls"].as_u64().unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            s.unmatched_treated,
+            d["unmatched_treated"].as_u64().unwrap(),
+            "{name}"
+        );
+        assert!(
+            close(s.effective_controls, f(&d["effective_controls"]), 1e-12),
+            "{name}"
+        );
         // Balance after matching, with weights and the pre-matching denominator.
         let bal = d["balance"].as_array().unwrap();
         assert_eq!(m.balance.len(), bal.len());
         for (b, w) in m.balance.iter().zip(bal) {
             assert_eq!(b.covariate, w["covariate"].as_str().unwrap());
-            assert!(close(b.mean_treated_after, f(&w["mean_treated_after"]), 1e-12), "{name}");
-            assert!(close(b.mean_control_after, f(&w["mean_control_after"]), 1e-12), "{name}");
-            assert!(close(b.smd_before.unwrap(), f(&w["smd_before"]), 1e-12), "{name}");
-            assert!(close(b.smd_after.unwrap(), f(&w["smd_after"]), 1e-12), "{name} {}", b.covariate);
+            assert!(
+                close(b.mean_treated_after, f(&w["mean_treated_after"]), 1e-12),
+                "{name}"
+            );
+            assert!(
+                close(b.mean_control_after, f(&w["mean_control_after"]), 1e-12),
+                "{name}"
+            );
+            assert!(
+                close(b.smd_before.unwrap(), f(&w["smd_before"]), 1e-12),
+                "{name}"
+            );
+            assert!(
+                close(b.smd_after.unwrap(), f(&w["smd_after"]), 1e-12),
+                "{name} {}",
+                b.covariate
+            );
         }
         // Rates.
         let c = &m.comparison;
-        assert!(close(c.treatment_rate, f(&d["treatment_rate"]), 1e-12), "{name}");
+        assert!(
+            close(c.treatment_rate, f(&d["treatment_rate"]), 1e-12),
+            "{name}"
+        );
         let freq = c.frequency.as_ref().unwrap();
-        assert!(close(freq.treatment_mean, f(&d["treatment_per_person"]), 1e-12), "{name}");
-        assert!(close(freq.control_mean, f(&d["control_per_person_weighted"]), 1e-12), "{name}");
+        assert!(
+            close(freq.treatment_mean, f(&d["treatment_per_person"]), 1e-12),
+            "{name}"
+        );
+        assert!(
+            close(
+                freq.control_mean,
+                f(&d["control_per_person_weighted"]),
+                1e-12
+            ),
+            "{name}"
+        );
         let exact = f(&d["control_rate_weighted"]);
         if name == "one_to_one" {
             // Every weight is 1: the 2x2 table is the matched sample itself.
@@ -117,10 +167,26 @@ fn matched_comparisons_agree_with_an_independent_replication() {
             assert!(close(c.rd_ci_low, f(&d["rd_ci"][0]), 1e-9));
             assert!(close(c.rd_ci_high, f(&d["rd_ci"][1]), 1e-9));
             let t = |k: &str| c.tests[k];
-            assert!(close(t("z_pooled").statistic.unwrap(), f(&d["z_pooled"][0]), 1e-9));
-            assert!(close(t("z_pooled").p_value.unwrap(), f(&d["z_pooled"][1]), 1e-9));
-            assert!(close(t("chi_square").statistic.unwrap(), f(&d["chi_square"][0]), 1e-9));
-            assert!(close(t("fisher_exact").p_value.unwrap(), f(&d["fisher_p"]), 1e-9));
+            assert!(close(
+                t("z_pooled").statistic.unwrap(),
+                f(&d["z_pooled"][0]),
+                1e-9
+            ));
+            assert!(close(
+                t("z_pooled").p_value.unwrap(),
+                f(&d["z_pooled"][1]),
+                1e-9
+            ));
+            assert!(close(
+                t("chi_square").statistic.unwrap(),
+                f(&d["chi_square"][0]),
+                1e-9
+            ));
+            assert!(close(
+                t("fisher_exact").p_value.unwrap(),
+                f(&d["fisher_p"]),
+                1e-9
+            ));
             let rb = &m.rosenbaum.as_ref().unwrap().bounds;
             assert_eq!(rb.treated_only, d["treated_only"].as_u64().unwrap());
             assert_eq!(rb.control_only, d["control_only"].as_u64().unwrap());

@@ -50,7 +50,7 @@ struct PersonResult {
     observed: i32,
 }
 
-/// The rules as CONTRACT §1 states them, applied row by row.
+/// The rules as docs/rules.md §2 states them, applied row by row.
 fn oracle(
     c: &Case,
 ) -> (

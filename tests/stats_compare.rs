@@ -265,7 +265,7 @@ fn sample_sizes_match_statsmodels() {
         };
         assert!((mdr.unwrap() - f("p1")).abs() < 1e-6);
     }
-    // DOMAIN.md: about 471 people against a fixed 20% to detect 15%, 906 per group.
+    // docs/methods.md §1: about 471 people against a fixed 20% to detect 15%, 906 per group.
     assert_eq!(sample_size_one(0.2, 0.15, 0.05, 0.8).unwrap().ceil(), 471.0);
     assert_eq!(
         sample_size_two(0.15, 0.2, 0.05, 0.8, 1.0).unwrap().ceil(),

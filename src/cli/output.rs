@@ -10,7 +10,7 @@ use reoffending::{Error, Result};
 
 /// A result in all its forms.
 pub struct Rendered {
-    /// The JSON document (CONTRACT §3).
+    /// The JSON document (docs/output.md §2).
     pub json: Value,
     /// The key of the list of records that the CSV form holds.
     pub records_key: &'static str,

@@ -164,7 +164,7 @@ pub struct Sensitivity {
     pub swing: f64,
 }
 
-/// The cost-benefit result (CONTRACT §3 `costs`).
+/// The cost-benefit result (docs/output.md §2 `costs`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CostBenefit {
     /// Price year of every money figure.

@@ -1,7 +1,7 @@
 //! Data loading and validation: the only layer that knows polars.
 //!
 //! Files come in (CSV, CSV.gz, Parquet); validated plain columns and a count of every
-//! row not used come out ([`Dataset`]). See CONTRACT §1 for the tables and rules.
+//! row not used come out ([`Dataset`]). See docs/rules.md for the tables and rules.
 
 pub mod dates;
 mod load;

@@ -21,7 +21,7 @@ impl std::fmt::Display for TableKind {
     }
 }
 
-/// Why a row was not used in the 12-month measure (CONTRACT §1).
+/// Why a row was not used in the 12-month measure (docs/rules.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]

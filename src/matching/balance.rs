@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::design::Design;
 
-/// Balance of one term (CONTRACT §3).
+/// Balance of one term (docs/output.md §2).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BalanceRow {
     /// The term.

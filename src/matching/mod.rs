@@ -104,7 +104,7 @@ pub struct Headline {
     pub days_to_first: String,
 }
 
-/// The whole matched analysis (CONTRACT §3 `match`).
+/// The whole matched analysis (docs/output.md §2 `match`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MatchedComparison {
     /// The propensity model.

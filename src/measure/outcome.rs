@@ -7,7 +7,7 @@ use crate::data::dates::Day;
 use crate::data::{DataQuality, Dataset, Exclusion, Offences, Reason, TableKind};
 use crate::error::Result;
 
-/// The counting window of one person under the rules (CONTRACT §1).
+/// The counting window of one person under the rules (docs/rules.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     /// In the 12-month measure.
