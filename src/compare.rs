@@ -11,8 +11,8 @@ use crate::error::{Error, Result};
 use crate::measure::{Grouping, NO_REOFFENCE, Outcomes};
 use crate::present::{Table, num, pct, pval};
 use crate::stats::{
-    Adjustment, CiMethod, DiffMethod, EValue, Summary, Test, TwoByTwo, adjust, binomial_test,
-    detectable_one, detectable_two, e_value, proportion_ci, welch,
+    Adjustment, CiMethod, DiffMethod, EValue, ExactAgainst, Summary, Test, TwoByTwo, adjust,
+    binomial_test, detectable_one, detectable_two, e_value, exact_against, proportion_ci, welch,
 };
 
 /// Which comparison people a comparison uses, by index date.
@@ -314,7 +314,8 @@ pub struct Comparison {
     pub rd_ci_low: f64,
     /// Interval.
     pub rd_ci_high: f64,
-    /// Interval method (`newcombe`, `wald`; `wilson` shifted by the baseline).
+    /// Interval method (`newcombe`, `wald`; against a benchmark `clopper_pearson`: the exact
+    /// interval for the rate, shifted by the benchmark, on which the verdict rests).
     pub rd_ci_method: &'static str,
     /// Ratio of rates.
     pub relative_risk: Option<f64>,
@@ -848,9 +849,18 @@ impl Comparison {
         t: &GroupData,
         options: &CompareOptions,
     ) -> Result<Comparison> {
-        let test = binomial_test(t.reoffenders, t.n, p0)?;
         let ci = proportion_ci(t.reoffenders, t.n, options.confidence, CiMethod::Wilson)?
             .ok_or_else(|| Error::method("comparison", "empty group"))?;
+        // The verdict and the interval for the difference rest on one basis: the exact
+        // (Clopper-Pearson) interval and the central exact test. The "minimum likelihood"
+        // two-sided p of R and scipy is reported beside them, but can disagree with any
+        // interval at the margin.
+        let ExactAgainst {
+            test,
+            p_central,
+            interval: exact,
+            significant,
+        } = exact_against(t.reoffenders, t.n, p0, options.confidence)?;
         let p = t.reoffenders as f64 / t.n as f64;
         let alpha = 1.0 - options.confidence;
         let odds = |x: f64| x / (1.0 - x);
@@ -862,7 +872,6 @@ impl Comparison {
             min_detectable_difference_upper: det.min_detectable_rate_upper.map(|x| x - p0),
             method: crate::stats::ONE_SAMPLE_METHOD,
         };
-        let significant = test.p_two_sided < alpha;
         let label = name.clone().unwrap_or_else(|| "the benchmark".to_string());
         let level = format!("{:.0}%", options.confidence * 100.0);
         let relation = if !significant {
@@ -874,15 +883,15 @@ impl Comparison {
         };
         let summary = format!(
             "Descriptive comparison with an external benchmark, not an estimate of the scheme's impact: \
-             {}% of people in {treatment} reoffended within 12 months ({level} interval {}% to {}%), {relation} \
+             {}% of people in {treatment} reoffended within 12 months ({level} exact interval {}% to {}%), {relation} \
              the {}% reported for {label} (exact binomial test, two-sided p = {}). The benchmark has no published \
              denominator, outcome definition or comparison group, so a difference may reflect how the figures \
              were counted, or who was diverted, rather than the schemes themselves.",
             pp(p),
-            pp(ci.low),
-            pp(ci.high),
+            pp(exact.low),
+            pp(exact.high),
             pp(p0),
-            pval(Some(test.p_two_sided)).unwrap_or_default()
+            pval(Some(p_central)).unwrap_or_default()
         );
         let mut tests = BTreeMap::new();
         tests.insert(
@@ -890,6 +899,13 @@ impl Comparison {
             Test {
                 statistic: Some(t.reoffenders as f64),
                 p_value: Some(test.p_two_sided),
+            },
+        );
+        tests.insert(
+            "binomial_exact_central",
+            Test {
+                statistic: Some(t.reoffenders as f64),
+                p_value: Some(p_central),
             },
         );
         tests.insert(
@@ -931,22 +947,22 @@ impl Comparison {
             treatment_ci_high: ci.high,
             control_rate: p0,
             risk_difference: p - p0,
-            rd_ci_low: ci.low - p0,
-            rd_ci_high: ci.high - p0,
-            rd_ci_method: "wilson",
+            rd_ci_low: exact.low - p0,
+            rd_ci_high: exact.high - p0,
+            rd_ci_method: "clopper_pearson",
             relative_risk: Some(p / p0),
-            rr_ci_low: Some(ci.low / p0),
-            rr_ci_high: Some(ci.high / p0),
+            rr_ci_low: Some(exact.low / p0),
+            rr_ci_high: Some(exact.high / p0),
             odds_ratio: (p < 1.0).then(|| odds(p) / odds(p0)),
-            or_ci_low: (ci.low < 1.0).then(|| odds(ci.low) / odds(p0)),
-            or_ci_high: (ci.high < 1.0).then(|| odds(ci.high) / odds(p0)),
+            or_ci_low: (exact.low < 1.0).then(|| odds(exact.low) / odds(p0)),
+            or_ci_high: (exact.high < 1.0).then(|| odds(exact.high) / odds(p0)),
             tests,
             frequency: None,
             time_to_first: None,
             sensitivity,
             confidence: options.confidence,
             significant,
-            significance_basis: "two-sided exact binomial test against the fixed rate",
+            significance_basis: "the exact (Clopper-Pearson) interval for the rate excludes the fixed rate (the central two-sided exact test, binomial_exact_central, below alpha)",
             summary,
             caveats,
             subgroups: Vec::new(),

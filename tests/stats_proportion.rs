@@ -116,3 +116,26 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn benchmark_verdict_and_interval_never_disagree() {
+    // Every n from 20 to 500 and every count, against Thames Valley's 20% and two other
+    // rates: the interval excludes the benchmark exactly when the central exact p < 5%.
+    for p0 in [0.2, 0.07, 0.5] {
+        for n in 20..=500u64 {
+            for x in 0..=n {
+                let e = reoffending::stats::exact_against(x, n, p0, 0.95).unwrap();
+                assert_eq!(
+                    e.significant,
+                    e.p_central < 0.05,
+                    "{x} of {n} against {p0}: interval {:?}, p {}",
+                    e.interval,
+                    e.p_central
+                );
+                assert!(
+                    e.interval.low <= x as f64 / n as f64 && x as f64 / n as f64 <= e.interval.high
+                );
+            }
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Validation and linking: from two files to [`Dataset`], counting every row not used.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 
@@ -351,7 +351,9 @@ impl Dataset {
                     let t0 = people.index_day[i];
                     let r = offences_table.range(i);
                     Some(
-                        offences_table.offence_day[r]
+                        // Proven before the index event: a row disposed of on the index
+                        // date is the index offence itself, not a prior.
+                        offences_table.disposal_day[r]
                             .iter()
                             .filter(|&&d| d < t0)
                             .count() as f64,
@@ -378,6 +380,7 @@ impl Dataset {
         quality.rows_used.cohort = people.len() as u64;
         quality.rows_used.offences = offences_table.len() as u64;
         quality.warnings = c.warnings.clone();
+        quality.warnings.extend(off.warnings.iter().cloned());
         quality.warnings.extend(extract_date_warnings(
             &off,
             extract_date,
@@ -598,6 +601,83 @@ struct OffenceRows {
     disposal_kind: Option<Detail>,
     reasons: Vec<u8>,
     owner: Vec<u32>,
+    warnings: Vec<ColumnWarning>,
+}
+
+/// Values of `disposal` or `offence_type` that are usually not proven reoffences under the
+/// Ministry of Justice rules (breaches; community resolutions, cannabis and khat warnings and
+/// penalty notices are not convictions or cautions).
+fn looks_not_proven(value: &str) -> bool {
+    let v = normalise(value);
+    [
+        "breach",
+        "community_resolution",
+        "cannabis_warning",
+        "khat_warning",
+        "penalty_notice",
+    ]
+    .iter()
+    .any(|p| v.contains(p))
+        || v == "pnd"
+}
+
+/// A warning when rows still counted (not excluded) hold values that look like outcomes
+/// that are not proven reoffences, naming the values and their row counts.
+fn not_proven_counted(
+    detail: &Detail,
+    reasons: &[u8],
+    column: &str,
+    option: &str,
+) -> Option<ColumnWarning> {
+    let levels: Vec<String> = match detail {
+        Detail::Codes(_, labels) => labels.clone(),
+        Detail::Text(ca) => {
+            let unique = pl::ChunkUnique::unique(ca).ok()?;
+            read::str_values(&unique)
+                .flatten()
+                .map(str::to_string)
+                .collect()
+        }
+    };
+    let suspicious: Vec<&String> = levels.iter().filter(|l| looks_not_proven(l)).collect();
+    if suspicious.is_empty() {
+        return None;
+    }
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut first_rows = Vec::new();
+    for (r, &reason) in reasons.iter().enumerate() {
+        if reason != 0 {
+            continue;
+        }
+        if let Some(t) = detail.text(r).filter(|t| looks_not_proven(t)) {
+            let key = suspicious
+                .iter()
+                .find(|l| l.trim() == t)
+                .map_or(t, |l| l.trim());
+            *counts.entry(key).or_default() += 1;
+            if first_rows.len() < FIRST_ROWS_KEPT {
+                first_rows.push(r as u64 + 1);
+            }
+        }
+    }
+    let rows: u64 = counts.values().sum();
+    (rows > 0).then(|| ColumnWarning {
+        table: TableKind::Offences,
+        column: column.to_string(),
+        issue: "not_proven_outcome_counted".into(),
+        rows,
+        first_rows,
+        message: format!(
+            "offences {column}: {rows} rows counted as proven reoffences hold values that are usually not \
+             proven outcomes ({}); if they are not convictions or cautions, exclude them with the {option} \
+             option",
+            counts
+                .iter()
+                .map(|(k, n)| format!("{k}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })
 }
 
 fn read_offence_rows(
@@ -695,6 +775,18 @@ fn read_offence_rows(
             }
         }
     }
+    let mut warnings = Vec::new();
+    for (column, detail, option) in [
+        ("disposal", &disposal_kind, "exclude_disposals"),
+        ("offence_type", &offence_type, "exclude_offence_types"),
+    ] {
+        if let Some(w) = detail
+            .as_ref()
+            .and_then(|d| not_proven_counted(d, &reasons, column, option))
+        {
+            warnings.push(w);
+        }
+    }
     Ok(OffenceRows {
         person_id,
         offence,
@@ -703,6 +795,7 @@ fn read_offence_rows(
         disposal_kind,
         reasons,
         owner: Vec::new(),
+        warnings,
     })
 }
 

@@ -21,7 +21,9 @@ pub use power::{
     Detectable, ONE_SAMPLE_METHOD, TWO_SAMPLE_METHOD, detectable_one, detectable_two,
     sample_size_one, sample_size_two,
 };
-pub use proportion::{BinomialTest, CiMethod, Interval, binomial_test, proportion_ci};
+pub use proportion::{
+    BinomialTest, CiMethod, ExactAgainst, Interval, binomial_test, exact_against, proportion_ci,
+};
 pub(crate) use proportion::{check_confidence, z_upper};
 pub use robustness::{
     EValue, GammaBound, PairDirection, RosenbaumBounds, RosenbaumError, e_value, rosenbaum,

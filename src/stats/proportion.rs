@@ -268,3 +268,42 @@ pub(crate) fn binary_search(a: impl Fn(i64) -> f64, d: f64, mut lo: i64, mut hi:
     }
     if a(lo) <= d { lo } else { lo - 1 }
 }
+
+/// A rate compared with a fixed rate on one exact basis: the Clopper-Pearson interval and
+/// the central two-sided exact test, which agree by construction (the interval excludes
+/// `p0` exactly when the test's p-value is below `1 - confidence`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ExactAgainst {
+    /// The binomial tests (the two-sided one as R and scipy compute it).
+    pub test: BinomialTest,
+    /// Central two-sided exact p-value: twice the smaller one-sided p, at most 1.
+    pub p_central: f64,
+    /// The Clopper-Pearson interval for the rate.
+    pub interval: Interval,
+    /// The interval excludes `p0`.
+    pub significant: bool,
+}
+
+/// Compares `x` of `n` with the fixed rate `p0` at `confidence`, so that verdict and
+/// interval never disagree.
+///
+/// ```
+/// // 28 of 100 against 20%: the exact interval (19.5% to 37.9%, statsmodels "beta") includes
+/// // 20%, and so the verdict is "not distinguishable"; the central exact p is 0.0683
+/// // (scipy: 2 min(binom.cdf(28), binom.sf(27))), R's and scipy's two-sided p 0.0595.
+/// let e = reoffending::stats::exact_against(28, 100, 0.2, 0.95).unwrap();
+/// assert!(!e.significant && e.interval.low < 0.2 && e.p_central > 0.05);
+/// assert!((e.interval.low - 0.1947936).abs() < 1e-6);
+/// assert!((e.p_central - 0.0683033).abs() < 1e-6 && (e.test.p_two_sided - 0.0594804).abs() < 1e-6);
+/// ```
+pub fn exact_against(x: u64, n: u64, p0: f64, confidence: f64) -> Result<ExactAgainst> {
+    let test = binomial_test(x, n, p0)?;
+    let interval = proportion_ci(x, n, confidence, CiMethod::Exact)?
+        .ok_or_else(|| Error::method("exact comparison", "needs at least one person"))?;
+    Ok(ExactAgainst {
+        test,
+        p_central: (2.0 * test.p_less.min(test.p_greater)).min(1.0),
+        interval,
+        significant: interval.low > p0 || interval.high < p0,
+    })
+}
