@@ -402,3 +402,24 @@ fn listed_non_proven_outcomes_are_excluded_and_counted() {
         e.quality.rows_used.offences + 2
     );
 }
+
+#[test]
+fn prior_offences_are_those_proven_before_the_index_date() {
+    // Both people have the same history; only the comparison person's index offence (a
+    // caution on the index date) is in the table, as for formal disposals; diversion is not
+    // a proven disposal. An offence committed before the index date but proven after it was
+    // not proven at the index event: not a prior either.
+    let f = files(
+        "person_id,cohort,index_date\nD,divert,2021-06-01\nC,comparison,2021-06-01\n",
+        "person_id,offence_date,disposal_date\n\
+         D,2021-01-10,2021-03-01\nC,2021-01-10,2021-03-01\n\
+         C,2021-05-20,2021-06-01\n\
+         D,2021-05-01,2021-07-01\n",
+    );
+    let e = evaluate(&f, "2023-06-30", Rules::default());
+    let prior = match &e.data.people.column("prior_offences").unwrap().values {
+        reoffending::data::Values::Numeric(v) => v.clone(),
+        _ => panic!("numeric"),
+    };
+    assert_eq!(prior, vec![Some(1.0), Some(1.0)], "balanced: the index offence is not a prior");
+}
