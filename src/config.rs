@@ -96,6 +96,8 @@ pub struct CompareConfig {
     /// Comparison people used: `full` (default) or `pilot` (indexed within the pilot
     /// cohort's first and last index dates).
     pub period: Option<String>,
+    /// Confidence level of the comparisons (default: `[rates] confidence`, else 0.95).
+    pub confidence: Option<f64>,
 }
 
 /// The `[match]` table: the matched comparison.
@@ -211,6 +213,7 @@ impl Config {
         fraction("[rates] baseline_rate", self.rates.baseline_rate)?;
         fraction("[rates] confidence", self.rates.confidence)?;
         fraction("[compare] baseline_rate", self.compare.baseline_rate)?;
+        fraction("[compare] confidence", self.compare.confidence)?;
         if let (Some(t), Some(c)) = (&self.compare.treatment, &self.compare.control) {
             if t == c {
                 return Err(format!(
@@ -269,6 +272,86 @@ impl Config {
                 })
             })
             .transpose()
+    }
+
+    /// The pilot cohort: `[compare] treatment`, default `divert`.
+    pub fn treatment(&self) -> String {
+        self.compare
+            .treatment
+            .clone()
+            .unwrap_or_else(|| "divert".into())
+    }
+
+    /// The comparison cohort: `[compare] control`, default `comparison`.
+    pub fn control(&self) -> String {
+        self.compare
+            .control
+            .clone()
+            .unwrap_or_else(|| "comparison".into())
+    }
+
+    /// The options of `[rates]` (the one place a file becomes rate options; front ends
+    /// override fields after).
+    pub fn rate_options(&self) -> Result<crate::measure::RateOptions> {
+        Ok(crate::measure::RateOptions {
+            by: self.rates.by.clone(),
+            ci: match &self.rates.ci {
+                Some(s) => s.parse()?,
+                None => Default::default(),
+            },
+            confidence: self.rates.confidence.unwrap_or(0.95),
+            baseline_rate: self.rates.baseline_rate.or(self.compare.baseline_rate),
+        })
+    }
+
+    /// The options of `[compare]`: confidence (`[compare]`, else `[rates]`, else 0.95) and
+    /// period.
+    pub fn compare_options(&self) -> Result<crate::compare::CompareOptions> {
+        Ok(crate::compare::CompareOptions {
+            confidence: self
+                .compare
+                .confidence
+                .or(self.rates.confidence)
+                .unwrap_or(0.95),
+            period: self.period()?.unwrap_or_default(),
+            ..Default::default()
+        })
+    }
+
+    /// The options of `[match]` (with the cohorts of `[compare]` and its comparison
+    /// options); `None` when the file has no `[match]` table.
+    pub fn match_options(&self) -> Result<Option<crate::matching::MatchOptions>> {
+        let Some(m) = &self.matching else {
+            return Ok(None);
+        };
+        Ok(Some(crate::matching::MatchOptions {
+            treatment: self.treatment(),
+            control: self.control(),
+            covariates: m.covariates.clone(),
+            references: crate::design::parse_references(&m.references)?,
+            caliper: match m.caliper {
+                Some(c) if c == 0.0 => None,
+                Some(c) => Some(c),
+                None => Some(0.2),
+            },
+            ratio: m.ratio.unwrap_or(1),
+            replace: m.replace,
+            exact: m.exact.clone(),
+            compare: self.compare_options()?,
+        }))
+    }
+
+    /// The options of `[survival]` (defaults where the file is silent).
+    pub fn survival_options(&self) -> crate::survival::SurvivalOptions {
+        let mut o = crate::survival::SurvivalOptions::default();
+        if let Some(s) = &self.survival {
+            o.by = s.by.clone();
+            o.covariates = s.covariates.clone();
+            if !s.times.is_empty() {
+                o.times = s.times.clone();
+            }
+        }
+        o
     }
 
     /// A path from the file, made relative to its folder.

@@ -200,29 +200,14 @@ impl Results {
     /// # Ok(()) }
     /// ```
     pub fn from_config(config: &crate::Config, inputs: &Inputs, rules: Rules) -> Result<Results> {
-        use crate::compare::{Against, CompareOptions, Comparison};
+        use crate::compare::{Against, Comparison};
         let eval = Evaluation::load(inputs, rules)?;
         let people = &eval.data.people;
         let out = &eval.outcomes;
-        let rate_opts = crate::measure::RateOptions {
-            by: config.rates.by.clone(),
-            ci: match &config.rates.ci {
-                Some(s) => s.parse()?,
-                None => Default::default(),
-            },
-            confidence: config.rates.confidence.unwrap_or(0.95),
-            baseline_rate: config.rates.baseline_rate.or(config.compare.baseline_rate),
-        };
+        let rate_opts = config.rate_options()?;
         let rates = crate::measure::Rates::compute(people, out, &rate_opts)?;
-        let treatment = config
-            .compare
-            .treatment
-            .clone()
-            .unwrap_or_else(|| "divert".into());
-        let copts = CompareOptions {
-            period: config.period()?.unwrap_or_default(),
-            ..Default::default()
-        };
+        let treatment = config.treatment();
+        let copts = config.compare_options()?;
         let mut compare = Vec::new();
         if let Some(control) = &config.compare.control {
             compare.push(Comparison::compute(
@@ -243,41 +228,13 @@ impl Results {
                 people, out, &treatment, &against, &copts,
             )?);
         }
-        let matched = match &config.matching {
-            Some(m) => Some(crate::matching::MatchedComparison::compute(
-                people,
-                out,
-                &crate::matching::MatchOptions {
-                    treatment: treatment.clone(),
-                    control: config
-                        .compare
-                        .control
-                        .clone()
-                        .unwrap_or_else(|| "comparison".into()),
-                    covariates: m.covariates.clone(),
-                    references: crate::design::parse_references(&m.references)?,
-                    caliper: match m.caliper {
-                        Some(c) if c == 0.0 => None,
-                        Some(c) => Some(c),
-                        None => Some(0.2),
-                    },
-                    ratio: m.ratio.unwrap_or(1),
-                    replace: m.replace,
-                    exact: m.exact.clone(),
-                    compare: copts.clone(),
-                },
+        let matched = match config.match_options()? {
+            Some(mopts) => Some(crate::matching::MatchedComparison::compute(
+                people, out, &mopts,
             )?),
             None => None,
         };
-        let sconf = config.survival.clone().unwrap_or_default();
-        let mut sopts = crate::survival::SurvivalOptions {
-            by: sconf.by.clone(),
-            covariates: sconf.covariates.clone(),
-            ..Default::default()
-        };
-        if !sconf.times.is_empty() {
-            sopts.times = sconf.times.clone();
-        }
+        let sopts = config.survival_options();
         let survival = crate::survival::SurvivalAnalysis::compute(people, out, &sopts)?;
         let monitor = crate::monitor::Monitor::compute(people, out, 0.95)?;
         let pilot = compare.first().map(|c| c.treatment_n).unwrap_or(0);

@@ -421,5 +421,9 @@ fn prior_offences_are_those_proven_before_the_index_date() {
         reoffending::data::Values::Numeric(v) => v.clone(),
         _ => panic!("numeric"),
     };
-    assert_eq!(prior, vec![Some(1.0), Some(1.0)], "balanced: the index offence is not a prior");
+    assert_eq!(
+        prior,
+        vec![Some(1.0), Some(1.0)],
+        "balanced: the index offence is not a prior"
+    );
 }

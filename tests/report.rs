@@ -278,3 +278,62 @@ fn report_generate_and_costs_are_byte_identical_at_one_and_two_threads() {
         }
     }
 }
+
+#[test]
+fn each_command_with_config_agrees_with_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sample_config(dir.path(), 10);
+    // Disclosure control off, so the report holds the analyses exactly as computed.
+    // A configured confidence level reaches every comparison, from the report and the commands.
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("[report]", "[report]\ndisclosure_control_off = true")
+        .replace("[compare]", "[compare]\nconfidence = 0.9");
+    std::fs::write(&cfg, text).unwrap();
+    let out = dir.path().join("r");
+    report(&cfg, &out);
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let strip = |mut x: Value| {
+        if let Value::Object(m) = &mut x {
+            m.remove("parameters");
+            m.remove("input");
+        }
+        x
+    };
+    for (command, key) in [
+        ("compare", "compare"),
+        ("match", "match"),
+        ("survival", "survival"),
+    ] {
+        let got = Command::cargo_bin("reoffending")
+            .unwrap()
+            .args([command, "--config"])
+            .arg(&cfg)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            got.status.success(),
+            "{command}: {}",
+            String::from_utf8_lossy(&got.stderr)
+        );
+        let got: Value = serde_json::from_slice(&got.stdout).unwrap();
+        assert_eq!(
+            strip(got),
+            v[key],
+            "{command} --config differs from the report's {key}"
+        );
+    }
+    assert_eq!(v["compare"]["confidence"], 0.9);
+    assert_eq!(v["match"]["comparison"]["confidence"], 0.9);
+    // The file's [survival] covariates give a Cox model, and [match] needs no flags.
+    assert!(
+        v["survival"]["cox"]["coefficients"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 3
+    );
+    assert!(v["match"]["balance"].as_array().unwrap().len() >= 5);
+}

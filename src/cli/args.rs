@@ -238,8 +238,9 @@ pub enum Command {
         /// The pool to match from [default: comparison].
         #[arg(long, value_name = "LABEL")]
         control: Option<String>,
-        /// Covariates of the propensity model, e.g. sex,age_at_index,prior_offences.
-        #[arg(long, value_delimiter = ',', value_name = "COLUMNS", required = true)]
+        /// Covariates of the propensity model, e.g. sex,age_at_index,prior_offences
+        /// [default: `[match] covariates` of --config].
+        #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
         covariates: Vec<String>,
         /// Reference levels of categorical covariates, e.g. sex=F.
         #[arg(long = "reference", value_name = "COLUMN=LEVEL")]
@@ -247,9 +248,9 @@ pub enum Command {
         /// Caliper in pooled SDs of the logit of the propensity score [default: 0.2]; 0 for none.
         #[arg(long, value_name = "SD", value_parser = non_negative)]
         caliper: Option<f64>,
-        /// Controls per pilot person [default: 1].
-        #[arg(long, default_value_t = 1)]
-        ratio: usize,
+        /// Controls per pilot person [default: `[match] ratio`, else 1].
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        ratio: Option<u32>,
         /// Match with replacement.
         #[arg(long)]
         replace: bool,

@@ -83,13 +83,21 @@ fn try_main(cli: Cli) -> Result<()> {
             strata,
             confidence,
         } => {
-            let mut options = reoffending::survival::SurvivalOptions {
-                by,
-                covariates,
-                references: reoffending::design::parse_references(&references)?,
-                strata,
-                ..Default::default()
-            };
+            let mut r = resolve(&data, ColumnSelection::All)?;
+            // The evaluation file's [survival] first; every flag given overrides it.
+            let mut options = r.config.survival_options();
+            if !by.is_empty() {
+                options.by = by;
+            }
+            if !covariates.is_empty() {
+                options.covariates = covariates;
+            }
+            if !references.is_empty() {
+                options.references = reoffending::design::parse_references(&references)?;
+            }
+            if strata.is_some() {
+                options.strata = strata;
+            }
             if !times.is_empty() {
                 options.times = times;
             }
@@ -102,7 +110,11 @@ fn try_main(cli: Cli) -> Result<()> {
             if let Some(c) = confidence {
                 options.confidence = c;
             }
-            survival(&data, &out, options)
+            let mut cols = options.by.clone();
+            cols.extend(options.covariates.iter().cloned());
+            cols.extend(options.strata.iter().cloned());
+            r.inputs.load.cohort_columns = columns_for(&cols);
+            survival(&r, &out, options)
         }
         Command::Match {
             data,
@@ -118,23 +130,59 @@ fn try_main(cli: Cli) -> Result<()> {
             confidence,
             period,
         } => {
-            let mut options = reoffending::matching::MatchOptions {
-                covariates,
-                references: reoffending::design::parse_references(&references)?,
-                caliper: match caliper {
-                    Some(c) if c == 0.0 => None,
-                    Some(c) => Some(c),
-                    None => Some(0.2),
-                },
-                ratio,
-                replace,
-                exact,
-                ..Default::default()
-            };
+            let mut r = resolve(&data, ColumnSelection::All)?;
+            // The evaluation file's [match] (and [compare] cohorts) first; flags override.
+            let mut options =
+                r.config
+                    .match_options()?
+                    .unwrap_or_else(|| reoffending::matching::MatchOptions {
+                        treatment: r.config.treatment(),
+                        control: r.config.control(),
+                        ..Default::default()
+                    });
+            if let Some(t) = treatment {
+                options.treatment = t;
+            }
+            if let Some(c) = control {
+                options.control = c;
+            }
+            if !covariates.is_empty() {
+                options.covariates = covariates;
+            }
+            if options.covariates.is_empty() {
+                return Err(Error::Option {
+                    option: "--covariates".into(),
+                    message: "name the covariates of the propensity model (or give --config with a [match] table)".into(),
+                });
+            }
+            if !references.is_empty() {
+                options.references = reoffending::design::parse_references(&references)?;
+            }
+            if let Some(c) = caliper {
+                options.caliper = (c > 0.0).then_some(c);
+            }
+            if let Some(k) = ratio {
+                options.ratio = k as usize;
+            }
+            if replace {
+                options.replace = true;
+            }
+            if !exact.is_empty() {
+                options.exact = exact;
+            }
             if let Some(c) = confidence {
                 options.compare.confidence = c;
             }
-            matching(&data, &out, treatment, control, period, options)
+            if let Some(p) = period {
+                options.compare.period = p.parse().map_err(|_| Error::Option {
+                    option: "--period".into(),
+                    message: format!("`{p}` is not a period (use full or pilot)"),
+                })?;
+            }
+            let mut cols = options.covariates.clone();
+            cols.extend(options.exact.iter().cloned());
+            r.inputs.load.cohort_columns = columns_for(&cols);
+            matching(&r, &out, options)
         }
         Command::Costs { data, out } => costs(&data, &out),
         Command::Report {
@@ -476,16 +524,18 @@ fn rates(
         by
     };
     r.inputs.load.cohort_columns = columns_for(&by);
-    let ci: CiMethod = match ci.or(r.config.rates.ci.clone()) {
-        Some(s) => s.parse()?,
-        None => CiMethod::Wilson,
-    };
-    let options = RateOptions {
-        by: by.clone(),
-        ci,
-        confidence: confidence.or(r.config.rates.confidence).unwrap_or(0.95),
-        baseline_rate: baseline_rate.or(r.config.rates.baseline_rate),
-    };
+    // The evaluation file's [rates] first; every flag given overrides it.
+    let mut options = r.config.rate_options()?;
+    options.by = by.clone();
+    if let Some(m) = ci {
+        options.ci = m.parse::<CiMethod>()?;
+    }
+    if let Some(c) = confidence {
+        options.confidence = c;
+    }
+    if baseline_rate.is_some() {
+        options.baseline_rate = baseline_rate;
+    }
     let eval = load(&r)?;
     let rates = Rates::compute(&eval.data.people, &eval.outcomes, &options)?;
     let value = json!({
@@ -523,7 +573,7 @@ struct CompareArgs {
 }
 
 fn compare(data: &DataArgs, out: &OutputArgs, a: CompareArgs) -> Result<()> {
-    use reoffending::compare::{Against, CompareOptions, Comparison};
+    use reoffending::compare::{Against, Comparison};
     let r = resolve(data, columns_for(&a.by))?;
     let cfg = r.config.compare.clone();
     let treatment = a
@@ -562,20 +612,19 @@ fn compare(data: &DataArgs, out: &OutputArgs, a: CompareArgs) -> Result<()> {
             ),
         });
     }
-    let options = CompareOptions {
-        confidence: a.confidence.unwrap_or(0.95),
-        rd_method: match a.rd_ci {
-            Some(s) => s.parse()?,
-            None => Default::default(),
-        },
-        by: a.by.clone(),
-        adjust: match a.adjust {
-            Some(s) => s.parse()?,
-            None => Default::default(),
-        },
-        power: 0.8,
-        period: period_option(a.period.as_deref(), &r.config)?,
-    };
+    // The evaluation file's [compare] first; every flag given overrides it.
+    let mut options = r.config.compare_options()?;
+    if let Some(c) = a.confidence {
+        options.confidence = c;
+    }
+    if let Some(m) = a.rd_ci {
+        options.rd_method = m.parse()?;
+    }
+    options.by = a.by.clone();
+    if let Some(adj) = a.adjust {
+        options.adjust = adj.parse()?;
+    }
+    options.period = period_option(a.period.as_deref(), &r.config)?;
     let eval = load(&r)?;
     let cmp = Comparison::compute(
         &eval.data.people,
@@ -711,15 +760,11 @@ fn power_cmd(
 }
 
 fn survival(
-    data: &DataArgs,
+    r: &Resolved,
     out: &OutputArgs,
     options: reoffending::survival::SurvivalOptions,
 ) -> Result<()> {
-    let mut cols = options.by.clone();
-    cols.extend(options.covariates.iter().cloned());
-    cols.extend(options.strata.iter().cloned());
-    let r = resolve(data, columns_for(&cols))?;
-    let eval = load(&r)?;
+    let eval = load(r)?;
     let s = reoffending::survival::SurvivalAnalysis::compute(
         &eval.data.people,
         &eval.outcomes,
@@ -783,23 +828,10 @@ fn period_option(flag: Option<&str>, config: &Config) -> Result<reoffending::com
 }
 
 fn matching(
-    data: &DataArgs,
+    r: &Resolved,
     out: &OutputArgs,
-    treatment: Option<String>,
-    control: Option<String>,
-    period: Option<String>,
-    mut options: reoffending::matching::MatchOptions,
+    options: reoffending::matching::MatchOptions,
 ) -> Result<()> {
-    let mut cols = options.covariates.clone();
-    cols.extend(options.exact.iter().cloned());
-    let r = resolve(data, columns_for(&cols))?;
-    options.treatment = treatment
-        .or(r.config.compare.treatment.clone())
-        .unwrap_or_else(|| "divert".into());
-    options.control = control
-        .or(r.config.compare.control.clone())
-        .unwrap_or_else(|| "comparison".into());
-    options.compare.period = period_option(period.as_deref(), &r.config)?;
     if options.treatment == options.control {
         return Err(Error::Option {
             option: "--control".into(),
@@ -809,7 +841,7 @@ fn matching(
             ),
         });
     }
-    let eval = load(&r)?;
+    let eval = load(r)?;
     let m = reoffending::matching::MatchedComparison::compute(
         &eval.data.people,
         &eval.outcomes,
