@@ -666,7 +666,9 @@ impl Comparison {
             "Unless {control} was built by matching (reoffending match), the groups may differ in who was \
              diverted: a difference is not by itself the effect of the scheme."
         );
-        Self::from_groups(treatment, control, t, &k, options, caveat)
+        let mut c = Self::from_groups(treatment, control, t, &k, options, caveat)?;
+        c.summary = c.descriptive_summary();
+        Ok(c)
     }
 
     /// The comparison of two groups' data (weighted for a matched comparison group).
@@ -971,6 +973,40 @@ impl Comparison {
             period: Period::Full,
             period_check: None,
         })
+    }
+
+    /// The verdict of an unadjusted group comparison: descriptive, never worded as an
+    /// effect of the scheme (only an adjusted design, such as matching, is).
+    fn descriptive_summary(&self) -> String {
+        let control = self.control.as_deref().unwrap_or("the comparison group");
+        let level = format!("{:.0}%", self.confidence * 100.0);
+        let (lo, hi) = (pp(self.rd_ci_low), pp(self.rd_ci_high));
+        let head = format!(
+            "Unadjusted, descriptive comparison: {}% of people in {} and {}% in {control} reoffended within 12 \
+             months",
+            pp(self.treatment_rate),
+            self.treatment,
+            pp(self.control_rate)
+        );
+        if self.significant {
+            let (word, a, b) = if self.risk_difference < 0.0 {
+                ("lower", pp(-self.rd_ci_high), pp(-self.rd_ci_low))
+            } else {
+                ("higher", lo, hi)
+            };
+            format!(
+                "{head}: {word} in {} by between {a} and {b} percentage points ({level} interval). The groups \
+                 may differ in who was diverted, so this is not by itself an estimate of the scheme's effect.",
+                self.treatment
+            )
+        } else {
+            format!(
+                "{head}; the difference ({} percentage points, {level} interval {lo} to {hi}) is not statistically \
+                 significant. More people would need to be analysed to tell the groups apart; this should not be \
+                 taken to mean that the scheme has no effect.",
+                pp(self.risk_difference)
+            )
+        }
     }
 
     /// The headline as a table.

@@ -65,8 +65,12 @@ fn significant_difference_is_stated_with_its_interval() {
     assert_eq!(v["control_rate"], 0.3);
     assert_eq!(v["significant"], true);
     let s = v["summary"].as_str().unwrap();
+    // An unadjusted comparison is descriptive: never worded as the scheme's effect.
     assert!(
-        s.contains("less likely to reoffend") && s.contains("between"),
+        s.starts_with("Unadjusted, descriptive comparison")
+            && s.contains("lower in divert by between")
+            && s.contains("not by itself an estimate of the scheme's effect")
+            && !s.contains("less likely"),
         "{s}"
     );
 }

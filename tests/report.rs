@@ -126,6 +126,37 @@ fn report_json_holds_every_analysis_and_every_chart_has_data() {
     }
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("## 12-month proven reoffending"));
+    // The headline follows the design: the matched comparison first and the only finding
+    // worded as an effect; the unadjusted comparison descriptive, naming where groups differ.
+    let summary: Vec<&str> = md
+        .split("## Summary")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("> "))
+        .collect();
+    assert!(
+        summary[0].starts_with("> Impact estimate (matched comparison group)"),
+        "{summary:?}"
+    );
+    assert!(
+        summary[1].starts_with("> Unadjusted, descriptive comparison"),
+        "{summary:?}"
+    );
+    assert!(
+        summary[1].contains("Before matching the groups differ in")
+            && summary[1].contains("prior_offences (SMD")
+    );
+    assert!(summary[2].starts_with("> Descriptive comparison with an external benchmark"));
+    for line in &summary[1..] {
+        assert!(
+            !line.contains("less likely") && !line.contains("more likely"),
+            "{line}"
+        );
+    }
     // How robust is this: E-values, Rosenbaum bounds and the placebo, in JSON and HTML.
     assert!(v["compare"]["e_value"]["estimate"].is_number());
     assert!(v["match"]["comparison"]["e_value"]["interval_limit"].is_number());

@@ -561,19 +561,40 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
     let group_cmp = compare.iter().find(|c| c["kind"] == "comparison_group");
     let bench_cmp = compare.iter().find(|c| c["kind"] == "external_benchmark");
 
-    // Summary.
+    // Summary: the design decides the headline. A matched comparison is the impact
+    // estimate and comes first, the only finding worded as an effect; the unadjusted
+    // comparison is descriptive (with the covariates on which the groups differ), and so is
+    // the benchmark.
     let mut summary = Section::new("summary", "Summary");
-    for c in [group_cmp, bench_cmp].into_iter().flatten() {
-        if let Some(s) = c["summary"].as_str() {
-            summary.findings.push(s.to_string());
-        }
+    let matched = j.get("match").filter(|m| !m.is_null());
+    if let Some(s) = matched.and_then(|m| m["comparison"]["summary"].as_str()) {
+        summary
+            .findings
+            .push(format!("Impact estimate (matched comparison group): {s}"));
     }
-    if let Some(m) = j.get("match").filter(|m| !m.is_null()) {
-        if let Some(s) = m["comparison"]["summary"].as_str() {
-            summary
-                .findings
-                .push(format!("Against a matched comparison group: {s}"));
-        }
+    if let Some(s) = group_cmp.and_then(|c| c["summary"].as_str()) {
+        let differ: Vec<String> = matched
+            .map(|m| arr(m, "balance"))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|b| {
+                let smd = f(b, "smd_before")?;
+                (smd.abs() > 0.1)
+                    .then(|| format!("{} (SMD {smd:+.2})", b["covariate"].as_str().unwrap_or("")))
+            })
+            .collect();
+        let why = if differ.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " Before matching the groups differ in {}.",
+                differ.join(", ")
+            )
+        };
+        summary.findings.push(format!("{s}{why}"));
+    }
+    if let Some(s) = bench_cmp.and_then(|c| c["summary"].as_str()) {
+        summary.findings.push(s.to_string());
     }
     if let Some(c) = j.get("costs").filter(|c| !c.is_null()) {
         summary.findings.push(format!(
