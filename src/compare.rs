@@ -11,8 +11,10 @@ use crate::error::{Error, Result};
 use crate::measure::{Grouping, NO_REOFFENCE, Outcomes};
 use crate::present::{Table, num, pct, pval};
 use crate::stats::{
-    Adjustment, CiMethod, DiffMethod, EValue, ExactAgainst, Summary, Test, TwoByTwo, adjust,
-    binomial_test, detectable_one, detectable_two, e_value, exact_against, proportion_ci, welch,
+    Adjustment, CiMethod, DiffMethod, EValue, ExactAgainst, Summary, Test, TwoByTwo,
+    TwoByTwoResult, WeightedMean, WelchTest, adjust, binomial_test, detectable_one, detectable_two,
+    e_value, exact_against, proportion_ci, weighted_difference, weighted_odds_ratio,
+    weighted_ratio, welch,
 };
 
 /// Which comparison people a comparison uses, by index date.
@@ -367,8 +369,8 @@ pub struct Comparison {
 
 /// The eligible people of one cohort, optionally within a subgroup.
 ///
-/// With weights (a matched comparison group), counts are effective (Kish) counts:
-/// `n = (Σw)² / Σw²` and reoffenders = weighted rate × n, rounded.
+/// `n` and `reoffenders` count people; with weights (a matched comparison group) the
+/// rates and means are weighted and the Kish effective size `(Σw)² / Σw²` is reported.
 pub(crate) struct GroupData {
     pub(crate) n: u64,
     pub(crate) reoffenders: u64,
@@ -387,24 +389,10 @@ impl GroupData {
         days: Vec<Option<f64>>,
         weights: Vec<f64>,
     ) -> GroupData {
-        let sw: f64 = weights.iter().sum();
-        let sw2: f64 = weights.iter().map(|w| w * w).sum();
-        let ess = if sw2 > 0.0 { sw * sw / sw2 } else { 0.0 };
-        let rate = if sw > 0.0 {
-            counts
-                .iter()
-                .zip(&weights)
-                .filter(|(c, _)| **c > 0.0)
-                .map(|(_, w)| w)
-                .sum::<f64>()
-                / sw
-        } else {
-            0.0
-        };
-        let n = ess.round() as u64;
         GroupData {
-            n,
-            reoffenders: ((rate * ess).round() as u64).min(n),
+            // People, not weights: the estimates use the weights themselves.
+            n: counts.len() as u64,
+            reoffenders: counts.iter().filter(|c| **c > 0.0).count() as u64,
             days: days
                 .iter()
                 .zip(&weights)
@@ -413,6 +401,23 @@ impl GroupData {
             counts,
             weights,
         }
+    }
+
+    /// Every weight is 1 (a pilot group, or 1:1 matching without replacement).
+    fn unit_weights(&self) -> bool {
+        self.weights.iter().all(|w| *w == 1.0)
+    }
+
+    /// Kish effective size `(Σw)² / Σw²` (the count of people with unit weights).
+    fn effective_n(&self) -> f64 {
+        let sw: f64 = self.weights.iter().sum();
+        let sw2: f64 = self.weights.iter().map(|w| w * w).sum();
+        if sw2 > 0.0 { sw * sw / sw2 } else { 0.0 }
+    }
+
+    /// Whether each person reoffended (1) or not (0).
+    fn binary(&self) -> Vec<f64> {
+        self.counts.iter().map(|c| f64::from(*c > 0.0)).collect()
     }
 
     fn summary(&self) -> Summary {
@@ -427,6 +432,57 @@ impl GroupData {
     fn day_summary(&self) -> Summary {
         weighted_summary(self.days.iter().copied())
     }
+}
+
+/// The comparison of weighted rates: difference in weighted means with a robust (sandwich)
+/// standard error and normal interval; relative risk and odds ratio with delta-method log
+/// intervals; one test, the robust z (in `z_pooled`; the count-based tests do not apply).
+fn weighted_table(t: &GroupData, k: &GroupData, confidence: f64) -> Result<TwoByTwoResult> {
+    let empty = || Error::method("comparison", "a matched group has no weight");
+    let a = WeightedMean::of(&t.binary(), &t.weights).ok_or_else(empty)?;
+    let b = WeightedMean::of(&k.binary(), &k.weights).ok_or_else(empty)?;
+    let d = weighted_difference(&a, &b, confidence)?;
+    let rr = weighted_ratio(&a, &b, confidence);
+    let or = weighted_odds_ratio(&a, &b, confidence);
+    let none = Test {
+        statistic: None,
+        p_value: None,
+    };
+    Ok(TwoByTwoResult {
+        p1: a.mean,
+        p2: b.mean,
+        risk_difference: d.difference,
+        rd_ci_low: d.ci_low,
+        rd_ci_high: d.ci_high,
+        rd_ci_method: DiffMethod::Wald,
+        relative_risk: (b.mean > 0.0).then(|| a.mean / b.mean),
+        rr_ci_low: rr.map(|r| r.1),
+        rr_ci_high: rr.map(|r| r.2),
+        odds_ratio: or.map(|r| r.0),
+        or_ci_low: or.map(|r| r.1),
+        or_ci_high: or.map(|r| r.2),
+        z_pooled: d.z,
+        chi_square: none,
+        chi_square_yates: none,
+        fisher_exact: none,
+    })
+}
+
+/// Reoffences per person compared as weighted means with robust standard errors (in the
+/// shape of Welch's test: the statistic is z, with infinite degrees of freedom).
+fn weighted_welch(t: &GroupData, k: &GroupData, confidence: f64) -> Result<WelchTest> {
+    let empty = || Error::method("comparison", "a matched group has no weight");
+    let a = WeightedMean::of(&t.counts, &t.weights).ok_or_else(empty)?;
+    let b = WeightedMean::of(&k.counts, &k.weights).ok_or_else(empty)?;
+    let d = weighted_difference(&a, &b, confidence)?;
+    Ok(WelchTest {
+        difference: d.difference,
+        ci_low: d.ci_low,
+        ci_high: d.ci_high,
+        statistic: d.z.statistic.unwrap_or(0.0),
+        df: f64::INFINITY,
+        p_value: d.z.p_value.unwrap_or(1.0),
+    })
 }
 
 /// Weighted mean and variance with the effective sample size as `n` (unit weights give
@@ -686,19 +742,42 @@ impl Comparison {
                 format!("no one in `{control}` has the full follow-up and waiting period yet"),
             ));
         }
-        let table = TwoByTwo {
-            x1: t.reoffenders,
-            n1: t.n,
-            x2: k.reoffenders,
-            n2: k.n,
+        // With weights (several controls per person, or controls reused), the comparison is
+        // of weighted means with robust standard errors (MatchIt's guidance); with unit
+        // weights the 2x2 table is exact and every test of it applies.
+        let weighted = !(t.unit_weights() && k.unit_weights());
+        let r = if weighted {
+            weighted_table(t, k, options.confidence)?
+        } else {
+            TwoByTwo {
+                x1: t.reoffenders,
+                n1: t.n,
+                x2: k.reoffenders,
+                n2: k.n,
+            }
+            .compare(options.confidence, options.rd_method)?
         };
-        let r = table.compare(options.confidence, options.rd_method)?;
         let wilson = proportion_ci(t.reoffenders, t.n, options.confidence, CiMethod::Wilson)?
             .ok_or_else(|| Error::method("comparison", "empty group"))?;
         let alpha = 1.0 - options.confidence;
         let (st, sk) = (t.summary(), k.summary());
-        let frequency = welch(&st, &sk, options.confidence).ok().map(|w| {
-            let (rr, lo, hi) = if sk.mean > 0.0 && st.mean > 0.0 {
+        let per_person = if weighted {
+            weighted_welch(t, k, options.confidence)
+        } else {
+            welch(&st, &sk, options.confidence)
+        };
+        let weighted_rr = || {
+            let a = WeightedMean::of(&t.counts, &t.weights)?;
+            let b = WeightedMean::of(&k.counts, &k.weights)?;
+            weighted_ratio(&a, &b, options.confidence)
+        };
+        let frequency = per_person.ok().map(|w| {
+            let (rr, lo, hi) = if weighted {
+                match weighted_rr() {
+                    Some((r, lo, hi)) => (Some(r), Some(lo), Some(hi)),
+                    None => ((sk.mean > 0.0).then(|| st.mean / sk.mean), None, None),
+                }
+            } else if sk.mean > 0.0 && st.mean > 0.0 {
                 let z = crate::stats::z_upper(alpha / 2.0);
                 let se = (st.variance / (st.n as f64 * st.mean * st.mean)
                     + sk.variance / (sk.n as f64 * sk.mean * sk.mean))
@@ -741,7 +820,7 @@ impl Comparison {
         });
         let det = detectable_two(
             t.n as f64,
-            k.n as f64,
+            k.effective_n(),
             r.p2.clamp(1e-9, 1.0 - 1e-9),
             alpha,
             options.power,
@@ -787,10 +866,14 @@ impl Comparison {
             )
         };
         let mut tests = BTreeMap::new();
-        tests.insert("z_pooled", r.z_pooled);
-        tests.insert("chi_square", r.chi_square);
-        tests.insert("chi_square_yates", r.chi_square_yates);
-        tests.insert("fisher_exact", r.fisher_exact);
+        if weighted {
+            tests.insert("z_robust", r.z_pooled);
+        } else {
+            tests.insert("z_pooled", r.z_pooled);
+            tests.insert("chi_square", r.chi_square);
+            tests.insert("chi_square_yates", r.chi_square_yates);
+            tests.insert("fisher_exact", r.fisher_exact);
+        }
         let mut caveats = vec![caveat];
         if t.n < 60 {
             caveats.push(format!(
@@ -816,9 +899,10 @@ impl Comparison {
             risk_difference: r.risk_difference,
             rd_ci_low: r.rd_ci_low,
             rd_ci_high: r.rd_ci_high,
-            rd_ci_method: match options.rd_method {
-                DiffMethod::Newcombe => "newcombe",
-                DiffMethod::Wald => "wald",
+            rd_ci_method: match (weighted, options.rd_method) {
+                (true, _) => "weighted_robust",
+                (false, DiffMethod::Newcombe) => "newcombe",
+                (false, DiffMethod::Wald) => "wald",
             },
             relative_risk: r.relative_risk,
             rr_ci_low: r.rr_ci_low,

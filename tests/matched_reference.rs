@@ -191,14 +191,43 @@ fn matched_comparisons_agree_with_an_independent_replication() {
             assert_eq!(rb.treated_only, d["treated_only"].as_u64().unwrap());
             assert_eq!(rb.control_only, d["control_only"].as_u64().unwrap());
         } else {
-            // Weighted: today the 2x2 uses Kish effective counts rounded to whole people,
-            // so the control rate is within half a person of the exact weighted rate.
-            let ess = f(&d["effective_controls"]);
+            // Weighted: exact weighted rates, and the difference in weighted means with a
+            // robust standard error (statsmodels WLS, HC0), for the rate and per person.
             assert!(
-                (c.control_rate - exact).abs() <= 0.5 / ess.round() + 0.5 / ess + 1e-12,
-                "{name}: {} vs exact {exact}",
+                close(c.control_rate, exact, 1e-12),
+                "{name}: {} vs {exact}",
                 c.control_rate
             );
+            assert_eq!(c.rd_ci_method, "weighted_robust");
+            assert!(
+                close(c.risk_difference, f(&d["rate_difference"]), 1e-12),
+                "{name}"
+            );
+            assert!(close(c.rd_ci_low, f(&d["rate_ci"][0]), 1e-9), "{name}");
+            assert!(close(c.rd_ci_high, f(&d["rate_ci"][1]), 1e-9), "{name}");
+            assert!(
+                close(c.tests["z_robust"].p_value.unwrap(), f(&d["rate_p"]), 1e-9),
+                "{name}"
+            );
+            assert!(
+                !c.tests.contains_key("fisher_exact"),
+                "count-based tests do not apply"
+            );
+            assert!(
+                close(freq.difference, f(&d["per_person_difference"]), 1e-12),
+                "{name}"
+            );
+            assert!(
+                close(freq.ci_low, f(&d["per_person_ci"][0]), 1e-9),
+                "{name}"
+            );
+            assert!(
+                close(freq.ci_high, f(&d["per_person_ci"][1]), 1e-9),
+                "{name}"
+            );
+            assert!(close(freq.p_value, f(&d["per_person_p"]), 1e-9), "{name}");
+            // Counts are people: distinct matched controls, and those who reoffended.
+            assert_eq!(c.control_n, Some(s.matched_controls));
         }
     }
 }

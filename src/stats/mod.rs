@@ -12,6 +12,7 @@ mod proportion;
 mod robustness;
 mod survival;
 mod twobytwo;
+mod weighted;
 
 pub use cox::{CoxFit, CoxTerm, Ties, cox};
 pub use logistic::{LogisticFit, LogisticTerm, logistic};
@@ -30,3 +31,6 @@ pub use robustness::{
 };
 pub use survival::{KaplanMeier, KmInterval, KmRow, LogRank, SurvivalAt, logrank};
 pub use twobytwo::{DiffMethod, Test, TwoByTwo, TwoByTwoResult, fisher_two_sided};
+pub use weighted::{
+    WeightedDifference, WeightedMean, weighted_difference, weighted_odds_ratio, weighted_ratio,
+};

@@ -12,7 +12,10 @@ matched comparison promises, from its specification:
 - outcomes: the 12-month measure (offence in (index, index+365], disposed by index+547);
 - 1:1 comparison: rates, risk difference, Newcombe interval (statsmodels
   confint_proportions_2indep), z test, chi-square (scipy), Fisher (scipy);
-- ratio 2 and replacement: the exact weighted control rate, the Kish effective size.
+- ratio 2 and replacement: the exact weighted control rate, the Kish effective size, and
+  the difference in weighted means with a robust (HC0 sandwich) standard error from a
+  statsmodels WLS regression of the outcome on group membership (MatchIt's guidance), with
+  its normal interval and z test, for the rate and for reoffences per person.
 Writes matched.json beside this file; tests/matched_reference.rs reads it.
 Run: .venv-reference/bin/python tests/reference/matched.py
 """
@@ -114,6 +117,18 @@ for name, ratio, replace in [("one_to_one", 1, False), ("ratio_2", 2, False), ("
          "treatment_per_person": float(np.mean(counts[mt])),
          "control_per_person_weighted": float(np.sum(wc * counts[mc]) / np.sum(wc)),
          "balance": balance(w)}
+    if ratio > 1 or replace:
+        ids = mt + mc
+        wts = np.concatenate([np.ones(len(mt)), wc])
+        grp = np.concatenate([np.ones(len(mt)), np.zeros(len(mc))])
+        X2 = sm.add_constant(grp)
+        zq = stats.norm.ppf(0.975)
+        for key, y in [("rate", reoffended[ids].astype(float)), ("per_person", counts[ids].astype(float))]:
+            fit2 = sm.WLS(y, X2, weights=wts).fit(cov_type="HC0")
+            diff, se = float(fit2.params[1]), float(fit2.bse[1])
+            d[f"{key}_difference"] = diff
+            d[f"{key}_ci"] = [diff - zq * se, diff + zq * se]
+            d[f"{key}_p"] = float(2 * stats.norm.sf(abs(diff / se)))
     if ratio == 1 and not replace:
         x2, n2 = int(sum(reoffended[mc])), len(mc)
         lo, hi = confint_proportions_2indep(x1, n1, x2, n2, method="newcomb", compare="diff")
