@@ -78,7 +78,7 @@ fn config(draws: usize) -> CostConfig {
             high: Some(120.0),
             price_year: 2021,
             source: "test".into(),
-            category: "fiscal".into(),
+            category: None, // a cost: cashable fiscal by default
         }],
     }
 }

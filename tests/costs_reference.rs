@@ -61,6 +61,43 @@ fn costs_agree_with_a_hand_computation_for_both_effect_bases() {
             );
         }
         assert_eq!(got["payback_year"], want["payback_year"], "{basis}");
+        // Every money figure split by kind of money adds up to the totals; the fixture's
+        // saving (officer time) is non-cashable by default, its cost cashable, crime economic.
+        let by = &got["by_category"];
+        for key in ["gross_savings", "programme_cost", "net_savings"] {
+            let sum: f64 = [
+                "cashable_fiscal",
+                "non_cashable_fiscal",
+                "economic_and_social",
+            ]
+            .iter()
+            .map(|k| f(&by[*k][key]))
+            .sum();
+            assert!(close(sum, f(&got[key]), 1e-12), "{basis} {key}");
+        }
+        assert!(close(
+            f(&by["cashable_fiscal"]["programme_cost"]),
+            f(&want["programme_cost"]),
+            1e-9
+        ));
+        assert_eq!(f(&by["cashable_fiscal"]["gross_savings"]), 0.0);
+        assert_eq!(got["optimism_bias"], 0.2);
+        assert_eq!(got["persistence"], 0.5);
+        assert_eq!(got["proven_to_actual"], 2.0);
+        assert!(
+            got["discounting"]
+                .as_str()
+                .unwrap()
+                .contains("years 1 to 2 are discounted at 3.5%")
+        );
+        let h = got["headline"].as_str().unwrap();
+        assert!(
+            h.starts_with("Estimated value")
+                && h.contains("cashable fiscal")
+                && !h.contains("savings"),
+            "{h}"
+        );
+        assert!(f(&got["monte_carlo_se"]["ci_low"]) > 0.0);
         // Monte Carlo: within four standard deviations of an independent simulation of the
         // same number of draws (400 numpy replicates give the mean and spread).
         for (key, mc) in [

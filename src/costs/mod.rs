@@ -56,16 +56,104 @@ pub struct Item {
     pub price_year: i32,
     /// Where the figure comes from.
     pub source: String,
-    /// `fiscal`, `economic` or `social` (for the split of savings). Default fiscal.
-    #[serde(default = "fiscal")]
-    pub category: String,
+    /// What kind of money: `cashable_fiscal` (a budget that can actually be released),
+    /// `non_cashable_fiscal` (e.g. officer time freed for other work) or
+    /// `economic_and_social`. Default: cashable for a cost (money spent), non-cashable for a
+    /// saving (claim cash only where a budget is released). `fiscal` reads as non-cashable.
+    #[serde(default)]
+    pub category: Option<MoneyKind>,
+}
+
+impl Item {
+    /// The item's kind of money, with the default for its kind.
+    pub fn money_kind(&self) -> MoneyKind {
+        self.category.unwrap_or(match self.kind {
+            ItemKind::Cost => MoneyKind::CashableFiscal,
+            ItemKind::Saving => MoneyKind::NonCashableFiscal,
+        })
+    }
+}
+
+/// What kind of money a figure is (HM Treasury Green Book and GMCA conventions): only
+/// cashable fiscal benefits are savings a budget can release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MoneyKind {
+    /// Budgets that can actually be released.
+    #[serde(alias = "cashable")]
+    CashableFiscal,
+    /// Public-sector resources freed for other work (e.g. officer time): not cash.
+    #[serde(alias = "non_cashable", alias = "fiscal")]
+    NonCashableFiscal,
+    /// Harm to victims and society, lost output, health costs (the Home Office costs of crime).
+    #[serde(alias = "economic", alias = "social", alias = "economic and social")]
+    EconomicAndSocial,
+}
+
+impl MoneyKind {
+    /// In words.
+    pub fn label(self) -> &'static str {
+        match self {
+            MoneyKind::CashableFiscal => "cashable fiscal",
+            MoneyKind::NonCashableFiscal => "non-cashable fiscal",
+            MoneyKind::EconomicAndSocial => "economic and social",
+        }
+    }
+}
+
+/// The money figures of one kind of money.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct MoneyFigures {
+    /// Discounted gross value.
+    pub gross_savings: f64,
+    /// Programme cost (with optimism bias).
+    pub programme_cost: f64,
+    /// Gross value minus programme cost.
+    pub net_savings: f64,
+}
+
+/// Every money figure split by kind of money.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct ByCategory {
+    /// Budgets that can be released: the only "savings".
+    pub cashable_fiscal: MoneyFigures,
+    /// Resources freed for other work (e.g. officer time), not cash.
+    pub non_cashable_fiscal: MoneyFigures,
+    /// Harm avoided to victims and society (Home Office costs of crime).
+    pub economic_and_social: MoneyFigures,
+}
+
+impl ByCategory {
+    fn get_mut(&mut self, k: MoneyKind) -> &mut MoneyFigures {
+        match k {
+            MoneyKind::CashableFiscal => &mut self.cashable_fiscal,
+            MoneyKind::NonCashableFiscal => &mut self.non_cashable_fiscal,
+            MoneyKind::EconomicAndSocial => &mut self.economic_and_social,
+        }
+    }
+
+    fn all(&self) -> [(MoneyKind, MoneyFigures); 3] {
+        [
+            (MoneyKind::CashableFiscal, self.cashable_fiscal),
+            (MoneyKind::NonCashableFiscal, self.non_cashable_fiscal),
+            (MoneyKind::EconomicAndSocial, self.economic_and_social),
+        ]
+    }
+}
+
+/// Monte Carlo standard errors of the simulated figures.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MonteCarloError {
+    /// Of the 2.5th percentile of net value.
+    pub ci_low: f64,
+    /// Of the 97.5th percentile.
+    pub ci_high: f64,
+    /// Of the probability that net value is positive.
+    pub probability_net_positive: f64,
 }
 
 fn one() -> f64 {
     1.0
-}
-fn fiscal() -> String {
-    "fiscal".into()
 }
 
 /// Saving or cost.
@@ -173,8 +261,22 @@ pub struct CostBenefit {
     pub discount_rate: f64,
     /// Years.
     pub horizon_years: u32,
-    /// People diverted.
+    /// Pilot people the benefits are counted for: those in the comparison the effect comes
+    /// from (the matched pilot people with full follow-up, when matching is configured), or
+    /// `[costs] people` when given.
     pub people: u64,
+    /// Who `people` are, in words.
+    pub people_basis: String,
+    /// Everyone in the pilot cohort (diverted), whatever their follow-up.
+    pub people_diverted_total: u64,
+    /// Optimism bias uplift on costs (fraction).
+    pub optimism_bias: f64,
+    /// Share of the first year's effect persisting into each later year.
+    pub persistence: f64,
+    /// Actual offences per proven offence.
+    pub proven_to_actual: f64,
+    /// The discounting convention in words (which year is year 0).
+    pub discounting: String,
     /// How avoided reoffences were derived.
     pub effect_basis: EffectBasis,
     /// Avoided proven reoffences per person (point estimate).
@@ -185,8 +287,9 @@ pub struct CostBenefit {
     pub value_per_reoffence: f64,
     /// Discounted gross savings.
     pub gross_savings: f64,
-    /// Discounted savings by category (`fiscal`, `economic and social`, ...).
-    pub savings_by_category: BTreeMap<String, f64>,
+    /// Every money figure split into cashable fiscal, non-cashable fiscal and economic and
+    /// social value: only the first is money a budget can release.
+    pub by_category: ByCategory,
     /// Programme cost (with optimism bias).
     pub programme_cost: f64,
     /// Gross savings minus programme cost.
@@ -197,6 +300,11 @@ pub struct CostBenefit {
     pub net_savings_ci_high: f64,
     /// Share of draws with net savings above zero.
     pub probability_net_positive: f64,
+    /// Monte Carlo standard errors of the interval and the probability: figures are shown
+    /// rounded to what they support.
+    pub monte_carlo_se: MonteCarloError,
+    /// The headline in words: estimated value by kind of money.
+    pub headline: String,
     /// Gross savings over programme cost (null with no cost).
     pub benefit_cost_ratio: Option<f64>,
     /// First year in which cumulative discounted net savings are positive (null if never).
@@ -240,9 +348,9 @@ struct Model<'a> {
 
 impl Model<'_> {
     /// (gross savings discounted, programme cost, per-category savings, yearly nets).
-    fn evaluate(&self, x: &Inputs) -> (f64, f64, BTreeMap<String, f64>, Vec<f64>) {
+    fn evaluate(&self, x: &Inputs) -> (f64, f64, ByCategory, Vec<f64>) {
         let h = self.cfg.horizon_years.max(1);
-        let mut by_cat: BTreeMap<String, f64> = BTreeMap::new();
+        let mut by_cat = ByCategory::default();
         let mut yearly = vec![0.0; h as usize];
         let mut gross = 0.0;
         for y in 0..h {
@@ -255,7 +363,7 @@ impl Model<'_> {
                 * persist
                 * df;
             gross += crime;
-            *by_cat.entry("economic and social".into()).or_default() += crime;
+            by_cat.economic_and_social.gross_savings += crime;
             yearly[y as usize] += crime;
         }
         let mut cost = 0.0;
@@ -265,14 +373,23 @@ impl Model<'_> {
                 ItemKind::Saving => {
                     gross += v;
                     yearly[0] += v;
-                    *by_cat.entry(item.category.clone()).or_default() += v;
+                    by_cat.get_mut(item.money_kind()).gross_savings += v;
                 }
                 ItemKind::Cost => {
-                    cost += v * (1.0 + self.cfg.optimism_bias);
+                    let c = v * (1.0 + self.cfg.optimism_bias);
+                    cost += c;
+                    by_cat.get_mut(item.money_kind()).programme_cost += c;
                 }
             }
         }
         yearly[0] -= cost;
+        for f in [
+            &mut by_cat.cashable_fiscal,
+            &mut by_cat.non_cashable_fiscal,
+            &mut by_cat.economic_and_social,
+        ] {
+            f.net_savings = f.gross_savings - f.programme_cost;
+        }
         (gross, cost, by_cat, yearly)
     }
 
@@ -290,6 +407,29 @@ fn triangular(rng: &mut ChaCha8Rng, low: f64, mode: f64, high: f64) -> f64 {
         Ok(d) => d.sample(rng),
         Err(_) => mode,
     }
+}
+
+/// `x` rounded to a power of ten no larger than `se` (a figure shown no finer than its
+/// Monte Carlo error supports).
+pub fn round_to_se(x: f64, se: f64) -> f64 {
+    if !(se > 0.0) || !se.is_finite() {
+        return x;
+    }
+    let step = 10f64.powi(se.log10().floor() as i32);
+    (x / step).round() * step
+}
+
+/// `x` to two significant figures.
+fn two_figures(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let step = 10f64.powi(x.abs().log10().floor() as i32 - 1);
+    (x / step).round() * step
+}
+
+fn net_ci(x: f64, se: f64) -> f64 {
+    round_to_se(x, se)
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -411,7 +551,7 @@ impl CostBenefit {
                 uprated_value: u.value * f,
                 quantity: share,
                 total: 0.0,
-                category: u.category.clone(),
+                category: MoneyKind::EconomicAndSocial.label().to_string(),
             });
         }
         let rpr = if reoffenders > 0 {
@@ -449,12 +589,7 @@ impl CostBenefit {
             item_unit_costs: cfg.items.iter().map(|i| i.unit_cost).collect(),
         };
         let (gross, cost, by_cat, yearly) = model.evaluate(&point);
-        let crime_total = gross
-            - by_cat
-                .iter()
-                .filter(|(k, _)| k.as_str() != "economic and social")
-                .map(|(_, v)| v)
-                .sum::<f64>();
+        let crime_total = by_cat.economic_and_social.gross_savings;
         for it in items.iter_mut() {
             it.total =
                 crime_total * it.quantity * it.uprated_value / value_per.max(f64::MIN_POSITIVE);
@@ -473,7 +608,7 @@ impl CostBenefit {
                 uprated_value: it.unit_cost * f,
                 quantity: it.quantity,
                 total: people as f64 * it.quantity * it.unit_cost * f,
-                category: it.category.clone(),
+                category: it.money_kind().label().to_string(),
             });
         }
         // Monte Carlo.
@@ -507,6 +642,20 @@ impl CostBenefit {
         }
         let positive = nets.iter().filter(|n| **n > 0.0).count() as f64 / nets.len() as f64;
         nets.sort_by(f64::total_cmp);
+        // Standard error of a sample quantile: sqrt(p(1-p)/N) / density, the density taken
+        // from the spread of the neighbouring percentiles.
+        let n_draws = nets.len() as f64;
+        let quantile_se = |p: f64| {
+            let h = 0.01;
+            let slope = (percentile(&nets, (p + h).min(1.0)) - percentile(&nets, (p - h).max(0.0)))
+                / (2.0 * h);
+            (p * (1.0 - p) / n_draws).sqrt() * slope
+        };
+        let monte_carlo_se = MonteCarloError {
+            ci_low: quantile_se(0.025),
+            ci_high: quantile_se(0.975),
+            probability_net_positive: (positive * (1.0 - positive) / n_draws).sqrt(),
+        };
         // Tornado: each input at its low and high.
         let mut tornado = Vec::new();
         let mut push = |name: String, lo: Inputs, hi: Inputs| {
@@ -573,13 +722,13 @@ impl CostBenefit {
             }
         }
         let mut caveats = vec![
-            "Savings from avoided reoffending count proven reoffences only, valued at the comparison group's offence mix; victimless offences are not costed.".to_string(),
+            "Value from avoided reoffending counts proven reoffences only, valued at the comparison group's offence mix; victimless offences are not costed.".to_string(),
         ];
         if cmp.kind == "comparison_group" && !control.starts_with("matched ") {
             caveats.push("The effect comes from an unmatched comparison: it may reflect who was diverted rather than the scheme.".into());
         }
         if !cmp.significant {
-            caveats.push("The effect on reoffending is not statistically significant: the savings interval reflects that.".into());
+            caveats.push("The effect on reoffending is not statistically significant: the interval of net value reflects that.".into());
         }
         let zero_valued: Vec<String> = mix
             .keys()
@@ -592,11 +741,57 @@ impl CostBenefit {
                 zero_valued.join(", ")
             ));
         }
+        let horizon = cfg.horizon_years.max(1);
+        let discounting = if horizon == 1 {
+            "One year: the effect falls in year 0, undiscounted.".to_string()
+        } else {
+            format!(
+                "Year 0 is the year after diversion, undiscounted; years 1 to {} are discounted at 3.5% a year \
+                 (HM Treasury Green Book).",
+                horizon - 1
+            )
+        };
+        let people_diverted_total = data.people.cohort.code_of(&cmp.treatment).map_or(0, |c| {
+            data.people.cohort.codes.iter().filter(|k| **k == c).count() as u64
+        });
+        let ci_low = net_ci(percentile(&nets, 0.025), monte_carlo_se.ci_low);
+        let ci_high = net_ci(percentile(&nets, 0.975), monte_carlo_se.ci_high);
+        let headline = format!(
+            "Estimated value ({} prices, {}): net {} (95% interval {} to {}; probability above zero {:.0}%), of which \
+             {} cashable fiscal, {} non-cashable fiscal (resources such as officer time freed for other work, not \
+             cash) and {} economic and social (harm to victims and society avoided). Only cashable fiscal value is \
+             a saving a budget can release.",
+            cfg.price_year,
+            if horizon == 1 {
+                "one year, undiscounted".to_string()
+            } else {
+                format!("{horizon} years, discounted")
+            },
+            pounds(gross - cost),
+            pounds(ci_low),
+            pounds(ci_high),
+            positive * 100.0,
+            pounds(by_cat.cashable_fiscal.net_savings),
+            pounds(by_cat.non_cashable_fiscal.net_savings),
+            pounds(by_cat.economic_and_social.net_savings),
+        );
         Ok(CostBenefit {
             price_year: cfg.price_year,
             discount_rate: 0.035,
-            horizon_years: cfg.horizon_years.max(1),
+            horizon_years: horizon,
             people,
+            people_basis: if cfg.people.is_some() {
+                "as given in the evaluation file ([costs] people)".to_string()
+            } else if control.starts_with("matched ") {
+                "matched pilot people with the full 12-month follow-up".to_string()
+            } else {
+                "pilot people with the full 12-month follow-up".to_string()
+            },
+            people_diverted_total,
+            optimism_bias: cfg.optimism_bias,
+            persistence: cfg.persistence,
+            proven_to_actual: cfg.proven_to_actual,
+            discounting,
             effect_basis: cfg.effect,
             avoided_per_person: avoided,
             avoided_reoffences: people as f64
@@ -607,12 +802,14 @@ impl CostBenefit {
                     .sum::<f64>(),
             value_per_reoffence: value_per,
             gross_savings: gross,
-            savings_by_category: by_cat,
+            by_category: by_cat,
             programme_cost: cost,
             net_savings: gross - cost,
             net_savings_ci_low: percentile(&nets, 0.025),
             net_savings_ci_high: percentile(&nets, 0.975),
             probability_net_positive: positive,
+            monte_carlo_se,
+            headline,
             benefit_cost_ratio: (cost > 0.0).then(|| gross / cost),
             payback_year: payback,
             break_even_rate_reduction: break_even,
@@ -628,57 +825,111 @@ impl CostBenefit {
     pub fn tables(&self) -> Vec<Table> {
         let money = |x: f64| Some(pounds(x));
         let mut t = Table::new(
-            format!("Cost-benefit ({} prices)", self.price_year),
+            format!("Estimated value ({} prices)", self.price_year),
             &["measure", "value"],
             1,
         );
-        let rows: Vec<(&str, Option<String>)> = vec![
-            ("people diverted", Some(self.people.to_string())),
+        let (lo, hi) = (
+            net_ci(self.net_savings_ci_low, self.monte_carlo_se.ci_low),
+            net_ci(self.net_savings_ci_high, self.monte_carlo_se.ci_high),
+        );
+        let discounted = if self.horizon_years == 1 {
+            "undiscounted, one year"
+        } else {
+            "discounted"
+        };
+        let mut rows: Vec<(String, Option<String>)> = vec![
             (
-                "avoided proven reoffences per person",
+                format!("people the value is counted for: {}", self.people_basis),
+                Some(self.people.to_string()),
+            ),
+            (
+                "people diverted in all".into(),
+                Some(self.people_diverted_total.to_string()),
+            ),
+            (
+                "avoided proven reoffences per person".into(),
                 Some(format!("{:.3}", self.avoided_per_person)),
             ),
             (
-                "avoided reoffences in all",
+                "avoided offences in all (actual, over the horizon)".into(),
                 Some(format!("{:.1}", self.avoided_reoffences)),
             ),
             (
-                "value of a proven reoffence",
+                "value of a proven reoffence".into(),
                 money(self.value_per_reoffence),
             ),
-            ("gross savings (discounted)", money(self.gross_savings)),
-            ("programme cost", money(self.programme_cost)),
-            ("net savings", money(self.net_savings)),
             (
-                "95% interval (Monte Carlo)",
+                format!("gross value ({discounted})"),
+                money(self.gross_savings),
+            ),
+            (
+                "programme cost (with optimism bias)".into(),
+                money(self.programme_cost),
+            ),
+            ("net value".into(), money(self.net_savings)),
+        ];
+        for (kind, f) in self.by_category.all() {
+            rows.push((
+                format!("  of which {} (net)", kind.label()),
+                money(f.net_savings),
+            ));
+        }
+        rows.extend([
+            (
+                "95% interval of net value (Monte Carlo)".into(),
                 Some(format!(
-                    "{} to {}",
-                    pounds(self.net_savings_ci_low),
-                    pounds(self.net_savings_ci_high)
+                    "{} to {} (Monte Carlo standard error about {} and {})",
+                    pounds(lo),
+                    pounds(hi),
+                    pounds(two_figures(self.monte_carlo_se.ci_low)),
+                    pounds(two_figures(self.monte_carlo_se.ci_high))
                 )),
             ),
             (
-                "probability net savings > 0",
-                Some(format!("{:.0}%", self.probability_net_positive * 100.0)),
+                "probability net value > 0".into(),
+                Some(format!(
+                    "{:.0}% (Monte Carlo standard error {:.1} points)",
+                    self.probability_net_positive * 100.0,
+                    self.monte_carlo_se.probability_net_positive * 100.0
+                )),
             ),
             (
-                "benefit-cost ratio",
+                "benefit-cost ratio".into(),
                 self.benefit_cost_ratio.map(|b| format!("{b:.2}")),
             ),
             (
-                "break-even reduction in the rate",
+                "break-even reduction in the rate".into(),
                 self.break_even_rate_reduction
                     .map(|b| format!("{:.1} percentage points", b * 100.0)),
             ),
-        ];
+            (
+                "horizon".into(),
+                Some(format!("{} year(s)", self.horizon_years)),
+            ),
+            ("discounting".into(), Some(self.discounting.clone())),
+            (
+                "optimism bias on costs".into(),
+                Some(format!("{:.0}%", self.optimism_bias * 100.0)),
+            ),
+            (
+                "persistence of the effect".into(),
+                Some(format!("{:.0}% a year", self.persistence * 100.0)),
+            ),
+            (
+                "actual offences per proven offence".into(),
+                Some(format!("{}", self.proven_to_actual)),
+            ),
+        ]);
         for (k, v) in rows {
-            t.push(vec![Some(k.into()), v]);
+            t.push(vec![Some(k), v]);
         }
+        t.notes.push(self.headline.clone());
         for c in &self.caveats {
             t.notes.push(format!("Note: {c}"));
         }
         let mut tor = Table::new(
-            "One-way sensitivity of net savings",
+            "One-way sensitivity of net value",
             &["input", "net (low)", "net (high)", "swing"],
             1,
         );

@@ -596,15 +596,8 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
     if let Some(s) = bench_cmp.and_then(|c| c["summary"].as_str()) {
         summary.findings.push(s.to_string());
     }
-    if let Some(c) = j.get("costs").filter(|c| !c.is_null()) {
-        summary.findings.push(format!(
-            "Cost-benefit ({} prices): estimated net savings {} (95% interval {} to {}); probability that the pilot saves money {:.0}%.",
-            c["price_year"],
-            cell(c.get("net_savings"), Kind::Money),
-            cell(c.get("net_savings_ci_low"), Kind::Money),
-            cell(c.get("net_savings_ci_high"), Kind::Money),
-            f(c, "probability_net_positive").unwrap_or(0.0) * 100.0
-        ));
+    if let Some(h) = j.get("costs").and_then(|c| c["headline"].as_str()) {
+        summary.findings.push(format!("Cost-benefit: {h}"));
     }
     let p = &j["power"];
     if let (Some(n), Some(b), Some(lo)) = (
@@ -1132,7 +1125,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
     if let (Some(c), Some(cr)) = (j.get("costs").filter(|c| !c.is_null()), &results.costs) {
         let mut s = Section::new(
             "costs",
-            format!("Costs and savings ({} prices)", cr.price_year),
+            format!("Costs and value ({} prices)", cr.price_year),
         );
         s.paragraphs.extend(cr.caveats.iter().cloned());
         let rows: Vec<(String, f64, f64)> = cr
@@ -1141,7 +1134,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
             .map(|t| (t.input.clone(), t.net_low, t.net_high))
             .collect();
         let title = format!(
-            "Net savings {} ({:.0}% chance of saving money); most uncertain input: {}",
+            "Net value {} ({:.0}% chance it is above zero); most uncertain input: {}",
             crate::costs::pounds(cr.net_savings),
             cr.probability_net_positive * 100.0,
             cr.tornado.first().map_or("none", |t| t.input.as_str())
@@ -1149,44 +1142,62 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
         s.chart = Some(dumbbell_chart(
             "tornado",
             &title,
-            "net savings (GBP)",
+            "net value (GBP)",
             &rows,
             ("input low", "input high"),
             &[0.0],
             ["input", "net_low", "net_high"],
             "Tornado chart",
         )?);
-        let head: Vec<Value> = [
-            ("people diverted", "people", Kind::Count),
-            ("avoided reoffences", "avoided_reoffences", Kind::Num(1)),
+        let se = &c["monte_carlo_se"];
+        let rounded = |key: &str, se_key: &str| match (f(c, key), f(se, se_key)) {
+            (Some(x), Some(e)) => json!(crate::costs::round_to_se(x, e)),
+            _ => c.get(key).cloned().unwrap_or(Value::Null),
+        };
+        let undiscounted = c["horizon_years"] == 1;
+        let mut head: Vec<Value> = vec![
+            json!({"measure": format!("people the value is counted for ({})", c["people_basis"].as_str().unwrap_or("")), "value": cell(c.get("people"), Kind::Count)}),
+            json!({"measure": "people diverted in all", "value": cell(c.get("people_diverted_total"), Kind::Count)}),
+            json!({"measure": "avoided offences in all (actual, over the horizon)", "value": cell(c.get("avoided_reoffences"), Kind::Num(1))}),
+            json!({"measure": "value of a proven reoffence", "value": cell(c.get("value_per_reoffence"), Kind::Money)}),
+            json!({"measure": if undiscounted { "gross value (one year, undiscounted)" } else { "gross value (discounted)" }, "value": cell(c.get("gross_savings"), Kind::Money)}),
+            json!({"measure": "programme cost (with optimism bias)", "value": cell(c.get("programme_cost"), Kind::Money)}),
+            json!({"measure": "net value", "value": cell(c.get("net_savings"), Kind::Money)}),
+        ];
+        for (key, label) in [
             (
-                "value of a proven reoffence",
-                "value_per_reoffence",
-                Kind::Money,
+                "cashable_fiscal",
+                "of which cashable fiscal (budgets released: the only savings)",
             ),
-            ("gross savings", "gross_savings", Kind::Money),
-            ("programme cost", "programme_cost", Kind::Money),
-            ("net savings", "net_savings", Kind::Money),
-            ("net savings, 95% low", "net_savings_ci_low", Kind::Money),
-            ("net savings, 95% high", "net_savings_ci_high", Kind::Money),
             (
-                "probability net savings > 0",
-                "probability_net_positive",
-                Kind::Pct,
+                "non_cashable_fiscal",
+                "of which non-cashable fiscal (e.g. officer time, not cash)",
             ),
-            ("benefit-cost ratio", "benefit_cost_ratio", Kind::Num(2)),
             (
-                "break-even reduction in the rate (points)",
-                "break_even_rate_reduction",
-                Kind::Pts,
+                "economic_and_social",
+                "of which economic and social (harm avoided)",
             ),
-        ]
-        .iter()
-        .map(|(label, key, kind)| json!({"measure": label, "value": cell(c.get(*key), *kind)}))
-        .collect();
+        ] {
+            head.push(json!({"measure": label, "value": cell(c["by_category"][key].get("net_savings"), Kind::Money)}));
+        }
+        head.extend([
+            json!({"measure": "net value, 95% low (Monte Carlo, rounded to its error)", "value": cell(Some(&rounded("net_savings_ci_low", "ci_low")), Kind::Money)}),
+            json!({"measure": "net value, 95% high (Monte Carlo, rounded to its error)", "value": cell(Some(&rounded("net_savings_ci_high", "ci_high")), Kind::Money)}),
+            json!({"measure": "probability net value > 0", "value": cell(c.get("probability_net_positive"), Kind::Pct)}),
+            json!({"measure": "benefit-cost ratio", "value": cell(c.get("benefit_cost_ratio"), Kind::Num(2))}),
+            json!({"measure": "break-even reduction in the rate (points)", "value": cell(c.get("break_even_rate_reduction"), Kind::Pts)}),
+            json!({"measure": "horizon (years)", "value": cell(c.get("horizon_years"), Kind::Count)}),
+            json!({"measure": "discounting", "value": cell(c.get("discounting"), Kind::Count)}),
+            json!({"measure": "optimism bias on costs", "value": cell(c.get("optimism_bias"), Kind::Pct)}),
+            json!({"measure": "persistence of the effect (a year)", "value": cell(c.get("persistence"), Kind::Pct)}),
+            json!({"measure": "actual offences per proven offence", "value": cell(c.get("proven_to_actual"), Kind::Num(2))}),
+        ]);
+        if let Some(h) = c["headline"].as_str() {
+            s.findings.push(h.to_string());
+        }
         s.tables.push(table(
             "costs",
-            "Cost-benefit",
+            "Estimated value by kind of money, and the settings used",
             &head,
             &[
                 ("measure", "measure", Kind::Count),
