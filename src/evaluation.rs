@@ -236,7 +236,14 @@ impl Results {
         };
         let sopts = config.survival_options();
         let survival = crate::survival::SurvivalAnalysis::compute(people, out, &sopts)?;
-        let monitor = crate::monitor::Monitor::compute(people, out, 0.95)?;
+        let monitor = crate::monitor::Monitor::compute(
+            people,
+            out,
+            &crate::monitor::MonitorOptions {
+                confidence: copts.confidence,
+                reference: Some(config.control()),
+            },
+        )?;
         let pilot = compare.first().map(|c| c.treatment_n).unwrap_or(0);
         let baseline = config.compare.baseline_rate;
         let det = match baseline {

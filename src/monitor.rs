@@ -1,5 +1,10 @@
 //! Monitoring a pilot while it runs: cohorts by quarter of index date, with the 12-month
-//! rate estimated by Kaplan-Meier from partial follow-up.
+//! rate estimated by Kaplan-Meier from partial follow-up, rates at equal follow-up (3, 6, 9
+//! and 12 months, each once everyone in the quarter has that much), and for quarters not
+//! yet followed for a year a labelled projection that borrows the rest of the curve from a
+//! reference group.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -7,7 +12,37 @@ use crate::data::People;
 use crate::data::dates::quarter_label;
 use crate::error::Result;
 use crate::present::{Table, pct};
-use crate::stats::{KaplanMeier, KmInterval};
+use crate::stats::{CiMethod, KaplanMeier, KmInterval, proportion_ci, z_upper};
+
+/// Options of [`Monitor::compute`]. Every field has a documented default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorOptions {
+    /// Confidence level. Default 0.95.
+    pub confidence: f64,
+    /// The cohort whose Kaplan-Meier curve supplies the rest of a young quarter's curve in
+    /// projections (e.g. `comparison`). Default none: earlier quarters of the same cohort.
+    pub reference: Option<String>,
+}
+
+impl Default for MonitorOptions {
+    fn default() -> Self {
+        MonitorOptions {
+            confidence: 0.95,
+            reference: None,
+        }
+    }
+}
+
+/// A rate at a day of follow-up that everyone in the group has reached.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RateAt {
+    /// Share with a first proven reoffence by that day.
+    pub rate: f64,
+    /// Wilson interval.
+    pub ci_low: f64,
+    /// Wilson interval.
+    pub ci_high: f64,
+}
 
 /// One cohort and quarter.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -31,6 +66,79 @@ pub struct MonitorGroup {
     pub ci_high: Option<f64>,
     /// The 12-month rate, when everyone in the group is in the measure.
     pub observed_rate: Option<f64>,
+    /// Rates at equal follow-up, keyed by day (91, 182, 273 and the follow-up end), each
+    /// only once everyone in the group has been followed that long.
+    pub rate_at: BTreeMap<u32, RateAt>,
+    /// For a group not yet followed for the full period: the projected 12-month rate,
+    /// `1 - S_q(t) x S_ref(365) / S_ref(t)`, where t is the follow-up everyone in the group
+    /// has reached (null when that is under 91 days, or no reference reaches the follow-up end).
+    pub projected_12m: Option<f64>,
+    /// Delta-method log(-log) interval of the projection.
+    pub projected_low: Option<f64>,
+    /// Delta-method log(-log) interval of the projection.
+    pub projected_high: Option<f64>,
+    /// What the projection rests on, and its assumption, in words.
+    pub projection_basis: Option<String>,
+}
+
+/// The projected rate `1 - S_q(t) S_ref(f) / S_ref(t)` with a delta-method log(-log)
+/// interval (the Greenwood variances of log S_q(t) and of the reference's log conditional
+/// survival from t to f, added as independent): `(rate, low, high, S_q(t), conditional)`.
+fn project(
+    km: &KaplanMeier,
+    reference: &KaplanMeier,
+    t: f64,
+    f: f64,
+    confidence: f64,
+) -> Option<(f64, f64, f64, f64, f64)> {
+    let sq = km.survival_at(t).survival;
+    let (rt, rf) = (
+        reference.survival_at(t).survival,
+        reference.survival_at(f).survival,
+    );
+    if !(rt > 0.0) {
+        return None;
+    }
+    let cond = rf / rt;
+    let s = sq * cond;
+    if !(s > 0.0 && s < 1.0) {
+        return Some((1.0 - s, 1.0 - s, 1.0 - s, sq, cond));
+    }
+    let v = greenwood(km, t) + (greenwood(reference, f) - greenwood(reference, t));
+    let se = v.sqrt() / s.ln().abs();
+    let theta = (-s.ln()).ln();
+    let z = z_upper((1.0 - confidence) / 2.0);
+    let (s_low, s_high) = (
+        (-(theta + z * se).exp()).exp(),
+        (-(theta - z * se).exp()).exp(),
+    );
+    Some((1.0 - s, 1.0 - s_high, 1.0 - s_low, sq, cond))
+}
+
+/// Greenwood's sum `Σ d / (n (n - d))` over event times up to `t` (the variance of log S).
+fn greenwood(km: &KaplanMeier, t: f64) -> f64 {
+    km.table
+        .iter()
+        .take_while(|r| r.time <= t)
+        .filter(|r| r.events > 0 && r.at_risk > r.events)
+        .map(|r| r.events as f64 / (r.at_risk as f64 * (r.at_risk - r.events) as f64))
+        .sum()
+}
+
+/// Times and events of people for Kaplan-Meier (partial follow-up; not yet observable
+/// people left out).
+fn survival_data(members: &[usize], outcomes: &crate::measure::Outcomes) -> (Vec<f64>, Vec<bool>) {
+    let (mut t, mut e) = (Vec::new(), Vec::new());
+    for &i in members {
+        if outcomes.event[i] {
+            t.push(outcomes.days_to_first[i] as f64);
+            e.push(true);
+        } else if outcomes.observed_days[i] > 0 {
+            t.push(outcomes.observed_days[i] as f64);
+            e.push(false);
+        }
+    }
+    (t, e)
 }
 
 /// The interim view: one row per cohort and quarter.
@@ -47,9 +155,25 @@ impl Monitor {
     pub fn compute(
         people: &People,
         outcomes: &crate::measure::Outcomes,
-        confidence: f64,
+        options: &MonitorOptions,
     ) -> Result<Monitor> {
+        let confidence = options.confidence;
+        crate::stats::check_confidence(confidence)?;
         let f = outcomes.rules.follow_up_days as f64;
+        let reference_cohort = options
+            .reference
+            .as_deref()
+            .and_then(|r| people.cohort.code_of(r).map(|c| (r.to_string(), c)));
+        let reference_curve = match &reference_cohort {
+            Some((_, code)) => {
+                let members: Vec<usize> = (0..people.len())
+                    .filter(|&i| people.cohort.codes[i] == *code)
+                    .collect();
+                let (t, e) = survival_data(&members, outcomes);
+                KaplanMeier::fit(&t, &e, confidence, KmInterval::LogLog).ok()
+            }
+            None => None,
+        };
         let mut keys: Vec<(String, String, usize)> = (0..people.len())
             .map(|i| {
                 (
@@ -70,16 +194,7 @@ impl Monitor {
                 k += 1;
             }
             let full = members.iter().filter(|&&i| outcomes.eligible[i]).count() as u64;
-            let (mut t, mut e) = (Vec::new(), Vec::new());
-            for &i in &members {
-                if outcomes.event[i] {
-                    t.push(outcomes.days_to_first[i] as f64);
-                    e.push(true);
-                } else if outcomes.observed_days[i] > 0 {
-                    t.push(outcomes.observed_days[i] as f64);
-                    e.push(false);
-                }
-            }
+            let (t, e) = survival_data(&members, outcomes);
             let events = e.iter().filter(|x| **x).count() as u64;
             let reaches = t.iter().any(|&x| x >= f);
             let (est, lo, hi) = if reaches {
@@ -100,6 +215,85 @@ impl Monitor {
                     .count() as f64
                     / full as f64
             });
+            // Rates at equal follow-up: everyone followed at least `d` days.
+            let least = members
+                .iter()
+                .map(|&i| outcomes.observed_days[i])
+                .min()
+                .unwrap_or(0);
+            let mut rate_at = BTreeMap::new();
+            let f_days = outcomes.rules.follow_up_days;
+            let mut days: Vec<u32> = [91, 182, 273].into_iter().filter(|d| *d < f_days).collect();
+            days.push(f_days);
+            for d in days {
+                if least < d as i32 || members.is_empty() {
+                    continue;
+                }
+                let x = members
+                    .iter()
+                    .filter(|&&i| outcomes.event[i] && outcomes.days_to_first[i] <= d as i32)
+                    .count() as u64;
+                let n = members.len() as u64;
+                if let Some(ci) = proportion_ci(x, n, confidence, CiMethod::Wilson)? {
+                    rate_at.insert(
+                        d,
+                        RateAt {
+                            rate: x as f64 / n as f64,
+                            ci_low: ci.low,
+                            ci_high: ci.high,
+                        },
+                    );
+                }
+            }
+            // A projection for a group not yet followed for the full period, from the day
+            // everyone in it has reached: no one is censored before it, so the quarter's own
+            // part of the curve is a plain share, not a thinly populated tail.
+            let reach = f64::from(least.max(0)).min(f);
+            let earlier;
+            let reference = match (&reference_cohort, &reference_curve) {
+                (Some((name, _)), Some(curve)) => Some((format!("the {name} group"), curve)),
+                _ => {
+                    let code = people.cohort.code_of(&c);
+                    let members: Vec<usize> = (0..people.len())
+                        .filter(|&i| {
+                            Some(people.cohort.codes[i]) == code
+                                && quarter_label(people.index_day[i]) < q
+                        })
+                        .collect();
+                    let (rt, re) = survival_data(&members, outcomes);
+                    earlier = KaplanMeier::fit(&rt, &re, confidence, KmInterval::LogLog).ok();
+                    earlier
+                        .as_ref()
+                        .map(|k| (format!("earlier quarters of {c}"), k))
+                }
+            };
+            let projection = if full < members.len() as u64 && reach >= 91.0 {
+                reference
+                    .filter(|(_, r)| r.table.iter().any(|row| row.time >= f))
+                    .and_then(|(name, r)| {
+                        let km = KaplanMeier::fit(&t, &e, confidence, KmInterval::LogLog).ok()?;
+                        project(&km, r, reach, f, confidence).map(|p| (p, name))
+                    })
+            } else {
+                None
+            };
+            let (projected_12m, projected_low, projected_high, projection_basis) = match projection
+            {
+                Some(((est, lo, hi, sq, cond), name)) => (
+                    Some(est),
+                    Some(lo),
+                    Some(hi),
+                    Some(format!(
+                        "Projection, not an observed rate: this quarter's Kaplan-Meier survival to day {reach:.0} ({:.1}% \
+                         not yet reoffended) times the share of {name} still not reoffended at day {f:.0} among those \
+                         not reoffended by day {reach:.0} ({:.1}%). It assumes that, after day {reach:.0}, people in this \
+                         quarter reoffend at the rate the reference did.",
+                        sq * 100.0,
+                        cond * 100.0
+                    )),
+                ),
+                None => (None, None, None, None),
+            };
             groups.push(MonitorGroup {
                 cohort: c,
                 period: q,
@@ -110,6 +304,11 @@ impl Monitor {
                 ci_low: lo,
                 ci_high: hi,
                 observed_rate: observed,
+                rate_at,
+                projected_12m,
+                projected_low,
+                projected_high,
+                projection_basis,
             });
         }
         Ok(Monitor {
@@ -120,6 +319,10 @@ impl Monitor {
 
     /// As a table.
     pub fn table(&self) -> Table {
+        self.table_with_projections()
+    }
+
+    fn table_with_projections(&self) -> Table {
         let mut t = Table::new(
             "Interim monitoring: 12-month reoffending by quarter of index date",
             &[
@@ -131,10 +334,18 @@ impl Monitor {
                 "estimated 12-month rate",
                 "95% CI",
                 "observed rate",
+                "rate by day 91 / 182 / 273",
+                "projected 12-month rate",
+                "projection 95% CI",
             ],
             2,
         );
         for g in &self.groups {
+            let at = |d: u32| {
+                g.rate_at
+                    .get(&d)
+                    .map_or("-".to_string(), |r| format!("{:.1}%", r.rate * 100.0))
+            };
             t.push(vec![
                 Some(g.cohort.clone()),
                 Some(g.period.clone()),
@@ -147,10 +358,19 @@ impl Monitor {
                     _ => None,
                 },
                 pct(g.observed_rate),
+                Some(format!("{} / {} / {}", at(91), at(182), at(273))),
+                pct(g.projected_12m),
+                match (g.projected_low, g.projected_high) {
+                    (Some(l), Some(h)) => Some(format!("{:.1}% to {:.1}%", l * 100.0, h * 100.0)),
+                    _ => None,
+                },
             ]);
         }
         t.notes.push(
-            "Estimates for recent quarters rest on partial follow-up (Kaplan-Meier); they firm up as data arrive."
+            "Estimates for recent quarters rest on partial follow-up (Kaplan-Meier). Rates by day 91, 182 and 273 \
+             are shown once everyone in the quarter has been followed that long, so quarters can be compared at equal \
+             follow-up. A projection borrows the rest of the curve from a reference group and assumes its risk applies \
+             (see projection_basis); it is not an observed rate."
                 .into(),
         );
         t

@@ -796,7 +796,14 @@ fn survival(
 fn monitor(data: &DataArgs, out: &OutputArgs, confidence: f64) -> Result<()> {
     let r = resolve(data, ColumnSelection::Only(Vec::new()))?;
     let eval = load(&r)?;
-    let m = reoffending::monitor::Monitor::compute(&eval.data.people, &eval.outcomes, confidence)?;
+    let m = reoffending::monitor::Monitor::compute(
+        &eval.data.people,
+        &eval.outcomes,
+        &reoffending::monitor::MonitorOptions {
+            confidence,
+            reference: Some(r.config.control()),
+        },
+    )?;
     let mut value = serde_json::to_value(&m).map_err(|e| Error::Output(e.to_string()))?;
     if let serde_json::Value::Object(map) = &mut value {
         map.insert(

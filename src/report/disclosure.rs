@@ -240,6 +240,10 @@ pub fn monitor(m: &mut Value, k: f64) {
                         "ci_low",
                         "ci_high",
                         "observed_rate",
+                        "rate_at",
+                        "projected_12m",
+                        "projected_low",
+                        "projected_high",
                     ],
                 );
             }

@@ -1117,8 +1117,16 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
             ("95% CI low", "ci_low", Kind::Pct),
             ("95% CI high", "ci_high", Kind::Pct),
             ("observed rate", "observed_rate", Kind::Pct),
+            ("projected 12-month rate", "projected_12m", Kind::Pct),
+            ("projection low", "projected_low", Kind::Pct),
+            ("projection high", "projected_high", Kind::Pct),
         ],
     ));
+    if let Some(basis) = mg.iter().rev().find_map(|g| g["projection_basis"].as_str()) {
+        s.paragraphs.push(format!(
+            "Projections (latest shown): {basis} Rates at equal follow-up (days 91, 182, 273) are in report.json under rate_at."
+        ));
+    }
     out.push(s);
 
     // Costs.
