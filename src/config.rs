@@ -147,6 +147,8 @@ pub struct ReportConfig {
     /// Turn disclosure control off (never for publication). Default false.
     #[serde(default)]
     pub disclosure_control_off: bool,
+    /// `on` (default) or `off`: the same as `disclosure_control_off`.
+    pub disclosure: Option<String>,
 }
 
 /// A whole evaluation file.

@@ -51,19 +51,57 @@ impl Table {
     pub fn to_csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
         // Writing to a Vec cannot fail.
-        let _ = w.write_record(&self.columns);
+        let _ = w.write_record(self.columns.iter().map(|c| csv_cell(c).into_owned()));
         for r in &self.rows {
-            let _ = w.write_record(r.iter().map(|c| c.as_deref().unwrap_or("")));
+            let _ = w.write_record(
+                r.iter()
+                    .map(|c| csv_cell(c.as_deref().unwrap_or("")).into_owned()),
+            );
         }
         let _ = w.flush();
         String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
     }
 }
 
+/// A CSV cell that a spreadsheet will not run as a formula: text beginning with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading `'` (the Government Analysis Function's
+/// and OWASP's advice); plain numbers, negative ones included, stay numbers.
+pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = s
+        .chars()
+        .next()
+        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r'));
+    if risky && s.trim().parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// Text for a terminal: control characters (escape sequences, carriage returns, bells) are
+/// shown as `?`, so a label cannot move the cursor or rewrite what is on screen.
+pub fn terminal_text(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// A Markdown table cell: `|` escaped and line breaks folded, so a label cannot break the row.
+pub fn markdown_cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
 impl fmt::Display for Table {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let cell = |c: &Option<String>| c.clone().unwrap_or_else(|| "-".into());
-        let mut width: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
+        let cell = |c: &Option<String>| {
+            c.as_deref()
+                .map(terminal_text)
+                .unwrap_or_else(|| "-".into())
+        };
+        let columns: Vec<String> = self.columns.iter().map(|c| terminal_text(c)).collect();
+        let mut width: Vec<usize> = columns.iter().map(|c| c.chars().count()).collect();
         for r in &self.rows {
             for (i, c) in r.iter().enumerate() {
                 if i < width.len() {
@@ -72,7 +110,7 @@ impl fmt::Display for Table {
             }
         }
         if !self.title.is_empty() {
-            writeln!(f, "{}", self.title)?;
+            writeln!(f, "{}", terminal_text(&self.title))?;
         }
         let line = |f: &mut fmt::Formatter<'_>, cells: Vec<String>| -> fmt::Result {
             let mut s = String::new();
@@ -94,14 +132,14 @@ impl fmt::Display for Table {
             }
             writeln!(f, "{}", s.trim_end())
         };
-        line(f, self.columns.clone())?;
+        line(f, columns)?;
         let total: usize = width.iter().sum::<usize>() + 2 * width.len().saturating_sub(1);
         writeln!(f, "{}", "-".repeat(total))?;
         for r in &self.rows {
             line(f, r.iter().map(cell).collect())?;
         }
         for n in &self.notes {
-            writeln!(f, "{n}")?;
+            writeln!(f, "{}", terminal_text(n))?;
         }
         Ok(())
     }

@@ -368,3 +368,243 @@ fn each_command_with_config_agrees_with_the_report() {
     );
     assert!(v["match"]["balance"].as_array().unwrap().len() >= 5);
 }
+
+/// Labels as hostile as an extract can hold them.
+const HOSTILE: [&str; 6] = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(2)>",
+    "=HYPERLINK(\"http://x\",\"y\")",
+    "+cmd|' /C calc'!A0",
+    "a|b & \"c\" 😀",
+    "@SUM(1+1)\u{1b}[31m",
+];
+
+#[test]
+fn hostile_labels_are_escaped_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "L".repeat(1000);
+    let mut cohort = String::from("person_id,cohort,index_date,area,sex\n");
+    let mut offences = String::from("person_id,offence_date,disposal_date\n");
+    let csv_field = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    for i in 0..600 {
+        let area = if i % 7 == 0 {
+            long.as_str()
+        } else {
+            HOSTILE[i % HOSTILE.len()]
+        };
+        let label = if i % 3 == 0 { "divert" } else { "comparison" };
+        cohort.push_str(&format!(
+            "P{i:04},{label},2021-0{}-1{},{},{}\n",
+            1 + i % 9,
+            i % 10,
+            csv_field(area),
+            csv_field(HOSTILE[(i + 1) % HOSTILE.len()])
+        ));
+        if i % 4 == 0 {
+            offences.push_str(&format!("P{i:04},2021-11-01,2021-12-01\n"));
+        }
+    }
+    std::fs::write(dir.path().join("cohort.csv"), cohort).unwrap();
+    std::fs::write(dir.path().join("offences.csv"), offences).unwrap();
+    let cfg = dir.path().join("e.toml");
+    std::fs::write(
+        &cfg,
+        r#"[data]
+cohort = "cohort.csv"
+offences = "offences.csv"
+extract_date = "2023-06-30"
+
+[rates]
+by = ["area", "sex"]
+
+[compare]
+treatment = "divert"
+control = "comparison"
+baseline_rate = 0.2
+baseline_name = "<script>alert('b')</script> =1+1"
+
+[report]
+title = "<img src=x onerror=alert(3)> | =cmd"
+min_cell = 3
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("r");
+    report(&cfg, &out);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for raw in ["<script>", "<img", "onerror=alert(3)>"] {
+        assert!(!html.contains(raw), "raw markup {raw} in report.html");
+    }
+    assert!(
+        html.contains("&lt;script&gt;") || html.contains("&lt;img"),
+        "labels shown, escaped"
+    );
+    // Every CSV cell: no live formula (a cell starting =, +, -, @ that is not a number).
+    for f in files(&out) {
+        if f.extension().and_then(|e| e.to_str()) != Some("csv") {
+            continue;
+        }
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_path(&f)
+            .unwrap();
+        for rec in r.records() {
+            for cell in rec.unwrap().iter() {
+                let live = cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
+                    && cell.parse::<f64>().is_err();
+                assert!(!live, "{}: live formula {cell:?}", f.display());
+            }
+        }
+    }
+    // Markdown: every table row has as many unescaped pipes as its header.
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(!md.contains("<script>") && !md.contains("<img"));
+    let pipes = |l: &str| l.replace("\\|", "").matches('|').count();
+    let mut header = None;
+    for l in md.lines() {
+        if l.starts_with('|') {
+            let n = pipes(l);
+            let h = *header.get_or_insert(n);
+            assert_eq!(n, h, "broken Markdown row: {l}");
+        } else {
+            header = None;
+        }
+    }
+    // The terminal shows no escape sequence.
+    let (c, o) = (
+        dir.path().join("cohort.csv"),
+        dir.path().join("offences.csv"),
+    );
+    let got = Command::cargo_bin("reoffending")
+        .unwrap()
+        .args([
+            "rates",
+            "--by",
+            "sex",
+            "--extract-date",
+            "2023-06-30",
+            "--cohort",
+        ])
+        .arg(&c)
+        .arg("--offences")
+        .arg(&o)
+        .output()
+        .unwrap();
+    assert!(got.status.success());
+    assert!(
+        !got.stdout.contains(&0x1b),
+        "escape sequence reached the terminal"
+    );
+    let csv_out = Command::cargo_bin("reoffending")
+        .unwrap()
+        .args([
+            "rates",
+            "--by",
+            "sex",
+            "--format",
+            "csv",
+            "--extract-date",
+            "2023-06-30",
+            "--cohort",
+        ])
+        .arg(&c)
+        .arg("--offences")
+        .arg(&o)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(csv_out.stdout).unwrap();
+    assert!(
+        text.contains("'=HYPERLINK") && !text.contains(",=HYPERLINK"),
+        "{text}"
+    );
+}
+
+#[test]
+fn min_cell_below_three_is_refused_unless_disclosure_control_is_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sample_config(dir.path(), 1);
+    let out = dir.path().join("r");
+    let got = Command::cargo_bin("reoffending")
+        .unwrap()
+        .arg("report")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(got.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&got.stderr);
+    assert!(
+        err.contains("[report] min_cell = 1") && err.contains("below 3"),
+        "{err}"
+    );
+    // Off: written, and every file says so on its first line (JSON: its first key).
+    Command::cargo_bin("reoffending")
+        .unwrap()
+        .arg("report")
+        .arg(&cfg)
+        .args(["--disclosure-control", "off", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    for f in files(&out) {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        let first = text.lines().next().unwrap_or("");
+        if name.ends_with(".json") {
+            assert!(
+                text.lines().nth(1).unwrap().contains("NOT FOR PUBLICATION"),
+                "{name}"
+            );
+        } else {
+            assert!(
+                first.contains("NOT FOR PUBLICATION: disclosure control off"),
+                "{name}: {first}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_rerun_replaces_its_own_files_and_refuses_a_folder_of_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sample_config(dir.path(), 10);
+    let out = dir.path().join("r");
+    report(&cfg, &out);
+    // A stale chart from an earlier run (listed in the manifest) is removed on the rerun.
+    std::fs::write(out.join("charts/old.svg"), "<svg/>").unwrap();
+    let manifest = out.join(".reoffending-files");
+    let mut m = std::fs::read_to_string(&manifest).unwrap();
+    m.push_str("charts/old.svg\n");
+    std::fs::write(&manifest, m).unwrap();
+    std::fs::write(out.join("README.md"), "kept").unwrap();
+    report(&cfg, &out);
+    assert!(!out.join("charts/old.svg").exists());
+    assert_eq!(
+        std::fs::read_to_string(out.join("README.md")).unwrap(),
+        "kept"
+    );
+    // A file the tool did not write: refused, nothing removed.
+    std::fs::write(out.join("tables/mine.xlsx"), "x").unwrap();
+    let got = Command::cargo_bin("reoffending")
+        .unwrap()
+        .arg("report")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(got.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&got.stderr).contains("tables/mine.xlsx"));
+    assert!(out.join("report.html").exists());
+    // Provenance names inputs relative to the evaluation file, never absolute paths.
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    for f in v["provenance"]["inputs"].as_array().unwrap() {
+        let p = f["path"].as_str().unwrap();
+        assert!(!p.starts_with('/') && !p.contains(":\\"), "{p}");
+    }
+}

@@ -282,6 +282,10 @@ pub enum Command {
         /// Print the list of files written as table, json or csv.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
+        /// Disclosure control: on (default) or off. Off stamps every file "NOT FOR
+        /// PUBLICATION" and allows min_cell below 3: for work inside the secure environment.
+        #[arg(long, value_name = "on|off")]
+        disclosure_control: Option<String>,
     },
     /// Interim view: each cohort by quarter of index date, 12-month rate estimated from partial follow-up.
     Monitor {

@@ -189,7 +189,8 @@ fn try_main(cli: Cli) -> Result<()> {
             config,
             out,
             format,
-        } => report(&config, &out, format),
+            disclosure_control,
+        } => report(&config, &out, format, disclosure_control.as_deref()),
         Command::Monitor {
             data,
             out,
@@ -348,6 +349,20 @@ fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
         rules,
         config,
     })
+}
+
+/// `path` relative to `base` where it lies below it, else its file name alone (so no
+/// absolute path of the analyst's machine is published).
+fn relative_to(path: &Path, base: &Path) -> String {
+    let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (p, b) = (abs(path), abs(base));
+    match p.strip_prefix(&b) {
+        Ok(rel) => rel.display().to_string(),
+        Err(_) => path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
 }
 
 /// Loads the data and tells stderr about anything suspicious that excluded no row.
@@ -905,7 +920,12 @@ fn costs(data: &DataArgs, out: &OutputArgs) -> Result<()> {
     )
 }
 
-fn report(config_path: &Path, out_dir: &Path, format: args::OutputFormat) -> Result<()> {
+fn report(
+    config_path: &Path,
+    out_dir: &Path,
+    format: args::OutputFormat,
+    disclosure_flag: Option<&str>,
+) -> Result<()> {
     use reoffending::report::{FileStamp, Provenance, ReportOptions};
     let data = DataArgs {
         cohort: None,
@@ -927,18 +947,52 @@ fn report(config_path: &Path, out_dir: &Path, format: args::OutputFormat) -> Res
     let results = reoffending::evaluation::Results::from_config(&r.config, &r.inputs, r.rules)?;
     warn(&results.data_quality.warnings);
     let rc = r.config.report.clone().unwrap_or_default();
+    let disclosure_control = match (disclosure_flag, rc.disclosure.as_deref()) {
+        (Some("on"), _) => true,
+        (Some("off"), _) => false,
+        (Some(other), _) => {
+            return Err(Error::Option {
+                option: "--disclosure-control".into(),
+                message: format!("`{other}`: use on or off"),
+            });
+        }
+        (None, Some("off")) => false,
+        (None, Some("on")) => !rc.disclosure_control_off,
+        (None, Some(other)) => {
+            return Err(Error::Config {
+                path: config_path.to_path_buf(),
+                message: format!("[report] disclosure = \"{other}\": use \"on\" or \"off\""),
+            });
+        }
+        (None, None) => !rc.disclosure_control_off,
+    };
     let options = ReportOptions {
         title: rc.title.unwrap_or_else(|| ReportOptions::default().title),
         min_cell: rc.min_cell.unwrap_or(10),
-        disclosure_control: !rc.disclosure_control_off,
+        disclosure_control,
+    };
+    options.validate().map_err(|e| match e {
+        Error::Option { message, .. } if disclosure_flag.is_none() => Error::Config {
+            path: config_path.to_path_buf(),
+            message: format!("[report] min_cell = {}: {message}", options.min_cell),
+        },
+        Error::Option { message, .. } => Error::Option {
+            option: "min_cell".into(),
+            message,
+        },
+        other => other,
+    })?;
+    // Provenance names files relative to the evaluation file, never the analyst's paths.
+    let base = config_path.parent().unwrap_or(Path::new(""));
+    let stamp = |p: &Path| -> Result<FileStamp> {
+        let mut f = FileStamp::of(p)?;
+        f.path = relative_to(p, base);
+        Ok(f)
     };
     let provenance = Provenance {
         tool: format!("reoffending {}", env!("CARGO_PKG_VERSION")),
-        config: Some(FileStamp::of(config_path)?),
-        inputs: vec![
-            FileStamp::of(&r.inputs.cohort)?,
-            FileStamp::of(&r.inputs.offences)?,
-        ],
+        config: Some(stamp(config_path)?),
+        inputs: vec![stamp(&r.inputs.cohort)?, stamp(&r.inputs.offences)?],
         disclosure_control: options.disclosure_control,
         min_cell: options.min_cell,
     };

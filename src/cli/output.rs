@@ -5,7 +5,7 @@ use std::io::Write;
 use serde_json::Value;
 
 use super::args::{OutputArgs, OutputFormat};
-use reoffending::present::Table;
+use reoffending::present::{Table, csv_cell};
 use reoffending::{Error, Result};
 
 /// A result in all its forms.
@@ -34,7 +34,7 @@ pub fn records_to_csv(records: &[Value]) -> String {
         }
     }
     let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(&cols);
+    let _ = w.write_record(cols.iter().map(|c| csv_cell(c).into_owned()));
     for r in records {
         let row: Vec<String> = cols
             .iter()
@@ -44,7 +44,7 @@ pub fn records_to_csv(records: &[Value]) -> String {
                 Some(v) => v.to_string(),
             })
             .collect();
-        let _ = w.write_record(&row);
+        let _ = w.write_record(row.iter().map(|c| csv_cell(c).into_owned()));
     }
     let _ = w.flush();
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

@@ -29,6 +29,30 @@ pub struct ReportOptions {
     pub disclosure_control: bool,
 }
 
+/// The smallest `min_cell` that protects anyone: 1 and 2 would publish counts of one.
+pub const MIN_CELL_FLOOR: u64 = 3;
+
+/// The first line of every output written with disclosure control off.
+pub const NOT_FOR_PUBLICATION: &str = "NOT FOR PUBLICATION: disclosure control off";
+
+impl ReportOptions {
+    /// Checks the options: with disclosure control on, `min_cell` is at least 3.
+    pub fn validate(&self) -> Result<()> {
+        if self.disclosure_control && self.min_cell < MIN_CELL_FLOOR {
+            return Err(Error::option(
+                "min_cell",
+                format!(
+                    "{} is below {MIN_CELL_FLOOR}: suppression would still publish counts of one or two people; \
+                     use 3 or more (10 is usual), or turn disclosure control off for work that stays in the \
+                     secure environment",
+                    self.min_cell
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for ReportOptions {
     fn default() -> Self {
         ReportOptions {
@@ -257,6 +281,75 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
+/// The list of files the tool wrote into a report folder, so a rerun removes exactly those.
+pub const MANIFEST: &str = ".reoffending-files";
+
+/// Every file below `dir`, relative to it, with `/` separators.
+fn files_below(dir: &Path, prefix: &str, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let rel = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if e.path().is_dir() {
+            files_below(&e.path(), &rel, out);
+        } else {
+            out.push(rel);
+        }
+    }
+}
+
+/// Before writing into an existing folder: remove the files the tool wrote there last time
+/// (its manifest) and nothing else; refuse when the folder holds other files (a README or
+/// dotfiles at its top are allowed), so no stale chart survives and nothing else is lost.
+fn clear_previous(out: &Path) -> Result<()> {
+    if !out.exists() {
+        return Ok(());
+    }
+    let ours: std::collections::BTreeSet<String> = std::fs::read_to_string(out.join(MANIFEST))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.is_empty() && !l.contains(".."))
+        .map(str::to_string)
+        .collect();
+    let mut all = Vec::new();
+    files_below(out, "", &mut all);
+    let foreign: Vec<&String> = all
+        .iter()
+        .filter(|f| {
+            !ours.contains(*f)
+                && f.as_str() != MANIFEST
+                && !(!f.contains('/') && (f.starts_with("README") || f.starts_with('.')))
+        })
+        .collect();
+    if let Some(first) = foreign.first() {
+        return Err(Error::input(
+            out,
+            format!(
+                "the folder holds {} file(s) this tool did not write (e.g. `{first}`): write the report into an \
+                 empty or new folder, or move them",
+                foreign.len()
+            ),
+        ));
+    }
+    for f in &ours {
+        let p = out.join(f);
+        if p.is_file() {
+            std::fs::remove_file(&p).map_err(|source| Error::Io {
+                path: p.clone(),
+                action: "cannot remove",
+                source,
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// Builds and writes the report into `out`; returns the files written.
 pub fn write(
     results: &Results,
@@ -264,6 +357,7 @@ pub fn write(
     options: &ReportOptions,
     out: &Path,
 ) -> Result<Vec<PathBuf>> {
+    options.validate()?;
     let k = options.min_cell as f64;
     let mut j = serde_json::to_value(results).map_err(|e| Error::Output(e.to_string()))?;
     if options.disclosure_control {
@@ -289,6 +383,14 @@ pub fn write(
         }
     }
     j["provenance"] = json!(provenance);
+    if !options.disclosure_control {
+        let mut stamped = serde_json::Map::new();
+        stamped.insert("not_for_publication".into(), json!(NOT_FOR_PUBLICATION));
+        if let Value::Object(m) = j {
+            stamped.extend(m);
+        }
+        j = Value::Object(stamped);
+    }
     let sections = sections(&j, results, options)?;
 
     let mk = |p: &Path| {
@@ -298,12 +400,29 @@ pub fn write(
             source,
         })
     };
+    clear_previous(out)?;
     mk(out)?;
     mk(&out.join("tables"))?;
     mk(&out.join("charts"))?;
     let mut written = Vec::new();
+    let off = !options.disclosure_control;
     let mut put = |rel: &str, text: &str| -> Result<()> {
         let p = out.join(rel);
+        // Without disclosure control every file says so on its first line.
+        let stamped;
+        let text = if off {
+            stamped = if rel.ends_with(".json") {
+                // JSON stays valid: the stamp is its first key (see below).
+                text.to_string()
+            } else if rel.ends_with(".html") || rel.ends_with(".svg") {
+                format!("<!-- {NOT_FOR_PUBLICATION} -->\n{text}")
+            } else {
+                format!("{NOT_FOR_PUBLICATION}\n{text}")
+            };
+            stamped.as_str()
+        } else {
+            text
+        };
         std::fs::write(&p, text).map_err(|source| Error::Io {
             path: p.clone(),
             action: "cannot write",
@@ -327,6 +446,9 @@ pub fn write(
     }
     let stamp = stamp_line(provenance);
     let mut env = minijinja::Environment::new();
+    // Every value is HTML-escaped (labels, titles, notes, configuration strings); only the
+    // tool's own SVG is inserted as trusted (`| safe` in the template).
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     env.add_template("report", include_str!("template.html"))
         .map_err(|e| Error::Output(e.to_string()))?;
     let html = env
@@ -335,6 +457,18 @@ pub fn write(
         .map_err(|e| Error::Output(e.to_string()))?;
     put("report.html", &html)?;
     put("report.md", &markdown(&options.title, &stamp, &sections))?;
+    let mut list: Vec<String> = written
+        .iter()
+        .filter_map(|p| p.strip_prefix(out).ok())
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    list.sort();
+    let manifest = out.join(MANIFEST);
+    std::fs::write(&manifest, list.join("\n") + "\n").map_err(|source| Error::Io {
+        path: manifest,
+        action: "cannot write",
+        source,
+    })?;
     Ok(written)
 }
 
@@ -357,27 +491,41 @@ fn stamp_line(p: &Provenance) -> String {
 }
 
 fn markdown(title: &str, stamp: &str, sections: &[Section]) -> String {
-    let mut md = format!("# {title}\n\n_{stamp}_\n");
+    use crate::present::markdown_cell as cell_md;
+    // Text outside tables: one line each, and no raw HTML (Markdown renderers pass it through).
+    let line = |s: &str| {
+        s.replace(['\n', '\r'], " ")
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut md = format!("# {}\n\n_{}_\n", line(title), line(stamp));
     for s in sections {
-        md.push_str(&format!("\n## {}\n\n", s.title));
+        md.push_str(&format!("\n## {}\n\n", line(&s.title)));
         for p in &s.findings {
-            md.push_str(&format!("> {p}\n\n"));
+            md.push_str(&format!("> {}\n\n", line(p)));
         }
         for p in &s.paragraphs {
-            md.push_str(&format!("{p}\n\n"));
+            md.push_str(&format!("{}\n\n", line(p)));
         }
         if let Some(c) = &s.chart {
             md.push_str(&format!(
                 "![{}](charts/{}.svg)\n\nData: `charts/{}.csv`\n\n",
-                c.alt, c.file, c.file
+                line(&c.alt).replace(['[', ']'], ""),
+                c.file,
+                c.file
             ));
         }
         for t in &s.tables {
             md.push_str(&format!(
                 "**{}** (`tables/{}.csv`)\n\n| {} |\n|{}|\n",
-                t.title,
+                line(&t.title),
                 t.file,
-                t.columns.join(" | "),
+                t.columns
+                    .iter()
+                    .map(|c| line(&cell_md(c)))
+                    .collect::<Vec<_>>()
+                    .join(" | "),
                 t.columns
                     .iter()
                     .map(|_| "---")
@@ -385,11 +533,12 @@ fn markdown(title: &str, stamp: &str, sections: &[Section]) -> String {
                     .join("|")
             ));
             for r in &t.rows {
-                md.push_str(&format!("| {} |\n", r.join(" | ")));
+                let cells: Vec<String> = r.iter().map(|c| line(&cell_md(c))).collect();
+                md.push_str(&format!("| {} |\n", cells.join(" | ")));
             }
             md.push('\n');
             for n in &t.notes {
-                md.push_str(&format!("_{n}_\n\n"));
+                md.push_str(&format!("_{}_\n\n", line(n)));
             }
         }
     }
