@@ -151,14 +151,51 @@ pub struct Results {
     /// The matched comparison, if `[match]` is configured.
     #[serde(rename = "match")]
     pub matched: Option<crate::matching::MatchedComparison>,
-    /// Time to first reoffence.
-    pub survival: crate::survival::SurvivalAnalysis,
-    /// Interim monitoring by quarter.
-    pub monitor: crate::monitor::Monitor,
+    /// Time to first reoffence (null when it could not be carried out: see `not_available`).
+    pub survival: Option<crate::survival::SurvivalAnalysis>,
+    /// Interim monitoring by quarter (null when it could not be carried out).
+    pub monitor: Option<crate::monitor::Monitor>,
     /// Power: what this pilot could detect.
     pub power: PowerSummary,
     /// Cost-benefit, if `[costs]` is configured.
     pub costs: Option<crate::costs::CostBenefit>,
+    /// Analyses the file asks for that could not be carried out on these data (a method
+    /// that does not apply, such as a model on a constant covariate), with the reason; the
+    /// rest of the results stand.
+    pub not_available: Vec<NotAvailable>,
+}
+
+/// An analysis that could not be carried out.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NotAvailable {
+    /// Which (`compare`, `match`, `survival`, `monitor`, `costs`).
+    pub section: &'static str,
+    /// Its title in the report.
+    pub title: String,
+    /// Why, in the method's words.
+    pub reason: String,
+}
+
+/// `Ok(Some)` on success; a method that cannot be applied becomes a recorded `None`; bad
+/// input or options still stop the run.
+fn attempt<T>(
+    section: &'static str,
+    title: &str,
+    failures: &mut Vec<NotAvailable>,
+    run: impl FnOnce() -> Result<T>,
+) -> Result<Option<T>> {
+    match run() {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if !e.is_input_error() => {
+            failures.push(NotAvailable {
+                section,
+                title: title.to_string(),
+                reason: e.to_string(),
+            });
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// What the pilot's size allows one to detect.
@@ -208,14 +245,22 @@ impl Results {
         let rates = crate::measure::Rates::compute(people, out, &rate_opts)?;
         let treatment = config.treatment();
         let copts = config.compare_options()?;
+        let mut na = Vec::new();
         let mut compare = Vec::new();
         if let Some(control) = &config.compare.control {
-            compare.push(Comparison::compute(
-                people,
-                out,
-                &treatment,
-                &Against::Group(control.clone()),
-                &copts,
+            compare.extend(attempt(
+                "compare",
+                "Compared with the comparison group",
+                &mut na,
+                || {
+                    Comparison::compute(
+                        people,
+                        out,
+                        &treatment,
+                        &Against::Group(control.clone()),
+                        &copts,
+                    )
+                },
             )?);
         }
         if let Some(rate) = config.compare.baseline_rate {
@@ -224,26 +269,39 @@ impl Results {
                 name: config.compare.baseline_name.clone(),
                 source: config.compare.baseline_source.clone(),
             };
-            compare.push(Comparison::compute(
-                people, out, &treatment, &against, &copts,
+            compare.extend(attempt(
+                "compare",
+                "Compared with the external benchmark",
+                &mut na,
+                || Comparison::compute(people, out, &treatment, &against, &copts),
             )?);
         }
         let matched = match config.match_options()? {
-            Some(mopts) => Some(crate::matching::MatchedComparison::compute(
-                people, out, &mopts,
-            )?),
+            Some(mopts) => attempt(
+                "match",
+                "Matched comparison (propensity score matching)",
+                &mut na,
+                || crate::matching::MatchedComparison::compute(people, out, &mopts),
+            )?,
             None => None,
         };
         let sopts = config.survival_options();
-        let survival = crate::survival::SurvivalAnalysis::compute(people, out, &sopts)?;
-        let monitor = crate::monitor::Monitor::compute(
-            people,
-            out,
-            &crate::monitor::MonitorOptions {
-                confidence: copts.confidence,
-                reference: Some(config.control()),
-            },
+        let survival = attempt(
+            "survival",
+            "Time to first proven reoffence",
+            &mut na,
+            || crate::survival::SurvivalAnalysis::compute(people, out, &sopts),
         )?;
+        let monitor = attempt("monitor", "Monitoring: cohorts by quarter", &mut na, || {
+            crate::monitor::Monitor::compute(
+                people,
+                out,
+                &crate::monitor::MonitorOptions {
+                    confidence: copts.confidence,
+                    reference: Some(config.control()),
+                },
+            )
+        })?;
         let pilot = compare.first().map(|c| c.treatment_n).unwrap_or(0);
         let baseline = config.compare.baseline_rate;
         let det = match baseline {
@@ -272,9 +330,19 @@ impl Results {
                         let unit =
                             crate::costs::UnitCosts::from_csv(&config.resolve(&cc.unit_costs))?;
                         let defl = crate::costs::Deflator::from_csv(&config.resolve(&cc.deflator))?;
-                        Some(crate::costs::CostBenefit::compute(
-                            cc, &unit, &defl, &eval.data, out, cmp,
-                        )?)
+                        attempt("costs", "Costs and value", &mut na, || {
+                            crate::costs::CostBenefit::compute(
+                                cc, &unit, &defl, &eval.data, out, cmp,
+                            )
+                        })?
+                    }
+                    None if config.compare.control.is_some() => {
+                        na.push(NotAvailable {
+                            section: "costs",
+                            title: "Costs and value".into(),
+                            reason: "the comparison with the comparison group it rests on is not available".into(),
+                        });
+                        None
                     }
                     None => {
                         return Err(crate::Error::Config {
@@ -307,6 +375,7 @@ impl Results {
             monitor,
             power,
             costs,
+            not_available: na,
         })
     }
 }

@@ -608,3 +608,63 @@ fn a_rerun_replaces_its_own_files_and_refuses_a_folder_of_other_files() {
         assert!(!p.starts_with('/') && !p.contains(":\\"), "{p}");
     }
 }
+
+#[test]
+fn a_failing_analysis_leaves_the_rest_of_the_report_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
+    // A constant covariate: the propensity model cannot be fitted.
+    let cohort: String = std::fs::read_to_string(root.join("cohort.csv"))
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l},constant\n")
+            } else {
+                format!("{l},1\n")
+            }
+        })
+        .collect();
+    std::fs::write(dir.path().join("cohort.csv"), cohort).unwrap();
+    for f in ["offences.csv", "unit_costs.csv", "gdp_deflator.csv"] {
+        std::fs::copy(root.join(f), dir.path().join(f)).unwrap();
+    }
+    let text = std::fs::read_to_string(root.join("evaluation.toml")).unwrap().replace(
+        r#"covariates = ["sex", "age_at_index", "prior_offences", "ethnicity", "index_offence"]"#,
+        r#"covariates = ["sex", "constant"]"#,
+    );
+    let cfg = dir.path().join("evaluation.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let out = dir.path().join("r");
+    let run = |strict: bool| {
+        let mut c = Command::cargo_bin("reoffending").unwrap();
+        c.arg("report").arg(&cfg).arg("--out").arg(&out);
+        if strict {
+            c.arg("--strict");
+        }
+        c.output().unwrap()
+    };
+    let got = run(false);
+    assert_eq!(got.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&got.stderr);
+    assert!(
+        err.contains("warning: Matched comparison") && err.contains("`constant`"),
+        "{err}"
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("Not available: logistic regression: `constant` is the same for everyone"));
+    for section in [
+        "## Summary",
+        "## Time to first proven reoffence",
+        "## Monitoring",
+        "## Costs and value",
+    ] {
+        assert!(md.contains(section), "{section} still written");
+    }
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(v["not_available"][0]["section"], "match");
+    assert!(v["match"].is_null());
+    assert_eq!(run(true).status.code(), Some(3), "--strict");
+}

@@ -286,6 +286,10 @@ pub enum Command {
         /// PUBLICATION" and allows min_cell below 3: for work inside the secure environment.
         #[arg(long, value_name = "on|off")]
         disclosure_control: Option<String>,
+        /// Exit with code 3 when an analysis could not be carried out (its section then
+        /// says why; by default the report is written and a warning printed, exit 0).
+        #[arg(long)]
+        strict: bool,
     },
     /// Interim view: each cohort by quarter of index date, 12-month rate estimated from partial follow-up.
     Monitor {

@@ -190,7 +190,8 @@ fn try_main(cli: Cli) -> Result<()> {
             out,
             format,
             disclosure_control,
-        } => report(&config, &out, format, disclosure_control.as_deref()),
+            strict,
+        } => report(&config, &out, format, disclosure_control.as_deref(), strict),
         Command::Monitor {
             data,
             out,
@@ -925,6 +926,7 @@ fn report(
     out_dir: &Path,
     format: args::OutputFormat,
     disclosure_flag: Option<&str>,
+    strict: bool,
 ) -> Result<()> {
     use reoffending::report::{FileStamp, Provenance, ReportOptions};
     let data = DataArgs {
@@ -997,6 +999,12 @@ fn report(
         min_cell: options.min_cell,
     };
     let files = reoffending::report::write(&results, &provenance, &options, out_dir)?;
+    for na in &results.not_available {
+        eprintln!(
+            "warning: {} not available: {} (the rest of the report is written)",
+            na.title, na.reason
+        );
+    }
     let mut t = Table::new(
         format!("Report written to {}", out_dir.display()),
         &["file"],
@@ -1005,7 +1013,7 @@ fn report(
     for f in &files {
         t.push(vec![Some(f.display().to_string())]);
     }
-    emit(
+    let printed = emit(
         &OutputArgs {
             format,
             output: None,
@@ -1016,5 +1024,11 @@ fn report(
             tables: vec![t],
             header: None,
         },
-    )
+    );
+    printed?;
+    if strict && !results.not_available.is_empty() {
+        // Documented exit code: the report was written, but not every analysis.
+        std::process::exit(3);
+    }
+    Ok(())
 }

@@ -1022,261 +1022,264 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
     out.extend(robustness(j));
 
     // Survival.
-    let sv = &j["survival"];
-    let mut s = Section::new("survival", "Time to first proven reoffence");
-    let publishable_groups: Vec<&crate::survival::SurvivalGroup> = results
-        .survival
-        .groups
-        .iter()
-        .zip(arr(sv, "groups"))
-        .filter(|(_, g)| g["events"].is_number())
-        .map(|(r, _)| r)
-        .collect();
-    if !publishable_groups.is_empty() {
-        let curves: Vec<(String, Vec<(f64, f64)>)> = publishable_groups
+    if let Some(survival) = &results.survival {
+        let sv = &j["survival"];
+        let mut s = Section::new("survival", "Time to first proven reoffence");
+        let publishable_groups: Vec<&crate::survival::SurvivalGroup> = survival
+            .groups
             .iter()
-            .map(|g| {
-                let label = g
-                    .key
-                    .0
-                    .iter()
-                    .filter_map(|(_, v)| v.clone())
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                (
-                    label,
-                    g.table.iter().map(|r| (r.time, 1.0 - r.survival)).collect(),
-                )
-            })
+            .zip(arr(sv, "groups"))
+            .filter(|(_, g)| g["events"].is_number())
+            .map(|(r, _)| r)
             .collect();
-        let horizon = results.survival.follow_up_days as f64;
-        let ends: Vec<String> = publishable_groups
-            .iter()
-            .zip(&curves)
-            .map(|(g, c)| {
-                let s = crate::stats::KaplanMeier {
-                    n: g.n,
-                    events: g.events,
-                    table: g.table.clone(),
-                    interval: results.survival.interval,
-                    confidence: 0.95,
-                }
-                .survival_at(horizon);
-                format!("{} {}", c.0, pct(1.0 - s.survival))
-            })
-            .collect();
-        let title = format!(
-            "Reoffended within {horizon:.0} days (Kaplan-Meier): {}",
-            ends.join(", ")
-        );
-        let svg = charts::cumulative(&title, &curves, horizon)?;
-        let mut data =
-            crate::present::Table::new(&title, &["group", "day", "reoffended_so_far"], 1);
-        for (label, pts) in &curves {
-            for t in [30.0, 91.0, 182.0, 273.0, 365.0] {
-                let y = pts
-                    .iter()
-                    .take_while(|p| p.0 <= t)
-                    .last()
-                    .map_or(0.0, |p| p.1);
-                data.push(vec![
-                    Some(label.clone()),
-                    Some(t.to_string()),
-                    Some(y.to_string()),
-                ]);
-            }
-        }
-        s.chart = Some(Chart {
-            file: "survival".into(),
-            svg,
-            alt: format!("Step chart: {title}."),
-            data,
-        });
-    }
-    let mut rows = Vec::new();
-    for g in arr(sv, "groups") {
-        let label = g
-            .as_object()
-            .map(|o| {
-                o.iter()
-                    .filter(|(_, v)| v.is_string() && *v != SUPPRESSED)
-                    .map(|(_, v)| v.as_str().unwrap_or("").to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default();
-        let mut r = json!({"group": label, "n": g["n"], "events": g["events"], "median": g["median"], "rmst": g["rmst"]});
-        if let Some(at) = g["survival_at"].as_array() {
-            for a in at {
-                r[format!("by day {}", f(a, "time").unwrap_or(f64::NAN))] =
-                    json!(1.0 - f(a, "survival").unwrap_or(f64::NAN));
-            }
-        } else {
-            for t in &results
-                .survival
-                .groups
-                .first()
-                .map(|g| g.survival_at.clone())
-                .unwrap_or_default()
-            {
-                r[format!("by day {}", t.time)] = json!(SUPPRESSED);
-            }
-        }
-        rows.push(r);
-    }
-    let times: Vec<String> = results
-        .survival
-        .groups
-        .first()
-        .map(|g| {
-            g.survival_at
+        if !publishable_groups.is_empty() {
+            let curves: Vec<(String, Vec<(f64, f64)>)> = publishable_groups
                 .iter()
-                .map(|a| format!("by day {}", a.time))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut cols: Vec<(&str, &str, Kind)> = vec![
-        ("group", "group", Kind::Count),
-        ("people", "n", Kind::Count),
-        ("reoffended", "events", Kind::Count),
-        ("median days", "median", Kind::Num(0)),
-        ("RMST (days)", "rmst", Kind::Num(1)),
-    ];
-    for t in &times {
-        cols.push((t.as_str(), t.as_str(), Kind::Pct));
-    }
-    let mut t = table(
-        "survival",
-        "Share reoffended by day (Kaplan-Meier, including partial follow-up)",
-        &rows,
-        &cols,
-    );
-    if let Some(lr) = sv.get("logrank").filter(|v| !v.is_null()) {
-        t.notes.push(format!(
-            "Log-rank test between cohorts: chi-square {} on {} df, p = {}.",
-            cell(lr.get("statistic"), Kind::Num(3)),
-            lr["df"],
-            cell(lr.get("p_value"), Kind::P)
-        ));
-    }
-    t.notes.push("Day-level tables are not published (they show individual events); run `reoffending survival` inside the secure environment.".into());
-    s.tables.push(t);
-    if let Some(cox) = sv.get("cox").filter(|v| !v.is_null()) {
-        s.tables.push(table(
-            "cox",
-            "Cox proportional hazards model (Efron ties)",
-            &arr(cox, "coefficients"),
-            &[
-                ("term", "name", Kind::Count),
-                ("hazard ratio", "hazard_ratio", Kind::Num(3)),
-                ("95% CI low", "ci_low", Kind::Num(3)),
-                ("95% CI high", "ci_high", Kind::Num(3)),
-                ("p-value", "p_value", Kind::P),
-            ],
-        ));
-    }
-    out.push(s);
-
-    // Monitoring.
-    let mg = arr(&j["monitor"], "groups");
-    let mut s = Section::new("monitor", "Monitoring: cohorts by quarter");
-    let mut periods: Vec<String> = mg
-        .iter()
-        .filter_map(|g| g["period"].as_str().map(str::to_string))
-        .collect();
-    periods.sort();
-    periods.dedup();
-    let mut cohorts: Vec<String> = mg
-        .iter()
-        .filter_map(|g| g["cohort"].as_str().map(str::to_string))
-        .collect();
-    cohorts.sort();
-    cohorts.dedup();
-    let series: Vec<(String, Vec<Option<Estimate>>)> = cohorts
-        .iter()
-        .map(|c| {
-            let pts = periods
-                .iter()
-                .map(|p| {
-                    mg.iter()
-                        .find(|g| {
-                            g["cohort"].as_str() == Some(c) && g["period"].as_str() == Some(p)
-                        })
-                        .and_then(|g| {
-                            Some(Estimate {
-                                label: p.clone(),
-                                value: f(g, "estimate_12m")?,
-                                low: f(g, "ci_low")?,
-                                high: f(g, "ci_high")?,
-                            })
-                        })
+                .map(|g| {
+                    let label = g
+                        .key
+                        .0
+                        .iter()
+                        .filter_map(|(_, v)| v.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    (
+                        label,
+                        g.table.iter().map(|r| (r.time, 1.0 - r.survival)).collect(),
+                    )
                 })
                 .collect();
-            (c.clone(), pts)
-        })
-        .collect();
-    if series.iter().any(|s| s.1.iter().any(Option::is_some)) {
-        // The latest quarter with an estimate for every cohort states the finding.
-        let latest = periods
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(i, _)| series.iter().all(|s| s.1[*i].is_some()));
-        let title = match latest {
-            Some((i, p)) => format!(
-                "Estimated 12-month reoffending by quarter; latest complete quarter {p}: {}",
-                series
-                    .iter()
-                    .filter_map(|(c, pts)| pts[i].as_ref().map(|e| format!("{c} {}", pct(e.value))))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            None => "Estimated 12-month reoffending by quarter of index date".to_string(),
-        };
-        let svg = charts::by_period(&title, &periods, &series)?;
-        let mut data = crate::present::Table::new(
-            &title,
-            &["cohort", "period", "estimate_12m", "ci_low", "ci_high"],
-            2,
-        );
-        for (c, pts) in &series {
-            for (p, e) in periods.iter().zip(pts) {
-                data.push(vec![
-                    Some(c.clone()),
-                    Some(p.clone()),
-                    e.as_ref().map(|e| e.value.to_string()),
-                    e.as_ref().map(|e| e.low.to_string()),
-                    e.as_ref().map(|e| e.high.to_string()),
-                ]);
+            let horizon = survival.follow_up_days as f64;
+            let ends: Vec<String> = publishable_groups
+                .iter()
+                .zip(&curves)
+                .map(|(g, c)| {
+                    let s = crate::stats::KaplanMeier {
+                        n: g.n,
+                        events: g.events,
+                        table: g.table.clone(),
+                        interval: survival.interval,
+                        confidence: 0.95,
+                    }
+                    .survival_at(horizon);
+                    format!("{} {}", c.0, pct(1.0 - s.survival))
+                })
+                .collect();
+            let title = format!(
+                "Reoffended within {horizon:.0} days (Kaplan-Meier): {}",
+                ends.join(", ")
+            );
+            let svg = charts::cumulative(&title, &curves, horizon)?;
+            let mut data =
+                crate::present::Table::new(&title, &["group", "day", "reoffended_so_far"], 1);
+            for (label, pts) in &curves {
+                for t in [30.0, 91.0, 182.0, 273.0, 365.0] {
+                    let y = pts
+                        .iter()
+                        .take_while(|p| p.0 <= t)
+                        .last()
+                        .map_or(0.0, |p| p.1);
+                    data.push(vec![
+                        Some(label.clone()),
+                        Some(t.to_string()),
+                        Some(y.to_string()),
+                    ]);
+                }
             }
+            s.chart = Some(Chart {
+                file: "survival".into(),
+                svg,
+                alt: format!("Step chart: {title}."),
+                data,
+            });
         }
-        s.chart = Some(Chart { file: "monitor".into(), svg, alt: "Dot chart of each quarter's estimated 12-month rate with 95% intervals; quarters without anyone followed for a full year have no estimate yet.".into(), data });
+        let mut rows = Vec::new();
+        for g in arr(sv, "groups") {
+            let label = g
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .filter(|(_, v)| v.is_string() && *v != SUPPRESSED)
+                        .map(|(_, v)| v.as_str().unwrap_or("").to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            let mut r = json!({"group": label, "n": g["n"], "events": g["events"], "median": g["median"], "rmst": g["rmst"]});
+            if let Some(at) = g["survival_at"].as_array() {
+                for a in at {
+                    r[format!("by day {}", f(a, "time").unwrap_or(f64::NAN))] =
+                        json!(1.0 - f(a, "survival").unwrap_or(f64::NAN));
+                }
+            } else {
+                for t in &survival
+                    .groups
+                    .first()
+                    .map(|g| g.survival_at.clone())
+                    .unwrap_or_default()
+                {
+                    r[format!("by day {}", t.time)] = json!(SUPPRESSED);
+                }
+            }
+            rows.push(r);
+        }
+        let times: Vec<String> = survival
+            .groups
+            .first()
+            .map(|g| {
+                g.survival_at
+                    .iter()
+                    .map(|a| format!("by day {}", a.time))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut cols: Vec<(&str, &str, Kind)> = vec![
+            ("group", "group", Kind::Count),
+            ("people", "n", Kind::Count),
+            ("reoffended", "events", Kind::Count),
+            ("median days", "median", Kind::Num(0)),
+            ("RMST (days)", "rmst", Kind::Num(1)),
+        ];
+        for t in &times {
+            cols.push((t.as_str(), t.as_str(), Kind::Pct));
+        }
+        let mut t = table(
+            "survival",
+            "Share reoffended by day (Kaplan-Meier, including partial follow-up)",
+            &rows,
+            &cols,
+        );
+        if let Some(lr) = sv.get("logrank").filter(|v| !v.is_null()) {
+            t.notes.push(format!(
+                "Log-rank test between cohorts: chi-square {} on {} df, p = {}.",
+                cell(lr.get("statistic"), Kind::Num(3)),
+                lr["df"],
+                cell(lr.get("p_value"), Kind::P)
+            ));
+        }
+        t.notes.push("Day-level tables are not published (they show individual events); run `reoffending survival` inside the secure environment.".into());
+        s.tables.push(t);
+        if let Some(cox) = sv.get("cox").filter(|v| !v.is_null()) {
+            s.tables.push(table(
+                "cox",
+                "Cox proportional hazards model (Efron ties)",
+                &arr(cox, "coefficients"),
+                &[
+                    ("term", "name", Kind::Count),
+                    ("hazard ratio", "hazard_ratio", Kind::Num(3)),
+                    ("95% CI low", "ci_low", Kind::Num(3)),
+                    ("95% CI high", "ci_high", Kind::Num(3)),
+                    ("p-value", "p_value", Kind::P),
+                ],
+            ));
+        }
+        out.push(s);
     }
-    s.tables.push(table(
-        "monitor",
-        "Interim monitoring",
-        &mg,
-        &[
-            ("cohort", "cohort", Kind::Count),
-            ("quarter", "period", Kind::Count),
-            ("people", "people", Kind::Count),
-            ("full follow-up", "full_follow_up", Kind::Count),
-            ("reoffended so far", "events_so_far", Kind::Count),
-            ("estimated 12-month rate", "estimate_12m", Kind::Pct),
-            ("95% CI low", "ci_low", Kind::Pct),
-            ("95% CI high", "ci_high", Kind::Pct),
-            ("observed rate", "observed_rate", Kind::Pct),
-            ("projected 12-month rate", "projected_12m", Kind::Pct),
-            ("projection low", "projected_low", Kind::Pct),
-            ("projection high", "projected_high", Kind::Pct),
-        ],
-    ));
-    if let Some(basis) = mg.iter().rev().find_map(|g| g["projection_basis"].as_str()) {
-        s.paragraphs.push(format!(
-            "Projections (latest shown): {basis} Rates at equal follow-up (days 91, 182, 273) are in report.json under rate_at."
+
+    // Monitoring.
+    if !j["monitor"].is_null() {
+        let mg = arr(&j["monitor"], "groups");
+        let mut s = Section::new("monitor", "Monitoring: cohorts by quarter");
+        let mut periods: Vec<String> = mg
+            .iter()
+            .filter_map(|g| g["period"].as_str().map(str::to_string))
+            .collect();
+        periods.sort();
+        periods.dedup();
+        let mut cohorts: Vec<String> = mg
+            .iter()
+            .filter_map(|g| g["cohort"].as_str().map(str::to_string))
+            .collect();
+        cohorts.sort();
+        cohorts.dedup();
+        let series: Vec<(String, Vec<Option<Estimate>>)> = cohorts
+            .iter()
+            .map(|c| {
+                let pts = periods
+                    .iter()
+                    .map(|p| {
+                        mg.iter()
+                            .find(|g| {
+                                g["cohort"].as_str() == Some(c) && g["period"].as_str() == Some(p)
+                            })
+                            .and_then(|g| {
+                                Some(Estimate {
+                                    label: p.clone(),
+                                    value: f(g, "estimate_12m")?,
+                                    low: f(g, "ci_low")?,
+                                    high: f(g, "ci_high")?,
+                                })
+                            })
+                    })
+                    .collect();
+                (c.clone(), pts)
+            })
+            .collect();
+        if series.iter().any(|s| s.1.iter().any(Option::is_some)) {
+            // The latest quarter with an estimate for every cohort states the finding.
+            let latest = periods
+                .iter()
+                .enumerate()
+                .rev()
+                .find(|(i, _)| series.iter().all(|s| s.1[*i].is_some()));
+            let title = match latest {
+                Some((i, p)) => format!(
+                    "Estimated 12-month reoffending by quarter; latest complete quarter {p}: {}",
+                    series
+                        .iter()
+                        .filter_map(|(c, pts)| pts[i]
+                            .as_ref()
+                            .map(|e| format!("{c} {}", pct(e.value))))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => "Estimated 12-month reoffending by quarter of index date".to_string(),
+            };
+            let svg = charts::by_period(&title, &periods, &series)?;
+            let mut data = crate::present::Table::new(
+                &title,
+                &["cohort", "period", "estimate_12m", "ci_low", "ci_high"],
+                2,
+            );
+            for (c, pts) in &series {
+                for (p, e) in periods.iter().zip(pts) {
+                    data.push(vec![
+                        Some(c.clone()),
+                        Some(p.clone()),
+                        e.as_ref().map(|e| e.value.to_string()),
+                        e.as_ref().map(|e| e.low.to_string()),
+                        e.as_ref().map(|e| e.high.to_string()),
+                    ]);
+                }
+            }
+            s.chart = Some(Chart { file: "monitor".into(), svg, alt: "Dot chart of each quarter's estimated 12-month rate with 95% intervals; quarters without anyone followed for a full year have no estimate yet.".into(), data });
+        }
+        s.tables.push(table(
+            "monitor",
+            "Interim monitoring",
+            &mg,
+            &[
+                ("cohort", "cohort", Kind::Count),
+                ("quarter", "period", Kind::Count),
+                ("people", "people", Kind::Count),
+                ("full follow-up", "full_follow_up", Kind::Count),
+                ("reoffended so far", "events_so_far", Kind::Count),
+                ("estimated 12-month rate", "estimate_12m", Kind::Pct),
+                ("95% CI low", "ci_low", Kind::Pct),
+                ("95% CI high", "ci_high", Kind::Pct),
+                ("observed rate", "observed_rate", Kind::Pct),
+                ("projected 12-month rate", "projected_12m", Kind::Pct),
+                ("projection low", "projected_low", Kind::Pct),
+                ("projection high", "projected_high", Kind::Pct),
+            ],
         ));
+        if let Some(basis) = mg.iter().rev().find_map(|g| g["projection_basis"].as_str()) {
+            s.paragraphs.push(format!(
+                "Projections (latest shown): {basis} Rates at equal follow-up (days 91, 182, 273) are in report.json under rate_at."
+            ));
+        }
+        out.push(s);
     }
-    out.push(s);
 
     // Costs.
     if let (Some(c), Some(cr)) = (j.get("costs").filter(|c| !c.is_null()), &results.costs) {
@@ -1373,6 +1376,13 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
                 ("source", "source", Kind::Count),
             ],
         ));
+        out.push(s);
+    }
+
+    // Analyses that could not be carried out: said in place of their results.
+    for na in &results.not_available {
+        let mut s = Section::new(&format!("{}-not-available", na.section), na.title.clone());
+        s.paragraphs.push(format!("Not available: {}", na.reason));
         out.push(s);
     }
 
