@@ -157,6 +157,23 @@ fn report_json_holds_every_analysis_and_every_chart_has_data() {
             "{line}"
         );
     }
+    // The survival chart is drawn only at steps carrying at least min_cell (10) events and
+    // people at risk; its CSV holds exactly those points.
+    let mut chart = csv::Reader::from_path(out.join("charts/survival.csv")).unwrap();
+    assert_eq!(
+        chart.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["group", "day", "at_risk", "events", "survival"]
+    );
+    let mut points = 0;
+    for r in chart.records() {
+        let r = r.unwrap();
+        assert!(
+            r[3].parse::<u64>().unwrap() >= 10 && r[2].parse::<u64>().unwrap() >= 10,
+            "{r:?}"
+        );
+        points += 1;
+    }
+    assert!(points >= 20);
     // How robust is this: E-values, Rosenbaum bounds and the placebo, in JSON and HTML.
     assert!(v["compare"]["e_value"]["estimate"].is_number());
     assert!(v["match"]["comparison"]["e_value"]["interval_limit"].is_number());
@@ -193,6 +210,31 @@ fn disclosure_control_suppresses_small_counts_and_keeps_row_numbers_in() {
         assert_eq!(c["risk_difference"], "[c]", "{key}");
         assert!(c["summary"].as_str().unwrap().starts_with("Not published"));
     }
+    // Everything resting on suppressed counts goes with them: the matched headline
+    // sentences, the Cox model, the cost-benefit figures.
+    for k in ["rate_per_100", "frequency_per_100", "days_to_first"] {
+        assert!(
+            v["match"]["headline"][k]
+                .as_str()
+                .unwrap()
+                .starts_with("Not published"),
+            "{k}"
+        );
+    }
+    assert_eq!(v["survival"]["cox"], "[c]");
+    assert_eq!(v["costs"]["net_savings"], "[c]");
+    assert!(
+        v["costs"]["headline"]
+            .as_str()
+            .unwrap()
+            .starts_with("Not published")
+    );
+    assert!(!out.join("charts/tornado.svg").exists());
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        !md.contains("For every 100 people"),
+        "no per-100 sentence from suppressed counts"
+    );
     // The robustness checks are counts of people too.
     assert_eq!(v["compare"]["e_value"], "[c]");
     assert_eq!(v["match"]["rosenbaum"], "[c]");

@@ -191,9 +191,61 @@ fn rosenbaum(r: &mut Value, k: f64) {
     }
 }
 
+/// Whether a comparison object was withheld by [`comparison`].
+pub fn is_suppressed(c: &Value) -> bool {
+    c.get("risk_difference").and_then(Value::as_str) == Some(SUPPRESSED)
+}
+
+/// Cost-benefit figures rest on the comparison's counts: withheld with it.
+pub fn costs(c: &mut Value) {
+    let keep = [
+        "price_year",
+        "discount_rate",
+        "horizon_years",
+        "effect_basis",
+        "optimism_bias",
+        "persistence",
+        "proven_to_actual",
+        "discounting",
+        "draws",
+        "seed",
+        "people_basis",
+        "caveats",
+        "items",
+    ];
+    if let Value::Object(m) = c {
+        for (key, v) in m.iter_mut() {
+            if !keep.contains(&key.as_str()) {
+                *v = json!(SUPPRESSED);
+            }
+        }
+        m.insert(
+            "headline".into(),
+            json!(
+                "Not published: the comparison the value rests on has counts too small to publish."
+            ),
+        );
+        if let Some(Value::Array(items)) = m.get_mut("items") {
+            for it in items {
+                suppress(it, &["total"]);
+            }
+        }
+    }
+}
+
 /// Survival: day-level tables are not published (they are counts of one or two people);
 /// groups with fewer than `k` people or events keep only their labels.
 pub fn survival(s: &mut Value, k: f64) {
+    // A model fitted on groups with few events (or few without one) is withheld whole.
+    let small_group = s["groups"].as_array().is_some_and(|gs| {
+        gs.iter().any(|g| {
+            let (n, e) = (num(g, "n").unwrap_or(0.0), num(g, "events").unwrap_or(0.0));
+            n > 0.0 && (e < k || n - e < k)
+        })
+    });
+    if small_group && s.get("cox").is_some_and(|c| !c.is_null()) {
+        s["cox"] = json!(SUPPRESSED);
+    }
     if let Some(Value::Array(groups)) = s.get_mut("groups") {
         for g in groups {
             if let Value::Object(m) = g {
@@ -266,6 +318,16 @@ pub fn matched(m: &mut Value, k: f64) {
     }
     if let Some(c) = m.get_mut("comparison") {
         comparison(c, k);
+    }
+    // The headline sentences restate the comparison's rates: not published with it.
+    if is_suppressed(&m["comparison"]) {
+        if let Some(Value::Object(h)) = m.get_mut("headline") {
+            for v in h.values_mut() {
+                *v = json!(
+                    "Not published: the matched comparison rests on counts too small to publish."
+                );
+            }
+        }
     }
     if let Some(c) = m.get_mut("placebo").filter(|c| c.is_object()) {
         comparison(c, k);

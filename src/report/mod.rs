@@ -381,6 +381,16 @@ pub fn write(
         if let Some(v) = j.get_mut("data_quality") {
             disclosure::data_quality(v);
         }
+        // Costs rest on the matched comparison when there is one, else on the group one.
+        let basis = match j.get("match").filter(|m| !m.is_null()) {
+            Some(m) => m["comparison"].clone(),
+            None => j["compare"].clone(),
+        };
+        if disclosure::is_suppressed(&basis) {
+            if let Some(c) = j.get_mut("costs").filter(|c| !c.is_null()) {
+                disclosure::costs(c);
+            }
+        }
     }
     j["provenance"] = json!(provenance);
     if !options.disclosure_control {
@@ -685,6 +695,42 @@ fn robustness(j: &Value) -> Option<Section> {
         ));
     }
     Some(s)
+}
+
+/// A published step of a Kaplan-Meier curve.
+struct SafeStep {
+    day: f64,
+    /// People at risk where the step's events began.
+    at_risk: u64,
+    /// Events since the previous published step.
+    events: u64,
+    survival: f64,
+}
+
+/// The steps of a curve safe to publish: a point only once at least `k` events have
+/// accumulated since the previous one, and only while at least `k` people are at risk
+/// (`k = 0`: every event day).
+fn safe_steps(table: &[crate::stats::KmRow], k: u64) -> Vec<SafeStep> {
+    let mut out = Vec::new();
+    let (mut events, mut at_risk) = (0u64, None);
+    for r in table.iter().filter(|r| r.events > 0) {
+        let start = *at_risk.get_or_insert(r.at_risk);
+        if start < k {
+            break;
+        }
+        events += r.events;
+        if events >= k.max(1) {
+            out.push(SafeStep {
+                day: r.time,
+                at_risk: start,
+                events,
+                survival: r.survival,
+            });
+            events = 0;
+            at_risk = None;
+        }
+    }
+    out
 }
 
 fn capitalise(s: &str) -> String {
@@ -1033,7 +1079,14 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
             .map(|(r, _)| r)
             .collect();
         if !publishable_groups.is_empty() {
-            let curves: Vec<(String, Vec<(f64, f64)>)> = publishable_groups
+            // Only steps that carry at least min_cell events (and people at risk) since the
+            // last published step: a curve drawn at every event day shows individuals.
+            let k = if options.disclosure_control {
+                options.min_cell
+            } else {
+                0
+            };
+            let steps: Vec<(String, Vec<SafeStep>)> = publishable_groups
                 .iter()
                 .map(|g| {
                     let label = g
@@ -1043,9 +1096,15 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
                         .filter_map(|(_, v)| v.clone())
                         .collect::<Vec<_>>()
                         .join(", ");
+                    (label, safe_steps(&g.table, k))
+                })
+                .collect();
+            let curves: Vec<(String, Vec<(f64, f64)>)> = steps
+                .iter()
+                .map(|(l, st)| {
                     (
-                        label,
-                        g.table.iter().map(|r| (r.time, 1.0 - r.survival)).collect(),
+                        l.clone(),
+                        st.iter().map(|p| (p.day, 1.0 - p.survival)).collect(),
                     )
                 })
                 .collect();
@@ -1070,19 +1129,20 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
                 ends.join(", ")
             );
             let svg = charts::cumulative(&title, &curves, horizon)?;
-            let mut data =
-                crate::present::Table::new(&title, &["group", "day", "reoffended_so_far"], 1);
-            for (label, pts) in &curves {
-                for t in [30.0, 91.0, 182.0, 273.0, 365.0] {
-                    let y = pts
-                        .iter()
-                        .take_while(|p| p.0 <= t)
-                        .last()
-                        .map_or(0.0, |p| p.1);
+            // The chart's data: exactly the points drawn.
+            let mut data = crate::present::Table::new(
+                &title,
+                &["group", "day", "at_risk", "events", "survival"],
+                1,
+            );
+            for (label, pts) in &steps {
+                for p in pts {
                     data.push(vec![
                         Some(label.clone()),
-                        Some(t.to_string()),
-                        Some(y.to_string()),
+                        Some(p.day.to_string()),
+                        Some(p.at_risk.to_string()),
+                        Some(p.events.to_string()),
+                        Some(p.survival.to_string()),
                     ]);
                 }
             }
@@ -1159,7 +1219,10 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
         }
         t.notes.push("Day-level tables are not published (they show individual events); run `reoffending survival` inside the secure environment.".into());
         s.tables.push(t);
-        if let Some(cox) = sv.get("cox").filter(|v| !v.is_null()) {
+        if sv["cox"] == SUPPRESSED {
+            s.paragraphs.push("Cox model: not published (a group has fewer events, or people without one, than the smallest count published).".into());
+        }
+        if let Some(cox) = sv.get("cox").filter(|v| v.is_object()) {
             s.tables.push(table(
                 "cox",
                 "Cox proportional hazards model (Efron ties)",
@@ -1288,27 +1351,30 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
             format!("Costs and value ({} prices)", cr.price_year),
         );
         s.paragraphs.extend(cr.caveats.iter().cloned());
-        let rows: Vec<(String, f64, f64)> = cr
-            .tornado
-            .iter()
-            .map(|t| (t.input.clone(), t.net_low, t.net_high))
-            .collect();
-        let title = format!(
-            "Net value {} ({:.0}% chance it is above zero); most uncertain input: {}",
-            crate::costs::pounds(cr.net_savings),
-            cr.probability_net_positive * 100.0,
-            cr.tornado.first().map_or("none", |t| t.input.as_str())
-        );
-        s.chart = Some(dumbbell_chart(
-            "tornado",
-            &title,
-            "net value (GBP)",
-            &rows,
-            ("input low", "input high"),
-            &[0.0],
-            ["input", "net_low", "net_high"],
-            "Tornado chart",
-        )?);
+        // The chart reads the unredacted result: drawn only when the figures are published.
+        if c["net_savings"].is_number() {
+            let rows: Vec<(String, f64, f64)> = cr
+                .tornado
+                .iter()
+                .map(|t| (t.input.clone(), t.net_low, t.net_high))
+                .collect();
+            let title = format!(
+                "Net value {} ({:.0}% chance it is above zero); most uncertain input: {}",
+                crate::costs::pounds(cr.net_savings),
+                cr.probability_net_positive * 100.0,
+                cr.tornado.first().map_or("none", |t| t.input.as_str())
+            );
+            s.chart = Some(dumbbell_chart(
+                "tornado",
+                &title,
+                "net value (GBP)",
+                &rows,
+                ("input low", "input high"),
+                &[0.0],
+                ["input", "net_low", "net_high"],
+                "Tornado chart",
+            )?);
+        }
         let se = &c["monte_carlo_se"];
         let rounded = |key: &str, se_key: &str| match (f(c, key), f(se, se_key)) {
             (Some(x), Some(e)) => json!(crate::costs::round_to_se(x, e)),
