@@ -11,20 +11,6 @@ fn sample(name: &str) -> String {
     format!("{}/data-samples/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs the binary; returns (exit code, stdout, stderr).
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = assert_cmd::Command::cargo_bin("reoffending")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 fn json(args: &[&str]) -> Value {
     let cfg = sample("evaluation.toml");
     let mut all = args.to_vec();

@@ -83,3 +83,17 @@ pub fn command_json(f: &Files, command: &str, extra: &[&str]) -> serde_json::Val
     args.extend_from_slice(extra);
     run_json(&args)
 }
+
+/// Runs the binary with `args`, whatever the outcome: (exit code, stdout, stderr).
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let out = assert_cmd::Command::cargo_bin("reoffending")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
