@@ -445,18 +445,33 @@ fn extract_date_warnings(
             ),
         });
     }
-    let mut used: Vec<Day> = off
-        .reasons
-        .iter()
-        .zip(&off.disposal)
-        .filter(|(r, _)| **r == 0)
-        .map(|(_, d)| *d)
-        .collect();
-    if used.is_empty() {
+    // The 99.9th percentile of used disposal days by counting (days are range-checked, so the
+    // histogram is at most a few hundred thousand cells), without copying the column.
+    let used = || {
+        off.reasons
+            .iter()
+            .zip(&off.disposal)
+            .filter(|(r, _)| **r == 0)
+            .map(|(_, d)| *d)
+    };
+    let (Some(lo), Some(hi)) = (used().min(), used().max()) else {
         return out;
+    };
+    let mut hist = vec![0u64; (hi - lo) as usize + 1];
+    let mut n = 0u64;
+    for d in used() {
+        hist[(d - lo) as usize] += 1;
+        n += 1;
     }
-    let k = ((used.len() - 1) as f64 * 0.999).floor() as usize;
-    let p999 = *used.select_nth_unstable(k).1;
+    let k = ((n - 1) as f64 * 0.999).floor() as u64;
+    let (mut seen, mut p999) = (0u64, hi);
+    for (i, c) in hist.iter().enumerate() {
+        seen += c;
+        if seen > k {
+            p999 = lo + i as Day;
+            break;
+        }
+    }
     let limit = p999 + 90;
     if extract > limit {
         let rows: Vec<u64> = off
@@ -639,25 +654,46 @@ fn not_proven_counted(
                 .collect()
         }
     };
-    let suspicious: Vec<&String> = levels.iter().filter(|l| looks_not_proven(l)).collect();
+    let suspicious: Vec<&str> = levels
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| looks_not_proven(l))
+        .collect();
     if suspicious.is_empty() {
         return None;
     }
+    // One comparison per row, no allocation: by code for dictionary columns, by text else.
+    let hit: Vec<Option<usize>> = match detail {
+        Detail::Codes(codes, labels) => {
+            let of_code: Vec<Option<usize>> = labels
+                .iter()
+                .map(|l| suspicious.iter().position(|x| *x == l.trim()))
+                .collect();
+            codes
+                .par_iter()
+                .map(|&c| of_code.get(c as usize).copied().flatten())
+                .collect()
+        }
+        Detail::Text(_) => (0..reasons.len())
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|r| {
+                detail
+                    .text(r)
+                    .and_then(|t| suspicious.iter().position(|x| *x == t))
+            })
+            .collect(),
+    };
     let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
     let mut first_rows = Vec::new();
-    for (r, &reason) in reasons.iter().enumerate() {
-        if reason != 0 {
+    for (r, h) in hit.iter().enumerate() {
+        let Some(k) = h else { continue };
+        if reasons[r] != 0 {
             continue;
         }
-        if let Some(t) = detail.text(r).filter(|t| looks_not_proven(t)) {
-            let key = suspicious
-                .iter()
-                .find(|l| l.trim() == t)
-                .map_or(t, |l| l.trim());
-            *counts.entry(key).or_default() += 1;
-            if first_rows.len() < FIRST_ROWS_KEPT {
-                first_rows.push(r as u64 + 1);
-            }
+        *counts.entry(suspicious[*k]).or_default() += 1;
+        if first_rows.len() < FIRST_ROWS_KEPT {
+            first_rows.push(r as u64 + 1);
         }
     }
     let rows: u64 = counts.values().sum();
