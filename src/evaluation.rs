@@ -176,8 +176,9 @@ pub struct NotAvailable {
     pub reason: String,
 }
 
-/// `Ok(Some)` on success; a method that cannot be applied becomes a recorded `None`; bad
-/// input or options still stop the run.
+/// `Ok(Some)` on success; an analysis that cannot be carried out on these data (a method
+/// that does not apply, or a data problem only it meets, such as an extreme covariate)
+/// becomes a recorded `None`; a wrong option, evaluation file or file still stops the run.
 fn attempt<T>(
     section: &'static str,
     title: &str,
@@ -186,7 +187,12 @@ fn attempt<T>(
 ) -> Result<Option<T>> {
     match run() {
         Ok(v) => Ok(Some(v)),
-        Err(e) if !e.is_input_error() => {
+        Err(e)
+            if !matches!(
+                e,
+                crate::Error::Option { .. } | crate::Error::Config { .. } | crate::Error::Io { .. }
+            ) =>
+        {
             failures.push(NotAvailable {
                 section,
                 title: title.to_string(),

@@ -660,12 +660,11 @@ fn a_failing_analysis_leaves_the_rest_of_the_report_written() {
         .unwrap()
         .lines()
         .enumerate()
-        .map(|(i, l)| {
-            if i == 0 {
-                format!("{l},constant\n")
-            } else {
-                format!("{l},1\n")
-            }
+        .map(|(i, l)| match i {
+            0 => format!("{l},constant,income\n"),
+            // One extreme value: a data problem only the matching meets.
+            i if i % 500 == 7 => format!("{l},1,1e30\n"),
+            _ => format!("{l},1,{}\n", 20000 + i * 7),
         })
         .collect();
     std::fs::write(dir.path().join("cohort.csv"), cohort).unwrap();
@@ -709,4 +708,25 @@ fn a_failing_analysis_leaves_the_rest_of_the_report_written() {
     assert_eq!(v["not_available"][0]["section"], "match");
     assert!(v["match"].is_null());
     assert_eq!(run(true).status.code(), Some(3), "--strict");
+    // An extreme covariate value: named with its row, and the rest of the report written.
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        r#"covariates = ["sex", "constant"]"#,
+        r#"covariates = ["sex", "income"]"#,
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let got = run(false);
+    assert_eq!(
+        got.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains(
+            "Not available: cohort table: covariate `income` has the value 1000000000000000000000000000000 (cohort row"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("## Time to first proven reoffence"));
 }
