@@ -12,6 +12,19 @@ fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Runs `rates` on `f`, expecting a usage error (exit 2); returns its message.
+fn rates_fails(f: &Files) -> String {
+    let (code, _, err) = run(&[
+        "rates",
+        "--cohort",
+        &path(&f.cohort),
+        "--offences",
+        &path(&f.offences),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    err
+}
+
 fn reoffenders(v: &Value) -> Vec<(String, u64, u64)> {
     v["groups"]
         .as_array()
@@ -138,14 +151,7 @@ fn duplicated_column_names_are_errors_naming_file_and_column() {
             &format!("{header}\nA,divert,2021-01-01,2022-01-01,x\n"),
             "person_id,offence_date,disposal_date\n",
         );
-        let (code, _, err) = run(&[
-            "rates",
-            "--cohort",
-            &path(&f.cohort),
-            "--offences",
-            &path(&f.offences),
-        ]);
-        assert_eq!(code, 2, "{err}");
+        let err = rates_fails(&f);
         assert!(
             err.contains("cohort.csv") && err.contains(&format!("`{col}` appears more than once")),
             "{err}"
@@ -343,14 +349,7 @@ fn an_input_column_named_like_a_derived_one_is_an_error() {
         "person_id,cohort,index_date,age_band\nA,divert,2021-01-01,18-20\n",
         "person_id,offence_date,disposal_date\n",
     );
-    let (code, _, err) = run(&[
-        "rates",
-        "--cohort",
-        &path(&f.cohort),
-        "--offences",
-        &path(&f.offences),
-    ]);
-    assert_eq!(code, 2, "{err}");
+    let err = rates_fails(&f);
     assert!(
         err.contains("`age_band`") && err.contains("rename"),
         "{err}"
