@@ -1,38 +1,243 @@
-//! Charts as SVG (plotters), in the Government Analysis Function style: white background,
-//! horizontal text, the Analysis Function palette, titles that state the finding.
+//! Charts as SVG (plotters) and PNG (resvg), following the Government Analysis Function's
+//! charts guidance: a title that states the finding (wrapped, never clipped), the
+//! Analysis Function's accessible palette, light major gridlines only, percentages as
+//! "10%", whole days as integers, the legend above the plot (never on the data), and a
+//! `<title>` and `<desc>` (the alt text) in every SVG.
 //!
-//! Every chart is a pure function of its data, so the same inputs give byte-identical SVG.
-//! The report puts a data table and a CSV beside each one.
+//! Every chart is a pure function of its data, so the same inputs give byte-identical SVG
+//! and PNG. Text is measured with the bundled font (`assets/fonts/`): titles wrap and long
+//! labels are shortened with an ellipsis before they can leave the canvas.
+//!
+//! ```
+//! use reoffending::charts::{self, Estimate};
+//! let groups = [
+//!     Estimate { label: "divert".into(), value: 0.22, low: 0.18, high: 0.27 },
+//!     Estimate { label: "comparison".into(), value: 0.27, low: 0.24, high: 0.31 },
+//! ];
+//! let svg = charts::rates("22% of divert reoffended", "Bar chart of rates.", &groups, Some(("Thames Valley", 0.2)))?;
+//! assert!(svg.contains("<title>22% of divert reoffended</title>"));
+//! let png = charts::png(&svg)?;
+//! assert_eq!(&png[1..4], b"PNG");
+//! # Ok::<(), reoffending::Error>(())
+//! ```
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::{Error, Result};
 
-/// Analysis Function palette: dark blue, orange (the two-series pair), turquoise, dark pink,
-/// dark grey, light purple.
+mod png;
+pub mod text;
+
+pub use png::{png, text_boxes};
+
+/// The Analysis Function's categorical palette, in its order: dark blue, turquoise, dark
+/// pink, orange, dark grey, light purple. Two series use dark blue and orange.
 pub const PALETTE: [RGBColor; 6] = [
     RGBColor(0x12, 0x43, 0x6D),
-    RGBColor(0xF4, 0x6A, 0x25),
     RGBColor(0x28, 0xA1, 0x97),
     RGBColor(0x80, 0x16, 0x50),
+    RGBColor(0xF4, 0x6A, 0x25),
     RGBColor(0x3D, 0x3D, 0x3D),
     RGBColor(0xA2, 0x85, 0xD1),
 ];
+/// Text and axes.
 const GREY: RGBColor = RGBColor(0x3D, 0x3D, 0x3D);
-const SIZE: (u32, u32) = (760, 440);
+/// Major gridlines: light grey, the only gridlines drawn.
+const GRID: RGBColor = RGBColor(0xD9, 0xD9, 0xD9);
+/// Canvas width, and the height of the plot below the title and legend.
+const WIDTH: u32 = 760;
+const PLOT_HEIGHT: u32 = 400;
+/// Space around everything, in pixels.
+const MARGIN: u32 = 16;
+const TITLE_SIZE: f64 = 18.0;
+const LABEL_SIZE: f64 = 13.0;
+const TITLE_LINES: usize = 4;
 
-/// Draws the series legend in the house style at `$pos`.
-macro_rules! legend {
-    ($chart:expr, $pos:expr) => {
-        $chart
-            .configure_series_labels()
-            .background_style(WHITE)
-            .border_style(GREY)
-            .label_font(font(12))
-            .position($pos)
-            .draw()
-            .map_err(err)?
-    };
+/// Colour of series `k` of `n`: dark blue and orange for two, the palette in order else.
+fn colour(k: usize, n: usize) -> RGBColor {
+    if n <= 2 {
+        [PALETTE[0], PALETTE[3]][k % 2]
+    } else {
+        PALETTE[k % PALETTE.len()]
+    }
+}
+
+fn err<E: std::fmt::Display>(e: E) -> Error {
+    Error::Output(format!("chart: {e}"))
+}
+
+fn font(size: f64) -> TextStyle<'static> {
+    (text::FAMILY, size).into_font().color(&GREY)
+}
+
+/// A percentage axis label: "10%", or "2.5%" where the step needs a decimal.
+fn percent(y: f64) -> String {
+    if (y - y.round()).abs() < 1e-6 {
+        format!("{:.0}%", y)
+    } else {
+        format!("{y:.1}%")
+    }
+}
+
+/// An axis top: the next multiple of a round step above `top`, at least `min`.
+fn nice_top(top: f64, min: f64) -> f64 {
+    let top = top.max(min);
+    let raw = top / 5.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    (top / step).ceil() * step
+}
+
+/// How a series is marked in the legend.
+#[derive(Clone, Copy)]
+enum Mark {
+    Line(RGBColor),
+    Dot(RGBColor),
+}
+
+/// The title lines and legend rows above the plot.
+struct Header {
+    title: Vec<String>,
+    legend: Vec<Vec<(String, Mark)>>,
+}
+
+const TITLE_LINE: u32 = 23;
+const LEGEND_ROW: u32 = 22;
+const MARK_WIDTH: f64 = 22.0;
+
+impl Header {
+    fn new(title: &str, items: Vec<(String, Mark)>) -> Header {
+        let max = f64::from(WIDTH - 2 * MARGIN);
+        let title = text::wrap(title, TITLE_SIZE, true, max, TITLE_LINES);
+        // Legend items flow left to right and wrap; a label wider than a line is shortened.
+        let mut legend: Vec<Vec<(String, Mark)>> = Vec::new();
+        let mut used = f64::INFINITY;
+        for (label, mark) in items {
+            let label = text::fit(&label, LABEL_SIZE, false, max - MARK_WIDTH - 8.0);
+            let w = MARK_WIDTH + 6.0 + text::width(&label, LABEL_SIZE, false) + 20.0;
+            if used + w > max {
+                legend.push(Vec::new());
+                used = 0.0;
+            }
+            used += w;
+            if let Some(row) = legend.last_mut() {
+                row.push((label, mark));
+            }
+        }
+        Header { title, legend }
+    }
+
+    fn height(&self) -> u32 {
+        let legend = if self.legend.is_empty() {
+            0
+        } else {
+            6 + LEGEND_ROW * self.legend.len() as u32
+        };
+        MARGIN + TITLE_LINE * self.title.len() as u32 + legend + 8
+    }
+
+    fn draw(&self, root: &DrawingArea<SVGBackend, Shift>) -> Result<()> {
+        let bold = (text::FAMILY, TITLE_SIZE)
+            .into_font()
+            .style(FontStyle::Bold)
+            .color(&RGBColor(0x0B, 0x0C, 0x0C))
+            .pos(Pos::new(HPos::Left, VPos::Top));
+        let mut y = MARGIN as i32;
+        for line in &self.title {
+            root.draw_text(line, &bold, (MARGIN as i32, y))
+                .map_err(err)?;
+            y += TITLE_LINE as i32;
+        }
+        y += 6;
+        let label = font(LABEL_SIZE).pos(Pos::new(HPos::Left, VPos::Center));
+        for row in &self.legend {
+            let mut x = f64::from(MARGIN);
+            let cy = y + LEGEND_ROW as i32 / 2;
+            for (text_, mark) in row {
+                let x0 = x as i32;
+                match *mark {
+                    Mark::Line(c) => root
+                        .draw(&PathElement::new(
+                            vec![(x0, cy), (x0 + MARK_WIDTH as i32, cy)],
+                            c.stroke_width(3),
+                        ))
+                        .map_err(err)?,
+                    Mark::Dot(c) => root
+                        .draw(&Circle::new(
+                            (x0 + MARK_WIDTH as i32 / 2, cy),
+                            5,
+                            c.filled(),
+                        ))
+                        .map_err(err)?,
+                }
+                root.draw_text(text_, &label, (x0 + MARK_WIDTH as i32 + 6, cy))
+                    .map_err(err)?;
+                x += MARK_WIDTH + 6.0 + text::width(text_, LABEL_SIZE, false) + 20.0;
+            }
+            y += LEGEND_ROW as i32;
+        }
+        Ok(())
+    }
+}
+
+/// Draws a chart: the header, then `plot` on the area below it; returns the SVG with its
+/// `<title>` and `<desc>`.
+fn chart<F>(
+    title: &str,
+    alt: &str,
+    legend: Vec<(String, Mark)>,
+    plot_height: u32,
+    plot: F,
+) -> Result<String>
+where
+    F: FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<()>,
+{
+    let header = Header::new(title, legend);
+    let top = header.height();
+    let mut svg = String::new();
+    {
+        let root =
+            SVGBackend::with_string(&mut svg, (WIDTH, top + plot_height)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        header.draw(&root)?;
+        let (_, body) = root.split_vertically(top);
+        plot(&body)?;
+        root.present().map_err(err)?;
+    }
+    Ok(accessible(&svg, title, alt))
+}
+
+/// Escapes text for an SVG element.
+fn esc(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Adds `role="img"`, a `<title>` and a `<desc>` (the alt text) to an SVG.
+fn accessible(svg: &str, title: &str, alt: &str) -> String {
+    match svg
+        .find("<svg")
+        .and_then(|s| svg[s..].find('>').map(|e| s + e))
+    {
+        Some(end) => format!(
+            "{} role=\"img\"><title>{}</title>\n<desc>{}</desc>\n{}",
+            &svg[..end],
+            esc(title),
+            esc(alt),
+            &svg[end + 1..]
+        ),
+        None => svg.to_string(),
+    }
 }
 
 /// The label of category `i` on a numeric axis, empty between categories.
@@ -45,12 +250,20 @@ fn index_label(labels: &[String], x: f64) -> String {
     }
 }
 
-fn err<E: std::fmt::Display>(e: E) -> Error {
-    Error::Output(format!("chart: {e}"))
+/// Category labels shortened to the width each category has on the axis.
+fn category_labels(labels: &[String], axis_width: f64) -> Vec<String> {
+    let each = axis_width / labels.len().max(1) as f64 - 6.0;
+    labels
+        .iter()
+        .map(|l| text::fit(l, LABEL_SIZE, false, each.max(20.0)))
+        .collect()
 }
 
-fn font(size: u32) -> TextStyle<'static> {
-    ("sans-serif", size).into_font().color(&GREY)
+/// Width of the y-axis label area (tick labels and the rotated axis title).
+const Y_AREA: u32 = 70;
+/// Width left for the x axis of a plot with the standard y-axis area.
+fn x_axis_width() -> f64 {
+    f64::from(WIDTH - 2 * MARGIN - Y_AREA)
 }
 
 /// A point estimate with its interval, for one labelled group.
@@ -58,119 +271,134 @@ fn font(size: u32) -> TextStyle<'static> {
 pub struct Estimate {
     /// Group label.
     pub label: String,
-    /// Estimate (a fraction).
+    /// The estimate, as a fraction.
     pub value: f64,
-    /// Interval.
+    /// Lower limit of its interval, as a fraction.
     pub low: f64,
-    /// Interval.
+    /// Upper limit of its interval, as a fraction.
     pub high: f64,
 }
 
 /// Rates with intervals per group, and an optional benchmark line.
-pub fn rates(title: &str, groups: &[Estimate], benchmark: Option<(&str, f64)>) -> Result<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
+pub fn rates(
+    title: &str,
+    alt: &str,
+    groups: &[Estimate],
+    benchmark: Option<(&str, f64)>,
+) -> Result<String> {
+    let mut legend = vec![("95% confidence interval".to_string(), Mark::Line(GREY))];
+    if let Some((name, b)) = benchmark {
+        legend.push((
+            format!("{name}: {}", percent(b * 100.0)),
+            Mark::Line(PALETTE[3]),
+        ));
+    }
+    chart(title, alt, legend, PLOT_HEIGHT, |area| {
         let top = groups
             .iter()
             .map(|g| g.high)
             .chain(benchmark.map(|b| b.1))
             .fold(0.0f64, f64::max);
-        let ymax = ((top * 10.0).ceil() / 10.0).max(0.1);
+        let ymax = nice_top(top * 100.0, 10.0);
         let n = groups.len().max(1);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, font(17))
-            .margin(18)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..ymax * 100.0)
-            .map_err(err)?;
         let labels: Vec<String> = groups.iter().map(|g| g.label.clone()).collect();
+        let labels = category_labels(&labels, x_axis_width());
+        let mut chart = ChartBuilder::on(area)
+            .margin(MARGIN)
+            .x_label_area_size(36)
+            .y_label_area_size(Y_AREA)
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..ymax)
+            .map_err(err)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
+            .max_light_lines(0)
+            .bold_line_style(GRID)
+            .axis_style(GREY)
             .x_labels(n)
             .x_label_formatter(&|x| index_label(&labels, *x))
-            .y_desc("reoffended within 12 months (%)")
-            .label_style(font(13))
-            .axis_desc_style(font(13))
+            .y_labels(6)
+            .y_label_formatter(&|y| percent(*y))
+            .y_desc("reoffended within 12 months")
+            .label_style(font(LABEL_SIZE))
+            .axis_desc_style(font(LABEL_SIZE))
             .draw()
             .map_err(err)?;
         for (i, g) in groups.iter().enumerate() {
             let x = i as f64;
-            let c = PALETTE[i % 2];
             chart
                 .draw_series(std::iter::once(Rectangle::new(
                     [(x - 0.3, 0.0), (x + 0.3, g.value * 100.0)],
-                    c.mix(0.85).filled(),
+                    PALETTE[0].filled(),
                 )))
                 .map_err(err)?;
+            let whisker =
+                |y: f64| PathElement::new(vec![(x - 0.06, y), (x + 0.06, y)], GREY.stroke_width(2));
             chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(x, g.low * 100.0), (x, g.high * 100.0)],
-                    GREY.stroke_width(2),
-                )))
-                .map_err(err)?;
-            for y in [g.low, g.high] {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(
-                        vec![(x - 0.08, y * 100.0), (x + 0.08, y * 100.0)],
+                .draw_series([
+                    PathElement::new(
+                        vec![(x, g.low * 100.0), (x, g.high * 100.0)],
                         GREY.stroke_width(2),
-                    )))
-                    .map_err(err)?;
-            }
+                    ),
+                    whisker(g.low * 100.0),
+                    whisker(g.high * 100.0),
+                ])
+                .map_err(err)?;
         }
-        if let Some((name, b)) = benchmark {
+        if let Some((_, b)) = benchmark {
             chart
                 .draw_series(std::iter::once(PathElement::new(
                     vec![(-0.5, b * 100.0), (n as f64 - 0.5, b * 100.0)],
-                    PALETTE[3].stroke_width(2),
+                    PALETTE[3].stroke_width(3),
                 )))
-                .map_err(err)?
-                .label(format!("{name}: {:.0}%", b * 100.0))
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], PALETTE[3].stroke_width(2))
-                });
-            legend!(chart, SeriesLabelPosition::UpperRight);
+                .map_err(err)?;
         }
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// Cumulative proportion reoffending (1 - Kaplan-Meier) by day, one step line per group.
+/// `curves` hold (day, proportion) steps; the lines run flat to `horizon` days.
 pub fn cumulative(
     title: &str,
+    alt: &str,
     curves: &[(String, Vec<(f64, f64)>)],
     horizon: f64,
 ) -> Result<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
+    let legend = curves
+        .iter()
+        .enumerate()
+        .map(|(k, c)| (c.0.clone(), Mark::Line(colour(k, curves.len()))))
+        .collect();
+    chart(title, alt, legend, PLOT_HEIGHT, |area| {
         let top = curves
             .iter()
             .flat_map(|c| c.1.iter().map(|p| p.1))
             .fold(0.0f64, f64::max);
-        let ymax = ((top * 10.0).ceil() / 10.0).max(0.1) * 100.0;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, font(17))
-            .margin(18)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0.0..horizon, 0.0..ymax)
+        let ymax = nice_top(top * 100.0, 10.0);
+        let mut chart = ChartBuilder::on(area)
+            .margin(MARGIN)
+            .x_label_area_size(46)
+            .y_label_area_size(Y_AREA)
+            .build_cartesian_2d(0.0..horizon.max(1.0), 0.0..ymax)
             .map_err(err)?;
         chart
             .configure_mesh()
+            .max_light_lines(0)
+            .bold_line_style(GRID)
+            .axis_style(GREY)
+            .x_labels(10)
+            .x_label_formatter(&|x| format!("{:.0}", x))
+            .y_labels(6)
+            .y_label_formatter(&|y| percent(*y))
             .x_desc("days since the index date")
-            .y_desc("reoffended so far (%)")
-            .label_style(font(13))
-            .axis_desc_style(font(13))
+            .y_desc("reoffended so far")
+            .label_style(font(LABEL_SIZE))
+            .axis_desc_style(font(LABEL_SIZE))
             .draw()
             .map_err(err)?;
-        for (k, (label, pts)) in curves.iter().enumerate() {
-            let c = PALETTE[k % PALETTE.len()];
+        for (k, (_, pts)) in curves.iter().enumerate() {
+            let c = colour(k, curves.len());
             let mut step = vec![(0.0, 0.0)];
             let mut last = 0.0;
             for &(t, y) in pts.iter().filter(|p| p.0 <= horizon) {
@@ -180,127 +408,169 @@ pub fn cumulative(
             }
             step.push((horizon, last * 100.0));
             chart
-                .draw_series(std::iter::once(PathElement::new(step, c.stroke_width(2))))
-                .map_err(err)?
-                .label(label.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                });
+                .draw_series(std::iter::once(PathElement::new(step, c.stroke_width(3))))
+                .map_err(err)?;
         }
-        legend!(chart, SeriesLabelPosition::UpperLeft);
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
-/// Estimates by period for several series (e.g. cohorts by quarter), with intervals.
+/// Estimates by period for several series (e.g. cohorts by quarter), with intervals;
+/// `None` where a period has no estimate (yet, or not published).
 pub fn by_period(
     title: &str,
+    alt: &str,
     periods: &[String],
     series: &[(String, Vec<Option<Estimate>>)],
 ) -> Result<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
+    let legend = series
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (s.0.clone(), Mark::Dot(colour(k, series.len()))))
+        .chain(std::iter::once((
+            "95% confidence interval".to_string(),
+            Mark::Line(GREY),
+        )))
+        .collect();
+    chart(title, alt, legend, PLOT_HEIGHT, |area| {
         let top = series
             .iter()
             .flat_map(|s| s.1.iter().flatten().map(|e| e.high))
             .fold(0.0f64, f64::max);
-        let ymax = ((top * 10.0).ceil() / 10.0).max(0.1) * 100.0;
+        let ymax = nice_top(top * 100.0, 10.0);
         let n = periods.len().max(1);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, font(17))
-            .margin(18)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
+        // At most twelve period labels, evenly spaced.
+        let every = n.div_ceil(12);
+        let shown: Vec<String> = periods
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if i % every == 0 {
+                    p.clone()
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
+        let labels = category_labels(&shown, x_axis_width() * every as f64);
+        let mut chart = ChartBuilder::on(area)
+            .margin(MARGIN)
+            .x_label_area_size(36)
+            .y_label_area_size(Y_AREA)
             .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..ymax)
             .map_err(err)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(n.min(12))
-            .x_label_formatter(&|x| index_label(periods, *x))
-            .y_desc("estimated 12-month rate (%)")
-            .label_style(font(12))
-            .axis_desc_style(font(13))
+            .max_light_lines(0)
+            .bold_line_style(GRID)
+            .axis_style(GREY)
+            .x_labels(n)
+            .x_label_formatter(&|x| index_label(&labels, *x))
+            .y_labels(6)
+            .y_label_formatter(&|y| percent(*y))
+            .y_desc("estimated 12-month rate")
+            .label_style(font(LABEL_SIZE))
+            .axis_desc_style(font(LABEL_SIZE))
             .draw()
             .map_err(err)?;
         let k_series = series.len().max(1) as f64;
-        for (k, (label, points)) in series.iter().enumerate() {
-            let c = PALETTE[k % 2];
+        for (k, (_, points)) in series.iter().enumerate() {
+            let c = colour(k, series.len());
             let offset = (k as f64 - (k_series - 1.0) / 2.0) * 0.12;
-            let pts: Vec<(f64, f64)> = points
-                .iter()
-                .enumerate()
-                .filter_map(|(i, e)| e.as_ref().map(|e| (i as f64 + offset, e.value * 100.0)))
-                .collect();
             for (i, e) in points.iter().enumerate() {
                 if let Some(e) = e {
                     let x = i as f64 + offset;
                     chart
-                        .draw_series(std::iter::once(PathElement::new(
+                        .draw_series([PathElement::new(
                             vec![(x, e.low * 100.0), (x, e.high * 100.0)],
-                            c.stroke_width(1),
+                            GREY.stroke_width(1),
+                        )])
+                        .map_err(err)?;
+                    chart
+                        .draw_series(std::iter::once(Circle::new(
+                            (x, e.value * 100.0),
+                            5,
+                            c.filled(),
                         )))
                         .map_err(err)?;
                 }
             }
-            chart
-                .draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled())))
-                .map_err(err)?
-                .label(label.clone())
-                .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
         }
-        legend!(chart, SeriesLabelPosition::UpperRight);
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
-/// Horizontal intervals per labelled row: a love plot (SMD before and after matching) or
-/// a tornado (net savings with each input low and high). `points` are (label, a, b).
+/// Horizontal intervals per labelled row: a love plot (standardised mean differences
+/// before and after matching) or a tornado (net savings with each input low and high).
+/// `rows` are (label, a, b); `names` name the a and b points; `guides` draw vertical lines.
 pub fn dumbbell(
     title: &str,
+    alt: &str,
     x_desc: &str,
     rows: &[(String, f64, f64)],
     names: (&str, &str),
     guides: &[f64],
 ) -> Result<String> {
-    let mut svg = String::new();
-    {
-        let height = (120 + 28 * rows.len() as u32).max(240);
-        let root = SVGBackend::with_string(&mut svg, (SIZE.0, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
+    let legend = vec![
+        (names.0.to_string(), Mark::Dot(PALETTE[3])),
+        (names.1.to_string(), Mark::Dot(PALETTE[0])),
+    ];
+    let n = rows.len().max(1);
+    let plot_height = (70 + 30 * n as u32).max(200);
+    chart(title, alt, legend, plot_height, |area| {
         let lo = rows
             .iter()
             .flat_map(|r| [r.1, r.2])
             .chain(guides.iter().copied())
+            .filter(|x| x.is_finite())
             .fold(f64::INFINITY, f64::min);
         let hi = rows
             .iter()
             .flat_map(|r| [r.1, r.2])
             .chain(guides.iter().copied())
+            .filter(|x| x.is_finite())
             .fold(f64::NEG_INFINITY, f64::max);
+        let (lo, hi) = if lo.is_finite() && hi.is_finite() {
+            (lo, hi)
+        } else {
+            (0.0, 1.0)
+        };
         let pad = ((hi - lo) * 0.08).max(1e-9);
-        let n = rows.len().max(1);
-        let label_width =
-            rows.iter().map(|r| r.0.len()).max().unwrap_or(10).min(40) as u32 * 7 + 10;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, font(17))
-            .margin(18)
-            .x_label_area_size(40)
+        // Row labels get at most two fifths of the width, shortened to fit.
+        let max_label = f64::from(WIDTH) * 0.4;
+        let labels: Vec<String> = rows
+            .iter()
+            .map(|r| text::fit(&r.0, LABEL_SIZE, false, max_label))
+            .collect();
+        let label_width = labels
+            .iter()
+            .map(|l| text::width(l, LABEL_SIZE, false))
+            .fold(40.0, f64::max)
+            .ceil() as u32
+            + 14;
+        let money = (hi - lo) >= 1000.0;
+        let mut chart = ChartBuilder::on(area)
+            .margin(MARGIN)
+            .x_label_area_size(46)
             .y_label_area_size(label_width)
             .build_cartesian_2d((lo - pad)..(hi + pad), -0.5f64..(n as f64 - 0.5))
             .map_err(err)?;
-        let labels: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
         chart
             .configure_mesh()
             .disable_y_mesh()
+            .max_light_lines(0)
+            .bold_line_style(GRID)
+            .axis_style(GREY)
+            .x_labels(7)
             .x_label_formatter(&|x| {
-                if (hi - lo) >= 1000.0 {
+                if money {
                     let s = crate::costs::group_thousands(x.abs());
-                    if *x < 0.0 { format!("-{s}") } else { s }
+                    if *x < -0.5 {
+                        format!("-£{s}")
+                    } else {
+                        format!("£{s}")
+                    }
                 } else {
                     format!("{x:.2}")
                 }
@@ -308,22 +578,22 @@ pub fn dumbbell(
             .y_labels(n)
             .y_label_formatter(&|y| {
                 let i = y.round();
-                if (y - i).abs() < 1e-6 && i >= 0.0 {
+                if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
                     labels.get(n - 1 - i as usize).cloned().unwrap_or_default()
                 } else {
                     String::new()
                 }
             })
             .x_desc(x_desc)
-            .label_style(font(12))
-            .axis_desc_style(font(13))
+            .label_style(font(LABEL_SIZE))
+            .axis_desc_style(font(LABEL_SIZE))
             .draw()
             .map_err(err)?;
         for &g in guides {
             chart
                 .draw_series(std::iter::once(PathElement::new(
                     vec![(g, -0.5), (g, n as f64 - 0.5)],
-                    GREY.mix(0.6).stroke_width(1),
+                    GREY.stroke_width(1),
                 )))
                 .map_err(err)?;
         }
@@ -335,29 +605,40 @@ pub fn dumbbell(
                     GREY.stroke_width(2),
                 )))
                 .map_err(err)?;
+            chart
+                .draw_series([
+                    Circle::new((r.1, y), 6, PALETTE[3].filled()),
+                    Circle::new((r.2, y), 6, PALETTE[0].filled()),
+                ])
+                .map_err(err)?;
         }
-        let a: Vec<(f64, f64)> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.1, (n - 1 - i) as f64))
-            .collect();
-        let b: Vec<(f64, f64)> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.2, (n - 1 - i) as f64))
-            .collect();
-        chart
-            .draw_series(a.iter().map(|&p| Circle::new(p, 5, PALETTE[1].filled())))
-            .map_err(err)?
-            .label(names.0)
-            .legend(|(x, y)| Circle::new((x + 10, y), 5, PALETTE[1].filled()));
-        chart
-            .draw_series(b.iter().map(|&p| Circle::new(p, 5, PALETTE[0].filled())))
-            .map_err(err)?
-            .label(names.1)
-            .legend(|(x, y)| Circle::new((x + 10, y), 5, PALETTE[0].filled()));
-        legend!(chart, SeriesLabelPosition::LowerRight);
-        root.present().map_err(err)?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_tops_are_round() {
+        assert_eq!(nice_top(27.4, 10.0), 30.0);
+        assert_eq!(nice_top(3.0, 10.0), 10.0);
+        assert_eq!(nice_top(61.0, 10.0), 70.0);
+        assert_eq!(percent(10.0), "10%");
+        assert_eq!(percent(2.5), "2.5%");
     }
-    Ok(svg)
+
+    #[test]
+    fn every_svg_carries_title_and_description() {
+        let svg = cumulative(
+            "A <b>title</b>",
+            "Alt & text",
+            &[("x".into(), vec![(10.0, 0.1)])],
+            365.0,
+        )
+        .expect("chart");
+        assert!(svg.contains("role=\"img\"><title>A &lt;b&gt;title&lt;/b&gt;</title>"));
+        assert!(svg.contains("<desc>Alt &amp; text</desc>"));
+    }
 }

@@ -5,6 +5,7 @@
 //! JSON always agree. Output is deterministic: no clock time is written.
 
 pub mod disclosure;
+mod xlsx;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -141,6 +142,35 @@ struct SectionTable {
     notes: Vec<String>,
     #[serde(skip)]
     csv: String,
+    /// The same cells typed for the spreadsheet: numbers stay numbers.
+    #[serde(skip)]
+    cells: Vec<Vec<Cell>>,
+}
+
+/// A published table cell for the spreadsheet: a number with its Excel number format, or
+/// text (labels and the `[c]`/`[x]` markers).
+#[derive(Debug, Clone, PartialEq)]
+enum Cell {
+    Number(f64, &'static str),
+    Text(String),
+}
+
+/// The spreadsheet cell of a value, by the kind its column shows.
+fn typed_cell(v: Option<&Value>, kind: Kind) -> Cell {
+    match v.and_then(Value::as_f64).filter(|x| x.is_finite()) {
+        Some(x) => match kind {
+            Kind::Count => Cell::Number(x, "#,##0"),
+            Kind::Pct => Cell::Number(x, "0.0%"),
+            Kind::Pts => Cell::Number(x * 100.0, "+0.0;-0.0;0.0"),
+            Kind::Num(0) => Cell::Number(x, "0"),
+            Kind::Num(1) => Cell::Number(x, "0.0"),
+            Kind::Num(2) => Cell::Number(x, "0.00"),
+            Kind::Num(_) => Cell::Number(x, "0.000"),
+            Kind::P => Cell::Number(x, "0.0000"),
+            Kind::Money => Cell::Number(x, "£#,##0;-£#,##0"),
+        },
+        None => Cell::Text(cell(v, kind)),
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -241,6 +271,14 @@ fn table(file: &str, title: &str, records: &[Value], cols: &[(&str, &str, Kind)]
         rows,
         notes: Vec::new(),
         csv: t.to_csv(),
+        cells: records
+            .iter()
+            .map(|r| {
+                cols.iter()
+                    .map(|(_, k, kind)| typed_cell(r.get(*k), *kind))
+                    .collect()
+            })
+            .collect(),
     }
 }
 
@@ -256,7 +294,8 @@ fn dumbbell_chart(
     headers: [&str; 3],
     kind: &str,
 ) -> Result<Chart> {
-    let svg = charts::dumbbell(title, x_desc, rows, names, guides)?;
+    let alt = format!("{kind}: {title}.");
+    let svg = charts::dumbbell(title, &alt, x_desc, rows, names, guides)?;
     let mut data = crate::present::Table::new(title, &headers, 1);
     for r in rows {
         data.push(vec![
@@ -268,7 +307,7 @@ fn dumbbell_chart(
     Ok(Chart {
         file: file.into(),
         svg,
-        alt: format!("{kind}: {title}."),
+        alt,
         data,
     })
 }
@@ -416,24 +455,10 @@ pub fn write(
     mk(&out.join("charts"))?;
     let mut written = Vec::new();
     let off = !options.disclosure_control;
-    let mut put = |rel: &str, text: &str| -> Result<()> {
+    // Writes one output file.
+    let mut put = |rel: &str, bytes: &[u8]| -> Result<()> {
         let p = out.join(rel);
-        // Without disclosure control every file says so on its first line.
-        let stamped;
-        let text = if off {
-            stamped = if rel.ends_with(".json") {
-                // JSON stays valid: the stamp is its first key (see below).
-                text.to_string()
-            } else if rel.ends_with(".html") || rel.ends_with(".svg") {
-                format!("<!-- {NOT_FOR_PUBLICATION} -->\n{text}")
-            } else {
-                format!("{NOT_FOR_PUBLICATION}\n{text}")
-            };
-            stamped.as_str()
-        } else {
-            text
-        };
-        std::fs::write(&p, text).map_err(|source| Error::Io {
+        std::fs::write(&p, bytes).map_err(|source| Error::Io {
             path: p.clone(),
             action: "cannot write",
             source,
@@ -441,17 +466,32 @@ pub fn write(
         written.push(p);
         Ok(())
     };
+    // Text files are stamped on their first line when disclosure control is off.
+    let text = |rel: &str, text: &str| -> Vec<u8> {
+        if !off || rel.ends_with(".json") {
+            // JSON stays valid: its stamp is its first key (above).
+            text.as_bytes().to_vec()
+        } else if rel.ends_with(".html") || rel.ends_with(".svg") {
+            format!("<!-- {NOT_FOR_PUBLICATION} -->\n{text}").into_bytes()
+        } else {
+            format!("{NOT_FOR_PUBLICATION}\n{text}").into_bytes()
+        }
+    };
     let mut json_text =
         serde_json::to_string_pretty(&j).map_err(|e| Error::Output(e.to_string()))?;
     json_text.push('\n');
-    put("report.json", &json_text)?;
+    put("report.json", &text("report.json", &json_text))?;
     for s in &sections {
         if let Some(c) = &s.chart {
-            put(&format!("charts/{}.svg", c.file), &c.svg)?;
-            put(&format!("charts/{}.csv", c.file), &c.data.to_csv())?;
+            let rel = format!("charts/{}.svg", c.file);
+            put(&rel, &text(&rel, &c.svg))?;
+            put(&format!("charts/{}.png", c.file), &charts::png(&c.svg)?)?;
+            let rel = format!("charts/{}.csv", c.file);
+            put(&rel, &text(&rel, &c.data.to_csv()))?;
         }
         for t in &s.tables {
-            put(&format!("tables/{}.csv", t.file), &t.csv)?;
+            let rel = format!("tables/{}.csv", t.file);
+            put(&rel, &text(&rel, &t.csv))?;
         }
     }
     let stamp = stamp_line(provenance);
@@ -465,8 +505,18 @@ pub fn write(
         .get_template("report")
         .and_then(|t| t.render(minijinja::context! { title => options.title, stamp => stamp, sections => sections }))
         .map_err(|e| Error::Output(e.to_string()))?;
-    put("report.html", &html)?;
-    put("report.md", &markdown(&options.title, &stamp, &sections))?;
+    put("report.html", &text("report.html", &html))?;
+    let tables: Vec<&SectionTable> = sections.iter().flat_map(|s| &s.tables).collect();
+    let cover = xlsx::Cover {
+        title: &options.title,
+        stamp: &stamp,
+        not_for_publication: off.then_some(NOT_FOR_PUBLICATION),
+    };
+    put("report.xlsx", &xlsx::workbook(&cover, &tables)?)?;
+    put(
+        "report.md",
+        &text("report.md", &markdown(&options.title, &stamp, &sections)),
+    )?;
     let mut list: Vec<String> = written
         .iter()
         .filter_map(|p| p.strip_prefix(out).ok())
@@ -866,8 +916,10 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
                     c.control_rate,
                 )
             });
+        let alt = format!("Bar chart: {title}, with 95% intervals.");
         let svg = charts::rates(
             &title,
+            &alt,
             &cohort_rates,
             bench.as_ref().map(|(n, r)| (n.as_str(), *r)),
         )?;
@@ -884,7 +936,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
         rs.chart = Some(Chart {
             file: "rates".into(),
             svg,
-            alt: format!("Bar chart: {title}, with 95% intervals."),
+            alt,
             data,
         });
     }
@@ -1128,7 +1180,8 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
                 "Reoffended within {horizon:.0} days (Kaplan-Meier): {}",
                 ends.join(", ")
             );
-            let svg = charts::cumulative(&title, &curves, horizon)?;
+            let alt = format!("Step chart: {title}.");
+            let svg = charts::cumulative(&title, &alt, &curves, horizon)?;
             // The chart's data: exactly the points drawn.
             let mut data = crate::present::Table::new(
                 &title,
@@ -1149,7 +1202,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
             s.chart = Some(Chart {
                 file: "survival".into(),
                 svg,
-                alt: format!("Step chart: {title}."),
+                alt,
                 data,
             });
         }
@@ -1298,7 +1351,8 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
                 ),
                 None => "Estimated 12-month reoffending by quarter of index date".to_string(),
             };
-            let svg = charts::by_period(&title, &periods, &series)?;
+            let alt = "Dot chart of each quarter's estimated 12-month rate with 95% intervals; quarters without anyone followed for a full year have no estimate yet.".to_string();
+            let svg = charts::by_period(&title, &alt, &periods, &series)?;
             let mut data = crate::present::Table::new(
                 &title,
                 &["cohort", "period", "estimate_12m", "ci_low", "ci_high"],
@@ -1315,7 +1369,12 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
                     ]);
                 }
             }
-            s.chart = Some(Chart { file: "monitor".into(), svg, alt: "Dot chart of each quarter's estimated 12-month rate with 95% intervals; quarters without anyone followed for a full year have no estimate yet.".into(), data });
+            s.chart = Some(Chart {
+                file: "monitor".into(),
+                svg,
+                alt,
+                data,
+            });
         }
         s.tables.push(table(
             "monitor",
