@@ -521,7 +521,7 @@ fn collect(
 ) -> Result<GroupData> {
     let code = people.cohort.code_of(label).ok_or_else(|| {
         Error::option(
-            "--treatment/--control",
+            "control",
             format!(
                 "no cohort `{label}` in the data (cohorts: {})",
                 people.cohort.levels.join(", ")

@@ -356,6 +356,74 @@ impl Config {
         o
     }
 
+    /// The Ministry of Justice rules as the file sets them (defaults where it is silent).
+    pub fn rules(&self) -> crate::Rules {
+        let d = crate::Rules::default();
+        crate::Rules {
+            follow_up_days: self.rules.follow_up_days.unwrap_or(d.follow_up_days),
+            waiting_days: self.rules.waiting_days.unwrap_or(d.waiting_days),
+            count_index_day: self.rules.count_index_day.unwrap_or(d.count_index_day),
+        }
+    }
+
+    /// The input tables and how to read them, as the file's `[data]` table says (paths
+    /// relative to the file). Offence details are kept, so every analysis can run.
+    ///
+    /// ```
+    /// let config = reoffending::Config::from_file("data-samples/evaluation.toml".as_ref())?;
+    /// let inputs = config.inputs()?;
+    /// assert!(inputs.cohort.ends_with("data-samples/cohort.csv"));
+    /// assert_eq!(inputs.load.not_proven.offence_types, ["breach"]);
+    /// # Ok::<(), reoffending::Error>(())
+    /// ```
+    pub fn inputs(&self) -> Result<crate::Inputs> {
+        let file = |p: &Option<PathBuf>, key: &str| {
+            p.as_ref()
+                .map(|p| self.resolve(p))
+                .ok_or_else(|| Error::Config {
+                    path: self.base.clone(),
+                    message: format!("`[data] {key}` is required: the file to read"),
+                })
+        };
+        let d = crate::LoadOptions::default();
+        let bad = |key: &str, message: String| Error::Config {
+            path: self.base.clone(),
+            message: format!("`[data] {key}`: {message}"),
+        };
+        let extract_date = match &self.data.extract_date {
+            None => None,
+            Some(s) => Some(crate::parse_iso(s).ok_or_else(|| {
+                bad(
+                    "extract_date",
+                    format!("`{s}` is not a date in YYYY-MM-DD form"),
+                )
+            })?),
+        };
+        let timezone = match &self.data.timezone {
+            None => None,
+            Some(z) => Some(
+                z.parse::<chrono_tz::Tz>()
+                    .map_err(|_| bad("timezone", format!("`{z}` is not a time zone name")))?,
+            ),
+        };
+        Ok(crate::Inputs {
+            cohort: file(&self.data.cohort, "cohort")?,
+            offences: file(&self.data.offences, "offences")?,
+            load: crate::LoadOptions {
+                date_format: crate::DateFormat::from_option(self.data.date_format.as_deref()),
+                extract_date,
+                not_proven: crate::data::NotProven {
+                    disposals: self.data.exclude_disposals.clone(),
+                    offence_types: self.data.exclude_offence_types.clone(),
+                },
+                timezone,
+                years: self.data.years.map_or(d.years, |[a, b]| (a, b)),
+                ages: self.data.ages.map_or(d.ages, |[a, b]| (a, b)),
+                ..d
+            },
+        })
+    }
+
     /// A path from the file, made relative to its folder.
     pub fn resolve(&self, p: &Path) -> PathBuf {
         if p.is_absolute() {

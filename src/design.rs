@@ -30,9 +30,7 @@ pub fn parse_references(items: &[String]) -> Result<Vec<(String, String)>> {
         .map(|s| {
             s.split_once('=')
                 .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
-                .ok_or_else(|| {
-                    Error::option("--reference", format!("`{s}`: expected column=level"))
-                })
+                .ok_or_else(|| Error::option("reference", format!("`{s}`: expected column=level")))
         })
         .collect()
 }
@@ -46,7 +44,7 @@ fn raw(people: &People, name: &str) -> Result<Raw> {
     let age = || match people.column("age_at_index").map(|c| &c.values) {
         Some(Values::Numeric(v)) => Ok(v),
         _ => Err(Error::option(
-            "--covariates",
+            "covariates",
             format!("`{name}` needs `age_at_index` in the cohort table"),
         )),
     };
@@ -78,7 +76,7 @@ fn raw(people: &People, name: &str) -> Result<Raw> {
             ),
             None => {
                 return Err(Error::option(
-                    "--covariates",
+                    "covariates",
                     format!("no column `{name}` in the cohort table"),
                 ));
             }
@@ -167,7 +165,7 @@ impl Design {
                         Some((_, l)) => {
                             if !levels.contains(&l.as_str()) {
                                 return Err(Error::option(
-                                    "--reference",
+                                    "reference",
                                     format!(
                                         "`{name}` has no level `{l}` (levels: {})",
                                         levels.join(", ")

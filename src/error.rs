@@ -35,7 +35,8 @@ pub enum Error {
     /// A command-line or configuration option has a value that cannot be used.
     #[error("invalid {option}: {message}")]
     Option {
-        /// The option or configuration key, e.g. `--follow-up-days`.
+        /// The option as the API names it (e.g. `follow_up_days`; the command line shows it as
+        /// `--follow-up-days`), or a key of the evaluation file (e.g. `[match] caliper`).
         option: String,
         /// What is wrong and what is accepted.
         message: String,

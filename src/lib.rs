@@ -75,3 +75,17 @@ pub use stats::CiMethod;
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// One import for notebooks and scripts: `use reoffending::prelude::*;`.
+pub mod prelude {
+    pub use crate::compare::{Against, CompareOptions, Comparison};
+    pub use crate::config::Config;
+    pub use crate::costs::CostBenefit;
+    pub use crate::evaluation::{Evaluation, Inputs, Results};
+    pub use crate::matching::{MatchOptions, MatchedComparison};
+    pub use crate::measure::{RateOptions, Rates, Rules};
+    pub use crate::monitor::{Monitor, MonitorOptions};
+    pub use crate::notebook::Chart;
+    pub use crate::survival::{SurvivalAnalysis, SurvivalOptions};
+    pub use crate::{Error, LoadOptions, Result};
+}

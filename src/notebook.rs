@@ -1,12 +1,19 @@
-//! Notebook display: results render as HTML tables in Jupyter through the evcxr kernel.
+//! Notebook display: results render as HTML tables, and their charts as inline SVG, in
+//! Jupyter through the evcxr kernel (`notebooks/divert_evaluation.ipynb`).
 //!
 //! evcxr calls a type's `evcxr_display` method when a cell evaluates to it:
 //!
 //! ```text
 //! :dep reoffending = { path = "." }
-//! let eval = reoffending::Evaluation::load(&inputs, reoffending::Rules::default())?;
-//! reoffending::Rates::compute(&eval.data.people, &eval.outcomes, &Default::default())?
+//! use reoffending::prelude::*;
+//! let eval = Evaluation::load(&inputs, Rules::default())?;
+//! let rates = Rates::compute(&eval.data.people, &eval.outcomes, &RateOptions::default())?;
+//! rates            // an HTML table
+//! rates.chart()?   // an SVG chart
 //! ```
+//!
+//! Charts drawn here are for the analyst inside the secure environment: they show the
+//! results as computed. Only `report` applies disclosure control.
 
 use crate::present::Table;
 
@@ -76,6 +83,273 @@ displayable!(crate::survival::SurvivalAnalysis, |s| s.tables());
 displayable!(crate::matching::MatchedComparison, |m| m.tables());
 displayable!(crate::monitor::Monitor, |m| vec![m.table()]);
 displayable!(crate::costs::CostBenefit, |c| c.tables());
+displayable!(crate::data::DataQuality, |q| vec![q.table()]);
+
+/// A chart: shown inline as SVG in a notebook, saved as SVG or PNG.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    /// The chart as SVG.
+    pub svg: String,
+}
+
+impl Chart {
+    /// Shows the chart inline in a Jupyter notebook (evcxr kernel).
+    pub fn evcxr_display(&self) {
+        println!(
+            "EVCXR_BEGIN_CONTENT image/svg+xml\n{}\nEVCXR_END_CONTENT",
+            self.svg
+        );
+    }
+
+    /// The chart as PNG at twice its size (for Word and PowerPoint).
+    pub fn png(&self) -> crate::Result<Vec<u8>> {
+        crate::charts::png(&self.svg)
+    }
+
+    /// Writes the chart to `path`: PNG when the name ends in `.png`, SVG otherwise.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> crate::Result<()> {
+        let path = path.as_ref();
+        let bytes = if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+        {
+            self.png()?
+        } else {
+            self.svg.clone().into_bytes()
+        };
+        std::fs::write(path, bytes).map_err(|source| crate::Error::Io {
+            path: path.to_path_buf(),
+            action: "cannot write",
+            source,
+        })
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+impl crate::measure::Rates {
+    /// Rates with their intervals, one bar per group (breakdown values joined).
+    pub fn chart(&self) -> crate::Result<Chart> {
+        let groups: Vec<crate::charts::Estimate> = self
+            .groups
+            .iter()
+            .filter_map(|g| {
+                Some(crate::charts::Estimate {
+                    label: g
+                        .key
+                        .0
+                        .iter()
+                        .filter_map(|(_, v)| v.clone())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    value: g.rate?,
+                    low: g.ci_low?,
+                    high: g.ci_high?,
+                })
+            })
+            .collect();
+        let title = match groups.iter().max_by(|a, b| a.value.total_cmp(&b.value)) {
+            Some(top) => format!(
+                "Proven reoffending within 12 months: highest in {} ({})",
+                top.label,
+                pct(top.value)
+            ),
+            None => "Proven reoffending within 12 months".to_string(),
+        };
+        let alt = format!("Bar chart: {title}; bars are groups, whiskers their intervals.");
+        let svg = crate::charts::rates(
+            &title,
+            &alt,
+            &groups,
+            self.baseline_rate.map(|b| ("baseline", b)),
+        )?;
+        Ok(Chart { svg })
+    }
+}
+
+impl crate::compare::Comparison {
+    /// The two rates with their intervals (and the benchmark as a line).
+    pub fn chart(&self) -> crate::Result<Chart> {
+        let mut groups = vec![crate::charts::Estimate {
+            label: self.treatment.clone(),
+            value: self.treatment_rate,
+            low: self.treatment_ci_low,
+            high: self.treatment_ci_high,
+        }];
+        let mut benchmark = None;
+        match (self.control_n, self.control_reoffenders) {
+            (Some(n), Some(x)) => {
+                if let Some(ci) = crate::stats::proportion_ci(
+                    x,
+                    n,
+                    self.confidence,
+                    crate::stats::CiMethod::Wilson,
+                )? {
+                    groups.push(crate::charts::Estimate {
+                        label: self.control.clone().unwrap_or_default(),
+                        value: self.control_rate,
+                        low: ci.low,
+                        high: ci.high,
+                    });
+                }
+            }
+            _ => {
+                benchmark = Some((
+                    self.baseline_name
+                        .clone()
+                        .unwrap_or_else(|| "benchmark".into()),
+                    self.control_rate,
+                ))
+            }
+        }
+        let title = format!(
+            "{} reoffended within 12 months: {} against {}",
+            self.treatment,
+            pct(self.treatment_rate),
+            pct(self.control_rate)
+        );
+        let alt = format!("Bar chart: {title}, with intervals.");
+        let svg = crate::charts::rates(
+            &title,
+            &alt,
+            &groups,
+            benchmark.as_ref().map(|(n, r)| (n.as_str(), *r)),
+        )?;
+        Ok(Chart { svg })
+    }
+}
+
+impl crate::survival::SurvivalAnalysis {
+    /// The share reoffended so far (1 - Kaplan-Meier) by day, one line per group, drawn at
+    /// every event day.
+    pub fn chart(&self) -> crate::Result<Chart> {
+        let horizon = f64::from(self.follow_up_days);
+        let curves: Vec<(String, Vec<(f64, f64)>)> = self
+            .groups
+            .iter()
+            .map(|g| {
+                (
+                    g.key
+                        .0
+                        .iter()
+                        .filter_map(|(_, v)| v.clone())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    g.table
+                        .iter()
+                        .filter(|r| r.events > 0)
+                        .map(|r| (r.time, 1.0 - r.survival))
+                        .collect(),
+                )
+            })
+            .collect();
+        let ends: Vec<String> = curves
+            .iter()
+            .map(|(l, c)| format!("{l} {}", pct(c.last().map_or(0.0, |p| p.1))))
+            .collect();
+        let title = format!(
+            "Reoffended within {horizon:.0} days (Kaplan-Meier): {}",
+            ends.join(", ")
+        );
+        let alt = format!("Step chart: {title}.");
+        let svg = crate::charts::cumulative(&title, &alt, &curves, horizon)?;
+        Ok(Chart { svg })
+    }
+}
+
+impl crate::matching::MatchedComparison {
+    /// Balance before and after matching (a love plot of standardised mean differences).
+    pub fn chart(&self) -> crate::Result<Chart> {
+        let rows: Vec<(String, f64, f64)> = self
+            .balance
+            .iter()
+            .filter_map(|b| Some((b.covariate.clone(), b.smd_before?, b.smd_after?)))
+            .collect();
+        let worst = rows.iter().map(|r| r.2.abs()).fold(0.0, f64::max);
+        let title = if worst <= 0.1 {
+            "After matching every term is balanced (|SMD| at most 0.1)".to_string()
+        } else {
+            format!("After matching the largest |SMD| is {worst:.2}")
+        };
+        let alt = format!("Dot plot: {title}.");
+        let svg = crate::charts::dumbbell(
+            &title,
+            &alt,
+            "standardised mean difference",
+            &rows,
+            ("before matching", "after matching"),
+            &[-0.1, 0.0, 0.1],
+        )?;
+        Ok(Chart { svg })
+    }
+}
+
+impl crate::monitor::Monitor {
+    /// Each quarter's estimated 12-month rate with its interval, one series per cohort.
+    pub fn chart(&self) -> crate::Result<Chart> {
+        let mut periods: Vec<String> = self.groups.iter().map(|g| g.period.clone()).collect();
+        periods.sort();
+        periods.dedup();
+        let mut cohorts: Vec<String> = self.groups.iter().map(|g| g.cohort.clone()).collect();
+        cohorts.sort();
+        cohorts.dedup();
+        let series: Vec<(String, Vec<Option<crate::charts::Estimate>>)> = cohorts
+            .iter()
+            .map(|c| {
+                let points = periods
+                    .iter()
+                    .map(|p| {
+                        let g = self
+                            .groups
+                            .iter()
+                            .find(|g| &g.cohort == c && &g.period == p)?;
+                        Some(crate::charts::Estimate {
+                            label: p.clone(),
+                            value: g.estimate_12m?,
+                            low: g.ci_low?,
+                            high: g.ci_high?,
+                        })
+                    })
+                    .collect();
+                (c.clone(), points)
+            })
+            .collect();
+        let title =
+            "Estimated 12-month proven reoffending by quarter of the index date".to_string();
+        let alt = "Dot chart of each quarter's estimated 12-month rate with intervals, one colour per cohort.".to_string();
+        let svg = crate::charts::by_period(&title, &alt, &periods, &series)?;
+        Ok(Chart { svg })
+    }
+}
+
+impl crate::costs::CostBenefit {
+    /// How the net value moves with each input at its low and high value (a tornado).
+    pub fn chart(&self) -> crate::Result<Chart> {
+        let rows: Vec<(String, f64, f64)> = self
+            .tornado
+            .iter()
+            .map(|t| (t.input.clone(), t.net_low, t.net_high))
+            .collect();
+        let title = format!(
+            "Net value {} ({:.0}% chance it is above zero)",
+            crate::costs::pounds(self.net_savings),
+            self.probability_net_positive * 100.0
+        );
+        let alt =
+            format!("Tornado chart: {title}; each row is an input at its low and high value.");
+        let svg = crate::charts::dumbbell(
+            &title,
+            &alt,
+            "net value (GBP)",
+            &rows,
+            ("input low", "input high"),
+            &[0.0],
+        )?;
+        Ok(Chart { svg })
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -59,7 +59,7 @@ fn missing_required_column_names_the_column() {
 #[test]
 fn unreadable_date_column_suggests_date_format() {
     let f = files("person_id,cohort,index_date\nA,divert,01/03/2021\n", O);
-    fails_with(&f, &[], &["cohort.csv", "`index_date`", "--date-format"]);
+    fails_with(&f, &[], &["cohort.csv", "`index_date`", "date format"]);
     // ... and with the right format it reads.
     let f = files(
         "person_id,cohort,index_date\nA,divert,01/01/2021\n",

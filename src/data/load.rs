@@ -440,7 +440,7 @@ fn extract_date_warnings(
             rows: 0,
             first_rows: Vec::new(),
             message: format!(
-                "the extract date {} ({how}) is later than today: check it, or give --extract-date",
+                "the extract date {} ({how}) is later than today: check it, or give the extract date",
                 format_day(extract)
             ),
         });
@@ -588,10 +588,8 @@ fn check_dates(path: &Path, column: &str, days: &[Day], spec: &read::DateSpec) -
             "every value is empty"
         };
         let hint = match spec.format {
-            DateFormat::Iso => {
-                " (use --date-format, e.g. --date-format %d/%m/%Y, for other layouts)"
-            }
-            DateFormat::Strftime(_) => " (check --date-format)",
+            DateFormat::Iso => " (give the date format for other layouts, e.g. %d/%m/%Y)",
+            DateFormat::Strftime(_) => " (check the date format)",
         };
         return Err(Error::input(
             path,
@@ -776,13 +774,13 @@ fn read_offence_rows(
             &not_proven.disposals,
             "disposal",
             &disposal_kind,
-            "--exclude-disposals",
+            "exclude_disposals",
         ),
         (
             &not_proven.offence_types,
             "offence_type",
             &offence_type,
-            "--exclude-offence-types",
+            "exclude_offence_types",
         ),
     ] {
         if list.is_empty() {

@@ -250,7 +250,7 @@ impl MatchedComparison {
     ) -> Result<MatchedComparison> {
         if options.covariates.is_empty() {
             return Err(Error::option(
-                "--covariates",
+                "covariates",
                 "name the covariates of the propensity model",
             ));
         }
@@ -264,15 +264,15 @@ impl MatchedComparison {
             ));
         }
         if options.ratio == 0 {
-            return Err(Error::option("--ratio", "must be at least 1"));
+            return Err(Error::option("ratio", "must be at least 1"));
         }
         if options.caliper.is_some_and(|c| !(c > 0.0)) {
-            return Err(Error::option("--caliper", "must be positive"));
+            return Err(Error::option("caliper", "must be positive"));
         }
         let code = |label: &str| {
             people.cohort.code_of(label).ok_or_else(|| {
                 Error::option(
-                    "--treatment/--control",
+                    "control",
                     format!(
                         "no cohort `{label}` in the data (cohorts: {})",
                         people.cohort.levels.join(", ")
@@ -364,7 +364,7 @@ impl MatchedComparison {
         if matched_treated == 0 {
             return Err(Error::method(
                 "matching",
-                "no pilot person has a match within the caliper: widen --caliper or use fewer covariates",
+                "no pilot person has a match within the caliper: widen the caliper or use fewer covariates",
             ));
         }
         let t = GroupData::weighted(tc_, td, tw);

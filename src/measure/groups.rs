@@ -114,7 +114,7 @@ fn keyed(people: &People, name: &str) -> Result<Keyed> {
         match people.column("age_at_index").map(|c| &c.values) {
             Some(Values::Numeric(v)) => Ok(v),
             _ => Err(Error::option(
-                "--by",
+                "by",
                 format!(
                     "`{name}` is derived from `age_at_index`, which the cohort table does not have"
                 ),
@@ -163,7 +163,7 @@ fn keyed(people: &People, name: &str) -> Result<Keyed> {
         }),
         Some(Values::Numeric(v)) => Ok(numeric_keyed(v)),
         None => Err(Error::option(
-            "--by",
+            "by",
             format!(
                 "no column `{name}` in the cohort table (derived breakdowns: {})",
                 DERIVED.join(", ")

@@ -42,13 +42,13 @@ impl Rules {
     pub fn validate(&self) -> Result<()> {
         if self.follow_up_days == 0 || self.follow_up_days > 3653 {
             return Err(Error::option(
-                "--follow-up-days",
+                "follow_up_days",
                 format!("{} is outside 1..=3653", self.follow_up_days),
             ));
         }
         if self.waiting_days > 3653 {
             return Err(Error::option(
-                "--waiting-days",
+                "waiting_days",
                 format!("{} is outside 0..=3653", self.waiting_days),
             ));
         }

@@ -1,7 +1,31 @@
-//! Statistical disclosure control on the published results: small counts are suppressed
-//! (`[c]`), with secondary suppression so they cannot be recovered from totals.
+//! Statistical disclosure control: the one gate every published figure passes.
+//!
+//! [`gate`] turns the typed results into the only thing the renderers (HTML, Markdown,
+//! JSON, CSV, spreadsheet, charts and their sentences) ever see: a JSON value in which
+//! every figure resting on a small count is replaced by `[c]`. The typed results do not
+//! reach the renderers, so none of them can publish an unredacted count.
+//!
+//! The method (README, "Disclosure control"):
+//! - primary: a cell is suppressed when its people, reoffenders or non-reoffenders number
+//!   fewer than `min_cell`, with every figure derived from it (rates, intervals, tests,
+//!   per-100 sentences, costs, survival and monitoring points);
+//! - secondary, within every published breakdown (cohort by sex and age band, quarters of a
+//!   cohort, subgroups): each breakdown is treated as if its total were published, so when
+//!   cells are suppressed, further cells (smallest first) are suppressed until at least two
+//!   are and the suppressed cells together hold at least `min_cell` people, reoffenders and
+//!   non-reoffenders;
+//! - points over time (Kaplan-Meier steps, survival at fixed days, monitoring rates at equal
+//!   follow-up): published only where at least `min_cell` events have accumulated since the
+//!   previous published point, so that no difference of two points is a small count;
+//! - models and balance: a Cox model is withheld when a group has fewer than `min_cell`
+//!   events or non-events; a balance row of a binary term is withheld when fewer than
+//!   `min_cell` people in a group have (or lack) it.
 
 use serde_json::{Value, json};
+
+use super::ReportOptions;
+use crate::error::{Error, Result};
+use crate::evaluation::Results;
 
 /// The marker for a suppressed value.
 pub const SUPPRESSED: &str = "[c]";
@@ -36,72 +60,53 @@ const RATE_DERIVED: [&str; 12] = [
 ];
 
 /// Rates: primary suppression where the group, its reoffenders or its non-reoffenders
-/// number fewer than `k`; secondary suppression within each cohort so that a suppressed
-/// row cannot be recovered from the cohort total.
+/// number fewer than `k`; complementary suppression within each cohort's breakdown.
 pub fn rates(rates: &mut Value, k: f64) {
     let Some(groups) = rates.get_mut("groups").and_then(Value::as_array_mut) else {
         return;
     };
-    let mut primary = vec![false; groups.len()];
-    let mut small_n = vec![false; groups.len()];
-    for (i, g) in groups.iter_mut().enumerate() {
-        let (n, x) = (
-            num(g, "eligible").unwrap_or(0.0),
-            num(g, "reoffenders").unwrap_or(0.0),
-        );
-        if n > 0.0 && n < k {
-            suppress(g, &["eligible"]);
-            small_n[i] = true;
-        }
-        if n > 0.0 && (x < k || n - x < k) {
-            suppress(g, &RATE_DERIVED);
-            primary[i] = true;
-        }
-    }
-    // Secondary: per cohort, never leave exactly one suppressed row among several.
+    let n: Vec<f64> = groups
+        .iter()
+        .map(|g| num(g, "eligible").unwrap_or(0.0))
+        .collect();
+    let x: Vec<f64> = groups
+        .iter()
+        .map(|g| num(g, "reoffenders").unwrap_or(0.0))
+        .collect();
     let mut cohorts: Vec<String> = groups
         .iter()
         .filter_map(|g| g["cohort"].as_str().map(str::to_string))
         .collect();
     cohorts.sort();
     cohorts.dedup();
+    let mut hide_n = vec![false; groups.len()];
+    let mut hide_x = vec![false; groups.len()];
     for c in cohorts {
+        // Rows with people in them; empty rows publish nothing to protect.
         let rows: Vec<usize> = (0..groups.len())
-            .filter(|&i| groups[i]["cohort"].as_str() == Some(&c))
+            .filter(|&i| groups[i]["cohort"].as_str() == Some(&c) && n[i] > 0.0)
             .collect();
-        // Group sizes too: one suppressed size could be recovered from the cohort's total.
-        if rows.len() > 1 && rows.iter().filter(|&&i| small_n[i]).count() == 1 {
-            let next = rows
-                .iter()
-                .copied()
-                .filter(|&i| !small_n[i] && num(&groups[i], "eligible").is_some_and(|n| n > 0.0))
-                .min_by(|&a, &b| {
-                    let (na, nb) = (
-                        num(&groups[a], "eligible").unwrap_or(0.0),
-                        num(&groups[b], "eligible").unwrap_or(0.0),
-                    );
-                    na.total_cmp(&nb).then(a.cmp(&b))
-                });
-            if let Some(j) = next {
-                suppress(&mut groups[j], &["eligible"]);
-            }
+        let people: Vec<f64> = rows.iter().map(|&i| n[i]).collect();
+        let re: Vec<f64> = rows.iter().map(|&i| x[i]).collect();
+        let non: Vec<f64> = rows.iter().map(|&i| n[i] - x[i]).collect();
+        let mut hn: Vec<bool> = people.iter().map(|&v| v < k).collect();
+        complement(std::slice::from_ref(&people), &mut hn, k);
+        // A hidden size hides its rate too (the rate and reoffenders would give it back).
+        let mut hx: Vec<bool> = (0..rows.len())
+            .map(|r| hn[r] || re[r] < k || non[r] < k)
+            .collect();
+        complement(&[people.clone(), re, non], &mut hx, k);
+        for (r, &i) in rows.iter().enumerate() {
+            hide_n[i] = hn[r];
+            hide_x[i] = hx[r];
         }
-        let suppressed = rows.iter().filter(|&&i| primary[i]).count();
-        if rows.len() > 1 && suppressed == 1 {
-            let next = rows
-                .iter()
-                .copied()
-                .filter(|&i| !primary[i])
-                .min_by(|&a, &b| {
-                    let (na, nb) = (
-                        num(&groups[a], "eligible").unwrap_or(0.0),
-                        num(&groups[b], "eligible").unwrap_or(0.0),
-                    );
-                    na.total_cmp(&nb).then(a.cmp(&b))
-                });
-            if let Some(j) = next {
-                suppress(&mut groups[j], &RATE_DERIVED);
-            }
+    }
+    for (i, g) in groups.iter_mut().enumerate() {
+        if hide_n[i] {
+            suppress(g, &["eligible"]);
+        }
+        if hide_x[i] {
+            suppress(g, &RATE_DERIVED);
         }
     }
 }
@@ -143,25 +148,59 @@ pub fn comparison(c: &mut Value, k: f64) {
         period_check(p, k);
     }
     if let Some(Value::Array(subs)) = c.get_mut("subgroups") {
-        for s in subs {
-            let (n1, n2) = (
-                num(s, "treatment_n").unwrap_or(0.0),
-                num(s, "control_n").unwrap_or(k),
+        subgroups(subs, k);
+    }
+}
+
+/// Subgroup comparisons: a subgroup's rates are withheld when either side's people,
+/// reoffenders or non-reoffenders number fewer than `k`, with complementary suppression
+/// across the subgroups (they partition both groups).
+fn subgroups(subs: &mut [Value], k: f64) {
+    let side = |s: &Value, n: &str, r: &str| {
+        let n = num(s, n).unwrap_or(0.0);
+        let x = num(s, r).map_or(0.0, |r| (r * n).round());
+        (n, x, n - x)
+    };
+    let t: Vec<(f64, f64, f64)> = subs
+        .iter()
+        .map(|s| side(s, "treatment_n", "treatment_rate"))
+        .collect();
+    let c: Vec<(f64, f64, f64)> = subs
+        .iter()
+        .map(|s| side(s, "control_n", "control_rate"))
+        .collect();
+    let small = |v: &(f64, f64, f64)| v.0 > 0.0 && (v.0 < k || v.1 < k || v.2 < k);
+    let mut hidden: Vec<bool> = (0..subs.len())
+        .map(|i| small(&t[i]) || small(&c[i]))
+        .collect();
+    let dims: Vec<Vec<f64>> = vec![
+        t.iter().map(|v| v.0).collect(),
+        t.iter().map(|v| v.1).collect(),
+        t.iter().map(|v| v.2).collect(),
+        c.iter().map(|v| v.0).collect(),
+        c.iter().map(|v| v.1).collect(),
+        c.iter().map(|v| v.2).collect(),
+    ];
+    complement(&dims, &mut hidden, k);
+    for (i, s) in subs.iter_mut().enumerate() {
+        if hidden[i] {
+            suppress(
+                s,
+                &[
+                    "treatment_rate",
+                    "control_rate",
+                    "risk_difference",
+                    "rd_ci_low",
+                    "rd_ci_high",
+                    "p_value",
+                    "p_adjusted",
+                ],
             );
-            if n1 < k || (n2 > 0.0 && n2 < k) {
-                suppress(
-                    s,
-                    &[
-                        "treatment_rate",
-                        "control_rate",
-                        "risk_difference",
-                        "rd_ci_low",
-                        "rd_ci_high",
-                        "p_value",
-                        "p_adjusted",
-                    ],
-                );
-            }
+        }
+        // Sizes too: the hidden rows' sizes together hold at least k (above), so one small
+        // size is not the total minus the others.
+        if hidden[i] {
+            suppress(s, &["treatment_n", "control_n"]);
         }
     }
 }
@@ -272,50 +311,163 @@ pub fn survival(s: &mut Value, k: f64) {
     }
 }
 
-/// Monitoring rows.
+/// Monitoring rows (cohort by quarter): primary suppression as for rates, complementary
+/// suppression within each cohort's quarters, and rates at equal follow-up published only
+/// at days that add at least `k` events to the previous published day.
 pub fn monitor(m: &mut Value, k: f64) {
-    if let Some(Value::Array(groups)) = m.get_mut("groups") {
-        for g in groups {
-            let (n, e) = (
-                num(g, "people").unwrap_or(0.0),
-                num(g, "events_so_far").unwrap_or(0.0),
+    let Some(Value::Array(groups)) = m.get_mut("groups") else {
+        return;
+    };
+    let n: Vec<f64> = groups
+        .iter()
+        .map(|g| num(g, "people").unwrap_or(0.0))
+        .collect();
+    let e: Vec<f64> = groups
+        .iter()
+        .map(|g| num(g, "events_so_far").unwrap_or(0.0))
+        .collect();
+    let full: Vec<f64> = groups
+        .iter()
+        .map(|g| num(g, "full_follow_up").unwrap_or(0.0))
+        .collect();
+    // Events among those followed for the full period, from their observed rate.
+    let e_full: Vec<Option<f64>> = groups
+        .iter()
+        .zip(&full)
+        .map(|(g, f)| num(g, "observed_rate").map(|r| (r * f).round()))
+        .collect();
+    let mut cohorts: Vec<String> = groups
+        .iter()
+        .filter_map(|g| g["cohort"].as_str().map(str::to_string))
+        .collect();
+    cohorts.sort();
+    cohorts.dedup();
+    let mut hide_n = vec![false; groups.len()];
+    let mut hide_full = vec![false; groups.len()];
+    let mut hide_x = vec![false; groups.len()];
+    for c in cohorts {
+        let rows: Vec<usize> = (0..groups.len())
+            .filter(|&i| groups[i]["cohort"].as_str() == Some(&c) && n[i] > 0.0)
+            .collect();
+        let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+        let (people, ev, ff) = (pick(&n), pick(&e), pick(&full));
+        let non: Vec<f64> = people.iter().zip(&ev).map(|(a, b)| a - b).collect();
+        let mut hn: Vec<bool> = people.iter().map(|&v| v < k).collect();
+        complement(std::slice::from_ref(&people), &mut hn, k);
+        let mut hf: Vec<bool> = (0..rows.len())
+            .map(|r| hn[r] || (ff[r] > 0.0 && ff[r] < k))
+            .collect();
+        complement(std::slice::from_ref(&ff), &mut hf, k);
+        let mut hx: Vec<bool> = (0..rows.len())
+            .map(|r| {
+                let small_full = e_full[rows[r]].is_some_and(|ef| ef < k || ff[r] - ef < k);
+                hn[r] || ev[r] < k || non[r] < k || small_full
+            })
+            .collect();
+        complement(&[people.clone(), ev, non], &mut hx, k);
+        for (r, &i) in rows.iter().enumerate() {
+            hide_n[i] = hn[r];
+            hide_full[i] = hf[r];
+            hide_x[i] = hx[r];
+        }
+    }
+    for (i, g) in groups.iter_mut().enumerate() {
+        if hide_n[i] {
+            suppress(g, &["people"]);
+        }
+        if hide_full[i] {
+            suppress(g, &["full_follow_up"]);
+        }
+        if hide_x[i] {
+            suppress(
+                g,
+                &[
+                    "events_so_far",
+                    "estimate_12m",
+                    "ci_low",
+                    "ci_high",
+                    "observed_rate",
+                    "rate_at",
+                    "projected_12m",
+                    "projected_low",
+                    "projected_high",
+                ],
             );
-            if n < k {
-                suppress(g, &["people", "full_follow_up"]);
-            }
-            if n < k || e < k || n - e < k {
-                suppress(
-                    g,
-                    &[
-                        "events_so_far",
-                        "estimate_12m",
-                        "ci_low",
-                        "ci_high",
-                        "observed_rate",
-                        "rate_at",
-                        "projected_12m",
-                        "projected_low",
-                        "projected_high",
-                    ],
-                );
-            }
+        } else {
+            rate_points(g, n[i], e[i], k);
+        }
+    }
+}
+
+/// Rates at equal follow-up (everyone in the row followed that long, so `rate * people` is
+/// a count): kept from the last day back, a day only where at least `k` events separate it
+/// from the next kept day (or the row's events so far) and from the start.
+fn rate_points(g: &mut Value, people: f64, events: f64, k: f64) {
+    let Some(Value::Object(points)) = g.get_mut("rate_at") else {
+        return;
+    };
+    let mut days: Vec<(f64, String, f64)> = points
+        .iter()
+        .filter_map(|(d, p)| {
+            Some((
+                d.parse::<f64>().ok()?,
+                d.clone(),
+                (num(p, "rate")? * people).round(),
+            ))
+        })
+        .collect();
+    days.sort_by(|a, b| a.0.total_cmp(&b.0));
+    keep_from_end(&days, events, people, k, |d| {
+        if let Some(p) = points.get_mut(d) {
+            *p = json!(SUPPRESSED);
+        }
+    });
+}
+
+/// Walks cumulative counts `(day, id, count)` from the last back, starting from the `total`
+/// published elsewhere: a point is kept when it is at least `k` below the next kept one (or
+/// equal to it), at least `k` above zero and at least `k` below `people`; `drop` is called
+/// with the id of every other point.
+fn keep_from_end<F: FnMut(&str)>(
+    points: &[(f64, String, f64)],
+    total: f64,
+    people: f64,
+    k: f64,
+    mut drop: F,
+) {
+    let mut next = total;
+    for (_, id, x) in points.iter().rev() {
+        let gap = next - x;
+        if (gap >= k || gap == 0.0) && *x >= k && people - x >= k {
+            next = *x;
+        } else {
+            drop(id);
         }
     }
 }
 
 /// The matched comparison: small sample counts, and the comparison itself.
 pub fn matched(m: &mut Value, k: f64) {
+    // Group sizes are suppressed below k. The counts set aside by the matching itself
+    // (`unmatched_*`, `excluded_missing`) are process counts, published as counted: each is
+    // the difference of two sizes the report must publish (README, "Disclosure control").
     if let Some(s) = m.get_mut("sample") {
-        let keys: Vec<String> = s
-            .as_object()
-            .map(|o| o.keys().cloned().collect())
-            .unwrap_or_default();
-        for key in keys {
-            if key != "effective_controls" && num(s, &key).is_some_and(|v| v > 0.0 && v < k) {
-                suppress(s, &[key.as_str()]);
+        let small = |s: &Value, key: &str| num(s, key).is_some_and(|v| v > 0.0 && v < k);
+        for (size, rest) in [
+            ("matched_treated", "unmatched_treated"),
+            ("matched_controls", "unmatched_controls"),
+        ] {
+            if small(s, size) {
+                suppress(s, &[size, rest]);
+            }
+        }
+        for key in ["treated", "controls"] {
+            if small(s, key) {
+                suppress(s, &[key]);
             }
         }
     }
+    balance(m, k);
     if let Some(c) = m.get_mut("comparison") {
         comparison(c, k);
     }
@@ -340,6 +492,50 @@ pub fn matched(m: &mut Value, k: f64) {
     }
 }
 
+/// Balance rows of binary terms (`sex=M`): a mean times its group's size is a count of
+/// people with the attribute, so the row is withheld when that count, or the count without
+/// it, is below `k` in any group before or after matching.
+fn balance(m: &mut Value, k: f64) {
+    let size = |key: &str| num(&m["sample"], key);
+    let sizes = [
+        ("mean_treated_before", size("treated")),
+        ("mean_control_before", size("controls")),
+        ("mean_treated_after", size("matched_treated")),
+        ("mean_control_after", size("effective_controls")),
+    ];
+    let Some(Value::Array(rows)) = m.get_mut("balance") else {
+        return;
+    };
+    for r in rows {
+        if !r["covariate"].as_str().is_some_and(|c| c.contains('=')) {
+            continue;
+        }
+        let small = sizes.iter().any(|(key, n)| match (num(r, key), n) {
+            (Some(mean), Some(n)) => {
+                let c = (mean * n).round();
+                (c > 0.0 && c < k) || (n - c > 0.0 && n - c < k)
+            }
+            // A size withheld: its means are withheld too.
+            (Some(_), None) => true,
+            _ => false,
+        });
+        if small {
+            suppress(
+                r,
+                &[
+                    "mean_treated_before",
+                    "mean_control_before",
+                    "mean_treated_after",
+                    "mean_control_after",
+                    "smd_before",
+                    "smd_after",
+                    "variance_ratio_after",
+                ],
+            );
+        }
+    }
+}
+
 /// Data quality: row numbers stay in the secure environment; counts are published.
 pub fn data_quality(q: &mut Value) {
     for key in ["exclusions", "warnings"] {
@@ -349,6 +545,180 @@ pub fn data_quality(q: &mut Value) {
                     m.remove("first_rows");
                 }
             }
+        }
+    }
+}
+
+/// The one disclosure gate: the results as they may be published. With disclosure control
+/// off the figures pass unchanged, but day-level survival tables are still replaced by the
+/// steps the chart draws.
+pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
+    options.validate()?;
+    let on = options.disclosure_control;
+    let k = if on { options.min_cell as f64 } else { 0.0 };
+    let mut j = serde_json::to_value(results).map_err(|e| Error::Output(e.to_string()))?;
+    // Kaplan-Meier steps from the typed tables: the only typed data read here.
+    if let (Some(sr), Some(Value::Array(groups))) = (
+        &results.survival,
+        j.get_mut("survival").and_then(|s| s.get_mut("groups")),
+    ) {
+        for (g, typed) in groups.iter_mut().zip(&sr.groups) {
+            let steps = safe_steps(&typed.table, k as u64);
+            if let Value::Object(m) = g {
+                m.remove("table");
+                m.insert("steps".into(), json!(steps));
+            }
+            if on {
+                survival_points(g, &typed.table, k);
+            }
+        }
+    }
+    if !on {
+        return Ok(j);
+    }
+    if let Some(v) = j.get_mut("rates") {
+        rates(v, k);
+    }
+    for key in ["compare", "compare_benchmark"] {
+        if let Some(c) = j.get_mut(key).filter(|c| !c.is_null()) {
+            comparison(c, k);
+        }
+    }
+    if let Some(v) = j.get_mut("survival").filter(|v| !v.is_null()) {
+        survival(v, k);
+    }
+    if let Some(v) = j.get_mut("monitor").filter(|v| !v.is_null()) {
+        monitor(v, k);
+    }
+    if let Some(v) = j.get_mut("match").filter(|v| !v.is_null()) {
+        matched(v, k);
+    }
+    if let Some(v) = j.get_mut("data_quality") {
+        data_quality(v);
+    }
+    // Costs rest on the matched comparison when there is one, else on the group one.
+    let basis = match j.get("match").filter(|m| !m.is_null()) {
+        Some(m) => m["comparison"].clone(),
+        None => j["compare"].clone(),
+    };
+    if is_suppressed(&basis) {
+        if let Some(c) = j.get_mut("costs").filter(|c| !c.is_null()) {
+            costs(c);
+        }
+    }
+    Ok(j)
+}
+
+/// A published point of a Kaplan-Meier curve.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct SafeStep {
+    /// Day of the step.
+    pub day: f64,
+    /// People at risk where the step's events began.
+    pub at_risk: u64,
+    /// Events since the previous published step.
+    pub events: u64,
+    /// Kaplan-Meier survival after the step.
+    pub survival: f64,
+}
+
+/// The steps of a curve safe to publish: a point only once at least `k` events have
+/// accumulated since the previous one, and only while at least `k` people are at risk
+/// (`k = 0`: every event day).
+pub fn safe_steps(table: &[crate::stats::KmRow], k: u64) -> Vec<SafeStep> {
+    let mut out = Vec::new();
+    let (mut events, mut at_risk) = (0u64, None);
+    for r in table.iter().filter(|r| r.events > 0) {
+        let start = *at_risk.get_or_insert(r.at_risk);
+        if start < k {
+            break;
+        }
+        events += r.events;
+        if events >= k.max(1) {
+            out.push(SafeStep {
+                day: r.time,
+                at_risk: start,
+                events,
+                survival: r.survival,
+            });
+            events = 0;
+            at_risk = None;
+        }
+    }
+    // Events after the last step are the group's total minus the steps' events: a small
+    // remainder is merged into the last step's (it is dropped, its events join the tail).
+    let total: u64 = table.iter().map(|r| r.events).sum();
+    let published: u64 = out.iter().map(|s| s.events).sum();
+    if total - published > 0 && total - published < k {
+        out.pop();
+    }
+    out
+}
+
+/// Survival at fixed days, as cumulative event counts: kept by [`keep_from_end`] from the
+/// group's total events, so no difference of two published points is a small count.
+fn survival_points(g: &mut Value, table: &[crate::stats::KmRow], k: f64) {
+    let people = num(g, "n").unwrap_or(0.0);
+    let total: f64 = table.iter().map(|r| r.events as f64).sum();
+    let Some(Value::Array(points)) = g.get_mut("survival_at") else {
+        return;
+    };
+    let counts: Vec<(f64, String, f64)> = points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let t = num(p, "time")?;
+            let events: f64 = table
+                .iter()
+                .filter(|r| r.time <= t)
+                .map(|r| r.events as f64)
+                .sum();
+            Some((t, i.to_string(), events))
+        })
+        .collect();
+    let mut dropped = Vec::new();
+    keep_from_end(&counts, total, people, k, |id| dropped.push(id.to_string()));
+    for id in dropped {
+        if let Some(p) = id.parse::<usize>().ok().and_then(|i| points.get_mut(i)) {
+            suppress(p, &["survival", "ci_low", "ci_high"]);
+        }
+    }
+}
+
+/// Complementary suppression within one breakdown. `counts[d][i]` is cell `i`'s count in
+/// dimension `d` (people, reoffenders, non-reoffenders); `hidden[i]` whether it is
+/// suppressed. Further cells, smallest first, are hidden until none is, or at least two are
+/// and in every dimension the hidden cells hold at least `k` in all. Returns the cells
+/// newly hidden.
+fn complement(counts: &[Vec<f64>], hidden: &mut [bool], k: f64) -> Vec<usize> {
+    let mut added = Vec::new();
+    loop {
+        let n_hidden = hidden.iter().filter(|h| **h).count();
+        if n_hidden == 0 || n_hidden == hidden.len() {
+            return added;
+        }
+        let short = counts.iter().any(|dim| {
+            let sum: f64 = dim
+                .iter()
+                .zip(hidden.iter())
+                .filter(|(_, h)| **h)
+                .map(|(c, _)| c)
+                .sum();
+            sum < k
+        });
+        if n_hidden >= 2 && !short {
+            return added;
+        }
+        // The smallest visible cell by people (the first dimension), then by position.
+        let next = (0..hidden.len())
+            .filter(|&i| !hidden[i])
+            .min_by(|&a, &b| counts[0][a].total_cmp(&counts[0][b]).then(a.cmp(&b)));
+        match next {
+            Some(i) => {
+                hidden[i] = true;
+                added.push(i);
+            }
+            None => return added,
         }
     }
 }

@@ -396,41 +396,8 @@ pub fn write(
     options: &ReportOptions,
     out: &Path,
 ) -> Result<Vec<PathBuf>> {
-    options.validate()?;
-    let k = options.min_cell as f64;
-    let mut j = serde_json::to_value(results).map_err(|e| Error::Output(e.to_string()))?;
-    if options.disclosure_control {
-        if let Some(v) = j.get_mut("rates") {
-            disclosure::rates(v, k);
-        }
-        for key in ["compare", "compare_benchmark"] {
-            if let Some(c) = j.get_mut(key).filter(|c| !c.is_null()) {
-                disclosure::comparison(c, k);
-            }
-        }
-        if let Some(v) = j.get_mut("survival") {
-            disclosure::survival(v, k);
-        }
-        if let Some(v) = j.get_mut("monitor") {
-            disclosure::monitor(v, k);
-        }
-        if let Some(v) = j.get_mut("match").filter(|v| !v.is_null()) {
-            disclosure::matched(v, k);
-        }
-        if let Some(v) = j.get_mut("data_quality") {
-            disclosure::data_quality(v);
-        }
-        // Costs rest on the matched comparison when there is one, else on the group one.
-        let basis = match j.get("match").filter(|m| !m.is_null()) {
-            Some(m) => m["comparison"].clone(),
-            None => j["compare"].clone(),
-        };
-        if disclosure::is_suppressed(&basis) {
-            if let Some(c) = j.get_mut("costs").filter(|c| !c.is_null()) {
-                disclosure::costs(c);
-            }
-        }
-    }
+    // Everything below reads the gated value only.
+    let mut j = disclosure::gate(results, options)?;
     j["provenance"] = json!(provenance);
     if !options.disclosure_control {
         let mut stamped = serde_json::Map::new();
@@ -440,7 +407,7 @@ pub fn write(
         }
         j = Value::Object(stamped);
     }
-    let sections = sections(&j, results, options)?;
+    let sections = sections(&j, options)?;
 
     let mk = |p: &Path| {
         std::fs::create_dir_all(p).map_err(|source| Error::Io {
@@ -484,8 +451,14 @@ pub fn write(
     for s in &sections {
         if let Some(c) = &s.chart {
             let rel = format!("charts/{}.svg", c.file);
-            put(&rel, &text(&rel, &c.svg))?;
-            put(&format!("charts/{}.png", c.file), &charts::png(&c.svg)?)?;
+            // Without disclosure control the chart itself says so, in the PNG too.
+            let svg = if off {
+                charts::stamp(&c.svg, NOT_FOR_PUBLICATION)
+            } else {
+                c.svg.clone()
+            };
+            put(&rel, &text(&rel, &svg))?;
+            put(&format!("charts/{}.png", c.file), &charts::png(&svg)?)?;
             let rel = format!("charts/{}.csv", c.file);
             put(&rel, &text(&rel, &c.data.to_csv()))?;
         }
@@ -747,42 +720,6 @@ fn robustness(j: &Value) -> Option<Section> {
     Some(s)
 }
 
-/// A published step of a Kaplan-Meier curve.
-struct SafeStep {
-    day: f64,
-    /// People at risk where the step's events began.
-    at_risk: u64,
-    /// Events since the previous published step.
-    events: u64,
-    survival: f64,
-}
-
-/// The steps of a curve safe to publish: a point only once at least `k` events have
-/// accumulated since the previous one, and only while at least `k` people are at risk
-/// (`k = 0`: every event day).
-fn safe_steps(table: &[crate::stats::KmRow], k: u64) -> Vec<SafeStep> {
-    let mut out = Vec::new();
-    let (mut events, mut at_risk) = (0u64, None);
-    for r in table.iter().filter(|r| r.events > 0) {
-        let start = *at_risk.get_or_insert(r.at_risk);
-        if start < k {
-            break;
-        }
-        events += r.events;
-        if events >= k.max(1) {
-            out.push(SafeStep {
-                day: r.time,
-                at_risk: start,
-                events,
-                survival: r.survival,
-            });
-            events = 0;
-            at_risk = None;
-        }
-    }
-    out
-}
-
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     c.next()
@@ -790,7 +727,7 @@ fn capitalise(s: &str) -> String {
         .unwrap_or_default()
 }
 
-fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec<Section>> {
+fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section>> {
     let mut out = Vec::new();
     let arr = |v: &Value, k: &str| {
         v.get(k)
@@ -871,23 +808,30 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
         .unwrap_or_default();
     let mut rs = Section::new("rates", "12-month proven reoffending");
     // Chart: cohort-level rates (from the comparison's cohort totals), with the benchmark.
-    let cohort_rates: Vec<Estimate> = results
-        .comparisons()
-        .find(|c| c.kind == "comparison_group")
+    let cohort_rates: Vec<Estimate> = group_cmp
         .map(|c| {
-            let mut v = vec![Estimate {
-                label: c.treatment.clone(),
-                value: c.treatment_rate,
-                low: c.treatment_ci_low,
-                high: c.treatment_ci_high,
-            }];
-            if let (Some(n), Some(x)) = (c.control_n, c.control_reoffenders) {
+            let mut v = Vec::new();
+            if let (Some(r), Some(lo), Some(hi)) = (
+                f(c, "treatment_rate"),
+                f(c, "treatment_ci_low"),
+                f(c, "treatment_ci_high"),
+            ) {
+                v.push(Estimate {
+                    label: c["treatment"].as_str().unwrap_or_default().to_string(),
+                    value: r,
+                    low: lo,
+                    high: hi,
+                });
+            }
+            let (n, x) = (c["control_n"].as_u64(), c["control_reoffenders"].as_u64());
+            if let (Some(n), Some(x), Some(r)) = (n, x, f(c, "control_rate")) {
+                let conf = f(c, "confidence").unwrap_or(0.95);
                 if let Ok(Some(ci)) =
-                    crate::stats::proportion_ci(x, n, c.confidence, crate::stats::CiMethod::Wilson)
+                    crate::stats::proportion_ci(x, n, conf, crate::stats::CiMethod::Wilson)
                 {
                     v.push(Estimate {
-                        label: c.control.clone().unwrap_or_default(),
-                        value: c.control_rate,
+                        label: c["control"].as_str().unwrap_or_default().to_string(),
+                        value: r,
                         low: ci.low,
                         high: ci.high,
                     });
@@ -905,17 +849,15 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
             pct(cohort_rates.get(1).map_or(0.0, |e| e.value)),
             cohort_rates.get(1).map_or("", |e| e.label.as_str())
         );
-        let bench = results
-            .comparisons()
-            .find(|c| c.kind == "external_benchmark")
-            .map(|c| {
-                (
-                    c.baseline_name
-                        .clone()
-                        .unwrap_or_else(|| "benchmark".into()),
-                    c.control_rate,
-                )
-            });
+        let bench = bench_cmp.and_then(|c| {
+            Some((
+                c["baseline_name"]
+                    .as_str()
+                    .unwrap_or("benchmark")
+                    .to_string(),
+                f(c, "control_rate")?,
+            ))
+        });
         let alt = format!("Bar chart: {title}, with 95% intervals.");
         let svg = charts::rates(
             &title,
@@ -1034,7 +976,7 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
     }
 
     // Matched comparison.
-    if let (Some(m), Some(mr)) = (j.get("match").filter(|m| !m.is_null()), &results.matched) {
+    if let Some(m) = j.get("match").filter(|m| !m.is_null()) {
         let mut s = Section::new("matched", "Matched comparison (propensity score matching)");
         if let Some(x) = m["comparison"]["summary"].as_str() {
             s.findings.push(x.into());
@@ -1051,10 +993,16 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
                 .flatten()
                 .filter_map(|v| v.as_str().map(str::to_string)),
         );
-        let rows: Vec<(String, f64, f64)> = mr
-            .balance
+        // Rows withheld by disclosure control are left out of the chart.
+        let rows: Vec<(String, f64, f64)> = arr(m, "balance")
             .iter()
-            .filter_map(|b| Some((b.covariate.clone(), b.smd_before?, b.smd_after?)))
+            .filter_map(|b| {
+                Some((
+                    b["covariate"].as_str()?.to_string(),
+                    f(b, "smd_before")?,
+                    f(b, "smd_after")?,
+                ))
+            })
             .collect();
         let worst = rows.iter().map(|r| r.2.abs()).fold(0.0, f64::max);
         let title = if worst <= 0.1 {
@@ -1120,60 +1068,55 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
     out.extend(robustness(j));
 
     // Survival.
-    if let Some(survival) = &results.survival {
-        let sv = &j["survival"];
+    if let Some(sv) = j.get("survival").filter(|v| !v.is_null()) {
         let mut s = Section::new("survival", "Time to first proven reoffence");
-        let publishable_groups: Vec<&crate::survival::SurvivalGroup> = survival
-            .groups
-            .iter()
-            .zip(arr(sv, "groups"))
-            .filter(|(_, g)| g["events"].is_number())
-            .map(|(r, _)| r)
-            .collect();
-        if !publishable_groups.is_empty() {
-            // Only steps that carry at least min_cell events (and people at risk) since the
-            // last published step: a curve drawn at every event day shows individuals.
-            let k = if options.disclosure_control {
-                options.min_cell
-            } else {
-                0
-            };
-            let steps: Vec<(String, Vec<SafeStep>)> = publishable_groups
-                .iter()
-                .map(|g| {
-                    let label = g
-                        .key
-                        .0
-                        .iter()
-                        .filter_map(|(_, v)| v.clone())
+        let label_of = |g: &Value| {
+            g.as_object()
+                .map(|o| {
+                    o.iter()
+                        .filter(|(_, v)| v.is_string() && *v != SUPPRESSED)
+                        .map(|(_, v)| v.as_str().unwrap_or("").to_string())
                         .collect::<Vec<_>>()
-                        .join(", ");
-                    (label, safe_steps(&g.table, k))
+                        .join(", ")
                 })
+                .unwrap_or_default()
+        };
+        // Groups whose counts are published, with the steps the gate let through.
+        let published: Vec<Value> = arr(sv, "groups")
+            .into_iter()
+            .filter(|g| g["events"].is_number())
+            .collect();
+        let horizon = f(sv, "follow_up_days").unwrap_or(365.0);
+        if !published.is_empty() {
+            let steps: Vec<(String, Vec<Value>)> = published
+                .iter()
+                .map(|g| (label_of(g), arr(g, "steps")))
                 .collect();
             let curves: Vec<(String, Vec<(f64, f64)>)> = steps
                 .iter()
                 .map(|(l, st)| {
                     (
                         l.clone(),
-                        st.iter().map(|p| (p.day, 1.0 - p.survival)).collect(),
+                        st.iter()
+                            .filter_map(|p| Some((f(p, "day")?, 1.0 - f(p, "survival")?)))
+                            .collect(),
                     )
                 })
                 .collect();
-            let horizon = survival.follow_up_days as f64;
-            let ends: Vec<String> = publishable_groups
+            // The share by the end of follow-up where published, else by the last step drawn.
+            let ends: Vec<String> = published
                 .iter()
                 .zip(&curves)
                 .map(|(g, c)| {
-                    let s = crate::stats::KaplanMeier {
-                        n: g.n,
-                        events: g.events,
-                        table: g.table.clone(),
-                        interval: survival.interval,
-                        confidence: 0.95,
+                    let at_end = arr(g, "survival_at")
+                        .iter()
+                        .find(|a| f(a, "time") == Some(horizon))
+                        .and_then(|a| f(a, "survival"));
+                    match (at_end, c.1.last()) {
+                        (Some(sv), _) => format!("{} {}", c.0, pct(1.0 - sv)),
+                        (None, Some(&(day, y))) => format!("{} {} by day {day:.0}", c.0, pct(y)),
+                        (None, None) => format!("{} [c]", c.0),
                     }
-                    .survival_at(horizon);
-                    format!("{} {}", c.0, pct(1.0 - s.survival))
                 })
                 .collect();
             let title = format!(
@@ -1190,12 +1133,13 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
             );
             for (label, pts) in &steps {
                 for p in pts {
+                    let v = |k: &str| Some(p[k].to_string());
                     data.push(vec![
                         Some(label.clone()),
-                        Some(p.day.to_string()),
-                        Some(p.at_risk.to_string()),
-                        Some(p.events.to_string()),
-                        Some(p.survival.to_string()),
+                        v("day"),
+                        v("at_risk"),
+                        v("events"),
+                        v("survival"),
                     ]);
                 }
             }
@@ -1206,6 +1150,14 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
                 data,
             });
         }
+        // The fixed days, from the first group that publishes them.
+        let times: Vec<f64> = arr(sv, "groups")
+            .iter()
+            .find_map(|g| g["survival_at"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|a| f(a, "time"))
+            .collect();
         let mut rows = Vec::new();
         for g in arr(sv, "groups") {
             let label = g
@@ -1219,33 +1171,17 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
                 })
                 .unwrap_or_default();
             let mut r = json!({"group": label, "n": g["n"], "events": g["events"], "median": g["median"], "rmst": g["rmst"]});
-            if let Some(at) = g["survival_at"].as_array() {
-                for a in at {
-                    r[format!("by day {}", f(a, "time").unwrap_or(f64::NAN))] =
-                        json!(1.0 - f(a, "survival").unwrap_or(f64::NAN));
-                }
-            } else {
-                for t in &survival
-                    .groups
-                    .first()
-                    .map(|g| g.survival_at.clone())
-                    .unwrap_or_default()
-                {
-                    r[format!("by day {}", t.time)] = json!(SUPPRESSED);
-                }
+            for t in &times {
+                let at = arr(&g, "survival_at");
+                let point = at.iter().find(|a| f(a, "time") == Some(*t));
+                r[format!("by day {t}")] = match point.and_then(|a| f(a, "survival")) {
+                    Some(sv) => json!(1.0 - sv),
+                    None => json!(SUPPRESSED),
+                };
             }
             rows.push(r);
         }
-        let times: Vec<String> = survival
-            .groups
-            .first()
-            .map(|g| {
-                g.survival_at
-                    .iter()
-                    .map(|a| format!("by day {}", a.time))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let times: Vec<String> = times.iter().map(|t| format!("by day {t}")).collect();
         let mut cols: Vec<(&str, &str, Kind)> = vec![
             ("group", "group", Kind::Count),
             ("people", "n", Kind::Count),
@@ -1404,24 +1340,33 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
     }
 
     // Costs.
-    if let (Some(c), Some(cr)) = (j.get("costs").filter(|c| !c.is_null()), &results.costs) {
+    if let Some(c) = j.get("costs").filter(|c| !c.is_null()) {
         let mut s = Section::new(
             "costs",
-            format!("Costs and value ({} prices)", cr.price_year),
+            format!("Costs and value ({} prices)", c["price_year"]),
         );
-        s.paragraphs.extend(cr.caveats.iter().cloned());
-        // The chart reads the unredacted result: drawn only when the figures are published.
-        if c["net_savings"].is_number() {
-            let rows: Vec<(String, f64, f64)> = cr
-                .tornado
+        s.paragraphs.extend(
+            arr(c, "caveats")
                 .iter()
-                .map(|t| (t.input.clone(), t.net_low, t.net_high))
+                .filter_map(|v| v.as_str().map(str::to_string)),
+        );
+        if let (Some(net), Some(p)) = (f(c, "net_savings"), f(c, "probability_net_positive")) {
+            let tornado = arr(c, "tornado");
+            let rows: Vec<(String, f64, f64)> = tornado
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        t["input"].as_str()?.to_string(),
+                        f(t, "net_low")?,
+                        f(t, "net_high")?,
+                    ))
+                })
                 .collect();
             let title = format!(
                 "Net value {} ({:.0}% chance it is above zero); most uncertain input: {}",
-                crate::costs::pounds(cr.net_savings),
-                cr.probability_net_positive * 100.0,
-                cr.tornado.first().map_or("none", |t| t.input.as_str())
+                crate::costs::pounds(net),
+                p * 100.0,
+                rows.first().map_or("none", |t| t.0.as_str())
             );
             s.chart = Some(dumbbell_chart(
                 "tornado",
@@ -1505,9 +1450,11 @@ fn sections(j: &Value, results: &Results, options: &ReportOptions) -> Result<Vec
     }
 
     // Analyses that could not be carried out: said in place of their results.
-    for na in &results.not_available {
-        let mut s = Section::new(&format!("{}-not-available", na.section), na.title.clone());
-        s.paragraphs.push(format!("Not available: {}", na.reason));
+    for na in &arr(j, "not_available") {
+        let text = |k: &str| na[k].as_str().unwrap_or_default().to_string();
+        let mut s = Section::new(&format!("{}-not-available", text("section")), text("title"));
+        s.paragraphs
+            .push(format!("Not available: {}", text("reason")));
         out.push(s);
     }
 

@@ -104,10 +104,12 @@ pub(super) fn workbook(cover: &Cover, tables: &[&SectionTable]) -> Result<Vec<u8
         .collect();
 
     // Cover.
-    let mut rows: Vec<(&str, String)> = vec![("title", cover.title.to_string())];
+    // Without disclosure control the stamp is the workbook's first cell.
+    let mut rows: Vec<(&str, String)> = Vec::new();
     if let Some(n) = cover.not_for_publication {
-        rows.push(("text", n.to_string()));
+        rows.push(("title", n.to_string()));
     }
+    rows.push(("title", cover.title.to_string()));
     rows.extend([
         ("text", "Source and provenance: ".to_string() + cover.stamp),
         ("text", "Definitions: the Ministry of Justice's 12-month proven reoffending measure; the methods are described in the report (report.html) beside this workbook.".into()),

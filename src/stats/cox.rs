@@ -26,7 +26,7 @@ impl std::str::FromStr for Ties {
             "efron" => Ok(Ties::Efron),
             "breslow" => Ok(Ties::Breslow),
             _ => Err(Error::option(
-                "--ties",
+                "ties",
                 format!("`{s}`: expected efron or breslow"),
             )),
         }

@@ -25,7 +25,7 @@ impl std::str::FromStr for Adjustment {
             "bh" | "fdr_bh" | "benjamini-hochberg" => Ok(Adjustment::BenjaminiHochberg),
             "none" => Ok(Adjustment::None),
             _ => Err(Error::option(
-                "--adjust",
+                "adjust",
                 format!("`{s}`: expected holm, bh or none"),
             )),
         }

@@ -40,8 +40,8 @@ fn check(name: &str, p: f64) -> Result<()> {
 }
 
 fn crits(alpha: f64, power: f64) -> Result<(f64, f64)> {
-    check("--alpha", alpha)?;
-    check("--power", power)?;
+    check("alpha", alpha)?;
+    check("power", power)?;
     let n = Normal::standard();
     // z_{1-α/2} and z_{power}.
     Ok((n.inverse_cdf(1.0 - alpha / 2.0), n.inverse_cdf(power)))
@@ -55,11 +55,11 @@ fn crits(alpha: f64, power: f64) -> Result<(f64, f64)> {
 /// assert_eq!(n.ceil(), 471.0);
 /// ```
 pub fn sample_size_one(p0: f64, p1: f64, alpha: f64, power: f64) -> Result<f64> {
-    check("--baseline-rate", p0)?;
-    check("--target-rate", p1)?;
+    check("baseline_rate", p0)?;
+    check("target_rate", p1)?;
     if p0 == p1 {
         return Err(Error::option(
-            "--target-rate",
+            "target_rate",
             "must differ from the baseline rate",
         ));
     }
@@ -76,11 +76,11 @@ pub fn sample_size_one(p0: f64, p1: f64, alpha: f64, power: f64) -> Result<f64> 
 /// assert_eq!(n.ceil(), 906.0);
 /// ```
 pub fn sample_size_two(p1: f64, p2: f64, alpha: f64, power: f64, ratio: f64) -> Result<f64> {
-    check("--target-rate", p1)?;
-    check("--baseline-rate", p2)?;
+    check("target_rate", p1)?;
+    check("baseline_rate", p2)?;
     if p1 == p2 {
         return Err(Error::option(
-            "--target-rate",
+            "target_rate",
             "must differ from the baseline rate",
         ));
     }
@@ -129,9 +129,9 @@ fn solve(f: impl Fn(f64) -> Result<f64>, n: f64, near: f64, far: f64) -> Result<
 
 /// Minimum detectable rates for `n` people against a fixed rate.
 pub fn detectable_one(n: f64, p0: f64, alpha: f64, power: f64) -> Result<Detectable> {
-    check("--baseline-rate", p0)?;
+    check("baseline_rate", p0)?;
     if !(n >= 1.0) {
-        return Err(Error::option("--n", "must be at least 1"));
+        return Err(Error::option("n", "must be at least 1"));
     }
     let f = |p1: f64| sample_size_one(p0, p1, alpha, power);
     Ok(Detectable {
@@ -142,9 +142,9 @@ pub fn detectable_one(n: f64, p0: f64, alpha: f64, power: f64) -> Result<Detecta
 
 /// Minimum detectable rates in a group of `n1` against a group of `n2` with rate `p2`.
 pub fn detectable_two(n1: f64, n2: f64, p2: f64, alpha: f64, power: f64) -> Result<Detectable> {
-    check("--baseline-rate", p2)?;
+    check("baseline_rate", p2)?;
     if !(n1 >= 1.0 && n2 >= 1.0) {
-        return Err(Error::option("--n", "each group needs at least one person"));
+        return Err(Error::option("n", "each group needs at least one person"));
     }
     let ratio = n2 / n1;
     let f = |p1: f64| sample_size_two(p1, p2, alpha, power, ratio);

@@ -60,7 +60,7 @@ impl std::str::FromStr for CiMethod {
             .find(|m| m.name() == s || (s == "clopper-pearson" && *m == CiMethod::Exact))
             .ok_or_else(|| {
                 Error::option(
-                    "--ci",
+                    "ci",
                     format!("`{s}`: expected wilson, exact, wald, jeffreys or agresti-coull"),
                 )
             })
@@ -211,7 +211,7 @@ pub struct BinomialTest {
 pub fn binomial_test(x: u64, n: u64, p0: f64) -> Result<BinomialTest> {
     if !(p0 > 0.0 && p0 < 1.0) {
         return Err(Error::option(
-            "--baseline-rate",
+            "baseline_rate",
             format!("{p0} is not strictly between 0 and 1 (give a fraction, e.g. 0.2)"),
         ));
     }

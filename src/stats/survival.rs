@@ -30,7 +30,7 @@ impl std::str::FromStr for KmInterval {
             "log" => Ok(KmInterval::Log),
             "plain" => Ok(KmInterval::Plain),
             _ => Err(Error::option(
-                "--km-ci",
+                "km_ci",
                 format!("`{s}`: expected log-log, log or plain"),
             )),
         }

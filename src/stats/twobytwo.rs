@@ -27,7 +27,7 @@ impl std::str::FromStr for DiffMethod {
             "newcombe" => Ok(DiffMethod::Newcombe),
             "wald" => Ok(DiffMethod::Wald),
             _ => Err(Error::option(
-                "--rd-ci",
+                "rd_ci",
                 format!("`{s}`: expected newcombe or wald"),
             )),
         }
