@@ -32,6 +32,20 @@ pub struct GenerateOptions {
     pub pilot_share: f64,
     /// The extract date: nothing is disposed of after it. Default 2023-03-31.
     pub extract_date: Day,
+    /// Row order of the offences table. Default: by offence date, as police and court
+    /// extracts arrive (each person's rows scattered through the file).
+    pub order: OffenceOrder,
+}
+
+/// Row order of a generated offences table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OffenceOrder {
+    /// By offence date (rows without one first), ties in generation order: like a real
+    /// extract.
+    #[default]
+    OffenceDate,
+    /// Grouped by person, in cohort order (as generated): convenient for tests.
+    Person,
 }
 
 impl GenerateOptions {
@@ -42,6 +56,7 @@ impl GenerateOptions {
             seed,
             pilot_share: 0.2,
             extract_date: parse_iso("2023-03-31").unwrap_or(19447),
+            order: OffenceOrder::default(),
         }
     }
 }
@@ -373,6 +388,9 @@ pub fn generate(opts: &GenerateOptions, cohort: &Path, offences: &Path) -> Resul
     )?;
     let chunks = opts.persons.div_ceil(CHUNK);
     let window = (rayon::current_num_threads() as u64 * 2).max(2);
+    let by_date = opts.order == OffenceOrder::OffenceDate;
+    // Date order needs every offence row before the first is written.
+    let mut all = Batch::default();
     let mut c = 0;
     while c < chunks {
         let upto = (c + window).min(chunks);
@@ -388,6 +406,14 @@ pub fn generate(opts: &GenerateOptions, cohort: &Path, offences: &Path) -> Resul
                 WriteColumn::Text(b.c_area),
                 WriteColumn::Text(b.c_index_offence),
             ])?;
+            if by_date {
+                all.o_id.extend(b.o_id);
+                all.o_offence.extend(b.o_offence);
+                all.o_disposal.extend(b.o_disposal);
+                all.o_type.extend(b.o_type);
+                all.o_disposal_kind.extend(b.o_disposal_kind);
+                continue;
+            }
             ow.write(&[
                 WriteColumn::Text(b.o_id),
                 WriteColumn::Date(b.o_offence),
@@ -397,6 +423,22 @@ pub fn generate(opts: &GenerateOptions, cohort: &Path, offences: &Path) -> Resul
             ])?;
         }
         c = upto;
+    }
+    if by_date {
+        // A stable sort on the offence date keeps the output deterministic.
+        let mut order: Vec<usize> = (0..all.o_offence.len()).collect();
+        order.sort_by_key(|&i| all.o_offence[i]);
+        for rows in order.chunks(CHUNK as usize * 4) {
+            let text = |v: &mut Vec<Option<String>>| rows.iter().map(|&i| v[i].take()).collect();
+            let day = |v: &[Option<Day>]| rows.iter().map(|&i| v[i]).collect();
+            ow.write(&[
+                WriteColumn::Text(text(&mut all.o_id)),
+                WriteColumn::Date(day(&all.o_offence)),
+                WriteColumn::Date(day(&all.o_disposal)),
+                WriteColumn::Text(text(&mut all.o_type)),
+                WriteColumn::Text(text(&mut all.o_disposal_kind)),
+            ])?;
+        }
     }
     let cohort_rows = cw.finish()?;
     let offence_rows = ow.finish()?;

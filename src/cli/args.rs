@@ -344,5 +344,18 @@ pub enum Command {
         /// Share of people in the pilot cohort [default: 0.2].
         #[arg(long)]
         pilot_share: Option<f64>,
+        /// Row order of the offences table: by offence date, as real extracts arrive, or
+        /// grouped by person (as generated).
+        #[arg(long, value_enum, default_value_t = Order::OffenceDate)]
+        order: Order,
     },
+}
+
+/// Row order of a generated offences table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Order {
+    /// By offence date.
+    OffenceDate,
+    /// Grouped by person.
+    Person,
 }

@@ -243,6 +243,7 @@ fn try_main(cli: Cli) -> Result<()> {
             out,
             format,
             pilot_share,
+            order,
         } => {
             std::fs::create_dir_all(&out).map_err(|source| Error::Io {
                 path: out.clone(),
@@ -251,6 +252,10 @@ fn try_main(cli: Cli) -> Result<()> {
             })?;
             let ext = format.extension();
             let mut opts = GenerateOptions::new(persons, seed);
+            opts.order = match order {
+                args::Order::OffenceDate => reoffending::synth::OffenceOrder::OffenceDate,
+                args::Order::Person => reoffending::synth::OffenceOrder::Person,
+            };
             if let Some(s) = pilot_share {
                 opts.pilot_share = s;
             }
