@@ -642,16 +642,8 @@ fn not_proven_counted(
     column: &str,
     option: &str,
 ) -> Option<ColumnWarning> {
-    let levels: Vec<String> = match detail {
-        Detail::Codes(_, labels) => labels.clone(),
-        Detail::Text(ca) => {
-            let unique = pl::ChunkUnique::unique(ca).ok()?;
-            read::str_values(&unique)
-                .flatten()
-                .map(str::to_string)
-                .collect()
-        }
-    };
+    let Detail::Codes(codes, labels) = detail;
+    let levels = labels;
     let suspicious: Vec<&str> = levels
         .iter()
         .map(|l| l.trim())
@@ -660,28 +652,15 @@ fn not_proven_counted(
     if suspicious.is_empty() {
         return None;
     }
-    // One comparison per row, no allocation: by code for dictionary columns, by text else.
-    let hit: Vec<Option<usize>> = match detail {
-        Detail::Codes(codes, labels) => {
-            let of_code: Vec<Option<usize>> = labels
-                .iter()
-                .map(|l| suspicious.iter().position(|x| *x == l.trim()))
-                .collect();
-            codes
-                .par_iter()
-                .map(|&c| of_code.get(c as usize).copied().flatten())
-                .collect()
-        }
-        Detail::Text(_) => (0..reasons.len())
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(|r| {
-                detail
-                    .text(r)
-                    .and_then(|t| suspicious.iter().position(|x| *x == t))
-            })
-            .collect(),
-    };
+    // One comparison per row, no allocation: by dictionary code.
+    let of_code: Vec<Option<usize>> = labels
+        .iter()
+        .map(|l| suspicious.iter().position(|x| *x == l.trim()))
+        .collect();
+    let hit: Vec<Option<usize>> = codes
+        .par_iter()
+        .map(|&c| of_code.get(c as usize).copied().flatten())
+        .collect();
     let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
     let mut first_rows = Vec::new();
     for (r, h) in hit.iter().enumerate() {
@@ -742,7 +721,12 @@ fn read_offence_rows(
         }
         Ok(Some(match frame.codes(name)? {
             Some((codes, labels)) => Detail::Codes(codes, labels),
-            None => Detail::Text(frame.text(name)?),
+            // Text (Parquet) is dictionary coded at once, in parallel chunks: every later
+            // step (not-proven checks, duplicates, grouping) then compares numbers.
+            None => {
+                let c = encode_categorical(&frame.text(name)?);
+                Detail::Codes(c.codes, c.levels)
+            }
         }))
     };
     let offence_type = optional_text("offence_type")?;
@@ -1147,78 +1131,140 @@ impl<'a> PersonIndex<'a> {
 
     /// The person of each offence row (`NO_PERSON` for strangers and missing identifiers).
     ///
-    /// Measured: direct lookups beat partitioning the 50 million offence rows by shard
-    /// first, whose extra passes cost more than the cache misses they save.
+    /// Offence extracts arrive in date order, so consecutive rows belong to unrelated people
+    /// and direct lookups in a table of millions miss the cache on every row. Instead each
+    /// identifier is hashed once (128 bits: two independently seeded 64-bit hashes), rows are
+    /// partitioned by the hash's top bits, and each partition is probed against its own small
+    /// table of people (which stays in cache); no identifier text is read twice. Two different
+    /// identifiers collide in all 128 bits with probability about 2^-128 per pair.
     fn link(&self, ids: &pl::StringChunked) -> Vec<u32> {
-        let h = hasher();
-        read::par_map_str(ids, |s| match s.map(str::trim) {
-            Some(s) if !s.is_empty() => self.shards[shard_of(h.hash_one(s)) as usize]
-                .get(s)
-                .map_or(NO_PERSON, |a| a.person),
-            _ => NO_PERSON,
-        })
+        const BITS: u32 = 8;
+        let part_of = |h: u128| (h >> (128 - BITS)) as usize;
+        // The people's table, split the same way.
+        let mut people: Vec<Vec<(u128, u32)>> = vec![Vec::new(); 1 << BITS];
+        for shard in &self.shards {
+            for (id, agg) in shard {
+                let h = id_hash(id);
+                people[part_of(h)].push((h, agg.person));
+            }
+        }
+        let tables: Vec<HashMap<u128, u32, FixedState>> = people
+            .into_par_iter()
+            .map(|v| {
+                let mut m = HashMap::with_capacity_and_hasher(v.len(), FixedState::with_seed(7));
+                m.extend(v);
+                m
+            })
+            .collect();
+        // 0 marks a missing identifier (`id_hash` never returns 0).
+        let hashes: Vec<u128> = read::par_map_str(ids, |s| match s.map(str::trim) {
+            Some(s) if !s.is_empty() => id_hash(s),
+            _ => 0,
+        });
+        let mut start = vec![0usize; (1 << BITS) + 1];
+        for &h in &hashes {
+            if h != 0 {
+                start[part_of(h) + 1] += 1;
+            }
+        }
+        for p in 0..1 << BITS {
+            start[p + 1] += start[p];
+        }
+        let mut fill = start.clone();
+        let mut order = vec![0u32; start[1 << BITS]];
+        for (i, &h) in hashes.iter().enumerate() {
+            if h != 0 {
+                let p = part_of(h);
+                order[fill[p]] = i as u32;
+                fill[p] += 1;
+            }
+        }
+        let found: Vec<Vec<u32>> = (0..1usize << BITS)
+            .into_par_iter()
+            .map(|p| {
+                order[start[p]..start[p + 1]]
+                    .iter()
+                    .map(|&i| {
+                        tables[p]
+                            .get(&hashes[i as usize])
+                            .copied()
+                            .unwrap_or(NO_PERSON)
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut owner = vec![NO_PERSON; hashes.len()];
+        for (p, persons) in found.iter().enumerate() {
+            for (&i, &person) in order[start[p]..start[p + 1]].iter().zip(persons) {
+                owner[i as usize] = person;
+            }
+        }
+        owner
     }
 }
 
-/// An optional text column of the offences table: as text (Parquet) or as dictionary
-/// codes (CSV, read as categorical).
+/// A 128-bit hash of an identifier from two independently seeded hashers; never 0.
+fn id_hash(s: &str) -> u128 {
+    let a = FixedState::with_seed(0x9e37_79b9_7f4a_7c15).hash_one(s);
+    let b = FixedState::with_seed(0xc2b2_ae3d_27d4_eb4f).hash_one(s);
+    ((u128::from(a) << 64) | u128::from(b)).max(1)
+}
+
+/// An optional text column of the offences table as dictionary codes (CSV columns are
+/// read as categorical; Parquet text is coded as it is read). Labels may hold surrounding
+/// spaces, and two labels the same once trimmed.
 enum Detail {
-    Text(pl::StringChunked),
     Codes(Vec<u32>, Vec<String>),
 }
 
 impl Detail {
     /// The trimmed text of row `r`, `None` if missing or empty.
     fn text(&self, r: usize) -> Option<&str> {
-        let s = match self {
-            Detail::Text(ca) => ca.get(r),
-            Detail::Codes(codes, labels) => labels.get(codes[r] as usize).map(String::as_str),
-        };
-        s.map(str::trim).filter(|s| !s.is_empty())
+        let Detail::Codes(codes, labels) = self;
+        labels
+            .get(codes[r] as usize)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
     }
 
-    /// The rows in `perm`, dictionary encoded with sorted levels.
-    fn encode(&self, perm: &[u32]) -> Categorical {
-        match self {
-            Detail::Text(ca) => {
-                let all = encode_categorical(ca);
-                Categorical {
-                    codes: perm.par_iter().map(|&r| all.codes[r as usize]).collect(),
-                    levels: all.levels,
-                }
-            }
-            Detail::Codes(codes, labels) => {
-                let trimmed: Vec<Option<&str>> = labels
-                    .iter()
-                    .map(|l| Some(l.trim()).filter(|s| !s.is_empty()))
-                    .collect();
-                let mut levels: Vec<&str> = trimmed.iter().flatten().copied().collect();
-                levels.sort_unstable();
-                levels.dedup();
-                let remap: Vec<u32> = trimmed
-                    .iter()
-                    .map(|t| {
-                        t.and_then(|t| levels.binary_search(&t).ok())
-                            .map_or(MISSING, |p| p as u32)
-                    })
-                    .collect();
-                Categorical {
-                    codes: perm
-                        .par_iter()
-                        .map(|&r| {
-                            let c = codes[r as usize];
-                            if c == MISSING {
-                                MISSING
-                            } else {
-                                remap[c as usize]
-                            }
-                        })
-                        .collect(),
-                    levels: levels.into_iter().map(str::to_string).collect(),
-                }
-            }
-        }
+    /// Sorted distinct trimmed labels, and for each code its level (`MISSING` for none):
+    /// equal levels are equal trimmed text.
+    fn levels(&self) -> (Vec<String>, Vec<u32>) {
+        let Detail::Codes(_, labels) = self;
+        let trimmed: Vec<Option<&str>> = labels
+            .iter()
+            .map(|l| Some(l.trim()).filter(|s| !s.is_empty()))
+            .collect();
+        let mut levels: Vec<&str> = trimmed.iter().flatten().copied().collect();
+        levels.sort_unstable();
+        levels.dedup();
+        let remap = trimmed
+            .iter()
+            .map(|t| {
+                t.and_then(|t| levels.binary_search(&t).ok())
+                    .map_or(MISSING, |p| p as u32)
+            })
+            .collect();
+        (levels.into_iter().map(str::to_string).collect(), remap)
     }
+
+    /// The level of row `r` under `remap` (from [`Detail::levels`]).
+    fn level(&self, remap: &[u32], r: usize) -> u32 {
+        let Detail::Codes(codes, _) = self;
+        remap.get(codes[r] as usize).copied().unwrap_or(MISSING)
+    }
+}
+
+/// One usable offence row as grouping moves it: 24 bytes, so a person's rows are gathered
+/// with one scattered write each instead of a random read per column.
+#[derive(Clone, Copy, Default)]
+struct Compact {
+    person: u32,
+    offence: Day,
+    disposal: Day,
+    offence_type: u32,
+    disposal_kind: u32,
+    row: u32,
 }
 
 /// Groups linked offences by person, sorts each person's offences by offence date,
@@ -1226,51 +1272,80 @@ impl Detail {
 /// disposal; the lowest row of each set of identical rows is kept).
 fn group_offences(off: &mut OffenceRows, n_people: usize, keep_details: bool) -> Offences {
     let n = off.reasons.len();
-    // Counting sort of usable rows by person.
-    let mut start = vec![0usize; n_people + 1];
+    let (types, kinds) = (off.offence_type.as_ref(), off.disposal_kind.as_ref());
+    let type_levels = types.map(Detail::levels);
+    let kind_levels = kinds.map(Detail::levels);
+    // Rows to their person in two cache-friendly passes (an MSD radix sort): first into
+    // 256 buckets of consecutive people (256 write streams), then each bucket, small enough
+    // to stay in cache, sorted by person, dates and row.
+    let shift = (usize::BITS - n_people.max(1).leading_zeros()).saturating_sub(8);
+    let bucket = |p: u32| (p as usize) >> shift;
+    let mut bstart = vec![0usize; 257];
     for i in 0..n {
         if off.reasons[i] == 0 {
-            start[off.owner[i] as usize + 1] += 1;
+            bstart[bucket(off.owner[i]) + 1] += 1;
         }
+    }
+    for b in 0..256 {
+        bstart[b + 1] += bstart[b];
+    }
+    let mut fill = bstart.clone();
+    let mut rows = vec![Compact::default(); bstart[256]];
+    for i in 0..n {
+        if off.reasons[i] != 0 {
+            continue;
+        }
+        let p = off.owner[i];
+        let b = bucket(p);
+        rows[fill[b]] = Compact {
+            person: p,
+            offence: off.offence[i],
+            disposal: off.disposal[i],
+            offence_type: match (types, &type_levels) {
+                (Some(t), Some((_, remap))) => t.level(remap, i),
+                _ => MISSING,
+            },
+            disposal_kind: match (kinds, &kind_levels) {
+                (Some(k), Some((_, remap))) => k.level(remap, i),
+                _ => MISSING,
+            },
+            row: i as u32,
+        };
+        fill[b] += 1;
+    }
+    drop(fill);
+    rows.par_chunk_by_mut(|a, b| bucket(a.person) == bucket(b.person))
+        .for_each(|chunk| chunk.sort_unstable_by_key(|r| (r.person, r.offence, r.disposal, r.row)));
+    let mut start = vec![0usize; n_people + 1];
+    for r in &rows {
+        start[r.person as usize + 1] += 1;
     }
     for p in 0..n_people {
         start[p + 1] += start[p];
     }
-    let mut fill = start.clone();
-    let mut perm = vec![0u32; start[n_people]];
-    for i in 0..n {
-        if off.reasons[i] == 0 {
-            let p = off.owner[i] as usize;
-            perm[fill[p]] = i as u32;
-            fill[p] += 1;
-        }
-    }
-    drop(fill);
-    let owner = &off.owner;
-    let (od, dd) = (&off.offence, &off.disposal);
-    let (types, kinds) = (&off.offence_type, &off.disposal_kind);
-    // Rows with the same person and dates are rare: compare their text only then.
-    let same_text = |a: usize, b: usize| {
-        types.as_ref().is_none_or(|t| t.text(a) == t.text(b))
-            && kinds.as_ref().is_none_or(|k| k.text(a) == k.text(b))
-    };
-    let duplicates: Vec<u32> = perm
-        .par_chunk_by_mut(|a, b| owner[*a as usize] == owner[*b as usize])
+    // Each person's rows by offence date, disposal date and row; a row is a duplicate when
+    // an earlier row has the same dates, offence type and disposal (equal levels are equal
+    // trimmed text).
+    let duplicates: Vec<u32> = rows
+        .par_chunk_by_mut(|a, b| a.person == b.person)
         .flat_map_iter(|chunk| {
-            chunk.sort_unstable_by_key(|&r| (od[r as usize], dd[r as usize], r));
             let mut dups = Vec::new();
             let mut run = 0;
             for i in 1..=chunk.len() {
-                let (a, b) = (chunk[run] as usize, chunk.get(i).map(|&r| r as usize));
-                if b.is_some_and(|b| od[a] == od[b] && dd[a] == dd[b]) {
+                let a = chunk[run];
+                if chunk
+                    .get(i)
+                    .is_some_and(|b| a.offence == b.offence && a.disposal == b.disposal)
+                {
                     continue;
                 }
-                // chunk[run..i] share person and dates: a row is a duplicate if an
-                // earlier (lower-numbered) row of the run has the same text.
                 for j in run + 1..i {
-                    let rj = chunk[j] as usize;
-                    if (run..j).any(|k| same_text(chunk[k] as usize, rj)) {
-                        dups.push(chunk[j]);
+                    let rj = chunk[j];
+                    if (run..j).any(|k| {
+                        chunk[k].offence_type == rj.offence_type
+                            && chunk[k].disposal_kind == rj.disposal_kind
+                    }) {
+                        dups.push(rj.row);
                     }
                 }
                 run = i;
@@ -1282,23 +1357,28 @@ fn group_offences(off: &mut OffenceRows, n_people: usize, keep_details: bool) ->
         off.reasons[r as usize] = Reason::DuplicateOffence as u8;
     }
     if !duplicates.is_empty() {
-        perm.retain(|&r| off.reasons[r as usize] == 0);
+        rows.retain(|r| off.reasons[r.row as usize] == 0);
         start.iter_mut().for_each(|s| *s = 0);
-        for &r in &perm {
-            start[off.owner[r as usize] as usize + 1] += 1;
+        for r in &rows {
+            start[r.person as usize + 1] += 1;
         }
         for p in 0..n_people {
             start[p + 1] += start[p];
         }
     }
-    let gather = |v: &Vec<Day>| -> Vec<Day> { perm.par_iter().map(|&r| v[r as usize]).collect() };
-    let gather_cat =
-        |c: &Option<Detail>| c.as_ref().filter(|_| keep_details).map(|c| c.encode(&perm));
+    let column = |levels: Option<(Vec<String>, Vec<u32>)>, code: fn(&Compact) -> u32| {
+        levels
+            .filter(|_| keep_details)
+            .map(|(levels, _)| Categorical {
+                codes: rows.par_iter().map(code).collect(),
+                levels,
+            })
+    };
     Offences {
-        offence_day: gather(&off.offence),
-        disposal_day: gather(&off.disposal),
-        offence_type: gather_cat(&off.offence_type),
-        disposal: gather_cat(&off.disposal_kind),
+        offence_day: rows.par_iter().map(|r| r.offence).collect(),
+        disposal_day: rows.par_iter().map(|r| r.disposal).collect(),
+        offence_type: column(type_levels, |r| r.offence_type),
+        disposal: column(kind_levels, |r| r.disposal_kind),
         start,
     }
 }
