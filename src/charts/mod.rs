@@ -598,6 +598,9 @@ pub fn dumbbell(
                     } else {
                         format!("£{s}")
                     }
+                } else if x.abs() < 0.005 {
+                    // Never "-0.00".
+                    "0.00".to_string()
                 } else {
                     format!("{x:.2}")
                 }

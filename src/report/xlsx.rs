@@ -12,7 +12,7 @@ use rust_xlsxwriter::{
     DocProperties, ExcelDateTime, Format, Table, TableStyle, Workbook, Worksheet,
 };
 
-use super::{Cell, SectionTable};
+use super::table::{Cell, SectionTable};
 use crate::error::{Error, Result};
 
 fn err(e: rust_xlsxwriter::XlsxError) -> Error {

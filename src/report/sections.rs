@@ -1,0 +1,936 @@
+//! The report's sections, each built from the disclosure-controlled JSON only: the typed
+//! results never reach this module (see `disclosure::gate`).
+
+use serde_json::{Value, json};
+
+use super::ReportOptions;
+use super::disclosure::SUPPRESSED;
+use super::table::*;
+use crate::charts::{self, Estimate};
+use crate::error::Result;
+
+/// "How robust is this?": E-values, Rosenbaum bounds, the placebo outcome and the
+/// comparison over the other period, each with its sentence; from the disclosure-controlled
+/// JSON like every other section. `None` when no comparison group is configured.
+pub(super) fn robustness(j: &Value) -> Option<Section> {
+    let unadjusted = j.get("compare").filter(|c| c["kind"] == "comparison_group");
+    let matched = j.get("match").filter(|m| !m.is_null());
+    if unadjusted.is_none() && matched.is_none() {
+        return None;
+    }
+    let mut s = Section::new("robustness", "How robust is this?");
+    s.paragraphs.push(
+        "Matching and comparison can only balance what the extract records. These checks ask how strong an \
+         unrecorded difference between the groups would have to be to explain the result away (E-value, Rosenbaum \
+         bounds), whether the groups already differed before the scheme (placebo outcome), and whether the result \
+         holds with comparison people from the pilot's own period."
+            .into(),
+    );
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    // E-values.
+    let mut evalues = Vec::new();
+    for (name, c) in [
+        ("unadjusted comparison", unadjusted),
+        ("matched comparison", matched.map(|m| &m["comparison"])),
+    ] {
+        let Some(c) = c else { continue };
+        let e = &c["e_value"];
+        if let Some(x) = e.get("summary").and_then(text) {
+            s.findings.push(format!("{} ({name}): {x}", "E-value"));
+        }
+        evalues.push(json!({
+            "comparison": name,
+            "relative_risk": cell(c.get("relative_risk"), Kind::Num(3)),
+            "rr_ci_low": cell(c.get("rr_ci_low"), Kind::Num(3)),
+            "rr_ci_high": cell(c.get("rr_ci_high"), Kind::Num(3)),
+            "estimate": cell(e.get("estimate").or(Some(e)), Kind::Num(2)),
+            "interval_limit": cell(e.get("interval_limit").or(Some(e)), Kind::Num(2)),
+        }));
+    }
+    let mut t = table(
+        "robustness_e_values",
+        "E-values: the strength of an unrecorded factor needed to explain the difference away",
+        &evalues,
+        &[
+            ("comparison", "comparison", Kind::Count),
+            ("relative risk", "relative_risk", Kind::Count),
+            ("interval low", "rr_ci_low", Kind::Count),
+            ("interval high", "rr_ci_high", Kind::Count),
+            ("E-value, estimate", "estimate", Kind::Count),
+            ("E-value, interval limit", "interval_limit", Kind::Count),
+        ],
+    );
+    t.notes.push("E-value (VanderWeele and Ding, 2017): the minimum risk ratio an unrecorded factor would need with both being diverted and reoffending to move the estimate (or the interval limit nearest 1) to no difference; 1 means no such factor is needed.".into());
+    s.tables.push(t);
+    // Rosenbaum bounds.
+    if let Some(m) = matched {
+        let r = &m["rosenbaum"];
+        match r.get("summary").and_then(text) {
+            Some(x) => s.findings.push(format!("Rosenbaum bounds: {x}")),
+            None => s.paragraphs.extend(
+                r.as_str()
+                    .map(|_| {
+                        "Rosenbaum bounds: not published (too few discordant pairs).".to_string()
+                    })
+                    .or_else(|| m.get("rosenbaum_note").and_then(text)),
+            ),
+        }
+        if let Some(g) = r.get("gammas").and_then(Value::as_array) {
+            let mut t = table(
+                "robustness_rosenbaum",
+                "Rosenbaum bounds: the largest one-sided p-value under hidden bias Gamma",
+                g,
+                &[
+                    ("Gamma", "gamma", Kind::Num(1)),
+                    ("p-value at most", "p_upper", Kind::P),
+                ],
+            );
+            t.notes.push(format!(
+                "Discordant pairs {}: only the pilot person reoffended in {}, only the comparison person in {}. Gamma is how many times more likely one person of a matched pair could be to be diverted than the other for unrecorded reasons.",
+                cell(r.get("discordant_pairs"), Kind::Count),
+                cell(r.get("treated_only"), Kind::Count),
+                cell(r.get("control_only"), Kind::Count),
+            ));
+            s.tables.push(t);
+        }
+    }
+    // Placebo and period checks.
+    let mut checks = Vec::new();
+    let mut check = |name: &str, c: &Value, s: &mut Section| {
+        if let Some(x) = c.get("summary").and_then(text) {
+            // The placebo's sentence names itself; a period check says which comparison.
+            if x.starts_with("Placebo") {
+                s.findings.push(x);
+            } else {
+                s.findings
+                    .push(format!("{} comparison: {x}", capitalise(name)));
+            }
+        }
+        let c = c.get("comparison").unwrap_or(c);
+        checks.push(json!({
+            "check": match c.get("period").and_then(Value::as_str) {
+                Some(period) if !name.starts_with("placebo") => format!("{name}, {period} period"),
+                _ => name.to_string(),
+            },
+            "pilot": cell(c.get("treatment_rate"), Kind::Pct),
+            "comparison": cell(c.get("control_rate"), Kind::Pct),
+            "difference": cell(c.get("risk_difference"), Kind::Pts),
+            "low": cell(c.get("rd_ci_low"), Kind::Pts),
+            "high": cell(c.get("rd_ci_high"), Kind::Pts),
+            "significant": cell(c.get("significant"), Kind::Count),
+        }));
+    };
+    if let Some(p) = matched.map(|m| &m["placebo"]).filter(|p| !p.is_null()) {
+        check(
+            "placebo: offence in the year before the index date (matched)",
+            p,
+            &mut s,
+        );
+    }
+    for (name, c) in [("unadjusted", unadjusted), ("matched", matched)] {
+        if let Some(p) = c.map(|c| &c["period_check"]).filter(|p| p.is_object()) {
+            check(name, p, &mut s);
+        }
+    }
+    if !checks.is_empty() {
+        s.tables.push(table(
+            "robustness_checks",
+            "Placebo outcome and comparison period",
+            &checks,
+            &[
+                ("check", "check", Kind::Count),
+                ("pilot", "pilot", Kind::Count),
+                ("comparison", "comparison", Kind::Count),
+                ("difference (points)", "difference", Kind::Count),
+                ("interval low", "low", Kind::Count),
+                ("interval high", "high", Kind::Count),
+                ("significant", "significant", Kind::Count),
+            ],
+        ));
+    }
+    Some(s)
+}
+
+pub(super) fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section>> {
+    let mut out = Vec::new();
+    let arr = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let compare: Vec<Value> = ["compare", "compare_benchmark"]
+        .iter()
+        .map(|k| j[*k].clone())
+        .filter(|c| !c.is_null())
+        .collect();
+    let group_cmp = compare.iter().find(|c| c["kind"] == "comparison_group");
+    let bench_cmp = compare.iter().find(|c| c["kind"] == "external_benchmark");
+
+    // Summary: the design decides the headline. A matched comparison is the impact
+    // estimate and comes first, the only finding worded as an effect; the unadjusted
+    // comparison is descriptive (with the covariates on which the groups differ), and so is
+    // the benchmark.
+    let mut summary = Section::new("summary", "Summary");
+    let matched = j.get("match").filter(|m| !m.is_null());
+    if let Some(s) = matched.and_then(|m| m["comparison"]["summary"].as_str()) {
+        summary
+            .findings
+            .push(format!("Impact estimate (matched comparison group): {s}"));
+    }
+    if let Some(s) = group_cmp.and_then(|c| c["summary"].as_str()) {
+        let differ: Vec<String> = matched
+            .map(|m| arr(m, "balance"))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|b| {
+                let smd = f(b, "smd_before")?;
+                (smd.abs() > 0.1)
+                    .then(|| format!("{} (SMD {smd:+.2})", b["covariate"].as_str().unwrap_or("")))
+            })
+            .collect();
+        let why = if differ.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " Before matching the groups differ in {}.",
+                differ.join(", ")
+            )
+        };
+        summary.findings.push(format!("{s}{why}"));
+    }
+    if let Some(s) = bench_cmp.and_then(|c| c["summary"].as_str()) {
+        summary.findings.push(s.to_string());
+    }
+    if let Some(h) = j.get("costs").and_then(|c| c["headline"].as_str()) {
+        summary.findings.push(format!("Cost-benefit: {h}"));
+    }
+    let p = &j["power"];
+    if let (Some(n), Some(b), Some(lo)) = (
+        f(p, "n"),
+        f(p, "baseline_rate"),
+        f(p, "min_detectable_rate_lower"),
+    ) {
+        summary.paragraphs.push(format!(
+            "With {n:.0} people in the 12-month measure, only a true rate below {} could reliably be told apart from the benchmark's {} (power 80%, two-sided 5%).",
+            pct(lo),
+            pct(b)
+        ));
+    }
+    out.push(summary);
+
+    // Rates.
+    let rates = &j["rates"];
+    let groups = arr(rates, "groups");
+    let by: Vec<String> = rates["by"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut rs = Section::new("rates", "12-month proven reoffending");
+    // Chart: cohort-level rates (from the comparison's cohort totals), with the benchmark.
+    let cohort_rates: Vec<Estimate> = group_cmp
+        .map(|c| {
+            let mut v = Vec::new();
+            if let (Some(r), Some(lo), Some(hi)) = (
+                f(c, "treatment_rate"),
+                f(c, "treatment_ci_low"),
+                f(c, "treatment_ci_high"),
+            ) {
+                v.push(Estimate {
+                    label: c["treatment"].as_str().unwrap_or_default().to_string(),
+                    value: r,
+                    low: lo,
+                    high: hi,
+                });
+            }
+            let (n, x) = (c["control_n"].as_u64(), c["control_reoffenders"].as_u64());
+            if let (Some(n), Some(x), Some(r)) = (n, x, f(c, "control_rate")) {
+                let conf = f(c, "confidence").unwrap_or(0.95);
+                if let Ok(Some(ci)) =
+                    crate::stats::proportion_ci(x, n, conf, crate::stats::CiMethod::Wilson)
+                {
+                    v.push(Estimate {
+                        label: c["control"].as_str().unwrap_or_default().to_string(),
+                        value: r,
+                        low: ci.low,
+                        high: ci.high,
+                    });
+                }
+            }
+            v
+        })
+        .unwrap_or_default();
+    let publishable = group_cmp.is_some_and(|c| c["treatment_rate"].is_number());
+    if !cohort_rates.is_empty() && publishable {
+        let title = format!(
+            "{} reoffended within 12 months: {} against {} in {}",
+            cohort_rates[0].label,
+            pct(cohort_rates[0].value),
+            pct(cohort_rates.get(1).map_or(0.0, |e| e.value)),
+            cohort_rates.get(1).map_or("", |e| e.label.as_str())
+        );
+        let bench = bench_cmp.and_then(|c| {
+            Some((
+                c["baseline_name"]
+                    .as_str()
+                    .unwrap_or("benchmark")
+                    .to_string(),
+                f(c, "control_rate")?,
+            ))
+        });
+        let alt = format!("Bar chart: {title}, with 95% intervals.");
+        let svg = charts::rates(
+            &title,
+            &alt,
+            &cohort_rates,
+            bench.as_ref().map(|(n, r)| (n.as_str(), *r)),
+        )?;
+        let mut data =
+            crate::present::Table::new(&title, &["cohort", "rate", "ci_low", "ci_high"], 1);
+        for e in &cohort_rates {
+            data.push(vec![
+                Some(e.label.clone()),
+                Some(format!("{}", e.value)),
+                Some(format!("{}", e.low)),
+                Some(format!("{}", e.high)),
+            ]);
+        }
+        rs.chart = Some(Chart {
+            file: "rates".into(),
+            svg,
+            alt,
+            data,
+        });
+    }
+    let mut cols: Vec<(&str, &str, Kind)> = by
+        .iter()
+        .map(|b| (b.as_str(), b.as_str(), Kind::Count))
+        .collect();
+    cols.extend([
+        ("people in measure", "eligible", Kind::Count),
+        ("reoffenders", "reoffenders", Kind::Count),
+        ("rate", "rate", Kind::Pct),
+        ("95% CI low", "ci_low", Kind::Pct),
+        ("95% CI high", "ci_high", Kind::Pct),
+        (
+            "reoffences per offender",
+            "reoffences_per_offender",
+            Kind::Num(2),
+        ),
+        ("per reoffender", "reoffences_per_reoffender", Kind::Num(2)),
+        ("mean days to first", "mean_days_to_first", Kind::Num(0)),
+    ]);
+    let mut t = table(
+        "rates",
+        "Proven reoffending within 12 months, by group",
+        &groups,
+        &cols,
+    );
+    t.notes.push(format!(
+        "[c] suppressed: fewer than {} people. [x] not available.",
+        options.min_cell
+    ));
+    rs.tables.push(t);
+    out.push(rs);
+
+    // Comparisons.
+    for (id, c) in [("comparison", group_cmp), ("benchmark", bench_cmp)] {
+        let Some(c) = c else { continue };
+        let title = if id == "comparison" {
+            "Compared with the comparison group"
+        } else {
+            "Compared with the external benchmark"
+        };
+        let mut s = Section::new(id, title);
+        if let Some(x) = c["summary"].as_str() {
+            s.findings.push(x.into());
+        }
+        s.paragraphs.extend(
+            c["caveats"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string)),
+        );
+        let rows = vec![
+            json!({"measure": "pilot rate", "value": c["treatment_rate"], "kind": "pct"}),
+            json!({
+                "measure": if id == "comparison" { "comparison rate" } else { "benchmark rate" },
+                "value": c["control_rate"]
+            }),
+            json!({"measure": "difference (percentage points)", "value": c["risk_difference"]}),
+            json!({"measure": "interval low", "value": c["rd_ci_low"]}),
+            json!({"measure": "interval high", "value": c["rd_ci_high"]}),
+        ];
+        let fmt: Vec<Value> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| json!({"measure": r["measure"], "value": cell(r.get("value"), if i < 2 { Kind::Pct } else { Kind::Pts })}))
+            .collect();
+        s.tables.push(table(
+            id,
+            title,
+            &fmt,
+            &[
+                ("measure", "measure", Kind::Count),
+                ("value", "value", Kind::Count),
+            ],
+        ));
+        let tests: Vec<Value> = c["tests"]
+            .as_object()
+            .map(|o| o.iter().map(|(k, v)| json!({"test": k, "statistic": v["statistic"], "p_value": v["p_value"]})).collect())
+            .unwrap_or_default();
+        if !tests.is_empty() {
+            s.tables.push(table(
+                &format!("{id}_tests"),
+                "Tests",
+                &tests,
+                &[
+                    ("test", "test", Kind::Count),
+                    ("statistic", "statistic", Kind::Num(3)),
+                    ("p-value", "p_value", Kind::P),
+                ],
+            ));
+        }
+        out.push(s);
+    }
+
+    // Matched comparison.
+    if let Some(m) = j.get("match").filter(|m| !m.is_null()) {
+        let mut s = Section::new("matched", "Matched comparison (propensity score matching)");
+        if let Some(x) = m["comparison"]["summary"].as_str() {
+            s.findings.push(x.into());
+        }
+        for k in ["rate_per_100", "frequency_per_100", "days_to_first"] {
+            if let Some(x) = m["headline"][k].as_str() {
+                s.paragraphs.push(x.into());
+            }
+        }
+        s.paragraphs.extend(
+            m["warnings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string)),
+        );
+        // Rows withheld by disclosure control are left out of the chart.
+        let rows: Vec<(String, f64, f64)> = arr(m, "balance")
+            .iter()
+            .filter_map(|b| {
+                Some((
+                    b["covariate"].as_str()?.to_string(),
+                    f(b, "smd_before")?,
+                    f(b, "smd_after")?,
+                ))
+            })
+            .collect();
+        let worst = rows.iter().map(|r| r.2.abs()).fold(0.0, f64::max);
+        let title = if worst <= 0.1 {
+            "After matching every term is balanced (|SMD| at most 0.1)".to_string()
+        } else {
+            format!("After matching the largest |SMD| is {worst:.2}")
+        };
+        s.chart = Some(dumbbell_chart(
+            "balance",
+            &title,
+            "standardised mean difference",
+            &rows,
+            ("before matching", "after matching"),
+            &[-0.1, 0.0, 0.1],
+            ["term", "smd_before", "smd_after"],
+            "Dot plot",
+        )?);
+        s.tables.push(table(
+            "balance",
+            "Balance before and after matching",
+            &arr(m, "balance"),
+            &[
+                ("term", "covariate", Kind::Count),
+                ("mean pilot", "mean_treated_before", Kind::Num(3)),
+                ("mean comparison", "mean_control_before", Kind::Num(3)),
+                ("SMD before", "smd_before", Kind::Num(3)),
+                (
+                    "mean comparison (matched)",
+                    "mean_control_after",
+                    Kind::Num(3),
+                ),
+                ("SMD after", "smd_after", Kind::Num(3)),
+                ("variance ratio", "variance_ratio_after", Kind::Num(2)),
+            ],
+        ));
+        let sample: Vec<Value> = m["sample"]
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| {
+                        let kind = if k == "effective_controls" {
+                            Kind::Num(1)
+                        } else {
+                            Kind::Count
+                        };
+                        json!({"quantity": k.replace('_', " "), "value": cell(Some(v), kind)})
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        s.tables.push(table(
+            "matched_sample",
+            "Sample sizes",
+            &sample,
+            &[
+                ("quantity", "quantity", Kind::Count),
+                ("value", "value", Kind::Num(1)),
+            ],
+        ));
+        out.push(s);
+    }
+
+    out.extend(robustness(j));
+
+    // Survival.
+    if let Some(sv) = j.get("survival").filter(|v| !v.is_null()) {
+        let mut s = Section::new("survival", "Time to first proven reoffence");
+        let label_of = |g: &Value| {
+            g.as_object()
+                .map(|o| {
+                    o.iter()
+                        .filter(|(_, v)| v.is_string() && *v != SUPPRESSED)
+                        .map(|(_, v)| v.as_str().unwrap_or("").to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default()
+        };
+        // Groups whose counts are published, with the steps the gate let through.
+        let published: Vec<Value> = arr(sv, "groups")
+            .into_iter()
+            .filter(|g| g["events"].is_number())
+            .collect();
+        let horizon = f(sv, "follow_up_days").unwrap_or(365.0);
+        if !published.is_empty() {
+            let steps: Vec<(String, Vec<Value>)> = published
+                .iter()
+                .map(|g| (label_of(g), arr(g, "steps")))
+                .collect();
+            let curves: Vec<(String, Vec<(f64, f64)>)> = steps
+                .iter()
+                .map(|(l, st)| {
+                    (
+                        l.clone(),
+                        st.iter()
+                            .filter_map(|p| Some((f(p, "day")?, 1.0 - f(p, "survival")?)))
+                            .collect(),
+                    )
+                })
+                .collect();
+            // The share by the end of follow-up where published, else by the last step drawn.
+            let ends: Vec<String> = published
+                .iter()
+                .zip(&curves)
+                .map(|(g, c)| {
+                    let at_end = arr(g, "survival_at")
+                        .iter()
+                        .find(|a| f(a, "time") == Some(horizon))
+                        .and_then(|a| f(a, "survival"));
+                    match (at_end, c.1.last()) {
+                        (Some(sv), _) => format!("{} {}", c.0, pct(1.0 - sv)),
+                        (None, Some(&(day, y))) => format!("{} {} by day {day:.0}", c.0, pct(y)),
+                        (None, None) => format!("{} [c]", c.0),
+                    }
+                })
+                .collect();
+            let title = format!(
+                "Reoffended within {horizon:.0} days (Kaplan-Meier): {}",
+                ends.join(", ")
+            );
+            let alt = format!("Step chart: {title}.");
+            let svg = charts::cumulative(&title, &alt, &curves, horizon)?;
+            // The chart's data: exactly the points drawn.
+            let mut data = crate::present::Table::new(
+                &title,
+                &["group", "day", "at_risk", "events", "survival"],
+                1,
+            );
+            for (label, pts) in &steps {
+                for p in pts {
+                    let v = |k: &str| Some(p[k].to_string());
+                    data.push(vec![
+                        Some(label.clone()),
+                        v("day"),
+                        v("at_risk"),
+                        v("events"),
+                        v("survival"),
+                    ]);
+                }
+            }
+            s.chart = Some(Chart {
+                file: "survival".into(),
+                svg,
+                alt,
+                data,
+            });
+        }
+        // The fixed days, from the first group that publishes them.
+        let times: Vec<f64> = arr(sv, "groups")
+            .iter()
+            .find_map(|g| g["survival_at"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|a| f(a, "time"))
+            .collect();
+        let mut rows = Vec::new();
+        for g in arr(sv, "groups") {
+            let label = g
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .filter(|(_, v)| v.is_string() && *v != SUPPRESSED)
+                        .map(|(_, v)| v.as_str().unwrap_or("").to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            let mut r = json!({"group": label, "n": g["n"], "events": g["events"], "median": g["median"], "rmst": g["rmst"]});
+            for t in &times {
+                let at = arr(&g, "survival_at");
+                let point = at.iter().find(|a| f(a, "time") == Some(*t));
+                r[format!("by day {t}")] = match point.and_then(|a| f(a, "survival")) {
+                    Some(sv) => json!(1.0 - sv),
+                    None => json!(SUPPRESSED),
+                };
+            }
+            rows.push(r);
+        }
+        let times: Vec<String> = times.iter().map(|t| format!("by day {t}")).collect();
+        let mut cols: Vec<(&str, &str, Kind)> = vec![
+            ("group", "group", Kind::Count),
+            ("people", "n", Kind::Count),
+            ("reoffended", "events", Kind::Count),
+            ("median days", "median", Kind::Num(0)),
+            ("RMST (days)", "rmst", Kind::Num(1)),
+        ];
+        for t in &times {
+            cols.push((t.as_str(), t.as_str(), Kind::Pct));
+        }
+        let mut t = table(
+            "survival",
+            "Share reoffended by day (Kaplan-Meier, including partial follow-up)",
+            &rows,
+            &cols,
+        );
+        if let Some(lr) = sv.get("logrank").filter(|v| !v.is_null()) {
+            t.notes.push(format!(
+                "Log-rank test between cohorts: chi-square {} on {} df, p = {}.",
+                cell(lr.get("statistic"), Kind::Num(3)),
+                lr["df"],
+                cell(lr.get("p_value"), Kind::P)
+            ));
+        }
+        t.notes.push("Day-level tables are not published (they show individual events); run `reoffending survival` inside the secure environment.".into());
+        s.tables.push(t);
+        if sv["cox"] == SUPPRESSED {
+            s.paragraphs.push("Cox model: not published (a group has fewer events, or people without one, than the smallest count published).".into());
+        }
+        if let Some(cox) = sv.get("cox").filter(|v| v.is_object()) {
+            s.tables.push(table(
+                "cox",
+                "Cox proportional hazards model (Efron ties)",
+                &arr(cox, "coefficients"),
+                &[
+                    ("term", "name", Kind::Count),
+                    ("hazard ratio", "hazard_ratio", Kind::Num(3)),
+                    ("95% CI low", "ci_low", Kind::Num(3)),
+                    ("95% CI high", "ci_high", Kind::Num(3)),
+                    ("p-value", "p_value", Kind::P),
+                ],
+            ));
+        }
+        out.push(s);
+    }
+
+    // Monitoring.
+    if !j["monitor"].is_null() {
+        let mg = arr(&j["monitor"], "groups");
+        let mut s = Section::new("monitor", "Monitoring: cohorts by quarter");
+        let mut periods: Vec<String> = mg
+            .iter()
+            .filter_map(|g| g["period"].as_str().map(str::to_string))
+            .collect();
+        periods.sort();
+        periods.dedup();
+        let mut cohorts: Vec<String> = mg
+            .iter()
+            .filter_map(|g| g["cohort"].as_str().map(str::to_string))
+            .collect();
+        cohorts.sort();
+        cohorts.dedup();
+        let series: Vec<(String, Vec<Option<Estimate>>)> = cohorts
+            .iter()
+            .map(|c| {
+                let pts = periods
+                    .iter()
+                    .map(|p| {
+                        mg.iter()
+                            .find(|g| {
+                                g["cohort"].as_str() == Some(c) && g["period"].as_str() == Some(p)
+                            })
+                            .and_then(|g| {
+                                Some(Estimate {
+                                    label: p.clone(),
+                                    value: f(g, "estimate_12m")?,
+                                    low: f(g, "ci_low")?,
+                                    high: f(g, "ci_high")?,
+                                })
+                            })
+                    })
+                    .collect();
+                (c.clone(), pts)
+            })
+            .collect();
+        if series.iter().any(|s| s.1.iter().any(Option::is_some)) {
+            // The latest quarter with an estimate for every cohort states the finding.
+            let latest = periods
+                .iter()
+                .enumerate()
+                .rev()
+                .find(|(i, _)| series.iter().all(|s| s.1[*i].is_some()));
+            let title = match latest {
+                Some((i, p)) => format!(
+                    "Estimated 12-month reoffending by quarter; latest complete quarter {p}: {}",
+                    series
+                        .iter()
+                        .filter_map(|(c, pts)| pts[i]
+                            .as_ref()
+                            .map(|e| format!("{c} {}", pct(e.value))))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => "Estimated 12-month reoffending by quarter of index date".to_string(),
+            };
+            let alt = "Dot chart of each quarter's estimated 12-month rate with 95% intervals; quarters without anyone followed for a full year have no estimate yet.".to_string();
+            let svg = charts::by_period(&title, &alt, &periods, &series)?;
+            let mut data = crate::present::Table::new(
+                &title,
+                &["cohort", "period", "estimate_12m", "ci_low", "ci_high"],
+                2,
+            );
+            for (c, pts) in &series {
+                for (p, e) in periods.iter().zip(pts) {
+                    data.push(vec![
+                        Some(c.clone()),
+                        Some(p.clone()),
+                        e.as_ref().map(|e| e.value.to_string()),
+                        e.as_ref().map(|e| e.low.to_string()),
+                        e.as_ref().map(|e| e.high.to_string()),
+                    ]);
+                }
+            }
+            s.chart = Some(Chart {
+                file: "monitor".into(),
+                svg,
+                alt,
+                data,
+            });
+        }
+        s.tables.push(table(
+            "monitor",
+            "Interim monitoring",
+            &mg,
+            &[
+                ("cohort", "cohort", Kind::Count),
+                ("quarter", "period", Kind::Count),
+                ("people", "people", Kind::Count),
+                ("full follow-up", "full_follow_up", Kind::Count),
+                ("reoffended so far", "events_so_far", Kind::Count),
+                ("estimated 12-month rate", "estimate_12m", Kind::Pct),
+                ("95% CI low", "ci_low", Kind::Pct),
+                ("95% CI high", "ci_high", Kind::Pct),
+                ("observed rate", "observed_rate", Kind::Pct),
+                ("projected 12-month rate", "projected_12m", Kind::Pct),
+                ("projection low", "projected_low", Kind::Pct),
+                ("projection high", "projected_high", Kind::Pct),
+            ],
+        ));
+        if let Some(basis) = mg.iter().rev().find_map(|g| g["projection_basis"].as_str()) {
+            s.paragraphs.push(format!(
+                "Projections (latest shown): {basis} Rates at equal follow-up (days 91, 182, 273) are in report.json under rate_at."
+            ));
+        }
+        out.push(s);
+    }
+
+    // Costs.
+    if let Some(c) = j.get("costs").filter(|c| !c.is_null()) {
+        let mut s = Section::new(
+            "costs",
+            format!("Costs and value ({} prices)", c["price_year"]),
+        );
+        s.paragraphs.extend(
+            arr(c, "caveats")
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string)),
+        );
+        if let (Some(net), Some(p)) = (f(c, "net_savings"), f(c, "probability_net_positive")) {
+            let tornado = arr(c, "tornado");
+            let rows: Vec<(String, f64, f64)> = tornado
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        t["input"].as_str()?.to_string(),
+                        f(t, "net_low")?,
+                        f(t, "net_high")?,
+                    ))
+                })
+                .collect();
+            let title = format!(
+                "Net value {} ({:.0}% chance it is above zero); most uncertain input: {}",
+                crate::costs::pounds(net),
+                p * 100.0,
+                rows.first().map_or("none", |t| t.0.as_str())
+            );
+            s.chart = Some(dumbbell_chart(
+                "tornado",
+                &title,
+                "net value (GBP)",
+                &rows,
+                ("input low", "input high"),
+                &[0.0],
+                ["input", "net_low", "net_high"],
+                "Tornado chart",
+            )?);
+        }
+        let se = &c["monte_carlo_se"];
+        let rounded = |key: &str, se_key: &str| match (f(c, key), f(se, se_key)) {
+            (Some(x), Some(e)) => json!(crate::costs::round_to_se(x, e)),
+            _ => c.get(key).cloned().unwrap_or(Value::Null),
+        };
+        let undiscounted = c["horizon_years"] == 1;
+        let mut head: Vec<Value> = vec![
+            json!({"measure": format!("people the value is counted for ({})", c["people_basis"].as_str().unwrap_or("")), "value": cell(c.get("people"), Kind::Count)}),
+            json!({"measure": "people diverted in all", "value": cell(c.get("people_diverted_total"), Kind::Count)}),
+            json!({"measure": "avoided offences in all (actual, over the horizon)", "value": cell(c.get("avoided_reoffences"), Kind::Num(1))}),
+            json!({"measure": "value of a proven reoffence", "value": cell(c.get("value_per_reoffence"), Kind::Money)}),
+            json!({"measure": if undiscounted { "gross value (one year, undiscounted)" } else { "gross value (discounted)" }, "value": cell(c.get("gross_savings"), Kind::Money)}),
+            json!({"measure": "programme cost (with optimism bias)", "value": cell(c.get("programme_cost"), Kind::Money)}),
+            json!({"measure": "net value", "value": cell(c.get("net_savings"), Kind::Money)}),
+        ];
+        for (key, label) in [
+            (
+                "cashable_fiscal",
+                "of which cashable fiscal (budgets released: the only savings)",
+            ),
+            (
+                "non_cashable_fiscal",
+                "of which non-cashable fiscal (e.g. officer time, not cash)",
+            ),
+            (
+                "economic_and_social",
+                "of which economic and social (harm avoided)",
+            ),
+        ] {
+            head.push(json!({"measure": label, "value": cell(c["by_category"][key].get("net_savings"), Kind::Money)}));
+        }
+        head.extend([
+            json!({"measure": "net value, 95% low (Monte Carlo, rounded to its error)", "value": cell(Some(&rounded("net_savings_ci_low", "ci_low")), Kind::Money)}),
+            json!({"measure": "net value, 95% high (Monte Carlo, rounded to its error)", "value": cell(Some(&rounded("net_savings_ci_high", "ci_high")), Kind::Money)}),
+            json!({"measure": "probability net value > 0", "value": cell(c.get("probability_net_positive"), Kind::Pct)}),
+            json!({"measure": "benefit-cost ratio", "value": cell(c.get("benefit_cost_ratio"), Kind::Num(2))}),
+            json!({"measure": "break-even reduction in the rate (points)", "value": cell(c.get("break_even_rate_reduction"), Kind::Pts)}),
+            json!({"measure": "horizon (years)", "value": cell(c.get("horizon_years"), Kind::Count)}),
+            json!({"measure": "discounting", "value": cell(c.get("discounting"), Kind::Count)}),
+            json!({"measure": "optimism bias on costs", "value": cell(c.get("optimism_bias"), Kind::Pct)}),
+            json!({"measure": "persistence of the effect (a year)", "value": cell(c.get("persistence"), Kind::Pct)}),
+            json!({"measure": "actual offences per proven offence", "value": cell(c.get("proven_to_actual"), Kind::Num(2))}),
+        ]);
+        if let Some(h) = c["headline"].as_str() {
+            s.findings.push(h.to_string());
+        }
+        s.tables.push(table(
+            "costs",
+            "Estimated value by kind of money, and the settings used",
+            &head,
+            &[
+                ("measure", "measure", Kind::Count),
+                ("value", "value", Kind::Count),
+            ],
+        ));
+        s.tables.push(table(
+            "cost_items",
+            "Every figure with its price year and source",
+            &arr(c, "items"),
+            &[
+                ("item", "name", Kind::Count),
+                ("value", "value", Kind::Num(2)),
+                ("price year", "price_year", Kind::Count),
+                ("uprated", "uprated_value", Kind::Num(2)),
+                ("source", "source", Kind::Count),
+            ],
+        ));
+        out.push(s);
+    }
+
+    // Analyses that could not be carried out: said in place of their results.
+    for na in &arr(j, "not_available") {
+        let text = |k: &str| na[k].as_str().unwrap_or_default().to_string();
+        let mut s = Section::new(&format!("{}-not-available", text("section")), text("title"));
+        s.paragraphs
+            .push(format!("Not available: {}", text("reason")));
+        out.push(s);
+    }
+
+    // Data quality and provenance.
+    let q = &j["data_quality"];
+    let mut s = Section::new("data-quality", "Data quality");
+    s.paragraphs.push(format!(
+        "Cohort rows read {}, used in the 12-month measure {}; offence rows read {}, used {}. Every other row is counted below with its reason.",
+        q["rows_read"]["cohort"], q["rows_used"]["cohort"], q["rows_read"]["offences"], q["rows_used"]["offences"]
+    ));
+    s.tables.push(table(
+        "exclusions",
+        "Rows excluded, by reason",
+        &arr(q, "exclusions"),
+        &[
+            ("table", "table", Kind::Count),
+            ("reason", "reason", Kind::Count),
+            ("rows", "rows", Kind::Count),
+        ],
+    ));
+    out.push(s);
+    let pv = &j["parameters"];
+    let mut s = Section::new("methods", "Methods and provenance");
+    s.paragraphs.push(format!(
+        "Proven reoffending follows the Ministry of Justice measure: an offence committed within {} days of the index date and proven within a further {} days; offences on the index date {} counted. Extract date {} ({}).",
+        pv["follow_up_days"], pv["waiting_days"],
+        if pv["count_index_day"] == true { "are" } else { "are not" },
+        pv["extract_date"].as_str().unwrap_or("[x]"),
+        pv["extract_date_source"].as_str().unwrap_or("")
+    ));
+    s.paragraphs.push("Intervals: Wilson for rates, Newcombe for differences in rates, log(-log) for Kaplan-Meier. A comparison with an external benchmark is descriptive, not an estimate of impact.".into());
+    let files: Vec<Value> = j["provenance"]["inputs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    s.tables.push(table(
+        "provenance",
+        "Inputs",
+        &files,
+        &[
+            ("file", "path", Kind::Count),
+            ("bytes", "bytes", Kind::Count),
+            ("sha256", "sha256", Kind::Count),
+        ],
+    ));
+    out.push(s);
+    Ok(out)
+}
