@@ -267,12 +267,7 @@ impl crate::matching::MatchedComparison {
             .iter()
             .filter_map(|b| Some((b.covariate.clone(), b.smd_before?, b.smd_after?)))
             .collect();
-        let worst = rows.iter().map(|r| r.2.abs()).fold(0.0, f64::max);
-        let title = if worst <= 0.1 {
-            "After matching every term is balanced (|SMD| at most 0.1)".to_string()
-        } else {
-            format!("After matching the largest |SMD| is {worst:.2}")
-        };
+        let title = crate::charts::balance_title(&rows);
         let alt = format!("Dot plot: {title}.");
         let svg = crate::charts::dumbbell(
             &title,

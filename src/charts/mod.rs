@@ -646,6 +646,17 @@ pub fn dumbbell(
     })
 }
 
+/// The title of a love plot: whether every term is balanced after matching (|SMD| at most
+/// 0.1), else the largest |SMD| left. `rows` are (term, SMD before, SMD after).
+pub fn balance_title(rows: &[(String, f64, f64)]) -> String {
+    let worst = rows.iter().map(|r| r.2.abs()).fold(0.0, f64::max);
+    if worst <= 0.1 {
+        "After matching every term is balanced (|SMD| at most 0.1)".to_string()
+    } else {
+        format!("After matching the largest |SMD| is {worst:.2}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

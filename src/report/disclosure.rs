@@ -73,19 +73,9 @@ pub fn rates(rates: &mut Value, k: f64) {
         .iter()
         .map(|g| num(g, "reoffenders").unwrap_or(0.0))
         .collect();
-    let mut cohorts: Vec<String> = groups
-        .iter()
-        .filter_map(|g| g["cohort"].as_str().map(str::to_string))
-        .collect();
-    cohorts.sort();
-    cohorts.dedup();
     let mut hide_n = vec![false; groups.len()];
     let mut hide_x = vec![false; groups.len()];
-    for c in cohorts {
-        // Rows with people in them; empty rows publish nothing to protect.
-        let rows: Vec<usize> = (0..groups.len())
-            .filter(|&i| groups[i]["cohort"].as_str() == Some(&c) && n[i] > 0.0)
-            .collect();
+    for rows in breakdowns(groups, &n) {
         let people: Vec<f64> = rows.iter().map(|&i| n[i]).collect();
         let re: Vec<f64> = rows.iter().map(|&i| x[i]).collect();
         let non: Vec<f64> = rows.iter().map(|&i| n[i] - x[i]).collect();
@@ -336,19 +326,10 @@ pub fn monitor(m: &mut Value, k: f64) {
         .zip(&full)
         .map(|(g, f)| num(g, "observed_rate").map(|r| (r * f).round()))
         .collect();
-    let mut cohorts: Vec<String> = groups
-        .iter()
-        .filter_map(|g| g["cohort"].as_str().map(str::to_string))
-        .collect();
-    cohorts.sort();
-    cohorts.dedup();
     let mut hide_n = vec![false; groups.len()];
     let mut hide_full = vec![false; groups.len()];
     let mut hide_x = vec![false; groups.len()];
-    for c in cohorts {
-        let rows: Vec<usize> = (0..groups.len())
-            .filter(|&i| groups[i]["cohort"].as_str() == Some(&c) && n[i] > 0.0)
-            .collect();
+    for rows in breakdowns(groups, &n) {
         let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
         let (people, ev, ff) = (pick(&n), pick(&e), pick(&full));
         let non: Vec<f64> = people.iter().zip(&ev).map(|(a, b)| a - b).collect();
@@ -683,6 +664,22 @@ fn survival_points(g: &mut Value, table: &[crate::stats::KmRow], k: f64) {
             suppress(p, &["survival", "ci_low", "ci_high"]);
         }
     }
+}
+
+/// The breakdowns of a table of groups: per cohort, the rows with people in them (empty
+/// rows publish nothing to protect). `n[i]` is row `i`'s number of people.
+fn breakdowns(groups: &[Value], n: &[f64]) -> Vec<Vec<usize>> {
+    let mut cohorts: Vec<&str> = groups.iter().filter_map(|g| g["cohort"].as_str()).collect();
+    cohorts.sort_unstable();
+    cohorts.dedup();
+    cohorts
+        .iter()
+        .map(|c| {
+            (0..groups.len())
+                .filter(|&i| groups[i]["cohort"].as_str() == Some(c) && n[i] > 0.0)
+                .collect()
+        })
+        .collect()
 }
 
 /// Complementary suppression within one breakdown. `counts[d][i]` is cell `i`'s count in

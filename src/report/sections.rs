@@ -435,12 +435,7 @@ pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section
                 ))
             })
             .collect();
-        let worst = rows.iter().map(|r| r.2.abs()).fold(0.0, f64::max);
-        let title = if worst <= 0.1 {
-            "After matching every term is balanced (|SMD| at most 0.1)".to_string()
-        } else {
-            format!("After matching the largest |SMD| is {worst:.2}")
-        };
+        let title = charts::balance_title(&rows);
         s.chart = Some(dumbbell_chart(
             "balance",
             &title,

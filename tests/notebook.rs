@@ -1,0 +1,91 @@
+//! The notebook's cells (`notebooks/divert_evaluation.ipynb`) as a test: the same calls, so
+//! the API the notebook relies on is checked by `cargo test` (the notebook itself runs in
+//! the evcxr kernel, `scripts/check-notebook.sh`, outside CI).
+
+use reoffending::prelude::*;
+
+#[test]
+fn the_notebook_walk_through_runs_and_every_result_has_a_chart() -> Result<()> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = Config::from_file(&root.join("data-samples/evaluation.toml"))?;
+    let inputs = config.inputs()?;
+    let eval = Evaluation::load(&inputs, config.rules())?;
+    assert_eq!(
+        eval.quality.rows_read.cohort,
+        eval.quality.rows_used.cohort + eval.quality.exclusions.iter().filter(|e| e.table == reoffending::TableKind::Cohort).map(|e| e.rows).sum::<u64>()
+    );
+    let rates = Rates::compute(&eval.data.people, &eval.outcomes, &config.rate_options()?)?;
+    let benchmark = Against::Baseline {
+        rate: 0.20,
+        name: Some("Thames Valley Police drug diversion".into()),
+        source: None,
+    };
+    let tv = Comparison::compute(
+        &eval.data.people,
+        &eval.outcomes,
+        &config.treatment(),
+        &benchmark,
+        &config.compare_options()?,
+    )?;
+    let matched = MatchedComparison::compute(
+        &eval.data.people,
+        &eval.outcomes,
+        &config.match_options()?.expect("[match] in the sample file"),
+    )?;
+    let survival =
+        SurvivalAnalysis::compute(&eval.data.people, &eval.outcomes, &config.survival_options())?;
+    let monitor = Monitor::compute(
+        &eval.data.people,
+        &eval.outcomes,
+        &MonitorOptions {
+            confidence: 0.95,
+            reference: Some(config.control()),
+        },
+    )?;
+    let results = Results::from_config(&config, &inputs, config.rules())?;
+    let costs = results.costs.clone().expect("[costs] in the sample file");
+    // The same figures as the report's path.
+    assert_eq!(results.rates, rates);
+    let charts = [
+        rates.chart()?,
+        tv.chart()?,
+        matched.chart()?,
+        survival.chart()?,
+        monitor.chart()?,
+        costs.chart()?,
+    ];
+    for c in &charts {
+        assert!(c.svg.contains("role=\"img\"><title>"), "{}", &c.svg[..200]);
+        let (w, h, boxes) = reoffending::charts::text_boxes(&c.svg)?;
+        assert!(boxes.iter().all(|b| b[0] >= 0.0 && b[1] >= 0.0 && b[0] + b[2] <= w + 0.5 && b[1] + b[3] <= h + 0.5));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    charts[0].save(dir.path().join("rates.png"))?;
+    charts[0].save(dir.path().join("rates.svg"))?;
+    assert_eq!(&std::fs::read(dir.path().join("rates.png")).unwrap()[1..4], b"PNG");
+    assert!(std::fs::read_to_string(dir.path().join("rates.svg")).unwrap().starts_with("<svg"));
+    Ok(())
+}
+
+#[test]
+fn the_committed_notebook_has_its_outputs_cleared_and_uses_the_prelude() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("notebooks/divert_evaluation.ipynb")).unwrap();
+    let nb: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(nb["metadata"]["kernelspec"]["name"], "rust");
+    let cells = nb["cells"].as_array().unwrap();
+    for c in cells.iter().filter(|c| c["cell_type"] == "code") {
+        assert_eq!(c["outputs"], serde_json::json!([]), "outputs are cleared");
+        assert!(c["execution_count"].is_null());
+    }
+    let code: String = cells
+        .iter()
+        .filter(|c| c["cell_type"] == "code")
+        .map(|c| c["source"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(code.contains(":dep reoffending = { path = \"..\" }"));
+    assert!(code.contains("use reoffending::prelude::*;"));
+    for call in ["rates.chart()?", "tv.chart()?", "matched.chart()?", "survival.chart()?", "monitor.chart()?", "costs.chart()?"] {
+        assert!(code.contains(call), "{call}");
+    }
+}
