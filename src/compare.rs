@@ -193,9 +193,9 @@ pub struct Frequency {
     pub control_per_100: f64,
     /// Difference in means with Welch's interval and test.
     pub difference: f64,
-    /// Interval.
+    /// Lower limit of the confidence interval.
     pub ci_low: f64,
-    /// Interval.
+    /// Upper limit of the confidence interval.
     pub ci_high: f64,
     /// Welch t statistic.
     pub statistic: f64,
@@ -261,11 +261,11 @@ pub struct Subgroup {
     pub control_n: u64,
     /// Rate in the comparison group, or the baseline.
     pub control_rate: Option<f64>,
-    /// Difference.
+    /// Risk difference (treatment minus control), as a fraction.
     pub risk_difference: Option<f64>,
-    /// Interval.
+    /// Lower limit of the risk difference's confidence interval.
     pub rd_ci_low: Option<f64>,
-    /// Interval.
+    /// Upper limit of the risk difference's confidence interval.
     pub rd_ci_high: Option<f64>,
     /// The test's p-value (Fisher exact against a group, exact binomial against a rate).
     pub p_value: Option<f64>,
@@ -312,24 +312,24 @@ pub struct Comparison {
     pub control_rate: f64,
     /// Pilot minus comparison.
     pub risk_difference: f64,
-    /// Interval.
+    /// Lower limit of the risk difference's confidence interval.
     pub rd_ci_low: f64,
-    /// Interval.
+    /// Upper limit of the risk difference's confidence interval.
     pub rd_ci_high: f64,
     /// Interval method (`newcombe`, `wald`; against a benchmark `clopper_pearson`: the exact
     /// interval for the rate, shifted by the benchmark, on which the verdict rests).
     pub rd_ci_method: &'static str,
     /// Ratio of rates.
     pub relative_risk: Option<f64>,
-    /// Interval.
+    /// Lower limit of the relative risk's confidence interval (log method).
     pub rr_ci_low: Option<f64>,
-    /// Interval.
+    /// Upper limit of the relative risk's confidence interval (log method).
     pub rr_ci_high: Option<f64>,
     /// Odds ratio.
     pub odds_ratio: Option<f64>,
-    /// Interval.
+    /// Lower limit of the odds ratio's confidence interval (Woolf).
     pub or_ci_low: Option<f64>,
-    /// Interval.
+    /// Upper limit of the odds ratio's confidence interval (Woolf).
     pub or_ci_high: Option<f64>,
     /// Tests keyed by name, each `{statistic, p_value}`.
     pub tests: BTreeMap<&'static str, Test>,

@@ -217,7 +217,7 @@ pub struct PowerSummary {
     pub min_detectable_rate_upper: Option<f64>,
     /// The smallest reduction detectable against the comparison group (fraction).
     pub min_detectable_difference_vs_comparison: Option<f64>,
-    /// Method.
+    /// How the figure was computed (the method's name, for the reader).
     pub method: &'static str,
 }
 

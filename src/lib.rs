@@ -4,12 +4,24 @@
 //! measure: load anonymised police extracts, count proven reoffences under the MoJ
 //! rules, and compare cohorts with honest intervals.
 //!
-//! Data flows one way:
+//! ## Module map
+//!
+//! Layers, each using only those below it (the README's "Rust API" says the same):
 //!
 //! ```text
-//! files -> data (validated columns + counted exclusions) -> measure (per-person outcomes)
-//!       -> stats (intervals, tests) -> present (tables) -> the command line / you
+//! data/        reading, validation, linking: the only module that knows polars
+//! measure/     the Ministry of Justice rules, per-person outcomes, rates
+//! stats/       plain numbers in, results out: proportions, 2x2, power, survival, Cox,
+//!              logistic, weighted statistics, robustness (E-values, Rosenbaum)
+//! compare.rs, matching/, survival.rs, monitor.rs, costs/, design.rs    the analyses
+//! evaluation.rs, config.rs    one evaluation file to every result
+//! charts/      SVG (plotters) and PNG (resvg): the only module that knows plotters
+//! report/      the disclosure gate, then HTML, Markdown, JSON, CSV and xlsx
+//! present.rs, notebook.rs     tables for the terminal and for Jupyter (evcxr)
+//! cli/         the binary only
 //! ```
+//!
+//! For notebooks and scripts, [`prelude`] is the one import.
 //!
 //! ## Quick start
 //!

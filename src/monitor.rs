@@ -47,7 +47,7 @@ pub struct RateAt {
 /// One cohort and quarter.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MonitorGroup {
-    /// Cohort.
+    /// Cohort label, as in the cohort table.
     pub cohort: String,
     /// Quarter of the index date, e.g. `2021-Q3`.
     pub period: String,

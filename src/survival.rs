@@ -79,7 +79,7 @@ pub struct SurvivalAnalysis {
     pub follow_up_days: u32,
     /// Interval method of the curves.
     pub interval: KmInterval,
-    /// Curves.
+    /// One Kaplan-Meier curve per group.
     pub groups: Vec<SurvivalGroup>,
     /// Log-rank test between cohorts (null with one cohort).
     pub logrank: Option<LogRank>,

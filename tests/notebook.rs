@@ -12,7 +12,14 @@ fn the_notebook_walk_through_runs_and_every_result_has_a_chart() -> Result<()> {
     let eval = Evaluation::load(&inputs, config.rules())?;
     assert_eq!(
         eval.quality.rows_read.cohort,
-        eval.quality.rows_used.cohort + eval.quality.exclusions.iter().filter(|e| e.table == reoffending::TableKind::Cohort).map(|e| e.rows).sum::<u64>()
+        eval.quality.rows_used.cohort
+            + eval
+                .quality
+                .exclusions
+                .iter()
+                .filter(|e| e.table == reoffending::TableKind::Cohort)
+                .map(|e| e.rows)
+                .sum::<u64>()
     );
     let rates = Rates::compute(&eval.data.people, &eval.outcomes, &config.rate_options()?)?;
     let benchmark = Against::Baseline {
@@ -32,8 +39,11 @@ fn the_notebook_walk_through_runs_and_every_result_has_a_chart() -> Result<()> {
         &eval.outcomes,
         &config.match_options()?.expect("[match] in the sample file"),
     )?;
-    let survival =
-        SurvivalAnalysis::compute(&eval.data.people, &eval.outcomes, &config.survival_options())?;
+    let survival = SurvivalAnalysis::compute(
+        &eval.data.people,
+        &eval.outcomes,
+        &config.survival_options(),
+    )?;
     let monitor = Monitor::compute(
         &eval.data.people,
         &eval.outcomes,
@@ -57,13 +67,23 @@ fn the_notebook_walk_through_runs_and_every_result_has_a_chart() -> Result<()> {
     for c in &charts {
         assert!(c.svg.contains("role=\"img\"><title>"), "{}", &c.svg[..200]);
         let (w, h, boxes) = reoffending::charts::text_boxes(&c.svg)?;
-        assert!(boxes.iter().all(|b| b[0] >= 0.0 && b[1] >= 0.0 && b[0] + b[2] <= w + 0.5 && b[1] + b[3] <= h + 0.5));
+        assert!(boxes.iter().all(|b| b[0] >= 0.0
+            && b[1] >= 0.0
+            && b[0] + b[2] <= w + 0.5
+            && b[1] + b[3] <= h + 0.5));
     }
     let dir = tempfile::tempdir().unwrap();
     charts[0].save(dir.path().join("rates.png"))?;
     charts[0].save(dir.path().join("rates.svg"))?;
-    assert_eq!(&std::fs::read(dir.path().join("rates.png")).unwrap()[1..4], b"PNG");
-    assert!(std::fs::read_to_string(dir.path().join("rates.svg")).unwrap().starts_with("<svg"));
+    assert_eq!(
+        &std::fs::read(dir.path().join("rates.png")).unwrap()[1..4],
+        b"PNG"
+    );
+    assert!(
+        std::fs::read_to_string(dir.path().join("rates.svg"))
+            .unwrap()
+            .starts_with("<svg")
+    );
     Ok(())
 }
 
@@ -85,7 +105,14 @@ fn the_committed_notebook_has_its_outputs_cleared_and_uses_the_prelude() {
         .collect();
     assert!(code.contains(":dep reoffending = { path = \"..\" }"));
     assert!(code.contains("use reoffending::prelude::*;"));
-    for call in ["rates.chart()?", "tv.chart()?", "matched.chart()?", "survival.chart()?", "monitor.chart()?", "costs.chart()?"] {
+    for call in [
+        "rates.chart()?",
+        "tv.chart()?",
+        "matched.chart()?",
+        "survival.chart()?",
+        "monitor.chart()?",
+        "costs.chart()?",
+    ] {
         assert!(code.contains(call), "{call}");
     }
 }

@@ -235,7 +235,7 @@ pub struct TracedItem {
     pub quantity: f64,
     /// Total in the report's price year (undiscounted, first year).
     pub total: f64,
-    /// Category.
+    /// Kind of money: `cashable_fiscal`, `non_cashable_fiscal` or `economic_and_social`.
     pub category: String,
 }
 
@@ -259,7 +259,7 @@ pub struct CostBenefit {
     pub price_year: i32,
     /// Discount rate for years 1-30 (Green Book; 3.0% from year 31).
     pub discount_rate: f64,
-    /// Years.
+    /// Years over which avoided reoffences are valued (1 to 10).
     pub horizon_years: u32,
     /// Pilot people the benefits are counted for: those in the comparison the effect comes
     /// from (the matched pilot people with full follow-up, when matching is configured), or
@@ -313,7 +313,7 @@ pub struct CostBenefit {
     pub break_even_rate_reduction: Option<f64>,
     /// Monte Carlo draws and seed.
     pub draws: usize,
-    /// Seed.
+    /// Seed of the Monte Carlo draws: the same seed gives the same figures.
     pub seed: u64,
     /// Every figure with its source.
     pub items: Vec<TracedItem>,

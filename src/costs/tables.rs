@@ -18,7 +18,7 @@ pub struct UnitCost {
     pub unit: String,
     /// Price year of `value`.
     pub price_year: i32,
-    /// Source.
+    /// Where the figure comes from (publication, table), as given in the unit-cost file.
     pub source: String,
     /// Low end of the range.
     pub low: Option<f64>,

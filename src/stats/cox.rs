@@ -72,11 +72,11 @@ pub struct CoxFit {
     pub iterations: u32,
     /// Whether the fit converged.
     pub converged: bool,
-    /// People.
+    /// People in the model (complete cases).
     pub n: u64,
-    /// Events.
+    /// Events (first proven reoffences) in the model.
     pub events: u64,
-    /// Terms.
+    /// One row per model term, in design order.
     pub coefficients: Vec<CoxTerm>,
 }
 

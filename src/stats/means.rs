@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 pub struct Summary {
     /// Number of values.
     pub n: u64,
-    /// Mean.
+    /// The (weighted) mean.
     pub mean: f64,
     /// Sample variance (n - 1 denominator; 0 for n = 1).
     pub variance: f64,

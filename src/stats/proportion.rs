@@ -186,9 +186,9 @@ pub fn proportion_ci(
 /// The exact binomial test of `x` out of `n` against a fixed rate `p0`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BinomialTest {
-    /// Successes.
+    /// Number of successes (e.g. people who reoffended).
     pub x: u64,
-    /// Trials.
+    /// Number of trials (e.g. people in the measure).
     pub n: u64,
     /// The rate under the null hypothesis.
     pub p0: f64,

@@ -50,18 +50,18 @@ pub struct KmRow {
     pub censored: u64,
     /// Survival (no reoffence yet) just after `time`.
     pub survival: f64,
-    /// Interval.
+    /// Lower limit of the confidence interval.
     pub ci_low: f64,
-    /// Interval.
+    /// Upper limit of the confidence interval.
     pub ci_high: f64,
 }
 
 /// A fitted Kaplan-Meier curve.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KaplanMeier {
-    /// People.
+    /// People followed.
     pub n: u64,
-    /// Events.
+    /// Events (first proven reoffences) observed.
     pub events: u64,
     /// The step function.
     pub table: Vec<KmRow>,
@@ -74,13 +74,13 @@ pub struct KaplanMeier {
 /// Survival at a chosen time.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SurvivalAt {
-    /// Days.
+    /// Days since the index date.
     pub time: f64,
-    /// Survival.
+    /// Kaplan-Meier survival: the share not yet reoffended.
     pub survival: f64,
-    /// Interval.
+    /// Lower limit of the confidence interval.
     pub ci_low: f64,
-    /// Interval.
+    /// Upper limit of the confidence interval.
     pub ci_high: f64,
 }
 

@@ -52,9 +52,9 @@ pub struct WeightedDifference {
     pub difference: f64,
     /// Robust standard error.
     pub se: f64,
-    /// Interval.
+    /// Lower limit of the confidence interval.
     pub ci_low: f64,
-    /// Interval.
+    /// Upper limit of the confidence interval.
     pub ci_high: f64,
     /// `difference / se`, with its two-sided normal p-value.
     pub z: Test,
