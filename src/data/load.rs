@@ -642,9 +642,8 @@ fn not_proven_counted(
     column: &str,
     option: &str,
 ) -> Option<ColumnWarning> {
-    let Detail::Codes(codes, labels) = detail;
-    let levels = labels;
-    let suspicious: Vec<&str> = levels
+    let Detail { codes, labels } = detail;
+    let suspicious: Vec<&str> = labels
         .iter()
         .map(|l| l.trim())
         .filter(|l| looks_not_proven(l))
@@ -720,12 +719,15 @@ fn read_offence_rows(
             return Ok(None);
         }
         Ok(Some(match frame.codes(name)? {
-            Some((codes, labels)) => Detail::Codes(codes, labels),
+            Some((codes, labels)) => Detail { codes, labels },
             // Text (Parquet) is dictionary coded at once, in parallel chunks: every later
             // step (not-proven checks, duplicates, grouping) then compares numbers.
             None => {
                 let c = encode_categorical(&frame.text(name)?);
-                Detail::Codes(c.codes, c.levels)
+                Detail {
+                    codes: c.codes,
+                    labels: c.levels,
+                }
             }
         }))
     };
@@ -1213,16 +1215,18 @@ fn id_hash(s: &str) -> u128 {
 /// An optional text column of the offences table as dictionary codes (CSV columns are
 /// read as categorical; Parquet text is coded as it is read). Labels may hold surrounding
 /// spaces, and two labels the same once trimmed.
-enum Detail {
-    Codes(Vec<u32>, Vec<String>),
+struct Detail {
+    /// Code of each row (`MISSING` for none).
+    codes: Vec<u32>,
+    /// Label of each code, as read.
+    labels: Vec<String>,
 }
 
 impl Detail {
     /// The trimmed text of row `r`, `None` if missing or empty.
     fn text(&self, r: usize) -> Option<&str> {
-        let Detail::Codes(codes, labels) = self;
-        labels
-            .get(codes[r] as usize)
+        self.labels
+            .get(self.codes[r] as usize)
             .map(|s| s.trim())
             .filter(|s| !s.is_empty())
     }
@@ -1230,8 +1234,8 @@ impl Detail {
     /// Sorted distinct trimmed labels, and for each code its level (`MISSING` for none):
     /// equal levels are equal trimmed text.
     fn levels(&self) -> (Vec<String>, Vec<u32>) {
-        let Detail::Codes(_, labels) = self;
-        let trimmed: Vec<Option<&str>> = labels
+        let trimmed: Vec<Option<&str>> = self
+            .labels
             .iter()
             .map(|l| Some(l.trim()).filter(|s| !s.is_empty()))
             .collect();
@@ -1250,8 +1254,10 @@ impl Detail {
 
     /// The level of row `r` under `remap` (from [`Detail::levels`]).
     fn level(&self, remap: &[u32], r: usize) -> u32 {
-        let Detail::Codes(codes, _) = self;
-        remap.get(codes[r] as usize).copied().unwrap_or(MISSING)
+        remap
+            .get(self.codes[r] as usize)
+            .copied()
+            .unwrap_or(MISSING)
     }
 }
 

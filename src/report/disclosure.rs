@@ -34,6 +34,11 @@ fn num(v: &Value, k: &str) -> Option<f64> {
     v.get(k).and_then(Value::as_f64)
 }
 
+/// Field `k` of every group as a number (0 where it is missing or not a number).
+fn column(groups: &[Value], k: &str) -> Vec<f64> {
+    groups.iter().map(|g| num(g, k).unwrap_or(0.0)).collect()
+}
+
 fn suppress(v: &mut Value, keys: &[&str]) {
     if let Value::Object(m) = v {
         for k in keys {
@@ -65,14 +70,8 @@ pub fn rates(rates: &mut Value, k: f64) {
     let Some(groups) = rates.get_mut("groups").and_then(Value::as_array_mut) else {
         return;
     };
-    let n: Vec<f64> = groups
-        .iter()
-        .map(|g| num(g, "eligible").unwrap_or(0.0))
-        .collect();
-    let x: Vec<f64> = groups
-        .iter()
-        .map(|g| num(g, "reoffenders").unwrap_or(0.0))
-        .collect();
+    let n = column(groups, "eligible");
+    let x = column(groups, "reoffenders");
     let mut hide_n = vec![false; groups.len()];
     let mut hide_x = vec![false; groups.len()];
     for rows in breakdowns(groups, &n) {
@@ -308,18 +307,9 @@ pub fn monitor(m: &mut Value, k: f64) {
     let Some(Value::Array(groups)) = m.get_mut("groups") else {
         return;
     };
-    let n: Vec<f64> = groups
-        .iter()
-        .map(|g| num(g, "people").unwrap_or(0.0))
-        .collect();
-    let e: Vec<f64> = groups
-        .iter()
-        .map(|g| num(g, "events_so_far").unwrap_or(0.0))
-        .collect();
-    let full: Vec<f64> = groups
-        .iter()
-        .map(|g| num(g, "full_follow_up").unwrap_or(0.0))
-        .collect();
+    let n = column(groups, "people");
+    let e = column(groups, "events_so_far");
+    let full = column(groups, "full_follow_up");
     // Events among those followed for the full period, from their observed rate.
     let e_full: Vec<Option<f64>> = groups
         .iter()
