@@ -94,7 +94,8 @@ fn run_report(cfg: &Path, out: &Path) -> Value {
 }
 
 /// Keys holding counts of people or events.
-const COUNT_KEYS: [&str; 20] = [
+const COUNT_KEYS: [&str; 21] = [
+    "rows",
     "eligible",
     "reoffenders",
     "reoffences",
@@ -122,10 +123,6 @@ fn small_counts(v: &Value, k: f64, path: &str, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
             for (key, x) in m {
-                // Data quality counts rows set aside by checks: process counts (README).
-                if key == "data_quality" {
-                    continue;
-                }
                 if COUNT_KEYS.contains(&key.as_str()) {
                     if let Some(n) = x.as_f64() {
                         if n > 0.0 && n < k {
@@ -285,9 +282,32 @@ fn check(k: u64) {
     }
     assert!(small.is_empty(), "k = {k}: {small:#?}");
 
-    // 2. No hidden cell recoverable within a breakdown whose total is known.
+    // 2. No hidden cell recoverable within a breakdown whose total is known (rows read minus
+    // rows used, for the exclusions).
+    let exclusions = |v: &Value, table: &str| -> Vec<Value> {
+        v["data_quality"]["exclusions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["table"] == table && e["rows"] != 0)
+            .cloned()
+            .collect()
+    };
+    let mut quality = Vec::new();
+    for table in ["cohort", "offences"] {
+        let (t, p) = (exclusions(&truth, table), exclusions(&published, table));
+        quality.push(Partition {
+            name: format!("{table} exclusions"),
+            cells: t
+                .iter()
+                .zip(&p)
+                .map(|(t, p)| (t["rows"].as_f64().unwrap(), p["rows"].is_number()))
+                .collect(),
+        });
+    }
     let mut bad: Vec<String> = rate_partitions(&truth, &published)
         .iter()
+        .chain(quality.iter())
         .chain(monitor_partitions(&truth, &published).iter())
         .filter_map(|p| recoverable(p, kf))
         .collect();

@@ -507,14 +507,49 @@ fn balance(m: &mut Value, k: f64) {
     }
 }
 
-/// Data quality: row numbers stay in the secure environment; counts are published.
-pub fn data_quality(q: &mut Value) {
+/// Data quality: row numbers stay in the secure environment. Each table's exclusions are a
+/// breakdown of its rows read minus rows used (both published), so they get complementary
+/// suppression like any breakdown; a warning about fewer than `k` rows keeps only its
+/// column and issue.
+pub fn data_quality(q: &mut Value, k: f64) {
     for key in ["exclusions", "warnings"] {
         if let Some(Value::Array(list)) = q.get_mut(key) {
             for e in list {
                 if let Value::Object(m) = e {
                     m.remove("first_rows");
                 }
+            }
+        }
+    }
+    if let Some(Value::Array(list)) = q.get_mut("exclusions") {
+        for table in ["cohort", "offences"] {
+            let rows: Vec<usize> = (0..list.len())
+                .filter(|&i| list[i]["table"] == table && num(&list[i], "rows") > Some(0.0))
+                .collect();
+            let counts: Vec<f64> = rows
+                .iter()
+                .map(|&i| num(&list[i], "rows").unwrap_or(0.0))
+                .collect();
+            let mut hidden: Vec<bool> = counts.iter().map(|&c| c < k).collect();
+            complement(std::slice::from_ref(&counts), &mut hidden, k);
+            for (r, &i) in rows.iter().enumerate() {
+                if hidden[r] {
+                    suppress(&mut list[i], &["rows"]);
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(list)) = q.get_mut("warnings") {
+        for w in list {
+            if num(w, "rows").is_some_and(|r| r > 0.0 && r < k) {
+                let what = format!(
+                    "{} {}: {} (fewer than {k} rows; details withheld)",
+                    w["table"].as_str().unwrap_or_default(),
+                    w["column"].as_str().unwrap_or_default(),
+                    w["issue"].as_str().unwrap_or_default()
+                );
+                suppress(w, &["rows"]);
+                w["message"] = json!(what);
             }
         }
     }
@@ -565,7 +600,7 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
         matched(v, k);
     }
     if let Some(v) = j.get_mut("data_quality") {
-        data_quality(v);
+        data_quality(v, k);
     }
     // Costs rest on the matched comparison when there is one, else on the group one.
     let basis = match j.get("match").filter(|m| !m.is_null()) {
