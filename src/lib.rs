@@ -53,24 +53,20 @@
 
 #![warn(missing_docs)]
 
-pub mod charts;
-pub mod compare;
+pub mod analysis;
 pub mod config;
-pub mod costs;
 pub mod data;
-pub mod design;
 mod error;
 pub mod evaluation;
-pub mod matching;
 pub mod measure;
-pub mod monitor;
-pub mod notebook;
-pub mod present;
-pub mod report;
+pub mod output;
 pub mod stats;
-pub mod survival;
 pub mod synth;
 mod trace;
+
+// The analyses and outputs keep their short paths (`reoffending::compare::Comparison`).
+pub use analysis::{compare, costs, design, matching, monitor, survival};
+pub use output::{charts, notebook, present, report};
 
 pub use config::Config;
 pub use data::dates::{DateFormat, Day, format_day, parse_iso};

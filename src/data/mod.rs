@@ -3,16 +3,23 @@
 //! Files come in (CSV, CSV.gz, Parquet); validated plain columns and a count of every
 //! row not used come out ([`Dataset`]). See docs/rules.md for the tables and rules.
 
+mod checks;
+mod cohort;
 pub mod dates;
+mod group;
+mod link;
 mod load;
+mod offences;
+mod options;
 mod quality;
 mod read;
 mod table;
 mod write;
 
-pub use load::{
-    COHORT_REQUIRED, ColumnSelection, DERIVED_COLUMNS, Dataset, ExtractDateSource, LoadOptions,
-    NotProven, OFFENCES_REQUIRED, OffenceDetails, SourceFile,
+pub use load::{Dataset, ExtractDateSource, SourceFile};
+pub use options::{
+    COHORT_REQUIRED, ColumnSelection, DERIVED_COLUMNS, LoadOptions, NotProven, OFFENCES_REQUIRED,
+    OffenceDetails,
 };
 pub use quality::{
     ColumnWarning, DataQuality, Exclusion, FIRST_ROWS_KEPT, Reason, TableCounts, TableKind,

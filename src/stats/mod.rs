@@ -32,5 +32,6 @@ pub use robustness::{
 pub use survival::{KaplanMeier, KmInterval, KmRow, LogRank, SurvivalAt, logrank};
 pub use twobytwo::{DiffMethod, Test, TwoByTwo, TwoByTwoResult, fisher_two_sided};
 pub use weighted::{
-    WeightedDifference, WeightedMean, weighted_difference, weighted_odds_ratio, weighted_ratio,
+    WeightedDifference, WeightedMean, weighted_difference, weighted_mean_difference,
+    weighted_odds_ratio, weighted_rates, weighted_ratio, weighted_summary,
 };

@@ -135,3 +135,85 @@ pub fn weighted_odds_ratio(
     let l = (odds(a.mean) / odds(b.mean)).ln();
     Some((l.exp(), (l - z * se).exp(), (l + z * se).exp()))
 }
+
+/// Two weighted rates (means of 0/1 outcomes) compared in the shape of a 2x2 result: the
+/// difference with a robust (sandwich) standard error and normal interval; relative risk
+/// and odds ratio with delta-method log intervals; one test, the robust z (in `z_pooled`;
+/// the count-based tests do not apply to weighted data and are empty).
+pub fn weighted_rates(
+    a: &WeightedMean,
+    b: &WeightedMean,
+    confidence: f64,
+) -> Result<super::TwoByTwoResult> {
+    let d = weighted_difference(a, b, confidence)?;
+    let rr = weighted_ratio(a, b, confidence);
+    let or = weighted_odds_ratio(a, b, confidence);
+    let none = Test {
+        statistic: None,
+        p_value: None,
+    };
+    Ok(super::TwoByTwoResult {
+        p1: a.mean,
+        p2: b.mean,
+        risk_difference: d.difference,
+        rd_ci_low: d.ci_low,
+        rd_ci_high: d.ci_high,
+        rd_ci_method: super::DiffMethod::Wald,
+        relative_risk: (b.mean > 0.0).then(|| a.mean / b.mean),
+        rr_ci_low: rr.map(|r| r.1),
+        rr_ci_high: rr.map(|r| r.2),
+        odds_ratio: or.map(|r| r.0),
+        or_ci_low: or.map(|r| r.1),
+        or_ci_high: or.map(|r| r.2),
+        z_pooled: d.z,
+        chi_square: none,
+        chi_square_yates: none,
+        fisher_exact: none,
+    })
+}
+
+/// Two weighted means compared with robust standard errors, in the shape of Welch's test
+/// (the statistic is z, with infinite degrees of freedom).
+pub fn weighted_mean_difference(
+    a: &WeightedMean,
+    b: &WeightedMean,
+    confidence: f64,
+) -> Result<super::WelchTest> {
+    let d = weighted_difference(a, b, confidence)?;
+    Ok(super::WelchTest {
+        difference: d.difference,
+        ci_low: d.ci_low,
+        ci_high: d.ci_high,
+        statistic: d.z.statistic.unwrap_or(0.0),
+        df: f64::INFINITY,
+        p_value: d.z.p_value.unwrap_or(1.0),
+    })
+}
+
+/// Weighted mean and variance of `(value, weight)` pairs with the Kish effective sample
+/// size as `n` (unit weights give the ordinary sample mean and variance).
+pub fn weighted_summary(values: impl Iterator<Item = (f64, f64)>) -> super::Summary {
+    let v: Vec<(f64, f64)> = values.collect();
+    let sw: f64 = v.iter().map(|x| x.1).sum();
+    if sw <= 0.0 {
+        return super::Summary {
+            n: 0,
+            mean: f64::NAN,
+            variance: 0.0,
+        };
+    }
+    let sw2: f64 = v.iter().map(|x| x.1 * x.1).sum();
+    let ess = sw * sw / sw2;
+    let mean = v.iter().map(|(x, w)| x * w).sum::<f64>() / sw;
+    let var_pop = v.iter().map(|(x, w)| w * (x - mean).powi(2)).sum::<f64>() / sw;
+    let variance = if ess > 1.0 {
+        var_pop * ess / (ess - 1.0)
+    } else {
+        0.0
+    };
+    super::Summary {
+        n: ess.round() as u64,
+        mean,
+        variance,
+    }
+}

@@ -5,9 +5,10 @@ use skrifa::instance::{LocationRef, Size};
 use skrifa::{FontRef, MetadataProvider};
 
 /// Liberation Sans Regular (SIL Open Font License 1.1, `assets/fonts/`).
-pub(crate) const REGULAR: &[u8] = include_bytes!("../../assets/fonts/LiberationSans-Regular.ttf");
+pub(crate) const REGULAR: &[u8] =
+    include_bytes!("../../../assets/fonts/LiberationSans-Regular.ttf");
 /// Liberation Sans Bold.
-pub(crate) const BOLD: &[u8] = include_bytes!("../../assets/fonts/LiberationSans-Bold.ttf");
+pub(crate) const BOLD: &[u8] = include_bytes!("../../../assets/fonts/LiberationSans-Bold.ttf");
 /// The CSS font family written into every SVG: the bundled font, then its metric twins.
 pub(crate) const FAMILY: &str = "Liberation Sans, Arial, Helvetica, sans-serif";
 /// The family name the bundled font declares.

@@ -1,0 +1,546 @@
+//! Building a comparison: the pilot against a group (weighted when matched) or a fixed
+//! rate, with the verdict in the Justice Data Lab's words.
+
+use std::collections::BTreeMap;
+
+use super::groups::{GroupData, collect, median};
+use super::subgroups::subgroups;
+use super::{
+    Against, CompareOptions, Comparison, EValueStatement, Frequency, Period, PeriodCheck,
+    PeriodFilter, Sensitivity, TimeToFirst, pilot_range,
+};
+use crate::data::People;
+use crate::data::dates::format_day;
+use crate::error::{Error, Result};
+use crate::measure::Outcomes;
+use crate::present::pval;
+use crate::stats::{
+    CiMethod, DiffMethod, ExactAgainst, Test, TwoByTwo, WeightedMean, detectable_one,
+    detectable_two, exact_against, proportion_ci, weighted_mean_difference, weighted_rates,
+    weighted_ratio, welch,
+};
+
+pub(crate) fn pp(x: f64) -> String {
+    format!("{:.1}", x * 100.0)
+}
+
+impl Comparison {
+    /// Compares cohort `treatment` with `against`, on the 12-month measure.
+    ///
+    /// ```
+    /// # fn main() -> reoffending::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let (c, o) = (dir.path().join("c.csv"), dir.path().join("o.csv"));
+    /// # reoffending::synth::generate(&reoffending::synth::GenerateOptions::new(3000, 1), &c, &o)?;
+    /// use reoffending::compare::{Against, Comparison, CompareOptions};
+    /// let eval = reoffending::Evaluation::load(
+    ///     &reoffending::Inputs { cohort: c, offences: o, load: Default::default() },
+    ///     reoffending::Rules::default(),
+    /// )?;
+    /// let tv = Against::Baseline { rate: 0.2, name: Some("Thames Valley".into()), source: None };
+    /// let cmp = Comparison::compute(&eval.data.people, &eval.outcomes, "divert", &tv, &CompareOptions::default())?;
+    /// assert!(cmp.summary.contains("not an estimate of")); // a benchmark is descriptive
+    /// # Ok(()) }
+    /// ```
+    pub fn compute(
+        people: &People,
+        outcomes: &Outcomes,
+        treatment: &str,
+        against: &Against,
+        options: &CompareOptions,
+    ) -> Result<Comparison> {
+        crate::stats::check_confidence(options.confidence)?;
+        if matches!(against, Against::Group(c) if c == treatment) {
+            return Err(Error::option(
+                "control",
+                format!(
+                    "`{treatment}` is the treatment cohort too: compare it with another cohort"
+                ),
+            ));
+        }
+        let t = collect(people, outcomes, treatment, |_| true)?;
+        if t.n == 0 {
+            return Err(Error::method(
+                "comparison",
+                format!("no one in `{treatment}` has the full follow-up and waiting period yet"),
+            ));
+        }
+        let mut c = match against {
+            Against::Group(control) => {
+                let mut c = Self::against_group(people, outcomes, treatment, control, &t, options)?;
+                c.period_check =
+                    Self::period_check(people, outcomes, treatment, control, options, |o| {
+                        Self::against_group(people, outcomes, treatment, control, &t, o)
+                    })?;
+                c
+            }
+            Against::Baseline { rate, name, source } => {
+                Self::against_baseline(treatment, *rate, name.clone(), source.clone(), &t, options)?
+            }
+        };
+        if !options.by.is_empty() {
+            c.subgroups = subgroups(people, outcomes, treatment, against, options)?;
+            c.subgroup_adjustment = Some(options.adjust);
+        }
+        Ok(c)
+    }
+
+    /// The comparison over the other period (`run` with the period switched), when some
+    /// comparison people in the 12-month measure were indexed outside the pilot's period.
+    pub(crate) fn period_check(
+        people: &People,
+        outcomes: &Outcomes,
+        treatment: &str,
+        control: &str,
+        options: &CompareOptions,
+        run: impl FnOnce(&CompareOptions) -> Result<Comparison>,
+    ) -> Result<Option<PeriodCheck>> {
+        let (Some((from, to)), Some(code)) = (
+            pilot_range(people, treatment),
+            people.cohort.code_of(control),
+        ) else {
+            return Ok(None);
+        };
+        let outside = (0..people.len())
+            .filter(|&i| {
+                people.cohort.codes[i] == code
+                    && outcomes.eligible[i]
+                    && !(from..=to).contains(&people.index_day[i])
+            })
+            .count() as u64;
+        if outside == 0 {
+            return Ok(None);
+        }
+        let other = CompareOptions {
+            period: options.period.other(),
+            by: Vec::new(),
+            ..options.clone()
+        };
+        let c = match run(&other) {
+            Ok(c) => c,
+            // With no comparison people inside the pilot's period there is nothing to check.
+            Err(Error::Method { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let (from, to) = (format_day(from), format_day(to));
+        let what = match other.period {
+            Period::Pilot => format!(
+                "Restricted to comparison people indexed within the pilot's period ({from} to {to})"
+            ),
+            Period::Full => format!(
+                "With every comparison person, including {outside} indexed outside the pilot's period ({from} to {to})"
+            ),
+        };
+        let summary = format!(
+            "{what}, the difference is {} percentage points ({:.0}% interval {} to {}){}.",
+            pp(c.risk_difference),
+            c.confidence * 100.0,
+            pp(c.rd_ci_low),
+            pp(c.rd_ci_high),
+            if c.significant {
+                ", statistically significant"
+            } else {
+                ", not statistically significant"
+            }
+        );
+        Ok(Some(PeriodCheck {
+            period: other.period,
+            pilot_from: from,
+            pilot_to: to,
+            comparison_outside: outside,
+            comparison: Box::new(c),
+            summary,
+        }))
+    }
+
+    fn against_group(
+        people: &People,
+        outcomes: &Outcomes,
+        treatment: &str,
+        control: &str,
+        t: &GroupData,
+        options: &CompareOptions,
+    ) -> Result<Comparison> {
+        let period = PeriodFilter::new(people, treatment, options.period);
+        let k = collect(people, outcomes, control, |i| period.keeps(people, i))?;
+        let caveat = format!(
+            "Unless {control} was built by matching (reoffending match), the groups may differ in who was \
+             diverted: a difference is not by itself the effect of the scheme."
+        );
+        let mut c = Self::from_groups(treatment, control, t, &k, options, caveat)?;
+        c.summary = c.descriptive_summary();
+        Ok(c)
+    }
+
+    /// The comparison of two groups' data (weighted for a matched comparison group).
+    pub(crate) fn from_groups(
+        treatment: &str,
+        control: &str,
+        t: &GroupData,
+        k: &GroupData,
+        options: &CompareOptions,
+        caveat: String,
+    ) -> Result<Comparison> {
+        if k.n == 0 {
+            return Err(Error::method(
+                "comparison",
+                format!("no one in `{control}` has the full follow-up and waiting period yet"),
+            ));
+        }
+        // With weights (several controls per person, or controls reused), the comparison is
+        // of weighted means with robust standard errors (MatchIt's guidance); with unit
+        // weights the 2x2 table is exact and every test of it applies.
+        let weighted = !(t.unit_weights() && k.unit_weights());
+        let r = if weighted {
+            weighted_rates(
+                &t.weighted_means()?.0,
+                &k.weighted_means()?.0,
+                options.confidence,
+            )?
+        } else {
+            TwoByTwo {
+                x1: t.reoffenders,
+                n1: t.n,
+                x2: k.reoffenders,
+                n2: k.n,
+            }
+            .compare(options.confidence, options.rd_method)?
+        };
+        let wilson = proportion_ci(t.reoffenders, t.n, options.confidence, CiMethod::Wilson)?
+            .ok_or_else(|| Error::method("comparison", "empty group"))?;
+        let alpha = 1.0 - options.confidence;
+        let (st, sk) = (t.summary(), k.summary());
+        let per_person = if weighted {
+            t.weighted_means().and_then(|(_, a)| {
+                weighted_mean_difference(&a, &k.weighted_means()?.1, options.confidence)
+            })
+        } else {
+            welch(&st, &sk, options.confidence)
+        };
+        let weighted_rr = || {
+            let a = WeightedMean::of(&t.counts, &t.weights)?;
+            let b = WeightedMean::of(&k.counts, &k.weights)?;
+            weighted_ratio(&a, &b, options.confidence)
+        };
+        let frequency = per_person.ok().map(|w| {
+            let (rr, lo, hi) = if weighted {
+                match weighted_rr() {
+                    Some((r, lo, hi)) => (Some(r), Some(lo), Some(hi)),
+                    None => ((sk.mean > 0.0).then(|| st.mean / sk.mean), None, None),
+                }
+            } else if sk.mean > 0.0 && st.mean > 0.0 {
+                let z = crate::stats::z_upper(alpha / 2.0);
+                let se = (st.variance / (st.n as f64 * st.mean * st.mean)
+                    + sk.variance / (sk.n as f64 * sk.mean * sk.mean))
+                    .sqrt();
+                let l = (st.mean / sk.mean).ln();
+                (
+                    Some(st.mean / sk.mean),
+                    Some((l - z * se).exp()),
+                    Some((l + z * se).exp()),
+                )
+            } else {
+                ((sk.mean > 0.0).then(|| st.mean / sk.mean), None, None)
+            };
+            Frequency {
+                treatment_mean: st.mean,
+                control_mean: sk.mean,
+                treatment_per_100: st.mean * 100.0,
+                control_per_100: sk.mean * 100.0,
+                difference: w.difference,
+                ci_low: w.ci_low,
+                ci_high: w.ci_high,
+                statistic: w.statistic,
+                df: w.df,
+                p_value: w.p_value,
+                rate_ratio: rr,
+                rate_ratio_ci_low: lo,
+                rate_ratio_ci_high: hi,
+            }
+        });
+        let (dt, dk) = (t.day_summary(), k.day_summary());
+        let time_to_first = Some(TimeToFirst {
+            treatment_reoffenders: t.reoffenders,
+            control_reoffenders: k.reoffenders,
+            treatment_mean_days: (dt.n > 0).then_some(dt.mean),
+            control_mean_days: (dk.n > 0).then_some(dk.mean),
+            treatment_median_days: median(&t.days),
+            control_median_days: median(&k.days),
+            welch_p_value: welch(&dt, &dk, options.confidence).ok().map(|w| w.p_value),
+            note: "among people who reoffended only: see the survival analysis for everyone",
+        });
+        let det = detectable_two(
+            t.n as f64,
+            k.effective_n(),
+            r.p2.clamp(1e-9, 1.0 - 1e-9),
+            alpha,
+            options.power,
+        )?;
+        let sensitivity = Sensitivity {
+            power: options.power,
+            alpha,
+            min_detectable_difference_lower: det.min_detectable_rate_lower.map(|p| p - r.p2),
+            min_detectable_difference_upper: det.min_detectable_rate_upper.map(|p| p - r.p2),
+            method: crate::stats::TWO_SAMPLE_METHOD,
+        };
+        let significant = r.rd_ci_low > 0.0 || r.rd_ci_high < 0.0;
+        let level = format!("{:.0}%", options.confidence * 100.0);
+        let summary = if significant {
+            let (word, lo, hi) = if r.risk_difference < 0.0 {
+                ("less", -r.rd_ci_high, -r.rd_ci_low)
+            } else {
+                ("more", r.rd_ci_low, r.rd_ci_high)
+            };
+            format!(
+                "People in {treatment} were {word} likely to reoffend within 12 months than people in {control}: \
+                 {}% against {}%, a difference of between {} and {} percentage points ({level} interval).",
+                pp(r.p1),
+                pp(r.p2),
+                pp(lo),
+                pp(hi)
+            )
+        } else {
+            let mdd = sensitivity
+                .min_detectable_difference_lower
+                .map(|d| format!(" With these numbers only a reduction of about {} percentage points or more could reliably be detected.", pp(-d)))
+                .unwrap_or_default();
+            format!(
+                "The 12-month proven reoffending rate was {}% in {treatment} and {}% in {control}; the difference \
+                 ({} percentage points, {level} interval {} to {}) is not statistically significant. More people would \
+                 need to be analysed to determine the effect; this should not be taken to mean that the scheme has \
+                 no effect.{mdd}",
+                pp(r.p1),
+                pp(r.p2),
+                pp(r.risk_difference),
+                pp(r.rd_ci_low),
+                pp(r.rd_ci_high)
+            )
+        };
+        let mut tests = BTreeMap::new();
+        if weighted {
+            tests.insert("z_robust", r.z_pooled);
+        } else {
+            tests.insert("z_pooled", r.z_pooled);
+            tests.insert("chi_square", r.chi_square);
+            tests.insert("chi_square_yates", r.chi_square_yates);
+            tests.insert("fisher_exact", r.fisher_exact);
+        }
+        let mut caveats = vec![caveat];
+        if t.n < 60 {
+            caveats.push(format!(
+                "Only {} people in {treatment}: the Justice Data Lab needs at least 60.",
+                t.n
+            ));
+        }
+        Ok(Comparison {
+            treatment: treatment.to_string(),
+            control: Some(control.to_string()),
+            baseline_rate: None,
+            baseline_name: None,
+            baseline_source: None,
+            kind: "comparison_group",
+            treatment_n: t.n,
+            treatment_reoffenders: t.reoffenders,
+            control_n: Some(k.n),
+            control_reoffenders: Some(k.reoffenders),
+            treatment_rate: r.p1,
+            treatment_ci_low: wilson.low,
+            treatment_ci_high: wilson.high,
+            control_rate: r.p2,
+            risk_difference: r.risk_difference,
+            rd_ci_low: r.rd_ci_low,
+            rd_ci_high: r.rd_ci_high,
+            rd_ci_method: match (weighted, options.rd_method) {
+                (true, _) => "weighted_robust",
+                (false, DiffMethod::Newcombe) => "newcombe",
+                (false, DiffMethod::Wald) => "wald",
+            },
+            relative_risk: r.relative_risk,
+            rr_ci_low: r.rr_ci_low,
+            rr_ci_high: r.rr_ci_high,
+            odds_ratio: r.odds_ratio,
+            or_ci_low: r.or_ci_low,
+            or_ci_high: r.or_ci_high,
+            tests,
+            frequency,
+            time_to_first,
+            sensitivity,
+            confidence: options.confidence,
+            significant,
+            significance_basis: "the interval for the risk difference excludes zero",
+            summary,
+            caveats,
+            subgroups: Vec::new(),
+            subgroup_adjustment: None,
+            e_value: EValueStatement::new(treatment, r.relative_risk, r.rr_ci_low, r.rr_ci_high),
+            period: options.period,
+            period_check: None,
+        })
+    }
+
+    fn against_baseline(
+        treatment: &str,
+        p0: f64,
+        name: Option<String>,
+        source: Option<String>,
+        t: &GroupData,
+        options: &CompareOptions,
+    ) -> Result<Comparison> {
+        let ci = proportion_ci(t.reoffenders, t.n, options.confidence, CiMethod::Wilson)?
+            .ok_or_else(|| Error::method("comparison", "empty group"))?;
+        // The verdict and the interval for the difference rest on one basis: the exact
+        // (Clopper-Pearson) interval and the central exact test. The "minimum likelihood"
+        // two-sided p of R and scipy is reported beside them, but can disagree with any
+        // interval at the margin.
+        let ExactAgainst {
+            test,
+            p_central,
+            interval: exact,
+            significant,
+        } = exact_against(t.reoffenders, t.n, p0, options.confidence)?;
+        let p = t.reoffenders as f64 / t.n as f64;
+        let alpha = 1.0 - options.confidence;
+        let odds = |x: f64| x / (1.0 - x);
+        let det = detectable_one(t.n as f64, p0, alpha, options.power)?;
+        let sensitivity = Sensitivity {
+            power: options.power,
+            alpha,
+            min_detectable_difference_lower: det.min_detectable_rate_lower.map(|x| x - p0),
+            min_detectable_difference_upper: det.min_detectable_rate_upper.map(|x| x - p0),
+            method: crate::stats::ONE_SAMPLE_METHOD,
+        };
+        let label = name.clone().unwrap_or_else(|| "the benchmark".to_string());
+        let level = format!("{:.0}%", options.confidence * 100.0);
+        let relation = if !significant {
+            "not statistically distinguishable from".to_string()
+        } else if p < p0 {
+            "lower than".to_string()
+        } else {
+            "higher than".to_string()
+        };
+        let summary = format!(
+            "Descriptive comparison with an external benchmark, not an estimate of the scheme's impact: \
+             {}% of people in {treatment} reoffended within 12 months ({level} exact interval {}% to {}%), {relation} \
+             the {}% reported for {label} (exact binomial test, two-sided p = {}). The benchmark has no published \
+             denominator, outcome definition or comparison group, so a difference may reflect how the figures \
+             were counted, or who was diverted, rather than the schemes themselves.",
+            pp(p),
+            pp(exact.low),
+            pp(exact.high),
+            pp(p0),
+            pval(Some(p_central)).unwrap_or_default()
+        );
+        let mut tests = BTreeMap::new();
+        tests.insert(
+            "binomial_exact",
+            Test {
+                statistic: Some(t.reoffenders as f64),
+                p_value: Some(test.p_two_sided),
+            },
+        );
+        tests.insert(
+            "binomial_exact_central",
+            Test {
+                statistic: Some(t.reoffenders as f64),
+                p_value: Some(p_central),
+            },
+        );
+        tests.insert(
+            "binomial_exact_less",
+            Test {
+                statistic: Some(t.reoffenders as f64),
+                p_value: Some(test.p_less),
+            },
+        );
+        tests.insert(
+            "binomial_exact_greater",
+            Test {
+                statistic: Some(t.reoffenders as f64),
+                p_value: Some(test.p_greater),
+            },
+        );
+        let mut caveats = vec![
+            "An external benchmark is descriptive: it cannot show what would have happened to these people without the scheme.".to_string(),
+        ];
+        if t.n < 60 {
+            caveats.push(format!(
+                "Only {} people in {treatment}: the Justice Data Lab needs at least 60.",
+                t.n
+            ));
+        }
+        Ok(Comparison {
+            treatment: treatment.to_string(),
+            control: None,
+            baseline_rate: Some(p0),
+            baseline_name: name,
+            baseline_source: source,
+            kind: "external_benchmark",
+            treatment_n: t.n,
+            treatment_reoffenders: t.reoffenders,
+            control_n: None,
+            control_reoffenders: None,
+            treatment_rate: p,
+            treatment_ci_low: ci.low,
+            treatment_ci_high: ci.high,
+            control_rate: p0,
+            risk_difference: p - p0,
+            rd_ci_low: exact.low - p0,
+            rd_ci_high: exact.high - p0,
+            rd_ci_method: "clopper_pearson",
+            relative_risk: Some(p / p0),
+            rr_ci_low: Some(exact.low / p0),
+            rr_ci_high: Some(exact.high / p0),
+            odds_ratio: (p < 1.0).then(|| odds(p) / odds(p0)),
+            or_ci_low: (exact.low < 1.0).then(|| odds(exact.low) / odds(p0)),
+            or_ci_high: (exact.high < 1.0).then(|| odds(exact.high) / odds(p0)),
+            tests,
+            frequency: None,
+            time_to_first: None,
+            sensitivity,
+            confidence: options.confidence,
+            significant,
+            significance_basis: "the exact (Clopper-Pearson) interval for the rate excludes the fixed rate (the central two-sided exact test, binomial_exact_central, below alpha)",
+            summary,
+            caveats,
+            subgroups: Vec::new(),
+            subgroup_adjustment: None,
+            e_value: None,
+            period: Period::Full,
+            period_check: None,
+        })
+    }
+
+    /// The verdict of an unadjusted group comparison: descriptive, never worded as an
+    /// effect of the scheme (only an adjusted design, such as matching, is).
+    fn descriptive_summary(&self) -> String {
+        let control = self.control.as_deref().unwrap_or("the comparison group");
+        let level = format!("{:.0}%", self.confidence * 100.0);
+        let (lo, hi) = (pp(self.rd_ci_low), pp(self.rd_ci_high));
+        let head = format!(
+            "Unadjusted, descriptive comparison: {}% of people in {} and {}% in {control} reoffended within 12 \
+             months",
+            pp(self.treatment_rate),
+            self.treatment,
+            pp(self.control_rate)
+        );
+        if self.significant {
+            let (word, a, b) = if self.risk_difference < 0.0 {
+                ("lower", pp(-self.rd_ci_high), pp(-self.rd_ci_low))
+            } else {
+                ("higher", lo, hi)
+            };
+            format!(
+                "{head}: {word} in {} by between {a} and {b} percentage points ({level} interval). The groups \
+                 may differ in who was diverted, so this is not by itself an estimate of the scheme's effect.",
+                self.treatment
+            )
+        } else {
+            format!(
+                "{head}; the difference ({} percentage points, {level} interval {lo} to {hi}) is not statistically \
+                 significant. More people would need to be analysed to tell the groups apart; this should not be \
+                 taken to mean that the scheme has no effect.",
+                pp(self.risk_difference)
+            )
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The people of one group in a comparison: their outcomes and weights.
+
+use crate::data::People;
+use crate::error::{Error, Result};
+use crate::measure::{NO_REOFFENCE, Outcomes};
+use crate::stats::{Summary, WeightedMean, weighted_summary};
+
+/// The eligible people of one cohort, optionally within a subgroup.
+///
+/// `n` and `reoffenders` count people; with weights (a matched comparison group) the
+/// rates and means are weighted and the Kish effective size `(Σw)² / Σw²` is reported.
+pub(crate) struct GroupData {
+    pub(crate) n: u64,
+    pub(crate) reoffenders: u64,
+    /// Proven reoffences of each person.
+    pub(crate) counts: Vec<f64>,
+    /// Weight of each person.
+    pub(crate) weights: Vec<f64>,
+    /// Days to first reoffence of each reoffender, with their weights.
+    pub(crate) days: Vec<(f64, f64)>,
+}
+
+impl GroupData {
+    /// From per-person reoffence counts, days to first (`None` for no reoffence), weights.
+    pub(crate) fn weighted(
+        counts: Vec<f64>,
+        days: Vec<Option<f64>>,
+        weights: Vec<f64>,
+    ) -> GroupData {
+        GroupData {
+            // People, not weights: the estimates use the weights themselves.
+            n: counts.len() as u64,
+            reoffenders: counts.iter().filter(|c| **c > 0.0).count() as u64,
+            days: days
+                .iter()
+                .zip(&weights)
+                .filter_map(|(d, w)| d.map(|d| (d, *w)))
+                .collect(),
+            counts,
+            weights,
+        }
+    }
+
+    /// Every weight is 1 (a pilot group, or 1:1 matching without replacement).
+    pub(crate) fn unit_weights(&self) -> bool {
+        self.weights.iter().all(|w| *w == 1.0)
+    }
+
+    /// Kish effective size `(Σw)² / Σw²` (the count of people with unit weights).
+    pub(crate) fn effective_n(&self) -> f64 {
+        let sw: f64 = self.weights.iter().sum();
+        let sw2: f64 = self.weights.iter().map(|w| w * w).sum();
+        if sw2 > 0.0 { sw * sw / sw2 } else { 0.0 }
+    }
+
+    /// Whether each person reoffended (1) or not (0).
+    pub(crate) fn binary(&self) -> Vec<f64> {
+        self.counts.iter().map(|c| f64::from(*c > 0.0)).collect()
+    }
+
+    pub(crate) fn summary(&self) -> Summary {
+        weighted_summary(
+            self.counts
+                .iter()
+                .copied()
+                .zip(self.weights.iter().copied()),
+        )
+    }
+
+    pub(crate) fn day_summary(&self) -> Summary {
+        weighted_summary(self.days.iter().copied())
+    }
+}
+
+pub(crate) fn collect(
+    people: &People,
+    out: &Outcomes,
+    label: &str,
+    keep: impl Fn(usize) -> bool,
+) -> Result<GroupData> {
+    let code = people.cohort.code_of(label).ok_or_else(|| {
+        Error::option(
+            "control",
+            format!(
+                "no cohort `{label}` in the data (cohorts: {})",
+                people.cohort.levels.join(", ")
+            ),
+        )
+    })?;
+    let mut g = GroupData {
+        n: 0,
+        reoffenders: 0,
+        counts: Vec::new(),
+        weights: Vec::new(),
+        days: Vec::new(),
+    };
+    for i in 0..people.len() {
+        if people.cohort.codes[i] != code || !out.eligible[i] || !keep(i) {
+            continue;
+        }
+        g.n += 1;
+        g.counts.push(out.reoffences[i] as f64);
+        g.weights.push(1.0);
+        if out.reoffences[i] > 0 {
+            g.reoffenders += 1;
+            if out.days_to_first[i] != NO_REOFFENCE {
+                g.days.push((out.days_to_first[i] as f64, 1.0));
+            }
+        }
+    }
+    Ok(g)
+}
+
+/// The median (weighted: the value where the cumulative weight reaches half; with unit
+/// weights and an even count, the mean of the two middle values).
+pub(crate) fn median(v: &[(f64, f64)]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = s.iter().map(|x| x.1).sum();
+    let half = total / 2.0;
+    let mut acc = 0.0;
+    for (k, (x, w)) in s.iter().enumerate() {
+        acc += w;
+        if (acc - half).abs() <= 1e-9 * total {
+            return Some(s.get(k + 1).map_or(*x, |next| (x + next.0) / 2.0));
+        }
+        if acc > half {
+            return Some(*x);
+        }
+    }
+    s.last().map(|x| x.0)
+}
+
+impl GroupData {
+    /// The weighted rate (mean of reoffended 0/1) and the weighted mean of reoffences.
+    pub(crate) fn weighted_means(&self) -> Result<(WeightedMean, WeightedMean)> {
+        let empty = || Error::method("comparison", "a matched group has no weight");
+        Ok((
+            WeightedMean::of(&self.binary(), &self.weights).ok_or_else(empty)?,
+            WeightedMean::of(&self.counts, &self.weights).ok_or_else(empty)?,
+        ))
+    }
+}

@@ -1,0 +1,145 @@
+//! Reading the cohort table: identifiers, cohorts, index dates and the requested columns.
+
+use std::hash::BuildHasher;
+use std::path::Path;
+
+use foldhash::fast::FixedState;
+use polars::prelude as pl;
+
+use super::checks::{check_dates, check_text};
+use super::dates::Day;
+use super::offences::encode_categorical;
+use super::options::{COHORT_REQUIRED, NUMBER_COLUMNS, TEXT_COLUMNS};
+use super::quality::{ColumnWarning, FIRST_ROWS_KEPT, Reason, TableKind};
+use super::read::{self, DATE_MISSING, DATE_UNPARSEABLE, NumCell};
+use super::table::{Column, MISSING, Values};
+use crate::error::Result;
+
+pub(super) struct CohortRows {
+    pub(super) person_id: pl::StringChunked,
+    pub(super) cohort: Vec<u32>,
+    pub(super) cohort_levels: Vec<String>,
+    pub(super) index: Vec<Day>,
+    pub(super) key: Vec<u64>,
+    pub(super) reasons: Vec<u8>,
+    pub(super) columns: Vec<Column>,
+    pub(super) warnings: Vec<ColumnWarning>,
+}
+
+pub(super) fn hasher() -> FixedState {
+    FixedState::with_seed(0x5eed_0ffe_7ce5_2020)
+}
+
+pub(super) fn read_cohort_rows(
+    path: &Path,
+    extra: &[String],
+    dates: &read::DateSpec,
+    ages: (f64, f64),
+) -> Result<CohortRows> {
+    let mut cols: Vec<String> = COHORT_REQUIRED.iter().map(|s| s.to_string()).collect();
+    cols.extend(extra.iter().cloned());
+    let frame = read::read(path, &cols, &[])?;
+    let person_id = frame.text("person_id")?;
+    let index = frame.dates("index_date", dates)?;
+    check_dates(path, "index_date", &index, dates)?;
+    let cohort_cat = encode_categorical(&frame.text("cohort")?);
+    let h = hasher();
+    let key: Vec<u64> = read::par_map_str(&person_id, |s| match s.map(str::trim) {
+        Some(s) if !s.is_empty() => h.hash_one(s),
+        _ => 0,
+    });
+    let missing_pid: Vec<bool> =
+        read::par_map_str(&person_id, |s| s.map(str::trim).is_none_or(str::is_empty));
+    check_text(path, "person_id", missing_pid.iter().copied())?;
+    check_text(
+        path,
+        "cohort",
+        cohort_cat.codes.iter().map(|&c| c == MISSING),
+    )?;
+    let reasons: Vec<u8> = (0..index.len())
+        .map(|i| {
+            if missing_pid[i] || cohort_cat.codes[i] == MISSING || index[i] == DATE_MISSING {
+                Reason::MissingValue as u8
+            } else if index[i] == DATE_UNPARSEABLE {
+                Reason::UnparseableValue as u8
+            } else {
+                0
+            }
+        })
+        .collect();
+
+    let mut columns = Vec::new();
+    let mut warnings = Vec::new();
+    for name in extra {
+        let numeric = if NUMBER_COLUMNS.contains(&name.as_str()) {
+            true
+        } else if TEXT_COLUMNS.contains(&name.as_str()) {
+            false
+        } else {
+            frame.looks_numeric(name)?
+        };
+        let values = if numeric {
+            let cells = frame.numbers(name)?;
+            let bad: Vec<u64> = cells
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| matches!(c, NumCell::Unparseable))
+                .map(|(i, _)| i as u64 + 1)
+                .collect();
+            if !bad.is_empty() {
+                warnings.push(ColumnWarning {
+                    table: TableKind::Cohort,
+                    column: name.clone(),
+                    issue: "unparseable_value_set_missing".into(),
+                    rows: bad.len() as u64,
+                    first_rows: bad.iter().copied().take(FIRST_ROWS_KEPT).collect(),
+                    message: format!(
+                        "cohort {name}: {} values could not be read and were treated as missing",
+                        bad.len()
+                    ),
+                });
+            }
+            Values::Numeric(
+                cells
+                    .into_iter()
+                    .map(|c| match c {
+                        NumCell::Value(v) => Some(v),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        } else {
+            Values::Text(encode_categorical(&frame.text(name)?))
+        };
+        columns.push(Column {
+            name: name.clone(),
+            values,
+        });
+    }
+    let mut reasons = reasons;
+    for col in &columns {
+        let (name, Values::Numeric(v)) = (col.name.as_str(), &col.values) else {
+            continue;
+        };
+        let implausible = |x: f64| match name {
+            "age_at_index" => x < ages.0 || x > ages.1,
+            "prior_offences" => x < 0.0,
+            _ => false,
+        };
+        for (r, x) in reasons.iter_mut().zip(v) {
+            if *r == 0 && x.is_some_and(implausible) {
+                *r = Reason::ImplausibleValue as u8;
+            }
+        }
+    }
+    Ok(CohortRows {
+        person_id,
+        cohort: cohort_cat.codes,
+        cohort_levels: cohort_cat.levels,
+        index,
+        key,
+        reasons,
+        columns,
+        warnings,
+    })
+}

@@ -1,0 +1,209 @@
+//! The comparison as tables.
+
+use crate::compare::{Comparison, Period};
+use crate::present::{Table, num, pct, pval};
+
+impl Comparison {
+    /// The headline as a table.
+    pub fn table(&self) -> Table {
+        let mut t = Table::new(
+            "Comparison of 12-month proven reoffending",
+            &["measure", "value"],
+            1,
+        );
+        let ci =
+            |lo: Option<f64>, hi: Option<f64>, f: &dyn Fn(Option<f64>) -> Option<String>| match (
+                lo, hi,
+            ) {
+                (Some(_), Some(_)) => Some(format!(
+                    "{} to {}",
+                    f(lo).unwrap_or_default(),
+                    f(hi).unwrap_or_default()
+                )),
+                _ => None,
+            };
+        let row = |t: &mut Table, k: &str, v: Option<String>| t.push(vec![Some(k.to_string()), v]);
+        row(
+            &mut t,
+            &format!("{} (n = {})", self.treatment, self.treatment_n),
+            pct(Some(self.treatment_rate)),
+        );
+        match (&self.control, self.control_n) {
+            (Some(c), Some(n)) => row(
+                &mut t,
+                &format!("{c} (n = {n})"),
+                pct(Some(self.control_rate)),
+            ),
+            _ => row(
+                &mut t,
+                &format!(
+                    "benchmark: {}",
+                    self.baseline_name.as_deref().unwrap_or("fixed rate")
+                ),
+                pct(Some(self.control_rate)),
+            ),
+        }
+        let pts = |x: Option<f64>| x.map(|v| format!("{:+.1} pts", v * 100.0));
+        row(&mut t, "difference", pts(Some(self.risk_difference)));
+        row(
+            &mut t,
+            &format!(
+                "{:.0}% interval ({})",
+                self.confidence * 100.0,
+                self.rd_ci_method
+            ),
+            ci(Some(self.rd_ci_low), Some(self.rd_ci_high), &pts),
+        );
+        row(&mut t, "relative risk", num(self.relative_risk, 3));
+        row(
+            &mut t,
+            "  interval",
+            ci(self.rr_ci_low, self.rr_ci_high, &|x| num(x, 3)),
+        );
+        row(&mut t, "odds ratio", num(self.odds_ratio, 3));
+        row(
+            &mut t,
+            "  interval",
+            ci(self.or_ci_low, self.or_ci_high, &|x| num(x, 3)),
+        );
+        for (name, test) in &self.tests {
+            row(
+                &mut t,
+                &format!("test: {name}"),
+                Some(format!(
+                    "statistic {}, p = {}",
+                    num(test.statistic, 3).unwrap_or_else(|| "-".into()),
+                    pval(test.p_value).unwrap_or_else(|| "-".into())
+                )),
+            );
+        }
+        if let Some(f) = &self.frequency {
+            row(
+                &mut t,
+                "reoffences per 100 people",
+                Some(format!(
+                    "{:.1} vs {:.1} (Welch p = {})",
+                    f.treatment_per_100,
+                    f.control_per_100,
+                    pval(Some(f.p_value)).unwrap_or_default()
+                )),
+            );
+        }
+        if let Some(d) = &self.time_to_first {
+            row(
+                &mut t,
+                "mean days to first reoffence (reoffenders)",
+                Some(format!(
+                    "{} vs {}",
+                    num(d.treatment_mean_days, 1).unwrap_or_else(|| "-".into()),
+                    num(d.control_mean_days, 1).unwrap_or_else(|| "-".into())
+                )),
+            );
+        }
+        row(
+            &mut t,
+            "smallest detectable reduction",
+            self.sensitivity.min_detectable_difference_lower.map(|d| {
+                format!(
+                    "{:.1} pts (power {:.0}%)",
+                    d * 100.0,
+                    self.sensitivity.power * 100.0
+                )
+            }),
+        );
+        if let Some(e) = &self.e_value {
+            row(
+                &mut t,
+                "E-value (estimate; interval limit)",
+                Some(format!(
+                    "{:.2}; {:.2}",
+                    e.value.estimate, e.value.interval_limit
+                )),
+            );
+        }
+        if let Some(p) = &self.period_check {
+            row(
+                &mut t,
+                &format!(
+                    "difference, {} period",
+                    match p.period {
+                        Period::Pilot => "pilot",
+                        Period::Full => "full",
+                    }
+                ),
+                Some(format!(
+                    "{:+.1} pts ({:+.1} to {:+.1})",
+                    p.comparison.risk_difference * 100.0,
+                    p.comparison.rd_ci_low * 100.0,
+                    p.comparison.rd_ci_high * 100.0
+                )),
+            );
+        }
+        t.notes.push(String::new());
+        t.notes.push(self.summary.clone());
+        if let Some(e) = &self.e_value {
+            t.notes.push(format!("Robustness: {}", e.summary));
+        }
+        if let Some(p) = &self.period_check {
+            t.notes.push(format!("Period check: {}", p.summary));
+        }
+        for c in &self.caveats {
+            t.notes.push(format!("Note: {c}"));
+        }
+        t
+    }
+
+    /// Subgroup results as a table.
+    pub fn subgroup_table(&self) -> Option<Table> {
+        if self.subgroups.is_empty() {
+            return None;
+        }
+        let keys: Vec<String> = self.subgroups[0].key.keys().cloned().collect();
+        let mut cols: Vec<&str> = keys.iter().map(String::as_str).collect();
+        cols.extend([
+            "n pilot",
+            "rate pilot",
+            "n comparison",
+            "rate comparison",
+            "difference (pts)",
+            "interval",
+            "p",
+            "p adjusted",
+        ]);
+        let mut t = Table::new("Subgroups", &cols, keys.len());
+        for s in &self.subgroups {
+            let mut r: Vec<Option<String>> = s.key.values().cloned().collect();
+            r.extend([
+                Some(s.treatment_n.to_string()),
+                pct(s.treatment_rate),
+                Some(s.control_n.to_string()),
+                pct(s.control_rate),
+                s.risk_difference.map(|d| format!("{:+.1}", d * 100.0)),
+                match (s.rd_ci_low, s.rd_ci_high) {
+                    (Some(l), Some(h)) => Some(format!("{:+.1} to {:+.1}", l * 100.0, h * 100.0)),
+                    _ => None,
+                },
+                pval(s.p_value),
+                pval(s.p_adjusted),
+            ]);
+            t.push(r);
+        }
+        t.notes.push(format!(
+            "p adjusted: {:?} adjustment over {} subgroups; a subgroup result is a lead to follow up, not a finding.",
+            self.subgroup_adjustment.unwrap_or_default(),
+            self.subgroups.len()
+        ));
+        Some(t)
+    }
+}
+
+impl std::fmt::Display for Comparison {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.table().fmt(f)?;
+        if let Some(t) = self.subgroup_table() {
+            writeln!(f)?;
+            t.fmt(f)?;
+        }
+        Ok(())
+    }
+}
