@@ -59,5 +59,5 @@ fn rates_by_cohort_sex_age_band(b: divan::Bencher) {
         by: vec!["sex".into(), "age_band".into()],
         ..Default::default()
     };
-    b.bench(|| Rates::compute(&d.people, &out, &opts).unwrap());
+    b.bench(|| Rates::of(&d.people, &out, &opts).unwrap());
 }

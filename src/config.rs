@@ -309,7 +309,19 @@ impl Config {
     /// The options of `[compare]`: confidence (`[compare]`, else `[rates]`, else 0.95) and
     /// period.
     pub fn compare_options(&self) -> Result<crate::compare::CompareOptions> {
+        use crate::compare::Against;
+        let c = &self.compare;
+        let against = match (&c.control, c.baseline_rate) {
+            (None, Some(rate)) => Against::Baseline {
+                rate,
+                name: c.baseline_name.clone(),
+                source: c.baseline_source.clone(),
+            },
+            _ => Against::Group(self.control()),
+        };
         Ok(crate::compare::CompareOptions {
+            treatment: self.treatment(),
+            against,
             confidence: self
                 .compare
                 .confidence

@@ -23,6 +23,17 @@ pub struct Inputs {
     pub load: LoadOptions,
 }
 
+impl Inputs {
+    /// The two tables, read with the default [`LoadOptions`].
+    pub fn new(cohort: impl Into<PathBuf>, offences: impl Into<PathBuf>) -> Inputs {
+        Inputs {
+            cohort: cohort.into(),
+            offences: offences.into(),
+            load: LoadOptions::default(),
+        }
+    }
+}
+
 /// The rules and options used, as printed in every output (`parameters`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Parameters {
@@ -243,43 +254,41 @@ impl Results {
     /// # Ok(()) }
     /// ```
     pub fn from_config(config: &crate::Config, inputs: &Inputs, rules: Rules) -> Result<Results> {
-        use crate::compare::{Against, Comparison};
+        use crate::Analysis;
+        use crate::compare::{Against, CompareOptions, Comparison};
         let eval = Evaluation::load(inputs, rules)?;
-        let people = &eval.data.people;
-        let out = &eval.outcomes;
         let rate_opts = config.rate_options()?;
-        let rates = crate::measure::Rates::compute(people, out, &rate_opts)?;
+        let rates = crate::measure::Rates::compute(&eval, &rate_opts)?;
         let treatment = config.treatment();
         let copts = config.compare_options()?;
         let mut na = Vec::new();
         let mut compare = Vec::new();
         if let Some(control) = &config.compare.control {
+            let o = CompareOptions {
+                against: Against::Group(control.clone()),
+                ..copts.clone()
+            };
             compare.extend(attempt(
                 "compare",
                 "Compared with the comparison group",
                 &mut na,
-                || {
-                    Comparison::compute(
-                        people,
-                        out,
-                        &treatment,
-                        &Against::Group(control.clone()),
-                        &copts,
-                    )
-                },
+                || Comparison::compute(&eval, &o),
             )?);
         }
         if let Some(rate) = config.compare.baseline_rate {
-            let against = Against::Baseline {
-                rate,
-                name: config.compare.baseline_name.clone(),
-                source: config.compare.baseline_source.clone(),
+            let o = CompareOptions {
+                against: Against::Baseline {
+                    rate,
+                    name: config.compare.baseline_name.clone(),
+                    source: config.compare.baseline_source.clone(),
+                },
+                ..copts.clone()
             };
             compare.extend(attempt(
                 "compare",
                 "Compared with the external benchmark",
                 &mut na,
-                || Comparison::compute(people, out, &treatment, &against, &copts),
+                || Comparison::compute(&eval, &o),
             )?);
         }
         let matched = match config.match_options()? {
@@ -287,7 +296,7 @@ impl Results {
                 "match",
                 "Matched comparison (propensity score matching)",
                 &mut na,
-                || crate::matching::MatchedComparison::compute(people, out, &mopts),
+                || crate::matching::MatchedComparison::compute(&eval, &mopts),
             )?,
             None => None,
         };
@@ -296,12 +305,11 @@ impl Results {
             "survival",
             "Time to first proven reoffence",
             &mut na,
-            || crate::survival::SurvivalAnalysis::compute(people, out, &sopts),
+            || crate::survival::SurvivalAnalysis::compute(&eval, &sopts),
         )?;
         let monitor = attempt("monitor", "Monitoring: cohorts by quarter", &mut na, || {
             crate::monitor::Monitor::compute(
-                people,
-                out,
+                &eval,
                 &crate::monitor::MonitorOptions {
                     confidence: copts.confidence,
                     reference: Some(config.control()),
@@ -333,13 +341,18 @@ impl Results {
                     .or_else(|| compare.iter().find(|c| c.kind == "comparison_group"));
                 match effect {
                     Some(cmp) => {
-                        let unit =
-                            crate::costs::UnitCosts::from_csv(&config.resolve(&cc.unit_costs))?;
-                        let defl = crate::costs::Deflator::from_csv(&config.resolve(&cc.deflator))?;
+                        let options = crate::costs::CostOptions {
+                            config: cc.clone(),
+                            unit_costs: crate::costs::UnitCosts::from_csv(
+                                &config.resolve(&cc.unit_costs),
+                            )?,
+                            deflator: crate::costs::Deflator::from_csv(
+                                &config.resolve(&cc.deflator),
+                            )?,
+                            effect: cmp.clone(),
+                        };
                         attempt("costs", "Costs and value", &mut na, || {
-                            crate::costs::CostBenefit::compute(
-                                cc, &unit, &defl, &eval.data, out, cmp,
-                            )
+                            crate::costs::CostBenefit::compute(&eval, &options)
                         })?
                     }
                     None if config.compare.control.is_some() => {

@@ -26,7 +26,7 @@
 //! ## Quick start
 //!
 //! ```
-//! use reoffending::{Evaluation, Inputs, RateOptions, Rates, Rules};
+//! use reoffending::{Analysis, Evaluation, Inputs, RateOptions, Rates, Rules};
 //! # fn main() -> reoffending::Result<()> {
 //! # let dir = tempfile::tempdir().unwrap();
 //! # let cohort = dir.path().join("cohort.csv");
@@ -36,9 +36,9 @@
 //! std::fs::write(&offences, "person_id,offence_date,disposal_date\n\
 //!     A,2021-03-01,2021-05-01\nC,2021-12-01,2022-06-01\nC,2023-01-01,2023-02-01\n").unwrap();
 //!
-//! let inputs = Inputs { cohort, offences, load: Default::default() };
+//! let inputs = Inputs::new(cohort, offences);
 //! let eval = Evaluation::load(&inputs, Rules::default())?;
-//! let rates = Rates::compute(&eval.data.people, &eval.outcomes, &RateOptions::default())?;
+//! let rates = Rates::compute(&eval, &RateOptions::default())?;
 //! let divert = rates.cohort("divert").next().unwrap();
 //! assert_eq!((divert.eligible, divert.reoffenders), (2, 1));
 //! println!("{rates}"); // a readable table
@@ -68,6 +68,7 @@ mod trace;
 pub use analysis::{compare, costs, design, matching, monitor, survival};
 pub use output::{charts, notebook, present, report};
 
+pub use analysis::Analysis;
 pub use config::Config;
 pub use data::dates::{DateFormat, Day, format_day, parse_iso};
 pub use data::{
@@ -77,6 +78,7 @@ pub use data::{
 pub use error::{Error, Result};
 pub use evaluation::{Evaluation, InputSummary, Inputs, Parameters};
 pub use measure::{GroupRate, Outcomes, RateOptions, Rates, Rules};
+pub use output::Tabular;
 pub use stats::CiMethod;
 
 /// The README's examples, compiled and run as tests.
@@ -86,6 +88,7 @@ pub struct ReadmeDoctests;
 
 /// One import for notebooks and scripts: `use reoffending::prelude::*;`.
 pub mod prelude {
+    pub use crate::analysis::Analysis;
     pub use crate::compare::{Against, CompareOptions, Comparison};
     pub use crate::config::Config;
     pub use crate::costs::CostBenefit;
@@ -94,6 +97,7 @@ pub mod prelude {
     pub use crate::measure::{RateOptions, Rates, Rules};
     pub use crate::monitor::{Monitor, MonitorOptions};
     pub use crate::notebook::Chart;
+    pub use crate::output::Tabular;
     pub use crate::survival::{SurvivalAnalysis, SurvivalOptions};
     pub use crate::{Error, LoadOptions, Result};
 }

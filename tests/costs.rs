@@ -35,12 +35,14 @@ fn setup(dir: &std::path::Path) -> (Evaluation, Comparison) {
         load: options("2023-01-01"),
     };
     let eval = Evaluation::load(&inputs, Rules::default()).unwrap();
-    let cmp = Comparison::compute(
+    let cmp = Comparison::of(
         &eval.data.people,
         &eval.outcomes,
-        "divert",
-        &Against::Group("comparison".into()),
-        &CompareOptions::default(),
+        &CompareOptions {
+            treatment: "divert".to_string(),
+            against: Against::Group("comparison".into()),
+            ..CompareOptions::default()
+        },
     )
     .unwrap();
     (eval, cmp)
@@ -103,13 +105,15 @@ fn hand_computed_two_offence_type_valuation() {
         dir.path(),
         "theft,1000,GBP,2015,HO,1000,1000,es\nrobbery,11320,GBP,2015,HO,11320,11320,es\n",
     );
-    let cb = CostBenefit::compute(
-        &config(1000),
-        &u,
-        &deflator(),
+    let cb = CostBenefit::of(
         &eval.data,
         &eval.outcomes,
-        &cmp,
+        &reoffending::costs::CostOptions {
+            config: config(1000),
+            unit_costs: u.clone(),
+            deflator: deflator(),
+            effect: cmp.clone(),
+        },
     )
     .unwrap();
     // Comparison mix: 20 thefts, 10 robberies -> value = (2/3 * 1000 + 1/3 * 11320) * 96.25/75.15.
@@ -147,13 +151,15 @@ fn break_even_makes_net_savings_zero() {
         dir.path(),
         "theft,1000,GBP,2015,HO,800,1200,es\nrobbery,11320,GBP,2015,HO,9000,14000,es\n",
     );
-    let cb = CostBenefit::compute(
-        &config(1000),
-        &u,
-        &deflator(),
+    let cb = CostBenefit::of(
         &eval.data,
         &eval.outcomes,
-        &cmp,
+        &reoffending::costs::CostOptions {
+            config: config(1000),
+            unit_costs: u.clone(),
+            deflator: deflator(),
+            effect: cmp.clone(),
+        },
     )
     .unwrap();
     let be = cb.break_even_rate_reduction.unwrap();
@@ -175,7 +181,17 @@ fn monte_carlo_is_deterministic_and_converges() {
     let run = |draws: usize, seed: u64| {
         let mut c = config(draws);
         c.seed = seed;
-        CostBenefit::compute(&c, &u, &deflator(), &eval.data, &eval.outcomes, &cmp).unwrap()
+        CostBenefit::of(
+            &eval.data,
+            &eval.outcomes,
+            &reoffending::costs::CostOptions {
+                config: c.clone(),
+                unit_costs: u.clone(),
+                deflator: deflator(),
+                effect: cmp.clone(),
+            },
+        )
+        .unwrap()
     };
     let a = run(2000, 1);
     let b = run(2000, 1);
@@ -196,13 +212,15 @@ fn missing_price_year_and_unknown_offence_type_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let (eval, cmp) = setup(dir.path());
     let u = unit_costs(dir.path(), "theft,1000,GBP,2015,HO,,,es\n");
-    let e = CostBenefit::compute(
-        &config(1000),
-        &u,
-        &deflator(),
+    let e = CostBenefit::of(
         &eval.data,
         &eval.outcomes,
-        &cmp,
+        &reoffending::costs::CostOptions {
+            config: config(1000),
+            unit_costs: u.clone(),
+            deflator: deflator(),
+            effect: cmp.clone(),
+        },
     )
     .unwrap_err();
     assert!(e.to_string().contains("`robbery`"), "{e}");
@@ -210,13 +228,15 @@ fn missing_price_year_and_unknown_offence_type_are_named() {
         dir.path(),
         "theft,1000,GBP,2012,HO,,,es\nrobbery,1,GBP,2015,HO,,,es\n",
     );
-    let e = CostBenefit::compute(
-        &config(1000),
-        &u,
-        &deflator(),
+    let e = CostBenefit::of(
         &eval.data,
         &eval.outcomes,
-        &cmp,
+        &reoffending::costs::CostOptions {
+            config: config(1000),
+            unit_costs: u.clone(),
+            deflator: deflator(),
+            effect: cmp.clone(),
+        },
     )
     .unwrap_err();
     assert!(

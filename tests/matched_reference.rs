@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use reoffending::Analysis;
 use reoffending::matching::{MatchOptions, MatchedComparison};
 use reoffending::{Evaluation, Inputs, Rules};
 use serde_json::Value;
@@ -55,7 +56,7 @@ fn matched_comparisons_agree_with_an_independent_replication() {
             replace: d["replace"].as_bool().unwrap(),
             ..Default::default()
         };
-        let m = MatchedComparison::compute(&eval.data.people, &eval.outcomes, &options).unwrap();
+        let m = MatchedComparison::compute(&eval, &options).unwrap();
         // The propensity model and caliper.
         let coef = r["coef"].as_array().unwrap();
         assert_eq!(m.propensity_model.fit.coefficients.len(), coef.len());

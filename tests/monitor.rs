@@ -15,7 +15,7 @@ fn every_quarter_followed_91_days_gets_a_labelled_projection_that_follows_its_fo
     };
     let eval = Evaluation::load(&inputs, Rules::default()).unwrap();
     let (people, out) = (&eval.data.people, &eval.outcomes);
-    let m = Monitor::compute(
+    let m = Monitor::of(
         people,
         out,
         &MonitorOptions {

@@ -49,7 +49,7 @@ proptest! {
                 // Attrition adds up whatever the input.
                 assert_eq!(q.rows_read.cohort, q.rows_used.cohort + q.excluded_total(reoffending::TableKind::Cohort));
                 assert_eq!(q.rows_read.offences, q.rows_used.offences + q.excluded_total(reoffending::TableKind::Offences));
-                let _ = reoffending::Rates::compute(&e.data.people, &e.outcomes, &Default::default());
+                let _ = <reoffending::Rates as reoffending::Analysis>::compute(&e, &Default::default());
             }
         });
         prop_assert!(outcome.is_ok(), "panicked on\n{cohort}\n---\n{offences}");
@@ -311,7 +311,7 @@ mod parquet {
                     let q = &e.quality;
                     assert_eq!(q.rows_read.cohort, q.rows_used.cohort + q.excluded_total(TableKind::Cohort));
                     assert_eq!(q.rows_read.offences, q.rows_used.offences + q.excluded_total(TableKind::Offences));
-                    let _ = reoffending::Rates::compute(&e.data.people, &e.outcomes, &Default::default());
+                    let _ = <reoffending::Rates as reoffending::Analysis>::compute(&e, &Default::default());
                 }
             });
             prop_assert!(outcome.is_ok(), "panicked on\n{cohort:?}\n---\n{offences:?}");

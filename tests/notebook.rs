@@ -21,32 +21,26 @@ fn the_notebook_walk_through_runs_and_every_result_has_a_chart() -> Result<()> {
                 .map(|e| e.rows)
                 .sum::<u64>()
     );
-    let rates = Rates::compute(&eval.data.people, &eval.outcomes, &config.rate_options()?)?;
+    let rates = Rates::compute(&eval, &config.rate_options()?)?;
     let benchmark = Against::Baseline {
         rate: 0.20,
         name: Some("Thames Valley Police drug diversion".into()),
         source: None,
     };
     let tv = Comparison::compute(
-        &eval.data.people,
-        &eval.outcomes,
-        &config.treatment(),
-        &benchmark,
-        &config.compare_options()?,
+        &eval,
+        &CompareOptions {
+            against: benchmark,
+            ..config.compare_options()?
+        },
     )?;
     let matched = MatchedComparison::compute(
-        &eval.data.people,
-        &eval.outcomes,
+        &eval,
         &config.match_options()?.expect("[match] in the sample file"),
     )?;
-    let survival = SurvivalAnalysis::compute(
-        &eval.data.people,
-        &eval.outcomes,
-        &config.survival_options(),
-    )?;
+    let survival = SurvivalAnalysis::compute(&eval, &config.survival_options())?;
     let monitor = Monitor::compute(
-        &eval.data.people,
-        &eval.outcomes,
+        &eval,
         &MonitorOptions {
             confidence: 0.95,
             reference: Some(config.control()),
@@ -56,6 +50,42 @@ fn the_notebook_walk_through_runs_and_every_result_has_a_chart() -> Result<()> {
     let costs = results.costs.clone().expect("[costs] in the sample file");
     // The same figures as the report's path.
     assert_eq!(results.rates, rates);
+    let report_tv = results
+        .compare_benchmark
+        .as_ref()
+        .expect("benchmark in the sample file");
+    assert_eq!(
+        (
+            report_tv.treatment_n,
+            report_tv.rd_ci_low,
+            report_tv.rd_ci_high
+        ),
+        (tv.treatment_n, tv.rd_ci_low, tv.rd_ci_high)
+    );
+    // One shape: every result prints, exports and shows in a notebook the same way.
+    fn shown<T: Tabular + std::fmt::Display>(r: &T, first_column: &str) {
+        let text = r.to_string();
+        assert_eq!(text, r.to_text());
+        for t in r.tables() {
+            assert!(text.contains(&t.title), "{} not printed", t.title);
+        }
+        let csv = r.to_csv().unwrap();
+        assert!(
+            csv.starts_with(first_column),
+            "{}",
+            &csv[..80.min(csv.len())]
+        );
+        assert!(csv.lines().count() >= 2);
+        assert!(r.to_json().unwrap().is_object());
+        assert!(r.to_html().starts_with("<table>"));
+    }
+    shown(&rates, "cohort,");
+    shown(&tv, "treatment,"); // no subgroups: the headline as one row
+    shown(&matched, "covariate,"); // one row per balance term
+    shown(&survival, "cohort,"); // one row per Kaplan-Meier step
+    shown(&monitor, "cohort,");
+    shown(&costs, "name,");
+    shown(&eval.quality, "table,");
     let charts = [
         rates.chart()?,
         tv.chart()?,

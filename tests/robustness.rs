@@ -4,6 +4,7 @@
 mod common;
 
 use common::{Files, files};
+use reoffending::Analysis;
 use reoffending::compare::{Against, CompareOptions, Comparison, Period};
 use reoffending::matching::{MatchOptions, MatchedComparison};
 use reoffending::stats::{e_value, rosenbaum};
@@ -154,7 +155,7 @@ fn placebo_shows_no_difference_when_groups_differ_only_in_recorded_covariates() 
     };
     let before = share("divert") - share("comparison");
     assert!(before < -0.05, "unadjusted placebo difference {before}");
-    let m = MatchedComparison::compute(
+    let m = MatchedComparison::of(
         people,
         out,
         &MatchOptions {
@@ -215,8 +216,7 @@ fn placebo_warns_when_matching_misses_a_difference() {
     std::fs::write(&f.cohort, out).unwrap();
     let eval = load(&f);
     let m = MatchedComparison::compute(
-        &eval.data.people,
-        &eval.outcomes,
+        &eval,
         &MatchOptions {
             covariates: vec!["parity".into()],
             ..Default::default()
@@ -253,12 +253,14 @@ fn pilot_period_restricts_comparison_people_to_the_pilots_index_dates() {
     let (inside, outside) = (eligible_in(true), eligible_in(false));
     assert!(outside > 500 && inside > 500, "{inside} {outside}");
 
-    let full = Comparison::compute(
+    let full = Comparison::of(
         people,
         out,
-        "divert",
-        &Against::Group("comparison".into()),
-        &CompareOptions::default(),
+        &CompareOptions {
+            treatment: "divert".to_string(),
+            against: Against::Group("comparison".into()),
+            ..CompareOptions::default()
+        },
     )
     .unwrap();
     assert_eq!(full.period, Period::Full);
@@ -271,14 +273,16 @@ fn pilot_period_restricts_comparison_people_to_the_pilots_index_dates() {
     assert!(check.summary.contains("within the pilot's period"));
 
     // Asked for directly, the pilot period is the main comparison and the full one the check.
-    let pilot = Comparison::compute(
+    let pilot = Comparison::of(
         people,
         out,
-        "divert",
-        &Against::Group("comparison".into()),
         &CompareOptions {
-            period: Period::Pilot,
-            ..Default::default()
+            treatment: "divert".to_string(),
+            against: Against::Group("comparison".into()),
+            ..CompareOptions {
+                period: Period::Pilot,
+                ..Default::default()
+            }
         },
     )
     .unwrap();
@@ -289,7 +293,7 @@ fn pilot_period_restricts_comparison_people_to_the_pilots_index_dates() {
     assert_eq!(back.comparison.control_n, Some(inside + outside));
 
     // The matched comparison carries the same check; pilot-period controls only.
-    let m = MatchedComparison::compute(
+    let m = MatchedComparison::of(
         people,
         out,
         &MatchOptions {
@@ -305,12 +309,14 @@ fn pilot_period_restricts_comparison_people_to_the_pilots_index_dates() {
     // No check when every comparison person is inside the pilot's period.
     let f = recorded_only(400, "2020-06-01");
     let eval = load(&f);
-    let same = Comparison::compute(
+    let same = Comparison::of(
         &eval.data.people,
         &eval.outcomes,
-        "divert",
-        &Against::Group("comparison".into()),
-        &CompareOptions::default(),
+        &CompareOptions {
+            treatment: "divert".to_string(),
+            against: Against::Group("comparison".into()),
+            ..CompareOptions::default()
+        },
     )
     .unwrap();
     // Comparison people may start a few days before the first diverted person by chance.
@@ -325,16 +331,18 @@ fn pilot_period_restricts_comparison_people_to_the_pilots_index_dates() {
 fn benchmark_comparisons_carry_no_e_value() {
     let f = recorded_only(400, "2020-06-01");
     let eval = load(&f);
-    let b = Comparison::compute(
+    let b = Comparison::of(
         &eval.data.people,
         &eval.outcomes,
-        "divert",
-        &Against::Baseline {
-            rate: 0.2,
-            name: None,
-            source: None,
+        &CompareOptions {
+            treatment: "divert".to_string(),
+            against: Against::Baseline {
+                rate: 0.2,
+                name: None,
+                source: None,
+            },
+            ..CompareOptions::default()
         },
-        &CompareOptions::default(),
     )
     .unwrap();
     assert!(b.e_value.is_none() && b.period_check.is_none());

@@ -22,6 +22,7 @@ pub mod survival;
 
 use crate::Evaluation;
 use crate::error::Result;
+use crate::measure::{RateOptions, Rates};
 
 /// One analysis of an evaluation: options in, result out.
 ///
@@ -49,4 +50,31 @@ pub trait Analysis: Sized {
 
     /// Runs the analysis on a loaded evaluation.
     fn compute(eval: &Evaluation, options: &Self::Options) -> Result<Self>;
+}
+
+/// Each analysis's options, and the function that runs it on data at hand.
+macro_rules! analyses {
+    ($($ty:ty => $opts:ty),* $(,)?) => {$(
+        impl Analysis for $ty {
+            type Options = $opts;
+            fn compute(eval: &Evaluation, options: &$opts) -> Result<Self> {
+                <$ty>::of(&eval.data.people, &eval.outcomes, options)
+            }
+        }
+    )*};
+}
+
+analyses!(
+    Rates => RateOptions,
+    compare::Comparison => compare::CompareOptions,
+    matching::MatchedComparison => matching::MatchOptions,
+    survival::SurvivalAnalysis => survival::SurvivalOptions,
+    monitor::Monitor => monitor::MonitorOptions,
+);
+
+impl Analysis for costs::CostBenefit {
+    type Options = costs::CostOptions;
+    fn compute(eval: &Evaluation, options: &costs::CostOptions) -> Result<Self> {
+        costs::CostBenefit::of(&eval.data, &eval.outcomes, options)
+    }
 }

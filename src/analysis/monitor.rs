@@ -11,7 +11,6 @@ use serde::Serialize;
 use crate::data::People;
 use crate::data::dates::quarter_label;
 use crate::error::Result;
-use crate::present::{Table, pct};
 use crate::stats::{CiMethod, KaplanMeier, KmInterval, proportion_ci, z_upper};
 
 /// Options of [`Monitor::compute`]. Every field has a documented default.
@@ -152,7 +151,7 @@ pub struct Monitor {
 
 impl Monitor {
     /// Builds the interim view.
-    pub fn compute(
+    pub fn of(
         people: &People,
         outcomes: &crate::measure::Outcomes,
         options: &MonitorOptions,
@@ -315,64 +314,5 @@ impl Monitor {
             follow_up_days: outcomes.rules.follow_up_days,
             groups,
         })
-    }
-
-    /// As a table.
-    pub fn table(&self) -> Table {
-        self.table_with_projections()
-    }
-
-    fn table_with_projections(&self) -> Table {
-        let mut t = Table::new(
-            "Interim monitoring: 12-month reoffending by quarter of index date",
-            &[
-                "cohort",
-                "period",
-                "people",
-                "full follow-up",
-                "reoffended so far",
-                "estimated 12-month rate",
-                "95% CI",
-                "observed rate",
-                "rate by day 91 / 182 / 273",
-                "projected 12-month rate",
-                "projection 95% CI",
-            ],
-            2,
-        );
-        for g in &self.groups {
-            let at = |d: u32| {
-                g.rate_at
-                    .get(&d)
-                    .map_or("-".to_string(), |r| format!("{:.1}%", r.rate * 100.0))
-            };
-            t.push(vec![
-                Some(g.cohort.clone()),
-                Some(g.period.clone()),
-                Some(g.people.to_string()),
-                Some(g.full_follow_up.to_string()),
-                Some(g.events_so_far.to_string()),
-                pct(g.estimate_12m),
-                match (g.ci_low, g.ci_high) {
-                    (Some(l), Some(h)) => Some(format!("{:.1}% to {:.1}%", l * 100.0, h * 100.0)),
-                    _ => None,
-                },
-                pct(g.observed_rate),
-                Some(format!("{} / {} / {}", at(91), at(182), at(273))),
-                pct(g.projected_12m),
-                match (g.projected_low, g.projected_high) {
-                    (Some(l), Some(h)) => Some(format!("{:.1}% to {:.1}%", l * 100.0, h * 100.0)),
-                    _ => None,
-                },
-            ]);
-        }
-        t.notes.push(
-            "Estimates for recent quarters rest on partial follow-up (Kaplan-Meier). Rates by day 91, 182 and 273 \
-             are shown once everyone in the quarter has been followed that long, so quarters can be compared at equal \
-             follow-up. A projection borrows the rest of the curve from a reference group and assumes its risk applies \
-             (see projection_basis); it is not an observed rate."
-                .into(),
-        );
-        t
     }
 }

@@ -7,7 +7,6 @@ use crate::data::People;
 use crate::design::Design;
 use crate::error::{Error, Result};
 use crate::measure::{Grouping, Outcomes};
-use crate::present::{Table, num, pct, pval};
 use crate::stats::{
     CoxFit, KaplanMeier, KmInterval, KmRow, LogRank, SurvivalAt, Ties, cox, logrank,
 };
@@ -118,24 +117,22 @@ pub fn observations(outcomes: &Outcomes) -> (Vec<usize>, Vec<f64>, Vec<bool>) {
 }
 
 impl SurvivalAnalysis {
-    /// Fits everything.
+    /// Kaplan-Meier per group, log-rank and Cox, from people and outcomes at hand
+    /// ([`Analysis::compute`](crate::Analysis::compute) runs it on an
+    /// [`Evaluation`](crate::Evaluation)).
     ///
     /// ```
     /// # fn main() -> reoffending::Result<()> {
-    /// let inputs = reoffending::Inputs {
-    ///     cohort: "data-samples/cohort.csv".into(),
-    ///     offences: "data-samples/offences.csv".into(),
-    ///     load: Default::default(),
-    /// };
-    /// let eval = reoffending::Evaluation::load(&inputs, reoffending::Rules::default())?;
-    /// use reoffending::survival::{SurvivalAnalysis, SurvivalOptions};
+    /// use reoffending::prelude::*;
+    /// let inputs = Inputs::new("data-samples/cohort.csv", "data-samples/offences.csv");
+    /// let eval = Evaluation::load(&inputs, Rules::default())?;
     /// let options = SurvivalOptions { covariates: vec!["sex".into()], ..Default::default() };
-    /// let s = SurvivalAnalysis::compute(&eval.data.people, &eval.outcomes, &options)?;
+    /// let s = SurvivalAnalysis::compute(&eval, &options)?;
     /// assert_eq!(s.groups.len(), 2); // comparison and divert
     /// assert_eq!(s.cox.unwrap().coefficients[0].name, "cohort=divert");
     /// # Ok(()) }
     /// ```
-    pub fn compute(
+    pub fn of(
         people: &People,
         outcomes: &Outcomes,
         options: &SurvivalOptions,
@@ -241,92 +238,5 @@ impl SurvivalAnalysis {
             cox_excluded_missing: excluded,
             not_observable: (outcomes.len() - idx.len()) as u64,
         })
-    }
-
-    /// Summary tables: curves at the chosen days, and the Cox model.
-    pub fn tables(&self) -> Vec<Table> {
-        let mut out = Vec::new();
-        if let Some(first) = self.groups.first() {
-            let keys: Vec<String> = first.key.0.iter().map(|(k, _)| k.clone()).collect();
-            let mut cols: Vec<String> = keys.clone();
-            cols.extend([
-                "people".into(),
-                "reoffended".into(),
-                "median days".into(),
-                format!("RMST to {}", self.follow_up_days),
-            ]);
-            for s in &first.survival_at {
-                cols.push(format!("reoffended by day {}", s.time));
-            }
-            let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
-            let mut t = Table::new(
-                "Time to first proven reoffence (Kaplan-Meier)",
-                &col_refs,
-                keys.len(),
-            );
-            for g in &self.groups {
-                let mut r: Vec<Option<String>> = g.key.0.iter().map(|(_, v)| v.clone()).collect();
-                r.extend([
-                    Some(g.n.to_string()),
-                    Some(g.events.to_string()),
-                    num(g.median, 0),
-                    num(Some(g.rmst), 1),
-                ]);
-                for s in &g.survival_at {
-                    r.push(Some(format!(
-                        "{} ({} to {})",
-                        pct(Some(1.0 - s.survival)).unwrap_or_default(),
-                        pct(Some(1.0 - s.ci_high)).unwrap_or_default(),
-                        pct(Some(1.0 - s.ci_low)).unwrap_or_default()
-                    )));
-                }
-                t.push(r);
-            }
-            if let Some(lr) = &self.logrank {
-                t.notes.push(format!(
-                    "log-rank test between cohorts{}: chi-square {:.3} on {} df, p = {}",
-                    self.logrank_strata
-                        .as_ref()
-                        .map(|s| format!(" (stratified by {s})"))
-                        .unwrap_or_default(),
-                    lr.statistic,
-                    lr.df,
-                    pval(Some(lr.p_value)).unwrap_or_default()
-                ));
-            }
-            t.notes.push(format!(
-                "Includes people with partial follow-up (censored at the extract date); {} not yet observable.",
-                self.not_observable
-            ));
-            out.push(t);
-        }
-        if let Some(c) = &self.cox {
-            let mut t = Table::new(
-                format!("Cox proportional hazards ({:?} ties)", c.ties).to_lowercase(),
-                &["term", "coef", "se", "hazard ratio", "95% CI", "p"],
-                1,
-            );
-            for term in &c.coefficients {
-                t.push(vec![
-                    Some(term.name.clone()),
-                    num(Some(term.coef), 4),
-                    num(Some(term.se), 4),
-                    num(Some(term.hazard_ratio), 3),
-                    Some(format!("{:.3} to {:.3}", term.ci_low, term.ci_high)),
-                    pval(Some(term.p_value)),
-                ]);
-            }
-            t.notes.push(format!(
-                "n = {}, events = {}, partial log-likelihood {:.3}, concordance {:.3}, {} iterations{}",
-                c.n,
-                c.events,
-                c.log_likelihood,
-                c.concordance,
-                c.iterations,
-                self.cox_excluded_missing.map(|m| format!(", {m} left out for missing covariates")).unwrap_or_default()
-            ));
-            out.push(t);
-        }
-        out
     }
 }

@@ -132,223 +132,263 @@ impl FileFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read both tables and print the data-quality summary (rows, exclusions by reason).
-    Validate {
-        #[command(flatten)]
-        data: DataArgs,
-        #[command(flatten)]
-        out: OutputArgs,
-    },
+    Validate(ValidateArgs),
     /// 12-month proven reoffending per cohort, with intervals and breakdowns.
-    Rates {
-        #[command(flatten)]
-        data: DataArgs,
-        #[command(flatten)]
-        out: OutputArgs,
-        /// Breakdowns, e.g. sex,age_band (derived: age_band, age_group, index_quarter, index_year).
-        #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
-        by: Vec<String>,
-        /// Interval method: wilson, exact, wald, jeffreys, agresti-coull [default: wilson].
-        #[arg(long, value_name = "METHOD")]
-        ci: Option<String>,
-        /// Confidence level [default: 0.95].
-        #[arg(long, value_name = "LEVEL", value_parser = fraction)]
-        confidence: Option<f64>,
-        /// Add the exact binomial test against this fixed rate (a fraction, e.g. 0.2).
-        #[arg(long, value_name = "RATE", value_parser = fraction)]
-        baseline_rate: Option<f64>,
-    },
+    Rates(RatesArgs),
     /// Compare the pilot with a comparison group or a fixed external rate.
-    Compare {
-        #[command(flatten)]
-        data: DataArgs,
-        #[command(flatten)]
-        out: OutputArgs,
-        /// The pilot cohort label [default: from --config, else `divert`].
-        #[arg(long, value_name = "LABEL")]
-        treatment: Option<String>,
-        /// The comparison cohort label.
-        #[arg(long, value_name = "LABEL", conflicts_with = "baseline_rate")]
-        control: Option<String>,
-        /// A fixed external rate to compare with (a fraction, e.g. 0.2 for Thames Valley).
-        #[arg(long, value_name = "RATE", value_parser = fraction)]
-        baseline_rate: Option<f64>,
-        /// The benchmark's name, printed in the verdict.
-        #[arg(long, value_name = "TEXT")]
-        baseline_name: Option<String>,
-        /// Where the benchmark comes from.
-        #[arg(long, value_name = "TEXT")]
-        baseline_source: Option<String>,
-        /// Subgroups to compare within, e.g. sex,age_group.
-        #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
-        by: Vec<String>,
-        /// Adjustment of subgroup p-values: holm, bh or none [default: holm].
-        #[arg(long, value_name = "METHOD")]
-        adjust: Option<String>,
-        /// Interval for the risk difference: newcombe or wald [default: newcombe].
-        #[arg(long, value_name = "METHOD")]
-        rd_ci: Option<String>,
-        /// Confidence level [default: 0.95].
-        #[arg(long, value_name = "LEVEL", value_parser = fraction)]
-        confidence: Option<f64>,
-        /// Comparison people used, by index date: full, or pilot (only those indexed within the
-        /// pilot cohort's first and last index dates) [default: from --config, else full].
-        #[arg(long, value_name = "PERIOD")]
-        period: Option<String>,
-    },
+    Compare(CompareArgs),
     /// Time to first proven reoffence: Kaplan-Meier, log-rank, and a Cox model.
-    Survival {
-        #[command(flatten)]
-        data: DataArgs,
-        #[command(flatten)]
-        out: OutputArgs,
-        /// Breakdowns beyond cohort.
-        #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
-        by: Vec<String>,
-        /// Days at which to report survival [default: 91,182,273,365].
-        #[arg(long, value_delimiter = ',', value_name = "DAYS", value_parser = non_negative)]
-        times: Vec<f64>,
-        /// Covariates for a Cox model (cohort is always included).
-        #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
-        covariates: Vec<String>,
-        /// Reference levels of categorical covariates, e.g. sex=F.
-        #[arg(long = "reference", value_name = "COLUMN=LEVEL")]
-        references: Vec<String>,
-        /// Ties in the Cox model: efron or breslow [default: efron].
-        #[arg(long, value_name = "METHOD")]
-        ties: Option<String>,
-        /// Kaplan-Meier interval: log-log, log or plain [default: log-log].
-        #[arg(long, value_name = "METHOD")]
-        km_ci: Option<String>,
-        /// Stratify the log-rank test by this breakdown.
-        #[arg(long, value_name = "COLUMN")]
-        strata: Option<String>,
-        /// Confidence level [default: 0.95].
-        #[arg(long, value_name = "LEVEL", value_parser = fraction)]
-        confidence: Option<f64>,
-    },
+    Survival(SurvivalArgs),
     /// Propensity score matching: model, balance before and after, and the matched comparison.
-    Match {
-        #[command(flatten)]
-        data: DataArgs,
-        #[command(flatten)]
-        out: OutputArgs,
-        /// The pilot cohort [default: divert].
-        #[arg(long, value_name = "LABEL")]
-        treatment: Option<String>,
-        /// The pool to match from [default: comparison].
-        #[arg(long, value_name = "LABEL")]
-        control: Option<String>,
-        /// Covariates of the propensity model, e.g. sex,age_at_index,prior_offences
-        /// [default: `[match] covariates` of --config].
-        #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
-        covariates: Vec<String>,
-        /// Reference levels of categorical covariates, e.g. sex=F.
-        #[arg(long = "reference", value_name = "COLUMN=LEVEL")]
-        references: Vec<String>,
-        /// Caliper in pooled SDs of the logit of the propensity score [default: 0.2]; 0 for none.
-        #[arg(long, value_name = "SD", value_parser = non_negative)]
-        caliper: Option<f64>,
-        /// Controls per pilot person [default: `[match] ratio`, else 1].
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
-        ratio: Option<u32>,
-        /// Match with replacement.
-        #[arg(long)]
-        replace: bool,
-        /// Columns to match exactly, e.g. sex.
-        #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
-        exact: Vec<String>,
-        /// Confidence level [default: 0.95].
-        #[arg(long, value_name = "LEVEL", value_parser = fraction)]
-        confidence: Option<f64>,
-        /// Comparison people used, by index date: full, or pilot (only those indexed within the
-        /// pilot cohort's first and last index dates) [default: from --config, else full].
-        #[arg(long, value_name = "PERIOD")]
-        period: Option<String>,
-    },
+    Match(MatchArgs),
     /// Cost-benefit of the pilot from the [costs] table of an evaluation file.
-    Costs {
-        #[command(flatten)]
-        data: DataArgs,
-        #[command(flatten)]
-        out: OutputArgs,
-    },
+    Costs(CostsArgs),
     /// The whole evaluation as HTML, Markdown, JSON, CSV tables and SVG charts.
-    Report {
-        /// The evaluation file (TOML), e.g. data-samples/evaluation.toml.
-        config: PathBuf,
-        /// Folder to write the report into.
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-        /// Print the list of files written as table, json or csv.
-        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-        format: OutputFormat,
-        /// Disclosure control: on (default) or off. Off stamps every file "NOT FOR
-        /// PUBLICATION" and allows min_cell below 3: for work inside the secure environment.
-        #[arg(long, value_name = "on|off")]
-        disclosure_control: Option<String>,
-        /// Exit with code 3 when an analysis could not be carried out (its section then
-        /// says why; by default the report is written and a warning printed, exit 0).
-        #[arg(long)]
-        strict: bool,
-    },
+    Report(ReportArgs),
     /// Interim view: each cohort by quarter of index date, 12-month rate estimated from partial follow-up.
-    Monitor {
-        #[command(flatten)]
-        data: DataArgs,
-        #[command(flatten)]
-        out: OutputArgs,
-        /// Confidence level [default: 0.95].
-        #[arg(long, value_name = "LEVEL", value_parser = fraction)]
-        confidence: Option<f64>,
-    },
+    Monitor(MonitorArgs),
     /// People needed to detect a change in the rate, or the change detectable with n people.
-    Power {
-        #[command(flatten)]
-        out: OutputArgs,
-        /// The rate without the scheme (a fixed benchmark, or the comparison group's rate).
-        #[arg(long, value_name = "RATE", value_parser = fraction)]
-        baseline_rate: f64,
-        /// The rate to be able to detect (omit with --n).
-        #[arg(long, value_name = "RATE", required_unless_present = "n", value_parser = fraction)]
-        target_rate: Option<f64>,
-        /// Two-sided significance level.
-        #[arg(long, default_value_t = 0.05, value_parser = fraction)]
-        alpha: f64,
-        /// Power.
-        #[arg(long, default_value_t = 0.8, value_parser = fraction)]
-        power: f64,
-        /// 1 (against a fixed rate) or 2 (against a comparison group).
-        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
-        groups: u8,
-        /// People in the pilot group: gives the minimum detectable rate instead.
-        #[arg(long, value_name = "N")]
-        n: Option<u64>,
-        /// Comparison group size as a multiple of the pilot group's [default: 1].
-        #[arg(long, default_value_t = 1.0)]
-        ratio: f64,
-    },
+    Power(PowerArgs),
     /// Write a synthetic cohort and offences table in the contract's format.
-    Generate {
-        /// Number of people.
-        #[arg(long)]
-        persons: u64,
-        /// Random seed (the same seed gives the same files).
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Folder to write cohort.* and offences.* into.
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-        /// File format.
-        #[arg(long, value_enum, default_value_t = FileFormat::Csv)]
-        format: FileFormat,
-        /// Share of people in the pilot cohort [default: 0.2].
-        #[arg(long)]
-        pilot_share: Option<f64>,
-        /// Row order of the offences table: by offence date, as real extracts arrive, or
-        /// grouped by person (as generated).
-        #[arg(long, value_enum, default_value_t = Order::OffenceDate)]
-        order: Order,
-    },
+    Generate(GenerateArgs),
+}
+
+// The options of `reoffending validate` (its help text is the variant's doc comment).
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+// The options of `reoffending rates` (its help text is the variant's doc comment).
+#[derive(Debug, Args)]
+pub struct RatesArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Breakdowns, e.g. sex,age_band (derived: age_band, age_group, index_quarter, index_year).
+    #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+    pub by: Vec<String>,
+    /// Interval method: wilson, exact, wald, jeffreys, agresti-coull [default: wilson].
+    #[arg(long, value_name = "METHOD")]
+    pub ci: Option<String>,
+    /// Confidence level [default: 0.95].
+    #[arg(long, value_name = "LEVEL", value_parser = fraction)]
+    pub confidence: Option<f64>,
+    /// Add the exact binomial test against this fixed rate (a fraction, e.g. 0.2).
+    #[arg(long, value_name = "RATE", value_parser = fraction)]
+    pub baseline_rate: Option<f64>,
+}
+
+// The options of `reoffending compare` (its help text is the variant's doc comment).
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// The pilot cohort label [default: from --config, else `divert`].
+    #[arg(long, value_name = "LABEL")]
+    pub treatment: Option<String>,
+    /// The comparison cohort label.
+    #[arg(long, value_name = "LABEL", conflicts_with = "baseline_rate")]
+    pub control: Option<String>,
+    /// A fixed external rate to compare with (a fraction, e.g. 0.2 for Thames Valley).
+    #[arg(long, value_name = "RATE", value_parser = fraction)]
+    pub baseline_rate: Option<f64>,
+    /// The benchmark's name, printed in the verdict.
+    #[arg(long, value_name = "TEXT")]
+    pub baseline_name: Option<String>,
+    /// Where the benchmark comes from.
+    #[arg(long, value_name = "TEXT")]
+    pub baseline_source: Option<String>,
+    /// Subgroups to compare within, e.g. sex,age_group.
+    #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+    pub by: Vec<String>,
+    /// Adjustment of subgroup p-values: holm, bh or none [default: holm].
+    #[arg(long, value_name = "METHOD")]
+    pub adjust: Option<String>,
+    /// Interval for the risk difference: newcombe or wald [default: newcombe].
+    #[arg(long, value_name = "METHOD")]
+    pub rd_ci: Option<String>,
+    /// Confidence level [default: 0.95].
+    #[arg(long, value_name = "LEVEL", value_parser = fraction)]
+    pub confidence: Option<f64>,
+    /// Comparison people used, by index date: full, or pilot (only those indexed within the
+    /// pilot cohort's first and last index dates) [default: from --config, else full].
+    #[arg(long, value_name = "PERIOD")]
+    pub period: Option<String>,
+}
+
+// The options of `reoffending survival` (its help text is the variant's doc comment).
+#[derive(Debug, Args)]
+pub struct SurvivalArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Breakdowns beyond cohort.
+    #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+    pub by: Vec<String>,
+    /// Days at which to report survival [default: 91,182,273,365].
+    #[arg(long, value_delimiter = ',', value_name = "DAYS", value_parser = non_negative)]
+    pub times: Vec<f64>,
+    /// Covariates for a Cox model (cohort is always included).
+    #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+    pub covariates: Vec<String>,
+    /// Reference levels of categorical covariates, e.g. sex=F.
+    #[arg(long = "reference", value_name = "COLUMN=LEVEL")]
+    pub references: Vec<String>,
+    /// Ties in the Cox model: efron or breslow [default: efron].
+    #[arg(long, value_name = "METHOD")]
+    pub ties: Option<String>,
+    /// Kaplan-Meier interval: log-log, log or plain [default: log-log].
+    #[arg(long, value_name = "METHOD")]
+    pub km_ci: Option<String>,
+    /// Stratify the log-rank test by this breakdown.
+    #[arg(long, value_name = "COLUMN")]
+    pub strata: Option<String>,
+    /// Confidence level [default: 0.95].
+    #[arg(long, value_name = "LEVEL", value_parser = fraction)]
+    pub confidence: Option<f64>,
+}
+
+// The options of `reoffending match` (its help text is the variant's doc comment).
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// The pilot cohort [default: divert].
+    #[arg(long, value_name = "LABEL")]
+    pub treatment: Option<String>,
+    /// The pool to match from [default: comparison].
+    #[arg(long, value_name = "LABEL")]
+    pub control: Option<String>,
+    /// Covariates of the propensity model, e.g. sex,age_at_index,prior_offences
+    /// [default: `[match] covariates` of --config].
+    #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+    pub covariates: Vec<String>,
+    /// Reference levels of categorical covariates, e.g. sex=F.
+    #[arg(long = "reference", value_name = "COLUMN=LEVEL")]
+    pub references: Vec<String>,
+    /// Caliper in pooled SDs of the logit of the propensity score [default: 0.2]; 0 for none.
+    #[arg(long, value_name = "SD", value_parser = non_negative)]
+    pub caliper: Option<f64>,
+    /// Controls per pilot person [default: `[match] ratio`, else 1].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub ratio: Option<u32>,
+    /// Match with replacement.
+    #[arg(long)]
+    pub replace: bool,
+    /// Columns to match exactly, e.g. sex.
+    #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+    pub exact: Vec<String>,
+    /// Confidence level [default: 0.95].
+    #[arg(long, value_name = "LEVEL", value_parser = fraction)]
+    pub confidence: Option<f64>,
+    /// Comparison people used, by index date: full, or pilot (only those indexed within the
+    /// pilot cohort's first and last index dates) [default: from --config, else full].
+    #[arg(long, value_name = "PERIOD")]
+    pub period: Option<String>,
+}
+
+// The options of `reoffending costs` (its help text is the variant's doc comment).
+#[derive(Debug, Args)]
+pub struct CostsArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+// The options of `reoffending report` (its help text is the variant's doc comment).
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The evaluation file (TOML), e.g. data-samples/evaluation.toml.
+    pub config: PathBuf,
+    /// Folder to write the report into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Print the list of files written as table, json or csv.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Disclosure control: on (default) or off. Off stamps every file "NOT FOR
+    /// PUBLICATION" and allows min_cell below 3: for work inside the secure environment.
+    #[arg(long, value_name = "on|off")]
+    pub disclosure_control: Option<String>,
+    /// Exit with code 3 when an analysis could not be carried out (its section then
+    /// says why; by default the report is written and a warning printed, exit 0).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+// The options of `reoffending monitor` (its help text is the variant's doc comment).
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Confidence level [default: 0.95].
+    #[arg(long, value_name = "LEVEL", value_parser = fraction)]
+    pub confidence: Option<f64>,
+}
+
+// The options of `reoffending power` (its help text is the variant's doc comment).
+#[derive(Debug, Args)]
+pub struct PowerArgs {
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// The rate without the scheme (a fixed benchmark, or the comparison group's rate).
+    #[arg(long, value_name = "RATE", value_parser = fraction)]
+    pub baseline_rate: f64,
+    /// The rate to be able to detect (omit with --n).
+    #[arg(long, value_name = "RATE", required_unless_present = "n", value_parser = fraction)]
+    pub target_rate: Option<f64>,
+    /// Two-sided significance level.
+    #[arg(long, default_value_t = 0.05, value_parser = fraction)]
+    pub alpha: f64,
+    /// Power.
+    #[arg(long, default_value_t = 0.8, value_parser = fraction)]
+    pub power: f64,
+    /// 1 (against a fixed rate) or 2 (against a comparison group).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub groups: u8,
+    /// People in the pilot group: gives the minimum detectable rate instead.
+    #[arg(long, value_name = "N")]
+    pub n: Option<u64>,
+    /// Comparison group size as a multiple of the pilot group's [default: 1].
+    #[arg(long, default_value_t = 1.0)]
+    pub ratio: f64,
+}
+
+// The options of `reoffending generate` (its help text is the variant's doc comment).
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of people.
+    #[arg(long)]
+    pub persons: u64,
+    /// Random seed (the same seed gives the same files).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Folder to write cohort.* and offences.* into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// File format.
+    #[arg(long, value_enum, default_value_t = FileFormat::Csv)]
+    pub format: FileFormat,
+    /// Share of people in the pilot cohort [default: 0.2].
+    #[arg(long)]
+    pub pilot_share: Option<f64>,
+    /// Row order of the offences table: by offence date, as real extracts arrive, or
+    /// grouped by person (as generated).
+    #[arg(long, value_enum, default_value_t = Order::OffenceDate)]
+    pub order: Order,
 }
 
 /// Row order of a generated offences table.

@@ -5,49 +5,45 @@ use std::io::Write;
 use serde_json::Value;
 
 use super::args::{OutputArgs, OutputFormat};
-use reoffending::present::{Table, csv_cell};
-use reoffending::{Error, Result};
+use reoffending::present::Table;
+use reoffending::{Error, Evaluation, Result, Tabular, output::records_to_csv};
 
-/// A result in all its forms.
+/// What a command prints, in all its forms.
 pub struct Rendered {
-    /// The JSON document (docs/output.md §2).
+    /// The JSON document (CONTRACT §3).
     pub json: Value,
-    /// The key of the list of records that the CSV form holds.
-    pub records_key: &'static str,
+    /// The records of the CSV form.
+    pub records: Vec<Value>,
     /// The tables of the terminal form.
     pub tables: Vec<Table>,
     /// A line printed above the tables.
     pub header: Option<String>,
 }
 
-/// Flattens a list of JSON objects into CSV (columns in the order of the first record,
-/// then any new keys; nested values as JSON text).
-pub fn records_to_csv(records: &[Value]) -> String {
-    let mut cols: Vec<String> = Vec::new();
-    for r in records {
-        if let Value::Object(m) = r {
-            for k in m.keys() {
-                if !cols.contains(k) {
-                    cols.push(k.clone());
-                }
-            }
+impl Rendered {
+    /// A result of an analysis of `eval`: its JSON with the parameters (the rules and
+    /// `analysis`, the options used) and the input summary added; its records and tables.
+    pub fn analysis<T: Tabular>(eval: &Evaluation, analysis: Value, result: &T) -> Result<Self> {
+        let mut json = result.to_json()?;
+        if let Value::Object(m) = &mut json {
+            m.insert(
+                "parameters".into(),
+                serde_json::to_value(eval.parameters(analysis))
+                    .map_err(|e| Error::Output(e.to_string()))?,
+            );
+            m.insert(
+                "input".into(),
+                serde_json::to_value(eval.input_summary())
+                    .map_err(|e| Error::Output(e.to_string()))?,
+            );
         }
+        Ok(Rendered {
+            json,
+            records: result.records()?,
+            tables: result.tables(),
+            header: Some(super::resolve::header_line(eval)),
+        })
     }
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(cols.iter().map(|c| csv_cell(c).into_owned()));
-    for r in records {
-        let row: Vec<String> = cols
-            .iter()
-            .map(|c| match r.get(c) {
-                None | Some(Value::Null) => String::new(),
-                Some(Value::String(s)) => s.clone(),
-                Some(v) => v.to_string(),
-            })
-            .collect();
-        let _ = w.write_record(row.iter().map(|c| csv_cell(c).into_owned()));
-    }
-    let _ = w.flush();
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 pub fn emit(out: &OutputArgs, r: &Rendered) -> Result<()> {
@@ -58,33 +54,7 @@ pub fn emit(out: &OutputArgs, r: &Rendered) -> Result<()> {
             s.push('\n');
             s
         }
-        OutputFormat::Csv => {
-            let records = match r.json.get(r.records_key) {
-                Some(Value::Array(a)) if !a.is_empty() => a.clone(),
-                // Survival: one CSV row per Kaplan-Meier table row, with the group's keys.
-                _ if r.records_key == "groups_flat" => flatten_tables(&r.json),
-                _ if r.records_key == "exclusions_flat" => r
-                    .json
-                    .get("input")
-                    .and_then(|i| i.get("exclusions"))
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default(),
-                // Otherwise the result itself as one row of its plain fields.
-                _ => vec![Value::Object(
-                    r.json
-                        .as_object()
-                        .map(|m| {
-                            m.iter()
-                                .filter(|(_, v)| !v.is_object() && !v.is_array())
-                                .map(|(k, v)| (k.clone(), v.clone()))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                )],
-            };
-            records_to_csv(&records)
-        }
+        OutputFormat::Csv => records_to_csv(&r.records),
         OutputFormat::Table => {
             let mut s = String::new();
             if let Some(h) = &r.header {
@@ -122,33 +92,16 @@ pub fn emit(out: &OutputArgs, r: &Rendered) -> Result<()> {
     }
 }
 
-/// Survival groups as one record per Kaplan-Meier row.
-fn flatten_tables(json: &Value) -> Vec<Value> {
-    let mut out = Vec::new();
-    for g in json
-        .get("groups")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Value::Object(m) = g else { continue };
-        let keys: serde_json::Map<String, Value> = m
-            .iter()
-            .filter(|(_, v)| v.is_string() || v.is_null())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for row in m
-            .get("table")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let mut r = keys.clone();
-            if let Value::Object(cells) = row {
-                r.extend(cells.clone());
-            }
-            out.push(Value::Object(r));
-        }
-    }
-    out
+/// The plain (not nested) fields of a JSON object as one CSV record.
+pub fn plain_fields(v: &Value) -> Value {
+    Value::Object(
+        v.as_object()
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, v)| !v.is_object() && !v.is_array())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
 }

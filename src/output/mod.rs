@@ -1,9 +1,13 @@
-//! Everything a person reads: tables for the terminal and notebooks ([`present`]), charts
-//! ([`charts`]), the publishable report behind its disclosure gate ([`report`]) and the
-//! notebook display ([`notebook`]). Nothing here computes a statistic.
+//! Everything a person reads: tables for the terminal and notebooks ([`present`], and one
+//! [`Tabular`] implementation per result), charts ([`charts`]), the publishable report
+//! behind its disclosure gate ([`report`]) and the notebook display ([`notebook`]).
+//! Nothing here computes a statistic.
 
 pub mod charts;
 pub mod notebook;
 pub mod present;
 pub mod report;
 mod tables;
+mod tabular;
+
+pub use tabular::{Tabular, records_to_csv};

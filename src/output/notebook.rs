@@ -7,7 +7,7 @@
 //! :dep reoffending = { path = "." }
 //! use reoffending::prelude::*;
 //! let eval = Evaluation::load(&inputs, Rules::default())?;
-//! let rates = Rates::compute(&eval.data.people, &eval.outcomes, &RateOptions::default())?;
+//! let rates = Rates::compute(&eval, &RateOptions::default())?;
 //! rates            // an HTML table
 //! rates.chart()?   // an SVG chart
 //! ```
@@ -55,35 +55,10 @@ pub fn table_html(t: &Table) -> String {
     h
 }
 
-/// Prints tables in evcxr's HTML display protocol.
-pub fn display(tables: &[Table]) {
-    let body: String = tables.iter().map(table_html).collect();
+/// Prints HTML in evcxr's display protocol.
+pub fn display_html(body: &str) {
     println!("EVCXR_BEGIN_CONTENT text/html\n{body}\nEVCXR_END_CONTENT");
 }
-
-macro_rules! displayable {
-    ($ty:ty, $tables:expr) => {
-        impl $ty {
-            /// Shows the result as HTML in a Jupyter notebook (evcxr kernel).
-            pub fn evcxr_display(&self) {
-                let f: fn(&$ty) -> Vec<Table> = $tables;
-                display(&f(self));
-            }
-        }
-    };
-}
-
-displayable!(crate::measure::Rates, |r| vec![r.table()]);
-displayable!(crate::compare::Comparison, |c| {
-    let mut v = vec![c.table()];
-    v.extend(c.subgroup_table());
-    v
-});
-displayable!(crate::survival::SurvivalAnalysis, |s| s.tables());
-displayable!(crate::matching::MatchedComparison, |m| m.tables());
-displayable!(crate::monitor::Monitor, |m| vec![m.table()]);
-displayable!(crate::costs::CostBenefit, |c| c.tables());
-displayable!(crate::data::DataQuality, |q| vec![q.table()]);
 
 /// A chart: shown inline as SVG in a notebook, saved as SVG or PNG.
 #[derive(Debug, Clone, PartialEq)]

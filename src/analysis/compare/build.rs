@@ -25,30 +25,28 @@ pub(crate) fn pp(x: f64) -> String {
 }
 
 impl Comparison {
-    /// Compares cohort `treatment` with `against`, on the 12-month measure.
+    /// Compares cohort `options.treatment` with `options.against`, on the 12-month measure,
+    /// from people and outcomes at hand ([`Analysis::compute`](crate::Analysis::compute)
+    /// runs it on an [`Evaluation`](crate::Evaluation)).
     ///
     /// ```
     /// # fn main() -> reoffending::Result<()> {
     /// # let dir = tempfile::tempdir().unwrap();
     /// # let (c, o) = (dir.path().join("c.csv"), dir.path().join("o.csv"));
     /// # reoffending::synth::generate(&reoffending::synth::GenerateOptions::new(3000, 1), &c, &o)?;
-    /// use reoffending::compare::{Against, Comparison, CompareOptions};
-    /// let eval = reoffending::Evaluation::load(
-    ///     &reoffending::Inputs { cohort: c, offences: o, load: Default::default() },
-    ///     reoffending::Rules::default(),
-    /// )?;
+    /// use reoffending::prelude::*;
+    /// let eval = Evaluation::load(&Inputs::new(&c, &o), Rules::default())?;
     /// let tv = Against::Baseline { rate: 0.2, name: Some("Thames Valley".into()), source: None };
-    /// let cmp = Comparison::compute(&eval.data.people, &eval.outcomes, "divert", &tv, &CompareOptions::default())?;
+    /// let cmp = Comparison::compute(&eval, &CompareOptions { against: tv, ..Default::default() })?;
     /// assert!(cmp.summary.contains("not an estimate of")); // a benchmark is descriptive
     /// # Ok(()) }
     /// ```
-    pub fn compute(
+    pub fn of(
         people: &People,
         outcomes: &Outcomes,
-        treatment: &str,
-        against: &Against,
         options: &CompareOptions,
     ) -> Result<Comparison> {
+        let (treatment, against) = (options.treatment.as_str(), &options.against);
         crate::stats::check_confidence(options.confidence)?;
         if matches!(against, Against::Group(c) if c == treatment) {
             return Err(Error::option(

@@ -77,6 +77,15 @@ impl PeriodFilter {
 }
 
 /// What the pilot is compared with.
+///
+/// ```
+/// use reoffending::compare::{Against, CompareOptions};
+/// let thames_valley = CompareOptions {
+///     against: Against::Baseline { rate: 0.2, name: Some("Thames Valley".into()), source: None },
+///     ..Default::default()
+/// };
+/// assert_eq!(thames_valley.treatment, "divert");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Against {
     /// Another cohort in the data (e.g. `comparison`).
@@ -92,9 +101,13 @@ pub enum Against {
     },
 }
 
-/// Options for [`Comparison::compute`]. Every field has a documented default.
+/// Options for [`Comparison`]. Every field has a documented default.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompareOptions {
+    /// The pilot cohort. Default `divert`.
+    pub treatment: String,
+    /// What it is compared with. Default the cohort `comparison`.
+    pub against: Against,
     /// Confidence level of every interval. Default 0.95 (so tests use alpha = 0.05).
     pub confidence: f64,
     /// Interval for the risk difference. Default Newcombe.
@@ -112,6 +125,8 @@ pub struct CompareOptions {
 impl Default for CompareOptions {
     fn default() -> Self {
         CompareOptions {
+            treatment: "divert".into(),
+            against: Against::Group("comparison".into()),
             confidence: 0.95,
             rd_method: DiffMethod::Newcombe,
             by: Vec::new(),

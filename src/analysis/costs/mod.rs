@@ -22,7 +22,6 @@ use crate::compare::Comparison;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::measure::{Outcomes, Window};
-use crate::present::Table;
 
 /// How the effect on reoffending is turned into avoided reoffences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -132,7 +131,7 @@ impl ByCategory {
         }
     }
 
-    fn all(&self) -> [(MoneyKind, MoneyFigures); 3] {
+    pub(crate) fn all(&self) -> [(MoneyKind, MoneyFigures); 3] {
         [
             (MoneyKind::CashableFiscal, self.cashable_fiscal),
             (MoneyKind::NonCashableFiscal, self.non_cashable_fiscal),
@@ -164,6 +163,20 @@ pub enum ItemKind {
     Saving,
     /// A cost per person diverted (e.g. the course).
     Cost,
+}
+
+/// What a cost-benefit analysis needs besides the data.
+#[derive(Debug, Clone)]
+pub struct CostOptions {
+    /// The `[costs]` table of the evaluation file.
+    pub config: CostConfig,
+    /// Unit costs per offence type.
+    pub unit_costs: UnitCosts,
+    /// The GDP deflator that uprates every figure to the price year.
+    pub deflator: Deflator,
+    /// The comparison whose difference in reoffending is valued (pilot against a
+    /// comparison group, matched where possible).
+    pub effect: Comparison,
 }
 
 /// The `[costs]` table of the evaluation file.
@@ -420,7 +433,7 @@ pub fn round_to_se(x: f64, se: f64) -> f64 {
 }
 
 /// `x` to two significant figures.
-fn two_figures(x: f64) -> f64 {
+pub(crate) fn two_figures(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }
@@ -428,7 +441,7 @@ fn two_figures(x: f64) -> f64 {
     (x / step).round() * step
 }
 
-fn net_ci(x: f64, se: f64) -> f64 {
+pub(crate) fn net_ci(x: f64, se: f64) -> f64 {
     round_to_se(x, se)
 }
 
@@ -440,19 +453,20 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 }
 
 impl CostBenefit {
-    /// The cost-benefit of the comparison `cmp` (pilot vs a comparison group).
+    /// The cost-benefit of `options.effect` (the pilot against a comparison group), from
+    /// data at hand ([`Analysis::compute`](crate::Analysis::compute) runs it on an
+    /// [`Evaluation`](crate::Evaluation)).
     ///
     /// `data` and `outcomes` give the comparison group's proven reoffences by offence type
     /// (their mix values an avoided reoffence); offence types must all be in the unit-cost
     /// table (a missing one is an error naming it).
-    pub fn compute(
-        cfg: &CostConfig,
-        costs: &UnitCosts,
-        deflator: &Deflator,
-        data: &Dataset,
-        outcomes: &Outcomes,
-        cmp: &Comparison,
-    ) -> Result<CostBenefit> {
+    pub fn of(data: &Dataset, outcomes: &Outcomes, options: &CostOptions) -> Result<CostBenefit> {
+        let CostOptions {
+            config: cfg,
+            unit_costs: costs,
+            deflator,
+            effect: cmp,
+        } = options;
         if cfg.draws < 100 {
             return Err(Error::option("costs.draws", "use at least 100 draws"));
         }
@@ -819,144 +833,6 @@ impl CostBenefit {
             tornado,
             caveats,
         })
-    }
-
-    /// Headline and tornado tables.
-    pub fn tables(&self) -> Vec<Table> {
-        let money = |x: f64| Some(pounds(x));
-        let mut t = Table::new(
-            format!("Estimated value ({} prices)", self.price_year),
-            &["measure", "value"],
-            1,
-        );
-        let (lo, hi) = (
-            net_ci(self.net_savings_ci_low, self.monte_carlo_se.ci_low),
-            net_ci(self.net_savings_ci_high, self.monte_carlo_se.ci_high),
-        );
-        let discounted = if self.horizon_years == 1 {
-            "undiscounted, one year"
-        } else {
-            "discounted"
-        };
-        let mut rows: Vec<(String, Option<String>)> = vec![
-            (
-                format!("people the value is counted for: {}", self.people_basis),
-                Some(self.people.to_string()),
-            ),
-            (
-                "people diverted in all".into(),
-                Some(self.people_diverted_total.to_string()),
-            ),
-            (
-                "avoided proven reoffences per person".into(),
-                Some(format!("{:.3}", self.avoided_per_person)),
-            ),
-            (
-                "avoided offences in all (actual, over the horizon)".into(),
-                Some(format!("{:.1}", self.avoided_reoffences)),
-            ),
-            (
-                "value of a proven reoffence".into(),
-                money(self.value_per_reoffence),
-            ),
-            (
-                format!("gross value ({discounted})"),
-                money(self.gross_savings),
-            ),
-            (
-                "programme cost (with optimism bias)".into(),
-                money(self.programme_cost),
-            ),
-            ("net value".into(), money(self.net_savings)),
-        ];
-        for (kind, f) in self.by_category.all() {
-            rows.push((
-                format!("  of which {} (net)", kind.label()),
-                money(f.net_savings),
-            ));
-        }
-        rows.extend([
-            (
-                "95% interval of net value (Monte Carlo)".into(),
-                Some(format!(
-                    "{} to {} (Monte Carlo standard error about {} and {})",
-                    pounds(lo),
-                    pounds(hi),
-                    pounds(two_figures(self.monte_carlo_se.ci_low)),
-                    pounds(two_figures(self.monte_carlo_se.ci_high))
-                )),
-            ),
-            (
-                "probability net value > 0".into(),
-                Some(format!(
-                    "{:.0}% (Monte Carlo standard error {:.1} points)",
-                    self.probability_net_positive * 100.0,
-                    self.monte_carlo_se.probability_net_positive * 100.0
-                )),
-            ),
-            (
-                "benefit-cost ratio".into(),
-                self.benefit_cost_ratio.map(|b| format!("{b:.2}")),
-            ),
-            (
-                "break-even reduction in the rate".into(),
-                self.break_even_rate_reduction
-                    .map(|b| format!("{:.1} percentage points", b * 100.0)),
-            ),
-            (
-                "horizon".into(),
-                Some(format!("{} year(s)", self.horizon_years)),
-            ),
-            ("discounting".into(), Some(self.discounting.clone())),
-            (
-                "optimism bias on costs".into(),
-                Some(format!("{:.0}%", self.optimism_bias * 100.0)),
-            ),
-            (
-                "persistence of the effect".into(),
-                Some(format!("{:.0}% a year", self.persistence * 100.0)),
-            ),
-            (
-                "actual offences per proven offence".into(),
-                Some(format!("{}", self.proven_to_actual)),
-            ),
-        ]);
-        for (k, v) in rows {
-            t.push(vec![Some(k), v]);
-        }
-        t.notes.push(self.headline.clone());
-        for c in &self.caveats {
-            t.notes.push(format!("Note: {c}"));
-        }
-        let mut tor = Table::new(
-            "One-way sensitivity of net value",
-            &["input", "net (low)", "net (high)", "swing"],
-            1,
-        );
-        for s in &self.tornado {
-            tor.push(vec![
-                Some(s.input.clone()),
-                money(s.net_low),
-                money(s.net_high),
-                money(s.swing),
-            ]);
-        }
-        let mut it = Table::new(
-            "Every figure with its source",
-            &["item", "value", "price year", "uprated", "source"],
-            1,
-        );
-        it.align[4] = crate::present::Align::Left;
-        for i in &self.items {
-            it.push(vec![
-                Some(i.name.clone()),
-                Some(format!("{}", i.value)),
-                Some(i.price_year.to_string()),
-                Some(format!("{:.2}", i.uprated_value)),
-                Some(i.source.clone()),
-            ]);
-        }
-        vec![t, tor, it]
     }
 }
 

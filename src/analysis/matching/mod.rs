@@ -15,7 +15,6 @@ use crate::data::People;
 use crate::design::Design;
 use crate::error::{Error, Result};
 use crate::measure::{NO_REOFFENCE, Outcomes};
-use crate::present::{Table, num};
 use crate::stats::{LogisticFit, PairDirection, RosenbaumBounds, logistic, rosenbaum};
 
 /// The Justice Data Lab's minimum pilot group.
@@ -198,28 +197,26 @@ impl Rosenbaum {
 }
 
 impl MatchedComparison {
-    /// Fits the propensity model, matches, checks balance and compares.
+    /// Fits the propensity model, matches, checks balance and compares, from people and
+    /// outcomes at hand ([`Analysis::compute`](crate::Analysis::compute) runs it on an
+    /// [`Evaluation`](crate::Evaluation)).
     ///
     /// ```
     /// # fn main() -> reoffending::Result<()> {
-    /// let inputs = reoffending::Inputs {
-    ///     cohort: "data-samples/cohort.csv".into(),
-    ///     offences: "data-samples/offences.csv".into(),
-    ///     load: Default::default(),
-    /// };
-    /// let eval = reoffending::Evaluation::load(&inputs, reoffending::Rules::default())?;
-    /// use reoffending::matching::{MatchOptions, MatchedComparison};
+    /// use reoffending::prelude::*;
+    /// let inputs = Inputs::new("data-samples/cohort.csv", "data-samples/offences.csv");
+    /// let eval = Evaluation::load(&inputs, Rules::default())?;
     /// let options = MatchOptions {
     ///     covariates: vec!["sex".into(), "age_at_index".into(), "prior_offences".into()],
     ///     ..Default::default()
     /// };
-    /// let m = MatchedComparison::compute(&eval.data.people, &eval.outcomes, &options)?;
+    /// let m = MatchedComparison::compute(&eval, &options)?;
     /// let prior = m.balance.iter().find(|b| b.covariate == "prior_offences").unwrap();
     /// assert!(prior.smd_after.unwrap().abs() < prior.smd_before.unwrap().abs());
     /// println!("{}", m.headline.rate_per_100);
     /// # Ok(()) }
     /// ```
-    pub fn compute(
+    pub fn of(
         people: &People,
         outcomes: &Outcomes,
         options: &MatchOptions,
@@ -458,131 +455,6 @@ impl MatchedComparison {
                 })
                 .collect(),
         })
-    }
-
-    /// Tables: model, balance, sample sizes, and the comparison.
-    pub fn tables(&self) -> Vec<Table> {
-        let mut model = Table::new(
-            "Propensity model (logistic regression of pilot membership)",
-            &["term", "coef", "se"],
-            1,
-        );
-        for t in &self.propensity_model.fit.coefficients {
-            model.push(vec![
-                Some(t.name.clone()),
-                num(Some(t.coef), 4),
-                num(Some(t.se), 4),
-            ]);
-        }
-        model.notes.push(format!(
-            "log-likelihood {:.3}, {} iterations, n = {}",
-            self.propensity_model.fit.log_likelihood,
-            self.propensity_model.fit.iterations,
-            self.propensity_model.fit.n
-        ));
-        let mut bal = Table::new(
-            "Balance: standardised mean differences before and after matching",
-            &[
-                "term",
-                "mean pilot",
-                "mean comparison",
-                "SMD before",
-                "mean pilot (matched)",
-                "mean comparison (matched)",
-                "SMD after",
-                "variance ratio",
-            ],
-            1,
-        );
-        for b in &self.balance {
-            bal.push(vec![
-                Some(format!(
-                    "{}{}",
-                    b.covariate,
-                    if b.smd_after.is_some_and(|s| s.abs() > 0.1) {
-                        " *"
-                    } else {
-                        ""
-                    }
-                )),
-                num(Some(b.mean_treated_before), 3),
-                num(Some(b.mean_control_before), 3),
-                num(b.smd_before, 3),
-                num(Some(b.mean_treated_after), 3),
-                num(Some(b.mean_control_after), 3),
-                num(b.smd_after, 3),
-                num(b.variance_ratio_after, 2),
-            ]);
-        }
-        bal.notes
-            .push("* |SMD| above 0.1 after matching (the strict threshold).".into());
-        let s = &self.sample;
-        let mut sizes = Table::new("Sample sizes", &["", "pilot", "comparison"], 1);
-        sizes.push(vec![
-            Some("all (full follow-up, all covariates)".into()),
-            Some(s.treated.to_string()),
-            Some(s.controls.to_string()),
-        ]);
-        sizes.push(vec![
-            Some("matched".into()),
-            Some(s.matched_treated.to_string()),
-            Some(format!(
-                "{} (effective {:.1})",
-                s.matched_controls, s.effective_controls
-            )),
-        ]);
-        sizes.push(vec![
-            Some("unmatched / discarded".into()),
-            Some(s.unmatched_treated.to_string()),
-            Some(s.unmatched_controls.to_string()),
-        ]);
-        for w in &self.warnings {
-            sizes.notes.push(format!("Warning: {w}"));
-        }
-        let mut head = Table::new(
-            "Headline measures (Justice Data Lab form)",
-            &["measure", "finding"],
-            1,
-        );
-        head.push(vec![
-            Some("one-year proven reoffending".into()),
-            Some(self.headline.rate_per_100.clone()),
-        ]);
-        head.push(vec![
-            Some("frequency".into()),
-            Some(self.headline.frequency_per_100.clone()),
-        ]);
-        head.push(vec![
-            Some("time to first reoffence".into()),
-            Some(self.headline.days_to_first.clone()),
-        ]);
-        let mut robust = Table::new(
-            "How robust is this? Rosenbaum bounds on the matched pairs",
-            &["Gamma", "p-value at most"],
-            1,
-        );
-        match &self.rosenbaum {
-            Some(r) => {
-                for g in &r.bounds.gammas {
-                    robust.push(vec![
-                        Some(format!("{:.1}", g.gamma)),
-                        crate::present::pval(Some(g.p_upper)),
-                    ]);
-                }
-                robust.notes.push(r.summary.clone());
-            }
-            None => robust
-                .notes
-                .push(self.rosenbaum_note.clone().unwrap_or_default()),
-        }
-        if let Some(e) = &self.comparison.e_value {
-            robust.notes.push(format!("E-value: {}", e.summary));
-        }
-        robust.notes.push(self.placebo.summary.clone());
-        if let Some(p) = &self.period_check {
-            robust.notes.push(format!("Period check: {}", p.summary));
-        }
-        vec![model, bal, sizes, head, self.comparison.table(), robust]
     }
 }
 

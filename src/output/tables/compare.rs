@@ -1,11 +1,16 @@
 //! The comparison as tables.
 
+use serde_json::Value;
+
+use super::records_or_plain;
 use crate::compare::{Comparison, Period};
+use crate::error::Result;
+use crate::output::Tabular;
 use crate::present::{Table, num, pct, pval};
 
 impl Comparison {
     /// The headline as a table.
-    pub fn table(&self) -> Table {
+    pub(crate) fn headline_table(&self) -> Table {
         let mut t = Table::new(
             "Comparison of 12-month proven reoffending",
             &["measure", "value"],
@@ -154,7 +159,7 @@ impl Comparison {
     }
 
     /// Subgroup results as a table.
-    pub fn subgroup_table(&self) -> Option<Table> {
+    pub(crate) fn subgroup_table(&self) -> Option<Table> {
         if self.subgroups.is_empty() {
             return None;
         }
@@ -197,13 +202,15 @@ impl Comparison {
     }
 }
 
-impl std::fmt::Display for Comparison {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.table().fmt(f)?;
-        if let Some(t) = self.subgroup_table() {
-            writeln!(f)?;
-            t.fmt(f)?;
-        }
-        Ok(())
+impl Tabular for Comparison {
+    fn tables(&self) -> Vec<Table> {
+        let mut v = vec![self.headline_table()];
+        v.extend(self.subgroup_table());
+        v
+    }
+
+    /// One row per subgroup; without subgroups, the headline figures as one row.
+    fn records(&self) -> Result<Vec<Value>> {
+        Ok(records_or_plain(&self.to_json()?, "subgroups"))
     }
 }

@@ -1,0 +1,349 @@
+//! The commands that analyse the data: each merges its flags over the evaluation file,
+//! runs one analysis through [`Analysis::compute`] and prints it through
+//! [`Rendered::analysis`] (the same JSON, CSV and tables for every analysis).
+
+use serde_json::json;
+
+use super::args::{
+    CompareArgs, CostsArgs, GenerateArgs, MatchArgs, MonitorArgs, Order, RatesArgs, SurvivalArgs,
+    ValidateArgs,
+};
+use super::output::{Rendered, emit};
+use super::resolve::{columns_for, header_line, load, period_option, resolve, warn};
+use reoffending::compare::{Against, Comparison};
+use reoffending::data::OffenceDetails;
+use reoffending::matching::MatchedComparison;
+use reoffending::monitor::{Monitor, MonitorOptions};
+use reoffending::present::Table;
+use reoffending::survival::SurvivalAnalysis;
+use reoffending::synth::{GenerateOptions, OffenceOrder, generate};
+use reoffending::{
+    Analysis, CiMethod, ColumnSelection, Error, RateOptions, Rates, Result, Tabular,
+};
+
+/// `validate`: the data-quality table and the people per cohort.
+pub fn validate(a: ValidateArgs) -> Result<()> {
+    let r = resolve(&a.data, ColumnSelection::All)?;
+    let eval = load(&r)?;
+    let rates = Rates::compute(&eval, &RateOptions::default())?;
+    let value = json!({
+        "parameters": eval.parameters(json!({})),
+        "input": eval.input_summary(),
+        "groups": rates.groups,
+    });
+    let mut tables = eval.quality.tables();
+    let mut t = Table::new(
+        "People per cohort",
+        &[
+            "cohort",
+            "people",
+            "in 12-month measure",
+            "partial follow-up only",
+        ],
+        1,
+    );
+    let people = &eval.data.people;
+    for (c, label) in people.cohort.levels.iter().enumerate() {
+        let (mut total, mut eligible) = (0u64, 0u64);
+        for (i, &code) in people.cohort.codes.iter().enumerate() {
+            if code as usize == c {
+                total += 1;
+                eligible += u64::from(eval.outcomes.eligible[i]);
+            }
+        }
+        t.push(vec![
+            Some(label.clone()),
+            Some(total.to_string()),
+            Some(eligible.to_string()),
+            Some((total - eligible).to_string()),
+        ]);
+    }
+    tables.push(t);
+    emit(
+        &a.out,
+        &Rendered {
+            json: value,
+            records: eval.quality.records()?,
+            tables,
+            header: Some(header_line(&eval)),
+        },
+    )
+}
+
+/// `rates`: 12-month proven reoffending per cohort and breakdown.
+pub fn rates(a: RatesArgs) -> Result<()> {
+    let mut r = resolve(&a.data, ColumnSelection::All)?;
+    let by = if a.by.is_empty() {
+        r.config.rates.by.clone()
+    } else {
+        a.by
+    };
+    r.inputs.load.cohort_columns = columns_for(&by);
+    let mut options = r.config.rate_options()?;
+    options.by = by;
+    if let Some(m) = a.ci {
+        options.ci = m.parse::<CiMethod>()?;
+    }
+    if let Some(c) = a.confidence {
+        options.confidence = c;
+    }
+    if a.baseline_rate.is_some() {
+        options.baseline_rate = a.baseline_rate;
+    }
+    let eval = load(&r)?;
+    let rates = Rates::compute(&eval, &options)?;
+    let mut shown = Rendered::analysis(
+        &eval,
+        json!({
+            "by": rates.by,
+            "ci_method": rates.ci_method,
+            "confidence": rates.confidence,
+            "baseline_rate": rates.baseline_rate,
+        }),
+        &rates,
+    )?;
+    shown.tables.extend(eval.quality.tables());
+    emit(&a.out, &shown)
+}
+
+/// `compare`: the pilot against a comparison group or a fixed rate.
+pub fn compare(a: CompareArgs) -> Result<()> {
+    let r = resolve(&a.data, columns_for(&a.by))?;
+    let cfg = r.config.compare.clone();
+    let mut options = r.config.compare_options()?;
+    if let Some(t) = a.treatment {
+        options.treatment = t;
+    }
+    // The command line's choice wins: a --control overrides a baseline in the file, and
+    // the other way round.
+    let baseline = |rate| Against::Baseline {
+        rate,
+        name: a.baseline_name.clone().or(cfg.baseline_name.clone()),
+        source: a.baseline_source.clone().or(cfg.baseline_source.clone()),
+    };
+    options.against = match (a.control, a.baseline_rate, &cfg.control, cfg.baseline_rate) {
+        (Some(c), ..) => Against::Group(c),
+        (None, Some(rate), ..) => baseline(rate),
+        (None, None, Some(c), _) => Against::Group(c.clone()),
+        (None, None, None, Some(rate)) => baseline(rate),
+        (None, None, None, None) => {
+            return Err(Error::Option {
+                option: "--control / --baseline-rate".into(),
+                message: "give a comparison cohort or a fixed rate to compare with".into(),
+            });
+        }
+    };
+    if let Some(c) = a.confidence {
+        options.confidence = c;
+    }
+    if let Some(m) = a.rd_ci {
+        options.rd_method = m.parse()?;
+    }
+    options.by = a.by;
+    if let Some(adj) = a.adjust {
+        options.adjust = adj.parse()?;
+    }
+    options.period = period_option(a.period.as_deref(), &r.config)?;
+    let eval = load(&r)?;
+    let cmp = Comparison::compute(&eval, &options)?;
+    let used = json!({
+        "treatment": options.treatment,
+        "confidence": options.confidence,
+        "rd_ci_method": options.rd_method,
+        "by": options.by,
+        "adjust": options.adjust,
+        "period": options.period,
+    });
+    emit(&a.out, &Rendered::analysis(&eval, used, &cmp)?)
+}
+
+/// `survival`: Kaplan-Meier, log-rank and Cox.
+pub fn survival(a: SurvivalArgs) -> Result<()> {
+    let mut r = resolve(&a.data, ColumnSelection::All)?;
+    let mut options = r.config.survival_options();
+    if !a.by.is_empty() {
+        options.by = a.by;
+    }
+    if !a.covariates.is_empty() {
+        options.covariates = a.covariates;
+    }
+    if !a.references.is_empty() {
+        options.references = reoffending::design::parse_references(&a.references)?;
+    }
+    if a.strata.is_some() {
+        options.strata = a.strata;
+    }
+    if !a.times.is_empty() {
+        options.times = a.times;
+    }
+    if let Some(t) = a.ties {
+        options.ties = t.parse()?;
+    }
+    if let Some(k) = a.km_ci {
+        options.interval = k.parse()?;
+    }
+    if let Some(c) = a.confidence {
+        options.confidence = c;
+    }
+    let mut cols = options.by.clone();
+    cols.extend(options.covariates.iter().cloned());
+    cols.extend(options.strata.iter().cloned());
+    r.inputs.load.cohort_columns = columns_for(&cols);
+    let eval = load(&r)?;
+    let s = SurvivalAnalysis::compute(&eval, &options)?;
+    let used = json!({
+        "by": options.by, "times": options.times, "covariates": options.covariates,
+        "ties": options.ties, "km_interval": options.interval, "confidence": options.confidence,
+        "strata": options.strata,
+    });
+    emit(&a.out, &Rendered::analysis(&eval, used, &s)?)
+}
+
+/// `match`: propensity score matching, then the matched comparison.
+pub fn matching(a: MatchArgs) -> Result<()> {
+    let mut r = resolve(&a.data, ColumnSelection::All)?;
+    let mut options =
+        r.config
+            .match_options()?
+            .unwrap_or_else(|| reoffending::matching::MatchOptions {
+                treatment: r.config.treatment(),
+                control: r.config.control(),
+                ..Default::default()
+            });
+    if let Some(t) = a.treatment {
+        options.treatment = t;
+    }
+    if let Some(c) = a.control {
+        options.control = c;
+    }
+    if !a.covariates.is_empty() {
+        options.covariates = a.covariates;
+    }
+    if options.covariates.is_empty() {
+        return Err(Error::Option {
+            option: "--covariates".into(),
+            message: "name the covariates of the propensity model (or give --config with a [match] table)".into(),
+        });
+    }
+    if !a.references.is_empty() {
+        options.references = reoffending::design::parse_references(&a.references)?;
+    }
+    if let Some(c) = a.caliper {
+        options.caliper = (c > 0.0).then_some(c);
+    }
+    if let Some(k) = a.ratio {
+        options.ratio = k as usize;
+    }
+    if a.replace {
+        options.replace = true;
+    }
+    if !a.exact.is_empty() {
+        options.exact = a.exact;
+    }
+    if let Some(c) = a.confidence {
+        options.compare.confidence = c;
+    }
+    if a.period.is_some() {
+        options.compare.period = period_option(a.period.as_deref(), &r.config)?;
+    }
+    if options.treatment == options.control {
+        return Err(Error::Option {
+            option: "--control".into(),
+            message: format!(
+                "`{}` is the treatment cohort too: match with another cohort",
+                options.treatment
+            ),
+        });
+    }
+    let mut cols = options.covariates.clone();
+    cols.extend(options.exact.iter().cloned());
+    r.inputs.load.cohort_columns = columns_for(&cols);
+    let eval = load(&r)?;
+    let m = MatchedComparison::compute(&eval, &options)?;
+    let used = json!({
+        "treatment": options.treatment, "control": options.control, "covariates": options.covariates,
+        "caliper": options.caliper, "ratio": options.ratio, "replace": options.replace, "exact": options.exact,
+        "confidence": options.compare.confidence, "period": options.compare.period,
+    });
+    emit(&a.out, &Rendered::analysis(&eval, used, &m)?)
+}
+
+/// `monitor`: each cohort by quarter of index date.
+pub fn monitor(a: MonitorArgs) -> Result<()> {
+    let r = resolve(&a.data, ColumnSelection::Only(Vec::new()))?;
+    let confidence = a.confidence.unwrap_or(0.95);
+    let eval = load(&r)?;
+    let m = Monitor::compute(
+        &eval,
+        &MonitorOptions {
+            confidence,
+            reference: Some(r.config.control()),
+        },
+    )?;
+    let used = json!({"confidence": confidence});
+    emit(&a.out, &Rendered::analysis(&eval, used, &m)?)
+}
+
+/// `costs`: the cost-benefit analysis of the evaluation file's `[costs]`.
+pub fn costs(a: CostsArgs) -> Result<()> {
+    let mut r = resolve(&a.data, ColumnSelection::All)?;
+    if r.config.costs.is_none() {
+        return Err(Error::Option {
+            option: "--config".into(),
+            message: "costs needs an evaluation file with a [costs] table (see data-samples/evaluation.toml)".into(),
+        });
+    }
+    r.inputs.load.offence_details = OffenceDetails::Keep;
+    let results = reoffending::evaluation::Results::from_config(&r.config, &r.inputs, r.rules)?;
+    warn(&results.data_quality.warnings);
+    // Results::from_config only fails to produce costs when [costs] is absent, checked above.
+    let Some(cb) = &results.costs else {
+        return Err(Error::Output("no cost-benefit result".into()));
+    };
+    let mut json = cb.to_json()?;
+    if let serde_json::Value::Object(m) = &mut json {
+        m.insert("parameters".into(), json!(results.parameters));
+        m.insert("input".into(), json!(results.data_quality));
+    }
+    emit(
+        &a.out,
+        &Rendered {
+            json,
+            records: cb.records()?,
+            tables: cb.tables(),
+            header: None,
+        },
+    )
+}
+
+/// `generate`: a synthetic cohort and offences table.
+pub fn generate_files(a: GenerateArgs) -> Result<()> {
+    std::fs::create_dir_all(&a.out).map_err(|source| Error::Io {
+        path: a.out.clone(),
+        action: "cannot create folder",
+        source,
+    })?;
+    let ext = a.format.extension();
+    let mut opts = GenerateOptions::new(a.persons, a.seed);
+    opts.order = match a.order {
+        Order::OffenceDate => OffenceOrder::OffenceDate,
+        Order::Person => OffenceOrder::Person,
+    };
+    if let Some(s) = a.pilot_share {
+        opts.pilot_share = s;
+    }
+    let summary = generate(
+        &opts,
+        &a.out.join(format!("cohort.{ext}")),
+        &a.out.join(format!("offences.{ext}")),
+    )?;
+    println!(
+        "wrote {} cohort rows to {} and {} offence rows to {} (seed {})",
+        summary.cohort_rows,
+        summary.cohort.display(),
+        summary.offence_rows,
+        summary.offences.display(),
+        summary.seed
+    );
+    Ok(())
+}

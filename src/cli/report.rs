@@ -1,0 +1,124 @@
+//! `report`: every analysis of the evaluation file, behind the disclosure gate.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use super::args::{DataArgs, OutputArgs, ReportArgs};
+use super::output::{Rendered, emit};
+use super::resolve::{relative_to, resolve, warn};
+use reoffending::data::OffenceDetails;
+use reoffending::present::Table;
+use reoffending::{ColumnSelection, Error, Result};
+
+/// `report`: the whole evaluation of an evaluation file, written as a publishable report.
+pub fn report(a: ReportArgs) -> Result<()> {
+    let (config_path, out_dir, format, strict) = (&a.config, &a.out, a.format, a.strict);
+    let disclosure_flag = a.disclosure_control.as_deref();
+    use reoffending::report::{FileStamp, Provenance, ReportOptions};
+    let data = DataArgs {
+        cohort: None,
+        offences: None,
+        config: Some(config_path.to_path_buf()),
+        follow_up_days: None,
+        waiting_days: None,
+        extract_date: None,
+        date_format: None,
+        count_index_day: false,
+        exclude_disposals: Vec::new(),
+        exclude_offence_types: Vec::new(),
+        timezone: None,
+        years: None,
+        ages: None,
+    };
+    let mut r = resolve(&data, ColumnSelection::All)?;
+    r.inputs.load.offence_details = OffenceDetails::Keep;
+    let results = reoffending::evaluation::Results::from_config(&r.config, &r.inputs, r.rules)?;
+    warn(&results.data_quality.warnings);
+    let rc = r.config.report.clone().unwrap_or_default();
+    let disclosure_control = match (disclosure_flag, rc.disclosure.as_deref()) {
+        (Some("on"), _) => true,
+        (Some("off"), _) => false,
+        (Some(other), _) => {
+            return Err(Error::Option {
+                option: "--disclosure-control".into(),
+                message: format!("`{other}`: use on or off"),
+            });
+        }
+        (None, Some("off")) => false,
+        (None, Some("on")) => !rc.disclosure_control_off,
+        (None, Some(other)) => {
+            return Err(Error::Config {
+                path: config_path.to_path_buf(),
+                message: format!("[report] disclosure = \"{other}\": use \"on\" or \"off\""),
+            });
+        }
+        (None, None) => !rc.disclosure_control_off,
+    };
+    let options = ReportOptions {
+        title: rc.title.unwrap_or_else(|| ReportOptions::default().title),
+        min_cell: rc.min_cell.unwrap_or(10),
+        disclosure_control,
+    };
+    options.validate().map_err(|e| match e {
+        Error::Option { message, .. } if disclosure_flag.is_none() => Error::Config {
+            path: config_path.to_path_buf(),
+            message: format!("[report] min_cell = {}: {message}", options.min_cell),
+        },
+        Error::Option { message, .. } => Error::Option {
+            option: "min_cell".into(),
+            message,
+        },
+        other => other,
+    })?;
+    // Provenance names files relative to the evaluation file, never the analyst's paths.
+    let base = config_path.parent().unwrap_or(Path::new(""));
+    let stamp = |p: &Path| -> Result<FileStamp> {
+        let mut f = FileStamp::of(p)?;
+        f.path = relative_to(p, base);
+        Ok(f)
+    };
+    let provenance = Provenance {
+        tool: format!("reoffending {}", env!("CARGO_PKG_VERSION")),
+        config: Some(stamp(config_path)?),
+        inputs: vec![stamp(&r.inputs.cohort)?, stamp(&r.inputs.offences)?],
+        disclosure_control: options.disclosure_control,
+        min_cell: options.min_cell,
+    };
+    let files = reoffending::report::write(&results, &provenance, &options, out_dir)?;
+    for na in &results.not_available {
+        eprintln!(
+            "warning: {} not available: {} (the rest of the report is written)",
+            na.title, na.reason
+        );
+    }
+    let mut t = Table::new(
+        format!("Report written to {}", out_dir.display()),
+        &["file"],
+        1,
+    );
+    for f in &files {
+        t.push(vec![Some(f.display().to_string())]);
+    }
+    let printed = emit(
+        &OutputArgs {
+            format,
+            output: None,
+        },
+        &Rendered {
+            json: json!({"files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>()}),
+            records: files
+                .iter()
+                .map(|f| json!({"file": f.display().to_string()}))
+                .collect(),
+            tables: vec![t],
+            header: None,
+        },
+    );
+    printed?;
+    if strict && !results.not_available.is_empty() {
+        // Documented exit code: the report was written, but not every analysis.
+        std::process::exit(3);
+    }
+    Ok(())
+}

@@ -1,0 +1,192 @@
+//! From flags and the evaluation file to the library's inputs, rules and options: every
+//! flag given overrides the file, which overrides the library's defaults.
+
+use std::path::{Path, PathBuf};
+
+use super::args::DataArgs;
+use reoffending::data::dates::DateFormat;
+use reoffending::data::{NotProven, OffenceDetails};
+use reoffending::{
+    ColumnSelection, Config, Error, Evaluation, Inputs, LoadOptions, Result, Rules, parse_iso,
+};
+
+/// The data options after merging the evaluation file and the command line.
+pub struct Resolved {
+    pub inputs: Inputs,
+    pub rules: Rules,
+    pub config: Config,
+}
+
+pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
+    let config = match &data.config {
+        Some(p) => Config::from_file(p)?,
+        None => Config::default(),
+    };
+    let path = |cli: &Option<PathBuf>, file: &Option<PathBuf>, flag: &str| -> Result<PathBuf> {
+        match (cli, file) {
+            (Some(p), _) => Ok(p.clone()),
+            (None, Some(p)) => Ok(config.resolve(p)),
+            (None, None) => Err(Error::Option {
+                option: flag.to_string(),
+                message: "required: give the file, or --config with a [data] table naming it"
+                    .into(),
+            }),
+        }
+    };
+    let cohort = path(&data.cohort, &config.data.cohort, "--cohort")?;
+    let offences = path(&data.offences, &config.data.offences, "--offences")?;
+    let extract = data
+        .extract_date
+        .clone()
+        .or(config.data.extract_date.clone());
+    let extract_date = match extract {
+        None => None,
+        Some(s) => Some(parse_iso(&s).ok_or_else(|| Error::Option {
+            option: "--extract-date".into(),
+            message: format!("`{s}` is not a date in YYYY-MM-DD form"),
+        })?),
+    };
+    let date_format = data.date_format.clone().or(config.data.date_format.clone());
+    let timezone = match (&data.timezone, &config.data.timezone) {
+        (Some(z), _) => Some(z.parse::<chrono_tz::Tz>().map_err(|_| Error::Option {
+            option: "--timezone".into(),
+            message: format!("`{z}` is not a time zone name (e.g. Europe/London)"),
+        })?),
+        // Checked when the evaluation file was read.
+        (None, Some(z)) => z.parse().ok(),
+        (None, None) => None,
+    };
+    let load_defaults = LoadOptions::default();
+    let defaults = Rules::default();
+    let rules = Rules {
+        follow_up_days: data
+            .follow_up_days
+            .or(config.rules.follow_up_days)
+            .unwrap_or(defaults.follow_up_days),
+        waiting_days: data
+            .waiting_days
+            .or(config.rules.waiting_days)
+            .unwrap_or(defaults.waiting_days),
+        count_index_day: data.count_index_day
+            || config
+                .rules
+                .count_index_day
+                .unwrap_or(defaults.count_index_day),
+    };
+    Ok(Resolved {
+        inputs: Inputs {
+            cohort,
+            offences,
+            load: LoadOptions {
+                date_format: DateFormat::from_option(date_format.as_deref()),
+                extract_date,
+                cohort_columns: columns,
+                // Rates and validation do not need offence types; later analyses do.
+                offence_details: OffenceDetails::Skip,
+                not_proven: NotProven {
+                    disposals: if data.exclude_disposals.is_empty() {
+                        config.data.exclude_disposals.clone()
+                    } else {
+                        data.exclude_disposals.clone()
+                    },
+                    offence_types: if data.exclude_offence_types.is_empty() {
+                        config.data.exclude_offence_types.clone()
+                    } else {
+                        data.exclude_offence_types.clone()
+                    },
+                },
+                timezone,
+                years: data
+                    .years
+                    .or(config.data.years.map(|[a, b]| (a, b)))
+                    .unwrap_or(load_defaults.years),
+                ages: data
+                    .ages
+                    .or(config.data.ages.map(|[a, b]| (a, b)))
+                    .unwrap_or(load_defaults.ages),
+            },
+        },
+        rules,
+        config,
+    })
+}
+
+/// `path` relative to `base` where it lies below it, else its file name alone (so no
+/// absolute path of the analyst's machine is published).
+pub fn relative_to(path: &Path, base: &Path) -> String {
+    let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (p, b) = (abs(path), abs(base));
+    match p.strip_prefix(&b) {
+        Ok(rel) => rel.display().to_string(),
+        Err(_) => path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
+}
+
+/// Loads the data and tells stderr about anything suspicious that excluded no row.
+pub fn load(r: &Resolved) -> Result<Evaluation> {
+    let eval = Evaluation::load(&r.inputs, r.rules)?;
+    warn(&eval.quality.warnings);
+    Ok(eval)
+}
+
+pub fn warn(warnings: &[reoffending::data::ColumnWarning]) {
+    for w in warnings {
+        eprintln!("warning: {}", w.message);
+    }
+}
+
+/// Cohort columns needed for these breakdowns (derived ones need their source).
+pub fn columns_for(by: &[String]) -> ColumnSelection {
+    let mut cols = Vec::new();
+    for b in by {
+        let c = match reoffending::measure::source_column(b) {
+            Some(src) => src.to_string(),
+            None if reoffending::measure::DERIVED.contains(&b.as_str()) || b == "cohort" => {
+                continue;
+            }
+            None => b.clone(),
+        };
+        if !cols.contains(&c) {
+            cols.push(c);
+        }
+    }
+    ColumnSelection::Only(cols)
+}
+
+/// The line above every table: the extract date and the rules.
+pub fn header_line(eval: &Evaluation) -> String {
+    format!(
+        "extract date {} ({}); follow-up {} days, waiting period {} days; offences on the index date {}",
+        eval.data
+            .extract_date_text()
+            .unwrap_or_else(|| "none".into()),
+        match eval.data.extract_date_source {
+            reoffending::data::ExtractDateSource::Given => "given",
+            reoffending::data::ExtractDateSource::LatestDisposalDate => "latest disposal date",
+            reoffending::data::ExtractDateSource::LatestIndexDate =>
+                "latest index date: no usable offences",
+            reoffending::data::ExtractDateSource::None => "no usable rows",
+        },
+        eval.rules.follow_up_days,
+        eval.rules.waiting_days,
+        if eval.rules.count_index_day {
+            "count"
+        } else {
+            "do not count"
+        }
+    )
+}
+
+/// `--period`, else `[compare] period` from the evaluation file, else the full period.
+pub fn period_option(flag: Option<&str>, config: &Config) -> Result<reoffending::compare::Period> {
+    match flag {
+        Some(p) => p.parse().map_err(|_| Error::Option {
+            option: "--period".into(),
+            message: format!("`{p}` is not a period (use full or pilot)"),
+        }),
+        None => Ok(config.period()?.unwrap_or_default()),
+    }
+}

@@ -1,0 +1,161 @@
+//! CostBenefit as tables.
+
+use serde_json::Value;
+
+use super::records_or_plain;
+use crate::costs::CostBenefit;
+use crate::costs::{net_ci, pounds, two_figures};
+use crate::error::Result;
+use crate::output::Tabular;
+use crate::present::*;
+
+impl CostBenefit {
+    /// Headline and tornado tables.
+    fn all_tables(&self) -> Vec<Table> {
+        let money = |x: f64| Some(pounds(x));
+        let mut t = Table::new(
+            format!("Estimated value ({} prices)", self.price_year),
+            &["measure", "value"],
+            1,
+        );
+        let (lo, hi) = (
+            net_ci(self.net_savings_ci_low, self.monte_carlo_se.ci_low),
+            net_ci(self.net_savings_ci_high, self.monte_carlo_se.ci_high),
+        );
+        let discounted = if self.horizon_years == 1 {
+            "undiscounted, one year"
+        } else {
+            "discounted"
+        };
+        let mut rows: Vec<(String, Option<String>)> = vec![
+            (
+                format!("people the value is counted for: {}", self.people_basis),
+                Some(self.people.to_string()),
+            ),
+            (
+                "people diverted in all".into(),
+                Some(self.people_diverted_total.to_string()),
+            ),
+            (
+                "avoided proven reoffences per person".into(),
+                Some(format!("{:.3}", self.avoided_per_person)),
+            ),
+            (
+                "avoided offences in all (actual, over the horizon)".into(),
+                Some(format!("{:.1}", self.avoided_reoffences)),
+            ),
+            (
+                "value of a proven reoffence".into(),
+                money(self.value_per_reoffence),
+            ),
+            (
+                format!("gross value ({discounted})"),
+                money(self.gross_savings),
+            ),
+            (
+                "programme cost (with optimism bias)".into(),
+                money(self.programme_cost),
+            ),
+            ("net value".into(), money(self.net_savings)),
+        ];
+        for (kind, f) in self.by_category.all() {
+            rows.push((
+                format!("  of which {} (net)", kind.label()),
+                money(f.net_savings),
+            ));
+        }
+        rows.extend([
+            (
+                "95% interval of net value (Monte Carlo)".into(),
+                Some(format!(
+                    "{} to {} (Monte Carlo standard error about {} and {})",
+                    pounds(lo),
+                    pounds(hi),
+                    pounds(two_figures(self.monte_carlo_se.ci_low)),
+                    pounds(two_figures(self.monte_carlo_se.ci_high))
+                )),
+            ),
+            (
+                "probability net value > 0".into(),
+                Some(format!(
+                    "{:.0}% (Monte Carlo standard error {:.1} points)",
+                    self.probability_net_positive * 100.0,
+                    self.monte_carlo_se.probability_net_positive * 100.0
+                )),
+            ),
+            (
+                "benefit-cost ratio".into(),
+                self.benefit_cost_ratio.map(|b| format!("{b:.2}")),
+            ),
+            (
+                "break-even reduction in the rate".into(),
+                self.break_even_rate_reduction
+                    .map(|b| format!("{:.1} percentage points", b * 100.0)),
+            ),
+            (
+                "horizon".into(),
+                Some(format!("{} year(s)", self.horizon_years)),
+            ),
+            ("discounting".into(), Some(self.discounting.clone())),
+            (
+                "optimism bias on costs".into(),
+                Some(format!("{:.0}%", self.optimism_bias * 100.0)),
+            ),
+            (
+                "persistence of the effect".into(),
+                Some(format!("{:.0}% a year", self.persistence * 100.0)),
+            ),
+            (
+                "actual offences per proven offence".into(),
+                Some(format!("{}", self.proven_to_actual)),
+            ),
+        ]);
+        for (k, v) in rows {
+            t.push(vec![Some(k), v]);
+        }
+        t.notes.push(self.headline.clone());
+        for c in &self.caveats {
+            t.notes.push(format!("Note: {c}"));
+        }
+        let mut tor = Table::new(
+            "One-way sensitivity of net value",
+            &["input", "net (low)", "net (high)", "swing"],
+            1,
+        );
+        for s in &self.tornado {
+            tor.push(vec![
+                Some(s.input.clone()),
+                money(s.net_low),
+                money(s.net_high),
+                money(s.swing),
+            ]);
+        }
+        let mut it = Table::new(
+            "Every figure with its source",
+            &["item", "value", "price year", "uprated", "source"],
+            1,
+        );
+        it.align[4] = crate::present::Align::Left;
+        for i in &self.items {
+            it.push(vec![
+                Some(i.name.clone()),
+                Some(format!("{}", i.value)),
+                Some(i.price_year.to_string()),
+                Some(format!("{:.2}", i.uprated_value)),
+                Some(i.source.clone()),
+            ]);
+        }
+        vec![t, tor, it]
+    }
+}
+
+impl Tabular for CostBenefit {
+    fn tables(&self) -> Vec<Table> {
+        self.all_tables()
+    }
+
+    /// One row per cost or value item.
+    fn records(&self) -> Result<Vec<Value>> {
+        Ok(records_or_plain(&self.to_json()?, "items"))
+    }
+}

@@ -1,0 +1,109 @@
+//! SurvivalAnalysis as tables.
+
+use serde_json::Value;
+
+use super::km_records;
+use crate::error::Result;
+use crate::output::Tabular;
+use crate::present::*;
+use crate::survival::SurvivalAnalysis;
+
+impl SurvivalAnalysis {
+    /// Summary tables: curves at the chosen days, and the Cox model.
+    fn all_tables(&self) -> Vec<Table> {
+        let mut out = Vec::new();
+        if let Some(first) = self.groups.first() {
+            let keys: Vec<String> = first.key.0.iter().map(|(k, _)| k.clone()).collect();
+            let mut cols: Vec<String> = keys.clone();
+            cols.extend([
+                "people".into(),
+                "reoffended".into(),
+                "median days".into(),
+                format!("RMST to {}", self.follow_up_days),
+            ]);
+            for s in &first.survival_at {
+                cols.push(format!("reoffended by day {}", s.time));
+            }
+            let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+            let mut t = Table::new(
+                "Time to first proven reoffence (Kaplan-Meier)",
+                &col_refs,
+                keys.len(),
+            );
+            for g in &self.groups {
+                let mut r: Vec<Option<String>> = g.key.0.iter().map(|(_, v)| v.clone()).collect();
+                r.extend([
+                    Some(g.n.to_string()),
+                    Some(g.events.to_string()),
+                    num(g.median, 0),
+                    num(Some(g.rmst), 1),
+                ]);
+                for s in &g.survival_at {
+                    r.push(Some(format!(
+                        "{} ({} to {})",
+                        pct(Some(1.0 - s.survival)).unwrap_or_default(),
+                        pct(Some(1.0 - s.ci_high)).unwrap_or_default(),
+                        pct(Some(1.0 - s.ci_low)).unwrap_or_default()
+                    )));
+                }
+                t.push(r);
+            }
+            if let Some(lr) = &self.logrank {
+                t.notes.push(format!(
+                    "log-rank test between cohorts{}: chi-square {:.3} on {} df, p = {}",
+                    self.logrank_strata
+                        .as_ref()
+                        .map(|s| format!(" (stratified by {s})"))
+                        .unwrap_or_default(),
+                    lr.statistic,
+                    lr.df,
+                    pval(Some(lr.p_value)).unwrap_or_default()
+                ));
+            }
+            t.notes.push(format!(
+                "Includes people with partial follow-up (censored at the extract date); {} not yet observable.",
+                self.not_observable
+            ));
+            out.push(t);
+        }
+        if let Some(c) = &self.cox {
+            let mut t = Table::new(
+                format!("Cox proportional hazards ({:?} ties)", c.ties).to_lowercase(),
+                &["term", "coef", "se", "hazard ratio", "95% CI", "p"],
+                1,
+            );
+            for term in &c.coefficients {
+                t.push(vec![
+                    Some(term.name.clone()),
+                    num(Some(term.coef), 4),
+                    num(Some(term.se), 4),
+                    num(Some(term.hazard_ratio), 3),
+                    Some(format!("{:.3} to {:.3}", term.ci_low, term.ci_high)),
+                    pval(Some(term.p_value)),
+                ]);
+            }
+            t.notes.push(format!(
+                "n = {}, events = {}, partial log-likelihood {:.3}, concordance {:.3}, {} iterations{}",
+                c.n,
+                c.events,
+                c.log_likelihood,
+                c.concordance,
+                c.iterations,
+                self.cox_excluded_missing.map(|m| format!(", {m} left out for missing covariates")).unwrap_or_default()
+            ));
+            out.push(t);
+        }
+        out
+    }
+}
+
+impl Tabular for SurvivalAnalysis {
+    fn tables(&self) -> Vec<Table> {
+        self.all_tables()
+    }
+
+    /// One row per Kaplan-Meier step of each group, with the group's keys.
+    fn records(&self) -> Result<Vec<Value>> {
+        Ok(km_records(&self.to_json()?))
+    }
+}
