@@ -29,6 +29,10 @@ pub enum Error {
     Input {
         /// The file.
         path: PathBuf,
+        /// The column, when the problem is in one (also named in `message`).
+        column: Option<String>,
+        /// The 1-based data row, when the problem is in one (also named in `message`).
+        row: Option<u64>,
         /// What is wrong, naming the column and what was expected.
         message: String,
     },
@@ -57,6 +61,11 @@ pub enum Error {
         /// Why it cannot be applied, and what to do about it.
         message: String,
     },
+    /// A statistical algorithm could not be applied to these numbers (typed by algorithm:
+    /// match on [`StatsError`](crate::stats::StatsError) to tell, e.g., separation from no
+    /// events).
+    #[error(transparent)]
+    Stats(#[from] crate::stats::StatsError),
     /// Output could not be produced (serialisation, chart rendering).
     #[error("output: {0}")]
     Output(String),
@@ -75,7 +84,51 @@ impl Error {
     pub(crate) fn input(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Error::Input {
             path: path.into(),
+            column: None,
+            row: None,
             message: message.into(),
+        }
+    }
+
+    /// A problem with one column of an input table.
+    pub(crate) fn in_column(
+        path: impl Into<PathBuf>,
+        column: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Input {
+            path: path.into(),
+            column: Some(column.into()),
+            row: None,
+            message: message.into(),
+        }
+    }
+
+    /// The same error, at 1-based data row `at` of its column.
+    pub(crate) fn at_row(self, at: u64) -> Self {
+        match self {
+            Error::Input {
+                path,
+                column,
+                message,
+                ..
+            } => Error::Input {
+                path,
+                column,
+                row: Some(at),
+                message,
+            },
+            other => other,
+        }
+    }
+
+    /// The file, column and row of an input error (`None` for other errors).
+    pub fn location(&self) -> Option<(&std::path::Path, Option<&str>, Option<u64>)> {
+        match self {
+            Error::Input {
+                path, column, row, ..
+            } => Some((path, column.as_deref(), *row)),
+            _ => None,
         }
     }
 

@@ -329,16 +329,17 @@ impl Results {
             min_detectable_rate_upper: det.and_then(|d| d.min_detectable_rate_upper),
             min_detectable_difference_vs_comparison: compare
                 .iter()
-                .find(|c| c.kind == "comparison_group")
+                .find(|c| c.kind == crate::compare::ComparisonKind::ComparisonGroup)
                 .and_then(|c| c.sensitivity.min_detectable_difference_lower),
             method: crate::stats::ONE_SAMPLE_METHOD,
         };
         let costs = match &config.costs {
             Some(cc) => {
-                let effect = matched
-                    .as_ref()
-                    .map(|m| &m.comparison)
-                    .or_else(|| compare.iter().find(|c| c.kind == "comparison_group"));
+                let effect = matched.as_ref().map(|m| &m.comparison).or_else(|| {
+                    compare
+                        .iter()
+                        .find(|c| c.kind == crate::compare::ComparisonKind::ComparisonGroup)
+                });
                 match effect {
                     Some(cmp) => {
                         let options = crate::costs::CostOptions {

@@ -341,6 +341,20 @@ fn non_utf8_text_names_file_row_and_column() {
             && err.contains("UTF-8"),
         "{err}"
     );
+    // Through the library, the file, column and row are fields of the error, not only text.
+    let e = reoffending::Dataset::load(&c, &o, &Default::default()).unwrap_err();
+    assert_eq!(
+        e.location(),
+        Some((c.as_path(), Some("cohort"), Some(2))),
+        "{e}"
+    );
+    let e = reoffending::Dataset::load(&o, &c, &Default::default()).unwrap_err();
+    assert_eq!(
+        e.location()
+            .map(|(p, col, row)| (p.to_path_buf(), col.map(str::to_string), row)),
+        Some((o.clone(), Some("cohort".to_string()), None)),
+        "{e}"
+    );
 }
 
 #[test]

@@ -199,7 +199,10 @@ fn matched_comparisons_agree_with_an_independent_replication() {
                 "{name}: {} vs {exact}",
                 c.control_rate
             );
-            assert_eq!(c.rd_ci_method, "weighted_robust");
+            assert_eq!(
+                c.rd_ci_method,
+                reoffending::compare::DifferenceInterval::WeightedRobust
+            );
             assert!(
                 close(c.risk_difference, f(&d["rate_difference"]), 1e-12),
                 "{name}"

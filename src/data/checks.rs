@@ -16,8 +16,9 @@ pub(super) fn require(
 ) -> Result<()> {
     for col in required {
         if !header.iter().any(|h| h == col) {
-            return Err(Error::input(
+            return Err(Error::in_column(
                 path,
+                *col,
                 format!(
                     "the {table} table has no column `{col}`: expected columns {} (found: {})",
                     required.join(", "),
@@ -42,8 +43,9 @@ pub(super) fn check_text(
         all_missing &= m;
     }
     if rows > 0 && all_missing {
-        return Err(Error::input(
+        return Err(Error::in_column(
             path,
+            column,
             format!("column `{column}`: every value is empty (expected text in every row)"),
         ));
     }
@@ -71,8 +73,9 @@ pub(super) fn check_dates(
             DateFormat::Iso => " (give the date format for other layouts, e.g. %d/%m/%Y)",
             DateFormat::Strftime(_) => " (check the date format)",
         };
-        return Err(Error::input(
+        return Err(Error::in_column(
             path,
+            column,
             format!(
                 "column `{column}`: {what} as {} from {} to {}{hint}",
                 spec.format.describe(),

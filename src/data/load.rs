@@ -94,8 +94,9 @@ impl Dataset {
         require(cohort, &cohort_header, &COHORT_REQUIRED, "cohort")?;
         for derived in DERIVED_COLUMNS {
             if cohort_header.iter().any(|h| h == derived) {
-                return Err(Error::input(
+                return Err(Error::in_column(
                     cohort,
+                    derived,
                     format!(
                         "the column `{derived}` has the name of a breakdown this tool derives (from \
                          age_at_index or index_date): rename it, e.g. to `{derived}_source`, to use it as it is"
@@ -122,8 +123,9 @@ impl Dataset {
                 for c in cols {
                     // `prior_offences` is counted from the offences table when absent.
                     if !cohort_header.contains(c) && c != "prior_offences" {
-                        return Err(Error::input(
+                        return Err(Error::in_column(
                             cohort,
+                            c.as_str(),
                             format!(
                                 "no column `{c}` (asked for as a covariate or breakdown); the file has: {}",
                                 cohort_header.join(", ")

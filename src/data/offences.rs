@@ -183,8 +183,9 @@ pub(super) fn read_offence_rows(
             continue;
         }
         let Some(detail) = detail else {
-            return Err(Error::input(
+            return Err(Error::in_column(
                 path,
+                column,
                 format!("{flag} needs a `{column}` column in the offences table"),
             ));
         };

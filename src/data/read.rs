@@ -97,8 +97,9 @@ pub(crate) fn header(path: &Path) -> Result<Vec<String>> {
                 // polars refuses a schema naming a column twice: say which, as for CSV.
                 pl::PolarsError::Duplicate(msg) => {
                     let name = msg.split('\'').nth(1).unwrap_or(msg);
-                    Error::input(
+                    Error::in_column(
                         path,
+                        name,
                         format!("the column `{name}` appears more than once in the schema: rename or remove one of them"),
                     )
                 }
@@ -114,8 +115,9 @@ fn unique(path: &Path, names: Vec<String>) -> Result<Vec<String>> {
     let mut seen = std::collections::HashSet::new();
     for n in &names {
         if !n.is_empty() && !seen.insert(n.as_str()) {
-            return Err(Error::input(
+            return Err(Error::in_column(
                 path,
+                n.as_str(),
                 format!(
                     "the column `{n}` appears more than once in the header: rename or remove one of them"
                 ),
@@ -207,12 +209,14 @@ pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Res
                 .map_err(|e| {
                     let text = e.to_string().to_lowercase();
                     match first_invalid_utf8(path).filter(|_| text.contains("utf")) {
-                        Some((row, column)) => Error::input(
+                        Some((row, column)) => Error::in_column(
                             path,
+                            column.as_str(),
                             format!(
                                 "row {row}, column `{column}`: the text is not UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)"
                             ),
-                        ),
+                        )
+                        .at_row(row),
                         None => polars_err(path, e),
                     }
                 })?
@@ -316,7 +320,7 @@ impl Frame {
     fn column(&self, name: &str) -> Result<&pl::Column> {
         self.df
             .column(name)
-            .map_err(|_| Error::input(&self.path, format!("missing column `{name}`")))
+            .map_err(|_| Error::in_column(&self.path, name, format!("missing column `{name}`")))
     }
 
     /// True when the column holds numbers in the file itself (Parquet), or when every
@@ -454,8 +458,9 @@ impl Frame {
     }
 
     fn not_text(&self, name: &str, dtype: &pl::DataType) -> Error {
-        Error::input(
+        Error::in_column(
             &self.path,
+            name,
             format!("column `{name}` holds {dtype}, which cannot be used as text or numbers"),
         )
     }
@@ -484,8 +489,9 @@ impl Frame {
                     (None, _) => None,
                     (Some(_), Some(given)) => Some(Zone::Named(given)),
                     (Some(tz), None) => Some(Zone::parse(tz.as_str()).ok_or_else(|| {
-                        Error::input(
+                        Error::in_column(
                             &self.path,
+                            name,
                             format!(
                                 "column `{name}`: the time zone `{}` is not one this tool knows; give the zone \
                                  its dates are in (an IANA name such as Europe/London)",
@@ -513,8 +519,9 @@ impl Frame {
                     .parse(t)
                     .map_or(DATE_UNPARSEABLE, |d| spec.check(i64::from(d))),
             }),
-            other => Err(Error::input(
+            other => Err(Error::in_column(
                 &self.path,
+                name,
                 format!("column `{name}` holds {other}, expected dates"),
             )),
         }
@@ -524,8 +531,9 @@ impl Frame {
     pub fn numbers(&self, name: &str) -> Result<Vec<NumCell>> {
         let col = self.column(name)?;
         if !(is_number(col.dtype()) || matches!(col.dtype(), pl::DataType::String)) {
-            return Err(Error::input(
+            return Err(Error::in_column(
                 &self.path,
+                name,
                 format!("column `{name}` holds {}, expected numbers", col.dtype()),
             ));
         }

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 
+use super::FitError;
 use super::linalg::{invert, solve};
 use super::proportion::z_upper;
 use crate::error::{Error, Result};
@@ -33,8 +34,12 @@ impl std::str::FromStr for Ties {
     }
 }
 
-const SEPARATION: &str = "estimates diverge (separation: a covariate level in which nobody, or \
-     everybody, reoffends first); merge small categories or drop the covariate";
+const MODEL: &str = "Cox model";
+const SEPARATION: FitError = FitError::Separation {
+    model: MODEL,
+    advice: "estimates diverge (separation: a covariate level in which nobody, or everybody, \
+             reoffends first); merge small categories or drop the covariate",
+};
 
 /// One term of a fitted model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -241,25 +246,24 @@ pub fn cox(
     let n = time.len();
     let p = x.len();
     if p == 0 || names.len() != p || x.iter().any(|c| c.len() != n) || event.len() != n {
-        return Err(Error::method(
-            "Cox model",
-            "covariates and names do not match the data",
-        ));
+        return Err(FitError::Shape { model: MODEL }.into());
     }
     let events = event.iter().filter(|e| **e).count() as u64;
     if events == 0 {
-        return Err(Error::method(
-            "Cox model",
-            "no events: nobody reoffended in the data used",
-        ));
+        return Err(FitError::NoContrast {
+            model: MODEL,
+            what: "no events: nobody reoffended in the data used",
+        }
+        .into());
     }
     for (j, c) in x.iter().enumerate() {
         let first = c[0];
         if c.iter().all(|v| *v == first) {
-            return Err(Error::method(
-                "Cox model",
-                format!("`{}` is the same for everyone: drop it", names[j]),
-            ));
+            return Err(FitError::Constant {
+                model: MODEL,
+                covariate: names[j].clone(),
+            }
+            .into());
         }
     }
     // Centre the covariates: the coefficients do not change, exp() stays in range.
@@ -280,12 +284,12 @@ pub fn cox(
         iterations += 1;
         let step = solve(&cur.info, &cur.grad).ok_or_else(|| {
             if iterations == 1 {
-                Error::method(
-                    "Cox model",
-                    "the covariates are collinear (or one is constant among those at risk): drop one",
-                )
+                FitError::Collinear {
+                    model: MODEL,
+                    detail: " (or one is constant among those at risk)",
+                }
             } else {
-                Error::method("Cox model", SEPARATION)
+                SEPARATION
             }
         })?;
         let mut scale = 1.0;
@@ -299,10 +303,11 @@ pub fn cox(
             }
             scale /= 2.0;
             if scale < 1e-10 {
-                return Err(Error::method(
-                    "Cox model",
-                    "the fit did not converge (step halving failed)",
-                ));
+                return Err(FitError::NotConverged {
+                    model: MODEL,
+                    how: "step halving failed".into(),
+                }
+                .into());
             }
         }
         let change = (next.loglik - cur.loglik).abs();
@@ -315,19 +320,18 @@ pub fn cox(
         }
     }
     if beta.iter().any(|b| b.abs() > 25.0) {
-        return Err(Error::method("Cox model", SEPARATION));
+        return Err(SEPARATION.into());
     }
     if !converged {
-        return Err(Error::method(
-            "Cox model",
-            format!("did not converge in {iterations} iterations"),
-        ));
+        return Err(FitError::NotConverged {
+            model: MODEL,
+            how: format!("in {iterations} iterations"),
+        }
+        .into());
     }
-    let cov = invert(&cur.info).ok_or_else(|| {
-        Error::method(
-            "Cox model",
-            "the information matrix is singular: drop a collinear covariate",
-        )
+    let cov = invert(&cur.info).ok_or(FitError::Collinear {
+        model: MODEL,
+        detail: " (the information matrix is singular)",
     })?;
     let z = z_upper((1.0 - confidence) / 2.0);
     let normal = Normal::standard();

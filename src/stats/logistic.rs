@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 
+use super::FitError;
 use super::linalg::{invert, solve};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// One term of a fitted logistic model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,24 +51,23 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
     let n = y.len();
     let p = x.len() + 1;
     if names.len() != x.len() || x.iter().any(|c| c.len() != n) {
-        return Err(Error::method(
-            "logistic regression",
-            "covariates and names do not match the data",
-        ));
+        return Err(FitError::Shape { model: MODEL }.into());
     }
     let ones = y.iter().filter(|v| **v).count();
     if ones == 0 || ones == n {
-        return Err(Error::method(
-            "logistic regression",
-            "needs people in both groups",
-        ));
+        return Err(FitError::NoContrast {
+            model: MODEL,
+            what: "needs people in both groups",
+        }
+        .into());
     }
     for (j, c) in x.iter().enumerate() {
         if c.iter().all(|v| *v == c[0]) {
-            return Err(Error::method(
-                "logistic regression",
-                format!("`{}` is the same for everyone: drop it", names[j]),
-            ));
+            return Err(FitError::Constant {
+                model: MODEL,
+                covariate: names[j].clone(),
+            }
+            .into());
         }
     }
     let col = |j: usize, i: usize| if j == 0 { 1.0 } else { x[j - 1][i] };
@@ -116,12 +116,12 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
         }
         let step = solve(&info, &grad).ok_or_else(|| {
             if iterations == 1 {
-                Error::method(
-                    "logistic regression",
-                    "the covariates are collinear: drop one of them",
-                )
+                FitError::Collinear {
+                    model: MODEL,
+                    detail: "",
+                }
             } else {
-                Error::method("logistic regression", SEPARATION)
+                SEPARATION
             }
         })?;
         let mut scale = 1.0;
@@ -141,24 +141,26 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
             }
             scale /= 2.0;
             if scale < 1e-10 {
-                return Err(Error::method(
-                    "logistic regression",
-                    "did not converge (step halving failed)",
-                ));
+                return Err(FitError::NotConverged {
+                    model: MODEL,
+                    how: "step halving failed".into(),
+                }
+                .into());
             }
         }
         if converged {
             break;
         }
         if beta.iter().any(|b| b.abs() > 30.0) {
-            return Err(Error::method("logistic regression", SEPARATION));
+            return Err(SEPARATION.into());
         }
     }
     if !converged {
-        return Err(Error::method(
-            "logistic regression",
-            format!("did not converge in {iterations} iterations"),
-        ));
+        return Err(FitError::NotConverged {
+            model: MODEL,
+            how: format!("in {iterations} iterations"),
+        }
+        .into());
     }
     // Information at the estimate.
     let mut info = vec![vec![0.0; p]; p];
@@ -172,7 +174,7 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
             }
         }
     }
-    let cov = invert(&info).ok_or_else(|| Error::method("logistic regression", SEPARATION))?;
+    let cov = invert(&info).ok_or(SEPARATION)?;
     let mut coefficients = vec![LogisticTerm {
         name: "const".into(),
         coef: beta[0],
@@ -194,6 +196,10 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
     })
 }
 
-const SEPARATION: &str = "perfect or quasi-complete separation: some combination of covariates \
-     predicts pilot membership exactly (e.g. a level found only in one group); drop or merge it, or \
-     match exactly on it";
+const MODEL: &str = "logistic regression";
+const SEPARATION: FitError = FitError::Separation {
+    model: MODEL,
+    advice: "perfect or quasi-complete separation: some combination of covariates predicts pilot \
+             membership exactly (e.g. a level found only in one group); drop or merge it, or match \
+             exactly on it",
+};

@@ -3,7 +3,8 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::error::{Error, Result};
+use super::{DistributionError, WelchError};
+use crate::error::Result;
 
 /// Count, mean and sample variance (n - 1 denominator) of one group.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -58,24 +59,18 @@ pub struct WelchTest {
 pub fn welch(a: &Summary, b: &Summary, confidence: f64) -> Result<WelchTest> {
     super::proportion::check_confidence(confidence)?;
     if a.n < 2 || b.n < 2 {
-        return Err(Error::method(
-            "Welch t test",
-            "needs at least two people in each group",
-        ));
+        return Err(WelchError::TooFew.into());
     }
     let (va, vb) = (a.variance / a.n as f64, b.variance / b.n as f64);
     let se2 = va + vb;
     if se2 <= 0.0 {
-        return Err(Error::method(
-            "Welch t test",
-            "no variation in either group",
-        ));
+        return Err(WelchError::NoVariation.into());
     }
     let se = se2.sqrt();
     let df = se2 * se2 / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
     let t = (a.mean - b.mean) / se;
     let dist =
-        StudentsT::new(0.0, 1.0, df).map_err(|e| Error::method("Welch t test", e.to_string()))?;
+        StudentsT::new(0.0, 1.0, df).map_err(|e| DistributionError::new("Welch t test", e))?;
     let p = 2.0 * dist.sf(t.abs());
     let q = dist.inverse_cdf(1.0 - (1.0 - confidence) / 2.0);
     let d = a.mean - b.mean;

@@ -3,6 +3,7 @@
 //! Nothing here knows about files or data frames: counts and slices in, result structs out.
 
 mod cox;
+mod errors;
 mod linalg;
 mod logistic;
 mod means;
@@ -15,6 +16,10 @@ mod twobytwo;
 mod weighted;
 
 pub use cox::{CoxFit, CoxTerm, Ties, cox};
+pub use errors::{
+    DistributionError, FitError, ProportionError, StatsError, SurvivalError, TwoByTwoError,
+    WelchError,
+};
 pub use logistic::{LogisticFit, LogisticTerm, logistic};
 pub use means::{Summary, WelchTest, welch};
 pub use multiplicity::{Adjustment, adjust};

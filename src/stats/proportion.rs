@@ -6,6 +6,7 @@
 use serde::Serialize;
 use statrs::distribution::{Beta, Binomial, ContinuousCDF, Discrete, DiscreteCDF, Normal};
 
+use super::{DistributionError, ProportionError};
 use crate::error::{Error, Result};
 
 /// Interval methods for a proportion.
@@ -100,9 +101,9 @@ pub(crate) fn check_confidence(confidence: f64) -> Result<()> {
 }
 
 fn beta_quantile(a: f64, b: f64, p: f64) -> Result<f64> {
-    let d = Beta::new(a, b).map_err(|e| Error::method("beta quantile", e.to_string()))?;
+    let d = Beta::new(a, b).map_err(|e| DistributionError::new("beta quantile", e))?;
     d.try_inverse_cdf(p)
-        .map_err(|e| Error::method("beta quantile", e.to_string()))
+        .map_err(|e| DistributionError::new("beta quantile", e).into())
 }
 
 /// A confidence interval for `x` successes out of `n`, at `confidence` (e.g. 0.95).
@@ -123,10 +124,12 @@ pub fn proportion_ci(
 ) -> Result<Option<Interval>> {
     check_confidence(confidence)?;
     if x > n {
-        return Err(Error::method(
-            "proportion interval",
-            format!("{x} successes out of {n} trials"),
-        ));
+        return Err(ProportionError::Counts {
+            method: "proportion interval",
+            x,
+            n,
+        }
+        .into());
     }
     if n == 0 {
         return Ok(None);
@@ -216,12 +219,14 @@ pub fn binomial_test(x: u64, n: u64, p0: f64) -> Result<BinomialTest> {
         ));
     }
     if x > n || n == 0 {
-        return Err(Error::method(
-            "binomial test",
-            format!("needs at least one person and no more reoffenders than people ({x} of {n})"),
-        ));
+        return Err(ProportionError::Counts {
+            method: "binomial test",
+            x,
+            n,
+        }
+        .into());
     }
-    let b = Binomial::new(p0, n).map_err(|e| Error::method("binomial test", e.to_string()))?;
+    let b = Binomial::new(p0, n).map_err(|e| DistributionError::new("binomial test", e))?;
     let cdf = |k: i64| if k < 0 { 0.0 } else { b.cdf(k as u64) };
     let sf = |k: i64| if k < 0 { 1.0 } else { b.sf(k as u64) };
     let pmf = |k: i64| b.pmf(k as u64);
@@ -298,8 +303,12 @@ pub struct ExactAgainst {
 /// ```
 pub fn exact_against(x: u64, n: u64, p0: f64, confidence: f64) -> Result<ExactAgainst> {
     let test = binomial_test(x, n, p0)?;
-    let interval = proportion_ci(x, n, confidence, CiMethod::Exact)?
-        .ok_or_else(|| Error::method("exact comparison", "needs at least one person"))?;
+    let interval =
+        proportion_ci(x, n, confidence, CiMethod::Exact)?.ok_or(ProportionError::Counts {
+            method: "exact comparison",
+            x,
+            n,
+        })?;
     Ok(ExactAgainst {
         test,
         p_central: (2.0 * test.p_less.min(test.p_greater)).min(1.0),

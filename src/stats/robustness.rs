@@ -6,7 +6,7 @@
 use serde::Serialize;
 use statrs::distribution::{Binomial, DiscreteCDF};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The E-value of a relative risk and of the interval limit closest to 1.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -105,12 +105,6 @@ pub enum RosenbaumError {
     /// The significance level is not strictly between 0 and 1.
     #[error("the significance level must be strictly between 0 and 1")]
     Alpha,
-}
-
-impl From<RosenbaumError> for Error {
-    fn from(e: RosenbaumError) -> Self {
-        Error::method("Rosenbaum bounds", e.to_string())
-    }
 }
 
 /// `P(Binomial(d, gamma / (1 + gamma)) >= t)`.

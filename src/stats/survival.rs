@@ -7,6 +7,7 @@ use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::proportion::z_upper;
+use super::{DistributionError, SurvivalError};
 use crate::error::{Error, Result};
 
 /// How Kaplan-Meier intervals are formed from the Greenwood variance.
@@ -100,16 +101,10 @@ impl KaplanMeier {
     ) -> Result<KaplanMeier> {
         super::proportion::check_confidence(confidence)?;
         if time.len() != event.len() {
-            return Err(Error::method(
-                "Kaplan-Meier",
-                "times and events differ in length",
-            ));
+            return Err(SurvivalError::Lengths.into());
         }
         if time.iter().any(|t| !t.is_finite() || *t < 0.0) {
-            return Err(Error::method(
-                "Kaplan-Meier",
-                "times must be finite and not negative",
-            ));
+            return Err(SurvivalError::Times.into());
         }
         let mut order: Vec<usize> = (0..time.len()).collect();
         order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
@@ -261,7 +256,7 @@ pub fn logrank(
 ) -> Result<LogRank> {
     let k = group.iter().copied().max().map_or(0, |m| m + 1);
     if k < 2 {
-        return Err(Error::method("log-rank test", "needs at least two groups"));
+        return Err(SurvivalError::OneGroup.into());
     }
     let n_strata = strata.map_or(1, |s| s.iter().copied().max().map_or(1, |m| m + 1));
     let mut o_minus_e = vec![0.0f64; k];
@@ -317,15 +312,9 @@ pub fn logrank(
     let m = k - 1;
     let a: Vec<Vec<f64>> = (0..m).map(|g| cov[g][..m].to_vec()).collect();
     let b: Vec<f64> = o_minus_e[..m].to_vec();
-    let x = super::linalg::solve(&a, &b).ok_or_else(|| {
-        Error::method(
-            "log-rank test",
-            "no events to compare, or a group with no one at risk",
-        )
-    })?;
+    let x = super::linalg::solve(&a, &b).ok_or(SurvivalError::NoEvents)?;
     let stat: f64 = b.iter().zip(&x).map(|(u, v)| u * v).sum();
-    let chi =
-        ChiSquared::new(m as f64).map_err(|e| Error::method("log-rank test", e.to_string()))?;
+    let chi = ChiSquared::new(m as f64).map_err(|e| DistributionError::new("log-rank test", e))?;
     Ok(LogRank {
         statistic: stat,
         df: m as u64,

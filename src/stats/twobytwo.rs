@@ -7,6 +7,7 @@ use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
 use super::proportion::{CiMethod, binary_search, proportion_ci, z_upper};
+use super::{DistributionError, TwoByTwoError};
 use crate::error::{Error, Result};
 
 /// Interval methods for a difference of two proportions.
@@ -96,13 +97,13 @@ pub struct TwoByTwoResult {
 impl TwoByTwo {
     fn check(&self) -> Result<()> {
         if self.n1 == 0 || self.n2 == 0 || self.x1 > self.n1 || self.x2 > self.n2 {
-            return Err(Error::method(
-                "two-group comparison",
-                format!(
-                    "needs people in both groups and no more events than people ({} of {}, {} of {})",
-                    self.x1, self.n1, self.x2, self.n2
-                ),
-            ));
+            return Err(TwoByTwoError::Counts {
+                x1: self.x1,
+                n1: self.n1,
+                x2: self.x2,
+                n2: self.n2,
+            }
+            .into());
         }
         Ok(())
     }
@@ -134,10 +135,16 @@ impl TwoByTwo {
             }
             DiffMethod::Newcombe => {
                 // Both intervals exist: n1, n2 > 0 was checked.
+                let empty = TwoByTwoError::Counts {
+                    x1: self.x1,
+                    n1: self.n1,
+                    x2: self.x2,
+                    n2: self.n2,
+                };
                 let w1 = proportion_ci(self.x1, self.n1, confidence, CiMethod::Wilson)?
-                    .ok_or_else(|| Error::method("Newcombe interval", "empty group"))?;
-                let w2 = proportion_ci(self.x2, self.n2, confidence, CiMethod::Wilson)?
-                    .ok_or_else(|| Error::method("Newcombe interval", "empty group"))?;
+                    .ok_or(empty.clone())?;
+                let w2 =
+                    proportion_ci(self.x2, self.n2, confidence, CiMethod::Wilson)?.ok_or(empty)?;
                 (
                     d - ((p1 - w1.low).powi(2) + (w2.high - p2).powi(2)).sqrt(),
                     d + ((w1.high - p1).powi(2) + (p2 - w2.low).powi(2)).sqrt(),
@@ -165,7 +172,7 @@ impl TwoByTwo {
         let pooled = (x1 + x2) / (n1 + n2);
         let se0 = (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)).sqrt();
         let normal = Normal::standard();
-        let chi1 = ChiSquared::new(1.0).map_err(|e| Error::method("chi-square", e.to_string()))?;
+        let chi1 = ChiSquared::new(1.0).map_err(|e| DistributionError::new("chi-square", e))?;
         let (z_test, chi) = if se0 > 0.0 {
             let zs = d / se0;
             let p = 2.0 * normal.sf(zs.abs());

@@ -8,9 +8,10 @@
 
 use serde::Serialize;
 
+use super::TwoByTwoError;
 use super::proportion::{check_confidence, z_upper};
 use super::twobytwo::Test;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// A weighted mean of one group.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -82,10 +83,7 @@ pub fn weighted_difference(
             p_value: Some(1.0),
         }
     } else {
-        return Err(Error::method(
-            "weighted comparison",
-            "no variation within either group: a difference cannot be tested",
-        ));
+        return Err(TwoByTwoError::NoVariation.into());
     };
     Ok(WeightedDifference {
         difference,

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::groups::{GroupData, collect, median};
 use super::subgroups::subgroups;
 use super::{
-    Against, CompareOptions, Comparison, EValueStatement, Frequency, Period, PeriodCheck,
-    PeriodFilter, Sensitivity, TimeToFirst, pilot_range,
+    Against, CompareOptions, Comparison, ComparisonKind, DetectableDifference, DifferenceInterval,
+    EValueStatement, Frequency, Period, PeriodCheck, PeriodFilter, TimeToFirst, pilot_range,
 };
 use crate::data::People;
 use crate::data::dates::format_day;
@@ -274,7 +274,7 @@ impl Comparison {
             alpha,
             options.power,
         )?;
-        let sensitivity = Sensitivity {
+        let sensitivity = DetectableDifference {
             power: options.power,
             alpha,
             min_detectable_difference_lower: det.min_detectable_rate_lower.map(|p| p - r.p2),
@@ -336,7 +336,7 @@ impl Comparison {
             baseline_rate: None,
             baseline_name: None,
             baseline_source: None,
-            kind: "comparison_group",
+            kind: ComparisonKind::ComparisonGroup,
             treatment_n: t.n,
             treatment_reoffenders: t.reoffenders,
             control_n: Some(k.n),
@@ -349,9 +349,9 @@ impl Comparison {
             rd_ci_low: r.rd_ci_low,
             rd_ci_high: r.rd_ci_high,
             rd_ci_method: match (weighted, options.rd_method) {
-                (true, _) => "weighted_robust",
-                (false, DiffMethod::Newcombe) => "newcombe",
-                (false, DiffMethod::Wald) => "wald",
+                (true, _) => DifferenceInterval::WeightedRobust,
+                (false, DiffMethod::Newcombe) => DifferenceInterval::Newcombe,
+                (false, DiffMethod::Wald) => DifferenceInterval::Wald,
             },
             relative_risk: r.relative_risk,
             rr_ci_low: r.rr_ci_low,
@@ -400,7 +400,7 @@ impl Comparison {
         let alpha = 1.0 - options.confidence;
         let odds = |x: f64| x / (1.0 - x);
         let det = detectable_one(t.n as f64, p0, alpha, options.power)?;
-        let sensitivity = Sensitivity {
+        let sensitivity = DetectableDifference {
             power: options.power,
             alpha,
             min_detectable_difference_lower: det.min_detectable_rate_lower.map(|x| x - p0),
@@ -472,7 +472,7 @@ impl Comparison {
             baseline_rate: Some(p0),
             baseline_name: name,
             baseline_source: source,
-            kind: "external_benchmark",
+            kind: ComparisonKind::ExternalBenchmark,
             treatment_n: t.n,
             treatment_reoffenders: t.reoffenders,
             control_n: None,
@@ -484,7 +484,7 @@ impl Comparison {
             risk_difference: p - p0,
             rd_ci_low: exact.low - p0,
             rd_ci_high: exact.high - p0,
-            rd_ci_method: "clopper_pearson",
+            rd_ci_method: DifferenceInterval::ClopperPearson,
             relative_risk: Some(p / p0),
             rr_ci_low: Some(exact.low / p0),
             rr_ci_high: Some(exact.high / p0),

@@ -15,5 +15,6 @@ pub(crate) use groups::GroupData;
 pub(crate) use options::PeriodFilter;
 pub use options::{Against, CompareOptions, Period, pilot_range};
 pub use result::{
-    Comparison, EValueStatement, Frequency, PeriodCheck, Sensitivity, Subgroup, TimeToFirst,
+    Comparison, ComparisonKind, DetectableDifference, DifferenceInterval, EValueStatement,
+    Frequency, PeriodCheck, Subgroup, TimeToFirst,
 };

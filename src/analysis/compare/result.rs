@@ -7,6 +7,43 @@ use serde::Serialize;
 use super::Period;
 use crate::stats::{Adjustment, EValue, Test, e_value};
 
+/// What a comparison is against (CONTRACT §3 `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComparisonKind {
+    /// Another cohort in the data: the difference is tested.
+    ComparisonGroup,
+    /// A published rate: descriptive only.
+    ExternalBenchmark,
+}
+
+/// How a comparison's interval for the risk difference was computed (CONTRACT §3
+/// `rd_ci_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DifferenceInterval {
+    /// Newcombe's hybrid score interval (two groups, unit weights).
+    Newcombe,
+    /// Wald interval (two groups, unit weights).
+    Wald,
+    /// Normal interval with a robust (sandwich) standard error (weighted, matched groups).
+    WeightedRobust,
+    /// The exact interval for the rate, shifted by the benchmark (against a published rate:
+    /// the interval on which the verdict rests).
+    ClopperPearson,
+}
+
+impl std::fmt::Display for DifferenceInterval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DifferenceInterval::Newcombe => "newcombe",
+            DifferenceInterval::Wald => "wald",
+            DifferenceInterval::WeightedRobust => "weighted_robust",
+            DifferenceInterval::ClopperPearson => "clopper_pearson",
+        })
+    }
+}
+
 /// The same comparison over the other period of comparison people (a robustness check).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PeriodCheck {
@@ -115,7 +152,7 @@ pub struct TimeToFirst {
 
 /// What a study of this size could detect.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Sensitivity {
+pub struct DetectableDifference {
     /// The power assumed.
     pub power: f64,
     /// The significance level assumed (two-sided).
@@ -173,8 +210,8 @@ pub struct Comparison {
     /// Its source.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_source: Option<String>,
-    /// `comparison_group` or `external_benchmark`.
-    pub kind: &'static str,
+    /// Against a group in the data or a published rate.
+    pub kind: ComparisonKind,
     /// People in the 12-month measure, pilot.
     pub treatment_n: u64,
     /// Reoffenders, pilot.
@@ -197,9 +234,8 @@ pub struct Comparison {
     pub rd_ci_low: f64,
     /// Upper limit of the risk difference's confidence interval.
     pub rd_ci_high: f64,
-    /// Interval method (`newcombe`, `wald`; against a benchmark `clopper_pearson`: the exact
-    /// interval for the rate, shifted by the benchmark, on which the verdict rests).
-    pub rd_ci_method: &'static str,
+    /// How the risk difference's interval was computed.
+    pub rd_ci_method: DifferenceInterval,
     /// Ratio of rates.
     pub relative_risk: Option<f64>,
     /// Lower limit of the relative risk's confidence interval (log method).
@@ -219,7 +255,7 @@ pub struct Comparison {
     /// Days to first reoffence among reoffenders (comparison group only).
     pub time_to_first: Option<TimeToFirst>,
     /// The minimum detectable difference for these numbers.
-    pub sensitivity: Sensitivity,
+    pub sensitivity: DetectableDifference,
     /// Confidence level.
     pub confidence: f64,
     /// Whether the headline difference is statistically significant.

@@ -254,7 +254,7 @@ pub struct TracedItem {
 
 /// One row of the tornado table: net savings with one input at its low and high value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Sensitivity {
+pub struct TornadoRow {
     /// The input.
     pub input: String,
     /// Net savings with the input low.
@@ -331,7 +331,7 @@ pub struct CostBenefit {
     /// Every figure with its source.
     pub items: Vec<TracedItem>,
     /// One-way sensitivity, largest swing first.
-    pub tornado: Vec<Sensitivity>,
+    pub tornado: Vec<TornadoRow>,
     /// What the reader must keep in mind.
     pub caveats: Vec<String>,
 }
@@ -346,7 +346,7 @@ pub fn discount_factor(y: u32) -> f64 {
 
 /// The inputs that vary in the simulation, at one set of values.
 #[derive(Debug, Clone)]
-struct Inputs {
+struct Draw {
     avoided_per_person: f64,
     value_per_reoffence: f64,
     item_unit_costs: Vec<f64>,
@@ -361,7 +361,7 @@ struct Model<'a> {
 
 impl Model<'_> {
     /// (gross savings discounted, programme cost, per-category savings, yearly nets).
-    fn evaluate(&self, x: &Inputs) -> (f64, f64, ByCategory, Vec<f64>) {
+    fn evaluate(&self, x: &Draw) -> (f64, f64, ByCategory, Vec<f64>) {
         let h = self.cfg.horizon_years.max(1);
         let mut by_cat = ByCategory::default();
         let mut yearly = vec![0.0; h as usize];
@@ -406,7 +406,7 @@ impl Model<'_> {
         (gross, cost, by_cat, yearly)
     }
 
-    fn net(&self, x: &Inputs) -> f64 {
+    fn net(&self, x: &Draw) -> f64 {
         let (g, c, _, _) = self.evaluate(x);
         g - c
     }
@@ -597,7 +597,7 @@ impl CostBenefit {
             items: model_items,
             reoffences_per_reoffender: rpr,
         };
-        let point = Inputs {
+        let point = Draw {
             avoided_per_person: avoided,
             value_per_reoffence: value_per,
             item_unit_costs: cfg.items.iter().map(|i| i.unit_cost).collect(),
@@ -648,7 +648,7 @@ impl CostBenefit {
                     )
                 })
                 .collect();
-            nets.push(model.net(&Inputs {
+            nets.push(model.net(&Draw {
                 avoided_per_person: a,
                 value_per_reoffence: v,
                 item_unit_costs: units,
@@ -672,9 +672,9 @@ impl CostBenefit {
         };
         // Tornado: each input at its low and high.
         let mut tornado = Vec::new();
-        let mut push = |name: String, lo: Inputs, hi: Inputs| {
+        let mut push = |name: String, lo: Draw, hi: Draw| {
             let (a, b) = (model.net(&lo), model.net(&hi));
-            tornado.push(Sensitivity {
+            tornado.push(TornadoRow {
                 input: name,
                 net_low: a,
                 net_high: b,
@@ -686,22 +686,22 @@ impl CostBenefit {
                 "avoided reoffences per person ({:.0}% interval)",
                 cmp.confidence * 100.0
             ),
-            Inputs {
+            Draw {
                 avoided_per_person: avoided - z * avoided_se,
                 ..point.clone()
             },
-            Inputs {
+            Draw {
                 avoided_per_person: avoided + z * avoided_se,
                 ..point.clone()
             },
         );
         push(
             "value of a proven reoffence (low/high unit costs)".into(),
-            Inputs {
+            Draw {
                 value_per_reoffence: vp_low,
                 ..point.clone()
             },
-            Inputs {
+            Draw {
                 value_per_reoffence: vp_high,
                 ..point.clone()
             },
@@ -716,11 +716,11 @@ impl CostBenefit {
         tornado.sort_by(|a, b| b.swing.total_cmp(&a.swing));
         // Break-even reduction in the rate: net is linear in the avoided reoffences.
         let slope_per_rate = {
-            let base = model.net(&Inputs {
+            let base = model.net(&Draw {
                 avoided_per_person: 0.0,
                 ..point.clone()
             });
-            let one = model.net(&Inputs {
+            let one = model.net(&Draw {
                 avoided_per_person: model.reoffences_per_reoffender,
                 ..point.clone()
             });
@@ -738,7 +738,9 @@ impl CostBenefit {
         let mut caveats = vec![
             "Value from avoided reoffending counts proven reoffences only, valued at the comparison group's offence mix; victimless offences are not costed.".to_string(),
         ];
-        if cmp.kind == "comparison_group" && !control.starts_with("matched ") {
+        if cmp.kind == crate::compare::ComparisonKind::ComparisonGroup
+            && !control.starts_with("matched ")
+        {
             caveats.push("The effect comes from an unmatched comparison: it may reflect who was diverted rather than the scheme.".into());
         }
         if !cmp.significant {
