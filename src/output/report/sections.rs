@@ -158,28 +158,73 @@ pub(super) fn capitalise(s: &str) -> String {
         .unwrap_or_default()
 }
 
-pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section>> {
-    let mut out = Vec::new();
-    let arr = |v: &Value, k: &str| {
-        v.get(k)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let compare: Vec<Value> = ["compare", "compare_benchmark"]
-        .iter()
-        .map(|k| j[*k].clone())
-        .filter(|c| !c.is_null())
-        .collect();
-    let group_cmp = compare.iter().find(|c| c["kind"] == "comparison_group");
-    let bench_cmp = compare.iter().find(|c| c["kind"] == "external_benchmark");
+/// What every section builder reads: the gated JSON and the options, with the
+/// comparisons picked out once.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    j: &'a Value,
+    options: &'a ReportOptions,
+    group_cmp: Option<&'a Value>,
+    bench_cmp: Option<&'a Value>,
+    matched: Option<&'a Value>,
+}
 
+/// The array under `k`, or none.
+fn arr(v: &Value, k: &str) -> Vec<Value> {
+    v.get(k)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Every section of the report, in order, from the disclosure-controlled JSON.
+pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section>> {
+    let kind = |k: &str| {
+        ["compare", "compare_benchmark"]
+            .iter()
+            .map(|key| &j[*key])
+            .find(|c| c["kind"] == k)
+    };
+    let c = Ctx {
+        j,
+        options,
+        group_cmp: kind("comparison_group"),
+        bench_cmp: kind("external_benchmark"),
+        matched: j.get("match").filter(|m| !m.is_null()),
+    };
+    let builders: [fn(&Ctx) -> Result<Vec<Section>>; 9] = [
+        summary,
+        rates,
+        comparisons,
+        matched,
+        survival,
+        monitoring,
+        costs,
+        not_available,
+        quality_and_methods,
+    ];
+    let mut out = Vec::new();
+    for build in builders {
+        out.extend(build(&c)?);
+    }
+    Ok(out)
+}
+
+/// The Summary: the design decides the headline.
+fn summary(c: &Ctx) -> Result<Vec<Section>> {
+    let Ctx {
+        j,
+        group_cmp,
+        bench_cmp,
+        matched,
+        ..
+    } = *c;
+    let mut out = Vec::new();
     // Summary: the design decides the headline. A matched comparison is the impact
     // estimate and comes first, the only finding worded as an effect; the unadjusted
     // comparison is descriptive (with the covariates on which the groups differ), and so is
     // the benchmark.
     let mut summary = Section::new("summary", "Summary");
-    let matched = j.get("match").filter(|m| !m.is_null());
     if let Some(s) = matched.and_then(|m| m["comparison"]["summary"].as_str()) {
         summary
             .findings
@@ -225,7 +270,19 @@ pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section
         ));
     }
     out.push(summary);
+    Ok(out)
+}
 
+/// Rates by cohort and breakdown, with the chart.
+fn rates(c: &Ctx) -> Result<Vec<Section>> {
+    let Ctx {
+        j,
+        options,
+        group_cmp,
+        bench_cmp,
+        ..
+    } = *c;
+    let mut out = Vec::new();
     // Rates.
     let rates = &j["rates"];
     let groups = arr(rates, "groups");
@@ -343,7 +400,17 @@ pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section
     ));
     rs.tables.push(t);
     out.push(rs);
+    Ok(out)
+}
 
+/// The unadjusted comparison and the external benchmark.
+fn comparisons(c: &Ctx) -> Result<Vec<Section>> {
+    let Ctx {
+        group_cmp,
+        bench_cmp,
+        ..
+    } = *c;
+    let mut out = Vec::new();
     // Comparisons.
     for (id, c) in [("comparison", group_cmp), ("benchmark", bench_cmp)] {
         let Some(c) = c else { continue };
@@ -405,7 +472,13 @@ pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section
         }
         out.push(s);
     }
+    Ok(out)
+}
 
+/// The matched comparison: balance, sample sizes, the impact estimate (and robustness).
+fn matched(c: &Ctx) -> Result<Vec<Section>> {
+    let Ctx { j, .. } = *c;
+    let mut out = Vec::new();
     // Matched comparison.
     if let Some(m) = j.get("match").filter(|m| !m.is_null()) {
         let mut s = Section::new("matched", "Matched comparison (propensity score matching)");
@@ -492,7 +565,13 @@ pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section
     }
 
     out.extend(robustness(j));
+    Ok(out)
+}
 
+/// Time to first proven reoffence: Kaplan-Meier, log-rank, Cox.
+fn survival(c: &Ctx) -> Result<Vec<Section>> {
+    let Ctx { j, .. } = *c;
+    let mut out = Vec::new();
     // Survival.
     if let Some(sv) = j.get("survival").filter(|v| !v.is_null()) {
         let mut s = Section::new("survival", "Time to first proven reoffence");
@@ -653,7 +732,13 @@ pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section
         }
         out.push(s);
     }
+    Ok(out)
+}
 
+/// Monitoring: each cohort by quarter.
+fn monitoring(c: &Ctx) -> Result<Vec<Section>> {
+    let Ctx { j, .. } = *c;
+    let mut out = Vec::new();
     // Monitoring.
     if !j["monitor"].is_null() {
         let mg = arr(&j["monitor"], "groups");
@@ -764,7 +849,13 @@ pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section
         }
         out.push(s);
     }
+    Ok(out)
+}
 
+/// Costs and value.
+fn costs(c: &Ctx) -> Result<Vec<Section>> {
+    let Ctx { j, .. } = *c;
+    let mut out = Vec::new();
     // Costs.
     if let Some(c) = j.get("costs").filter(|c| !c.is_null()) {
         let mut s = Section::new(
@@ -874,7 +965,13 @@ pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section
         ));
         out.push(s);
     }
+    Ok(out)
+}
 
+/// Analyses that could not be carried out, said in place of their results.
+fn not_available(c: &Ctx) -> Result<Vec<Section>> {
+    let Ctx { j, .. } = *c;
+    let mut out = Vec::new();
     // Analyses that could not be carried out: said in place of their results.
     for na in &arr(j, "not_available") {
         let text = |k: &str| na[k].as_str().unwrap_or_default().to_string();
@@ -883,7 +980,13 @@ pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section
             .push(format!("Not available: {}", text("reason")));
         out.push(s);
     }
+    Ok(out)
+}
 
+/// Data quality, then methods and provenance.
+fn quality_and_methods(c: &Ctx) -> Result<Vec<Section>> {
+    let Ctx { j, .. } = *c;
+    let mut out = Vec::new();
     // Data quality and provenance.
     let q = &j["data_quality"];
     let mut s = Section::new("data-quality", "Data quality");
