@@ -3,7 +3,7 @@
 statsmodels: confint_proportions_2indep, proportions_ztest, normal_sample_size_one_tail
 (+ the standard deviations of samplesize_proportions_2indep_onetail), multipletests;
 scipy: chi2_contingency, fisher_exact, ttest_ind(equal_var=False).
-Writes compare.json beside this file; tests/stats_compare.rs reads it.
+Writes compare.json beside this file; tests/it/stats_compare.rs reads it.
 """
 import json
 import math

@@ -14,7 +14,7 @@ multi-year horizon, persistence, optimism bias and a proven-to-actual ratio, the
   replicate runs of the model's draw count give the mean and spread of the 2.5% and 97.5%
   percentiles and of P(net > 0), so the test can check the tool's seeded run within its
   Monte Carlo error.
-Writes costs.json beside this file; tests/costs_reference.rs reads it.
+Writes costs.json beside this file; tests/it/costs_reference.rs reads it.
 Run: .venv-reference/bin/python tests/reference/costs.py
 """
 import datetime as dt

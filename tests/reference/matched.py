@@ -16,7 +16,7 @@ matched comparison promises, from its specification:
   the difference in weighted means with a robust (HC0 sandwich) standard error from a
   statsmodels WLS regression of the outcome on group membership (MatchIt's guidance), with
   its normal interval and z test, for the rate and for reoffences per person.
-Writes matched.json beside this file; tests/matched_reference.rs reads it.
+Writes matched.json beside this file; tests/it/matched_reference.rs reads it.
 Run: .venv-reference/bin/python tests/reference/matched.py
 """
 import datetime as dt

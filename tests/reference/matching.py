@@ -1,6 +1,6 @@
 """Reference values for the propensity model: statsmodels Logit on a generated dataset.
 
-Writes matching.json beside this file; tests/matching.rs reads it.
+Writes matching.json beside this file; tests/it/matching.rs reads it.
 """
 import json
 import os

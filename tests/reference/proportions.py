@@ -1,7 +1,7 @@
 """Reference values for one-proportion intervals and the exact binomial test.
 
 Produced with statsmodels `proportion_confint` and scipy `binomtest`; the Rust tests in
-tests/stats_proportion.rs compare against proportions.json.
+tests/it/stats_proportion.rs compare against proportions.json.
 
     python3 tests/reference/proportions.py   # (in the venv made by scripts/setup.sh)
 """

@@ -8,7 +8,7 @@
   the Rust code: E = RR + sqrt(RR (RR - 1)), RR inverted below 1; the interval limit
   closest to 1, and 1 when the interval includes 1.
 
-Writes robustness.json beside this file; tests/robustness.rs reads it.
+Writes robustness.json beside this file; tests/it/robustness.rs reads it.
 Run: .venv-reference/bin/python tests/reference/robustness.py
 """
 import json

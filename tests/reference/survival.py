@@ -3,7 +3,7 @@
 lifelines: KaplanMeierFitter (log(-log) intervals, median, RMST), logrank_test,
 multivariate_logrank_test, CoxPHFitter (Efron ties), concordance_index;
 statsmodels: survdiff (stratified log-rank), PHReg (Breslow ties).
-Writes survival.json beside this file; tests/stats_survival.rs reads it.
+Writes survival.json beside this file; tests/it/stats_survival.rs reads it.
 """
 import json
 import os

@@ -2,7 +2,7 @@
 //! dictionary-encoded strings) reads exactly like the same data in CSV.
 //! Fixtures: tests/fixtures/make_pyarrow.py.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -1,7 +1,7 @@
 //! The command line on bad input: clear errors naming file and column, exit code 2,
 //! counted exclusions, and never a panic.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use common::*;

@@ -1,7 +1,7 @@
 //! The rules against a plain hand loop on random adversarial data: duplicates, people in
 //! two cohorts, repeat index events, offences around every window edge, strangers.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashSet};
 

@@ -1,6 +1,6 @@
 //! Cost-benefit: hand-computed cases, determinism, convergence, break-even, and errors.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reoffending::compare::{Against, CompareOptions, Comparison};

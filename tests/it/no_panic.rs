@@ -1,6 +1,6 @@
 //! No input makes loading panic: random, malformed tables give a result or an error.
 
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;

@@ -1,7 +1,7 @@
 //! How robust is the finding: E-values, Rosenbaum bounds, the placebo outcome and the
 //! pilot-period comparison, against independent computations.
 
-mod common;
+use crate::common;
 
 use common::{Files, files};
 use reoffending::Analysis;

@@ -3,7 +3,7 @@
 //! gives the right answer or an exit-2 error naming the file, column and (where known) row.
 //! Parquet fixtures: tests/fixtures/make_hostile.py.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -4,7 +4,7 @@
 //! proven one, for both effect bases, and simulates the Monte Carlo interval independently
 //! with numpy (costs.json; fixtures in tests/fixtures/costs/).
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 

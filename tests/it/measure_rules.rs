@@ -1,6 +1,6 @@
 //! Every counting rule at its edges, and the attrition identity.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reoffending::{Reason, Rules, TableKind};

@@ -1,6 +1,6 @@
 //! `compare` and `power` from the command line: docs/output.md §2 fields and honest verdicts.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use common::*;

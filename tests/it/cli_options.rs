@@ -1,7 +1,7 @@
 //! Every option of the command line at least once, with its effect checked; exit code 1
 //! for methods that cannot be applied; evaluation-file errors that name the TOML key.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reoffending::stats::{DiffMethod, TwoByTwo};

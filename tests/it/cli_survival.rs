@@ -1,6 +1,6 @@
 //! `survival` and `monitor`: docs/output.md §2 fields, and agreement with the 12-month measure.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use common::*;

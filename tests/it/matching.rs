@@ -1,7 +1,7 @@
 //! Propensity model against statsmodels `Logit`, balance against hand computation,
 //! determinism under shuffled input, and the error cases.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reoffending::stats::logistic;

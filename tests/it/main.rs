@@ -1,0 +1,29 @@
+//! Every integration test in one binary: one link instead of one per file, which keeps
+//! `cargo test --release` after `cargo run --release` short (run one file's tests with
+//! `cargo test --release --test it <file>::`, e.g. `--test it no_panic::`).
+
+mod common;
+
+mod charts;
+mod cli_compare;
+mod cli_input;
+mod cli_options;
+mod cli_survival;
+mod costs;
+mod costs_reference;
+mod disclosure;
+mod hostile_inputs;
+mod matched_reference;
+mod matching;
+mod measure_oracle;
+mod measure_rules;
+mod monitor;
+mod no_panic;
+mod notebook;
+mod parquet_writers;
+mod report;
+mod robustness;
+mod snapshots;
+mod stats_compare;
+mod stats_proportion;
+mod stats_survival;
