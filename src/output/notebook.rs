@@ -149,9 +149,9 @@ impl crate::compare::Comparison {
     pub fn chart(&self) -> crate::Result<Chart> {
         let mut groups = vec![crate::charts::Estimate {
             label: self.treatment.clone(),
-            value: self.treatment_rate,
-            low: self.treatment_ci_low,
-            high: self.treatment_ci_high,
+            value: self.treatment_rate.estimate,
+            low: self.treatment_rate.limits().0,
+            high: self.treatment_rate.limits().1,
         }];
         let mut benchmark = None;
         match (self.control_n, self.control_reoffenders) {
@@ -182,7 +182,7 @@ impl crate::compare::Comparison {
         let title = format!(
             "{} reoffended within 12 months: {} against {}",
             self.treatment,
-            pct(self.treatment_rate),
+            pct(self.treatment_rate.estimate),
             pct(self.control_rate)
         );
         let alt = format!("Bar chart: {title}, with intervals.");

@@ -3,6 +3,7 @@
 //! Nothing here knows about files or data frames: counts and slices in, result structs out.
 
 mod cox;
+pub(crate) mod effect;
 mod errors;
 mod linalg;
 mod logistic;
@@ -16,6 +17,7 @@ mod twobytwo;
 mod weighted;
 
 pub use cox::{CoxFit, CoxTerm, Ties, cox};
+pub use effect::Effect;
 pub use errors::{
     DistributionError, FitError, ProportionError, StatsError, SurvivalError, TwoByTwoError,
     WelchError,

@@ -4,6 +4,8 @@
 //! scipy (`chi2_contingency`, `fisher_exact`), which the tests check against.
 
 use serde::Serialize;
+
+use super::Effect;
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
 use super::proportion::{CiMethod, binary_search, proportion_ci, z_upper};
@@ -64,26 +66,15 @@ pub struct TwoByTwoResult {
     pub p1: f64,
     /// Rate in group 2.
     pub p2: f64,
-    /// `p1 - p2`.
-    pub risk_difference: f64,
-    /// Interval for the difference.
-    pub rd_ci_low: f64,
-    /// Interval for the difference.
-    pub rd_ci_high: f64,
+    /// `p1 - p2`, with its interval.
+    pub risk_difference: Effect,
     /// Method of that interval.
     pub rd_ci_method: DiffMethod,
-    /// `p1 / p2` (null when `p2 = 0`).
-    pub relative_risk: Option<f64>,
-    /// Log interval (null when a group has no events).
-    pub rr_ci_low: Option<f64>,
-    /// Log interval.
-    pub rr_ci_high: Option<f64>,
-    /// Odds ratio (null when a cell is zero).
-    pub odds_ratio: Option<f64>,
-    /// Woolf (logit) interval.
-    pub or_ci_low: Option<f64>,
-    /// Woolf (logit) interval.
-    pub or_ci_high: Option<f64>,
+    /// `p1 / p2` with its log interval (null when `p2 = 0`; no interval when a group has
+    /// no events).
+    pub relative_risk: Option<Effect>,
+    /// Odds ratio with its Woolf (logit) interval (null when a cell is zero).
+    pub odds_ratio: Option<Effect>,
     /// Pooled two-proportion z test.
     pub z_pooled: Test,
     /// Pearson chi-square without continuity correction (= z²).
@@ -113,8 +104,8 @@ impl TwoByTwo {
     /// ```
     /// use reoffending::stats::{TwoByTwo, DiffMethod};
     /// let r = TwoByTwo { x1: 30, n1: 150, x2: 60, n2: 200 }.compare(0.95, DiffMethod::Newcombe).unwrap();
-    /// assert!((r.risk_difference - (-0.1)).abs() < 1e-12);
-    /// assert!(r.rd_ci_low < -0.1 && r.rd_ci_high > -0.1);
+    /// assert!((r.risk_difference.estimate - (-0.1)).abs() < 1e-12);
+    /// assert!(!r.risk_difference.excludes(-0.1));
     /// ```
     pub fn compare(&self, confidence: f64, method: DiffMethod) -> Result<TwoByTwoResult> {
         self.check()?;
@@ -206,16 +197,10 @@ impl TwoByTwo {
         Ok(TwoByTwoResult {
             p1,
             p2,
-            risk_difference: d,
-            rd_ci_low: lo,
-            rd_ci_high: hi,
+            risk_difference: Effect::new(d, lo, hi),
             rd_ci_method: method,
-            relative_risk: rr,
-            rr_ci_low: rr_lo,
-            rr_ci_high: rr_hi,
-            odds_ratio: or,
-            or_ci_low: or_lo,
-            or_ci_high: or_hi,
+            relative_risk: rr.map(|rr| Effect::maybe(rr, rr_lo, rr_hi)),
+            odds_ratio: or.map(|or| Effect::maybe(or, or_lo, or_hi)),
             z_pooled: z_test,
             chi_square: chi,
             chi_square_yates: yates,

@@ -142,7 +142,7 @@ fn matched_comparisons_agree_with_an_independent_replication() {
         // Rates.
         let c = &m.comparison;
         assert!(
-            close(c.treatment_rate, f(&d["treatment_rate"]), 1e-12),
+            close(c.treatment_rate.estimate, f(&d["treatment_rate"]), 1e-12),
             "{name}"
         );
         let freq = c.frequency.as_ref().unwrap();
@@ -164,9 +164,13 @@ fn matched_comparisons_agree_with_an_independent_replication() {
             assert!(close(c.control_rate, exact, 1e-12));
             assert_eq!(c.treatment_reoffenders, d["x1"].as_u64().unwrap());
             assert_eq!(c.control_reoffenders, d["x2"].as_u64());
-            assert!(close(c.risk_difference, f(&d["risk_difference"]), 1e-12));
-            assert!(close(c.rd_ci_low, f(&d["rd_ci"][0]), 1e-9));
-            assert!(close(c.rd_ci_high, f(&d["rd_ci"][1]), 1e-9));
+            assert!(close(
+                c.risk_difference.estimate,
+                f(&d["risk_difference"]),
+                1e-12
+            ));
+            assert!(close(c.risk_difference.limits().0, f(&d["rd_ci"][0]), 1e-9));
+            assert!(close(c.risk_difference.limits().1, f(&d["rd_ci"][1]), 1e-9));
             let t = |k: &str| c.tests[k];
             assert!(close(
                 t("z_pooled").statistic.unwrap(),
@@ -204,11 +208,17 @@ fn matched_comparisons_agree_with_an_independent_replication() {
                 reoffending::compare::DifferenceInterval::WeightedRobust
             );
             assert!(
-                close(c.risk_difference, f(&d["rate_difference"]), 1e-12),
+                close(c.risk_difference.estimate, f(&d["rate_difference"]), 1e-12),
                 "{name}"
             );
-            assert!(close(c.rd_ci_low, f(&d["rate_ci"][0]), 1e-9), "{name}");
-            assert!(close(c.rd_ci_high, f(&d["rate_ci"][1]), 1e-9), "{name}");
+            assert!(
+                close(c.risk_difference.limits().0, f(&d["rate_ci"][0]), 1e-9),
+                "{name}"
+            );
+            assert!(
+                close(c.risk_difference.limits().1, f(&d["rate_ci"][1]), 1e-9),
+                "{name}"
+            );
             assert!(
                 close(c.tests["z_robust"].p_value.unwrap(), f(&d["rate_p"]), 1e-9),
                 "{name}"

@@ -57,10 +57,14 @@ fn the_notebook_walk_through_runs_and_every_result_has_a_chart() -> Result<()> {
     assert_eq!(
         (
             report_tv.treatment_n,
-            report_tv.rd_ci_low,
-            report_tv.rd_ci_high
+            report_tv.risk_difference.limits().0,
+            report_tv.risk_difference.limits().1
         ),
-        (tv.treatment_n, tv.rd_ci_low, tv.rd_ci_high)
+        (
+            tv.treatment_n,
+            tv.risk_difference.limits().0,
+            tv.risk_difference.limits().1
+        )
     );
     // One shape: every result prints, exports and shows in a notebook the same way.
     fn shown<T: Tabular + std::fmt::Display>(r: &T, first_column: &str) {

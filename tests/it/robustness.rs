@@ -166,8 +166,8 @@ fn placebo_shows_no_difference_when_groups_differ_only_in_recorded_covariates() 
     .unwrap();
     let p = &m.placebo;
     assert!(!p.significant, "{}", p.summary);
-    assert!(p.risk_difference.abs() < 0.03, "{}", p.summary);
-    assert!(p.rd_ci_low < 0.0 && p.rd_ci_high > 0.0);
+    assert!(p.risk_difference.estimate.abs() < 0.03, "{}", p.summary);
+    assert!(p.risk_difference.limits().0 < 0.0 && p.risk_difference.limits().1 > 0.0);
     assert!(p.summary.contains("Placebo outcome"), "{}", p.summary);
     assert!(!m.warnings.iter().any(|w| w.contains("Placebo")));
     // 1:1 without replacement: Rosenbaum bounds on the pairs, checked by recounting them
@@ -178,7 +178,7 @@ fn placebo_shows_no_difference_when_groups_differ_only_in_recorded_covariates() 
         r.bounds.treated_only + r.bounds.control_only
     );
     let n = m.sample.matched_treated as f64;
-    let t_rate = m.comparison.treatment_rate;
+    let t_rate = m.comparison.treatment_rate.estimate;
     let c_rate = m.comparison.control_rate;
     // treated reoffenders - control reoffenders = treated_only - control_only
     let diff = ((t_rate - c_rate) * n).round() as i64;
@@ -189,11 +189,11 @@ fn placebo_shows_no_difference_when_groups_differ_only_in_recorded_covariates() 
     assert_eq!(r.bounds.gammas.len(), 21);
     // E-value on the matched comparison's relative risk.
     let e = m.comparison.e_value.as_ref().unwrap();
-    let rr = m.comparison.relative_risk.unwrap();
+    let rr = m.comparison.relative_risk.unwrap().estimate;
     let want = e_value(
         rr,
-        m.comparison.rr_ci_low.unwrap(),
-        m.comparison.rr_ci_high.unwrap(),
+        m.comparison.relative_risk.and_then(|e| e.low()).unwrap(),
+        m.comparison.relative_risk.and_then(|e| e.high()).unwrap(),
     )
     .unwrap();
     assert_eq!(e.value, want);
@@ -287,7 +287,10 @@ fn pilot_period_restricts_comparison_people_to_the_pilots_index_dates() {
     )
     .unwrap();
     assert_eq!(pilot.control_n, Some(inside));
-    assert_eq!(pilot.risk_difference, check.comparison.risk_difference);
+    assert_eq!(
+        pilot.risk_difference.estimate,
+        check.comparison.risk_difference.estimate
+    );
     let back = pilot.period_check.as_ref().unwrap();
     assert_eq!(back.period, Period::Full);
     assert_eq!(back.comparison.control_n, Some(inside + outside));

@@ -44,25 +44,25 @@ fn two_by_two_matches_statsmodels_and_scipy() {
         let nc = table.compare(0.95, DiffMethod::Newcombe).unwrap();
         let wd = table.compare(0.95, DiffMethod::Wald).unwrap();
         check(
-            Some(nc.rd_ci_low),
+            Some(nc.risk_difference.limits().0),
             &t["rd_newcombe"][0],
             1e-9,
             &format!("{what} newcombe low"),
         );
         check(
-            Some(nc.rd_ci_high),
+            Some(nc.risk_difference.limits().1),
             &t["rd_newcombe"][1],
             1e-9,
             &format!("{what} newcombe high"),
         );
         check(
-            Some(wd.rd_ci_low),
+            Some(wd.risk_difference.limits().0),
             &t["rd_wald"][0],
             1e-9,
             &format!("{what} wald low"),
         );
         check(
-            Some(wd.rd_ci_high),
+            Some(wd.risk_difference.limits().1),
             &t["rd_wald"][1],
             1e-9,
             &format!("{what} wald high"),
@@ -75,25 +75,25 @@ fn two_by_two_matches_statsmodels_and_scipy() {
             }
         };
         check(
-            nc.rr_ci_low,
+            nc.relative_risk.and_then(|e| e.low()),
             &pair("rr_log", 0),
             1e-9,
             &format!("{what} rr low"),
         );
         check(
-            nc.rr_ci_high,
+            nc.relative_risk.and_then(|e| e.high()),
             &pair("rr_log", 1),
             1e-9,
             &format!("{what} rr high"),
         );
         check(
-            nc.or_ci_low,
+            nc.odds_ratio.and_then(|e| e.low()),
             &pair("or_woolf", 0),
             1e-9,
             &format!("{what} or low"),
         );
         check(
-            nc.or_ci_high,
+            nc.odds_ratio.and_then(|e| e.high()),
             &pair("or_woolf", 1),
             1e-9,
             &format!("{what} or high"),
@@ -183,34 +183,49 @@ fn other_confidence_levels_match_statsmodels_and_scipy() {
         let nc = table.compare(conf, DiffMethod::Newcombe).unwrap();
         let wd = table.compare(conf, DiffMethod::Wald).unwrap();
         check(
-            Some(nc.rd_ci_low),
+            Some(nc.risk_difference.limits().0),
             &t["rd_newcombe"][0],
             1e-9,
             &format!("{what} newcombe"),
         );
         check(
-            Some(nc.rd_ci_high),
+            Some(nc.risk_difference.limits().1),
             &t["rd_newcombe"][1],
             1e-9,
             &format!("{what} newcombe"),
         );
         check(
-            Some(wd.rd_ci_low),
+            Some(wd.risk_difference.limits().0),
             &t["rd_wald"][0],
             1e-9,
             &format!("{what} wald"),
         );
         check(
-            Some(wd.rd_ci_high),
+            Some(wd.risk_difference.limits().1),
             &t["rd_wald"][1],
             1e-9,
             &format!("{what} wald"),
         );
-        check(nc.rr_ci_low, &t["rr_log"][0], 1e-9, &format!("{what} rr"));
-        check(nc.rr_ci_high, &t["rr_log"][1], 1e-9, &format!("{what} rr"));
-        check(nc.or_ci_low, &t["or_woolf"][0], 1e-9, &format!("{what} or"));
         check(
-            nc.or_ci_high,
+            nc.relative_risk.and_then(|e| e.low()),
+            &t["rr_log"][0],
+            1e-9,
+            &format!("{what} rr"),
+        );
+        check(
+            nc.relative_risk.and_then(|e| e.high()),
+            &t["rr_log"][1],
+            1e-9,
+            &format!("{what} rr"),
+        );
+        check(
+            nc.odds_ratio.and_then(|e| e.low()),
+            &t["or_woolf"][0],
+            1e-9,
+            &format!("{what} or"),
+        );
+        check(
+            nc.odds_ratio.and_then(|e| e.high()),
             &t["or_woolf"][1],
             1e-9,
             &format!("{what} or"),
@@ -311,10 +326,10 @@ mod properties {
             for m in [DiffMethod::Newcombe, DiffMethod::Wald] {
                 let a = TwoByTwo { x1, n1, x2, n2 }.compare(0.95, m).unwrap();
                 let b = TwoByTwo { x1: x2, n1: n2, x2: x1, n2: n1 }.compare(0.95, m).unwrap();
-                prop_assert!((a.risk_difference + b.risk_difference).abs() < 1e-12);
-                prop_assert!((a.rd_ci_low + b.rd_ci_high).abs() < 1e-12);
-                prop_assert!((a.rd_ci_high + b.rd_ci_low).abs() < 1e-12);
-                prop_assert!(a.rd_ci_low <= a.risk_difference + 1e-12 && a.risk_difference <= a.rd_ci_high + 1e-12);
+                prop_assert!((a.risk_difference.estimate + b.risk_difference.estimate).abs() < 1e-12);
+                prop_assert!((a.risk_difference.limits().0 + b.risk_difference.limits().1).abs() < 1e-12);
+                prop_assert!((a.risk_difference.limits().1 + b.risk_difference.limits().0).abs() < 1e-12);
+                prop_assert!(a.risk_difference.limits().0 <= a.risk_difference.estimate + 1e-12 && a.risk_difference.estimate <= a.risk_difference.limits().1 + 1e-12);
                 for t in [a.z_pooled, a.chi_square, a.chi_square_yates, a.fisher_exact] {
                     if let Some(p) = t.p_value {
                         prop_assert!((0.0..=1.0).contains(&p));

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::measure::Outcomes;
 use crate::present::pval;
 use crate::stats::{
-    CiMethod, DiffMethod, ExactAgainst, Test, TwoByTwo, WeightedMean, detectable_one,
+    CiMethod, DiffMethod, Effect, ExactAgainst, Test, TwoByTwo, WeightedMean, detectable_one,
     detectable_two, exact_against, proportion_ci, weighted_mean_difference, weighted_rates,
     weighted_ratio, welch,
 };
@@ -131,10 +131,10 @@ impl Comparison {
         };
         let summary = format!(
             "{what}, the difference is {} percentage points ({:.0}% interval {} to {}){}.",
-            pp(c.risk_difference),
+            pp(c.risk_difference.estimate),
             c.confidence * 100.0,
-            pp(c.rd_ci_low),
-            pp(c.rd_ci_high),
+            pp(c.risk_difference.limits().0),
+            pp(c.risk_difference.limits().1),
             if c.significant {
                 ", statistically significant"
             } else {
@@ -281,13 +281,15 @@ impl Comparison {
             min_detectable_difference_upper: det.min_detectable_rate_upper.map(|p| p - r.p2),
             method: crate::stats::TWO_SAMPLE_METHOD,
         };
-        let significant = r.rd_ci_low > 0.0 || r.rd_ci_high < 0.0;
+        let rd = r.risk_difference.estimate;
+        let (rd_lo, rd_hi) = r.risk_difference.limits();
+        let significant = r.risk_difference.excludes(0.0);
         let level = format!("{:.0}%", options.confidence * 100.0);
         let summary = if significant {
-            let (word, lo, hi) = if r.risk_difference < 0.0 {
-                ("less", -r.rd_ci_high, -r.rd_ci_low)
+            let (word, lo, hi) = if rd < 0.0 {
+                ("less", -rd_hi, -rd_lo)
             } else {
-                ("more", r.rd_ci_low, r.rd_ci_high)
+                ("more", rd_lo, rd_hi)
             };
             format!(
                 "People in {treatment} were {word} likely to reoffend within 12 months than people in {control}: \
@@ -309,9 +311,9 @@ impl Comparison {
                  no effect.{mdd}",
                 pp(r.p1),
                 pp(r.p2),
-                pp(r.risk_difference),
-                pp(r.rd_ci_low),
-                pp(r.rd_ci_high)
+                pp(rd),
+                pp(rd_lo),
+                pp(rd_hi)
             )
         };
         let mut tests = BTreeMap::new();
@@ -341,24 +343,16 @@ impl Comparison {
             treatment_reoffenders: t.reoffenders,
             control_n: Some(k.n),
             control_reoffenders: Some(k.reoffenders),
-            treatment_rate: r.p1,
-            treatment_ci_low: wilson.low,
-            treatment_ci_high: wilson.high,
+            treatment_rate: Effect::new(r.p1, wilson.low, wilson.high),
             control_rate: r.p2,
             risk_difference: r.risk_difference,
-            rd_ci_low: r.rd_ci_low,
-            rd_ci_high: r.rd_ci_high,
             rd_ci_method: match (weighted, options.rd_method) {
                 (true, _) => DifferenceInterval::WeightedRobust,
                 (false, DiffMethod::Newcombe) => DifferenceInterval::Newcombe,
                 (false, DiffMethod::Wald) => DifferenceInterval::Wald,
             },
             relative_risk: r.relative_risk,
-            rr_ci_low: r.rr_ci_low,
-            rr_ci_high: r.rr_ci_high,
             odds_ratio: r.odds_ratio,
-            or_ci_low: r.or_ci_low,
-            or_ci_high: r.or_ci_high,
             tests,
             frequency,
             time_to_first,
@@ -370,7 +364,7 @@ impl Comparison {
             caveats,
             subgroups: Vec::new(),
             subgroup_adjustment: None,
-            e_value: EValueStatement::new(treatment, r.relative_risk, r.rr_ci_low, r.rr_ci_high),
+            e_value: EValueStatement::new(treatment, r.relative_risk),
             period: options.period,
             period_check: None,
         })
@@ -477,20 +471,18 @@ impl Comparison {
             treatment_reoffenders: t.reoffenders,
             control_n: None,
             control_reoffenders: None,
-            treatment_rate: p,
-            treatment_ci_low: ci.low,
-            treatment_ci_high: ci.high,
+            treatment_rate: Effect::new(p, ci.low, ci.high),
             control_rate: p0,
-            risk_difference: p - p0,
-            rd_ci_low: exact.low - p0,
-            rd_ci_high: exact.high - p0,
+            risk_difference: Effect::new(p - p0, exact.low - p0, exact.high - p0),
             rd_ci_method: DifferenceInterval::ClopperPearson,
-            relative_risk: Some(p / p0),
-            rr_ci_low: Some(exact.low / p0),
-            rr_ci_high: Some(exact.high / p0),
-            odds_ratio: (p < 1.0).then(|| odds(p) / odds(p0)),
-            or_ci_low: (exact.low < 1.0).then(|| odds(exact.low) / odds(p0)),
-            or_ci_high: (exact.high < 1.0).then(|| odds(exact.high) / odds(p0)),
+            relative_risk: Some(Effect::new(p / p0, exact.low / p0, exact.high / p0)),
+            odds_ratio: (p < 1.0).then(|| {
+                Effect::maybe(
+                    odds(p) / odds(p0),
+                    (exact.low < 1.0).then(|| odds(exact.low) / odds(p0)),
+                    (exact.high < 1.0).then(|| odds(exact.high) / odds(p0)),
+                )
+            }),
             tests,
             frequency: None,
             time_to_first: None,
@@ -513,17 +505,19 @@ impl Comparison {
     fn descriptive_summary(&self) -> String {
         let control = self.control.as_deref().unwrap_or("the comparison group");
         let level = format!("{:.0}%", self.confidence * 100.0);
-        let (lo, hi) = (pp(self.rd_ci_low), pp(self.rd_ci_high));
+        let rd = self.risk_difference.estimate;
+        let (rd_lo, rd_hi) = self.risk_difference.limits();
+        let (lo, hi) = (pp(rd_lo), pp(rd_hi));
         let head = format!(
             "Unadjusted, descriptive comparison: {}% of people in {} and {}% in {control} reoffended within 12 \
              months",
-            pp(self.treatment_rate),
+            pp(self.treatment_rate.estimate),
             self.treatment,
             pp(self.control_rate)
         );
         if self.significant {
-            let (word, a, b) = if self.risk_difference < 0.0 {
-                ("lower", pp(-self.rd_ci_high), pp(-self.rd_ci_low))
+            let (word, a, b) = if rd < 0.0 {
+                ("lower", pp(-rd_hi), pp(-rd_lo))
             } else {
                 ("higher", lo, hi)
             };
@@ -537,7 +531,7 @@ impl Comparison {
                 "{head}; the difference ({} percentage points, {level} interval {lo} to {hi}) is not statistically \
                  significant. More people would need to be analysed to tell the groups apart; this should not be \
                  taken to mean that the scheme has no effect.",
-                pp(self.risk_difference)
+                pp(rd)
             )
         }
     }

@@ -5,7 +5,18 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Period;
-use crate::stats::{Adjustment, EValue, Test, e_value};
+use crate::stats::{Adjustment, EValue, Effect, Test, e_value};
+
+/// The flat JSON keys of each effect (CONTRACT §3).
+mod keys {
+    use crate::stats::Effect;
+    crate::stats::effect::flat_keys! {
+        treatment_rate: Effect => ["treatment_rate", "treatment_ci_low", "treatment_ci_high"];
+        risk_difference: Effect => ["risk_difference", "rd_ci_low", "rd_ci_high"];
+        relative_risk: Option<Effect> => ["relative_risk", "rr_ci_low", "rr_ci_high"];
+        odds_ratio: Option<Effect> => ["odds_ratio", "or_ci_low", "or_ci_high"];
+    }
+}
 
 /// What a comparison is against (CONTRACT §3 `kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -72,13 +83,9 @@ pub struct EValueStatement {
 }
 
 impl EValueStatement {
-    pub(crate) fn new(
-        treatment: &str,
-        rr: Option<f64>,
-        low: Option<f64>,
-        high: Option<f64>,
-    ) -> Option<Self> {
-        let value = e_value(rr?, low?, high?)?;
+    pub(crate) fn new(treatment: &str, rr: Option<Effect>) -> Option<Self> {
+        let rr = rr?;
+        let value = e_value(rr.estimate, rr.low()?, rr.high()?)?;
         let summary = if value.interval_limit <= 1.0 {
             format!(
                 "The interval for the relative risk includes 1, so no unrecorded factor is needed to explain the \
@@ -220,34 +227,25 @@ pub struct Comparison {
     pub control_n: Option<u64>,
     /// Reoffenders, comparison.
     pub control_reoffenders: Option<u64>,
-    /// Pilot rate.
-    pub treatment_rate: f64,
-    /// Wilson interval of the pilot rate.
-    pub treatment_ci_low: f64,
-    /// Wilson interval of the pilot rate.
-    pub treatment_ci_high: f64,
+    /// Pilot rate with its Wilson interval (JSON: `treatment_rate`, `treatment_ci_low`,
+    /// `treatment_ci_high`).
+    #[serde(flatten, serialize_with = "keys::treatment_rate")]
+    pub treatment_rate: Effect,
     /// Comparison rate (the baseline rate against a benchmark).
     pub control_rate: f64,
-    /// Pilot minus comparison.
-    pub risk_difference: f64,
-    /// Lower limit of the risk difference's confidence interval.
-    pub rd_ci_low: f64,
-    /// Upper limit of the risk difference's confidence interval.
-    pub rd_ci_high: f64,
+    /// Pilot minus comparison, with its interval (JSON: `risk_difference`, `rd_ci_low`,
+    /// `rd_ci_high`).
+    #[serde(flatten, serialize_with = "keys::risk_difference")]
+    pub risk_difference: Effect,
     /// How the risk difference's interval was computed.
     pub rd_ci_method: DifferenceInterval,
-    /// Ratio of rates.
-    pub relative_risk: Option<f64>,
-    /// Lower limit of the relative risk's confidence interval (log method).
-    pub rr_ci_low: Option<f64>,
-    /// Upper limit of the relative risk's confidence interval (log method).
-    pub rr_ci_high: Option<f64>,
-    /// Odds ratio.
-    pub odds_ratio: Option<f64>,
-    /// Lower limit of the odds ratio's confidence interval (Woolf).
-    pub or_ci_low: Option<f64>,
-    /// Upper limit of the odds ratio's confidence interval (Woolf).
-    pub or_ci_high: Option<f64>,
+    /// Ratio of rates with its log interval (JSON: `relative_risk`, `rr_ci_low`,
+    /// `rr_ci_high`).
+    #[serde(flatten, serialize_with = "keys::relative_risk")]
+    pub relative_risk: Option<Effect>,
+    /// Odds ratio with its Woolf interval (JSON: `odds_ratio`, `or_ci_low`, `or_ci_high`).
+    #[serde(flatten, serialize_with = "keys::odds_ratio")]
+    pub odds_ratio: Option<Effect>,
     /// Tests keyed by name, each `{statistic, p_value}`.
     pub tests: BTreeMap<&'static str, Test>,
     /// Reoffences per person (comparison group only).

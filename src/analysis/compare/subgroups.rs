@@ -50,9 +50,9 @@ pub(super) fn subgroups(
                     (
                         k.n,
                         Some(r.p2),
-                        Some(r.risk_difference),
-                        Some(r.rd_ci_low),
-                        Some(r.rd_ci_high),
+                        Some(r.risk_difference.estimate),
+                        r.risk_difference.low(),
+                        r.risk_difference.high(),
                         r.fisher_exact.p_value,
                     )
                 }

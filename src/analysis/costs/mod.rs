@@ -576,10 +576,10 @@ impl CostBenefit {
         let z = crate::stats::z_upper((1.0 - cmp.confidence) / 2.0);
         let (avoided, avoided_se) = match cfg.effect {
             EffectBasis::Frequency => (-freq.difference, (freq.ci_high - freq.ci_low) / (2.0 * z)),
-            EffectBasis::Rate => (
-                -cmp.risk_difference * rpr,
-                (cmp.rd_ci_high - cmp.rd_ci_low) / (2.0 * z) * rpr,
-            ),
+            EffectBasis::Rate => (-cmp.risk_difference.estimate * rpr, {
+                let (low, high) = cmp.risk_difference.limits();
+                (high - low) / (2.0 * z) * rpr
+            }),
         };
         let people = cfg.people.unwrap_or(cmp.treatment_n);
         let mut model_items = Vec::new();

@@ -500,12 +500,12 @@ fn placebo(
     p.summary = format!(
         "Placebo outcome (a proven offence in the year before the index date, the index offence excluded): {}% of \
          people in {} and {}% of the {control} group; the difference ({} percentage points, {level} interval {} to {}) {}",
-        pp(p.treatment_rate),
+        pp(p.treatment_rate.estimate),
         options.treatment,
         pp(p.control_rate),
-        pp(p.risk_difference),
-        pp(p.rd_ci_low),
-        pp(p.rd_ci_high),
+        pp(p.risk_difference.estimate),
+        pp(p.risk_difference.limits().0),
+        pp(p.risk_difference.limits().1),
         if p.significant {
             "is statistically significant: the groups differ in ways matching did not remove, so the matched result may be biased."
         } else {
@@ -560,7 +560,7 @@ fn exact_keys(people: &People, exact: &[String], rows: &[usize]) -> Result<Vec<u
 fn headline(c: &Comparison, treatment: &str) -> Headline {
     let rate = format!(
         "For every 100 people in {treatment}, {:.0} reoffended within a year; for every 100 similar people who did not take part, {:.0} did.",
-        c.treatment_rate * 100.0,
+        c.treatment_rate.estimate * 100.0,
         c.control_rate * 100.0
     );
     let freq = match &c.frequency {

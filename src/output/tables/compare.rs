@@ -31,7 +31,7 @@ impl Comparison {
         row(
             &mut t,
             &format!("{} (n = {})", self.treatment, self.treatment_n),
-            pct(Some(self.treatment_rate)),
+            pct(Some(self.treatment_rate.estimate)),
         );
         match (&self.control, self.control_n) {
             (Some(c), Some(n)) => row(
@@ -49,7 +49,8 @@ impl Comparison {
             ),
         }
         let pts = |x: Option<f64>| x.map(|v| format!("{:+.1} pts", v * 100.0));
-        row(&mut t, "difference", pts(Some(self.risk_difference)));
+        let rd = &self.risk_difference;
+        row(&mut t, "difference", pts(Some(rd.estimate)));
         row(
             &mut t,
             &format!(
@@ -57,20 +58,23 @@ impl Comparison {
                 self.confidence * 100.0,
                 self.rd_ci_method
             ),
-            ci(Some(self.rd_ci_low), Some(self.rd_ci_high), &pts),
+            ci(rd.low(), rd.high(), &pts),
         );
-        row(&mut t, "relative risk", num(self.relative_risk, 3));
-        row(
-            &mut t,
-            "  interval",
-            ci(self.rr_ci_low, self.rr_ci_high, &|x| num(x, 3)),
-        );
-        row(&mut t, "odds ratio", num(self.odds_ratio, 3));
-        row(
-            &mut t,
-            "  interval",
-            ci(self.or_ci_low, self.or_ci_high, &|x| num(x, 3)),
-        );
+        for (name, ratio) in [
+            ("relative risk", &self.relative_risk),
+            ("odds ratio", &self.odds_ratio),
+        ] {
+            row(&mut t, name, num(ratio.map(|r| r.estimate), 3));
+            row(
+                &mut t,
+                "  interval",
+                ci(
+                    ratio.and_then(|r| r.low()),
+                    ratio.and_then(|r| r.high()),
+                    &|x| num(x, 3),
+                ),
+            );
+        }
         for (name, test) in &self.tests {
             row(
                 &mut t,
@@ -138,9 +142,9 @@ impl Comparison {
                 ),
                 Some(format!(
                     "{:+.1} pts ({:+.1} to {:+.1})",
-                    p.comparison.risk_difference * 100.0,
-                    p.comparison.rd_ci_low * 100.0,
-                    p.comparison.rd_ci_high * 100.0
+                    p.comparison.risk_difference.estimate * 100.0,
+                    p.comparison.risk_difference.limits().0 * 100.0,
+                    p.comparison.risk_difference.limits().1 * 100.0
                 )),
             );
         }
