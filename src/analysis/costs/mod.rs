@@ -467,24 +467,7 @@ impl CostBenefit {
             deflator,
             effect: cmp,
         } = options;
-        if cfg.draws < 100 {
-            return Err(Error::option("costs.draws", "use at least 100 draws"));
-        }
-        if !(0.0..=1.0).contains(&cfg.persistence)
-            || cfg.optimism_bias < 0.0
-            || cfg.proven_to_actual <= 0.0
-        {
-            return Err(Error::option(
-                "costs",
-                "persistence must be in [0, 1], optimism_bias at least 0, proven_to_actual positive",
-            ));
-        }
-        let freq = cmp.frequency.as_ref().ok_or_else(|| {
-            Error::method(
-                "cost-benefit",
-                "needs a comparison with a comparison group (not only a benchmark)",
-            )
-        })?;
+        let freq = options.check()?;
         let control = cmp.control.clone().unwrap_or_default();
         let control_label = control.strip_prefix("matched ").unwrap_or(&control);
         let ccode = data.people.cohort.code_of(control_label).ok_or_else(|| {
@@ -494,34 +477,7 @@ impl CostBenefit {
             )
         })?;
         // The comparison group's proven reoffences by type.
-        let types = data.offences.offence_type.as_ref().ok_or_else(|| {
-            Error::method(
-                "cost-benefit",
-                "the offences table has no `offence_type` column to value offences by",
-            )
-        })?;
-        let mut mix: BTreeMap<String, u64> = BTreeMap::new();
-        let mut reoffenders = 0u64;
-        let mut reoffences = 0u64;
-        for i in 0..data.people.len() {
-            if data.people.cohort.codes[i] != ccode || !outcomes.eligible[i] {
-                continue;
-            }
-            let w = Window::new(
-                &outcomes.rules,
-                outcomes.extract_date,
-                data.people.index_day[i],
-            );
-            let mut any = false;
-            for k in w.reoffences(&data.offences, i) {
-                *mix.entry(types.get(k).unwrap_or("(missing)").to_string())
-                    .or_default() += 1;
-                reoffences += 1;
-                any = true;
-            }
-            reoffenders += u64::from(any);
-        }
-        let total: u64 = mix.values().sum();
+        let (mix, reoffenders, reoffences) = offence_mix(data, outcomes, ccode)?;
         let missing: Vec<&String> = mix.keys().filter(|t| costs.get(t).is_none()).collect();
         if !missing.is_empty() {
             return Err(Error::Config {
@@ -536,38 +492,13 @@ impl CostBenefit {
                 ),
             });
         }
-        let mut items = Vec::new();
-        let mut value_per = 0.0;
-        let (mut vp_low, mut vp_high) = (0.0, 0.0);
-        let mut type_rows: Vec<(f64, f64, f64, f64)> = Vec::new(); // share, uprated value, low, high
-        for (t, n) in &mix {
-            // Presence checked above.
-            let Some(u) = costs.get(t) else { continue };
-            let f =
-                deflator.factor(u.price_year, cfg.price_year, &format!("unit cost of `{t}`"))?;
-            let share = *n as f64 / total as f64;
-            value_per += share * u.value * f;
-            vp_low += share * u.low.unwrap_or(u.value) * f;
-            vp_high += share * u.high.unwrap_or(u.value) * f;
-            type_rows.push((
-                share,
-                u.value * f,
-                u.low.unwrap_or(u.value) * f,
-                u.high.unwrap_or(u.value) * f,
-            ));
-            items.push(TracedItem {
-                name: format!("proven reoffence: {t}"),
-                kind: "avoided_reoffences".into(),
-                value: u.value,
-                unit: u.unit.clone(),
-                price_year: u.price_year,
-                source: u.source.clone(),
-                uprated_value: u.value * f,
-                quantity: share,
-                total: 0.0,
-                category: MoneyKind::EconomicAndSocial.label().to_string(),
-            });
-        }
+        let UnitValue {
+            mut items,
+            value_per,
+            low: vp_low,
+            high: vp_high,
+            type_rows,
+        } = value_per_reoffence(&mix, costs, deflator, cfg.price_year)?;
         let rpr = if reoffenders > 0 {
             reoffences as f64 / reoffenders as f64
         } else {
@@ -625,95 +556,14 @@ impl CostBenefit {
                 category: it.money_kind().label().to_string(),
             });
         }
-        // Monte Carlo.
-        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-        let effect_dist = Normal::new(avoided, avoided_se.max(0.0))
-            .map_err(|e| Error::method("cost-benefit", e.to_string()))?;
-        let mut nets = Vec::with_capacity(cfg.draws);
-        for _ in 0..cfg.draws {
-            let a = effect_dist.sample(&mut rng);
-            let v: f64 = type_rows
-                .iter()
-                .map(|(s, m, l, h)| s * triangular(&mut rng, *l, *m, *h))
-                .sum();
-            let units: Vec<f64> = cfg
-                .items
-                .iter()
-                .map(|i| {
-                    triangular(
-                        &mut rng,
-                        i.low.unwrap_or(i.unit_cost),
-                        i.unit_cost,
-                        i.high.unwrap_or(i.unit_cost),
-                    )
-                })
-                .collect();
-            nets.push(model.net(&Draw {
-                avoided_per_person: a,
-                value_per_reoffence: v,
-                item_unit_costs: units,
-            }));
-        }
-        let positive = nets.iter().filter(|n| **n > 0.0).count() as f64 / nets.len() as f64;
-        nets.sort_by(f64::total_cmp);
-        // Standard error of a sample quantile: sqrt(p(1-p)/N) / density, the density taken
-        // from the spread of the neighbouring percentiles.
-        let n_draws = nets.len() as f64;
-        let quantile_se = |p: f64| {
-            let h = 0.01;
-            let slope = (percentile(&nets, (p + h).min(1.0)) - percentile(&nets, (p - h).max(0.0)))
-                / (2.0 * h);
-            (p * (1.0 - p) / n_draws).sqrt() * slope
-        };
-        let monte_carlo_se = MonteCarloError {
-            ci_low: quantile_se(0.025),
-            ci_high: quantile_se(0.975),
-            probability_net_positive: (positive * (1.0 - positive) / n_draws).sqrt(),
-        };
-        // Tornado: each input at its low and high.
-        let mut tornado = Vec::new();
-        let mut push = |name: String, lo: Draw, hi: Draw| {
-            let (a, b) = (model.net(&lo), model.net(&hi));
-            tornado.push(TornadoRow {
-                input: name,
-                net_low: a,
-                net_high: b,
-                swing: (b - a).abs(),
-            });
-        };
-        push(
-            format!(
-                "avoided reoffences per person ({:.0}% interval)",
-                cmp.confidence * 100.0
-            ),
-            Draw {
-                avoided_per_person: avoided - z * avoided_se,
-                ..point.clone()
-            },
-            Draw {
-                avoided_per_person: avoided + z * avoided_se,
-                ..point.clone()
-            },
+        let (nets, positive, monte_carlo_se) = simulate(&model, avoided, avoided_se, &type_rows)?;
+        let tornado = tornado(
+            &model,
+            &point,
+            (avoided, avoided_se, z),
+            (vp_low, vp_high),
+            cmp.confidence,
         );
-        push(
-            "value of a proven reoffence (low/high unit costs)".into(),
-            Draw {
-                value_per_reoffence: vp_low,
-                ..point.clone()
-            },
-            Draw {
-                value_per_reoffence: vp_high,
-                ..point.clone()
-            },
-        );
-        for (k, it) in cfg.items.iter().enumerate() {
-            let mut lo = point.clone();
-            let mut hi = point.clone();
-            lo.item_unit_costs[k] = it.low.unwrap_or(it.unit_cost);
-            hi.item_unit_costs[k] = it.high.unwrap_or(it.unit_cost);
-            push(it.name.clone(), lo, hi);
-        }
-        tornado.sort_by(|a, b| b.swing.total_cmp(&a.swing));
         // Break-even reduction in the rate: net is linear in the avoided reoffences.
         let slope_per_rate = {
             let base = model.net(&Draw {
@@ -735,28 +585,7 @@ impl CostBenefit {
                 payback = Some(y as u32);
             }
         }
-        let mut caveats = vec![
-            "Value from avoided reoffending counts proven reoffences only, valued at the comparison group's offence mix; victimless offences are not costed.".to_string(),
-        ];
-        if cmp.kind == crate::compare::ComparisonKind::ComparisonGroup
-            && !control.starts_with("matched ")
-        {
-            caveats.push("The effect comes from an unmatched comparison: it may reflect who was diverted rather than the scheme.".into());
-        }
-        if !cmp.significant {
-            caveats.push("The effect on reoffending is not statistically significant: the interval of net value reflects that.".into());
-        }
-        let zero_valued: Vec<String> = mix
-            .keys()
-            .filter(|t| costs.get(t).is_some_and(|u| u.value == 0.0))
-            .cloned()
-            .collect();
-        if !zero_valued.is_empty() {
-            caveats.push(format!(
-                "Valued at zero (no figure): {}.",
-                zero_valued.join(", ")
-            ));
-        }
+        let caveats = caveats(cmp, &control, &mix, costs);
         let horizon = cfg.horizon_years.max(1);
         let discounting = if horizon == 1 {
             "One year: the effect falls in year 0, undiscounted.".to_string()
@@ -859,4 +688,269 @@ pub fn group_thousands(x: f64) -> String {
         out.push(c);
     }
     if neg { format!("-{out}") } else { out }
+}
+
+impl CostOptions {
+    /// Checks the options; returns the comparison's frequency of reoffending, on which
+    /// the model rests.
+    fn check(&self) -> Result<&crate::compare::Frequency> {
+        if self.config.draws < 100 {
+            return Err(Error::option("costs.draws", "use at least 100 draws"));
+        }
+        if !(0.0..=1.0).contains(&self.config.persistence)
+            || self.config.optimism_bias < 0.0
+            || self.config.proven_to_actual <= 0.0
+        {
+            return Err(Error::option(
+                "costs",
+                "persistence must be in [0, 1], optimism_bias at least 0, proven_to_actual positive",
+            ));
+        }
+        self.effect.frequency.as_ref().ok_or_else(|| {
+            Error::method(
+                "cost-benefit",
+                "needs a comparison with a comparison group (not only a benchmark)",
+            )
+        })
+    }
+}
+
+/// The comparison group's proven reoffences in the 12-month window, by offence type; with
+/// its reoffenders and reoffences.
+fn offence_mix(
+    data: &Dataset,
+    outcomes: &Outcomes,
+    ccode: u32,
+) -> Result<(BTreeMap<String, u64>, u64, u64)> {
+    let types = data.offences.offence_type.as_ref().ok_or_else(|| {
+        Error::method(
+            "cost-benefit",
+            "the offences table has no `offence_type` column to value offences by",
+        )
+    })?;
+    let mut mix: BTreeMap<String, u64> = BTreeMap::new();
+    let mut reoffenders = 0u64;
+    let mut reoffences = 0u64;
+    for i in 0..data.people.len() {
+        if data.people.cohort.codes[i] != ccode || !outcomes.eligible[i] {
+            continue;
+        }
+        let w = Window::new(
+            &outcomes.rules,
+            outcomes.extract_date,
+            data.people.index_day[i],
+        );
+        let mut any = false;
+        for k in w.reoffences(&data.offences, i) {
+            *mix.entry(types.get(k).unwrap_or("(missing)").to_string())
+                .or_default() += 1;
+            reoffences += 1;
+            any = true;
+        }
+        reoffenders += u64::from(any);
+    }
+    Ok((mix, reoffenders, reoffences))
+}
+
+/// The Monte Carlo draws of net value (sorted), the share above zero, and the Monte Carlo
+/// standard errors of the interval's limits and of that share.
+fn simulate(
+    model: &Model<'_>,
+    avoided: f64,
+    avoided_se: f64,
+    type_rows: &[(f64, f64, f64, f64)],
+) -> Result<(Vec<f64>, f64, MonteCarloError)> {
+    let cfg = model.cfg;
+    // Monte Carlo.
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let effect_dist = Normal::new(avoided, avoided_se.max(0.0))
+        .map_err(|e| Error::method("cost-benefit", e.to_string()))?;
+    let mut nets = Vec::with_capacity(cfg.draws);
+    for _ in 0..cfg.draws {
+        let a = effect_dist.sample(&mut rng);
+        let v: f64 = type_rows
+            .iter()
+            .map(|(s, m, l, h)| s * triangular(&mut rng, *l, *m, *h))
+            .sum();
+        let units: Vec<f64> = cfg
+            .items
+            .iter()
+            .map(|i| {
+                triangular(
+                    &mut rng,
+                    i.low.unwrap_or(i.unit_cost),
+                    i.unit_cost,
+                    i.high.unwrap_or(i.unit_cost),
+                )
+            })
+            .collect();
+        nets.push(model.net(&Draw {
+            avoided_per_person: a,
+            value_per_reoffence: v,
+            item_unit_costs: units,
+        }));
+    }
+    let positive = nets.iter().filter(|n| **n > 0.0).count() as f64 / nets.len() as f64;
+    nets.sort_by(f64::total_cmp);
+    // Standard error of a sample quantile: sqrt(p(1-p)/N) / density, the density taken
+    // from the spread of the neighbouring percentiles.
+    let n_draws = nets.len() as f64;
+    let quantile_se = |p: f64| {
+        let h = 0.01;
+        let slope =
+            (percentile(&nets, (p + h).min(1.0)) - percentile(&nets, (p - h).max(0.0))) / (2.0 * h);
+        (p * (1.0 - p) / n_draws).sqrt() * slope
+    };
+    let monte_carlo_se = MonteCarloError {
+        ci_low: quantile_se(0.025),
+        ci_high: quantile_se(0.975),
+        probability_net_positive: (positive * (1.0 - positive) / n_draws).sqrt(),
+    };
+    Ok((nets, positive, monte_carlo_se))
+}
+
+/// The tornado: net value with each input at its low and high, largest swing first.
+fn tornado(
+    model: &Model<'_>,
+    point: &Draw,
+    (avoided, avoided_se, z): (f64, f64, f64),
+    (vp_low, vp_high): (f64, f64),
+    confidence: f64,
+) -> Vec<TornadoRow> {
+    let cfg = model.cfg;
+    // Tornado: each input at its low and high.
+    let mut tornado = Vec::new();
+    let mut push = |name: String, lo: Draw, hi: Draw| {
+        let (a, b) = (model.net(&lo), model.net(&hi));
+        tornado.push(TornadoRow {
+            input: name,
+            net_low: a,
+            net_high: b,
+            swing: (b - a).abs(),
+        });
+    };
+    push(
+        format!(
+            "avoided reoffences per person ({:.0}% interval)",
+            confidence * 100.0
+        ),
+        Draw {
+            avoided_per_person: avoided - z * avoided_se,
+            ..point.clone()
+        },
+        Draw {
+            avoided_per_person: avoided + z * avoided_se,
+            ..point.clone()
+        },
+    );
+    push(
+        "value of a proven reoffence (low/high unit costs)".into(),
+        Draw {
+            value_per_reoffence: vp_low,
+            ..point.clone()
+        },
+        Draw {
+            value_per_reoffence: vp_high,
+            ..point.clone()
+        },
+    );
+    for (k, it) in cfg.items.iter().enumerate() {
+        let mut lo = point.clone();
+        let mut hi = point.clone();
+        lo.item_unit_costs[k] = it.low.unwrap_or(it.unit_cost);
+        hi.item_unit_costs[k] = it.high.unwrap_or(it.unit_cost);
+        push(it.name.clone(), lo, hi);
+    }
+    tornado.sort_by(|a, b| b.swing.total_cmp(&a.swing));
+    tornado
+}
+
+/// The value of one proven reoffence at the comparison group's offence mix, uprated to
+/// `price_year`, with its low and high values, each type's (share, value, low, high) for the
+/// simulation, and the traced items.
+struct UnitValue {
+    items: Vec<TracedItem>,
+    value_per: f64,
+    low: f64,
+    high: f64,
+    type_rows: Vec<(f64, f64, f64, f64)>,
+}
+
+fn value_per_reoffence(
+    mix: &BTreeMap<String, u64>,
+    costs: &UnitCosts,
+    deflator: &Deflator,
+    price_year: i32,
+) -> Result<UnitValue> {
+    let total: u64 = mix.values().sum();
+    let mut items = Vec::new();
+    let mut value_per = 0.0;
+    let (mut vp_low, mut vp_high) = (0.0, 0.0);
+    let mut type_rows: Vec<(f64, f64, f64, f64)> = Vec::new(); // share, uprated value, low, high
+    for (t, n) in mix {
+        // Presence checked above.
+        let Some(u) = costs.get(t) else { continue };
+        let f = deflator.factor(u.price_year, price_year, &format!("unit cost of `{t}`"))?;
+        let share = *n as f64 / total as f64;
+        value_per += share * u.value * f;
+        vp_low += share * u.low.unwrap_or(u.value) * f;
+        vp_high += share * u.high.unwrap_or(u.value) * f;
+        type_rows.push((
+            share,
+            u.value * f,
+            u.low.unwrap_or(u.value) * f,
+            u.high.unwrap_or(u.value) * f,
+        ));
+        items.push(TracedItem {
+            name: format!("proven reoffence: {t}"),
+            kind: "avoided_reoffences".into(),
+            value: u.value,
+            unit: u.unit.clone(),
+            price_year: u.price_year,
+            source: u.source.clone(),
+            uprated_value: u.value * f,
+            quantity: share,
+            total: 0.0,
+            category: MoneyKind::EconomicAndSocial.label().to_string(),
+        });
+    }
+    Ok(UnitValue {
+        items,
+        value_per,
+        low: vp_low,
+        high: vp_high,
+        type_rows,
+    })
+}
+
+/// What the reader must keep in mind about the valuation.
+fn caveats(
+    cmp: &Comparison,
+    control: &str,
+    mix: &BTreeMap<String, u64>,
+    costs: &UnitCosts,
+) -> Vec<String> {
+    let mut caveats = vec![
+        "Value from avoided reoffending counts proven reoffences only, valued at the comparison group's offence mix; victimless offences are not costed.".to_string(),
+    ];
+    if cmp.kind == crate::compare::ComparisonKind::ComparisonGroup
+        && !control.starts_with("matched ")
+    {
+        caveats.push("The effect comes from an unmatched comparison: it may reflect who was diverted rather than the scheme.".into());
+    }
+    if !cmp.significant {
+        caveats.push("The effect on reoffending is not statistically significant: the interval of net value reflects that.".into());
+    }
+    let zero_valued: Vec<String> = mix
+        .keys()
+        .filter(|t| costs.get(t).is_some_and(|u| u.value == 0.0))
+        .cloned()
+        .collect();
+    if !zero_valued.is_empty() {
+        caveats.push(format!(
+            "Valued at zero (no figure): {}.",
+            zero_valued.join(", ")
+        ));
+    }
+    caveats
 }
