@@ -253,6 +253,8 @@ impl Results {
     /// assert!(results.costs.is_some() && results.matched.is_some());
     /// # Ok(()) }
     /// ```
+    // Over 80 lines: runs each configured analysis in turn, each through `attempt` so a failure is
+    // reported in place; it is a list of calls.
     pub fn from_config(config: &crate::Config, inputs: &Inputs, rules: Rules) -> Result<Results> {
         use crate::Analysis;
         use crate::compare::{Against, CompareOptions, Comparison};

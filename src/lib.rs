@@ -9,17 +9,25 @@
 //! Layers, each using only those below it (the README's "Rust API" says the same):
 //!
 //! ```text
-//! data/        reading, validation, linking: the only module that knows polars
-//! measure/     the Ministry of Justice rules, per-person outcomes, rates
-//! stats/       plain numbers in, results out: proportions, 2x2, power, survival, Cox,
-//!              logistic, weighted statistics, robustness (E-values, Rosenbaum)
-//! compare.rs, matching/, survival.rs, monitor.rs, costs/, design.rs    the analyses
-//! evaluation.rs, config.rs    one evaluation file to every result
-//! charts/      SVG (plotters) and PNG (resvg): the only module that knows plotters
-//! report/      the disclosure gate, then HTML, Markdown, JSON, CSV and xlsx
-//! present.rs, notebook.rs     tables for the terminal and for Jupyter (evcxr)
-//! cli/         the binary only
+//! data/      reading, validation, linking: the only module that knows polars
+//!            (options, checks, cohort, offences, link, group, load, quality, read, write)
+//! measure/   the Ministry of Justice rules, per-person outcomes, rates
+//! stats/     plain numbers in, results out: proportions, 2x2, Effect, power, survival, Cox,
+//!            logistic, weighted statistics, robustness; one error enum per algorithm
+//! analysis/  the analyses, each `Analysis::compute(&Evaluation, &Options)`:
+//!            compare/ (options, result, groups, build, subgroups), matching/, survival,
+//!            monitor, costs/, design
+//! evaluation.rs, config.rs   one evaluation file to every result
+//! output/    what a person reads: `Tabular` (tables, CSV, JSON, HTML, Display, evcxr),
+//!            tables/ (one file per result), present (Table), charts/ (the only module that
+//!            knows plotters), report/ (the disclosure gate, then HTML, Markdown, JSON,
+//!            CSV, xlsx), notebook (evcxr display, `Chart`)
+//! cli/       the binary only: args, resolve (flags over the file), commands, power,
+//!            report, output
 //! ```
+//!
+//! The analyses and outputs keep short paths: `reoffending::compare::Comparison`,
+//! `reoffending::report::write`.
 //!
 //! For notebooks and scripts, [`prelude`] is the one import.
 //!
@@ -69,6 +77,11 @@ pub use analysis::{compare, costs, design, matching, monitor, survival};
 pub use output::{charts, notebook, present, report};
 
 pub use analysis::Analysis;
+pub use analysis::compare::{Against, CompareOptions, Comparison};
+pub use analysis::costs::{CostBenefit, CostOptions};
+pub use analysis::matching::{MatchOptions, MatchedComparison};
+pub use analysis::monitor::{Monitor, MonitorOptions};
+pub use analysis::survival::{SurvivalAnalysis, SurvivalOptions};
 pub use config::Config;
 pub use data::dates::{DateFormat, Day, format_day, parse_iso};
 pub use data::{
@@ -79,7 +92,8 @@ pub use error::{Error, Result};
 pub use evaluation::{Evaluation, InputSummary, Inputs, Parameters};
 pub use measure::{GroupRate, Outcomes, RateOptions, Rates, Rules};
 pub use output::Tabular;
-pub use stats::CiMethod;
+pub use output::notebook::Chart;
+pub use stats::{CiMethod, Effect};
 
 /// The README's examples, compiled and run as tests.
 #[doc = include_str!("../README.md")]
@@ -91,7 +105,7 @@ pub mod prelude {
     pub use crate::analysis::Analysis;
     pub use crate::compare::{Against, CompareOptions, Comparison};
     pub use crate::config::Config;
-    pub use crate::costs::CostBenefit;
+    pub use crate::costs::{CostBenefit, CostOptions};
     pub use crate::evaluation::{Evaluation, Inputs, Results};
     pub use crate::matching::{MatchOptions, MatchedComparison};
     pub use crate::measure::{RateOptions, Rates, Rules};

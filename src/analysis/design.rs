@@ -111,6 +111,8 @@ fn extreme(v: &[f64]) -> Option<usize> {
 
 impl Design {
     /// Builds the design for `covariates` over the people in `candidates`.
+    // Over 80 lines: builds the design matrix column by column with each column's coding (numeric,
+    // levels, references).
     pub fn build(
         people: &People,
         covariates: &[String],

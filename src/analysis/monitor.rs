@@ -151,6 +151,8 @@ pub struct Monitor {
 
 impl Monitor {
     /// Builds the interim view.
+    // Over 80 lines: one pass over the cohorts' quarters with their rates at equal follow-up and
+    // projections; the intermediate tallies are shared by every output field.
     pub fn of(
         people: &People,
         outcomes: &crate::measure::Outcomes,

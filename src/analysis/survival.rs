@@ -132,6 +132,8 @@ impl SurvivalAnalysis {
     /// assert_eq!(s.cox.unwrap().coefficients[0].name, "cohort=divert");
     /// # Ok(()) }
     /// ```
+    // Over 80 lines: Kaplan-Meier per group, log-rank and Cox in turn, each a call; the rest
+    // assembles the result.
     pub fn of(
         people: &People,
         outcomes: &Outcomes,

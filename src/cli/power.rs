@@ -8,6 +8,8 @@ use reoffending::present::Table;
 use reoffending::{Error, Result};
 
 /// `power`: people needed to detect a change, or the change detectable with n people.
+// Over 80 lines: the two questions `power` answers (people needed, change detectable) with their
+// tables.
 pub fn power(a: PowerArgs) -> Result<()> {
     let PowerArgs {
         out,

@@ -12,6 +12,8 @@ use reoffending::present::Table;
 use reoffending::{ColumnSelection, Error, Result};
 
 /// `report`: the whole evaluation of an evaluation file, written as a publishable report.
+// Over 80 lines: merges the report's options (flag, file, default), stamps provenance and writes:
+// the command's whole job in order.
 pub fn report(a: ReportArgs) -> Result<()> {
     let (config_path, out_dir, format, strict) = (&a.config, &a.out, a.format, a.strict);
     let disclosure_flag = a.disclosure_control.as_deref();

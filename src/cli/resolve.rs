@@ -17,6 +17,7 @@ pub struct Resolved {
     pub config: Config,
 }
 
+// Over 80 lines: one merge rule (flag over file over default) applied to every data option in turn.
 pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
     let config = match &data.config {
         Some(p) => Config::from_file(p)?,

@@ -5,9 +5,11 @@ use std::path::Path;
 
 use foldhash::fast::FixedState;
 use polars::prelude as pl;
+use rayon::prelude::*;
 
 use super::checks::{check_dates, check_text};
 use super::dates::Day;
+use super::link::id_hash;
 use super::offences::encode_categorical;
 use super::options::{COHORT_REQUIRED, NUMBER_COLUMNS, TEXT_COLUMNS};
 use super::quality::{ColumnWarning, FIRST_ROWS_KEPT, Reason, TableKind};
@@ -21,6 +23,9 @@ pub(super) struct CohortRows {
     pub(super) cohort_levels: Vec<String>,
     pub(super) index: Vec<Day>,
     pub(super) key: Vec<u64>,
+    /// The identifier's 128-bit hash ([`id_hash`]; 0 when missing), by which people are
+    /// grouped and offences linked.
+    pub(super) id: Vec<u128>,
     pub(super) reasons: Vec<u8>,
     pub(super) columns: Vec<Column>,
     pub(super) warnings: Vec<ColumnWarning>,
@@ -30,6 +35,8 @@ pub(super) fn hasher() -> FixedState {
     FixedState::with_seed(0x5eed_0ffe_7ce5_2020)
 }
 
+// Over 80 lines: reads the cohort table column by column with each column's checks in place, in the
+// order the exclusion reasons are counted.
 pub(super) fn read_cohort_rows(
     path: &Path,
     extra: &[String],
@@ -48,8 +55,11 @@ pub(super) fn read_cohort_rows(
         Some(s) if !s.is_empty() => h.hash_one(s),
         _ => 0,
     });
-    let missing_pid: Vec<bool> =
-        read::par_map_str(&person_id, |s| s.map(str::trim).is_none_or(str::is_empty));
+    let id: Vec<u128> = read::par_map_str(&person_id, |s| match s.map(str::trim) {
+        Some(s) if !s.is_empty() => id_hash(s),
+        _ => 0,
+    });
+    let missing_pid: Vec<bool> = id.par_iter().map(|&h| h == 0).collect();
     check_text(path, "person_id", missing_pid.iter().copied())?;
     check_text(
         path,
@@ -138,6 +148,7 @@ pub(super) fn read_cohort_rows(
         cohort_levels: cohort_cat.levels,
         index,
         key,
+        id,
         reasons,
         columns,
         warnings,

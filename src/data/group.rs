@@ -22,6 +22,8 @@ pub(super) struct Compact {
 /// Groups linked offences by person, sorts each person's offences by offence date,
 /// disposal date and row, and marks exact duplicates (same person, dates, offence type and
 /// disposal; the lowest row of each set of identical rows is kept).
+// Over 80 lines: one radix sort and duplicate pass over the linked rows; splitting it would copy
+// the row buffers between functions.
 pub(super) fn group_offences(
     off: &mut OffenceRows,
     n_people: usize,

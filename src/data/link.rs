@@ -24,13 +24,14 @@ pub(super) struct Agg {
     pub(super) person: u32,
 }
 
-/// The hash map is split into shards by the top bits of the identifier's hash; work on
-/// each shard touches one small map, so it stays in cache (a partitioned hash join).
+/// The people are split into shards by the top bits of their identifier's 128-bit hash;
+/// work on each shard (grouping the cohort's rows, then probing the offences' rows) touches
+/// one small map, so it stays in cache (a radix-partitioned hash join).
 pub(super) const SHARD_BITS: u32 = 10;
 pub(super) const NO_SHARD: u16 = u16::MAX;
 
-pub(super) fn shard_of(key: u64) -> u16 {
-    (key >> (64 - SHARD_BITS)) as u16
+pub(super) fn shard_of(id: u128) -> u16 {
+    (id >> (128 - SHARD_BITS)) as u16
 }
 
 /// Row numbers grouped by shard (a counting sort, keeping row order within a shard).
@@ -51,36 +52,36 @@ pub(super) fn partition(shards: &[u16]) -> Vec<Vec<u32>> {
     out
 }
 
-/// person_id -> person, as a sharded hash map.
-pub(super) struct PersonIndex<'a> {
-    pub(super) shards: Vec<HashMap<&'a str, Agg, FixedState>>,
+/// Identifier hash -> person, as a sharded hash map. Each identifier is hashed once, when
+/// its table is read ([`id_hash`]); the maps are keyed by that hash, never by the text.
+pub(super) struct PersonIndex {
+    pub(super) shards: Vec<HashMap<u128, Agg, FixedState>>,
     pub(super) kept_rows: Vec<usize>,
 }
 
-impl<'a> PersonIndex<'a> {
+impl PersonIndex {
     /// Groups the usable cohort rows by person, marks repeat index events, people in two
     /// cohorts and index dates after the extract date, and numbers the people kept.
+    // Over 80 lines: groups the cohort's rows per shard and gives each row its reason in the same
+    // pass over the shard.
     pub(super) fn build(
-        c: &'a CohortRows,
+        c: &CohortRows,
         row_reasons: &[u8],
         extract: Option<Day>,
-    ) -> (PersonIndex<'a>, Vec<u8>) {
+    ) -> (PersonIndex, Vec<u8>) {
         let shard_keys: Vec<u16> = row_reasons
             .par_iter()
-            .zip(c.key.par_iter())
-            .map(|(&r, &k)| if r == 0 { shard_of(k) } else { NO_SHARD })
+            .zip(c.id.par_iter())
+            .map(|(&r, &id)| if r == 0 { shard_of(id) } else { NO_SHARD })
             .collect();
         let by_shard = partition(&shard_keys);
         drop(shard_keys);
-        let ids: Vec<&str> = read::str_values(&c.person_id)
-            .map(|s| s.map(str::trim).unwrap_or(""))
-            .collect();
-        let (cohort, index) = (&c.cohort, &c.index);
+        let (ids, cohort, index) = (&c.id, &c.cohort, &c.index);
         // Per shard: aggregate its people, then give each of its rows a reason.
-        let built: Vec<(HashMap<&str, Agg, FixedState>, Vec<u8>)> = by_shard
+        let built: Vec<(HashMap<u128, Agg, FixedState>, Vec<u8>)> = by_shard
             .par_iter()
             .map(|rows| {
-                let mut map: HashMap<&str, Agg, FixedState> =
+                let mut map: HashMap<u128, Agg, FixedState> =
                     HashMap::with_capacity_and_hasher(rows.len(), FixedState::default());
                 for &row in rows {
                     let r = row as usize;
@@ -104,7 +105,7 @@ impl<'a> PersonIndex<'a> {
                     .map(|&row| {
                         let r = row as usize;
                         // Every row of this shard was inserted into `map` just above.
-                        let agg = map[ids[r]];
+                        let agg = map[&ids[r]];
                         if agg.conflict {
                             Reason::InTwoCohorts as u8
                         } else if agg.best_row != row {
@@ -134,7 +135,7 @@ impl<'a> PersonIndex<'a> {
                 kept_rows.push(i);
             }
         }
-        let shards: Vec<HashMap<&str, Agg, FixedState>> = built
+        let shards: Vec<HashMap<u128, Agg, FixedState>> = built
             .into_par_iter()
             .map(|(mut map, _)| {
                 for agg in map.values_mut() {
@@ -151,44 +152,28 @@ impl<'a> PersonIndex<'a> {
     /// Offence extracts arrive in date order, so consecutive rows belong to unrelated people
     /// and direct lookups in a table of millions miss the cache on every row. Instead each
     /// identifier is hashed once (128 bits: two independently seeded 64-bit hashes), rows are
-    /// partitioned by the hash's top bits, and each partition is probed against its own small
-    /// table of people (which stays in cache); no identifier text is read twice. Two different
-    /// identifiers collide in all 128 bits with probability about 2^-128 per pair.
+    /// partitioned by the hash's top bits (the cohort's shards), and each partition is probed
+    /// against its own shard of people, which stays in cache. Two different identifiers
+    /// collide in all 128 bits with probability about 2^-128 per pair.
     pub(super) fn link(&self, ids: &pl::StringChunked) -> Vec<u32> {
-        const BITS: u32 = 8;
-        let part_of = |h: u128| (h >> (128 - BITS)) as usize;
-        // The people's table, split the same way.
-        let mut people: Vec<Vec<(u128, u32)>> = vec![Vec::new(); 1 << BITS];
-        for shard in &self.shards {
-            for (id, agg) in shard {
-                let h = id_hash(id);
-                people[part_of(h)].push((h, agg.person));
-            }
-        }
-        let tables: Vec<HashMap<u128, u32, FixedState>> = people
-            .into_par_iter()
-            .map(|v| {
-                let mut m = HashMap::with_capacity_and_hasher(v.len(), FixedState::with_seed(7));
-                m.extend(v);
-                m
-            })
-            .collect();
+        let parts = 1usize << SHARD_BITS;
         // 0 marks a missing identifier (`id_hash` never returns 0).
         let hashes: Vec<u128> = read::par_map_str(ids, |s| match s.map(str::trim) {
             Some(s) if !s.is_empty() => id_hash(s),
             _ => 0,
         });
-        let mut start = vec![0usize; (1 << BITS) + 1];
+        let part_of = |h: u128| shard_of(h) as usize;
+        let mut start = vec![0usize; parts + 1];
         for &h in &hashes {
             if h != 0 {
                 start[part_of(h) + 1] += 1;
             }
         }
-        for p in 0..1 << BITS {
+        for p in 0..parts {
             start[p + 1] += start[p];
         }
         let mut fill = start.clone();
-        let mut order = vec![0u32; start[1 << BITS]];
+        let mut order = vec![0u32; start[parts]];
         for (i, &h) in hashes.iter().enumerate() {
             if h != 0 {
                 let p = part_of(h);
@@ -196,16 +181,15 @@ impl<'a> PersonIndex<'a> {
                 fill[p] += 1;
             }
         }
-        let found: Vec<Vec<u32>> = (0..1usize << BITS)
+        let found: Vec<Vec<u32>> = (0..parts)
             .into_par_iter()
             .map(|p| {
                 order[start[p]..start[p + 1]]
                     .iter()
                     .map(|&i| {
-                        tables[p]
+                        self.shards[p]
                             .get(&hashes[i as usize])
-                            .copied()
-                            .unwrap_or(NO_PERSON)
+                            .map_or(NO_PERSON, |a| a.person)
                     })
                     .collect()
             })

@@ -86,26 +86,14 @@ impl Dataset {
     /// assert_eq!(data.extract_date.map(reoffending::format_day).as_deref(), Some("2021-05-01"));
     /// # Ok(()) }
     /// ```
+    // Over 80 lines: the loading pipeline in the order the rules need it (headers, offences,
+    // cohort, index, link, extract date, group, people, quality), each step a call to its own file;
+    // what is left is passing their results on.
     pub fn load(cohort: &Path, offences: &Path, options: &LoadOptions) -> Result<Dataset> {
         options.validate()?;
         let dates = options.date_spec();
         // Check both headers first, so a bad second file fails fast.
-        let cohort_header = read::header(cohort)?;
-        require(cohort, &cohort_header, &COHORT_REQUIRED, "cohort")?;
-        for derived in DERIVED_COLUMNS {
-            if cohort_header.iter().any(|h| h == derived) {
-                return Err(Error::in_column(
-                    cohort,
-                    derived,
-                    format!(
-                        "the column `{derived}` has the name of a breakdown this tool derives (from \
-                         age_at_index or index_date): rename it, e.g. to `{derived}_source`, to use it as it is"
-                    ),
-                ));
-            }
-        }
-        let offences_header = read::header(offences)?;
-        require(offences, &offences_header, &OFFENCES_REQUIRED, "offences")?;
+        let (cohort_header, offences_header) = headers(cohort, offences)?;
 
         let off = {
             let _t = crate::trace::Phase::start("read offences");
@@ -113,35 +101,7 @@ impl Dataset {
         };
         let keep_details = options.offence_details == OffenceDetails::Keep;
 
-        let extra: Vec<String> = match &options.cohort_columns {
-            ColumnSelection::All => cohort_header
-                .iter()
-                .filter(|c| !COHORT_REQUIRED.contains(&c.as_str()) && !c.is_empty())
-                .cloned()
-                .collect(),
-            ColumnSelection::Only(cols) => {
-                for c in cols {
-                    // `prior_offences` is counted from the offences table when absent.
-                    if !cohort_header.contains(c) && c != "prior_offences" {
-                        return Err(Error::in_column(
-                            cohort,
-                            c.as_str(),
-                            format!(
-                                "no column `{c}` (asked for as a covariate or breakdown); the file has: {}",
-                                cohort_header.join(", ")
-                            ),
-                        ));
-                    }
-                }
-                let mut v: Vec<String> = cols
-                    .iter()
-                    .filter(|c| !COHORT_REQUIRED.contains(&c.as_str()) && cohort_header.contains(c))
-                    .cloned()
-                    .collect();
-                v.dedup();
-                v
-            }
-        };
+        let extra = cohort_columns(cohort, &cohort_header, &options.cohort_columns)?;
 
         let mut c = {
             let _t = crate::trace::Phase::start("read cohort");
@@ -229,25 +189,8 @@ impl Dataset {
         drop(_t);
         let _t = crate::trace::Phase::start("prior offences");
         if people.column("prior_offences").is_none() {
-            let prior: Vec<Option<f64>> = (0..n_people)
-                .into_par_iter()
-                .map(|i| {
-                    let t0 = people.index_day[i];
-                    let r = offences_table.range(i);
-                    Some(
-                        // Proven before the index event: a row disposed of on the index
-                        // date is the index offence itself, not a prior.
-                        offences_table.disposal_day[r]
-                            .iter()
-                            .filter(|&&d| d < t0)
-                            .count() as f64,
-                    )
-                })
-                .collect();
-            people.columns.push(Column {
-                name: "prior_offences".into(),
-                values: Values::Numeric(prior),
-            });
+            let prior = prior_offences(&people, &offences_table);
+            people.columns.push(prior);
         }
 
         drop(_t);
@@ -302,6 +245,7 @@ impl Dataset {
 
 /// Warnings that the extract date looks wrong: later than today, or more than 90 days after
 /// the 99.9th percentile of the used disposal dates (one far-future row is likely a typo).
+// Over 80 lines: two warnings about the extract date with the evidence each cites.
 fn extract_date_warnings(
     off: &OffenceRows,
     extract: Option<Day>,
@@ -424,4 +368,85 @@ fn drop_indexed_after(
             *o = renumber[*o as usize];
         }
     });
+}
+
+/// The header of each table, after checking the required columns (and that no cohort
+/// column takes the name of a derived breakdown).
+fn headers(cohort: &Path, offences: &Path) -> Result<(Vec<String>, Vec<String>)> {
+    let cohort_header = read::header(cohort)?;
+    require(cohort, &cohort_header, &COHORT_REQUIRED, "cohort")?;
+    for derived in DERIVED_COLUMNS {
+        if cohort_header.iter().any(|h| h == derived) {
+            return Err(Error::in_column(
+                cohort,
+                derived,
+                format!(
+                    "the column `{derived}` has the name of a breakdown this tool derives (from \
+                     age_at_index or index_date): rename it, e.g. to `{derived}_source`, to use it as it is"
+                ),
+            ));
+        }
+    }
+    let offences_header = read::header(offences)?;
+    require(offences, &offences_header, &OFFENCES_REQUIRED, "offences")?;
+    Ok((cohort_header, offences_header))
+}
+
+/// The cohort columns to read besides the required ones: all of them, or those asked for
+/// (each must exist, except `prior_offences`, which is counted from the offences when absent).
+fn cohort_columns(
+    cohort: &Path,
+    cohort_header: &[String],
+    selection: &ColumnSelection,
+) -> Result<Vec<String>> {
+    Ok(match selection {
+        ColumnSelection::All => cohort_header
+            .iter()
+            .filter(|c| !COHORT_REQUIRED.contains(&c.as_str()) && !c.is_empty())
+            .cloned()
+            .collect(),
+        ColumnSelection::Only(cols) => {
+            for c in cols {
+                // `prior_offences` is counted from the offences table when absent.
+                if !cohort_header.contains(c) && c != "prior_offences" {
+                    return Err(Error::in_column(
+                        cohort,
+                        c.as_str(),
+                        format!(
+                            "no column `{c}` (asked for as a covariate or breakdown); the file has: {}",
+                            cohort_header.join(", ")
+                        ),
+                    ));
+                }
+            }
+            let mut v: Vec<String> = cols
+                .iter()
+                .filter(|c| !COHORT_REQUIRED.contains(&c.as_str()) && cohort_header.contains(c))
+                .cloned()
+                .collect();
+            v.dedup();
+            v
+        }
+    })
+}
+
+/// Each person's proven offences before the index date (disposed of before it: a row
+/// disposed of on the index date is the index offence itself, not a prior).
+fn prior_offences(people: &People, offences: &Offences) -> Column {
+    let prior: Vec<Option<f64>> = (0..people.len())
+        .into_par_iter()
+        .map(|i| {
+            let t0 = people.index_day[i];
+            let r = offences.range(i);
+            Some(
+                // Proven before the index event: a row disposed of on the index
+                // date is the index offence itself, not a prior.
+                offences.disposal_day[r].iter().filter(|&&d| d < t0).count() as f64,
+            )
+        })
+        .collect();
+    Column {
+        name: "prior_offences".into(),
+        values: Values::Numeric(prior),
+    }
 }

@@ -634,7 +634,3 @@ where
         .collect()
 }
 
-/// Iterates the values of a string column in order.
-pub(crate) fn str_values(ca: &pl::StringChunked) -> impl Iterator<Item = Option<&str>> + '_ {
-    ca.downcast_iter().flat_map(|arr| arr.iter())
-}

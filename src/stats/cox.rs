@@ -234,6 +234,8 @@ fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> f64 {
 ///
 /// Errors clearly when there are no events, a covariate is constant or collinear, or the
 /// estimates diverge (separation: a term perfectly predicts who reoffends first).
+// Over 80 lines: one Newton-Raphson fit of the partial likelihood with step halving and its checks,
+// as in lifelines; splitting the iteration would scatter its state.
 pub fn cox(
     time: &[f64],
     event: &[bool],

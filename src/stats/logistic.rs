@@ -47,6 +47,8 @@ impl LogisticFit {
 
 /// Fits `P(y = 1) = 1 / (1 + exp(-(b0 + x b)))`. `x[j]` is column `j`; an intercept is
 /// added. Errors for constant or collinear covariates and for (quasi-)separation.
+// Over 80 lines: one Newton-Raphson fit with step halving and its checks, as in the references;
+// splitting the iteration would scatter its state.
 pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<LogisticFit> {
     let n = y.len();
     let p = x.len() + 1;

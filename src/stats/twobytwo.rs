@@ -107,6 +107,8 @@ impl TwoByTwo {
     /// assert!((r.risk_difference.estimate - (-0.1)).abs() < 1e-12);
     /// assert!(!r.risk_difference.excludes(-0.1));
     /// ```
+    // Over 80 lines: every statistic of one 2x2 table, computed from the same cells in one place,
+    // as scipy and statsmodels report them.
     pub fn compare(&self, confidence: f64, method: DiffMethod) -> Result<TwoByTwoResult> {
         self.check()?;
         super::proportion::check_confidence(confidence)?;

@@ -171,6 +171,8 @@ impl Comparison {
     }
 
     /// The comparison of two groups' data (weighted for a matched comparison group).
+    // Over 80 lines: one comparison in the Justice Data Lab's order (2x2, Wilson, frequency, time
+    // to first, detectable difference, verdict); most lines fill the result's fields.
     pub(crate) fn from_groups(
         treatment: &str,
         control: &str,
@@ -370,6 +372,8 @@ impl Comparison {
         })
     }
 
+    // Over 80 lines: one benchmark comparison (exact interval and tests, detectable difference,
+    // verdict); most lines fill the result's fields.
     fn against_baseline(
         treatment: &str,
         p0: f64,

@@ -7,6 +7,8 @@ use crate::error::Result;
 use crate::measure::{Grouping, Outcomes};
 use crate::stats::{CiMethod, TwoByTwo, adjust, binomial_test, proportion_ci};
 
+// Over 80 lines: one loop over subgroups with the same two branches (group, benchmark) as the
+// headline comparison.
 pub(super) fn subgroups(
     people: &People,
     outcomes: &Outcomes,

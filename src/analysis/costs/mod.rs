@@ -460,6 +460,9 @@ impl CostBenefit {
     /// `data` and `outcomes` give the comparison group's proven reoffences by offence type
     /// (their mix values an avoided reoffence); offence types must all be in the unit-cost
     /// table (a missing one is an error naming it).
+    // Over 80 lines: the Green Book valuation in its order (mix, value, effect, model, Monte Carlo,
+    // tornado, break-even, headline); the steps are functions below, and the rest is filling the
+    // traced result.
     pub fn of(data: &Dataset, outcomes: &Outcomes, options: &CostOptions) -> Result<CostBenefit> {
         let CostOptions {
             config: cfg,

@@ -240,6 +240,9 @@ impl MatchedComparison {
     }
 
     /// The matched analysis without the period check.
+    // Over 80 lines: the matching pipeline (design, propensity model, nearest neighbours, balance,
+    // matched comparison, placebo) in the order MatchIt documents it; each step is a call and the
+    // function is mostly the wiring of their results into one result.
     fn compute_once(
         people: &People,
         outcomes: &Outcomes,
@@ -337,35 +340,14 @@ impl MatchedComparison {
             ));
         }
         // Outcomes of the matched sample.
-        let (mut tc_, mut td, mut tw) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut cc_, mut cd, mut cw) = (Vec::new(), Vec::new(), Vec::new());
-        for (k, &i) in design.rows.iter().enumerate() {
-            let w = m.weights[k];
-            if w <= 0.0 {
-                continue;
-            }
-            let count = outcomes.reoffences[i] as f64;
-            let day = (outcomes.reoffences[i] > 0 && outcomes.days_to_first[i] != NO_REOFFENCE)
-                .then(|| outcomes.days_to_first[i] as f64);
-            if treated[k] {
-                tc_.push(count);
-                td.push(day);
-                tw.push(w);
-            } else {
-                cc_.push(count);
-                cd.push(day);
-                cw.push(w);
-            }
-        }
-        let matched_treated = tw.len() as u64;
+        let (t, c) = matched_groups(outcomes, &design.rows, &treated, &m.weights);
+        let matched_treated = t.n;
         if matched_treated == 0 {
             return Err(Error::method(
                 "matching",
                 "no pilot person has a match within the caliper: widen the caliper or use fewer covariates",
             ));
         }
-        let t = GroupData::weighted(tc_, td, tw);
-        let c = GroupData::weighted(cc_, cd, cw);
         let effective_controls = {
             let sw: f64 = c.weights.iter().sum();
             let sw2: f64 = c.weights.iter().map(|w| w * w).sum();
@@ -386,34 +368,8 @@ impl MatchedComparison {
         if placebo.significant {
             warnings.push(format!("Placebo check failed: {}", placebo.summary));
         }
-        let (rosenbaum, rosenbaum_note) = if options.ratio == 1 && !options.replace {
-            let reoffended = |k: usize| outcomes.reoffences[design.rows[k]] > 0;
-            let (mut treated_only, mut control_only) = (0u64, 0u64);
-            for &(t, c) in &m.pairs {
-                match (reoffended(t), reoffended(c)) {
-                    (true, false) => treated_only += 1,
-                    (false, true) => control_only += 1,
-                    _ => {}
-                }
-            }
-            let alpha = 1.0 - options.compare.confidence;
-            (
-                Some(Rosenbaum::new(
-                    rosenbaum(treated_only, control_only, alpha)?,
-                    &options.treatment,
-                )),
-                None,
-            )
-        } else {
-            (
-                None,
-                Some(
-                    "Rosenbaum bounds are computed for 1:1 matching without replacement (McNemar's form on \
-                     discordant pairs); with several controls per person or reused controls they are not available."
-                        .to_string(),
-                ),
-            )
-        };
+        let (rosenbaum, rosenbaum_note) =
+            rosenbaum_bounds(outcomes, &design.rows, &m.pairs, options)?;
         let sample = SampleSizes {
             treated: n_t as u64,
             controls: n_c as u64,
@@ -590,5 +546,77 @@ fn headline(c: &Comparison, treatment: &str) -> Headline {
         rate_per_100: rate,
         frequency_per_100: freq,
         days_to_first: days,
+    }
+}
+
+/// The matched sample's outcomes (reoffences, days to first, weights) per group: pilot,
+/// then comparison; people with weight 0 (unmatched) are left out.
+fn matched_groups(
+    outcomes: &Outcomes,
+    rows: &[usize],
+    treated: &[bool],
+    weights: &[f64],
+) -> (GroupData, GroupData) {
+    let (mut tc_, mut td, mut tw) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut cc_, mut cd, mut cw) = (Vec::new(), Vec::new(), Vec::new());
+    for (k, &i) in rows.iter().enumerate() {
+        let w = weights[k];
+        if w <= 0.0 {
+            continue;
+        }
+        let count = outcomes.reoffences[i] as f64;
+        let day = (outcomes.reoffences[i] > 0 && outcomes.days_to_first[i] != NO_REOFFENCE)
+            .then(|| outcomes.days_to_first[i] as f64);
+        if treated[k] {
+            tc_.push(count);
+            td.push(day);
+            tw.push(w);
+        } else {
+            cc_.push(count);
+            cd.push(day);
+            cw.push(w);
+        }
+    }
+    (
+        GroupData::weighted(tc_, td, tw),
+        GroupData::weighted(cc_, cd, cw),
+    )
+}
+
+/// Rosenbaum bounds on the discordant pairs (1:1 without replacement), or the reason they
+/// are not available.
+fn rosenbaum_bounds(
+    outcomes: &Outcomes,
+    rows: &[usize],
+    pairs: &[(usize, usize)],
+    options: &MatchOptions,
+) -> Result<(Option<Rosenbaum>, Option<String>)> {
+    if options.ratio == 1 && !options.replace {
+        let reoffended = |k: usize| outcomes.reoffences[rows[k]] > 0;
+        let (mut treated_only, mut control_only) = (0u64, 0u64);
+        for &(t, c) in pairs {
+            match (reoffended(t), reoffended(c)) {
+                (true, false) => treated_only += 1,
+                (false, true) => control_only += 1,
+                _ => {}
+            }
+        }
+        let alpha = 1.0 - options.compare.confidence;
+        Ok((
+            Some(Rosenbaum::new(
+                rosenbaum(treated_only, control_only, alpha)?,
+                &options.treatment,
+            )),
+            None,
+        ))
+    } else {
+        Ok((
+            None,
+            Some(
+                "Rosenbaum bounds are computed for 1:1 matching without replacement (McNemar's form on \
+                 discordant pairs); with several controls per person or reused controls they are not available."
+                    .to_string(),
+            ),
+        ))
     }
 }

@@ -26,6 +26,8 @@ pub struct Matches {
 /// Treated people are taken from the highest score down (MatchIt's `m.order = "largest"`);
 /// ties in score or distance are broken by `key` (a hash of the person identifier), so the
 /// result does not depend on the order of the input rows.
+// Over 80 lines: greedy nearest-neighbour matching in MatchIt's order (within exact strata,
+// caliper, ratio, replacement).
 pub fn nearest_neighbour(
     score: &[f64],
     treated: &[bool],

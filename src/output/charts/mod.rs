@@ -444,6 +444,7 @@ pub fn cumulative(
 
 /// Estimates by period for several series (e.g. cohorts by quarter), with intervals;
 /// `None` where a period has no estimate (yet, or not published).
+// Over 80 lines: one chart's drawing in plotters' order (canvas, header, axes, series, labels).
 pub fn by_period(
     title: &str,
     alt: &str,
@@ -531,6 +532,7 @@ pub fn by_period(
 /// Horizontal intervals per labelled row: a love plot (standardised mean differences
 /// before and after matching) or a tornado (net savings with each input low and high).
 /// `rows` are (label, a, b); `names` name the a and b points; `guides` draw vertical lines.
+// Over 80 lines: one chart's drawing in plotters' order (canvas, header, axes, series, labels).
 pub fn dumbbell(
     title: &str,
     alt: &str,

@@ -72,6 +72,7 @@ impl Default for ReportOptions {
 }
 
 /// Builds and writes the report into `out`; returns the files written.
+// Over 80 lines: writes every file of the report in turn from the gated JSON; a list of writes.
 pub fn write(
     results: &Results,
     provenance: &Provenance,

@@ -12,6 +12,8 @@ use crate::error::Result;
 /// "How robust is this?": E-values, Rosenbaum bounds, the placebo outcome and the
 /// comparison over the other period, each with its sentence; from the disclosure-controlled
 /// JSON like every other section. `None` when no comparison group is configured.
+// Over 80 lines: one section's content in reading order (E-values, Rosenbaum bounds, placebo,
+// period checks).
 pub(super) fn robustness(j: &Value) -> Option<Section> {
     let unadjusted = j.get("compare").filter(|c| c["kind"] == "comparison_group");
     let matched = j.get("match").filter(|m| !m.is_null());
@@ -274,6 +276,7 @@ fn summary(c: &Ctx) -> Result<Vec<Section>> {
 }
 
 /// Rates by cohort and breakdown, with the chart.
+// Over 80 lines: one section's content in reading order (sentence, chart, table).
 fn rates(c: &Ctx) -> Result<Vec<Section>> {
     let Ctx {
         j,
@@ -476,6 +479,7 @@ fn comparisons(c: &Ctx) -> Result<Vec<Section>> {
 }
 
 /// The matched comparison: balance, sample sizes, the impact estimate (and robustness).
+// Over 80 lines: one section's content in reading order (sentence, balance chart, tables).
 fn matched(c: &Ctx) -> Result<Vec<Section>> {
     let Ctx { j, .. } = *c;
     let mut out = Vec::new();
@@ -569,6 +573,8 @@ fn matched(c: &Ctx) -> Result<Vec<Section>> {
 }
 
 /// Time to first proven reoffence: Kaplan-Meier, log-rank, Cox.
+// Over 80 lines: one section's content in reading order (sentence, chart, Kaplan-Meier steps,
+// survival at days, log-rank, Cox).
 fn survival(c: &Ctx) -> Result<Vec<Section>> {
     let Ctx { j, .. } = *c;
     let mut out = Vec::new();
@@ -736,6 +742,7 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
 }
 
 /// Monitoring: each cohort by quarter.
+// Over 80 lines: one section's content in reading order (sentence, chart, tables).
 fn monitoring(c: &Ctx) -> Result<Vec<Section>> {
     let Ctx { j, .. } = *c;
     let mut out = Vec::new();
@@ -853,6 +860,7 @@ fn monitoring(c: &Ctx) -> Result<Vec<Section>> {
 }
 
 /// Costs and value.
+// Over 80 lines: one section's content in reading order (headline, tables, tornado, inputs).
 fn costs(c: &Ctx) -> Result<Vec<Section>> {
     let Ctx { j, .. } = *c;
     let mut out = Vec::new();

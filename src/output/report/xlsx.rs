@@ -81,6 +81,8 @@ fn text_sheet(
 }
 
 /// The workbook as bytes; the same tables give the same bytes.
+// Over 80 lines: the workbook's sheets in the order the Analysis Function's guidance lays out
+// (cover, contents, notes, tables).
 pub(super) fn workbook(cover: &Cover, tables: &[&SectionTable]) -> Result<Vec<u8>> {
     let mut wb = Workbook::new();
     // A fixed creation time keeps the file byte-identical between runs.

@@ -10,6 +10,7 @@ use crate::present::{Table, num, pct, pval};
 
 impl Comparison {
     /// The headline as a table.
+    // Over 80 lines: a table's rows in the order a reader meets them.
     pub(crate) fn headline_table(&self) -> Table {
         let mut t = Table::new(
             "Comparison of 12-month proven reoffending",

@@ -11,6 +11,7 @@ use crate::present::*;
 
 impl CostBenefit {
     /// Headline and tornado tables.
+    // Over 80 lines: the cost tables in reading order (headline, by kind of money, items, tornado).
     fn all_tables(&self) -> Vec<Table> {
         let money = |x: f64| Some(pounds(x));
         let mut t = Table::new(

@@ -10,6 +10,8 @@ use crate::present::*;
 
 impl MatchedComparison {
     /// Tables: model, balance, sample sizes, and the comparison.
+    // Over 80 lines: the matching tables in reading order (model, balance, sizes, headline,
+    // comparison, robustness).
     fn all_tables(&self) -> Vec<Table> {
         let mut model = Table::new(
             "Propensity model (logistic regression of pilot membership)",
