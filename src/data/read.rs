@@ -633,4 +633,3 @@ where
         .map(|(arr, start, end)| f(&mut (start..end).map(|i| arr.get(i))))
         .collect()
 }
-

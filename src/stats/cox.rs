@@ -284,15 +284,13 @@ pub fn cox(
     let (mut iterations, mut converged) = (0u32, false);
     for _ in 0..60 {
         iterations += 1;
-        let step = solve(&cur.info, &cur.grad).ok_or_else(|| {
-            if iterations == 1 {
-                FitError::Collinear {
-                    model: MODEL,
-                    detail: " (or one is constant among those at risk)",
-                }
-            } else {
-                SEPARATION
+        let step = solve(&cur.info, &cur.grad).ok_or(if iterations == 1 {
+            FitError::Collinear {
+                model: MODEL,
+                detail: " (or one is constant among those at risk)",
             }
+        } else {
+            SEPARATION
         })?;
         let mut scale = 1.0;
         let mut next;

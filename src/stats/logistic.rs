@@ -116,15 +116,13 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
                 info[b][a] = info[a][b];
             }
         }
-        let step = solve(&info, &grad).ok_or_else(|| {
-            if iterations == 1 {
-                FitError::Collinear {
-                    model: MODEL,
-                    detail: "",
-                }
-            } else {
-                SEPARATION
+        let step = solve(&info, &grad).ok_or(if iterations == 1 {
+            FitError::Collinear {
+                model: MODEL,
+                detail: "",
             }
+        } else {
+            SEPARATION
         })?;
         let mut scale = 1.0;
         loop {

@@ -97,6 +97,25 @@ fn discount_factors_follow_the_green_book() {
     assert!((discount_factor(31) - 1.035f64.powi(-30) / 1.03).abs() < 1e-15);
 }
 
+/// The cost-benefit of `effect` on `eval` with the test deflator.
+fn value(
+    eval: &Evaluation,
+    config: CostConfig,
+    unit_costs: &UnitCosts,
+    effect: &Comparison,
+) -> reoffending::Result<CostBenefit> {
+    CostBenefit::of(
+        &eval.data,
+        &eval.outcomes,
+        &reoffending::costs::CostOptions {
+            config,
+            unit_costs: unit_costs.clone(),
+            deflator: deflator(),
+            effect: effect.clone(),
+        },
+    )
+}
+
 #[test]
 fn hand_computed_two_offence_type_valuation() {
     let dir = tempfile::tempdir().unwrap();
@@ -105,17 +124,7 @@ fn hand_computed_two_offence_type_valuation() {
         dir.path(),
         "theft,1000,GBP,2015,HO,1000,1000,es\nrobbery,11320,GBP,2015,HO,11320,11320,es\n",
     );
-    let cb = CostBenefit::of(
-        &eval.data,
-        &eval.outcomes,
-        &reoffending::costs::CostOptions {
-            config: config(1000),
-            unit_costs: u.clone(),
-            deflator: deflator(),
-            effect: cmp.clone(),
-        },
-    )
-    .unwrap();
+    let cb = value(&eval, config(1000), &u, &cmp).unwrap();
     // Comparison mix: 20 thefts, 10 robberies -> value = (2/3 * 1000 + 1/3 * 11320) * 96.25/75.15.
     let up = 96.25 / 75.15;
     let value = (2.0 / 3.0 * 1000.0 + 1.0 / 3.0 * 11320.0) * up;
@@ -151,17 +160,7 @@ fn break_even_makes_net_savings_zero() {
         dir.path(),
         "theft,1000,GBP,2015,HO,800,1200,es\nrobbery,11320,GBP,2015,HO,9000,14000,es\n",
     );
-    let cb = CostBenefit::of(
-        &eval.data,
-        &eval.outcomes,
-        &reoffending::costs::CostOptions {
-            config: config(1000),
-            unit_costs: u.clone(),
-            deflator: deflator(),
-            effect: cmp.clone(),
-        },
-    )
-    .unwrap();
+    let cb = value(&eval, config(1000), &u, &cmp).unwrap();
     let be = cb.break_even_rate_reduction.unwrap();
     // At the break-even rate reduction, avoided reoffences per person = be * reoffences per
     // reoffender (comparison: 30 reoffences / 20 reoffenders) and net savings are zero.
@@ -181,17 +180,7 @@ fn monte_carlo_is_deterministic_and_converges() {
     let run = |draws: usize, seed: u64| {
         let mut c = config(draws);
         c.seed = seed;
-        CostBenefit::of(
-            &eval.data,
-            &eval.outcomes,
-            &reoffending::costs::CostOptions {
-                config: c.clone(),
-                unit_costs: u.clone(),
-                deflator: deflator(),
-                effect: cmp.clone(),
-            },
-        )
-        .unwrap()
+        value(&eval, c.clone(), &u, &cmp).unwrap()
     };
     let a = run(2000, 1);
     let b = run(2000, 1);
@@ -212,33 +201,13 @@ fn missing_price_year_and_unknown_offence_type_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let (eval, cmp) = setup(dir.path());
     let u = unit_costs(dir.path(), "theft,1000,GBP,2015,HO,,,es\n");
-    let e = CostBenefit::of(
-        &eval.data,
-        &eval.outcomes,
-        &reoffending::costs::CostOptions {
-            config: config(1000),
-            unit_costs: u.clone(),
-            deflator: deflator(),
-            effect: cmp.clone(),
-        },
-    )
-    .unwrap_err();
+    let e = value(&eval, config(1000), &u, &cmp).unwrap_err();
     assert!(e.to_string().contains("`robbery`"), "{e}");
     let u = unit_costs(
         dir.path(),
         "theft,1000,GBP,2012,HO,,,es\nrobbery,1,GBP,2015,HO,,,es\n",
     );
-    let e = CostBenefit::of(
-        &eval.data,
-        &eval.outcomes,
-        &reoffending::costs::CostOptions {
-            config: config(1000),
-            unit_costs: u.clone(),
-            deflator: deflator(),
-            effect: cmp.clone(),
-        },
-    )
-    .unwrap_err();
+    let e = value(&eval, config(1000), &u, &cmp).unwrap_err();
     assert!(
         e.to_string().contains("2012") && e.to_string().contains("theft"),
         "{e}"
