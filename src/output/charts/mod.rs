@@ -22,6 +22,7 @@
 //! ```
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -62,6 +63,39 @@ fn colour(k: usize, n: usize) -> RGBColor {
     } else {
         PALETTE[k % PALETTE.len()]
     }
+}
+
+/// A chart of percentages (0 to `ymax`) over `n` categories labelled `labels`, with the
+/// Analysis Function's axes: light major gridlines on y only, "10%" labels.
+fn percent_by_category<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    n: usize,
+    labels: &[String],
+    ymax: f64,
+    y_desc: &str,
+) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
+    let mut chart = ChartBuilder::on(area)
+        .margin(MARGIN)
+        .x_label_area_size(36)
+        .y_label_area_size(Y_AREA)
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..ymax)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .max_light_lines(0)
+        .bold_line_style(GRID)
+        .axis_style(GREY)
+        .x_labels(n)
+        .x_label_formatter(&|x| index_label(labels, *x))
+        .y_labels(6)
+        .y_label_formatter(&|y| percent(*y))
+        .y_desc(y_desc)
+        .label_style(font(LABEL_SIZE))
+        .axis_desc_style(font(LABEL_SIZE))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
 }
 
 fn err<E: std::fmt::Display>(e: E) -> Error {
@@ -330,27 +364,7 @@ pub fn rates(
         let n = groups.len().max(1);
         let labels: Vec<String> = groups.iter().map(|g| g.label.clone()).collect();
         let labels = category_labels(&labels, x_axis_width());
-        let mut chart = ChartBuilder::on(area)
-            .margin(MARGIN)
-            .x_label_area_size(36)
-            .y_label_area_size(Y_AREA)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..ymax)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .max_light_lines(0)
-            .bold_line_style(GRID)
-            .axis_style(GREY)
-            .x_labels(n)
-            .x_label_formatter(&|x| index_label(&labels, *x))
-            .y_labels(6)
-            .y_label_formatter(&|y| percent(*y))
-            .y_desc("reoffended within 12 months")
-            .label_style(font(LABEL_SIZE))
-            .axis_desc_style(font(LABEL_SIZE))
-            .draw()
-            .map_err(err)?;
+        let mut chart = percent_by_category(area, n, &labels, ymax, "reoffended within 12 months")?;
         for (i, g) in groups.iter().enumerate() {
             let x = i as f64;
             chart
@@ -481,27 +495,7 @@ pub fn by_period(
             })
             .collect();
         let labels = category_labels(&shown, x_axis_width() * every as f64);
-        let mut chart = ChartBuilder::on(area)
-            .margin(MARGIN)
-            .x_label_area_size(36)
-            .y_label_area_size(Y_AREA)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0..ymax)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .max_light_lines(0)
-            .bold_line_style(GRID)
-            .axis_style(GREY)
-            .x_labels(n)
-            .x_label_formatter(&|x| index_label(&labels, *x))
-            .y_labels(6)
-            .y_label_formatter(&|y| percent(*y))
-            .y_desc("estimated 12-month rate")
-            .label_style(font(LABEL_SIZE))
-            .axis_desc_style(font(LABEL_SIZE))
-            .draw()
-            .map_err(err)?;
+        let mut chart = percent_by_category(area, n, &labels, ymax, "estimated 12-month rate")?;
         let k_series = series.len().max(1) as f64;
         for (k, (_, points)) in series.iter().enumerate() {
             let c = colour(k, series.len());
