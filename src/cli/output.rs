@@ -91,17 +91,3 @@ pub fn emit(out: &OutputArgs, r: &Rendered) -> Result<()> {
         }
     }
 }
-
-/// The plain (not nested) fields of a JSON object as one CSV record.
-pub fn plain_fields(v: &Value) -> Value {
-    Value::Object(
-        v.as_object()
-            .map(|m| {
-                m.iter()
-                    .filter(|(_, v)| !v.is_object() && !v.is_array())
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-    )
-}

@@ -3,7 +3,8 @@
 use serde_json::json;
 
 use super::args::PowerArgs;
-use super::output::{Rendered, emit, plain_fields};
+use super::output::{Rendered, emit};
+use reoffending::output::plain_fields;
 use reoffending::present::Table;
 use reoffending::{Error, Result};
 

@@ -4,7 +4,6 @@ use std::hash::BuildHasher;
 use std::path::Path;
 
 use foldhash::fast::FixedState;
-use polars::prelude as pl;
 use rayon::prelude::*;
 
 use super::checks::{check_dates, check_text};
@@ -18,7 +17,6 @@ use super::table::{Column, MISSING, Values};
 use crate::error::Result;
 
 pub(super) struct CohortRows {
-    pub(super) person_id: pl::StringChunked,
     pub(super) cohort: Vec<u32>,
     pub(super) cohort_levels: Vec<String>,
     pub(super) index: Vec<Day>,
@@ -143,7 +141,6 @@ pub(super) fn read_cohort_rows(
         }
     }
     Ok(CohortRows {
-        person_id,
         cohort: cohort_cat.codes,
         cohort_levels: cohort_cat.levels,
         index,

@@ -165,7 +165,6 @@ impl Dataset {
                     *r = Reason::PersonNotInCohort as u8;
                 }
             });
-        c.person_id = Default::default();
         let n_people = kept_rows.len();
         let offences_table = {
             let _t = crate::trace::Phase::start("group offences");

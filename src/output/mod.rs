@@ -10,4 +10,4 @@ pub mod report;
 mod tables;
 mod tabular;
 
-pub use tabular::{Tabular, records_to_csv};
+pub use tabular::{Tabular, plain_fields, records_to_csv};

@@ -66,8 +66,8 @@ pub trait Tabular: Serialize {
     }
 }
 
-/// The plain (not nested) fields of a JSON object as one record.
-pub(crate) fn plain_fields(v: &Value) -> Value {
+/// The plain (not nested) fields of a JSON object as one record (the default CSV row).
+pub fn plain_fields(v: &Value) -> Value {
     Value::Object(
         v.as_object()
             .map(|m| {
