@@ -59,12 +59,37 @@ pub(super) fn check_dates(
     days: &[Day],
     spec: &read::DateSpec,
 ) -> Result<()> {
-    let any_value = days.par_iter().any(|&d| d != DATE_MISSING);
-    let any_date = days
-        .par_iter()
-        .any(|&d| d != DATE_MISSING && d != DATE_UNPARSEABLE);
-    if !days.is_empty() && !any_date {
-        let what = if any_value {
+    let mut seen = DatesSeen::default();
+    seen.add(days);
+    seen.check(path, column, spec)
+}
+
+/// What a date column held so far, batch by batch, for [`check_dates`]' rule.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct DatesSeen {
+    rows: bool,
+    any_value: bool,
+    any_date: bool,
+}
+
+impl DatesSeen {
+    /// Takes in a batch of the column.
+    pub(super) fn add(&mut self, days: &[Day]) {
+        self.rows |= !days.is_empty();
+        if !self.any_date {
+            self.any_value |= days.par_iter().any(|&d| d != DATE_MISSING);
+            self.any_date |= days
+                .par_iter()
+                .any(|&d| d != DATE_MISSING && d != DATE_UNPARSEABLE);
+        }
+    }
+
+    /// An error when the column had rows and none of them held a date.
+    pub(super) fn check(&self, path: &Path, column: &str, spec: &read::DateSpec) -> Result<()> {
+        if !self.rows || self.any_date {
+            return Ok(());
+        }
+        let what = if self.any_value {
             "none of its values can be read"
         } else {
             "every value is empty"
@@ -73,7 +98,7 @@ pub(super) fn check_dates(
             DateFormat::Iso => " (give the date format for other layouts, e.g. %d/%m/%Y)",
             DateFormat::Strftime(_) => " (check the date format)",
         };
-        return Err(Error::in_column(
+        Err(Error::in_column(
             path,
             column,
             format!(
@@ -82,7 +107,6 @@ pub(super) fn check_dates(
                 format_day(spec.range.0),
                 format_day(spec.range.1)
             ),
-        ));
+        ))
     }
-    Ok(())
 }

@@ -9,7 +9,6 @@ use rayon::prelude::*;
 use super::checks::{check_dates, check_text};
 use super::dates::Day;
 use super::link::id_hash;
-use super::offences::encode_categorical;
 use super::options::{COHORT_REQUIRED, NUMBER_COLUMNS, TEXT_COLUMNS};
 use super::quality::{ColumnWarning, FIRST_ROWS_KEPT, Reason, TableKind};
 use super::read::{self, DATE_MISSING, DATE_UNPARSEABLE, NumCell};
@@ -47,7 +46,7 @@ pub(super) fn read_cohort_rows(
     let person_id = frame.text("person_id")?;
     let index = frame.dates("index_date", dates)?;
     check_dates(path, "index_date", &index, dates)?;
-    let cohort_cat = encode_categorical(&frame.text("cohort")?);
+    let cohort_cat = read::encode_categorical(&frame.text("cohort")?);
     let h = hasher();
     let key: Vec<u64> = read::par_map_str(&person_id, |s| match s.map(str::trim) {
         Some(s) if !s.is_empty() => h.hash_one(s),
@@ -117,7 +116,7 @@ pub(super) fn read_cohort_rows(
                     .collect(),
             )
         } else {
-            Values::Text(encode_categorical(&frame.text(name)?))
+            Values::Text(read::encode_categorical(&frame.text(name)?))
         };
         columns.push(Column {
             name: name.clone(),

@@ -3,140 +3,226 @@
 use rayon::prelude::*;
 
 use super::dates::Day;
-use super::offences::{Detail, OffenceRows};
 use super::quality::Reason;
 use super::table::{Categorical, MISSING, Offences};
 
-/// One usable offence row as grouping moves it: 24 bytes, so a person's rows are gathered
-/// with one scattered write each instead of a random read per column.
+/// One usable offence row, linked to its person, as it is kept from the stream: 24 bytes,
+/// the only per-offence state held beside the exclusion reasons.
 #[derive(Clone, Copy, Default)]
 pub(super) struct Compact {
     pub(super) person: u32,
     pub(super) offence: Day,
     pub(super) disposal: Day,
+    /// Code of the offence type among the table's labels (`MISSING` for none).
     pub(super) offence_type: u32,
+    /// Code of the disposal among the table's labels (`MISSING` for none).
     pub(super) disposal_kind: u32,
+    /// Row in the file, from 0.
     pub(super) row: u32,
 }
 
-/// Groups linked offences by person, sorts each person's offences by offence date,
-/// disposal date and row, and marks exact duplicates (same person, dates, offence type and
-/// disposal; the lowest row of each set of identical rows is kept).
-// Over 80 lines: one radix sort and duplicate pass over the linked rows; splitting it would copy
-// the row buffers between functions.
-pub(super) fn group_offences(
-    off: &mut OffenceRows,
-    n_people: usize,
-    keep_details: bool,
-) -> Offences {
-    let n = off.reasons.len();
-    let (types, kinds) = (off.offence_type.as_ref(), off.disposal_kind.as_ref());
-    let type_levels = types.map(Detail::levels);
-    let kind_levels = kinds.map(Detail::levels);
-    // Rows to their person in two cache-friendly passes (an MSD radix sort): first into
-    // 256 buckets of consecutive people (256 write streams), then each bucket, small enough
-    // to stay in cache, sorted by person, dates and row.
-    let shift = (usize::BITS - n_people.max(1).leading_zeros()).saturating_sub(8);
-    let bucket = |p: u32| (p as usize) >> shift;
-    let mut bstart = vec![0usize; 257];
-    for i in 0..n {
-        if off.reasons[i] == 0 {
-            bstart[bucket(off.owner[i]) + 1] += 1;
+/// Linked rows gathered as they stream in, by bucket of consecutive person numbers (256
+/// buckets), in file order within a bucket. Each bucket is small enough to be sorted in
+/// cache, and in bucket order the people come out in order (an MSD radix sort whose first
+/// pass is done while reading).
+pub(super) struct Buckets {
+    shift: u32,
+    pub(super) rows: Vec<Vec<Compact>>,
+}
+
+const BUCKET_BITS: u32 = 8;
+
+impl Buckets {
+    /// Empty buckets for people numbered `0..n_people`.
+    pub(super) fn new(n_people: usize) -> Buckets {
+        Buckets {
+            shift: (usize::BITS - n_people.max(1).leading_zeros()).saturating_sub(BUCKET_BITS),
+            rows: vec![Vec::new(); 1 << BUCKET_BITS],
         }
     }
-    for b in 0..256 {
-        bstart[b + 1] += bstart[b];
+
+    /// The bucket of a person.
+    pub(super) fn of(&self, person: u32) -> usize {
+        (person as usize) >> self.shift
     }
-    let mut fill = bstart.clone();
-    let mut rows = vec![Compact::default(); bstart[256]];
-    for i in 0..n {
-        if off.reasons[i] != 0 {
-            continue;
+
+    /// Empty buckets of the same shape, for one range of rows.
+    pub(super) fn empty_like(&self) -> Buckets {
+        Buckets {
+            shift: self.shift,
+            rows: vec![Vec::new(); self.rows.len()],
         }
-        let p = off.owner[i];
-        let b = bucket(p);
-        rows[fill[b]] = Compact {
-            person: p,
-            offence: off.offence[i],
-            disposal: off.disposal[i],
-            offence_type: match (types, &type_levels) {
-                (Some(t), Some((_, remap))) => t.level(remap, i),
-                _ => MISSING,
-            },
-            disposal_kind: match (kinds, &kind_levels) {
-                (Some(k), Some((_, remap))) => k.level(remap, i),
-                _ => MISSING,
-            },
-            row: i as u32,
-        };
-        fill[b] += 1;
     }
-    drop(fill);
-    rows.par_chunk_by_mut(|a, b| bucket(a.person) == bucket(b.person))
-        .for_each(|chunk| chunk.sort_unstable_by_key(|r| (r.person, r.offence, r.disposal, r.row)));
-    let mut start = vec![0usize; n_people + 1];
-    for r in &rows {
-        start[r.person as usize + 1] += 1;
-    }
-    for p in 0..n_people {
-        start[p + 1] += start[p];
-    }
-    // Each person's rows by offence date, disposal date and row; a row is a duplicate when
-    // an earlier row has the same dates, offence type and disposal (equal levels are equal
-    // trimmed text).
-    let duplicates: Vec<u32> = rows
-        .par_chunk_by_mut(|a, b| a.person == b.person)
-        .flat_map_iter(|chunk| {
-            let mut dups = Vec::new();
-            let mut run = 0;
-            for i in 1..=chunk.len() {
-                let a = chunk[run];
-                if chunk
-                    .get(i)
-                    .is_some_and(|b| a.offence == b.offence && a.disposal == b.disposal)
-                {
-                    continue;
-                }
-                for j in run + 1..i {
-                    let rj = chunk[j];
-                    if (run..j).any(|k| {
-                        chunk[k].offence_type == rj.offence_type
-                            && chunk[k].disposal_kind == rj.disposal_kind
-                    }) {
-                        dups.push(rj.row);
-                    }
-                }
-                run = i;
+
+    /// Appends `other`'s rows (a later range of the file) bucket by bucket.
+    pub(super) fn append(&mut self, other: Buckets) {
+        for (mine, mut theirs) in self.rows.iter_mut().zip(other.rows) {
+            if mine.is_empty() {
+                *mine = theirs;
+            } else {
+                mine.append(&mut theirs);
             }
-            dups
+        }
+    }
+}
+
+/// Sorted distinct trimmed labels, and for each label code its level (`MISSING` for none):
+/// equal levels are equal trimmed text.
+pub(super) fn levels(labels: &[String]) -> (Vec<String>, Vec<u32>) {
+    let trimmed: Vec<Option<&str>> = labels
+        .iter()
+        .map(|l| Some(l.trim()).filter(|s| !s.is_empty()))
+        .collect();
+    let mut levels: Vec<&str> = trimmed.iter().flatten().copied().collect();
+    levels.sort_unstable();
+    levels.dedup();
+    let remap = trimmed
+        .iter()
+        .map(|t| {
+            t.and_then(|t| levels.binary_search(&t).ok())
+                .map_or(MISSING, |p| p as u32)
         })
         .collect();
-    for &r in &duplicates {
-        off.reasons[r as usize] = Reason::DuplicateOffence as u8;
+    (levels.into_iter().map(str::to_string).collect(), remap)
+}
+
+/// Linked rows sorted per person, duplicates removed, labels as levels.
+pub(super) struct Sorted {
+    pub(super) buckets: Vec<Vec<Compact>>,
+    offence_type: Option<Vec<String>>,
+    disposal_kind: Option<Vec<String>>,
+}
+
+/// Sorts each person's offences by offence date, disposal date and row, and marks exact
+/// duplicates (same person, dates, offence type and disposal; the lowest row of each set of
+/// identical rows is kept) in `reasons`, removing them. Codes become levels of the trimmed
+/// labels.
+pub(super) fn sort_offences(
+    buckets: Buckets,
+    offence_type: Option<&[String]>,
+    disposal_kind: Option<&[String]>,
+    reasons: &mut [u8],
+) -> Sorted {
+    let type_levels = offence_type.map(levels);
+    let kind_levels = disposal_kind.map(levels);
+    let level = |levels: &Option<(Vec<String>, Vec<u32>)>, code: u32| match levels {
+        Some((_, remap)) => remap.get(code as usize).copied().unwrap_or(MISSING),
+        None => MISSING,
+    };
+    let sorted: Vec<(Vec<Compact>, Vec<u32>)> = buckets
+        .rows
+        .into_par_iter()
+        .map(|mut rows| {
+            for r in &mut rows {
+                r.offence_type = level(&type_levels, r.offence_type);
+                r.disposal_kind = level(&kind_levels, r.disposal_kind);
+            }
+            rows.sort_unstable_by_key(|r| (r.person, r.offence, r.disposal, r.row));
+            let dups = duplicates(&rows);
+            if !dups.is_empty() {
+                // `dups` is sorted (found in row order within each person, people in order,
+                // and rows of one person are sorted by row within equal dates).
+                let mut is_dup = vec![false; rows.len()];
+                for (k, r) in rows.iter().enumerate() {
+                    is_dup[k] = dups.binary_search(&r.row).is_ok();
+                }
+                let mut k = 0;
+                rows.retain(|_| {
+                    k += 1;
+                    !is_dup[k - 1]
+                });
+            }
+            (rows, dups)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(sorted.len());
+    for (rows, dups) in sorted {
+        for r in dups {
+            reasons[r as usize] = Reason::DuplicateOffence as u8;
+        }
+        out.push(rows);
     }
-    if !duplicates.is_empty() {
-        rows.retain(|r| off.reasons[r.row as usize] == 0);
-        start.iter_mut().for_each(|s| *s = 0);
-        for r in &rows {
-            start[r.person as usize + 1] += 1;
+    Sorted {
+        buckets: out,
+        offence_type: type_levels.map(|(l, _)| l),
+        disposal_kind: kind_levels.map(|(l, _)| l),
+    }
+}
+
+/// The rows (file rows) of `rows` that repeat an earlier row of the same person with the
+/// same dates, offence type and disposal, sorted. `rows` is sorted by person, dates and row.
+fn duplicates(rows: &[Compact]) -> Vec<u32> {
+    let mut dups = Vec::new();
+    for chunk in rows.chunk_by(|a, b| a.person == b.person) {
+        let mut run = 0;
+        for i in 1..=chunk.len() {
+            let a = chunk[run];
+            if chunk
+                .get(i)
+                .is_some_and(|b| a.offence == b.offence && a.disposal == b.disposal)
+            {
+                continue;
+            }
+            for j in run + 1..i {
+                let rj = chunk[j];
+                if (run..j).any(|k| {
+                    chunk[k].offence_type == rj.offence_type
+                        && chunk[k].disposal_kind == rj.disposal_kind
+                }) {
+                    dups.push(rj.row);
+                }
+            }
+            run = i;
+        }
+    }
+    dups.sort_unstable();
+    dups
+}
+
+impl Sorted {
+    /// The rows kept, bucket by bucket (people in order).
+    pub(super) fn rows(&self) -> impl Iterator<Item = &Compact> {
+        self.buckets.iter().flatten()
+    }
+
+    /// The offences table, one column per field; each bucket is freed as it is copied, so
+    /// the rows and the columns are not held whole at the same time. Offence types and
+    /// disposals are kept only when `keep_details`.
+    pub(super) fn into_offences(self, n_people: usize, keep_details: bool) -> Offences {
+        let n: usize = self.buckets.iter().map(Vec::len).sum();
+        let mut start = vec![0usize; n_people + 1];
+        let mut offence_day = Vec::with_capacity(n);
+        let mut disposal_day = Vec::with_capacity(n);
+        let details = |levels: &Option<Vec<String>>| {
+            (keep_details && levels.is_some()).then(|| Vec::with_capacity(n))
+        };
+        let mut types: Option<Vec<u32>> = details(&self.offence_type);
+        let mut kinds: Option<Vec<u32>> = details(&self.disposal_kind);
+        for rows in self.buckets {
+            for r in &rows {
+                start[r.person as usize + 1] += 1;
+            }
+            offence_day.extend(rows.iter().map(|r| r.offence));
+            disposal_day.extend(rows.iter().map(|r| r.disposal));
+            if let Some(t) = types.as_mut() {
+                t.extend(rows.iter().map(|r| r.offence_type));
+            }
+            if let Some(k) = kinds.as_mut() {
+                k.extend(rows.iter().map(|r| r.disposal_kind));
+            }
         }
         for p in 0..n_people {
             start[p + 1] += start[p];
         }
-    }
-    let column = |levels: Option<(Vec<String>, Vec<u32>)>, code: fn(&Compact) -> u32| {
-        levels
-            .filter(|_| keep_details)
-            .map(|(levels, _)| Categorical {
-                codes: rows.par_iter().map(code).collect(),
-                levels,
-            })
-    };
-    Offences {
-        offence_day: rows.par_iter().map(|r| r.offence).collect(),
-        disposal_day: rows.par_iter().map(|r| r.disposal).collect(),
-        offence_type: column(type_levels, |r| r.offence_type),
-        disposal: column(kind_levels, |r| r.disposal_kind),
-        start,
+        let column = |codes: Option<Vec<u32>>, levels: Option<Vec<String>>| {
+            codes.zip(levels).map(|(codes, levels)| Categorical { codes, levels })
+        };
+        Offences {
+            offence_day,
+            disposal_day,
+            offence_type: column(types, self.offence_type),
+            disposal: column(kinds, self.disposal_kind),
+            start,
+        }
     }
 }

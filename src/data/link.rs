@@ -4,13 +4,11 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use foldhash::fast::FixedState;
-use polars::prelude as pl;
 use rayon::prelude::*;
 
 use super::cohort::CohortRows;
 use super::dates::Day;
 use super::quality::Reason;
-use super::read::{self};
 
 pub(super) const NO_PERSON: u32 = u32::MAX;
 
@@ -146,62 +144,6 @@ impl PersonIndex {
             .collect();
         (PersonIndex { shards, kept_rows }, reasons)
     }
-
-    /// The person of each offence row (`NO_PERSON` for strangers and missing identifiers).
-    ///
-    /// Offence extracts arrive in date order, so consecutive rows belong to unrelated people
-    /// and direct lookups in a table of millions miss the cache on every row. Instead each
-    /// identifier is hashed once (128 bits: two independently seeded 64-bit hashes), rows are
-    /// partitioned by the hash's top bits (the cohort's shards), and each partition is probed
-    /// against its own shard of people, which stays in cache. Two different identifiers
-    /// collide in all 128 bits with probability about 2^-128 per pair.
-    pub(super) fn link(&self, ids: &pl::StringChunked) -> Vec<u32> {
-        let parts = 1usize << SHARD_BITS;
-        // 0 marks a missing identifier (`id_hash` never returns 0).
-        let hashes: Vec<u128> = read::par_map_str(ids, |s| match s.map(str::trim) {
-            Some(s) if !s.is_empty() => id_hash(s),
-            _ => 0,
-        });
-        let part_of = |h: u128| shard_of(h) as usize;
-        let mut start = vec![0usize; parts + 1];
-        for &h in &hashes {
-            if h != 0 {
-                start[part_of(h) + 1] += 1;
-            }
-        }
-        for p in 0..parts {
-            start[p + 1] += start[p];
-        }
-        let mut fill = start.clone();
-        let mut order = vec![0u32; start[parts]];
-        for (i, &h) in hashes.iter().enumerate() {
-            if h != 0 {
-                let p = part_of(h);
-                order[fill[p]] = i as u32;
-                fill[p] += 1;
-            }
-        }
-        let found: Vec<Vec<u32>> = (0..parts)
-            .into_par_iter()
-            .map(|p| {
-                order[start[p]..start[p + 1]]
-                    .iter()
-                    .map(|&i| {
-                        self.shards[p]
-                            .get(&hashes[i as usize])
-                            .map_or(NO_PERSON, |a| a.person)
-                    })
-                    .collect()
-            })
-            .collect();
-        let mut owner = vec![NO_PERSON; hashes.len()];
-        for (p, persons) in found.iter().enumerate() {
-            for (&i, &person) in order[start[p]..start[p + 1]].iter().zip(persons) {
-                owner[i as usize] = person;
-            }
-        }
-        owner
-    }
 }
 
 /// A 128-bit hash of an identifier from two independently seeded hashers; never 0.
@@ -209,4 +151,100 @@ pub(super) fn id_hash(s: &str) -> u128 {
     let a = FixedState::with_seed(0x9e37_79b9_7f4a_7c15).hash_one(s);
     let b = FixedState::with_seed(0xc2b2_ae3d_27d4_eb4f).hash_one(s);
     ((u128::from(a) << 64) | u128::from(b)).max(1)
+}
+
+/// Identifier hash -> person number of the people kept, as one open-addressing table
+/// (linear probing, at most 3/4 full) for probing offence rows as they stream in.
+///
+/// Offence extracts arrive in date order, so consecutive rows belong to unrelated people
+/// and each lookup lands somewhere random in a table of millions of slots. [`LinkTable::probe`]
+/// therefore asks the processor for the slot of the row a few places ahead while it looks up
+/// the current one (software prefetching), so the memory latencies overlap instead of adding
+/// up; no partitioning pass over the rows is needed.
+pub(super) struct LinkTable {
+    slots: Vec<Slot>,
+    mask: usize,
+}
+
+/// One slot: the identifier's 128-bit hash as two halves (both 0: empty, as
+/// [`id_hash`] never returns 0) and the person's number.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    hi: u64,
+    lo: u64,
+    person: u32,
+}
+
+impl LinkTable {
+    /// The table of the kept people of `index`.
+    pub(super) fn new(index: &PersonIndex) -> LinkTable {
+        let people = index.kept_rows.len();
+        let capacity = (people + people / 3 + 1).next_power_of_two().max(16);
+        let mask = capacity - 1;
+        let mut slots = vec![Slot::default(); capacity];
+        for (&id, agg) in index.shards.iter().flatten() {
+            if agg.person == NO_PERSON {
+                continue;
+            }
+            let (hi, lo) = ((id >> 64) as u64, id as u64);
+            let mut s = lo as usize & mask;
+            // The table is at most 3/4 full, so an empty slot is always found.
+            while slots[s].hi != 0 || slots[s].lo != 0 {
+                s = (s + 1) & mask;
+            }
+            slots[s] = Slot {
+                hi,
+                lo,
+                person: agg.person,
+            };
+        }
+        LinkTable { slots, mask }
+    }
+
+    /// The person of each hash (`NO_PERSON` for 0, a missing identifier, and for
+    /// identifiers of no kept person), written to `out`.
+    pub(super) fn probe(&self, hashes: &[u128], out: &mut Vec<u32>) {
+        const AHEAD: usize = 12;
+        out.clear();
+        out.reserve(hashes.len());
+        for (i, &h) in hashes.iter().enumerate() {
+            if let Some(&next) = hashes.get(i + AHEAD) {
+                self.prefetch(next as u64 as usize & self.mask);
+            }
+            out.push(self.get(h));
+        }
+    }
+
+    fn get(&self, h: u128) -> u32 {
+        if h == 0 {
+            return NO_PERSON;
+        }
+        let (hi, lo) = ((h >> 64) as u64, h as u64);
+        let mut s = lo as usize & self.mask;
+        loop {
+            let slot = self.slots[s];
+            if slot.hi == hi && slot.lo == lo {
+                return slot.person;
+            }
+            if slot.hi == 0 && slot.lo == 0 {
+                return NO_PERSON;
+            }
+            s = (s + 1) & self.mask;
+        }
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, s: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let p = self.slots[s..].as_ptr().cast::<i8>();
+            // SAFETY: a prefetch is a hint and never faults; `p` points into `slots` (the
+            // index is masked to its length, a power of two).
+            unsafe {
+                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p);
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = s;
+    }
 }

@@ -1,29 +1,42 @@
-//! Reading the offences table: dates, exclusion reasons, and the offence type and
-//! disposal as dictionary codes.
+//! Reading the offences table as a stream of batches. Each batch's rows get their exclusion
+//! reason and their person (a probe of the link table), and only the usable linked rows are
+//! kept, as 24-byte [`Compact`] rows gathered by bucket of person numbers: no text column
+//! of the table is ever held whole, and the memory kept grows with the rows used.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use foldhash::fast::FixedState;
-use polars::prelude as pl;
 use rayon::prelude::*;
 
-use super::checks::{check_dates, check_text};
+use super::checks::{DatesSeen, check_text};
 use super::dates::Day;
+use super::group::{Buckets, Compact};
+use super::link::{LinkTable, NO_PERSON, id_hash};
 use super::options::{NotProven, OFFENCES_REQUIRED, normalise};
 use super::quality::{ColumnWarning, FIRST_ROWS_KEPT, Reason, TableKind};
 use super::read::{self, DATE_MISSING, DATE_UNPARSEABLE};
-use super::table::{Categorical, MISSING};
+use super::table::MISSING;
 use crate::error::{Error, Result};
 
+/// Rows read at a time (whole Parquet row groups: about this many).
+pub(super) const BATCH_ROWS: usize = 1 << 20;
+/// Rows one task handles within a batch.
+const RANGE_ROWS: usize = 1 << 15;
+
+/// The offences table as kept after reading and linking.
 pub(super) struct OffenceRows {
-    pub(super) person_id: pl::StringChunked,
-    pub(super) offence: Vec<Day>,
-    pub(super) disposal: Vec<Day>,
-    pub(super) offence_type: Option<Detail>,
-    pub(super) disposal_kind: Option<Detail>,
+    /// The exclusion reason of every row of the file (0: used).
     pub(super) reasons: Vec<u8>,
-    pub(super) owner: Vec<u32>,
+    /// The usable rows linked to a person.
+    pub(super) buckets: Buckets,
+    /// The offence types' labels as read (codes of [`Compact::offence_type`]), when the
+    /// column exists.
+    pub(super) offence_type: Option<Vec<String>>,
+    /// The disposals' labels as read, when the column exists.
+    pub(super) disposal_kind: Option<Vec<String>>,
+    /// The latest disposal date of a usable linked row.
+    pub(super) latest_disposal: Option<Day>,
     pub(super) warnings: Vec<ColumnWarning>,
 }
 
@@ -44,290 +57,342 @@ pub(super) fn looks_not_proven(value: &str) -> bool {
         || v == "pnd"
 }
 
-/// A warning when rows still counted (not excluded) hold values that look like outcomes
-/// that are not proven reoffences, naming the values and their row counts.
-pub(super) fn not_proven_counted(
-    detail: &Detail,
-    reasons: &[u8],
-    column: &str,
-    option: &str,
-) -> Option<ColumnWarning> {
-    let Detail { codes, labels } = detail;
-    let suspicious: Vec<&str> = labels
-        .iter()
-        .map(|l| l.trim())
-        .filter(|l| looks_not_proven(l))
-        .collect();
-    if suspicious.is_empty() {
-        return None;
-    }
-    // One comparison per row, no allocation: by dictionary code.
-    let of_code: Vec<Option<usize>> = labels
-        .iter()
-        .map(|l| suspicious.iter().position(|x| *x == l.trim()))
-        .collect();
-    let hit: Vec<Option<usize>> = codes
-        .par_iter()
-        .map(|&c| of_code.get(c as usize).copied().flatten())
-        .collect();
-    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut first_rows = Vec::new();
-    for (r, h) in hit.iter().enumerate() {
-        let Some(k) = h else { continue };
-        if reasons[r] != 0 {
-            continue;
-        }
-        *counts.entry(suspicious[*k]).or_default() += 1;
-        if first_rows.len() < FIRST_ROWS_KEPT {
-            first_rows.push(r as u64 + 1);
-        }
-    }
-    let rows: u64 = counts.values().sum();
-    (rows > 0).then(|| ColumnWarning {
-        table: TableKind::Offences,
-        column: column.to_string(),
-        issue: "not_proven_outcome_counted".into(),
-        rows,
-        first_rows,
-        message: format!(
-            "offences {column}: {rows} rows counted as proven reoffences hold values that are usually not \
-             proven outcomes ({}); if they are not convictions or cautions, exclude them with the {option} \
-             option",
-            counts
-                .iter()
-                .map(|(k, n)| format!("{k}: {n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    })
+/// One optional text column (`offence_type`, `disposal`) across batches: one code per
+/// distinct label, the labels the user excluded, and the counted rows whose label looks like
+/// an outcome that is not proven.
+struct Labels {
+    column: &'static str,
+    option: &'static str,
+    excluded: Vec<String>,
+    codes: HashMap<String, u32, FixedState>,
+    labels: Vec<String>,
+    counted: BTreeMap<String, u64>,
+    first_rows: Vec<u64>,
 }
 
-// Over 80 lines: reads the offences table column by column with each column's checks in place, in
-// the order the exclusion reasons are counted.
+/// One batch of a [`Labels`] column: per row its code among all labels, and per code whether
+/// it is excluded or looks not proven.
+struct BatchLabels {
+    codes: Vec<u32>,
+    excluded: Vec<bool>,
+    suspicious: Vec<bool>,
+}
+
+impl BatchLabels {
+    fn code(&self, i: usize) -> u32 {
+        self.codes[i]
+    }
+
+    fn excluded(&self, code: u32) -> bool {
+        code != MISSING && self.excluded[code as usize]
+    }
+
+    fn suspicious(&self, code: u32) -> bool {
+        code != MISSING && self.suspicious[code as usize]
+    }
+}
+
+impl Labels {
+    fn new(column: &'static str, option: &'static str, excluded: &[String]) -> Labels {
+        Labels {
+            column,
+            option,
+            excluded: excluded.iter().map(|s| normalise(s)).collect(),
+            codes: HashMap::default(),
+            labels: Vec::new(),
+            counted: BTreeMap::new(),
+            first_rows: Vec::new(),
+        }
+    }
+
+    /// The batch's codes in this column's code space (labels first seen get new codes).
+    fn batch(&mut self, frame: &read::Frame) -> Result<BatchLabels> {
+        let (local, labels) = match frame.codes(self.column)? {
+            Some(coded) => coded,
+            // Text (Parquet) is dictionary coded at once, in parallel chunks: every later
+            // step (exclusions, duplicates, grouping) then compares numbers.
+            None => {
+                read::dictionary_codes(&frame.text(self.column)?)
+            }
+        };
+        // Only labels the column uses: a CSV column's categories are shared with the other
+        // categorical columns read.
+        let mut used = vec![false; labels.len()];
+        for &c in &local {
+            if let Some(u) = used.get_mut(c as usize) {
+                *u = true;
+            }
+        }
+        let remap: Vec<u32> = labels
+            .into_iter()
+            .zip(used)
+            .map(|(label, used)| match self.codes.get(&label) {
+                _ if !used => MISSING,
+                Some(&code) => code,
+                None => {
+                    let code = self.labels.len() as u32;
+                    self.labels.push(label.clone());
+                    self.codes.insert(label, code);
+                    code
+                }
+            })
+            .collect();
+        let codes = local
+            .par_iter()
+            .with_min_len(4096)
+            .map(|&c| remap.get(c as usize).copied().unwrap_or(MISSING))
+            .collect();
+        let trimmed = || self.labels.iter().map(|l| l.trim());
+        Ok(BatchLabels {
+            codes,
+            excluded: trimmed()
+                .map(|t| !t.is_empty() && self.excluded.contains(&normalise(t)))
+                .collect(),
+            suspicious: trimmed().map(looks_not_proven).collect(),
+        })
+    }
+
+    /// Counts a counted row (1-based `row`) holding a suspicious `code`.
+    fn count(&mut self, row: u64, code: u32) {
+        *self
+            .counted
+            .entry(self.labels[code as usize].trim().to_string())
+            .or_default() += 1;
+        if self.first_rows.len() < FIRST_ROWS_KEPT {
+            self.first_rows.push(row);
+        }
+    }
+
+    /// A warning when rows still counted (not excluded) hold values that look like outcomes
+    /// that are not proven reoffences, naming the values and their row counts.
+    fn warning(&self) -> Option<ColumnWarning> {
+        let rows: u64 = self.counted.values().sum();
+        let (column, option) = (self.column, self.option);
+        (rows > 0).then(|| ColumnWarning {
+            table: TableKind::Offences,
+            column: column.to_string(),
+            issue: "not_proven_outcome_counted".into(),
+            rows,
+            first_rows: self.first_rows.clone(),
+            message: format!(
+                "offences {column}: {rows} rows counted as proven reoffences hold values that are usually not \
+                 proven outcomes ({}); if they are not convictions or cautions, exclude them with the {option} \
+                 option",
+                self.counted
+                    .iter()
+                    .map(|(k, n)| format!("{k}: {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
+    }
+}
+
+/// What one range of a batch leaves behind.
+struct RangeRows {
+    reasons: Vec<u8>,
+    buckets: Buckets,
+    latest: Option<Day>,
+    any_id: bool,
+    /// Counted rows (1-based) with a suspicious label: (row, code) per column.
+    suspicious: [Vec<(u64, u32)>; 2],
+}
+
+/// The streaming reader's state between batches.
+struct Stream<'a> {
+    path: &'a Path,
+    dates: &'a read::DateSpec<'a>,
+    table: &'a LinkTable,
+    /// `disposal`, then `offence_type`, when in the file.
+    details: [Option<Labels>; 2],
+    reasons: Vec<u8>,
+    buckets: Buckets,
+    latest: Option<Day>,
+    any_id: bool,
+    offence_seen: DatesSeen,
+    disposal_seen: DatesSeen,
+}
+
+impl Stream<'_> {
+    // Over 80 lines: one pass over a batch's rows, checks, exclusions and linking fused so that
+    // each row is touched once; the per-row rules are the order the exclusion reasons are counted.
+    fn batch(&mut self, frame: &read::Frame, batch_first: usize) -> Result<()> {
+        let person_id = frame.text("person_id")?;
+        let offence = frame.dates("offence_date", self.dates)?;
+        let disposal = frame.dates("disposal_date", self.dates)?;
+        self.offence_seen.add(&offence);
+        self.disposal_seen.add(&disposal);
+        if batch_first + offence.len() > u32::MAX as usize {
+            return Err(Error::input(
+                self.path,
+                format!("more than {} rows: split the extract", u32::MAX),
+            ));
+        }
+        let mut details: [Option<BatchLabels>; 2] = [None, None];
+        for (d, labels) in details.iter_mut().zip(self.details.iter_mut()) {
+            if let Some(labels) = labels {
+                *d = Some(labels.batch(frame)?);
+            }
+        }
+        let [kind, otype] = &details;
+        let (kind, otype) = (kind.as_ref(), otype.as_ref());
+        let (table, template) = (self.table, &self.buckets);
+        let ranges: Vec<RangeRows> = read::par_str_ranges(&person_id, RANGE_ROWS, |first, ids| {
+            let mut reasons = Vec::with_capacity(RANGE_ROWS);
+            let mut hashes = Vec::with_capacity(RANGE_ROWS);
+            let mut suspicious: [Vec<(u64, u32)>; 2] = [Vec::new(), Vec::new()];
+            let mut any_id = false;
+            for (k, id) in ids.enumerate() {
+                let i = first + k;
+                let id = id.map(str::trim).filter(|s| !s.is_empty());
+                any_id |= id.is_some();
+                let (o, d) = (offence[i], disposal[i]);
+                let mut reason = if id.is_none() || o == DATE_MISSING || d == DATE_MISSING {
+                    Reason::MissingValue as u8
+                } else if o == DATE_UNPARSEABLE || d == DATE_UNPARSEABLE {
+                    Reason::UnparseableValue as u8
+                } else if d < o {
+                    Reason::DisposalBeforeOffence as u8
+                } else {
+                    0
+                };
+                if reason == 0 {
+                    let coded = [kind.map(|l| (l, l.code(i))), otype.map(|l| (l, l.code(i)))];
+                    if coded.iter().flatten().any(|(l, c)| l.excluded(*c)) {
+                        reason = Reason::NotProvenOutcome as u8;
+                    } else {
+                        for (hits, coded) in suspicious.iter_mut().zip(coded) {
+                            if let Some((_, c)) = coded.filter(|(l, c)| l.suspicious(*c)) {
+                                hits.push(((batch_first + i) as u64 + 1, c));
+                            }
+                        }
+                    }
+                }
+                hashes.push(match (reason, id) {
+                    (0, Some(id)) => id_hash(id),
+                    _ => 0,
+                });
+                reasons.push(reason);
+            }
+            let mut persons = Vec::new();
+            table.probe(&hashes, &mut persons);
+            drop(hashes);
+            let mut buckets = template.empty_like();
+            let mut latest: Option<Day> = None;
+            for (k, (reason, &person)) in reasons.iter_mut().zip(&persons).enumerate() {
+                if *reason != 0 {
+                    continue;
+                }
+                if person == NO_PERSON {
+                    *reason = Reason::PersonNotInCohort as u8;
+                    continue;
+                }
+                let i = first + k;
+                let b = buckets.of(person);
+                buckets.rows[b].push(Compact {
+                    person,
+                    offence: offence[i],
+                    disposal: disposal[i],
+                    offence_type: otype.map_or(MISSING, |l| l.code(i)),
+                    disposal_kind: kind.map_or(MISSING, |l| l.code(i)),
+                    row: (batch_first + i) as u32,
+                });
+                latest = latest.max(Some(disposal[i]));
+            }
+            RangeRows {
+                reasons,
+                buckets,
+                latest,
+                any_id,
+                suspicious,
+            }
+        });
+        for range in ranges {
+            self.reasons.extend_from_slice(&range.reasons);
+            self.buckets.append(range.buckets);
+            self.latest = self.latest.max(range.latest);
+            self.any_id |= range.any_id;
+            for (labels, hits) in self.details.iter_mut().zip(range.suspicious) {
+                if let Some(labels) = labels {
+                    for (row, code) in hits {
+                        labels.count(row, code);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads the offences table batch by batch, linking each row to its person in `table` (people
+/// numbered `0..n_people`); see [`OffenceRows`].
 pub(super) fn read_offence_rows(
     path: &Path,
     header: &[String],
     dates: &read::DateSpec,
     not_proven: &NotProven,
+    table: &LinkTable,
+    n_people: usize,
+    batch_rows: usize,
 ) -> Result<OffenceRows> {
-    let mut cols: Vec<String> = OFFENCES_REQUIRED.iter().map(|s| s.to_string()).collect();
-    for opt in ["offence_type", "disposal"] {
-        if header.iter().any(|h| h == opt) {
-            cols.push(opt.to_string());
-        }
-    }
-    let frame = {
-        let _t = crate::trace::Phase::start("  polars read offences");
-        read::read(path, &cols, &["offence_type", "disposal"])?
-    };
-    let _t = crate::trace::Phase::start("  convert offences");
-    let person_id = frame.text("person_id")?;
-    let offence = frame.dates("offence_date", dates)?;
-    let disposal = frame.dates("disposal_date", dates)?;
-    check_dates(path, "offence_date", &offence, dates)?;
-    check_dates(path, "disposal_date", &disposal, dates)?;
-    let optional_text = |name: &str| -> Result<Option<Detail>> {
-        if !header.iter().any(|h| h == name) {
-            return Ok(None);
-        }
-        Ok(Some(match frame.codes(name)? {
-            Some((codes, labels)) => Detail { codes, labels },
-            // Text (Parquet) is dictionary coded at once, in parallel chunks: every later
-            // step (not-proven checks, duplicates, grouping) then compares numbers.
-            None => {
-                let c = encode_categorical(&frame.text(name)?);
-                Detail {
-                    codes: c.codes,
-                    labels: c.levels,
-                }
-            }
-        }))
-    };
-    let offence_type = optional_text("offence_type")?;
-    let disposal_kind = optional_text("disposal")?;
-    drop(_t);
-    let _t = crate::trace::Phase::start("  drop + reasons");
-    drop(frame);
-    let missing_pid: Vec<bool> =
-        read::par_map_str(&person_id, |s| s.map(str::trim).is_none_or(str::is_empty));
-    check_text(path, "person_id", missing_pid.iter().copied())?;
-    let reasons: Vec<u8> = (0..offence.len())
-        .into_par_iter()
-        .map(|i| {
-            let (o, d) = (offence[i], disposal[i]);
-            if missing_pid[i] || o == DATE_MISSING || d == DATE_MISSING {
-                Reason::MissingValue as u8
-            } else if o == DATE_UNPARSEABLE || d == DATE_UNPARSEABLE {
-                Reason::UnparseableValue as u8
-            } else if d < o {
-                Reason::DisposalBeforeOffence as u8
-            } else {
-                0
-            }
-        })
-        .collect();
-    let mut reasons = reasons;
-    for (list, column, detail, flag) in [
-        (
-            &not_proven.disposals,
-            "disposal",
-            &disposal_kind,
-            "exclude_disposals",
-        ),
-        (
-            &not_proven.offence_types,
-            "offence_type",
-            &offence_type,
-            "exclude_offence_types",
-        ),
+    let has = |name: &str| header.iter().any(|h| h == name);
+    for (list, column, option) in [
+        (&not_proven.disposals, "disposal", "exclude_disposals"),
+        (&not_proven.offence_types, "offence_type", "exclude_offence_types"),
     ] {
-        if list.is_empty() {
-            continue;
-        }
-        let Some(detail) = detail else {
+        if !list.is_empty() && !has(column) {
             return Err(Error::in_column(
                 path,
                 column,
-                format!("{flag} needs a `{column}` column in the offences table"),
+                format!("{option} needs a `{column}` column in the offences table"),
             ));
-        };
-        let wanted: Vec<String> = list.iter().map(|s| normalise(s)).collect();
-        let hit: Vec<bool> = (0..reasons.len())
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(|r| {
-                reasons[r] == 0
-                    && detail
-                        .text(r)
-                        .is_some_and(|t| wanted.contains(&normalise(t)))
-            })
-            .collect();
-        for (r, h) in reasons.iter_mut().zip(hit) {
-            if h {
-                *r = Reason::NotProvenOutcome as u8;
-            }
         }
     }
-    let mut warnings = Vec::new();
-    for (column, detail, option) in [
-        ("disposal", &disposal_kind, "exclude_disposals"),
-        ("offence_type", &offence_type, "exclude_offence_types"),
-    ] {
-        if let Some(w) = detail
-            .as_ref()
-            .and_then(|d| not_proven_counted(d, &reasons, column, option))
-        {
-            warnings.push(w);
+    let mut cols: Vec<String> = OFFENCES_REQUIRED.iter().map(|s| s.to_string()).collect();
+    for opt in ["offence_type", "disposal"] {
+        if has(opt) {
+            cols.push(opt.to_string());
         }
     }
+    let mut stream = Stream {
+        path,
+        dates,
+        table,
+        details: [
+            has("disposal").then(|| Labels::new("disposal", "exclude_disposals", &not_proven.disposals)),
+            has("offence_type").then(|| {
+                Labels::new("offence_type", "exclude_offence_types", &not_proven.offence_types)
+            }),
+        ],
+        reasons: Vec::new(),
+        buckets: Buckets::new(n_people),
+        latest: None,
+        any_id: false,
+        offence_seen: DatesSeen::default(),
+        disposal_seen: DatesSeen::default(),
+    };
+    read::read_batches(path, &cols, &["offence_type", "disposal"], batch_rows, |frame, first| {
+        stream.batch(frame, first)
+    })?;
+    stream.offence_seen.check(path, "offence_date", dates)?;
+    stream.disposal_seen.check(path, "disposal_date", dates)?;
+    if !stream.reasons.is_empty() {
+        // Every row read, and not one identifier among them.
+        check_text(path, "person_id", std::iter::once(!stream.any_id))?;
+    }
+    let [kind, otype] = stream.details;
+    let warnings = [&kind, &otype]
+        .into_iter()
+        .flatten()
+        .filter_map(Labels::warning)
+        .collect();
     Ok(OffenceRows {
-        person_id,
-        offence,
-        disposal,
-        offence_type,
-        disposal_kind,
-        reasons,
-        owner: Vec::new(),
+        reasons: stream.reasons,
+        buckets: stream.buckets,
+        offence_type: otype.map(|l| l.labels),
+        disposal_kind: kind.map(|l| l.labels),
+        latest_disposal: stream.latest,
         warnings,
     })
 }
 
-/// Dictionary-encodes a text column in parallel (range-local dictionaries, merged).
-pub(super) fn encode_categorical(ca: &pl::StringChunked) -> Categorical {
-    let parts: Vec<(Vec<&str>, Vec<u32>)> = read::par_str_ranges(ca, 1 << 20, |values| {
-        let mut map: HashMap<&str, u32, FixedState> = HashMap::default();
-        let mut levels = Vec::new();
-        let codes = values
-            .map(|v| match v.map(str::trim).filter(|s| !s.is_empty()) {
-                None => MISSING,
-                Some(s) => *map.entry(s).or_insert_with(|| {
-                    levels.push(s);
-                    (levels.len() - 1) as u32
-                }),
-            })
-            .collect();
-        (levels, codes)
-    });
-    let mut global: HashMap<&str, u32, FixedState> = HashMap::default();
-    let mut levels: Vec<String> = Vec::new();
-    let remaps: Vec<Vec<u32>> = parts
-        .iter()
-        .map(|(local_levels, _)| {
-            local_levels
-                .iter()
-                .map(|s| {
-                    *global.entry(s).or_insert_with(|| {
-                        levels.push(s.to_string());
-                        (levels.len() - 1) as u32
-                    })
-                })
-                .collect()
-        })
-        .collect();
-    let mut codes: Vec<u32> = Vec::with_capacity(ca.len());
-    for ((_, local), remap) in parts.iter().zip(&remaps) {
-        let mut part: Vec<u32> = Vec::with_capacity(local.len());
-        local
-            .par_iter()
-            .with_min_len(4096)
-            .map(|&c| {
-                if c == MISSING {
-                    MISSING
-                } else {
-                    remap[c as usize]
-                }
-            })
-            .collect_into_vec(&mut part);
-        codes.append(&mut part);
-    }
-    Categorical::sorted(levels, codes)
-}
-
-/// An optional text column of the offences table as dictionary codes (CSV columns are
-/// read as categorical; Parquet text is coded as it is read). Labels may hold surrounding
-/// spaces, and two labels the same once trimmed.
-pub(super) struct Detail {
-    /// Code of each row (`MISSING` for none).
-    pub(super) codes: Vec<u32>,
-    /// Label of each code, as read.
-    pub(super) labels: Vec<String>,
-}
-
-impl Detail {
-    /// The trimmed text of row `r`, `None` if missing or empty.
-    pub(super) fn text(&self, r: usize) -> Option<&str> {
-        self.labels
-            .get(self.codes[r] as usize)
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-    }
-
-    /// Sorted distinct trimmed labels, and for each code its level (`MISSING` for none):
-    /// equal levels are equal trimmed text.
-    pub(super) fn levels(&self) -> (Vec<String>, Vec<u32>) {
-        let trimmed: Vec<Option<&str>> = self
-            .labels
-            .iter()
-            .map(|l| Some(l.trim()).filter(|s| !s.is_empty()))
-            .collect();
-        let mut levels: Vec<&str> = trimmed.iter().flatten().copied().collect();
-        levels.sort_unstable();
-        levels.dedup();
-        let remap = trimmed
-            .iter()
-            .map(|t| {
-                t.and_then(|t| levels.binary_search(&t).ok())
-                    .map_or(MISSING, |p| p as u32)
-            })
-            .collect();
-        (levels.into_iter().map(str::to_string).collect(), remap)
-    }
-
-    /// The level of row `r` under `remap` (from [`Detail::levels`]).
-    pub(super) fn level(&self, remap: &[u32], r: usize) -> u32 {
-        remap
-            .get(self.codes[r] as usize)
-            .copied()
-            .unwrap_or(MISSING)
-    }
-}

@@ -1,16 +1,19 @@
 //! Reading CSV, CSV.gz and Parquet files into polars frames, and turning their columns
 //! into plain vectors. The only file that talks to polars' readers.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use foldhash::fast::FixedState;
 use polars::prelude as pl;
 use polars::prelude::SerReader;
 use rayon::prelude::*;
 
 use super::dates::{DateFormat, Day};
+use super::table::{Categorical, MISSING};
 use crate::error::{Error, Result};
 
 /// File formats, chosen by the file name.
@@ -235,6 +238,102 @@ pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Res
         path: path.to_path_buf(),
         df,
     })
+}
+
+/// Reads a table in batches of about `rows` rows and calls `f(frame, first_row)` on each,
+/// in file order (`first_row` counts data rows from 0).
+///
+/// Parquet is read a few whole row groups at a time, only the named columns, while the
+/// previous batch is being processed (a reader thread a batch ahead), so no column is ever
+/// held whole. CSV is read whole by polars' parallel parser and handed on in slices.
+pub(crate) fn read_batches<F>(
+    path: &Path,
+    columns: &[String],
+    categorical: &[&str],
+    rows: usize,
+    mut f: F,
+) -> Result<()>
+where
+    F: FnMut(&Frame, usize) -> Result<()>,
+{
+    match FileFormat::of(path)? {
+        FileFormat::Csv => {
+            let frame = read(path, columns, categorical)?;
+            let height = frame.df.height();
+            let mut first = 0;
+            while first < height {
+                let len = rows.min(height - first);
+                let batch = Frame {
+                    path: frame.path.clone(),
+                    df: frame.df.slice(first as i64, len),
+                };
+                f(&batch, first)?;
+                first += len;
+            }
+            Ok(())
+        }
+        FileFormat::Parquet => {
+            let metadata = pl::ParquetReader::new(open(path)?)
+                .get_metadata()
+                .map_err(|e| polars_err(path, e))?
+                .clone();
+            // Consecutive row groups of about `rows` rows together.
+            let mut slices: Vec<(usize, usize)> = Vec::new();
+            let mut first = 0;
+            for group in &metadata.row_groups {
+                let n = group.num_rows();
+                match slices.last_mut() {
+                    Some(last) if last.1 < rows => last.1 += n,
+                    _ => slices.push((first, n)),
+                }
+                first += n;
+            }
+            let read_slice = |(first, len): (usize, usize)| -> Result<Frame> {
+                let mut reader = pl::ParquetReader::new(open(path)?)
+                    .with_columns(Some(columns.to_vec()))
+                    .with_slice(Some((first, len)));
+                reader.set_metadata(metadata.clone());
+                let df = reader.finish().map_err(|e| polars_err(path, e))?;
+                Ok(Frame {
+                    path: path.to_path_buf(),
+                    df,
+                })
+            };
+            std::thread::scope(|scope| {
+                let (send, receive) = std::sync::mpsc::sync_channel::<Result<Frame>>(1);
+                let reader = scope.spawn(move || {
+                    for &slice in &slices {
+                        let frame = read_slice(slice);
+                        let failed = frame.is_err();
+                        // The receiver stops early only on an error of its own.
+                        if send.send(frame).is_err() || failed {
+                            break;
+                        }
+                    }
+                });
+                let mut first = 0;
+                let mut outcome = Ok(());
+                for frame in receive.iter() {
+                    match frame.and_then(|frame| {
+                        let n = frame.df.height();
+                        f(&frame, first).map(|()| n)
+                    }) {
+                        Ok(n) => first += n,
+                        Err(e) => {
+                            outcome = Err(e);
+                            break;
+                        }
+                    }
+                }
+                drop(receive);
+                // A panic in the reader thread is polars' own; pass it on as it is.
+                if let Err(panic) = reader.join() {
+                    std::panic::resume_unwind(panic);
+                }
+                outcome
+            })
+        }
+    }
 }
 
 /// How a date column becomes days: the text format, the time zone for zoned timestamps,
@@ -613,23 +712,114 @@ where
     out
 }
 
-/// Runs `f` on consecutive ranges of at most `chunk` values of a string column, in
-/// parallel; results come back in order.
+/// Runs `f(first, values)` on consecutive ranges of at most `chunk` values of a string
+/// column, in parallel, where `first` is the position of the range's first value in the
+/// column; results come back in order.
 pub(crate) fn par_str_ranges<'a, T, F>(ca: &'a pl::StringChunked, chunk: usize, f: F) -> Vec<T>
 where
     T: Send,
-    F: Fn(&mut dyn Iterator<Item = Option<&'a str>>) -> T + Sync + Send,
+    F: Fn(usize, &mut dyn Iterator<Item = Option<&'a str>>) -> T + Sync + Send,
 {
     let mut jobs = Vec::new();
+    let mut offset = 0;
     for arr in ca.downcast_iter() {
         let mut start = 0;
         while start < arr.len() {
             let end = (start + chunk).min(arr.len());
+            jobs.push((arr, offset + start, start, end));
+            start = end;
+        }
+        offset += arr.len();
+    }
+    jobs.into_par_iter()
+        .map(|(arr, first, start, end)| f(first, &mut (start..end).map(|i| arr.get(i))))
+        .collect()
+}
+
+/// Dictionary-encodes a text column in parallel: the code of each value (`MISSING` for a
+/// missing or blank one) and the label of each code (trimmed), in order of first appearance.
+///
+/// Each range of values gets its own dictionary, merged at the end. Parquet's dictionary
+/// pages decode into identical 16-byte views (the value itself when short, or the same
+/// place in a shared buffer), so a small cache keyed by the view codes most values without
+/// reading or hashing their text.
+pub(crate) fn dictionary_codes(ca: &pl::StringChunked) -> (Vec<u32>, Vec<String>) {
+    const RANGE: usize = 1 << 16;
+    const VIEWS_CACHED: usize = 1 << 12;
+    let mut jobs = Vec::new();
+    for arr in ca.downcast_iter() {
+        let mut start = 0;
+        while start < arr.len() {
+            let end = (start + RANGE).min(arr.len());
             jobs.push((arr, start, end));
             start = end;
         }
     }
-    jobs.into_par_iter()
-        .map(|(arr, start, end)| f(&mut (start..end).map(|i| arr.get(i))))
-        .collect()
+    let parts: Vec<(Vec<&str>, Vec<u32>)> = jobs
+        .into_par_iter()
+        .map(|(arr, start, end)| {
+            let views = arr.views();
+            let mut by_view: HashMap<u128, u32, FixedState> = HashMap::default();
+            let mut by_text: HashMap<&str, u32, FixedState> = HashMap::default();
+            let mut levels: Vec<&str> = Vec::new();
+            let codes = (start..end)
+                .map(|i| {
+                    let Some(text) = arr.get(i) else {
+                        return MISSING;
+                    };
+                    let view = views[i].as_u128();
+                    if let Some(&code) = by_view.get(&view) {
+                        return code;
+                    }
+                    let text = text.trim();
+                    let code = if text.is_empty() {
+                        MISSING
+                    } else {
+                        *by_text.entry(text).or_insert_with(|| {
+                            levels.push(text);
+                            (levels.len() - 1) as u32
+                        })
+                    };
+                    if by_view.len() < VIEWS_CACHED {
+                        by_view.insert(view, code);
+                    }
+                    code
+                })
+                .collect();
+            (levels, codes)
+        })
+        .collect();
+    let mut global: HashMap<&str, u32, FixedState> = HashMap::default();
+    let mut levels: Vec<String> = Vec::new();
+    let remaps: Vec<Vec<u32>> = parts
+        .iter()
+        .map(|(local_levels, _)| {
+            local_levels
+                .iter()
+                .map(|s| {
+                    *global.entry(s).or_insert_with(|| {
+                        levels.push(s.to_string());
+                        (levels.len() - 1) as u32
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let mut codes: Vec<u32> = Vec::with_capacity(ca.len());
+    for ((_, local), remap) in parts.iter().zip(&remaps) {
+        let mut part: Vec<u32> = Vec::with_capacity(local.len());
+        local
+            .par_iter()
+            .with_min_len(4096)
+            .map(|&c| if c == MISSING { MISSING } else { remap[c as usize] })
+            .collect_into_vec(&mut part);
+        codes.append(&mut part);
+    }
+    (codes, levels)
+}
+
+/// [`dictionary_codes`] as a [`Categorical`] with sorted levels.
+pub(crate) fn encode_categorical(ca: &pl::StringChunked) -> Categorical {
+    let (codes, levels) = dictionary_codes(ca);
+    Categorical::sorted(levels, codes)
 }
