@@ -21,6 +21,18 @@ pub(super) struct Compact {
     pub(super) row: u32,
 }
 
+impl Compact {
+    /// The order of a person's rows: person, offence date, disposal date, row, packed into
+    /// one number (days shifted so that their order is that of unsigned numbers).
+    fn order(&self) -> u128 {
+        let day = |d: Day| u128::from((d as u32) ^ 0x8000_0000);
+        (u128::from(self.person) << 96)
+            | (day(self.offence) << 64)
+            | (day(self.disposal) << 32)
+            | u128::from(self.row)
+    }
+}
+
 /// Linked rows gathered as they stream in, by bucket of consecutive person numbers (256
 /// buckets), in file order within a bucket. Each bucket is small enough to be sorted in
 /// cache, and in bucket order the people come out in order (an MSD radix sort whose first
@@ -51,17 +63,6 @@ impl Buckets {
         Buckets {
             shift: self.shift,
             rows: vec![Vec::new(); self.rows.len()],
-        }
-    }
-
-    /// Appends `other`'s rows (a later range of the file) bucket by bucket.
-    pub(super) fn append(&mut self, other: Buckets) {
-        for (mine, mut theirs) in self.rows.iter_mut().zip(other.rows) {
-            if mine.is_empty() {
-                *mine = theirs;
-            } else {
-                mine.append(&mut theirs);
-            }
         }
     }
 }
@@ -117,7 +118,7 @@ pub(super) fn sort_offences(
                 r.offence_type = level(&type_levels, r.offence_type);
                 r.disposal_kind = level(&kind_levels, r.disposal_kind);
             }
-            rows.sort_unstable_by_key(|r| (r.person, r.offence, r.disposal, r.row));
+            rows.sort_unstable_by_key(Compact::order);
             let dups = duplicates(&rows);
             if !dups.is_empty() {
                 // `dups` is sorted (found in row order within each person, people in order,

@@ -161,8 +161,15 @@ pub(super) fn id_hash(s: &str) -> u128 {
 /// therefore asks the processor for the slot of the row a few places ahead while it looks up
 /// the current one (software prefetching), so the memory latencies overlap instead of adding
 /// up; no partitioning pass over the rows is needed.
+///
+/// The table is split into equal regions by the top bits of the hash (the index's shards,
+/// or groups of them), and probing wraps within a region, so the regions are filled in
+/// parallel, each from its own shards.
 pub(super) struct LinkTable {
     slots: Vec<Slot>,
+    /// log2 of the number of regions.
+    region_bits: u32,
+    /// Slots per region minus one (a power of two minus one).
     mask: usize,
 }
 
@@ -178,27 +185,58 @@ struct Slot {
 impl LinkTable {
     /// The table of the kept people of `index`.
     pub(super) fn new(index: &PersonIndex) -> LinkTable {
+        // About 64 people a region at least, so small cohorts get a small table.
         let people = index.kept_rows.len();
-        let capacity = (people + people / 3 + 1).next_power_of_two().max(16);
-        let mask = capacity - 1;
-        let mut slots = vec![Slot::default(); capacity];
-        for (&id, agg) in index.shards.iter().flatten() {
-            if agg.person == NO_PERSON {
-                continue;
-            }
-            let (hi, lo) = ((id >> 64) as u64, id as u64);
-            let mut s = lo as usize & mask;
-            // The table is at most 3/4 full, so an empty slot is always found.
-            while slots[s].hi != 0 || slots[s].lo != 0 {
-                s = (s + 1) & mask;
-            }
-            slots[s] = Slot {
-                hi,
-                lo,
-                person: agg.person,
-            };
+        let region_bits = SHARD_BITS.min((people / 64).max(1).ilog2());
+        let regions = 1usize << region_bits;
+        let per_shard = 1usize << (SHARD_BITS - region_bits);
+        let kept = |shard: &HashMap<u128, Agg, FixedState>| {
+            shard.values().filter(|a| a.person != NO_PERSON).count()
+        };
+        let fullest = index
+            .shards
+            .par_chunks(per_shard)
+            .map(|group| group.iter().map(kept).sum::<usize>())
+            .max()
+            .unwrap_or(0);
+        let size = (fullest + fullest / 3 + 1).next_power_of_two().max(4);
+        let mut slots = vec![Slot::default(); regions * size];
+        slots
+            .par_chunks_mut(size)
+            .zip(index.shards.par_chunks(per_shard))
+            .for_each(|(region, shards)| {
+                for (&id, agg) in shards.iter().flatten() {
+                    if agg.person == NO_PERSON {
+                        continue;
+                    }
+                    let (hi, lo) = ((id >> 64) as u64, id as u64);
+                    let mut s = lo as usize & (size - 1);
+                    // The region is at most 3/4 full, so an empty slot is always found.
+                    while region[s].hi != 0 || region[s].lo != 0 {
+                        s = (s + 1) & (size - 1);
+                    }
+                    region[s] = Slot {
+                        hi,
+                        lo,
+                        person: agg.person,
+                    };
+                }
+            });
+        LinkTable {
+            slots,
+            region_bits,
+            mask: size - 1,
         }
-        LinkTable { slots, mask }
+    }
+
+    /// The region's first slot and the slot in it where the search for `h` starts.
+    fn home(&self, h: u128) -> (usize, usize) {
+        let region = if self.region_bits == 0 {
+            0
+        } else {
+            (h >> (128 - self.region_bits)) as usize
+        };
+        (region * (self.mask + 1), h as u64 as usize & self.mask)
     }
 
     /// The person of each hash (`NO_PERSON` for 0, a missing identifier, and for
@@ -209,7 +247,8 @@ impl LinkTable {
         out.reserve(hashes.len());
         for (i, &h) in hashes.iter().enumerate() {
             if let Some(&next) = hashes.get(i + AHEAD) {
-                self.prefetch(next as u64 as usize & self.mask);
+                let (region, s) = self.home(next);
+                self.prefetch(region + s);
             }
             out.push(self.get(h));
         }
@@ -220,9 +259,9 @@ impl LinkTable {
             return NO_PERSON;
         }
         let (hi, lo) = ((h >> 64) as u64, h as u64);
-        let mut s = lo as usize & self.mask;
+        let (region, mut s) = self.home(h);
         loop {
-            let slot = self.slots[s];
+            let slot = self.slots[region + s];
             if slot.hi == hi && slot.lo == lo {
                 return slot.person;
             }
@@ -238,8 +277,7 @@ impl LinkTable {
         #[cfg(target_arch = "x86_64")]
         {
             let p = self.slots[s..].as_ptr().cast::<i8>();
-            // SAFETY: a prefetch is a hint and never faults; `p` points into `slots` (the
-            // index is masked to its length, a power of two).
+            // SAFETY: a prefetch is a hint and never faults; `p` points into `slots`.
             unsafe {
                 core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p);
             }

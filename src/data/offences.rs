@@ -307,9 +307,19 @@ impl Stream<'_> {
                 suspicious,
             }
         });
+        // Each bucket gathers its rows from every range in order, buckets in parallel.
+        self.buckets
+            .rows
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(b, rows)| {
+                rows.reserve(ranges.iter().map(|r| r.buckets.rows[b].len()).sum());
+                for range in &ranges {
+                    rows.extend_from_slice(&range.buckets.rows[b]);
+                }
+            });
         for range in ranges {
             self.reasons.extend_from_slice(&range.reasons);
-            self.buckets.append(range.buckets);
             self.latest = self.latest.max(range.latest);
             self.any_id |= range.any_id;
             for (labels, hits) in self.details.iter_mut().zip(range.suspicious) {
