@@ -118,7 +118,7 @@ pub(super) fn sort_offences(
                 r.offence_type = level(&type_levels, r.offence_type);
                 r.disposal_kind = level(&kind_levels, r.disposal_kind);
             }
-            rows.sort_unstable_by_key(Compact::order);
+            let mut rows = sort_bucket(rows);
             let dups = duplicates(&rows);
             if !dups.is_empty() {
                 // `dups` is sorted (found in row order within each person, people in order,
@@ -148,6 +148,38 @@ pub(super) fn sort_offences(
         offence_type: type_levels.map(|(l, _)| l),
         disposal_kind: kind_levels.map(|(l, _)| l),
     }
+}
+
+/// A bucket's rows by person, then offence date, disposal date and row: a counting sort by
+/// person (stable, so each person's rows stay in file order), then each person's few rows
+/// sorted only when the file's order is not already theirs (extracts in date order mostly
+/// are).
+fn sort_bucket(rows: Vec<Compact>) -> Vec<Compact> {
+    let (Some(lo), Some(hi)) = (
+        rows.iter().map(|r| r.person).min(),
+        rows.iter().map(|r| r.person).max(),
+    ) else {
+        return rows;
+    };
+    let mut next = vec![0usize; (hi - lo) as usize + 2];
+    for r in &rows {
+        next[(r.person - lo) as usize + 1] += 1;
+    }
+    for k in 1..next.len() {
+        next[k] += next[k - 1];
+    }
+    let mut out = vec![Compact::default(); rows.len()];
+    for r in &rows {
+        let k = (r.person - lo) as usize;
+        out[next[k]] = *r;
+        next[k] += 1;
+    }
+    for person in out.chunk_by_mut(|a, b| a.person == b.person) {
+        if !person.is_sorted_by_key(Compact::order) {
+            person.sort_unstable_by_key(Compact::order);
+        }
+    }
+    out
 }
 
 /// The rows (file rows) of `rows` that repeat an earlier row of the same person with the

@@ -1,6 +1,5 @@
 //! Linking: one number per person kept, and the person of each offence row.
 
-use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use foldhash::fast::FixedState;
@@ -12,19 +11,9 @@ use super::quality::Reason;
 
 pub(super) const NO_PERSON: u32 = u32::MAX;
 
-/// What is known about one person identifier across the cohort rows.
-#[derive(Clone, Copy)]
-pub(super) struct Agg {
-    pub(super) cohort: u32,
-    pub(super) conflict: bool,
-    pub(super) best_row: u32,
-    pub(super) best_day: Day,
-    pub(super) person: u32,
-}
-
-/// The people are split into shards by the top bits of their identifier's 128-bit hash;
-/// work on each shard (grouping the cohort's rows, then probing the offences' rows) touches
-/// one small map, so it stays in cache (a radix-partitioned hash join).
+/// The cohort's rows are split into shards by the top bits of their identifier's 128-bit
+/// hash; each shard's rows are grouped by person in cache, and fill their own region of the
+/// link table.
 pub(super) const SHARD_BITS: u32 = 10;
 pub(super) const NO_SHARD: u16 = u16::MAX;
 
@@ -50,18 +39,31 @@ pub(super) fn partition(shards: &[u16]) -> Vec<Vec<u32>> {
     out
 }
 
-/// Identifier hash -> person, as a sharded hash map. Each identifier is hashed once, when
-/// its table is read ([`id_hash`]); the maps are keyed by that hash, never by the text.
+/// The people kept, and the table that finds each one's number from an identifier's hash.
+/// Each identifier is hashed once, when its table is read ([`id_hash`]); grouping and
+/// linking compare those hashes, never the text.
 pub(super) struct PersonIndex {
-    pub(super) shards: Vec<HashMap<u128, Agg, FixedState>>,
+    pub(super) table: LinkTable,
+    /// The cohort row of each person kept, in row order (person numbers follow it).
     pub(super) kept_rows: Vec<usize>,
+}
+
+/// One usable cohort row as grouping sorts it.
+#[derive(Clone, Copy)]
+struct CohortRow {
+    id: u128,
+    day: Day,
+    row: u32,
+    cohort: u32,
 }
 
 impl PersonIndex {
     /// Groups the usable cohort rows by person, marks repeat index events, people in two
     /// cohorts and index dates after the extract date, and numbers the people kept.
-    // Over 80 lines: groups the cohort's rows per shard and gives each row its reason in the same
-    // pass over the shard.
+    ///
+    /// Each shard's rows are sorted by identifier, index date and row: a person's rows are
+    /// then one run, whose first row is the index event kept (the earliest, the first in
+    /// the file among equal dates), unless the run holds two cohorts.
     pub(super) fn build(
         c: &CohortRows,
         row_reasons: &[u8],
@@ -75,52 +77,51 @@ impl PersonIndex {
         let by_shard = partition(&shard_keys);
         drop(shard_keys);
         let (ids, cohort, index) = (&c.id, &c.cohort, &c.index);
-        // Per shard: aggregate its people, then give each of its rows a reason.
-        let built: Vec<(HashMap<u128, Agg, FixedState>, Vec<u8>)> = by_shard
-            .par_iter()
+        // Per shard: each row's reason, and the identifier and row of each person's index
+        // event when it is kept.
+        type Grouped = (Vec<(u32, u8)>, Vec<(u128, u32)>);
+        let grouped: Vec<Grouped> = by_shard
+            .into_par_iter()
             .map(|rows| {
-                let mut map: HashMap<u128, Agg, FixedState> =
-                    HashMap::with_capacity_and_hasher(rows.len(), FixedState::default());
-                for &row in rows {
-                    let r = row as usize;
-                    let entry = map.entry(ids[r]).or_insert(Agg {
-                        cohort: cohort[r],
-                        conflict: false,
-                        best_row: row,
-                        best_day: index[r],
-                        person: NO_PERSON,
-                    });
-                    if entry.cohort != cohort[r] {
-                        entry.conflict = true;
-                    }
-                    if (index[r], row) < (entry.best_day, entry.best_row) {
-                        entry.best_day = index[r];
-                        entry.best_row = row;
-                    }
-                }
-                let reasons = rows
+                let mut sorted: Vec<CohortRow> = rows
                     .iter()
                     .map(|&row| {
                         let r = row as usize;
-                        // Every row of this shard was inserted into `map` just above.
-                        let agg = map[&ids[r]];
-                        if agg.conflict {
-                            Reason::InTwoCohorts as u8
-                        } else if agg.best_row != row {
-                            Reason::RepeatIndexEvent as u8
-                        } else if extract.is_some_and(|e| index[r] > e) {
-                            Reason::IndexAfterExtract as u8
-                        } else {
-                            0
+                        CohortRow {
+                            id: ids[r],
+                            day: index[r],
+                            row,
+                            cohort: cohort[r],
                         }
                     })
                     .collect();
-                (map, reasons)
+                drop(rows);
+                sorted.sort_unstable_by_key(|r| (r.id, r.day, r.row));
+                let mut reasons = Vec::with_capacity(sorted.len());
+                let mut firsts = Vec::new();
+                for person in sorted.chunk_by(|a, b| a.id == b.id) {
+                    let first = person[0];
+                    let conflict = person.iter().any(|r| r.cohort != first.cohort);
+                    for r in person {
+                        let reason = if conflict {
+                            Reason::InTwoCohorts as u8
+                        } else if r.row != first.row {
+                            Reason::RepeatIndexEvent as u8
+                        } else if extract.is_some_and(|e| r.day > e) {
+                            Reason::IndexAfterExtract as u8
+                        } else {
+                            firsts.push((first.id, first.row));
+                            0
+                        };
+                        reasons.push((r.row, reason));
+                    }
+                }
+                (reasons, firsts)
             })
             .collect();
         let mut reasons = row_reasons.to_vec();
-        for (rows, (_, rs)) in by_shard.iter().zip(&built) {
-            for (&row, &r) in rows.iter().zip(rs) {
+        for (rows, _) in &grouped {
+            for &(row, r) in rows {
                 reasons[row as usize] = r;
             }
         }
@@ -133,16 +134,17 @@ impl PersonIndex {
                 kept_rows.push(i);
             }
         }
-        let shards: Vec<HashMap<u128, Agg, FixedState>> = built
+        let firsts: Vec<Vec<(u128, u32)>> = grouped
             .into_par_iter()
-            .map(|(mut map, _)| {
-                for agg in map.values_mut() {
-                    agg.person = rank[agg.best_row as usize];
-                }
-                map
+            .map(|(_, firsts)| {
+                firsts
+                    .into_iter()
+                    .map(|(id, row)| (id, rank[row as usize]))
+                    .collect()
             })
             .collect();
-        (PersonIndex { shards, kept_rows }, reasons)
+        let table = LinkTable::new(&firsts);
+        (PersonIndex { table, kept_rows }, reasons)
     }
 }
 
@@ -183,43 +185,33 @@ struct Slot {
 }
 
 impl LinkTable {
-    /// The table of the kept people of `index`.
-    pub(super) fn new(index: &PersonIndex) -> LinkTable {
+    /// The table of the people in `shards` (each shard: identifier hash and person number,
+    /// shards in order of the hash's top bits).
+    fn new(shards: &[Vec<(u128, u32)>]) -> LinkTable {
         // About 64 people a region at least, so small cohorts get a small table.
-        let people = index.kept_rows.len();
+        let people: usize = shards.iter().map(Vec::len).sum();
         let region_bits = SHARD_BITS.min((people / 64).max(1).ilog2());
         let regions = 1usize << region_bits;
-        let per_shard = 1usize << (SHARD_BITS - region_bits);
-        let kept = |shard: &HashMap<u128, Agg, FixedState>| {
-            shard.values().filter(|a| a.person != NO_PERSON).count()
-        };
-        let fullest = index
-            .shards
-            .par_chunks(per_shard)
-            .map(|group| group.iter().map(kept).sum::<usize>())
+        let per_shard = shards.len().div_ceil(regions).max(1);
+        let fullest = shards
+            .chunks(per_shard)
+            .map(|group| group.iter().map(Vec::len).sum::<usize>())
             .max()
             .unwrap_or(0);
         let size = (fullest + fullest / 3 + 1).next_power_of_two().max(4);
         let mut slots = vec![Slot::default(); regions * size];
         slots
             .par_chunks_mut(size)
-            .zip(index.shards.par_chunks(per_shard))
+            .zip(shards.par_chunks(per_shard))
             .for_each(|(region, shards)| {
-                for (&id, agg) in shards.iter().flatten() {
-                    if agg.person == NO_PERSON {
-                        continue;
-                    }
+                for &(id, person) in shards.iter().flatten() {
                     let (hi, lo) = ((id >> 64) as u64, id as u64);
                     let mut s = lo as usize & (size - 1);
                     // The region is at most 3/4 full, so an empty slot is always found.
                     while region[s].hi != 0 || region[s].lo != 0 {
                         s = (s + 1) & (size - 1);
                     }
-                    region[s] = Slot {
-                        hi,
-                        lo,
-                        person: agg.person,
-                    };
+                    region[s] = Slot { hi, lo, person };
                 }
             });
         LinkTable {

@@ -12,8 +12,8 @@ use crate::error::{Error, Result};
 
 use super::checks::require;
 use super::cohort::read_cohort_rows;
-use super::group::{Buckets, Sorted, sort_offences};
-use super::link::{LinkTable, NO_PERSON, PersonIndex};
+use super::group::{Buckets, Compact, Sorted, sort_offences};
+use super::link::{NO_PERSON, PersonIndex};
 use super::offences::{BATCH_ROWS, OffenceRows, read_offence_rows};
 use super::options::{
     COHORT_REQUIRED, ColumnSelection, DERIVED_COLUMNS, LoadOptions, OFFENCES_REQUIRED,
@@ -120,12 +120,10 @@ impl Dataset {
             PersonIndex::build(&c, &row_reasons, options.extract_date)
         };
         drop(row_reasons);
-        let table = LinkTable::new(&index);
         let PersonIndex {
-            shards,
+            table,
             mut kept_rows,
         } = index;
-        drop(shards);
 
         // Read the offences, linking each batch's rows to people as it arrives.
         let mut off = {
@@ -158,13 +156,16 @@ impl Dataset {
         let n_people = kept_rows.len();
         let (offences_table, date_warnings) = {
             let _t = crate::trace::Phase::start("group offences");
+            let t = crate::trace::Phase::start("  sort per person");
             let sorted = sort_offences(
                 std::mem::replace(&mut off.buckets, Buckets::new(0)),
                 off.offence_type.as_deref(),
                 off.disposal_kind.as_deref(),
                 &mut off.reasons,
             );
+            drop(t);
             let warnings = extract_date_warnings(&sorted, extract_date, extract_date_source);
+            let _t = crate::trace::Phase::start("  offence columns");
             (sorted.into_offences(n_people, keep_details), warnings)
         };
         let _t = crate::trace::Phase::start("people columns");
@@ -266,17 +267,37 @@ fn extract_date_warnings(
         });
     }
     // The 99.9th percentile of used disposal days by counting (days are range-checked, so the
-    // histogram is at most a few hundred thousand cells), without copying the column.
-    let used = || sorted.rows().map(|r| r.disposal);
-    let (Some(lo), Some(hi)) = (used().min(), used().max()) else {
+    // histogram is at most a few hundred thousand cells), bucket by bucket in parallel.
+    fn days(rows: &[Compact]) -> impl Iterator<Item = Day> + '_ {
+        rows.iter().map(|r| r.disposal)
+    }
+    let buckets = &sorted.buckets;
+    let (Some(lo), Some(hi)) = (
+        buckets.par_iter().filter_map(|b| days(b).min()).min(),
+        buckets.par_iter().filter_map(|b| days(b).max()).max(),
+    ) else {
         return out;
     };
-    let mut hist = vec![0u64; (hi - lo) as usize + 1];
-    let mut n = 0u64;
-    for d in used() {
-        hist[(d - lo) as usize] += 1;
-        n += 1;
-    }
+    let cells = (hi - lo) as usize + 1;
+    let hist = buckets
+        .par_iter()
+        .fold(
+            || vec![0u64; cells],
+            |mut hist, b| {
+                for d in days(b) {
+                    hist[(d - lo) as usize] += 1;
+                }
+                hist
+            },
+        )
+        .reduce(
+            || vec![0u64; cells],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
+    let n: u64 = hist.iter().sum();
     let k = ((n - 1) as f64 * 0.999).floor() as u64;
     let (mut seen, mut p999) = (0u64, hi);
     for (i, c) in hist.iter().enumerate() {
