@@ -506,6 +506,11 @@ mod tests {
                 0 => format!(" ,2022-{m:02}-{d:02},2022-{m:02}-{:02},theft,caution", d + 1),
                 1 => format!("P{p},2022-13-40,2022-01-01,theft,caution"),
                 2 => format!("P{p},2022-{m:02}-{:02},2022-{m:02}-{d:02},theft,caution", d + 1),
+                // Quoted fields with line breaks and doubled quotes: CSV pieces must not
+                // be cut inside them.
+                3..=5 => format!(
+                    "P{p},2022-{m:02}-{d:02},2022-{m:02}-{d:02},\"theft\nof a \"\"bike\"\"\n\",\"caution\""
+                ),
                 _ => format!(
                     "P{p},2022-{m:02}-{d:02},2022-{m:02}-{:02},{},{}",
                     d + (r % 2),
@@ -552,7 +557,15 @@ mod tests {
                 .find(|e| e.reason == Reason::DuplicateOffence)
                 .map_or(0, |e| e.rows);
             assert!(dups > 100, "{dups} duplicates");
-            for (path, batch) in [(&offences, 1000), (&offences, 7), (&parquet, 1), (&parquet, 2000)] {
+            let types = whole.offences.offence_type.as_ref().unwrap();
+            assert!(types.levels.iter().any(|l| l == "theft\nof a \"bike\""));
+            for (path, batch) in [
+                (&offences, 1000),
+                (&offences, 7),
+                (&offences, 1),
+                (&parquet, 1),
+                (&parquet, 2000),
+            ] {
                 let batched = Dataset::load_in_batches(&cohort, path, &options, batch).unwrap();
                 // Compared whole, reported briefly: the dumps are long.
                 let same = fingerprint(&whole) == fingerprint(&batched);

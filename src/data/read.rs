@@ -184,46 +184,12 @@ pub(crate) struct Frame {
 /// from CSV as dictionary codes (any text is a valid category), which at 50 million rows
 /// saves about a gigabyte over text.
 pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Result<Frame> {
-    let format = FileFormat::of(path)?;
-    let names: Arc<[pl::PlSmallStr]> = columns.iter().map(|c| c.as_str().into()).collect();
-    let df = match format {
-        FileFormat::Csv => {
-            let opts = pl::CsvReadOptions::default()
-                .with_has_header(true)
-                .with_infer_schema_length(Some(0))
-                .with_columns(Some(names))
-                .with_rechunk(false)
-                .with_raise_if_empty(false)
-                .with_schema_overwrite(Some(Arc::new(
-                    columns
-                        .iter()
-                        .filter(|c| categorical.contains(&c.as_str()))
-                        .map(|c| {
-                            pl::Field::new(
-                                c.as_str().into(),
-                                pl::DataType::from_categories(pl::Categories::global()),
-                            )
-                        })
-                        .collect(),
-                )));
-            opts.try_into_reader_with_file_path(Some(path.to_path_buf()))
-                .map_err(|e| polars_err(path, e))?
-                .finish()
-                .map_err(|e| {
-                    let text = e.to_string().to_lowercase();
-                    match first_invalid_utf8(path).filter(|_| text.contains("utf")) {
-                        Some((row, column)) => Error::in_column(
-                            path,
-                            column.as_str(),
-                            format!(
-                                "row {row}, column `{column}`: the text is not UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)"
-                            ),
-                        )
-                        .at_row(row),
-                        None => polars_err(path, e),
-                    }
-                })?
-        }
+    let df = match FileFormat::of(path)? {
+        FileFormat::Csv => csv_options(columns, categorical)
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .map_err(|e| polars_err(path, e))?
+            .finish()
+            .map_err(|e| csv_error(path, e))?,
         FileFormat::Parquet => {
             let file = open(path)?;
             // Not rechunked: every conversion here walks the chunks, and concatenating
@@ -240,12 +206,55 @@ pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Res
     })
 }
 
+/// How CSV is read: a header row, every column as text (no type guessing), the columns
+/// named in `categorical` as dictionary codes.
+fn csv_options(columns: &[String], categorical: &[&str]) -> pl::CsvReadOptions {
+    let names: Arc<[pl::PlSmallStr]> = columns.iter().map(|c| c.as_str().into()).collect();
+    pl::CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_columns(Some(names))
+        .with_rechunk(false)
+        .with_raise_if_empty(false)
+        .with_schema_overwrite(Some(Arc::new(
+            columns
+                .iter()
+                .filter(|c| categorical.contains(&c.as_str()))
+                .map(|c| {
+                    pl::Field::new(
+                        c.as_str().into(),
+                        pl::DataType::from_categories(pl::Categories::global()),
+                    )
+                })
+                .collect(),
+        )))
+}
+
+/// A CSV reading error, naming the row and column of text that is not UTF-8 when that is
+/// the cause.
+fn csv_error(path: &Path, e: pl::PolarsError) -> Error {
+    let text = e.to_string().to_lowercase();
+    match first_invalid_utf8(path).filter(|_| text.contains("utf")) {
+        Some((row, column)) => Error::in_column(
+            path,
+            column.as_str(),
+            format!(
+                "row {row}, column `{column}`: the text is not UTF-8; save the file as UTF-8 (in Excel: CSV UTF-8)"
+            ),
+        )
+        .at_row(row),
+        None => polars_err(path, e),
+    }
+}
+
 /// Reads a table in batches of about `rows` rows and calls `f(frame, first_row)` on each,
 /// in file order (`first_row` counts data rows from 0).
 ///
-/// Parquet is read a few whole row groups at a time, only the named columns, while the
-/// previous batch is being processed (a reader thread a batch ahead), so no column is ever
-/// held whole. CSV is read whole by polars' parallel parser and handed on in slices.
+/// A reader thread reads and parses the next batch while `f` works on the current one, and
+/// no column is ever held whole: Parquet is read a few whole row groups at a time, only the
+/// named columns; CSV is cut into pieces of about `rows` lines at record boundaries (a line
+/// end outside quotes), each parsed with the header by polars' parallel parser. Compressed
+/// CSV is read whole and handed on in slices.
 pub(crate) fn read_batches<F>(
     path: &Path,
     columns: &[String],
@@ -256,21 +265,47 @@ pub(crate) fn read_batches<F>(
 where
     F: FnMut(&Frame, usize) -> Result<()>,
 {
-    match FileFormat::of(path)? {
-        FileFormat::Csv => {
-            let frame = read(path, columns, categorical)?;
-            let height = frame.df.height();
+    let frame = |df| Frame {
+        path: path.to_path_buf(),
+        df,
+    };
+    let mut next: Box<dyn FnMut() -> Option<Result<Frame>> + Send + '_> = match FileFormat::of(path)? {
+        FileFormat::Csv if is_gzip(path)? => {
+            let whole = read(path, columns, categorical)?;
             let mut first = 0;
-            while first < height {
-                let len = rows.min(height - first);
-                let batch = Frame {
-                    path: frame.path.clone(),
-                    df: frame.df.slice(first as i64, len),
+            Box::new(move || {
+                let height = whole.df.height();
+                (first < height).then(|| {
+                    let len = rows.min(height - first);
+                    let df = whole.df.slice(first as i64, len);
+                    first += len;
+                    Ok(frame(df))
+                })
+            })
+        }
+        FileFormat::Csv => {
+            let mut pieces = CsvPieces::new(open(path)?, rows.saturating_mul(64).max(1 << 10));
+            let options = csv_options(columns, categorical);
+            Box::new(move || {
+                let piece = match pieces.next() {
+                    Ok(piece) => piece?,
+                    Err(source) => {
+                        return Some(Err(Error::Io {
+                            path: path.to_path_buf(),
+                            action: "cannot read",
+                            source,
+                        }));
+                    }
                 };
-                f(&batch, first)?;
-                first += len;
-            }
-            Ok(())
+                Some(
+                    options
+                        .clone()
+                        .into_reader_with_file_handle(std::io::Cursor::new(piece))
+                        .finish()
+                        .map(frame)
+                        .map_err(|e| csv_error(path, e)),
+                )
+            })
         }
         FileFormat::Parquet => {
             let metadata = pl::ParquetReader::new(open(path)?)
@@ -288,51 +323,151 @@ where
                 }
                 first += n;
             }
-            let read_slice = |(first, len): (usize, usize)| -> Result<Frame> {
-                let mut reader = pl::ParquetReader::new(open(path)?)
-                    .with_columns(Some(columns.to_vec()))
-                    .with_slice(Some((first, len)));
-                reader.set_metadata(metadata.clone());
-                let df = reader.finish().map_err(|e| polars_err(path, e))?;
-                Ok(Frame {
-                    path: path.to_path_buf(),
-                    df,
-                })
-            };
-            std::thread::scope(|scope| {
-                let (send, receive) = std::sync::mpsc::sync_channel::<Result<Frame>>(1);
-                let reader = scope.spawn(move || {
-                    for &slice in &slices {
-                        let frame = read_slice(slice);
-                        let failed = frame.is_err();
-                        // The receiver stops early only on an error of its own.
-                        if send.send(frame).is_err() || failed {
-                            break;
-                        }
-                    }
-                });
-                let mut first = 0;
-                let mut outcome = Ok(());
-                for frame in receive.iter() {
-                    match frame.and_then(|frame| {
-                        let n = frame.df.height();
-                        f(&frame, first).map(|()| n)
-                    }) {
-                        Ok(n) => first += n,
-                        Err(e) => {
-                            outcome = Err(e);
-                            break;
-                        }
-                    }
-                }
-                drop(receive);
-                // A panic in the reader thread is polars' own; pass it on as it is.
-                if let Err(panic) = reader.join() {
-                    std::panic::resume_unwind(panic);
-                }
-                outcome
+            let mut slices = slices.into_iter();
+            let columns = columns.to_vec();
+            Box::new(move || {
+                let (first, len) = slices.next()?;
+                Some(open(path).and_then(|file| {
+                    let mut reader = pl::ParquetReader::new(file)
+                        .with_columns(Some(columns.clone()))
+                        .with_slice(Some((first, len)));
+                    reader.set_metadata(metadata.clone());
+                    reader.finish().map(frame).map_err(|e| polars_err(path, e))
+                }))
             })
         }
+    };
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Result<Frame>>(1);
+        let reader = scope.spawn(move || {
+            while let Some(frame) = next() {
+                let failed = frame.is_err();
+                // The receiver stops early only on an error of its own.
+                if send.send(frame).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let mut first = 0;
+        let mut outcome = Ok(());
+        for frame in receive.iter() {
+            match frame.and_then(|frame| {
+                let n = frame.df.height();
+                f(&frame, first).map(|()| n)
+            }) {
+                Ok(n) => first += n,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+        }
+        drop(receive);
+        // A panic in the reader thread is polars' own; pass it on as it is.
+        if let Err(panic) = reader.join() {
+            std::panic::resume_unwind(panic);
+        }
+        outcome
+    })
+}
+
+/// A CSV file cut into pieces of whole records, each with the header line in front, so that
+/// each parses alone exactly as its lines would within the whole file.
+struct CsvPieces {
+    file: File,
+    /// Bytes to read at a time.
+    size: usize,
+    header: Option<Vec<u8>>,
+    /// Bytes read after the last cut (they start a record).
+    rest: Vec<u8>,
+    done: bool,
+}
+
+impl CsvPieces {
+    fn new(file: File, size: usize) -> CsvPieces {
+        CsvPieces {
+            file,
+            size,
+            header: None,
+            rest: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// The next piece (`None` at the end of the file).
+    fn next(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        while !self.done {
+            let before = self.rest.len();
+            self.rest.resize(before + self.size, 0);
+            let mut filled = before;
+            // Read until the buffer is full or the file ends.
+            while filled < self.rest.len() {
+                match self.file.read(&mut self.rest[filled..]) {
+                    Ok(0) => {
+                        self.done = true;
+                        break;
+                    }
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            self.rest.truncate(filled);
+            if self.header.is_none() {
+                match record_end(&self.rest, false) {
+                    Some(end) => {
+                        self.header = Some(self.rest[..end].to_vec());
+                        self.rest.drain(..end);
+                    }
+                    None if self.done => return Ok(None),
+                    None => continue,
+                }
+            }
+            let cut = if self.done {
+                Some(self.rest.len())
+            } else {
+                record_end(&self.rest, true)
+            };
+            let Some(cut) = cut.filter(|&c| c > 0) else {
+                continue;
+            };
+            let header = self.header.as_deref().unwrap_or_default();
+            let mut piece = Vec::with_capacity(header.len() + cut);
+            piece.extend_from_slice(header);
+            piece.extend_from_slice(&self.rest[..cut]);
+            self.rest.drain(..cut);
+            return Ok(Some(piece));
+        }
+        Ok(None)
+    }
+}
+
+/// The end (just past the line break) of the first (`last` false) or last (`last` true)
+/// line break in `bytes` that is outside quotes; `bytes` starts at a record's start. Quotes
+/// toggle quoting and a doubled quote toggles it twice, so a line break is outside quotes
+/// exactly when an even number of quotes comes before it.
+fn record_end(bytes: &[u8], last: bool) -> Option<usize> {
+    if last {
+        // Quotes before position i, counted down from all of them.
+        let mut before = bytes.iter().filter(|&&b| b == b'"').count();
+        for i in (0..bytes.len()).rev() {
+            match bytes[i] {
+                b'"' => before -= 1,
+                b'\n' if before % 2 == 0 => return Some(i + 1),
+                _ => {}
+            }
+        }
+        None
+    } else {
+        let mut before = 0usize;
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'"' => before += 1,
+                b'\n' if before % 2 == 0 => return Some(i + 1),
+                _ => {}
+            }
+        }
+        None
     }
 }
 
