@@ -284,27 +284,80 @@ where
             })
         }
         FileFormat::Csv => {
-            let mut pieces = CsvPieces::new(open(path)?, rows.saturating_mul(64).max(1 << 10));
-            let options = csv_options(columns, categorical);
+            let file = open(path)?;
+            // SAFETY: the map is only read; as for any reader, a file changed by another
+            // program while it is read gives undefined contents, which the parser then
+            // reports or counts like any other bad value.
+            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                action: "cannot read",
+                source,
+            })?;
+            // Pieces are parsed without their header, by the file's columns in order.
+            let names = header(path)?;
+            let schema: pl::Schema = names
+                .iter()
+                .map(|n| {
+                    let dtype = if categorical.contains(&n.as_str()) {
+                        pl::DataType::from_categories(pl::Categories::global())
+                    } else {
+                        pl::DataType::String
+                    };
+                    pl::Field::new(n.as_str().into(), dtype)
+                })
+                .collect();
+            let options = csv_options(columns, categorical)
+                .with_has_header(false)
+                .with_schema(Some(Arc::new(schema)));
+            #[cfg(unix)]
+            let _ = map.advise(memmap2::Advice::Sequential);
+            let mut pos = record_end(&map, false).unwrap_or(map.len());
+            #[cfg(unix)]
+            let mut released = 0;
+            let size = rows.saturating_mul(64).max(1 << 10);
             Box::new(move || {
-                let piece = match pieces.next() {
-                    Ok(piece) => piece?,
-                    Err(source) => {
-                        return Some(Err(Error::Io {
-                            path: path.to_path_buf(),
-                            action: "cannot read",
-                            source,
-                        }));
+                if pos >= map.len() {
+                    return None;
+                }
+                // The last record end outside quotes within `size` bytes (further when a
+                // record is longer), or the end of the file.
+                let mut end = (pos + size).min(map.len());
+                let cut = loop {
+                    if end == map.len() {
+                        break end;
+                    }
+                    match record_end(&map[pos..end], true) {
+                        Some(k) => break pos + k,
+                        None => end = (end + size).min(map.len()),
                     }
                 };
-                Some(
-                    options
-                        .clone()
-                        .into_reader_with_file_handle(std::io::Cursor::new(piece))
-                        .finish()
-                        .map(frame)
-                        .map_err(|e| csv_error(path, e)),
-                )
+                let parsed = options
+                    .clone()
+                    .into_reader_with_file_handle(std::io::Cursor::new(&map[pos..cut]))
+                    .finish()
+                    .map(frame)
+                    .map_err(|e| csv_error(path, e));
+                pos = cut;
+                // The pages parsed are not needed again: out of this process's memory.
+                #[cfg(unix)]
+                {
+                    const PAGE: usize = 4096;
+                    let upto = pos / PAGE * PAGE;
+                    if upto > released {
+                        // SAFETY: nothing borrows the map's bytes before `pos` any more (the
+                        // frames own their values), and the map is read-only, so the pages
+                        // read back from the file if ever touched again.
+                        let _ = unsafe {
+                            map.unchecked_advise_range(
+                                memmap2::UncheckedAdvice::DontNeed,
+                                released,
+                                upto - released,
+                            )
+                        };
+                        released = upto;
+                    }
+                }
+                Some(parsed)
             })
         }
         FileFormat::Parquet => {
@@ -369,77 +422,6 @@ where
         }
         outcome
     })
-}
-
-/// A CSV file cut into pieces of whole records, each with the header line in front, so that
-/// each parses alone exactly as its lines would within the whole file.
-struct CsvPieces {
-    file: File,
-    /// Bytes to read at a time.
-    size: usize,
-    header: Option<Vec<u8>>,
-    /// Bytes read after the last cut (they start a record).
-    rest: Vec<u8>,
-    done: bool,
-}
-
-impl CsvPieces {
-    fn new(file: File, size: usize) -> CsvPieces {
-        CsvPieces {
-            file,
-            size,
-            header: None,
-            rest: Vec::new(),
-            done: false,
-        }
-    }
-
-    /// The next piece (`None` at the end of the file).
-    fn next(&mut self) -> std::io::Result<Option<Vec<u8>>> {
-        while !self.done {
-            let before = self.rest.len();
-            self.rest.resize(before + self.size, 0);
-            let mut filled = before;
-            // Read until the buffer is full or the file ends.
-            while filled < self.rest.len() {
-                match self.file.read(&mut self.rest[filled..]) {
-                    Ok(0) => {
-                        self.done = true;
-                        break;
-                    }
-                    Ok(n) => filled += n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            self.rest.truncate(filled);
-            if self.header.is_none() {
-                match record_end(&self.rest, false) {
-                    Some(end) => {
-                        self.header = Some(self.rest[..end].to_vec());
-                        self.rest.drain(..end);
-                    }
-                    None if self.done => return Ok(None),
-                    None => continue,
-                }
-            }
-            let cut = if self.done {
-                Some(self.rest.len())
-            } else {
-                record_end(&self.rest, true)
-            };
-            let Some(cut) = cut.filter(|&c| c > 0) else {
-                continue;
-            };
-            let header = self.header.as_deref().unwrap_or_default();
-            let mut piece = Vec::with_capacity(header.len() + cut);
-            piece.extend_from_slice(header);
-            piece.extend_from_slice(&self.rest[..cut]);
-            self.rest.drain(..cut);
-            return Ok(Some(piece));
-        }
-        Ok(None)
-    }
 }
 
 /// The end (just past the line break) of the first (`last` false) or last (`last` true)
