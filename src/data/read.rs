@@ -589,7 +589,7 @@ impl Frame {
     }
 
     /// Dictionary codes and labels of a column read as categorical (`None` otherwise).
-    /// Missing values get [`MISSING`](super::table::MISSING); `labels[code]` is the text.
+    /// Missing values get [`MISSING`]; `labels[code]` is the text.
     pub fn codes(&self, name: &str) -> Result<Option<(Vec<u32>, Vec<String>)>> {
         let col = self.column(name)?;
         if !matches!(col.dtype(), pl::DataType::Categorical(_, _)) {
@@ -605,7 +605,7 @@ impl Frame {
                 .into_par_iter()
                 .with_min_len(4096)
                 .map(|i| match valid {
-                    Some(v) if !v.get_bit(i) => super::table::MISSING,
+                    Some(v) if !v.get_bit(i) => MISSING,
                     _ => values[i],
                 })
                 .collect_into_vec(&mut part);
@@ -613,7 +613,7 @@ impl Frame {
         }
         let max = codes
             .par_iter()
-            .filter(|&&c| c != super::table::MISSING)
+            .filter(|&&c| c != MISSING)
             .max()
             .copied();
         let mapping = ca.get_mapping();
