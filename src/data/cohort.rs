@@ -50,12 +50,13 @@ pub(super) fn read_cohort_rows(
     let h = hasher();
     // Both hashes in one pass over the text: the 64-bit key (matching's tie-breaks) and the
     // 128-bit identifier hash (grouping and linking).
-    let (key, id): (Vec<u64>, Vec<u128>) = read::par_map_str(&person_id, |s| match s.map(str::trim) {
-        Some(s) if !s.is_empty() => (h.hash_one(s), id_hash(s)),
-        _ => (0, 0),
-    })
-    .into_par_iter()
-    .unzip();
+    let (key, id): (Vec<u64>, Vec<u128>) =
+        read::par_map_str(&person_id, |s| match s.map(str::trim) {
+            Some(s) if !s.is_empty() => (h.hash_one(s), id_hash(s)),
+            _ => (0, 0),
+        })
+        .into_par_iter()
+        .unzip();
     let missing_pid: Vec<bool> = id.par_iter().map(|&h| h == 0).collect();
     check_text(path, "person_id", missing_pid.iter().copied())?;
     check_text(

@@ -248,7 +248,9 @@ impl Sorted {
             start[p + 1] += start[p];
         }
         let column = |codes: Option<Vec<u32>>, levels: Option<Vec<String>>| {
-            codes.zip(levels).map(|(codes, levels)| Categorical { codes, levels })
+            codes
+                .zip(levels)
+                .map(|(codes, levels)| Categorical { codes, levels })
         };
         Offences {
             offence_day,

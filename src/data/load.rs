@@ -503,9 +503,15 @@ mod tests {
             let p = (r * 7919) % 340; // some people not in the cohort
             let (m, d) = (1 + r % 12, 1 + r % 27);
             let line = match r % 97 {
-                0 => format!(" ,2022-{m:02}-{d:02},2022-{m:02}-{:02},theft,caution", d + 1),
+                0 => format!(
+                    " ,2022-{m:02}-{d:02},2022-{m:02}-{:02},theft,caution",
+                    d + 1
+                ),
                 1 => format!("P{p},2022-13-40,2022-01-01,theft,caution"),
-                2 => format!("P{p},2022-{m:02}-{:02},2022-{m:02}-{d:02},theft,caution", d + 1),
+                2 => format!(
+                    "P{p},2022-{m:02}-{:02},2022-{m:02}-{d:02},theft,caution",
+                    d + 1
+                ),
                 // Quoted fields with line breaks and doubled quotes: CSV pieces must not
                 // be cut inside them.
                 3..=5 => format!(
@@ -539,7 +545,10 @@ mod tests {
             .with_row_group_size(Some(333))
             .finish(&mut df)
             .unwrap();
-        for extract_date in [None, Some(super::super::dates::parse_iso("2022-10-01").unwrap())] {
+        for extract_date in [
+            None,
+            Some(super::super::dates::parse_iso("2022-10-01").unwrap()),
+        ] {
             let options = LoadOptions {
                 extract_date,
                 not_proven: NotProven {

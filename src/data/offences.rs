@@ -111,9 +111,7 @@ impl Labels {
             Some(coded) => coded,
             // Text (Parquet) is dictionary coded at once, in parallel chunks: every later
             // step (exclusions, duplicates, grouping) then compares numbers.
-            None => {
-                read::dictionary_codes(&frame.text(self.column)?)
-            }
+            None => read::dictionary_codes(&frame.text(self.column)?),
         };
         // Only labels the column uses: a CSV column's categories are shared with the other
         // categorical columns read.
@@ -348,7 +346,11 @@ pub(super) fn read_offence_rows(
     let has = |name: &str| header.iter().any(|h| h == name);
     for (list, column, option) in [
         (&not_proven.disposals, "disposal", "exclude_disposals"),
-        (&not_proven.offence_types, "offence_type", "exclude_offence_types"),
+        (
+            &not_proven.offence_types,
+            "offence_type",
+            "exclude_offence_types",
+        ),
     ] {
         if !list.is_empty() && !has(column) {
             return Err(Error::in_column(
@@ -369,9 +371,14 @@ pub(super) fn read_offence_rows(
         dates,
         table,
         details: [
-            has("disposal").then(|| Labels::new("disposal", "exclude_disposals", &not_proven.disposals)),
+            has("disposal")
+                .then(|| Labels::new("disposal", "exclude_disposals", &not_proven.disposals)),
             has("offence_type").then(|| {
-                Labels::new("offence_type", "exclude_offence_types", &not_proven.offence_types)
+                Labels::new(
+                    "offence_type",
+                    "exclude_offence_types",
+                    &not_proven.offence_types,
+                )
             }),
         ],
         reasons: Vec::new(),
@@ -381,9 +388,13 @@ pub(super) fn read_offence_rows(
         offence_seen: DatesSeen::default(),
         disposal_seen: DatesSeen::default(),
     };
-    read::read_batches(path, &cols, &["offence_type", "disposal"], batch_rows, |frame, first| {
-        stream.batch(frame, first)
-    })?;
+    read::read_batches(
+        path,
+        &cols,
+        &["offence_type", "disposal"],
+        batch_rows,
+        |frame, first| stream.batch(frame, first),
+    )?;
     stream.offence_seen.check(path, "offence_date", dates)?;
     stream.disposal_seen.check(path, "disposal_date", dates)?;
     if !stream.reasons.is_empty() {
@@ -405,4 +416,3 @@ pub(super) fn read_offence_rows(
         warnings,
     })
 }
-

@@ -269,127 +269,128 @@ where
         path: path.to_path_buf(),
         df,
     };
-    let mut next: Box<dyn FnMut() -> Option<Result<Frame>> + Send + '_> = match FileFormat::of(path)? {
-        FileFormat::Csv if is_gzip(path)? => {
-            let whole = read(path, columns, categorical)?;
-            let mut first = 0;
-            Box::new(move || {
-                let height = whole.df.height();
-                (first < height).then(|| {
-                    let len = rows.min(height - first);
-                    let df = whole.df.slice(first as i64, len);
-                    first += len;
-                    Ok(frame(df))
+    let mut next: Box<dyn FnMut() -> Option<Result<Frame>> + Send + '_> =
+        match FileFormat::of(path)? {
+            FileFormat::Csv if is_gzip(path)? => {
+                let whole = read(path, columns, categorical)?;
+                let mut first = 0;
+                Box::new(move || {
+                    let height = whole.df.height();
+                    (first < height).then(|| {
+                        let len = rows.min(height - first);
+                        let df = whole.df.slice(first as i64, len);
+                        first += len;
+                        Ok(frame(df))
+                    })
                 })
-            })
-        }
-        FileFormat::Csv => {
-            let file = open(path)?;
-            // SAFETY: the map is only read; as for any reader, a file changed by another
-            // program while it is read gives undefined contents, which the parser then
-            // reports or counts like any other bad value.
-            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|source| Error::Io {
-                path: path.to_path_buf(),
-                action: "cannot read",
-                source,
-            })?;
-            // Pieces are parsed without their header, by the file's columns in order.
-            let names = header(path)?;
-            let schema: pl::Schema = names
-                .iter()
-                .map(|n| {
-                    let dtype = if categorical.contains(&n.as_str()) {
-                        pl::DataType::from_categories(pl::Categories::global())
-                    } else {
-                        pl::DataType::String
-                    };
-                    pl::Field::new(n.as_str().into(), dtype)
-                })
-                .collect();
-            let options = csv_options(columns, categorical)
-                .with_has_header(false)
-                .with_schema(Some(Arc::new(schema)));
-            #[cfg(unix)]
-            let _ = map.advise(memmap2::Advice::Sequential);
-            let mut pos = record_end(&map, false).unwrap_or(map.len());
-            #[cfg(unix)]
-            let mut released = 0;
-            let size = rows.saturating_mul(64).max(1 << 10);
-            Box::new(move || {
-                if pos >= map.len() {
-                    return None;
-                }
-                // The last record end outside quotes within `size` bytes (further when a
-                // record is longer), or the end of the file.
-                let mut end = (pos + size).min(map.len());
-                let cut = loop {
-                    if end == map.len() {
-                        break end;
-                    }
-                    match record_end(&map[pos..end], true) {
-                        Some(k) => break pos + k,
-                        None => end = (end + size).min(map.len()),
-                    }
-                };
-                let parsed = options
-                    .clone()
-                    .into_reader_with_file_handle(std::io::Cursor::new(&map[pos..cut]))
-                    .finish()
-                    .map(frame)
-                    .map_err(|e| csv_error(path, e));
-                pos = cut;
-                // The pages parsed are not needed again: out of this process's memory.
-                #[cfg(unix)]
-                {
-                    const PAGE: usize = 4096;
-                    let upto = pos / PAGE * PAGE;
-                    if upto > released {
-                        // SAFETY: nothing borrows the map's bytes before `pos` any more (the
-                        // frames own their values), and the map is read-only, so the pages
-                        // read back from the file if ever touched again.
-                        let _ = unsafe {
-                            map.unchecked_advise_range(
-                                memmap2::UncheckedAdvice::DontNeed,
-                                released,
-                                upto - released,
-                            )
-                        };
-                        released = upto;
-                    }
-                }
-                Some(parsed)
-            })
-        }
-        FileFormat::Parquet => {
-            let metadata = pl::ParquetReader::new(open(path)?)
-                .get_metadata()
-                .map_err(|e| polars_err(path, e))?
-                .clone();
-            // Consecutive row groups of about `rows` rows together.
-            let mut slices: Vec<(usize, usize)> = Vec::new();
-            let mut first = 0;
-            for group in &metadata.row_groups {
-                let n = group.num_rows();
-                match slices.last_mut() {
-                    Some(last) if last.1 < rows => last.1 += n,
-                    _ => slices.push((first, n)),
-                }
-                first += n;
             }
-            let mut slices = slices.into_iter();
-            let columns = columns.to_vec();
-            Box::new(move || {
-                let (first, len) = slices.next()?;
-                Some(open(path).and_then(|file| {
-                    let mut reader = pl::ParquetReader::new(file)
-                        .with_columns(Some(columns.clone()))
-                        .with_slice(Some((first, len)));
-                    reader.set_metadata(metadata.clone());
-                    reader.finish().map(frame).map_err(|e| polars_err(path, e))
-                }))
-            })
-        }
-    };
+            FileFormat::Csv => {
+                let file = open(path)?;
+                // SAFETY: the map is only read; as for any reader, a file changed by another
+                // program while it is read gives undefined contents, which the parser then
+                // reports or counts like any other bad value.
+                let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|source| Error::Io {
+                    path: path.to_path_buf(),
+                    action: "cannot read",
+                    source,
+                })?;
+                // Pieces are parsed without their header, by the file's columns in order.
+                let names = header(path)?;
+                let schema: pl::Schema = names
+                    .iter()
+                    .map(|n| {
+                        let dtype = if categorical.contains(&n.as_str()) {
+                            pl::DataType::from_categories(pl::Categories::global())
+                        } else {
+                            pl::DataType::String
+                        };
+                        pl::Field::new(n.as_str().into(), dtype)
+                    })
+                    .collect();
+                let options = csv_options(columns, categorical)
+                    .with_has_header(false)
+                    .with_schema(Some(Arc::new(schema)));
+                #[cfg(unix)]
+                let _ = map.advise(memmap2::Advice::Sequential);
+                let mut pos = record_end(&map, false).unwrap_or(map.len());
+                #[cfg(unix)]
+                let mut released = 0;
+                let size = rows.saturating_mul(64).max(1 << 10);
+                Box::new(move || {
+                    if pos >= map.len() {
+                        return None;
+                    }
+                    // The last record end outside quotes within `size` bytes (further when a
+                    // record is longer), or the end of the file.
+                    let mut end = (pos + size).min(map.len());
+                    let cut = loop {
+                        if end == map.len() {
+                            break end;
+                        }
+                        match record_end(&map[pos..end], true) {
+                            Some(k) => break pos + k,
+                            None => end = (end + size).min(map.len()),
+                        }
+                    };
+                    let parsed = options
+                        .clone()
+                        .into_reader_with_file_handle(std::io::Cursor::new(&map[pos..cut]))
+                        .finish()
+                        .map(frame)
+                        .map_err(|e| csv_error(path, e));
+                    pos = cut;
+                    // The pages parsed are not needed again: out of this process's memory.
+                    #[cfg(unix)]
+                    {
+                        const PAGE: usize = 4096;
+                        let upto = pos / PAGE * PAGE;
+                        if upto > released {
+                            // SAFETY: nothing borrows the map's bytes before `pos` any more (the
+                            // frames own their values), and the map is read-only, so the pages
+                            // read back from the file if ever touched again.
+                            let _ = unsafe {
+                                map.unchecked_advise_range(
+                                    memmap2::UncheckedAdvice::DontNeed,
+                                    released,
+                                    upto - released,
+                                )
+                            };
+                            released = upto;
+                        }
+                    }
+                    Some(parsed)
+                })
+            }
+            FileFormat::Parquet => {
+                let metadata = pl::ParquetReader::new(open(path)?)
+                    .get_metadata()
+                    .map_err(|e| polars_err(path, e))?
+                    .clone();
+                // Consecutive row groups of about `rows` rows together.
+                let mut slices: Vec<(usize, usize)> = Vec::new();
+                let mut first = 0;
+                for group in &metadata.row_groups {
+                    let n = group.num_rows();
+                    match slices.last_mut() {
+                        Some(last) if last.1 < rows => last.1 += n,
+                        _ => slices.push((first, n)),
+                    }
+                    first += n;
+                }
+                let mut slices = slices.into_iter();
+                let columns = columns.to_vec();
+                Box::new(move || {
+                    let (first, len) = slices.next()?;
+                    Some(open(path).and_then(|file| {
+                        let mut reader = pl::ParquetReader::new(file)
+                            .with_columns(Some(columns.clone()))
+                            .with_slice(Some((first, len)));
+                        reader.set_metadata(metadata.clone());
+                        reader.finish().map(frame).map_err(|e| polars_err(path, e))
+                    }))
+                })
+            }
+        };
     std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::sync_channel::<Result<Frame>>(1);
         let reader = scope.spawn(move || {
@@ -611,11 +612,7 @@ impl Frame {
                 .collect_into_vec(&mut part);
             codes.append(&mut part);
         }
-        let max = codes
-            .par_iter()
-            .filter(|&&c| c != MISSING)
-            .max()
-            .copied();
+        let max = codes.par_iter().filter(|&&c| c != MISSING).max().copied();
         let mapping = ca.get_mapping();
         let labels = match max {
             None => Vec::new(),
@@ -928,7 +925,13 @@ pub(crate) fn dictionary_codes(ca: &pl::StringChunked) -> (Vec<u32>, Vec<String>
         local
             .par_iter()
             .with_min_len(4096)
-            .map(|&c| if c == MISSING { MISSING } else { remap[c as usize] })
+            .map(|&c| {
+                if c == MISSING {
+                    MISSING
+                } else {
+                    remap[c as usize]
+                }
+            })
             .collect_into_vec(&mut part);
         codes.append(&mut part);
     }
