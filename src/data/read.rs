@@ -834,20 +834,30 @@ where
     T: Send,
     F: Fn(usize, &mut dyn Iterator<Item = Option<&'a str>>) -> T + Sync + Send,
 {
-    let mut jobs = Vec::new();
+    let jobs = str_ranges(ca, chunk);
+    jobs.into_par_iter()
+        .map(|(arr, first, start, end)| f(first, &mut (start..end).map(|i| arr.get(i))))
+        .collect()
+}
+
+/// The array type of a string column's chunks.
+type StrArray = <pl::StringType as pl::PolarsDataType>::Array;
+
+/// Consecutive ranges of at most `chunk` values of a string column: each range's array,
+/// the position of its first value in the column, and its start and end in the array.
+fn str_ranges(ca: &pl::StringChunked, chunk: usize) -> Vec<(&StrArray, usize, usize, usize)> {
+    let mut ranges = Vec::new();
     let mut offset = 0;
     for arr in ca.downcast_iter() {
         let mut start = 0;
         while start < arr.len() {
             let end = (start + chunk).min(arr.len());
-            jobs.push((arr, offset + start, start, end));
+            ranges.push((arr, offset + start, start, end));
             start = end;
         }
         offset += arr.len();
     }
-    jobs.into_par_iter()
-        .map(|(arr, first, start, end)| f(first, &mut (start..end).map(|i| arr.get(i))))
-        .collect()
+    ranges
 }
 
 /// Dictionary-encodes a text column in parallel: the code of each value (`MISSING` for a
@@ -860,18 +870,9 @@ where
 pub(crate) fn dictionary_codes(ca: &pl::StringChunked) -> (Vec<u32>, Vec<String>) {
     const RANGE: usize = 1 << 16;
     const VIEWS_CACHED: usize = 1 << 12;
-    let mut jobs = Vec::new();
-    for arr in ca.downcast_iter() {
-        let mut start = 0;
-        while start < arr.len() {
-            let end = (start + RANGE).min(arr.len());
-            jobs.push((arr, start, end));
-            start = end;
-        }
-    }
-    let parts: Vec<(Vec<&str>, Vec<u32>)> = jobs
+    let parts: Vec<(Vec<&str>, Vec<u32>)> = str_ranges(ca, RANGE)
         .into_par_iter()
-        .map(|(arr, start, end)| {
+        .map(|(arr, _, start, end)| {
             let views = arr.views();
             let mut by_view: HashMap<u128, u32, FixedState> = HashMap::default();
             let mut by_text: HashMap<&str, u32, FixedState> = HashMap::default();
