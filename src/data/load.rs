@@ -466,8 +466,8 @@ fn prior_offences(people: &People, offences: &Offences) -> Column {
 mod tests {
     use std::fmt::Write as _;
 
-    use polars::prelude as pl;
-    use polars::prelude::SerReader;
+    use crate::data::pl;
+    use crate::data::pl::SerReader;
 
     use super::*;
     use crate::data::options::NotProven;

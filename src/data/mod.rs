@@ -3,6 +3,12 @@
 //! Files come in (CSV, CSV.gz, Parquet); validated plain columns and a count of every
 //! row not used come out ([`Dataset`]). See docs/rules.md for the tables and rules.
 
+/// polars' core and readers, without the facade (and the crates it adds).
+mod pl {
+    pub use polars_core::prelude::*;
+    pub use polars_io::prelude::*;
+}
+
 mod checks;
 mod cohort;
 pub mod dates;

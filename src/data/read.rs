@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use foldhash::fast::FixedState;
-use polars::prelude as pl;
-use polars::prelude::SerReader;
+use super::pl;
+use super::pl::SerReader;
 use rayon::prelude::*;
 
 use super::dates::{DateFormat, Day};

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use polars::prelude as pl;
+use super::pl;
 
 use super::dates::{Day, format_day};
 use super::read::FileFormat;
@@ -33,7 +33,7 @@ impl WriteColumn {
 
 enum Sink {
     Csv(Box<dyn Write>),
-    Parquet(Option<polars::io::parquet::write::BatchedWriter<File>>),
+    Parquet(Option<polars_io::parquet::write::BatchedWriter<File>>),
 }
 
 /// Writes a table batch by batch, so tables larger than memory can be produced.

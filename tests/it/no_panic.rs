@@ -62,7 +62,8 @@ mod parquet {
     //! cohort and for the offences table (Parquet or CSV). Every input: no panic, and rows
     //! read = rows used + rows excluded. `PROPTEST_CASES` sets the number of cases.
     use super::common::files;
-    use polars::prelude::*;
+    use polars_core::prelude::*;
+    use polars_io::prelude::*;
     use proptest::prelude::*;
     use reoffending::{Evaluation, Inputs, LoadOptions, Rules, TableKind};
 
