@@ -50,6 +50,9 @@ pub struct DataConfig {
     pub years: Option<[i32; 2]>,
     /// Plausible `age_at_index`, `[from, to]` (default `[10, 110]`).
     pub ages: Option<[f64; 2]>,
+    /// Keep only the offence rows the follow-up can reach; the others are dropped as they
+    /// are read and counted as `outside_every_window` (default false: keep all).
+    pub only_needed_offences: Option<bool>,
 }
 
 /// The `[rules]` table.
@@ -431,6 +434,16 @@ impl Config {
                 timezone,
                 years: self.data.years.map_or(d.years, |[a, b]| (a, b)),
                 ages: self.data.ages.map_or(d.ages, |[a, b]| (a, b)),
+                keep_offences: if self.data.only_needed_offences.unwrap_or(false) {
+                    crate::KeepOffences::Needed {
+                        follow_up_days: self
+                            .rules
+                            .follow_up_days
+                            .unwrap_or(crate::Rules::default().follow_up_days),
+                    }
+                } else {
+                    crate::KeepOffences::All
+                },
                 ..d
             },
         })

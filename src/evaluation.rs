@@ -95,6 +95,18 @@ impl Evaluation {
     /// Loads both tables and applies the rules.
     pub fn load(inputs: &Inputs, rules: Rules) -> Result<Evaluation> {
         rules.validate()?;
+        if let crate::KeepOffences::Needed { follow_up_days } = inputs.load.keep_offences {
+            if follow_up_days < rules.follow_up_days {
+                return Err(crate::Error::option(
+                    "keep_offences",
+                    format!(
+                        "keeps offences within {follow_up_days} days of the index date, fewer than the \
+                         {} days of follow-up",
+                        rules.follow_up_days
+                    ),
+                ));
+            }
+        }
         let data = Dataset::load(&inputs.cohort, &inputs.offences, &inputs.load)?;
         let outcomes = Outcomes::compute(&data, &rules)?;
         let quality = {

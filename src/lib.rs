@@ -85,8 +85,8 @@ pub use analysis::survival::{SurvivalAnalysis, SurvivalOptions};
 pub use config::Config;
 pub use data::dates::{DateFormat, Day, format_day, parse_iso};
 pub use data::{
-    Categorical, ColumnSelection, DataQuality, Dataset, Exclusion, LoadOptions, Offences, People,
-    Reason, TableKind,
+    Categorical, ColumnSelection, DataQuality, Dataset, Exclusion, KeepOffences, LoadOptions,
+    Offences, People, Reason, TableKind,
 };
 pub use error::{Error, Result};
 pub use evaluation::{Evaluation, InputSummary, Inputs, Parameters};

@@ -56,6 +56,12 @@ pub struct DataArgs {
     /// Plausible age_at_index; outside is implausible_value [default: 10-110].
     #[arg(long, value_name = "FROM-TO", value_parser = parse_range::<f64>)]
     pub ages: Option<(f64, f64)>,
+    /// Keep only the offences the follow-up can reach (within the follow-up days before or
+    /// after the index date; all earlier history when prior_offences is counted from the
+    /// offences): the others are dropped as read, counted as outside_every_window. Less
+    /// memory on long histories [default: keep all].
+    #[arg(long)]
+    pub only_needed_offences: bool,
 }
 
 /// `FROM-TO`, e.g. `1900-2100`, with FROM <= TO.
@@ -389,6 +395,10 @@ pub struct GenerateArgs {
     /// grouped by person (as generated).
     #[arg(long, value_enum, default_value_t = Order::OffenceDate)]
     pub order: Order,
+    /// How much longer criminal histories are than by default (more prior offences, spread
+    /// over longer careers) [default: 1].
+    #[arg(long)]
+    pub history: Option<f64>,
 }
 
 /// Row order of a generated offences table.

@@ -332,6 +332,9 @@ pub fn generate_files(a: GenerateArgs) -> Result<()> {
     if let Some(s) = a.pilot_share {
         opts.pilot_share = s;
     }
+    if let Some(h) = a.history {
+        opts.history = h;
+    }
     let summary = generate(
         &opts,
         &a.out.join(format!("cohort.{ext}")),

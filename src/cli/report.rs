@@ -32,6 +32,7 @@ pub fn report(a: ReportArgs) -> Result<()> {
         timezone: None,
         years: None,
         ages: None,
+        only_needed_offences: false,
     };
     let mut r = resolve(&data, ColumnSelection::All)?;
     r.inputs.load.offence_details = OffenceDetails::Keep;

@@ -7,7 +7,8 @@ use super::args::DataArgs;
 use reoffending::data::dates::DateFormat;
 use reoffending::data::{NotProven, OffenceDetails};
 use reoffending::{
-    ColumnSelection, Config, Error, Evaluation, Inputs, LoadOptions, Result, Rules, parse_iso,
+    ColumnSelection, Config, Error, Evaluation, Inputs, KeepOffences, LoadOptions, Result, Rules,
+    parse_iso,
 };
 
 /// The data options after merging the evaluation file and the command line.
@@ -95,6 +96,15 @@ pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
                     } else {
                         data.exclude_offence_types.clone()
                     },
+                },
+                keep_offences: if data.only_needed_offences
+                    || config.data.only_needed_offences.unwrap_or(false)
+                {
+                    KeepOffences::Needed {
+                        follow_up_days: rules.follow_up_days,
+                    }
+                } else {
+                    KeepOffences::All
                 },
                 timezone,
                 years: data

@@ -14,10 +14,10 @@ use super::checks::require;
 use super::cohort::read_cohort_rows;
 use super::group::{Buckets, Compact, Sorted, sort_offences};
 use super::link::{NO_PERSON, PersonIndex};
-use super::offences::{BATCH_ROWS, OffenceRows, read_offence_rows};
+use super::offences::{BATCH_ROWS, Needed, OffenceRows, read_offence_rows};
 use super::options::{
-    COHORT_REQUIRED, ColumnSelection, DERIVED_COLUMNS, LoadOptions, OFFENCES_REQUIRED,
-    OffenceDetails,
+    COHORT_REQUIRED, ColumnSelection, DERIVED_COLUMNS, KeepOffences, LoadOptions,
+    OFFENCES_REQUIRED, OffenceDetails,
 };
 
 /// Where the extract date came from.
@@ -125,6 +125,28 @@ impl Dataset {
             mut kept_rows,
         } = index;
 
+        // `prior_offences` is counted from the offences when the run wants it and the cohort
+        // table has none: then every earlier offence is needed.
+        let count_prior = !extra.iter().any(|c| c == "prior_offences")
+            && match &options.cohort_columns {
+                ColumnSelection::All => true,
+                ColumnSelection::Only(cols) => cols.iter().any(|c| c == "prior_offences"),
+            };
+        let index_day: Vec<Day> = match options.keep_offences {
+            KeepOffences::All => Vec::new(),
+            KeepOffences::Needed { .. } => kept_rows.iter().map(|&r| c.index[r]).collect(),
+        };
+        let needed = match options.keep_offences {
+            KeepOffences::All => None,
+            KeepOffences::Needed { follow_up_days } => {
+                let days = i32::try_from(follow_up_days).unwrap_or(i32::MAX);
+                Some(Needed {
+                    index_day: &index_day,
+                    before: (!count_prior).then_some(days),
+                    after: days,
+                })
+            }
+        };
         // Read the offences, linking each batch's rows to people as it arrives.
         let mut off = {
             let _t = crate::trace::Phase::start("read and link offences");
@@ -135,10 +157,12 @@ impl Dataset {
                 &options.not_proven,
                 &table,
                 kept_rows.len(),
+                needed,
                 batch_rows,
             )?
         };
         drop(table);
+        drop(index_day);
         let (extract_date, extract_date_source) = match (options.extract_date, off.latest_disposal)
         {
             (Some(d), _) => (Some(d), ExtractDateSource::Given),
@@ -185,7 +209,7 @@ impl Dataset {
         };
         drop(_t);
         let _t = crate::trace::Phase::start("prior offences");
-        if people.column("prior_offences").is_none() {
+        if count_prior {
             let prior = prior_offences(&people, &offences_table);
             people.columns.push(prior);
         }

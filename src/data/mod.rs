@@ -24,8 +24,8 @@ mod write;
 
 pub use load::{Dataset, ExtractDateSource, SourceFile};
 pub use options::{
-    COHORT_REQUIRED, ColumnSelection, DERIVED_COLUMNS, LoadOptions, NotProven, OFFENCES_REQUIRED,
-    OffenceDetails,
+    COHORT_REQUIRED, ColumnSelection, DERIVED_COLUMNS, KeepOffences, LoadOptions, NotProven,
+    OFFENCES_REQUIRED, OffenceDetails,
 };
 pub use quality::{
     ColumnWarning, DataQuality, Exclusion, FIRST_ROWS_KEPT, Reason, TableCounts, TableKind,

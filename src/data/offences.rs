@@ -186,6 +186,25 @@ impl Labels {
     }
 }
 
+/// The rows kept of each person when only the offences needed are kept: committed within
+/// `after` days after the person's index day and (when limited) `before` days before it.
+#[derive(Clone, Copy)]
+pub(super) struct Needed<'a> {
+    /// Index day by person number.
+    pub(super) index_day: &'a [Day],
+    pub(super) before: Option<i32>,
+    pub(super) after: i32,
+}
+
+impl Needed<'_> {
+    #[inline]
+    fn keeps(&self, person: u32, offence: Day) -> bool {
+        let t0 = self.index_day[person as usize];
+        offence <= t0.saturating_add(self.after)
+            && self.before.is_none_or(|b| offence >= t0.saturating_sub(b))
+    }
+}
+
 /// What one range of a batch leaves behind.
 struct RangeRows {
     reasons: Vec<u8>,
@@ -201,6 +220,7 @@ struct Stream<'a> {
     path: &'a Path,
     dates: &'a read::DateSpec<'a>,
     table: &'a LinkTable,
+    needed: Option<Needed<'a>>,
     /// `disposal`, then `offence_type`, when in the file.
     details: [Option<Labels>; 2],
     reasons: Vec<u8>,
@@ -234,7 +254,7 @@ impl Stream<'_> {
         }
         let [kind, otype] = &details;
         let (kind, otype) = (kind.as_ref(), otype.as_ref());
-        let (table, template) = (self.table, &self.buckets);
+        let (table, template, needed) = (self.table, &self.buckets, self.needed);
         let ranges: Vec<RangeRows> = read::par_str_ranges(&person_id, RANGE_ROWS, |first, ids| {
             let mut reasons = Vec::with_capacity(RANGE_ROWS);
             let mut hashes = Vec::with_capacity(RANGE_ROWS);
@@ -286,6 +306,12 @@ impl Stream<'_> {
                     continue;
                 }
                 let i = first + k;
+                // A valid linked row sets the extract date even when no analysis reads it.
+                latest = latest.max(Some(disposal[i]));
+                if needed.is_some_and(|w| !w.keeps(person, offence[i])) {
+                    *reason = Reason::OutsideEveryWindow as u8;
+                    continue;
+                }
                 let b = buckets.of(person);
                 buckets.rows[b].push(Compact {
                     person,
@@ -295,7 +321,6 @@ impl Stream<'_> {
                     disposal_kind: kind.map_or(MISSING, |l| l.code(i)),
                     row: (batch_first + i) as u32,
                 });
-                latest = latest.max(Some(disposal[i]));
             }
             RangeRows {
                 reasons,
@@ -333,7 +358,11 @@ impl Stream<'_> {
 }
 
 /// Reads the offences table batch by batch, linking each row to its person in `table` (people
-/// numbered `0..n_people`); see [`OffenceRows`].
+/// numbered `0..n_people`) and keeping only the rows `needed` when given; see
+/// [`OffenceRows`].
+// Over 7 arguments: the file, how to read it, and where its rows go, each a separate input
+// of the loader.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn read_offence_rows(
     path: &Path,
     header: &[String],
@@ -341,6 +370,7 @@ pub(super) fn read_offence_rows(
     not_proven: &NotProven,
     table: &LinkTable,
     n_people: usize,
+    needed: Option<Needed>,
     batch_rows: usize,
 ) -> Result<OffenceRows> {
     let has = |name: &str| header.iter().any(|h| h == name);
@@ -370,6 +400,7 @@ pub(super) fn read_offence_rows(
         path,
         dates,
         table,
+        needed,
         details: [
             has("disposal")
                 .then(|| Labels::new("disposal", "exclude_disposals", &not_proven.disposals)),

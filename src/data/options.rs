@@ -42,6 +42,8 @@ pub struct LoadOptions {
     /// Offence rows that are not proven outcomes, excluded as `not_proven_outcome`.
     /// Default: none (every row of the offences table is taken to be proven).
     pub not_proven: NotProven,
+    /// Which usable offence rows are kept once read. Default: all of them.
+    pub keep_offences: KeepOffences,
     /// The time zone in which timestamps that carry a zone become calendar dates.
     /// Default: each column's own zone. Timestamps without a zone are taken as local
     /// dates (their calendar day as written).
@@ -62,6 +64,7 @@ impl Default for LoadOptions {
             cohort_columns: ColumnSelection::default(),
             offence_details: OffenceDetails::default(),
             not_proven: NotProven::default(),
+            keep_offences: KeepOffences::default(),
             timezone: None,
             years: (1900, 2100),
             ages: (10.0, 110.0),
@@ -114,6 +117,29 @@ pub struct NotProven {
 
 pub(super) fn normalise(s: &str) -> String {
     s.trim().to_lowercase().replace([' ', '-'], "_")
+}
+
+/// Which usable offence rows (valid, proven and linked to a person) the loader keeps.
+///
+/// At national scale most of an extract's rows can be history no analysis reads; keeping
+/// only the rows needed makes memory grow with the follow-up windows, not the extract.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeepOffences {
+    /// Every usable row (the default): the [`Offences`](super::Offences) table is the whole
+    /// linked extract.
+    #[default]
+    All,
+    /// Only rows an analysis with a follow-up of at most `follow_up_days` can read: offences
+    /// committed at most that many days after their person's index date (reoffences,
+    /// survival, monitoring, costs) or before it (the prior-year placebo outcome). All
+    /// earlier history is kept when `prior_offences` is counted from the offences table
+    /// (the cohort table has no such column and the run asks for it). Other rows are
+    /// dropped as they are read and counted as `outside_every_window`; they still set the
+    /// default extract date, which is a property of the extract, not of the analysis.
+    Needed {
+        /// The longest follow-up of any analysis of the run.
+        follow_up_days: u32,
+    },
 }
 
 /// Whether the offence table's `offence_type` and `disposal` are kept after validation.

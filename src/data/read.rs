@@ -7,9 +7,9 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use foldhash::fast::FixedState;
 use super::pl;
 use super::pl::SerReader;
+use foldhash::fast::FixedState;
 use rayon::prelude::*;
 
 use super::dates::{DateFormat, Day};

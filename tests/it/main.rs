@@ -13,6 +13,7 @@ mod costs;
 mod costs_reference;
 mod disclosure;
 mod hostile_inputs;
+mod keep_offences;
 mod matched_reference;
 mod matching;
 mod measure_oracle;
