@@ -15,7 +15,7 @@
 # peak memory (maximum resident set size) of each are printed, and the counts of every
 # group are checked to agree. HISTORY=k generates histories k times as long (about 3.5x
 # the offence rows at 4; bench-data/<size>-<order>-history<k>/); FLAGS are added to our
-# command line (e.g. --only-needed-offences).
+# command line (e.g. --only-needed-offences); FORMATS=parquet runs one format only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("${@:-1000000 10000000}")
@@ -23,6 +23,7 @@ runs=${RUNS:-3}
 order=${ORDER:-offence-date}
 history=${HISTORY:-1}
 flags=${FLAGS:-}
+formats=${FORMATS:-parquet csv}
 extract=2023-03-31
 py=.venv-reference/bin/python
 [ -x "$py" ] || { echo "run scripts/setup.sh first (DuckDB)"; exit 1; }
@@ -32,10 +33,10 @@ log=$(mktemp)
 for n in ${sizes[@]}; do
   dir=bench-data/$n-$order
   [ "$history" = 1 ] || dir=$dir-history$history
-  for fmt in parquet csv; do
+  for fmt in $formats; do
     [ -f "$dir/offences.$fmt" ] || $bin generate --persons "$n" --seed 1 --out "$dir" --format "$fmt" --order "$order" --history "$history"
   done
-  for fmt in parquet csv; do
+  for fmt in $formats; do
     c=$dir/cohort.$fmt; o=$dir/offences.$fmt
     : > "$log"
     for r in $(seq "$runs"); do
