@@ -8,6 +8,7 @@
 //! offences = "offences.csv"
 //! # date_format = "%d/%m/%Y"
 //! # extract_date = "2023-03-31"
+//! # only_needed_offences = true   # drop offences no analysis reads (outside_every_window)
 //!
 //! [rules]
 //! follow_up_days = 365

@@ -186,3 +186,31 @@ fn the_command_line_drops_and_counts_what_no_analysis_reads() {
             .contains("outside_every_window")
     );
 }
+
+#[test]
+fn the_evaluation_file_asks_for_the_window_of_its_own_follow_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("evaluation.toml");
+    let write = |extra: &str| {
+        std::fs::write(
+            &file,
+            format!(
+                "[data]\ncohort = \"c.csv\"\noffences = \"o.csv\"\n{extra}\n[rules]\nfollow_up_days = 200\n"
+            ),
+        )
+        .unwrap();
+        reoffending::Config::from_file(&file)
+            .unwrap()
+            .inputs()
+            .unwrap()
+            .load
+            .keep_offences
+    };
+    assert_eq!(write(""), KeepOffences::All);
+    assert_eq!(
+        write("only_needed_offences = true"),
+        KeepOffences::Needed {
+            follow_up_days: 200
+        }
+    );
+}
