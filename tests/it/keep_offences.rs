@@ -2,6 +2,7 @@
 //! exactly what the whole extract gives, the rows dropped are counted under
 //! `outside_every_window`, and the extract date does not move.
 
+use super::common::{path, run_json};
 use reoffending::Analysis;
 use reoffending::synth::{GenerateOptions, OffenceOrder, generate};
 use reoffending::{
@@ -151,29 +152,12 @@ fn a_window_shorter_than_the_follow_up_is_refused() {
 fn the_command_line_drops_and_counts_what_no_analysis_reads() {
     let dir = tempfile::tempdir().unwrap();
     let inputs = extract(dir.path(), OffenceOrder::OffenceDate);
-    let run = |extra: &[&str]| -> serde_json::Value {
-        let out = assert_cmd::Command::cargo_bin("reoffending")
-            .unwrap()
-            .args([
-                "rates",
-                "--by",
-                "cohort,sex",
-                "--format",
-                "json",
-                "--cohort",
-            ])
-            .arg(&inputs.cohort)
-            .arg("--offences")
-            .arg(&inputs.offences)
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+    let (c, o) = (path(&inputs.cohort), path(&inputs.offences));
+    let run = |extra: &[&str]| {
+        let mut args = vec!["rates", "--by", "cohort,sex", "--format", "json"];
+        args.extend(["--cohort", c.as_str(), "--offences", o.as_str()]);
+        args.extend(extra);
+        run_json(&args)
     };
     let all = run(&[]);
     let kept = run(&["--only-needed-offences"]);
