@@ -148,7 +148,8 @@ pub struct People {
     /// The 1-based data row of the cohort file the person was taken from.
     pub source_row: Vec<u64>,
     /// Other columns of the cohort file (`sex`, `age_at_index`, ... and any extra), plus
-    /// `prior_offences` counted from the offences table when the file has no such column.
+    /// `prior_offences` counted from the offences table when the file has no such column
+    /// and the load asks for every column or for it ([`crate::ColumnSelection`]).
     pub columns: Vec<Column>,
 }
 
