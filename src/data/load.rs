@@ -132,16 +132,12 @@ impl Dataset {
                 ColumnSelection::All => true,
                 ColumnSelection::Only(cols) => cols.iter().any(|c| c == "prior_offences"),
             };
-        let index_day: Vec<Day> = match options.keep_offences {
-            KeepOffences::All => Vec::new(),
-            KeepOffences::Needed { .. } => kept_rows.iter().map(|&r| c.index[r]).collect(),
-        };
         let needed = match options.keep_offences {
             KeepOffences::All => None,
             KeepOffences::Needed { follow_up_days } => {
                 let days = i32::try_from(follow_up_days).unwrap_or(i32::MAX);
                 Some(Needed {
-                    index_day: &index_day,
+                    index_day: kept_rows.iter().map(|&r| c.index[r]).collect(),
                     before: (!count_prior).then_some(days),
                     after: days,
                 })
@@ -157,12 +153,12 @@ impl Dataset {
                 &options.not_proven,
                 &table,
                 kept_rows.len(),
-                needed,
+                needed.as_ref(),
                 batch_rows,
             )?
         };
         drop(table);
-        drop(index_day);
+        drop(needed);
         let (extract_date, extract_date_source) = match (options.extract_date, off.latest_disposal)
         {
             (Some(d), _) => (Some(d), ExtractDateSource::Given),

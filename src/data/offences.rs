@@ -188,15 +188,14 @@ impl Labels {
 
 /// The rows kept of each person when only the offences needed are kept: committed within
 /// `after` days after the person's index day and (when limited) `before` days before it.
-#[derive(Clone, Copy)]
-pub(super) struct Needed<'a> {
+pub(super) struct Needed {
     /// Index day by person number.
-    pub(super) index_day: &'a [Day],
+    pub(super) index_day: Vec<Day>,
     pub(super) before: Option<i32>,
     pub(super) after: i32,
 }
 
-impl Needed<'_> {
+impl Needed {
     #[inline]
     fn keeps(&self, person: u32, offence: Day) -> bool {
         let t0 = self.index_day[person as usize];
@@ -220,7 +219,7 @@ struct Stream<'a> {
     path: &'a Path,
     dates: &'a read::DateSpec<'a>,
     table: &'a LinkTable,
-    needed: Option<Needed<'a>>,
+    needed: Option<&'a Needed>,
     /// `disposal`, then `offence_type`, when in the file.
     details: [Option<Labels>; 2],
     reasons: Vec<u8>,
@@ -370,7 +369,7 @@ pub(super) fn read_offence_rows(
     not_proven: &NotProven,
     table: &LinkTable,
     n_people: usize,
-    needed: Option<Needed>,
+    needed: Option<&Needed>,
     batch_rows: usize,
 ) -> Result<OffenceRows> {
     let has = |name: &str| header.iter().any(|h| h == name);
