@@ -1,4 +1,4 @@
-//! Benchmarks of the hot path on generated data (`cargo bench --bench measure`).
+//! Benchmarks of the hot path on generated data (`cargo bench --features bench --bench measure`).
 //!
 //! For national-scale runs (1 and 10 million people) against DuckDB, see
 //! `benches/scale.sh` and the README.
