@@ -7,7 +7,9 @@
 //! extracts have (exact duplicates, repeat index events, missing dates).
 //!
 //! Generation is chunked and deterministic: the same seed gives the same files whatever
-//! the number of threads, and memory stays bounded at any size.
+//! the number of threads. In person order memory stays bounded at any size; date order holds
+//! every offence row until the last person is drawn, at 24 bytes a row (about 4 GB, and as much
+//! again while sorting, for 10 million people with `history` 4).
 
 use std::path::{Path, PathBuf};
 
@@ -138,31 +140,76 @@ fn pick<'a>(rng: &mut ChaCha8Rng, items: &[&'a str], weights: &[f64]) -> &'a str
     items[items.len() - 1]
 }
 
-fn offence_type(rng: &mut ChaCha8Rng) -> &'static str {
+/// `possession_drugs` in [`OFFENCE_TYPES`].
+const POSSESSION_DRUGS: u8 = 1;
+const DISPOSALS: [&str; 3] = ["custody", "caution", "conviction"];
+const CAUTION: u8 = 1;
+const CONVICTION: u8 = 2;
+
+/// An offence type, as its place in [`OFFENCE_TYPES`].
+fn offence_type(rng: &mut ChaCha8Rng) -> u8 {
     let mut u = rng.random::<f64>();
-    for (t, w) in OFFENCE_TYPES {
-        if u < w {
-            return t;
+    for (k, (_, w)) in OFFENCE_TYPES.iter().enumerate() {
+        if u < *w {
+            return k as u8;
         }
         u -= w;
     }
-    "theft_shoplifting"
+    0
 }
 
-fn disposal(rng: &mut ChaCha8Rng, kind: &str) -> &'static str {
-    let custody = match kind {
+/// A disposal for an offence of type `kind`, as its place in [`DISPOSALS`].
+fn disposal(rng: &mut ChaCha8Rng, kind: u8) -> u8 {
+    let custody = match OFFENCE_TYPES[kind as usize].0 {
         "robbery" | "burglary" | "violence_with_injury" | "supply_drugs" => 0.3,
         "arson" | "other_sexual_offences" => 0.35,
         _ => 0.08,
     };
     let u = rng.random::<f64>();
     if u < custody {
-        "custody"
+        0
     } else if u < custody + 0.3 {
-        "caution"
+        CAUTION
     } else {
-        "conviction"
+        CONVICTION
     }
+}
+
+/// One generated offence row. Rows are kept compact (24 bytes) and their text is made only when
+/// they are written, so that date order, which holds every row until the last person is drawn,
+/// fits in memory at national scale (about 4 GB for 170 million rows).
+#[derive(Debug, Clone, Copy)]
+struct OffenceRow {
+    /// The number in the person's identifier.
+    number: u64,
+    /// `X` identifiers (people outside the cohort) rather than `P`.
+    outsider: bool,
+    offence: Day,
+    disposal: Option<Day>,
+    /// Place in [`OFFENCE_TYPES`].
+    offence_type: u8,
+    /// Place in [`DISPOSALS`].
+    disposal_kind: u8,
+}
+
+/// The offences table's columns for `rows`.
+fn offence_columns(rows: &[OffenceRow]) -> [WriteColumn; 5] {
+    let id = |r: &OffenceRow| format!("{}{:09}", if r.outsider { 'X' } else { 'P' }, r.number);
+    [
+        WriteColumn::Text(rows.iter().map(|r| Some(id(r))).collect()),
+        WriteColumn::Date(rows.iter().map(|r| Some(r.offence)).collect()),
+        WriteColumn::Date(rows.iter().map(|r| r.disposal).collect()),
+        WriteColumn::Text(
+            rows.iter()
+                .map(|r| Some(OFFENCE_TYPES[r.offence_type as usize].0.to_string()))
+                .collect(),
+        ),
+        WriteColumn::Text(
+            rows.iter()
+                .map(|r| Some(DISPOSALS[r.disposal_kind as usize].to_string()))
+                .collect(),
+        ),
+    ]
 }
 
 #[derive(Default)]
@@ -175,20 +222,20 @@ struct Batch {
     c_eth: Vec<Option<String>>,
     c_area: Vec<Option<String>>,
     c_index_offence: Vec<Option<String>>,
-    o_id: Vec<Option<String>>,
-    o_offence: Vec<Option<Day>>,
-    o_disposal: Vec<Option<Day>>,
-    o_type: Vec<Option<String>>,
-    o_disposal_kind: Vec<Option<String>>,
+    offences: Vec<OffenceRow>,
 }
 
 impl Batch {
-    fn offence(&mut self, id: &str, o: Day, d: Option<Day>, t: &str, k: &str) {
-        self.o_id.push(Some(id.to_string()));
-        self.o_offence.push(Some(o));
-        self.o_disposal.push(d);
-        self.o_type.push(Some(t.to_string()));
-        self.o_disposal_kind.push(Some(k.to_string()));
+    /// An offence of cohort member number `person` (the `P` identifiers).
+    fn offence(&mut self, person: u64, o: Day, d: Option<Day>, t: u8, k: u8) {
+        self.offences.push(OffenceRow {
+            number: person,
+            outsider: false,
+            offence: o,
+            disposal: d,
+            offence_type: t,
+            disposal_kind: k,
+        });
     }
 }
 
@@ -209,7 +256,8 @@ fn chunk(opts: &GenerateOptions, c: u64) -> Batch {
     let lag = LogNormal::new(45f64.ln(), 0.9).expect("valid log-normal");
     let mut b = Batch::default();
     for p in first..last {
-        let id = format!("P{:09}", p + 1);
+        let person = p + 1;
+        let id = format!("P{person:09}");
         let pilot = rng.random::<f64>() < opts.pilot_share;
         let male = rng.random::<f64>() < if pilot { 0.84 } else { 0.87 };
         let age_shape: f64 = if pilot { 2.2 } else { 2.6 };
@@ -290,18 +338,18 @@ fn chunk(opts: &GenerateOptions, c: u64) -> Batch {
             let d = (o + lag.sample(&mut rng).round() as i32)
                 .min(index - 1)
                 .max(o);
-            b.offence(&id, o, Some(d), t, disposal(&mut rng, t));
+            b.offence(person, o, Some(d), t, disposal(&mut rng, t));
         }
         // The comparison group's index caution often appears as a proven offence.
         if !pilot && rng.random::<f64>() < 0.5 {
             let o = index - rng.random_range(1..60);
-            b.offence(&id, o, Some(index), "possession_drugs", "caution");
+            b.offence(person, o, Some(index), POSSESSION_DRUGS, CAUTION);
         }
         // An offence on the index date itself (not a reoffence by default).
         if rng.random::<f64>() < 0.01 {
             let d = index + lag.sample(&mut rng).round() as i32;
             if d <= extract {
-                b.offence(&id, index, Some(d), "possession_drugs", "conviction");
+                b.offence(person, index, Some(d), POSSESSION_DRUGS, CONVICTION);
             }
         }
 
@@ -328,7 +376,7 @@ fn chunk(opts: &GenerateOptions, c: u64) -> Batch {
                 let t = offence_type(&mut rng);
                 let d = o + lag.sample(&mut rng).round() as i32;
                 if o <= extract && d <= extract {
-                    b.offence(&id, o, Some(d), t, disposal(&mut rng, t));
+                    b.offence(person, o, Some(d), t, disposal(&mut rng, t));
                 }
             }
         } else if rng.random::<f64>() < 0.15 {
@@ -337,33 +385,34 @@ fn chunk(opts: &GenerateOptions, c: u64) -> Batch {
             let t = offence_type(&mut rng);
             let d = o + lag.sample(&mut rng).round() as i32;
             if d <= extract {
-                b.offence(&id, o, Some(d), t, disposal(&mut rng, t));
+                b.offence(person, o, Some(d), t, disposal(&mut rng, t));
             }
         }
     }
     // Data problems: exact duplicates and missing disposal dates.
-    let n = b.o_id.len();
+    let n = b.offences.len();
     for i in 0..n {
         let u = rng.random::<f64>();
         if u < 0.003 {
-            let (id, o, d) = (b.o_id[i].clone(), b.o_offence[i], b.o_disposal[i]);
-            let (t, k) = (b.o_type[i].clone(), b.o_disposal_kind[i].clone());
-            b.o_id.push(id);
-            b.o_offence.push(o);
-            b.o_disposal.push(d);
-            b.o_type.push(t);
-            b.o_disposal_kind.push(k);
+            b.offences.push(b.offences[i]);
         } else if u < 0.0035 {
-            b.o_disposal[i] = None;
+            b.offences[i].disposal = None;
         }
     }
     // Offences of people outside the cohort (2% of rows).
     for _ in 0..(n / 50) {
-        let id = format!("X{:09}", rng.random_range(1..=opts.persons.max(1) * 10));
+        let number = rng.random_range(1..=opts.persons.max(1) * 10);
         let o = rng.random_range(comparison_start - 2000..extract - 30);
         let t = offence_type(&mut rng);
         let d = (o + lag.sample(&mut rng).round() as i32).min(extract);
-        b.offence(&id, o, Some(d), t, disposal(&mut rng, t));
+        b.offences.push(OffenceRow {
+            number,
+            outsider: true,
+            offence: o,
+            disposal: Some(d),
+            offence_type: t,
+            disposal_kind: disposal(&mut rng, t),
+        });
     }
     b
 }
@@ -406,7 +455,7 @@ pub fn generate(opts: &GenerateOptions, cohort: &Path, offences: &Path) -> Resul
     let window = (rayon::current_num_threads() as u64 * 2).max(2);
     let by_date = opts.order == OffenceOrder::OffenceDate;
     // Date order needs every offence row before the first is written.
-    let mut all = Batch::default();
+    let mut all: Vec<OffenceRow> = Vec::new();
     let mut c = 0;
     while c < chunks {
         let upto = (c + window).min(chunks);
@@ -423,37 +472,18 @@ pub fn generate(opts: &GenerateOptions, cohort: &Path, offences: &Path) -> Resul
                 WriteColumn::Text(b.c_index_offence),
             ])?;
             if by_date {
-                all.o_id.extend(b.o_id);
-                all.o_offence.extend(b.o_offence);
-                all.o_disposal.extend(b.o_disposal);
-                all.o_type.extend(b.o_type);
-                all.o_disposal_kind.extend(b.o_disposal_kind);
-                continue;
+                all.extend(b.offences);
+            } else {
+                ow.write(&offence_columns(&b.offences))?;
             }
-            ow.write(&[
-                WriteColumn::Text(b.o_id),
-                WriteColumn::Date(b.o_offence),
-                WriteColumn::Date(b.o_disposal),
-                WriteColumn::Text(b.o_type),
-                WriteColumn::Text(b.o_disposal_kind),
-            ])?;
         }
         c = upto;
     }
     if by_date {
         // A stable sort on the offence date keeps the output deterministic.
-        let mut order: Vec<usize> = (0..all.o_offence.len()).collect();
-        order.sort_by_key(|&i| all.o_offence[i]);
-        for rows in order.chunks(CHUNK as usize * 4) {
-            let text = |v: &mut Vec<Option<String>>| rows.iter().map(|&i| v[i].take()).collect();
-            let day = |v: &[Option<Day>]| rows.iter().map(|&i| v[i]).collect();
-            ow.write(&[
-                WriteColumn::Text(text(&mut all.o_id)),
-                WriteColumn::Date(day(&all.o_offence)),
-                WriteColumn::Date(day(&all.o_disposal)),
-                WriteColumn::Text(text(&mut all.o_type)),
-                WriteColumn::Text(text(&mut all.o_disposal_kind)),
-            ])?;
+        all.sort_by_key(|r| r.offence);
+        for rows in all.chunks(CHUNK as usize * 4) {
+            ow.write(&offence_columns(rows))?;
         }
     }
     let cohort_rows = cw.finish()?;
