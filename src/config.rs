@@ -348,7 +348,7 @@ impl Config {
             covariates: m.covariates.clone(),
             references: crate::design::parse_references(&m.references)?,
             caliper: match m.caliper {
-                Some(c) if c == 0.0 => None,
+                Some(0.0) => None,
                 Some(c) => Some(c),
                 None => Some(0.2),
             },

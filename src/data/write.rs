@@ -33,7 +33,8 @@ impl WriteColumn {
 
 enum Sink {
     Csv(Box<dyn Write>),
-    Parquet(Option<polars_io::parquet::write::BatchedWriter<File>>),
+    // Boxed: the writer is large (about 700 bytes) beside the CSV sink.
+    Parquet(Option<Box<polars_io::parquet::write::BatchedWriter<File>>>),
 }
 
 /// Writes a table batch by batch, so tables larger than memory can be produced.
@@ -136,11 +137,11 @@ impl TableWriter {
                     .map_err(|e| Error::Output(format!("{}: {e}", self.path.display())))?;
                 if writer.is_none() {
                     let file = File::create(&self.path).map_err(|e| io_err(&self.path, e))?;
-                    *writer = Some(
+                    *writer = Some(Box::new(
                         pl::ParquetWriter::new(file)
                             .batched(df.schema())
                             .map_err(|e| Error::Output(format!("{}: {e}", self.path.display())))?,
-                    );
+                    ));
                 }
                 if let Some(w) = writer {
                     w.write_batch(&df)

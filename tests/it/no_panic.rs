@@ -190,9 +190,7 @@ mod parquet {
                         c.0.and_then(|d| d.checked_mul(per_day)?.checked_sub(per_day / 24))
                     })
                     .collect();
-                let zone = tz
-                    .map(|z| TimeZone::opt_try_new(Some(z)).ok().flatten())
-                    .flatten();
+                let zone = tz.and_then(|z| TimeZone::opt_try_new(Some(z)).ok().flatten());
                 cast(&Series::new(name.into(), v), DataType::Datetime(unit, zone))
             }
         }
