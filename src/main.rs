@@ -2,6 +2,16 @@
 
 mod cli;
 
+// mimalloc rather than the system allocator, for the binary only (the library leaves the
+// choice to its users). Loading streams the offences in batches: every batch allocates and
+// frees tens of megabytes of decoded columns and per-range buffers. glibc's allocator hands
+// much of that back to the system and takes it again, fresh pages the kernel must zero
+// (page clearing was a tenth of the run's CPU time at 10 million people); mimalloc reuses it.
+// Measured at 10 million people, Parquet, offences in date order: about a fifth less time
+// and 0.6 GB less peak memory (README, "Speed and memory").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     std::process::exit(cli::main());
 }

@@ -58,12 +58,49 @@ impl Buckets {
         (person as usize) >> self.shift
     }
 
-    /// Empty buckets of the same shape, for one range of rows.
-    pub(super) fn empty_like(&self) -> Buckets {
-        Buckets {
-            shift: self.shift,
-            rows: vec![Vec::new(); self.rows.len()],
+    /// Appends the rows of each piece (a range of a batch, [`Buckets::scatter`]), pieces in
+    /// file order. Buckets are filled in parallel.
+    pub(super) fn extend(&mut self, pieces: &[Piece]) {
+        self.rows.par_iter_mut().enumerate().for_each(|(b, rows)| {
+            rows.reserve(pieces.iter().map(|p| p.bucket(b).len()).sum());
+            for piece in pieces {
+                rows.extend_from_slice(piece.bucket(b));
+            }
+        });
+    }
+
+    /// `rows` (in file order) as a [`Piece`]: ordered by bucket, in file order within a
+    /// bucket (a counting sort).
+    pub(super) fn scatter(&self, rows: &[Compact]) -> Piece {
+        let mut starts = vec![0u32; self.rows.len() + 1];
+        for r in rows {
+            starts[self.of(r.person) + 1] += 1;
         }
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        let mut next = starts.clone();
+        let mut out = vec![Compact::default(); rows.len()];
+        for r in rows {
+            let b = self.of(r.person);
+            out[next[b] as usize] = *r;
+            next[b] += 1;
+        }
+        Piece { rows: out, starts }
+    }
+}
+
+/// Rows of one range of a batch, ordered by bucket: bucket `b`'s rows are
+/// `rows[starts[b]..starts[b + 1]]`. Gathered in one vector rather than a vector per bucket,
+/// so a range of 32,768 rows makes one allocation instead of up to 256 growing ones.
+pub(super) struct Piece {
+    rows: Vec<Compact>,
+    starts: Vec<u32>,
+}
+
+impl Piece {
+    fn bucket(&self, b: usize) -> &[Compact] {
+        &self.rows[self.starts[b] as usize..self.starts[b + 1] as usize]
     }
 }
 

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use super::checks::{DatesSeen, check_text};
 use super::dates::Day;
-use super::group::{Buckets, Compact};
+use super::group::{Buckets, Compact, Piece};
 use super::link::{LinkTable, NO_PERSON, id_hash};
 use super::options::{NotProven, OFFENCES_REQUIRED, normalise};
 use super::quality::{ColumnWarning, FIRST_ROWS_KEPT, Reason, TableKind};
@@ -207,7 +207,8 @@ impl Needed {
 /// What one range of a batch leaves behind.
 struct RangeRows {
     reasons: Vec<u8>,
-    buckets: Buckets,
+    /// The rows kept, by bucket.
+    kept: Piece,
     latest: Option<Day>,
     any_id: bool,
     /// Counted rows (1-based) with a suspicious label: (row, code) per column.
@@ -294,7 +295,7 @@ impl Stream<'_> {
             let mut persons = Vec::new();
             table.probe(&hashes, &mut persons);
             drop(hashes);
-            let mut buckets = template.empty_like();
+            let mut kept = Vec::with_capacity(persons.len());
             let mut latest: Option<Day> = None;
             for (k, (reason, &person)) in reasons.iter_mut().zip(&persons).enumerate() {
                 if *reason != 0 {
@@ -311,8 +312,7 @@ impl Stream<'_> {
                     *reason = Reason::OutsideEveryWindow as u8;
                     continue;
                 }
-                let b = buckets.of(person);
-                buckets.rows[b].push(Compact {
+                kept.push(Compact {
                     person,
                     offence: offence[i],
                     disposal: disposal[i],
@@ -323,24 +323,15 @@ impl Stream<'_> {
             }
             RangeRows {
                 reasons,
-                buckets,
+                kept: template.scatter(&kept),
                 latest,
                 any_id,
                 suspicious,
             }
         });
-        // Each bucket gathers its rows from every range in order, buckets in parallel.
-        self.buckets
-            .rows
-            .par_iter_mut()
-            .enumerate()
-            .for_each(|(b, rows)| {
-                rows.reserve(ranges.iter().map(|r| r.buckets.rows[b].len()).sum());
-                for range in &ranges {
-                    rows.extend_from_slice(&range.buckets.rows[b]);
-                }
-            });
+        let mut kept = Vec::with_capacity(ranges.len());
         for range in ranges {
+            kept.push(range.kept);
             self.reasons.extend_from_slice(&range.reasons);
             self.latest = self.latest.max(range.latest);
             self.any_id |= range.any_id;
@@ -352,6 +343,8 @@ impl Stream<'_> {
                 }
             }
         }
+        // Each bucket gathers its rows from every range in order, buckets in parallel.
+        self.buckets.extend(&kept);
         Ok(())
     }
 }
