@@ -246,6 +246,12 @@ impl SlotMemory {
     }
 }
 
+/// Where, within its region, the search for a hash starts (before masking): bits above the
+/// lowest, which [`id_hash`] always sets (starting from it, only odd slots would be starts).
+fn start_slot(h: u128) -> usize {
+    (h >> 1) as u64 as usize
+}
+
 impl LinkTable {
     /// The table of the people in `shards` (each shard: identifier hash and person number,
     /// shards in order of the hash's top bits).
@@ -269,7 +275,7 @@ impl LinkTable {
             .for_each(|(region, shards)| {
                 for &(id, person) in shards.iter().flatten() {
                     let (hi, lo) = Slot::key(id);
-                    let mut s = id as u64 as usize & (size - 1);
+                    let mut s = start_slot(id) & (size - 1);
                     // The region is at most 3/4 full, so an empty slot is always found.
                     while !region[s].is_empty() {
                         s = (s + 1) & (size - 1);
@@ -291,7 +297,7 @@ impl LinkTable {
         } else {
             (h >> (128 - self.region_bits)) as usize
         };
-        (region * (self.mask + 1), h as u64 as usize & self.mask)
+        (region * (self.mask + 1), start_slot(h) & self.mask)
     }
 
     /// The person of each hash (`NO_PERSON` for 0, a missing identifier, and for
