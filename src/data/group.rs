@@ -70,24 +70,35 @@ impl Buckets {
     }
 
     /// `rows` (in file order) as a [`Piece`]: ordered by bucket, in file order within a
-    /// bucket (a counting sort).
+    /// bucket.
     pub(super) fn scatter(&self, rows: &[Compact]) -> Piece {
-        let mut starts = vec![0u32; self.rows.len() + 1];
-        for r in rows {
-            starts[self.of(r.person) + 1] += 1;
-        }
-        for b in 1..starts.len() {
-            starts[b] += starts[b - 1];
-        }
-        let mut next = starts.clone();
-        let mut out = vec![Compact::default(); rows.len()];
-        for r in rows {
-            let b = self.of(r.person);
-            out[next[b] as usize] = *r;
-            next[b] += 1;
-        }
-        Piece { rows: out, starts }
+        let (rows, starts) = counting_sort(rows, self.rows.len(), |r| self.of(r.person));
+        Piece { rows, starts }
     }
+}
+
+/// `rows` ordered by `key` (below `keys`), keeping their order among equal keys (a counting
+/// sort), and where each key's rows start (one more start than keys: the end).
+fn counting_sort(
+    rows: &[Compact],
+    keys: usize,
+    key: impl Fn(&Compact) -> usize,
+) -> (Vec<Compact>, Vec<u32>) {
+    let mut starts = vec![0u32; keys + 1];
+    for r in rows {
+        starts[key(r) + 1] += 1;
+    }
+    for k in 1..starts.len() {
+        starts[k] += starts[k - 1];
+    }
+    let mut next = starts.clone();
+    let mut out = vec![Compact::default(); rows.len()];
+    for r in rows {
+        let k = key(r);
+        out[next[k] as usize] = *r;
+        next[k] += 1;
+    }
+    (out, starts)
 }
 
 /// Rows of one range of a batch, ordered by bucket: bucket `b`'s rows are
@@ -198,19 +209,7 @@ fn sort_bucket(rows: Vec<Compact>) -> Vec<Compact> {
     ) else {
         return rows;
     };
-    let mut next = vec![0usize; (hi - lo) as usize + 2];
-    for r in &rows {
-        next[(r.person - lo) as usize + 1] += 1;
-    }
-    for k in 1..next.len() {
-        next[k] += next[k - 1];
-    }
-    let mut out = vec![Compact::default(); rows.len()];
-    for r in &rows {
-        let k = (r.person - lo) as usize;
-        out[next[k]] = *r;
-        next[k] += 1;
-    }
+    let (mut out, _) = counting_sort(&rows, (hi - lo) as usize + 1, |r| (r.person - lo) as usize);
     for person in out.chunk_by_mut(|a, b| a.person == b.person) {
         if !person.is_sorted_by_key(Compact::order) {
             person.sort_unstable_by_key(Compact::order);

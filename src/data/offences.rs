@@ -329,9 +329,9 @@ impl Stream<'_> {
                 suspicious,
             }
         });
-        let mut kept = Vec::with_capacity(ranges.len());
+        let mut pieces = Vec::with_capacity(ranges.len());
         for range in ranges {
-            kept.push(range.kept);
+            pieces.push(range.kept);
             self.reasons.extend_from_slice(&range.reasons);
             self.latest = self.latest.max(range.latest);
             self.any_id |= range.any_id;
@@ -344,7 +344,7 @@ impl Stream<'_> {
             }
         }
         // Each bucket gathers its rows from every range in order, buckets in parallel.
-        self.buckets.extend(&kept);
+        self.buckets.extend(&pieces);
         Ok(())
     }
 }
