@@ -37,19 +37,27 @@ impl Compact {
 /// buckets), in file order within a bucket. Each bucket is small enough to be sorted in
 /// cache, and in bucket order the people come out in order (an MSD radix sort whose first
 /// pass is done while reading).
+///
+/// A bucket is a list of blocks of at most [`BLOCK_ROWS`] rows, filled in turn: a bucket
+/// grows without reallocating (so without copying its rows again), its blocks are large
+/// enough to be memory of their own, which is handed back as each bucket is sorted, and the
+/// sort reads them where they are.
 pub(super) struct Buckets {
     shift: u32,
-    pub(super) rows: Vec<Vec<Compact>>,
+    pub(super) blocks: Vec<Vec<Vec<Compact>>>,
 }
 
-const BUCKET_BITS: u32 = 8;
+const BUCKET_BITS: u32 = 10;
+
+/// Rows in a full block of a bucket: 1 MiB.
+const BLOCK_ROWS: usize = (1 << 20) / std::mem::size_of::<Compact>();
 
 impl Buckets {
     /// Empty buckets for people numbered `0..n_people`.
     pub(super) fn new(n_people: usize) -> Buckets {
         Buckets {
             shift: (usize::BITS - n_people.max(1).leading_zeros()).saturating_sub(BUCKET_BITS),
-            rows: vec![Vec::new(); 1 << BUCKET_BITS],
+            blocks: vec![Vec::new(); 1 << BUCKET_BITS],
         }
     }
 
@@ -61,44 +69,65 @@ impl Buckets {
     /// Appends the rows of each piece (a range of a batch, [`Buckets::scatter`]), pieces in
     /// file order. Buckets are filled in parallel.
     pub(super) fn extend(&mut self, pieces: &[Piece]) {
-        self.rows.par_iter_mut().enumerate().for_each(|(b, rows)| {
-            rows.reserve(pieces.iter().map(|p| p.bucket(b).len()).sum());
-            for piece in pieces {
-                rows.extend_from_slice(piece.bucket(b));
-            }
-        });
+        self.blocks
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(b, blocks)| {
+                let first = blocks.is_empty();
+                let mut rows = pieces.iter().map(|p| p.bucket(b));
+                if first {
+                    // A bucket's first block holds what the first batch brings (a small table
+                    // never asks for a whole block).
+                    let n = rows.clone().map(<[Compact]>::len).sum::<usize>();
+                    if n == 0 {
+                        return;
+                    }
+                    blocks.push(Vec::with_capacity(n.min(BLOCK_ROWS)));
+                }
+                let Some(mut last) = blocks.pop() else {
+                    return;
+                };
+                for mut part in rows.by_ref() {
+                    while !part.is_empty() {
+                        let room = last.capacity() - last.len();
+                        if room == 0 {
+                            blocks
+                                .push(std::mem::replace(&mut last, Vec::with_capacity(BLOCK_ROWS)));
+                            continue;
+                        }
+                        let (now, later) = part.split_at(room.min(part.len()));
+                        last.extend_from_slice(now);
+                        part = later;
+                    }
+                }
+                blocks.push(last);
+            });
     }
 
     /// `rows` (in file order) as a [`Piece`]: ordered by bucket, in file order within a
     /// bucket.
     pub(super) fn scatter(&self, rows: &[Compact]) -> Piece {
-        let (rows, starts) = counting_sort(rows, self.rows.len(), |r| self.of(r.person));
-        Piece { rows, starts }
+        let mut starts = vec![0u32; self.blocks.len() + 1];
+        for r in rows {
+            starts[self.of(r.person) + 1] += 1;
+        }
+        for k in 1..starts.len() {
+            starts[k] += starts[k - 1];
+        }
+        let mut next = starts.clone();
+        let mut out = vec![Compact::default(); rows.len()];
+        for r in rows {
+            let k = self.of(r.person);
+            out[next[k] as usize] = *r;
+            next[k] += 1;
+        }
+        Piece { rows: out, starts }
     }
-}
 
-/// `rows` ordered by `key` (below `keys`), keeping their order among equal keys (a counting
-/// sort), and where each key's rows start (one more start than keys: the end).
-fn counting_sort(
-    rows: &[Compact],
-    keys: usize,
-    key: impl Fn(&Compact) -> usize,
-) -> (Vec<Compact>, Vec<u32>) {
-    let mut starts = vec![0u32; keys + 1];
-    for r in rows {
-        starts[key(r) + 1] += 1;
+    /// Every block of rows, bucket by bucket, in file order within a bucket.
+    pub(super) fn blocks_mut(&mut self) -> impl Iterator<Item = &mut Vec<Compact>> {
+        self.blocks.iter_mut().flatten()
     }
-    for k in 1..starts.len() {
-        starts[k] += starts[k - 1];
-    }
-    let mut next = starts.clone();
-    let mut out = vec![Compact::default(); rows.len()];
-    for r in rows {
-        let k = key(r);
-        out[next[k] as usize] = *r;
-        next[k] += 1;
-    }
-    (out, starts)
 }
 
 /// Rows of one range of a batch, ordered by bucket: bucket `b`'s rows are
@@ -159,14 +188,14 @@ pub(super) fn sort_offences(
         None => MISSING,
     };
     let sorted: Vec<(Vec<Compact>, Vec<u32>)> = buckets
-        .rows
+        .blocks
         .into_par_iter()
-        .map(|mut rows| {
-            for r in &mut rows {
-                r.offence_type = level(&type_levels, r.offence_type);
-                r.disposal_kind = level(&kind_levels, r.disposal_kind);
-            }
-            let mut rows = sort_bucket(rows);
+        .map(|blocks| {
+            let mut rows = sort_bucket(blocks, |r| Compact {
+                offence_type: level(&type_levels, r.offence_type),
+                disposal_kind: level(&kind_levels, r.disposal_kind),
+                ..*r
+            });
             let dups = duplicates(&rows);
             if !dups.is_empty() {
                 // `dups` is sorted (found in row order within each person, people in order,
@@ -198,18 +227,34 @@ pub(super) fn sort_offences(
     }
 }
 
-/// A bucket's rows by person, then offence date, disposal date and row: a counting sort by
+/// A bucket's rows (its blocks, each freed once read) by person, then offence date,
+/// disposal date and row, each row passed through `map` on its way: a counting sort by
 /// person (stable, so each person's rows stay in file order), then each person's few rows
 /// sorted only when the file's order is not already theirs (extracts in date order mostly
 /// are).
-fn sort_bucket(rows: Vec<Compact>) -> Vec<Compact> {
+fn sort_bucket(blocks: Vec<Vec<Compact>>, map: impl Fn(&Compact) -> Compact) -> Vec<Compact> {
+    let rows = || blocks.iter().flatten();
     let (Some(lo), Some(hi)) = (
-        rows.iter().map(|r| r.person).min(),
-        rows.iter().map(|r| r.person).max(),
+        rows().map(|r| r.person).min(),
+        rows().map(|r| r.person).max(),
     ) else {
-        return rows;
+        return Vec::new();
     };
-    let (mut out, _) = counting_sort(&rows, (hi - lo) as usize + 1, |r| (r.person - lo) as usize);
+    let mut next = vec![0usize; (hi - lo) as usize + 2];
+    for r in rows() {
+        next[(r.person - lo) as usize + 1] += 1;
+    }
+    for k in 1..next.len() {
+        next[k] += next[k - 1];
+    }
+    let mut out = vec![Compact::default(); next[next.len() - 1]];
+    for block in blocks {
+        for r in &block {
+            let k = (r.person - lo) as usize;
+            out[next[k]] = map(r);
+            next[k] += 1;
+        }
+    }
     for person in out.chunk_by_mut(|a, b| a.person == b.person) {
         if !person.is_sorted_by_key(Compact::order) {
             person.sort_unstable_by_key(Compact::order);
@@ -254,35 +299,57 @@ impl Sorted {
         self.buckets.iter().flatten()
     }
 
-    /// The offences table, one column per field; each bucket is freed as it is copied, so
-    /// the rows and the columns are not held whole at the same time. Offence types and
-    /// disposals are kept only when `keep_details`.
+    /// The offences table, one column per field, buckets copied in parallel; each bucket is
+    /// freed as it is copied, so the rows and the columns are not held whole at the same
+    /// time. Offence types and disposals are kept only when `keep_details`.
     pub(super) fn into_offences(self, n_people: usize, keep_details: bool) -> Offences {
-        let n: usize = self.buckets.iter().map(Vec::len).sum();
+        let lens: Vec<usize> = self.buckets.iter().map(Vec::len).collect();
+        let n: usize = lens.iter().sum();
         let mut start = vec![0usize; n_people + 1];
-        let mut offence_day = Vec::with_capacity(n);
-        let mut disposal_day = Vec::with_capacity(n);
-        let details = |levels: &Option<Vec<String>>| {
-            (keep_details && levels.is_some()).then(|| Vec::with_capacity(n))
-        };
-        let mut types: Option<Vec<u32>> = details(&self.offence_type);
-        let mut kinds: Option<Vec<u32>> = details(&self.disposal_kind);
-        for rows in self.buckets {
-            for r in &rows {
-                start[r.person as usize + 1] += 1;
-            }
-            offence_day.extend(rows.iter().map(|r| r.offence));
-            disposal_day.extend(rows.iter().map(|r| r.disposal));
-            if let Some(t) = types.as_mut() {
-                t.extend(rows.iter().map(|r| r.offence_type));
-            }
-            if let Some(k) = kinds.as_mut() {
-                k.extend(rows.iter().map(|r| r.disposal_kind));
-            }
+        for r in self.rows() {
+            start[r.person as usize + 1] += 1;
         }
         for p in 0..n_people {
             start[p + 1] += start[p];
         }
+        let mut offence_day = vec![0; n];
+        let mut disposal_day = vec![0; n];
+        let details = |levels: &Option<Vec<String>>| {
+            (keep_details && levels.is_some()).then(|| vec![MISSING; n])
+        };
+        let mut types: Option<Vec<u32>> = details(&self.offence_type);
+        let mut kinds: Option<Vec<u32>> = details(&self.disposal_kind);
+        let offence_parts = split_by(&mut offence_day, &lens);
+        let disposal_parts = split_by(&mut disposal_day, &lens);
+        let type_parts = types.as_deref_mut().map(|t| split_by(t, &lens));
+        let kind_parts = kinds.as_deref_mut().map(|k| split_by(k, &lens));
+        let (mut type_parts, mut kind_parts) = (
+            type_parts.into_iter().flatten(),
+            kind_parts.into_iter().flatten(),
+        );
+        let jobs: Vec<_> = self
+            .buckets
+            .into_iter()
+            .zip(offence_parts.into_iter().zip(disposal_parts))
+            .map(|(rows, days)| (rows, days, type_parts.next(), kind_parts.next()))
+            .collect();
+        jobs.into_par_iter()
+            .for_each(|(rows, (offence, disposal), types, kinds)| {
+                for (k, r) in rows.iter().enumerate() {
+                    offence[k] = r.offence;
+                    disposal[k] = r.disposal;
+                }
+                if let Some(t) = types {
+                    t.iter_mut()
+                        .zip(&rows)
+                        .for_each(|(t, r)| *t = r.offence_type);
+                }
+                if let Some(d) = kinds {
+                    d.iter_mut()
+                        .zip(&rows)
+                        .for_each(|(d, r)| *d = r.disposal_kind);
+                }
+            });
         let column = |codes: Option<Vec<u32>>, levels: Option<Vec<String>>| {
             codes
                 .zip(levels)
@@ -295,5 +362,88 @@ impl Sorted {
             disposal: column(kinds, self.disposal_kind),
             start,
         }
+    }
+}
+
+/// `values` cut into consecutive pieces of the given lengths (which sum to its length).
+fn split_by<'a, T>(mut values: &'a mut [T], lens: &[usize]) -> Vec<&'a mut [T]> {
+    lens.iter()
+        .map(|&len| {
+            let (head, tail) = std::mem::take(&mut values).split_at_mut(len);
+            values = tail;
+            head
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows of 3 people spread over many pieces, more than fit one block: every row lands in
+    /// its bucket once, in file order, no block outgrows [`BLOCK_ROWS`] (so none was
+    /// reallocated), and sorting reads across the blocks into each person's date order with
+    /// exact duplicates marked.
+    #[test]
+    fn buckets_fill_blocks_in_order_and_sort_across_them() {
+        let n = 6 * BLOCK_ROWS + 777;
+        let rows: Vec<Compact> = (0..n as u32)
+            .map(|i| Compact {
+                person: i % 3,
+                // Dates fall as rows rise for person 1: their order is not the file's.
+                offence: if i % 3 == 1 {
+                    -(i as i32 / 6)
+                } else {
+                    (i / 6) as i32
+                },
+                disposal: 40_000,
+                offence_type: 0,
+                disposal_kind: MISSING,
+                row: i,
+            })
+            .collect();
+        let mut buckets = Buckets::new(3);
+        for part in rows.chunks(10_007) {
+            let pieces: Vec<Piece> = part.chunks(1_000).map(|r| buckets.scatter(r)).collect();
+            buckets.extend(&pieces);
+        }
+        assert!(
+            buckets
+                .blocks
+                .iter()
+                .flatten()
+                .all(|b| b.len() <= BLOCK_ROWS),
+            "a block grew past its size"
+        );
+        assert!(
+            buckets.blocks.iter().take(3).all(|b| b.len() >= 3),
+            "not several blocks"
+        );
+        for (p, blocks) in buckets.blocks.iter().enumerate().take(3) {
+            let got: Vec<u32> = blocks.iter().flatten().map(|r| r.row).collect();
+            let want: Vec<u32> = (0..n as u32).filter(|i| i % 3 == p as u32).collect();
+            assert_eq!(got, want, "person {p}");
+        }
+        let mut reasons = vec![0u8; n];
+        let sorted = sort_offences(buckets, Some(&["theft".to_string()]), None, &mut reasons);
+        let out: Vec<&Compact> = sorted.rows().collect();
+        // Each person has two identical rows per offence day (rows 6k+p and 6k+3+p): the
+        // later one is a duplicate.
+        let dups = reasons.iter().filter(|&&r| r != 0).count();
+        assert_eq!(out.len() + dups, n);
+        assert_eq!(dups, (0..n).filter(|i| i % 6 >= 3).count());
+        assert!(
+            reasons
+                .iter()
+                .enumerate()
+                .all(|(i, &r)| (r != 0) == (i % 6 >= 3))
+        );
+        for w in out.windows(2) {
+            assert!(w[0].order() < w[1].order(), "not in order");
+        }
+        assert!(
+            out.iter()
+                .all(|r| r.offence_type == 0 && r.disposal_kind == MISSING)
+        );
     }
 }

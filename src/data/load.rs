@@ -120,6 +120,8 @@ impl Dataset {
             PersonIndex::build(&c, &row_reasons, options.extract_date)
         };
         drop(row_reasons);
+        // The identifiers' hashes served grouping; the link table holds those it needs.
+        c.id = Vec::new();
         let PersonIndex {
             table,
             mut kept_rows,
@@ -390,7 +392,7 @@ fn drop_indexed_after(
     kept_rows.retain(|&r| index[r] <= extract);
     // The renumbering keeps the people's order, so each bucket still holds consecutive people.
     let reasons = &mut off.reasons;
-    for rows in &mut off.buckets.rows {
+    for rows in off.buckets.blocks_mut() {
         rows.retain_mut(|r| {
             r.person = renumber[r.person as usize];
             if r.person == NO_PERSON {
