@@ -67,40 +67,46 @@ impl Buckets {
     }
 
     /// Appends the rows of each piece (a range of a batch, [`Buckets::scatter`]), pieces in
-    /// file order. Buckets are filled in parallel.
-    pub(super) fn extend(&mut self, pieces: &[Piece]) {
+    /// file order; `done` is the share of the file read with this batch. Buckets are filled
+    /// in parallel.
+    ///
+    /// A new block is as large as the rows a bucket is expected still to receive (its rows so
+    /// far scaled by the share of the file not yet read, with an eighth to spare), at most
+    /// [`BLOCK_ROWS`]: in an extract whose people are spread through the file, the last
+    /// blocks come out about full, and the memory for rows that never arrive is neither
+    /// reserved nor touched. A bucket that receives more opens another block.
+    pub(super) fn extend(&mut self, pieces: &[Piece], done: f64) {
+        let later_per_row = if done > 0.0 && done < 1.0 {
+            (1.0 - done) / done
+        } else {
+            0.0
+        };
         self.blocks
             .par_iter_mut()
             .enumerate()
             .for_each(|(b, blocks)| {
-                let first = blocks.is_empty();
-                let mut rows = pieces.iter().map(|p| p.bucket(b));
-                if first {
-                    // A bucket's first block holds what the first batch brings (a small table
-                    // never asks for a whole block).
-                    let n = rows.clone().map(<[Compact]>::len).sum::<usize>();
-                    if n == 0 {
-                        return;
-                    }
-                    blocks.push(Vec::with_capacity(n.min(BLOCK_ROWS)));
-                }
-                let Some(mut last) = blocks.pop() else {
-                    return;
-                };
-                for mut part in rows.by_ref() {
+                let mut now: usize = pieces.iter().map(|p| p.bucket(b).len()).sum();
+                let had: usize = blocks.iter().map(Vec::len).sum();
+                let later = ((had + now) as f64 * later_per_row * 1.125) as usize;
+                for piece in pieces {
+                    let mut part = piece.bucket(b);
                     while !part.is_empty() {
-                        let room = last.capacity() - last.len();
-                        if room == 0 {
-                            blocks
-                                .push(std::mem::replace(&mut last, Vec::with_capacity(BLOCK_ROWS)));
-                            continue;
+                        match blocks.last_mut() {
+                            Some(last) if last.len() < last.capacity() => {
+                                let room = last.capacity() - last.len();
+                                let (fits, rest) = part.split_at(room.min(part.len()));
+                                // Within capacity: never reallocates.
+                                last.extend_from_slice(fits);
+                                now -= fits.len();
+                                part = rest;
+                            }
+                            // `now` counts the rows of this batch not yet placed: at least one.
+                            _ => blocks.push(Vec::with_capacity(
+                                now.saturating_add(later).min(BLOCK_ROWS),
+                            )),
                         }
-                        let (now, later) = part.split_at(room.min(part.len()));
-                        last.extend_from_slice(now);
-                        part = later;
                     }
                 }
-                blocks.push(last);
             });
     }
 
@@ -403,9 +409,9 @@ mod tests {
             })
             .collect();
         let mut buckets = Buckets::new(3);
-        for part in rows.chunks(10_007) {
+        for (k, part) in rows.chunks(10_007).enumerate() {
             let pieces: Vec<Piece> = part.chunks(1_000).map(|r| buckets.scatter(r)).collect();
-            buckets.extend(&pieces);
+            buckets.extend(&pieces, ((k + 1) * 10_007) as f64 / n as f64);
         }
         assert!(
             buckets

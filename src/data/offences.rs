@@ -234,7 +234,7 @@ struct Stream<'a> {
 impl Stream<'_> {
     // Over 80 lines: one pass over a batch's rows, checks, exclusions and linking fused so that
     // each row is touched once; the per-row rules are the order the exclusion reasons are counted.
-    fn batch(&mut self, frame: &read::Frame, batch_first: usize) -> Result<()> {
+    fn batch(&mut self, frame: &read::Frame, batch_first: usize, done: f64) -> Result<()> {
         let person_id = frame.text("person_id")?;
         let offence = frame.dates("offence_date", self.dates)?;
         let disposal = frame.dates("disposal_date", self.dates)?;
@@ -344,7 +344,7 @@ impl Stream<'_> {
             }
         }
         // Each bucket gathers its rows from every range in order, buckets in parallel.
-        self.buckets.extend(&pieces);
+        self.buckets.extend(&pieces, done);
         Ok(())
     }
 }
@@ -416,7 +416,7 @@ pub(super) fn read_offence_rows(
         &cols,
         &["offence_type", "disposal"],
         batch_rows,
-        |frame, first| stream.batch(frame, first),
+        |frame, first, done| stream.batch(frame, first, done),
     )?;
     stream.offence_seen.check(path, "offence_date", dates)?;
     stream.disposal_seen.check(path, "disposal_date", dates)?;

@@ -247,10 +247,12 @@ fn csv_error(path: &Path, e: pl::PolarsError) -> Error {
     }
 }
 
-/// Reads a table in batches of about `rows` rows and calls `f(frame, first_row)` on each,
-/// in file order (`first_row` counts data rows from 0).
+/// Reads a table in batches of about `rows` rows and calls `f(frame, first_row, done)` on
+/// each, in file order (`first_row` counts data rows from 0; `done` is the share of the file
+/// read with this batch, by rows or bytes, from above 0 to 1 at the last batch).
 ///
-/// A reader thread reads and parses the next batch while `f` works on the current one, and
+/// A reader thread reads and parses the next batch while `f` works on the current one (and
+/// hands it over only when `f` is done, so at most two batches are held at a time), and
 /// no column is ever held whole: Parquet is read a few whole row groups at a time, only the
 /// named columns; CSV is cut into pieces of about `rows` lines at record boundaries (a line
 /// end outside quotes), each parsed with the header by polars' parallel parser. Compressed
@@ -263,136 +265,147 @@ pub(crate) fn read_batches<F>(
     mut f: F,
 ) -> Result<()>
 where
-    F: FnMut(&Frame, usize) -> Result<()>,
+    F: FnMut(&Frame, usize, f64) -> Result<()>,
 {
     let frame = |df| Frame {
         path: path.to_path_buf(),
         df,
     };
-    let mut next: Box<dyn FnMut() -> Option<Result<Frame>> + Send + '_> =
-        match FileFormat::of(path)? {
-            FileFormat::Csv if is_gzip(path)? => {
-                let whole = read(path, columns, categorical)?;
-                let mut first = 0;
-                Box::new(move || {
-                    let height = whole.df.height();
-                    (first < height).then(|| {
-                        let len = rows.min(height - first);
-                        let df = whole.df.slice(first as i64, len);
-                        first += len;
-                        Ok(frame(df))
-                    })
+    let share = |part: usize, whole: usize| {
+        if part >= whole {
+            1.0
+        } else {
+            part as f64 / whole as f64
+        }
+    };
+    type Next<'a> = Box<dyn FnMut() -> Option<Result<(Frame, f64)>> + Send + 'a>;
+    let mut next: Next = match FileFormat::of(path)? {
+        FileFormat::Csv if is_gzip(path)? => {
+            let whole = read(path, columns, categorical)?;
+            let mut first = 0;
+            Box::new(move || {
+                let height = whole.df.height();
+                (first < height).then(|| {
+                    let len = rows.min(height - first);
+                    let df = whole.df.slice(first as i64, len);
+                    first += len;
+                    Ok((frame(df), share(first, height)))
                 })
-            }
-            FileFormat::Csv => {
-                let file = open(path)?;
-                // SAFETY: the map is only read; as for any reader, a file changed by another
-                // program while it is read gives undefined contents, which the parser then
-                // reports or counts like any other bad value.
-                let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|source| Error::Io {
-                    path: path.to_path_buf(),
-                    action: "cannot read",
-                    source,
-                })?;
-                // Pieces are parsed without their header, by the file's columns in order.
-                let names = header(path)?;
-                let schema: pl::Schema = names
-                    .iter()
-                    .map(|n| {
-                        let dtype = if categorical.contains(&n.as_str()) {
-                            pl::DataType::from_categories(pl::Categories::global())
-                        } else {
-                            pl::DataType::String
-                        };
-                        pl::Field::new(n.as_str().into(), dtype)
-                    })
-                    .collect();
-                let options = csv_options(columns, categorical)
-                    .with_has_header(false)
-                    .with_schema(Some(Arc::new(schema)));
-                #[cfg(unix)]
-                let _ = map.advise(memmap2::Advice::Sequential);
-                let mut pos = record_end(&map, false).unwrap_or(map.len());
-                #[cfg(unix)]
-                let mut released = 0;
-                let size = rows.saturating_mul(64).max(1 << 10);
-                Box::new(move || {
-                    if pos >= map.len() {
-                        return None;
-                    }
-                    // The last record end outside quotes within `size` bytes (further when a
-                    // record is longer), or the end of the file.
-                    let mut end = (pos + size).min(map.len());
-                    let cut = loop {
-                        if end == map.len() {
-                            break end;
-                        }
-                        match record_end(&map[pos..end], true) {
-                            Some(k) => break pos + k,
-                            None => end = (end + size).min(map.len()),
-                        }
+            })
+        }
+        FileFormat::Csv => {
+            let file = open(path)?;
+            // SAFETY: the map is only read; as for any reader, a file changed by another
+            // program while it is read gives undefined contents, which the parser then
+            // reports or counts like any other bad value.
+            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                action: "cannot read",
+                source,
+            })?;
+            // Pieces are parsed without their header, by the file's columns in order.
+            let names = header(path)?;
+            let schema: pl::Schema = names
+                .iter()
+                .map(|n| {
+                    let dtype = if categorical.contains(&n.as_str()) {
+                        pl::DataType::from_categories(pl::Categories::global())
+                    } else {
+                        pl::DataType::String
                     };
-                    let parsed = options
-                        .clone()
-                        .into_reader_with_file_handle(std::io::Cursor::new(&map[pos..cut]))
-                        .finish()
-                        .map(frame)
-                        .map_err(|e| csv_error(path, e));
-                    pos = cut;
-                    // The pages parsed are not needed again: out of this process's memory.
-                    #[cfg(unix)]
-                    {
-                        const PAGE: usize = 4096;
-                        let upto = pos / PAGE * PAGE;
-                        if upto > released {
-                            // SAFETY: nothing borrows the map's bytes before `pos` any more (the
-                            // frames own their values), and the map is read-only, so the pages
-                            // read back from the file if ever touched again.
-                            let _ = unsafe {
-                                map.unchecked_advise_range(
-                                    memmap2::UncheckedAdvice::DontNeed,
-                                    released,
-                                    upto - released,
-                                )
-                            };
-                            released = upto;
-                        }
-                    }
-                    Some(parsed)
+                    pl::Field::new(n.as_str().into(), dtype)
                 })
-            }
-            FileFormat::Parquet => {
-                let metadata = pl::ParquetReader::new(open(path)?)
-                    .get_metadata()
-                    .map_err(|e| polars_err(path, e))?
-                    .clone();
-                // Consecutive row groups of about `rows` rows together.
-                let mut slices: Vec<(usize, usize)> = Vec::new();
-                let mut first = 0;
-                for group in &metadata.row_groups {
-                    let n = group.num_rows();
-                    match slices.last_mut() {
-                        Some(last) if last.1 < rows => last.1 += n,
-                        _ => slices.push((first, n)),
-                    }
-                    first += n;
+                .collect();
+            let options = csv_options(columns, categorical)
+                .with_has_header(false)
+                .with_schema(Some(Arc::new(schema)));
+            #[cfg(unix)]
+            let _ = map.advise(memmap2::Advice::Sequential);
+            let mut pos = record_end(&map, false).unwrap_or(map.len());
+            #[cfg(unix)]
+            let mut released = 0;
+            let size = rows.saturating_mul(64).max(1 << 10);
+            Box::new(move || {
+                if pos >= map.len() {
+                    return None;
                 }
-                let mut slices = slices.into_iter();
-                let columns = columns.to_vec();
-                Box::new(move || {
-                    let (first, len) = slices.next()?;
-                    Some(open(path).and_then(|file| {
-                        let mut reader = pl::ParquetReader::new(file)
-                            .with_columns(Some(columns.clone()))
-                            .with_slice(Some((first, len)));
-                        reader.set_metadata(metadata.clone());
-                        reader.finish().map(frame).map_err(|e| polars_err(path, e))
-                    }))
-                })
+                // The last record end outside quotes within `size` bytes (further when a
+                // record is longer), or the end of the file.
+                let mut end = (pos + size).min(map.len());
+                let cut = loop {
+                    if end == map.len() {
+                        break end;
+                    }
+                    match record_end(&map[pos..end], true) {
+                        Some(k) => break pos + k,
+                        None => end = (end + size).min(map.len()),
+                    }
+                };
+                let parsed = options
+                    .clone()
+                    .into_reader_with_file_handle(std::io::Cursor::new(&map[pos..cut]))
+                    .finish()
+                    .map(|df| (frame(df), share(cut, map.len())))
+                    .map_err(|e| csv_error(path, e));
+                pos = cut;
+                // The pages parsed are not needed again: out of this process's memory.
+                #[cfg(unix)]
+                {
+                    const PAGE: usize = 4096;
+                    let upto = pos / PAGE * PAGE;
+                    if upto > released {
+                        // SAFETY: nothing borrows the map's bytes before `pos` any more (the
+                        // frames own their values), and the map is read-only, so the pages
+                        // read back from the file if ever touched again.
+                        let _ = unsafe {
+                            map.unchecked_advise_range(
+                                memmap2::UncheckedAdvice::DontNeed,
+                                released,
+                                upto - released,
+                            )
+                        };
+                        released = upto;
+                    }
+                }
+                Some(parsed)
+            })
+        }
+        FileFormat::Parquet => {
+            let metadata = pl::ParquetReader::new(open(path)?)
+                .get_metadata()
+                .map_err(|e| polars_err(path, e))?
+                .clone();
+            // Consecutive row groups of about `rows` rows together.
+            let mut slices: Vec<(usize, usize)> = Vec::new();
+            let mut first = 0;
+            for group in &metadata.row_groups {
+                let n = group.num_rows();
+                match slices.last_mut() {
+                    Some(last) if last.1 < rows => last.1 += n,
+                    _ => slices.push((first, n)),
+                }
+                first += n;
             }
-        };
+            let mut slices = slices.into_iter();
+            let columns = columns.to_vec();
+            let total = metadata.num_rows;
+            Box::new(move || {
+                let (first, len) = slices.next()?;
+                Some(open(path).and_then(|file| {
+                    let mut reader = pl::ParquetReader::new(file)
+                        .with_columns(Some(columns.clone()))
+                        .with_slice(Some((first, len)));
+                    reader.set_metadata(metadata.clone());
+                    reader
+                        .finish()
+                        .map(|df| (frame(df), share(first + len, total)))
+                        .map_err(|e| polars_err(path, e))
+                }))
+            })
+        }
+    };
     std::thread::scope(|scope| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Result<Frame>>(1);
+        let (send, receive) = std::sync::mpsc::sync_channel::<Result<(Frame, f64)>>(0);
         let reader = scope.spawn(move || {
             while let Some(frame) = next() {
                 let failed = frame.is_err();
@@ -405,9 +418,9 @@ where
         let mut first = 0;
         let mut outcome = Ok(());
         for frame in receive.iter() {
-            match frame.and_then(|frame| {
+            match frame.and_then(|(frame, done)| {
                 let n = frame.df.height();
-                f(&frame, first).map(|()| n)
+                f(&frame, first, done).map(|()| n)
             }) {
                 Ok(n) => first += n,
                 Err(e) => {
