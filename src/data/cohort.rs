@@ -50,13 +50,25 @@ pub(super) fn read_cohort_rows(
     let h = hasher();
     // Both hashes in one pass over the text: the 64-bit key (matching's tie-breaks) and the
     // 128-bit identifier hash (grouping and linking).
-    let (key, id): (Vec<u64>, Vec<u128>) =
-        read::par_map_str(&person_id, |s| match s.map(str::trim) {
-            Some(s) if !s.is_empty() => (h.hash_one(s), id_hash(s)),
-            _ => (0, 0),
-        })
-        .into_par_iter()
-        .unzip();
+    // Each range of rows hashes into its own pair of vectors, joined in order.
+    let parts = read::par_str_ranges(&person_id, 1 << 16, |_, ids| {
+        let (mut key, mut id) = (Vec::new(), Vec::new());
+        for s in ids {
+            let (k, i) = match s.map(str::trim) {
+                Some(s) if !s.is_empty() => (h.hash_one(s), id_hash(s)),
+                _ => (0, 0),
+            };
+            key.push(k);
+            id.push(i);
+        }
+        (key, id)
+    });
+    let mut key = Vec::with_capacity(person_id.len());
+    let mut id = Vec::with_capacity(person_id.len());
+    for (k, i) in parts {
+        key.extend_from_slice(&k);
+        id.extend_from_slice(&i);
+    }
     let missing_pid: Vec<bool> = id.par_iter().map(|&h| h == 0).collect();
     check_text(path, "person_id", missing_pid.iter().copied())?;
     check_text(

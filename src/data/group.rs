@@ -202,21 +202,19 @@ pub(super) fn sort_offences(
                 disposal_kind: level(&kind_levels, r.disposal_kind),
                 ..*r
             });
+            // Positions in `rows`, ascending.
             let dups = duplicates(&rows);
+            let rows_of_dups: Vec<u32> = dups.iter().map(|&k| rows[k].row).collect();
             if !dups.is_empty() {
-                // `dups` is sorted (found in row order within each person, people in order,
-                // and rows of one person are sorted by row within equal dates).
-                let mut is_dup = vec![false; rows.len()];
-                for (k, r) in rows.iter().enumerate() {
-                    is_dup[k] = dups.binary_search(&r.row).is_ok();
-                }
+                let mut next_dup = dups.iter().peekable();
                 let mut k = 0;
                 rows.retain(|_| {
+                    let dup = next_dup.next_if_eq(&&k).is_some();
                     k += 1;
-                    !is_dup[k - 1]
+                    !dup
                 });
             }
-            (rows, dups)
+            (rows, rows_of_dups)
         })
         .collect();
     let mut out = Vec::with_capacity(sorted.len());
@@ -269,10 +267,12 @@ fn sort_bucket(blocks: Vec<Vec<Compact>>, map: impl Fn(&Compact) -> Compact) -> 
     out
 }
 
-/// The rows (file rows) of `rows` that repeat an earlier row of the same person with the
-/// same dates, offence type and disposal, sorted. `rows` is sorted by person, dates and row.
-fn duplicates(rows: &[Compact]) -> Vec<u32> {
+/// The positions in `rows` of the rows that repeat an earlier row of the same person with
+/// the same dates, offence type and disposal, ascending. `rows` is sorted by person, dates
+/// and row, so the row kept of each set of identical rows is the lowest in the file.
+fn duplicates(rows: &[Compact]) -> Vec<usize> {
     let mut dups = Vec::new();
+    let mut offset = 0;
     for chunk in rows.chunk_by(|a, b| a.person == b.person) {
         let mut run = 0;
         for i in 1..=chunk.len() {
@@ -289,13 +289,13 @@ fn duplicates(rows: &[Compact]) -> Vec<u32> {
                     chunk[k].offence_type == rj.offence_type
                         && chunk[k].disposal_kind == rj.disposal_kind
                 }) {
-                    dups.push(rj.row);
+                    dups.push(offset + j);
                 }
             }
             run = i;
         }
+        offset += chunk.len();
     }
-    dups.sort_unstable();
     dups
 }
 

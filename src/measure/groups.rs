@@ -1,6 +1,8 @@
 //! Breakdowns: grouping people by cohort and by columns, including derived ones.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use foldhash::fast::FixedState;
 
 use rayon::prelude::*;
 
@@ -220,24 +222,19 @@ impl Grouping {
         // hash set per chunk beats sorting every person's key.
         let mut distinct: Vec<u64> = combined
             .par_chunks(1 << 16)
-            .map(|c| c.iter().copied().collect::<HashSet<u64>>())
-            .reduce(HashSet::new, |mut a, b| {
+            .map(|c| c.iter().copied().collect::<HashSet<u64, FixedState>>())
+            .reduce(HashSet::default, |mut a, b| {
                 a.extend(b);
                 a
             })
             .into_iter()
             .collect();
         distinct.sort_unstable();
-        let index: HashMap<u64, u32> = distinct
-            .iter()
-            .enumerate()
-            .map(|(g, &k)| (k, g as u32))
-            .collect();
-        // Every key was inserted into `index` above, so the lookup cannot miss.
+        // Every key is in `distinct` (sorted), so the first position not below it is its own.
         let group_of = combined
             .par_iter()
             .with_min_len(4096)
-            .map(|k| index[k])
+            .map(|k| distinct.partition_point(|d| d < k) as u32)
             .collect();
         let keys = distinct
             .iter()
