@@ -113,27 +113,45 @@ impl Buckets {
     /// `rows` (in file order) as a [`Piece`]: ordered by bucket, in file order within a
     /// bucket.
     pub(super) fn scatter(&self, rows: &[Compact]) -> Piece {
-        let mut starts = vec![0u32; self.blocks.len() + 1];
-        for r in rows {
-            starts[self.of(r.person) + 1] += 1;
-        }
-        for k in 1..starts.len() {
-            starts[k] += starts[k - 1];
-        }
-        let mut next = starts.clone();
-        let mut out = vec![Compact::default(); rows.len()];
-        for r in rows {
-            let k = self.of(r.person);
-            out[next[k] as usize] = *r;
-            next[k] += 1;
-        }
-        Piece { rows: out, starts }
+        let (rows, starts) = counting_sort(
+            || rows.iter(),
+            self.blocks.len(),
+            |r| self.of(r.person),
+            |r| *r,
+        );
+        Piece { rows, starts }
     }
 
     /// Every block of rows, bucket by bucket, in file order within a bucket.
     pub(super) fn blocks_mut(&mut self) -> impl Iterator<Item = &mut Vec<Compact>> {
         self.blocks.iter_mut().flatten()
     }
+}
+
+/// The rows that `rows()` yields ordered by `key` (below `keys`), keeping their order among
+/// equal keys (a counting sort: one pass to count, one to place), each passed through `map`
+/// on its way, and where each key's rows start (one more start than keys: the end).
+fn counting_sort<'a, I: Iterator<Item = &'a Compact>>(
+    rows: impl Fn() -> I,
+    keys: usize,
+    key: impl Fn(&Compact) -> usize,
+    map: impl Fn(&Compact) -> Compact,
+) -> (Vec<Compact>, Vec<u32>) {
+    let mut starts = vec![0u32; keys + 1];
+    for r in rows() {
+        starts[key(r) + 1] += 1;
+    }
+    for k in 1..starts.len() {
+        starts[k] += starts[k - 1];
+    }
+    let mut next = starts.clone();
+    let mut out = vec![Compact::default(); starts[keys] as usize];
+    for r in rows() {
+        let k = key(r);
+        out[next[k] as usize] = map(r);
+        next[k] += 1;
+    }
+    (out, starts)
 }
 
 /// Rows of one range of a batch, ordered by bucket: bucket `b`'s rows are
@@ -231,11 +249,10 @@ pub(super) fn sort_offences(
     }
 }
 
-/// A bucket's rows (its blocks, each freed once read) by person, then offence date,
-/// disposal date and row, each row passed through `map` on its way: a counting sort by
-/// person (stable, so each person's rows stay in file order), then each person's few rows
-/// sorted only when the file's order is not already theirs (extracts in date order mostly
-/// are).
+/// A bucket's rows (its blocks, freed once sorted) by person, then offence date, disposal
+/// date and row, each row passed through `map` on its way: a counting sort by person
+/// (stable, so each person's rows stay in file order), then each person's few rows sorted
+/// only when the file's order is not already theirs (extracts in date order mostly are).
 fn sort_bucket(blocks: Vec<Vec<Compact>>, map: impl Fn(&Compact) -> Compact) -> Vec<Compact> {
     let rows = || blocks.iter().flatten();
     let (Some(lo), Some(hi)) = (
@@ -244,21 +261,9 @@ fn sort_bucket(blocks: Vec<Vec<Compact>>, map: impl Fn(&Compact) -> Compact) -> 
     ) else {
         return Vec::new();
     };
-    let mut next = vec![0usize; (hi - lo) as usize + 2];
-    for r in rows() {
-        next[(r.person - lo) as usize + 1] += 1;
-    }
-    for k in 1..next.len() {
-        next[k] += next[k - 1];
-    }
-    let mut out = vec![Compact::default(); next[next.len() - 1]];
-    for block in blocks {
-        for r in &block {
-            let k = (r.person - lo) as usize;
-            out[next[k]] = map(r);
-            next[k] += 1;
-        }
-    }
+    let keys = (hi - lo) as usize + 1;
+    let (mut out, _) = counting_sort(rows, keys, |r| (r.person - lo) as usize, map);
+    drop(blocks);
     for person in out.chunk_by_mut(|a, b| a.person == b.person) {
         if !person.is_sorted_by_key(Compact::order) {
             person.sort_unstable_by_key(Compact::order);
