@@ -44,6 +44,10 @@ impl Compact {
 /// sort reads them where they are.
 pub(super) struct Buckets {
     shift: u32,
+    /// Buckets that people fall in (the rest stay empty).
+    used: usize,
+    /// Rows appended so far.
+    rows: usize,
     pub(super) blocks: Vec<Vec<Vec<Compact>>>,
 }
 
@@ -55,8 +59,11 @@ const BLOCK_ROWS: usize = (1 << 20) / std::mem::size_of::<Compact>();
 impl Buckets {
     /// Empty buckets for people numbered `0..n_people`.
     pub(super) fn new(n_people: usize) -> Buckets {
+        let shift = (usize::BITS - n_people.max(1).leading_zeros()).saturating_sub(BUCKET_BITS);
         Buckets {
-            shift: (usize::BITS - n_people.max(1).leading_zeros()).saturating_sub(BUCKET_BITS),
+            shift,
+            used: n_people.max(1).div_ceil(1 << shift),
+            rows: 0,
             blocks: vec![Vec::new(); 1 << BUCKET_BITS],
         }
     }
@@ -70,16 +77,26 @@ impl Buckets {
     /// file order; `done` is the share of the file read with this batch. Buckets are filled
     /// in parallel.
     ///
-    /// A new block is as large as the rows a bucket is expected still to receive (its rows so
-    /// far scaled by the share of the file not yet read, with an eighth to spare), at most
-    /// [`BLOCK_ROWS`]: in an extract whose people are spread through the file, the last
-    /// blocks come out about full, and the memory for rows that never arrive is neither
-    /// reserved nor touched. A bucket that receives more opens another block.
+    /// A new block is as large as the rows a bucket is expected still to receive, at most
+    /// [`BLOCK_ROWS`]: the smaller of two estimates, each with an eighth to spare, of its
+    /// rows at the end (its rows so far scaled up by the share of the file not yet read; the
+    /// rows of the whole file so estimated, shared equally among the buckets, which hold
+    /// equally many people), less the rows it has. In an extract in date order the first
+    /// estimate closes in on a bucket's rows as the file is read; in one grouped by person,
+    /// where a bucket gets all its rows at once, the second does. Either way the last blocks
+    /// come out about full, and the memory for rows that never arrive is neither reserved
+    /// nor touched. A bucket that receives more opens another block.
     pub(super) fn extend(&mut self, pieces: &[Piece], done: f64) {
-        let later_per_row = if done > 0.0 && done < 1.0 {
-            (1.0 - done) / done
+        const SPARE: f64 = 1.125;
+        self.rows += pieces.iter().map(|p| p.rows.len()).sum::<usize>();
+        let (later_per_row, per_bucket) = if done > 0.0 && done < 1.0 {
+            let whole = self.rows as f64 / done;
+            (
+                (1.0 - done) / done * SPARE,
+                whole / self.used as f64 * SPARE,
+            )
         } else {
-            0.0
+            (0.0, 0.0)
         };
         self.blocks
             .par_iter_mut()
@@ -87,7 +104,9 @@ impl Buckets {
             .for_each(|(b, blocks)| {
                 let mut now: usize = pieces.iter().map(|p| p.bucket(b).len()).sum();
                 let had: usize = blocks.iter().map(Vec::len).sum();
-                let later = ((had + now) as f64 * later_per_row * 1.125) as usize;
+                let scaled = ((had + now) as f64 * later_per_row) as usize;
+                let shared = (per_bucket as usize).saturating_sub(had + now);
+                let later = scaled.min(shared);
                 for piece in pieces {
                     let mut part = piece.bucket(b);
                     while !part.is_empty() {
@@ -456,5 +475,31 @@ mod tests {
             out.iter()
                 .all(|r| r.offence_type == 0 && r.disposal_kind == MISSING)
         );
+    }
+
+    /// An extract grouped by person fills each bucket at once, early or late in the file:
+    /// its blocks are still sized to about its share of the rows, not to a whole block.
+    #[test]
+    fn blocks_fit_extracts_grouped_by_person() {
+        let people = 100_000u32;
+        let rows: Vec<Compact> = (0..people * 5)
+            .map(|i| Compact {
+                person: i / 5,
+                row: i,
+                ..Compact::default()
+            })
+            .collect();
+        let mut buckets = Buckets::new(people as usize);
+        let n = rows.len();
+        for (k, part) in rows.chunks(50_000).enumerate() {
+            let pieces: Vec<Piece> = part.chunks(10_000).map(|r| buckets.scatter(r)).collect();
+            buckets.extend(&pieces, ((k + 1) * 50_000).min(n) as f64 / n as f64);
+        }
+        let blocks = buckets.blocks.iter().flatten();
+        let (kept, spare) = blocks.fold((0, 0), |(k, s), b| {
+            (k + b.len(), s + b.capacity() - b.len())
+        });
+        assert_eq!(kept, n);
+        assert!(spare < n / 5, "{spare} rows reserved and unused for {n}");
     }
 }
