@@ -33,15 +33,15 @@ impl Compact {
     }
 }
 
-/// Linked rows gathered as they stream in, by bucket of consecutive person numbers (256
+/// Linked rows gathered as they stream in, by bucket of consecutive person numbers (1,024
 /// buckets), in file order within a bucket. Each bucket is small enough to be sorted in
 /// cache, and in bucket order the people come out in order (an MSD radix sort whose first
 /// pass is done while reading).
 ///
 /// A bucket is a list of blocks of at most [`BLOCK_ROWS`] rows, filled in turn: a bucket
-/// grows without reallocating (so without copying its rows again), its blocks are large
-/// enough to be memory of their own, which is handed back as each bucket is sorted, and the
-/// sort reads them where they are.
+/// grows without reallocating (so without copying its rows again), a full block is large
+/// enough to be memory of its own, which is handed back as each bucket is sorted, and the
+/// sort reads the blocks where they are. How large a new block is: [`Buckets::extend`].
 pub(super) struct Buckets {
     shift: u32,
     /// Buckets that people fall in (the rest stay empty).
@@ -175,7 +175,7 @@ fn counting_sort<'a, I: Iterator<Item = &'a Compact>>(
 
 /// Rows of one range of a batch, ordered by bucket: bucket `b`'s rows are
 /// `rows[starts[b]..starts[b + 1]]`. Gathered in one vector rather than a vector per bucket,
-/// so a range of 32,768 rows makes one allocation instead of up to 256 growing ones.
+/// so a range of 32,768 rows makes one allocation instead of one per bucket.
 pub(super) struct Piece {
     rows: Vec<Compact>,
     starts: Vec<u32>,
