@@ -46,8 +46,6 @@ pub(super) struct Buckets {
     shift: u32,
     /// Buckets that people fall in (the rest stay empty).
     used: usize,
-    /// Rows appended so far.
-    rows: usize,
     pub(super) blocks: Vec<Vec<Vec<Compact>>>,
 }
 
@@ -63,7 +61,6 @@ impl Buckets {
         Buckets {
             shift,
             used: n_people.max(1).div_ceil(1 << shift),
-            rows: 0,
             blocks: vec![Vec::new(); 1 << BUCKET_BITS],
         }
     }
@@ -88,9 +85,11 @@ impl Buckets {
     /// nor touched. A bucket that receives more opens another block.
     pub(super) fn extend(&mut self, pieces: &[Piece], done: f64) {
         const SPARE: f64 = 1.125;
-        self.rows += pieces.iter().map(|p| p.rows.len()).sum::<usize>();
         let (later_per_row, per_bucket) = if done > 0.0 && done < 1.0 {
-            let whole = self.rows as f64 / done;
+            // Rows so far, this batch's included.
+            let rows = self.blocks.iter().flatten().map(Vec::len).sum::<usize>()
+                + pieces.iter().map(|p| p.rows.len()).sum::<usize>();
+            let whole = rows as f64 / done;
             (
                 (1.0 - done) / done * SPARE,
                 whole / self.used as f64 * SPARE,
