@@ -175,7 +175,12 @@ fn is_gzip(path: &Path) -> Result<bool> {
 pub(crate) struct Frame {
     pub path: PathBuf,
     df: pl::DataFrame,
+    /// Columns read straight to dictionary codes and their labels (see [`Frame::codes`]).
+    coded: Vec<(String, Coded)>,
 }
+
+/// A column as codes (`MISSING` for none) and the labels they stand for.
+type Coded = (Vec<u32>, Vec<String>);
 
 /// Reads the named columns of a table (all must exist: check with [`header`] first).
 ///
@@ -203,6 +208,7 @@ pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Res
     Ok(Frame {
         path: path.to_path_buf(),
         df,
+        coded: Vec::new(),
     })
 }
 
@@ -267,9 +273,10 @@ pub(crate) fn read_batches<F>(
 where
     F: FnMut(&Frame, usize, f64) -> Result<()>,
 {
-    let frame = |df| Frame {
+    let frame = |df, coded| Frame {
         path: path.to_path_buf(),
         df,
+        coded,
     };
     let share = |part: usize, whole: usize| {
         if part >= whole {
@@ -289,7 +296,7 @@ where
                     let len = rows.min(height - first);
                     let df = whole.df.slice(first as i64, len);
                     first += len;
-                    Ok((frame(df), share(first, height)))
+                    Ok((frame(df, Vec::new()), share(first, height)))
                 })
             })
         }
@@ -345,7 +352,7 @@ where
                     .clone()
                     .into_reader_with_file_handle(std::io::Cursor::new(&map[pos..cut]))
                     .finish()
-                    .map(|df| (frame(df), share(cut, map.len())))
+                    .map(|df| (frame(df, Vec::new()), share(cut, map.len())))
                     .map_err(|e| csv_error(path, e));
                 pos = cut;
                 // The pages parsed are not needed again: out of this process's memory.
@@ -375,30 +382,61 @@ where
                 .get_metadata()
                 .map_err(|e| polars_err(path, e))?
                 .clone();
-            // Consecutive row groups of about `rows` rows together.
-            let mut slices: Vec<(usize, usize)> = Vec::new();
+            // Consecutive row groups of about `rows` rows together: first row, rows, and
+            // the row groups' range.
+            let mut slices: Vec<(usize, usize, std::ops::Range<usize>)> = Vec::new();
             let mut first = 0;
-            for group in &metadata.row_groups {
+            for (g, group) in metadata.row_groups.iter().enumerate() {
                 let n = group.num_rows();
                 match slices.last_mut() {
-                    Some(last) if last.1 < rows => last.1 += n,
-                    _ => slices.push((first, n)),
+                    Some(last) if last.1 < rows => {
+                        last.1 += n;
+                        last.2.end = g + 1;
+                    }
+                    _ => slices.push((first, n, g..g + 1)),
                 }
                 first += n;
             }
             let mut slices = slices.into_iter();
-            let columns = columns.to_vec();
             let total = metadata.num_rows;
+            // Label columns are decoded from their dictionary pages, as long as every page
+            // is dictionary coded (as writers store columns of few values); otherwise, from
+            // the first row groups where one is not, polars reads them as text.
+            let mut coded: Vec<String> = columns
+                .iter()
+                .filter(|c| categorical.contains(&c.as_str()) && is_text_chunk(&metadata, c))
+                .cloned()
+                .collect();
+            let mut file = open(path)?;
+            let columns = columns.to_vec();
             Box::new(move || {
-                let (first, len) = slices.next()?;
+                let (first, len, groups) = slices.next()?;
+                let mut decoded = Vec::new();
+                for name in &coded {
+                    match dictionary_column(&mut file, &metadata.row_groups[groups.clone()], name) {
+                        Some(codes) if codes.0.len() == len => decoded.push((name.clone(), codes)),
+                        _ => {
+                            decoded.clear();
+                            break;
+                        }
+                    }
+                }
+                if decoded.len() < coded.len() {
+                    coded.clear();
+                }
+                let read: Vec<String> = columns
+                    .iter()
+                    .filter(|c| !coded.contains(c))
+                    .cloned()
+                    .collect();
                 Some(open(path).and_then(|file| {
                     let mut reader = pl::ParquetReader::new(file)
-                        .with_columns(Some(columns.clone()))
+                        .with_columns(Some(read))
                         .with_slice(Some((first, len)));
                     reader.set_metadata(metadata.clone());
                     reader
                         .finish()
-                        .map(|df| (frame(df), share(first + len, total)))
+                        .map(|df| (frame(df, decoded), share(first + len, total)))
                         .map_err(|e| polars_err(path, e))
                 }))
             })
@@ -436,6 +474,86 @@ where
         }
         outcome
     })
+}
+
+/// True when `name` is one plain (not nested) column of byte strings in every row group.
+fn is_text_chunk(metadata: &pl::FileMetadataRef, name: &str) -> bool {
+    metadata.row_groups.iter().all(|g| {
+        g.columns_under_root_iter(name).is_some_and(|mut chunks| {
+            chunks.len() == 1
+                && chunks.all(|c| {
+                    c.descriptor().descriptor.primitive_type.physical_type
+                        == polars_parquet::read::PhysicalType::ByteArray
+                })
+        })
+    })
+}
+
+/// The codes and labels of text column `name` in row groups `groups`, decoded from its
+/// dictionary pages without making its text (one value per row) first; `None` when a page
+/// is not dictionary coded, or on any error (the caller then reads the column as text, and
+/// reports an error from there).
+fn dictionary_column(
+    file: &mut File,
+    groups: &[polars_parquet::read::RowGroupMetadata],
+    name: &str,
+) -> Option<Coded> {
+    use polars_arrow::array::{DictionaryArray, Utf8ViewArray};
+    use std::io::{Seek, SeekFrom};
+    let field = pl::Field::new(
+        name.into(),
+        pl::DataType::from_categories(pl::Categories::global()),
+    )
+    .to_arrow(pl::CompatLevel::newest());
+    let mut codes: Vec<u32> = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
+    let mut seen: HashMap<String, u32, FixedState> = HashMap::default();
+    for group in groups {
+        let chunk = group.columns_under_root_iter(name)?.next()?;
+        let range = chunk.byte_range();
+        let mut bytes = vec![0u8; usize::try_from(range.end - range.start).ok()?];
+        file.seek(SeekFrom::Start(range.start)).ok()?;
+        file.read_exact(&mut bytes).ok()?;
+        let pages = polars_parquet::read::PageReader::new(
+            std::io::Cursor::new(polars_buffer::Buffer::from(bytes)),
+            chunk,
+            Vec::new(),
+            usize::MAX,
+        );
+        let (arrays, _) = polars_parquet::read::column_iter_to_arrays(
+            vec![polars_parquet::read::BasicDecompressor::new(pages, Vec::new())],
+            vec![&chunk.descriptor().descriptor.primitive_type],
+            field.clone(),
+            None,
+        )
+        .ok()?;
+        for array in arrays {
+            let dict = array.as_any().downcast_ref::<DictionaryArray<u32>>()?;
+            let values = dict.values().as_any().downcast_ref::<Utf8ViewArray>()?;
+            // The row group's dictionary, in this batch's codes.
+            let remap: Vec<u32> = (0..values.len())
+                .map(|k| match values.get(k) {
+                    None => MISSING,
+                    Some(text) => *seen.entry(text.to_string()).or_insert_with(|| {
+                        labels.push(text.to_string());
+                        (labels.len() - 1) as u32
+                    }),
+                })
+                .collect();
+            let keys = dict.keys();
+            let lookup = |k: u32| remap.get(k as usize).copied().unwrap_or(MISSING);
+            match keys.validity() {
+                None => codes.extend(keys.values().iter().map(|&k| lookup(k))),
+                Some(valid) => codes.extend(
+                    keys.values()
+                        .iter()
+                        .zip(valid.iter())
+                        .map(|(&k, v)| if v { lookup(k) } else { MISSING }),
+                ),
+            }
+        }
+    }
+    Some((codes, labels))
 }
 
 /// The end (just past the line break) of the first (`last` false) or last (`last` true)
@@ -605,6 +723,9 @@ impl Frame {
     /// Dictionary codes and labels of a column read as categorical (`None` otherwise).
     /// Missing values get [`MISSING`]; `labels[code]` is the text.
     pub fn codes(&self, name: &str) -> Result<Option<(Vec<u32>, Vec<String>)>> {
+        if let Some((_, coded)) = self.coded.iter().find(|(n, _)| n == name) {
+            return Ok(Some(coded.clone()));
+        }
         let col = self.column(name)?;
         if !matches!(col.dtype(), pl::DataType::Categorical(_, _)) {
             return Ok(None);
