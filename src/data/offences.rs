@@ -3,6 +3,7 @@
 //! kept, as 24-byte [`Compact`] rows gathered by bucket of person numbers: no text column
 //! of the table is ever held whole, and the memory kept grows with the rows used.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -109,28 +110,32 @@ impl Labels {
     fn batch(&mut self, frame: &read::Frame) -> Result<BatchLabels> {
         let (local, labels) = match frame.codes(self.column)? {
             Some(coded) => coded,
-            // Text (Parquet) is dictionary coded at once, in parallel chunks: every later
-            // step (exclusions, duplicates, grouping) then compares numbers.
-            None => read::dictionary_codes(&frame.text(self.column)?),
+            // Text (Parquet pages not dictionary coded) is coded at once, in parallel
+            // chunks: every later step (exclusions, duplicates, grouping) then compares
+            // numbers.
+            None => {
+                let (codes, labels) = read::dictionary_codes(&frame.text(self.column)?);
+                (Cow::Owned(codes), Cow::Owned(labels))
+            }
         };
         // Only labels the column uses: a CSV column's categories are shared with the other
         // categorical columns read.
         let mut used = vec![false; labels.len()];
-        for &c in &local {
+        for &c in local.iter() {
             if let Some(u) = used.get_mut(c as usize) {
                 *u = true;
             }
         }
         let remap: Vec<u32> = labels
-            .into_iter()
+            .iter()
             .zip(used)
-            .map(|(label, used)| match self.codes.get(&label) {
+            .map(|(label, used)| match self.codes.get(label) {
                 _ if !used => MISSING,
                 Some(&code) => code,
                 None => {
                     let code = self.labels.len() as u32;
                     self.labels.push(label.clone());
-                    self.codes.insert(label, code);
+                    self.codes.insert(label.clone(), code);
                     code
                 }
             })

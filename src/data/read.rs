@@ -1,6 +1,7 @@
 //! Reading CSV, CSV.gz and Parquet files into polars frames, and turning their columns
 //! into plain vectors. The only file that talks to polars' readers.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -181,6 +182,9 @@ pub(crate) struct Frame {
 
 /// A column as codes (`MISSING` for none) and the labels they stand for.
 type Coded = (Vec<u32>, Vec<String>);
+
+/// [`Coded`], borrowed from a frame that holds it or made for the caller.
+pub(crate) type CodedRef<'a> = (Cow<'a, [u32]>, Cow<'a, [String]>);
 
 /// Reads the named columns of a table (all must exist: check with [`header`] first).
 ///
@@ -521,7 +525,10 @@ fn dictionary_column(
             usize::MAX,
         );
         let (arrays, _) = polars_parquet::read::column_iter_to_arrays(
-            vec![polars_parquet::read::BasicDecompressor::new(pages, Vec::new())],
+            vec![polars_parquet::read::BasicDecompressor::new(
+                pages,
+                Vec::new(),
+            )],
             vec![&chunk.descriptor().descriptor.primitive_type],
             field.clone(),
             None,
@@ -720,11 +727,12 @@ impl Frame {
         Ok(par_map_str(ca, f))
     }
 
-    /// Dictionary codes and labels of a column read as categorical (`None` otherwise).
-    /// Missing values get [`MISSING`]; `labels[code]` is the text.
-    pub fn codes(&self, name: &str) -> Result<Option<(Vec<u32>, Vec<String>)>> {
-        if let Some((_, coded)) = self.coded.iter().find(|(n, _)| n == name) {
-            return Ok(Some(coded.clone()));
+    /// Dictionary codes and labels of a column read as categorical or decoded from
+    /// dictionary pages (`None` otherwise). Missing values get [`MISSING`]; `labels[code]`
+    /// is the text.
+    pub fn codes(&self, name: &str) -> Result<Option<CodedRef<'_>>> {
+        if let Some((_, (codes, labels))) = self.coded.iter().find(|(n, _)| n == name) {
+            return Ok(Some((Cow::Borrowed(codes), Cow::Borrowed(labels))));
         }
         let col = self.column(name)?;
         if !matches!(col.dtype(), pl::DataType::Categorical(_, _)) {
@@ -754,7 +762,7 @@ impl Frame {
                 .map(|c| mapping.cat_to_str(c).unwrap_or("").to_string())
                 .collect(),
         };
-        Ok(Some((codes, labels)))
+        Ok(Some((Cow::Owned(codes), Cow::Owned(labels))))
     }
 
     /// The column as text, for borrowing values (person identifiers).
@@ -1077,4 +1085,49 @@ pub(crate) fn dictionary_codes(ca: &pl::StringChunked) -> (Vec<u32>, Vec<String>
 pub(crate) fn encode_categorical(ca: &pl::StringChunked) -> Categorical {
     let (codes, levels) = dictionary_codes(ca);
     Categorical::sorted(levels, codes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name)
+    }
+
+    /// Label columns whose pages are all dictionary coded are decoded to codes, row group by
+    /// row group, into the labels as written (trimming is grouping's work); a column with a
+    /// plain page anywhere is left to the text path. (That both paths load the same data is
+    /// `tests/it/parquet_writers.rs`.)
+    #[test]
+    fn dictionary_pages_decode_to_codes_and_plain_pages_do_not() {
+        let decode = |name: &str, column: &str| {
+            let path = fixture(name);
+            let metadata = pl::ParquetReader::new(open(&path).unwrap())
+                .get_metadata()
+                .unwrap()
+                .clone();
+            assert!(is_text_chunk(&metadata, column));
+            dictionary_column(&mut open(&path).unwrap(), &metadata.row_groups, column)
+        };
+        let (codes, labels) = decode("labels_dictionary.parquet", "offence_type").unwrap();
+        let text = |i: usize| (codes[i] != MISSING).then(|| labels[codes[i] as usize].as_str());
+        assert_eq!(codes.len(), 53);
+        let first: Vec<_> = (0..6).map(text).collect();
+        let expected = ["theft", " theft ", "theft", "breach", "", "missing"];
+        for (got, want) in first.iter().zip(expected) {
+            assert_eq!(*got, (want != "missing").then_some(want));
+        }
+        assert_eq!(text(6), None, "a missing label");
+        assert_eq!(text(52), Some("type 039"));
+        // Each label once, though each of the 14 row groups has its own dictionary.
+        let mut sorted = labels.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), labels.len());
+        assert!(decode("labels_plain.parquet", "offence_type").is_none());
+        assert!(decode("labels_fallback.parquet", "disposal").is_none());
+    }
 }

@@ -90,7 +90,14 @@ fn label_columns_read_alike_however_stored() {
     let count = |reason: &str| {
         let q = &csv.4;
         let at = q.find(reason).unwrap_or_else(|| panic!("{reason} in {q}"));
-        q[at..].split("rows: ").nth(1).unwrap().split(',').next().unwrap().to_string()
+        q[at..]
+            .split("rows: ")
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .to_string()
     };
     assert_eq!(count("DuplicateOffence"), "2");
     assert_eq!(count("NotProvenOutcome"), "2");
