@@ -42,7 +42,10 @@ pub(super) fn read_cohort_rows(
 ) -> Result<CohortRows> {
     let mut cols: Vec<String> = COHORT_REQUIRED.iter().map(|s| s.to_string()).collect();
     cols.extend(extra.iter().cloned());
+    let t = crate::trace::Phase::start("  read file");
     let frame = read::read(path, &cols, &[])?;
+    drop(t);
+    let t = crate::trace::Phase::start("  identifiers");
     let person_id = frame.text("person_id")?;
     let index = frame.dates("index_date", dates)?;
     check_dates(path, "index_date", &index, dates)?;
@@ -50,25 +53,11 @@ pub(super) fn read_cohort_rows(
     let h = hasher();
     // Both hashes in one pass over the text: the 64-bit key (matching's tie-breaks) and the
     // 128-bit identifier hash (grouping and linking).
-    // Each range of rows hashes into its own pair of vectors, joined in order.
-    let parts = read::par_str_ranges(&person_id, 1 << 16, |_, ids| {
-        let (mut key, mut id) = (Vec::new(), Vec::new());
-        for s in ids {
-            let (k, i) = match s.map(str::trim) {
-                Some(s) if !s.is_empty() => (h.hash_one(s), id_hash(s)),
-                _ => (0, 0),
-            };
-            key.push(k);
-            id.push(i);
-        }
-        (key, id)
-    });
-    let mut key = Vec::with_capacity(person_id.len());
-    let mut id = Vec::with_capacity(person_id.len());
-    for (k, i) in parts {
-        key.extend_from_slice(&k);
-        id.extend_from_slice(&i);
-    }
+    let (key, id): (Vec<u64>, Vec<u128>) =
+        read::par_unzip_str(&person_id, |s| match s.map(str::trim) {
+            Some(s) if !s.is_empty() => (h.hash_one(s), id_hash(s)),
+            _ => (0, 0),
+        });
     let missing_pid: Vec<bool> = id.par_iter().map(|&h| h == 0).collect();
     check_text(path, "person_id", missing_pid.iter().copied())?;
     check_text(
@@ -88,6 +77,8 @@ pub(super) fn read_cohort_rows(
         })
         .collect();
 
+    drop(t);
+    let _t = crate::trace::Phase::start("  other columns");
     let mut columns = Vec::new();
     let mut warnings = Vec::new();
     for name in extra {

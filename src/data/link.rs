@@ -74,6 +74,7 @@ impl PersonIndex {
             .zip(c.id.par_iter())
             .map(|(&r, &id)| if r == 0 { shard_of(id) } else { NO_SHARD })
             .collect();
+        let t = crate::trace::Phase::start("  group by person");
         let by_shard = partition(&shard_keys);
         drop(shard_keys);
         let (ids, cohort, index) = (&c.id, &c.cohort, &c.index);
@@ -119,6 +120,8 @@ impl PersonIndex {
                 (reasons, firsts)
             })
             .collect();
+        drop(t);
+        let t = crate::trace::Phase::start("  number people");
         let mut reasons = row_reasons.to_vec();
         for (rows, _) in &grouped {
             for &(row, r) in rows {
@@ -143,6 +146,8 @@ impl PersonIndex {
                     .collect()
             })
             .collect();
+        drop(t);
+        let _t = crate::trace::Phase::start("  link table");
         let table = LinkTable::new(&firsts);
         (PersonIndex { table, kept_rows }, reasons)
     }
