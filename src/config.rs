@@ -435,16 +435,12 @@ impl Config {
                 timezone,
                 years: self.data.years.map_or(d.years, |[a, b]| (a, b)),
                 ages: self.data.ages.map_or(d.ages, |[a, b]| (a, b)),
-                keep_offences: if self.data.only_needed_offences.unwrap_or(false) {
-                    crate::KeepOffences::Needed {
-                        follow_up_days: self
-                            .rules
-                            .follow_up_days
-                            .unwrap_or(crate::Rules::default().follow_up_days),
-                    }
-                } else {
-                    crate::KeepOffences::All
-                },
+                keep_offences: crate::KeepOffences::only_needed(
+                    self.data.only_needed_offences.unwrap_or(false),
+                    self.rules
+                        .follow_up_days
+                        .unwrap_or(crate::Rules::default().follow_up_days),
+                ),
                 ..d
             },
         })

@@ -97,15 +97,10 @@ pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
                         data.exclude_offence_types.clone()
                     },
                 },
-                keep_offences: if data.only_needed_offences
-                    || config.data.only_needed_offences.unwrap_or(false)
-                {
-                    KeepOffences::Needed {
-                        follow_up_days: rules.follow_up_days,
-                    }
-                } else {
-                    KeepOffences::All
-                },
+                keep_offences: KeepOffences::only_needed(
+                    data.only_needed_offences || config.data.only_needed_offences.unwrap_or(false),
+                    rules.follow_up_days,
+                ),
                 timezone,
                 years: data
                     .years

@@ -142,6 +142,28 @@ pub enum KeepOffences {
     },
 }
 
+impl KeepOffences {
+    /// [`KeepOffences::Needed`] for a longest follow-up of `follow_up_days` when
+    /// `only_needed`, else [`KeepOffences::All`]: how a configuration's or command line's
+    /// yes-or-no becomes this option.
+    ///
+    /// ```
+    /// use reoffending::KeepOffences;
+    /// assert_eq!(KeepOffences::only_needed(false, 365), KeepOffences::All);
+    /// assert_eq!(
+    ///     KeepOffences::only_needed(true, 365),
+    ///     KeepOffences::Needed { follow_up_days: 365 }
+    /// );
+    /// ```
+    pub fn only_needed(only_needed: bool, follow_up_days: u32) -> KeepOffences {
+        if only_needed {
+            KeepOffences::Needed { follow_up_days }
+        } else {
+            KeepOffences::All
+        }
+    }
+}
+
 /// Whether the offence table's `offence_type` and `disposal` are kept after validation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum OffenceDetails {
