@@ -512,10 +512,15 @@ fn dictionary_column(
     let mut codes: Vec<u32> = Vec::new();
     let mut labels: Vec<String> = Vec::new();
     let mut seen: HashMap<String, u32, FixedState> = HashMap::default();
+    let file_len = file.metadata().ok()?.len();
     for group in groups {
         let chunk = group.columns_under_root_iter(name)?.next()?;
         let range = chunk.byte_range();
-        let mut bytes = vec![0u8; usize::try_from(range.end - range.start).ok()?];
+        // A chunk said to lie outside the file is the text path's to report.
+        if range.end > file_len {
+            return None;
+        }
+        let mut bytes = vec![0u8; usize::try_from(range.end.checked_sub(range.start)?).ok()?];
         file.seek(SeekFrom::Start(range.start)).ok()?;
         file.read_exact(&mut bytes).ok()?;
         let pages = polars_parquet::read::PageReader::new(
