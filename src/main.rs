@@ -1,5 +1,8 @@
 //! The `reoffending` binary. Exit codes: 0 success, 2 bad input or usage, 1 anything else.
 
+// As in the library: `!(a <= b)` also rejects NaN.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 mod cli;
 
 // mimalloc rather than the system allocator, for the binary only (the library leaves the

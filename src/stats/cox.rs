@@ -1,6 +1,10 @@
 //! Cox proportional hazards, fitted by Newton-Raphson on the partial likelihood with
 //! Efron's (default, as R) or Breslow's handling of tied event times.
 
+// Index loops over rows and columns follow the matrix formulas they compute (X'WX,
+// information matrices), where iterators would hide which index is which.
+#![allow(clippy::needless_range_loop)]
+
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 

@@ -1,5 +1,9 @@
 //! Small dense linear algebra for the regression fitters (p is at most a few dozen).
 
+// Index loops over rows and columns follow the matrix formulas they compute (X'WX,
+// information matrices), where iterators would hide which index is which.
+#![allow(clippy::needless_range_loop)]
+
 /// Solves `a x = b` by Gaussian elimination with partial pivoting; `None` if singular.
 pub(crate) fn solve(a: &[Vec<f64>], b: &[f64]) -> Option<Vec<f64>> {
     let n = b.len();

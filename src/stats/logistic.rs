@@ -1,6 +1,10 @@
 //! Logistic regression by iteratively reweighted least squares (Newton's method), with
 //! standard errors from the inverse information, as statsmodels `Logit`.
 
+// Index loops over rows and columns follow the matrix formulas they compute (X'WX,
+// information matrices), where iterators would hide which index is which.
+#![allow(clippy::needless_range_loop)]
+
 use serde::Serialize;
 
 use super::FitError;

@@ -196,9 +196,12 @@ mod parquet {
         }
     }
 
+    /// A column's cells: each an integer or a text (or neither: missing).
+    type Cells = Vec<(Option<i64>, Option<String>)>;
+
     fn table(
         names: &'static [&'static str],
-    ) -> impl Strategy<Value = Vec<(&'static str, Kind, Vec<(Option<i64>, Option<String>)>)>> {
+    ) -> impl Strategy<Value = Vec<(&'static str, Kind, Cells)>> {
         (
             0usize..8,
             prop::collection::vec(kind(), names.len()),
@@ -228,10 +231,7 @@ mod parquet {
             })
     }
 
-    fn write_parquet(
-        path: &std::path::Path,
-        cols: &[(&str, Kind, Vec<(Option<i64>, Option<String>)>)],
-    ) {
+    fn write_parquet(path: &std::path::Path, cols: &[(&str, Kind, Cells)]) {
         let columns: Vec<Column> = cols
             .iter()
             .map(|(n, k, c)| series(n, *k, c).into())
@@ -242,10 +242,7 @@ mod parquet {
             .unwrap();
     }
 
-    fn write_csv(
-        path: &std::path::Path,
-        cols: &[(&str, Kind, Vec<(Option<i64>, Option<String>)>)],
-    ) {
+    fn write_csv(path: &std::path::Path, cols: &[(&str, Kind, Cells)]) {
         let mut s = cols.iter().map(|c| c.0).collect::<Vec<_>>().join(",");
         s.push('\n');
         let rows = cols.first().map_or(0, |c| c.2.len());

@@ -194,7 +194,8 @@ pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section
         bench_cmp: kind("external_benchmark"),
         matched: j.get("match").filter(|m| !m.is_null()),
     };
-    let builders: [fn(&Ctx) -> Result<Vec<Section>>; 9] = [
+    type Builder = fn(&Ctx) -> Result<Vec<Section>>;
+    let builders: [Builder; 9] = [
         summary,
         rates,
         comparisons,
@@ -433,7 +434,7 @@ fn comparisons(c: &Ctx) -> Result<Vec<Section>> {
                 .flatten()
                 .filter_map(|v| v.as_str().map(str::to_string)),
         );
-        let rows = vec![
+        let rows = [
             json!({"measure": "pilot rate", "value": c["treatment_rate"], "kind": "pct"}),
             json!({
                 "measure": if id == "comparison" { "comparison rate" } else { "benchmark rate" },
