@@ -45,7 +45,7 @@ pub(super) fn read_cohort_rows(
     let t = crate::trace::Phase::start("  read file");
     let frame = read::read(path, &cols, &[])?;
     drop(t);
-    let t = crate::trace::Phase::start("  identifiers");
+    let t = crate::trace::Phase::start("  required columns");
     let person_id = frame.text("person_id")?;
     let index = frame.dates("index_date", dates)?;
     check_dates(path, "index_date", &index, dates)?;
