@@ -93,15 +93,11 @@ fn main() {
     let fit = logistic(&treated, &x, &names).unwrap();
     let fit_s = t.elapsed().as_secs_f64();
     let logit: Vec<f64> = (0..n).map(|i| fit.linear_predictor(&x, i)).collect();
-    let keys: Vec<u64> = (0..n as u64)
-        .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
-        .collect();
     let t2 = Instant::now();
     let m = nearest_neighbour(
         &logit,
         &treated,
         &vec![0; n],
-        &keys,
         &MatchSpec {
             ratio: 1,
             replace: false,
@@ -109,10 +105,10 @@ fn main() {
         },
     );
     println!(
-        "propensity     n={n:>10}, p={p}: {:>7.2} s fit ({} iterations) + {:.2} s matching ({} pairs)",
+        "propensity     n={n:>10}, p={p}: {:>7.2} s fit ({} iterations) + {:.2} s matching ({} matched sets)",
         fit_s,
         fit.iterations,
         t2.elapsed().as_secs_f64(),
-        m.pairs.len()
+        m.subclasses
     );
 }

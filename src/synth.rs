@@ -42,6 +42,98 @@ pub struct GenerateOptions {
     /// (8 years by default; never before age 10). Default 1; 4 gives about 3.5 times the
     /// offence rows, for testing how loading grows with an extract's history.
     pub history: f64,
+    /// An area-wide pilot among police forces (for difference-in-differences and synthetic
+    /// designs): `None` (the default) generates the classic sample, a pilot cohort against
+    /// comparison people of five neighbouring forces, all indexed from 2020.
+    pub forces: Option<ForcePanel>,
+}
+
+/// An area-wide pilot: one force (`West Midlands`) adopts the scheme for everyone from the
+/// launch date; people of every force are indexed from `study_start`, so the pilot force has
+/// people before launch (cohort `comparison`) and after (cohort `divert`). Everyone has the
+/// same covariate profile; each force has its own level of reoffending, every force shares
+/// the same shock in the court-backlog year (April 2020 to March 2021), and the scheme
+/// changes the log-odds of reoffending by `effect`. The cohort gains a `force` column.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ForcePanel {
+    /// Number of forces, the pilot force included (2 to 43). Default 24.
+    pub forces: usize,
+    /// The launch date. Default 2020-10-01.
+    pub launch: Day,
+    /// First index date. Default 2018-10-01.
+    pub study_start: Day,
+    /// The scheme's effect on the log-odds of reoffending. Default -0.35.
+    pub effect: f64,
+}
+
+impl Default for ForcePanel {
+    fn default() -> Self {
+        ForcePanel {
+            forces: 24,
+            launch: parse_iso("2020-10-01").unwrap_or(18536),
+            study_start: parse_iso("2018-10-01").unwrap_or(17805),
+            effect: -0.35,
+        }
+    }
+}
+
+/// The pilot force of a [`ForcePanel`].
+pub const PILOT_FORCE: &str = "West Midlands";
+
+/// The other police forces of England and Wales, in the order a panel takes them.
+const OTHER_FORCES: [&str; 42] = [
+    "Staffordshire",
+    "West Mercia",
+    "Warwickshire",
+    "Nottinghamshire",
+    "Leicestershire",
+    "Derbyshire",
+    "Northamptonshire",
+    "Greater Manchester",
+    "West Yorkshire",
+    "Merseyside",
+    "Lancashire",
+    "South Yorkshire",
+    "Northumbria",
+    "Avon and Somerset",
+    "Kent",
+    "Essex",
+    "Hampshire",
+    "Thames Valley",
+    "Sussex",
+    "Devon and Cornwall",
+    "Surrey",
+    "Hertfordshire",
+    "Cheshire",
+    "Humberside",
+    "Cleveland",
+    "Durham",
+    "Cumbria",
+    "North Yorkshire",
+    "Lincolnshire",
+    "Norfolk",
+    "Suffolk",
+    "Cambridgeshire",
+    "Bedfordshire",
+    "Gloucestershire",
+    "Wiltshire",
+    "Dorset",
+    "South Wales",
+    "Gwent",
+    "Dyfed-Powys",
+    "North Wales",
+    "City of London",
+    "Metropolitan Police",
+];
+
+/// A force's own level of reoffending (log-odds), fixed by its place in the list: spread
+/// evenly over -0.3 to 0.3 in a shuffled order, so neighbours in the list differ.
+fn force_level(k: usize, forces: usize) -> f64 {
+    if forces < 2 {
+        return 0.0;
+    }
+    let spot = (k * 7 + 3) % forces;
+    -0.3 + 0.6 * spot as f64 / (forces - 1) as f64
 }
 
 /// Row order of a generated offences table.
@@ -65,6 +157,7 @@ impl GenerateOptions {
             extract_date: parse_iso("2023-03-31").unwrap_or(19447),
             order: OffenceOrder::default(),
             history: 1.0,
+            forces: None,
         }
     }
 }
@@ -230,6 +323,7 @@ struct Batch {
     c_eth: Vec<Option<String>>,
     c_area: Vec<Option<String>>,
     c_index_offence: Vec<Option<String>>,
+    c_force: Vec<Option<String>>,
     offences: Vec<OffenceRow>,
 }
 
@@ -266,9 +360,20 @@ fn chunk(opts: &GenerateOptions, c: u64) -> Batch {
     for p in first..last {
         let person = p + 1;
         let id = format!("P{person:09}");
-        let pilot = rng.random::<f64>() < opts.pilot_share;
-        let male = rng.random::<f64>() < if pilot { 0.84 } else { 0.87 };
-        let age_shape: f64 = if pilot { 2.2 } else { 2.6 };
+        let mut pilot = rng.random::<f64>() < opts.pilot_share;
+        // With a force panel, everyone shares one profile (so that the pilot force's people
+        // before and after launch are alike) and belongs to a force.
+        let panel = opts.forces.map(|f| {
+            let force = if pilot {
+                0
+            } else {
+                rng.random_range(0..f.forces)
+            };
+            (f, force)
+        });
+        let profile_pilot = pilot && panel.is_none();
+        let male = rng.random::<f64>() < if profile_pilot { 0.84 } else { 0.87 };
+        let age_shape: f64 = if profile_pilot { 2.2 } else { 2.6 };
         // Shape 2.2 or 2.6 and scale 7 are valid constants: construction cannot fail.
         let age: f64 = 12.0
             + Gamma::new(age_shape, 7.0f64)
@@ -282,25 +387,49 @@ fn chunk(opts: &GenerateOptions, c: u64) -> Batch {
             Some(pick(
                 &mut rng,
                 &ETHNICITY,
-                if pilot { &ETH_PILOT } else { &ETH_COMPARISON },
+                if profile_pilot {
+                    &ETH_PILOT
+                } else {
+                    &ETH_COMPARISON
+                },
             ))
         };
-        let area = if pilot {
-            PILOT_AREAS[rng.random_range(0..PILOT_AREAS.len())]
-        } else {
-            COMPARISON_AREAS[rng.random_range(0..COMPARISON_AREAS.len())]
+        let area = match panel {
+            Some((_, 0)) => PILOT_AREAS[rng.random_range(0..PILOT_AREAS.len())],
+            Some((_, k)) => OTHER_FORCES[k - 1],
+            None if pilot => PILOT_AREAS[rng.random_range(0..PILOT_AREAS.len())],
+            None => COMPARISON_AREAS[rng.random_range(0..COMPARISON_AREAS.len())],
         };
         let idx_off = pick(
             &mut rng,
             &INDEX_OFFENCES,
-            if pilot {
+            if profile_pilot {
                 &[0.7, 0.14, 0.16]
             } else {
                 &[0.6, 0.22, 0.18]
             },
         );
-        let start = if pilot { pilot_start } else { comparison_start };
-        let index = rng.random_range(start..=index_end);
+        let index = match panel {
+            Some((f, force)) => {
+                let launch = f.launch.clamp(f.study_start, index_end);
+                if pilot {
+                    rng.random_range(launch..=index_end.max(launch))
+                } else if force == 0 {
+                    // The pilot force before launch; from launch on, everyone is diverted.
+                    let index = rng.random_range(f.study_start..=index_end);
+                    if index >= launch {
+                        pilot = true;
+                    }
+                    index
+                } else {
+                    rng.random_range(f.study_start..=index_end)
+                }
+            }
+            None => {
+                let start = if pilot { pilot_start } else { comparison_start };
+                rng.random_range(start..=index_end)
+            }
+        };
         b.c_id.push(Some(id.clone()));
         b.c_cohort
             .push(Some(if pilot { "divert" } else { "comparison" }.into()));
@@ -310,6 +439,14 @@ fn chunk(opts: &GenerateOptions, c: u64) -> Batch {
         b.c_eth.push(eth.map(str::to_string));
         b.c_area.push(Some(area.into()));
         b.c_index_offence.push(Some(idx_off.into()));
+        let force_name = panel.map(|(_, k)| {
+            if k == 0 {
+                PILOT_FORCE
+            } else {
+                OTHER_FORCES[k - 1]
+            }
+        });
+        b.c_force.push(force_name.map(str::to_string));
         // A few repeat index events (a later diversion or caution of the same person).
         if rng.random::<f64>() < 0.003 {
             let later = (index + rng.random_range(30..300)).min(index_end);
@@ -322,11 +459,12 @@ fn chunk(opts: &GenerateOptions, c: u64) -> Batch {
             b.c_eth.push(eth.map(str::to_string));
             b.c_area.push(Some(area.into()));
             b.c_index_offence.push(Some(idx_off.into()));
+            b.c_force.push(force_name.map(str::to_string));
         }
 
         // Prior offending: over-dispersed counts, more for older people and the comparison group.
         let mean_prior = (2.6f64 + 0.06 * (age as f64 - 18.0)).max(0.3)
-            * if pilot { 0.85 } else { 1.2 }
+            * if profile_pilot { 0.85 } else { 1.2 }
             * opts.history;
         // mean_prior >= 0.3 * 0.85 * 0.1 > 0 (history is checked), so shape 0.8 and this
         // scale are valid.
@@ -369,7 +507,18 @@ fn chunk(opts: &GenerateOptions, c: u64) -> Batch {
             } else {
                 0.0
             }
-            + if pilot { -0.35 } else { 0.0 };
+            + match panel {
+                Some((f, force)) => {
+                    let backlog = (parse_iso("2020-04-01").unwrap_or(18353)
+                        ..parse_iso("2021-04-01").unwrap_or(18718))
+                        .contains(&index);
+                    force_level(force, f.forces)
+                        + if backlog { -0.25 } else { 0.0 }
+                        + if pilot { f.effect } else { 0.0 }
+                }
+                None if pilot => -0.35,
+                None => 0.0,
+            };
         let p = 1.0 / (1.0 + (-x).exp());
         if rng.random::<f64>() < p {
             let first = (365.0 * rng.random::<f64>().powf(1.4)).ceil().max(1.0) as i32;
@@ -436,19 +585,34 @@ pub fn generate(opts: &GenerateOptions, cohort: &Path, offences: &Path) -> Resul
     if !(opts.history.is_finite() && (0.1..=100.0).contains(&opts.history)) {
         return Err(Error::option("history", "must be between 0.1 and 100"));
     }
-    let mut cw = TableWriter::create(
-        cohort,
-        &[
-            "person_id",
-            "cohort",
-            "index_date",
-            "sex",
-            "age_at_index",
-            "ethnicity",
-            "area",
-            "index_offence",
-        ],
-    )?;
+    if let Some(f) = &opts.forces {
+        if !(2..=OTHER_FORCES.len() + 1).contains(&f.forces) {
+            return Err(Error::option(
+                "forces",
+                format!("must be between 2 and {}", OTHER_FORCES.len() + 1),
+            ));
+        }
+        if !f.effect.is_finite() || f.launch <= f.study_start {
+            return Err(Error::option(
+                "forces",
+                "the effect must be a number and the launch after the study's start",
+            ));
+        }
+    }
+    let mut names = vec![
+        "person_id",
+        "cohort",
+        "index_date",
+        "sex",
+        "age_at_index",
+        "ethnicity",
+        "area",
+        "index_offence",
+    ];
+    if opts.forces.is_some() {
+        names.push("force");
+    }
+    let mut cw = TableWriter::create(cohort, &names)?;
     let mut ow = TableWriter::create(
         offences,
         &[
@@ -469,7 +633,7 @@ pub fn generate(opts: &GenerateOptions, cohort: &Path, offences: &Path) -> Resul
         let upto = (c + window).min(chunks);
         let batches: Vec<Batch> = (c..upto).into_par_iter().map(|k| chunk(opts, k)).collect();
         for b in batches {
-            cw.write(&[
+            let mut columns = vec![
                 WriteColumn::Text(b.c_id),
                 WriteColumn::Text(b.c_cohort),
                 WriteColumn::Date(b.c_index),
@@ -478,7 +642,11 @@ pub fn generate(opts: &GenerateOptions, cohort: &Path, offences: &Path) -> Resul
                 WriteColumn::Text(b.c_eth),
                 WriteColumn::Text(b.c_area),
                 WriteColumn::Text(b.c_index_offence),
-            ])?;
+            ];
+            if opts.forces.is_some() {
+                columns.push(WriteColumn::Text(b.c_force));
+            }
+            cw.write(&columns)?;
             if by_date {
                 all.extend(b.offences);
             } else {

@@ -23,6 +23,28 @@ pub struct Design {
     pub references: Vec<(String, String)>,
 }
 
+impl Design {
+    /// Puts the rows in an order that depends only on the data: by the terms' values, then
+    /// by `extra` (whatever else the caller computes from a person: group, outcomes). Rows
+    /// equal on all of it are interchangeable in every computation that reads only these, so
+    /// sums come out bit for bit the same however the people were ordered or named.
+    pub fn sort_canonically<K: Ord>(&mut self, extra: impl Fn(usize) -> K) {
+        let mut order: Vec<usize> = (0..self.rows.len()).collect();
+        order.sort_by(|&a, &b| {
+            self.columns
+                .iter()
+                .map(|c| c[a].total_cmp(&c[b]))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| extra(self.rows[a]).cmp(&extra(self.rows[b])))
+        });
+        self.rows = order.iter().map(|&k| self.rows[k]).collect();
+        for c in &mut self.columns {
+            *c = order.iter().map(|&k| c[k]).collect();
+        }
+    }
+}
+
 /// Parses `column=level` reference choices.
 pub fn parse_references(items: &[String]) -> Result<Vec<(String, String)>> {
     items

@@ -145,6 +145,8 @@ fn survival_data(members: &[usize], outcomes: &crate::measure::Outcomes) -> (Vec
 pub struct Monitor {
     /// Follow-up days.
     pub follow_up_days: u32,
+    /// Confidence level of every interval.
+    pub confidence: f64,
     /// Rows, by cohort then period.
     pub groups: Vec<MonitorGroup>,
 }
@@ -314,6 +316,7 @@ impl Monitor {
         }
         Ok(Monitor {
             follow_up_days: outcomes.rules.follow_up_days,
+            confidence,
             groups,
         })
     }

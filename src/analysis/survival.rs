@@ -78,6 +78,8 @@ pub struct SurvivalAnalysis {
     pub follow_up_days: u32,
     /// Interval method of the curves.
     pub interval: KmInterval,
+    /// Confidence level of the curves' and the Cox model's intervals.
+    pub confidence: f64,
     /// One Kaplan-Meier curve per group.
     pub groups: Vec<SurvivalGroup>,
     /// Log-rank test between cohorts (null with one cohort).
@@ -233,6 +235,7 @@ impl SurvivalAnalysis {
         Ok(SurvivalAnalysis {
             follow_up_days: outcomes.rules.follow_up_days,
             interval: options.interval,
+            confidence: options.confidence,
             groups,
             logrank,
             logrank_strata: options.strata.clone(),

@@ -301,6 +301,11 @@ pub struct MatchArgs {
     /// pilot cohort's first and last index dates) [default: from --config, else full].
     #[arg(long, value_name = "PERIOD")]
     pub period: Option<String>,
+    /// Write the matched sample to this CSV (`person_id, cohort, subclass, weight,
+    /// propensity_score`, as MatchIt's `match.data()`): person-level, for use inside the
+    /// secure environment only.
+    #[arg(long, value_name = "FILE")]
+    pub matched_out: Option<PathBuf>,
 }
 
 // The options of `reoffending costs` (its help text is the variant's doc comment).
@@ -399,6 +404,23 @@ pub struct GenerateArgs {
     /// over longer careers) [default: 1].
     #[arg(long)]
     pub history: Option<f64>,
+    /// An area-wide pilot among this many police forces (2 to 43): West Midlands adopts the
+    /// scheme for everyone from --launch, and people of every force are indexed from two
+    /// years before; the cohort gains a `force` column (for `did`).
+    #[arg(long, value_name = "N")]
+    pub forces: Option<usize>,
+    /// Launch date of the area-wide pilot, with --forces [default: 2020-10-01].
+    #[arg(long, value_name = "DATE", requires = "forces")]
+    pub launch: Option<String>,
+    /// The scheme's true effect on the log-odds of reoffending, with --forces
+    /// [default: -0.35].
+    #[arg(
+        long,
+        value_name = "LOG_ODDS",
+        requires = "forces",
+        allow_hyphen_values = true
+    )]
+    pub effect: Option<f64>,
 }
 
 /// Row order of a generated offences table.

@@ -260,12 +260,44 @@ pub fn matching(a: MatchArgs) -> Result<()> {
     r.inputs.load.cohort_columns = columns_for(&cols);
     let eval = load(&r)?;
     let m = MatchedComparison::compute(&eval, &options)?;
+    if let Some(path) = &a.matched_out {
+        write_matched(path, &r.inputs.cohort, &eval, &m)?;
+    }
     let used = json!({
         "treatment": options.treatment, "control": options.control, "covariates": options.covariates,
         "caliper": options.caliper, "ratio": options.ratio, "replace": options.replace, "exact": options.exact,
         "confidence": options.compare.confidence, "period": options.compare.period,
     });
     emit(&a.out, &Rendered::analysis(&eval, used, &m)?)
+}
+
+/// Writes the matched sample, one row per person and matched set.
+fn write_matched(
+    path: &std::path::Path,
+    cohort: &std::path::Path,
+    eval: &reoffending::Evaluation,
+    m: &MatchedComparison,
+) -> Result<()> {
+    let people = &eval.data.people;
+    let rows: Vec<u64> = m.sets.iter().map(|x| people.source_row[x.person]).collect();
+    let ids = reoffending::data::person_ids(cohort, &rows)?;
+    let mut out = String::from("person_id,cohort,subclass,weight,propensity_score\n");
+    for (x, id) in m.sets.iter().zip(ids) {
+        let cohort = people.cohort.get(x.person).unwrap_or_default();
+        out.push_str(&format!(
+            "{},{},{},{},{}\n",
+            reoffending::present::csv_cell(&id),
+            reoffending::present::csv_cell(cohort),
+            x.subclass + 1,
+            x.weight,
+            x.propensity_score
+        ));
+    }
+    std::fs::write(path, out).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        action: "cannot write",
+        source: e,
+    })
 }
 
 /// `monitor`: each cohort by quarter of index date.
@@ -334,6 +366,23 @@ pub fn generate_files(a: GenerateArgs) -> Result<()> {
     }
     if let Some(h) = a.history {
         opts.history = h;
+    }
+    if let Some(n) = a.forces {
+        let mut f = reoffending::synth::ForcePanel {
+            forces: n,
+            ..Default::default()
+        };
+        if let Some(d) = &a.launch {
+            f.launch = reoffending::parse_iso(d).ok_or_else(|| Error::Option {
+                option: "--launch".into(),
+                message: format!("`{d}` is not a date (YYYY-MM-DD)"),
+            })?;
+            f.study_start = f.launch - 731;
+        }
+        if let Some(e) = a.effect {
+            f.effect = e;
+        }
+        opts.forces = Some(f);
     }
     let summary = generate(
         &opts,

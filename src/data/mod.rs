@@ -13,6 +13,7 @@ mod checks;
 mod cohort;
 pub mod dates;
 mod group;
+mod ids;
 mod link;
 mod load;
 mod offences;
@@ -22,6 +23,7 @@ mod read;
 mod table;
 mod write;
 
+pub use ids::person_ids;
 pub use load::{Dataset, ExtractDateSource, SourceFile};
 pub use options::{
     COHORT_REQUIRED, ColumnSelection, DERIVED_COLUMNS, KeepOffences, LoadOptions, NotProven,

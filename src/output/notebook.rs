@@ -137,6 +137,7 @@ impl crate::measure::Rates {
         let svg = crate::charts::rates(
             &title,
             &alt,
+            self.confidence,
             &groups,
             self.baseline_rate.map(|b| ("baseline", b)),
         )?;
@@ -189,6 +190,7 @@ impl crate::compare::Comparison {
         let svg = crate::charts::rates(
             &title,
             &alt,
+            self.confidence,
             &groups,
             benchmark.as_ref().map(|(n, r)| (n.as_str(), *r)),
         )?;
@@ -289,7 +291,7 @@ impl crate::monitor::Monitor {
         let title =
             "Estimated 12-month proven reoffending by quarter of the index date".to_string();
         let alt = "Dot chart of each quarter's estimated 12-month rate with intervals, one colour per cohort.".to_string();
-        let svg = crate::charts::by_period(&title, &alt, &periods, &series)?;
+        let svg = crate::charts::by_period(&title, &alt, self.confidence, &periods, &series)?;
         Ok(Chart { svg })
     }
 }

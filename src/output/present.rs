@@ -145,6 +145,13 @@ impl fmt::Display for Table {
     }
 }
 
+/// A confidence level as a percentage, as headers and sentences print it: `0.95` -> `95%`,
+/// `0.9` -> `90%`, `0.975` -> `97.5%`.
+pub fn level(confidence: f64) -> String {
+    let s = format!("{:.2}", confidence * 100.0);
+    format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
+}
+
 /// A fraction as a percentage with one decimal place (`0.2031` -> `20.3%`).
 pub fn pct(x: Option<f64>) -> Option<String> {
     x.map(|v| format!("{:.1}%", v * 100.0))

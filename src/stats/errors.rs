@@ -169,6 +169,22 @@ pub enum StatsError {
     /// Rosenbaum bounds.
     #[error("Rosenbaum bounds: {0}")]
     Rosenbaum(#[from] super::RosenbaumError),
+    /// An adjusted design (weighting, entropy balancing, doubly robust, regression after
+    /// matching).
+    #[error(transparent)]
+    Design(#[from] super::designs::DesignError),
+    /// An area x period panel.
+    #[error(transparent)]
+    Panel(#[from] super::panel::PanelError),
+    /// Synthetic control and synthetic difference-in-differences.
+    #[error(transparent)]
+    Synthetic(#[from] super::synthetic::SyntheticError),
+    /// Staggered adoption (Callaway and Sant'Anna).
+    #[error(transparent)]
+    Staggered(#[from] super::staggered::StaggeredError),
+    /// Difference-in-differences (its messages name the method).
+    #[error(transparent)]
+    Did(#[from] super::did::DidError),
 }
 
 macro_rules! into_crate_error {
@@ -187,5 +203,10 @@ into_crate_error!(
     SurvivalError,
     FitError,
     DistributionError,
-    super::RosenbaumError
+    super::RosenbaumError,
+    super::did::DidError,
+    super::designs::DesignError,
+    super::panel::PanelError,
+    super::synthetic::SyntheticError,
+    super::staggered::StaggeredError
 );

@@ -3,16 +3,21 @@
 //! Nothing here knows about files or data frames: counts and slices in, result structs out.
 
 mod cox;
+pub mod designs;
+pub mod did;
 pub(crate) mod effect;
 mod errors;
 mod linalg;
 mod logistic;
 mod means;
 mod multiplicity;
+pub mod panel;
 mod power;
 mod proportion;
 mod robustness;
+pub mod staggered;
 mod survival;
+pub mod synthetic;
 mod twobytwo;
 mod weighted;
 
@@ -25,6 +30,7 @@ pub use errors::{
 pub use logistic::{LogisticFit, LogisticTerm, logistic};
 pub use means::{Summary, WelchTest, welch};
 pub use multiplicity::{Adjustment, adjust};
+pub use panel::{AreaPanel, PanelError};
 pub use power::{
     Detectable, ONE_SAMPLE_METHOD, TWO_SAMPLE_METHOD, detectable_one, detectable_two,
     sample_size_one, sample_size_two,

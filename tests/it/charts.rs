@@ -64,6 +64,7 @@ fn every_chart() -> Vec<(&'static str, String)> {
             charts::rates(
                 title,
                 "alt",
+                0.95,
                 &[est("divert", 0.22), est(LONG, 0.29), est("x", 0.6)],
                 Some((LONG, 0.2)),
             )
@@ -75,7 +76,7 @@ fn every_chart() -> Vec<(&'static str, String)> {
         ),
         (
             "by_period",
-            charts::by_period(title, "alt", &periods, &series).unwrap(),
+            charts::by_period(title, "alt", 0.95, &periods, &series).unwrap(),
         ),
         (
             "tornado",

@@ -8,7 +8,7 @@ mod nearest;
 use serde::Serialize;
 
 pub use balance::{BalanceRow, balance};
-pub use nearest::{MatchSpec, Matches, nearest_neighbour};
+pub use nearest::{MatchSpec, Matches, Member, nearest_neighbour};
 
 use crate::compare::{CompareOptions, Comparison, GroupData, PeriodCheck, PeriodFilter};
 use crate::data::People;
@@ -145,6 +145,26 @@ pub struct MatchedComparison {
     /// published (not serialised); for work inside the secure environment.
     #[serde(skip)]
     pub matched: Vec<MatchedPerson>,
+    /// The matched sets, one row per person and set (MatchIt's `match.data()`): what
+    /// `match --matched-out` writes. Person-level, so never published (not serialised).
+    #[serde(skip)]
+    pub sets: Vec<MatchedMember>,
+}
+
+/// One person's share of one matched set (a pilot person, or a control of the block the
+/// set drew).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MatchedMember {
+    /// Index into [`People`].
+    pub person: usize,
+    /// In the pilot group.
+    pub treated: bool,
+    /// The matched set (MatchIt's `subclass`), numbered from 0.
+    pub subclass: u32,
+    /// The person's weight within this set (see [`Member::weight`]).
+    pub weight: f64,
+    /// The fitted propensity score.
+    pub propensity_score: f64,
 }
 
 /// One person of the matched sample.
@@ -154,8 +174,9 @@ pub struct MatchedPerson {
     pub person: usize,
     /// In the pilot group.
     pub treated: bool,
-    /// 1 for pilot people; for comparison people the sum over their matches of 1/k, where
-    /// k is the number of controls their pilot person got.
+    /// For pilot people 1 (or the share of their tie group that found controls); for
+    /// comparison people the sum over their draws of `u / (m k)` (see
+    /// [`Matches::weights`]).
     pub weight: f64,
 }
 
@@ -171,7 +192,13 @@ pub struct Rosenbaum {
 
 impl Rosenbaum {
     fn new(bounds: RosenbaumBounds, treatment: &str) -> Rosenbaum {
-        let level = format!("{:.0}%", bounds.alpha * 100.0);
+        // The bound is one-sided at half the headline's level: "significant" here means what
+        // it means in the two-sided headline.
+        let level = format!(
+            "the headline's {}% level (two-sided; one-sided {}%)",
+            percent(bounds.alpha * 2.0),
+            percent(bounds.alpha)
+        );
         let side = match bounds.direction {
             PairDirection::PilotLower => "only the comparison person".to_string(),
             PairDirection::PilotHigher => format!("only the person in {treatment}"),
@@ -289,12 +316,25 @@ impl MatchedComparison {
                         || (people.cohort.codes[i] == cc && period.keeps(people, i)))
             })
             .collect();
-        let design = Design::build(
+        let mut design = Design::build(
             people,
             &options.covariates,
             &options.references,
             &candidates,
         )?;
+        // Every sum below (the model's, the weighted means') then runs in an order fixed by
+        // the data: renaming or reordering people changes no figure, not even in the last bit.
+        let exact_cells = exact_cell_of(people, &options.exact)?;
+        design.sort_canonically(|i| {
+            (
+                people.cohort.codes[i],
+                exact_cells.as_ref().map_or(0, |c| c[i]),
+                outcomes.reoffences[i],
+                outcomes.days_to_first[i],
+                outcomes.prior_year[i],
+                people.index_day[i],
+            )
+        });
         let treated: Vec<bool> = design
             .rows
             .iter()
@@ -325,8 +365,7 @@ impl MatchedComparison {
             replace: options.replace,
             caliper: caliper_logit,
         };
-        let keys: Vec<u64> = design.rows.iter().map(|&i| people.key[i]).collect();
-        let m = nearest_neighbour(&logit, &treated, &exact_key, &keys, &spec);
+        let m = nearest_neighbour(&logit, &treated, &exact_key, &spec);
         let balance = balance(&design, &treated, &m.weights);
         let imbalanced_terms: Vec<String> = balance
             .iter()
@@ -369,13 +408,13 @@ impl MatchedComparison {
             warnings.push(format!("Placebo check failed: {}", placebo.summary));
         }
         let (rosenbaum, rosenbaum_note) =
-            rosenbaum_bounds(outcomes, &design.rows, &m.pairs, options)?;
+            rosenbaum_bounds(outcomes, &design.rows, &treated, &m, options)?;
         let sample = SampleSizes {
             treated: n_t as u64,
             controls: n_c as u64,
             matched_treated,
             matched_controls: c.counts.len() as u64,
-            unmatched_treated: n_t as u64 - matched_treated,
+            unmatched_treated: n_t as u64 - matched_treated.min(n_t as u64),
             unmatched_controls: (n_c - c.counts.len()) as u64,
             effective_controls,
             excluded_missing: design.excluded_missing,
@@ -408,6 +447,17 @@ impl MatchedComparison {
                     person,
                     treated: treated[k],
                     weight: m.weights[k],
+                })
+                .collect(),
+            sets: m
+                .members
+                .iter()
+                .map(|x| MatchedMember {
+                    person: design.rows[x.row],
+                    treated: treated[x.row],
+                    subclass: x.subclass,
+                    weight: x.weight,
+                    propensity_score: 1.0 / (1.0 + (-logit[x.row]).exp()),
                 })
                 .collect(),
         })
@@ -474,6 +524,12 @@ fn placebo(
     Ok(p)
 }
 
+/// A level as a percentage with at most two decimals and no trailing zeros: 0.025 -> "2.5".
+fn percent(x: f64) -> String {
+    let s = format!("{:.2}", x * 100.0);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 fn pooled_sd(x: &[f64], treated: &[bool]) -> f64 {
     let var = |sel: bool| {
         let v: Vec<f64> = x
@@ -491,6 +547,16 @@ fn pooled_sd(x: &[f64], treated: &[bool]) -> f64 {
         }
     };
     ((var(true) + var(false)) / 2.0).sqrt()
+}
+
+/// Each person's cell of the exact-matching columns (their group's number), when there are
+/// any.
+fn exact_cell_of(people: &People, exact: &[String]) -> Result<Option<Vec<u32>>> {
+    if exact.is_empty() {
+        return Ok(None);
+    }
+    let g = crate::measure::Grouping::new(people, exact)?;
+    Ok(Some(g.group_of.clone()))
 }
 
 fn exact_keys(people: &People, exact: &[String], rows: &[usize]) -> Result<Vec<u64>> {
@@ -585,26 +651,52 @@ fn matched_groups(
 
 /// Rosenbaum bounds on the discordant pairs (1:1 without replacement), or the reason they
 /// are not available.
+///
+/// With ties, a matched set holds tied pilot people and the blocks of tied controls they
+/// drew; which pilot person is paired with which control is a tie-break, so the discordant
+/// pairs are their expected numbers over every way of breaking the ties (within a set: a
+/// pilot person reoffended and the control did not, or the reverse), rounded to whole
+/// pairs. Without ties they are the pairs themselves. The test is one-sided at half the
+/// headline's significance level, so that "stays significant" means what the two-sided
+/// headline means.
 fn rosenbaum_bounds(
     outcomes: &Outcomes,
     rows: &[usize],
-    pairs: &[(usize, usize)],
+    treated: &[bool],
+    m: &Matches,
     options: &MatchOptions,
 ) -> Result<(Option<Rosenbaum>, Option<String>)> {
     if options.ratio == 1 && !options.replace {
-        let reoffended = |k: usize| outcomes.reoffences[rows[k]] > 0;
-        let (mut treated_only, mut control_only) = (0u64, 0u64);
-        for &(t, c) in pairs {
-            match (reoffended(t), reoffended(c)) {
-                (true, false) => treated_only += 1,
-                (false, true) => control_only += 1,
-                _ => {}
+        let reoffended = |k: usize| f64::from(outcomes.reoffences[rows[k]] > 0);
+        let (mut treated_only, mut control_only) = (0.0f64, 0.0f64);
+        let mut set = m.members.iter().peekable();
+        while let Some(first) = set.peek().copied() {
+            // (pilot mass, pilot reoffending mass, control mass, control reoffending mass)
+            let (mut wt, mut yt, mut wc, mut yc) = (0.0, 0.0, 0.0, 0.0);
+            while let Some(x) = set.next_if(|x| x.subclass == first.subclass) {
+                let y = reoffended(x.row);
+                if treated[x.row] {
+                    wt += x.weight;
+                    yt += x.weight * y;
+                } else {
+                    wc += x.weight;
+                    yc += x.weight * y;
+                }
+            }
+            if wc > 0.0 {
+                let pc = yc / wc;
+                treated_only += yt * (1.0 - pc);
+                control_only += (wt - yt) * pc;
             }
         }
-        let alpha = 1.0 - options.compare.confidence;
+        let alpha = (1.0 - options.compare.confidence) / 2.0;
         Ok((
             Some(Rosenbaum::new(
-                rosenbaum(treated_only, control_only, alpha)?,
+                rosenbaum(
+                    treated_only.round() as u64,
+                    control_only.round() as u64,
+                    alpha,
+                )?,
                 &options.treatment,
             )),
             None,

@@ -1,4 +1,23 @@
-//! Greedy nearest-neighbour matching on a score, deterministic whatever the row order.
+//! Greedy nearest-neighbour matching on a score that does not depend on identifiers or row
+//! order.
+//!
+//! People with the same score are exchangeable: which of them a greedy matching picks is an
+//! accident of how ties are broken, and breaking them by a hash of the pseudonym made the
+//! estimate move when the pseudonyms did. Here ties never reach an identifier:
+//!
+//! - **Tied controls form a block** (the same score within an exact-matching stratum) whose
+//!   capacity is its size. A pilot person who draws `u` places from a block of `m` people
+//!   gives each member `u / m` of the draw: the average over every way of breaking the tie
+//!   (DOMAIN "Ties do not depend on the pseudonyms"; Sekhon's `Matching` with `ties = TRUE`).
+//! - **Tied pilot people form one matched set.** They are taken together (same score, so the
+//!   same search); if capacity or the caliper runs out part-way, the `a'` of `a` that found
+//!   controls are shared as weight `a' / a` each, again the average over tie-breaks.
+//! - Two different blocks at exactly the same distance: the lower score is taken first (a
+//!   rule on the data, not on identifiers).
+//!
+//! A matched set (subclass, MatchIt's `subclass`) is a group of tied pilot people with every
+//! control block they drew; with continuous covariates it is one pilot person and their
+//! controls, as in MatchIt.
 
 /// How to match.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -11,33 +30,72 @@ pub struct MatchSpec {
     pub caliper: Option<f64>,
 }
 
-/// The result: a weight per row (0 = unused), and the pairs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Matches {
-    /// Treated rows: 1 if matched. Control rows: the sum over their matches of 1/k, where k
-    /// is the number of controls the treated person got.
-    pub weights: Vec<f64>,
-    /// (treated row, control row) pairs.
-    pub pairs: Vec<(usize, usize)>,
+/// One row's share of one matched set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Member {
+    /// The row (index into the scores given to [`nearest_neighbour`]).
+    pub row: usize,
+    /// The matched set, numbered from 0 in the order sets were formed.
+    pub subclass: u32,
+    /// The row's weight within this set: for pilot people `a'/a` (1 unless tied pilot
+    /// people ran out of controls), for controls the sum over draws of `u / (m k)`.
+    pub weight: f64,
 }
 
-/// Matches each treated row to its nearest control rows with the same exact key.
+/// The result: a weight per row (0 = unused) and the matched sets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matches {
+    /// Treated rows: the share of their tie group that found controls (1 when matched
+    /// alone). Control rows: the sum over the draws that reached them of `u / (m k)`, where
+    /// `k` is the number of controls the pilot person got, `u` the places drawn from the
+    /// control's block and `m` the block's size.
+    pub weights: Vec<f64>,
+    /// Every row of every matched set, ordered by set and then row; a control reused by
+    /// several sets appears once in each.
+    pub members: Vec<Member>,
+    /// Number of matched sets.
+    pub subclasses: u32,
+}
+
+/// A block of controls with the same score.
+struct Block {
+    score: f64,
+    rows: Vec<usize>,
+    /// Places left (without replacement); the size with replacement.
+    capacity: f64,
+}
+
+/// Matches each treated row to its nearest control rows with the same exact key (`u64::MAX`
+/// leaves a row out).
 ///
-/// Treated people are taken from the highest score down (MatchIt's `m.order = "largest"`);
-/// ties in score or distance are broken by `key` (a hash of the person identifier), so the
-/// result does not depend on the order of the input rows.
+/// Treated people are taken from the highest score down (MatchIt's `m.order = "largest"`).
+/// The result depends only on the scores, the groups and the exact keys: renaming people or
+/// reordering rows permutes the rows and nothing else.
+///
+/// ```
+/// use reoffending::matching::{MatchSpec, nearest_neighbour};
+/// // Two controls tie at 0.5: the pilot person at 0.5 shares its one match between them.
+/// let m = nearest_neighbour(
+///     &[0.5, 0.5, 0.5, 0.9],
+///     &[true, false, false, false],
+///     &[0; 4],
+///     &MatchSpec { ratio: 1, replace: false, caliper: None },
+/// );
+/// assert_eq!(m.weights, vec![1.0, 0.5, 0.5, 0.0]);
+/// assert_eq!(m.subclasses, 1);
+/// ```
 // Over 80 lines: greedy nearest-neighbour matching in MatchIt's order (within exact strata,
-// caliper, ratio, replacement).
+// caliper, ratio, replacement) over blocks of tied controls.
 pub fn nearest_neighbour(
     score: &[f64],
     treated: &[bool],
     exact: &[u64],
-    key: &[u64],
     spec: &MatchSpec,
 ) -> Matches {
     let n = score.len();
     let mut weights = vec![0.0; n];
-    let mut pairs = Vec::new();
+    let mut members: Vec<Member> = Vec::new();
+    let mut subclass = 0u32;
     let mut by_exact: std::collections::BTreeMap<u64, (Vec<usize>, Vec<usize>)> =
         Default::default();
     for i in 0..n {
@@ -47,119 +105,225 @@ pub fn nearest_neighbour(
         let e = by_exact.entry(exact[i]).or_default();
         if treated[i] { e.0.push(i) } else { e.1.push(i) }
     }
+    let ratio = spec.ratio.max(1) as f64;
     for (_, (mut ts, mut cs)) in by_exact {
-        cs.sort_by(|&a, &b| score[a].total_cmp(&score[b]).then(key[a].cmp(&key[b])));
-        ts.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(key[a].cmp(&key[b])));
-        let cscore: Vec<f64> = cs.iter().map(|&c| score[c]).collect();
-        // Skip lists over used controls: next unused to the left / right (path compressed).
-        let m = cs.len();
-        let mut left: Vec<usize> = (0..=m).collect(); // left[j+1] -> unused index <= j, +1
-        let mut right: Vec<usize> = (0..=m).collect(); // right[j] -> unused index >= j
-        fn find(p: &mut [usize], mut x: usize) -> usize {
-            let mut root = x;
-            while p[root] != root {
-                root = p[root];
+        // Row order within a score is kept only to list members in a fixed order; it
+        // decides nothing.
+        cs.sort_by(|&a, &b| score[a].total_cmp(&score[b]).then(a.cmp(&b)));
+        ts.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
+        let mut blocks: Vec<Block> = Vec::new();
+        for &c in &cs {
+            match blocks.last_mut() {
+                Some(b) if b.score.total_cmp(&score[c]).is_eq() => b.rows.push(c),
+                _ => blocks.push(Block {
+                    score: score[c],
+                    rows: vec![c],
+                    capacity: 0.0,
+                }),
             }
-            while p[x] != root {
-                let next = p[x];
-                p[x] = root;
-                x = next;
-            }
-            root
         }
-        for &t in &ts {
-            let s = score[t];
-            let pos = cscore.partition_point(|&v| v < s);
-            let mut chosen = Vec::new();
-            // Without replacement, used controls are skipped through the two chains; with
-            // replacement, the search simply widens from `pos`.
-            let (mut l, mut r) = (pos, pos);
-            while chosen.len() < spec.ratio {
-                let (cand_l, cand_r) = if spec.replace {
-                    ((l > 0).then(|| l - 1), (r < m).then_some(r))
-                } else {
-                    let a = find(&mut left, pos); // the nearest unused index below pos is a - 1
-                    let b = find(&mut right, pos);
-                    ((a > 0).then(|| a - 1), (b < m).then_some(b))
-                };
-                let pick = match (cand_l, cand_r) {
-                    (None, None) => break,
-                    (Some(a), None) => a,
-                    (None, Some(b)) => b,
-                    (Some(a), Some(b)) => closer(s, a, b, &cscore, &cs, key),
-                };
-                if spec.caliper.is_some_and(|c| (cscore[pick] - s).abs() > c) {
-                    break;
+        for b in &mut blocks {
+            b.capacity = b.rows.len() as f64;
+        }
+        let bscore: Vec<f64> = blocks.iter().map(|b| b.score).collect();
+        let m = blocks.len();
+        // Skip lists over exhausted blocks: next live block to the left / right.
+        let mut left: Vec<usize> = (0..=m).collect(); // left[j+1] -> live index <= j, +1
+        let mut right: Vec<usize> = (0..=m).collect(); // right[j] -> live index >= j
+        let mut start = 0;
+        while start < ts.len() {
+            // The tie group: pilot people with this score.
+            let s = score[ts[start]];
+            let end = start + ts[start..].partition_point(|&t| score[t].total_cmp(&s).is_eq());
+            let group = &ts[start..end];
+            start = end;
+            let pos = bscore.partition_point(|&v| v < s);
+            // Each pilot person of the group draws in turn; identical searches, so the
+            // draws do not depend on which of them goes first.
+            let mut draws: Vec<(usize, f64)> = Vec::new(); // (block, share of one person)
+            let mut found = 0usize;
+            for _ in group {
+                let mut mine: Vec<(usize, f64)> = Vec::new();
+                let mut need = ratio;
+                let (mut l, mut r) = (pos, pos);
+                while need > 0.0 {
+                    let (cand_l, cand_r) = if spec.replace {
+                        ((l > 0).then(|| l - 1), (r < m).then_some(r))
+                    } else {
+                        let a = find(&mut left, pos);
+                        let b = find(&mut right, pos);
+                        ((a > 0).then(|| a - 1), (b < m).then_some(b))
+                    };
+                    let pick = match (cand_l, cand_r) {
+                        (None, None) => break,
+                        (Some(a), None) => a,
+                        (None, Some(b)) => b,
+                        (Some(a), Some(b)) => {
+                            // Equal distances: the lower score, a rule on the data.
+                            if (s - bscore[a]).abs() <= (bscore[b] - s).abs() {
+                                a
+                            } else {
+                                b
+                            }
+                        }
+                    };
+                    if spec.caliper.is_some_and(|c| (bscore[pick] - s).abs() > c) {
+                        break;
+                    }
+                    let take = need.min(blocks[pick].capacity);
+                    mine.push((pick, take));
+                    need -= take;
+                    if spec.replace {
+                        if Some(pick) == cand_l { l -= 1 } else { r += 1 }
+                    } else {
+                        blocks[pick].capacity -= take;
+                        if blocks[pick].capacity <= 0.0 {
+                            left[pick + 1] = pick;
+                            right[pick] = pick + 1;
+                        }
+                    }
                 }
-                chosen.push(pick);
-                if spec.replace {
-                    if Some(pick) == cand_l { l -= 1 } else { r += 1 }
-                } else {
-                    // Mark used: the left chain skips to the one before, the right to the one after.
-                    left[pick + 1] = pick;
-                    right[pick] = pick + 1;
+                let k: f64 = mine.iter().map(|d| d.1).sum();
+                if k > 0.0 {
+                    found += 1;
+                    draws.extend(mine.into_iter().map(|(b, u)| (b, u / k)));
                 }
             }
-            if chosen.is_empty() {
+            if found == 0 {
                 continue;
             }
-            weights[t] = 1.0;
-            let w = 1.0 / chosen.len() as f64;
-            for j in chosen {
-                weights[cs[j]] += w;
-                pairs.push((t, cs[j]));
+            // `found` of the group's `a` people have controls: each is matched with weight
+            // found / a, and the controls' shares are as drawn.
+            let share = found as f64 / group.len() as f64;
+            let mut set: Vec<(usize, f64)> = group.iter().map(|&t| (t, share)).collect();
+            for (b, u) in draws {
+                let size = blocks[b].rows.len() as f64;
+                set.extend(blocks[b].rows.iter().map(|&c| (c, u / size)));
             }
+            set.sort_by_key(|x| x.0);
+            for (row, w) in set {
+                weights[row] += w;
+                match members.last_mut() {
+                    Some(last) if last.subclass == subclass && last.row == row => {
+                        last.weight += w;
+                    }
+                    _ => members.push(Member {
+                        row,
+                        subclass,
+                        weight: w,
+                    }),
+                }
+            }
+            subclass += 1;
         }
     }
-    Matches { weights, pairs }
+    Matches {
+        weights,
+        members,
+        subclasses: subclass,
+    }
 }
 
-fn closer(s: f64, a: usize, b: usize, cscore: &[f64], cs: &[usize], key: &[u64]) -> usize {
-    let (da, db) = ((s - cscore[a]).abs(), (cscore[b] - s).abs());
-    if da < db || (da == db && key[cs[a]] <= key[cs[b]]) {
-        a
-    } else {
-        b
+/// Root of `x` in a skip list, with path compression.
+fn find(p: &mut [usize], mut x: usize) -> usize {
+    let mut root = x;
+    while p[root] != root {
+        root = p[root];
     }
+    while p[x] != root {
+        let next = p[x];
+        p[x] = root;
+        x = next;
+    }
+    root
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn spec(ratio: usize, replace: bool, caliper: Option<f64>) -> MatchSpec {
+        MatchSpec {
+            ratio,
+            replace,
+            caliper,
+        }
+    }
+
     #[test]
     fn one_to_one_without_replacement_uses_each_control_once() {
         let score = [0.5, 0.52, 0.9, 0.49, 0.51, 0.95, 0.1];
         let treated = [true, true, true, false, false, false, false];
-        let spec = MatchSpec {
-            ratio: 1,
-            replace: false,
-            caliper: None,
-        };
-        let m = nearest_neighbour(&score, &treated, &[0; 7], &[1, 2, 3, 4, 5, 6, 7], &spec);
-        let mut pairs = m.pairs.clone();
-        pairs.sort();
-        assert_eq!(pairs, vec![(0, 3), (1, 4), (2, 5)]);
-        assert_eq!(m.weights[6], 0.0);
+        let m = nearest_neighbour(&score, &treated, &[0; 7], &spec(1, false, None));
+        assert_eq!(m.weights, vec![1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0]);
+        assert_eq!(m.subclasses, 3);
+        // Sets are formed from the highest score down: 0.9 takes 0.95, 0.52 takes 0.51,
+        // 0.5 takes 0.49.
+        let set_of = |row| m.members.iter().find(|x| x.row == row).unwrap().subclass;
+        assert_eq!(set_of(2), set_of(5));
+        assert_eq!(set_of(1), set_of(4));
+        assert_eq!(set_of(0), set_of(3));
     }
 
     #[test]
     fn caliper_discards_far_matches_and_replacement_reuses() {
         let score = [0.0, 0.05, 1.0, 0.02];
         let treated = [true, true, true, false];
-        let spec = MatchSpec {
-            ratio: 1,
-            replace: true,
-            caliper: Some(0.1),
-        };
-        let m = nearest_neighbour(&score, &treated, &[0; 4], &[1, 2, 3, 4], &spec);
+        let m = nearest_neighbour(&score, &treated, &[0; 4], &spec(1, true, Some(0.1)));
         assert_eq!(m.weights, vec![1.0, 1.0, 0.0, 2.0]);
-        let spec = MatchSpec {
-            ratio: 1,
-            replace: false,
-            caliper: Some(0.1),
-        };
-        let m = nearest_neighbour(&score, &treated, &[0; 4], &[1, 2, 3, 4], &spec);
+        let m = nearest_neighbour(&score, &treated, &[0; 4], &spec(1, false, Some(0.1)));
         assert_eq!(m.weights.iter().filter(|w| **w > 0.0).count(), 2);
+    }
+
+    #[test]
+    fn tied_controls_share_the_draw_and_tied_pilots_share_the_shortage() {
+        // Three controls tie at 0.3, one sits at 0.8; two pilot people tie at 0.3 and a
+        // caliper of 0.1 keeps the 0.8 out of reach.
+        let score = [0.3, 0.3, 0.3, 0.3, 0.3, 0.8];
+        let treated = [true, true, false, false, false, false];
+        let m = nearest_neighbour(&score, &treated, &[0; 6], &spec(1, false, Some(0.1)));
+        let third = 2.0 / 3.0;
+        assert_eq!(m.weights[..2], [1.0, 1.0]);
+        for w in &m.weights[2..5] {
+            assert!((w - third).abs() < 1e-15);
+        }
+        assert_eq!(m.weights[5], 0.0);
+        assert_eq!(m.subclasses, 1);
+        // Three pilot people, two controls in reach: each pilot person 2/3, each control 1.
+        let score = [0.3, 0.3, 0.3, 0.3, 0.3, 0.8];
+        let treated = [true, true, true, false, false, false];
+        let m = nearest_neighbour(&score, &treated, &[0; 6], &spec(1, false, Some(0.1)));
+        for w in &m.weights[..3] {
+            assert!((w - third).abs() < 1e-15);
+        }
+        assert_eq!(m.weights[3..], [1.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn relabelling_rows_permutes_the_result_and_nothing_else() {
+        // Many ties: scores on a coarse grid.
+        let n = 200;
+        let score: Vec<f64> = (0..n)
+            .map(|i| f64::from((i * 7 % 13) as u8) / 10.0)
+            .collect();
+        let treated: Vec<bool> = (0..n).map(|i| i % 5 == 0).collect();
+        let perm: Vec<usize> = (0..n).map(|i| (i * 67 + 11) % n).collect(); // a bijection: 67 is prime to 200
+        let s2: Vec<f64> = perm.iter().map(|&p| score[p]).collect();
+        let t2: Vec<bool> = perm.iter().map(|&p| treated[p]).collect();
+        for sp in [
+            spec(1, false, Some(0.15)),
+            spec(2, false, None),
+            spec(3, true, Some(0.2)),
+        ] {
+            let a = nearest_neighbour(&score, &treated, &vec![0; n], &sp);
+            let b = nearest_neighbour(&s2, &t2, &vec![0; n], &sp);
+            for (k, &p) in perm.iter().enumerate() {
+                assert!(
+                    (a.weights[p] - b.weights[k]).abs() < 1e-12,
+                    "{sp:?} row {p}"
+                );
+            }
+            assert_eq!(a.subclasses, b.subclasses);
+        }
     }
 }

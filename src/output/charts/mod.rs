@@ -14,7 +14,7 @@
 //!     Estimate { label: "divert".into(), value: 0.22, low: 0.18, high: 0.27 },
 //!     Estimate { label: "comparison".into(), value: 0.27, low: 0.24, high: 0.31 },
 //! ];
-//! let svg = charts::rates("22% of divert reoffended", "Bar chart of rates.", &groups, Some(("Thames Valley", 0.2)))?;
+//! let svg = charts::rates("22% of divert reoffended", "Bar chart of rates.", 0.95, &groups, Some(("Thames Valley", 0.2)))?;
 //! assert!(svg.contains("<title>22% of divert reoffended</title>"));
 //! let png = charts::png(&svg)?;
 //! assert_eq!(&png[1..4], b"PNG");
@@ -344,10 +344,14 @@ pub struct Estimate {
 pub fn rates(
     title: &str,
     alt: &str,
+    confidence: f64,
     groups: &[Estimate],
     benchmark: Option<(&str, f64)>,
 ) -> Result<String> {
-    let mut legend = vec![("95% confidence interval".to_string(), Mark::Line(GREY))];
+    let mut legend = vec![(
+        format!("{} confidence interval", crate::present::level(confidence)),
+        Mark::Line(GREY),
+    )];
     if let Some((name, b)) = benchmark {
         legend.push((
             format!("{name}: {}", percent(b * 100.0)),
@@ -462,6 +466,7 @@ pub fn cumulative(
 pub fn by_period(
     title: &str,
     alt: &str,
+    confidence: f64,
     periods: &[String],
     series: &[(String, Vec<Option<Estimate>>)],
 ) -> Result<String> {
@@ -470,7 +475,7 @@ pub fn by_period(
         .enumerate()
         .map(|(k, s)| (s.0.clone(), Mark::Dot(colour(k, series.len()))))
         .chain(std::iter::once((
-            "95% confidence interval".to_string(),
+            format!("{} confidence interval", crate::present::level(confidence)),
             Mark::Line(GREY),
         )))
         .collect();

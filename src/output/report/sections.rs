@@ -8,6 +8,7 @@ use super::disclosure::SUPPRESSED;
 use super::table::*;
 use crate::charts::{self, Estimate};
 use crate::error::Result;
+use crate::present::level;
 
 /// "How robust is this?": E-values, Rosenbaum bounds, the placebo outcome and the
 /// comparison over the other period, each with its sentence; from the disclosure-controlled
@@ -172,6 +173,12 @@ struct Ctx<'a> {
 }
 
 /// The array under `k`, or none.
+/// Column headers of an interval at `confidence`: ("95% CI low", "95% CI high").
+fn ci_headers(confidence: f64) -> (String, String) {
+    let l = level(confidence);
+    (format!("{l} CI low"), format!("{l} CI high"))
+}
+
 fn arr(v: &Value, k: &str) -> Vec<Value> {
     v.get(k)
         .and_then(Value::as_array)
@@ -289,6 +296,7 @@ fn rates(c: &Ctx) -> Result<Vec<Section>> {
     let mut out = Vec::new();
     // Rates.
     let rates = &j["rates"];
+    let confidence = rates["confidence"].as_f64().unwrap_or(0.95);
     let groups = arr(rates, "groups");
     let by: Vec<String> = rates["by"]
         .as_array()
@@ -350,10 +358,11 @@ fn rates(c: &Ctx) -> Result<Vec<Section>> {
                 f(c, "control_rate")?,
             ))
         });
-        let alt = format!("Bar chart: {title}, with 95% intervals.");
+        let alt = format!("Bar chart: {title}, with {} intervals.", level(confidence));
         let svg = charts::rates(
             &title,
             &alt,
+            confidence,
             &cohort_rates,
             bench.as_ref().map(|(n, r)| (n.as_str(), *r)),
         )?;
@@ -374,6 +383,7 @@ fn rates(c: &Ctx) -> Result<Vec<Section>> {
             data,
         });
     }
+    let (ci_low, ci_high) = ci_headers(confidence);
     let mut cols: Vec<(&str, &str, Kind)> = by
         .iter()
         .map(|b| (b.as_str(), b.as_str(), Kind::Count))
@@ -382,8 +392,8 @@ fn rates(c: &Ctx) -> Result<Vec<Section>> {
         ("people in measure", "eligible", Kind::Count),
         ("reoffenders", "reoffenders", Kind::Count),
         ("rate", "rate", Kind::Pct),
-        ("95% CI low", "ci_low", Kind::Pct),
-        ("95% CI high", "ci_high", Kind::Pct),
+        (ci_low.as_str(), "ci_low", Kind::Pct),
+        (ci_high.as_str(), "ci_high", Kind::Pct),
         (
             "reoffences per offender",
             "reoffences_per_offender",
@@ -724,6 +734,7 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
             s.paragraphs.push("Cox model: not published (a group has fewer events, or people without one, than the smallest count published).".into());
         }
         if let Some(cox) = sv.get("cox").filter(|v| v.is_object()) {
+            let (ci_low, ci_high) = ci_headers(sv["confidence"].as_f64().unwrap_or(0.95));
             s.tables.push(table(
                 "cox",
                 "Cox proportional hazards model (Efron ties)",
@@ -731,8 +742,8 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
                 &[
                     ("term", "name", Kind::Count),
                     ("hazard ratio", "hazard_ratio", Kind::Num(3)),
-                    ("95% CI low", "ci_low", Kind::Num(3)),
-                    ("95% CI high", "ci_high", Kind::Num(3)),
+                    (ci_low.as_str(), "ci_low", Kind::Num(3)),
+                    (ci_high.as_str(), "ci_high", Kind::Num(3)),
                     ("p-value", "p_value", Kind::P),
                 ],
             ));
@@ -806,8 +817,12 @@ fn monitoring(c: &Ctx) -> Result<Vec<Section>> {
                 ),
                 None => "Estimated 12-month reoffending by quarter of index date".to_string(),
             };
-            let alt = "Dot chart of each quarter's estimated 12-month rate with 95% intervals; quarters without anyone followed for a full year have no estimate yet.".to_string();
-            let svg = charts::by_period(&title, &alt, &periods, &series)?;
+            let confidence = j["monitor"]["confidence"].as_f64().unwrap_or(0.95);
+            let alt = format!(
+                "Dot chart of each quarter's estimated 12-month rate with {} intervals; quarters without anyone followed for a full year have no estimate yet.",
+                level(confidence)
+            );
+            let svg = charts::by_period(&title, &alt, confidence, &periods, &series)?;
             let mut data = crate::present::Table::new(
                 &title,
                 &["cohort", "period", "estimate_12m", "ci_low", "ci_high"],
@@ -831,6 +846,7 @@ fn monitoring(c: &Ctx) -> Result<Vec<Section>> {
                 data,
             });
         }
+        let (ci_low, ci_high) = ci_headers(j["monitor"]["confidence"].as_f64().unwrap_or(0.95));
         s.tables.push(table(
             "monitor",
             "Interim monitoring",
@@ -842,8 +858,8 @@ fn monitoring(c: &Ctx) -> Result<Vec<Section>> {
                 ("full follow-up", "full_follow_up", Kind::Count),
                 ("reoffended so far", "events_so_far", Kind::Count),
                 ("estimated 12-month rate", "estimate_12m", Kind::Pct),
-                ("95% CI low", "ci_low", Kind::Pct),
-                ("95% CI high", "ci_high", Kind::Pct),
+                (ci_low.as_str(), "ci_low", Kind::Pct),
+                (ci_high.as_str(), "ci_high", Kind::Pct),
                 ("observed rate", "observed_rate", Kind::Pct),
                 ("projected 12-month rate", "projected_12m", Kind::Pct),
                 ("projection low", "projected_low", Kind::Pct),

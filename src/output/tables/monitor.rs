@@ -11,6 +11,8 @@ use crate::present::*;
 impl Monitor {
     /// As a table.
     fn table_with_projections(&self) -> Table {
+        let ci = format!("{} CI", level(self.confidence));
+        let projection_ci = format!("projection {ci}");
         let mut t = Table::new(
             "Interim monitoring: 12-month reoffending by quarter of index date",
             &[
@@ -20,11 +22,11 @@ impl Monitor {
                 "full follow-up",
                 "reoffended so far",
                 "estimated 12-month rate",
-                "95% CI",
+                &ci,
                 "observed rate",
                 "rate by day 91 / 182 / 273",
                 "projected 12-month rate",
-                "projection 95% CI",
+                &projection_ci,
             ],
             2,
         );

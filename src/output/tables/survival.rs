@@ -70,7 +70,14 @@ impl SurvivalAnalysis {
         if let Some(c) = &self.cox {
             let mut t = Table::new(
                 format!("Cox proportional hazards ({:?} ties)", c.ties).to_lowercase(),
-                &["term", "coef", "se", "hazard ratio", "95% CI", "p"],
+                &[
+                    "term",
+                    "coef",
+                    "se",
+                    "hazard ratio",
+                    &format!("{} CI", level(self.confidence)),
+                    "p",
+                ],
                 1,
             );
             for term in &c.coefficients {

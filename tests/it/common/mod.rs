@@ -97,3 +97,11 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Reads a committed reference or fixture file under `tests/`, asserting it is not empty.
+pub fn read_reference(rel: &str) -> String {
+    let path = format!("{}/tests/{rel}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert!(!text.trim().is_empty(), "{path} is empty");
+    text
+}
