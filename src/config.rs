@@ -183,6 +183,9 @@ pub struct Config {
     /// Report.
     #[serde(default)]
     pub report: Option<ReportConfig>,
+    /// Difference-in-differences for an area-wide pilot.
+    #[serde(default)]
+    pub did: Option<crate::did::DidOptions>,
     /// The folder paths are relative to.
     #[serde(skip)]
     pub base: PathBuf,

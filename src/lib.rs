@@ -76,7 +76,7 @@ pub mod synth;
 mod trace;
 
 // The analyses and outputs keep their short paths (`reoffending::compare::Comparison`).
-pub use analysis::{compare, costs, design, matching, monitor, survival};
+pub use analysis::{compare, costs, design, did, matching, monitor, survival};
 pub use output::{charts, notebook, present, report};
 
 pub use analysis::Analysis;

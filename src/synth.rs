@@ -48,9 +48,10 @@ pub struct GenerateOptions {
     pub forces: Option<ForcePanel>,
 }
 
-/// An area-wide pilot: one force (`West Midlands`) adopts the scheme for everyone from the
-/// launch date; people of every force are indexed from `study_start`, so the pilot force has
-/// people before launch (cohort `comparison`) and after (cohort `divert`). Everyone has the
+/// An area-wide pilot: one force (`West Midlands`, holding the pilot share of people) adopts
+/// the scheme for everyone from the launch date; people of every force are indexed from
+/// `study_start`, so the pilot force has people before launch (cohort `comparison`) and after
+/// (cohort `divert`). Everyone has the
 /// same covariate profile; each force has its own level of reoffending, every force shares
 /// the same shock in the court-backlog year (April 2020 to March 2021), and the scheme
 /// changes the log-odds of reoffending by `effect`. The cohort gains a `force` column.
@@ -363,11 +364,12 @@ fn chunk(opts: &GenerateOptions, c: u64) -> Batch {
         let mut pilot = rng.random::<f64>() < opts.pilot_share;
         // With a force panel, everyone shares one profile (so that the pilot force's people
         // before and after launch are alike) and belongs to a force.
+        // The pilot share is the pilot force's share of people (before and after launch).
         let panel = opts.forces.map(|f| {
             let force = if pilot {
                 0
             } else {
-                rng.random_range(0..f.forces)
+                rng.random_range(1..f.forces)
             };
             (f, force)
         });
@@ -411,19 +413,10 @@ fn chunk(opts: &GenerateOptions, c: u64) -> Batch {
         );
         let index = match panel {
             Some((f, force)) => {
-                let launch = f.launch.clamp(f.study_start, index_end);
-                if pilot {
-                    rng.random_range(launch..=index_end.max(launch))
-                } else if force == 0 {
-                    // The pilot force before launch; from launch on, everyone is diverted.
-                    let index = rng.random_range(f.study_start..=index_end);
-                    if index >= launch {
-                        pilot = true;
-                    }
-                    index
-                } else {
-                    rng.random_range(f.study_start..=index_end)
-                }
+                let index = rng.random_range(f.study_start..=index_end.max(f.study_start));
+                // The pilot force: from launch on, everyone is diverted.
+                pilot = force == 0 && index >= f.launch;
+                index
             }
             None => {
                 let start = if pilot { pilot_start } else { comparison_start };

@@ -9,6 +9,7 @@
 //! | [`matching`] | [`MatchOptions`](matching::MatchOptions) | [`MatchedComparison`](matching::MatchedComparison) |
 //! | [`survival`] | [`SurvivalOptions`](survival::SurvivalOptions) | [`SurvivalAnalysis`](survival::SurvivalAnalysis) |
 //! | [`monitor`] | [`MonitorOptions`](monitor::MonitorOptions) | [`Monitor`](monitor::Monitor) |
+//! | [`did`] | [`DidOptions`](did::DidOptions) | [`AreaDid`](did::AreaDid) |
 //! | [`costs`] | [`CostOptions`](costs::CostOptions) | [`CostBenefit`](costs::CostBenefit) |
 //!
 //! All are run the same way, through [`Analysis::compute`].
@@ -16,6 +17,7 @@
 pub mod compare;
 pub mod costs;
 pub mod design;
+pub mod did;
 pub mod matching;
 pub mod monitor;
 pub mod survival;
@@ -70,6 +72,7 @@ analyses!(
     matching::MatchedComparison => matching::MatchOptions,
     survival::SurvivalAnalysis => survival::SurvivalOptions,
     monitor::Monitor => monitor::MonitorOptions,
+    did::AreaDid => did::DidOptions,
 );
 
 impl Analysis for costs::CostBenefit {

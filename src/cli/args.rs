@@ -155,6 +155,9 @@ pub enum Command {
     Monitor(MonitorArgs),
     /// People needed to detect a change in the rate, or the change detectable with n people.
     Power(PowerArgs),
+    /// Difference-in-differences for an area-wide pilot against other areas, from person data
+    /// (the [did] table of --config, or flags) or from a published area panel (--panel).
+    Did(DidArgs),
     /// Write a synthetic cohort and offences table in the contract's format.
     Generate(GenerateArgs),
 }
@@ -306,6 +309,45 @@ pub struct MatchArgs {
     /// secure environment only.
     #[arg(long, value_name = "FILE")]
     pub matched_out: Option<PathBuf>,
+}
+
+// The options of `reoffending did` (its help text is the variant's doc comment).
+#[derive(Debug, Args)]
+pub struct DidArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// An area-level panel instead of person data: CSV or Parquet with columns area, period,
+    /// outcome and optionally weight (people in the cell).
+    #[arg(long, value_name = "FILE")]
+    pub panel: Option<PathBuf>,
+    /// The areas that launched the scheme, e.g. "West Midlands" [default: `[did]
+    /// treated_areas` of --config].
+    #[arg(long, value_delimiter = ',', value_name = "AREAS")]
+    pub treated_areas: Vec<String>,
+    /// Launch date (YYYY-MM-DD; with --panel, a period label such as 2020-Q4 or 1989).
+    #[arg(long, value_name = "DATE")]
+    pub start: Option<String>,
+    /// Length of a period: month, quarter or year [default: quarter; with --panel, the
+    /// labels' own].
+    #[arg(long, value_name = "PERIOD")]
+    pub period: Option<String>,
+    /// The cohort column holding each person's area [default: area].
+    #[arg(long, value_name = "COLUMN")]
+    pub area_column: Option<String>,
+    /// Comparison areas [default: every area that never launches].
+    #[arg(long, value_delimiter = ',', value_name = "AREAS")]
+    pub comparison_areas: Vec<String>,
+    /// Wild cluster bootstrap replications, 0 to skip [default: 9999].
+    #[arg(long, value_name = "N")]
+    pub bootstrap: Option<usize>,
+    /// Seed of the wild bootstrap and random placebo draws [default: 1].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Confidence level [default: 0.95].
+    #[arg(long, value_name = "LEVEL", value_parser = fraction)]
+    pub confidence: Option<f64>,
 }
 
 // The options of `reoffending costs` (its help text is the variant's doc comment).

@@ -300,6 +300,97 @@ fn write_matched(
     })
 }
 
+/// `did`: difference-in-differences for an area-wide pilot.
+pub fn did(a: super::args::DidArgs) -> Result<()> {
+    use reoffending::did::{AreaDid, DidOptions, PeriodLength};
+    let config = match &a.data.config {
+        Some(p) => Some(reoffending::Config::from_file(p)?),
+        None => None,
+    };
+    let mut options: DidOptions =
+        config
+            .as_ref()
+            .and_then(|c| c.did.clone())
+            .unwrap_or_else(|| DidOptions {
+                treatment: config
+                    .as_ref()
+                    .map_or_else(|| "divert".into(), |c| c.treatment()),
+                ..Default::default()
+            });
+    if !a.treated_areas.is_empty() {
+        options.treated_areas = a.treated_areas.clone();
+    }
+    if let Some(s) = &a.start {
+        options.start = Some(s.clone());
+    }
+    if let Some(p) = &a.period {
+        options.period = match p.as_str() {
+            "month" => PeriodLength::Month,
+            "quarter" => PeriodLength::Quarter,
+            "year" => PeriodLength::Year,
+            other => {
+                return Err(Error::Option {
+                    option: "--period".into(),
+                    message: format!("`{other}`: expected month, quarter or year"),
+                });
+            }
+        };
+    }
+    if let Some(c) = &a.area_column {
+        options.area_column = c.clone();
+    }
+    if !a.comparison_areas.is_empty() {
+        options.comparison_areas = a.comparison_areas.clone();
+    }
+    if let Some(b) = a.bootstrap {
+        options.bootstrap = b;
+    }
+    if let Some(s) = a.seed {
+        options.seed = s;
+    }
+    if let Some(c) = a.confidence {
+        options.confidence = c;
+    }
+    let used = serde_json::json!({
+        "treated_areas": options.treated_areas, "start": options.start, "starts": options.starts,
+        "period": options.period, "area_column": options.area_column,
+        "comparison_areas": options.comparison_areas, "bootstrap": options.bootstrap,
+        "seed": options.seed, "confidence": options.confidence,
+    });
+    if let Some(panel) = &a.panel {
+        let rows = reoffending::data::read_panel(panel)?;
+        let did = AreaDid::from_panel(&rows, &options).map_err(|e| match e {
+            Error::Option { option, message } if option == "panel" => Error::Input {
+                path: panel.clone(),
+                column: None,
+                row: None,
+                message,
+            },
+            other => other,
+        })?;
+        let mut json = did.to_json()?;
+        if let serde_json::Value::Object(m) = &mut json {
+            m.insert("parameters".into(), used);
+            m.insert(
+                "input".into(),
+                json!({ "panel": panel.display().to_string(), "rows": rows.len() }),
+            );
+        }
+        let rendered = super::output::Rendered {
+            json,
+            records: did.records()?,
+            tables: did.tables(),
+            header: None,
+        };
+        return emit(&a.out, &rendered);
+    }
+    let mut r = resolve(&a.data, ColumnSelection::All)?;
+    r.inputs.load.cohort_columns = columns_for(std::slice::from_ref(&options.area_column));
+    let eval = load(&r)?;
+    let did = AreaDid::compute(&eval, &options)?;
+    emit(&a.out, &Rendered::analysis(&eval, used, &did)?)
+}
+
 /// `monitor`: each cohort by quarter of index date.
 pub fn monitor(a: MonitorArgs) -> Result<()> {
     let r = resolve(&a.data, ColumnSelection::Only(Vec::new()))?;

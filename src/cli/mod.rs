@@ -60,6 +60,7 @@ fn try_main(cli: Cli) -> Result<()> {
         Command::Report(a) => report::report(a),
         Command::Monitor(a) => commands::monitor(a),
         Command::Power(a) => power::power(a),
+        Command::Did(a) => commands::did(a),
         Command::Generate(a) => commands::generate_files(a),
     }
 }

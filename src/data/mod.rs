@@ -18,6 +18,7 @@ mod link;
 mod load;
 mod offences;
 mod options;
+mod panel;
 mod quality;
 mod read;
 mod table;
@@ -29,6 +30,7 @@ pub use options::{
     COHORT_REQUIRED, ColumnSelection, DERIVED_COLUMNS, KeepOffences, LoadOptions, NotProven,
     OFFENCES_REQUIRED, OffenceDetails,
 };
+pub use panel::{PANEL_REQUIRED, PanelRow, read_panel};
 pub use quality::{
     ColumnWarning, DataQuality, Exclusion, FIRST_ROWS_KEPT, Reason, TableCounts, TableKind,
 };

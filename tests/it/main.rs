@@ -11,6 +11,7 @@ mod cli_options;
 mod cli_survival;
 mod costs;
 mod costs_reference;
+mod did;
 mod disclosure;
 mod hostile_inputs;
 mod keep_offences;

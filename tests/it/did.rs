@@ -1,0 +1,258 @@
+//! The `did` command and `AreaDid`: the published Proposition 99 estimates through
+//! `--panel`, person data reduced to cells exactly, people whose label contradicts the
+//! definition counted, and a panel's errors naming file and row.
+
+use crate::common;
+
+use common::*;
+use reoffending::did::{AreaDid, DidOptions};
+use reoffending::stats::did::{Cell, Panel, twfe};
+
+/// The Proposition 99 panel without its comment line, as a user's file would be.
+fn prop99(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = read_reference("fixtures/prop99.csv");
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let p = dir.join("prop99.csv");
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+#[test]
+fn proposition_99_gives_the_published_estimates_through_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = prop99(dir.path());
+    let j = run_json(&[
+        "did",
+        "--panel",
+        &path(&p),
+        "--treated-areas",
+        "California",
+        "--start",
+        "1989",
+        "--period",
+        "year",
+        "--bootstrap",
+        "999",
+        "--format",
+        "json",
+    ]);
+    // R synthdid 0.0.9's published values.
+    let est = |m: &str| {
+        j["synthetic"]["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["method"] == m)
+            .unwrap()["estimate"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!((est("sdid") - -15.60383).abs() < 1e-5);
+    assert!((est("sc") - -19.61966).abs() < 1e-5);
+    assert!((est("did") - -27.34911).abs() < 1e-5);
+    // Two-way fixed effects on a balanced panel equals plain DiD.
+    assert!((j["estimate"].as_f64().unwrap() - -27.34911).abs() < 1e-5);
+    let sum = |k: &str| {
+        j["synthetic"][k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["weight"].as_f64().unwrap())
+            .sum::<f64>()
+    };
+    assert!((sum("unit_weights") - 1.0).abs() < 1e-9);
+    assert!((sum("time_weights") - 1.0).abs() < 1e-9);
+    assert!(j["synthetic"]["estimates"][0]["se"].as_f64().unwrap() > 0.0);
+    // Every key of the contract's `did` object.
+    for k in [
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "df",
+        "clusters",
+        "treated_clusters",
+        "people",
+        "frequency",
+        "event_study",
+        "pre_trend",
+        "wild_bootstrap",
+        "placebo_in_space",
+        "cells",
+        "mislabelled",
+        "staggered",
+        "inference_lead",
+        "summary",
+        "synthetic",
+    ] {
+        assert!(j.get(k).is_some(), "missing `{k}`");
+    }
+    assert_eq!(j["clusters"], 39);
+    assert_eq!(j["df"], 38.0);
+    assert_eq!(j["inference_lead"], "placebo_in_space");
+    let placebo = &j["placebo_in_space"];
+    assert_eq!(placebo["areas"], 38);
+    assert!((placebo["min_p_value"].as_f64().unwrap() - 1.0 / 39.0).abs() < 1e-12);
+    assert_eq!(placebo["estimates"].as_array().unwrap().len(), 38);
+    assert!(j["summary"].as_str().unwrap().contains("placebo in space"));
+}
+
+fn forces(persons: u64, seed: u64) -> (tempfile::TempDir, reoffending::Evaluation) {
+    let dir = tempfile::tempdir().unwrap();
+    let (c, o) = (dir.path().join("c.csv"), dir.path().join("o.csv"));
+    let mut opts = reoffending::synth::GenerateOptions::new(persons, seed);
+    opts.pilot_share = 0.15;
+    opts.forces = Some(reoffending::synth::ForcePanel {
+        forces: 10,
+        ..Default::default()
+    });
+    reoffending::synth::generate(&opts, &c, &o).unwrap();
+    let eval = reoffending::Evaluation::load(
+        &reoffending::Inputs::new(&c, &o),
+        reoffending::Rules::default(),
+    )
+    .unwrap();
+    (dir, eval)
+}
+
+fn options() -> DidOptions {
+    DidOptions {
+        treated_areas: vec!["West Midlands".into()],
+        area_column: "force".into(),
+        start: Some("2020-10-01".into()),
+        bootstrap: 0,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn person_data_reduce_to_the_cells_the_regression_uses() {
+    let (_dir, eval) = forces(6000, 5);
+    let did = AreaDid::of(&eval.data.people, &eval.outcomes, &options()).unwrap();
+    // Every person in the measure is in exactly one cell.
+    let eligible = eval.outcomes.eligible.iter().filter(|e| **e).count() as f64;
+    let in_cells: f64 = did.cells.iter().map(|c| c.people.unwrap()).sum();
+    assert_eq!(in_cells, eligible);
+    assert_eq!(did.people, eligible);
+    // Refitting from the published cells gives the same estimate and standard error.
+    let mut areas: Vec<&str> = did.cells.iter().map(|c| c.area.as_str()).collect();
+    areas.dedup();
+    let q = |label: &str| {
+        reoffending::did::PeriodLength::Quarter
+            .parse(label)
+            .unwrap() as i64
+    };
+    let cells: Vec<Cell> = did
+        .cells
+        .iter()
+        .map(|c| {
+            Cell::binary(
+                areas.iter().position(|a| *a == c.area).unwrap(),
+                q(&c.period),
+                c.people.unwrap(),
+                c.reoffenders.unwrap() as f64,
+            )
+        })
+        .collect();
+    let launches: Vec<Option<i64>> = areas
+        .iter()
+        .map(|a| (*a == "West Midlands").then(|| q("2020-Q4")))
+        .collect();
+    let fit = twfe(&Panel::new(cells, launches).unwrap(), 0.95).unwrap();
+    assert_eq!(fit.estimate, did.estimate);
+    assert_eq!(fit.se, did.se);
+    assert_eq!((did.clusters, did.treated_clusters), (10, 1));
+    // Every pilot person is labelled `divert` by the generator: nobody is mislabelled.
+    assert_eq!(did.mislabelled.rows, 0);
+    // One placebo per comparison area; the rank is among all ten.
+    let p = did.placebo_in_space.as_ref().unwrap();
+    assert_eq!(p.areas, 9);
+    assert!((1..=10).contains(&p.rank));
+}
+
+#[test]
+fn people_labelled_against_the_definition_are_counted_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (c, o) = (dir.path().join("c.csv"), dir.path().join("o.csv"));
+    let mut opts = reoffending::synth::GenerateOptions::new(3000, 9);
+    opts.pilot_share = 0.2;
+    opts.forces = Some(reoffending::synth::ForcePanel {
+        forces: 6,
+        ..Default::default()
+    });
+    reoffending::synth::generate(&opts, &c, &o).unwrap();
+    // Relabel the first eligible-looking pilot-force person before launch as `divert`.
+    let text = std::fs::read_to_string(&c).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let row = lines
+        .iter()
+        .position(|l| l.contains(",comparison,2019-") && l.ends_with(",West Midlands"))
+        .unwrap();
+    lines[row] = lines[row].replace(",comparison,", ",divert,");
+    std::fs::write(&c, lines.join("\n") + "\n").unwrap();
+    let eval = reoffending::Evaluation::load(
+        &reoffending::Inputs::new(&c, &o),
+        reoffending::Rules::default(),
+    )
+    .unwrap();
+    let did = AreaDid::of(&eval.data.people, &eval.outcomes, &options()).unwrap();
+    assert_eq!(did.mislabelled.rows, 1);
+    assert_eq!(did.mislabelled.first_rows, vec![row as u64]);
+    assert!(
+        did.summary
+            .contains("disagrees with the area-and-date definition")
+    );
+}
+
+#[test]
+fn a_panel_that_cannot_be_used_is_an_error_naming_the_file_and_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        path(&p)
+    };
+    let cases = [
+        (
+            "duplicate.csv",
+            "area,period,outcome\nA,2019,1\nA,2020,2\nB,2019,1\nB,2020,1\nA,2020,3\n",
+            "rows 2 and 5",
+        ),
+        (
+            "unbalanced.csv",
+            "area,period,outcome\nA,2019,1\nA,2020,2\nB,2019,1\n",
+            "unbalanced",
+        ),
+        (
+            "label.csv",
+            "area,period,outcome\nA,2019,1\nA,20x0,2\nB,2019,1\nB,2020,1\n",
+            "row 2",
+        ),
+        (
+            "outcome.csv",
+            "area,period,outcome\nA,2019,1\nA,2020,abc\nB,2019,1\nB,2020,1\n",
+            "row 2",
+        ),
+        ("nocolumn.csv", "area,year,outcome\nA,2019,1\n", "period"),
+    ];
+    for (name, text, want) in cases {
+        let p = write(name, text);
+        let (code, _, err) = run(&[
+            "did",
+            "--panel",
+            &p,
+            "--treated-areas",
+            "A",
+            "--start",
+            "2020",
+        ]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains(name), "{name}: {err}");
+        assert!(err.contains(want), "{name}: {err}");
+    }
+}
