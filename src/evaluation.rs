@@ -182,6 +182,9 @@ pub struct Results {
     pub power: PowerSummary,
     /// Cost-benefit, if `[costs]` is configured.
     pub costs: Option<crate::costs::CostBenefit>,
+    /// Difference-in-differences against other areas, if `[did]` is configured: the
+    /// impact estimate of an area-wide pilot.
+    pub did: Option<crate::did::AreaDid>,
     /// Analyses the file asks for that could not be carried out on these data (a method
     /// that does not apply, such as a model on a constant covariate), with the reason; the
     /// rest of the results stand.
@@ -388,6 +391,15 @@ impl Results {
             }
             None => None,
         };
+        let did = match &config.did {
+            Some(dopts) => attempt(
+                "did",
+                "Area-wide impact: difference-in-differences",
+                &mut na,
+                || crate::did::AreaDid::compute(&eval, dopts),
+            )?,
+            None => None,
+        };
         let parameters = eval.parameters(serde_json::json!({
             "treatment": treatment,
             "control": config.compare.control,
@@ -409,6 +421,7 @@ impl Results {
             monitor,
             power,
             costs,
+            did,
             not_available: na,
         })
     }

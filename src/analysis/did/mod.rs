@@ -25,7 +25,8 @@ pub use cells::{Mislabelled, PersonCell};
 pub use period::PeriodLength;
 pub use result::{
     AreaDid, CellRow, DidEstimate, EventRow, PlaceboRow, PlaceboSummary, StaggeredRow,
-    StaggeredSummary, SyntheticSummary, TimeWeightRow, UnitWeightRow, WildBootstrapSummary,
+    StaggeredSummary, SyntheticSummary, TimeWeightRow, TrendPoint, UnitWeightRow,
+    WildBootstrapSummary,
 };
 
 use crate::data::dates::{Day, parse_iso};
@@ -252,6 +253,12 @@ impl AreaDid {
             })
             .collect();
         out.mislabelled = reduced.mislabelled;
+        let order: Vec<(String, i32)> = reduced
+            .cells
+            .iter()
+            .map(|c| (c.area.clone(), c.period_index))
+            .collect();
+        out.fill_trends(&order);
         out.finish_summary(options);
         Ok(out)
     }
@@ -360,6 +367,7 @@ impl AreaDid {
         let mut stat_cells = Vec::new();
         let mut rates = Vec::new();
         let mut rows_out = Vec::new();
+        let mut order = Vec::new();
         for (a, p, y, w) in &cells {
             let Some(k) = index(a) else { continue };
             stat_cells.push(crate::stats::did::Cell::new(
@@ -370,6 +378,7 @@ impl AreaDid {
                 w * y * y,
             ));
             rates.push((a.clone(), *p, *y));
+            order.push((a.clone(), *p));
             rows_out.push(CellRow {
                 area: a.clone(),
                 period: length.label(*p),
@@ -381,6 +390,7 @@ impl AreaDid {
         }
         let mut out = result::build(&areas, &launch_period, stat_cells, None, &rates, &options)?;
         out.cells = rows_out;
+        out.fill_trends(&order);
         out.finish_summary(&options);
         Ok(out)
     }

@@ -96,6 +96,25 @@ pub struct CellRow {
     pub treated: bool,
 }
 
+/// The pilot areas' rate and the comparison areas' in one period (the trends chart).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrendPoint {
+    /// The period.
+    pub period: String,
+    /// People in the pilot areas (a panel's weight).
+    pub pilot_people: f64,
+    /// Reoffenders among them (person data only).
+    pub pilot_reoffenders: Option<f64>,
+    /// The pilot areas' rate.
+    pub pilot_rate: f64,
+    /// People in the comparison areas.
+    pub comparison_people: f64,
+    /// Reoffenders among them (person data only).
+    pub comparison_reoffenders: Option<f64>,
+    /// The comparison areas' rate (pooled).
+    pub comparison_rate: f64,
+}
+
 /// One unit weight of the synthetic pilot.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UnitWeightRow {
@@ -235,6 +254,8 @@ pub struct AreaDid {
     pub placebo_in_space: Option<PlaceboSummary>,
     /// Area x period cells.
     pub cells: Vec<CellRow>,
+    /// The pilot areas' rate and the comparison areas' by period.
+    pub trends: Vec<TrendPoint>,
     /// People whose cohort label contradicts the area-and-date definition.
     pub mislabelled: Mislabelled,
     /// Callaway and Sant'Anna (launches at different times only).
@@ -376,6 +397,7 @@ pub(super) fn build(
                 .collect(),
         }),
         cells: Vec::new(),
+        trends: Vec::new(),
         mislabelled: Mislabelled::default(),
         staggered,
         synthetic,
@@ -598,6 +620,40 @@ fn staggered_summary(
 }
 
 impl AreaDid {
+    /// The trends from the cells (pooled within pilot and comparison areas per period).
+    pub(super) fn fill_trends(&mut self, order: &[(String, i32)]) {
+        let mut by: std::collections::BTreeMap<i32, [f64; 4]> = Default::default();
+        let mut counted = true;
+        for (c, (_, p)) in self.cells.iter().zip(order) {
+            let e = by.entry(*p).or_default();
+            let n = c.people.unwrap_or(0.0);
+            let x = match c.reoffenders {
+                Some(x) => x as f64,
+                None => {
+                    counted = false;
+                    c.rate * n
+                }
+            };
+            let pilot = self.launches.iter().any(|(a, _)| *a == c.area);
+            let k = if pilot { 0 } else { 2 };
+            e[k] += n;
+            e[k + 1] += x;
+        }
+        self.trends = by
+            .into_iter()
+            .map(|(p, [pn, px, cn, cx])| TrendPoint {
+                period: self.period_length.label(p),
+                pilot_people: pn,
+                pilot_reoffenders: counted.then_some(px),
+                pilot_rate: if pn > 0.0 { px / pn } else { f64::NAN },
+                comparison_people: cn,
+                comparison_reoffenders: counted.then_some(cx),
+                comparison_rate: if cn > 0.0 { cx / cn } else { f64::NAN },
+            })
+            .filter(|t| t.pilot_rate.is_finite() && t.comparison_rate.is_finite())
+            .collect();
+    }
+
     /// Writes the plain-English summary once every part is in.
     pub(super) fn finish_summary(&mut self, options: &DidOptions) {
         let level = crate::present::level(self.confidence);

@@ -684,3 +684,199 @@ mod tests {
         assert!(svg.contains("<desc>Alt &amp; text</desc>"));
     }
 }
+
+/// A chart of estimates over periods ([`over_periods`]).
+#[derive(Debug, Clone)]
+pub struct PeriodChart<'a> {
+    /// The title, stating the finding.
+    pub title: &'a str,
+    /// The text alternative.
+    pub alt: &'a str,
+    /// Period labels, in order.
+    pub periods: &'a [String],
+    /// Named series, one point (or none) per period, as fractions (0.05 is 5%).
+    pub series: &'a [(String, Vec<Option<Estimate>>)],
+    /// Join each series' points with a line.
+    pub lines: bool,
+    /// Draw intervals, at this confidence level (named in the legend).
+    pub intervals: Option<f64>,
+    /// The index of the launch period: a dashed vertical line just before it, labelled.
+    pub launch: Option<usize>,
+    /// The y axis' description.
+    pub y_desc: &'a str,
+    /// Label the y axis in percentage points (`-5`, `+5`) rather than percentages.
+    pub y_points: bool,
+}
+
+/// A percentage-point axis label: "+5", "-2.5", "0".
+fn points_label(y: f64) -> String {
+    let s = percent(y);
+    let s = s.trim_end_matches('%');
+    if y > 1e-9 {
+        format!("+{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Estimates over periods that may be negative (an event study's changes) or not (rates),
+/// with the launch marked and a line at zero when the axis crosses it.
+// Over 80 lines: one chart's drawing in plotters' order (canvas, header, axes, series, labels).
+pub fn over_periods(c: &PeriodChart<'_>) -> Result<String> {
+    let n_series = c.series.len();
+    let mut legend: Vec<(String, Mark)> = c
+        .series
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (s.0.clone(), Mark::Dot(colour(k, n_series))))
+        .collect();
+    if let Some(level) = c.intervals {
+        legend.push((
+            format!("{} confidence interval", crate::present::level(level)),
+            Mark::Line(GREY),
+        ));
+    }
+    if c.launch.is_some() {
+        legend.push(("launch".into(), Mark::Line(PALETTE[2])));
+    }
+    chart(c.title, c.alt, legend, PLOT_HEIGHT, |area| {
+        let values = c.series.iter().flat_map(|s| s.1.iter().flatten());
+        let (lo, hi) = values.fold((0.0f64, 0.0f64), |(lo, hi), e| {
+            let (a, b) = if c.intervals.is_some() {
+                (e.low, e.high)
+            } else {
+                (e.value, e.value)
+            };
+            (lo.min(a), hi.max(b))
+        });
+        let top = if hi > 0.0 {
+            nice_top(hi * 100.0, 1.0)
+        } else {
+            0.0
+        };
+        let bottom = if lo < 0.0 {
+            -nice_top(-lo * 100.0, 1.0)
+        } else {
+            0.0
+        };
+        let (bottom, top) = if top == bottom {
+            (0.0, 1.0)
+        } else {
+            (bottom, top)
+        };
+        let n = c.periods.len().max(1);
+        // Every `every`-th label, the smallest step at which the widest label fits whole.
+        let widest = c
+            .periods
+            .iter()
+            .map(|p| text::width(p, LABEL_SIZE, false))
+            .fold(0.0f64, f64::max);
+        let every = (1..=n)
+            .find(|&e| x_axis_width() * e as f64 / n as f64 - 6.0 >= widest)
+            .unwrap_or(n);
+        let shown: Vec<String> = c
+            .periods
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if i % every == 0 {
+                    p.clone()
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
+        let labels = category_labels(&shown, x_axis_width() * every as f64);
+        let mut chart = ChartBuilder::on(area)
+            .margin(MARGIN)
+            .x_label_area_size(36)
+            .y_label_area_size(Y_AREA)
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), bottom..top)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .max_light_lines(0)
+            .bold_line_style(GRID)
+            .axis_style(GREY)
+            .x_labels(n)
+            .x_label_formatter(&|x| index_label(&labels, *x))
+            .y_labels(6)
+            .y_label_formatter(&|y| {
+                if c.y_points {
+                    points_label(*y)
+                } else {
+                    percent(*y)
+                }
+            })
+            .y_desc(c.y_desc)
+            .label_style(font(LABEL_SIZE))
+            .axis_desc_style(font(LABEL_SIZE))
+            .draw()
+            .map_err(err)?;
+        if bottom < 0.0 && top > 0.0 {
+            chart
+                .draw_series([PathElement::new(
+                    vec![(-0.5, 0.0), (n as f64 - 0.5, 0.0)],
+                    GREY.stroke_width(1),
+                )])
+                .map_err(err)?;
+        }
+        if let Some(l) = c.launch {
+            let x = l as f64 - 0.5;
+            chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(x, bottom), (x, top)],
+                    6,
+                    4,
+                    PALETTE[2].stroke_width(2),
+                ))
+                .map_err(err)?;
+        }
+        let k_series = n_series.max(1) as f64;
+        for (k, (_, points)) in c.series.iter().enumerate() {
+            let col = colour(k, n_series);
+            let offset = if c.intervals.is_some() {
+                (k as f64 - (k_series - 1.0) / 2.0) * 0.12
+            } else {
+                0.0
+            };
+            if c.lines {
+                // Lines only between consecutive published points: a gap stays a gap.
+                for (i, pair) in points.windows(2).enumerate() {
+                    if let [Some(a), Some(b)] = pair {
+                        chart
+                            .draw_series([PathElement::new(
+                                vec![
+                                    (i as f64 + offset, a.value * 100.0),
+                                    (i as f64 + 1.0 + offset, b.value * 100.0),
+                                ],
+                                col.stroke_width(2),
+                            )])
+                            .map_err(err)?;
+                    }
+                }
+            }
+            for (i, e) in points.iter().enumerate() {
+                let Some(e) = e else { continue };
+                let x = i as f64 + offset;
+                if c.intervals.is_some() {
+                    chart
+                        .draw_series([PathElement::new(
+                            vec![(x, e.low * 100.0), (x, e.high * 100.0)],
+                            GREY.stroke_width(1),
+                        )])
+                        .map_err(err)?;
+                }
+                chart
+                    .draw_series(std::iter::once(Circle::new(
+                        (x, e.value * 100.0),
+                        4,
+                        col.filled(),
+                    )))
+                    .map_err(err)?;
+            }
+        }
+        Ok(())
+    })
+}

@@ -602,6 +602,9 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
     if let Some(v) = j.get_mut("data_quality") {
         data_quality(v, k);
     }
+    if let Some(v) = j.get_mut("did").filter(|v| !v.is_null()) {
+        did(v, k);
+    }
     // Costs rest on the matched comparison when there is one, else on the group one.
     let basis = match j.get("match").filter(|m| !m.is_null()) {
         Some(m) => m["comparison"].clone(),
@@ -613,6 +616,140 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
         }
     }
     Ok(j)
+}
+
+/// Difference-in-differences. Area x period cells are small, and the estimates are linear in
+/// the cells' sums, so the gate works on what each figure rests on:
+/// - the cells table: a cell fails when its people, reoffenders or non-reoffenders (a panel:
+///   its weight) number fewer than `k`; when any fails, every cell's counts and rate are
+///   withheld (a total and the other cells, or the estimates, would give a lone hidden cell
+///   back), keeping only which cells exist;
+/// - figures that rest on one area's cells are published only when all its cells pass: the
+///   event-study coefficients, the pilot's points of the trend and synthetic paths and the
+///   synthetic effect by period (the treated areas' cells), each placebo estimate (its area's
+///   cells), the staggered group-time and by-time effects (the treated areas' cells);
+/// - estimates resting on every area (the main estimate, its tests, the placebo rank and p,
+///   the synthetic estimates and weights) are published;
+/// - people labelled against the definition: their count when it is 0 or at least `k`,
+///   never their rows.
+pub fn did(d: &mut Value, k: f64) {
+    let cells = d["cells"].as_array().cloned().unwrap_or_default();
+    let fails = |c: &Value| {
+        let n = num(c, "people").unwrap_or(0.0);
+        match num(c, "reoffenders") {
+            Some(x) => n < k || x < k || n - x < k,
+            None => n < k,
+        }
+    };
+    let failing_areas: std::collections::BTreeSet<String> = cells
+        .iter()
+        .filter(|c| fails(c))
+        .filter_map(|c| c["area"].as_str().map(str::to_string))
+        .collect();
+    if !failing_areas.is_empty() {
+        if let Some(Value::Array(list)) = d.get_mut("cells") {
+            for c in list {
+                suppress(c, &["people", "reoffenders", "rate"]);
+            }
+        }
+    }
+    let treated: Vec<String> = d["launches"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x[0].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let pilot_fails = treated.iter().any(|a| failing_areas.contains(a));
+    if pilot_fails {
+        if let Some(Value::Array(rows)) = d.get_mut("event_study") {
+            for r in rows {
+                suppress(r, &["estimate", "se", "ci_low", "ci_high"]);
+            }
+        }
+        if let Some(syn) = d.get_mut("synthetic").filter(|v| !v.is_null()) {
+            for key in ["path", "effect_by_period"] {
+                if let Some(Value::Array(rows)) = syn.get_mut(key) {
+                    for r in rows {
+                        suppress(r, &["pilot", "estimate"]);
+                    }
+                }
+            }
+        }
+        if let Some(st) = d.get_mut("staggered").filter(|v| !v.is_null()) {
+            for key in ["group_time", "by_time"] {
+                if let Some(Value::Array(rows)) = st.get_mut(key) {
+                    for r in rows {
+                        suppress(r, &["estimate", "se", "ci_low", "ci_high"]);
+                    }
+                }
+            }
+        }
+    }
+    // Trends: each side's point rests on that period's cells of its areas, pooled.
+    // The total of people is published, so a side with one hidden point would give it
+    // back: a side is shown whole or not at all.
+    if let Some(Value::Array(rows)) = d.get_mut("trends") {
+        let small = |r: &Value, side: &str| {
+            let n = num(r, &format!("{side}_people")).unwrap_or(0.0);
+            let x = num(r, &format!("{side}_reoffenders"));
+            n < k || x.is_some_and(|x| x < k || n - x < k)
+        };
+        let hide_side = |side: &str| rows.iter().any(|r| small(r, side));
+        let hide = [hide_side("pilot") || pilot_fails, hide_side("comparison")];
+        for r in rows.iter_mut() {
+            for (side, h) in ["pilot", "comparison"].into_iter().zip(hide) {
+                if h {
+                    suppress(
+                        r,
+                        &[
+                            &format!("{side}_people"),
+                            &format!("{side}_reoffenders"),
+                            &format!("{side}_rate"),
+                        ],
+                    );
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(rows)) = d
+        .get_mut("placebo_in_space")
+        .and_then(|p| p.get_mut("estimates"))
+    {
+        for r in rows {
+            if r["area"]
+                .as_str()
+                .is_some_and(|a| failing_areas.contains(a))
+            {
+                suppress(r, &["estimate"]);
+            }
+        }
+    }
+    if let Some(m) = d.get_mut("mislabelled").filter(|v| v.is_object()) {
+        if num(m, "rows").is_some_and(|r| r > 0.0 && r < k) {
+            suppress(m, &["rows"]);
+        }
+        if let Value::Object(o) = m {
+            o.remove("first_rows");
+        }
+    }
+    // The summary names the mislabelled count; rewrite it without when that is hidden.
+    if d["mislabelled"]["rows"] == SUPPRESSED {
+        if let Some(Value::String(s)) = d.get_mut("summary") {
+            if let Some(i) = s.find(" people's cohort label disagrees") {
+                let start = s[..i].rfind(". ").map_or(0, |j| j + 2);
+                let end = s[i..].find(". ").map_or(s.len(), |j| i + j + 1);
+                let hidden = format!(
+                    "{}A few people's cohort label disagrees with the area-and-date definition of treatment (fewer \
+                     than {k}); they are analysed by the definition.{}",
+                    &s[..start],
+                    &s[end..]
+                );
+                *s = hidden;
+            }
+        }
+    }
 }
 
 /// A published point of a Kaplan-Meier curve.

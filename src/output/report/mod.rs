@@ -4,6 +4,7 @@
 //! Everything is built from the disclosure-controlled JSON, so the HTML, Markdown, CSV and
 //! JSON always agree. Output is deterministic: no clock time is written.
 
+mod did;
 pub mod disclosure;
 mod files;
 mod markdown;

@@ -172,14 +172,14 @@ struct Ctx<'a> {
     matched: Option<&'a Value>,
 }
 
-/// The array under `k`, or none.
 /// Column headers of an interval at `confidence`: ("95% CI low", "95% CI high").
-fn ci_headers(confidence: f64) -> (String, String) {
+pub(super) fn ci_headers(confidence: f64) -> (String, String) {
     let l = level(confidence);
     (format!("{l} CI low"), format!("{l} CI high"))
 }
 
-fn arr(v: &Value, k: &str) -> Vec<Value> {
+/// The array under `k`, or none.
+pub(super) fn arr(v: &Value, k: &str) -> Vec<Value> {
     v.get(k)
         .and_then(Value::as_array)
         .cloned()
@@ -202,8 +202,9 @@ pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section
         matched: j.get("match").filter(|m| !m.is_null()),
     };
     type Builder = fn(&Ctx) -> Result<Vec<Section>>;
-    let builders: [Builder; 9] = [
+    let builders: [Builder; 10] = [
         summary,
+        |c| super::did::sections(c.j),
         rates,
         comparisons,
         matched,
@@ -235,10 +236,23 @@ fn summary(c: &Ctx) -> Result<Vec<Section>> {
     // comparison is descriptive (with the covariates on which the groups differ), and so is
     // the benchmark.
     let mut summary = Section::new("summary", "Summary");
+    // An area-wide pilot's impact estimate is the difference-in-differences against other
+    // areas; a matched comparison of individuals then supports it.
+    let area = j.get("did").and_then(|d| d["summary"].as_str());
+    if let Some(s) = area {
+        summary.findings.push(format!(
+            "Impact estimate (difference-in-differences against other areas): {s}"
+        ));
+    }
     if let Some(s) = matched.and_then(|m| m["comparison"]["summary"].as_str()) {
-        summary
-            .findings
-            .push(format!("Impact estimate (matched comparison group): {s}"));
+        summary.findings.push(if area.is_some() {
+            format!(
+                "Supporting estimate (matched comparison of individuals, which cannot separate the scheme from \
+                 differences between areas): {s}"
+            )
+        } else {
+            format!("Impact estimate (matched comparison group): {s}")
+        });
     }
     if let Some(s) = group_cmp.and_then(|c| c["summary"].as_str()) {
         let differ: Vec<String> = matched
