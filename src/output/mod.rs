@@ -3,6 +3,7 @@
 //! behind its disclosure gate ([`report`]) and the notebook display ([`notebook`]).
 //! Nothing here computes a statistic.
 
+pub mod audit;
 pub mod charts;
 pub mod notebook;
 pub mod present;

@@ -13,6 +13,7 @@ mod costs;
 mod costs_reference;
 mod did;
 mod disclosure;
+mod disclosure_audit;
 mod hostile_inputs;
 mod keep_offences;
 mod matched_reference;
