@@ -13,6 +13,7 @@ mod costs;
 mod costs_reference;
 mod disclosure;
 mod hostile_inputs;
+mod hostile_inputs2;
 mod keep_offences;
 mod matched_reference;
 mod matching;

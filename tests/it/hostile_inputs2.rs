@@ -1,0 +1,461 @@
+//! Issue 36: about 820 hostile inputs, tried as an intruder and a careless user would. One
+//! test (or a few) per numbered point of the issue; each failed before its fix.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::*;
+
+/// A folder holding a small synthetic cohort and offences and an evaluation file with
+/// `extra` appended (paths relative to the evaluation file).
+fn evaluation_dir(extra: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(&[
+        "generate",
+        "--persons",
+        "400",
+        "--seed",
+        "7",
+        "--out",
+        &path(dir.path()),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let cfg = dir.path().join("evaluation.toml");
+    std::fs::write(
+        &cfg,
+        format!("[data]\ncohort = \"cohort.csv\"\noffences = \"offences.csv\"\n\n[rates]\nby = [\"sex\"]\n\n[report]\nmin_cell = 3\n{extra}"),
+    )
+    .unwrap();
+    (dir, cfg)
+}
+
+fn report_in(cwd: &Path, cfg: &str, out: &str) -> (i32, String) {
+    let got = assert_cmd::Command::cargo_bin("reoffending")
+        .unwrap()
+        .current_dir(cwd)
+        .args(["report", cfg, "--out", out])
+        .output()
+        .unwrap();
+    (
+        got.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&got.stderr).into_owned(),
+    )
+}
+
+fn report(cfg: &Path, out: &Path) -> (i32, String) {
+    report_in(Path::new("."), &path(cfg), &path(out))
+}
+
+fn append(p: &Path, line: &str) {
+    let mut m = std::fs::read_to_string(p).unwrap();
+    m.push_str(line);
+    m.push('\n');
+    std::fs::write(p, m).unwrap();
+}
+
+// ---- 1. The output folder's manifest only removes regular files inside the folder ----
+
+#[test]
+fn a_tampered_manifest_is_refused_and_nothing_outside_the_folder_is_removed() {
+    let (dir, cfg) = evaluation_dir("");
+    let out = dir.path().join("out");
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    assert_eq!(report(&cfg, &out).0, 0);
+    let manifest = out.join(".reoffending-files");
+    let clean = std::fs::read_to_string(&manifest).unwrap();
+    // An absolute path, and the same through `..`.
+    let rel_up = pathdiff(&victim, &out);
+    for line in [path(&victim), rel_up, "tables/../../x".to_string()] {
+        std::fs::write(&manifest, &clean).unwrap();
+        append(&manifest, &line);
+        let (code, err) = report(&cfg, &out);
+        assert_eq!(code, 2, "{line}: {err}");
+        assert!(err.contains(".reoffending-files"), "{err}");
+        assert!(victim.exists(), "{line} removed the file outside the folder");
+        assert!(out.join("report.html").exists(), "nothing removed on refusal");
+    }
+    // A link inside the folder to a folder outside it, and to a file outside it.
+    std::fs::write(&manifest, &clean).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(outside.path(), out.join(".link")).unwrap();
+        append(&manifest, ".link/victim.txt");
+        let (code, err) = report(&cfg, &out);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("symbolic link"), "{err}");
+        assert!(victim.exists());
+        std::fs::write(&manifest, &clean).unwrap();
+        let chart = first_chart_listed(&clean);
+        std::fs::remove_file(out.join(&chart)).unwrap();
+        std::os::unix::fs::symlink(&victim, out.join(&chart)).unwrap();
+        let (code, err) = report(&cfg, &out);
+        assert_eq!(code, 2, "{err}");
+        assert!(victim.exists());
+        std::fs::remove_file(out.join(&chart)).unwrap();
+        // The manifest itself a link to the victim: it would be overwritten.
+        std::fs::remove_file(&manifest).unwrap();
+        std::os::unix::fs::symlink(&victim, &manifest).unwrap();
+        let (code, err) = report(&cfg, &out);
+        assert_eq!(code, 2, "{err}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        std::fs::remove_file(&manifest).unwrap();
+        std::fs::write(&manifest, &clean).unwrap();
+    }
+    // The untampered manifest still works.
+    let (code, err) = report(&cfg, &out);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+}
+
+fn first_chart_listed(manifest: &str) -> String {
+    manifest
+        .lines()
+        .find(|l| l.starts_with("charts/"))
+        .unwrap()
+        .to_string()
+}
+
+/// `target` relative to `base` (both absolute, on one file system).
+fn pathdiff(target: &Path, base: &Path) -> String {
+    let t: Vec<_> = target.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = t.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = vec!["..".into(); b.len() - common];
+    parts.extend(
+        t[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+// ---- 4. Silent wrong answers ----
+
+/// An evaluation file with `[costs]` holding `costs` (paths to the sample tables).
+fn costs_config(dir: &Path, costs: &str, item: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
+    let cfg = dir.join("e.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[data]\ncohort = {:?}\noffences = {:?}\n\n[costs]\nprice_year = 2023\nunit_costs = {:?}\n\
+             deflator = {:?}\n{costs}\n\n[[costs.items]]\nname = \"Course\"\nkind = \"cost\"\nprice_year = 2023\n\
+             source = \"x\"\n{item}\n",
+            root.join("cohort.csv"),
+            root.join("offences.csv"),
+            root.join("unit_costs.csv"),
+            root.join("gdp_deflator.csv"),
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+#[test]
+fn costs_refuse_non_finite_and_negative_values_and_low_above_high_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok_item = "unit_cost = 250.0\nlow = 150.0\nhigh = 400.0";
+    for (costs, item, key) in [
+        ("optimism_bias = nan", ok_item, "[costs] optimism_bias"),
+        ("optimism_bias = inf", ok_item, "[costs] optimism_bias"),
+        ("proven_to_actual = nan", ok_item, "[costs] proven_to_actual"),
+        ("proven_to_actual = -inf", ok_item, "[costs] proven_to_actual"),
+        ("horizon_years = 0", ok_item, "[costs] horizon_years"),
+        ("persistence = nan", ok_item, "[costs] persistence"),
+        ("", "unit_cost = nan", "[costs] items[1].unit_cost"),
+        ("", "unit_cost = inf", "[costs] items[1].unit_cost"),
+        ("", "unit_cost = -5.0", "[costs] items[1].unit_cost"),
+        ("", "unit_cost = 5.0\nquantity = -4", "[costs] items[1].quantity"),
+        ("", "unit_cost = 5.0\nlow = 9.0\nhigh = 1.0", "[costs] items[1].low"),
+        ("", "unit_cost = 5.0\nhigh = 1.0", "[costs] items[1].high"),
+        ("", "unit_cost = 5.0\nlow = nan", "[costs] items[1].low"),
+    ] {
+        let cfg = costs_config(dir.path(), costs, item);
+        let (code, _, err) = run(&["costs", "--config", &path(&cfg)]);
+        assert_eq!(code, 2, "{costs} {item}: {err}");
+        assert!(err.contains(key), "{costs} {item}: {err}");
+        assert!(!err.contains("--"), "{err}");
+    }
+    // The library refuses them too, in its own words.
+    let mut c: reoffending::costs::CostConfig = toml::from_str(
+        "price_year = 2023\nunit_costs = \"u.csv\"\ndeflator = \"d.csv\"\noptimism_bias = nan",
+    )
+    .unwrap();
+    assert_eq!(c.check().unwrap_err().0, "optimism_bias");
+    c.optimism_bias = 0.0;
+    assert!(c.check().is_ok());
+    // A unit-cost table or a deflator holding NaN, inf or a negative value.
+    let u = dir.path().join("u.csv");
+    std::fs::write(
+        &u,
+        "offence_type,value,unit,price_year,source,low,high\ntheft,NaN,GBP,2023,x,,\n",
+    )
+    .unwrap();
+    let e = reoffending::costs::UnitCosts::from_csv(&u).unwrap_err().to_string();
+    assert!(e.contains("row 1") && e.contains("value"), "{e}");
+    std::fs::write(
+        &u,
+        "offence_type,value,unit,price_year,source,low,high\ntheft,5,GBP,2023,x,-1,9\n",
+    )
+    .unwrap();
+    let e = reoffending::costs::UnitCosts::from_csv(&u).unwrap_err().to_string();
+    assert!(e.contains("`low`"), "{e}");
+    let d = dir.path().join("d.csv");
+    std::fs::write(&d, "year,index,source\n2022,100,x\n2023,inf,x\n").unwrap();
+    let e = reoffending::costs::Deflator::from_csv(&d).unwrap_err().to_string();
+    assert!(e.contains("row 2") && e.contains("index"), "{e}");
+}
+
+fn validate(f: &Files, extra: &[&str]) -> serde_json::Value {
+    command_json(f, "validate", extra)
+}
+
+fn excluded(v: &serde_json::Value, table: &str, reason: &str) -> u64 {
+    v["input"]["exclusions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["table"] == table && e["reason"] == reason)
+        .map(|e| e["rows"].as_u64().unwrap())
+        .sum()
+}
+
+#[test]
+fn zoned_text_timestamps_read_in_their_zone_and_trailing_text_is_unparseable() {
+    let f = files(
+        "person_id,cohort,index_date\nA,divert,2021-01-10\nB,comparison,2021-01-12\nC,divert,2021-05-13 junk\n",
+        "person_id,offence_date,disposal_date\nA,2021-03-01,2021-05-01\nB,2021-02-01,2022-06-30T23:00:00Z\n\
+         A,2021-03-02 10:00,2021-05-01 nonsense\n",
+    );
+    let v = validate(&f, &[]);
+    // Read as written (UTC): 30 June; in London: 1 July.
+    assert_eq!(v["parameters"]["extract_date"], "2022-06-30", "{v}");
+    let v_london = validate(&f, &["--timezone", "Europe/London"]);
+    assert_eq!(v_london["parameters"]["extract_date"], "2022-07-01");
+    assert_eq!(excluded(&v, "cohort", "unparseable_value"), 1, "{v}");
+    assert_eq!(excluded(&v, "offences", "unparseable_value"), 1, "{v}");
+    // A zone written as an offset: +01:00 at 23:30 on 30 June is 22:30 UTC, still 30 June.
+    let g = files(
+        "person_id,cohort,index_date\nA,divert,2021-01-10\n",
+        "person_id,offence_date,disposal_date\nA,2021-02-01,2022-06-30T23:30:00+01:00\n",
+    );
+    assert_eq!(validate(&g, &[])["parameters"]["extract_date"], "2022-06-30");
+    assert_eq!(
+        validate(&g, &["--timezone", "America/New_York"])["parameters"]["extract_date"],
+        "2022-06-30"
+    );
+}
+
+#[test]
+fn float_identifiers_link_with_integer_and_text_identifiers() {
+    // pandas writes an integer column with a missing value as float64: `1.0` in CSV.
+    let text = files(
+        "person_id,cohort,index_date\n1,divert,2021-01-10\n2,comparison,2021-01-12\n",
+        "person_id,offence_date,disposal_date\n1.0,2021-03-01,2021-05-01\n2.0,2021-03-01,2021-06-01\n,2021-03-01,2021-05-01\n",
+    );
+    let v = validate(&text, &[]);
+    assert_eq!(excluded(&v, "offences", "person_not_in_cohort"), 0, "{v}");
+    assert_eq!(v["input"]["rows_used"]["offences"], 2, "{v}");
+    // The same as Parquet: float64 identifiers with a null against integer and text ones.
+    use polars_core::prelude::*;
+    use polars_io::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, df: &mut DataFrame| {
+        let p = dir.path().join(name);
+        ParquetWriter::new(std::fs::File::create(&p).unwrap())
+            .finish(df)
+            .unwrap();
+        path(&p)
+    };
+    let text_col = |name: &str, v: &[&str]| {
+        Column::new(
+            name.into(),
+            v.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
+    };
+    let mut off = DataFrame::new_infer_height(vec![
+        Column::new("person_id".into(), [Some(1.0f64), Some(2.0), None]),
+        text_col("offence_date", &["2021-03-01", "2021-03-01", "2021-03-01"]),
+        text_col("disposal_date", &["2021-05-01", "2021-06-01", "2021-05-01"]),
+    ])
+    .unwrap();
+    let offences = write("offences.parquet", &mut off);
+    let mut cohort_int = DataFrame::new_infer_height(vec![
+        Column::new("person_id".into(), [1i64, 2]),
+        text_col("cohort", &["divert", "comparison"]),
+        text_col("index_date", &["2021-01-10", "2021-01-12"]),
+    ])
+    .unwrap();
+    let cohort = write("cohort.parquet", &mut cohort_int);
+    for c in [cohort, path(&text.cohort)] {
+        let v = run_json(&[
+            "validate", "--format", "json", "--cohort", &c, "--offences", &offences,
+        ]);
+        assert_eq!(excluded(&v, "offences", "person_not_in_cohort"), 0, "{c}: {v}");
+        assert_eq!(v["input"]["rows_used"]["offences"], 2, "{c}: {v}");
+    }
+    // A float that is not a whole number cannot be an identifier: named with its row.
+    let mut bad = DataFrame::new_infer_height(vec![
+        Column::new("person_id".into(), [Some(1.0f64), Some(2.5), None]),
+        text_col("offence_date", &["2021-03-01", "2021-03-01", "2021-03-01"]),
+        text_col("disposal_date", &["2021-05-01", "2021-06-01", "2021-05-01"]),
+    ])
+    .unwrap();
+    let bad = write("bad.parquet", &mut bad);
+    let (code, _, err) = run(&[
+        "validate", "--cohort", &path(&text.cohort), "--offences", &bad,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("row 2") && err.contains("person_id"), "{err}");
+}
+
+#[test]
+fn a_run_on_quote_is_an_error_naming_the_row_where_it_opened() {
+    let cohort = "person_id,cohort,index_date\nA,divert,2021-01-10\nB,comparison,2021-01-12\nC,divert,2021-01-12\nD,comparison,2021-01-12\n";
+    // Row 1's quote never closes: the rest of the file would be one value.
+    let f = files(
+        cohort,
+        "person_id,offence_date,disposal_date,offence_type\nA,2021-03-01,2021-05-01,\"theft\n\
+         B,2021-03-01,2021-05-01,theft\nC,2021-03-01,2021-05-01,theft\nD,2021-03-01,2021-05-01,theft\n",
+    );
+    let err = rates_error(&f);
+    assert!(err.contains("row 1") && err.contains("quote"), "{err}");
+    // Two stray quotes swallowing two whole records between them.
+    let f = files(
+        cohort,
+        "person_id,offence_date,disposal_date,offence_type\nA,2021-03-01,2021-05-01,theft\n\
+         B,2021-03-01,2021-05-01,\"theft\nC,2021-03-01,2021-05-01,theft\nD,2021-03-01,2021-05-01,theft\nA,2021-03-01,2021-05-01,the\"ft\n",
+    );
+    let err = rates_error(&f);
+    assert!(err.contains("row 2"), "{err}");
+    // The same in the cohort.
+    let f = files(
+        "person_id,cohort,index_date\nA,divert,\"2021-01-10\nB,comparison,2021-01-12\nC,divert,2021-01-12\n",
+        "person_id,offence_date,disposal_date\n",
+    );
+    let err = rates_error(&f);
+    assert!(err.contains("row 1") && err.contains("cohort.csv"), "{err}");
+    // A quoted value holding a line break and commas is fine.
+    let f = files(
+        cohort,
+        "person_id,offence_date,disposal_date,note\nA,2021-03-01,2021-05-01,\"two lines,\nsecond, line\"\n",
+    );
+    let v = validate(&f, &[]);
+    assert_eq!(v["input"]["rows_read"]["offences"], 1, "{v}");
+}
+
+fn rates_error(f: &Files) -> String {
+    let (code, _, err) = run(&[
+        "rates",
+        "--cohort",
+        &path(&f.cohort),
+        "--offences",
+        &path(&f.offences),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    err
+}
+
+#[test]
+fn cr_only_line_ends_are_refused_in_a_short_message() {
+    let mut cohort = String::from("person_id,cohort,index_date\r");
+    for i in 0..20_000 {
+        cohort.push_str(&format!("P{i:06},divert,2021-01-10\r"));
+    }
+    let offences = "person_id,offence_date,disposal_date\rP000001,2021-03-01,2021-05-01\r";
+    for (c, o, which) in [
+        (cohort.as_str(), "person_id,offence_date,disposal_date\n", "cohort.csv"),
+        ("person_id,cohort,index_date\nA,divert,2021-01-10\n", offences, "offences.csv"),
+    ] {
+        let f = files(c, o);
+        let err = rates_error(&f);
+        assert!(err.contains(which) && err.contains("carriage return"), "{err}");
+        assert!(err.len() < 600, "{} bytes: {}", err.len(), &err[..600]);
+    }
+}
+
+// ---- 2. Plausibility exclusions the same whatever the command reads ----
+
+#[test]
+fn implausible_values_are_excluded_by_every_command_alike() {
+    let (dir, cfg) = evaluation_dir(
+        "\n[compare]\ntreatment = \"divert\"\ncontrol = \"comparison\"\n\n[survival]\nby = []\n",
+    );
+    // Row 3 is 200 years old, row 5 has -1 prior offences.
+    let c = dir.path().join("cohort.csv");
+    let text: String = std::fs::read_to_string(&c)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
+            if i == 3 {
+                cells[4] = "200".into();
+            }
+            let prior = match i {
+                0 => "prior_offences",
+                5 => "-1",
+                _ => "1",
+            };
+            cells.push(prior.into());
+            cells.join(",") + "\n"
+        })
+        .collect();
+    std::fs::write(&c, text).unwrap();
+    let cfg_s = path(&cfg);
+    let counts = |v: &serde_json::Value| {
+        let input = if v["input"].is_object() { &v["input"] } else { &v["data_quality"] };
+        (
+            excluded_in(input, "cohort", "implausible_value"),
+            input["rows_used"]["cohort"].as_u64(),
+            first_rows(input, "implausible_value"),
+        )
+    };
+    let want = (2, counts(&run_json(&["validate", "--format", "json", "--config", &cfg_s])).1, vec![3, 5]);
+    let two = ["--treatment", "divert", "--control", "comparison"];
+    let runs: Vec<(&str, Vec<&str>)> = vec![
+        ("validate", vec![]),
+        ("rates", vec![]),
+        ("compare", two.to_vec()),
+        ("survival", vec![]),
+        ("match", [&two[..], &["--covariates", "sex"]].concat()),
+        ("monitor", vec![]),
+    ];
+    for (command, extra) in runs {
+        let mut args = vec![command, "--format", "json", "--config", &cfg_s];
+        args.extend(extra);
+        let v = run_json(&args);
+        assert_eq!(counts(&v), want, "{command}");
+    }
+    let out = dir.path().join("out");
+    let got = assert_cmd::Command::cargo_bin("reoffending")
+        .unwrap()
+        .args(["report", &cfg_s, "--disclosure-control", "off", "--out", &path(&out)])
+        .output()
+        .unwrap();
+    assert!(got.status.success(), "{}", String::from_utf8_lossy(&got.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(counts(&v), want, "report");
+}
+
+fn excluded_in(input: &serde_json::Value, table: &str, reason: &str) -> u64 {
+    input["exclusions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["table"] == table && e["reason"] == reason)
+        .map(|e| e["rows"].as_u64().unwrap())
+        .sum()
+}
+
+fn first_rows(input: &serde_json::Value, reason: &str) -> Vec<u64> {
+    input["exclusions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["table"] == "cohort" && e["reason"] == reason)
+        .flat_map(|e| e["first_rows"].as_array().unwrap().iter().map(|r| r.as_u64().unwrap()))
+        .collect()
+}
