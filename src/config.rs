@@ -258,6 +258,10 @@ impl Config {
                 ));
             }
         }
+        if let Some(c) = &self.costs {
+            c.check()
+                .map_err(|(key, message)| format!("[costs] {key} = {message}"))?;
+        }
         if let Some(z) = &self.data.timezone {
             z.parse::<chrono_tz::Tz>().map_err(|_| {
                 format!("[data] timezone = \"{z}\": not a time zone name (e.g. Europe/London)")
