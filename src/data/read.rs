@@ -46,8 +46,165 @@ impl FileFormat {
     }
 }
 
+/// polars' message, cut to a few hundred characters with control characters escaped: its
+/// messages can quote the data (a whole file read as one field).
 fn polars_err(path: &Path, e: pl::PolarsError) -> Error {
-    Error::input(path, format!("cannot read the file: {e}"))
+    Error::input(
+        path,
+        format!(
+            "cannot read the file: {}",
+            crate::error::shown_max(&e.to_string(), 300)
+        ),
+    )
+}
+
+/// The bytes of a CSV (decompressed when gzip), read in pieces.
+fn csv_bytes(path: &Path) -> Result<Box<dyn Read>> {
+    let file = open(path)?;
+    Ok(if is_gzip(path)? {
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
+    } else {
+        Box::new(BufReader::new(file))
+    })
+}
+
+/// True when the first line of a CSV ends in a carriage return alone (classic Mac OS line
+/// ends), which the readers would take for one long line.
+fn cr_only_line_ends(path: &Path) -> Result<bool> {
+    let mut head = Vec::with_capacity(1 << 16);
+    csv_bytes(path)?
+        .take(1 << 16)
+        .read_to_end(&mut head)
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            action: "cannot read",
+            source,
+        })?;
+    let mut quoted = false;
+    for (i, &b) in head.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => return Ok(false),
+            b'\r' if !quoted => return Ok(head.get(i + 1).is_some_and(|&n| n != b'\n')),
+            _ => {}
+        }
+    }
+    Ok(false)
+}
+
+/// A CSV's quoting, checked as its bytes stream past: a quoted value that runs on over lines
+/// that look like whole records (two or more lines holding at least as many commas as a
+/// record has), or one that never closes, would swallow rows into one value; this names the
+/// row where the quote opened instead.
+pub(crate) struct QuoteCheck {
+    /// Commas in a record: columns - 1.
+    separators: usize,
+    /// The data row being read (the header is row 0).
+    row: u64,
+    quoted: bool,
+    opened: u64,
+    inner_lines: bool,
+    commas: usize,
+    record_like: u32,
+}
+
+impl QuoteCheck {
+    /// A check of a table of `columns` columns whose first byte starts data row `row` (0: the
+    /// header).
+    pub fn new(columns: usize, row: u64) -> QuoteCheck {
+        QuoteCheck {
+            separators: columns.saturating_sub(1),
+            row,
+            quoted: false,
+            opened: 0,
+            inner_lines: false,
+            commas: 0,
+            record_like: 0,
+        }
+    }
+
+    /// Reads more bytes; `Err(row)` names the row where a run-on quote opened.
+    pub fn feed(&mut self, bytes: &[u8]) -> std::result::Result<(), u64> {
+        for &b in bytes {
+            if self.quoted {
+                match b {
+                    b'"' => self.quoted = false,
+                    b'\n' => {
+                        if self.inner_lines && self.separators >= 2 && self.commas >= self.separators {
+                            self.record_like += 1;
+                            if self.record_like >= 2 {
+                                return Err(self.opened);
+                            }
+                        }
+                        self.inner_lines = true;
+                        self.commas = 0;
+                    }
+                    b',' => self.commas += 1,
+                    _ => {}
+                }
+            } else {
+                match b {
+                    b'"' => {
+                        self.quoted = true;
+                        self.opened = self.row;
+                        self.inner_lines = false;
+                        self.commas = 0;
+                        self.record_like = 0;
+                    }
+                    b'\n' => self.row += 1,
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// At the end of the bytes: `Err(row)` when a quote is still open.
+    pub fn finish(&self) -> std::result::Result<u64, u64> {
+        if self.quoted { Err(self.opened) } else { Ok(self.row) }
+    }
+
+    /// The error for a run-on quote opened at `row`.
+    pub fn error(path: &Path, row: u64) -> Error {
+        let at = if row == 0 {
+            "the header row".to_string()
+        } else {
+            format!("row {row}")
+        };
+        let e = Error::input(
+            path,
+            format!(
+                "{at}: a quote (\") opened there runs on over the rows after it (or never closes), so they \
+                 would be read as one value: check that row's quotes (a value holding a quote is written \
+                 with it doubled, \"\", inside quotes)"
+            ),
+        );
+        if row == 0 { e } else { e.at_row(row) }
+    }
+}
+
+/// Checks a whole CSV's quoting (see [`QuoteCheck`]).
+fn check_quotes(path: &Path, columns: usize) -> Result<()> {
+    let mut r = csv_bytes(path)?;
+    let mut check = QuoteCheck::new(columns, 0);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = r.read(&mut buf).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            action: "cannot read",
+            source,
+        })?;
+        if n == 0 {
+            break;
+        }
+        check
+            .feed(&buf[..n])
+            .map_err(|row| QuoteCheck::error(path, row))?;
+    }
+    check
+        .finish()
+        .map(|_| ())
+        .map_err(|row| QuoteCheck::error(path, row))
 }
 
 fn open(path: &Path) -> Result<File> {
@@ -71,6 +228,13 @@ pub(crate) fn header(path: &Path) -> Result<Vec<String>> {
     }
     match format {
         FileFormat::Csv => {
+            if cr_only_line_ends(path)? {
+                return Err(Error::input(
+                    path,
+                    "its lines end in a carriage return alone (classic Mac OS line ends), which would be \
+                     read as one line: save it with Windows (CRLF) or Unix (LF) line ends",
+                ));
+            }
             let reader: Box<dyn Read> = if is_gzip(path)? {
                 Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
             } else {
@@ -194,11 +358,14 @@ pub(crate) type CodedRef<'a> = (Cow<'a, [u32]>, Cow<'a, [String]>);
 /// saves about a gigabyte over text.
 pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Result<Frame> {
     let df = match FileFormat::of(path)? {
-        FileFormat::Csv => csv_options(columns, categorical)
+        FileFormat::Csv => {
+            check_quotes(path, header(path)?.len())?;
+            csv_options(columns, categorical)
             .try_into_reader_with_file_path(Some(path.to_path_buf()))
             .map_err(|e| polars_err(path, e))?
             .finish()
-            .map_err(|e| csv_error(path, e))?,
+            .map_err(|e| csv_error(path, e))?
+        }
         FileFormat::Parquet => {
             let file = open(path)?;
             // Not rechunked: every conversion here walks the chunks, and concatenating
@@ -333,6 +500,8 @@ where
             #[cfg(unix)]
             let _ = map.advise(memmap2::Advice::Sequential);
             let mut pos = record_end(&map, false).unwrap_or(map.len());
+            let columns_in_file = names.len();
+            let mut next_row = 1u64;
             #[cfg(unix)]
             let mut released = 0;
             let size = rows.saturating_mul(64).max(1 << 10);
@@ -352,6 +521,12 @@ where
                         None => end = (end + size).min(map.len()),
                     }
                 };
+                // Pieces end outside quotes, except where a quote never closes.
+                let mut quotes = QuoteCheck::new(columns_in_file, next_row);
+                if let Err(row) = quotes.feed(&map[pos..cut]).and_then(|()| quotes.finish()).map(|r| next_row = r) {
+                    pos = map.len();
+                    return Some(Err(QuoteCheck::error(path, row)));
+                }
                 let parsed = options
                     .clone()
                     .into_reader_with_file_handle(std::io::Cursor::new(&map[pos..cut]))
@@ -785,6 +960,45 @@ impl Frame {
         Ok(s.str().map_err(|e| polars_err(&self.path, e))?.clone())
     }
 
+    /// The column as identifiers: text as it is, and a float column's whole numbers as
+    /// integers (`123`, never `123.0` or `1.23e2`), so the same person links whatever the two
+    /// tables' column types. A float that is not a whole number (or beyond 2^53, where floats
+    /// skip integers) is an error naming its row (`first_row` data rows precede this frame).
+    pub fn ids(&self, name: &str, first_row: usize) -> Result<pl::StringChunked> {
+        let col = self.column(name)?;
+        if !matches!(col.dtype(), pl::DataType::Float32 | pl::DataType::Float64) {
+            return self.text(name);
+        }
+        let s = col
+            .cast(&pl::DataType::Float64)
+            .map_err(|e| polars_err(&self.path, e))?;
+        let ca = s.f64().map_err(|e| polars_err(&self.path, e))?;
+        let mut out: Vec<Option<String>> = Vec::with_capacity(ca.len());
+        for (i, v) in ca.iter().enumerate() {
+            match v {
+                None => out.push(None),
+                Some(x) if x.is_finite() && x.fract() == 0.0 && x.abs() <= 9_007_199_254_740_992.0 => {
+                    // Whole and within ±2^53: the cast is exact.
+                    out.push(Some((x as i64).to_string()))
+                }
+                Some(x) => {
+                    let row = (first_row + i) as u64 + 1;
+                    return Err(Error::in_column(
+                        &self.path,
+                        name,
+                        format!(
+                            "row {row}, column `{name}`: the identifier {x} is a number that is not a whole \
+                             number below 2^53, so it cannot be matched with the other table's identifiers; \
+                             write identifiers as text or whole numbers"
+                        ),
+                    )
+                    .at_row(row));
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
     /// Dates and timestamps as ISO text, formatted here: polars' own cast panics on values
     /// outside chrono's range (a date32 of 2^31 - 1 days), which an extract can hold.
     fn temporal_text(&self, col: &pl::Column) -> Result<pl::StringChunked> {
@@ -872,12 +1086,25 @@ impl Frame {
                     }
                 }))
             }
+            // Text: an ISO timestamp with a zone is the date in that zone, or in
+            // `spec.timezone` when given (as for typed timestamps above).
             pl::DataType::String => self.map_text(name, |s| match non_empty(s) {
                 None => DATE_MISSING,
-                Some(t) => spec
-                    .format
-                    .parse(t)
-                    .map_or(DATE_UNPARSEABLE, |d| spec.check(i64::from(d))),
+                Some(t) => match spec.format {
+                    DateFormat::Iso => match super::dates::parse_iso_timestamp(t) {
+                        None => DATE_UNPARSEABLE,
+                        Some(ts) => match (ts.utc_seconds(), spec.timezone) {
+                            (Some(utc), Some(tz)) => Zone::Named(tz)
+                                .local(utc)
+                                .map_or(DATE_UNPARSEABLE, |l| spec.check(l.div_euclid(86_400))),
+                            _ => spec.check(i64::from(ts.day)),
+                        },
+                    },
+                    DateFormat::Strftime(_) => spec
+                        .format
+                        .parse(t)
+                        .map_or(DATE_UNPARSEABLE, |d| spec.check(i64::from(d))),
+                },
             }),
             other => Err(Error::in_column(
                 &self.path,
