@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::checks::{check_dates, check_text};
 use super::dates::Day;
-use super::link::id_hash;
+use super::link::{canonical_id, id_hash};
 use super::options::{COHORT_REQUIRED, NUMBER_COLUMNS, TEXT_COLUMNS};
 use super::quality::{ColumnWarning, FIRST_ROWS_KEPT, Reason, TableKind};
 use super::read::{self, DATE_MISSING, DATE_UNPARSEABLE, NumCell};
@@ -46,7 +46,7 @@ pub(super) fn read_cohort_rows(
     let frame = read::read(path, &cols, &[])?;
     drop(t);
     let t = crate::trace::Phase::start("  required columns");
-    let person_id = frame.text("person_id")?;
+    let person_id = frame.ids("person_id", 0)?;
     let index = frame.dates("index_date", dates)?;
     check_dates(path, "index_date", &index, dates)?;
     let cohort_cat = read::encode_categorical(&frame.text("cohort")?);
@@ -55,7 +55,7 @@ pub(super) fn read_cohort_rows(
     // 128-bit identifier hash (grouping and linking).
     let (key, id): (Vec<u64>, Vec<u128>) =
         read::par_unzip_str(&person_id, |s| match s.map(str::trim) {
-            Some(s) if !s.is_empty() => (h.hash_one(s), id_hash(s)),
+            Some(s) if !s.is_empty() => (h.hash_one(canonical_id(s)), id_hash(s)),
             _ => (0, 0),
         });
     let missing_pid: Vec<bool> = id.par_iter().map(|&h| h == 0).collect();

@@ -240,7 +240,7 @@ impl Stream<'_> {
     // Over 80 lines: one pass over a batch's rows, checks, exclusions and linking fused so that
     // each row is touched once; the per-row rules are the order the exclusion reasons are counted.
     fn batch(&mut self, frame: &read::Frame, batch_first: usize, done: f64) -> Result<()> {
-        let person_id = frame.text("person_id")?;
+        let person_id = frame.ids("person_id", batch_first)?;
         let offence = frame.dates("offence_date", self.dates)?;
         let disposal = frame.dates("disposal_date", self.dates)?;
         self.offence_seen.add(&offence);
