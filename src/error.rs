@@ -218,3 +218,24 @@ pub(crate) fn listed<S: AsRef<str>>(items: &[S]) -> String {
     }
     out.join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_escape_controls_and_bidi_and_quotes_are_cut() {
+        let e = Error::in_column(
+            "x\u{1b}.parquet",
+            "t",
+            "the time zone `Bad\u{1b}[2J\u{7}` is not known; \u{202e}",
+        );
+        let text = e.to_string();
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'));
+        assert!(text.contains("\\u{1b}[2J\\u{7}") && text.contains("\\u{202e}"), "{text}");
+        assert_eq!(printable("two\nlines"), "two\nlines");
+        let long = "a".repeat(1000);
+        assert!(shown(&long).len() < 200);
+        assert_eq!(listed(&(0..25).map(|i| i.to_string()).collect::<Vec<_>>()).matches(", ").count(), 20);
+    }
+}

@@ -169,8 +169,10 @@ impl Design {
                                 return Err(Error::option(
                                     "reference",
                                     format!(
-                                        "`{name}` has no level `{l}` (levels: {})",
-                                        levels.join(", ")
+                                        "`{}` has no level `{}` (levels: {})",
+                                        crate::error::shown(name),
+                                        crate::error::shown(l),
+                                        crate::error::listed(&levels)
                                     ),
                                 ));
                             }

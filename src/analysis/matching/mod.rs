@@ -269,18 +269,22 @@ impl MatchedComparison {
         if options.caliper.is_some_and(|c| !(c > 0.0)) {
             return Err(Error::option("caliper", "must be positive"));
         }
-        let code = |label: &str| {
+        let code = |option: &str, label: &str| {
             people.cohort.code_of(label).ok_or_else(|| {
                 Error::option(
-                    "control",
+                    option,
                     format!(
-                        "no cohort `{label}` in the data (cohorts: {})",
-                        people.cohort.levels.join(", ")
+                        "no cohort `{}` in the data (cohorts: {})",
+                        crate::error::shown(label),
+                        crate::error::listed(&people.cohort.levels)
                     ),
                 )
             })
         };
-        let (tc, cc) = (code(&options.treatment)?, code(&options.control)?);
+        let (tc, cc) = (
+            code("treatment", &options.treatment)?,
+            code("control", &options.control)?,
+        );
         let period = PeriodFilter::new(people, &options.treatment, options.compare.period);
         let candidates: Vec<usize> = (0..people.len())
             .filter(|&i| {
