@@ -459,3 +459,193 @@ fn first_rows(input: &serde_json::Value, reason: &str) -> Vec<u64> {
         .flat_map(|e| e["first_rows"].as_array().unwrap().iter().map(|r| r.as_u64().unwrap()))
         .collect()
 }
+
+// ---- 6. No control character or bidirectional override reaches a terminal or a report ----
+
+const ESC_BEL: &str = "ev\u{1b}[31mil\u{7}";
+const RLO: &str = "x\u{202e}gnp.exe";
+
+fn raw_controls(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    bytes.contains(&0x1b) || bytes.contains(&0x07) || text.contains('\u{202e}')
+}
+
+#[test]
+fn control_characters_and_bidi_overrides_never_reach_a_terminal_or_a_report() {
+    let mut cohort = String::from("person_id,cohort,index_date,sex,area\n");
+    let mut offences = String::from("person_id,offence_date,disposal_date\n");
+    for i in 0..80 {
+        let label = if i % 2 == 0 { "divert" } else { ESC_BEL };
+        let sex = if i % 3 == 0 { RLO } else { ESC_BEL };
+        cohort.push_str(&format!("P{i},{label},2021-0{}-10,{sex},{ESC_BEL}\n", 1 + i % 9));
+        if i % 3 == 0 {
+            offences.push_str(&format!("P{i},2021-11-01,2021-12-01\n"));
+        }
+    }
+    let f = files(&cohort, &offences);
+    let (c, o) = (path(&f.cohort), path(&f.offences));
+    let data = ["--extract-date", "2023-06-30", "--cohort", &c, "--offences", &o];
+    // The list of cohorts for an unknown --control, the levels for --reference.
+    for args in [
+        vec!["compare", "--treatment", "divert", "--control", "nobody"],
+        vec!["match", "--treatment", "divert", "--control", ESC_BEL, "--covariates", "sex", "--reference", "sex=none"],
+        vec!["rates", "--by", "sex,area"],
+    ] {
+        let mut all = args.clone();
+        all.extend_from_slice(&data);
+        let out = assert_cmd::Command::cargo_bin("reoffending")
+            .unwrap()
+            .args(&all)
+            .output()
+            .unwrap();
+        assert!(!raw_controls(&out.stderr), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(!raw_controls(&out.stdout), "{args:?}: {}", String::from_utf8_lossy(&out.stdout));
+        if args[0] != "rates" {
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            assert!(String::from_utf8_lossy(&out.stderr).contains("\\u{1b}"), "escaped, not lost");
+        }
+    }
+    // A Parquet time zone name holding ESC.
+    {
+        use polars_core::prelude::*;
+        use polars_io::prelude::*;
+        let zone = TimeZone::opt_try_new(Some("Bad\u{1b}[2JZone")).ok().flatten();
+        if zone.is_some() {
+            let stamp = Series::new("index_date".into(), [1_600_000_000_000i64])
+                .cast(&DataType::Datetime(TimeUnit::Milliseconds, zone))
+                .unwrap();
+            let mut df = DataFrame::new_infer_height(vec![
+                Column::new("person_id".into(), ["A"]),
+                Column::new("cohort".into(), ["divert"]),
+                stamp.into(),
+            ])
+            .unwrap();
+            let p = f.dir.path().join("zoned.parquet");
+            ParquetWriter::new(std::fs::File::create(&p).unwrap())
+                .finish(&mut df)
+                .unwrap();
+            let out = assert_cmd::Command::cargo_bin("reoffending")
+                .unwrap()
+                .args(["rates", "--cohort", &path(&p), "--offences", &o])
+                .output()
+                .unwrap();
+            // polars may keep or drop a zone it does not know; either way nothing raw.
+            assert!(matches!(out.status.code(), Some(0 | 2)));
+            assert!(!raw_controls(&out.stderr), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    // Every file of the report.
+    let cfg = f.dir.path().join("e.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[data]\ncohort = \"cohort.csv\"\noffences = \"offences.csv\"\nextract_date = \"2023-06-30\"\n\n\
+             [rates]\nby = [\"sex\", \"area\"]\n\n[compare]\ntreatment = \"divert\"\ncontrol = \"{}\"\n\n\
+             [report]\ntitle = \"T{}\"\nmin_cell = 3\n",
+            ESC_BEL.replace('\u{1b}', "\\u001b").replace('\u{7}', "\\u0007"),
+            RLO.replace('\u{202e}', "\\u202e"),
+        ),
+    )
+    .unwrap();
+    let out = f.dir.path().join("out");
+    let (code, err) = report(&cfg, &out);
+    assert_eq!(code, 0, "{err}");
+    assert!(!raw_controls(err.as_bytes()), "{err}");
+    for file in walk(&out) {
+        if file.extension().is_some_and(|e| e == "png" || e == "xlsx") {
+            continue;
+        }
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(!raw_controls(&bytes), "{}", file.display());
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+// ---- 7. The report is the same from whatever folder it is run ----
+
+#[test]
+fn the_report_is_byte_identical_from_two_working_folders_and_names_no_absolute_path() {
+    let (dir, _) = evaluation_dir("");
+    let root = path(dir.path());
+    // From inside the folder with the file named bare, and from elsewhere with its absolute path.
+    let (code, err) = report_in(dir.path(), "evaluation.toml", "a");
+    assert_eq!(code, 0, "{err}");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let cfg_abs = path(&dir.path().join("evaluation.toml"));
+    let b = dir.path().join("b");
+    let (code, err) = report_in(elsewhere.path(), &cfg_abs, &path(&b));
+    assert_eq!(code, 0, "{err}");
+    let (a_files, b_files) = (walk(&dir.path().join("a")), walk(&b));
+    assert_eq!(a_files.len(), b_files.len());
+    for (x, y) in a_files.iter().zip(&b_files) {
+        let (bx, by) = (std::fs::read(x).unwrap(), std::fs::read(y).unwrap());
+        assert!(bx == by, "{} differs from {}", x.display(), y.display());
+        assert!(
+            !String::from_utf8_lossy(&bx).contains(&root),
+            "{} names the folder {root}",
+            x.display()
+        );
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(b.join("report.json")).unwrap()).unwrap();
+    assert_eq!(v["data_quality"]["files"][0]["path"], "cohort.csv");
+    assert_eq!(v["provenance"]["inputs"][1]["path"], "offences.csv");
+}
+
+// ---- 8. Messages about the evaluation file name its key ----
+
+#[test]
+fn messages_about_the_evaluation_file_name_its_key_not_a_flag() {
+    let cases = [
+        ("[rules]\nfollow_up_days = 0\n", "validate", "[rules] follow_up_days"),
+        ("[data.x]\n", "validate", "unknown field"),
+        ("[compare]\ntreatment = \"divert\"\ncontrol = \"nobody\"\n", "compare", "[compare] control"),
+        ("[compare]\ntreatment = \"nobody\"\ncontrol = \"comparison\"\n", "compare", "[compare] treatment"),
+        ("[report]\nmin_cell = 2\n", "report", "[report] min_cell"),
+    ];
+    for (extra, command, key) in cases {
+        let (dir, cfg) = evaluation_dir("");
+        let text = std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("[report]\nmin_cell = 3\n", "");
+        std::fs::write(&cfg, format!("{text}{extra}")).unwrap();
+        let cfg = path(&cfg);
+        let out = path(&dir.path().join("out"));
+        let args: Vec<&str> = if command == "report" {
+            vec!["report", &cfg, "--out", &out]
+        } else {
+            vec![command, "--config", &cfg]
+        };
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{extra}: {err}");
+        assert!(err.contains(key), "{extra}: {err}");
+        assert!(!err.contains("--"), "{extra}: names a flag: {err}");
+    }
+    // The same value given as a flag is named as the flag.
+    let (_dir, cfg) = evaluation_dir("");
+    let (code, _, err) = run(&["validate", "--config", &path(&cfg), "--follow-up-days", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--follow-up-days"), "{err}");
+    // `extract_date` in the file.
+    let (_dir, cfg) = evaluation_dir("");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("offences = \"offences.csv\"\n", "offences = \"offences.csv\"\nextract_date = \"2023-13-45\"\n");
+    std::fs::write(&cfg, text).unwrap();
+    let (code, _, err) = run(&["rates", "--config", &path(&cfg)]);
+    assert_eq!(code, 2);
+    assert!(err.contains("[data] extract_date") && !err.contains("--"), "{err}");
+}
