@@ -49,13 +49,43 @@ impl FileFormat {
 /// polars' message, cut to a few hundred characters with control characters escaped: its
 /// messages can quote the data (a whole file read as one field).
 fn polars_err(path: &Path, e: pl::PolarsError) -> Error {
+    let text = e.to_string();
+    // polars' advice names its own options, which a user of this tool cannot set.
+    let text = text
+        .split("Consider setting")
+        .next()
+        .unwrap_or(&text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     Error::input(
         path,
         format!(
             "cannot read the file: {}",
-            crate::error::shown_max(&e.to_string(), 300)
+            crate::error::shown_max(&text, 300)
         ),
     )
+}
+
+/// The first CSV record whose number of values differs from the header's: (1-based data row,
+/// values, columns).
+fn first_ragged_row(path: &Path) -> Option<(u64, usize, usize)> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(csv_bytes(path).ok()?);
+    let columns = csv.byte_headers().ok()?.len();
+    let mut record = csv::ByteRecord::new();
+    let mut row = 0u64;
+    while csv.read_byte_record(&mut record).ok()? {
+        row += 1;
+        // A blank line is a row of missing values, not a ragged one.
+        let blank = record.len() == 1 && record[0].is_empty();
+        if record.len() != columns && !blank {
+            return Some((row, record.len(), columns));
+        }
+    }
+    None
 }
 
 /// The bytes of a CSV (decompressed when gzip), read in pieces.
@@ -261,7 +291,11 @@ pub(crate) fn header(path: &Path) -> Result<Vec<String>> {
         }
         FileFormat::Parquet => {
             let mut reader = pl::ParquetReader::new(file);
-            let schema = reader.schema().map_err(|e| match &e {
+            let schema = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                reader.schema()
+            }))
+            .map_err(|_| damaged(path))?
+            .map_err(|e| match &e {
                 // polars refuses a schema naming a column twice: say which, as for CSV.
                 pl::PolarsError::Duplicate(msg) => {
                     let name = msg.split('\'').nth(1).unwrap_or(msg);
@@ -359,21 +393,31 @@ pub(crate) type CodedRef<'a> = (Cow<'a, [u32]>, Cow<'a, [String]>);
 pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Result<Frame> {
     let df = match FileFormat::of(path)? {
         FileFormat::Csv => {
-            check_quotes(path, header(path)?.len())?;
+            // The columns by the header as `header` reads it (polars' own header reader
+            // keeps a quoted name's doubled quotes: `"a""b"` would not be `a"b`).
+            let names = header(path)?;
+            check_quotes(path, names.len())?;
             csv_options(columns, categorical)
+                .with_has_header(false)
+                .with_skip_rows(1)
+                .with_schema(Some(Arc::new(file_schema(&names, categorical))))
             .try_into_reader_with_file_path(Some(path.to_path_buf()))
             .map_err(|e| polars_err(path, e))?
             .finish()
             .map_err(|e| csv_error(path, e))?
         }
         FileFormat::Parquet => {
-            let file = open(path)?;
+            let mut reader = pl::ParquetReader::new(open(path)?);
+            check_parquet(path, &mut reader, columns)?;
             // Not rechunked: every conversion here walks the chunks, and concatenating
             // them would briefly double the memory of each column.
-            pl::ParquetReader::new(file)
-                .with_columns(Some(columns.to_vec()))
-                .finish()
-                .map_err(|e| polars_err(path, e))?
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                reader.with_columns(Some(columns.to_vec())).finish()
+            }));
+            match read {
+                Ok(df) => df.map_err(|e| polars_err(path, e))?,
+                Err(_) => return Err(damaged(path)),
+            }
         }
     };
     Ok(Frame {
@@ -381,6 +425,119 @@ pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Res
         df,
         coded: Vec::new(),
     })
+}
+
+/// A Parquet file the reader gave up on (its metadata or pages do not hold together).
+fn damaged(path: &Path) -> Error {
+    Error::input(
+        path,
+        "the Parquet file is damaged: its metadata or pages do not hold together (a truncated copy or \
+         a corrupted footer); write or copy it again",
+    )
+}
+
+/// Checks a Parquet file before its columns are read: every column chunk's pages lie inside
+/// the file (a corrupted footer can point past its end, which the decoder does not check),
+/// and each of `columns` has a type this tool reads (a struct, map or union, or a decimal of
+/// more than 38 digits, does not: named with the column).
+fn check_parquet(path: &Path, reader: &mut pl::ParquetReader<File>, columns: &[String]) -> Result<()> {
+    let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let metadata = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        reader.get_metadata().cloned()
+    }))
+    .map_err(|_| damaged(path))?
+    .map_err(|e| polars_err(path, e))?;
+    check_chunks(path, &metadata, file_len)?;
+    let schema = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.schema()))
+        .map_err(|_| damaged(path))?
+        .map_err(|e| polars_err(path, e))?;
+    for name in columns {
+        if let Some(field) = schema.get(name.as_str()) {
+            if let Some(what) = unreadable_type(&field.dtype) {
+                return Err(Error::in_column(
+                    path,
+                    name.as_str(),
+                    format!(
+                        "column `{}` holds {what}, which this tool cannot read: write it as text or numbers \
+                         (a decimal of at most 38 digits, or a float)",
+                        crate::error::shown(name)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every row group's column chunks lie inside the file, their offsets and sizes not negative.
+fn check_chunks(path: &Path, metadata: &pl::FileMetadataRef, file_len: u64) -> Result<()> {
+    for group in &metadata.row_groups {
+        for chunk in group.parquet_columns() {
+            let data = chunk.data_page_offset();
+            let dict = chunk.dictionary_page_offset();
+            let size = chunk.compressed_size();
+            let start = dict.unwrap_or(data);
+            let inside = data >= 0
+                && dict.is_none_or(|d| d >= 0 && d <= data)
+                && size >= 0
+                && start
+                    .checked_add(size)
+                    .is_some_and(|end| u64::try_from(end).is_ok_and(|end| end <= file_len))
+                && u64::try_from(data).is_ok_and(|d| d < file_len.max(1));
+            if !inside {
+                let column = chunk
+                    .descriptor()
+                    .path_in_schema
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".");
+                return Err(Error::in_column(
+                    path,
+                    column.as_str(),
+                    format!(
+                        "the Parquet file is damaged: column `{}`'s pages are said to lie outside the file \
+                         (offset {start}, {size} bytes, in a file of {file_len}); write or copy it again",
+                        crate::error::shown(&column)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What makes an Arrow type unreadable here, or `None`.
+fn unreadable_type(t: &polars_arrow::datatypes::ArrowDataType) -> Option<String> {
+    use polars_arrow::datatypes::ArrowDataType as T;
+    match t {
+        T::Struct(_) => Some("a struct (nested fields)".into()),
+        T::Map(..) => Some("a map".into()),
+        T::Union(_) => Some("a union".into()),
+        T::Decimal(p, s) | T::Decimal256(p, s) if *p > 38 || *p == 0 => {
+            Some(format!("a decimal of {p} digits ({s} after the point)"))
+        }
+        T::List(f) | T::LargeList(f) | T::FixedSizeList(f, _) => unreadable_type(&f.dtype)
+            .map(|inner| format!("a list of {inner}")),
+        T::Extension(e) => unreadable_type(&e.inner),
+        _ => None,
+    }
+}
+
+/// A CSV's columns by their names in the header, as text (dictionary codes for those in
+/// `categorical`).
+fn file_schema(names: &[String], categorical: &[&str]) -> pl::Schema {
+    names
+        .iter()
+        .map(|n| {
+            let dtype = if categorical.contains(&n.as_str()) {
+                pl::DataType::from_categories(pl::Categories::global())
+            } else {
+                pl::DataType::String
+            };
+            pl::Field::new(n.as_str().into(), dtype)
+        })
+        .collect()
 }
 
 /// How CSV is read: a header row, every column as text (no type guessing), the columns
@@ -420,7 +577,17 @@ fn csv_error(path: &Path, e: pl::PolarsError) -> Error {
             ),
         )
         .at_row(row),
-        None => polars_err(path, e),
+        None => match first_ragged_row(path) {
+            Some((row, values, columns)) => Error::input(
+                path,
+                format!(
+                    "row {row} has {values} values where the header names {columns} columns: check that \
+                     row's commas and quotes (a value holding a comma is written in quotes)"
+                ),
+            )
+            .at_row(row),
+            None => polars_err(path, e),
+        },
     }
 }
 
@@ -483,20 +650,9 @@ where
             })?;
             // Pieces are parsed without their header, by the file's columns in order.
             let names = header(path)?;
-            let schema: pl::Schema = names
-                .iter()
-                .map(|n| {
-                    let dtype = if categorical.contains(&n.as_str()) {
-                        pl::DataType::from_categories(pl::Categories::global())
-                    } else {
-                        pl::DataType::String
-                    };
-                    pl::Field::new(n.as_str().into(), dtype)
-                })
-                .collect();
             let options = csv_options(columns, categorical)
                 .with_has_header(false)
-                .with_schema(Some(Arc::new(schema)));
+                .with_schema(Some(Arc::new(file_schema(&names, categorical))));
             #[cfg(unix)]
             let _ = map.advise(memmap2::Advice::Sequential);
             let mut pos = record_end(&map, false).unwrap_or(map.len());
@@ -557,7 +713,9 @@ where
             })
         }
         FileFormat::Parquet => {
-            let metadata = pl::ParquetReader::new(open(path)?)
+            let mut reader = pl::ParquetReader::new(open(path)?);
+            check_parquet(path, &mut reader, columns)?;
+            let metadata = reader
                 .get_metadata()
                 .map_err(|e| polars_err(path, e))?
                 .clone();
@@ -613,8 +771,10 @@ where
                         .with_columns(Some(read))
                         .with_slice(Some((first, len)));
                     reader.set_metadata(metadata.clone());
-                    reader
-                        .finish()
+                    // The chunks were checked to lie inside the file; a page that still
+                    // does not decode is the file's damage, not a crash.
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.finish()))
+                        .map_err(|_| damaged(path))?
                         .map(|df| (frame(df, decoded), share(first + len, total)))
                         .map_err(|e| polars_err(path, e))
                 }))

@@ -649,3 +649,187 @@ fn messages_about_the_evaluation_file_name_its_key_not_a_flag() {
     assert_eq!(code, 2);
     assert!(err.contains("[data] extract_date") && !err.contains("--"), "{err}");
 }
+
+// ---- 3. No panic from any Parquet metadata ----
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A small deterministic generator (no seed file to keep).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) as usize) % below.max(1)
+    }
+}
+
+/// Copies of `bytes` with bits flipped and bytes overwritten in the footer (where the page
+/// offsets and sizes are) and its length, or cut short. Not the pages themselves: a flipped
+/// bit in a page header can make polars' decoder ask for an allocation of 2^61 bytes, an abort
+/// no caller can catch (README, bad input).
+fn corrupted(bytes: &[u8], seed: u64, cases: usize) -> Vec<Vec<u8>> {
+    let n = bytes.len();
+    let footer_len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+    let footer = n - 8 - footer_len..n - 8;
+    let mut rng = Lcg(seed);
+    (0..cases)
+        .map(|case| {
+            let mut b = bytes.to_vec();
+            let in_footer = |rng: &mut Lcg| footer.start + rng.next(footer.len());
+            match case % 4 {
+                // One bit of the footer: the issue's case.
+                0 => {
+                    let at = in_footer(&mut rng);
+                    b[at] ^= 1 << rng.next(8);
+                }
+                // A few bytes of the footer set to large or random values.
+                1 => {
+                    for _ in 0..1 + rng.next(4) {
+                        let at = in_footer(&mut rng);
+                        b[at] = [0xff, 0x7f, 0x80, 0x00, rng.next(256) as u8][rng.next(5)];
+                    }
+                }
+                // The footer's length (the trailer), or bits of the footer and trailer.
+                2 => {
+                    for _ in 0..1 + rng.next(3) {
+                        let at = footer.start + rng.next(footer.len() + 4);
+                        b[at] ^= 1 << rng.next(8);
+                    }
+                }
+                // A truncated copy with its footer kept.
+                _ => {
+                    let cut = rng.next(footer.start.max(1));
+                    b.drain(cut..cut + rng.next(footer.start - cut).min(64));
+                }
+            }
+            b
+        })
+        .collect()
+}
+
+#[test]
+fn corrupted_parquet_footers_and_page_offsets_give_errors_never_a_panic() {
+    let cases: usize = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(300, |n: usize| n.max(300));
+    let dir = tempfile::tempdir().unwrap();
+    let cohort_csv = dir.path().join("cohort.csv");
+    std::fs::write(
+        &cohort_csv,
+        "person_id,cohort,index_date\n101,divert,2021-01-05\n102,divert,2021-02-10\n\
+         103,divert,2021-03-15\n104,comparison,2021-01-20\n105,comparison,2021-02-01\n",
+    )
+    .unwrap();
+    let options = reoffending::LoadOptions {
+        extract_date: reoffending::parse_iso("2023-06-30"),
+        ..Default::default()
+    };
+    let offences_csv = fixture("zoned_offences.csv");
+    let mut errors = 0;
+    for (name, as_cohort) in [
+        ("labels_dictionary.parquet", false),
+        ("labels_plain.parquet", false),
+        ("zoned_cohort.parquet", true),
+    ] {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        for (k, copy) in corrupted(&bytes, 36 + k_seed(name), cases).into_iter().enumerate() {
+            let p = dir.path().join(format!("c{k}.parquet"));
+            std::fs::write(&p, &copy).unwrap();
+            let (c, o) = if as_cohort {
+                (p.clone(), offences_csv.clone())
+            } else {
+                (cohort_csv.clone(), p.clone())
+            };
+            if std::env::var("FUZZ_TRACE").is_ok() {
+                eprintln!("{name} {k}");
+                std::fs::copy(&p, "/tmp/last.parquet").unwrap();
+            }
+            let got = std::panic::catch_unwind(|| reoffending::Dataset::load(&c, &o, &options));
+            match got {
+                Err(_) => {
+                    let keep = dir.path().join("panicked.parquet");
+                    std::fs::copy(&p, &keep).unwrap();
+                    panic!("{name} copy {k} panicked (kept at {})", keep.display());
+                }
+                Ok(Err(e)) => {
+                    errors += 1;
+                    assert!(e.is_input_error(), "{name} copy {k}: {e}");
+                }
+                Ok(Ok(_)) => {}
+            }
+        }
+    }
+    assert!(errors > cases / 2, "most copies are refused: {errors}");
+}
+
+fn k_seed(name: &str) -> u64 {
+    name.bytes().map(u64::from).sum()
+}
+
+#[test]
+fn structural_csv_and_parquet_problems_name_the_row_or_column() {
+    let cohort = "person_id,cohort,index_date\nA,divert,2021-01-10\nB,comparison,2021-01-12\n";
+    // A ragged row: named, and no polars option suggested.
+    let f = files(
+        cohort,
+        "person_id,offence_date,disposal_date\nA,2021-03-01,2021-05-01\nB,2021-03-01,2021-05-01,extra\n",
+    );
+    let err = rates_error(&f);
+    assert!(err.contains("row 2") && err.contains("4 values"), "{err}");
+    assert!(!err.contains("truncate_ragged_lines"), "{err}");
+    // A stray quote that never closes: the row where it opened.
+    let f = files(
+        cohort,
+        "person_id,offence_date,disposal_date\nA,2021-03-01,2021-0\"5-01\nB,2021-03-01,2021-05-01\n",
+    );
+    assert!(rates_error(&f).contains("row 1"));
+    // A column name holding a double quote can be used.
+    let f = files(
+        "person_id,cohort,index_date,\"area \"\"x\"\"\"\nA,divert,2021-01-10,n\nB,comparison,2021-01-12,s\n",
+        "person_id,offence_date,disposal_date\nA,2021-03-01,2021-05-01\n",
+    );
+    let v = command_json(&f, "rates", &["--by", "area \"x\""]);
+    assert_eq!(v["groups"].as_array().unwrap().len(), 2, "{v}");
+    // A header followed by blank lines is an empty table (its blank rows missing values).
+    let f = files(
+        "person_id,cohort,index_date\n\n",
+        "person_id,offence_date,disposal_date\n\n\n",
+    );
+    let v = validate(&f, &[]);
+    assert_eq!(v["input"]["rows_used"]["cohort"], 0, "{v}");
+    assert_eq!(excluded(&v, "cohort", "missing_value"), 1, "{v}");
+    // Parquet struct and decimal256 columns name the column.
+    for (name, column) in [
+        ("struct_cohort.parquet", "address"),
+        ("decimal256_cohort.parquet", "income"),
+    ] {
+        let (code, _, err) = run(&[
+            "validate",
+            "--cohort",
+            &path(&fixture(name)),
+            "--offences",
+            &path(&f.offences),
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(&format!("column `{column}`")), "{err}");
+    }
+    // A Parquet zone name with ESC and BEL: named, escaped.
+    let (code, _, err) = run(&[
+        "validate",
+        "--cohort",
+        &path(&fixture("esc_zone_cohort.parquet")),
+        "--offences",
+        &path(&f.offences),
+    ]);
+    assert_eq!(code, 2);
+    assert!(!raw_controls(err.as_bytes()) && err.contains("\\u{1b}"), "{err}");
+}
