@@ -155,9 +155,11 @@ fn record_file_keys(config: &Config) {
         set_by_file("caliper", "[match] caliper");
         set_by_file("ratio", "[match] ratio");
         set_by_file("exact", "[match] exact");
+        set_by_file("max_levels", "[match] max_levels");
     }
     if config.survival.is_some() {
         set_by_file("times", "[survival] times");
+        set_by_file("covariates", "[survival] covariates");
     }
     if config.data.timezone.is_some() {
         set_by_file("timezone", "[data] timezone");

@@ -833,3 +833,60 @@ fn structural_csv_and_parquet_problems_name_the_row_or_column() {
     assert_eq!(code, 2);
     assert!(!raw_controls(err.as_bytes()) && err.contains("\\u{1b}"), "{err}");
 }
+
+// ---- 5. Covariates with too many levels are refused before any cost ----
+
+/// A cohort of `n` people with a covariate `code` of `levels` levels, and a few offences.
+fn levels_files(n: usize, levels: usize) -> Files {
+    let mut cohort = String::from("person_id,cohort,index_date,sex,code\n");
+    let mut offences = String::from("person_id,offence_date,disposal_date\n");
+    for i in 0..n {
+        let label = if i % 3 == 0 { "divert" } else { "comparison" };
+        let sex = if i % 2 == 0 { "F" } else { "M" };
+        cohort.push_str(&format!(
+            "P{i},{label},2021-0{}-1{},{sex},L{}\n",
+            1 + i % 9,
+            i % 10,
+            (i / 2) % levels
+        ));
+        if i % 4 == 0 {
+            offences.push_str(&format!("P{i},2021-11-01,2021-12-01\n"));
+        }
+    }
+    files(&cohort, &offences)
+}
+
+#[test]
+fn covariates_with_more_levels_than_the_limit_are_refused_naming_the_column() {
+    let many = levels_files(20_000, 10_000);
+    let (c, o) = (path(&many.cohort), path(&many.offences));
+    let data = ["--extract-date", "2023-06-30", "--cohort", &c, "--offences", &o];
+    for command in [
+        vec!["match", "--treatment", "divert", "--control", "comparison", "--covariates", "sex,code"],
+        vec!["survival", "--covariates", "sex,code"],
+    ] {
+        let mut args = command.clone();
+        args.extend_from_slice(&data);
+        let t = std::time::Instant::now();
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{command:?}: {err}");
+        assert!(err.contains("`code` has 10000 levels") && err.contains("200"), "{err}");
+        assert!(t.elapsed().as_secs() < 20, "{command:?} took {:?}", t.elapsed());
+    }
+    // The limit is an option: 31 levels refused under 30, matched under 31 (the default of 200
+    // is timed by `cargo bench --bench levels`).
+    let some = levels_files(600, 31);
+    let (c, o) = (path(&some.cohort), path(&some.offences));
+    let args = [
+        "match", "--treatment", "divert", "--control", "comparison", "--covariates", "sex,code",
+        "--caliper", "0", "--format", "json", "--extract-date", "2023-06-30", "--cohort", &c,
+        "--offences", &o, "--max-levels",
+    ];
+    let (code, _, err) = run(&[&args[..], &["30"]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`code` has 31 levels, more than the 30"), "{err}");
+    let (code, out, err) = run(&[&args[..], &["31"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["sample"]["matched_treated"].as_u64().unwrap() > 0, "{v}");
+}

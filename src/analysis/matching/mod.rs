@@ -42,6 +42,9 @@ pub struct MatchOptions {
     pub exact: Vec<String>,
     /// Comparison options on the matched sample.
     pub compare: CompareOptions,
+    /// The most levels a categorical covariate may have. Default
+    /// [`MAX_LEVELS`](crate::design::MAX_LEVELS) (200).
+    pub max_levels: usize,
 }
 
 impl Default for MatchOptions {
@@ -56,6 +59,7 @@ impl Default for MatchOptions {
             replace: false,
             exact: Vec::new(),
             compare: CompareOptions::default(),
+            max_levels: crate::design::MAX_LEVELS,
         }
     }
 }
@@ -298,6 +302,7 @@ impl MatchedComparison {
             &options.covariates,
             &options.references,
             &candidates,
+            options.max_levels,
         )?;
         let treated: Vec<bool> = design
             .rows
