@@ -783,7 +783,24 @@ where
     };
     std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::sync_channel::<Result<(Frame, f64)>>(0);
+        let is_parquet = matches!(FileFormat::of(path), Ok(FileFormat::Parquet));
         let reader = scope.spawn(move || {
+            // A panic in the readers (polars' decoders meeting a damaged file) is an error
+            // naming the file, never a crash.
+            let mut next = move || {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(&mut next)).unwrap_or_else(
+                    |_| {
+                        Some(Err(if is_parquet {
+                            damaged(path)
+                        } else {
+                            Error::input(
+                                path,
+                                "cannot read the file: the CSV reader failed on it (is it damaged?)",
+                            )
+                        }))
+                    },
+                )
+            };
             while let Some(frame) = next() {
                 let failed = frame.is_err();
                 // The receiver stops early only on an error of its own.
