@@ -123,6 +123,8 @@ pub struct MatchConfig {
     /// Exact-matched columns.
     #[serde(default)]
     pub exact: Vec<String>,
+    /// The most levels a categorical covariate may have (200).
+    pub max_levels: Option<usize>,
 }
 
 /// The `[survival]` table.
@@ -138,6 +140,8 @@ pub struct SurvivalConfig {
     /// Cox covariates.
     #[serde(default)]
     pub covariates: Vec<String>,
+    /// The most levels a categorical covariate may have (200).
+    pub max_levels: Option<usize>,
 }
 
 /// The `[report]` table.
@@ -261,6 +265,10 @@ impl Config {
                 ));
             }
         }
+        if let Some(c) = &self.costs {
+            c.check()
+                .map_err(|(key, message)| format!("[costs] {key} = {message}"))?;
+        }
         if let Some(z) = &self.data.timezone {
             z.parse::<chrono_tz::Tz>().map_err(|_| {
                 format!("[data] timezone = \"{z}\": not a time zone name (e.g. Europe/London)")
@@ -359,6 +367,7 @@ impl Config {
             replace: m.replace,
             exact: m.exact.clone(),
             compare: self.compare_options()?,
+            max_levels: m.max_levels.unwrap_or(crate::design::MAX_LEVELS),
         }))
     }
 
@@ -370,6 +379,9 @@ impl Config {
             o.covariates = s.covariates.clone();
             if !s.times.is_empty() {
                 o.times = s.times.clone();
+            }
+            if let Some(k) = s.max_levels {
+                o.max_levels = k;
             }
         }
         o

@@ -452,12 +452,23 @@ fn cohort_columns(
                     ));
                 }
             }
-            let mut v: Vec<String> = cols
+            // The columns with plausibility rules (`age_at_index`, `prior_offences`) are
+            // always read when the file has them, so the same rows are `implausible_value`
+            // whatever a command reads.
+            let mut v: Vec<String> = Vec::new();
+            for c in cols
                 .iter()
-                .filter(|c| !COHORT_REQUIRED.contains(&c.as_str()) && cohort_header.contains(c))
-                .cloned()
-                .collect();
-            v.dedup();
+                .map(String::as_str)
+                .chain(super::options::NUMBER_COLUMNS)
+            {
+                let c = &c.to_string();
+                if !COHORT_REQUIRED.contains(&c.as_str())
+                    && cohort_header.contains(c)
+                    && !v.contains(c)
+                {
+                    v.push(c.clone());
+                }
+            }
             v
         }
     })

@@ -15,6 +15,7 @@ mod did;
 mod disclosure;
 mod disclosure_audit;
 mod hostile_inputs;
+mod hostile_inputs2;
 mod keep_offences;
 mod matched_reference;
 mod matching;
