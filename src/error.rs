@@ -162,14 +162,12 @@ pub fn shown(s: &str) -> String {
 /// [`shown`], cut at `max` characters.
 pub fn shown_max(s: &str, max: usize) -> String {
     let mut out = String::new();
-    let mut n = 0usize;
     let total = s.chars().count();
-    for c in s.chars() {
+    for (n, c) in s.chars().enumerate() {
         if n == max {
             out.push_str(&format!("… ({total} characters)"));
             break;
         }
-        n += 1;
         if unsafe_char(c) {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
@@ -189,7 +187,9 @@ pub fn unsafe_char(c: char) -> bool {
 
 /// `s` with every [`unsafe_char`] other than `keep` removed (labels in reports and tables).
 pub fn without_unsafe(s: &str, keep: &[char]) -> String {
-    s.chars().filter(|c| keep.contains(c) || !unsafe_char(*c)).collect()
+    s.chars()
+        .filter(|c| keep.contains(c) || !unsafe_char(*c))
+        .collect()
 }
 
 /// A message as it is shown: every [`unsafe_char`] but the line break written as a `\u{..}`
@@ -232,10 +232,18 @@ mod tests {
         );
         let text = e.to_string();
         assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'));
-        assert!(text.contains("\\u{1b}[2J\\u{7}") && text.contains("\\u{202e}"), "{text}");
+        assert!(
+            text.contains("\\u{1b}[2J\\u{7}") && text.contains("\\u{202e}"),
+            "{text}"
+        );
         assert_eq!(printable("two\nlines"), "two\nlines");
         let long = "a".repeat(1000);
         assert!(shown(&long).len() < 200);
-        assert_eq!(listed(&(0..25).map(|i| i.to_string()).collect::<Vec<_>>()).matches(", ").count(), 20);
+        assert_eq!(
+            listed(&(0..25).map(|i| i.to_string()).collect::<Vec<_>>())
+                .matches(", ")
+                .count(),
+            20
+        );
     }
 }

@@ -218,7 +218,8 @@ impl SurvivalAnalysis {
                     .filter(|c| *c != "cohort")
                     .cloned(),
             );
-            let design = Design::build(people, &covs, &options.references, &idx, options.max_levels)?;
+            let design =
+                Design::build(people, &covs, &options.references, &idx, options.max_levels)?;
             if design.rows.is_empty() {
                 return Err(Error::method("Cox model", "no one has all the covariates"));
             }

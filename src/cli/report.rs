@@ -36,8 +36,7 @@ pub fn report(a: ReportArgs) -> Result<()> {
     };
     let mut r = resolve(&data, ColumnSelection::All)?;
     r.inputs.load.offence_details = OffenceDetails::Keep;
-    let mut results =
-        reoffending::evaluation::Results::from_config(&r.config, &r.inputs, r.rules)?;
+    let mut results = reoffending::evaluation::Results::from_config(&r.config, &r.inputs, r.rules)?;
     warn(&results.data_quality.warnings);
     // Provenance names files relative to the evaluation file, never the analyst's paths or
     // the working folder: the same report from wherever it is run.

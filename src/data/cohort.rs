@@ -63,9 +63,8 @@ pub(super) fn read_cohort_rows(
     let missing_pid: Vec<bool> = id.par_iter().map(|&h| h == 0).collect();
     // Rows blank in every required column (blank lines after the header) are missing_value
     // rows of an otherwise empty table, not an empty column.
-    let blank = (0..index.len()).all(|i| {
-        missing_pid[i] && cohort_cat.codes[i] == MISSING && index[i] == DATE_MISSING
-    });
+    let blank = (0..index.len())
+        .all(|i| missing_pid[i] && cohort_cat.codes[i] == MISSING && index[i] == DATE_MISSING);
     if !blank {
         check_dates(path, "index_date", &index, dates)?;
         check_text(path, "person_id", missing_pid.iter().copied())?;

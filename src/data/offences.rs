@@ -428,9 +428,8 @@ pub(super) fn read_offence_rows(
     )?;
     // Rows that are blank in every required column (blank lines after the header) are
     // missing_value rows of an otherwise empty table, not an empty column.
-    let blank = !stream.any_id
-        && !stream.offence_seen.any_value()
-        && !stream.disposal_seen.any_value();
+    let blank =
+        !stream.any_id && !stream.offence_seen.any_value() && !stream.disposal_seen.any_value();
     if !blank {
         stream.offence_seen.check(path, "offence_date", dates)?;
         stream.disposal_seen.check(path, "disposal_date", dates)?;

@@ -160,7 +160,10 @@ impl QuoteCheck {
                 match b {
                     b'"' => self.quoted = false,
                     b'\n' => {
-                        if self.inner_lines && self.separators >= 2 && self.commas >= self.separators {
+                        if self.inner_lines
+                            && self.separators >= 2
+                            && self.commas >= self.separators
+                        {
                             self.record_like += 1;
                             if self.record_like >= 2 {
                                 return Err(self.opened);
@@ -191,7 +194,11 @@ impl QuoteCheck {
 
     /// At the end of the bytes: `Err(row)` when a quote is still open.
     pub fn finish(&self) -> std::result::Result<u64, u64> {
-        if self.quoted { Err(self.opened) } else { Ok(self.row) }
+        if self.quoted {
+            Err(self.opened)
+        } else {
+            Ok(self.row)
+        }
     }
 
     /// The error for a run-on quote opened at `row`.
@@ -401,10 +408,10 @@ pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Res
                 .with_has_header(false)
                 .with_skip_rows(1)
                 .with_schema(Some(Arc::new(file_schema(&names, categorical))))
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .map_err(|e| polars_err(path, e))?
-            .finish()
-            .map_err(|e| csv_error(path, e))?
+                .try_into_reader_with_file_path(Some(path.to_path_buf()))
+                .map_err(|e| polars_err(path, e))?
+                .finish()
+                .map_err(|e| csv_error(path, e))?
         }
         FileFormat::Parquet => {
             let mut reader = pl::ParquetReader::new(open(path)?);
@@ -440,7 +447,11 @@ fn damaged(path: &Path) -> Error {
 /// the file (a corrupted footer can point past its end, which the decoder does not check),
 /// and each of `columns` has a type this tool reads (a struct, map or union, or a decimal of
 /// more than 38 digits, does not: named with the column).
-fn check_parquet(path: &Path, reader: &mut pl::ParquetReader<File>, columns: &[String]) -> Result<()> {
+fn check_parquet(
+    path: &Path,
+    reader: &mut pl::ParquetReader<File>,
+    columns: &[String],
+) -> Result<()> {
     let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let metadata = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         reader.get_metadata().cloned()
@@ -517,8 +528,9 @@ fn unreadable_type(t: &polars_arrow::datatypes::ArrowDataType) -> Option<String>
         T::Decimal(p, s) | T::Decimal256(p, s) if *p > 38 || *p == 0 => {
             Some(format!("a decimal of {p} digits ({s} after the point)"))
         }
-        T::List(f) | T::LargeList(f) | T::FixedSizeList(f, _) => unreadable_type(&f.dtype)
-            .map(|inner| format!("a list of {inner}")),
+        T::List(f) | T::LargeList(f) | T::FixedSizeList(f, _) => {
+            unreadable_type(&f.dtype).map(|inner| format!("a list of {inner}"))
+        }
         T::Extension(e) => unreadable_type(&e.inner),
         _ => None,
     }
@@ -679,7 +691,11 @@ where
                 };
                 // Pieces end outside quotes, except where a quote never closes.
                 let mut quotes = QuoteCheck::new(columns_in_file, next_row);
-                if let Err(row) = quotes.feed(&map[pos..cut]).and_then(|()| quotes.finish()).map(|r| next_row = r) {
+                if let Err(row) = quotes
+                    .feed(&map[pos..cut])
+                    .and_then(|()| quotes.finish())
+                    .map(|r| next_row = r)
+                {
                     pos = map.len();
                     return Some(Err(QuoteCheck::error(path, row)));
                 }
@@ -1154,7 +1170,9 @@ impl Frame {
         for (i, v) in ca.iter().enumerate() {
             match v {
                 None => out.push(None),
-                Some(x) if x.is_finite() && x.fract() == 0.0 && x.abs() <= 9_007_199_254_740_992.0 => {
+                Some(x)
+                    if x.is_finite() && x.fract() == 0.0 && x.abs() <= 9_007_199_254_740_992.0 =>
+                {
                     // Whole and within ±2^53: the cast is exact.
                     out.push(Some((x as i64).to_string()))
                 }

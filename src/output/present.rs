@@ -69,9 +69,7 @@ impl Table {
 /// Control characters (but the line break) and bidirectional overrides are removed.
 pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
     if s.chars().any(|c| c != '\n' && crate::unsafe_char(c)) {
-        return std::borrow::Cow::Owned(
-            csv_cell(&crate::without_unsafe(s, &['\n'])).into_owned(),
-        );
+        return std::borrow::Cow::Owned(csv_cell(&crate::without_unsafe(s, &['\n'])).into_owned());
     }
     let risky = s
         .chars()

@@ -72,8 +72,14 @@ fn a_tampered_manifest_is_refused_and_nothing_outside_the_folder_is_removed() {
         let (code, err) = report(&cfg, &out);
         assert_eq!(code, 2, "{line}: {err}");
         assert!(err.contains(".reoffending-files"), "{err}");
-        assert!(victim.exists(), "{line} removed the file outside the folder");
-        assert!(out.join("report.html").exists(), "nothing removed on refusal");
+        assert!(
+            victim.exists(),
+            "{line} removed the file outside the folder"
+        );
+        assert!(
+            out.join("report.html").exists(),
+            "nothing removed on refusal"
+        );
     }
     // A link inside the folder to a folder outside it, and to a file outside it.
     std::fs::write(&manifest, &clean).unwrap();
@@ -159,15 +165,31 @@ fn costs_refuse_non_finite_and_negative_values_and_low_above_high_naming_the_key
     for (costs, item, key) in [
         ("optimism_bias = nan", ok_item, "[costs] optimism_bias"),
         ("optimism_bias = inf", ok_item, "[costs] optimism_bias"),
-        ("proven_to_actual = nan", ok_item, "[costs] proven_to_actual"),
-        ("proven_to_actual = -inf", ok_item, "[costs] proven_to_actual"),
+        (
+            "proven_to_actual = nan",
+            ok_item,
+            "[costs] proven_to_actual",
+        ),
+        (
+            "proven_to_actual = -inf",
+            ok_item,
+            "[costs] proven_to_actual",
+        ),
         ("horizon_years = 0", ok_item, "[costs] horizon_years"),
         ("persistence = nan", ok_item, "[costs] persistence"),
         ("", "unit_cost = nan", "[costs] items[1].unit_cost"),
         ("", "unit_cost = inf", "[costs] items[1].unit_cost"),
         ("", "unit_cost = -5.0", "[costs] items[1].unit_cost"),
-        ("", "unit_cost = 5.0\nquantity = -4", "[costs] items[1].quantity"),
-        ("", "unit_cost = 5.0\nlow = 9.0\nhigh = 1.0", "[costs] items[1].low"),
+        (
+            "",
+            "unit_cost = 5.0\nquantity = -4",
+            "[costs] items[1].quantity",
+        ),
+        (
+            "",
+            "unit_cost = 5.0\nlow = 9.0\nhigh = 1.0",
+            "[costs] items[1].low",
+        ),
         ("", "unit_cost = 5.0\nhigh = 1.0", "[costs] items[1].high"),
         ("", "unit_cost = 5.0\nlow = nan", "[costs] items[1].low"),
     ] {
@@ -192,18 +214,24 @@ fn costs_refuse_non_finite_and_negative_values_and_low_above_high_naming_the_key
         "offence_type,value,unit,price_year,source,low,high\ntheft,NaN,GBP,2023,x,,\n",
     )
     .unwrap();
-    let e = reoffending::costs::UnitCosts::from_csv(&u).unwrap_err().to_string();
+    let e = reoffending::costs::UnitCosts::from_csv(&u)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("row 1") && e.contains("value"), "{e}");
     std::fs::write(
         &u,
         "offence_type,value,unit,price_year,source,low,high\ntheft,5,GBP,2023,x,-1,9\n",
     )
     .unwrap();
-    let e = reoffending::costs::UnitCosts::from_csv(&u).unwrap_err().to_string();
+    let e = reoffending::costs::UnitCosts::from_csv(&u)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("`low`"), "{e}");
     let d = dir.path().join("d.csv");
     std::fs::write(&d, "year,index,source\n2022,100,x\n2023,inf,x\n").unwrap();
-    let e = reoffending::costs::Deflator::from_csv(&d).unwrap_err().to_string();
+    let e = reoffending::costs::Deflator::from_csv(&d)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("row 2") && e.contains("index"), "{e}");
 }
 
@@ -240,7 +268,10 @@ fn zoned_text_timestamps_read_in_their_zone_and_trailing_text_is_unparseable() {
         "person_id,cohort,index_date\nA,divert,2021-01-10\n",
         "person_id,offence_date,disposal_date\nA,2021-02-01,2022-06-30T23:30:00+01:00\n",
     );
-    assert_eq!(validate(&g, &[])["parameters"]["extract_date"], "2022-06-30");
+    assert_eq!(
+        validate(&g, &[])["parameters"]["extract_date"],
+        "2022-06-30"
+    );
     assert_eq!(
         validate(&g, &["--timezone", "America/New_York"])["parameters"]["extract_date"],
         "2022-06-30"
@@ -290,9 +321,19 @@ fn float_identifiers_link_with_integer_and_text_identifiers() {
     let cohort = write("cohort.parquet", &mut cohort_int);
     for c in [cohort, path(&text.cohort)] {
         let v = run_json(&[
-            "validate", "--format", "json", "--cohort", &c, "--offences", &offences,
+            "validate",
+            "--format",
+            "json",
+            "--cohort",
+            &c,
+            "--offences",
+            &offences,
         ]);
-        assert_eq!(excluded(&v, "offences", "person_not_in_cohort"), 0, "{c}: {v}");
+        assert_eq!(
+            excluded(&v, "offences", "person_not_in_cohort"),
+            0,
+            "{c}: {v}"
+        );
         assert_eq!(v["input"]["rows_used"]["offences"], 2, "{c}: {v}");
     }
     // A float that is not a whole number cannot be an identifier: named with its row.
@@ -304,7 +345,11 @@ fn float_identifiers_link_with_integer_and_text_identifiers() {
     .unwrap();
     let bad = write("bad.parquet", &mut bad);
     let (code, _, err) = run(&[
-        "validate", "--cohort", &path(&text.cohort), "--offences", &bad,
+        "validate",
+        "--cohort",
+        &path(&text.cohort),
+        "--offences",
+        &bad,
     ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("row 2") && err.contains("person_id"), "{err}");
@@ -365,12 +410,23 @@ fn cr_only_line_ends_are_refused_in_a_short_message() {
     }
     let offences = "person_id,offence_date,disposal_date\rP000001,2021-03-01,2021-05-01\r";
     for (c, o, which) in [
-        (cohort.as_str(), "person_id,offence_date,disposal_date\n", "cohort.csv"),
-        ("person_id,cohort,index_date\nA,divert,2021-01-10\n", offences, "offences.csv"),
+        (
+            cohort.as_str(),
+            "person_id,offence_date,disposal_date\n",
+            "cohort.csv",
+        ),
+        (
+            "person_id,cohort,index_date\nA,divert,2021-01-10\n",
+            offences,
+            "offences.csv",
+        ),
     ] {
         let f = files(c, o);
         let err = rates_error(&f);
-        assert!(err.contains(which) && err.contains("carriage return"), "{err}");
+        assert!(
+            err.contains(which) && err.contains("carriage return"),
+            "{err}"
+        );
         assert!(err.len() < 600, "{} bytes: {}", err.len(), &err[..600]);
     }
 }
@@ -405,14 +461,25 @@ fn implausible_values_are_excluded_by_every_command_alike() {
     std::fs::write(&c, text).unwrap();
     let cfg_s = path(&cfg);
     let counts = |v: &serde_json::Value| {
-        let input = if v["input"].is_object() { &v["input"] } else { &v["data_quality"] };
+        let input = if v["input"].is_object() {
+            &v["input"]
+        } else {
+            &v["data_quality"]
+        };
         (
             excluded_in(input, "cohort", "implausible_value"),
             input["rows_used"]["cohort"].as_u64(),
             first_rows(input, "implausible_value"),
         )
     };
-    let want = (2, counts(&run_json(&["validate", "--format", "json", "--config", &cfg_s])).1, vec![3, 5]);
+    let want = (
+        2,
+        counts(&run_json(&[
+            "validate", "--format", "json", "--config", &cfg_s,
+        ]))
+        .1,
+        vec![3, 5],
+    );
     let two = ["--treatment", "divert", "--control", "comparison"];
     let runs: Vec<(&str, Vec<&str>)> = vec![
         ("validate", vec![]),
@@ -431,10 +498,21 @@ fn implausible_values_are_excluded_by_every_command_alike() {
     let out = dir.path().join("out");
     let got = assert_cmd::Command::cargo_bin("reoffending")
         .unwrap()
-        .args(["report", &cfg_s, "--disclosure-control", "off", "--out", &path(&out)])
+        .args([
+            "report",
+            &cfg_s,
+            "--disclosure-control",
+            "off",
+            "--out",
+            &path(&out),
+        ])
         .output()
         .unwrap();
-    assert!(got.status.success(), "{}", String::from_utf8_lossy(&got.stderr));
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(counts(&v), want, "report");
@@ -456,7 +534,13 @@ fn first_rows(input: &serde_json::Value, reason: &str) -> Vec<u64> {
         .unwrap()
         .iter()
         .filter(|e| e["table"] == "cohort" && e["reason"] == reason)
-        .flat_map(|e| e["first_rows"].as_array().unwrap().iter().map(|r| r.as_u64().unwrap()))
+        .flat_map(|e| {
+            e["first_rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_u64().unwrap())
+        })
         .collect()
 }
 
@@ -477,18 +561,38 @@ fn control_characters_and_bidi_overrides_never_reach_a_terminal_or_a_report() {
     for i in 0..80 {
         let label = if i % 2 == 0 { "divert" } else { ESC_BEL };
         let sex = if i % 3 == 0 { RLO } else { ESC_BEL };
-        cohort.push_str(&format!("P{i},{label},2021-0{}-10,{sex},{ESC_BEL}\n", 1 + i % 9));
+        cohort.push_str(&format!(
+            "P{i},{label},2021-0{}-10,{sex},{ESC_BEL}\n",
+            1 + i % 9
+        ));
         if i % 3 == 0 {
             offences.push_str(&format!("P{i},2021-11-01,2021-12-01\n"));
         }
     }
     let f = files(&cohort, &offences);
     let (c, o) = (path(&f.cohort), path(&f.offences));
-    let data = ["--extract-date", "2023-06-30", "--cohort", &c, "--offences", &o];
+    let data = [
+        "--extract-date",
+        "2023-06-30",
+        "--cohort",
+        &c,
+        "--offences",
+        &o,
+    ];
     // The list of cohorts for an unknown --control, the levels for --reference.
     for args in [
         vec!["compare", "--treatment", "divert", "--control", "nobody"],
-        vec!["match", "--treatment", "divert", "--control", ESC_BEL, "--covariates", "sex", "--reference", "sex=none"],
+        vec![
+            "match",
+            "--treatment",
+            "divert",
+            "--control",
+            ESC_BEL,
+            "--covariates",
+            "sex",
+            "--reference",
+            "sex=none",
+        ],
         vec!["rates", "--by", "sex,area"],
     ] {
         let mut all = args.clone();
@@ -498,18 +602,31 @@ fn control_characters_and_bidi_overrides_never_reach_a_terminal_or_a_report() {
             .args(&all)
             .output()
             .unwrap();
-        assert!(!raw_controls(&out.stderr), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(!raw_controls(&out.stdout), "{args:?}: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            !raw_controls(&out.stderr),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !raw_controls(&out.stdout),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         if args[0] != "rates" {
             assert_eq!(out.status.code(), Some(2), "{args:?}");
-            assert!(String::from_utf8_lossy(&out.stderr).contains("\\u{1b}"), "escaped, not lost");
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains("\\u{1b}"),
+                "escaped, not lost"
+            );
         }
     }
     // A Parquet time zone name holding ESC.
     {
         use polars_core::prelude::*;
         use polars_io::prelude::*;
-        let zone = TimeZone::opt_try_new(Some("Bad\u{1b}[2JZone")).ok().flatten();
+        let zone = TimeZone::opt_try_new(Some("Bad\u{1b}[2JZone"))
+            .ok()
+            .flatten();
         if zone.is_some() {
             let stamp = Series::new("index_date".into(), [1_600_000_000_000i64])
                 .cast(&DataType::Datetime(TimeUnit::Milliseconds, zone))
@@ -531,7 +648,11 @@ fn control_characters_and_bidi_overrides_never_reach_a_terminal_or_a_report() {
                 .unwrap();
             // polars may keep or drop a zone it does not know; either way nothing raw.
             assert!(matches!(out.status.code(), Some(0 | 2)));
-            assert!(!raw_controls(&out.stderr), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                !raw_controls(&out.stderr),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
     // Every file of the report.
@@ -610,10 +731,22 @@ fn the_report_is_byte_identical_from_two_working_folders_and_names_no_absolute_p
 #[test]
 fn messages_about_the_evaluation_file_name_its_key_not_a_flag() {
     let cases = [
-        ("[rules]\nfollow_up_days = 0\n", "validate", "[rules] follow_up_days"),
+        (
+            "[rules]\nfollow_up_days = 0\n",
+            "validate",
+            "[rules] follow_up_days",
+        ),
         ("[data.x]\n", "validate", "unknown field"),
-        ("[compare]\ntreatment = \"divert\"\ncontrol = \"nobody\"\n", "compare", "[compare] control"),
-        ("[compare]\ntreatment = \"nobody\"\ncontrol = \"comparison\"\n", "compare", "[compare] treatment"),
+        (
+            "[compare]\ntreatment = \"divert\"\ncontrol = \"nobody\"\n",
+            "compare",
+            "[compare] control",
+        ),
+        (
+            "[compare]\ntreatment = \"nobody\"\ncontrol = \"comparison\"\n",
+            "compare",
+            "[compare] treatment",
+        ),
         ("[report]\nmin_cell = 2\n", "report", "[report] min_cell"),
     ];
     for (extra, command, key) in cases {
@@ -641,13 +774,17 @@ fn messages_about_the_evaluation_file_name_its_key_not_a_flag() {
     assert!(err.contains("--follow-up-days"), "{err}");
     // `extract_date` in the file.
     let (_dir, cfg) = evaluation_dir("");
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("offences = \"offences.csv\"\n", "offences = \"offences.csv\"\nextract_date = \"2023-13-45\"\n");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "offences = \"offences.csv\"\n",
+        "offences = \"offences.csv\"\nextract_date = \"2023-13-45\"\n",
+    );
     std::fs::write(&cfg, text).unwrap();
     let (code, _, err) = run(&["rates", "--config", &path(&cfg)]);
     assert_eq!(code, 2);
-    assert!(err.contains("[data] extract_date") && !err.contains("--"), "{err}");
+    assert!(
+        err.contains("[data] extract_date") && !err.contains("--"),
+        "{err}"
+    );
 }
 
 // ---- 3. No panic from any Parquet metadata ----
@@ -841,7 +978,10 @@ fn structural_csv_and_parquet_problems_name_the_row_or_column() {
         &path(&f.offences),
     ]);
     assert_eq!(code, 2);
-    assert!(!raw_controls(err.as_bytes()) && err.contains("\\u{1b}"), "{err}");
+    assert!(
+        !raw_controls(err.as_bytes()) && err.contains("\\u{1b}"),
+        "{err}"
+    );
 }
 
 // ---- 5. Covariates with too many levels are refused before any cost ----
@@ -870,9 +1010,24 @@ fn levels_files(n: usize, levels: usize) -> Files {
 fn covariates_with_more_levels_than_the_limit_are_refused_naming_the_column() {
     let many = levels_files(20_000, 10_000);
     let (c, o) = (path(&many.cohort), path(&many.offences));
-    let data = ["--extract-date", "2023-06-30", "--cohort", &c, "--offences", &o];
+    let data = [
+        "--extract-date",
+        "2023-06-30",
+        "--cohort",
+        &c,
+        "--offences",
+        &o,
+    ];
     for command in [
-        vec!["match", "--treatment", "divert", "--control", "comparison", "--covariates", "sex,code"],
+        vec![
+            "match",
+            "--treatment",
+            "divert",
+            "--control",
+            "comparison",
+            "--covariates",
+            "sex,code",
+        ],
         vec!["survival", "--covariates", "sex,code"],
     ] {
         let mut args = command.clone();
@@ -880,21 +1035,46 @@ fn covariates_with_more_levels_than_the_limit_are_refused_naming_the_column() {
         let t = std::time::Instant::now();
         let (code, _, err) = run(&args);
         assert_eq!(code, 2, "{command:?}: {err}");
-        assert!(err.contains("`code` has 10000 levels") && err.contains("200"), "{err}");
-        assert!(t.elapsed().as_secs() < 20, "{command:?} took {:?}", t.elapsed());
+        assert!(
+            err.contains("`code` has 10000 levels") && err.contains("200"),
+            "{err}"
+        );
+        assert!(
+            t.elapsed().as_secs() < 20,
+            "{command:?} took {:?}",
+            t.elapsed()
+        );
     }
     // The limit is an option: 31 levels refused under 30, matched under 31 (the default of 200
     // is timed by `cargo bench --bench levels`).
     let some = levels_files(600, 31);
     let (c, o) = (path(&some.cohort), path(&some.offences));
     let args = [
-        "match", "--treatment", "divert", "--control", "comparison", "--covariates", "sex,code",
-        "--caliper", "0", "--format", "json", "--extract-date", "2023-06-30", "--cohort", &c,
-        "--offences", &o, "--max-levels",
+        "match",
+        "--treatment",
+        "divert",
+        "--control",
+        "comparison",
+        "--covariates",
+        "sex,code",
+        "--caliper",
+        "0",
+        "--format",
+        "json",
+        "--extract-date",
+        "2023-06-30",
+        "--cohort",
+        &c,
+        "--offences",
+        &o,
+        "--max-levels",
     ];
     let (code, _, err) = run(&[&args[..], &["30"]].concat());
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("`code` has 31 levels, more than the 30"), "{err}");
+    assert!(
+        err.contains("`code` has 31 levels, more than the 30"),
+        "{err}"
+    );
     let (code, out, err) = run(&[&args[..], &["31"]].concat());
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();

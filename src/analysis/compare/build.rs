@@ -160,7 +160,9 @@ impl Comparison {
         options: &CompareOptions,
     ) -> Result<Comparison> {
         let period = PeriodFilter::new(people, treatment, options.period);
-        let k = collect(people, outcomes, "control", control, |i| period.keeps(people, i))?;
+        let k = collect(people, outcomes, "control", control, |i| {
+            period.keeps(people, i)
+        })?;
         let caveat = format!(
             "Unless {control} was built by matching (reoffending match), the groups may differ in who was \
              diverted: a difference is not by itself the effect of the scheme."

@@ -247,10 +247,7 @@ impl CostConfig {
             ));
         }
         if self.horizon_years == 0 {
-            return Err((
-                "horizon_years".into(),
-                "0: expected at least 1 year".into(),
-            ));
+            return Err(("horizon_years".into(), "0: expected at least 1 year".into()));
         }
         if self.draws < 100 {
             return Err((
@@ -268,7 +265,10 @@ impl CostConfig {
             if let Some(h) = it.high {
                 finite_non_negative(key("high"), h)?;
             }
-            let (low, high) = (it.low.unwrap_or(it.unit_cost), it.high.unwrap_or(it.unit_cost));
+            let (low, high) = (
+                it.low.unwrap_or(it.unit_cost),
+                it.high.unwrap_or(it.unit_cost),
+            );
             let name = crate::error::shown(&it.name);
             if low > it.unit_cost {
                 return Err((

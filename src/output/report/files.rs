@@ -112,8 +112,9 @@ pub(super) fn clear_previous(out: &Path) -> Result<()> {
         ));
     }
     let text = match std::fs::read(&manifest) {
-        Ok(bytes) => String::from_utf8(bytes)
-            .map_err(|_| tampered(out, "is not UTF-8 text".into()))?,
+        Ok(bytes) => {
+            String::from_utf8(bytes).map_err(|_| tampered(out, "is not UTF-8 text".into()))?
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(source) => {
             return Err(Error::Io {

@@ -201,10 +201,11 @@ pub fn write(
 /// and without bidirectional overrides.
 fn remove_unsafe(v: &mut Value) {
     match v {
-        Value::String(s) => {
-            if s.chars().any(|c| !matches!(c, '\n' | '\t') && crate::unsafe_char(c)) {
-                *s = crate::without_unsafe(s, &['\n', '\t']);
-            }
+        Value::String(s)
+            if s.chars()
+                .any(|c| !matches!(c, '\n' | '\t') && crate::unsafe_char(c)) =>
+        {
+            *s = crate::without_unsafe(s, &['\n', '\t']);
         }
         Value::Array(a) => a.iter_mut().for_each(remove_unsafe),
         Value::Object(m) => {
