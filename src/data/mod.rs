@@ -1,6 +1,7 @@
 //! Data loading and validation: the only layer that knows polars.
 //!
-//! Files come in (CSV, CSV.gz, Parquet); validated plain columns and a count of every
+//! Files come in (CSV, CSV.gz, CSV.zst, Parquet, spreadsheets; several per table, in the
+//! extract's own column names and codes: src/data/extract.rs); validated plain columns and a count of every
 //! row not used come out ([`Dataset`]). See docs/rules.md for the tables and rules.
 
 /// polars' core and readers, without the facade (and the crates it adds).
@@ -10,6 +11,7 @@ mod pl {
 }
 
 mod checks;
+mod extract;
 mod cohort;
 pub mod dates;
 mod group;
@@ -20,10 +22,15 @@ mod offences;
 mod options;
 mod quality;
 mod read;
+mod recode;
+mod sheet;
+mod sniff;
 mod table;
 mod write;
 
+pub use extract::{ColumnName, Extract, expand_paths, sheet_file};
 pub use ids::person_ids;
+pub use recode::{Recode, Unmapped};
 pub use load::{Dataset, ExtractDateSource, SourceFile};
 pub use options::{
     COHORT_REQUIRED, ColumnSelection, DERIVED_COLUMNS, KeepOffences, LoadOptions, NotProven,
