@@ -4,6 +4,7 @@
 
 mod common;
 
+mod as_delivered;
 mod charts;
 mod cli_compare;
 mod cli_input;
