@@ -187,6 +187,23 @@ pub enum Command {
     Power(PowerArgs),
     /// Write a synthetic cohort and offences table in the contract's format.
     Generate(GenerateArgs),
+    /// Profile unfamiliar extracts (types, missing values, ranges, date layouts, commonest
+    /// values) and suggest the column mapping for the evaluation file.
+    Inspect(InspectArgs),
+}
+
+// The options of `reoffending inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The files: CSV, CSV.gz, CSV.zst, Parquet or spreadsheets (every sheet, or
+    /// `file.xlsx#Sheet`); quoted patterns are expanded.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Values seen fewer times than this are never shown.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub min_cell: u64,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 // The options of `reoffending validate` (its help text is the variant's doc comment).

@@ -6,6 +6,7 @@
 
 mod args;
 mod commands;
+mod inspect;
 mod output;
 mod power;
 mod report;
@@ -61,5 +62,6 @@ fn try_main(cli: Cli) -> Result<()> {
         Command::Monitor(a) => commands::monitor(a),
         Command::Power(a) => power::power(a),
         Command::Generate(a) => commands::generate_files(a),
+        Command::Inspect(a) => inspect::inspect(a),
     }
 }

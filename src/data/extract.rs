@@ -147,7 +147,7 @@ enum Held {
 }
 
 impl Part {
-    fn open(path: &Path, format: &DateFormat) -> Result<Part> {
+    pub(super) fn open(path: &Path, format: &DateFormat) -> Result<Part> {
         let (file, kind) = kind_of(path)?;
         let (own, held) = match &kind {
             Kind::Native => (read::header(&file)?, Held::None),
@@ -200,6 +200,11 @@ impl Part {
 }
 
 impl Part {
+    /// Every named column (own names), as text where the file holds text.
+    pub(super) fn read_all(&self, columns: &[String]) -> Result<Frame> {
+        self.read(columns, &[], &DateFormat::Iso)
+    }
+
     /// One column (own name) read again, for a message about it.
     pub(super) fn read_again(&self, column: &str, format: &DateFormat) -> Result<Frame> {
         self.read(&[column.to_string()], &[], format)

@@ -16,6 +16,7 @@ mod cohort;
 pub mod dates;
 mod group;
 mod ids;
+mod inspect;
 mod link;
 mod load;
 mod offences;
@@ -30,6 +31,7 @@ mod write;
 
 pub use extract::{ColumnName, Extract, expand_paths, sheet_file};
 pub use ids::person_ids;
+pub use inspect::{ColumnProfile, FileProfile, Inspection, Suggested, TopValue, inspect};
 pub use recode::{Recode, Unmapped};
 pub use load::{Dataset, ExtractDateSource, SourceFile};
 pub use options::{

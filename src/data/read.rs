@@ -1134,6 +1134,13 @@ impl Frame {
         }
     }
 
+    /// True when column `name` holds dates or timestamps (not text).
+    pub(super) fn is_date(&self, name: &str) -> bool {
+        self.df.column(name).is_ok_and(|c| {
+            matches!(c.dtype(), pl::DataType::Date | pl::DataType::Datetime(..))
+        })
+    }
+
     /// Data rows.
     pub(super) fn height(&self) -> usize {
         self.df.height()

@@ -77,6 +77,13 @@ pub(super) fn read_sheet(
     Ok(Sheet { header, df })
 }
 
+/// The names of a workbook's sheets, in order.
+pub(super) fn sheet_names(file: &Path) -> Result<Vec<String>> {
+    let book = calamine::open_workbook_auto(file)
+        .map_err(|e| Error::input(file, format!("cannot read the workbook: {e}")))?;
+    Ok(book.sheet_names())
+}
+
 fn header_text(c: &Data) -> String {
     cell_text(c, &DateFormat::Iso)
         .map(|s| s.trim_start_matches('\u{feff}').trim().to_string())
