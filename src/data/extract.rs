@@ -344,6 +344,8 @@ impl Table {
                 ));
             }
         }
+        // A contract name as the extract writes it.
+        let own_name = |n: &str| to_own.get(n).cloned().unwrap_or_else(|| n.to_string());
         let mut header: Vec<String> = Vec::new();
         let mut first_set: Vec<String> = Vec::new();
         for (k, part) in parts.iter().enumerate() {
@@ -394,20 +396,26 @@ impl Table {
                     .map(String::as_str)
                     .collect();
                 let column = missing.first().or(extra.first()).copied().unwrap_or("");
+                let first = parts[0].shown.display();
+                let quoted = |v: &[&str]| {
+                    v.iter()
+                        .map(|n| format!("`{}`", own_name(n)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
                 let mut what = Vec::new();
                 if !missing.is_empty() {
-                    what.push(format!("lacks {}", missing.join(", ")));
+                    what.push(format!("lacks {}, which {first} has", quoted(&missing)));
                 }
                 if !extra.is_empty() {
-                    what.push(format!("has {} besides", extra.join(", ")));
+                    what.push(format!("has {}, which {first} has not", quoted(&extra)));
                 }
                 return Err(Error::in_column(
                     &part.shown,
-                    column,
+                    own_name(column),
                     format!(
-                        "the files of one table must have the same columns: this file {} the columns of {}",
-                        what.join(" and "),
-                        parts[0].shown.display()
+                        "the files of one table must have the same columns (once mapped): this file {}",
+                        what.join(", and ")
                     ),
                 ));
             }

@@ -110,7 +110,7 @@ pub(super) fn explain_dates(e: Error, tables: &[&Table], format: &DateFormat) ->
             .iter()
             .filter_map(|(r, v)| v.as_deref().map(|v| (*r, v))),
     );
-    let hint = message.find(" (").map_or(message.as_str(), |i| &message[..i]);
+    let hint = message.rfind(" (").map_or(message.as_str(), |i| &message[..i]);
     match (g.format, g.ambiguous, g.example) {
         (Some(f), Some((value, row)), _) => Error::Input {
             message: format!(

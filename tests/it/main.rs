@@ -12,6 +12,7 @@ mod cli_options;
 mod cli_survival;
 mod costs;
 mod costs_reference;
+mod extracts;
 mod disclosure;
 mod hostile_inputs;
 mod keep_offences;
