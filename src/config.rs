@@ -138,7 +138,11 @@ pub fn recodings(
         };
         let r = match source {
             RecodeSource::File(p) => {
-                let p = if p.is_absolute() { p.clone() } else { base.join(p) };
+                let p = if p.is_absolute() {
+                    p.clone()
+                } else {
+                    base.join(p)
+                };
                 Recode::from_csv(column, &p, how)?
             }
             RecodeSource::Table(t) => {
@@ -255,6 +259,8 @@ pub struct MatchConfig {
     /// Exact-matched columns.
     #[serde(default)]
     pub exact: Vec<String>,
+    /// The most levels a categorical covariate may have (200).
+    pub max_levels: Option<usize>,
 }
 
 /// The `[survival]` table.
@@ -270,6 +276,8 @@ pub struct SurvivalConfig {
     /// Cox covariates.
     #[serde(default)]
     pub covariates: Vec<String>,
+    /// The most levels a categorical covariate may have (200).
+    pub max_levels: Option<usize>,
 }
 
 /// The `[report]` table.
@@ -390,6 +398,10 @@ impl Config {
                 ));
             }
         }
+        if let Some(c) = &self.costs {
+            c.check()
+                .map_err(|(key, message)| format!("[costs] {key} = {message}"))?;
+        }
         if let Some(z) = &self.data.timezone {
             z.parse::<chrono_tz::Tz>().map_err(|_| {
                 format!("[data] timezone = \"{z}\": not a time zone name (e.g. Europe/London)")
@@ -488,6 +500,7 @@ impl Config {
             replace: m.replace,
             exact: m.exact.clone(),
             compare: self.compare_options()?,
+            max_levels: m.max_levels.unwrap_or(crate::design::MAX_LEVELS),
         }))
     }
 
@@ -499,6 +512,9 @@ impl Config {
             o.covariates = s.covariates.clone();
             if !s.times.is_empty() {
                 o.times = s.times.clone();
+            }
+            if let Some(k) = s.max_levels {
+                o.max_levels = k;
             }
         }
         o
@@ -527,7 +543,12 @@ impl Config {
     pub fn inputs(&self) -> Result<crate::Inputs> {
         let file = |p: &Option<Paths>, key: &str| {
             p.as_ref()
-                .map(|p| p.to_vec().iter().map(|p| self.resolve(p)).collect::<Vec<_>>())
+                .map(|p| {
+                    p.to_vec()
+                        .iter()
+                        .map(|p| self.resolve(p))
+                        .collect::<Vec<_>>()
+                })
                 .ok_or_else(|| Error::Config {
                     path: self.base.clone(),
                     message: format!("`[data] {key}` is required: the file to read"),

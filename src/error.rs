@@ -14,7 +14,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be opened, read or written.
-    #[error("{}: {action}: {source}", path.display())]
+    #[error("{}", printable(&format!("{}: {action}: {source}", path.display())))]
     Io {
         /// The file.
         path: PathBuf,
@@ -25,7 +25,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A structural problem with an input table: the run cannot go on.
-    #[error("{}: {message}", path.display())]
+    #[error("{}", printable(&format!("{}: {message}", path.display())))]
     Input {
         /// The file.
         path: PathBuf,
@@ -37,7 +37,7 @@ pub enum Error {
         message: String,
     },
     /// A command-line or configuration option has a value that cannot be used.
-    #[error("invalid {option}: {message}")]
+    #[error("{}", printable(&format!("invalid {option}: {message}")))]
     Option {
         /// The option as the API names it (e.g. `follow_up_days`; the command line shows it as
         /// `--follow-up-days`), or a key of the evaluation file (e.g. `[match] caliper`).
@@ -46,7 +46,7 @@ pub enum Error {
         message: String,
     },
     /// A configuration file could not be understood.
-    #[error("{}: {message}", path.display())]
+    #[error("{}", printable(&format!("{}: {message}", path.display())))]
     Config {
         /// The configuration file.
         path: PathBuf,
@@ -54,7 +54,7 @@ pub enum Error {
         message: String,
     },
     /// A statistical method cannot be applied to these data (e.g. no events, separation).
-    #[error("{method}: {message}")]
+    #[error("{}", printable(&format!("{method}: {message}")))]
     Method {
         /// The method, e.g. `Cox model`.
         method: &'static str,
@@ -67,7 +67,7 @@ pub enum Error {
     #[error(transparent)]
     Stats(#[from] crate::stats::StatsError),
     /// Output could not be produced (serialisation, chart rendering).
-    #[error("output: {0}")]
+    #[error("output: {}", printable(.0))]
     Output(String),
 }
 
@@ -144,5 +144,106 @@ impl Error {
             method,
             message: message.into(),
         }
+    }
+}
+
+/// The longest piece of the user's data (a value, a label, a line) that a message quotes, in
+/// characters; longer ones are cut with `…` and their length named.
+pub const SHOWN_MAX_CHARS: usize = 120;
+
+/// A piece of the user's data as a message or an output may quote it: control characters
+/// (ESC, BEL, CR, ...) and bidirectional overrides are written as `\u{..}` escapes, so
+/// nothing reaches a terminal or a report raw, and the text is cut to
+/// [`SHOWN_MAX_CHARS`] characters.
+pub fn shown(s: &str) -> String {
+    shown_max(s, SHOWN_MAX_CHARS)
+}
+
+/// [`shown`], cut at `max` characters.
+pub fn shown_max(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    let total = s.chars().count();
+    for (n, c) in s.chars().enumerate() {
+        if n == max {
+            out.push_str(&format!("… ({total} characters)"));
+            break;
+        }
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Characters that must never reach a terminal or a report raw: C0 and C1 controls, DEL, and
+/// the bidirectional embeddings, overrides and isolates (Trojan Source), and the line and
+/// paragraph separators.
+pub fn unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}')
+}
+
+/// `s` with every [`unsafe_char`] other than `keep` removed (labels in reports and tables).
+pub fn without_unsafe(s: &str, keep: &[char]) -> String {
+    s.chars()
+        .filter(|c| keep.contains(c) || !unsafe_char(*c))
+        .collect()
+}
+
+/// A message as it is shown: every [`unsafe_char`] but the line break written as a `\u{..}`
+/// escape (labels and file names in messages come from the user's data).
+pub fn printable(s: &str) -> String {
+    if !s.chars().any(|c| c != '\n' && unsafe_char(c)) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c != '\n' && unsafe_char(c) {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The first values of a list of the user's labels, each [`shown`], joined by `, `; past 20
+/// the count of the rest (a column of 100,000 levels makes no message).
+pub(crate) fn listed<S: AsRef<str>>(items: &[S]) -> String {
+    let mut out: Vec<String> = items.iter().take(20).map(|s| shown(s.as_ref())).collect();
+    if items.len() > 20 {
+        out.push(format!("and {} more", items.len() - 20));
+    }
+    out.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_escape_controls_and_bidi_and_quotes_are_cut() {
+        let e = Error::in_column(
+            "x\u{1b}.parquet",
+            "t",
+            "the time zone `Bad\u{1b}[2J\u{7}` is not known; \u{202e}",
+        );
+        let text = e.to_string();
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'));
+        assert!(
+            text.contains("\\u{1b}[2J\\u{7}") && text.contains("\\u{202e}"),
+            "{text}"
+        );
+        assert_eq!(printable("two\nlines"), "two\nlines");
+        let long = "a".repeat(1000);
+        assert!(shown(&long).len() < 200);
+        assert_eq!(
+            listed(&(0..25).map(|i| i.to_string()).collect::<Vec<_>>())
+                .matches(", ")
+                .count(),
+            20
+        );
     }
 }

@@ -45,6 +45,11 @@ impl Design {
     }
 }
 
+/// The most levels a categorical covariate may have by default: each level is a column of
+/// the design (as many numbers as people), so 100,000 levels would need some 24 GB at
+/// 30,000 people, and matching on 2,000 took minutes. More is refused, naming the column.
+pub const MAX_LEVELS: usize = 200;
+
 /// Parses `column=level` reference choices.
 pub fn parse_references(items: &[String]) -> Result<Vec<(String, String)>> {
     items
@@ -132,7 +137,9 @@ fn extreme(v: &[f64]) -> Option<usize> {
 }
 
 impl Design {
-    /// Builds the design for `covariates` over the people in `candidates`.
+    /// Builds the design for `covariates` over the people in `candidates`; a categorical
+    /// covariate with more than `max_levels` levels among them is an error naming it and its
+    /// count, before any of its columns is made.
     // Over 80 lines: builds the design matrix column by column with each column's coding (numeric,
     // levels, references).
     pub fn build(
@@ -140,6 +147,7 @@ impl Design {
         covariates: &[String],
         references: &[(String, String)],
         candidates: &[usize],
+        max_levels: usize,
     ) -> Result<Design> {
         let raws: Vec<(String, Raw)> = covariates
             .iter()
@@ -185,14 +193,28 @@ impl Design {
                         rows.iter().filter_map(|&i| v[i].as_deref()).collect();
                     levels.sort_unstable();
                     levels.dedup();
+                    if levels.len() > max_levels {
+                        return Err(Error::option(
+                            "covariates",
+                            format!(
+                                "`{}` has {} levels, more than the {max_levels} a covariate may have (each level is \
+                                 a term of the model): group its rare levels, leave it out, or raise the max_levels \
+                                 option",
+                                crate::error::shown(name),
+                                levels.len()
+                            ),
+                        ));
+                    }
                     let reference = match references.iter().find(|(c, _)| c == name) {
                         Some((_, l)) => {
                             if !levels.contains(&l.as_str()) {
                                 return Err(Error::option(
                                     "reference",
                                     format!(
-                                        "`{name}` has no level `{l}` (levels: {})",
-                                        levels.join(", ")
+                                        "`{}` has no level `{}` (levels: {})",
+                                        crate::error::shown(name),
+                                        crate::error::shown(l),
+                                        crate::error::listed(&levels)
                                     ),
                                 ));
                             }

@@ -30,6 +30,9 @@ pub struct SurvivalOptions {
     pub confidence: f64,
     /// Stratify the log-rank test by this breakdown. Default none.
     pub strata: Option<String>,
+    /// The most levels a categorical covariate of the Cox model may have. Default
+    /// [`MAX_LEVELS`](crate::design::MAX_LEVELS) (200).
+    pub max_levels: usize,
 }
 
 impl Default for SurvivalOptions {
@@ -43,6 +46,7 @@ impl Default for SurvivalOptions {
             interval: KmInterval::LogLog,
             confidence: 0.95,
             strata: None,
+            max_levels: crate::design::MAX_LEVELS,
         }
     }
 }
@@ -214,7 +218,8 @@ impl SurvivalAnalysis {
                     .filter(|c| *c != "cohort")
                     .cloned(),
             );
-            let design = Design::build(people, &covs, &options.references, &idx)?;
+            let design =
+                Design::build(people, &covs, &options.references, &idx, options.max_levels)?;
             if design.rows.is_empty() {
                 return Err(Error::method("Cox model", "no one has all the covariates"));
             }

@@ -304,6 +304,9 @@ pub struct SurvivalArgs {
     /// Stratify the log-rank test by this breakdown.
     #[arg(long, value_name = "COLUMN")]
     pub strata: Option<String>,
+    /// The most levels a categorical covariate may have [default: 200].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_levels: Option<u32>,
     /// Confidence level [default: 0.95].
     #[arg(long, value_name = "LEVEL", value_parser = fraction)]
     pub confidence: Option<f64>,
@@ -335,6 +338,9 @@ pub struct MatchArgs {
     /// Controls per pilot person [default: `[match] ratio`, else 1].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub ratio: Option<u32>,
+    /// The most levels a categorical covariate may have [default: 200].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_levels: Option<u32>,
     /// Match with replacement.
     #[arg(long)]
     pub replace: bool,

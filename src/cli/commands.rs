@@ -185,6 +185,9 @@ pub fn survival(a: SurvivalArgs) -> Result<()> {
     if let Some(c) = a.confidence {
         options.confidence = c;
     }
+    if let Some(k) = a.max_levels {
+        options.max_levels = k as usize;
+    }
     let mut cols = options.by.clone();
     cols.extend(options.covariates.iter().cloned());
     cols.extend(options.strata.iter().cloned());
@@ -230,6 +233,9 @@ pub fn matching(a: MatchArgs) -> Result<()> {
     }
     if let Some(c) = a.caliper {
         options.caliper = (c > 0.0).then_some(c);
+    }
+    if let Some(k) = a.max_levels {
+        options.max_levels = k as usize;
     }
     if let Some(k) = a.ratio {
         options.ratio = k as usize;

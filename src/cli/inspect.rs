@@ -23,7 +23,16 @@ pub fn inspect(a: InspectArgs) -> Result<()> {
         );
         let mut t = Table::new(
             title,
-            &["column", "type", "missing", "distinct", "min", "max", "date format", "commonest values"],
+            &[
+                "column",
+                "type",
+                "missing",
+                "distinct",
+                "min",
+                "max",
+                "date format",
+                "commonest values",
+            ],
             1,
         );
         for c in &f.columns {
@@ -68,7 +77,11 @@ pub fn inspect(a: InspectArgs) -> Result<()> {
             }
         }
     }
-    if found.files.iter().any(|f| f.columns.iter().any(|c| c.warning.is_some())) {
+    if found
+        .files
+        .iter()
+        .any(|f| f.columns.iter().any(|c| c.warning.is_some()))
+    {
         tables.push(notes);
     }
     let json = serde_json::to_value(&found).map_err(|e| Error::Output(e.to_string()))?;

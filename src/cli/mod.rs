@@ -30,9 +30,28 @@ pub fn main() -> i32 {
     }
 }
 
+thread_local! {
+    /// The library's options whose value came from the evaluation file, with the file's key
+    /// (`control` from `[compare] control`), recorded as the file is read.
+    static FILE_KEYS: std::cell::RefCell<Vec<(&'static str, String)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Records that the evaluation file's `key` set the library's option `option` (an error
+/// about it then names the key, unless the command line gave the flag too).
+pub(crate) fn set_by_file(option: &'static str, key: impl Into<String>) {
+    FILE_KEYS.with(|k| k.borrow_mut().push((option, key.into())));
+}
+
+/// True when the command line holds `flag` (`--control` or `--control=...`).
+fn flag_given(flag: &str) -> bool {
+    std::env::args().any(|a| a == flag || a.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
+}
+
 /// The library names options as its API does (`caliper`, `baseline_rate`); on the command
-/// line they are flags (`--caliper`, `--baseline-rate`). Keys of the evaluation file
-/// (`[match] caliper`, `costs.draws`) are left as they are.
+/// line they are flags (`--caliper`, `--baseline-rate`), and in the evaluation file keys
+/// (`[compare] control`): an option the file set, and the command line did not, is named by
+/// its key. Keys of the evaluation file (`[match] caliper`, `costs.draws`) are left as they are.
 fn as_flag(e: Error) -> Error {
     match e {
         Error::Option { option, message }
@@ -41,9 +60,22 @@ fn as_flag(e: Error) -> Error {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
         {
-            Error::Option {
-                option: format!("--{}", option.replace('_', "-")),
-                message,
+            let flag = format!("--{}", option.replace('_', "-"));
+            let key = FILE_KEYS.with(|k| {
+                k.borrow()
+                    .iter()
+                    .find(|(o, _)| *o == option)
+                    .map(|(_, key)| key.clone())
+            });
+            match key {
+                Some(key) if !flag_given(&flag) => Error::Option {
+                    option: key,
+                    message,
+                },
+                _ => Error::Option {
+                    option: flag,
+                    message,
+                },
             }
         }
         other => other,

@@ -40,8 +40,14 @@ pub fn report(a: ReportArgs) -> Result<()> {
     };
     let mut r = resolve(&data, ColumnSelection::All)?;
     r.inputs.load.offence_details = OffenceDetails::Keep;
-    let results = reoffending::evaluation::Results::from_config(&r.config, &r.inputs, r.rules)?;
+    let mut results = reoffending::evaluation::Results::from_config(&r.config, &r.inputs, r.rules)?;
     warn(&results.data_quality.warnings);
+    // Provenance names files relative to the evaluation file, never the analyst's paths or
+    // the working folder: the same report from wherever it is run.
+    let base = config_path.parent().unwrap_or(Path::new(""));
+    for f in &mut results.data_quality.files {
+        f.path = relative_to(&f.path, base).into();
+    }
     let rc = r.config.report.clone().unwrap_or_default();
     let disclosure_control = match (disclosure_flag, rc.disclosure.as_deref()) {
         (Some("on"), _) => true,
@@ -72,14 +78,13 @@ pub fn report(a: ReportArgs) -> Result<()> {
             path: config_path.to_path_buf(),
             message: format!("[report] min_cell = {}: {message}", options.min_cell),
         },
+        // `min_cell` has no flag: it is always the file's key.
         Error::Option { message, .. } => Error::Option {
-            option: "min_cell".into(),
+            option: format!("[report] min_cell = {}", options.min_cell),
             message,
         },
         other => other,
     })?;
-    // Provenance names files relative to the evaluation file, never the analyst's paths.
-    let base = config_path.parent().unwrap_or(Path::new(""));
     let stamp = |p: &Path| -> Result<FileStamp> {
         let mut f = FileStamp::of(p)?;
         f.path = relative_to(p, base);
@@ -99,8 +104,16 @@ pub fn report(a: ReportArgs) -> Result<()> {
         }
     }
     let mut recode = Vec::new();
-    for r in load.cohort_extract.recode.iter().chain(&load.offences_extract.recode) {
-        if recode.iter().any(|x: &reoffending::data::Recode| x.column == r.column) {
+    for r in load
+        .cohort_extract
+        .recode
+        .iter()
+        .chain(&load.offences_extract.recode)
+    {
+        if recode
+            .iter()
+            .any(|x: &reoffending::data::Recode| x.column == r.column)
+        {
             continue;
         }
         let mut r = r.clone();
@@ -121,8 +134,11 @@ pub fn report(a: ReportArgs) -> Result<()> {
     let files = reoffending::report::write(&results, &provenance, &options, out_dir)?;
     for na in &results.not_available {
         eprintln!(
-            "warning: {} not available: {} (the rest of the report is written)",
-            na.title, na.reason
+            "warning: {}",
+            reoffending::printable(&format!(
+                "{} not available: {} (the rest of the report is written)",
+                na.title, na.reason
+            ))
         );
     }
     let mut t = Table::new(

@@ -26,6 +26,7 @@ pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
         Some(p) => Config::from_file(p)?,
         None => Config::default(),
     };
+    record_file_keys(&config);
     let path = |cli: &[PathBuf], file: &Option<Paths>, flag: &str| -> Result<Vec<PathBuf>> {
         match (cli, file) {
             ([_, ..], _) => Ok(cli.to_vec()),
@@ -46,11 +47,12 @@ pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
     let cohort_columns = merged(&config.data.cohort_columns, &data.cohort_columns);
     let offences_columns = merged(&config.data.offences_columns, &data.offences_columns);
     let mut recode = config.data.recode.clone();
-    recode.extend(
-        data.recode
-            .iter()
-            .map(|(c, f)| (c.clone(), RecodeSource::File(std::env::current_dir().unwrap_or_default().join(f)))),
-    );
+    recode.extend(data.recode.iter().map(|(c, f)| {
+        (
+            c.clone(),
+            RecodeSource::File(std::env::current_dir().unwrap_or_default().join(f)),
+        )
+    }));
     let unmapped = merged(&config.data.recode_unmapped, &data.recode_unmapped);
     let (cohort_recode, offences_recode) = recodings(
         &recode,
@@ -76,7 +78,11 @@ pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
     let extract_date = match extract {
         None => None,
         Some(s) => Some(parse_iso(&s).ok_or_else(|| Error::Option {
-            option: "--extract-date".into(),
+            option: if data.extract_date.is_some() {
+                "--extract-date".into()
+            } else {
+                "[data] extract_date".into()
+            },
             message: format!("`{s}` is not a date in YYYY-MM-DD form"),
         })?),
     };
@@ -151,18 +157,88 @@ pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
     })
 }
 
+/// Tells the error printer which of the library's options the evaluation file set, so an
+/// error about one names the file's key rather than a flag the user did not give.
+fn record_file_keys(config: &Config) {
+    use super::set_by_file;
+    if config.rules.follow_up_days.is_some() {
+        set_by_file("follow_up_days", "[rules] follow_up_days");
+    }
+    if config.rules.waiting_days.is_some() {
+        set_by_file("waiting_days", "[rules] waiting_days");
+    }
+    if config.compare.treatment.is_some() {
+        set_by_file("treatment", "[compare] treatment");
+    }
+    if config.compare.control.is_some() {
+        set_by_file("control", "[compare] control");
+    }
+    if config.compare.baseline_rate.is_some() {
+        set_by_file("baseline_rate", "[compare] baseline_rate");
+    } else if config.rates.baseline_rate.is_some() {
+        set_by_file("baseline_rate", "[rates] baseline_rate");
+    }
+    if config.compare.period.is_some() {
+        set_by_file("period", "[compare] period");
+    }
+    if config.rates.ci.is_some() {
+        set_by_file("ci", "[rates] ci");
+    }
+    if config.matching.is_some() {
+        set_by_file("covariates", "[match] covariates");
+        set_by_file("reference", "[match] references");
+        set_by_file("caliper", "[match] caliper");
+        set_by_file("ratio", "[match] ratio");
+        set_by_file("exact", "[match] exact");
+        set_by_file("max_levels", "[match] max_levels");
+    }
+    if config.survival.is_some() {
+        set_by_file("times", "[survival] times");
+        set_by_file("covariates", "[survival] covariates");
+    }
+    if config.data.timezone.is_some() {
+        set_by_file("timezone", "[data] timezone");
+    }
+    if config.data.years.is_some() {
+        set_by_file("years", "[data] years");
+    }
+    if config.data.ages.is_some() {
+        set_by_file("ages", "[data] ages");
+    }
+    if config.data.date_format.is_some() {
+        set_by_file("date_format", "[data] date_format");
+    }
+}
+
 /// `path` relative to `base` where it lies below it, else its file name alone (so no
 /// absolute path of the analyst's machine is published).
 pub fn relative_to(path: &Path, base: &Path) -> String {
-    let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    // A bare file name's folder is the working folder: `""`, which names nothing.
+    let dot = |p: &Path| {
+        if p.as_os_str().is_empty() {
+            Path::new(".").to_path_buf()
+        } else {
+            p.to_path_buf()
+        }
+    };
+    let abs = |p: &Path| std::fs::canonicalize(dot(p)).unwrap_or_else(|_| dot(p));
     let (p, b) = (abs(path), abs(base));
-    match p.strip_prefix(&b) {
-        Ok(rel) => rel.display().to_string(),
-        Err(_) => path
+    if !(p.is_absolute() && b.is_absolute()) {
+        return path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+            .unwrap_or_default();
     }
+    // The path from the base's folder: `..` for each of its folders not shared.
+    let (pc, bc): (Vec<_>, Vec<_>) = (p.components().collect(), b.components().collect());
+    let shared = pc.iter().zip(&bc).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); bc.len() - shared];
+    parts.extend(
+        pc[shared..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
 }
 
 /// Loads the data and tells stderr about anything suspicious that excluded no row.
@@ -174,7 +250,7 @@ pub fn load(r: &Resolved) -> Result<Evaluation> {
 
 pub fn warn(warnings: &[reoffending::data::ColumnWarning]) {
     for w in warnings {
-        eprintln!("warning: {}", w.message);
+        eprintln!("warning: {}", reoffending::printable(&w.message));
     }
 }
 

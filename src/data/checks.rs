@@ -84,6 +84,11 @@ impl DatesSeen {
         }
     }
 
+    /// True when some row held a value (a date or not).
+    pub(super) fn any_value(&self) -> bool {
+        self.any_value
+    }
+
     /// An error when the column had rows and none of them held a date.
     pub(super) fn check(&self, path: &Path, column: &str, spec: &read::DateSpec) -> Result<()> {
         if !self.rows || self.any_date {

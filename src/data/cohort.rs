@@ -1,18 +1,19 @@
 //! Reading the cohort table: identifiers, cohorts, index dates and the requested columns.
 
 use std::hash::BuildHasher;
+use std::path::Path;
 
 use foldhash::fast::FixedState;
 use rayon::prelude::*;
 
 use super::checks::{check_dates, check_text};
 use super::dates::Day;
-use super::link::id_hash;
+use super::link::{canonical_id, id_hash};
 use super::options::{COHORT_REQUIRED, NUMBER_COLUMNS, TEXT_COLUMNS};
 use super::quality::{ColumnWarning, FIRST_ROWS_KEPT, Reason, TableKind};
 use super::read::{self, DATE_MISSING, DATE_UNPARSEABLE, NumCell};
 use super::table::{Column, MISSING, Values};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub(super) struct CohortRows {
     pub(super) cohort: Vec<u32>,
@@ -46,25 +47,34 @@ pub(super) fn read_cohort_rows(
     let frame = table.read(&cols, &[])?;
     drop(t);
     let t = crate::trace::Phase::start("  required columns");
-    let person_id = frame.text("person_id")?;
+    let person_id = frame.ids("person_id", 0)?;
     let index = frame.dates("index_date", dates)?;
-    check_dates(path, "index_date", &index, dates)?;
     let cohort_cat = read::encode_categorical(&frame.text("cohort")?);
     let h = hasher();
     // Both hashes in one pass over the text: the 64-bit key (matching's tie-breaks) and the
     // 128-bit identifier hash (grouping and linking).
     let (key, id): (Vec<u64>, Vec<u128>) =
         read::par_unzip_str(&person_id, |s| match s.map(str::trim) {
-            Some(s) if !s.is_empty() => (h.hash_one(s), id_hash(s)),
+            Some(s) if !s.is_empty() => (h.hash_one(canonical_id(s)), id_hash(s)),
             _ => (0, 0),
         });
+    if person_id.len() != index.len() || cohort_cat.codes.len() != index.len() {
+        return Err(columns_disagree(path));
+    }
     let missing_pid: Vec<bool> = id.par_iter().map(|&h| h == 0).collect();
-    check_text(path, "person_id", missing_pid.iter().copied())?;
-    check_text(
-        path,
-        "cohort",
-        cohort_cat.codes.iter().map(|&c| c == MISSING),
-    )?;
+    // Rows blank in every required column (blank lines after the header) are missing_value
+    // rows of an otherwise empty table, not an empty column.
+    let blank = (0..index.len())
+        .all(|i| missing_pid[i] && cohort_cat.codes[i] == MISSING && index[i] == DATE_MISSING);
+    if !blank {
+        check_dates(path, "index_date", &index, dates)?;
+        check_text(path, "person_id", missing_pid.iter().copied())?;
+        check_text(
+            path,
+            "cohort",
+            cohort_cat.codes.iter().map(|&c| c == MISSING),
+        )?;
+    }
     let reasons: Vec<u8> = (0..index.len())
         .map(|i| {
             if missing_pid[i] || cohort_cat.codes[i] == MISSING || index[i] == DATE_MISSING {
@@ -153,4 +163,12 @@ pub(super) fn read_cohort_rows(
         columns,
         warnings,
     })
+}
+
+/// A file whose columns hold different numbers of rows (a damaged Parquet file can).
+pub(super) fn columns_disagree(path: &Path) -> Error {
+    Error::input(
+        path,
+        "the file is damaged: its columns hold different numbers of rows; write or copy it again",
+    )
 }

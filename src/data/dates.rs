@@ -72,18 +72,42 @@ fn days_in_month(y: i32, m: u32) -> u32 {
     }
 }
 
-/// Fast strict parser for `YYYY-MM-DD` (optionally followed by `T...` or ` ...`).
+/// Fast strict parser for `YYYY-MM-DD`, optionally followed by a time (`T` or a space, then
+/// `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff`) and a zone (`Z`, `+01:00`, `+0100`, `+01`, ` UTC`);
+/// the date as written. Anything else after the date (`2021-05-13 junk`) is not a date.
 #[inline]
 pub fn parse_iso(s: &str) -> Option<Day> {
+    parse_iso_timestamp(s).map(|t| t.day)
+}
+
+/// A text timestamp: the date and time as written, and the zone's offset from UTC when one
+/// is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TextTimestamp {
+    /// The date as written.
+    pub day: Day,
+    /// Seconds since midnight, as written (0 for a bare date).
+    pub seconds: i64,
+    /// The written zone's offset from UTC in seconds, `None` when no zone is written.
+    pub offset: Option<i64>,
+}
+
+impl TextTimestamp {
+    /// Seconds since 1970-01-01 00:00 UTC, for a timestamp with a zone.
+    pub fn utc_seconds(&self) -> Option<i64> {
+        self.offset
+            .map(|off| i64::from(self.day) * 86_400 + self.seconds - off)
+    }
+}
+
+/// Parses `YYYY-MM-DD[(T| )HH:MM[:SS[.f+]]][zone]` (see [`parse_iso`]).
+pub(crate) fn parse_iso_timestamp(s: &str) -> Option<TextTimestamp> {
     let b = s.as_bytes();
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    if b.len() > 10 && b[10] != b'T' && b[10] != b' ' {
-        return None;
-    }
     let digit = |i: usize| -> Option<u32> {
-        let c = b[i];
+        let c = *b.get(i)?;
         c.is_ascii_digit().then(|| (c - b'0') as u32)
     };
     let y = (digit(0)? * 1000 + digit(1)? * 100 + digit(2)? * 10 + digit(3)?) as i32;
@@ -92,7 +116,76 @@ pub fn parse_iso(s: &str) -> Option<Day> {
     if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
         return None;
     }
-    Some(days_from_civil(y, m, d))
+    let day = days_from_civil(y, m, d);
+    if b.len() == 10 {
+        return Some(TextTimestamp {
+            day,
+            seconds: 0,
+            offset: None,
+        });
+    }
+    if b[10] != b'T' && b[10] != b' ' {
+        return None;
+    }
+    // HH:MM
+    let two = |i: usize| -> Option<i64> { Some(i64::from(digit(i)? * 10 + digit(i + 1)?)) };
+    let (h, mi) = (two(11)?, two(14)?);
+    if b.get(13) != Some(&b':') || h > 24 || mi > 59 {
+        return None;
+    }
+    let mut i = 16;
+    let mut sec = 0;
+    if b.get(i) == Some(&b':') {
+        sec = two(i + 1)?;
+        if sec > 60 {
+            return None;
+        }
+        i += 3;
+        if b.get(i) == Some(&b'.') || b.get(i) == Some(&b',') {
+            i += 1;
+            let start = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+        }
+    }
+    let seconds = h * 3600 + mi * 60 + sec;
+    let rest = &s[i..];
+    let offset = match rest.strip_prefix(' ').unwrap_or(rest) {
+        "" if rest.is_empty() => None,
+        "Z" | "z" | "UTC" | "GMT" => Some(0),
+        zone => {
+            let zb = zone.as_bytes();
+            let sign = match zb.first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let digits = &zone[1..];
+            let (hh, mm) = match digits.len() {
+                2 => (digits, "00"),
+                4 => (&digits[..2], &digits[2..]),
+                5 if &digits[2..3] == ":" => (&digits[..2], &digits[3..]),
+                _ => return None,
+            };
+            if !(hh.bytes().chain(mm.bytes()).all(|c| c.is_ascii_digit())) {
+                return None;
+            }
+            let (oh, om): (i64, i64) = (hh.parse().ok()?, mm.parse().ok()?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            Some(sign * (oh * 3600 + om * 60))
+        }
+    };
+    Some(TextTimestamp {
+        day,
+        seconds,
+        offset,
+    })
 }
 
 /// Converts a chrono date to days.
@@ -151,6 +244,11 @@ mod tests {
             "",
             "2021-01-0a",
             "2021-01-01x",
+            "2021-05-13 junk",
+            "2021-05-13T",
+            "2021-05-13 10:00 junk",
+            "2021-05-13T10:00:00+25:00",
+            "2021-05-13T99:00",
         ] {
             assert_eq!(parse_iso(s), None, "{s}");
         }
@@ -159,6 +257,19 @@ mod tests {
         assert!(parse_iso("1900-02-29").is_none());
         assert_eq!(parse_iso("2021-03-04T10:00:00"), parse_iso("2021-03-04"));
         assert_eq!(parse_iso("2021-03-04 00:00:00"), parse_iso("2021-03-04"));
+        for zoned in [
+            "2021-03-04T23:00:00Z",
+            "2021-03-04 23:00:00.123+01:00",
+            "2021-03-04T23:00-0530",
+            "2021-03-04T23:00:00 UTC",
+            "2021-03-04T23:00:00+01",
+        ] {
+            assert_eq!(parse_iso(zoned), parse_iso("2021-03-04"), "{zoned}");
+        }
+        let t = parse_iso_timestamp("2021-06-30T23:00:00Z").unwrap();
+        assert_eq!(t.utc_seconds(), Some(i64::from(t.day) * 86_400 + 23 * 3600));
+        let t = parse_iso_timestamp("2021-06-30T23:00:00+01:00").unwrap();
+        assert_eq!(t.utc_seconds(), Some(i64::from(t.day) * 86_400 + 22 * 3600));
     }
 
     #[test]

@@ -440,7 +440,13 @@ impl Table {
             pairs: extract.columns.clone(),
             header,
             recode: extract.recode.clone(),
-            unmapped: Mutex::new(extract.recode.iter().map(|_| UnmappedSeen::default()).collect()),
+            unmapped: Mutex::new(
+                extract
+                    .recode
+                    .iter()
+                    .map(|_| UnmappedSeen::default())
+                    .collect(),
+            ),
             warnings: Mutex::new(Vec::new()),
             format: format.clone(),
         })
@@ -507,7 +513,9 @@ impl Table {
                     all.vstack_mut(&df.select(all.get_column_names_owned()).map_err(|e| {
                         Error::input(&part.shown, format!("cannot join the files: {e}"))
                     })?)
-                    .map_err(|e| Error::input(&part.shown, format!("cannot join the files: {e}")))?;
+                    .map_err(|e| {
+                        Error::input(&part.shown, format!("cannot join the files: {e}"))
+                    })?;
                     all
                 }
             });
@@ -538,28 +546,29 @@ impl Table {
             let mut height = 0usize;
             let done_of = |d: f64| ((k as f64 + d) / n).clamp(f64::MIN_POSITIVE, 1.0);
             match part.kind {
-                Kind::Native => read::read_batches(
-                    &part.file,
-                    &own,
-                    &own_cat,
-                    rows,
-                    |frame, first, done| {
+                Kind::Native => {
+                    read::read_batches(&part.file, &own, &own_cat, rows, |frame, first, done| {
                         height = first + frame.height();
                         if self.pairs.is_empty() && self.recode.is_empty() {
                             return f(frame, offset + first, done_of(done));
                         }
                         let frame = self.speak(frame, first as u64, &part.shown)?;
                         f(&frame, offset + first, done_of(done))
-                    },
-                )?,
+                    })?
+                }
                 _ => {
                     let whole = part.read(&own, &own_cat, &self.format)?;
                     height = whole.height();
                     let mut first = 0;
                     while first < height {
                         let len = rows.max(1).min(height - first);
-                        let frame = self.speak(&whole.slice(first, len), first as u64, &part.shown)?;
-                        f(&frame, offset + first, done_of((first + len) as f64 / height as f64))?;
+                        let frame =
+                            self.speak(&whole.slice(first, len), first as u64, &part.shown)?;
+                        f(
+                            &frame,
+                            offset + first,
+                            done_of((first + len) as f64 / height as f64),
+                        )?;
                         first += len;
                     }
                 }
@@ -574,9 +583,11 @@ impl Table {
     fn finish(&self) -> Result<()> {
         let seen = self.unmapped.lock().map_err(|_| poisoned(self.path()))?;
         for (r, s) in self.recode.iter().zip(seen.iter()) {
-            let Some((_, (_, file, row))) = s.values.iter().min_by(|a, b| {
-                (&a.1.1, a.1.2).cmp(&(&b.1.1, b.1.2))
-            }) else {
+            let Some((_, (_, file, row))) = s
+                .values
+                .iter()
+                .min_by(|a, b| (&a.1.1, a.1.2).cmp(&(&b.1.1, b.1.2)))
+            else {
                 continue;
             };
             let own = self.own(&r.column);
@@ -703,9 +714,11 @@ fn same_types(like: &pl::DataFrame, df: pl::DataFrame, shown: &Path) -> Result<p
         if mine.dtype() == col.dtype() {
             continue;
         }
-        let text = Frame::from_df(shown, df.select([col.name().clone()]).map_err(|e| {
-            Error::input(shown, format!("cannot join the files: {e}"))
-        })?)
+        let text = Frame::from_df(
+            shown,
+            df.select([col.name().clone()])
+                .map_err(|e| Error::input(shown, format!("cannot join the files: {e}")))?,
+        )
         .text(col.name())?;
         let name = col.name().clone();
         df.with_column(pl::Column::from(text.with_name(name).into_series()))
@@ -713,4 +726,3 @@ fn same_types(like: &pl::DataFrame, df: pl::DataFrame, shown: &Path) -> Result<p
     }
     Ok(df)
 }
-

@@ -117,7 +117,9 @@ pub fn inspect(paths: &[PathBuf], min_cell: u64) -> Result<Inspection> {
         let mut rows = 0;
         for name in &names {
             let text: Vec<Option<String>> = frame.map_text(name, |s| {
-                s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+                s.map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
             })?;
             rows = text.len();
             let typed_dates = frame.is_date(name);
@@ -137,7 +139,12 @@ pub fn inspect(paths: &[PathBuf], min_cell: u64) -> Result<Inspection> {
     Ok(Inspection { files, suggested })
 }
 
-fn profile(name: &str, text: &[Option<String>], typed: bool, min_cell: u64) -> (ColumnProfile, Facts) {
+fn profile(
+    name: &str,
+    text: &[Option<String>],
+    typed: bool,
+    min_cell: u64,
+) -> (ColumnProfile, Facts) {
     let n = text.len();
     let present: Vec<(u64, &str)> = text
         .iter()
@@ -149,7 +156,11 @@ fn profile(name: &str, text: &[Option<String>], typed: bool, min_cell: u64) -> (
         *counts.entry(v).or_default() += 1;
     }
     let distinct = counts.len();
-    let missing = if n == 0 { 0.0 } else { (n - present.len()) as f64 / n as f64 };
+    let missing = if n == 0 {
+        0.0
+    } else {
+        (n - present.len()) as f64 / n as f64
+    };
     let numbers: Vec<f64> = present
         .iter()
         .filter_map(|(_, v)| match v.parse::<f64>() {
@@ -272,7 +283,9 @@ fn pick(
     ok: impl Fn(&ColumnProfile, &Facts) -> bool,
 ) -> Option<usize> {
     let free = |i: &usize| !taken.contains(i) && ok(&cols[*i], &facts[*i]);
-    let by_name = (0..cols.len()).filter(free).find(|&i| named(&cols[i].name, words));
+    let by_name = (0..cols.len())
+        .filter(free)
+        .find(|&i| named(&cols[i].name, words));
     by_name.or_else(|| (0..cols.len()).find(|i| free(i) && words.is_empty()))
 }
 
@@ -284,7 +297,9 @@ fn suggest(files: &mut [FileProfile], facts: &[Vec<Facts>]) -> Suggested {
     let mut s = Suggested::default();
     for (file, facts) in files.iter_mut().zip(facts) {
         let cols = &file.columns;
-        let dates: Vec<usize> = (0..cols.len()).filter(|&i| facts[i].days.is_some()).collect();
+        let dates: Vec<usize> = (0..cols.len())
+            .filter(|&i| facts[i].days.is_some())
+            .collect();
         if s.date_format.is_none() {
             s.date_format = cols.iter().find_map(|c| c.date_format.clone());
         }
@@ -296,11 +311,12 @@ fn suggest(files: &mut [FileProfile], facts: &[Vec<Facts>]) -> Suggested {
                     continue;
                 }
                 let (da, db) = (facts[a].days.as_deref(), facts[b].days.as_deref());
-                let (Some(da), Some(db)) = (da, db) else { continue };
-                let known = da
-                    .iter()
-                    .zip(db)
-                    .filter(|(x, y)| **x > super::read::DATE_UNPARSEABLE && **y > super::read::DATE_UNPARSEABLE);
+                let (Some(da), Some(db)) = (da, db) else {
+                    continue;
+                };
+                let known = da.iter().zip(db).filter(|(x, y)| {
+                    **x > super::read::DATE_UNPARSEABLE && **y > super::read::DATE_UNPARSEABLE
+                });
                 let (mut n, mut before) = (0usize, 0usize);
                 for (x, y) in known {
                     n += 1;
@@ -327,13 +343,23 @@ fn suggest(files: &mut [FileProfile], facts: &[Vec<Facts>]) -> Suggested {
                 m.insert("person_id".into(), cols[i].name.clone());
                 taken.push(i);
             }
-            if let Some(i) = pick(cols, facts, &taken, &["outcome", "disposal", "result"], text) {
+            if let Some(i) = pick(
+                cols,
+                facts,
+                &taken,
+                &["outcome", "disposal", "result"],
+                text,
+            ) {
                 m.insert("disposal".into(), cols[i].name.clone());
                 taken.push(i);
             }
-            if let Some(i) =
-                pick(cols, facts, &taken, &["offence", "category", "type", "crime", "ho"], text)
-            {
+            if let Some(i) = pick(
+                cols,
+                facts,
+                &taken,
+                &["offence", "category", "type", "crime", "ho"],
+                text,
+            ) {
                 m.insert("offence_type".into(), cols[i].name.clone());
             }
         } else if dates.len() == 1 {
@@ -350,9 +376,16 @@ fn suggest(files: &mut [FileProfile], facts: &[Vec<Facts>]) -> Suggested {
             let m = &mut s.cohort_columns;
             m.insert("person_id".into(), cols[id].name.clone());
             m.insert("index_date".into(), cols[dates[0]].name.clone());
-            let few = |c: &ColumnProfile, f: &Facts| c.kind == "text" && (2..=10).contains(&f.distinct);
-            let group = pick(cols, facts, &taken, &["cohort", "scheme", "group", "arm", "programme", "pathway"], few)
-                .or_else(|| pick(cols, facts, &taken, &[], few));
+            let few =
+                |c: &ColumnProfile, f: &Facts| c.kind == "text" && (2..=10).contains(&f.distinct);
+            let group = pick(
+                cols,
+                facts,
+                &taken,
+                &["cohort", "scheme", "group", "arm", "programme", "pathway"],
+                few,
+            )
+            .or_else(|| pick(cols, facts, &taken, &[], few));
             if let Some(i) = group {
                 m.insert("cohort".into(), cols[i].name.clone());
                 taken.push(i);
@@ -363,7 +396,11 @@ fn suggest(files: &mut [FileProfile], facts: &[Vec<Facts>]) -> Suggested {
                 ("sex", &["sex", "gender"][..], false),
                 ("age_at_index", &["age"][..], true),
                 ("ethnicity", &["ethnic"][..], false),
-                ("area", &["area", "force", "district", "region", "lpa"][..], false),
+                (
+                    "area",
+                    &["area", "force", "district", "region", "lpa"][..],
+                    false,
+                ),
                 ("index_offence", &["offence", "crime"][..], false),
                 ("prior_offences", &["prior", "previous"][..], true),
             ] {
@@ -390,7 +427,9 @@ impl Inspection {
     pub fn toml(&self) -> String {
         let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
         let key = |s: &str| {
-            if s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            if s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
                 s.to_string()
             } else {
                 quote(s)

@@ -153,9 +153,30 @@ impl PersonIndex {
     }
 }
 
+/// An identifier as it is compared: trimmed, and a whole number written with a zero
+/// fraction (`123.0`, `123.00`, as pandas writes integer identifiers with a missing value,
+/// or a Parquet float or decimal column read as text) as that whole number (`123`), so
+/// the same person links whatever the two tables' column types.
+pub(super) fn canonical_id(s: &str) -> &str {
+    let s = s.trim();
+    if let Some(dot) = s.find('.') {
+        let (int, frac) = (&s[..dot], &s[dot + 1..]);
+        let digits = int.strip_prefix('-').unwrap_or(int);
+        if !digits.is_empty()
+            && digits.bytes().all(|c| c.is_ascii_digit())
+            && !frac.is_empty()
+            && frac.bytes().all(|c| c == b'0')
+        {
+            return int;
+        }
+    }
+    s
+}
+
 /// A 128-bit hash of an identifier from two independently seeded hashers (127 bits of them:
 /// the lowest bit is always 1, so a hash is never 0 and neither is its low half).
 pub(super) fn id_hash(s: &str) -> u128 {
+    let s = canonical_id(s);
     let a = FixedState::with_seed(0x9e37_79b9_7f4a_7c15).hash_one(s);
     let b = FixedState::with_seed(0xc2b2_ae3d_27d4_eb4f).hash_one(s);
     (u128::from(a) << 64) | u128::from(b | 1)

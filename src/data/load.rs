@@ -5,8 +5,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::dates::{Day, format_day};
-use super::quality::{ColumnWarning, DataQuality, FIRST_ROWS_KEPT, Reason, TableKind, tally};
 use super::extract::{ColumnName, Table};
+use super::quality::{ColumnWarning, DataQuality, FIRST_ROWS_KEPT, Reason, TableKind, tally};
 use super::table::{Categorical, Column, Offences, People, Values};
 use crate::error::{Error, Result};
 
@@ -113,7 +113,8 @@ impl Dataset {
         // Check both headers first, so a bad second file fails fast.
         let ct = Table::open(TableKind::Cohort, cohort, c, format)?;
         let cohort_header = ct.header();
-        require(ct.path(), &cohort_header, &COHORT_REQUIRED, "cohort").map_err(|e| ct.translate(e))?;
+        require(ct.path(), &cohort_header, &COHORT_REQUIRED, "cohort")
+            .map_err(|e| ct.translate(e))?;
         let ot = Table::open(TableKind::Offences, offences, o, format)?;
         let mut data = Self::load_tables(&ct, &ot, options, batch_rows).map_err(|e| {
             let e = if ot.has_file(e.location().map_or(Path::new(""), |l| l.0)) {
@@ -502,12 +503,23 @@ fn cohort_columns(
                     ));
                 }
             }
-            let mut v: Vec<String> = cols
+            // The columns with plausibility rules (`age_at_index`, `prior_offences`) are
+            // always read when the file has them, so the same rows are `implausible_value`
+            // whatever a command reads.
+            let mut v: Vec<String> = Vec::new();
+            for c in cols
                 .iter()
-                .filter(|c| !COHORT_REQUIRED.contains(&c.as_str()) && cohort_header.contains(c))
-                .cloned()
-                .collect();
-            v.dedup();
+                .map(String::as_str)
+                .chain(super::options::NUMBER_COLUMNS)
+            {
+                let c = &c.to_string();
+                if !COHORT_REQUIRED.contains(&c.as_str())
+                    && cohort_header.contains(c)
+                    && !v.contains(c)
+                {
+                    v.push(c.clone());
+                }
+            }
             v
         }
     })

@@ -11,9 +11,9 @@ mod pl {
 }
 
 mod checks;
-mod extract;
 mod cohort;
 pub mod dates;
+mod extract;
 mod group;
 mod ids;
 mod inspect;
@@ -32,7 +32,6 @@ mod write;
 pub use extract::{ColumnName, Extract, expand_paths, sheet_file};
 pub use ids::person_ids;
 pub use inspect::{ColumnProfile, FileProfile, Inspection, Suggested, TopValue, inspect};
-pub use recode::{Recode, Unmapped};
 pub use load::{Dataset, ExtractDateSource, SourceFile};
 pub use options::{
     COHORT_REQUIRED, ColumnSelection, DERIVED_COLUMNS, KeepOffences, LoadOptions, NotProven,
@@ -42,5 +41,6 @@ pub use quality::{
     ColumnWarning, DataQuality, Exclusion, FIRST_ROWS_KEPT, Reason, TableCounts, TableKind,
 };
 pub use read::FileFormat;
+pub use recode::{Recode, Unmapped};
 pub use table::{Categorical, Column, MISSING, Offences, People, Values};
 pub use write::{TableWriter, WriteColumn};

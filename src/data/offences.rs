@@ -240,9 +240,12 @@ impl Stream<'_> {
     // Over 80 lines: one pass over a batch's rows, checks, exclusions and linking fused so that
     // each row is touched once; the per-row rules are the order the exclusion reasons are counted.
     fn batch(&mut self, frame: &read::Frame, batch_first: usize, done: f64) -> Result<()> {
-        let person_id = frame.text("person_id")?;
+        let person_id = frame.ids("person_id", batch_first)?;
         let offence = frame.dates("offence_date", self.dates)?;
         let disposal = frame.dates("disposal_date", self.dates)?;
+        if person_id.len() != offence.len() || disposal.len() != offence.len() {
+            return Err(super::cohort::columns_disagree(self.path));
+        }
         self.offence_seen.add(&offence);
         self.disposal_seen.add(&disposal);
         if batch_first + offence.len() > u32::MAX as usize {
@@ -423,9 +426,15 @@ pub(super) fn read_offence_rows(
         batch_rows,
         |frame, first, done| stream.batch(frame, first, done),
     )?;
-    stream.offence_seen.check(path, "offence_date", dates)?;
-    stream.disposal_seen.check(path, "disposal_date", dates)?;
-    if !stream.reasons.is_empty() {
+    // Rows that are blank in every required column (blank lines after the header) are
+    // missing_value rows of an otherwise empty table, not an empty column.
+    let blank =
+        !stream.any_id && !stream.offence_seen.any_value() && !stream.disposal_seen.any_value();
+    if !blank {
+        stream.offence_seen.check(path, "offence_date", dates)?;
+        stream.disposal_seen.check(path, "disposal_date", dates)?;
+    }
+    if !stream.reasons.is_empty() && !blank {
         // Every row read, and not one identifier among them.
         check_text(path, "person_id", std::iter::once(!stream.any_id))?;
     }

@@ -46,8 +46,202 @@ impl FileFormat {
     }
 }
 
+/// polars' message, cut to a few hundred characters with control characters escaped: its
+/// messages can quote the data (a whole file read as one field).
 fn polars_err(path: &Path, e: pl::PolarsError) -> Error {
-    Error::input(path, format!("cannot read the file: {e}"))
+    let text = e.to_string();
+    // polars' advice names its own options, which a user of this tool cannot set.
+    let text = text
+        .split("Consider setting")
+        .next()
+        .unwrap_or(&text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Error::input(
+        path,
+        format!(
+            "cannot read the file: {}",
+            crate::error::shown_max(&text, 300)
+        ),
+    )
+}
+
+/// The first CSV record whose number of values differs from the header's: (1-based data row,
+/// values, columns).
+fn first_ragged_row(path: &Path) -> Option<(u64, usize, usize)> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(csv_bytes(path).ok()?);
+    let columns = csv.byte_headers().ok()?.len();
+    let mut record = csv::ByteRecord::new();
+    let mut row = 0u64;
+    while csv.read_byte_record(&mut record).ok()? {
+        row += 1;
+        // A blank line is a row of missing values, not a ragged one.
+        let blank = record.len() == 1 && record[0].is_empty();
+        if record.len() != columns && !blank {
+            return Some((row, record.len(), columns));
+        }
+    }
+    None
+}
+
+/// The bytes of a CSV (decompressed when gzip), read in pieces.
+fn csv_bytes(path: &Path) -> Result<Box<dyn Read>> {
+    let file = open(path)?;
+    Ok(if is_gzip(path)? {
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
+    } else {
+        Box::new(BufReader::new(file))
+    })
+}
+
+/// True when the first line of a CSV ends in a carriage return alone (classic Mac OS line
+/// ends), which the readers would take for one long line.
+fn cr_only_line_ends(path: &Path) -> Result<bool> {
+    let mut head = Vec::with_capacity(1 << 16);
+    csv_bytes(path)?
+        .take(1 << 16)
+        .read_to_end(&mut head)
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            action: "cannot read",
+            source,
+        })?;
+    let mut quoted = false;
+    for (i, &b) in head.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => return Ok(false),
+            b'\r' if !quoted => return Ok(head.get(i + 1).is_some_and(|&n| n != b'\n')),
+            _ => {}
+        }
+    }
+    Ok(false)
+}
+
+/// A CSV's quoting, checked as its bytes stream past: a quoted value that runs on over lines
+/// that look like whole records (two or more lines holding at least as many commas as a
+/// record has), or one that never closes, would swallow rows into one value; this names the
+/// row where the quote opened instead.
+pub(crate) struct QuoteCheck {
+    /// Commas in a record: columns - 1.
+    separators: usize,
+    /// The data row being read (the header is row 0).
+    row: u64,
+    quoted: bool,
+    opened: u64,
+    inner_lines: bool,
+    commas: usize,
+    record_like: u32,
+}
+
+impl QuoteCheck {
+    /// A check of a table of `columns` columns whose first byte starts data row `row` (0: the
+    /// header).
+    pub fn new(columns: usize, row: u64) -> QuoteCheck {
+        QuoteCheck {
+            separators: columns.saturating_sub(1),
+            row,
+            quoted: false,
+            opened: 0,
+            inner_lines: false,
+            commas: 0,
+            record_like: 0,
+        }
+    }
+
+    /// Reads more bytes; `Err(row)` names the row where a run-on quote opened.
+    pub fn feed(&mut self, bytes: &[u8]) -> std::result::Result<(), u64> {
+        for &b in bytes {
+            if self.quoted {
+                match b {
+                    b'"' => self.quoted = false,
+                    b'\n' => {
+                        if self.inner_lines
+                            && self.separators >= 2
+                            && self.commas >= self.separators
+                        {
+                            self.record_like += 1;
+                            if self.record_like >= 2 {
+                                return Err(self.opened);
+                            }
+                        }
+                        self.inner_lines = true;
+                        self.commas = 0;
+                    }
+                    b',' => self.commas += 1,
+                    _ => {}
+                }
+            } else {
+                match b {
+                    b'"' => {
+                        self.quoted = true;
+                        self.opened = self.row;
+                        self.inner_lines = false;
+                        self.commas = 0;
+                        self.record_like = 0;
+                    }
+                    b'\n' => self.row += 1,
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// At the end of the bytes: `Err(row)` when a quote is still open.
+    pub fn finish(&self) -> std::result::Result<u64, u64> {
+        if self.quoted {
+            Err(self.opened)
+        } else {
+            Ok(self.row)
+        }
+    }
+
+    /// The error for a run-on quote opened at `row`.
+    pub fn error(path: &Path, row: u64) -> Error {
+        let at = if row == 0 {
+            "the header row".to_string()
+        } else {
+            format!("row {row}")
+        };
+        let e = Error::input(
+            path,
+            format!(
+                "{at}: a quote (\") opened there runs on over the rows after it (or never closes), so they \
+                 would be read as one value: check that row's quotes (a value holding a quote is written \
+                 with it doubled, \"\", inside quotes)"
+            ),
+        );
+        if row == 0 { e } else { e.at_row(row) }
+    }
+}
+
+/// Checks a whole CSV's quoting (see [`QuoteCheck`]).
+fn check_quotes(path: &Path, columns: usize) -> Result<()> {
+    let mut r = csv_bytes(path)?;
+    let mut check = QuoteCheck::new(columns, 0);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = r.read(&mut buf).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            action: "cannot read",
+            source,
+        })?;
+        if n == 0 {
+            break;
+        }
+        check
+            .feed(&buf[..n])
+            .map_err(|row| QuoteCheck::error(path, row))?;
+    }
+    check
+        .finish()
+        .map(|_| ())
+        .map_err(|row| QuoteCheck::error(path, row))
 }
 
 fn open(path: &Path) -> Result<File> {
@@ -71,6 +265,13 @@ pub(crate) fn header(path: &Path) -> Result<Vec<String>> {
     }
     match format {
         FileFormat::Csv => {
+            if cr_only_line_ends(path)? {
+                return Err(Error::input(
+                    path,
+                    "its lines end in a carriage return alone (classic Mac OS line ends), which would be \
+                     read as one line: save it with Windows (CRLF) or Unix (LF) line ends",
+                ));
+            }
             let reader: Box<dyn Read> = if is_gzip(path)? {
                 Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
             } else {
@@ -97,7 +298,11 @@ pub(crate) fn header(path: &Path) -> Result<Vec<String>> {
         }
         FileFormat::Parquet => {
             let mut reader = pl::ParquetReader::new(file);
-            let schema = reader.schema().map_err(|e| match &e {
+            let schema = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                reader.schema()
+            }))
+            .map_err(|_| damaged(path))?
+            .map_err(|e| match &e {
                 // polars refuses a schema naming a column twice: say which, as for CSV.
                 pl::PolarsError::Duplicate(msg) => {
                     let name = msg.split('\'').nth(1).unwrap_or(msg);
@@ -194,19 +399,32 @@ pub(crate) type CodedRef<'a> = (Cow<'a, [u32]>, Cow<'a, [String]>);
 /// saves about a gigabyte over text.
 pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Result<Frame> {
     let df = match FileFormat::of(path)? {
-        FileFormat::Csv => csv_options(columns, categorical)
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .map_err(|e| polars_err(path, e))?
-            .finish()
-            .map_err(|e| csv_error(path, e))?,
+        FileFormat::Csv => {
+            // The columns by the header as `header` reads it (polars' own header reader
+            // keeps a quoted name's doubled quotes: `"a""b"` would not be `a"b`).
+            let names = header(path)?;
+            check_quotes(path, names.len())?;
+            csv_options(columns, categorical)
+                .with_has_header(false)
+                .with_skip_rows(1)
+                .with_schema(Some(Arc::new(file_schema(&names, categorical))))
+                .try_into_reader_with_file_path(Some(path.to_path_buf()))
+                .map_err(|e| polars_err(path, e))?
+                .finish()
+                .map_err(|e| csv_error(path, e))?
+        }
         FileFormat::Parquet => {
-            let file = open(path)?;
+            let mut reader = pl::ParquetReader::new(open(path)?);
+            check_parquet(path, &mut reader, columns)?;
             // Not rechunked: every conversion here walks the chunks, and concatenating
             // them would briefly double the memory of each column.
-            pl::ParquetReader::new(file)
-                .with_columns(Some(columns.to_vec()))
-                .finish()
-                .map_err(|e| polars_err(path, e))?
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                reader.with_columns(Some(columns.to_vec())).finish()
+            }));
+            match read {
+                Ok(df) => df.map_err(|e| polars_err(path, e))?,
+                Err(_) => return Err(damaged(path)),
+            }
         }
     };
     Ok(Frame {
@@ -214,6 +432,124 @@ pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Res
         df,
         coded: Vec::new(),
     })
+}
+
+/// A Parquet file the reader gave up on (its metadata or pages do not hold together).
+fn damaged(path: &Path) -> Error {
+    Error::input(
+        path,
+        "the Parquet file is damaged: its metadata or pages do not hold together (a truncated copy or \
+         a corrupted footer); write or copy it again",
+    )
+}
+
+/// Checks a Parquet file before its columns are read: every column chunk's pages lie inside
+/// the file (a corrupted footer can point past its end, which the decoder does not check),
+/// and each of `columns` has a type this tool reads (a struct, map or union, or a decimal of
+/// more than 38 digits, does not: named with the column).
+fn check_parquet(
+    path: &Path,
+    reader: &mut pl::ParquetReader<File>,
+    columns: &[String],
+) -> Result<()> {
+    let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let metadata = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        reader.get_metadata().cloned()
+    }))
+    .map_err(|_| damaged(path))?
+    .map_err(|e| polars_err(path, e))?;
+    check_chunks(path, &metadata, file_len)?;
+    let schema = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.schema()))
+        .map_err(|_| damaged(path))?
+        .map_err(|e| polars_err(path, e))?;
+    for name in columns {
+        if let Some(field) = schema.get(name.as_str()) {
+            if let Some(what) = unreadable_type(&field.dtype) {
+                return Err(Error::in_column(
+                    path,
+                    name.as_str(),
+                    format!(
+                        "column `{}` holds {what}, which this tool cannot read: write it as text or numbers \
+                         (a decimal of at most 38 digits, or a float)",
+                        crate::error::shown(name)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every row group's column chunks lie inside the file, their offsets and sizes not negative.
+fn check_chunks(path: &Path, metadata: &pl::FileMetadataRef, file_len: u64) -> Result<()> {
+    for group in &metadata.row_groups {
+        for chunk in group.parquet_columns() {
+            let data = chunk.data_page_offset();
+            let dict = chunk.dictionary_page_offset();
+            let size = chunk.compressed_size();
+            let start = dict.unwrap_or(data);
+            let inside = data >= 0
+                && dict.is_none_or(|d| d >= 0 && d <= data)
+                && size >= 0
+                && start
+                    .checked_add(size)
+                    .is_some_and(|end| u64::try_from(end).is_ok_and(|end| end <= file_len))
+                && u64::try_from(data).is_ok_and(|d| d < file_len.max(1));
+            if !inside {
+                let column = chunk
+                    .descriptor()
+                    .path_in_schema
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".");
+                return Err(Error::in_column(
+                    path,
+                    column.as_str(),
+                    format!(
+                        "the Parquet file is damaged: column `{}`'s pages are said to lie outside the file \
+                         (offset {start}, {size} bytes, in a file of {file_len}); write or copy it again",
+                        crate::error::shown(&column)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What makes an Arrow type unreadable here, or `None`.
+fn unreadable_type(t: &polars_arrow::datatypes::ArrowDataType) -> Option<String> {
+    use polars_arrow::datatypes::ArrowDataType as T;
+    match t {
+        T::Struct(_) => Some("a struct (nested fields)".into()),
+        T::Map(..) => Some("a map".into()),
+        T::Union(_) => Some("a union".into()),
+        T::Decimal(p, s) | T::Decimal256(p, s) if *p > 38 || *p == 0 => {
+            Some(format!("a decimal of {p} digits ({s} after the point)"))
+        }
+        T::List(f) | T::LargeList(f) | T::FixedSizeList(f, _) => {
+            unreadable_type(&f.dtype).map(|inner| format!("a list of {inner}"))
+        }
+        T::Extension(e) => unreadable_type(&e.inner),
+        _ => None,
+    }
+}
+
+/// A CSV's columns by their names in the header, as text (dictionary codes for those in
+/// `categorical`).
+fn file_schema(names: &[String], categorical: &[&str]) -> pl::Schema {
+    names
+        .iter()
+        .map(|n| {
+            let dtype = if categorical.contains(&n.as_str()) {
+                pl::DataType::from_categories(pl::Categories::global())
+            } else {
+                pl::DataType::String
+            };
+            pl::Field::new(n.as_str().into(), dtype)
+        })
+        .collect()
 }
 
 /// How CSV is read: a header row, every column as text (no type guessing), the columns
@@ -253,7 +589,17 @@ fn csv_error(path: &Path, e: pl::PolarsError) -> Error {
             ),
         )
         .at_row(row),
-        None => polars_err(path, e),
+        None => match first_ragged_row(path) {
+            Some((row, values, columns)) => Error::input(
+                path,
+                format!(
+                    "row {row} has {values} values where the header names {columns} columns: check that \
+                     row's commas and quotes (a value holding a comma is written in quotes)"
+                ),
+            )
+            .at_row(row),
+            None => polars_err(path, e),
+        },
     }
 }
 
@@ -316,23 +662,14 @@ where
             })?;
             // Pieces are parsed without their header, by the file's columns in order.
             let names = header(path)?;
-            let schema: pl::Schema = names
-                .iter()
-                .map(|n| {
-                    let dtype = if categorical.contains(&n.as_str()) {
-                        pl::DataType::from_categories(pl::Categories::global())
-                    } else {
-                        pl::DataType::String
-                    };
-                    pl::Field::new(n.as_str().into(), dtype)
-                })
-                .collect();
             let options = csv_options(columns, categorical)
                 .with_has_header(false)
-                .with_schema(Some(Arc::new(schema)));
+                .with_schema(Some(Arc::new(file_schema(&names, categorical))));
             #[cfg(unix)]
             let _ = map.advise(memmap2::Advice::Sequential);
             let mut pos = record_end(&map, false).unwrap_or(map.len());
+            let columns_in_file = names.len();
+            let mut next_row = 1u64;
             #[cfg(unix)]
             let mut released = 0;
             let size = rows.saturating_mul(64).max(1 << 10);
@@ -352,6 +689,16 @@ where
                         None => end = (end + size).min(map.len()),
                     }
                 };
+                // Pieces end outside quotes, except where a quote never closes.
+                let mut quotes = QuoteCheck::new(columns_in_file, next_row);
+                if let Err(row) = quotes
+                    .feed(&map[pos..cut])
+                    .and_then(|()| quotes.finish())
+                    .map(|r| next_row = r)
+                {
+                    pos = map.len();
+                    return Some(Err(QuoteCheck::error(path, row)));
+                }
                 let parsed = options
                     .clone()
                     .into_reader_with_file_handle(std::io::Cursor::new(&map[pos..cut]))
@@ -382,7 +729,9 @@ where
             })
         }
         FileFormat::Parquet => {
-            let metadata = pl::ParquetReader::new(open(path)?)
+            let mut reader = pl::ParquetReader::new(open(path)?);
+            check_parquet(path, &mut reader, columns)?;
+            let metadata = reader
                 .get_metadata()
                 .map_err(|e| polars_err(path, e))?
                 .clone();
@@ -438,8 +787,10 @@ where
                         .with_columns(Some(read))
                         .with_slice(Some((first, len)));
                     reader.set_metadata(metadata.clone());
-                    reader
-                        .finish()
+                    // The chunks were checked to lie inside the file; a page that still
+                    // does not decode is the file's damage, not a crash.
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.finish()))
+                        .map_err(|_| damaged(path))?
                         .map(|df| (frame(df, decoded), share(first + len, total)))
                         .map_err(|e| polars_err(path, e))
                 }))
@@ -785,6 +1136,47 @@ impl Frame {
         Ok(s.str().map_err(|e| polars_err(&self.path, e))?.clone())
     }
 
+    /// The column as identifiers: text as it is, and a float column's whole numbers as
+    /// integers (`123`, never `123.0` or `1.23e2`), so the same person links whatever the two
+    /// tables' column types. A float that is not a whole number (or beyond 2^53, where floats
+    /// skip integers) is an error naming its row (`first_row` data rows precede this frame).
+    pub fn ids(&self, name: &str, first_row: usize) -> Result<pl::StringChunked> {
+        let col = self.column(name)?;
+        if !matches!(col.dtype(), pl::DataType::Float32 | pl::DataType::Float64) {
+            return self.text(name);
+        }
+        let s = col
+            .cast(&pl::DataType::Float64)
+            .map_err(|e| polars_err(&self.path, e))?;
+        let ca = s.f64().map_err(|e| polars_err(&self.path, e))?;
+        let mut out: Vec<Option<String>> = Vec::with_capacity(ca.len());
+        for (i, v) in ca.iter().enumerate() {
+            match v {
+                None => out.push(None),
+                Some(x)
+                    if x.is_finite() && x.fract() == 0.0 && x.abs() <= 9_007_199_254_740_992.0 =>
+                {
+                    // Whole and within ±2^53: the cast is exact.
+                    out.push(Some((x as i64).to_string()))
+                }
+                Some(x) => {
+                    let row = (first_row + i) as u64 + 1;
+                    return Err(Error::in_column(
+                        &self.path,
+                        name,
+                        format!(
+                            "row {row}, column `{name}`: the identifier {x} is a number that is not a whole \
+                             number below 2^53, so it cannot be matched with the other table's identifiers; \
+                             write identifiers as text or whole numbers"
+                        ),
+                    )
+                    .at_row(row));
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
     /// Dates and timestamps as ISO text, formatted here: polars' own cast panics on values
     /// outside chrono's range (a date32 of 2^31 - 1 days), which an extract can hold.
     fn temporal_text(&self, col: &pl::Column) -> Result<pl::StringChunked> {
@@ -872,12 +1264,25 @@ impl Frame {
                     }
                 }))
             }
+            // Text: an ISO timestamp with a zone is the date in that zone, or in
+            // `spec.timezone` when given (as for typed timestamps above).
             pl::DataType::String => self.map_text(name, |s| match non_empty(s) {
                 None => DATE_MISSING,
-                Some(t) => spec
-                    .format
-                    .parse(t)
-                    .map_or(DATE_UNPARSEABLE, |d| spec.check(i64::from(d))),
+                Some(t) => match spec.format {
+                    DateFormat::Iso => match super::dates::parse_iso_timestamp(t) {
+                        None => DATE_UNPARSEABLE,
+                        Some(ts) => match (ts.utc_seconds(), spec.timezone) {
+                            (Some(utc), Some(tz)) => Zone::Named(tz)
+                                .local(utc)
+                                .map_or(DATE_UNPARSEABLE, |l| spec.check(l.div_euclid(86_400))),
+                            _ => spec.check(i64::from(ts.day)),
+                        },
+                    },
+                    DateFormat::Strftime(_) => spec
+                        .format
+                        .parse(t)
+                        .map_or(DATE_UNPARSEABLE, |d| spec.check(i64::from(d))),
+                },
             }),
             other => Err(Error::in_column(
                 &self.path,
@@ -1136,9 +1541,9 @@ impl Frame {
 
     /// True when column `name` holds dates or timestamps (not text).
     pub(super) fn is_date(&self, name: &str) -> bool {
-        self.df.column(name).is_ok_and(|c| {
-            matches!(c.dtype(), pl::DataType::Date | pl::DataType::Datetime(..))
-        })
+        self.df
+            .column(name)
+            .is_ok_and(|c| matches!(c.dtype(), pl::DataType::Date | pl::DataType::Datetime(..)))
     }
 
     /// Data rows.

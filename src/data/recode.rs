@@ -154,23 +154,21 @@ pub(super) fn apply(
     let coded: Vec<u32> = frame.map_text(&recode.column, |s| {
         match s.map(str::trim).filter(|s| !s.is_empty()) {
             None => NONE,
-            Some(v) => table
-                .get(key(v).as_str())
-                .map_or(NO_LABEL, |l| index[l]),
+            Some(v) => table.get(key(v).as_str()).map_or(NO_LABEL, |l| index[l]),
         }
     })?;
     let mut kept: HashMap<usize, String> = HashMap::new();
     if coded.contains(&NO_LABEL) {
-        let text: Vec<Option<String>> = frame.map_text(&recode.column, |s| {
-            s.map(|s| s.trim().to_string())
-        })?;
+        let text: Vec<Option<String>> =
+            frame.map_text(&recode.column, |s| s.map(|s| s.trim().to_string()))?;
         for (i, c) in coded.iter().enumerate() {
             if *c == NO_LABEL {
                 let v = text[i].clone().unwrap_or_default();
-                let e = seen
-                    .values
-                    .entry(v.clone())
-                    .or_insert((0, shown.to_path_buf(), row0 + i as u64 + 1));
+                let e = seen.values.entry(v.clone()).or_insert((
+                    0,
+                    shown.to_path_buf(),
+                    row0 + i as u64 + 1,
+                ));
                 e.0 += 1;
                 kept.insert(i, v);
             }

@@ -31,15 +31,19 @@ pub(super) fn read_sheet(
         .map_err(|e| Error::input(shown, format!("cannot read the workbook: {e}")))?;
     let names = book.sheet_names();
     let name = match sheet {
-        Some(s) => names.iter().find(|n| n.as_str() == s).cloned().ok_or_else(|| {
-            Error::input(
-                shown,
-                format!(
-                    "the workbook has no sheet `{s}`; its sheets are: {}",
-                    names.join(", ")
-                ),
-            )
-        })?,
+        Some(s) => names
+            .iter()
+            .find(|n| n.as_str() == s)
+            .cloned()
+            .ok_or_else(|| {
+                Error::input(
+                    shown,
+                    format!(
+                        "the workbook has no sheet `{s}`; its sheets are: {}",
+                        names.join(", ")
+                    ),
+                )
+            })?,
         None => names
             .first()
             .cloned()
@@ -55,11 +59,13 @@ pub(super) fn read_sheet(
             format!("the sheet `{name}` is empty: expected a header row naming the columns"),
         ));
     };
-    let header: Vec<String> = first.iter().map(|c| header_text(c)).collect();
+    let header: Vec<String> = first.iter().map(header_text).collect();
     if header.iter().all(String::is_empty) {
         return Err(Error::input(
             shown,
-            format!("the header row of the sheet `{name}` is empty: expected a header row naming the columns"),
+            format!(
+                "the header row of the sheet `{name}` is empty: expected a header row naming the columns"
+            ),
         ));
     }
     let height = range.height().saturating_sub(1);
@@ -165,10 +171,9 @@ fn typed_column<'a>(
     format: &DateFormat,
 ) -> pl::Column {
     let present = cells.clone().filter(|c| !is_blank(c));
-    let all_dates = present
-        .clone()
-        .all(|c| matches!(c, Data::DateTime(d) if d.is_datetime()) || matches!(c, Data::DateTimeIso(_)))
-        && present.clone().all(|c| cell_day(c).is_some());
+    let all_dates = present.clone().all(|c| {
+        matches!(c, Data::DateTime(d) if d.is_datetime()) || matches!(c, Data::DateTimeIso(_))
+    }) && present.clone().all(|c| cell_day(c).is_some());
     let all_numbers = present.clone().all(|c| cell_number(c).is_some());
     let any = present.clone().next().is_some();
     let name: pl::PlSmallStr = name.into();

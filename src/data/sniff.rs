@@ -10,8 +10,8 @@ use crate::error::Error;
 /// Date layouts tried, in order of preference (ISO first; day-first before month-first,
 /// as in the UK).
 pub(super) const LAYOUTS: [&str; 10] = [
-    "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%d/%m/%y",
-    "%d-%b-%Y", "%d %b %Y", "%d%m%Y",
+    "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%d/%m/%y", "%d-%b-%Y",
+    "%d %b %Y", "%d%m%Y",
 ];
 
 /// What a column's text says about its dates.
@@ -47,13 +47,19 @@ pub(super) fn guess<'a>(values: impl Iterator<Item = (u64, &'a str)> + Clone) ->
         return DateGuess::default();
     }
     let fits = |layout: &str| {
-        let ok = values.clone().filter(|(_, v)| parse(layout, v).is_some()).count();
+        let ok = values
+            .clone()
+            .filter(|(_, v)| parse(layout, v).is_some())
+            .count();
         ok > 0 && ok * 100 >= n * 99
     };
     let Some(format) = LAYOUTS.iter().copied().find(|l| fits(l)) else {
         return DateGuess::default();
     };
-    let days: Vec<Day> = values.clone().filter_map(|(_, v)| parse(format, v)).collect();
+    let days: Vec<Day> = values
+        .clone()
+        .filter_map(|(_, v)| parse(format, v))
+        .collect();
     let range = days.iter().min().copied().zip(days.iter().max().copied());
     let (twin, day_first) = match format {
         "%d/%m/%Y" => (Some("%m/%d/%Y"), true),
@@ -110,7 +116,9 @@ pub(super) fn explain_dates(e: Error, tables: &[&Table], format: &DateFormat) ->
             .iter()
             .filter_map(|(r, v)| v.as_deref().map(|v| (*r, v))),
     );
-    let hint = message.rfind(" (").map_or(message.as_str(), |i| &message[..i]);
+    let hint = message
+        .rfind(" (")
+        .map_or(message.as_str(), |i| &message[..i]);
     match (g.format, g.ambiguous, g.example) {
         (Some(f), Some((value, row)), _) => Error::Input {
             message: format!(
@@ -127,7 +135,9 @@ pub(super) fn explain_dates(e: Error, tables: &[&Table], format: &DateFormat) ->
                 None => (String::new(), None),
             };
             Error::Input {
-                message: format!("{hint}: they are dates in the format {f}{eg}: give that date format"),
+                message: format!(
+                    "{hint}: they are dates in the format {f}{eg}: give that date format"
+                ),
                 path,
                 column: Some(column),
                 row,
@@ -151,7 +161,9 @@ fn column_text(
         .find(|p| p.shown == path)?;
     let frame = part.read_again(column, format).ok()?;
     let text = frame
-        .map_text(column, |s| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+        .map_text(column, |s| {
+            s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+        })
         .ok()?;
     Some(
         text.into_iter()

@@ -66,7 +66,11 @@ impl Table {
 /// A CSV cell that a spreadsheet will not run as a formula: text beginning with `=`, `+`,
 /// `-`, `@`, a tab or a carriage return gets a leading `'` (the Government Analysis Function's
 /// and OWASP's advice); plain numbers, negative ones included, stay numbers.
+/// Control characters (but the line break) and bidirectional overrides are removed.
 pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(|c| c != '\n' && crate::unsafe_char(c)) {
+        return std::borrow::Cow::Owned(csv_cell(&crate::without_unsafe(s, &['\n'])).into_owned());
+    }
     let risky = s
         .chars()
         .next()
@@ -78,11 +82,12 @@ pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Text for a terminal: control characters (escape sequences, carriage returns, bells) are
-/// shown as `?`, so a label cannot move the cursor or rewrite what is on screen.
+/// Text for a terminal: control characters (escape sequences, carriage returns, bells) and
+/// bidirectional overrides are shown as `?`, so a label cannot move the cursor, rewrite
+/// what is on screen or reorder it.
 pub fn terminal_text(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
+        .map(|c| if crate::unsafe_char(c) { '?' } else { c })
         .collect()
 }
 

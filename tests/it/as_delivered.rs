@@ -72,7 +72,11 @@ fn write_sample(dir: &Path) {
     book.set_properties(&DocProperties::new().set_creation_datetime(&fixed));
     let notes = book.add_worksheet().set_name("About").unwrap();
     notes
-        .write_string(0, 0, "Referrals to the drug diversion scheme and the comparison group (synthetic).")
+        .write_string(
+            0,
+            0,
+            "Referrals to the drug diversion scheme and the comparison group (synthetic).",
+        )
         .unwrap();
     let sheet = book.add_worksheet().set_name("Referrals").unwrap();
     let date = Format::new().set_num_format("dd/mm/yyyy");
@@ -108,14 +112,21 @@ fn write_sample(dir: &Path) {
                     dd.parse().unwrap(),
                 )
                 .unwrap();
-                sheet.write_datetime_with_format(row, 2, &dt, &date).unwrap();
+                sheet
+                    .write_datetime_with_format(row, 2, &dt, &date)
+                    .unwrap();
             }
             _ if d.is_empty() => {}
             _ => {
                 sheet.write_string(row, 2, d).unwrap();
             }
         }
-        for (j, k) in [(3, "sex"), (5, "ethnicity"), (6, "area"), (7, "index_offence")] {
+        for (j, k) in [
+            (3, "sex"),
+            (5, "ethnicity"),
+            (6, "area"),
+            (7, "index_offence"),
+        ] {
             let v = text(k);
             if !v.is_empty() {
                 sheet.write_string(row, j, v).unwrap();
@@ -153,7 +164,8 @@ fn write_sample(dir: &Path) {
             uk(&r[at("offence_date")]),
             uk(&disposal),
             r[at("offence_type")].clone(),
-            code.get(kind.as_str()).map_or(kind.clone(), |c| c.to_string()),
+            code.get(kind.as_str())
+                .map_or(kind.clone(), |c| c.to_string()),
         ]);
     }
     let header = [
@@ -244,7 +256,10 @@ fn as_delivered_sample_is_current() {
         "the as-delivered sample's files differ from the plain sample's: regenerate it"
     );
     for (k, v) in &fresh {
-        assert!(committed[k] == *v, "{k} differs from the plain sample's: regenerate it");
+        assert!(
+            committed[k] == *v,
+            "{k} differs from the plain sample's: regenerate it"
+        );
     }
 }
 
@@ -325,7 +340,11 @@ fn as_delivered_gives_the_plain_figures() {
             .iter()
             .all(|f| f["sha256"].as_str().is_some_and(|s| s.len() == 64))
     );
-    assert!(d["provenance"]["recode"].as_array().is_some_and(|r| r.len() == 2));
+    assert!(
+        d["provenance"]["recode"]
+            .as_array()
+            .is_some_and(|r| r.len() == 2)
+    );
     same(&figures(p), &figures(d), "report.json");
 }
 
@@ -335,8 +354,16 @@ fn same(a: &Value, b: &Value, what: &str) {
         serde_json::to_string_pretty(a).unwrap(),
         serde_json::to_string_pretty(b).unwrap(),
     );
-    if let Some((i, (x, y))) = a.lines().zip(b.lines()).enumerate().find(|(_, (x, y))| x != y) {
-        panic!("{what}: line {} differs: plain {x:?}, as delivered {y:?}", i + 1);
+    if let Some((i, (x, y))) = a
+        .lines()
+        .zip(b.lines())
+        .enumerate()
+        .find(|(_, (x, y))| x != y)
+    {
+        panic!(
+            "{what}: line {} differs: plain {x:?}, as delivered {y:?}",
+            i + 1
+        );
     }
     assert_eq!(a.len(), b.len(), "{what}: lengths differ");
 }

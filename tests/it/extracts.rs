@@ -12,8 +12,10 @@ fn cmd() -> Command {
 }
 
 const COHORT: &str = "URN,Scheme,ReferralDate,Gender\nA1,divert,2021-01-10,M\nA2,comparison,2021-02-01,F\nA3,divert,2021-03-01,M\n";
-const OFFENCES: &str = "URN,Committed,Outcome,Code\nA1,2021-03-01,2021-05-01,1\nA2,2021-04-01,2021-06-01,3\n";
-const OFFENCES_2: &str = "URN,Committed,Outcome,Code\nA3,2021-04-01,2021-06-01,3\nA1,2021-07-01,2021-08-01,9\n";
+const OFFENCES: &str =
+    "URN,Committed,Outcome,Code\nA1,2021-03-01,2021-05-01,1\nA2,2021-04-01,2021-06-01,3\n";
+const OFFENCES_2: &str =
+    "URN,Committed,Outcome,Code\nA3,2021-04-01,2021-06-01,3\nA1,2021-07-01,2021-08-01,9\n";
 
 struct Dir {
     dir: tempfile::TempDir,
@@ -91,7 +93,13 @@ fn mapped_files_read_as_the_contract_and_several_files_as_one() {
     assert_eq!(files.len(), 3, "{files:?}");
     assert_eq!(files[2]["rows"], 2);
     assert_eq!(files[2]["first_row"], 3);
-    assert!(files[1]["mapped"].as_array().unwrap().iter().any(|m| m["extract"] == "Outcome"));
+    assert!(
+        files[1]["mapped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["extract"] == "Outcome")
+    );
     // The same through the flags, the files listed one by one.
     let out = cmd()
         .args(["rates", "--format", "json", "--cohort"])
@@ -119,7 +127,14 @@ fn a_mapped_column_missing_from_the_file_is_named() {
     d.write("offences.csv", OFFENCES);
     let toml = format!("[data]\ncohort = \"cohort.csv\"\noffences = \"offences.csv\"\n{MAPPING}")
         .replace("\"ReferralDate\"", "\"DiversionDate\"");
-    fails(&d.run(&toml), &["cohort.csv", "no column `DiversionDate` (mapped to index_date)", "ReferralDate"]);
+    fails(
+        &d.run(&toml),
+        &[
+            "cohort.csv",
+            "no column `DiversionDate` (mapped to index_date)",
+            "ReferralDate",
+        ],
+    );
 }
 
 #[test]
@@ -129,7 +144,10 @@ fn two_names_on_one_column_is_an_error() {
     d.write("offences.csv", OFFENCES);
     let toml = format!("[data]\ncohort = \"cohort.csv\"\noffences = \"offences.csv\"\n{MAPPING}")
         .replace("sex = \"Gender\"", "sex = \"Scheme\"");
-    fails(&d.run(&toml), &["cohort.csv", "the column `Scheme` is mapped to two names"]);
+    fails(
+        &d.run(&toml),
+        &["cohort.csv", "the column `Scheme` is mapped to two names"],
+    );
 }
 
 #[test]
@@ -137,12 +155,20 @@ fn files_that_disagree_name_the_file_that_differs() {
     let d = Dir::new();
     d.write("cohort.csv", COHORT);
     d.write("pnc_2021-01.csv", OFFENCES);
-    d.write("pnc_2021-02.csv", "URN,Committed,Outcome\nA3,2021-04-01,2021-06-01\n");
+    d.write(
+        "pnc_2021-02.csv",
+        "URN,Committed,Outcome\nA3,2021-04-01,2021-06-01\n",
+    );
     let toml = format!("[data]\ncohort = \"cohort.csv\"\noffences = [\"pnc_2021-01.csv\", \"pnc_2021-02.csv\"]\n{MAPPING}")
         .replace("disposal = \"Code\"\n", "");
     fails(
         &d.run(&toml),
-        &["pnc_2021-02.csv", "the files of one table must have the same columns", "lacks `Code`, which", "pnc_2021-01.csv has"],
+        &[
+            "pnc_2021-02.csv",
+            "the files of one table must have the same columns",
+            "lacks `Code`, which",
+            "pnc_2021-01.csv has",
+        ],
     );
 }
 
@@ -155,18 +181,26 @@ fn an_unmapped_code_is_an_error_with_its_file_and_row_or_kept_with_a_warning() {
     let toml = format!("[data]\ncohort = \"cohort.csv\"\noffences = \"pnc_*.csv\"\n{MAPPING}");
     let err = fails(
         &d.run(&toml),
-        &["pnc_2021-02.csv", "column `Code` (disposal)", "`9` (1 rows, first in pnc_2021-02.csv row 2)"],
+        &[
+            "pnc_2021-02.csv",
+            "column `Code` (disposal)",
+            "`9` (1 rows, first in pnc_2021-02.csv row 2)",
+        ],
     );
     assert!(!err.contains("`1`"), "{err}");
     let keep = format!("{toml}\n[data.recode_unmapped]\ndisposal = \"keep\"\n");
     let j = ok(&d.run(&keep));
     let w = j["input"]["warnings"].as_array().unwrap();
     assert!(
-        w.iter().any(|w| w["issue"] == "value_without_label_kept" && w["column"] == "Code"),
+        w.iter()
+            .any(|w| w["issue"] == "value_without_label_kept" && w["column"] == "Code"),
         "{w:?}"
     );
     // A lookup CSV does the same as the table.
-    d.write("codes.csv", "value,label\n1,conviction\n3,caution\n9,custody\n");
+    d.write(
+        "codes.csv",
+        "value,label\n1,conviction\n3,caution\n9,custody\n",
+    );
     let lookup = toml.replace(
         "[data.recode.disposal]\n\"1\" = \"conviction\"\n\"3\" = \"caution\"\n",
         "[data.recode]\ndisposal = \"codes.csv\"\n",
@@ -186,8 +220,12 @@ fn workbook(path: &Path, sheet: &str, rows: &[[&str; 4]]) {
             match (i, j) {
                 (1.., 2) => {
                     let (y, m, dd) = (&v[0..4], &v[5..7], &v[8..10]);
-                    let dt = ExcelDateTime::from_ymd(y.parse().unwrap(), m.parse().unwrap(), dd.parse().unwrap())
-                        .unwrap();
+                    let dt = ExcelDateTime::from_ymd(
+                        y.parse().unwrap(),
+                        m.parse().unwrap(),
+                        dd.parse().unwrap(),
+                    )
+                    .unwrap();
                     s.write_datetime_with_format(i, j, &dt, &date).unwrap();
                 }
                 _ => {
@@ -219,18 +257,24 @@ fn spreadsheets_and_zstd_read_as_csv_and_an_unreadable_sheet_is_named() {
     .unwrap();
     d.write("cohort.csv", COHORT);
     d.write("offences.csv", OFFENCES);
-    let plain = ok(&d.run(&format!("[data]\ncohort = \"cohort.csv\"\noffences = \"offences.csv\"\n{MAPPING}")));
+    let plain = ok(&d.run(&format!(
+        "[data]\ncohort = \"cohort.csv\"\noffences = \"offences.csv\"\n{MAPPING}"
+    )));
     let delivered = ok(&d.run(&format!(
         "[data]\ncohort = \"referrals.xlsx#Referrals\"\noffences = \"offences.csv.zst\"\n{MAPPING}"
     )));
     assert_eq!(plain["groups"], delivered["groups"]);
     fails(
-        &d.run(&format!("[data]\ncohort = \"referrals.xlsx#Nope\"\noffences = \"offences.csv\"\n{MAPPING}")),
+        &d.run(&format!(
+            "[data]\ncohort = \"referrals.xlsx#Nope\"\noffences = \"offences.csv\"\n{MAPPING}"
+        )),
         &["referrals.xlsx#Nope", "no sheet `Nope`", "Referrals"],
     );
     d.write("broken.xlsx", "not a workbook");
     fails(
-        &d.run(&format!("[data]\ncohort = \"broken.xlsx\"\noffences = \"offences.csv\"\n{MAPPING}")),
+        &d.run(&format!(
+            "[data]\ncohort = \"broken.xlsx\"\noffences = \"offences.csv\"\n{MAPPING}"
+        )),
         &["broken.xlsx", "cannot read the workbook"],
     );
 }
@@ -258,7 +302,13 @@ fn dates_that_read_both_day_and_month_first_are_an_error_naming_a_row() {
         "cohort.csv",
         "URN,Scheme,ReferralDate,Gender\nA1,divert,03/04/2021,M\nA2,comparison,25/06/2021,F\n",
     );
-    fails(&d.run(&toml), &["they are dates in the format %d/%m/%Y", "`25/06/2021` in row 2"]);
+    fails(
+        &d.run(&toml),
+        &[
+            "they are dates in the format %d/%m/%Y",
+            "`25/06/2021` in row 2",
+        ],
+    );
 }
 
 fn inspect(args: &[&str], dir: &Path) -> Value {
@@ -278,17 +328,30 @@ fn inspect_suggests_the_mapping_of_both_samples() {
     assert_eq!(plain["files"][0]["table"], "cohort");
     assert_eq!(plain["files"][1]["table"], "offences");
     assert_eq!(plain["suggested"]["cohort_columns"], serde_json::json!({}));
-    assert_eq!(plain["suggested"]["offences_columns"], serde_json::json!({}));
+    assert_eq!(
+        plain["suggested"]["offences_columns"],
+        serde_json::json!({})
+    );
     let delivered = root.join("as-delivered");
     let j = inspect(&["referrals.xlsx", "offences/pnc_*.csv*"], &delivered);
     let config: toml::Value =
-        toml::from_str(&std::fs::read_to_string(delivered.join("evaluation.toml")).unwrap()).unwrap();
+        toml::from_str(&std::fs::read_to_string(delivered.join("evaluation.toml")).unwrap())
+            .unwrap();
     let as_json = |v: &toml::Value| serde_json::to_value(v).unwrap();
-    assert_eq!(j["suggested"]["cohort_columns"], as_json(&config["data"]["cohort_columns"]));
-    assert_eq!(j["suggested"]["offences_columns"], as_json(&config["data"]["offences_columns"]));
+    assert_eq!(
+        j["suggested"]["cohort_columns"],
+        as_json(&config["data"]["cohort_columns"])
+    );
+    assert_eq!(
+        j["suggested"]["offences_columns"],
+        as_json(&config["data"]["offences_columns"])
+    );
     assert_eq!(j["suggested"]["date_format"], "%d/%m/%Y");
     let columns = j["files"][2]["columns"].as_array().unwrap();
-    let committed = columns.iter().find(|c| c["name"] == "CommittedDate").unwrap();
+    let committed = columns
+        .iter()
+        .find(|c| c["name"] == "CommittedDate")
+        .unwrap();
     assert_eq!(committed["type"], "date");
     assert_eq!(committed["date_format"], "%d/%m/%Y");
     // Identifiers are never listed, nor any value seen fewer than min_cell times.
@@ -311,5 +374,8 @@ fn inspect_warns_when_day_and_month_first_both_read() {
     let j = inspect(&["dates.csv"], d.path());
     let c = &j["files"][0]["columns"][1];
     assert_eq!(c["date_format"], "%d/%m/%Y");
-    assert!(c["warning"].as_str().unwrap().contains("month first"), "{c}");
+    assert!(
+        c["warning"].as_str().unwrap().contains("month first"),
+        "{c}"
+    );
 }

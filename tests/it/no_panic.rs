@@ -403,16 +403,30 @@ mod extracts {
     }
 
     fn extract_load(dir: &std::path::Path) -> LoadOptions {
-        let pairs = |v: &[(&str, &str)]| v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let pairs = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
         LoadOptions {
             cohort_extract: Extract {
                 more_files: Vec::new(),
-                columns: pairs(&[("person_id", "URN"), ("cohort", "Scheme"), ("index_date", "Referred"), ("age_at_index", "Age")]),
+                columns: pairs(&[
+                    ("person_id", "URN"),
+                    ("cohort", "Scheme"),
+                    ("index_date", "Referred"),
+                    ("age_at_index", "Age"),
+                ]),
                 recode: Vec::new(),
             },
             offences_extract: Extract {
                 more_files: vec![dir.join("b.csv.gz")],
-                columns: pairs(&[("person_id", "URN"), ("offence_date", "Committed"), ("disposal_date", "Outcome"), ("disposal", "Code")]),
+                columns: pairs(&[
+                    ("person_id", "URN"),
+                    ("offence_date", "Committed"),
+                    ("disposal_date", "Outcome"),
+                    ("disposal", "Code"),
+                ]),
                 recode: vec![Recode {
                     column: "disposal".into(),
                     labels: vec![("1".into(), "conviction".into())],

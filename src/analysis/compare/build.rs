@@ -56,7 +56,7 @@ impl Comparison {
                 ),
             ));
         }
-        let t = collect(people, outcomes, treatment, |_| true)?;
+        let t = collect(people, outcomes, "treatment", treatment, |_| true)?;
         if t.n == 0 {
             return Err(Error::method(
                 "comparison",
@@ -160,7 +160,9 @@ impl Comparison {
         options: &CompareOptions,
     ) -> Result<Comparison> {
         let period = PeriodFilter::new(people, treatment, options.period);
-        let k = collect(people, outcomes, control, |i| period.keeps(people, i))?;
+        let k = collect(people, outcomes, "control", control, |i| {
+            period.keeps(people, i)
+        })?;
         let caveat = format!(
             "Unless {control} was built by matching (reoffending match), the groups may differ in who was \
              diverted: a difference is not by itself the effect of the scheme."

@@ -75,15 +75,17 @@ impl GroupData {
 pub(crate) fn collect(
     people: &People,
     out: &Outcomes,
+    option: &str,
     label: &str,
     keep: impl Fn(usize) -> bool,
 ) -> Result<GroupData> {
     let code = people.cohort.code_of(label).ok_or_else(|| {
         Error::option(
-            "control",
+            option,
             format!(
-                "no cohort `{label}` in the data (cohorts: {})",
-                people.cohort.levels.join(", ")
+                "no cohort `{}` in the data (cohorts: {})",
+                crate::error::shown(label),
+                crate::error::listed(&people.cohort.levels)
             ),
         )
     })?;

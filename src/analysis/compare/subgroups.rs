@@ -25,11 +25,11 @@ pub(super) fn subgroups(
     let mut out = Vec::new();
     for key in keys {
         let member = |i: usize| grouping.keys[grouping.group_of[i] as usize][1..] == key[..];
-        let t = collect(people, outcomes, treatment, member)?;
+        let t = collect(people, outcomes, "treatment", treatment, member)?;
         let (control_n, control_rate, rd, lo, hi, p) = match against {
             Against::Group(control) => {
                 let period = PeriodFilter::new(people, treatment, options.period);
-                let k = collect(people, outcomes, control, |i| {
+                let k = collect(people, outcomes, "control", control, |i| {
                     member(i) && period.keeps(people, i)
                 })?;
                 if t.n == 0 || k.n == 0 {

@@ -217,6 +217,82 @@ pub struct CostConfig {
     pub items: Vec<Item>,
 }
 
+impl CostConfig {
+    /// Checks every number of the table: finite, not negative, a horizon of at least one
+    /// year, and each item's `low <= unit_cost <= high`. The error names the key as the
+    /// table spells it (`optimism_bias`, `items[2].unit_cost`, counting items from 1) with the
+    /// value and what is accepted.
+    pub fn check(&self) -> std::result::Result<(), (String, String)> {
+        let finite_non_negative = |key: String, x: f64| {
+            if x.is_finite() && x >= 0.0 {
+                Ok(())
+            } else {
+                Err((key, format!("{x}: expected a finite number, at least 0")))
+            }
+        };
+        if !(self.proven_to_actual.is_finite() && self.proven_to_actual > 0.0) {
+            return Err((
+                "proven_to_actual".into(),
+                format!(
+                    "{}: expected a finite number above 0 (actual offences per proven offence, e.g. 1)",
+                    self.proven_to_actual
+                ),
+            ));
+        }
+        finite_non_negative("optimism_bias".into(), self.optimism_bias)?;
+        if !(self.persistence.is_finite() && (0.0..=1.0).contains(&self.persistence)) {
+            return Err((
+                "persistence".into(),
+                format!("{}: expected a share from 0 to 1", self.persistence),
+            ));
+        }
+        if self.horizon_years == 0 {
+            return Err(("horizon_years".into(), "0: expected at least 1 year".into()));
+        }
+        if self.draws < 100 {
+            return Err((
+                "draws".into(),
+                format!("{}: use at least 100 draws", self.draws),
+            ));
+        }
+        for (k, it) in self.items.iter().enumerate() {
+            let key = |field: &str| format!("items[{}].{field}", k + 1);
+            finite_non_negative(key("quantity"), it.quantity)?;
+            finite_non_negative(key("unit_cost"), it.unit_cost)?;
+            if let Some(l) = it.low {
+                finite_non_negative(key("low"), l)?;
+            }
+            if let Some(h) = it.high {
+                finite_non_negative(key("high"), h)?;
+            }
+            let (low, high) = (
+                it.low.unwrap_or(it.unit_cost),
+                it.high.unwrap_or(it.unit_cost),
+            );
+            let name = crate::error::shown(&it.name);
+            if low > it.unit_cost {
+                return Err((
+                    key("low"),
+                    format!(
+                        "{low}: above unit_cost = {} (item `{name}`); expected low <= unit_cost <= high",
+                        it.unit_cost
+                    ),
+                ));
+            }
+            if high < it.unit_cost {
+                return Err((
+                    key("high"),
+                    format!(
+                        "{high}: below unit_cost = {} (item `{name}`); expected low <= unit_cost <= high",
+                        it.unit_cost
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn one_year() -> u32 {
     1
 }
@@ -697,18 +773,9 @@ impl CostOptions {
     /// Checks the options; returns the comparison's frequency of reoffending, on which
     /// the model rests.
     fn check(&self) -> Result<&crate::compare::Frequency> {
-        if self.config.draws < 100 {
-            return Err(Error::option("costs.draws", "use at least 100 draws"));
-        }
-        if !(0.0..=1.0).contains(&self.config.persistence)
-            || self.config.optimism_bias < 0.0
-            || self.config.proven_to_actual <= 0.0
-        {
-            return Err(Error::option(
-                "costs",
-                "persistence must be in [0, 1], optimism_bias at least 0, proven_to_actual positive",
-            ));
-        }
+        self.config
+            .check()
+            .map_err(|(key, message)| Error::option(format!("costs.{key}"), message))?;
         self.effect.frequency.as_ref().ok_or_else(|| {
             Error::method(
                 "cost-benefit",

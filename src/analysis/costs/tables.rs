@@ -56,7 +56,19 @@ impl UnitCosts {
     /// Reads `offence_type,value,unit,price_year,source,low,high[,category]`.
     pub fn from_csv(path: &Path) -> Result<UnitCosts> {
         let mut rows = BTreeMap::new();
-        for u in read_csv::<UnitCost>(path)? {
+        for (k, u) in read_csv::<UnitCost>(path)?.into_iter().enumerate() {
+            for (col, v) in [("value", Some(u.value)), ("low", u.low), ("high", u.high)] {
+                if let Some(x) = v.filter(|x| !(x.is_finite() && *x >= 0.0)) {
+                    return Err(Error::Config {
+                        path: path.to_path_buf(),
+                        message: format!(
+                            "row {}, column `{col}` (`{}`): {x}; expected a finite amount, at least 0",
+                            k + 1,
+                            crate::error::shown(&u.offence_type)
+                        ),
+                    });
+                }
+            }
             if u.low.is_some_and(|l| l > u.value) || u.high.is_some_and(|h| h < u.value) {
                 return Err(Error::Config {
                     path: path.to_path_buf(),
@@ -104,10 +116,23 @@ pub struct Deflator {
 impl Deflator {
     /// Reads `year,index,source`.
     pub fn from_csv(path: &Path) -> Result<Deflator> {
-        let index = read_csv::<DeflatorRow>(path)?
-            .into_iter()
-            .map(|r| (r.year, r.index))
-            .collect();
+        let rows = read_csv::<DeflatorRow>(path)?;
+        if let Some((k, r)) = rows
+            .iter()
+            .enumerate()
+            .find(|(_, r)| !(r.index.is_finite() && r.index > 0.0))
+        {
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                message: format!(
+                    "row {}, column `index` (year {}): {}; expected a finite index above 0",
+                    k + 1,
+                    r.year,
+                    r.index
+                ),
+            });
+        }
+        let index = rows.into_iter().map(|r| (r.year, r.index)).collect();
         Ok(Deflator {
             path: path.to_path_buf(),
             index,

@@ -42,6 +42,9 @@ pub struct MatchOptions {
     pub exact: Vec<String>,
     /// Comparison options on the matched sample.
     pub compare: CompareOptions,
+    /// The most levels a categorical covariate may have. Default
+    /// [`MAX_LEVELS`](crate::design::MAX_LEVELS) (200).
+    pub max_levels: usize,
 }
 
 impl Default for MatchOptions {
@@ -56,6 +59,7 @@ impl Default for MatchOptions {
             replace: false,
             exact: Vec::new(),
             compare: CompareOptions::default(),
+            max_levels: crate::design::MAX_LEVELS,
         }
     }
 }
@@ -296,18 +300,22 @@ impl MatchedComparison {
         if options.caliper.is_some_and(|c| !(c > 0.0)) {
             return Err(Error::option("caliper", "must be positive"));
         }
-        let code = |label: &str| {
+        let code = |option: &str, label: &str| {
             people.cohort.code_of(label).ok_or_else(|| {
                 Error::option(
-                    "control",
+                    option,
                     format!(
-                        "no cohort `{label}` in the data (cohorts: {})",
-                        people.cohort.levels.join(", ")
+                        "no cohort `{}` in the data (cohorts: {})",
+                        crate::error::shown(label),
+                        crate::error::listed(&people.cohort.levels)
                     ),
                 )
             })
         };
-        let (tc, cc) = (code(&options.treatment)?, code(&options.control)?);
+        let (tc, cc) = (
+            code("treatment", &options.treatment)?,
+            code("control", &options.control)?,
+        );
         let period = PeriodFilter::new(people, &options.treatment, options.compare.period);
         let candidates: Vec<usize> = (0..people.len())
             .filter(|&i| {
@@ -321,6 +329,7 @@ impl MatchedComparison {
             &options.covariates,
             &options.references,
             &candidates,
+            options.max_levels,
         )?;
         // Every sum below (the model's, the weighted means') then runs in an order fixed by
         // the data: renaming or reordering people changes no figure, not even in the last bit.

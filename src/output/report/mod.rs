@@ -82,6 +82,14 @@ pub fn write(
     // Everything below reads the gated value only.
     let mut j = disclosure::gate(results, options)?;
     j["provenance"] = json!(provenance);
+    // Labels, file names and configuration text come from the user: no control character
+    // (ESC, BEL, ...) or bidirectional override reaches any file (line breaks and tabs of
+    // the tool's own sentences stay).
+    remove_unsafe(&mut j);
+    let options = &ReportOptions {
+        title: crate::without_unsafe(&options.title, &[]),
+        ..options.clone()
+    };
     if !options.disclosure_control {
         let mut stamped = serde_json::Map::new();
         stamped.insert("not_for_publication".into(), json!(NOT_FOR_PUBLICATION));
@@ -150,7 +158,7 @@ pub fn write(
             put(&rel, &text(&rel, &t.csv))?;
         }
     }
-    let stamp = stamp_line(provenance);
+    let stamp = crate::without_unsafe(&stamp_line(provenance), &[]);
     let mut env = minijinja::Environment::new();
     // Every value is HTML-escaped (labels, titles, notes, configuration strings); only the
     // tool's own SVG is inserted as trusted (`| safe` in the template).
@@ -186,6 +194,32 @@ pub fn write(
         source,
     })?;
     Ok(written)
+}
+
+/// Every string of `v` (keys too) without control characters other than line breaks and tabs,
+/// and without bidirectional overrides.
+fn remove_unsafe(v: &mut Value) {
+    match v {
+        Value::String(s)
+            if s.chars()
+                .any(|c| !matches!(c, '\n' | '\t') && crate::unsafe_char(c)) =>
+        {
+            *s = crate::without_unsafe(s, &['\n', '\t']);
+        }
+        Value::Array(a) => a.iter_mut().for_each(remove_unsafe),
+        Value::Object(m) => {
+            if m.keys().any(|k| k.chars().any(crate::unsafe_char)) {
+                let old = std::mem::take(m);
+                for (k, mut x) in old {
+                    remove_unsafe(&mut x);
+                    m.insert(crate::without_unsafe(&k, &[]), x);
+                }
+            } else {
+                m.values_mut().for_each(remove_unsafe);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn stamp_line(p: &Provenance) -> String {
