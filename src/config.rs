@@ -21,6 +21,7 @@
 //! baseline_rate = 0.20
 //! ```
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -31,10 +32,23 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataConfig {
-    /// The cohort table.
-    pub cohort: Option<PathBuf>,
-    /// The offences table.
-    pub offences: Option<PathBuf>,
+    /// The cohort table: one file, a list, or patterns (`referrals_*.xlsx`), read as one table.
+    pub cohort: Option<Paths>,
+    /// The offences table: one file, a list, or patterns, read as one table.
+    pub offences: Option<Paths>,
+    /// `[data.cohort_columns]`: contract name = the extract's own column name.
+    #[serde(default)]
+    pub cohort_columns: BTreeMap<String, String>,
+    /// `[data.offences_columns]`: contract name = the extract's own column name.
+    #[serde(default)]
+    pub offences_columns: BTreeMap<String, String>,
+    /// `[data.recode.COLUMN]`: a table `value = "label"`, or the path of a CSV with the
+    /// columns `value,label`; the column by its contract name.
+    #[serde(default)]
+    pub recode: BTreeMap<String, RecodeSource>,
+    /// `[data.recode_unmapped]`: per recoded column, `"error"` (default) or `"keep"`.
+    #[serde(default)]
+    pub recode_unmapped: BTreeMap<String, String>,
     /// strftime pattern for dates (default ISO).
     pub date_format: Option<String>,
     /// The extract date, `YYYY-MM-DD` (default: latest disposal date).
@@ -54,6 +68,128 @@ pub struct DataConfig {
     /// Keep only the offence rows the follow-up can reach; the others are dropped as they
     /// are read and counted as `outside_every_window` (default false: keep all).
     pub only_needed_offences: Option<bool>,
+}
+
+/// One path or several (each may be a pattern).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Paths {
+    /// One path.
+    One(PathBuf),
+    /// Several, read in order as one table.
+    Many(Vec<PathBuf>),
+}
+
+impl Paths {
+    /// The paths as a list.
+    pub fn to_vec(&self) -> Vec<PathBuf> {
+        match self {
+            Paths::One(p) => vec![p.clone()],
+            Paths::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// Where a recoding's labels are: in the evaluation file, or in a lookup CSV.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum RecodeSource {
+    /// The path of a CSV with the columns `value,label` (relative to the evaluation file).
+    File(PathBuf),
+    /// `value = "label"` pairs.
+    Table(BTreeMap<String, String>),
+}
+
+/// Offences columns of the contract: a recoding of one of these, or of a column the
+/// offences mapping names, applies to the offences table; others to the cohort table.
+const OFFENCES_COLUMNS: [&str; 4] = ["offence_date", "disposal_date", "offence_type", "disposal"];
+
+/// The recodings of `[data.recode]` (or the command line's), split by table: a column of
+/// the offences contract or of `offences_columns` is recoded in the offences table,
+/// `person_id` in both, any other in the cohort table. `unmapped` gives `"error"` or
+/// `"keep"` per column; `key` names the setting in messages.
+pub fn recodings(
+    recode: &BTreeMap<String, RecodeSource>,
+    unmapped: &BTreeMap<String, String>,
+    offences_columns: &BTreeMap<String, String>,
+    base: &Path,
+    key: &str,
+) -> Result<(Vec<crate::data::Recode>, Vec<crate::data::Recode>)> {
+    use crate::data::{Recode, Unmapped};
+    for (column, how) in unmapped {
+        if !recode.contains_key(column) {
+            return Err(Error::option(
+                format!("{key}_unmapped {column}"),
+                format!("`{column}` has no recoding"),
+            ));
+        }
+        if how != "error" && how != "keep" {
+            return Err(Error::option(
+                format!("{key}_unmapped {column}"),
+                format!("`{how}`: expected error or keep"),
+            ));
+        }
+    }
+    let (mut cohort, mut offences) = (Vec::new(), Vec::new());
+    for (column, source) in recode {
+        let how = match unmapped.get(column).map(String::as_str) {
+            Some("keep") => Unmapped::Keep,
+            _ => Unmapped::Error,
+        };
+        let r = match source {
+            RecodeSource::File(p) => {
+                let p = if p.is_absolute() {
+                    p.clone()
+                } else {
+                    base.join(p)
+                };
+                Recode::from_csv(column, &p, how)?
+            }
+            RecodeSource::Table(t) => {
+                let r = Recode {
+                    column: column.clone(),
+                    labels: t.iter().map(|(v, l)| (v.clone(), l.clone())).collect(),
+                    source: None,
+                    unmapped: how,
+                };
+                r.check()
+                    .map_err(|m| Error::option(format!("{key} {column}"), m))?;
+                r
+            }
+        };
+        let in_offences =
+            OFFENCES_COLUMNS.contains(&column.as_str()) || offences_columns.contains_key(column);
+        if column == "person_id" {
+            cohort.push(r.clone());
+            offences.push(r);
+        } else if in_offences {
+            offences.push(r);
+        } else {
+            cohort.push(r);
+        }
+    }
+    Ok((cohort, offences))
+}
+
+/// One table's files (patterns expanded; the first file and the others) and its mapping.
+pub fn table_extract(
+    files: &[PathBuf],
+    columns: &BTreeMap<String, String>,
+    recode: Vec<crate::data::Recode>,
+) -> Result<(PathBuf, crate::data::Extract)> {
+    let mut files = crate::data::expand_paths(files)?.into_iter();
+    let first = files.next().unwrap_or_default();
+    Ok((
+        first,
+        crate::data::Extract {
+            more_files: files.collect(),
+            columns: columns
+                .iter()
+                .map(|(c, o)| (c.clone(), o.clone()))
+                .collect(),
+            recode,
+        },
+    ))
 }
 
 /// The `[rules]` table.
@@ -408,14 +544,36 @@ impl Config {
     /// # Ok::<(), reoffending::Error>(())
     /// ```
     pub fn inputs(&self) -> Result<crate::Inputs> {
-        let file = |p: &Option<PathBuf>, key: &str| {
+        let file = |p: &Option<Paths>, key: &str| {
             p.as_ref()
-                .map(|p| self.resolve(p))
+                .map(|p| {
+                    p.to_vec()
+                        .iter()
+                        .map(|p| self.resolve(p))
+                        .collect::<Vec<_>>()
+                })
                 .ok_or_else(|| Error::Config {
                     path: self.base.clone(),
                     message: format!("`[data] {key}` is required: the file to read"),
                 })
         };
+        let (cohort_recode, offences_recode) = recodings(
+            &self.data.recode,
+            &self.data.recode_unmapped,
+            &self.data.offences_columns,
+            &self.base,
+            "[data] recode",
+        )?;
+        let (cohort, cohort_extract) = table_extract(
+            &file(&self.data.cohort, "cohort")?,
+            &self.data.cohort_columns,
+            cohort_recode,
+        )?;
+        let (offences, offences_extract) = table_extract(
+            &file(&self.data.offences, "offences")?,
+            &self.data.offences_columns,
+            offences_recode,
+        )?;
         let d = crate::LoadOptions::default();
         let bad = |key: &str, message: String| Error::Config {
             path: self.base.clone(),
@@ -438,9 +596,11 @@ impl Config {
             ),
         };
         Ok(crate::Inputs {
-            cohort: file(&self.data.cohort, "cohort")?,
-            offences: file(&self.data.offences, "offences")?,
+            cohort,
+            offences,
             load: crate::LoadOptions {
+                cohort_extract,
+                offences_extract,
                 date_format: crate::DateFormat::from_option(self.data.date_format.as_deref()),
                 extract_date,
                 not_proven: crate::data::NotProven {

@@ -15,12 +15,32 @@ pub struct Cli {
 /// Where the data are and the counting rules (every option overrides `--config`).
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
-    /// The cohort table (CSV, CSV.gz or Parquet): one row per person.
+    /// The cohort table (CSV, CSV.gz, CSV.zst, Parquet, or a spreadsheet .xlsx/.xlsm/.ods,
+    /// `file.xlsx#Sheet` for a sheet other than the first): one row per person. Repeat the
+    /// option or give a quoted pattern (`'referrals_*.csv'`) for several files read as one.
     #[arg(long, value_name = "PATH")]
-    pub cohort: Option<PathBuf>,
-    /// The offences table (CSV, CSV.gz or Parquet): one row per proven offence.
+    pub cohort: Vec<PathBuf>,
+    /// The offences table (formats as --cohort): one row per proven offence. Repeat the
+    /// option or give a quoted pattern (`'pnc_*.csv.gz'`) for several files read as one.
     #[arg(long, value_name = "PATH")]
-    pub offences: Option<PathBuf>,
+    pub offences: Vec<PathBuf>,
+    /// The cohort extract's own column names: CONTRACT=OWN pairs, e.g.
+    /// person_id=PersonURN,index_date=DiversionDate (over the evaluation file's
+    /// [data.cohort_columns], name by name).
+    #[arg(long, value_delimiter = ',', value_name = "NAME=COLUMN", value_parser = parse_pair)]
+    pub cohort_columns: Vec<(String, String)>,
+    /// The offences extract's own column names: CONTRACT=OWN pairs, e.g.
+    /// offence_date=CommittedDate,disposal=OutcomeCode.
+    #[arg(long, value_delimiter = ',', value_name = "NAME=COLUMN", value_parser = parse_pair)]
+    pub offences_columns: Vec<(String, String)>,
+    /// Recode a column's values from a lookup CSV with the columns value,label:
+    /// COLUMN=FILE, e.g. disposal=outcome_codes.csv (the column by its contract name).
+    #[arg(long, value_delimiter = ',', value_name = "COLUMN=FILE", value_parser = parse_pair)]
+    pub recode: Vec<(String, String)>,
+    /// What happens to a value the recoding of a column has no label for: COLUMN=error
+    /// (the default: the run stops, listing them) or COLUMN=keep (kept, with a warning).
+    #[arg(long, value_delimiter = ',', value_name = "COLUMN=error|keep", value_parser = parse_pair)]
+    pub recode_unmapped: Vec<(String, String)>,
     /// An evaluation file (TOML) naming the data and options.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -62,6 +82,16 @@ pub struct DataArgs {
     /// memory on long histories [default: keep all].
     #[arg(long)]
     pub only_needed_offences: bool,
+}
+
+/// `NAME=VALUE`, both non-empty.
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
+            Ok((a.trim().to_string(), b.trim().to_string()))
+        }
+        _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
 }
 
 /// `FROM-TO`, e.g. `1900-2100`, with FROM <= TO.
@@ -160,6 +190,23 @@ pub enum Command {
     Did(DidArgs),
     /// Write a synthetic cohort and offences table in the contract's format.
     Generate(GenerateArgs),
+    /// Profile unfamiliar extracts (types, missing values, ranges, date layouts, commonest
+    /// values) and suggest the column mapping for the evaluation file.
+    Inspect(InspectArgs),
+}
+
+// The options of `reoffending inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The files: CSV, CSV.gz, CSV.zst, Parquet or spreadsheets (every sheet, or
+    /// `file.xlsx#Sheet`); quoted patterns are expanded.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Values seen fewer times than this are never shown.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub min_cell: u64,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 // The options of `reoffending validate` (its help text is the variant's doc comment).

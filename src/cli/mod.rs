@@ -6,6 +6,7 @@
 
 mod args;
 mod commands;
+mod inspect;
 mod output;
 mod power;
 mod report;
@@ -94,5 +95,6 @@ fn try_main(cli: Cli) -> Result<()> {
         Command::Power(a) => power::power(a),
         Command::Did(a) => commands::did(a),
         Command::Generate(a) => commands::generate_files(a),
+        Command::Inspect(a) => inspect::inspect(a),
     }
 }

@@ -19,8 +19,12 @@ pub fn report(a: ReportArgs) -> Result<()> {
     let disclosure_flag = a.disclosure_control.as_deref();
     use reoffending::report::{FileStamp, Provenance, ReportOptions};
     let data = DataArgs {
-        cohort: None,
-        offences: None,
+        cohort: Vec::new(),
+        offences: Vec::new(),
+        cohort_columns: Vec::new(),
+        offences_columns: Vec::new(),
+        recode: Vec::new(),
+        recode_unmapped: Vec::new(),
         config: Some(config_path.to_path_buf()),
         follow_up_days: None,
         waiting_days: None,
@@ -86,10 +90,44 @@ pub fn report(a: ReportArgs) -> Result<()> {
         f.path = relative_to(p, base);
         Ok(f)
     };
+    // Every file of both tables (a sheet by its workbook), then the recodings' lookup files.
+    let load = &r.inputs.load;
+    let mut inputs = Vec::new();
+    for (first, extract) in [
+        (&r.inputs.cohort, &load.cohort_extract),
+        (&r.inputs.offences, &load.offences_extract),
+    ] {
+        for p in std::iter::once(first).chain(&extract.more_files) {
+            let mut f = stamp(&reoffending::data::sheet_file(p))?;
+            f.path = relative_to(p, base);
+            inputs.push(f);
+        }
+    }
+    let mut recode = Vec::new();
+    for r in load
+        .cohort_extract
+        .recode
+        .iter()
+        .chain(&load.offences_extract.recode)
+    {
+        if recode
+            .iter()
+            .any(|x: &reoffending::data::Recode| x.column == r.column)
+        {
+            continue;
+        }
+        let mut r = r.clone();
+        if let Some(p) = r.source.take() {
+            inputs.push(stamp(&p)?);
+            r.source = Some(relative_to(&p, base).into());
+        }
+        recode.push(r);
+    }
     let provenance = Provenance {
         tool: format!("reoffending {}", env!("CARGO_PKG_VERSION")),
         config: Some(stamp(config_path)?),
-        inputs: vec![stamp(&r.inputs.cohort)?, stamp(&r.inputs.offences)?],
+        inputs,
+        recode,
         disclosure_control: options.disclosure_control,
         min_cell: options.min_cell,
     };

@@ -1,9 +1,11 @@
 //! From flags and the evaluation file to the library's inputs, rules and options: every
 //! flag given overrides the file, which overrides the library's defaults.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::args::DataArgs;
+use reoffending::config::{Paths, RecodeSource, recodings, table_extract};
 use reoffending::data::dates::DateFormat;
 use reoffending::data::{NotProven, OffenceDetails};
 use reoffending::{
@@ -25,19 +27,50 @@ pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
         None => Config::default(),
     };
     record_file_keys(&config);
-    let path = |cli: &Option<PathBuf>, file: &Option<PathBuf>, flag: &str| -> Result<PathBuf> {
+    let path = |cli: &[PathBuf], file: &Option<Paths>, flag: &str| -> Result<Vec<PathBuf>> {
         match (cli, file) {
-            (Some(p), _) => Ok(p.clone()),
-            (None, Some(p)) => Ok(config.resolve(p)),
-            (None, None) => Err(Error::Option {
+            ([_, ..], _) => Ok(cli.to_vec()),
+            ([], Some(p)) => Ok(p.to_vec().iter().map(|p| config.resolve(p)).collect()),
+            ([], None) => Err(Error::Option {
                 option: flag.to_string(),
                 message: "required: give the file, or --config with a [data] table naming it"
                     .into(),
             }),
         }
     };
-    let cohort = path(&data.cohort, &config.data.cohort, "--cohort")?;
-    let offences = path(&data.offences, &config.data.offences, "--offences")?;
+    // Names and recodings: the file's, then the flags', name by name.
+    let merged = |file: &BTreeMap<String, String>, flags: &[(String, String)]| {
+        let mut m = file.clone();
+        m.extend(flags.iter().cloned());
+        m
+    };
+    let cohort_columns = merged(&config.data.cohort_columns, &data.cohort_columns);
+    let offences_columns = merged(&config.data.offences_columns, &data.offences_columns);
+    let mut recode = config.data.recode.clone();
+    recode.extend(data.recode.iter().map(|(c, f)| {
+        (
+            c.clone(),
+            RecodeSource::File(std::env::current_dir().unwrap_or_default().join(f)),
+        )
+    }));
+    let unmapped = merged(&config.data.recode_unmapped, &data.recode_unmapped);
+    let (cohort_recode, offences_recode) = recodings(
+        &recode,
+        &unmapped,
+        &offences_columns,
+        &config.base,
+        "--recode",
+    )?;
+    let (cohort, cohort_extract) = table_extract(
+        &path(&data.cohort, &config.data.cohort, "--cohort")?,
+        &cohort_columns,
+        cohort_recode,
+    )?;
+    let (offences, offences_extract) = table_extract(
+        &path(&data.offences, &config.data.offences, "--offences")?,
+        &offences_columns,
+        offences_recode,
+    )?;
     let extract = data
         .extract_date
         .clone()
@@ -85,6 +118,8 @@ pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
             cohort,
             offences,
             load: LoadOptions {
+                cohort_extract,
+                offences_extract,
                 date_format: DateFormat::from_option(date_format.as_deref()),
                 extract_date,
                 cohort_columns: columns,

@@ -35,7 +35,7 @@ pub(super) fn hasher() -> FixedState {
 // Over 80 lines: reads the cohort table column by column with each column's checks in place, in the
 // order the exclusion reasons are counted.
 pub(super) fn read_cohort_rows(
-    path: &Path,
+    table: &super::extract::Table,
     extra: &[String],
     dates: &read::DateSpec,
     ages: (f64, f64),
@@ -43,7 +43,8 @@ pub(super) fn read_cohort_rows(
     let mut cols: Vec<String> = COHORT_REQUIRED.iter().map(|s| s.to_string()).collect();
     cols.extend(extra.iter().cloned());
     let t = crate::trace::Phase::start("  read file");
-    let frame = read::read(path, &cols, &[])?;
+    let path = table.path();
+    let frame = table.read(&cols, &[])?;
     drop(t);
     let t = crate::trace::Phase::start("  required columns");
     let person_id = frame.ids("person_id", 0)?;

@@ -5,8 +5,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::dates::{Day, format_day};
+use super::extract::{ColumnName, Table};
 use super::quality::{ColumnWarning, DataQuality, FIRST_ROWS_KEPT, Reason, TableKind, tally};
-use super::read::{self};
 use super::table::{Categorical, Column, Offences, People, Values};
 use crate::error::{Error, Result};
 
@@ -43,8 +43,15 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// Data rows read.
     pub rows: u64,
-    /// Columns in the file.
+    /// Columns in the file, by its own names.
     pub columns: Vec<String>,
+    /// The file's columns mapped to the contract's names (none when it uses them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mapped: Vec<ColumnName>,
+    /// When a table has several files: the table's row number of this file's first data row
+    /// (exclusions' `first_rows` count across the files in order; messages count per file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_row: Option<u64>,
 }
 
 /// Both tables, validated and linked.
@@ -61,7 +68,7 @@ pub struct Dataset {
     pub extract_date: Option<Day>,
     /// Where it came from.
     pub extract_date_source: ExtractDateSource,
-    /// The two files.
+    /// The files read, cohort first, one entry per file.
     pub sources: Vec<SourceFile>,
 }
 
@@ -101,15 +108,48 @@ impl Dataset {
         batch_rows: usize,
     ) -> Result<Dataset> {
         options.validate()?;
-        let dates = options.date_spec();
+        let (c, o) = (&options.cohort_extract, &options.offences_extract);
+        let format = &options.date_format;
         // Check both headers first, so a bad second file fails fast.
-        let (cohort_header, offences_header) = headers(cohort, offences)?;
+        let ct = Table::open(TableKind::Cohort, cohort, c, format)?;
+        let cohort_header = ct.header();
+        require(ct.path(), &cohort_header, &COHORT_REQUIRED, "cohort")
+            .map_err(|e| ct.translate(e))?;
+        let ot = Table::open(TableKind::Offences, offences, o, format)?;
+        let mut data = Self::load_tables(&ct, &ot, options, batch_rows).map_err(|e| {
+            let e = if ot.has_file(e.location().map_or(Path::new(""), |l| l.0)) {
+                ot.translate(e)
+            } else {
+                ct.translate(e)
+            };
+            super::sniff::explain_dates(e, &[&ct, &ot], format)
+        })?;
+        data.quality.warnings = std::mem::take(&mut data.quality.warnings)
+            .into_iter()
+            .map(|w| ot.translate_warning(ct.translate_warning(w)))
+            .chain(ct.warnings())
+            .chain(ot.warnings())
+            .collect();
+        data.sources = [&ct, &ot].into_iter().flat_map(sources).collect();
+        Ok(data)
+    }
+
+    /// [`Dataset::load_in_batches`] once both tables are open.
+    fn load_tables(
+        ct: &Table,
+        ot: &Table,
+        options: &LoadOptions,
+        batch_rows: usize,
+    ) -> Result<Dataset> {
+        let dates = options.date_spec();
+        let cohort = ct.path();
+        let (cohort_header, offences_header) = headers(ct, ot)?;
         let keep_details = options.offence_details == OffenceDetails::Keep;
 
         let extra = cohort_columns(cohort, &cohort_header, &options.cohort_columns)?;
         let mut c = {
             let _t = crate::trace::Phase::start("read cohort");
-            read_cohort_rows(cohort, &extra, &dates, options.ages)?
+            read_cohort_rows(ct, &extra, &dates, options.ages)?
         };
         let row_reasons = std::mem::take(&mut c.reasons);
         // Index dates after a given extract date are excluded while indexing; without one,
@@ -149,7 +189,7 @@ impl Dataset {
         let mut off = {
             let _t = crate::trace::Phase::start("read and link offences");
             read_offence_rows(
-                offences,
+                ot,
                 &offences_header,
                 &dates,
                 &options.not_proven,
@@ -235,20 +275,8 @@ impl Dataset {
             quality,
             extract_date,
             extract_date_source,
-            sources: vec![
-                SourceFile {
-                    table: TableKind::Cohort,
-                    path: cohort.to_path_buf(),
-                    rows: cohort_reasons.len() as u64,
-                    columns: cohort_header,
-                },
-                SourceFile {
-                    table: TableKind::Offences,
-                    path: offences.to_path_buf(),
-                    rows: off.reasons.len() as u64,
-                    columns: offences_header,
-                },
-            ],
+            // Filled in by the caller, file by file.
+            sources: Vec::new(),
         })
     }
 
@@ -403,10 +431,33 @@ fn drop_indexed_after(
     }
 }
 
+/// Each file of a table as read: rows, its own columns and the mapping.
+fn sources(t: &Table) -> Vec<SourceFile> {
+    let several = t.parts.len() > 1;
+    let mut first = 1;
+    t.parts
+        .iter()
+        .zip(t.rows_per_file())
+        .map(|(p, rows)| {
+            let s = SourceFile {
+                table: t.kind,
+                path: p.shown.clone(),
+                rows,
+                columns: p.own.clone(),
+                mapped: t.mapped(),
+                first_row: several.then_some(first),
+            };
+            first += rows;
+            s
+        })
+        .collect()
+}
+
 /// The header of each table, after checking the required columns (and that no cohort
 /// column takes the name of a derived breakdown).
-fn headers(cohort: &Path, offences: &Path) -> Result<(Vec<String>, Vec<String>)> {
-    let cohort_header = read::header(cohort)?;
+fn headers(ct: &Table, ot: &Table) -> Result<(Vec<String>, Vec<String>)> {
+    let (cohort, offences) = (ct.path(), ot.path());
+    let cohort_header = ct.header();
     require(cohort, &cohort_header, &COHORT_REQUIRED, "cohort")?;
     for derived in DERIVED_COLUMNS {
         if cohort_header.iter().any(|h| h == derived) {
@@ -420,7 +471,7 @@ fn headers(cohort: &Path, offences: &Path) -> Result<(Vec<String>, Vec<String>)>
             ));
         }
     }
-    let offences_header = read::header(offences)?;
+    let offences_header = ot.header();
     require(offences, &offences_header, &OFFENCES_REQUIRED, "offences")?;
     Ok((cohort_header, offences_header))
 }

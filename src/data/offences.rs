@@ -364,7 +364,7 @@ impl Stream<'_> {
 // of the loader.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn read_offence_rows(
-    path: &Path,
+    source: &super::extract::Table,
     header: &[String],
     dates: &read::DateSpec,
     not_proven: &NotProven,
@@ -373,6 +373,7 @@ pub(super) fn read_offence_rows(
     needed: Option<&Needed>,
     batch_rows: usize,
 ) -> Result<OffenceRows> {
+    let path = source.path();
     let has = |name: &str| header.iter().any(|h| h == name);
     for (list, column, option) in [
         (&not_proven.disposals, "disposal", "exclude_disposals"),
@@ -419,8 +420,7 @@ pub(super) fn read_offence_rows(
         offence_seen: DatesSeen::default(),
         disposal_seen: DatesSeen::default(),
     };
-    read::read_batches(
-        path,
+    source.read_batches(
         &cols,
         &["offence_type", "disposal"],
         batch_rows,

@@ -54,6 +54,11 @@ pub struct LoadOptions {
     /// Plausible `age_at_index`, inclusive. Default 10 (the age of criminal
     /// responsibility in England and Wales) to 110: outside is `implausible_value`.
     pub ages: (f64, f64),
+    /// The cohort extract's further files, own column names and recodings. Default: one
+    /// file in the contract's names.
+    pub cohort_extract: super::extract::Extract,
+    /// The offences extract's further files, own column names and recodings.
+    pub offences_extract: super::extract::Extract,
 }
 
 impl Default for LoadOptions {
@@ -68,6 +73,8 @@ impl Default for LoadOptions {
             timezone: None,
             years: (1900, 2100),
             ages: (10.0, 110.0),
+            cohort_extract: Default::default(),
+            offences_extract: Default::default(),
         }
     }
 }

@@ -1543,6 +1543,106 @@ pub(crate) fn encode_categorical(ca: &pl::StringChunked) -> Categorical {
     Categorical::sorted(levels, codes)
 }
 
+/// What the extract layer (src/data/extract.rs) needs of a frame: frames made from tables it
+/// read itself (spreadsheets, zstd-compressed CSV), columns renamed to the contract's names,
+/// columns replaced by their recoded text, and slices.
+impl Frame {
+    /// A frame of `df`, read from `path`.
+    pub(super) fn from_df(path: &Path, df: pl::DataFrame) -> Frame {
+        Frame {
+            path: path.to_path_buf(),
+            df,
+            coded: Vec::new(),
+        }
+    }
+
+    /// True when column `name` holds dates or timestamps (not text).
+    pub(super) fn is_date(&self, name: &str) -> bool {
+        self.df
+            .column(name)
+            .is_ok_and(|c| matches!(c.dtype(), pl::DataType::Date | pl::DataType::Datetime(..)))
+    }
+
+    /// Data rows.
+    pub(super) fn height(&self) -> usize {
+        self.df.height()
+    }
+
+    /// The frame as polars holds it (only for frames read whole, without decoded columns).
+    pub(super) fn into_df(self) -> pl::DataFrame {
+        self.df
+    }
+
+    /// Rows `first..first + len`.
+    pub(super) fn slice(&self, first: usize, len: usize) -> Frame {
+        Frame {
+            path: self.path.clone(),
+            df: self.df.slice(first as i64, len),
+            coded: Vec::new(),
+        }
+    }
+
+    /// A copy with columns renamed (`(from, to)` pairs; the columns' values are shared).
+    pub(super) fn renamed(&self, pairs: &[(String, String)]) -> Result<Frame> {
+        let mut df = self.df.clone();
+        let mut coded = self.coded.clone();
+        // Through temporary names, so that swapping two names cannot collide.
+        for (k, (from, _)) in pairs.iter().enumerate() {
+            if df.get_column_index(from).is_some() {
+                df.rename(from, format!("\u{1}{k}").into())
+                    .map_err(|e| polars_err(&self.path, e))?;
+            }
+        }
+        for (k, (_, to)) in pairs.iter().enumerate() {
+            let tmp = format!("\u{1}{k}");
+            if df.get_column_index(&tmp).is_some() {
+                df.rename(&tmp, to.as_str().into())
+                    .map_err(|e| polars_err(&self.path, e))?;
+            }
+        }
+        for (name, _) in coded.iter_mut() {
+            if let Some((_, to)) = pairs.iter().find(|(from, _)| from == name) {
+                name.clone_from(to);
+            }
+        }
+        Ok(Frame {
+            path: self.path.clone(),
+            df,
+            coded,
+        })
+    }
+
+    /// Replaces column `name` by text (`None` for a missing value).
+    pub(super) fn set_text<'a>(
+        &mut self,
+        name: &str,
+        values: impl Iterator<Item = Option<&'a str>>,
+    ) -> Result<()> {
+        self.coded.retain(|(n, _)| n != name);
+        let ca: pl::StringChunked = values.collect();
+        let column = pl::Column::from(pl::IntoSeries::into_series(ca.with_name(name.into())));
+        self.df
+            .with_column(column)
+            .map_err(|e| polars_err(&self.path, e))?;
+        Ok(())
+    }
+}
+
+/// Reads a CSV table held in memory (decompressed by the caller) as [`read`] reads a file:
+/// the named columns, those in `categorical` as dictionary codes.
+pub(super) fn read_csv_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+    columns: &[String],
+    categorical: &[&str],
+) -> Result<Frame> {
+    let df = csv_options(columns, categorical)
+        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+        .finish()
+        .map_err(|e| polars_err(path, e))?;
+    Ok(Frame::from_df(path, df))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod as_delivered;
 mod charts;
 mod cli_compare;
 mod cli_input;
@@ -14,6 +15,7 @@ mod costs_reference;
 mod did;
 mod disclosure;
 mod disclosure_audit;
+mod extracts;
 mod hostile_inputs;
 mod hostile_inputs2;
 mod keep_offences;

@@ -314,3 +314,165 @@ mod parquet {
         }
     }
 }
+
+mod extracts {
+    //! The same for the extract readers: random typed cells in a workbook (text, numbers,
+    //! booleans, dates, blanks) read through a mapping, offences split over a `.csv.zst` and a
+    //! `.csv.gz` and recoded (values without a label kept), and random bytes under each new
+    //! file name. Every input: no panic; loads that succeed add up.
+    use std::io::Write;
+
+    use proptest::prelude::*;
+    use reoffending::data::{Extract, Recode, Unmapped};
+    use reoffending::{Evaluation, Inputs, LoadOptions, Rules, TableKind};
+
+    #[derive(Debug, Clone)]
+    enum Cell {
+        Blank,
+        Text(String),
+        Number(f64),
+        Bool(bool),
+        Date(u16, u8, u8),
+    }
+
+    fn cell() -> impl Strategy<Value = Cell> {
+        prop_oneof![
+            Just(Cell::Blank),
+            "[a-zA-Z0-9 /é-]{0,8}".prop_map(Cell::Text),
+            Just(Cell::Text("2021-03-04".into())),
+            Just(Cell::Text("A1".into())),
+            Just(Cell::Text("divert".into())),
+            prop::num::f64::ANY.prop_map(Cell::Number),
+            (0i64..100).prop_map(|x| Cell::Number(x as f64)),
+            any::<bool>().prop_map(Cell::Bool),
+            (1900u16..2100, 1u8..13, 1u8..29).prop_map(|(y, m, d)| Cell::Date(y, m, d)),
+        ]
+    }
+
+    fn write_book(path: &std::path::Path, rows: &[Vec<Cell>]) {
+        use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+        let mut book = Workbook::new();
+        let s = book.add_worksheet().set_name("Referrals").unwrap();
+        let date = Format::new().set_num_format("yyyy-mm-dd");
+        for (j, h) in ["URN", "Scheme", "Referred", "Age"].iter().enumerate() {
+            s.write_string(0, j as u16, *h).unwrap();
+        }
+        for (i, r) in rows.iter().enumerate() {
+            for (j, c) in r.iter().enumerate().take(4) {
+                let (i, j) = (i as u32 + 1, j as u16);
+                match c {
+                    Cell::Blank => {}
+                    Cell::Text(t) => {
+                        s.write_string(i, j, t).unwrap();
+                    }
+                    Cell::Number(x) if x.is_finite() => {
+                        s.write_number(i, j, *x).unwrap();
+                    }
+                    Cell::Number(_) => {}
+                    Cell::Bool(b) => {
+                        s.write_boolean(i, j, *b).unwrap();
+                    }
+                    Cell::Date(y, m, d) => {
+                        let dt = ExcelDateTime::from_ymd(*y, *m, *d).unwrap();
+                        s.write_datetime_with_format(i, j, &dt, &date).unwrap();
+                    }
+                }
+            }
+        }
+        book.save(path).unwrap();
+    }
+
+    fn csv(rows: &[Vec<Cell>]) -> String {
+        let mut s = String::from("URN,Committed,Outcome,Code\n");
+        for r in rows {
+            let f: Vec<String> = r
+                .iter()
+                .take(4)
+                .map(|c| match c {
+                    Cell::Blank => String::new(),
+                    Cell::Text(t) => t.replace(',', " "),
+                    Cell::Number(x) => x.to_string(),
+                    Cell::Bool(b) => b.to_string(),
+                    Cell::Date(y, m, d) => format!("{y}-{m:02}-{d:02}"),
+                })
+                .collect();
+            s.push_str(&f.join(","));
+            s.push('\n');
+        }
+        s
+    }
+
+    fn extract_load(dir: &std::path::Path) -> LoadOptions {
+        let pairs = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        LoadOptions {
+            cohort_extract: Extract {
+                more_files: Vec::new(),
+                columns: pairs(&[
+                    ("person_id", "URN"),
+                    ("cohort", "Scheme"),
+                    ("index_date", "Referred"),
+                    ("age_at_index", "Age"),
+                ]),
+                recode: Vec::new(),
+            },
+            offences_extract: Extract {
+                more_files: vec![dir.join("b.csv.gz")],
+                columns: pairs(&[
+                    ("person_id", "URN"),
+                    ("offence_date", "Committed"),
+                    ("disposal_date", "Outcome"),
+                    ("disposal", "Code"),
+                ]),
+                recode: vec![Recode {
+                    column: "disposal".into(),
+                    labels: vec![("1".into(), "conviction".into())],
+                    source: None,
+                    unmapped: Unmapped::Keep,
+                }],
+            },
+            ..LoadOptions::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_workbooks_and_compressed_files_never_panic(
+            cohort in prop::collection::vec(prop::collection::vec(cell(), 0..5), 0..10),
+            a in prop::collection::vec(prop::collection::vec(cell(), 0..5), 0..8),
+            b in prop::collection::vec(prop::collection::vec(cell(), 0..5), 0..8),
+            junk in prop::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let book = dir.path().join("referrals.xlsx");
+            write_book(&book, &cohort);
+            std::fs::write(dir.path().join("a.csv.zst"), zstd::encode_all(csv(&a).as_bytes(), 1).unwrap()).unwrap();
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(csv(&b).as_bytes()).unwrap();
+            std::fs::write(dir.path().join("b.csv.gz"), gz.finish().unwrap()).unwrap();
+            for name in ["junk.xlsx", "junk.ods", "junk.csv.zst"] {
+                std::fs::write(dir.path().join(name), &junk).unwrap();
+            }
+            let load = extract_load(dir.path());
+            let outcome = std::panic::catch_unwind(|| {
+                let inputs = Inputs { cohort: book.clone(), offences: dir.path().join("a.csv.zst"), load: load.clone() };
+                if let Ok(e) = Evaluation::load(&inputs, Rules::default()) {
+                    let q = &e.quality;
+                    assert_eq!(q.rows_read.cohort, q.rows_used.cohort + q.excluded_total(TableKind::Cohort));
+                    assert_eq!(q.rows_read.offences, q.rows_used.offences + q.excluded_total(TableKind::Offences));
+                }
+                for name in ["junk.xlsx", "junk.ods", "junk.csv.zst"] {
+                    let inputs = Inputs { cohort: dir.path().join(name), offences: dir.path().join("a.csv.zst"), load: load.clone() };
+                    assert!(Evaluation::load(&inputs, Rules::default()).is_err());
+                }
+                let _ = reoffending::data::inspect(&[book.clone(), dir.path().join("a.csv.zst"), dir.path().join("b.csv.gz")], 10);
+            });
+            prop_assert!(outcome.is_ok(), "panicked on {cohort:?} / {a:?} / {b:?}");
+        }
+    }
+}

@@ -15,8 +15,12 @@ pub struct Provenance {
     pub tool: String,
     /// The evaluation file and its SHA-256.
     pub config: Option<FileStamp>,
-    /// The input tables and their SHA-256.
+    /// The input tables' files and their SHA-256 (every file of a table of several, a
+    /// spreadsheet by its workbook), then the recodings' lookup files.
     pub inputs: Vec<FileStamp>,
+    /// The recodings applied (empty when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recode: Vec<crate::data::Recode>,
     /// Disclosure control applied.
     pub disclosure_control: bool,
     /// Smallest count published.
