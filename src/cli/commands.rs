@@ -32,6 +32,19 @@ pub fn validate(a: ValidateArgs) -> Result<()> {
         "groups": rates.groups,
     });
     let mut tables = eval.quality.tables();
+    // Rows read per file, when a table has several or its columns are mapped.
+    let sources = &eval.data.sources;
+    if sources.len() > 2 || sources.iter().any(|f| !f.mapped.is_empty()) {
+        let mut t = Table::new("Files read", &["table", "file", "rows"], 2);
+        for f in sources {
+            t.push(vec![
+                Some(f.table.to_string()),
+                Some(f.path.display().to_string()),
+                Some(f.rows.to_string()),
+            ]);
+        }
+        tables.push(t);
+    }
     let mut t = Table::new(
         "People per cohort",
         &[

@@ -111,11 +111,15 @@ impl Dataset {
         let (c, o) = (&options.cohort_extract, &options.offences_extract);
         let format = &options.date_format;
         // Check both headers first, so a bad second file fails fast.
+        let t = crate::trace::Phase::start("open cohort files");
         let ct = Table::open(TableKind::Cohort, cohort, c, format)?;
+        drop(t);
         let cohort_header = ct.header();
         require(ct.path(), &cohort_header, &COHORT_REQUIRED, "cohort")
             .map_err(|e| ct.translate(e))?;
+        let t = crate::trace::Phase::start("open offences files");
         let ot = Table::open(TableKind::Offences, offences, o, format)?;
+        drop(t);
         let mut data = Self::load_tables(&ct, &ot, options, batch_rows).map_err(|e| {
             let e = if ot.has_file(e.location().map_or(Path::new(""), |l| l.0)) {
                 ot.translate(e)

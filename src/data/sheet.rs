@@ -49,9 +49,12 @@ pub(super) fn read_sheet(
             .cloned()
             .ok_or_else(|| Error::input(shown, "the workbook has no sheets"))?,
     };
+    let t = crate::trace::Phase::start("  parse the sheet");
     let range = book
         .worksheet_range(&name)
         .map_err(|e| Error::input(shown, format!("cannot read the sheet `{name}`: {e}")))?;
+    drop(t);
+    let _t = crate::trace::Phase::start("  type its columns");
     let mut rows = range.rows();
     let Some(first) = rows.next() else {
         return Err(Error::input(

@@ -367,3 +367,61 @@ fn same(a: &Value, b: &Value, what: &str) {
     }
     assert_eq!(a.len(), b.len(), "{what}: lengths differ");
 }
+
+/// For the README's benchmark line (`BENCH_DIR=DIR cargo test --release --test it
+/// as_delivered::bench_files -- --ignored`): from `DIR/cohort.csv` and `DIR/offences.csv`
+/// (`reoffending generate`), writes `cohort.xlsx` (dates as date cells, numbers as numbers)
+/// and the offences as `offences.csv.gz` and `offences.csv.zst`.
+#[test]
+#[ignore]
+fn bench_files() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let Some(dir) = std::env::var_os("BENCH_DIR").map(PathBuf::from) else {
+        return;
+    };
+    let (h, cohort) = rows(&dir.join("cohort.csv"));
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    for (j, n) in h.iter().enumerate() {
+        sheet.write_string(0, j as u16, n).unwrap();
+    }
+    for (i, r) in cohort.iter().enumerate() {
+        let row = i as u32 + 1;
+        for (j, v) in r.iter().enumerate() {
+            let j = j as u16;
+            if v.is_empty() {
+                continue;
+            }
+            let ymd = (v.len() == 10 && v.as_bytes()[4] == b'-')
+                .then(|| {
+                    Some((
+                        v[0..4].parse().ok()?,
+                        v[5..7].parse().ok()?,
+                        v[8..10].parse().ok()?,
+                    ))
+                })
+                .flatten()
+                .and_then(|(y, m, d)| ExcelDateTime::from_ymd(y, m, d).ok());
+            if let Some(dt) = ymd {
+                sheet
+                    .write_datetime_with_format(row, j, &dt, &date)
+                    .unwrap();
+            } else if let Ok(x) = v.parse::<f64>() {
+                sheet.write_number(row, j, x).unwrap();
+            } else {
+                sheet.write_string(row, j, v).unwrap();
+            }
+        }
+    }
+    book.save(dir.join("cohort.xlsx")).unwrap();
+    let text = std::fs::read(dir.join("offences.csv")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&text).unwrap();
+    std::fs::write(dir.join("offences.csv.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(
+        dir.join("offences.csv.zst"),
+        zstd::encode_all(text.as_slice(), 3).unwrap(),
+    )
+    .unwrap();
+}
