@@ -84,13 +84,61 @@ struct Block {
 /// assert_eq!(m.weights, vec![1.0, 0.5, 0.5, 0.0]);
 /// assert_eq!(m.subclasses, 1);
 /// ```
-// Over 80 lines: greedy nearest-neighbour matching in MatchIt's order (within exact strata,
-// caliper, ratio, replacement) over blocks of tied controls.
 pub fn nearest_neighbour(
     score: &[f64],
     treated: &[bool],
     exact: &[u64],
     spec: &MatchSpec,
+) -> Matches {
+    nearest_neighbour_in_order(score, treated, exact, spec, MatchOrder::Largest)
+}
+
+/// The order in which greedy matching takes the pilot tie-groups (pilot people with the same
+/// score within an exact-matching stratum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MatchOrder {
+    /// From the highest score down (MatchIt's `m.order = "largest"`): the default.
+    #[default]
+    Largest,
+    /// A random order drawn from `seed`: each tie-group's place is a hash of the seed, its
+    /// score and its stratum, so the order depends on the seed and the data only, never on
+    /// identifiers or row order. Used to see how much a greedy matching depends on its order.
+    Random {
+        /// The seed of the order.
+        seed: u64,
+    },
+}
+
+/// SplitMix64's finaliser: a well-mixed 64-bit hash of `x`.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// [`nearest_neighbour`] with the pilot tie-groups taken in `order`; with
+/// [`MatchOrder::Largest`] it is [`nearest_neighbour`] exactly.
+///
+/// ```
+/// use reoffending::matching::{MatchOrder, MatchSpec, nearest_neighbour, nearest_neighbour_in_order};
+/// let (score, treated) = ([0.2, 0.6, 0.3, 0.5], [true, true, false, false]);
+/// let spec = MatchSpec { ratio: 1, replace: false, caliper: None };
+/// let a = nearest_neighbour(&score, &treated, &[0; 4], &spec);
+/// let b = nearest_neighbour_in_order(&score, &treated, &[0; 4], &spec, MatchOrder::Largest);
+/// assert_eq!(a, b);
+/// // Any order matches everyone here; the pairs may differ.
+/// let c = nearest_neighbour_in_order(&score, &treated, &[0; 4], &spec, MatchOrder::Random { seed: 3 });
+/// assert_eq!(c.weights.iter().sum::<f64>(), 4.0);
+/// ```
+// Over 80 lines: greedy nearest-neighbour matching in MatchIt's order (within exact strata,
+// caliper, ratio, replacement) over blocks of tied controls.
+pub fn nearest_neighbour_in_order(
+    score: &[f64],
+    treated: &[bool],
+    exact: &[u64],
+    spec: &MatchSpec,
+    order: MatchOrder,
 ) -> Matches {
     let n = score.len();
     let mut weights = vec![0.0; n];
@@ -106,7 +154,7 @@ pub fn nearest_neighbour(
         if treated[i] { e.0.push(i) } else { e.1.push(i) }
     }
     let ratio = spec.ratio.max(1) as f64;
-    for (_, (mut ts, mut cs)) in by_exact {
+    for (key, (mut ts, mut cs)) in by_exact {
         // Row order within a score is kept only to list members in a fixed order; it
         // decides nothing.
         cs.sort_by(|&a, &b| score[a].total_cmp(&score[b]).then(a.cmp(&b)));
@@ -130,13 +178,27 @@ pub fn nearest_neighbour(
         // Skip lists over exhausted blocks: next live block to the left / right.
         let mut left: Vec<usize> = (0..=m).collect(); // left[j+1] -> live index <= j, +1
         let mut right: Vec<usize> = (0..=m).collect(); // right[j] -> live index >= j
+        // The tie groups (pilot people with one score), from the highest score down.
+        let mut groups: Vec<(usize, usize)> = Vec::new();
         let mut start = 0;
         while start < ts.len() {
-            // The tie group: pilot people with this score.
             let s = score[ts[start]];
             let end = start + ts[start..].partition_point(|&t| score[t].total_cmp(&s).is_eq());
-            let group = &ts[start..end];
+            groups.push((start, end));
             start = end;
+        }
+        if let MatchOrder::Random { seed } = order {
+            // Distinct scores hash to distinct keys but for a 2^-64 chance; the score breaks
+            // such a tie, so the order is a function of the seed and the data.
+            let place = |g: &(usize, usize)| {
+                let s = score[ts[g.0]];
+                (mix(mix(seed ^ mix(key)) ^ s.to_bits()), s.to_bits())
+            };
+            groups.sort_by_cached_key(place);
+        }
+        for (start, end) in groups {
+            let group = &ts[start..end];
+            let s = score[group[0]];
             let pos = bscore.partition_point(|&v| v < s);
             // Each pilot person of the group draws in turn; identical searches, so the
             // draws do not depend on which of them goes first.
@@ -297,6 +359,38 @@ mod tests {
             assert!((w - third).abs() < 1e-15);
         }
         assert_eq!(m.weights[3..], [1.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn a_seeded_order_is_reproducible_and_the_default_is_largest_first() {
+        let n = 300;
+        let score: Vec<f64> = (0..n)
+            .map(|i| f64::from((i * 7 % 23) as u8) / 10.0)
+            .collect();
+        let treated: Vec<bool> = (0..n).map(|i| i % 4 == 0).collect();
+        let sp = spec(1, false, Some(0.25));
+        let a = nearest_neighbour(&score, &treated, &vec![0; n], &sp);
+        let b = nearest_neighbour_in_order(&score, &treated, &vec![0; n], &sp, MatchOrder::Largest);
+        assert_eq!(a, b);
+        let r1 = nearest_neighbour_in_order(
+            &score,
+            &treated,
+            &vec![0; n],
+            &sp,
+            MatchOrder::Random { seed: 9 },
+        );
+        let r2 = nearest_neighbour_in_order(
+            &score,
+            &treated,
+            &vec![0; n],
+            &sp,
+            MatchOrder::Random { seed: 9 },
+        );
+        assert_eq!(r1, r2);
+        // Each group finds controls in any order here, so the pilot weights agree.
+        for i in (0..n).filter(|&i| treated[i]) {
+            assert_eq!(r1.weights[i], a.weights[i]);
+        }
     }
 
     #[test]
