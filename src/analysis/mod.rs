@@ -7,6 +7,7 @@
 //! | rates ([`crate::measure`]) | [`RateOptions`](crate::RateOptions) | [`Rates`](crate::Rates) |
 //! | [`compare`] | [`CompareOptions`](compare::CompareOptions) | [`Comparison`](compare::Comparison) |
 //! | [`matching`] | [`MatchOptions`](matching::MatchOptions) | [`MatchedComparison`](matching::MatchedComparison) |
+//! | [`effect`] | [`EffectOptions`](effect::EffectOptions) | [`Effects`](effect::Effects) |
 //! | [`survival`] | [`SurvivalOptions`](survival::SurvivalOptions) | [`SurvivalAnalysis`](survival::SurvivalAnalysis) |
 //! | [`monitor`] | [`MonitorOptions`](monitor::MonitorOptions) | [`Monitor`](monitor::Monitor) |
 //! | [`costs`] | [`CostOptions`](costs::CostOptions) | [`CostBenefit`](costs::CostBenefit) |
@@ -16,6 +17,7 @@
 pub mod compare;
 pub mod costs;
 pub mod design;
+pub mod effect;
 pub mod matching;
 pub mod monitor;
 pub mod survival;
@@ -70,6 +72,7 @@ analyses!(
     matching::MatchedComparison => matching::MatchOptions,
     survival::SurvivalAnalysis => survival::SurvivalOptions,
     monitor::Monitor => monitor::MonitorOptions,
+    effect::Effects => effect::EffectOptions,
 );
 
 impl Analysis for costs::CostBenefit {

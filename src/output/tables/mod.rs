@@ -3,6 +3,7 @@
 
 mod compare;
 mod costs;
+mod effect;
 mod matching;
 mod monitor;
 mod quality;
@@ -18,6 +19,7 @@ tabular_display!(
     crate::measure::Rates,
     crate::compare::Comparison,
     crate::matching::MatchedComparison,
+    crate::effect::Effects,
     crate::survival::SurvivalAnalysis,
     crate::monitor::Monitor,
     crate::costs::CostBenefit,
