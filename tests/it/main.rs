@@ -12,6 +12,7 @@ mod cli_survival;
 mod costs;
 mod costs_reference;
 mod disclosure;
+mod effect;
 mod hostile_inputs;
 mod keep_offences;
 mod matched_reference;

@@ -614,15 +614,15 @@ fn merge_bins(bins: &[Value], k: f64) -> Vec<Value> {
             open = Some(cur);
         }
     }
-    if let Some((_, hi, t, c)) = open {
-        match out.last_mut() {
-            Some(last) => {
-                last.1 = hi;
-                last.2 += t;
-                last.3 += c;
+    // A short remainder joins the bins before it until the merged bin is publishable.
+    if let Some(mut rest) = open {
+        while !ok(rest.2, rest.3) {
+            match out.pop() {
+                Some(last) => rest = (last.0, rest.1, last.2 + rest.2, last.3 + rest.3),
+                None => break,
             }
-            None => out.push((0.0, hi, t, c)),
         }
+        out.push(rest);
     }
     out.into_iter()
         .map(|(low, high, t, c)| {
