@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::data::People;
 use crate::error::{Error, Result};
-use crate::matching::{MatchOptions, MatchOrder, Matches, MatchingStage, nearest_neighbour};
+use crate::matching::{MatchOptions, MatchOrder, Matcher, Matches, MatchingStage};
 use crate::measure::Outcomes;
 use crate::stats::LogisticFit;
 use crate::stats::designs::{
@@ -378,7 +378,10 @@ impl Effects {
     /// ```
     pub fn of(people: &People, outcomes: &Outcomes, options: &EffectOptions) -> Result<Effects> {
         let mo = &options.matching;
-        let stage = MatchingStage::prepare(people, outcomes, mo)?;
+        let stage = {
+            let _t = crate::trace::Phase::start("effect: design and propensity model");
+            MatchingStage::prepare(people, outcomes, mo)?
+        };
         let treated = &stage.treated;
         let reoffended: Vec<bool> = stage
             .design
@@ -397,7 +400,12 @@ impl Effects {
             .iter()
             .map(|l| 1.0 / (1.0 + (-l).exp()))
             .collect();
-        let m = nearest_neighbour(&stage.logit, treated, &stage.exact_key, &stage.spec);
+        // Sorted once, matched in the default order and in every random order.
+        let matcher = Matcher::new(&stage.logit, treated, &stage.exact_key);
+        let m = {
+            let _t = crate::trace::Phase::start("effect: matching");
+            matcher.run(&stage.spec, MatchOrder::Largest)
+        };
         if m.members.is_empty() {
             return Err(Error::method(
                 "matching",
@@ -418,7 +426,10 @@ impl Effects {
             confidence: mo.compare.confidence,
             ..Default::default()
         };
-        let adjusted = adjusted_designs(&inputs, &design_options)?;
+        let adjusted = {
+            let _t = crate::trace::Phase::start("effect: adjusted designs");
+            adjusted_designs(&inputs, &design_options)?
+        };
         let headline = matched_difference_clustered(
             &rows.view(),
             treated,
@@ -432,7 +443,10 @@ impl Effects {
             difference,
         });
         let sample = sample(&stage, &m, &reoffended);
-        let order_sensitivity = order_sensitivity(&stage, &reoffended, options, &m);
+        let order_sensitivity = {
+            let _t = crate::trace::Phase::start("effect: order sensitivity");
+            order_sensitivity(&stage, &matcher, &reoffended, options, &m)
+        };
         let mut warnings = stage.warnings.clone();
         let overlap_diagnostics = overlap(
             treated,
@@ -533,7 +547,7 @@ fn sample(stage: &MatchingStage, m: &Matches, reoffended: &[bool]) -> EffectSamp
 }
 
 /// The matched estimate (difference of weighted means) and the largest |SMD| after
-/// matching (denominators from the unweighted groups) of one matching.
+/// matching (denominators from the unweighted groups) of one matching's weights.
 fn matched_summary(
     stage: &MatchingStage,
     reoffended: &[bool],
@@ -542,10 +556,10 @@ fn matched_summary(
 ) -> (f64, Option<f64>) {
     let t = &stage.treated;
     let (mut sw, mut sy) = ([0.0f64; 2], [0.0f64; 2]);
-    for k in 0..t.len() {
+    for (k, w) in weights.iter().enumerate().filter(|(_, w)| **w > 0.0) {
         let g = usize::from(t[k]);
-        sw[g] += weights[k];
-        sy[g] += weights[k] * f64::from(u8::from(reoffended[k]));
+        sw[g] += w;
+        sy[g] += w * f64::from(u8::from(reoffended[k]));
     }
     let estimate = sy[1] / sw[1] - sy[0] / sw[0];
     let smd = stage
@@ -556,8 +570,8 @@ fn matched_summary(
         .filter(|(_, d)| **d > 0.0)
         .map(|(col, d)| {
             let mut s = [0.0f64; 2];
-            for k in 0..t.len() {
-                s[usize::from(t[k])] += weights[k] * col[k];
+            for (k, w) in weights.iter().enumerate().filter(|(_, w)| **w > 0.0) {
+                s[usize::from(t[k])] += w * col[k];
             }
             ((s[1] / sw[1] - s[0] / sw[0]) / d).abs()
         })
@@ -599,6 +613,7 @@ fn run_seed(seed: u64, r: usize) -> u64 {
 
 fn order_sensitivity(
     stage: &MatchingStage,
+    matcher: &Matcher<'_>,
     reoffended: &[bool],
     options: &EffectOptions,
     default: &Matches,
@@ -610,16 +625,15 @@ fn order_sensitivity(
     let runs: Vec<(f64, Option<f64>)> = (0..options.order_runs)
         .into_par_iter()
         .map(|r| {
-            let m = crate::matching::nearest_neighbour_in_order(
-                &stage.logit,
-                &stage.treated,
-                &stage.exact_key,
-                &stage.spec,
-                MatchOrder::Random {
-                    seed: run_seed(options.seed, r),
-                },
-            );
-            matched_summary(stage, reoffended, &m.weights, &den)
+            let order = MatchOrder::Random {
+                seed: run_seed(options.seed, r),
+            };
+            matched_summary(
+                stage,
+                reoffended,
+                &matcher.weights(&stage.spec, order),
+                &den,
+            )
         })
         .collect();
     let estimates: Vec<f64> = runs.iter().map(|r| r.0).collect();

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 pub use balance::{BalanceRow, balance};
 pub use nearest::{
-    MatchOrder, MatchSpec, Matches, Member, nearest_neighbour, nearest_neighbour_in_order,
+    MatchOrder, MatchSpec, Matcher, Matches, Member, nearest_neighbour, nearest_neighbour_in_order,
 };
 
 use crate::compare::{CompareOptions, Comparison, GroupData, PeriodCheck, PeriodFilter};
