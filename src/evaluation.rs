@@ -174,6 +174,9 @@ pub struct Results {
     /// The matched comparison, if `[match]` is configured.
     #[serde(rename = "match")]
     pub matched: Option<crate::matching::MatchedComparison>,
+    /// Every adjusted design on the matched comparison's propensity model, if `[match]` is
+    /// configured (CONTRACT §3 `effect`).
+    pub effect: Option<crate::effect::Effects>,
     /// Time to first reoffence (null when it could not be carried out: see `not_available`).
     pub survival: Option<crate::survival::SurvivalAnalysis>,
     /// Interim monitoring by quarter (null when it could not be carried out).
@@ -194,7 +197,7 @@ pub struct Results {
 /// An analysis that could not be carried out.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct NotAvailable {
-    /// Which (`compare`, `match`, `survival`, `monitor`, `costs`).
+    /// Which (`compare`, `match`, `effect`, `survival`, `monitor`, `costs`).
     pub section: &'static str,
     /// Its title in the report.
     pub title: String,
@@ -317,6 +320,23 @@ impl Results {
             )?,
             None => None,
         };
+        let effect = match config.match_options()? {
+            Some(mopts) => attempt(
+                "effect",
+                "Every design on the same propensity model",
+                &mut na,
+                || {
+                    crate::effect::Effects::compute(
+                        &eval,
+                        &crate::effect::EffectOptions {
+                            matching: mopts,
+                            ..Default::default()
+                        },
+                    )
+                },
+            )?,
+            None => None,
+        };
         let sopts = config.survival_options();
         let survival = attempt(
             "survival",
@@ -417,6 +437,7 @@ impl Results {
             compare: compare.next(),
             compare_benchmark: compare.next(),
             matched,
+            effect,
             survival,
             monitor,
             power,

@@ -15,7 +15,7 @@
 //! stats/     plain numbers in, results out: proportions, 2x2, Effect, power, survival, Cox,
 //!            logistic, weighted statistics, robustness; one error enum per algorithm
 //! analysis/  the analyses, each `Analysis::compute(&Evaluation, &Options)`:
-//!            compare/ (options, result, groups, build, subgroups), matching/, survival,
+//!            compare/ (options, result, groups, build, subgroups), matching/, effect, survival,
 //!            monitor, costs/, design
 //! evaluation.rs, config.rs   one evaluation file to every result
 //! output/    what a person reads: `Tabular` (tables, CSV, JSON, HTML, Display, evcxr),
@@ -76,7 +76,7 @@ pub mod synth;
 mod trace;
 
 // The analyses and outputs keep their short paths (`reoffending::compare::Comparison`).
-pub use analysis::{compare, costs, design, did, matching, monitor, survival};
+pub use analysis::{compare, costs, design, did, effect, matching, monitor, survival};
 pub use output::{charts, notebook, present, report};
 
 pub use analysis::Analysis;
@@ -109,6 +109,7 @@ pub mod prelude {
     pub use crate::compare::{Against, CompareOptions, Comparison};
     pub use crate::config::Config;
     pub use crate::costs::{CostBenefit, CostOptions};
+    pub use crate::effect::{EffectOptions, Effects};
     pub use crate::evaluation::{Evaluation, Inputs, Results};
     pub use crate::matching::{MatchOptions, MatchedComparison};
     pub use crate::measure::{RateOptions, Rates, Rules};

@@ -7,6 +7,7 @@
 //! | rates ([`crate::measure`]) | [`RateOptions`](crate::RateOptions) | [`Rates`](crate::Rates) |
 //! | [`compare`] | [`CompareOptions`](compare::CompareOptions) | [`Comparison`](compare::Comparison) |
 //! | [`matching`] | [`MatchOptions`](matching::MatchOptions) | [`MatchedComparison`](matching::MatchedComparison) |
+//! | [`effect`] | [`EffectOptions`](effect::EffectOptions) | [`Effects`](effect::Effects) |
 //! | [`survival`] | [`SurvivalOptions`](survival::SurvivalOptions) | [`SurvivalAnalysis`](survival::SurvivalAnalysis) |
 //! | [`monitor`] | [`MonitorOptions`](monitor::MonitorOptions) | [`Monitor`](monitor::Monitor) |
 //! | [`did`] | [`DidOptions`](did::DidOptions) | [`AreaDid`](did::AreaDid) |
@@ -18,6 +19,7 @@ pub mod compare;
 pub mod costs;
 pub mod design;
 pub mod did;
+pub mod effect;
 pub mod matching;
 pub mod monitor;
 pub mod survival;
@@ -73,6 +75,7 @@ analyses!(
     survival::SurvivalAnalysis => survival::SurvivalOptions,
     monitor::Monitor => monitor::MonitorOptions,
     did::AreaDid => did::DidOptions,
+    effect::Effects => effect::EffectOptions,
 );
 
 impl Analysis for costs::CostBenefit {

@@ -177,6 +177,10 @@ pub enum Command {
     Survival(SurvivalArgs),
     /// Propensity score matching: model, balance before and after, and the matched comparison.
     Match(MatchArgs),
+    /// Every adjusted design side by side on the same propensity model (matched, regression
+    /// after matching, IPW, overlap weights, entropy balancing, doubly robust), with the
+    /// matching's order sensitivity and overlap diagnostics.
+    Effect(EffectArgs),
     /// Cost-benefit of the pilot from the [costs] table of an evaluation file.
     Costs(CostsArgs),
     /// The whole evaluation as HTML, Markdown, JSON, CSV tables and SVG charts.
@@ -322,6 +326,18 @@ pub struct MatchArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub out: OutputArgs,
+    #[command(flatten)]
+    pub matching: MatchingArgs,
+    /// Write the matched sample to this CSV (`person_id, cohort, subclass, weight,
+    /// propensity_score`, as MatchIt's `match.data()`): person-level, for use inside the
+    /// secure environment only.
+    #[arg(long, value_name = "FILE")]
+    pub matched_out: Option<PathBuf>,
+}
+
+/// The propensity model and matching, shared by `match` and `effect`.
+#[derive(Debug, Args)]
+pub struct MatchingArgs {
     /// The pilot cohort [default: divert].
     #[arg(long, value_name = "LABEL")]
     pub treatment: Option<String>,
@@ -357,11 +373,24 @@ pub struct MatchArgs {
     /// pilot cohort's first and last index dates) [default: from --config, else full].
     #[arg(long, value_name = "PERIOD")]
     pub period: Option<String>,
-    /// Write the matched sample to this CSV (`person_id, cohort, subclass, weight,
-    /// propensity_score`, as MatchIt's `match.data()`): person-level, for use inside the
-    /// secure environment only.
-    #[arg(long, value_name = "FILE")]
-    pub matched_out: Option<PathBuf>,
+}
+
+// The options of `reoffending effect` (its help text is the variant's doc comment).
+#[derive(Debug, Args)]
+pub struct EffectArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    #[command(flatten)]
+    pub matching: MatchingArgs,
+    /// Random orders of the greedy matching for the order sensitivity; 0 for none
+    /// [default: 20].
+    #[arg(long, value_name = "N")]
+    pub order_runs: Option<usize>,
+    /// Seed of the random orders [default: 20240601].
+    #[arg(long, value_name = "SEED")]
+    pub seed: Option<u64>,
 }
 
 // The options of `reoffending did` (its help text is the variant's doc comment).

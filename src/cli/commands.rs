@@ -5,14 +5,15 @@
 use serde_json::json;
 
 use super::args::{
-    CompareArgs, CostsArgs, GenerateArgs, MatchArgs, MonitorArgs, Order, RatesArgs, SurvivalArgs,
-    ValidateArgs,
+    CompareArgs, CostsArgs, EffectArgs, GenerateArgs, MatchArgs, MatchingArgs, MonitorArgs, Order,
+    RatesArgs, SurvivalArgs, ValidateArgs,
 };
 use super::output::{Rendered, emit};
-use super::resolve::{columns_for, header_line, load, period_option, resolve, warn};
+use super::resolve::{Resolved, columns_for, header_line, load, period_option, resolve, warn};
 use reoffending::compare::{Against, Comparison};
 use reoffending::data::OffenceDetails;
-use reoffending::matching::MatchedComparison;
+use reoffending::effect::{EffectOptions, Effects};
+use reoffending::matching::{MatchOptions, MatchedComparison};
 use reoffending::monitor::{Monitor, MonitorOptions};
 use reoffending::present::Table;
 use reoffending::survival::SurvivalAnalysis;
@@ -215,17 +216,14 @@ pub fn survival(a: SurvivalArgs) -> Result<()> {
     emit(&a.out, &Rendered::analysis(&eval, used, &s)?)
 }
 
-/// `match`: propensity score matching, then the matched comparison.
-pub fn matching(a: MatchArgs) -> Result<()> {
-    let mut r = resolve(&a.data, ColumnSelection::All)?;
-    let mut options =
-        r.config
-            .match_options()?
-            .unwrap_or_else(|| reoffending::matching::MatchOptions {
-                treatment: r.config.treatment(),
-                control: r.config.control(),
-                ..Default::default()
-            });
+/// The matching options of `match` and `effect`: flags over the evaluation file's `[match]`
+/// over the library's defaults.
+fn match_options(a: MatchingArgs, r: &Resolved) -> Result<MatchOptions> {
+    let mut options = r.config.match_options()?.unwrap_or_else(|| MatchOptions {
+        treatment: r.config.treatment(),
+        control: r.config.control(),
+        ..Default::default()
+    });
     if let Some(t) = a.treatment {
         options.treatment = t;
     }
@@ -274,20 +272,60 @@ pub fn matching(a: MatchArgs) -> Result<()> {
             ),
         });
     }
+    Ok(options)
+}
+
+/// The cohort columns matching reads (covariates and exact-matching columns).
+fn matching_columns(options: &MatchOptions) -> ColumnSelection {
     let mut cols = options.covariates.clone();
     cols.extend(options.exact.iter().cloned());
-    r.inputs.load.cohort_columns = columns_for(&cols);
+    columns_for(&cols)
+}
+
+/// The matching options as printed under `parameters`.
+fn matching_used(options: &MatchOptions) -> serde_json::Value {
+    json!({
+        "treatment": options.treatment, "control": options.control, "covariates": options.covariates,
+        "caliper": options.caliper, "ratio": options.ratio, "replace": options.replace, "exact": options.exact,
+        "confidence": options.compare.confidence, "period": options.compare.period,
+    })
+}
+
+/// `match`: propensity score matching, then the matched comparison.
+pub fn matching(a: MatchArgs) -> Result<()> {
+    let mut r = resolve(&a.data, ColumnSelection::All)?;
+    let options = match_options(a.matching, &r)?;
+    r.inputs.load.cohort_columns = matching_columns(&options);
     let eval = load(&r)?;
     let m = MatchedComparison::compute(&eval, &options)?;
     if let Some(path) = &a.matched_out {
         write_matched(path, &r.inputs.cohort, &eval, &m)?;
     }
-    let used = json!({
-        "treatment": options.treatment, "control": options.control, "covariates": options.covariates,
-        "caliper": options.caliper, "ratio": options.ratio, "replace": options.replace, "exact": options.exact,
-        "confidence": options.compare.confidence, "period": options.compare.period,
-    });
-    emit(&a.out, &Rendered::analysis(&eval, used, &m)?)
+    emit(
+        &a.out,
+        &Rendered::analysis(&eval, matching_used(&options), &m)?,
+    )
+}
+
+/// `effect`: every adjusted design on the same propensity model as `match`.
+pub fn effect(a: EffectArgs) -> Result<()> {
+    let mut r = resolve(&a.data, ColumnSelection::All)?;
+    let matching = match_options(a.matching, &r)?;
+    r.inputs.load.cohort_columns = matching_columns(&matching);
+    let defaults = EffectOptions::default();
+    let options = EffectOptions {
+        matching,
+        order_runs: a.order_runs.unwrap_or(defaults.order_runs),
+        seed: a.seed.unwrap_or(defaults.seed),
+    };
+    let eval = load(&r)?;
+    let e = Effects::compute(&eval, &options)?;
+    let mut used = matching_used(&options.matching);
+    if let serde_json::Value::Object(m) = &mut used {
+        m.insert("order_runs".into(), json!(options.order_runs));
+        m.insert("seed".into(), json!(options.seed));
+    }
+    emit(&a.out, &Rendered::analysis(&eval, used, &e)?)
 }
 
 /// Writes the matched sample, one row per person and matched set.

@@ -89,6 +89,7 @@ fn try_main(cli: Cli) -> Result<()> {
         Command::Compare(a) => commands::compare(a),
         Command::Survival(a) => commands::survival(a),
         Command::Match(a) => commands::matching(a),
+        Command::Effect(a) => commands::effect(a),
         Command::Costs(a) => commands::costs(a),
         Command::Report(a) => report::report(a),
         Command::Monitor(a) => commands::monitor(a),

@@ -9,6 +9,7 @@ use reoffending::stats::StatsError;
 use reoffending::stats::designs::{
     AdjustedDesigns, DesignError, DesignInputs, DesignKind, DesignOptions, DesignRow,
     EntropyOptions, MatchedRows, Terms, adjusted_designs, entropy_balance, fit_propensity,
+    matched_difference_clustered,
 };
 use serde_json::Value;
 
@@ -683,6 +684,45 @@ fn matched_sample_with_tied_blocks_matches_statsmodels_clustered() {
                 f(&m["matched"]["balance"]["mean_control"][j])
             ) < 1e-12
         );
+    }
+}
+
+#[test]
+fn matched_difference_clustered_by_set_matches_statsmodels() {
+    // The matched comparison's headline interval: the tied-block matched sample, WLS of the
+    // outcome on an intercept and treatment, CR1 clustered by subclass (designs.py).
+    let r = reference();
+    let m = &r["matched_case"];
+    let t = Table::read(MATCHED_PEOPLE);
+    let treated = t.flags("treated");
+    let reoffended = t.col("reoffended").to_vec();
+    let counts = t.col("reoffences").to_vec();
+    let rows = Rows::read(MATCHED_ROWS);
+    for (y, key) in [
+        (&reoffended, "clustered_difference"),
+        (&counts, "frequency_clustered_difference"),
+    ] {
+        let d = matched_difference_clustered(&rows.view(), &treated, |i| y[i], 0.95).unwrap();
+        let want = &m[key];
+        assert!(diff(d.estimate, f(&want["estimate"])) < 1e-12, "{key}");
+        assert!(
+            diff(d.se, f(&want["se"])) < 1e-9,
+            "{key}: {} vs {}",
+            d.se,
+            want["se"]
+        );
+        assert!(diff(d.ci_low, f(&want["ci_low"])) < 1e-9, "{key}");
+        assert!(diff(d.ci_high, f(&want["ci_high"])) < 1e-9, "{key}");
+        assert!(diff(d.p_value, f(&want["p_value"])) < 1e-9, "{key}");
+        assert_eq!(d.clusters as f64, f(&want["clusters"]));
+        assert_eq!(d.rows as f64, f(&want["rows"]));
+        // The point estimate is the `matched` design's; only the standard error differs.
+        let matched = &m[if key == "clustered_difference" {
+            "designs"
+        } else {
+            "frequency_designs"
+        }][0];
+        assert!(diff(d.estimate, f(&matched["estimate"])) < 1e-12);
     }
 }
 

@@ -288,38 +288,15 @@ impl Comparison {
         let rd = r.risk_difference.estimate;
         let (rd_lo, rd_hi) = r.risk_difference.limits();
         let significant = r.risk_difference.excludes(0.0);
-        let level = format!("{:.0}%", options.confidence * 100.0);
-        let summary = if significant {
-            let (word, lo, hi) = if rd < 0.0 {
-                ("less", -rd_hi, -rd_lo)
-            } else {
-                ("more", rd_lo, rd_hi)
-            };
-            format!(
-                "People in {treatment} were {word} likely to reoffend within 12 months than people in {control}: \
-                 {}% against {}%, a difference of between {} and {} percentage points ({level} interval).",
-                pp(r.p1),
-                pp(r.p2),
-                pp(lo),
-                pp(hi)
-            )
-        } else {
-            let mdd = sensitivity
-                .min_detectable_difference_lower
-                .map(|d| format!(" With these numbers only a reduction of about {} percentage points or more could reliably be detected.", pp(-d)))
-                .unwrap_or_default();
-            format!(
-                "The 12-month proven reoffending rate was {}% in {treatment} and {}% in {control}; the difference \
-                 ({} percentage points, {level} interval {} to {}) is not statistically significant. More people would \
-                 need to be analysed to determine the effect; this should not be taken to mean that the scheme has \
-                 no effect.{mdd}",
-                pp(r.p1),
-                pp(r.p2),
-                pp(rd),
-                pp(rd_lo),
-                pp(rd_hi)
-            )
-        };
+        let summary = verdict(
+            treatment,
+            control,
+            (r.p1, r.p2),
+            (rd, rd_lo, rd_hi),
+            significant,
+            options.confidence,
+            sensitivity.min_detectable_difference_lower,
+        );
         let mut tests = BTreeMap::new();
         if weighted {
             tests.insert("z_robust", r.z_pooled);
@@ -540,5 +517,84 @@ impl Comparison {
                 pp(rd)
             )
         }
+    }
+}
+
+/// The matched verdict in the Justice Data Lab's words: `rates` are (pilot, comparison),
+/// `rd` the difference with its interval, `mdd` the smallest detectable reduction.
+fn verdict(
+    treatment: &str,
+    control: &str,
+    (p1, p2): (f64, f64),
+    (rd, rd_lo, rd_hi): (f64, f64, f64),
+    significant: bool,
+    confidence: f64,
+    mdd: Option<f64>,
+) -> String {
+    let level = format!("{:.0}%", confidence * 100.0);
+    if significant {
+        let (word, lo, hi) = if rd < 0.0 {
+            ("less", -rd_hi, -rd_lo)
+        } else {
+            ("more", rd_lo, rd_hi)
+        };
+        format!(
+            "People in {treatment} were {word} likely to reoffend within 12 months than people in {control}: \
+             {}% against {}%, a difference of between {} and {} percentage points ({level} interval).",
+            pp(p1),
+            pp(p2),
+            pp(lo),
+            pp(hi)
+        )
+    } else {
+        let mdd = mdd
+            .map(|d| format!(" With these numbers only a reduction of about {} percentage points or more could reliably be detected.", pp(-d)))
+            .unwrap_or_default();
+        format!(
+            "The 12-month proven reoffending rate was {}% in {treatment} and {}% in {control}; the difference \
+             ({} percentage points, {level} interval {} to {}) is not statistically significant. More people would \
+             need to be analysed to determine the effect; this should not be taken to mean that the scheme has \
+             no effect.{mdd}",
+            pp(p1),
+            pp(p2),
+            pp(rd),
+            pp(rd_lo),
+            pp(rd_hi)
+        )
+    }
+}
+
+impl Comparison {
+    /// Makes a matched comparison's interval, test and verdict those of the difference with
+    /// its standard error clustered by matched set (`d`, CR1), so that they account for the
+    /// pairing: `rd_ci_method` becomes `cluster_robust_cr1` and `tests` gains `z_cluster`.
+    /// The point estimate is the same weighted difference; the other tests stay beside it.
+    pub(crate) fn use_clustered_interval(
+        &mut self,
+        d: &crate::stats::designs::ClusteredDifference,
+    ) {
+        self.risk_difference = Effect::new(self.risk_difference.estimate, d.ci_low, d.ci_high);
+        self.rd_ci_method = DifferenceInterval::ClusterRobust;
+        self.tests.insert(
+            "z_cluster",
+            Test {
+                statistic: Some(d.statistic),
+                p_value: Some(d.p_value),
+            },
+        );
+        self.significant = self.risk_difference.excludes(0.0);
+        self.significance_basis = "the interval for the risk difference, its standard error \
+             clustered by matched set (CR1), excludes zero";
+        let control = self.control.clone().unwrap_or_default();
+        let (lo, hi) = self.risk_difference.limits();
+        self.summary = verdict(
+            &self.treatment,
+            &control,
+            (self.treatment_rate.estimate, self.control_rate),
+            (self.risk_difference.estimate, lo, hi),
+            self.significant,
+            self.confidence,
+            self.sensitivity.min_detectable_difference_lower,
+        );
     }
 }

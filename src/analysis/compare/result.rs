@@ -42,6 +42,10 @@ pub enum DifferenceInterval {
     /// The exact interval for the rate, shifted by the benchmark (against a published rate:
     /// the interval on which the verdict rests).
     ClopperPearson,
+    /// Normal interval with the standard error clustered by matched set (CR1,
+    /// `G/(G-1)·(N-1)/(N-K)`): a matched comparison, accounting for the pairing.
+    #[serde(rename = "cluster_robust_cr1")]
+    ClusterRobust,
 }
 
 impl std::fmt::Display for DifferenceInterval {
@@ -51,6 +55,7 @@ impl std::fmt::Display for DifferenceInterval {
             DifferenceInterval::Wald => "wald",
             DifferenceInterval::WeightedRobust => "weighted_robust",
             DifferenceInterval::ClopperPearson => "clopper_pearson",
+            DifferenceInterval::ClusterRobust => "cluster_robust_cr1",
         })
     }
 }

@@ -8,13 +8,16 @@ mod nearest;
 use serde::Serialize;
 
 pub use balance::{BalanceRow, balance};
-pub use nearest::{MatchSpec, Matches, Member, nearest_neighbour};
+pub use nearest::{
+    MatchOrder, MatchSpec, Matcher, Matches, Member, nearest_neighbour, nearest_neighbour_in_order,
+};
 
 use crate::compare::{CompareOptions, Comparison, GroupData, PeriodCheck, PeriodFilter};
 use crate::data::People;
 use crate::design::Design;
 use crate::error::{Error, Result};
 use crate::measure::{NO_REOFFENCE, Outcomes};
+use crate::stats::designs::{MatchedRows, matched_difference_clustered};
 use crate::stats::{LogisticFit, PairDirection, RosenbaumBounds, logistic, rosenbaum};
 
 /// The Justice Data Lab's minimum pilot group.
@@ -279,6 +282,159 @@ impl MatchedComparison {
         outcomes: &Outcomes,
         options: &MatchOptions,
     ) -> Result<MatchedComparison> {
+        let MatchingStage {
+            design,
+            treated,
+            fit,
+            logit,
+            caliper_logit,
+            exact_key,
+            spec,
+            n_t,
+            n_c,
+            mut warnings,
+        } = MatchingStage::prepare(people, outcomes, options)?;
+        let m = nearest_neighbour(&logit, &treated, &exact_key, &spec);
+        let balance = balance(&design, &treated, &m.weights);
+        let imbalanced_terms: Vec<String> = balance
+            .iter()
+            .filter(|b| b.smd_after.is_some_and(|s| s.abs() > 0.1))
+            .map(|b| b.covariate.clone())
+            .collect();
+        if !imbalanced_terms.is_empty() {
+            warnings.push(format!(
+                "After matching, |SMD| is above 0.1 for: {} (0.25 is the lenient threshold).",
+                imbalanced_terms.join(", ")
+            ));
+        }
+        // Outcomes of the matched sample.
+        let (t, c) = matched_groups(outcomes, &design.rows, &treated, &m.weights);
+        let matched_treated = t.n;
+        if matched_treated == 0 {
+            return Err(Error::method(
+                "matching",
+                "no pilot person has a match within the caliper: widen the caliper or use fewer covariates",
+            ));
+        }
+        let effective_controls = {
+            let sw: f64 = c.weights.iter().sum();
+            let sw2: f64 = c.weights.iter().map(|w| w * w).sum();
+            sw * sw / sw2
+        };
+        let mut comparison = Comparison::from_groups(
+            &options.treatment,
+            &format!("matched {}", options.control),
+            &t,
+            &c,
+            &options.compare,
+            "The comparison group is matched on the covariates listed only: people may still differ in \
+             ways the data do not record."
+                .to_string(),
+        )?;
+        // The interval and test account for the pairing: standard errors clustered by
+        // matched set (the regression after matching without covariates).
+        let sets = SetRows::of(&m);
+        let reoffended = |k: usize| f64::from(u8::from(outcomes.reoffences[design.rows[k]] > 0));
+        cluster_by_set(&mut comparison, &sets, &treated, reoffended, &mut warnings);
+        let headline = headline(&comparison, &options.treatment);
+        let mut placebo = placebo(outcomes, &design.rows, &treated, &m.weights, options)?;
+        let before = |k: usize| f64::from(u8::from(outcomes.prior_year[design.rows[k]] > 0));
+        cluster_by_set(&mut placebo, &sets, &treated, before, &mut warnings);
+        placebo.summary = placebo_summary(&placebo, options);
+        if placebo.significant {
+            warnings.push(format!("Placebo check failed: {}", placebo.summary));
+        }
+        let (rosenbaum, rosenbaum_note) =
+            rosenbaum_bounds(outcomes, &design.rows, &treated, &m, options)?;
+        let sample = SampleSizes {
+            treated: n_t as u64,
+            controls: n_c as u64,
+            matched_treated,
+            matched_controls: c.counts.len() as u64,
+            unmatched_treated: n_t as u64 - matched_treated.min(n_t as u64),
+            unmatched_controls: (n_c - c.counts.len()) as u64,
+            effective_controls,
+            excluded_missing: design.excluded_missing,
+        };
+        Ok(MatchedComparison {
+            propensity_model: PropensityModel {
+                fit,
+                references: design.references.clone(),
+            },
+            balance,
+            sample,
+            comparison,
+            headline,
+            caliper_logit,
+            ratio: options.ratio,
+            replace: options.replace,
+            exact: options.exact.clone(),
+            imbalanced_terms,
+            warnings,
+            rosenbaum,
+            rosenbaum_note,
+            placebo,
+            period_check: None,
+            matched: design
+                .rows
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| m.weights[*k] > 0.0)
+                .map(|(k, &person)| MatchedPerson {
+                    person,
+                    treated: treated[k],
+                    weight: m.weights[k],
+                })
+                .collect(),
+            sets: m
+                .members
+                .iter()
+                .map(|x| MatchedMember {
+                    person: design.rows[x.row],
+                    treated: treated[x.row],
+                    subclass: x.subclass,
+                    weight: x.weight,
+                    propensity_score: 1.0 / (1.0 + (-logit[x.row]).exp()),
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Everything matching needs before the nearest neighbours are drawn: the design in its
+/// canonical order, the groups, the propensity model on the logit scale, the caliper and the
+/// exact-matching keys. Shared by the matched comparison and the adjusted designs (`effect`),
+/// so that every design rests on the same terms and the same propensity model.
+pub(crate) struct MatchingStage {
+    /// The terms, rows in an order fixed by the data.
+    pub design: Design,
+    /// Pilot (true) or comparison, per design row.
+    pub treated: Vec<bool>,
+    /// The propensity model.
+    pub fit: LogisticFit,
+    /// The linear predictor (logit of the propensity score), per design row.
+    pub logit: Vec<f64>,
+    /// The caliper on the logit scale.
+    pub caliper_logit: Option<f64>,
+    /// Exact-matching key per design row.
+    pub exact_key: Vec<u64>,
+    /// How to match.
+    pub spec: MatchSpec,
+    /// Pilot people in the design.
+    pub n_t: usize,
+    /// Comparison people in the design.
+    pub n_c: usize,
+    /// Warnings so far (too few pilot people).
+    pub warnings: Vec<String>,
+}
+
+impl MatchingStage {
+    /// Checks the options, builds the design and fits the propensity model.
+    pub(crate) fn prepare(
+        people: &People,
+        outcomes: &Outcomes,
+        options: &MatchOptions,
+    ) -> Result<MatchingStage> {
         if options.covariates.is_empty() {
             return Err(Error::option(
                 "covariates",
@@ -374,101 +530,17 @@ impl MatchedComparison {
             replace: options.replace,
             caliper: caliper_logit,
         };
-        let m = nearest_neighbour(&logit, &treated, &exact_key, &spec);
-        let balance = balance(&design, &treated, &m.weights);
-        let imbalanced_terms: Vec<String> = balance
-            .iter()
-            .filter(|b| b.smd_after.is_some_and(|s| s.abs() > 0.1))
-            .map(|b| b.covariate.clone())
-            .collect();
-        if !imbalanced_terms.is_empty() {
-            warnings.push(format!(
-                "After matching, |SMD| is above 0.1 for: {} (0.25 is the lenient threshold).",
-                imbalanced_terms.join(", ")
-            ));
-        }
-        // Outcomes of the matched sample.
-        let (t, c) = matched_groups(outcomes, &design.rows, &treated, &m.weights);
-        let matched_treated = t.n;
-        if matched_treated == 0 {
-            return Err(Error::method(
-                "matching",
-                "no pilot person has a match within the caliper: widen the caliper or use fewer covariates",
-            ));
-        }
-        let effective_controls = {
-            let sw: f64 = c.weights.iter().sum();
-            let sw2: f64 = c.weights.iter().map(|w| w * w).sum();
-            sw * sw / sw2
-        };
-        let comparison = Comparison::from_groups(
-            &options.treatment,
-            &format!("matched {}", options.control),
-            &t,
-            &c,
-            &options.compare,
-            "The comparison group is matched on the covariates listed only: people may still differ in \
-             ways the data do not record."
-                .to_string(),
-        )?;
-        let headline = headline(&comparison, &options.treatment);
-        let placebo = placebo(outcomes, &design.rows, &treated, &m.weights, options)?;
-        if placebo.significant {
-            warnings.push(format!("Placebo check failed: {}", placebo.summary));
-        }
-        let (rosenbaum, rosenbaum_note) =
-            rosenbaum_bounds(outcomes, &design.rows, &treated, &m, options)?;
-        let sample = SampleSizes {
-            treated: n_t as u64,
-            controls: n_c as u64,
-            matched_treated,
-            matched_controls: c.counts.len() as u64,
-            unmatched_treated: n_t as u64 - matched_treated.min(n_t as u64),
-            unmatched_controls: (n_c - c.counts.len()) as u64,
-            effective_controls,
-            excluded_missing: design.excluded_missing,
-        };
-        Ok(MatchedComparison {
-            propensity_model: PropensityModel {
-                fit,
-                references: design.references.clone(),
-            },
-            balance,
-            sample,
-            comparison,
-            headline,
+        Ok(MatchingStage {
+            design,
+            treated,
+            fit,
+            logit,
             caliper_logit,
-            ratio: options.ratio,
-            replace: options.replace,
-            exact: options.exact.clone(),
-            imbalanced_terms,
+            exact_key,
+            spec,
+            n_t,
+            n_c,
             warnings,
-            rosenbaum,
-            rosenbaum_note,
-            placebo,
-            period_check: None,
-            matched: design
-                .rows
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| m.weights[*k] > 0.0)
-                .map(|(k, &person)| MatchedPerson {
-                    person,
-                    treated: treated[k],
-                    weight: m.weights[k],
-                })
-                .collect(),
-            sets: m
-                .members
-                .iter()
-                .map(|x| MatchedMember {
-                    person: design.rows[x.row],
-                    treated: treated[x.row],
-                    subclass: x.subclass,
-                    weight: x.weight,
-                    propensity_score: 1.0 / (1.0 + (-logit[x.row]).exp()),
-                })
-                .collect(),
         })
     }
 }
@@ -510,9 +582,19 @@ fn placebo(
          matching the groups should not differ in it."
             .to_string(),
     )?;
+    p.summary = placebo_summary(&p, options);
+    p.e_value = None;
+    p.frequency = None;
+    p.time_to_first = None;
+    Ok(p)
+}
+
+/// The placebo's sentence, from its interval and verdict.
+fn placebo_summary(p: &Comparison, options: &MatchOptions) -> String {
+    let control = format!("matched {}", options.control);
     let level = format!("{:.0}%", p.confidence * 100.0);
     let pp = |x: f64| format!("{:.1}", x * 100.0);
-    p.summary = format!(
+    format!(
         "Placebo outcome (a proven offence in the year before the index date, the index offence excluded): {}% of \
          people in {} and {}% of the {control} group; the difference ({} percentage points, {level} interval {} to {}) {}",
         pp(p.treatment_rate.estimate),
@@ -526,11 +608,50 @@ fn placebo(
         } else {
             "is not statistically significant, as expected of groups alike before the scheme."
         }
-    );
-    p.e_value = None;
-    p.frequency = None;
-    p.time_to_first = None;
-    Ok(p)
+    )
+}
+
+/// The matched sets as rows (design row, weight, subclass), as the designs read them.
+struct SetRows {
+    person: Vec<usize>,
+    weight: Vec<f64>,
+    subclass: Vec<u64>,
+}
+
+impl SetRows {
+    fn of(m: &Matches) -> SetRows {
+        SetRows {
+            person: m.members.iter().map(|x| x.row).collect(),
+            weight: m.members.iter().map(|x| x.weight).collect(),
+            subclass: m.members.iter().map(|x| u64::from(x.subclass)).collect(),
+        }
+    }
+
+    fn view(&self) -> MatchedRows<'_> {
+        MatchedRows {
+            person: &self.person,
+            weight: &self.weight,
+            subclass: &self.subclass,
+        }
+    }
+}
+
+/// Gives a matched comparison the interval and test clustered by matched set; when that
+/// cannot be computed (fewer than two sets, no variation), the comparison keeps its interval
+/// and a warning says so.
+fn cluster_by_set(
+    c: &mut Comparison,
+    sets: &SetRows,
+    treated: &[bool],
+    y: impl Fn(usize) -> f64,
+    warnings: &mut Vec<String>,
+) {
+    match matched_difference_clustered(&sets.view(), treated, y, c.confidence) {
+        Ok(d) => c.use_clustered_interval(&d),
+        Err(e) => warnings.push(format!(
+            "The interval does not account for the matched sets ({e}); it treats the matched people as independent."
+        )),
+    }
 }
 
 /// A level as a percentage with at most two decimals and no trailing zeros: 0.025 -> "2.5".

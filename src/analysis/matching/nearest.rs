@@ -57,14 +57,6 @@ pub struct Matches {
     pub subclasses: u32,
 }
 
-/// A block of controls with the same score.
-struct Block {
-    score: f64,
-    rows: Vec<usize>,
-    /// Places left (without replacement); the size with replacement.
-    capacity: f64,
-}
-
 /// Matches each treated row to its nearest control rows with the same exact key (`u64::MAX`
 /// leaves a row out).
 ///
@@ -84,143 +76,283 @@ struct Block {
 /// assert_eq!(m.weights, vec![1.0, 0.5, 0.5, 0.0]);
 /// assert_eq!(m.subclasses, 1);
 /// ```
-// Over 80 lines: greedy nearest-neighbour matching in MatchIt's order (within exact strata,
-// caliper, ratio, replacement) over blocks of tied controls.
 pub fn nearest_neighbour(
     score: &[f64],
     treated: &[bool],
     exact: &[u64],
     spec: &MatchSpec,
 ) -> Matches {
-    let n = score.len();
-    let mut weights = vec![0.0; n];
-    let mut members: Vec<Member> = Vec::new();
-    let mut subclass = 0u32;
-    let mut by_exact: std::collections::BTreeMap<u64, (Vec<usize>, Vec<usize>)> =
-        Default::default();
-    for i in 0..n {
-        if exact[i] == u64::MAX {
-            continue;
-        }
-        let e = by_exact.entry(exact[i]).or_default();
-        if treated[i] { e.0.push(i) } else { e.1.push(i) }
-    }
-    let ratio = spec.ratio.max(1) as f64;
-    for (_, (mut ts, mut cs)) in by_exact {
-        // Row order within a score is kept only to list members in a fixed order; it
-        // decides nothing.
-        cs.sort_by(|&a, &b| score[a].total_cmp(&score[b]).then(a.cmp(&b)));
-        ts.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
-        let mut blocks: Vec<Block> = Vec::new();
-        for &c in &cs {
-            match blocks.last_mut() {
-                Some(b) if b.score.total_cmp(&score[c]).is_eq() => b.rows.push(c),
-                _ => blocks.push(Block {
-                    score: score[c],
-                    rows: vec![c],
-                    capacity: 0.0,
-                }),
-            }
-        }
-        for b in &mut blocks {
-            b.capacity = b.rows.len() as f64;
-        }
-        let bscore: Vec<f64> = blocks.iter().map(|b| b.score).collect();
-        let m = blocks.len();
-        // Skip lists over exhausted blocks: next live block to the left / right.
-        let mut left: Vec<usize> = (0..=m).collect(); // left[j+1] -> live index <= j, +1
-        let mut right: Vec<usize> = (0..=m).collect(); // right[j] -> live index >= j
-        let mut start = 0;
-        while start < ts.len() {
-            // The tie group: pilot people with this score.
-            let s = score[ts[start]];
-            let end = start + ts[start..].partition_point(|&t| score[t].total_cmp(&s).is_eq());
-            let group = &ts[start..end];
-            start = end;
-            let pos = bscore.partition_point(|&v| v < s);
-            // Each pilot person of the group draws in turn; identical searches, so the
-            // draws do not depend on which of them goes first.
-            let mut draws: Vec<(usize, f64)> = Vec::new(); // (block, share of one person)
-            let mut found = 0usize;
-            for _ in group {
-                let mut mine: Vec<(usize, f64)> = Vec::new();
-                let mut need = ratio;
-                let (mut l, mut r) = (pos, pos);
-                while need > 0.0 {
-                    let (cand_l, cand_r) = if spec.replace {
-                        ((l > 0).then(|| l - 1), (r < m).then_some(r))
-                    } else {
-                        let a = find(&mut left, pos);
-                        let b = find(&mut right, pos);
-                        ((a > 0).then(|| a - 1), (b < m).then_some(b))
-                    };
-                    let pick = match (cand_l, cand_r) {
-                        (None, None) => break,
-                        (Some(a), None) => a,
-                        (None, Some(b)) => b,
-                        (Some(a), Some(b)) => {
-                            // Equal distances: the lower score, a rule on the data.
-                            if (s - bscore[a]).abs() <= (bscore[b] - s).abs() {
-                                a
-                            } else {
-                                b
-                            }
-                        }
-                    };
-                    if spec.caliper.is_some_and(|c| (bscore[pick] - s).abs() > c) {
-                        break;
-                    }
-                    let take = need.min(blocks[pick].capacity);
-                    mine.push((pick, take));
-                    need -= take;
-                    if spec.replace {
-                        if Some(pick) == cand_l { l -= 1 } else { r += 1 }
-                    } else {
-                        blocks[pick].capacity -= take;
-                        if blocks[pick].capacity <= 0.0 {
-                            left[pick + 1] = pick;
-                            right[pick] = pick + 1;
-                        }
-                    }
-                }
-                let k: f64 = mine.iter().map(|d| d.1).sum();
-                if k > 0.0 {
-                    found += 1;
-                    draws.extend(mine.into_iter().map(|(b, u)| (b, u / k)));
-                }
-            }
-            if found == 0 {
+    nearest_neighbour_in_order(score, treated, exact, spec, MatchOrder::Largest)
+}
+
+/// The order in which greedy matching takes the pilot tie-groups (pilot people with the same
+/// score within an exact-matching stratum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MatchOrder {
+    /// From the highest score down (MatchIt's `m.order = "largest"`): the default.
+    #[default]
+    Largest,
+    /// A random order drawn from `seed`: each tie-group's place is a hash of the seed, its
+    /// score and its stratum, so the order depends on the seed and the data only, never on
+    /// identifiers or row order. Used to see how much a greedy matching depends on its order.
+    Random {
+        /// The seed of the order.
+        seed: u64,
+    },
+}
+
+/// SplitMix64's finaliser: a well-mixed 64-bit hash of `x`.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// [`nearest_neighbour`] with the pilot tie-groups taken in `order`; with
+/// [`MatchOrder::Largest`] it is [`nearest_neighbour`] exactly.
+///
+/// ```
+/// use reoffending::matching::{MatchOrder, MatchSpec, nearest_neighbour, nearest_neighbour_in_order};
+/// let (score, treated) = ([0.2, 0.6, 0.3, 0.5], [true, true, false, false]);
+/// let spec = MatchSpec { ratio: 1, replace: false, caliper: None };
+/// let a = nearest_neighbour(&score, &treated, &[0; 4], &spec);
+/// let b = nearest_neighbour_in_order(&score, &treated, &[0; 4], &spec, MatchOrder::Largest);
+/// assert_eq!(a, b);
+/// // Any order matches everyone here; the pairs may differ.
+/// let c = nearest_neighbour_in_order(&score, &treated, &[0; 4], &spec, MatchOrder::Random { seed: 3 });
+/// assert_eq!(c.weights.iter().sum::<f64>(), 4.0);
+/// ```
+// Over 80 lines: greedy nearest-neighbour matching in MatchIt's order (within exact strata,
+// caliper, ratio, replacement) over blocks of tied controls.
+pub fn nearest_neighbour_in_order(
+    score: &[f64],
+    treated: &[bool],
+    exact: &[u64],
+    spec: &MatchSpec,
+    order: MatchOrder,
+) -> Matches {
+    Matcher::new(score, treated, exact).run(spec, order)
+}
+
+/// One exact-matching stratum, prepared: pilot rows from the highest score down and their
+/// tie groups, comparison rows in blocks of tied scores.
+struct Stratum {
+    key: u64,
+    ts: Vec<usize>,
+    groups: Vec<(usize, usize)>,
+    blocks: Vec<Vec<usize>>,
+    bscore: Vec<f64>,
+}
+
+/// Greedy matching prepared once (strata, sorted scores, tied blocks) to be run in several
+/// orders: [`Matcher::run`] with a spec and an order is
+/// [`nearest_neighbour_in_order`] without the sorting.
+///
+/// ```
+/// use reoffending::matching::{MatchOrder, MatchSpec, Matcher, nearest_neighbour};
+/// let (score, treated) = ([0.2, 0.6, 0.3, 0.5], [true, true, false, false]);
+/// let spec = MatchSpec { ratio: 1, replace: false, caliper: None };
+/// let matcher = Matcher::new(&score, &treated, &[0; 4]);
+/// assert_eq!(matcher.run(&spec, MatchOrder::Largest), nearest_neighbour(&score, &treated, &[0; 4], &spec));
+/// ```
+pub struct Matcher<'a> {
+    score: &'a [f64],
+    strata: Vec<Stratum>,
+}
+
+impl<'a> Matcher<'a> {
+    /// Sorts each exact-matching stratum (`u64::MAX` leaves a row out) once.
+    pub fn new(score: &'a [f64], treated: &[bool], exact: &[u64]) -> Matcher<'a> {
+        let n = score.len();
+        let mut by_exact: std::collections::BTreeMap<u64, (Vec<usize>, Vec<usize>)> =
+            Default::default();
+        for i in 0..n {
+            if exact[i] == u64::MAX {
                 continue;
             }
-            // `found` of the group's `a` people have controls: each is matched with weight
-            // found / a, and the controls' shares are as drawn.
-            let share = found as f64 / group.len() as f64;
-            let mut set: Vec<(usize, f64)> = group.iter().map(|&t| (t, share)).collect();
-            for (b, u) in draws {
-                let size = blocks[b].rows.len() as f64;
-                set.extend(blocks[b].rows.iter().map(|&c| (c, u / size)));
-            }
-            set.sort_by_key(|x| x.0);
-            for (row, w) in set {
-                weights[row] += w;
-                match members.last_mut() {
-                    Some(last) if last.subclass == subclass && last.row == row => {
-                        last.weight += w;
-                    }
-                    _ => members.push(Member {
-                        row,
-                        subclass,
-                        weight: w,
-                    }),
-                }
-            }
-            subclass += 1;
+            let e = by_exact.entry(exact[i]).or_default();
+            if treated[i] { e.0.push(i) } else { e.1.push(i) }
         }
+        let strata = by_exact
+            .into_iter()
+            .map(|(key, (mut ts, mut cs))| {
+                // Row order within a score is kept only to list members in a fixed order; it
+                // decides nothing.
+                cs.sort_by(|&a, &b| score[a].total_cmp(&score[b]).then(a.cmp(&b)));
+                ts.sort_by(|&a, &b| score[b].total_cmp(&score[a]).then(a.cmp(&b)));
+                let mut blocks: Vec<Vec<usize>> = Vec::new();
+                let mut bscore: Vec<f64> = Vec::new();
+                for &c in &cs {
+                    match (blocks.last_mut(), bscore.last()) {
+                        (Some(b), Some(v)) if v.total_cmp(&score[c]).is_eq() => b.push(c),
+                        _ => {
+                            blocks.push(vec![c]);
+                            bscore.push(score[c]);
+                        }
+                    }
+                }
+                // The tie groups (pilot people with one score), from the highest score down.
+                let mut groups: Vec<(usize, usize)> = Vec::new();
+                let mut start = 0;
+                while start < ts.len() {
+                    let s = score[ts[start]];
+                    let end =
+                        start + ts[start..].partition_point(|&t| score[t].total_cmp(&s).is_eq());
+                    groups.push((start, end));
+                    start = end;
+                }
+                Stratum {
+                    key,
+                    ts,
+                    groups,
+                    blocks,
+                    bscore,
+                }
+            })
+            .collect();
+        Matcher { score, strata }
     }
-    Matches {
-        weights,
-        members,
-        subclasses: subclass,
+
+    /// Matches with `spec`, taking the pilot tie groups in `order`.
+    // Over 80 lines: greedy nearest-neighbour matching in MatchIt's order (within exact strata,
+    // caliper, ratio, replacement) over blocks of tied controls.
+    pub fn run(&self, spec: &MatchSpec, order: MatchOrder) -> Matches {
+        self.run_inner(spec, order, true)
+    }
+
+    /// Each row's weight only ([`Matches::weights`]), without listing the matched sets:
+    /// what a summary of the matched sample needs, at a fraction of the cost when tied
+    /// blocks are large.
+    pub fn weights(&self, spec: &MatchSpec, order: MatchOrder) -> Vec<f64> {
+        self.run_inner(spec, order, false).weights
+    }
+
+    fn run_inner(&self, spec: &MatchSpec, order: MatchOrder, sets: bool) -> Matches {
+        let score = self.score;
+        let n = score.len();
+        let mut weights = vec![0.0; n];
+        let mut members: Vec<Member> = Vec::new();
+        let mut subclass = 0u32;
+        let ratio = spec.ratio.max(1) as f64;
+        for st in &self.strata {
+            let (ts, bscore, key) = (&st.ts, &st.bscore, st.key);
+            let mut capacity: Vec<f64> = st.blocks.iter().map(|b| b.len() as f64).collect();
+            let m = st.blocks.len();
+            // Skip lists over exhausted blocks: next live block to the left / right.
+            let mut left: Vec<usize> = (0..=m).collect(); // left[j+1] -> live index <= j, +1
+            let mut right: Vec<usize> = (0..=m).collect(); // right[j] -> live index >= j
+            let mut groups = st.groups.clone();
+            if let MatchOrder::Random { seed } = order {
+                // Distinct scores hash to distinct keys but for a 2^-64 chance; the score
+                // breaks such a tie, so the order is a function of the seed and the data.
+                let place = |g: &(usize, usize)| {
+                    let s = score[ts[g.0]];
+                    (mix(mix(seed ^ mix(key)) ^ s.to_bits()), s.to_bits())
+                };
+                groups.sort_by_cached_key(place);
+            }
+            for (start, end) in groups {
+                let group = &ts[start..end];
+                let s = score[group[0]];
+                let pos = bscore.partition_point(|&v| v < s);
+                // Each pilot person of the group draws in turn; identical searches, so the
+                // draws do not depend on which of them goes first.
+                let mut draws: Vec<(usize, f64)> = Vec::new(); // (block, share of one person)
+                let mut found = 0usize;
+                for _ in group {
+                    let mut mine: Vec<(usize, f64)> = Vec::new();
+                    let mut need = ratio;
+                    let (mut l, mut r) = (pos, pos);
+                    while need > 0.0 {
+                        let (cand_l, cand_r) = if spec.replace {
+                            ((l > 0).then(|| l - 1), (r < m).then_some(r))
+                        } else {
+                            let a = find(&mut left, pos);
+                            let b = find(&mut right, pos);
+                            ((a > 0).then(|| a - 1), (b < m).then_some(b))
+                        };
+                        let pick = match (cand_l, cand_r) {
+                            (None, None) => break,
+                            (Some(a), None) => a,
+                            (None, Some(b)) => b,
+                            (Some(a), Some(b)) => {
+                                // Equal distances: the lower score, a rule on the data.
+                                if (s - bscore[a]).abs() <= (bscore[b] - s).abs() {
+                                    a
+                                } else {
+                                    b
+                                }
+                            }
+                        };
+                        if spec.caliper.is_some_and(|c| (bscore[pick] - s).abs() > c) {
+                            break;
+                        }
+                        let take = need.min(capacity[pick]);
+                        mine.push((pick, take));
+                        need -= take;
+                        if spec.replace {
+                            if Some(pick) == cand_l { l -= 1 } else { r += 1 }
+                        } else {
+                            capacity[pick] -= take;
+                            if capacity[pick] <= 0.0 {
+                                left[pick + 1] = pick;
+                                right[pick] = pick + 1;
+                            }
+                        }
+                    }
+                    let k: f64 = mine.iter().map(|d| d.1).sum();
+                    if k > 0.0 {
+                        found += 1;
+                        draws.extend(mine.into_iter().map(|(b, u)| (b, u / k)));
+                    }
+                }
+                if found == 0 {
+                    continue;
+                }
+                // `found` of the group's `a` people have controls: each is matched with weight
+                // found / a, and the controls' shares are as drawn.
+                let share = found as f64 / group.len() as f64;
+                if !sets {
+                    for &t in group {
+                        weights[t] += share;
+                    }
+                    for (b, u) in draws {
+                        let w = u / st.blocks[b].len() as f64;
+                        for &c in &st.blocks[b] {
+                            weights[c] += w;
+                        }
+                    }
+                    subclass += 1;
+                    continue;
+                }
+                let mut set: Vec<(usize, f64)> = group.iter().map(|&t| (t, share)).collect();
+                for (b, u) in draws {
+                    let size = st.blocks[b].len() as f64;
+                    set.extend(st.blocks[b].iter().map(|&c| (c, u / size)));
+                }
+                set.sort_by_key(|x| x.0);
+                for (row, w) in set {
+                    weights[row] += w;
+                    match members.last_mut() {
+                        Some(last) if last.subclass == subclass && last.row == row => {
+                            last.weight += w;
+                        }
+                        _ => members.push(Member {
+                            row,
+                            subclass,
+                            weight: w,
+                        }),
+                    }
+                }
+                subclass += 1;
+            }
+        }
+        Matches {
+            weights,
+            members,
+            subclasses: subclass,
+        }
     }
 }
 
@@ -297,6 +429,38 @@ mod tests {
             assert!((w - third).abs() < 1e-15);
         }
         assert_eq!(m.weights[3..], [1.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn a_seeded_order_is_reproducible_and_the_default_is_largest_first() {
+        let n = 300;
+        let score: Vec<f64> = (0..n)
+            .map(|i| f64::from((i * 7 % 23) as u8) / 10.0)
+            .collect();
+        let treated: Vec<bool> = (0..n).map(|i| i % 4 == 0).collect();
+        let sp = spec(1, false, Some(0.25));
+        let a = nearest_neighbour(&score, &treated, &vec![0; n], &sp);
+        let b = nearest_neighbour_in_order(&score, &treated, &vec![0; n], &sp, MatchOrder::Largest);
+        assert_eq!(a, b);
+        let r1 = nearest_neighbour_in_order(
+            &score,
+            &treated,
+            &vec![0; n],
+            &sp,
+            MatchOrder::Random { seed: 9 },
+        );
+        let r2 = nearest_neighbour_in_order(
+            &score,
+            &treated,
+            &vec![0; n],
+            &sp,
+            MatchOrder::Random { seed: 9 },
+        );
+        assert_eq!(r1, r2);
+        // Each group finds controls in any order here, so the pilot weights agree.
+        for i in (0..n).filter(|&i| treated[i]) {
+            assert_eq!(r1.weights[i], a.weights[i]);
+        }
     }
 
     #[test]

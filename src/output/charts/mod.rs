@@ -647,6 +647,134 @@ pub fn dumbbell(
     })
 }
 
+/// One labelled estimate with its interval for [`intervals`]; `marked` rows (the headline)
+/// are drawn in orange, the others in dark blue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntervalRow {
+    /// The row's label.
+    pub label: String,
+    /// The estimate.
+    pub value: f64,
+    /// Lower limit.
+    pub low: f64,
+    /// Upper limit.
+    pub high: f64,
+    /// Whether this is the marked (headline) row.
+    pub marked: bool,
+}
+
+/// A dot-and-whisker chart: one row per estimate (e.g. every adjusted design), the dot at
+/// the estimate and the whisker over its interval, a vertical line at zero; values in
+/// percentage points. `names` name the ordinary and the marked rows in the legend.
+// Over 80 lines: one chart's drawing in plotters' order (canvas, header, axes, series, labels).
+pub fn intervals(
+    title: &str,
+    alt: &str,
+    x_desc: &str,
+    rows: &[IntervalRow],
+    names: (&str, &str),
+) -> Result<String> {
+    let mut legend = vec![(names.0.to_string(), Mark::Dot(PALETTE[0]))];
+    if rows.iter().any(|r| r.marked) {
+        legend.push((names.1.to_string(), Mark::Dot(PALETTE[3])));
+    }
+    let n = rows.len().max(1);
+    let plot_height = (70 + 34 * n as u32).max(200);
+    chart(title, alt, legend, plot_height, |area| {
+        let finite = rows
+            .iter()
+            .flat_map(|r| [r.low, r.high, r.value])
+            .chain([0.0])
+            .filter(|x| x.is_finite());
+        let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
+        let (lo, hi) = (lo * 100.0, hi * 100.0);
+        let pad = ((hi - lo) * 0.08).max(0.5);
+        let max_label = f64::from(WIDTH) * 0.4;
+        let labels: Vec<String> = rows
+            .iter()
+            .map(|r| text::fit(&r.label, LABEL_SIZE, false, max_label))
+            .collect();
+        let label_width = labels
+            .iter()
+            .map(|l| text::width(l, LABEL_SIZE, false))
+            .fold(40.0, f64::max)
+            .ceil() as u32
+            + 14;
+        let mut chart = ChartBuilder::on(area)
+            .margin(MARGIN)
+            .x_label_area_size(46)
+            .y_label_area_size(label_width)
+            .build_cartesian_2d((lo - pad)..(hi + pad), -0.5f64..(n as f64 - 0.5))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .max_light_lines(0)
+            .bold_line_style(GRID)
+            .axis_style(GREY)
+            .x_labels(8)
+            .x_label_formatter(&|x| {
+                if x.abs() < 0.05 {
+                    // Never "-0".
+                    "0".to_string()
+                } else if (x - x.round()).abs() < 1e-6 {
+                    format!("{x:+.0}")
+                } else {
+                    format!("{x:+.1}")
+                }
+            })
+            .y_labels(n)
+            .y_label_formatter(&|y| {
+                let i = y.round();
+                if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                    labels.get(n - 1 - i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .x_desc(x_desc)
+            .label_style(font(LABEL_SIZE))
+            .axis_desc_style(font(LABEL_SIZE))
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, -0.5), (0.0, n as f64 - 0.5)],
+                GREY.stroke_width(1),
+            )))
+            .map_err(err)?;
+        for (i, r) in rows.iter().enumerate() {
+            if !(r.value.is_finite() && r.low.is_finite() && r.high.is_finite()) {
+                continue;
+            }
+            let y = (n - 1 - i) as f64;
+            let c = if r.marked { PALETTE[3] } else { PALETTE[0] };
+            let whisker =
+                |x: f64| PathElement::new(vec![(x, y - 0.12), (x, y + 0.12)], c.stroke_width(2));
+            chart
+                .draw_series([
+                    PathElement::new(
+                        vec![(r.low * 100.0, y), (r.high * 100.0, y)],
+                        c.stroke_width(2),
+                    ),
+                    whisker(r.low * 100.0),
+                    whisker(r.high * 100.0),
+                ])
+                .map_err(err)?;
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (r.value * 100.0, y),
+                    6,
+                    c.filled(),
+                )))
+                .map_err(err)?;
+        }
+        Ok(())
+    })
+}
+
 /// The title of a love plot: whether every term is balanced after matching (|SMD| at most
 /// 0.1), else the largest |SMD| left. `rows` are (term, SMD before, SMD after).
 pub fn balance_title(rows: &[(String, f64, f64)]) -> String {

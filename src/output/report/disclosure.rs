@@ -19,7 +19,12 @@
 //!   previous published point, so that no difference of two points is a small count;
 //! - models and balance: a Cox model is withheld when a group has fewer than `min_cell`
 //!   events or non-events; a balance row of a binary term is withheld when fewer than
-//!   `min_cell` people in a group have (or lack) it.
+//!   `min_cell` people in a group have (or lack) it;
+//! - every adjusted design (`effect`): withheld whole with the matched comparison, or when a
+//!   group's reoffenders or non-reoffenders (before or after matching) are fewer than
+//!   `min_cell`; an effective sample size below `min_cell` is suppressed; the
+//!   propensity-score bins are merged until each holds none or at least `min_cell` people of
+//!   each group.
 
 use serde_json::{Value, json};
 
@@ -463,6 +468,174 @@ pub fn matched(m: &mut Value, k: f64) {
     }
 }
 
+/// The numbers of a design row that rest on the outcome counts.
+const DESIGN_FIGURES: [&str; 8] = [
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "ess_treated",
+    "ess_control",
+    "max_abs_smd",
+];
+
+/// Every adjusted design (`effect`): model statistics resting on the matched and unmatched
+/// counts, so they are withheld whole (rows, headline, order sensitivity, sentence) when the
+/// matched comparison is, or when a group's reoffenders or non-reoffenders, before or after
+/// matching, number fewer than `k`. Otherwise an effective sample size below `k` is
+/// suppressed, counts below `k` are suppressed, and the propensity-score bins are merged
+/// with their neighbours until every published bin holds no one or at least `k` people of
+/// each group. The balance tables (means of indicator terms are counts) are not published.
+pub fn effect(e: &mut Value, k: f64, matched_withheld: bool) {
+    let s = e["sample"].clone();
+    let n = |key: &str| num(&s, key).unwrap_or(0.0);
+    let small = |x: f64| x > 0.0 && x < k;
+    let pairs = [
+        ("treated", "treated_reoffenders"),
+        ("controls", "control_reoffenders"),
+        ("matched_treated", "matched_treated_reoffenders"),
+        ("matched_controls", "matched_control_reoffenders"),
+    ];
+    let withhold = matched_withheld
+        || pairs.iter().any(|(size, re)| {
+            let (people, x) = (n(size), n(re));
+            people > 0.0 && (x < k || people - x < k)
+        });
+    if let Value::Object(m) = e {
+        m.remove("balance");
+    }
+    if let Some(sample) = e.get_mut("sample") {
+        let keys: Vec<String> = sample
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        for key in keys {
+            if num(sample, &key).is_some_and(small) {
+                suppress(sample, &[key.as_str()]);
+            }
+        }
+        if withhold {
+            // A group's reoffenders are its size less its non-reoffenders.
+            for (_, re) in pairs {
+                suppress(sample, &[re]);
+            }
+        }
+    }
+    if let Some(r) = e.get_mut("matched_regression").filter(|r| r.is_object()) {
+        for key in ["rows", "clusters"] {
+            if num(r, key).is_some_and(small) {
+                suppress(r, &[key]);
+            }
+        }
+    }
+    for key in ["designs", "frequency_designs"] {
+        if let Some(Value::Array(rows)) = e.get_mut(key) {
+            for r in rows {
+                if withhold {
+                    suppress(r, &DESIGN_FIGURES);
+                } else {
+                    for ess in ["ess_treated", "ess_control"] {
+                        if num(r, ess).is_some_and(|v| v < k) {
+                            suppress(r, &[ess]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(o) = e.get_mut("overlap_diagnostics") {
+        for (count, share) in [
+            ("treated_outside", "treated_outside_control_range"),
+            ("controls_outside", "controls_outside_treated_range"),
+        ] {
+            if num(o, count).is_some_and(small) {
+                suppress(o, &[count, share]);
+            }
+        }
+        if let Some(Value::Array(low)) = o.get_mut("low_ess") {
+            for l in low {
+                if num(l, "ess").is_some_and(|v| v < k) {
+                    suppress(l, &["ess"]);
+                }
+                if num(l, "people").is_some_and(small) {
+                    suppress(l, &["people"]);
+                }
+            }
+        }
+        if let Some(Value::Array(bins)) = o.get_mut("bins") {
+            *bins = merge_bins(bins, k);
+        }
+    }
+    if withhold {
+        if let Some(h) = e.get_mut("headline").filter(|h| h.is_object()) {
+            *h = json!(SUPPRESSED);
+        }
+        if let Some(o) = e.get_mut("order_sensitivity") {
+            suppress(
+                o,
+                &[
+                    "estimate_min",
+                    "estimate_max",
+                    "max_abs_smd_max",
+                    "max_abs_smd_min",
+                    "estimate_default_order",
+                    "estimates",
+                ],
+            );
+        }
+        e["summary"] = json!(
+            "Not published: the designs rest on counts of reoffenders (or of people who did not reoffend) too \
+             small to publish."
+        );
+    }
+}
+
+/// Propensity-score bins merged with their neighbours (left to right, a short last bin
+/// into the one before) until every bin holds no one or at least `k` people of each group;
+/// all withheld when even one bin over everything falls short.
+fn merge_bins(bins: &[Value], k: f64) -> Vec<Value> {
+    let ok = |t: f64, c: f64| (t == 0.0 || t >= k) && (c == 0.0 || c >= k);
+    let mut out: Vec<(f64, f64, f64, f64)> = Vec::new();
+    let mut open: Option<(f64, f64, f64, f64)> = None;
+    for b in bins {
+        let (lo, hi) = (num(b, "low").unwrap_or(0.0), num(b, "high").unwrap_or(0.0));
+        let (t, c) = (
+            num(b, "treated").unwrap_or(0.0),
+            num(b, "controls").unwrap_or(0.0),
+        );
+        let cur = match open.take() {
+            Some((l, _, t0, c0)) => (l, hi, t0 + t, c0 + c),
+            None => (lo, hi, t, c),
+        };
+        if ok(cur.2, cur.3) {
+            out.push(cur);
+        } else {
+            open = Some(cur);
+        }
+    }
+    // A short remainder joins the bins before it until the merged bin is publishable.
+    if let Some(mut rest) = open {
+        while !ok(rest.2, rest.3) {
+            match out.pop() {
+                Some(last) => rest = (last.0, rest.1, last.2 + rest.2, last.3 + rest.3),
+                None => break,
+            }
+        }
+        out.push(rest);
+    }
+    out.into_iter()
+        .map(|(low, high, t, c)| {
+            if ok(t, c) {
+                // Sums of whole counts: exact in f64.
+                json!({"low": low, "high": high, "treated": t as u64, "controls": c as u64})
+            } else {
+                json!({"low": low, "high": high, "treated": SUPPRESSED, "controls": SUPPRESSED})
+            }
+        })
+        .collect()
+}
+
 /// Balance rows of binary terms (`sex=M`): a mean times its group's size is a count of
 /// people with the attribute, so the row is withheld when that count, or the count without
 /// it, is below `k` in any group before or after matching.
@@ -598,6 +771,13 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
     }
     if let Some(v) = j.get_mut("match").filter(|v| !v.is_null()) {
         matched(v, k);
+    }
+    let matched_withheld = j
+        .get("match")
+        .filter(|m| !m.is_null())
+        .is_some_and(|m| is_suppressed(&m["comparison"]));
+    if let Some(v) = j.get_mut("effect").filter(|v| !v.is_null()) {
+        effect(v, k, matched_withheld);
     }
     if let Some(v) = j.get_mut("data_quality") {
         data_quality(v, k);

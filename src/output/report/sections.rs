@@ -202,12 +202,14 @@ pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section
         matched: j.get("match").filter(|m| !m.is_null()),
     };
     type Builder = fn(&Ctx) -> Result<Vec<Section>>;
-    let builders: [Builder; 10] = [
+    let builders: [Builder; 12] = [
         summary,
         |c| super::did::sections(c.j),
         rates,
         comparisons,
         matched,
+        designs,
+        robustness_section,
         survival,
         monitoring,
         costs,
@@ -592,9 +594,191 @@ fn matched(c: &Ctx) -> Result<Vec<Section>> {
         ));
         out.push(s);
     }
-
-    out.extend(robustness(j));
     Ok(out)
+}
+
+/// "How robust is this?", after the impact estimate and every design.
+fn robustness_section(c: &Ctx) -> Result<Vec<Section>> {
+    Ok(robustness(c.j).into_iter().collect())
+}
+
+/// Every design on the same propensity model: the dot-and-whisker chart (the matched
+/// headline marked), the table, the sentence on whether they agree, order sensitivity and
+/// overlap; from the disclosure-controlled JSON.
+// Over 80 lines: one section's content in reading order (sentence, chart, tables).
+fn designs(c: &Ctx) -> Result<Vec<Section>> {
+    let Ctx { j, .. } = *c;
+    let Some(e) = j.get("effect").filter(|e| e.is_object()) else {
+        return Ok(Vec::new());
+    };
+    let mut s = Section::new(
+        "designs",
+        "Every design: does the effect hang on one matching?",
+    );
+    if let Some(x) = e["summary"].as_str() {
+        s.findings.push(x.to_string());
+    }
+    s.paragraphs.push(
+        "The same propensity model and covariate terms under six designs: the matched comparison (difference of \
+         weighted means), regression after matching (clustered by matched set), inverse probability weighting and \
+         entropy balancing (the effect on pilot people, ATT), overlap weights (the effect among people who could have \
+         been in either group, ATO) and the doubly robust estimate. The headline is the matched comparison with its \
+         standard error clustered by matched set."
+            .into(),
+    );
+    if let Some(x) = e["se_note"].as_str() {
+        s.paragraphs.push(x.to_string());
+    }
+    let confidence = f(e, "confidence").unwrap_or(0.95);
+    let mut rows: Vec<charts::IntervalRow> = Vec::new();
+    let h = &e["headline"];
+    if let (Some(v), Some(lo), Some(hi)) = (f(h, "estimate"), f(h, "ci_low"), f(h, "ci_high")) {
+        rows.push(charts::IntervalRow {
+            label: "headline: matched, clustered by set".into(),
+            value: v,
+            low: lo,
+            high: hi,
+            marked: true,
+        });
+    }
+    let designs = arr(e, "designs");
+    for d in &designs {
+        if let (Some(name), Some(v), Some(lo), Some(hi)) = (
+            d["design"].as_str(),
+            f(d, "estimate"),
+            f(d, "ci_low"),
+            f(d, "ci_high"),
+        ) {
+            let estimand = d["estimand"].as_str().unwrap_or("");
+            rows.push(charts::IntervalRow {
+                label: format!("{} ({estimand})", name.replace('_', " ")),
+                value: v,
+                low: lo,
+                high: hi,
+                marked: false,
+            });
+        }
+    }
+    if !rows.is_empty() {
+        let lo = rows.iter().map(|r| r.value).fold(f64::INFINITY, f64::min);
+        let hi = rows
+            .iter()
+            .map(|r| r.value)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let title = format!(
+            "Every design puts the change in 12-month reoffending between {:+.1} and {:+.1} percentage points",
+            lo * 100.0,
+            hi * 100.0
+        );
+        let alt = format!(
+            "Dot-and-whisker chart: each design's estimate of the difference in 12-month proven reoffending, pilot \
+             minus comparison, in percentage points with its {} interval; the headline matched comparison in orange. {}",
+            level(confidence),
+            e["summary"].as_str().unwrap_or("")
+        );
+        let svg = charts::intervals(
+            &title,
+            &alt,
+            "pilot minus comparison (percentage points)",
+            &rows,
+            (
+                &format!("estimate with {} interval", level(confidence)),
+                "headline (matched comparison)",
+            ),
+        )?;
+        let mut data = crate::present::Table::new(
+            &title,
+            &["design", "estimate", "ci_low", "ci_high", "headline"],
+            1,
+        );
+        for r in &rows {
+            data.push(vec![
+                Some(r.label.clone()),
+                Some(r.value.to_string()),
+                Some(r.low.to_string()),
+                Some(r.high.to_string()),
+                Some(if r.marked { "yes" } else { "no" }.into()),
+            ]);
+        }
+        s.chart = Some(Chart {
+            file: "designs".into(),
+            svg,
+            alt,
+            data,
+        });
+    }
+    let (ci_low, ci_high) = ci_headers(confidence);
+    let mut table_rows: Vec<Value> = Vec::new();
+    if h.is_object() {
+        let mut r = h.clone();
+        r["design"] = json!("headline: matched, clustered by set");
+        r["estimand"] = json!("ATT");
+        table_rows.push(r);
+    }
+    table_rows.extend(designs.iter().cloned());
+    let mut t = table(
+        "designs",
+        "Every design: 12-month proven reoffending, pilot minus comparison (percentage points)",
+        &table_rows,
+        &[
+            ("design", "design", Kind::Count),
+            ("estimand", "estimand", Kind::Count),
+            ("estimate (points)", "estimate", Kind::Pts),
+            (ci_low.as_str(), "ci_low", Kind::Pts),
+            (ci_high.as_str(), "ci_high", Kind::Pts),
+            ("p-value", "p_value", Kind::P),
+            ("effective pilot people", "ess_treated", Kind::Num(1)),
+            ("effective comparison people", "ess_control", Kind::Num(1)),
+            ("largest |SMD|", "max_abs_smd", Kind::Num(3)),
+        ],
+    );
+    t.notes.push(
+        "Effective people: Kish's (Σw)²/Σw² within a group. ATT: the effect on pilot people; ATO: the effect among \
+         people who could have been in either group. [c] suppressed."
+            .into(),
+    );
+    s.tables.push(t);
+    let o = &e["order_sensitivity"];
+    if let (Some(runs), Some(lo), Some(hi)) = (
+        f(o, "runs").filter(|r| *r > 0.0),
+        f(o, "estimate_min"),
+        f(o, "estimate_max"),
+    ) {
+        s.paragraphs.push(format!(
+            "Order sensitivity: taking the pilot people in {runs:.0} random orders (seed {}) moves the matched estimate \
+             between {:+.1} and {:+.1} percentage points{}.",
+            o["seed"],
+            lo * 100.0,
+            hi * 100.0,
+            f(o, "max_abs_smd_max")
+                .map(|m| format!(", and the largest |SMD| after matching in any order is {m:.3}"))
+                .unwrap_or_default()
+        ));
+    }
+    let od = &e["overlap_diagnostics"];
+    if let Some(share) = f(od, "treated_outside_control_range") {
+        s.paragraphs.push(format!(
+            "Overlap: {} of pilot people have a propensity score outside the comparison people's range.",
+            pct(share)
+        ));
+    }
+    s.paragraphs.extend(
+        arr(e, "warnings")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string)),
+    );
+    s.tables.push(table(
+        "propensity_scores",
+        "Propensity scores of the two groups (bins merged until each holds none or enough people to publish)",
+        &arr(od, "bins"),
+        &[
+            ("score from", "low", Kind::Num(2)),
+            ("score to", "high", Kind::Num(2)),
+            ("pilot people", "treated", Kind::Count),
+            ("comparison people", "controls", Kind::Count),
+        ],
+    ));
+    Ok(vec![s])
 }
 
 /// Time to first proven reoffence: Kaplan-Meier, log-rank, Cox.

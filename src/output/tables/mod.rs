@@ -4,6 +4,7 @@
 mod compare;
 mod costs;
 mod did;
+mod effect;
 mod matching;
 mod monitor;
 mod quality;
@@ -19,6 +20,7 @@ tabular_display!(
     crate::measure::Rates,
     crate::compare::Comparison,
     crate::matching::MatchedComparison,
+    crate::effect::Effects,
     crate::survival::SurvivalAnalysis,
     crate::monitor::Monitor,
     crate::costs::CostBenefit,
