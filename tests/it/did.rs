@@ -256,3 +256,62 @@ fn a_panel_that_cannot_be_used_is_an_error_naming_the_file_and_row() {
         assert!(err.contains(want), "{name}: {err}");
     }
 }
+
+#[test]
+fn staggered_launches_through_the_command_give_callaway_santanna_beside_twfe() {
+    // 24 areas over 12 years: three cohorts of four areas launch in 2014, 2016 and 2018, the
+    // rest never; the effect grows by one point a year since launch, so two-way fixed effects
+    // is pulled towards zero and Callaway-Sant'Anna is not.
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("area,period,outcome\n");
+    let launch = |a: usize| match a {
+        0..=3 => Some(2014),
+        4..=7 => Some(2016),
+        8..=11 => Some(2018),
+        _ => None,
+    };
+    for a in 0..24usize {
+        for y in 2010..2022 {
+            let base = 0.30 + 0.004 * a as f64 + 0.003 * f64::from(y - 2010);
+            let wobble = 0.002 * (((a * 7 + y as usize * 3) % 5) as f64 - 2.0);
+            let effect = launch(a).filter(|l| y >= *l).map_or(0.0, |l| -0.01 * f64::from(1 + y - l));
+            csv.push_str(&format!("A{a:02},{y},{}\n", base + wobble + effect));
+        }
+    }
+    let panel = dir.path().join("panel.csv");
+    std::fs::write(&panel, csv).unwrap();
+    let mut toml = String::from("[did]\nperiod = \"year\"\nbootstrap = 0\n[did.starts]\n");
+    for a in 0..12 {
+        toml.push_str(&format!("A{a:02} = \"{}\"\n", launch(a).unwrap()));
+    }
+    let config = dir.path().join("evaluation.toml");
+    std::fs::write(&config, toml).unwrap();
+    let j = run_json(&[
+        "did",
+        "--config",
+        &path(&config),
+        "--panel",
+        &path(&panel),
+        "--format",
+        "json",
+    ]);
+    let st = &j["staggered"];
+    assert!(st.is_object(), "{j}");
+    assert!(j["synthetic"].is_null());
+    // The true average effect on the treated over their treated years.
+    let mut truth = Vec::new();
+    for a in 0..12 {
+        let l = launch(a).unwrap();
+        for y in l..2022 {
+            truth.push(-0.01 * f64::from(1 + y - l));
+        }
+    }
+    let truth = truth.iter().sum::<f64>() / truth.len() as f64;
+    let att = st["att"].as_f64().unwrap();
+    let twfe = st["twfe"]["estimate"].as_f64().unwrap();
+    assert!((att - truth).abs() < 0.01, "CS {att} against {truth}");
+    assert!((twfe - truth).abs() > (att - truth).abs(), "TWFE {twfe}, CS {att}");
+    assert!(!st["group_time"].as_array().unwrap().is_empty());
+    assert!(!st["by_time"].as_array().unwrap().is_empty());
+    assert!(st["summary"].as_str().unwrap().contains("Callaway and Sant'Anna"));
+}

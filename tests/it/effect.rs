@@ -175,7 +175,14 @@ fn design_rows_equal_the_designs_module_called_directly() {
                 && (people.cohort.codes[i] == tc || people.cohort.codes[i] == cc)
         })
         .collect();
-    let design = Design::build(people, &opts.matching.covariates, &[], &candidates).unwrap();
+    let design = Design::build(
+        people,
+        &opts.matching.covariates,
+        &[],
+        &candidates,
+        reoffending::design::MAX_LEVELS,
+    )
+    .unwrap();
     let row_of: HashMap<usize, usize> = design
         .rows
         .iter()
