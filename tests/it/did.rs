@@ -274,7 +274,9 @@ fn staggered_launches_through_the_command_give_callaway_santanna_beside_twfe() {
         for y in 2010..2022 {
             let base = 0.30 + 0.004 * a as f64 + 0.003 * f64::from(y - 2010);
             let wobble = 0.002 * (((a * 7 + y as usize * 3) % 5) as f64 - 2.0);
-            let effect = launch(a).filter(|l| y >= *l).map_or(0.0, |l| -0.01 * f64::from(1 + y - l));
+            let effect = launch(a)
+                .filter(|l| y >= *l)
+                .map_or(0.0, |l| -0.01 * f64::from(1 + y - l));
             csv.push_str(&format!("A{a:02},{y},{}\n", base + wobble + effect));
         }
     }
@@ -310,8 +312,91 @@ fn staggered_launches_through_the_command_give_callaway_santanna_beside_twfe() {
     let att = st["att"].as_f64().unwrap();
     let twfe = st["twfe"]["estimate"].as_f64().unwrap();
     assert!((att - truth).abs() < 0.01, "CS {att} against {truth}");
-    assert!((twfe - truth).abs() > (att - truth).abs(), "TWFE {twfe}, CS {att}");
+    assert!(
+        (twfe - truth).abs() > (att - truth).abs(),
+        "TWFE {twfe}, CS {att}"
+    );
     assert!(!st["group_time"].as_array().unwrap().is_empty());
     assert!(!st["by_time"].as_array().unwrap().is_empty());
-    assert!(st["summary"].as_str().unwrap().contains("Callaway and Sant'Anna"));
+    assert!(
+        st["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Callaway and Sant'Anna")
+    );
+}
+
+#[test]
+fn the_report_leads_with_the_area_design_and_publishes_no_small_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = reoffending::synth::GenerateOptions::new(8000, 21);
+    opts.pilot_share = 0.15;
+    opts.forces = Some(reoffending::synth::ForcePanel {
+        forces: 12,
+        ..Default::default()
+    });
+    reoffending::synth::generate(
+        &opts,
+        &dir.path().join("cohort.csv"),
+        &dir.path().join("offences.csv"),
+    )
+    .unwrap();
+    let config = dir.path().join("evaluation.toml");
+    std::fs::write(
+        &config,
+        "[data]\ncohort = \"cohort.csv\"\noffences = \"offences.csv\"\n\
+         [compare]\ntreatment = \"divert\"\ncontrol = \"comparison\"\n\
+         [did]\ntreated_areas = [\"West Midlands\"]\narea_column = \"force\"\nstart = \"2020-10-01\"\nbootstrap = 999\n\
+         [report]\nmin_cell = 10\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let (code, _, err) = run(&["report", &path(&config), "--out", &path(&out)]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let d = &j["did"];
+    assert!(d.is_object());
+    for chart in ["did_trends", "did_event_study"] {
+        assert!(
+            out.join("charts").join(format!("{chart}.png")).exists(),
+            "{chart}"
+        );
+    }
+    // The synthetic designs need people in every cell; when one is empty they are listed as
+    // not available rather than drawn.
+    if d["synthetic"].is_object() {
+        // Drawn, or the pilot's path withheld because a pilot cell is small.
+        let withheld = d["synthetic"]["path"][0]["pilot"] == "[c]";
+        assert!(withheld || out.join("charts").join("did_synthetic.png").exists());
+        assert_eq!(withheld, d["event_study"][0]["estimate"] == "[c]");
+    } else {
+        assert!(
+            d["unavailable"].to_string().contains("synthetic"),
+            "{}",
+            d["unavailable"]
+        );
+    }
+    // No published count of people or reoffenders in a cell below min_cell.
+    for c in d["cells"].as_array().unwrap() {
+        for k in ["people", "reoffenders"] {
+            if let Some(v) = c[k].as_f64() {
+                assert!(v >= 10.0, "{c}");
+            }
+        }
+        if let (Some(n), Some(x)) = (c["people"].as_f64(), c["reoffenders"].as_f64()) {
+            assert!(n - x >= 10.0, "{c}");
+        }
+    }
+    assert!(
+        d.get("mislabelled")
+            .and_then(|m| m.get("first_rows"))
+            .is_none()
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let first = md
+        .find("Impact estimate (difference-in-differences")
+        .unwrap();
+    assert!(md.find("Supporting estimate").is_none_or(|s| s > first));
+    assert!(md.contains("Area-wide impact"));
 }
