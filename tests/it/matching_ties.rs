@@ -95,3 +95,56 @@ fn renaming_every_identifier_changes_no_matched_figure() {
         assert_eq!(a, b, "renaming {k}: matched sets");
     }
 }
+
+#[test]
+fn matched_out_writes_matchits_columns_one_row_per_person_and_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("matched.csv");
+    let j = run_json(&[
+        "match",
+        "--cohort",
+        SAMPLE_COHORT,
+        "--offences",
+        SAMPLE_OFFENCES,
+        "--covariates",
+        "sex,age_at_index,prior_offences,ethnicity,index_offence",
+        "--matched-out",
+        &path(&out),
+        "--format",
+        "json",
+    ]);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("person_id,cohort,subclass,weight,propensity_score")
+    );
+    // Per set: the pilot people's weights and the controls' weights sum to the same mass.
+    let mut sets: std::collections::BTreeMap<u32, (f64, f64)> = Default::default();
+    let mut ids = std::collections::BTreeSet::new();
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        assert_eq!(f.len(), 5, "{l}");
+        assert!(f[0].starts_with('P'), "{l}");
+        let (set, w, ps): (u32, f64, f64) = (
+            f[2].parse().unwrap(),
+            f[3].parse().unwrap(),
+            f[4].parse().unwrap(),
+        );
+        assert!(w > 0.0 && (0.0..1.0).contains(&ps), "{l}");
+        let e = sets.entry(set).or_default();
+        if f[1] == "divert" {
+            e.0 += w;
+            ids.insert(f[0].to_string());
+        } else {
+            e.1 += w;
+        }
+    }
+    for (set, (t, c)) in &sets {
+        assert!((t - c).abs() < 1e-9, "set {set}: pilot {t}, controls {c}");
+    }
+    assert_eq!(
+        ids.len() as u64,
+        j["sample"]["matched_treated"].as_u64().unwrap()
+    );
+}
