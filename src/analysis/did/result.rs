@@ -289,12 +289,11 @@ pub(super) fn build(
     let len = options.period;
     let label = |p: i64| len.label(p as i32);
     let panel = sd::Panel::new(binary, launch_period.to_vec())?;
-    let opts = {
-        let mut o = sd::DidOptions::default();
-        o.confidence = options.confidence;
-        o.bootstrap = (options.bootstrap > 0)
-            .then(|| sd::WildBootstrapOptions::new(options.bootstrap, options.seed));
-        o
+    let opts = sd::DidOptions {
+        confidence: options.confidence,
+        bootstrap: (options.bootstrap > 0)
+            .then(|| sd::WildBootstrapOptions::new(options.bootstrap, options.seed)),
+        ..Default::default()
     };
     let fit = sd::did(&panel, &opts)?;
     let mut unavailable: Vec<String> = fit
