@@ -311,6 +311,18 @@ fn index_label(labels: &[String], x: f64) -> String {
     }
 }
 
+/// The label of the row at height `y` of a chart whose rows are drawn top down (the first
+/// label at the top); empty between rows.
+fn row_label(labels: &[String], y: f64) -> String {
+    let n = labels.len();
+    let i = y.round();
+    if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+        labels.get(n - 1 - i as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
 /// Category labels shortened to the width each category has on the axis.
 fn category_labels(labels: &[String], axis_width: f64) -> Vec<String> {
     let each = axis_width / labels.len().max(1) as f64 - 6.0;
@@ -607,14 +619,7 @@ pub fn dumbbell(
                 }
             })
             .y_labels(n)
-            .y_label_formatter(&|y| {
-                let i = y.round();
-                if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
-                    labels.get(n - 1 - i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| row_label(&labels, *y))
             .x_desc(x_desc)
             .label_style(font(LABEL_SIZE))
             .axis_desc_style(font(LABEL_SIZE))
@@ -726,14 +731,7 @@ pub fn intervals(
                 }
             })
             .y_labels(n)
-            .y_label_formatter(&|y| {
-                let i = y.round();
-                if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
-                    labels.get(n - 1 - i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| row_label(&labels, *y))
             .x_desc(x_desc)
             .label_style(font(LABEL_SIZE))
             .axis_desc_style(font(LABEL_SIZE))
