@@ -5,7 +5,7 @@
 //!
 //! - `referrals.xlsx`, sheet `Referrals` (after a notes sheet): `PersonURN`, `Scheme`
 //!   (`Drug Diversion` / `Comparison`), `DiversionDate` as date cells, `Gender`,
-//!   `AgeAtReferral` as numbers, `Ethnicity`, `PoliceArea`, `IndexOffence`;
+//!   `AgeAtReferral` as numbers, `Ethnicity`, `PoliceArea`, `IndexOffence`, `Force`;
 //! - `offences/`: the history to 2019 as one `.csv.gz`, 2020 and 2021 as `.csv.zst`, then a
 //!   CSV per month of disposal, with `PersonURN`, `CommittedDate` and `OutcomeDate` in UK
 //!   dates (`dd/mm/yyyy`), `OffenceCategory`, and `OutcomeCode` numeric codes
@@ -89,6 +89,7 @@ fn write_sample(dir: &Path) {
         "Ethnicity",
         "PoliceArea",
         "IndexOffence",
+        "Force",
     ];
     for (j, n) in names.iter().enumerate() {
         sheet.write_string(0, j as u16, *n).unwrap();
@@ -126,6 +127,7 @@ fn write_sample(dir: &Path) {
             (5, "ethnicity"),
             (6, "area"),
             (7, "index_offence"),
+            (8, "force"),
         ] {
             let v = text(k);
             if !v.is_empty() {

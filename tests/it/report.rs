@@ -138,20 +138,43 @@ fn report_json_holds_every_analysis_and_every_chart_has_data() {
         .lines()
         .filter(|l| l.starts_with("> "))
         .collect();
+    // The sample's pilot is force-wide and its evaluation file has `[did]`: the
+    // difference-in-differences leads, the matched comparison supports it.
     assert!(
-        summary[0].starts_with("> Impact estimate (matched comparison group)"),
+        summary[0].starts_with("> Impact estimate (difference-in-differences against other areas)"),
         "{summary:?}"
     );
     assert!(
-        summary[1].starts_with("> Unadjusted, descriptive comparison"),
+        summary[1].starts_with("> Supporting estimate (matched comparison of individuals"),
         "{summary:?}"
     );
     assert!(
-        summary[1].contains("Before matching the groups differ in")
-            && summary[1].contains("prior_offences (SMD")
+        summary[2].starts_with("> Unadjusted, descriptive comparison"),
+        "{summary:?}"
     );
-    assert!(summary[2].starts_with("> Descriptive comparison with an external benchmark"));
-    for line in &summary[1..] {
+    assert!(
+        summary[2].contains("Before matching the groups differ in")
+            && summary[2].contains("prior_offences (SMD")
+    );
+    assert!(summary[3].starts_with("> Descriptive comparison with an external benchmark"));
+    // Each comparison force's placebo estimate rests on its totals before and after the
+    // launch (hundreds of people), so all 23 are published although the force x quarter
+    // cells are withheld.
+    let did = &v["did"];
+    assert!(
+        did["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["people"] == "[c]")
+    );
+    let placebos = did["placebo_in_space"]["estimates"].as_array().unwrap();
+    assert_eq!(placebos.len(), 23);
+    assert!(
+        placebos.iter().all(|p| p["estimate"].is_f64()),
+        "{placebos:?}"
+    );
+    for line in &summary[2..] {
         assert!(
             !line.contains("less likely") && !line.contains("more likely"),
             "{line}"

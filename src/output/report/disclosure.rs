@@ -806,8 +806,12 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
 ///   back), keeping only which cells exist;
 /// - figures that rest on one area's cells are published only when all its cells pass: the
 ///   event-study coefficients, the pilot's points of the trend and synthetic paths and the
-///   synthetic effect by period (the treated areas' cells), each placebo estimate (its area's
-///   cells), the staggered group-time and by-time effects (the treated areas' cells);
+///   synthetic effect by period (the treated areas' cells), the staggered group-time and
+///   by-time effects (the treated areas' cells);
+/// - each placebo estimate is one area's change from before to after the launch against the
+///   others': a model statistic resting on that area's totals before and after the launch,
+///   published when each has at least `k` people, reoffenders and non-reoffenders (one
+///   number cannot pin down the dozens of hidden cells behind it);
 /// - estimates resting on every area (the main estimate, its tests, the placebo rank and p,
 ///   the synthetic estimates and weights) are published;
 /// - people labelled against the definition: their count when it is 0 or at least `k`,
@@ -833,6 +837,33 @@ pub fn did(d: &mut Value, k: f64) {
             }
         }
     }
+    // Each area's totals before and after the (first) launch, for the placebo estimates.
+    let launch = d["launches"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l[1].as_str())
+        .min()
+        .map(str::to_string);
+    let mut sides: std::collections::BTreeMap<(String, bool), (f64, Option<f64>)> =
+        std::collections::BTreeMap::new();
+    for c in &cells {
+        let (Some(area), Some(period)) = (c["area"].as_str(), c["period"].as_str()) else {
+            continue;
+        };
+        // Period labels (`2021`, `2021-Q3`, `2021-07`) sort as time does.
+        let after = launch.as_deref().is_some_and(|l| period >= l);
+        let e = sides
+            .entry((area.to_string(), after))
+            .or_insert((0.0, Some(0.0)));
+        e.0 += num(c, "people").unwrap_or(0.0);
+        e.1 = e.1.zip(num(c, "reoffenders")).map(|(a, b)| a + b);
+    }
+    let thin_areas: std::collections::BTreeSet<String> = sides
+        .iter()
+        .filter(|(_, (n, x))| *n < k || x.is_some_and(|x| x < k || n - x < k))
+        .map(|((area, _), _)| area.clone())
+        .collect();
     let treated: Vec<String> = d["launches"]
         .as_array()
         .map(|l| {
@@ -898,10 +929,13 @@ pub fn did(d: &mut Value, k: f64) {
         .and_then(|p| p.get_mut("estimates"))
     {
         for r in rows {
-            if r["area"]
-                .as_str()
-                .is_some_and(|a| failing_areas.contains(a))
-            {
+            let area = r["area"].as_str();
+            // An area with only one side (no cells before or after the launch) is thin too.
+            let one_sided = area.is_some_and(|a| {
+                !sides.contains_key(&(a.to_string(), false))
+                    || !sides.contains_key(&(a.to_string(), true))
+            });
+            if one_sided || area.is_none_or(|a| thin_areas.contains(a)) {
                 suppress(r, &["estimate"]);
             }
         }
@@ -1065,6 +1099,47 @@ fn complement(counts: &[Vec<f64>], hidden: &mut [bool], k: f64) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_placebo_estimate_rests_on_its_areas_totals_before_and_after_launch() {
+        // Cells of 12 people each: every cell fails min_cell 10 on reoffenders, so the cells
+        // are withheld; the placebo estimates stand on each area's totals before (36 people)
+        // and after (24) the launch, published when each side holds at least 10 reoffenders
+        // and 10 who did not reoffend.
+        let cell = |area: &str, period: &str, x: u64| json!({"area": area, "period": period, "people": 12, "reoffenders": x, "rate": 0.5});
+        let mut cells = Vec::new();
+        for (area, post) in [("A", 6), ("B", 4), ("Pilot", 6)] {
+            for p in ["2020-Q1", "2020-Q2", "2020-Q3"] {
+                cells.push(cell(area, p, 6));
+            }
+            for p in ["2020-Q4", "2021-Q1"] {
+                cells.push(cell(area, p, post));
+            }
+        }
+        // C has no cells after the launch: a one-sided area is never published.
+        cells.push(cell("C", "2020-Q1", 6));
+        let mut d = json!({
+            "launches": [["Pilot", "2020-Q4"]],
+            "cells": cells,
+            "placebo_in_space": {"estimates": [
+                {"area": "A", "estimate": -0.01},
+                {"area": "B", "estimate": 0.02},
+                {"area": "C", "estimate": 0.03},
+            ]},
+        });
+        did(&mut d, 10.0);
+        assert_eq!(d["cells"][0]["people"], SUPPRESSED);
+        let e = &d["placebo_in_space"]["estimates"];
+        assert_eq!(
+            e[0]["estimate"], -0.01,
+            "A: 18 of 36 before, 12 of 24 after"
+        );
+        assert_eq!(
+            e[1]["estimate"], SUPPRESSED,
+            "B: 8 reoffenders after launch"
+        );
+        assert_eq!(e[2]["estimate"], SUPPRESSED, "C: nobody after launch");
+    }
 
     #[test]
     fn primary_and_secondary_suppression() {
