@@ -24,7 +24,15 @@
 //!   group's reoffenders or non-reoffenders (before or after matching) are fewer than
 //!   `min_cell`; an effective sample size below `min_cell` is suppressed; the
 //!   propensity-score bins are merged until each holds none or at least `min_cell` people of
-//!   each group.
+//!   each group;
+//! - sentences fail closed: in any object where a figure was suppressed, every sentence (a
+//!   text field with a digit and four words or more: a summary, a projection's basis, a
+//!   caveat) is withheld, unless its key is one of the few that hold labels
+//!   ([`LABEL_KEYS`]) or the gate rewrote it, since a sentence written before the gate may
+//!   quote the hidden figure or one it can be worked out from;
+//! - figures that rest on a suppressed count go with it: the power calculation (on the
+//!   pilot's n) with the comparison's pilot count, the people whose follow-up cannot be
+//!   observed with the survival groups' rule.
 
 use serde_json::{Value, json};
 
@@ -269,6 +277,10 @@ pub fn costs(c: &mut Value) {
 /// Survival: day-level tables are not published (they are counts of one or two people);
 /// groups with fewer than `k` people or events keep only their labels.
 pub fn survival(s: &mut Value, k: f64) {
+    // People whose follow-up cannot be observed: a count like any other.
+    if num(s, "not_observable").is_some_and(|x| x > 0.0 && x < k) {
+        suppress(s, &["not_observable"]);
+    }
     // A model fitted on groups with few events (or few without one) is withheld whole.
     let small_group = s["groups"].as_array().is_some_and(|gs| {
         gs.iter().any(|g| {
@@ -728,6 +740,109 @@ pub fn data_quality(q: &mut Value, k: f64) {
     }
 }
 
+/// Keys of text fields that hold labels (names, periods, units, sources), not sentences:
+/// they may hold digits (`2022-Q3`, `18-24`) and stay published beside a suppressed figure.
+/// Any other text field with a digit beside a suppressed figure is withheld.
+pub const LABEL_KEYS: [&str; 27] = [
+    "area",
+    "category",
+    "cohort",
+    "column",
+    "control",
+    "covariate",
+    "design",
+    "file",
+    "group",
+    "input",
+    "interval",
+    "issue",
+    "kind",
+    "label",
+    "level",
+    "method",
+    "name",
+    "path",
+    "period",
+    "rd_ci_method",
+    "reason",
+    "source",
+    "table",
+    "term",
+    "treatment",
+    "unit",
+    "weights",
+];
+
+/// What a withheld sentence reads.
+pub const WITHHELD_SENTENCE: &str =
+    "Withheld: this sentence would give back a figure suppressed for disclosure control.";
+
+/// Whether a text reads as a sentence that may quote a figure: a digit and at least four
+/// words. Labels (`2022-Q3`, `18-24`, a breakdown level) are shorter; known label keys
+/// ([`LABEL_KEYS`]) are never taken for sentences.
+fn quotes_figures(t: &str) -> bool {
+    t.contains(|c: char| c.is_ascii_digit()) && t.split_whitespace().count() >= 4
+}
+
+/// Withholds, in every object holding a suppressed figure, each sentence (a text field with
+/// a digit and four words or more) that is not under a label key and that the gate did not
+/// write itself (it is as it was before the gate, `before`): fail closed, since a sentence
+/// composed before the gate may quote the hidden figure, or a survival or share it can be
+/// worked out from.
+fn sentences(v: &mut Value, before: &Value) {
+    match v {
+        Value::Object(m) => {
+            let has_hidden = m.values().any(|x| x == SUPPRESSED);
+            for (key, x) in m.iter_mut() {
+                let was = &before[key.as_str()];
+                if has_hidden && !LABEL_KEYS.contains(&key.as_str()) {
+                    match x {
+                        Value::String(t) if quotes_figures(t) && x == was => {
+                            *x = json!(WITHHELD_SENTENCE);
+                            continue;
+                        }
+                        Value::Array(list) if list.iter().all(Value::is_string) => {
+                            for (i, t) in list.iter_mut().enumerate() {
+                                if t.as_str().is_some_and(quotes_figures) && *t == was[i] {
+                                    *t = json!(WITHHELD_SENTENCE);
+                                }
+                            }
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
+                sentences(x, was);
+            }
+        }
+        Value::Array(list) => {
+            for (i, x) in list.iter_mut().enumerate() {
+                sentences(x, &before[i]);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The power calculation is made for the pilot's people in the measure: with that count
+/// hidden, every figure of it (the minimum detectable rates give n back) is hidden too.
+fn power(p: &mut Value, pilot_n_hidden: bool) {
+    if !pilot_n_hidden {
+        return;
+    }
+    if let Value::Object(m) = p {
+        for (key, x) in m.iter_mut() {
+            if x.is_number() {
+                *x = json!(SUPPRESSED);
+            } else if key != "method" {
+                if let Value::String(_) = x {
+                    *x = json!(WITHHELD_SENTENCE);
+                }
+            }
+        }
+    }
+}
+
 /// The one disclosure gate: the results as they may be published. With disclosure control
 /// off the figures pass unchanged, but day-level survival tables are still replaced by the
 /// steps the chart draws.
@@ -755,6 +870,8 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
     if !on {
         return Ok(j);
     }
+    // The sentences as the analyses wrote them, to tell them from the gate's own.
+    let before = j.clone();
     if let Some(v) = j.get_mut("rates") {
         rates(v, k);
     }
@@ -785,6 +902,12 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
     if let Some(v) = j.get_mut("did").filter(|v| !v.is_null()) {
         did(v, k);
     }
+    let pilot_n_hidden = ["compare", "compare_benchmark"]
+        .iter()
+        .any(|key| j[*key]["treatment_n"] == SUPPRESSED);
+    if let Some(p) = j.get_mut("power").filter(|p| !p.is_null()) {
+        power(p, pilot_n_hidden);
+    }
     // Costs rest on the matched comparison when there is one, else on the group one.
     let basis = match j.get("match").filter(|m| !m.is_null()) {
         Some(m) => m["comparison"].clone(),
@@ -795,6 +918,7 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
             costs(c);
         }
     }
+    sentences(&mut j, &before);
     Ok(j)
 }
 

@@ -1064,7 +1064,12 @@ fn monitoring(c: &Ctx) -> Result<Vec<Section>> {
                 ("projection high", "projected_high", Kind::Pct),
             ],
         ));
-        if let Some(basis) = mg.iter().rev().find_map(|g| g["projection_basis"].as_str()) {
+        // The latest projection whose sentence was not withheld by the disclosure gate.
+        if let Some(basis) = mg.iter().rev().find_map(|g| {
+            g["projection_basis"]
+                .as_str()
+                .filter(|b| *b != super::disclosure::WITHHELD_SENTENCE)
+        }) {
             s.paragraphs.push(format!(
                 "Projections (latest shown): {basis} Rates at equal follow-up (days 91, 182, 273) are in report.json under rate_at."
             ));
