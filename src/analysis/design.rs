@@ -1,12 +1,18 @@
 //! Design matrices: covariates of the cohort table as numeric columns for regression.
 //!
 //! Categorical covariates become indicator terms named `column=level`; the first level in
-//! sorted order is the reference unless a `column=level` reference is given. Rows with a
-//! missing value in any covariate are left out and counted.
+//! sorted order is the reference unless a `column=level` reference is given. A missing
+//! categorical value is a level of its own, [`NOT_RECORDED`], as the Justice Data Lab
+//! treats it: nobody is set aside for an unrecorded ethnicity (a group set aside could be
+//! worked out as the unadjusted counts minus the adjusted ones). Rows with a missing
+//! numeric value are left out and counted.
 
 use crate::data::{MISSING, People, Values};
 use crate::error::{Error, Result};
 use crate::measure::{age_band, age_group};
+
+/// The level a missing categorical covariate value takes.
+pub const NOT_RECORDED: &str = "not recorded";
 
 /// Numeric columns for a set of people.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,7 +104,13 @@ fn raw(people: &People, name: &str) -> Result<Raw> {
             Some(Values::Text(c)) => Raw::Categorical(
                 c.codes
                     .iter()
-                    .map(|&k| (k != MISSING).then(|| c.levels[k as usize].clone()))
+                    .map(|&k| {
+                        Some(if k == MISSING {
+                            NOT_RECORDED.to_string()
+                        } else {
+                            c.levels[k as usize].clone()
+                        })
+                    })
                     .collect(),
             ),
             None => {

@@ -154,7 +154,7 @@ fn report_json_holds_every_analysis_and_every_chart_has_data() {
     );
     assert!(
         summary[2].contains("Before matching the groups differ in")
-            && summary[2].contains("prior_offences (SMD")
+            && summary[2].contains("sex=M (SMD")
     );
     assert!(summary[3].starts_with("> Descriptive comparison with an external benchmark"));
     // Each comparison force's placebo estimate rests on its totals before and after the

@@ -178,7 +178,10 @@ impl AreaDid {
     pub fn of(people: &People, outcomes: &Outcomes, options: &DidOptions) -> Result<AreaDid> {
         options.check()?;
         let launches = Launches::from_options(options)?;
+        let t = crate::trace::Phase::start("did: people to area x period cells");
         let reduced = cells::reduce(people, outcomes, options, &launches)?;
+        drop(t);
+        let _t = crate::trace::Phase::start("did: estimates, inference and synthetic designs");
         for a in launches.days.keys() {
             if !reduced.areas.contains(a) {
                 return Err(Error::option(
