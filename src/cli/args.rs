@@ -421,6 +421,10 @@ pub struct DidArgs {
     /// Comparison areas [default: every area that never launches].
     #[arg(long, value_delimiter = ',', value_name = "AREAS")]
     pub comparison_areas: Vec<String>,
+    /// Person-level covariates of the two-way fixed effects regressions, e.g.
+    /// sex,age_at_index [default: `[did] covariates` of --config, or none].
+    #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+    pub covariates: Vec<String>,
     /// Wild cluster bootstrap replications, 0 to skip [default: 9999].
     #[arg(long, value_name = "N")]
     pub bootstrap: Option<usize>,

@@ -399,6 +399,9 @@ pub fn did(a: super::args::DidArgs) -> Result<()> {
     if !a.comparison_areas.is_empty() {
         options.comparison_areas = a.comparison_areas.clone();
     }
+    if !a.covariates.is_empty() {
+        options.covariates = a.covariates.clone();
+    }
     if let Some(b) = a.bootstrap {
         options.bootstrap = b;
     }
@@ -412,7 +415,7 @@ pub fn did(a: super::args::DidArgs) -> Result<()> {
         "treated_areas": options.treated_areas, "start": options.start, "starts": options.starts,
         "period": options.period, "area_column": options.area_column,
         "comparison_areas": options.comparison_areas, "bootstrap": options.bootstrap,
-        "seed": options.seed, "confidence": options.confidence,
+        "seed": options.seed, "confidence": options.confidence, "covariates": options.covariates,
     });
     if let Some(panel) = &a.panel {
         let rows = reoffending::data::read_panel(panel)?;
@@ -442,7 +445,10 @@ pub fn did(a: super::args::DidArgs) -> Result<()> {
         return emit(&a.out, &rendered);
     }
     let mut r = resolve(&a.data, ColumnSelection::All)?;
-    r.inputs.load.cohort_columns = columns_for(std::slice::from_ref(&options.area_column));
+    let needed: Vec<String> = std::iter::once(options.area_column.clone())
+        .chain(options.covariates.iter().cloned())
+        .collect();
+    r.inputs.load.cohort_columns = columns_for(&needed);
     let eval = load(&r)?;
     let did = AreaDid::compute(&eval, &options)?;
     emit(&a.out, &Rendered::analysis(&eval, used, &did)?)

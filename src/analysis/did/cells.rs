@@ -7,6 +7,7 @@ use super::{DidOptions, Launches};
 use crate::data::{People, Values};
 use crate::error::{Error, Result};
 use crate::measure::Outcomes;
+use crate::stats::did::AreaCovariates;
 
 /// One area x period cell of people in the 12-month measure.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,6 +47,9 @@ pub(crate) struct Reduced {
     pub cells: Vec<PersonCell>,
     pub mislabelled: Mislabelled,
     pub areas: Vec<String>,
+    /// Each person in the cells (index into [`People`], in increasing order) with the
+    /// index of their cell in `cells`.
+    pub members: Vec<(usize, usize)>,
 }
 
 /// Reduces the people in the 12-month measure of the areas in the design to area x period
@@ -57,6 +61,7 @@ pub(crate) fn reduce(
     outcomes: &Outcomes,
     options: &DidOptions,
     launches: &Launches,
+    keep: Option<&[bool]>,
 ) -> Result<Reduced> {
     let column = people.column(&options.area_column).ok_or_else(|| {
         Error::option(
@@ -87,8 +92,9 @@ pub(crate) fn reduce(
     let len = options.period;
     let mut cells: std::collections::BTreeMap<(u32, i32), PersonCell> = Default::default();
     let mut mislabelled = Mislabelled::default();
+    let mut members: Vec<(usize, (u32, i32))> = Vec::new();
     for i in 0..people.len() {
-        if !outcomes.eligible[i] {
+        if !outcomes.eligible[i] || keep.is_some_and(|k| !k[i]) {
             continue;
         }
         let a = area.codes[i];
@@ -106,6 +112,7 @@ pub(crate) fn reduce(
             }
         }
         let p = len.of(day);
+        members.push((i, (a, p)));
         let y = u64::from(outcomes.reoffences[i]);
         let c = cells.entry((a, p)).or_insert_with(|| PersonCell {
             area: area.levels[a as usize].clone(),
@@ -127,6 +134,12 @@ pub(crate) fn reduce(
         c.treated |= treated;
     }
     keep_first(&mut mislabelled.first_rows);
+    let keys: Vec<(u32, i32)> = cells.keys().copied().collect();
+    // Every member's key is in the map it was entered into.
+    let members = members
+        .into_iter()
+        .map(|(i, key)| (i, keys.binary_search(&key).unwrap_or_default()))
+        .collect();
     let cells: Vec<PersonCell> = cells.into_values().collect();
     let mut areas: Vec<String> = cells.iter().map(|c| c.area.clone()).collect();
     areas.dedup();
@@ -134,7 +147,56 @@ pub(crate) fn reduce(
         cells,
         mislabelled,
         areas,
+        members,
     })
+}
+
+/// The covariate sums of a two-way fixed effects regression with person-level covariates:
+/// Σx into every cell of `binary` and `frequency` (cells in the order of `reduced.cells`),
+/// and each area's Σxx' with Σxy for the binary outcome and for reoffences. `design` holds
+/// exactly the people of `reduced` (its rows in increasing order, as `reduced.members`).
+pub(crate) fn covariate_sums(
+    design: &crate::analysis::design::Design,
+    reduced: &Reduced,
+    outcomes: &Outcomes,
+    areas: usize,
+    binary: &mut [crate::stats::did::Cell],
+    frequency: &mut [crate::stats::did::Cell],
+) -> (Vec<AreaCovariates>, Vec<AreaCovariates>) {
+    let k = design.columns.len();
+    let blank = || AreaCovariates {
+        xx: vec![0.0; k * k],
+        xy: vec![0.0; k],
+    };
+    let (mut bin, mut freq) = (vec![blank(); areas], vec![blank(); areas]);
+    for cell in binary.iter_mut().chain(frequency.iter_mut()) {
+        cell.sum_x = vec![0.0; k];
+    }
+    let mut x = vec![0.0; k];
+    // Both lists hold the same people in increasing order (the design was built on the
+    // members, and the cells were reduced again to its rows when it left anyone out).
+    for (r, &(i, c)) in reduced.members.iter().enumerate() {
+        debug_assert_eq!(design.rows[r], i);
+        for (j, col) in design.columns.iter().enumerate() {
+            x[j] = col[r];
+        }
+        let a = binary[c].area;
+        let y_freq = f64::from(outcomes.reoffences[i]);
+        let y_bin = f64::from(u8::from(y_freq > 0.0));
+        for j in 0..k {
+            binary[c].sum_x[j] += x[j];
+            frequency[c].sum_x[j] += x[j];
+            bin[a].xy[j] += x[j] * y_bin;
+            freq[a].xy[j] += x[j] * y_freq;
+            for l in 0..k {
+                bin[a].xx[j * k + l] += x[j] * x[l];
+            }
+        }
+    }
+    for (f, b) in freq.iter_mut().zip(&bin) {
+        f.xx.clone_from(&b.xx);
+    }
+    (bin, freq)
 }
 
 /// Keeps the smallest row numbers (people are not in file order).

@@ -61,6 +61,12 @@ pub struct DidOptions {
     /// The pilot cohort's label, to count people whose label contradicts the area-and-date
     /// definition. Default `divert`.
     pub treatment: String,
+    /// Person-level covariates of the two-way fixed effects regressions (cohort columns;
+    /// categorical ones become indicator terms, a missing category its own level, and
+    /// people missing a numeric one are left out and counted). Person data only; the
+    /// synthetic and staggered designs work on area means and do not use them. Default
+    /// none.
+    pub covariates: Vec<String>,
 }
 
 impl Default for DidOptions {
@@ -76,6 +82,7 @@ impl Default for DidOptions {
             seed: 1,
             confidence: 0.95,
             treatment: "divert".into(),
+            covariates: Vec::new(),
         }
     }
 }
@@ -179,7 +186,29 @@ impl AreaDid {
         options.check()?;
         let launches = Launches::from_options(options)?;
         let t = crate::trace::Phase::start("did: people to area x period cells");
-        let reduced = cells::reduce(people, outcomes, options, &launches)?;
+        let mut reduced = cells::reduce(people, outcomes, options, &launches, None)?;
+        // With covariates, the people the regression can use (a numeric covariate missing
+        // leaves a person out), and the cells of exactly those people.
+        let design = if options.covariates.is_empty() {
+            None
+        } else {
+            let candidates: Vec<usize> = reduced.members.iter().map(|m| m.0).collect();
+            let design = crate::analysis::design::Design::build(
+                people,
+                &options.covariates,
+                &[],
+                &candidates,
+                crate::analysis::design::MAX_LEVELS,
+            )?;
+            if design.excluded_missing > 0 {
+                let mut keep = vec![false; people.len()];
+                for &r in &design.rows {
+                    keep[r] = true;
+                }
+                reduced = cells::reduce(people, outcomes, options, &launches, Some(&keep))?;
+            }
+            Some(design)
+        };
         drop(t);
         let _t = crate::trace::Phase::start("did: estimates, inference and synthetic designs");
         for a in launches.days.keys() {
@@ -199,7 +228,7 @@ impl AreaDid {
             .map(|a| launches.of(a).map(|d| i64::from(options.period.of(d))))
             .collect();
         let area_index = |a: &str| reduced.areas.iter().position(|x| x == a).unwrap_or(0);
-        let binary: Vec<crate::stats::did::Cell> = reduced
+        let mut binary: Vec<crate::stats::did::Cell> = reduced
             .cells
             .iter()
             .map(|c| {
@@ -211,7 +240,7 @@ impl AreaDid {
                 )
             })
             .collect();
-        let frequency: Vec<crate::stats::did::Cell> = reduced
+        let mut frequency: Vec<crate::stats::did::Cell> = reduced
             .cells
             .iter()
             .map(|c| {
@@ -224,6 +253,16 @@ impl AreaDid {
                 )
             })
             .collect();
+        let covariate_sums = design.as_ref().map(|d| {
+            cells::covariate_sums(
+                d,
+                &reduced,
+                outcomes,
+                reduced.areas.len(),
+                &mut binary,
+                &mut frequency,
+            )
+        });
         let rates: Vec<(String, i32, f64)> = reduced
             .cells
             .iter()
@@ -240,9 +279,14 @@ impl AreaDid {
             &launch_period,
             binary,
             Some(frequency),
+            covariate_sums,
             &rates,
             options,
         )?;
+        if let Some(d) = &design {
+            out.covariate_terms = d.names.clone();
+            out.excluded_missing_covariates = d.excluded_missing;
+        }
         out.cells = reduced
             .cells
             .iter()
@@ -273,6 +317,13 @@ impl AreaDid {
     /// year, `2021-Q1` a quarter, `2021-03` a month).
     pub fn from_panel(rows: &[PanelRow], options: &DidOptions) -> Result<AreaDid> {
         options.check()?;
+        if !options.covariates.is_empty() {
+            return Err(Error::option(
+                "covariates",
+                "a panel of area means has no person-level covariates: leave them out, or give \
+                 person data",
+            ));
+        }
         let length = rows
             .first()
             .and_then(|r| PeriodLength::parse_kind(&r.period))
@@ -391,7 +442,15 @@ impl AreaDid {
                 treated: launch_period[k].is_some_and(|l| i64::from(*p) >= l),
             });
         }
-        let mut out = result::build(&areas, &launch_period, stat_cells, None, &rates, &options)?;
+        let mut out = result::build(
+            &areas,
+            &launch_period,
+            stat_cells,
+            None,
+            None,
+            &rates,
+            &options,
+        )?;
         out.cells = rows_out;
         out.fill_trends(&order);
         out.finish_summary(&options);

@@ -267,6 +267,10 @@ pub struct AreaDid {
     pub inference_lead: String,
     /// Parts that could not be computed, and why.
     pub unavailable: Vec<String>,
+    /// The covariate terms of the two-way fixed effects regressions (empty without).
+    pub covariate_terms: Vec<String>,
+    /// People in the measure left out for a missing numeric covariate.
+    pub excluded_missing_covariates: u64,
     /// The finding in plain English.
     pub summary: String,
 }
@@ -283,12 +287,17 @@ pub(super) fn build(
     launch_period: &[Option<i64>],
     binary: Vec<Cell>,
     frequency: Option<Vec<Cell>>,
+    covariates: Option<(Vec<sd::AreaCovariates>, Vec<sd::AreaCovariates>)>,
     rates: &[(String, i32, f64)],
     options: &DidOptions,
 ) -> Result<AreaDid> {
     let len = options.period;
     let label = |p: i64| len.label(p as i32);
-    let panel = sd::Panel::new(binary, launch_period.to_vec())?;
+    let (bin_cov, freq_cov) = covariates.unzip();
+    let panel = match bin_cov {
+        Some(c) => sd::Panel::with_covariates(binary, launch_period.to_vec(), c)?,
+        None => sd::Panel::new(binary, launch_period.to_vec())?,
+    };
     let opts = sd::DidOptions {
         confidence: options.confidence,
         bootstrap: (options.bootstrap > 0)
@@ -303,7 +312,10 @@ pub(super) fn build(
         .collect();
     let frequency = match frequency {
         Some(cells) => {
-            let p = sd::Panel::new(cells, launch_period.to_vec())?;
+            let p = match freq_cov {
+                Some(c) => sd::Panel::with_covariates(cells, launch_period.to_vec(), c)?,
+                None => sd::Panel::new(cells, launch_period.to_vec())?,
+            };
             match sd::twfe(&p, options.confidence) {
                 Ok(f) => Some(DidEstimate {
                     estimate: f.estimate,
@@ -402,6 +414,8 @@ pub(super) fn build(
         synthetic,
         inference_lead: inference_lead.into(),
         unavailable,
+        covariate_terms: Vec::new(),
+        excluded_missing_covariates: 0,
         summary: String::new(),
     })
 }
@@ -667,6 +681,12 @@ impl AreaDid {
             rounded(self.ci_low),
             rounded(self.ci_high),
         );
+        if !options.covariates.is_empty() {
+            s.push_str(&format!(
+                " The regressions adjust for {} (person by person; the synthetic designs do not).",
+                options.covariates.join(", ")
+            ));
+        }
         match self.inference_lead.as_str() {
             "placebo_in_space" => {
                 if let Some(p) = &self.placebo_in_space {

@@ -1064,6 +1064,9 @@ pub fn did(d: &mut Value, k: f64) {
             }
         }
     }
+    if num(d, "excluded_missing_covariates").is_some_and(|r| r > 0.0 && r < k) {
+        suppress(d, &["excluded_missing_covariates"]);
+    }
     if let Some(m) = d.get_mut("mislabelled").filter(|v| v.is_object()) {
         if num(m, "rows").is_some_and(|r| r > 0.0 && r < k) {
             suppress(m, &["rows"]);
