@@ -131,7 +131,8 @@ pub fn report(a: ReportArgs) -> Result<()> {
         disclosure_control: options.disclosure_control,
         min_cell: options.min_cell,
     };
-    let files = reoffending::report::write(&results, &provenance, &options, out_dir)?;
+    let written = reoffending::report::write(&results, &provenance, &options, out_dir)?;
+    let files = &written.files;
     for na in &results.not_available {
         eprintln!(
             "warning: {}",
@@ -146,7 +147,7 @@ pub fn report(a: ReportArgs) -> Result<()> {
         &["file"],
         1,
     );
-    for f in &files {
+    for f in files {
         t.push(vec![Some(f.display().to_string())]);
     }
     let printed = emit(
@@ -165,6 +166,13 @@ pub fn report(a: ReportArgs) -> Result<()> {
         },
     );
     printed?;
+    // A person at the terminal reads the finding and where to open it last, below the list.
+    if matches!(format, super::args::OutputFormat::Table) {
+        if let Some(h) = &written.headline {
+            println!("\n{}", reoffending::printable(h));
+        }
+        println!("\nOpen {}", out_dir.join("report.html").display());
+    }
     if strict && !results.not_available.is_empty() {
         // Documented exit code: the report was written, but not every analysis.
         std::process::exit(3);

@@ -776,3 +776,65 @@ fn a_failing_analysis_leaves_the_rest_of_the_report_written() {
     );
     assert!(md.contains("## Time to first proven reoffence"));
 }
+
+#[test]
+fn the_page_reads_on_a_phone_lists_its_contents_and_speaks_no_developer_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sample_config(dir.path(), 10);
+    let out = dir.path().join("r");
+    let run = Command::cargo_bin("reoffending")
+        .unwrap()
+        .arg("report")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    // The command ends with the finding and where to open it.
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    let tail: Vec<&str> = stdout.trim_end().lines().rev().take(3).collect();
+    assert_eq!(
+        tail[0],
+        format!("Open {}", out.join("report.html").display())
+    );
+    assert!(
+        tail[2].starts_with("Impact estimate (difference-in-differences"),
+        "{tail:?}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains(r#"<meta name="viewport" content="width=device-width, initial-scale=1">"#)
+    );
+    assert!(html.contains("figure svg { max-width: 100%; height: auto; }"));
+    assert!(html.contains(r#"<a href="report.xlsx">"#));
+    for png in ["did_trends", "rates", "survival", "monitor"] {
+        assert!(
+            html.contains(&format!(r#"<a href="charts/{png}.png">"#)),
+            "{png}"
+        );
+        assert!(out.join(format!("charts/{png}.png")).exists());
+    }
+    // No sign parted from its amount at a line end.
+    assert!(!html.contains("-£") && !html.contains("+£"));
+    // No command names, options, source paths or the project's own documents in the text a
+    // reader sees.
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for text in [&md, &html] {
+        for word in [
+            "`reoffending",
+            "reoffending survival",
+            "reoffending match",
+            " --",
+            "docs/",
+            "src/",
+            "under rate_at",
+            ".toml",
+        ] {
+            assert!(
+                !text.contains(word),
+                "developer words in the report: {word}"
+            );
+        }
+    }
+}

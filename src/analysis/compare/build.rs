@@ -164,7 +164,7 @@ impl Comparison {
             period.keeps(people, i)
         })?;
         let caveat = format!(
-            "Unless {control} was built by matching (reoffending match), the groups may differ in who was \
+            "Unless {control} was chosen to match the pilot people one by one, the groups may differ in who was \
              diverted: a difference is not by itself the effect of the scheme."
         );
         let mut c = Self::from_groups(treatment, control, t, &k, options, caveat)?;

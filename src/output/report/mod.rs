@@ -72,14 +72,24 @@ impl Default for ReportOptions {
     }
 }
 
-/// Builds and writes the report into `out`; returns the files written.
+/// What [`write`] wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// Every file, in the order written.
+    pub files: Vec<PathBuf>,
+    /// The report's first finding, as published (after disclosure control): what a person
+    /// running the report reads first.
+    pub headline: Option<String>,
+}
+
+/// Builds and writes the report into `out`; returns the files written and the headline.
 // Over 80 lines: writes every file of the report in turn from the gated JSON; a list of writes.
 pub fn write(
     results: &Results,
     provenance: &Provenance,
     options: &ReportOptions,
     out: &Path,
-) -> Result<Vec<PathBuf>> {
+) -> Result<Written> {
     // Everything below reads the gated value only.
     let mut j = disclosure::gate(results, options)?;
     j["provenance"] = json!(provenance);
@@ -100,6 +110,7 @@ pub fn write(
         j = Value::Object(stamped);
     }
     let sections = sections(&j, options)?;
+    let headline = sections.first().and_then(|s| s.findings.first().cloned());
 
     let mk = |p: &Path| {
         std::fs::create_dir_all(p).map_err(|source| Error::Io {
@@ -164,6 +175,11 @@ pub fn write(
     // Every value is HTML-escaped (labels, titles, notes, configuration strings); only the
     // tool's own SVG is inserted as trusted (`| safe` in the template).
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    // No line break between a sign and the pound sign of an amount ("-£102,000"): a word
+    // joiner after the sign (a hyphen before a digit already does not break).
+    env.add_filter("nb", |s: String| {
+        s.replace("-£", "-\u{2060}£").replace("+£", "+\u{2060}£")
+    });
     env.add_template("report", include_str!("template.html"))
         .map_err(|e| Error::Output(e.to_string()))?;
     let html = env
@@ -194,7 +210,10 @@ pub fn write(
         action: "cannot write",
         source,
     })?;
-    Ok(written)
+    Ok(Written {
+        files: written,
+        headline,
+    })
 }
 
 /// Every string of `v` (keys too) without control characters other than line breaks and tabs,

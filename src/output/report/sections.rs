@@ -926,7 +926,7 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
                 cell(lr.get("p_value"), Kind::P)
             ));
         }
-        t.notes.push("Day-level tables are not published (they show individual events); run `reoffending survival` inside the secure environment.".into());
+        t.notes.push("Day-level tables are not published (they show individual events); they stay with the analysts in the secure environment.".into());
         s.tables.push(t);
         if sv["cox"] == SUPPRESSED {
             s.paragraphs.push("Cox model: not published (a group has fewer events, or people without one, than the smallest count published).".into());
@@ -1071,7 +1071,7 @@ fn monitoring(c: &Ctx) -> Result<Vec<Section>> {
                 .filter(|b| *b != super::disclosure::WITHHELD_SENTENCE)
         }) {
             s.paragraphs.push(format!(
-                "Projections (latest shown): {basis} Rates at equal follow-up (days 91, 182, 273) are in report.json under rate_at."
+                "Projections (latest shown): {basis} Rates at equal follow-up (days 91, 182 and 273) are in the machine-readable results, report.json."
             ));
         }
         out.push(s);
