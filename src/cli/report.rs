@@ -42,6 +42,18 @@ pub fn report(a: ReportArgs) -> Result<()> {
     r.inputs.load.offence_details = OffenceDetails::Keep;
     let mut results = reoffending::evaluation::Results::from_config(&r.config, &r.inputs, r.rules)?;
     warn(&results.data_quality.warnings);
+    if results.parameters.extract_date_source != reoffending::data::ExtractDateSource::Given {
+        eprintln!(
+            "warning: no extract date given: the report takes {} ({}) as the day the data were \
+             extracted, which decides who has had the full follow-up; set `extract_date` in the \
+             evaluation file's [data] table",
+            results.parameters.extract_date.as_deref().unwrap_or("none"),
+            serde_json::to_value(results.parameters.extract_date_source)
+                .ok()
+                .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                .unwrap_or_default()
+        );
+    }
     // Provenance names files relative to the evaluation file, never the analyst's paths or
     // the working folder: the same report from wherever it is run.
     let base = config_path.parent().unwrap_or(Path::new(""));

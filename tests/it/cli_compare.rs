@@ -206,3 +206,40 @@ fn power_matches_the_domain_figures() {
     let lo = v["min_detectable_rate_lower"].as_f64().unwrap();
     assert!((lo - 0.15).abs() < 0.001, "{lo}");
 }
+
+#[test]
+fn a_benchmark_is_framed_both_ways_and_a_rate_above_half_is_questioned() {
+    let f = cohorts(500, 60, 10, 1);
+    let args = |rate: &'static str| {
+        vec![
+            "--treatment",
+            "divert",
+            "--baseline-rate",
+            rate,
+            "--baseline-name",
+            "Thames Valley Police",
+        ]
+    };
+    let v = compare(&f, &args("0.2"));
+    let caveats = v["caveats"].to_string();
+    assert!(
+        caveats.contains("a 12-month reoffending rate of 20.0%, that is 80.0% did not reoffend"),
+        "{caveats}"
+    );
+    assert!(!caveats.contains("Check the benchmark"));
+    // The pilot's rate carries one interval: the exact one its test and sentence use.
+    let ci = (
+        v["treatment_ci_low"].as_f64().unwrap(),
+        v["rd_ci_low"].as_f64().unwrap() + 0.2,
+    );
+    assert!((ci.0 - ci.1).abs() < 1e-12, "{ci:?}");
+    // "80% did not reoffend" entered as 0.8 is questioned.
+    let v = compare(&f, &args("0.8"));
+    assert!(
+        v["caveats"]
+            .to_string()
+            .contains("is a reoffending rate of 0.2, not 0.8"),
+        "{}",
+        v["caveats"]
+    );
+}

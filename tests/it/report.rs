@@ -838,3 +838,37 @@ fn the_page_reads_on_a_phone_lists_its_contents_and_speaks_no_developer_words() 
         }
     }
 }
+
+#[test]
+fn an_inferred_extract_date_is_said_first_on_the_page_and_on_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sample_config(dir.path(), 10);
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, text.replace("extract_date = \"2023-03-31\"", "")).unwrap();
+    let out = dir.path().join("r");
+    let run = Command::cargo_bin("reoffending")
+        .unwrap()
+        .arg("report")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let err = String::from_utf8(run.stderr).unwrap();
+    assert!(
+        err.contains(
+            "warning: no extract date given: the report takes 2023-03-31 (latest disposal date)"
+        ),
+        "{err}"
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let summary = md.split("## Summary").nth(1).unwrap();
+    let first = summary.lines().find(|l| l.starts_with("> ")).unwrap();
+    assert!(
+        first.starts_with(
+            "> Caution: the extract date was not given, so these figures take 2023-03-31"
+        ),
+        "{first}"
+    );
+}

@@ -361,8 +361,9 @@ impl Comparison {
         t: &GroupData,
         options: &CompareOptions,
     ) -> Result<Comparison> {
-        let ci = proportion_ci(t.reoffenders, t.n, options.confidence, CiMethod::Wilson)?
-            .ok_or_else(|| Error::method("comparison", "empty group"))?;
+        if t.n == 0 {
+            return Err(Error::method("comparison", "empty group"));
+        }
         // The verdict and the interval for the difference rest on one basis: the exact
         // (Clopper-Pearson) interval and the central exact test. The "minimum likelihood"
         // two-sided p of R and scipy is reported beside them, but can disagree with any
@@ -396,7 +397,7 @@ impl Comparison {
         let summary = format!(
             "Descriptive comparison with an external benchmark, not an estimate of the scheme's impact: \
              {}% of people in {treatment} reoffended within 12 months ({level} exact interval {}% to {}%), {relation} \
-             the {}% reported for {label} (exact binomial test, two-sided p = {}). The benchmark has no published \
+             the {}% reported for {label} (exact binomial test, central two-sided p = {}, the test that agrees with the exact interval). The benchmark has no published \
              denominator, outcome definition or comparison group, so a difference may reflect how the figures \
              were counted, or who was diverted, rather than the schemes themselves.",
             pp(p),
@@ -436,7 +437,25 @@ impl Comparison {
         );
         let mut caveats = vec![
             "An external benchmark is descriptive: it cannot show what would have happened to these people without the scheme.".to_string(),
+            format!(
+                "The benchmark{}: a 12-month reoffending rate of {:.1}%, that is {:.1}% did not reoffend{}.",
+                name.as_deref().map(|n| format!(", {n},")).unwrap_or_default(),
+                p0 * 100.0,
+                (1.0 - p0) * 100.0,
+                source
+                    .as_deref()
+                    .map(|s| format!(". Source: {s}"))
+                    .unwrap_or_default()
+            ),
         ];
+        if p0 > 0.5 {
+            caveats.push(format!(
+                "Check the benchmark: a reoffending rate of {:.1}% is unusually high. Schemes often \
+                 publish the share who did *not* reoffend: \"80% did not reoffend\" is a reoffending rate \
+                 of 0.2, not 0.8.",
+                p0 * 100.0
+            ));
+        }
         if t.n < 60 {
             caveats.push(format!(
                 "Only {} people in {treatment}: the Justice Data Lab needs at least 60.",
@@ -454,7 +473,8 @@ impl Comparison {
             treatment_reoffenders: t.reoffenders,
             control_n: None,
             control_reoffenders: None,
-            treatment_rate: Effect::new(p, ci.low, ci.high),
+            // One interval for the pilot's rate here: the exact one its sentence and test use.
+            treatment_rate: Effect::new(p, exact.low, exact.high),
             control_rate: p0,
             risk_difference: Effect::new(p - p0, exact.low - p0, exact.high - p0),
             rd_ci_method: DifferenceInterval::ClopperPearson,

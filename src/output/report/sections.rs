@@ -238,6 +238,23 @@ fn summary(c: &Ctx) -> Result<Vec<Section>> {
     // comparison is descriptive (with the covariates on which the groups differ), and so is
     // the benchmark.
     let mut summary = Section::new("summary", "Summary");
+    // An inferred extract date decides who is in the measure: say so before any figure.
+    let pv = &j["parameters"];
+    if pv["extract_date_source"]
+        .as_str()
+        .is_some_and(|s| s != "given")
+    {
+        summary.findings.push(format!(
+            "Caution: the extract date was not given, so these figures take {} (the {}) as the \
+             day the data were extracted. A different true extract date changes who has had the \
+             full 12 months of follow-up, and so every figure below.",
+            pv["extract_date"].as_str().unwrap_or("[x]"),
+            pv["extract_date_source"]
+                .as_str()
+                .unwrap_or_default()
+                .replace('_', " ")
+        ));
+    }
     // An area-wide pilot's impact estimate is the difference-in-differences against other
     // areas; a matched comparison of individuals then supports it.
     let area = j.get("did").and_then(|d| d["summary"].as_str());
