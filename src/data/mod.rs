@@ -21,6 +21,7 @@ mod link;
 mod load;
 mod offences;
 mod options;
+mod pages;
 mod panel;
 mod quality;
 mod read;

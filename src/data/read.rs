@@ -422,7 +422,11 @@ pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Res
                 reader.with_columns(Some(columns.to_vec())).finish()
             }));
             match read {
-                Ok(df) => df.map_err(|e| polars_err(path, e))?,
+                Ok(df) => {
+                    let df = df.map_err(|e| polars_err(path, e))?;
+                    let rows = df.height();
+                    same_height(path, df, rows)?
+                }
                 Err(_) => return Err(damaged(path)),
             }
         }
@@ -443,6 +447,29 @@ fn damaged(path: &Path) -> Error {
     )
 }
 
+/// `df` when it and each of its columns hold `rows` rows. polars sets a Parquet frame's
+/// height from the metadata without checking its columns against it, and a damaged page can
+/// decode to fewer or more values than its row group holds.
+fn same_height(path: &Path, df: pl::DataFrame, rows: usize) -> Result<pl::DataFrame> {
+    if let Some(col) = df.columns().iter().find(|c| c.len() != rows) {
+        let name = col.name().as_str();
+        return Err(Error::in_column(
+            path,
+            name,
+            format!(
+                "the Parquet file is damaged: column `{}` decodes to {} values where its row groups hold {rows}; \
+                 write or copy it again",
+                crate::error::shown(name),
+                col.len()
+            ),
+        ));
+    }
+    if df.height() != rows {
+        return Err(damaged(path));
+    }
+    Ok(df)
+}
+
 /// Checks a Parquet file before its columns are read: every column chunk's pages lie inside
 /// the file (a corrupted footer can point past its end, which the decoder does not check),
 /// and each of `columns` has a type this tool reads (a struct, map or union, or a decimal of
@@ -459,6 +486,7 @@ fn check_parquet(
     .map_err(|_| damaged(path))?
     .map_err(|e| polars_err(path, e))?;
     check_chunks(path, &metadata, file_len)?;
+    super::pages::check_pages(path, &open(path)?, &metadata, columns)?;
     let schema = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.schema()))
         .map_err(|_| damaged(path))?
         .map_err(|e| polars_err(path, e))?;
@@ -789,10 +817,12 @@ where
                     reader.set_metadata(metadata.clone());
                     // The chunks were checked to lie inside the file; a page that still
                     // does not decode is the file's damage, not a crash.
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.finish()))
-                        .map_err(|_| damaged(path))?
-                        .map(|df| (frame(df, decoded), share(first + len, total)))
-                        .map_err(|e| polars_err(path, e))
+                    let df =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.finish()))
+                            .map_err(|_| damaged(path))?
+                            .map_err(|e| polars_err(path, e))?;
+                    let df = same_height(path, df, len)?;
+                    Ok((frame(df, decoded), share(first + len, total)))
                 }))
             })
         }

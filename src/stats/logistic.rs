@@ -77,10 +77,16 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
         }
     }
     let col = |j: usize, i: usize| if j == 0 { 1.0 } else { x[j - 1][i] };
+    let rows = Entries::new(x, n);
     let loglik = |beta: &[f64]| -> f64 {
+        // A trial step that is not finite: the sum over every term would be NaN or infinite
+        // (0 times infinity, or an infinite log odds in both groups), so the step is refused.
+        if beta.iter().any(|b| !b.is_finite()) {
+            return f64::NAN;
+        }
         (0..n)
             .map(|i| {
-                let eta: f64 = (0..p).map(|j| beta[j] * col(j, i)).sum();
+                let eta = rows.eta(beta, i);
                 // log(1 + e^eta) computed stably.
                 let l1p = if eta > 0.0 {
                     eta + (-eta).exp().ln_1p()
@@ -103,15 +109,25 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
             row.iter_mut().for_each(|v| *v = 0.0);
         }
         for i in 0..n {
-            let eta: f64 = (0..p).map(|j| beta[j] * col(j, i)).sum();
+            let eta = rows.eta(&beta, i);
             let mu = 1.0 / (1.0 + (-eta).exp());
             let w = mu * (1.0 - mu);
             let r = f64::from(y[i]) - mu;
-            for a in 0..p {
-                let xa = col(a, i);
-                grad[a] += xa * r;
-                for b in 0..=a {
-                    info[a][b] += w * xa * col(b, i);
+            if w.is_finite() && r.is_finite() {
+                let (terms, values) = rows.row(i);
+                for (k, (&a, &xa)) in terms.iter().zip(values).enumerate() {
+                    grad[a] += xa * r;
+                    for (&b, &xb) in terms[..=k].iter().zip(values) {
+                        info[a][b] += w * xa * xb;
+                    }
+                }
+            } else {
+                for a in 0..p {
+                    let xa = col(a, i);
+                    grad[a] += xa * r;
+                    for b in 0..=a {
+                        info[a][b] += w * xa * col(b, i);
+                    }
                 }
             }
         }
@@ -169,12 +185,21 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
     // Information at the estimate.
     let mut info = vec![vec![0.0; p]; p];
     for i in 0..n {
-        let eta: f64 = (0..p).map(|j| beta[j] * col(j, i)).sum();
+        let eta = rows.eta(&beta, i);
         let mu = 1.0 / (1.0 + (-eta).exp());
         let w = mu * (1.0 - mu);
-        for a in 0..p {
-            for b in 0..p {
-                info[a][b] += w * col(a, i) * col(b, i);
+        if w.is_finite() {
+            let (terms, values) = rows.row(i);
+            for (&a, &xa) in terms.iter().zip(values) {
+                for (&b, &xb) in terms.iter().zip(values) {
+                    info[a][b] += w * xa * xb;
+                }
+            }
+        } else {
+            for a in 0..p {
+                for b in 0..p {
+                    info[a][b] += w * col(a, i) * col(b, i);
+                }
             }
         }
     }
@@ -198,6 +223,57 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
         converged,
         n: n as u64,
     })
+}
+
+/// The terms of each row that are not zero (the intercept's 1 first, then the columns in
+/// order), row after row. A categorical covariate of L levels is L - 1 indicator columns of
+/// which a row has at most one not zero, so the information matrix's sums over these
+/// (n k^2 for k terms not zero in a row) replace sums over every pair of terms (n p^2: 200
+/// levels, 20,000 people took seconds an iteration). Every figure is bit for bit the dense
+/// sums': a product with a zero factor is a zero, and adding a zero to a sum that started at
+/// +0 changes nothing but, at most, the sign of a zero log odds, which no result reads. With
+/// a value that is not finite anywhere every term is kept (0 times infinity is not zero).
+struct Entries {
+    start: Vec<usize>,
+    term: Vec<usize>,
+    value: Vec<f64>,
+}
+
+impl Entries {
+    /// The entries of `n` rows of columns `x` (each of `n` values).
+    fn new(x: &[Vec<f64>], n: usize) -> Entries {
+        let dense = x.iter().flatten().any(|v| !v.is_finite());
+        let mut e = Entries {
+            start: Vec::with_capacity(n + 1),
+            term: Vec::new(),
+            value: Vec::new(),
+        };
+        for i in 0..n {
+            e.start.push(e.term.len());
+            e.term.push(0);
+            e.value.push(1.0);
+            for (j, c) in x.iter().enumerate() {
+                if dense || c[i] != 0.0 {
+                    e.term.push(j + 1);
+                    e.value.push(c[i]);
+                }
+            }
+        }
+        e.start.push(e.term.len());
+        e
+    }
+
+    /// Row `i`'s terms and their values.
+    fn row(&self, i: usize) -> (&[usize], &[f64]) {
+        let r = self.start[i]..self.start[i + 1];
+        (&self.term[r.clone()], &self.value[r])
+    }
+
+    /// Row `i`'s log odds under `beta`.
+    fn eta(&self, beta: &[f64], i: usize) -> f64 {
+        let (terms, values) = self.row(i);
+        terms.iter().zip(values).map(|(&j, &v)| beta[j] * v).sum()
+    }
 }
 
 const MODEL: &str = "logistic regression";

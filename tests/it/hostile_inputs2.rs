@@ -809,9 +809,9 @@ impl Lcg {
 }
 
 /// Copies of `bytes` with bits flipped and bytes overwritten in the footer (where the page
-/// offsets and sizes are) and its length, or cut short. Not the pages themselves: a flipped
-/// bit in a page header can make polars' decoder ask for an allocation of 2^61 bytes, an abort
-/// no caller can catch (README, bad input).
+/// offsets and sizes are) and its length, or cut short. Not the pages themselves: a damaged
+/// page header could abort the process before it was checked, so those copies are run in the
+/// binary (`corrupted_parquet_page_headers_and_offsets_never_abort`).
 fn corrupted(bytes: &[u8], seed: u64, cases: usize) -> Vec<Vec<u8>> {
     let n = bytes.len();
     let footer_len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
@@ -920,6 +920,245 @@ fn corrupted_parquet_footers_and_page_offsets_give_errors_never_a_panic() {
 
 fn k_seed(name: &str) -> u64 {
     name.bytes().map(u64::from).sum()
+}
+
+/// Where a Parquet file's page headers lie (every page of every column chunk), read as the
+/// file's own footer and Thrift say.
+fn page_headers(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
+    use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
+    let metadata =
+        polars_parquet::parquet::read::read_metadata(&mut std::io::Cursor::new(bytes)).unwrap();
+    let mut headers = Vec::new();
+    for group in &metadata.row_groups {
+        for chunk in group.parquet_columns() {
+            let start = chunk
+                .dictionary_page_offset()
+                .unwrap_or(chunk.data_page_offset()) as usize;
+            let end = start + chunk.compressed_size() as usize;
+            let mut pos = start;
+            while pos < end {
+                let mut cursor = std::io::Cursor::new(&bytes[pos..end]);
+                let header = polars_parquet_format::PageHeader::read_from_in_protocol(
+                    &mut TCompactInputProtocol::new(&mut cursor, end - pos),
+                )
+                .unwrap();
+                let len = cursor.position() as usize;
+                headers.push(pos..pos + len);
+                pos += len + header.compressed_page_size as usize;
+            }
+        }
+    }
+    headers
+}
+
+/// A Thrift compact integer (zigzag varint), as the footer stores offsets.
+fn varint(v: i64) -> Vec<u8> {
+    let mut z = ((v << 1) ^ (v >> 63)) as u64;
+    let mut out = Vec::new();
+    loop {
+        let b = (z & 0x7f) as u8;
+        z >>= 7;
+        if z == 0 {
+            out.push(b);
+            return out;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// Copies of `bytes` with a page header damaged (a bit flipped, bytes set to large values), a
+/// page offset in the footer moved (by a byte, or to another page's header or body) with the
+/// footer otherwise intact, or a bit flipped near the start of a page's body.
+fn corrupted_pages(bytes: &[u8], seed: u64, cases: usize) -> Vec<Vec<u8>> {
+    let headers = page_headers(bytes);
+    let n = bytes.len();
+    let footer_len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+    let footer = n - 8 - footer_len..n - 8;
+    // Each page offset of the footer (data and dictionary pages), where its encoding lies.
+    let metadata =
+        polars_parquet::parquet::read::read_metadata(&mut std::io::Cursor::new(bytes)).unwrap();
+    let mut offsets: Vec<(usize, i64)> = Vec::new();
+    for chunk in metadata.row_groups.iter().flat_map(|g| g.parquet_columns()) {
+        for v in [
+            Some(chunk.data_page_offset()),
+            chunk.dictionary_page_offset(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let code = varint(v);
+            offsets.extend(
+                (footer.start..footer.end - code.len())
+                    .filter(|&at| bytes[at..at + code.len()] == code[..])
+                    .map(|at| (at, v)),
+            );
+        }
+    }
+    // Places an offset may be moved to: page headers' starts, ends (a body) and middles.
+    let targets: Vec<i64> = headers
+        .iter()
+        .flat_map(|h| [h.start, h.end, (h.start + h.end) / 2])
+        .map(|x| x as i64)
+        .collect();
+    let mut rng = Lcg(seed);
+    let mut copies = Vec::new();
+    while copies.len() < cases {
+        let mut b = bytes.to_vec();
+        let h = &headers[rng.next(headers.len())];
+        match copies.len() % 4 {
+            0 => {
+                let at = h.start + rng.next(h.len());
+                b[at] ^= 1 << rng.next(8);
+            }
+            1 => {
+                for _ in 0..1 + rng.next(3) {
+                    let at = h.start + rng.next(h.len());
+                    b[at] = [0xff, 0x7f, 0x80, 0x00, rng.next(256) as u8][rng.next(5)];
+                }
+            }
+            // A bit of a page's body, near its start (levels, dictionary indices).
+            2 => {
+                let at = h.end + rng.next(64);
+                if at >= footer.start {
+                    continue;
+                }
+                b[at] ^= 1 << rng.next(8);
+            }
+            _ => {
+                if offsets.is_empty() {
+                    continue;
+                }
+                let (at, v) = offsets[rng.next(offsets.len())];
+                let to = match rng.next(3) {
+                    0 => v + 1,
+                    1 => v - 1,
+                    _ => targets[rng.next(targets.len())],
+                };
+                let (old, new) = (varint(v), varint(to));
+                // Only an encoding of the same length keeps the rest of the footer readable.
+                if to == v || new.len() != old.len() {
+                    continue;
+                }
+                b[at..at + new.len()].copy_from_slice(&new);
+            }
+        }
+        copies.push(b);
+    }
+    copies
+}
+
+/// Runs `validate` on damaged copies, each in its own process (an abort would kill the test's
+/// own): exit 0 or 2, never a panic (101) or a signal (an abort on a failed allocation).
+/// `PROPTEST_CASES` raises the 24 copies per fixture; `FUZZ_BIN` names another build of the
+/// binary to try (an older one, to see the crashes).
+#[test]
+fn corrupted_parquet_page_headers_and_offsets_never_abort() {
+    let cases: usize = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(24, |n: usize| n.max(24));
+    let dir = tempfile::tempdir().unwrap();
+    let cohort_csv = dir.path().join("cohort.csv");
+    std::fs::write(
+        &cohort_csv,
+        "person_id,cohort,index_date\n101,divert,2021-01-05\n102,divert,2021-02-10\n\
+         103,divert,2021-03-15\n104,comparison,2021-01-20\n105,comparison,2021-02-01\n",
+    )
+    .unwrap();
+    let offences_csv = fixture("zoned_offences.csv");
+    let mut runs = Vec::new();
+    for (name, as_cohort) in [
+        ("labels_dictionary.parquet", false),
+        ("labels_plain.parquet", false),
+        ("offences_pandas.parquet", false),
+        ("cohort_pyarrow.parquet", true),
+    ] {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        let mut copies = corrupted_pages(&bytes, 36 + k_seed(name), cases);
+        // Single bits that crashed the binary, found by runs of 12,000 and 6,000 copies: of a
+        // page header's value count (made negative: polars asked for 2^61 bytes and aborted),
+        // and of a page's body (a column decoded to fewer values than its row group holds,
+        // then indexed past its end: a panic).
+        let pinned: &[(usize, u8)] = match name {
+            "labels_dictionary.parquet" => &[(3216, 0), (454, 7)],
+            "labels_plain.parquet" => &[(329, 0)],
+            "offences_pandas.parquet" => &[(57, 0), (473, 5)],
+            _ => &[(358, 0), (512, 7)],
+        };
+        for &(at, bit) in pinned {
+            let mut b = bytes.clone();
+            b[at] ^= 1 << bit;
+            copies.push(b);
+        }
+        for (k, copy) in copies.into_iter().enumerate() {
+            let p = dir.path().join(format!("{k}_{name}"));
+            std::fs::write(&p, &copy).unwrap();
+            let (c, o) = if as_cohort {
+                (p, offences_csv.clone())
+            } else {
+                (cohort_csv.clone(), p)
+            };
+            runs.push((format!("{name} copy {k}"), c, o));
+        }
+    }
+    let bin = std::env::var_os("FUZZ_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("reoffending"));
+    let refused = std::sync::atomic::AtomicUsize::new(0);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let crashed = std::sync::Mutex::new(Vec::new());
+    // Two at a time: each run is a process start and a few milliseconds of reading.
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((what, c, o)) = runs.get(k) else {
+                        break;
+                    };
+                    let out = std::process::Command::new(&bin)
+                        .args(["validate", "--extract-date", "2023-06-30", "--cohort"])
+                        .arg(c)
+                        .arg("--offences")
+                        .arg(o)
+                        .output()
+                        .unwrap();
+                    match out.status.code() {
+                        Some(0) => {}
+                        Some(2) => {
+                            refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        _ => {
+                            let damaged = if what.starts_with("cohort") { c } else { o };
+                            let keep = std::env::temp_dir().join(format!("crashed_{k}.parquet"));
+                            std::fs::copy(damaged, &keep).unwrap();
+                            let err = String::from_utf8_lossy(&out.stderr);
+                            crashed.lock().unwrap().push(format!(
+                                "{what}: {} (kept at {}): {}",
+                                out.status,
+                                keep.display(),
+                                err.lines().find(|l| !l.is_empty()).unwrap_or("")
+                            ));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let crashed = crashed.into_inner().unwrap();
+    assert!(
+        crashed.is_empty(),
+        "{} of {} copies crashed:\n{}",
+        crashed.len(),
+        runs.len(),
+        crashed.join("\n")
+    );
+    let refused = refused.into_inner();
+    assert!(
+        refused > runs.len() / 2,
+        "most copies are refused: {refused} of {}",
+        runs.len()
+    );
 }
 
 #[test]

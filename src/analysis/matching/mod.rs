@@ -294,8 +294,13 @@ impl MatchedComparison {
             n_c,
             mut warnings,
         } = MatchingStage::prepare(people, outcomes, options)?;
+        let t = crate::trace::Phase::start("match: nearest neighbours");
         let m = nearest_neighbour(&logit, &treated, &exact_key, &spec);
+        drop(t);
+        let t = crate::trace::Phase::start("match: balance");
         let balance = balance(&design, &treated, &m.weights);
+        drop(t);
+        let _t = crate::trace::Phase::start("match: comparisons");
         let imbalanced_terms: Vec<String> = balance
             .iter()
             .filter(|b| b.smd_after.is_some_and(|s| s.abs() > 0.1))
@@ -480,6 +485,7 @@ impl MatchingStage {
                         || (people.cohort.codes[i] == cc && period.keeps(people, i)))
             })
             .collect();
+        let t = crate::trace::Phase::start("match: design");
         let mut design = Design::build(
             people,
             &options.covariates,
@@ -500,6 +506,7 @@ impl MatchingStage {
                 people.index_day[i],
             )
         });
+        drop(t);
         let treated: Vec<bool> = design
             .rows
             .iter()
@@ -519,10 +526,12 @@ impl MatchingStage {
                 "Only {n_t} pilot people can be matched: the Justice Data Lab needs at least {MIN_TREATED}."
             ));
         }
+        let t = crate::trace::Phase::start("match: propensity model");
         let fit = logistic(&treated, &design.columns, &design.names)?;
         let logit: Vec<f64> = (0..design.rows.len())
             .map(|k| fit.linear_predictor(&design.columns, k))
             .collect();
+        drop(t);
         let caliper_logit = options.caliper.map(|c| c * pooled_sd(&logit, &treated));
         let exact_key = exact_keys(people, &options.exact, &design.rows)?;
         let spec = MatchSpec {

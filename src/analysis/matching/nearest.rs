@@ -313,38 +313,26 @@ impl<'a> Matcher<'a> {
                 // `found` of the group's `a` people have controls: each is matched with weight
                 // found / a, and the controls' shares are as drawn.
                 let share = found as f64 / group.len() as f64;
+                for &t in group {
+                    weights[t] += share;
+                }
+                let blocks = block_weights(&st.blocks, draws, &mut weights);
                 if !sets {
-                    for &t in group {
-                        weights[t] += share;
-                    }
-                    for (b, u) in draws {
-                        let w = u / st.blocks[b].len() as f64;
-                        for &c in &st.blocks[b] {
-                            weights[c] += w;
-                        }
-                    }
                     subclass += 1;
                     continue;
                 }
+                // The set's rows in order, each once (a block drawn several times gives its
+                // members the sum of the draws).
                 let mut set: Vec<(usize, f64)> = group.iter().map(|&t| (t, share)).collect();
-                for (b, u) in draws {
-                    let size = st.blocks[b].len() as f64;
-                    set.extend(st.blocks[b].iter().map(|&c| (c, u / size)));
+                for (b, w) in blocks {
+                    set.extend(st.blocks[b].iter().map(|&c| (c, w)));
                 }
                 set.sort_by_key(|x| x.0);
-                for (row, w) in set {
-                    weights[row] += w;
-                    match members.last_mut() {
-                        Some(last) if last.subclass == subclass && last.row == row => {
-                            last.weight += w;
-                        }
-                        _ => members.push(Member {
-                            row,
-                            subclass,
-                            weight: w,
-                        }),
-                    }
-                }
+                members.extend(set.into_iter().map(|(row, weight)| Member {
+                    row,
+                    subclass,
+                    weight,
+                }));
                 subclass += 1;
             }
         }
@@ -354,6 +342,57 @@ impl<'a> Matcher<'a> {
             subclasses: subclass,
         }
     }
+}
+
+/// Adds a matched set's draws `(block, share)` to the weights of the blocks' members, and
+/// gives each block drawn its members' weight within the set: the sum of `share / size` over
+/// its draws, in the order drawn.
+///
+/// Each draw gives every member of its block the same amount, and a control belongs to one
+/// block only, so the members of a block have the same weight at every step: the sums are
+/// made once per block (not once per member and draw, which took seconds when thousands of
+/// pilot people tied and drew from blocks of thousands) and come out bit for bit as they
+/// would member by member.
+fn block_weights(
+    blocks: &[Vec<usize>],
+    mut draws: Vec<(usize, f64)>,
+    weights: &mut [f64],
+) -> Vec<(usize, f64)> {
+    // By block, each block's draws in the order drawn (the sort is stable).
+    draws.sort_by_key(|d| d.0);
+    let mut out = Vec::new();
+    for run in draws.chunk_by(|a, b| a.0 == b.0) {
+        let b = run[0].0;
+        let size = blocks[b].len() as f64;
+        // The member's weight within this set, and the running total of one member.
+        let mut within: Option<f64> = None;
+        let add = |mut total: f64| {
+            for &(_, u) in run {
+                total += u / size;
+            }
+            total
+        };
+        for &(_, u) in run {
+            let w = u / size;
+            within = Some(within.map_or(w, |x| x + w));
+        }
+        // Members that share a running total (all of them, as argued above) share its new
+        // value; one that did not would get its own.
+        let mut last: Option<(u64, f64)> = None;
+        for &c in &blocks[b] {
+            let before = weights[c];
+            let after = match last {
+                Some((bits, after)) if bits == before.to_bits() => after,
+                _ => add(before),
+            };
+            last = Some((before.to_bits(), after));
+            weights[c] = after;
+        }
+        if let Some(w) = within {
+            out.push((b, w));
+        }
+    }
+    out
 }
 
 /// Root of `x` in a skip list, with path compression.
