@@ -81,6 +81,7 @@ fn config(draws: usize) -> CostConfig {
             price_year: 2021,
             source: "test".into(),
             category: None, // a cost: cashable fiscal by default
+            placeholder: false,
         }],
     }
 }
@@ -212,4 +213,35 @@ fn missing_price_year_and_unknown_offence_type_are_named() {
         e.to_string().contains("2012") && e.to_string().contains("theft"),
         "{e}"
     );
+}
+
+#[test]
+fn the_headline_is_rounded_names_its_placeholders_and_breaks_even_on_cash_apart() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
+    let v = crate::common::run_json(&[
+        "costs",
+        "--config",
+        &root.join("evaluation.toml").display().to_string(),
+        "--format",
+        "json",
+    ]);
+    let h = v["headline"].as_str().unwrap();
+    // Two significant figures, never to the pound; a share of simulations, not a probability.
+    let net = v["net_savings"].as_f64().unwrap();
+    let about = reoffending::costs::pounds(reoffending::costs::about(net));
+    assert!(h.contains(&format!("about {about} net")), "{h}");
+    assert!(
+        h.contains("% of simulations above zero") && !h.contains("probability"),
+        "{h}"
+    );
+    assert!(
+        h.contains(
+            "placeholder figures: Police officer time saved per diversion; Diversion course"
+        ),
+        "{h}"
+    );
+    // The sample saves no cash (officer time is not cash, harm avoided is not a budget): no
+    // reduction pays back the course on cash alone, while all value counted breaks even.
+    assert!(v["break_even_rate_reduction_cashable"].is_null());
+    assert!(v["break_even_rate_reduction"].as_f64().unwrap() > 0.0);
 }

@@ -61,6 +61,10 @@ pub struct Item {
     /// saving (claim cash only where a budget is released). `fiscal` reads as non-cashable.
     #[serde(default)]
     pub category: Option<MoneyKind>,
+    /// The figure is an assumption awaiting a source: the headline names it. Also taken as
+    /// set when `source` holds the word "placeholder". Default false.
+    #[serde(default)]
+    pub placeholder: bool,
 }
 
 impl Item {
@@ -400,6 +404,9 @@ pub struct CostBenefit {
     pub payback_year: Option<u32>,
     /// Reduction in the 12-month rate (a fraction) at which net savings are zero.
     pub break_even_rate_reduction: Option<f64>,
+    /// The same counting cashable money only (null when nothing saved is cashable, so no
+    /// reduction pays back the cash spent).
+    pub break_even_rate_reduction_cashable: Option<f64>,
     /// Monte Carlo draws and seed.
     pub draws: usize,
     /// Seed of the Monte Carlo draws: the same seed gives the same figures.
@@ -656,6 +663,19 @@ impl CostBenefit {
             (one - base, base)
         };
         let break_even = (slope_per_rate.0 > 0.0).then(|| -slope_per_rate.1 / slope_per_rate.0);
+        // The same on cash alone: only cashable money (officer time freed is not cash).
+        let cash = |a: f64| {
+            model
+                .evaluate(&Draw {
+                    avoided_per_person: a,
+                    ..point.clone()
+                })
+                .2
+                .cashable_fiscal
+                .net_savings
+        };
+        let cash_slope = cash(model.reoffences_per_reoffender) - cash(0.0);
+        let break_even_cashable = (cash_slope > 0.0).then(|| -cash(0.0) / cash_slope);
         let mut cumulative = 0.0;
         let mut payback = None;
         for (y, v) in yearly.iter().enumerate() {
@@ -664,7 +684,20 @@ impl CostBenefit {
                 payback = Some(y as u32);
             }
         }
-        let caveats = caveats(cmp, &control, &mix, costs);
+        let mut caveats = caveats(cmp, &control, &mix, costs);
+        // Inputs whose own source says they are placeholders, named.
+        let placeholders: Vec<&str> = cfg
+            .items
+            .iter()
+            .filter(|i| i.placeholder || i.source.to_lowercase().contains("placeholder"))
+            .map(|i| i.name.as_str())
+            .collect();
+        if !placeholders.is_empty() {
+            caveats.push(format!(
+                "Placeholder figures, not sourced: {}. Replace them before relying on the value.",
+                placeholders.join("; ")
+            ));
+        }
         let horizon = cfg.horizon_years.max(1);
         let discounting = if horizon == 1 {
             "One year: the effect falls in year 0, undiscounted.".to_string()
@@ -680,37 +713,55 @@ impl CostBenefit {
         });
         let ci_low = net_ci(percentile(&nets, 0.025), monte_carlo_se.ci_low);
         let ci_high = net_ci(percentile(&nets, 0.975), monte_carlo_se.ci_high);
+        let people_basis = if cfg.people.is_some() {
+            "as given in the evaluation file ([costs] people)".to_string()
+        } else if control.starts_with("matched ") {
+            "matched pilot people with the full 12-month follow-up".to_string()
+        } else {
+            "pilot people with the full 12-month follow-up".to_string()
+        };
+        let net = gross - cost;
         let headline = format!(
-            "Estimated value ({} prices, {}): net {} (95% interval {} to {}; probability above zero {:.0}%), of which \
-             {} cashable fiscal, {} non-cashable fiscal (resources such as officer time freed for other work, not \
-             cash) and {} economic and social (harm to victims and society avoided). Only cashable fiscal value is \
-             a saving a budget can release.",
+            "Estimated value ({} prices, {}): about {} net, about {} per person, for the {people} {people_basis} \
+             (95% interval {} to {}; {:.0}% of simulations above zero){}. Of this, about {} is cashable fiscal, about \
+             {} non-cashable fiscal (resources such as officer time freed for other work, not cash) and about {} \
+             economic and social (harm to victims and society avoided); only cashable fiscal value is a saving a \
+             budget can release.{}",
             cfg.price_year,
             if horizon == 1 {
                 "one year, undiscounted".to_string()
             } else {
                 format!("{horizon} years, discounted")
             },
-            pounds(gross - cost),
+            pounds(about(net)),
+            pounds(about(net / (people.max(1) as f64))),
             pounds(ci_low),
             pounds(ci_high),
             positive * 100.0,
-            pounds(by_cat.cashable_fiscal.net_savings),
-            pounds(by_cat.non_cashable_fiscal.net_savings),
-            pounds(by_cat.economic_and_social.net_savings),
+            if cmp.significant {
+                ""
+            } else {
+                "; the effect on reoffending it rests on is not statistically significant, so the value may be \
+                 zero or negative"
+            },
+            pounds(about(by_cat.cashable_fiscal.net_savings)),
+            pounds(about(by_cat.non_cashable_fiscal.net_savings)),
+            pounds(about(by_cat.economic_and_social.net_savings)),
+            if placeholders.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " It rests on placeholder figures: {}.",
+                    placeholders.join("; ")
+                )
+            },
         );
         Ok(CostBenefit {
             price_year: cfg.price_year,
             discount_rate: 0.035,
             horizon_years: horizon,
             people,
-            people_basis: if cfg.people.is_some() {
-                "as given in the evaluation file ([costs] people)".to_string()
-            } else if control.starts_with("matched ") {
-                "matched pilot people with the full 12-month follow-up".to_string()
-            } else {
-                "pilot people with the full 12-month follow-up".to_string()
-            },
+            people_basis,
             people_diverted_total,
             optimism_bias: cfg.optimism_bias,
             persistence: cfg.persistence,
@@ -737,6 +788,7 @@ impl CostBenefit {
             benefit_cost_ratio: (cost > 0.0).then(|| gross / cost),
             payback_year: payback,
             break_even_rate_reduction: break_even,
+            break_even_rate_reduction_cashable: break_even_cashable,
             draws: cfg.draws,
             seed: cfg.seed,
             items,
@@ -744,6 +796,24 @@ impl CostBenefit {
             caveats,
         })
     }
+}
+
+/// A money figure rounded to two significant figures, for sentences (a model's value is not
+/// known to the pound).
+///
+/// ```
+/// use reoffending::costs::about;
+/// assert_eq!(about(210_101.0), 210_000.0);
+/// assert_eq!(about(-102_555.0), -100_000.0);
+/// assert_eq!(about(65_005.0), 65_000.0);
+/// assert_eq!(about(575.6), 580.0);
+/// ```
+pub fn about(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let step = 10f64.powi(x.abs().log10().floor() as i32 - 1);
+    (x / step).round() * step
 }
 
 /// `-1234.5` -> `-£1,235`.

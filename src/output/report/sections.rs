@@ -1125,8 +1125,8 @@ fn costs(c: &Ctx) -> Result<Vec<Section>> {
                 })
                 .collect();
             let title = format!(
-                "Net value {} ({:.0}% chance it is above zero); most uncertain input: {}",
-                crate::costs::pounds(net),
+                "Net value about {} ({:.0}% of simulations above zero); most uncertain input: {}",
+                crate::costs::pounds(crate::costs::about(net)),
                 p * 100.0,
                 rows.first().map_or("none", |t| t.0.as_str())
             );
@@ -1175,9 +1175,10 @@ fn costs(c: &Ctx) -> Result<Vec<Section>> {
         head.extend([
             json!({"measure": "net value, 95% low (Monte Carlo, rounded to its error)", "value": cell(Some(&rounded("net_savings_ci_low", "ci_low")), Kind::Money)}),
             json!({"measure": "net value, 95% high (Monte Carlo, rounded to its error)", "value": cell(Some(&rounded("net_savings_ci_high", "ci_high")), Kind::Money)}),
-            json!({"measure": "probability net value > 0", "value": cell(c.get("probability_net_positive"), Kind::Pct)}),
+            json!({"measure": "share of simulations with net value > 0", "value": cell(c.get("probability_net_positive"), Kind::Pct)}),
             json!({"measure": "benefit-cost ratio", "value": cell(c.get("benefit_cost_ratio"), Kind::Num(2))}),
-            json!({"measure": "break-even reduction in the rate (points)", "value": cell(c.get("break_even_rate_reduction"), Kind::Pts)}),
+            json!({"measure": "break-even reduction in the rate, all value counted (points)", "value": cell(c.get("break_even_rate_reduction"), Kind::Pts)}),
+            json!({"measure": "break-even reduction in the rate, cash alone (points; blank: nothing saved is cash)", "value": cell(c.get("break_even_rate_reduction_cashable"), Kind::Pts)}),
             json!({"measure": "horizon (years)", "value": cell(c.get("horizon_years"), Kind::Count)}),
             json!({"measure": "discounting", "value": cell(c.get("discounting"), Kind::Count)}),
             json!({"measure": "optimism bias on costs", "value": cell(c.get("optimism_bias"), Kind::Pct)}),

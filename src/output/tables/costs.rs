@@ -77,7 +77,7 @@ impl CostBenefit {
                 )),
             ),
             (
-                "probability net value > 0".into(),
+                "share of simulations with net value > 0".into(),
                 Some(format!(
                     "{:.0}% (Monte Carlo standard error {:.1} points)",
                     self.probability_net_positive * 100.0,
@@ -89,9 +89,16 @@ impl CostBenefit {
                 self.benefit_cost_ratio.map(|b| format!("{b:.2}")),
             ),
             (
-                "break-even reduction in the rate".into(),
+                "break-even reduction in the rate, all value counted".into(),
                 self.break_even_rate_reduction
                     .map(|b| format!("{:.1} percentage points", b * 100.0)),
+            ),
+            (
+                "break-even reduction in the rate, cash alone".into(),
+                Some(self.break_even_rate_reduction_cashable.map_or_else(
+                    || "none: nothing saved is cash".to_string(),
+                    |b| format!("{:.1} percentage points", b * 100.0),
+                )),
             ),
             (
                 "horizon".into(),
