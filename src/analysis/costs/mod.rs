@@ -330,6 +330,11 @@ pub struct TracedItem {
     pub total: f64,
     /// Kind of money: `cashable_fiscal`, `non_cashable_fiscal` or `economic_and_social`.
     pub category: String,
+    /// For an offence type of the mix: the comparison group's proven reoffences of that type
+    /// (its share's numerator). Never published: the disclosure gate reads it to withhold
+    /// shares that rest on a small count.
+    #[serde(skip)]
+    pub mix_count: Option<u64>,
 }
 
 /// One row of the tornado table: net savings with one input at its low and high value.
@@ -640,6 +645,7 @@ impl CostBenefit {
                 quantity: it.quantity,
                 total: people as f64 * it.quantity * it.unit_cost * f,
                 category: it.money_kind().label().to_string(),
+                mix_count: None,
             });
         }
         let (nets, positive, monte_carlo_se) = simulate(&model, avoided, avoided_se, &type_rows)?;
@@ -1052,6 +1058,7 @@ fn value_per_reoffence(
             quantity: share,
             total: 0.0,
             category: MoneyKind::EconomicAndSocial.label().to_string(),
+            mix_count: Some(*n),
         });
     }
     Ok(UnitValue {

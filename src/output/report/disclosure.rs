@@ -274,6 +274,47 @@ pub fn costs(c: &mut Value) {
     }
 }
 
+/// The comparison group's offence mix behind the costs: each type's share times the
+/// published count of reoffences gives that type's count back, so a share resting on fewer
+/// than `k` reoffences is withheld with its money total. The shares sum to one and the value
+/// of a reoffence (published) is their mix of public unit costs: two equations, so at least
+/// three shares are withheld together, holding at least `k` reoffences, smallest first.
+fn offence_mix(c: &mut Value, counts: &[Option<u64>], k: f64) {
+    let Some(Value::Array(items)) = c.get_mut("items") else {
+        return;
+    };
+    let mix: Vec<(usize, f64)> = counts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| n.map(|n| (i, n as f64)))
+        .collect();
+    let mut hidden: Vec<bool> = mix.iter().map(|(_, n)| *n > 0.0 && *n < k).collect();
+    if hidden.iter().any(|h| *h) {
+        let mut order: Vec<usize> = (0..mix.len()).collect();
+        order.sort_by(|&a, &b| mix[a].1.total_cmp(&mix[b].1).then(a.cmp(&b)));
+        for &j in &order {
+            let count = hidden.iter().filter(|h| **h).count();
+            let held: f64 = mix
+                .iter()
+                .zip(&hidden)
+                .filter(|(_, h)| **h)
+                .map(|((_, n), _)| n)
+                .sum();
+            if count >= 3 && held >= k {
+                break;
+            }
+            hidden[j] = true;
+        }
+    }
+    for ((i, _), h) in mix.iter().zip(&hidden) {
+        if *h {
+            if let Some(it) = items.get_mut(*i) {
+                suppress(it, &["quantity", "total"]);
+            }
+        }
+    }
+}
+
 /// Survival: day-level tables are not published (they are counts of one or two people);
 /// groups with fewer than `k` people or events keep only their labels.
 pub fn survival(s: &mut Value, k: f64) {
@@ -918,6 +959,10 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
             costs(c);
         }
     }
+    if let (Some(typed), Some(c)) = (&results.costs, j.get_mut("costs").filter(|c| !c.is_null())) {
+        let counts: Vec<Option<u64>> = typed.items.iter().map(|i| i.mix_count).collect();
+        offence_mix(c, &counts, k);
+    }
     sentences(&mut j, &before);
     Ok(j)
 }
@@ -1226,6 +1271,35 @@ fn complement(counts: &[Vec<f64>], hidden: &mut [bool], k: f64) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offence_mix_shares_on_small_counts_are_withheld_three_at_least() {
+        // 3 arson and 2 other sexual reoffences among 355: their shares times the published
+        // total would give them back; with the value per reoffence published, a third share
+        // goes with them (the smallest other, 50), and the programme items are untouched.
+        let mut c = json!({"items": [
+            {"name": "arson", "quantity": 3.0 / 355.0, "total": 10.0},
+            {"name": "other sexual", "quantity": 2.0 / 355.0, "total": 10.0},
+            {"name": "burglary", "quantity": 50.0 / 355.0, "total": 10.0},
+            {"name": "theft", "quantity": 100.0 / 355.0, "total": 10.0},
+            {"name": "violence", "quantity": 200.0 / 355.0, "total": 10.0},
+            {"name": "officer time", "quantity": 4.0, "total": 10.0},
+        ]});
+        let counts = [Some(3), Some(2), Some(50), Some(100), Some(200), None];
+        offence_mix(&mut c, &counts, 10.0);
+        let shown: Vec<bool> = c["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["quantity"] != SUPPRESSED)
+            .collect();
+        assert_eq!(shown, [false, false, false, true, true, true]);
+        assert_eq!(c["items"][0]["total"], SUPPRESSED);
+        // Nothing small: nothing withheld.
+        let mut c = json!({"items": [{"quantity": 0.5}, {"quantity": 0.5}]});
+        offence_mix(&mut c, &[Some(20), Some(20)], 10.0);
+        assert_eq!(c["items"][0]["quantity"], 0.5);
+    }
 
     #[test]
     fn a_placebo_estimate_rests_on_its_areas_totals_before_and_after_launch() {
