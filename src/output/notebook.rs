@@ -214,11 +214,19 @@ impl crate::survival::SurvivalAnalysis {
                         .filter_map(|(_, v)| v.clone())
                         .collect::<Vec<_>>()
                         .join(", "),
-                    g.table
-                        .iter()
-                        .filter(|r| r.events > 0)
-                        .map(|r| (r.time, 1.0 - r.survival))
-                        .collect(),
+                    {
+                        let mut pts: Vec<(f64, f64)> = g
+                            .table
+                            .iter()
+                            .filter(|r| r.events > 0)
+                            .map(|r| (r.time, 1.0 - r.survival))
+                            .collect();
+                        // Unpublished analysis: the level holds to the last day observed.
+                        if let (Some(end), Some(&(_, y))) = (g.table.last(), pts.last()) {
+                            pts.push((end.time.min(horizon), y));
+                        }
+                        pts
+                    },
                 )
             })
             .collect();

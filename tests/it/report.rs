@@ -872,3 +872,46 @@ fn an_inferred_extract_date_is_said_first_on_the_page_and_on_the_terminal() {
         "{first}"
     );
 }
+
+/// The survival chart never contradicts its title: a line runs on to the end of follow-up
+/// only where the published figure there is its last level; where later steps are withheld it
+/// stops at its last published step and a sentence says where and why.
+#[test]
+fn a_survival_line_stops_where_its_published_steps_stop_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut said = Vec::new();
+    for k in [10u64, 30] {
+        let cfg = sample_config(dir.path(), k);
+        let out = dir.path().join(format!("out{k}"));
+        report(&cfg, &out);
+        let j: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap())
+                .unwrap();
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        for g in j["survival"]["groups"].as_array().unwrap() {
+            let label = g["cohort"].as_str().unwrap();
+            let steps = g["steps"].as_array().unwrap();
+            let Some(last) = steps.last() else { continue };
+            let at_end = g["survival_at"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["time"].as_f64() == Some(365.0))
+                .and_then(|a| a["survival"].as_f64());
+            let runs_on =
+                at_end.is_some_and(|s| (s - last["survival"].as_f64().unwrap()).abs() < 1e-9);
+            let sentence = format!(
+                "The {label} line stops at day {:.0}",
+                last["day"].as_f64().unwrap()
+            );
+            assert_eq!(
+                html.contains(&sentence),
+                !runs_on && last["day"].as_f64().unwrap() < 365.0,
+                "k={k} {label}: {sentence}"
+            );
+            said.push(html.contains(&sentence));
+        }
+    }
+    // Both cases occur: at min_cell 10 the lines run on, at 30 at least one stops.
+    assert!(said.iter().any(|s| *s) && said.iter().any(|s| !*s));
+}

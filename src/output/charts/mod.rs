@@ -415,7 +415,8 @@ pub fn rates(
 }
 
 /// Cumulative proportion reoffending (1 - Kaplan-Meier) by day, one step line per group.
-/// `curves` hold (day, proportion) steps; the lines run flat to `horizon` days.
+/// `curves` hold (day, proportion) steps; each line stops at its last point (a caller that
+/// knows the level holds later adds a point there), and the axis runs to `horizon` days.
 pub fn cumulative(
     title: &str,
     alt: &str,
@@ -463,7 +464,6 @@ pub fn cumulative(
                 step.push((t, y * 100.0));
                 last = y;
             }
-            step.push((horizon, last * 100.0));
             chart
                 .draw_series(std::iter::once(PathElement::new(step, c.stroke_width(3))))
                 .map_err(err)?;

@@ -829,7 +829,17 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
                 .iter()
                 .map(|g| (label_of(g), arr(g, "steps")))
                 .collect();
-            let curves: Vec<(String, Vec<(f64, f64)>)> = steps
+            // The published share still free of reoffence at the end of follow-up, per group.
+            let at_end: Vec<Option<f64>> = published
+                .iter()
+                .map(|g| {
+                    arr(g, "survival_at")
+                        .iter()
+                        .find(|a| f(a, "time") == Some(horizon))
+                        .and_then(|a| f(a, "survival"))
+                })
+                .collect();
+            let mut curves: Vec<(String, Vec<(f64, f64)>)> = steps
                 .iter()
                 .map(|(l, st)| {
                     (
@@ -841,27 +851,44 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
                 })
                 .collect();
             // The share by the end of follow-up where published, else by the last step drawn.
-            let ends: Vec<String> = published
+            let ends: Vec<String> = at_end
                 .iter()
                 .zip(&curves)
-                .map(|(g, c)| {
-                    let at_end = arr(g, "survival_at")
-                        .iter()
-                        .find(|a| f(a, "time") == Some(horizon))
-                        .and_then(|a| f(a, "survival"));
-                    match (at_end, c.1.last()) {
-                        (Some(sv), _) => format!("{} {}", c.0, pct(1.0 - sv)),
-                        (None, Some(&(day, y))) => format!("{} {} by day {day:.0}", c.0, pct(y)),
-                        (None, None) => format!("{} [c]", c.0),
-                    }
+                .map(|(end, c)| match (end, c.1.last()) {
+                    (Some(sv), _) => format!("{} {}", c.0, pct(1.0 - sv)),
+                    (None, Some(&(day, y))) => format!("{} {} by day {day:.0}", c.0, pct(y)),
+                    (None, None) => format!("{} [c]", c.0),
                 })
                 .collect();
+            // A line runs on to the end of follow-up only where the published figure there is
+            // its last level (no step after it); otherwise it stops at its last published
+            // step, and a sentence says where and why, so nobody reads the blank after it as
+            // nobody reoffending.
+            let mut stops = Vec::new();
+            for ((label, pts), end) in curves.iter_mut().zip(&at_end) {
+                let Some(&(day, y)) = pts.last() else {
+                    continue;
+                };
+                if day >= horizon {
+                    continue;
+                }
+                match end {
+                    Some(sv) if ((1.0 - sv) - y).abs() < 1e-9 => pts.push((horizon, y)),
+                    _ => stops.push(format!(
+                        "The {label} line stops at day {day:.0}: a later step would rest on fewer \
+                         than {} reoffences, so it is not drawn (the chart's title gives the \
+                         published figure at day {horizon:.0} where there is one).",
+                        c.options.min_cell
+                    )),
+                }
+            }
             let title = format!(
                 "Reoffended within {horizon:.0} days (Kaplan-Meier): {}",
                 ends.join(", ")
             );
             let alt = format!("Step chart: {title}.");
             let svg = charts::cumulative(&title, &alt, &curves, horizon)?;
+            s.paragraphs.extend(stops);
             // The chart's data: exactly the points drawn.
             let mut data = crate::present::Table::new(
                 &title,
