@@ -280,6 +280,18 @@ fn figures(mut j: Value) -> Value {
     }
     if let Some(q) = j.get_mut("data_quality").and_then(Value::as_object_mut) {
         q.remove("files");
+        // The file of each example row (a table of several files); the rows themselves are
+        // not published.
+        for e in q
+            .get_mut("exclusions")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(e) = e.as_object_mut() {
+                e.remove("first_files");
+            }
+        }
         for w in q
             .get_mut("warnings")
             .and_then(Value::as_array_mut)
@@ -289,6 +301,7 @@ fn figures(mut j: Value) -> Value {
             if let Some(w) = w.as_object_mut() {
                 w.remove("message");
                 w.remove("column");
+                w.remove("first_files");
             }
         }
     }
