@@ -361,6 +361,47 @@ fn as_delivered_gives_the_plain_figures() {
     same(&figures(p), &figures(d), "report.json");
 }
 
+/// `match --matched-out` reads the identifiers from the extract's own column (`PersonURN`
+/// in the workbook) and writes them as `person_id`: the same file as the plain sample's.
+#[test]
+fn matched_out_of_the_as_delivered_sample_is_the_plain_one() {
+    let out = tempfile::tempdir().unwrap();
+    let matched = |c: &Path, name: &str| {
+        let file = out.path().join(name);
+        let run = assert_cmd::Command::cargo_bin("reoffending")
+            .unwrap()
+            .args(["match", "--format", "json", "--config"])
+            .arg(c)
+            .arg("--matched-out")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        std::fs::read_to_string(file).unwrap()
+    };
+    let plain = matched(&root().join("evaluation.toml"), "plain.csv");
+    let delivered = matched(&sample().join("evaluation.toml"), "delivered.csv");
+    assert!(
+        plain.starts_with("person_id,cohort,subclass,weight,propensity_score\n"),
+        "{}",
+        &plain[..plain.len().min(200)]
+    );
+    assert!(plain.lines().count() > 100, "{plain}");
+    if let Some((i, (a, b))) = plain
+        .lines()
+        .zip(delivered.lines())
+        .enumerate()
+        .find(|(_, (a, b))| a != b)
+    {
+        panic!("line {}: plain {a:?}, as delivered {b:?}", i + 1);
+    }
+    assert_eq!(plain, delivered);
+}
+
 /// The two outputs are the same text; else the first line that differs.
 fn same(a: &Value, b: &Value, what: &str) {
     let (a, b) = (
