@@ -2,11 +2,11 @@
 //! column is typed from its cells (dates typed as dates are dates, numbers are numbers), and
 //! the table becomes a polars frame for the same checks and rules as CSV and Parquet.
 //!
-//! Each cell goes straight into its typed column as the sheet is parsed, never into a whole
-//! grid of copied cells first (for a sheet of a million rows the grid and reading it column
-//! by column cost more than the parsing). An `.xlsx` or `.xlsm` sheet of the common shape is
-//! parsed directly ([`fast`], about three times as fast as calamine's general XML parser);
-//! any other, cell by cell by calamine; `.ods` sheets come as calamine's grid.
+//! Each cell goes straight into its typed column as an `.xlsx` sheet is parsed, rather than
+//! into a grid of copied cells read column by column afterwards (for a sheet of a million
+//! rows the grid cost more than the parsing). A sheet of the common shape is parsed directly
+//! ([`fast`], about twice as fast as calamine's general XML parser); any other, cell by cell
+//! by calamine. `.ods` sheets come as calamine's grid, read the same way.
 
 use std::borrow::Cow;
 use std::io::{Read, Seek};
