@@ -299,7 +299,7 @@ pub fn matching(a: MatchArgs) -> Result<()> {
     let eval = load(&r)?;
     let m = MatchedComparison::compute(&eval, &options)?;
     if let Some(path) = &a.matched_out {
-        write_matched(path, &r.inputs.cohort, &eval, &m)?;
+        write_matched(path, &r.inputs, &eval, &m)?;
     }
     emit(
         &a.out,
@@ -328,16 +328,17 @@ pub fn effect(a: EffectArgs) -> Result<()> {
     emit(&a.out, &Rendered::analysis(&eval, used, &e)?)
 }
 
-/// Writes the matched sample, one row per person and matched set.
+/// Writes the matched sample, one row per person and matched set, in the contract's names
+/// (`person_id` holds the extract's own identifier column, `cohort` the labels after recoding).
 fn write_matched(
     path: &std::path::Path,
-    cohort: &std::path::Path,
+    inputs: &reoffending::Inputs,
     eval: &reoffending::Evaluation,
     m: &MatchedComparison,
 ) -> Result<()> {
     let people = &eval.data.people;
     let rows: Vec<u64> = m.sets.iter().map(|x| people.source_row[x.person]).collect();
-    let ids = reoffending::data::person_ids(cohort, &rows)?;
+    let ids = reoffending::data::person_ids(&inputs.cohort, &inputs.load, &rows)?;
     let mut out = String::from("person_id,cohort,subclass,weight,propensity_score\n");
     for (x, id) in m.sets.iter().zip(ids) {
         let cohort = people.cohort.get(x.person).unwrap_or_default();

@@ -114,6 +114,7 @@ pub(super) fn read_cohort_rows(
                     issue: "unparseable_value_set_missing".into(),
                     rows: bad.len() as u64,
                     first_rows: bad.iter().copied().take(FIRST_ROWS_KEPT).collect(),
+                    first_files: Vec::new(),
                     message: format!(
                         "cohort {name}: {} values could not be read and were treated as missing",
                         bad.len()

@@ -550,10 +550,12 @@ impl Table {
                     read::read_batches(&part.file, &own, &own_cat, rows, |frame, first, done| {
                         height = first + frame.height();
                         if self.pairs.is_empty() && self.recode.is_empty() {
-                            return f(frame, offset + first, done_of(done));
+                            return f(frame, offset + first, done_of(done))
+                                .map_err(|e| in_file(e, offset as u64, &part.shown));
                         }
                         let frame = self.speak(frame, first as u64, &part.shown)?;
                         f(&frame, offset + first, done_of(done))
+                            .map_err(|e| in_file(e, offset as u64, &part.shown))
                     })?
                 }
                 _ => {
@@ -568,7 +570,8 @@ impl Table {
                             &frame,
                             offset + first,
                             done_of((first + len) as f64 / height as f64),
-                        )?;
+                        )
+                        .map_err(|e| in_file(e, offset as u64, &part.shown))?;
                         first += len;
                     }
                 }
@@ -619,6 +622,7 @@ impl Table {
                         issue: "value_without_label_kept".into(),
                         rows,
                         first_rows: Vec::new(),
+                        first_files: Vec::new(),
                         message: format!(
                             "{} {named}: {} values in {rows} rows have no label in its recoding and were kept \
                              as they are: {list}",
@@ -659,6 +663,7 @@ impl Table {
     /// The table's error in the extract's words: a mapped column by its own name beside the
     /// contract's.
     pub(super) fn translate(&self, e: Error) -> Error {
+        let e = self.in_its_file(e);
         match e {
             Error::Input {
                 path,
@@ -678,6 +683,29 @@ impl Table {
         }
     }
 
+    /// An error about the table read whole ([`Table::read`], named by its first file, rows
+    /// numbered across its files) at the file and row it is in.
+    fn in_its_file(&self, e: Error) -> Error {
+        let rows = self.rows_per_file();
+        let total: u64 = rows.iter().sum();
+        let at = match e.location() {
+            Some((path, _, Some(r))) if self.parts.len() > 1 && path == self.path() => r,
+            _ => return e,
+        };
+        // Rows are counted once every file is read; before, the row is the first file's.
+        if at <= rows[0] || at > total {
+            return e;
+        }
+        let mut before = 0;
+        for (p, n) in self.parts.iter().zip(&rows) {
+            if at <= before + n {
+                return in_file(e, before, &p.shown);
+            }
+            before += n;
+        }
+        e
+    }
+
     /// A warning in the extract's words, as [`Table::translate`].
     pub(super) fn translate_warning(&self, mut w: ColumnWarning) -> ColumnWarning {
         if w.table == self.kind && self.to_own.contains_key(&w.column) {
@@ -691,6 +719,25 @@ impl Table {
     /// Whether `path` is one of this table's files (as given).
     pub(super) fn has_file(&self, path: &Path) -> bool {
         self.parts.iter().any(|p| p.shown == path || p.file == path)
+    }
+}
+
+/// An error about a frame whose rows are numbered across the table's files, `before` rows
+/// in the files before `file` (whose rows the frame holds): numbered within `file`.
+fn in_file(e: Error, before: u64, file: &Path) -> Error {
+    match e {
+        Error::Input {
+            column,
+            row: Some(r),
+            message,
+            ..
+        } if before > 0 && r > before => Error::Input {
+            path: file.to_path_buf(),
+            column,
+            row: Some(r - before),
+            message: message.replace(&format!("row {r}"), &format!("row {}", r - before)),
+        },
+        other => other,
     }
 }
 

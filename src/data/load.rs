@@ -48,10 +48,6 @@ pub struct SourceFile {
     /// The file's columns mapped to the contract's names (none when it uses them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mapped: Vec<ColumnName>,
-    /// When a table has several files: the table's row number of this file's first data row
-    /// (exclusions' `first_rows` count across the files in order; messages count per file).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_row: Option<u64>,
 }
 
 /// Both tables, validated and linked.
@@ -135,6 +131,8 @@ impl Dataset {
             .chain(ot.warnings())
             .collect();
         data.sources = [&ct, &ot].into_iter().flat_map(sources).collect();
+        // Row numbers from here on are per file, for a table of several.
+        data.quality.set_files(&data.sources);
         Ok(data)
     }
 
@@ -230,7 +228,7 @@ impl Dataset {
                 &mut off.reasons,
             );
             drop(t);
-            let warnings = extract_date_warnings(&sorted, extract_date, extract_date_source);
+            let warnings = extract_date_warnings(&sorted, extract_date, extract_date_source, ot);
             let _t = crate::trace::Phase::start("  offence columns");
             (sorted.into_offences(n_people, keep_details), warnings)
         };
@@ -297,6 +295,7 @@ fn extract_date_warnings(
     sorted: &Sorted,
     extract: Option<Day>,
     source: ExtractDateSource,
+    offences: &Table,
 ) -> Vec<ColumnWarning> {
     let Some(extract) = extract else {
         return Vec::new();
@@ -314,6 +313,7 @@ fn extract_date_warnings(
             issue: "extract_date_after_today".into(),
             rows: 0,
             first_rows: Vec::new(),
+            first_files: Vec::new(),
             message: format!(
                 "the extract date {} ({how}) is later than today: check it, or give the extract date",
                 format_day(extract)
@@ -371,7 +371,8 @@ fn extract_date_warnings(
         rows.sort_unstable();
         let why = match rows.first() {
             Some(first) if source != ExtractDateSource::Given => format!(
-                "one row may be a typo: offences row {first}{}",
+                "one row may be a typo: offences {}{}",
+                named_row(offences, *first),
                 if rows.len() > 1 {
                     format!(" and {} more", rows.len() - 1)
                 } else {
@@ -388,6 +389,7 @@ fn extract_date_warnings(
             issue: "extract_date_far_after_disposals".into(),
             rows: rows.len() as u64,
             first_rows: rows.iter().copied().take(FIRST_ROWS_KEPT).collect(),
+            first_files: Vec::new(),
             message: format!(
                 "the extract date {} ({how}) is more than 90 days after 99.9% of disposal dates (the 99.9th \
                  percentile is {}): {why}",
@@ -397,6 +399,21 @@ fn extract_date_warnings(
         });
     }
     out
+}
+
+/// Row `row` of a table (1-based, counted across its files) as messages name it: `row 12`,
+/// or `row 12 of pnc_2022-03.csv` when the table has several files.
+fn named_row(t: &Table, row: u64) -> String {
+    if t.parts.len() > 1 {
+        let mut before = 0;
+        for (p, rows) in t.parts.iter().zip(t.rows_per_file()) {
+            if row <= before + rows {
+                return format!("row {} of {}", row - before, p.shown.display());
+            }
+            before += rows;
+        }
+    }
+    format!("row {row}")
 }
 
 /// Excludes people indexed after the extract date (`index_after_extract`) once it is known,
@@ -437,22 +454,15 @@ fn drop_indexed_after(
 
 /// Each file of a table as read: rows, its own columns and the mapping.
 fn sources(t: &Table) -> Vec<SourceFile> {
-    let several = t.parts.len() > 1;
-    let mut first = 1;
     t.parts
         .iter()
         .zip(t.rows_per_file())
-        .map(|(p, rows)| {
-            let s = SourceFile {
-                table: t.kind,
-                path: p.shown.clone(),
-                rows,
-                columns: p.own.clone(),
-                mapped: t.mapped(),
-                first_row: several.then_some(first),
-            };
-            first += rows;
-            s
+        .map(|(p, rows)| SourceFile {
+            table: t.kind,
+            path: p.shown.clone(),
+            rows,
+            columns: p.own.clone(),
+            mapped: t.mapped(),
         })
         .collect()
 }

@@ -177,6 +177,7 @@ impl Labels {
             issue: "not_proven_outcome_counted".into(),
             rows,
             first_rows: self.first_rows.clone(),
+            first_files: Vec::new(),
             message: format!(
                 "offences {column}: {rows} rows counted as proven reoffences hold values that are usually not \
                  proven outcomes ({}); if they are not convictions or cautions, exclude them with the {option} \

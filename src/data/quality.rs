@@ -1,5 +1,7 @@
 //! The attrition of the measure: rows read, rows used, and every exclusion with its reason.
 
+use std::path::{Path, PathBuf};
+
 use serde::Serialize;
 
 /// Which input table a count refers to.
@@ -109,8 +111,13 @@ pub struct Exclusion {
     pub reason: Reason,
     /// How many rows.
     pub rows: u64,
-    /// The first (lowest) 1-based data row numbers, at most ten.
+    /// The first (lowest) 1-based data row numbers, at most ten: of the table, or, when the
+    /// table was read from several files, of the file named beside each in `first_files`.
     pub first_rows: Vec<u64>,
+    /// When the table was read from several files: the file of each of `first_rows`, as
+    /// given (empty otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub first_files: Vec<PathBuf>,
 }
 
 /// Something about a column worth a reader's attention that excludes no row: values of an
@@ -127,8 +134,11 @@ pub struct ColumnWarning {
     pub issue: String,
     /// How many values.
     pub rows: u64,
-    /// The first 1-based data row numbers, at most ten.
+    /// The first 1-based data row numbers, at most ten (per file, as in [`Exclusion`]).
     pub first_rows: Vec<u64>,
+    /// When the table was read from several files: the file of each of `first_rows`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub first_files: Vec<PathBuf>,
     /// The warning in words.
     pub message: String,
 }
@@ -148,6 +158,10 @@ pub struct DataQuality {
     pub exclusions: Vec<Exclusion>,
     /// Optional values that could not be read.
     pub warnings: Vec<ColumnWarning>,
+    /// The files of each table read from several, in order, with their rows: row numbers
+    /// are then numbered per file.
+    #[serde(skip)]
+    files: Vec<(TableKind, PathBuf, u64)>,
 }
 
 /// A count per table.
@@ -178,25 +192,112 @@ impl DataQuality {
             .sum()
     }
 
-    /// Adds (or merges) an exclusion, keeping the list ordered.
+    /// Adds (or merges) an exclusion, keeping the list ordered. Its `first_rows` count rows
+    /// across the table's files (as [`People::source_row`](super::People::source_row)), or
+    /// are per file with `first_files`.
     pub(crate) fn add(&mut self, e: Exclusion) {
         if e.rows == 0 {
             return;
         }
-        if let Some(x) = self
+        let mut e = e;
+        self.name_files(e.table, &mut e.first_rows, &mut e.first_files);
+        if let Some(k) = self
             .exclusions
-            .iter_mut()
-            .find(|x| x.table == e.table && x.reason == e.reason)
+            .iter()
+            .position(|x| x.table == e.table && x.reason == e.reason)
         {
+            let x = &self.exclusions[k];
+            let mut rows: Vec<(usize, u64, Option<&PathBuf>)> = Vec::new();
+            for (r, f) in [
+                (&x.first_rows, &x.first_files),
+                (&e.first_rows, &e.first_files),
+            ] {
+                for (i, &row) in r.iter().enumerate() {
+                    let file = f.get(i);
+                    rows.push((self.file_position(e.table, file), row, file));
+                }
+            }
+            rows.sort_unstable();
+            rows.dedup();
+            rows.truncate(FIRST_ROWS_KEPT);
+            let first_rows = rows.iter().map(|r| r.1).collect();
+            let first_files = rows.iter().filter_map(|r| r.2.cloned()).collect();
+            let x = &mut self.exclusions[k];
             x.rows += e.rows;
-            x.first_rows.extend(e.first_rows);
-            x.first_rows.sort_unstable();
-            x.first_rows.dedup();
-            x.first_rows.truncate(FIRST_ROWS_KEPT);
+            x.first_rows = first_rows;
+            x.first_files = first_files;
         } else {
             self.exclusions.push(e);
         }
         self.exclusions.sort_by_key(|x| (x.table, x.reason));
+    }
+
+    /// Records the files read (cohort first, each table's in order); for a table of several
+    /// files, the row numbers of its exclusions and warnings so far become numbers within the
+    /// file each is in, the file named beside it, as those of exclusions added later will.
+    pub(crate) fn set_files(&mut self, sources: &[super::SourceFile]) {
+        let several = |t: TableKind| sources.iter().filter(|s| s.table == t).count() > 1;
+        self.files = sources
+            .iter()
+            .filter(|s| several(s.table))
+            .map(|s| (s.table, s.path.clone(), s.rows))
+            .collect();
+        let mut exclusions = std::mem::take(&mut self.exclusions);
+        for e in &mut exclusions {
+            self.name_files(e.table, &mut e.first_rows, &mut e.first_files);
+        }
+        self.exclusions = exclusions;
+        let mut warnings = std::mem::take(&mut self.warnings);
+        for w in &mut warnings {
+            self.name_files(w.table, &mut w.first_rows, &mut w.first_files);
+        }
+        self.warnings = warnings;
+    }
+
+    /// Row `row` (1-based, counted across the table's files) as its file and its row within
+    /// that file, when the table was read from several files.
+    pub(crate) fn locate(&self, table: TableKind, row: u64) -> Option<(&Path, u64)> {
+        let files: Vec<&(TableKind, PathBuf, u64)> =
+            self.files.iter().filter(|f| f.0 == table).collect();
+        let mut before = 0;
+        for (k, (_, path, rows)) in files.iter().enumerate() {
+            // Past the last file (not expected): numbered from the last file's start.
+            if row <= before + rows || k + 1 == files.len() {
+                return Some((path, row.saturating_sub(before)));
+            }
+            before += rows;
+        }
+        None
+    }
+
+    /// Rows counted across the table's files as rows of their files, when it has several and
+    /// they are not named yet.
+    fn name_files(&self, table: TableKind, rows: &mut [u64], files: &mut Vec<PathBuf>) {
+        if !files.is_empty() || rows.is_empty() {
+            return;
+        }
+        let located: Option<Vec<(PathBuf, u64)>> = rows
+            .iter()
+            .map(|&r| self.locate(table, r).map(|(p, x)| (p.to_path_buf(), x)))
+            .collect();
+        let Some(located) = located else {
+            return;
+        };
+        for (r, (path, row)) in rows.iter_mut().zip(located) {
+            *r = row;
+            files.push(path);
+        }
+    }
+
+    /// The order of `file` among the table's files (0 when it has one).
+    fn file_position(&self, table: TableKind, file: Option<&PathBuf>) -> usize {
+        file.and_then(|f| {
+            self.files
+                .iter()
+                .filter(|x| x.0 == table)
+                .position(|x| &x.1 == f)
+        })
+        .unwrap_or(0)
     }
 }
 
@@ -222,6 +323,7 @@ pub(crate) fn tally(table: TableKind, reasons: &[u8]) -> Vec<Exclusion> {
                 reason,
                 rows: counts[k],
                 first_rows: rows,
+                first_files: Vec::new(),
             });
         }
     }

@@ -201,6 +201,7 @@ impl Outcomes {
             reason: Reason::InsufficientFollowUp,
             rows: count,
             first_rows: rows,
+            first_files: Vec::new(),
         });
         q.rows_used.cohort -= count;
         q

@@ -317,9 +317,11 @@ mod parquet {
 
 mod extracts {
     //! The same for the extract readers: random typed cells in a workbook (text, numbers,
-    //! booleans, dates, blanks) read through a mapping, offences split over a `.csv.zst` and a
-    //! `.csv.gz` and recoded (values without a label kept), and random bytes under each new
-    //! file name. Every input: no panic; loads that succeed add up.
+    //! booleans, dates, blanks; the table starting at a random row and column) read through a
+    //! mapping, with a second workbook as a further cohort file, offences split over a
+    //! `.csv.zst` and a `.csv.gz` and recoded (values without a label kept), and random bytes
+    //! under each new file name, and the workbook cut short. Every input: no panic; loads
+    //! that succeed add up.
     use std::io::Write;
 
     use proptest::prelude::*;
@@ -349,17 +351,18 @@ mod extracts {
         ]
     }
 
-    fn write_book(path: &std::path::Path, rows: &[Vec<Cell>]) {
+    /// The rows under a header, its first cell at (`at.0`, `at.1`) from A1.
+    fn write_book(path: &std::path::Path, rows: &[Vec<Cell>], at: (u32, u16)) {
         use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
         let mut book = Workbook::new();
         let s = book.add_worksheet().set_name("Referrals").unwrap();
         let date = Format::new().set_num_format("yyyy-mm-dd");
         for (j, h) in ["URN", "Scheme", "Referred", "Age"].iter().enumerate() {
-            s.write_string(0, j as u16, *h).unwrap();
+            s.write_string(at.0, at.1 + j as u16, *h).unwrap();
         }
         for (i, r) in rows.iter().enumerate() {
             for (j, c) in r.iter().enumerate().take(4) {
-                let (i, j) = (i as u32 + 1, j as u16);
+                let (i, j) = (at.0 + i as u32 + 1, at.1 + j as u16);
                 match c {
                     Cell::Blank => {}
                     Cell::Text(t) => {
@@ -410,7 +413,7 @@ mod extracts {
         };
         LoadOptions {
             cohort_extract: Extract {
-                more_files: Vec::new(),
+                more_files: vec![dir.join("more.xlsx")],
                 columns: pairs(&[
                     ("person_id", "URN"),
                     ("cohort", "Scheme"),
@@ -447,15 +450,20 @@ mod extracts {
             a in prop::collection::vec(prop::collection::vec(cell(), 0..5), 0..8),
             b in prop::collection::vec(prop::collection::vec(cell(), 0..5), 0..8),
             junk in prop::collection::vec(any::<u8>(), 0..64),
+            at in (0u32..3, 0u16..3),
         ) {
             let dir = tempfile::tempdir().unwrap();
             let book = dir.path().join("referrals.xlsx");
-            write_book(&book, &cohort);
+            write_book(&book, &cohort, at);
+            write_book(&dir.path().join("more.xlsx"), &a, (0, 0));
+            let whole = std::fs::read(&book).unwrap();
+            let cut = whole.len() * usize::from(junk.first().copied().unwrap_or(0)) / 256;
+            std::fs::write(dir.path().join("cut.xlsx"), &whole[..cut]).unwrap();
             std::fs::write(dir.path().join("a.csv.zst"), zstd::encode_all(csv(&a).as_bytes(), 1).unwrap()).unwrap();
             let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             gz.write_all(csv(&b).as_bytes()).unwrap();
             std::fs::write(dir.path().join("b.csv.gz"), gz.finish().unwrap()).unwrap();
-            for name in ["junk.xlsx", "junk.ods", "junk.csv.zst"] {
+            for name in ["junk.xlsx", "junk.ods", "junk.csv.zst", "junk.csv.gz"] {
                 std::fs::write(dir.path().join(name), &junk).unwrap();
             }
             let load = extract_load(dir.path());
@@ -466,7 +474,7 @@ mod extracts {
                     assert_eq!(q.rows_read.cohort, q.rows_used.cohort + q.excluded_total(TableKind::Cohort));
                     assert_eq!(q.rows_read.offences, q.rows_used.offences + q.excluded_total(TableKind::Offences));
                 }
-                for name in ["junk.xlsx", "junk.ods", "junk.csv.zst"] {
+                for name in ["junk.xlsx", "junk.ods", "junk.csv.zst", "junk.csv.gz", "cut.xlsx"] {
                     let inputs = Inputs { cohort: dir.path().join(name), offences: dir.path().join("a.csv.zst"), load: load.clone() };
                     assert!(Evaluation::load(&inputs, Rules::default()).is_err());
                 }

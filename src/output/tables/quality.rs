@@ -38,13 +38,7 @@ impl crate::data::DataQuality {
                     Some(table.into()),
                     Some(format!("excluded: {}", e.reason.code())),
                     Some(e.rows.to_string()),
-                    Some(
-                        e.first_rows
-                            .iter()
-                            .map(u64::to_string)
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    ),
+                    Some(rows_text(&e.first_rows, &e.first_files)),
                 ]);
             }
         }
@@ -52,11 +46,7 @@ impl crate::data::DataQuality {
             t.notes.push(format!(
                 "warning: {} (first rows {})",
                 w.message,
-                w.first_rows
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                rows_text(&w.first_rows, &w.first_files)
             ));
         }
         t.notes.push(
@@ -65,6 +55,29 @@ impl crate::data::DataQuality {
         );
         t
     }
+}
+
+/// Row numbers as `3 12`, or, per file when a table has several, `a.csv: 3 12; b.csv: 1`.
+fn rows_text(rows: &[u64], files: &[std::path::PathBuf]) -> String {
+    if files.len() != rows.len() {
+        return rows
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    let mut out = String::new();
+    for (i, (row, file)) in rows.iter().zip(files).enumerate() {
+        if i == 0 || files[i - 1] != *file {
+            if i > 0 {
+                out.push_str("; ");
+            }
+            out.push_str(&format!("{}: {row}", file.display()));
+        } else {
+            out.push_str(&format!(" {row}"));
+        }
+    }
+    out
 }
 
 impl Tabular for crate::data::DataQuality {
