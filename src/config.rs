@@ -293,6 +293,12 @@ pub struct ReportConfig {
     pub disclosure_control_off: bool,
     /// `on` (default) or `off`: the same as `disclosure_control_off`.
     pub disclosure: Option<String>,
+    /// Who produced the report, for its bottom line.
+    pub producer: Option<String>,
+    /// How to reach the producer.
+    pub contact: Option<String>,
+    /// The date of publication as it should read.
+    pub date: Option<String>,
 }
 
 /// A whole evaluation file.

@@ -84,6 +84,9 @@ pub fn report(a: ReportArgs) -> Result<()> {
         title: rc.title.unwrap_or_else(|| ReportOptions::default().title),
         min_cell: rc.min_cell.unwrap_or(10),
         disclosure_control,
+        producer: rc.producer.clone(),
+        contact: rc.contact.clone(),
+        date: rc.date.clone(),
     };
     options.validate().map_err(|e| match e {
         Error::Option { message, .. } if disclosure_flag.is_none() => Error::Config {

@@ -799,7 +799,9 @@ fn the_page_reads_on_a_phone_lists_its_contents_and_speaks_no_developer_words() 
         format!("Open {}", out.join("report.html").display())
     );
     assert!(
-        tail[2].starts_with("Impact estimate (difference-in-differences"),
+        tail[2].starts_with(
+            "After launch, the 12-month proven reoffending rate in West Midlands moved"
+        ),
         "{tail:?}"
     );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
@@ -914,4 +916,62 @@ fn a_survival_line_stops_where_its_published_steps_stop_and_says_so() {
     }
     // Both cases occur: at min_cell 10 the lines run on, at 30 at least one stops.
     assert!(said.iter().any(|s| *s) && said.iter().any(|s| !*s));
+}
+
+/// The bottom line comes first: one plain sentence from the design that leads, the rates with
+/// one named interval method, every estimate labelled by what it is, what the figures cover
+/// (the 12-month measure's window, the extract date and whether it was given, the benchmark
+/// framed both ways with its source, the value with its basis, producer, contact, date), and
+/// one paragraph that reconciles the descriptive figures with the impact estimate; the
+/// descriptive sections say so in their titles.
+#[test]
+fn the_bottom_line_comes_first_and_reconciles_the_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sample_config(dir.path(), 10);
+    let out = dir.path().join("out");
+    report(&cfg, &out);
+    for file in ["report.html", "report.md"] {
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("{file}: {s}"));
+        // First section, before the summary.
+        let summary = if file.ends_with("html") {
+            "<h2>Summary</h2>"
+        } else {
+            "## Summary"
+        };
+        assert!(at("The bottom line") < at(summary));
+        for s in [
+            "After launch, the 12-month proven reoffending rate in West Midlands moved 9.7 percentage points lower",
+            "not yet evidence that the scheme changed proven reoffending, nor that it did not",
+            "Impact estimate: difference-in-differences against other areas",
+            "Supporting: matched comparison of individuals",
+            "Descriptive: unadjusted difference between the groups",
+            "Wilson score intervals",
+            "on or before 30 September 2021",
+            "2023-03-31 (given in the evaluation file)",
+            "80.0% did not reoffend",
+            "Source: West Midlands PCC DIVERT announcement",
+            "The value rests on the matched comparison of individuals",
+            "evaluation@example.org",
+            "7 December 2026",
+            "Why the figures differ.",
+            "The Cox model adjusts for sex, age at index and prior offences only.",
+            "Kaplan-Meier figure at day 365 differ slightly",
+            "12-month proven reoffending (descriptive)",
+            "Time to first proven reoffence (descriptive)",
+            "Log-rank test between cohorts (descriptive",
+        ] {
+            at(s);
+        }
+        // The box comes before any other section's finding.
+        assert!(at("Why the figures differ.") < at(summary));
+    }
+    // Its tables reach the spreadsheet's list of tables and the CSV folder.
+    for t in [
+        "bottom_line_rates",
+        "bottom_line_estimates",
+        "bottom_line_about",
+    ] {
+        assert!(out.join(format!("tables/{t}.csv")).exists(), "{t}");
+    }
 }

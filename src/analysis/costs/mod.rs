@@ -729,10 +729,10 @@ impl CostBenefit {
         let net = gross - cost;
         let headline = format!(
             "Estimated value ({} prices, {}): about {} net, about {} per person, for the {people} {people_basis} \
-             (95% interval {} to {}; {:.0}% of simulations above zero){}. Of this, about {} is cashable fiscal, about \
-             {} non-cashable fiscal (resources such as officer time freed for other work, not cash) and about {} \
-             economic and social (harm to victims and society avoided); only cashable fiscal value is a saving a \
-             budget can release.{}",
+             (95% interval {} to {}; {:.0}% of simulations above zero){}. Of this, cashable fiscal value is {}, \
+             non-cashable fiscal {} (resources such as officer time freed for other work, not cash) and economic \
+             and social {} (harm to victims and society avoided); only cashable fiscal value is a saving a budget \
+             can release.{}",
             cfg.price_year,
             if horizon == 1 {
                 "one year, undiscounted".to_string()
@@ -750,9 +750,9 @@ impl CostBenefit {
                 "; the effect on reoffending it rests on is not statistically significant, so the value may be \
                  zero or negative"
             },
-            pounds(about(by_cat.cashable_fiscal.net_savings)),
-            pounds(about(by_cat.non_cashable_fiscal.net_savings)),
-            pounds(about(by_cat.economic_and_social.net_savings)),
+            about_part(by_cat.cashable_fiscal.net_savings),
+            about_part(by_cat.non_cashable_fiscal.net_savings),
+            about_part(by_cat.economic_and_social.net_savings),
             if placeholders.is_empty() {
                 String::new()
             } else {
@@ -820,6 +820,15 @@ pub fn about(x: f64) -> f64 {
     }
     let step = 10f64.powi(x.abs().log10().floor() as i32 - 1);
     (x / step).round() * step
+}
+
+/// A part of the value in words: "about £58,000", or "a net cost of about £100,000" below zero.
+fn about_part(x: f64) -> String {
+    if x < 0.0 {
+        format!("a net cost of about {}", pounds(about(-x)))
+    } else {
+        format!("about {}", pounds(about(x)))
+    }
 }
 
 /// `-1234.5` -> `-£1,235`.

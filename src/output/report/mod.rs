@@ -4,6 +4,7 @@
 //! Everything is built from the disclosure-controlled JSON, so the HTML, Markdown, CSV and
 //! JSON always agree. Output is deterministic: no clock time is written.
 
+mod bottom_line;
 mod did;
 pub mod disclosure;
 mod files;
@@ -36,6 +37,14 @@ pub struct ReportOptions {
     pub min_cell: u64,
     /// Disclosure control. Default on; turn off only for work inside the secure environment.
     pub disclosure_control: bool,
+    /// Who produced the report (a team or organisation), shown in the bottom line. Default:
+    /// not stated.
+    pub producer: Option<String>,
+    /// How to reach the producer, shown in the bottom line. Default: not stated.
+    pub contact: Option<String>,
+    /// The date of publication as it should read (given, so that the same inputs give the
+    /// same report). Default: not stated.
+    pub date: Option<String>,
 }
 
 /// The smallest `min_cell` that protects anyone: 1 and 2 would publish counts of one.
@@ -68,6 +77,9 @@ impl Default for ReportOptions {
             title: "Proven reoffending evaluation".into(),
             min_cell: 10,
             disclosure_control: true,
+            producer: None,
+            contact: None,
+            date: None,
         }
     }
 }

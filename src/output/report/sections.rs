@@ -178,6 +178,17 @@ pub(super) fn ci_headers(confidence: f64) -> (String, String) {
     (format!("{l} CI low"), format!("{l} CI high"))
 }
 
+/// The comparison group's Wilson interval (the method of the pilot's `treatment_ci_*`), from
+/// its published people and reoffenders; `None` where either is withheld.
+pub(super) fn control_ci(c: &Value) -> Option<(f64, f64)> {
+    let (n, x) = (c["control_n"].as_u64()?, c["control_reoffenders"].as_u64()?);
+    let conf = f(c, "confidence").unwrap_or(0.95);
+    crate::stats::proportion_ci(x, n, conf, crate::stats::CiMethod::Wilson)
+        .ok()
+        .flatten()
+        .map(|ci| (ci.low, ci.high))
+}
+
 /// The array under `k`, or none.
 pub(super) fn arr(v: &Value, k: &str) -> Vec<Value> {
     v.get(k)
@@ -202,7 +213,12 @@ pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section
         matched: j.get("match").filter(|m| !m.is_null()),
     };
     type Builder = fn(&Ctx) -> Result<Vec<Section>>;
-    let builders: [Builder; 12] = [
+    let builders: [Builder; 13] = [
+        |c| {
+            Ok(super::bottom_line::section(c.j, c.options)
+                .into_iter()
+                .collect())
+        },
         summary,
         |c| super::did::sections(c.j),
         rates,
@@ -339,7 +355,7 @@ fn rates(c: &Ctx) -> Result<Vec<Section>> {
                 .collect()
         })
         .unwrap_or_default();
-    let mut rs = Section::new("rates", "12-month proven reoffending");
+    let mut rs = Section::new("rates", "12-month proven reoffending (descriptive)");
     // Chart: cohort-level rates (from the comparison's cohort totals), with the benchmark.
     let cohort_rates: Vec<Estimate> = group_cmp
         .map(|c| {
@@ -356,19 +372,13 @@ fn rates(c: &Ctx) -> Result<Vec<Section>> {
                     high: hi,
                 });
             }
-            let (n, x) = (c["control_n"].as_u64(), c["control_reoffenders"].as_u64());
-            if let (Some(n), Some(x), Some(r)) = (n, x, f(c, "control_rate")) {
-                let conf = f(c, "confidence").unwrap_or(0.95);
-                if let Ok(Some(ci)) =
-                    crate::stats::proportion_ci(x, n, conf, crate::stats::CiMethod::Wilson)
-                {
-                    v.push(Estimate {
-                        label: c["control"].as_str().unwrap_or_default().to_string(),
-                        value: r,
-                        low: ci.low,
-                        high: ci.high,
-                    });
-                }
+            if let (Some(r), Some((low, high))) = (f(c, "control_rate"), control_ci(c)) {
+                v.push(Estimate {
+                    label: c["control"].as_str().unwrap_or_default().to_string(),
+                    value: r,
+                    low,
+                    high,
+                });
             }
             v
         })
@@ -376,7 +386,7 @@ fn rates(c: &Ctx) -> Result<Vec<Section>> {
     let publishable = group_cmp.is_some_and(|c| c["treatment_rate"].is_number());
     if !cohort_rates.is_empty() && publishable {
         let title = format!(
-            "{} reoffended within 12 months: {} against {} in {}",
+            "Descriptive: {} reoffended within 12 months: {} against {} in {}",
             cohort_rates[0].label,
             pct(cohort_rates[0].value),
             pct(cohort_rates.get(1).map_or(0.0, |e| e.value)),
@@ -806,7 +816,7 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
     let mut out = Vec::new();
     // Survival.
     if let Some(sv) = j.get("survival").filter(|v| !v.is_null()) {
-        let mut s = Section::new("survival", "Time to first proven reoffence");
+        let mut s = Section::new("survival", "Time to first proven reoffence (descriptive)");
         let label_of = |g: &Value| {
             g.as_object()
                 .map(|o| {
@@ -883,7 +893,7 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
                 }
             }
             let title = format!(
-                "Reoffended within {horizon:.0} days (Kaplan-Meier): {}",
+                "Descriptive: reoffended within {horizon:.0} days (Kaplan-Meier): {}",
                 ends.join(", ")
             );
             let alt = format!("Step chart: {title}.");
@@ -964,7 +974,7 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
         );
         if let Some(lr) = sv.get("logrank").filter(|v| !v.is_null()) {
             t.notes.push(format!(
-                "Log-rank test between cohorts: chi-square {} on {} df, p = {}.",
+                "Log-rank test between cohorts (descriptive: no adjustment for who was diverted): chi-square {} on {} df, p = {}.",
                 cell(lr.get("statistic"), Kind::Num(3)),
                 lr["df"],
                 cell(lr.get("p_value"), Kind::P)
@@ -979,7 +989,7 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
             let (ci_low, ci_high) = ci_headers(sv["confidence"].as_f64().unwrap_or(0.95));
             s.tables.push(table(
                 "cox",
-                "Cox proportional hazards model (Efron ties)",
+                "Cox proportional hazards model (Efron ties), adjusted only for the terms shown",
                 &arr(cox, "coefficients"),
                 &[
                     ("term", "name", Kind::Count),
