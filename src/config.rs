@@ -301,6 +301,16 @@ pub struct ReportConfig {
     pub date: Option<String>,
 }
 
+/// The `[monitor]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorConfig {
+    /// The group whose curve completes a projection after the day a quarter has reached
+    /// (e.g. `"comparison"`). Default: the earlier quarters of the quarter's own group, so a
+    /// pilot's projection does not borrow the comparison group's later reoffending.
+    pub projection_reference: Option<String>,
+}
+
 /// A whole evaluation file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -332,6 +342,9 @@ pub struct Config {
     /// Difference-in-differences for an area-wide pilot.
     #[serde(default)]
     pub did: Option<crate::did::DidOptions>,
+    /// Monitoring by quarter.
+    #[serde(default)]
+    pub monitor: Option<MonitorConfig>,
     /// The folder paths are relative to.
     #[serde(skip)]
     pub base: PathBuf,

@@ -349,7 +349,10 @@ impl Results {
                 &eval,
                 &crate::monitor::MonitorOptions {
                     confidence: copts.confidence,
-                    reference: Some(config.control()),
+                    reference: config
+                        .monitor
+                        .as_ref()
+                        .and_then(|m| m.projection_reference.clone()),
                 },
             )
         })?;

@@ -163,10 +163,21 @@ impl Monitor {
         let confidence = options.confidence;
         crate::stats::check_confidence(confidence)?;
         let f = outcomes.rules.follow_up_days as f64;
-        let reference_cohort = options
-            .reference
-            .as_deref()
-            .and_then(|r| people.cohort.code_of(r).map(|c| (r.to_string(), c)));
+        let reference_cohort = match options.reference.as_deref() {
+            None => None,
+            Some(r) => Some(
+                people
+                    .cohort
+                    .code_of(r)
+                    .map(|c| (r.to_string(), c))
+                    .ok_or_else(|| {
+                        crate::error::Error::option(
+                            "projection reference",
+                            format!("`{r}` is not a cohort label in the cohort table"),
+                        )
+                    })?,
+            ),
+        };
         let reference_curve = match &reference_cohort {
             Some((_, code)) => {
                 let members: Vec<usize> = (0..people.len())

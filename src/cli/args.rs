@@ -476,6 +476,10 @@ pub struct MonitorArgs {
     /// Confidence level [default: 0.95].
     #[arg(long, value_name = "LEVEL", value_parser = fraction)]
     pub confidence: Option<f64>,
+    /// The group whose later reoffending completes a quarter's projection, e.g. comparison
+    /// [default: the earlier quarters of the quarter's own group]
+    #[arg(long, value_name = "GROUP")]
+    pub projection_reference: Option<String>,
 }
 
 // The options of `reoffending power` (its help text is the variant's doc comment).

@@ -464,7 +464,12 @@ pub fn monitor(a: MonitorArgs) -> Result<()> {
         &eval,
         &MonitorOptions {
             confidence,
-            reference: Some(r.config.control()),
+            reference: a.projection_reference.clone().or_else(|| {
+                r.config
+                    .monitor
+                    .as_ref()
+                    .and_then(|m| m.projection_reference.clone())
+            }),
         },
     )?;
     let used = json!({"confidence": confidence});

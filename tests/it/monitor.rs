@@ -110,3 +110,68 @@ fn every_quarter_followed_91_days_gets_a_labelled_projection_that_follows_its_fo
         "the sample has young quarters in both cohorts: {projected}"
     );
 }
+
+/// A quarter's projection borrows its own group's earlier quarters unless told otherwise: the
+/// pilot's projection does not take the comparison group's later reoffending by default, the
+/// comparison group's curve is an option (`[monitor] projection_reference`,
+/// `--projection-reference`), and a reference that is no group is an error, not a silent
+/// fallback.
+#[test]
+fn projections_borrow_the_same_groups_earlier_quarters_by_default() {
+    let run = |extra: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("reoffending")
+            .unwrap()
+            .args([
+                "monitor",
+                "--config",
+                "data-samples/evaluation.toml",
+                "--format",
+                "json",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            out.stdout,
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let bases = |stdout: &[u8]| -> Vec<(String, String)> {
+        let j: serde_json::Value = serde_json::from_slice(stdout).unwrap();
+        j["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|g| {
+                Some((
+                    g["cohort"].as_str()?.to_string(),
+                    g["projection_basis"].as_str()?.to_string(),
+                ))
+            })
+            .collect()
+    };
+    let (ok, stdout, _) = run(&[]);
+    assert!(ok);
+    let default = bases(&stdout);
+    assert!(default.iter().any(|(c, _)| c == "divert"));
+    for (cohort, basis) in &default {
+        assert!(
+            basis.contains(&format!("earlier quarters of {cohort}")),
+            "{basis}"
+        );
+    }
+    let (ok, stdout, _) = run(&["--projection-reference", "comparison"]);
+    assert!(ok);
+    let borrowed = bases(&stdout);
+    assert!(!borrowed.is_empty());
+    for (_, basis) in &borrowed {
+        assert!(basis.contains("the comparison group"), "{basis}");
+    }
+    let (ok, _, stderr) = run(&["--projection-reference", "nobody"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("`nobody` is not a cohort label"),
+        "{stderr}"
+    );
+}
