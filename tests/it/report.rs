@@ -975,3 +975,92 @@ fn the_bottom_line_comes_first_and_reconciles_the_figures() {
         assert!(out.join(format!("tables/{t}.csv")).exists(), "{t}");
     }
 }
+
+/// The workbook per the Analysis Function's guidance, read back with calamine: every number a
+/// number (no cell of text that reads as one), unique table titles, tables named for what they
+/// hold, frozen header rows, and a cover with the period, extract date, producer, contact and
+/// date of publication.
+#[test]
+fn the_workbook_stores_numbers_as_numbers_and_its_cover_says_what_it_covers() {
+    use calamine::{Data, Reader};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sample_config(dir.path(), 10);
+    let out = dir.path().join("out");
+    report(&cfg, &out);
+    let path = out.join("report.xlsx");
+    let mut book = calamine::open_workbook_auto(&path).unwrap();
+    let cover: Vec<String> = book
+        .worksheet_range("Cover")
+        .unwrap()
+        .rows()
+        .filter_map(|r| r.first().map(|c| c.to_string()))
+        .collect();
+    for s in [
+        "The 12-month measure: People whose index date is on or before 30 September 2021",
+        "Extract date: 2023-03-31 (given in the evaluation file)",
+        "Produced by: Evaluation team",
+        "Contact: evaluation@example.org",
+        "Date of publication: 7 December 2026",
+        "Source and provenance:",
+    ] {
+        assert!(cover.iter().any(|c| c.starts_with(s)), "cover: {s}");
+    }
+    let contents = book.worksheet_range("Contents").unwrap();
+    let titles: Vec<String> = contents.rows().skip(3).map(|r| r[1].to_string()).collect();
+    let mut unique = titles.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), titles.len(), "{titles:?}");
+    let looks_numeric = |s: &str| {
+        // "+1.5", "£1,200", "15.6%", "<0.0001" are numbers; an age band such as "50+" is not.
+        let t: String = s
+            .trim_start_matches(['+', '<'])
+            .chars()
+            .filter(|c| !"%£,".contains(*c))
+            .collect();
+        !t.is_empty() && t.parse::<f64>().is_ok()
+    };
+    let sheets = book.sheet_names();
+    let mut numbers = 0;
+    for name in sheets.iter().skip(3) {
+        let range = book.worksheet_range(name).unwrap();
+        for (i, row) in range.rows().enumerate().skip(3) {
+            for c in row {
+                match c {
+                    Data::String(s) => {
+                        assert!(!looks_numeric(s), "{name} row {i}: {s:?} stored as text")
+                    }
+                    Data::Float(_) | Data::Int(_) => numbers += 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(numbers > 500, "{numbers}");
+    // Table names say what the table holds; the header rows are frozen (pane in sheet XML).
+    let file = std::fs::File::open(&path).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    let mut names = Vec::new();
+    let mut frozen = 0;
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut f, &mut xml).unwrap();
+        if f.name().starts_with("xl/tables/") {
+            let name = xml
+                .split("name=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            names.push(name.to_string());
+        }
+        if f.name().starts_with("xl/worksheets/sheet") && xml.contains("state=\"frozen\"") {
+            frozen += 1;
+        }
+    }
+    assert!(names.contains(&"rates_table".to_string()), "{names:?}");
+    assert!(names.iter().all(|n| n.ends_with("_table")), "{names:?}");
+    assert_eq!(frozen, names.len());
+}

@@ -200,10 +200,21 @@ pub fn write(
         .map_err(|e| Error::Output(e.to_string()))?;
     put("report.html", &text("report.html", &html))?;
     let tables: Vec<&SectionTable> = sections.iter().flat_map(|s| &s.tables).collect();
+    // The cover states what the figures cover and who produced them: the bottom line's
+    // table of those facts, every item but the value (a figure with its caveats, on its
+    // sheet).
+    let details: Vec<(String, String)> = tables
+        .iter()
+        .filter(|t| t.file == "bottom_line_about")
+        .flat_map(|t| &t.rows)
+        .filter_map(|r| Some((r.first()?.clone(), r.get(1)?.clone())))
+        .filter(|(k, _)| k != "Value")
+        .collect();
     let cover = xlsx::Cover {
         title: &options.title,
         stamp: &stamp,
         not_for_publication: off.then_some(NOT_FOR_PUBLICATION),
+        details: &details,
     };
     put("report.xlsx", &xlsx::workbook(&cover, &tables)?)?;
     put(

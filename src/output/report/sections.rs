@@ -43,11 +43,11 @@ pub(super) fn robustness(j: &Value) -> Option<Section> {
         }
         evalues.push(json!({
             "comparison": name,
-            "relative_risk": cell(c.get("relative_risk"), Kind::Num(3)),
-            "rr_ci_low": cell(c.get("rr_ci_low"), Kind::Num(3)),
-            "rr_ci_high": cell(c.get("rr_ci_high"), Kind::Num(3)),
-            "estimate": cell(e.get("estimate").or(Some(e)), Kind::Num(2)),
-            "interval_limit": cell(e.get("interval_limit").or(Some(e)), Kind::Num(2)),
+            "relative_risk": kinded(c.get("relative_risk"), Kind::Num(3)),
+            "rr_ci_low": kinded(c.get("rr_ci_low"), Kind::Num(3)),
+            "rr_ci_high": kinded(c.get("rr_ci_high"), Kind::Num(3)),
+            "estimate": kinded(e.get("estimate").or(Some(e)), Kind::Num(2)),
+            "interval_limit": kinded(e.get("interval_limit").or(Some(e)), Kind::Num(2)),
         }));
     }
     let mut t = table(
@@ -115,12 +115,12 @@ pub(super) fn robustness(j: &Value) -> Option<Section> {
                 Some(period) if !name.starts_with("placebo") => format!("{name}, {period} period"),
                 _ => name.to_string(),
             },
-            "pilot": cell(c.get("treatment_rate"), Kind::Pct),
-            "comparison": cell(c.get("control_rate"), Kind::Pct),
-            "difference": cell(c.get("risk_difference"), Kind::Pts),
-            "low": cell(c.get("rd_ci_low"), Kind::Pts),
-            "high": cell(c.get("rd_ci_high"), Kind::Pts),
-            "significant": cell(c.get("significant"), Kind::Count),
+            "pilot": kinded(c.get("treatment_rate"), Kind::Pct),
+            "comparison": kinded(c.get("control_rate"), Kind::Pct),
+            "difference": kinded(c.get("risk_difference"), Kind::Pts),
+            "low": kinded(c.get("rd_ci_low"), Kind::Pts),
+            "high": kinded(c.get("rd_ci_high"), Kind::Pts),
+            "significant": kinded(c.get("significant"), Kind::Count),
         }));
     };
     if let Some(p) = matched.map(|m| &m["placebo"]).filter(|p| !p.is_null()) {
@@ -500,7 +500,7 @@ fn comparisons(c: &Ctx) -> Result<Vec<Section>> {
         let fmt: Vec<Value> = rows
             .iter()
             .enumerate()
-            .map(|(i, r)| json!({"measure": r["measure"], "value": cell(r.get("value"), if i < 2 { Kind::Pct } else { Kind::Pts })}))
+            .map(|(i, r)| json!({"measure": r["measure"], "value": kinded(r.get("value"), if i < 2 { Kind::Pct } else { Kind::Pts })}))
             .collect();
         s.tables.push(table(
             id,
@@ -518,7 +518,7 @@ fn comparisons(c: &Ctx) -> Result<Vec<Section>> {
         if !tests.is_empty() {
             s.tables.push(table(
                 &format!("{id}_tests"),
-                "Tests",
+                &format!("Tests of the difference: {}", title.to_lowercase()),
                 &tests,
                 &[
                     ("test", "test", Kind::Count),
@@ -605,7 +605,7 @@ fn matched(c: &Ctx) -> Result<Vec<Section>> {
                         } else {
                             Kind::Count
                         };
-                        json!({"quantity": k.replace('_', " "), "value": cell(Some(v), kind)})
+                        json!({"quantity": k.replace('_', " "), "value": kinded(Some(v), kind)})
                     })
                     .collect()
             })
@@ -1185,13 +1185,13 @@ fn costs(c: &Ctx) -> Result<Vec<Section>> {
         };
         let undiscounted = c["horizon_years"] == 1;
         let mut head: Vec<Value> = vec![
-            json!({"measure": format!("people the value is counted for ({})", c["people_basis"].as_str().unwrap_or("")), "value": cell(c.get("people"), Kind::Count)}),
-            json!({"measure": "people diverted in all", "value": cell(c.get("people_diverted_total"), Kind::Count)}),
-            json!({"measure": "avoided offences in all (actual, over the horizon)", "value": cell(c.get("avoided_reoffences"), Kind::Num(1))}),
-            json!({"measure": "value of a proven reoffence", "value": cell(c.get("value_per_reoffence"), Kind::Money)}),
-            json!({"measure": if undiscounted { "gross value (one year, undiscounted)" } else { "gross value (discounted)" }, "value": cell(c.get("gross_savings"), Kind::Money)}),
-            json!({"measure": "programme cost (with optimism bias)", "value": cell(c.get("programme_cost"), Kind::Money)}),
-            json!({"measure": "net value", "value": cell(c.get("net_savings"), Kind::Money)}),
+            json!({"measure": format!("people the value is counted for ({})", c["people_basis"].as_str().unwrap_or("")), "value": kinded(c.get("people"), Kind::Count)}),
+            json!({"measure": "people diverted in all", "value": kinded(c.get("people_diverted_total"), Kind::Count)}),
+            json!({"measure": "avoided offences in all (actual, over the horizon)", "value": kinded(c.get("avoided_reoffences"), Kind::Num(1))}),
+            json!({"measure": "value of a proven reoffence", "value": kinded(c.get("value_per_reoffence"), Kind::Money)}),
+            json!({"measure": if undiscounted { "gross value (one year, undiscounted)" } else { "gross value (discounted)" }, "value": kinded(c.get("gross_savings"), Kind::Money)}),
+            json!({"measure": "programme cost (with optimism bias)", "value": kinded(c.get("programme_cost"), Kind::Money)}),
+            json!({"measure": "net value", "value": kinded(c.get("net_savings"), Kind::Money)}),
         ];
         for (key, label) in [
             (
@@ -1207,20 +1207,20 @@ fn costs(c: &Ctx) -> Result<Vec<Section>> {
                 "of which economic and social (harm avoided)",
             ),
         ] {
-            head.push(json!({"measure": label, "value": cell(c["by_category"][key].get("net_savings"), Kind::Money)}));
+            head.push(json!({"measure": label, "value": kinded(c["by_category"][key].get("net_savings"), Kind::Money)}));
         }
         head.extend([
-            json!({"measure": "net value, 95% low (Monte Carlo, rounded to its error)", "value": cell(Some(&rounded("net_savings_ci_low", "ci_low")), Kind::Money)}),
-            json!({"measure": "net value, 95% high (Monte Carlo, rounded to its error)", "value": cell(Some(&rounded("net_savings_ci_high", "ci_high")), Kind::Money)}),
-            json!({"measure": "share of simulations with net value > 0", "value": cell(c.get("probability_net_positive"), Kind::Pct)}),
-            json!({"measure": "benefit-cost ratio", "value": cell(c.get("benefit_cost_ratio"), Kind::Num(2))}),
-            json!({"measure": "break-even reduction in the rate, all value counted (points)", "value": cell(c.get("break_even_rate_reduction"), Kind::Pts)}),
-            json!({"measure": "break-even reduction in the rate, cash alone (points; blank: nothing saved is cash)", "value": cell(c.get("break_even_rate_reduction_cashable"), Kind::Pts)}),
-            json!({"measure": "horizon (years)", "value": cell(c.get("horizon_years"), Kind::Count)}),
-            json!({"measure": "discounting", "value": cell(c.get("discounting"), Kind::Count)}),
-            json!({"measure": "optimism bias on costs", "value": cell(c.get("optimism_bias"), Kind::Pct)}),
-            json!({"measure": "persistence of the effect (a year)", "value": cell(c.get("persistence"), Kind::Pct)}),
-            json!({"measure": "actual offences per proven offence", "value": cell(c.get("proven_to_actual"), Kind::Num(2))}),
+            json!({"measure": "net value, 95% low (Monte Carlo, rounded to its error)", "value": kinded(Some(&rounded("net_savings_ci_low", "ci_low")), Kind::Money)}),
+            json!({"measure": "net value, 95% high (Monte Carlo, rounded to its error)", "value": kinded(Some(&rounded("net_savings_ci_high", "ci_high")), Kind::Money)}),
+            json!({"measure": "share of simulations with net value > 0", "value": kinded(c.get("probability_net_positive"), Kind::Pct)}),
+            json!({"measure": "benefit-cost ratio", "value": kinded(c.get("benefit_cost_ratio"), Kind::Num(2))}),
+            json!({"measure": "break-even reduction in the rate, all value counted (points)", "value": kinded(c.get("break_even_rate_reduction"), Kind::Pts)}),
+            json!({"measure": "break-even reduction in the rate, cash alone (points; blank: nothing saved is cash)", "value": kinded(c.get("break_even_rate_reduction_cashable"), Kind::Pts)}),
+            json!({"measure": "horizon (years)", "value": kinded(c.get("horizon_years"), Kind::Count)}),
+            json!({"measure": "discounting", "value": kinded(c.get("discounting"), Kind::Count)}),
+            json!({"measure": "optimism bias on costs", "value": kinded(c.get("optimism_bias"), Kind::Pct)}),
+            json!({"measure": "persistence of the effect (a year)", "value": kinded(c.get("persistence"), Kind::Pct)}),
+            json!({"measure": "actual offences per proven offence", "value": kinded(c.get("proven_to_actual"), Kind::Num(2))}),
         ]);
         if let Some(h) = c["headline"].as_str() {
             s.findings.push(h.to_string());

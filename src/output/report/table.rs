@@ -42,8 +42,62 @@ pub(super) enum Cell {
     Text(String),
 }
 
-/// The spreadsheet cell of a value, by the kind its column shows.
+/// The key under which [`kinded`] wraps a number that carries its own kind.
+const KINDED: &str = "\u{0}kinded";
+
+impl Kind {
+    fn code(self) -> String {
+        match self {
+            Kind::Count => "count".into(),
+            Kind::Pct => "pct".into(),
+            Kind::Pts => "pts".into(),
+            Kind::Num(d) => format!("num{d}"),
+            Kind::P => "p".into(),
+            Kind::Money => "money".into(),
+        }
+    }
+
+    fn of_code(code: &str) -> Option<Kind> {
+        Some(match code {
+            "count" => Kind::Count,
+            "pct" => Kind::Pct,
+            "pts" => Kind::Pts,
+            "p" => Kind::P,
+            "money" => Kind::Money,
+            _ => Kind::Num(code.strip_prefix("num")?.parse().ok()?),
+        })
+    }
+}
+
+/// A number that carries its own kind, for a table whose rows mix kinds in one column (a
+/// measure and its value: a percentage, money, a count): shown as text in the page and as a
+/// formatted number in the spreadsheet. Anything but a number (a `[c]`, text, null) is kept
+/// as it is.
+pub(super) fn kinded(v: Option<&Value>, kind: Kind) -> Value {
+    match v {
+        Some(n @ Value::Number(_)) => serde_json::json!({ KINDED: [n, kind.code()] }),
+        Some(other) => other.clone(),
+        None => Value::Null,
+    }
+}
+
+/// A value and the kind it is shown as: its own where [`kinded`] gave it one.
+fn resolve(v: Option<&Value>, kind: Kind) -> (Option<&Value>, Kind) {
+    match v.and_then(|v| v.get(KINDED)) {
+        Some(pair) => (
+            pair.get(0),
+            pair.get(1)
+                .and_then(Value::as_str)
+                .and_then(Kind::of_code)
+                .unwrap_or(kind),
+        ),
+        None => (v, kind),
+    }
+}
+
+/// The spreadsheet cell of a value, by the kind its column shows (or its own).
 pub(super) fn typed_cell(v: Option<&Value>, kind: Kind) -> Cell {
+    let (v, kind) = resolve(v, kind);
     match v.and_then(Value::as_f64).filter(|x| x.is_finite()) {
         Some(x) => match kind {
             Kind::Count => Cell::Number(x, "#,##0"),
@@ -80,8 +134,10 @@ impl Section {
     }
 }
 
-/// A cell for display: numbers formatted by `kind`, suppressed values as `[c]`, nulls as `[x]`.
+/// A cell for display: numbers formatted by `kind` (or their own, see [`kinded`]), suppressed
+/// values as `[c]`, nulls as `[x]`.
 pub(super) fn cell(v: Option<&Value>, kind: Kind) -> String {
+    let (v, kind) = resolve(v, kind);
     match v {
         None | Some(Value::Null) => "[x]".into(),
         Some(Value::String(s)) => s.clone(),

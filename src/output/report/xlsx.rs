@@ -26,6 +26,9 @@ pub(super) struct Cover<'a> {
     pub stamp: &'a str,
     /// Stated when disclosure control is off.
     pub not_for_publication: Option<&'a str>,
+    /// What the figures cover and who produced them, as (item, detail): the measure's
+    /// period, the extract date, the benchmark, producer, contact, date of publication.
+    pub details: &'a [(String, String)],
 }
 
 /// Text safe for a cell: control characters removed, at most Excel's 32,767 characters.
@@ -57,6 +60,17 @@ fn sheet_name(file: &str, taken: &mut Vec<String>) -> String {
     }
     taken.push(name.clone());
     name
+}
+
+/// An Excel table name from a sheet name: `rates` -> `rates_table` (the suffix keeps it from
+/// reading as a cell reference such as `AB12`; a leading digit gets a `t_`).
+fn table_name(sheet: &str) -> String {
+    let lead = if sheet.starts_with(|c: char| c.is_ascii_digit()) {
+        "t_"
+    } else {
+        ""
+    };
+    format!("{lead}{sheet}_table")
 }
 
 fn text_sheet(
@@ -112,6 +126,12 @@ pub(super) fn workbook(cover: &Cover, tables: &[&SectionTable]) -> Result<Vec<u8
         rows.push(("title", n.to_string()));
     }
     rows.push(("title", cover.title.to_string()));
+    rows.extend(
+        cover
+            .details
+            .iter()
+            .map(|(k, v)| ("text", format!("{k}: {v}"))),
+    );
     rows.extend([
         ("text", "Source and provenance: ".to_string() + cover.stamp),
         ("text", "Definitions: the Ministry of Justice's 12-month proven reoffending measure; the methods are described in the report (report.html) beside this workbook.".into()),
@@ -172,7 +192,7 @@ pub(super) fn workbook(cover: &Cover, tables: &[&SectionTable]) -> Result<Vec<u8
     ws.set_column_width(2, 100).map_err(err)?;
 
     // One table per sheet: title in A1, a line on the table, then header row and data.
-    for (k, (t, name)) in tables.iter().zip(&names).enumerate() {
+    for (t, name) in tables.iter().zip(&names) {
         let ws = wb.add_worksheet().set_name(name).map_err(err)?;
         ws.write_string_with_format(0, 0, clean(&t.title), &bold)
             .map_err(err)?;
@@ -221,14 +241,18 @@ pub(super) fn workbook(cover: &Cover, tables: &[&SectionTable]) -> Result<Vec<u8
                     rust_xlsxwriter::TableColumn::new().set_header(h)
                 })
                 .collect();
+            // A name that says what the table holds (the sheet's, which is unique, letters,
+            // digits and underscores), never a cell reference.
             let table = Table::new()
-                .set_name(format!("table_{}", k + 1))
+                .set_name(table_name(name))
                 .set_style(TableStyle::Light1)
                 .set_autofilter(false)
                 .set_columns(&headers);
             ws.add_table(first, 0, last_row, t.columns.len() as u16 - 1, &table)
                 .map_err(err)?;
         }
+        // The title, the line on the table and the header row stay in view.
+        ws.set_freeze_panes(first + 1, 0).map_err(err)?;
         ws.set_autofit_max_width(400);
         ws.autofit();
     }
