@@ -120,37 +120,47 @@ pub fn comparison(c: &mut Value, k: f64) {
         (Some(n), Some(x)) => x < k || n - x < k,
         _ => false,
     };
+    // The counts as computed, for the period check's differences.
+    let parent = c.clone();
     if small(num(c, "treatment_n"), num(c, "treatment_reoffenders"))
         || small(num(c, "control_n"), num(c, "control_reoffenders"))
     {
-        if let Value::Object(m) = c {
-            let keep = [
-                "treatment",
-                "control",
-                "baseline_rate",
-                "baseline_name",
-                "baseline_source",
-                "kind",
-                "confidence",
-                "caveats",
-            ];
-            for (key, val) in m.iter_mut() {
-                if !keep.contains(&key.as_str()) {
-                    *val = json!(SUPPRESSED);
-                }
-            }
-            m.insert(
-                "summary".into(),
-                json!(format!("Not published: fewer than {k} people reoffended (or did not) in a group, so the figures could identify individuals.")),
-            );
-            m.insert("significant".into(), Value::Null);
-        }
+        withhold_comparison(
+            c,
+            &format!(
+                "Not published: fewer than {k} people reoffended (or did not) in a group, so the figures could identify individuals."
+            ),
+        );
     }
     if let Some(p) = c.get_mut("period_check").filter(|p| p.is_object()) {
-        period_check(p, k);
+        period_check(p, k, &parent);
     }
     if let Some(Value::Array(subs)) = c.get_mut("subgroups") {
         subgroups(subs, k);
+    }
+}
+
+/// Withholds every figure of a comparison, keeping its labels and caveats, with `why` as
+/// its summary.
+fn withhold_comparison(c: &mut Value, why: &str) {
+    if let Value::Object(m) = c {
+        let keep = [
+            "treatment",
+            "control",
+            "baseline_rate",
+            "baseline_name",
+            "baseline_source",
+            "kind",
+            "confidence",
+            "caveats",
+        ];
+        for (key, val) in m.iter_mut() {
+            if !keep.contains(&key.as_str()) {
+                *val = json!(SUPPRESSED);
+            }
+        }
+        m.insert("summary".into(), json!(why));
+        m.insert("significant".into(), Value::Null);
     }
 }
 
@@ -208,12 +218,47 @@ fn subgroups(subs: &mut [Value], k: f64) {
 }
 
 /// A comparison over the other period, and its count of people outside the pilot's period.
-fn period_check(p: &mut Value, k: f64) {
-    if num(p, "comparison_outside").is_some_and(|n| n > 0.0 && n < k) {
+///
+/// The check and the comparison it checks (`parent`) differ only by the people indexed
+/// outside the pilot's period: each group's people, reoffenders and non-reoffenders in one
+/// less those in the other are theirs (issue 29, route 2). When any such difference is
+/// between 1 and `k - 1`, the check is withheld whole with its count of people outside.
+fn period_check(p: &mut Value, k: f64, parent: &Value) {
+    let small = |d: f64| d > 0.0 && d < k;
+    let differs_by_few = p.get("comparison").is_some_and(|c| {
+        [
+            ("treatment_n", "treatment_reoffenders"),
+            ("control_n", "control_reoffenders"),
+        ]
+        .iter()
+        .any(|(n, x)| {
+            let d = |key: &str| match (num(parent, key), num(c, key)) {
+                (Some(a), Some(b)) => Some(a - b),
+                _ => None,
+            };
+            match (d(n), d(x)) {
+                (Some(dn), Some(dx)) => {
+                    small(dn.abs()) || small(dx.abs()) || small((dn - dx).abs())
+                }
+                (Some(dn), None) => small(dn.abs()),
+                _ => false,
+            }
+        })
+    });
+    if num(p, "comparison_outside").is_some_and(|n| n > 0.0 && n < k) || differs_by_few {
         suppress(p, &["comparison_outside"]);
     }
     if let Some(c) = p.get_mut("comparison") {
         comparison(c, k);
+        if differs_by_few && !c["significant"].is_null() {
+            withhold_comparison(
+                c,
+                &format!(
+                    "Not published: the people indexed outside the pilot's period, or those of them who reoffended \
+                     (or did not), number fewer than {k}, and this check less the main comparison would give them back."
+                ),
+            );
+        }
         if c["significant"].is_null() {
             let why = c["summary"].clone();
             p["summary"] = why;
@@ -497,6 +542,8 @@ pub fn matched(m: &mut Value, k: f64) {
         }
     }
     balance(m, k);
+    // The matched comparison's counts as computed, for its period check's differences.
+    let parent = m["comparison"].clone();
     if let Some(c) = m.get_mut("comparison") {
         comparison(c, k);
     }
@@ -517,7 +564,7 @@ pub fn matched(m: &mut Value, k: f64) {
         rosenbaum(r, k);
     }
     if let Some(p) = m.get_mut("period_check").filter(|p| p.is_object()) {
-        period_check(p, k);
+        period_check(p, k, &parent);
     }
 }
 
@@ -737,7 +784,16 @@ fn balance(m: &mut Value, k: f64) {
 /// breakdown of its rows read minus rows used (both published), so they get complementary
 /// suppression like any breakdown; a warning about fewer than `k` rows keeps only its
 /// column and issue.
-pub fn data_quality(q: &mut Value, k: f64) {
+///
+/// The attrition arithmetic is closed too (issue 29, route 1):
+/// - the cohort's insufficient follow-up is the people with partial follow-up (the survival
+///   groups' sizes less those in the 12-month measure, both published) plus those not yet
+///   observable: when `not_observable` (their count) is withheld, the row is withheld as a
+///   cell holding only them, with complementary suppression as for any cell;
+/// - when every exclusion of a table ends withheld and together (less what is published
+///   elsewhere) they hold fewer than `k`, rows read minus rows used would give them back:
+///   the table's rows read (and its files' rows) are withheld.
+pub fn data_quality(q: &mut Value, k: f64, not_observable_hidden: Option<f64>) {
     for key in ["exclusions", "warnings"] {
         if let Some(Value::Array(list)) = q.get_mut(key) {
             for e in list {
@@ -747,21 +803,48 @@ pub fn data_quality(q: &mut Value, k: f64) {
             }
         }
     }
+    let mut hide_read = Vec::new();
     if let Some(Value::Array(list)) = q.get_mut("exclusions") {
         for table in ["cohort", "offences"] {
             let rows: Vec<usize> = (0..list.len())
                 .filter(|&i| list[i]["table"] == table && num(&list[i], "rows") > Some(0.0))
                 .collect();
+            // What a reader cannot work out from elsewhere: for insufficient follow-up with
+            // the not observable withheld, only those not observable.
+            let hidden_part = |i: usize| {
+                let partial_known = table == "cohort"
+                    && list[i]["reason"] == "insufficient_follow_up"
+                    && not_observable_hidden.is_some();
+                not_observable_hidden.filter(|_| partial_known)
+            };
             let counts: Vec<f64> = rows
                 .iter()
-                .map(|&i| num(&list[i], "rows").unwrap_or(0.0))
+                .map(|&i| hidden_part(i).unwrap_or_else(|| num(&list[i], "rows").unwrap_or(0.0)))
                 .collect();
-            let mut hidden: Vec<bool> = counts.iter().map(|&c| c < k).collect();
+            let mut hidden: Vec<bool> = rows
+                .iter()
+                .zip(&counts)
+                .map(|(&i, &c)| c < k || hidden_part(i).is_some())
+                .collect();
             complement(std::slice::from_ref(&counts), &mut hidden, k);
             for (r, &i) in rows.iter().enumerate() {
                 if hidden[r] {
                     suppress(&mut list[i], &["rows"]);
                 }
+            }
+            let held: f64 = counts.iter().sum();
+            if !rows.is_empty() && hidden.iter().all(|h| *h) && held < k {
+                hide_read.push(table);
+            }
+        }
+    }
+    for table in hide_read {
+        if let Some(r) = q.get_mut("rows_read") {
+            suppress(r, &[table]);
+        }
+        if let Some(Value::Array(files)) = q.get_mut("files") {
+            for f in files.iter_mut().filter(|f| f["table"] == table) {
+                suppress(f, &["rows"]);
             }
         }
     }
@@ -937,8 +1020,12 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
     if let Some(v) = j.get_mut("effect").filter(|v| !v.is_null()) {
         effect(v, k, matched_withheld);
     }
+    // People not yet observable, when withheld (the survival rule above).
+    let not_observable_hidden = (j["survival"]["not_observable"] == SUPPRESSED)
+        .then(|| num(&before["survival"], "not_observable"))
+        .flatten();
     if let Some(v) = j.get_mut("data_quality") {
-        data_quality(v, k);
+        data_quality(v, k, not_observable_hidden);
     }
     if let Some(v) = j.get_mut("did").filter(|v| !v.is_null()) {
         did(v, k);

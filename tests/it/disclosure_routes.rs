@@ -1,0 +1,374 @@
+//! Intruder routes across tables (issue 29): each test builds a small data set on which a
+//! suppressed count could be worked out by differencing published figures, runs the report
+//! with disclosure control on and off (the truth), and checks, by linear programming over
+//! the figures the route involves ([`Ledger`]), that no suppressed count is pinned to
+//! `1..min_cell-1`.
+//!
+//! The ledger is the intruder's arithmetic: cells of a finest partition (true counts, from
+//! the report with control off) and the published figures as sums of them, a figure shown
+//! as `[c]` being no constraint; a cell whose row exists only when it holds someone is known
+//! to be at least 1. A count is pinned when its feasible interval meets `1..min_cell-1`, holds
+//! fewer than `min_cell` values and does not include both 0 and `min_cell` (the audit's rule,
+//! `output::audit::Interval::is_pinned`).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use reoffending::output::audit::{CellId, Item, Registry, Shown, feasible_interval};
+use serde_json::Value;
+
+/// The intruder's ledger for one route.
+struct Ledger {
+    reg: Registry,
+}
+
+impl Ledger {
+    fn new() -> Self {
+        Ledger {
+            reg: Registry::new(),
+        }
+    }
+
+    /// A cell of the finest partition with its true count.
+    fn cell(&mut self, key: &str, value: f64, known_nonempty: bool) -> CellId {
+        assert!(value >= 0.0, "{key} = {value}");
+        self.reg
+            .cell(key, value as u64, known_nonempty && value > 0.0)
+            .unwrap()
+    }
+
+    /// A figure `Σ coefficient · cell` as the report shows it: a number is published, `[c]`
+    /// (or anything else) is not. A published figure must equal its cells (else the ledger
+    /// is wrong, not the report).
+    fn figure(&mut self, key: &str, terms: &[(CellId, i64)], shown: &Value) {
+        let shown = match shown.as_f64() {
+            Some(v) => Shown::Exact(v.round() as i64),
+            None => Shown::Withheld,
+        };
+        let id = self.reg.count(key, terms, shown).unwrap();
+        if let Shown::Exact(v) = shown {
+            assert_eq!(self.reg.count_value(id), Some(v), "ledger: {key}");
+        }
+    }
+
+    /// Every cell with a true count in `1..k-1` that the published figures pin down, with
+    /// its feasible interval.
+    fn pinned(&self, k: u64) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in self.reg.cells() {
+            if c.value == 0 || c.value >= k {
+                continue;
+            }
+            let id = self.reg.cell_id(&c.key).unwrap();
+            let iv = feasible_interval(&self.reg, &[], Item::Cell(id)).unwrap();
+            if iv.is_pinned(k) {
+                out.push(format!(
+                    "{} = {} pinned to {:?}..{:?}",
+                    c.key, c.value, iv.lo, iv.hi
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// A small cohort written as CSV: people with an index date, sex, ethnicity and age, and
+/// (for some) a proven reoffence some days after the index date.
+#[derive(Default)]
+struct Data {
+    cohort: Vec<String>,
+    offences: Vec<String>,
+    next_id: usize,
+    seed: u64,
+}
+
+impl Data {
+    fn rand(&mut self) -> u32 {
+        self.seed = self
+            .seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.seed >> 33) as u32
+    }
+
+    /// `n` people of `cohort` indexed on `from` plus 0..`spread` days, `reoffend` of them
+    /// reoffending (an offence 20 to 200 days after the index date, disposed of 30 days
+    /// later); `ethnicity` for all of them.
+    fn people(
+        &mut self,
+        cohort: &str,
+        from: &str,
+        spread: u32,
+        n: usize,
+        reoffend: usize,
+        ethnicity: &str,
+    ) -> Vec<String> {
+        let base = reoffending::parse_iso(from).unwrap();
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let id = format!("P{:04}", self.next_id);
+            self.next_id += 1;
+            let index = base + (self.rand() % spread.max(1)) as i32;
+            let sex = if self.rand() % 3 == 0 { "F" } else { "M" };
+            let age = 18 + self.rand() % 40;
+            let prior = self.rand() % 4;
+            self.cohort.push(format!(
+                "{id},{cohort},{},{sex},{age},{prior},{ethnicity}",
+                reoffending::format_day(index)
+            ));
+            if i < reoffend {
+                let d = index + 20 + (self.rand() % 180) as i32;
+                self.offences.push(format!(
+                    "{id},{},{}",
+                    reoffending::format_day(d),
+                    reoffending::format_day(d + 30)
+                ));
+            }
+            ids.push(id);
+        }
+        ids
+    }
+
+    fn write(&self, dir: &Path) {
+        let mut c =
+            String::from("person_id,cohort,index_date,sex,age_at_index,prior_offences,ethnicity\n");
+        for l in &self.cohort {
+            c.push_str(l);
+            c.push('\n');
+        }
+        let mut o = String::from("person_id,offence_date,disposal_date\n");
+        for l in &self.offences {
+            o.push_str(l);
+            o.push('\n');
+        }
+        std::fs::write(dir.join("cohort.csv"), c).unwrap();
+        std::fs::write(dir.join("offences.csv"), o).unwrap();
+    }
+}
+
+/// An evaluation file: `extra` sections after `[data]` and `[rules]`.
+fn config(dir: &Path, k: u64, on: bool, extra: &str) -> PathBuf {
+    let p = dir.join(format!("e{k}{on}.toml"));
+    let report = if on {
+        format!("min_cell = {k}")
+    } else {
+        "min_cell = 0\ndisclosure = \"off\"".to_string()
+    };
+    std::fs::write(
+        &p,
+        format!(
+            "[data]\ncohort = \"cohort.csv\"\noffences = \"offences.csv\"\nextract_date = \"2023-06-30\"\n\n\
+             [rules]\nfollow_up_days = 365\nwaiting_days = 182\n\n{extra}\n\n[report]\n{report}\n"
+        ),
+    )
+    .unwrap();
+    p
+}
+
+fn run_report(cfg: &Path, out: &Path) -> Value {
+    Command::cargo_bin("reoffending")
+        .unwrap()
+        .arg("report")
+        .arg(cfg)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+    serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
+}
+
+/// The report with control on (published) and off (truth) for `data` and `extra`.
+fn reports(data: &Data, k: u64, extra: &str) -> (Value, Value, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    data.write(dir.path());
+    let published = run_report(&config(dir.path(), k, true, extra), &dir.path().join("on"));
+    let truth = run_report(
+        &config(dir.path(), k, false, extra),
+        &dir.path().join("off"),
+    );
+    (published, truth, dir)
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+const COMPARE: &str = "[compare]\ntreatment = \"divert\"\ncontrol = \"comparison\"\n\n\
+                       [survival]\ntimes = [91, 182, 273, 365]";
+
+/// Route 1: the data-quality attrition. Rows read = rows used + each exclusion, per table;
+/// the cohort's people = those in the 12-month measure + those with partial follow-up (in
+/// the survival analysis, whose groups' sizes are published) + those not yet observable.
+fn attrition_ledger(published: &Value, truth: &Value) -> Ledger {
+    let mut l = Ledger::new();
+    let (q, tq) = (&published["data_quality"], &truth["data_quality"]);
+    let (s, ts) = (&published["survival"], &truth["survival"]);
+    for table in ["cohort", "offences"] {
+        let used = l.cell(&format!("{table}/used"), f(&tq["rows_used"][table]), false);
+        let mut all = vec![(used, 1)];
+        l.figure(
+            &format!("{table}/rows_used"),
+            &[(used, 1)],
+            &q["rows_used"][table],
+        );
+        let exclusions = tq["exclusions"].as_array().unwrap();
+        for (i, e) in exclusions.iter().enumerate() {
+            if e["table"] != table {
+                continue;
+            }
+            let reason = e["reason"].as_str().unwrap();
+            let rows = f(&e["rows"]);
+            let shown = &q["exclusions"][i]["rows"];
+            if reason == "insufficient_follow_up" {
+                // Partial follow-up (in the survival analysis) and not yet observable.
+                let o = f(&ts["not_observable"]);
+                let partial = l.cell("cohort/partial", rows - o, false);
+                let not_obs = l.cell("cohort/not_observable", o, false);
+                l.figure(
+                    "cohort/insufficient_follow_up",
+                    &[(partial, 1), (not_obs, 1)],
+                    shown,
+                );
+                l.figure(
+                    "survival/not_observable",
+                    &[(not_obs, 1)],
+                    &s["not_observable"],
+                );
+                // The survival groups' sizes: everyone used and with partial follow-up.
+                let n: Option<f64> = s["groups"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|g| g["n"].as_f64())
+                    .sum();
+                let n = n.map_or(Value::Null, |n| serde_json::json!(n));
+                l.figure("survival/n", &[(used, 1), (partial, 1)], &n);
+                all.push((partial, 1));
+                all.push((not_obs, 1));
+            } else {
+                let c = l.cell(&format!("{table}/{reason}"), rows, true);
+                l.figure(&format!("{table}/{reason}/rows"), &[(c, 1)], shown);
+                all.push((c, 1));
+            }
+        }
+        l.figure(&format!("{table}/rows_read"), &all, &q["rows_read"][table]);
+        for (i, file) in tq["files"].as_array().unwrap().iter().enumerate() {
+            if file["table"] == table {
+                l.figure(
+                    &format!("{table}/file{i}/rows"),
+                    &all,
+                    &q["files"][i]["rows"],
+                );
+            }
+        }
+    }
+    l
+}
+
+#[test]
+fn route1_attrition_arithmetic_gives_back_no_suppressed_exclusion() {
+    // k = 10. Cohort: 3 repeat index events, 14 people with partial follow-up and 2 not yet
+    // observable (insufficient follow-up: 16); offences: 2 duplicates and 1 of a person not
+    // in the cohort. Before the fix: offence rows read minus used = 3 = the two hidden
+    // exclusions (each 1 or 2), and insufficient follow-up minus (survival n minus used)
+    // gave back the 2 not yet observable.
+    let mut d = Data {
+        seed: 29,
+        ..Default::default()
+    };
+    let divert = d.people("divert", "2021-01-10", 330, 40, 15, "White");
+    d.people("comparison", "2021-01-10", 330, 60, 25, "White");
+    d.people("divert", "2022-05-01", 60, 6, 2, "White");
+    d.people("comparison", "2022-05-01", 60, 8, 3, "White");
+    d.people("comparison", "2023-02-01", 30, 2, 0, "White");
+    for id in divert.iter().take(3) {
+        d.cohort
+            .push(format!("{id},divert,2021-12-20,M,30,1,White"));
+    }
+    let dup: Vec<String> = d.offences.iter().take(2).cloned().collect();
+    d.offences.extend(dup);
+    d.offences.push("Z999,2021-05-01,2021-06-01".into());
+    let (published, truth, _dir) = reports(&d, 10, COMPARE);
+    assert_eq!(truth["survival"]["not_observable"], 2, "the data set");
+    let pinned = attrition_ledger(&published, &truth).pinned(10);
+    assert!(pinned.is_empty(), "{pinned:#?}");
+}
+
+/// Route 2: the pilot-period check less the headline comparison. The control group splits
+/// into people indexed inside and outside the pilot's period, each reoffending or not.
+fn period_ledger(published: &Value, truth: &Value) -> Ledger {
+    let mut l = Ledger::new();
+    let (c, tc) = (&published["compare"], &truth["compare"]);
+    let (p, tp) = (&c["period_check"], &tc["period_check"]);
+    let (pc, tpc) = (&p["comparison"], &tp["comparison"]);
+    let n_in = f(&tpc["control_n"]);
+    let x_in = f(&tpc["control_reoffenders"]);
+    let n_out = f(&tc["control_n"]) - n_in;
+    let x_out = f(&tc["control_reoffenders"]) - x_in;
+    let in_r = l.cell("control/inside/reoffended", x_in, false);
+    let in_n = l.cell("control/inside/not", n_in - x_in, false);
+    let out_r = l.cell("control/outside/reoffended", x_out, false);
+    let out_n = l.cell("control/outside/not", n_out - x_out, false);
+    let all = [(in_r, 1), (in_n, 1), (out_r, 1), (out_n, 1)];
+    l.figure("compare/control_n", &all, &c["control_n"]);
+    l.figure(
+        "compare/control_reoffenders",
+        &[(in_r, 1), (out_r, 1)],
+        &c["control_reoffenders"],
+    );
+    l.figure("rates/comparison/eligible", &all, &{
+        let g = published["rates"]["groups"].as_array().unwrap();
+        let row = g.iter().find(|g| g["cohort"] == "comparison").unwrap();
+        row["eligible"].clone()
+    });
+    l.figure(
+        "period/control_n",
+        &[(in_r, 1), (in_n, 1)],
+        &pc["control_n"],
+    );
+    l.figure(
+        "period/control_reoffenders",
+        &[(in_r, 1)],
+        &pc["control_reoffenders"],
+    );
+    l.figure(
+        "period/comparison_outside",
+        &[(out_r, 1), (out_n, 1)],
+        &p["comparison_outside"],
+    );
+    assert_eq!(
+        f(&tp["comparison_outside"]),
+        n_out,
+        "ledger: people outside"
+    );
+    l
+}
+
+#[test]
+fn route2_period_check_less_headline_gives_back_no_one_outside_the_period() {
+    // k = 5: 4 comparison people indexed before the pilot's first index date, 2 of whom
+    // reoffended. Before the fix the count was `[c]` but control_n less the check's gave 4,
+    // and the reoffenders' difference 2.
+    let mut d = Data {
+        seed: 2,
+        ..Default::default()
+    };
+    d.people("divert", "2021-02-01", 300, 30, 10, "White");
+    d.people("comparison", "2021-03-01", 200, 40, 14, "White");
+    d.people("comparison", "2021-01-05", 20, 4, 2, "White");
+    let (published, truth, _dir) = reports(&d, 5, COMPARE);
+    assert_eq!(truth["compare"]["period_check"]["comparison_outside"], 4);
+    // The route: with only the count of people outside withheld (the gate before), the
+    // difference pins them.
+    let mut before = truth.clone();
+    before["compare"]["period_check"]["comparison_outside"] = "[c]".into();
+    assert!(!period_ledger(&before, &truth).pinned(5).is_empty());
+    assert!(
+        published["compare"]["control_n"].is_number(),
+        "the headline stands"
+    );
+    let pinned = period_ledger(&published, &truth).pinned(5);
+    assert!(pinned.is_empty(), "{pinned:#?}");
+    let text = serde_json::to_string(&published).unwrap();
+    assert!(!text.contains("including 4 indexed outside"));
+}
