@@ -403,6 +403,90 @@ pub fn survival(s: &mut Value, k: f64) {
     }
 }
 
+/// People with partial follow-up (issue 29, route 4): a cohort's survival groups hold
+/// everyone observable, its 12-month measure (`measured`: people and reoffenders per cohort,
+/// published by the rates and the comparison) only those followed for the full period, so
+/// survival n less measured people is the people with partial follow-up, and events less
+/// reoffenders (about) their events. When either, or their difference, is between 1 and
+/// `k - 1`, the cohort's survival groups keep only their labels (no steps), and the Cox
+/// model's n and events (all groups' sums) are withheld. Returns the people with partial
+/// follow-up withheld here who number fewer than `k` (the data-quality attrition counts
+/// them inside insufficient follow-up).
+fn partial_follow_up(
+    s: &mut Value,
+    before: &Value,
+    measured: &std::collections::BTreeMap<String, (f64, f64)>,
+    k: f64,
+) -> f64 {
+    let small = |d: f64| d > 0.0 && d < k;
+    let mut by_cohort: std::collections::BTreeMap<String, (f64, f64)> =
+        std::collections::BTreeMap::new();
+    // The groups' sizes and events as computed (`before` the gate).
+    for g in before["groups"].as_array().into_iter().flatten() {
+        if let Some(c) = g["cohort"].as_str() {
+            let e = by_cohort.entry(c.to_string()).or_insert((0.0, 0.0));
+            e.0 += num(g, "n").unwrap_or(0.0);
+            e.1 += num(g, "events").unwrap_or(0.0);
+        }
+    }
+    let mut withheld = Vec::new();
+    let mut hidden_people = 0.0;
+    for (cohort, (n, e)) in &by_cohort {
+        let Some((m, x)) = measured.get(cohort) else {
+            continue;
+        };
+        let (dn, dx) = (n - m, e - x);
+        if small(dn) || small(dx) || small(dn - dx) {
+            withheld.push(cohort.clone());
+            if small(dn) {
+                hidden_people += dn;
+            }
+        }
+    }
+    let Some(Value::Array(groups)) = s.get_mut("groups").filter(|_| !withheld.is_empty()) else {
+        return 0.0;
+    };
+    for g in groups.iter_mut() {
+        if g["cohort"]
+            .as_str()
+            .is_some_and(|c| withheld.iter().any(|w| w == c))
+        {
+            suppress(
+                g,
+                &[
+                    "n",
+                    "events",
+                    "median",
+                    "median_ci_low",
+                    "median_ci_high",
+                    "rmst",
+                    "survival_at",
+                ],
+            );
+            if let Value::Object(m) = g {
+                m.insert("steps".into(), json!([]));
+            }
+        }
+    }
+    if let Some(c) = s.get_mut("cox").filter(|c| c.is_object()) {
+        suppress(c, &["n", "events"]);
+    }
+    hidden_people
+}
+
+/// People and reoffenders per cohort in the 12-month measure, from the rates' rows.
+fn measured(rates: &Value) -> std::collections::BTreeMap<String, (f64, f64)> {
+    let mut out = std::collections::BTreeMap::new();
+    for g in rates["groups"].as_array().into_iter().flatten() {
+        if let Some(c) = g["cohort"].as_str() {
+            let e = out.entry(c.to_string()).or_insert((0.0, 0.0));
+            e.0 += num(g, "eligible").unwrap_or(0.0);
+            e.1 += num(g, "reoffenders").unwrap_or(0.0);
+        }
+    }
+    out
+}
+
 /// Monitoring rows (cohort by quarter): primary suppression as for rates, complementary
 /// suppression within each cohort's quarters, and rates at equal follow-up published only
 /// at days that add at least `k` events to the previous published day.
@@ -794,6 +878,8 @@ fn balance(m: &mut Value, k: f64) {
 ///   elsewhere) they hold fewer than `k`, rows read minus rows used would give them back:
 ///   the table's rows read (and its files' rows) are withheld.
 pub fn data_quality(q: &mut Value, k: f64, not_observable_hidden: Option<f64>) {
+    // `not_observable_hidden`: the part of insufficient follow-up no other figure gives (the
+    // people not yet observable and those with partial follow-up, when withheld).
     for key in ["exclusions", "warnings"] {
         if let Some(Value::Array(list)) = q.get_mut(key) {
             for e in list {
@@ -1007,6 +1093,10 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
     if let Some(v) = j.get_mut("survival").filter(|v| !v.is_null()) {
         survival(v, k);
     }
+    let partial_hidden = match j.get_mut("survival").filter(|v| !v.is_null()) {
+        Some(v) => partial_follow_up(v, &before["survival"], &measured(&before["rates"]), k),
+        None => 0.0,
+    };
     if let Some(v) = j.get_mut("monitor").filter(|v| !v.is_null()) {
         monitor(v, k);
     }
@@ -1021,11 +1111,18 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
         effect(v, k, matched_withheld);
     }
     // People not yet observable, when withheld (the survival rule above).
+    // and people with partial follow-up withheld with their survival groups: the parts of
+    // insufficient follow-up nothing else publishes.
     let not_observable_hidden = (j["survival"]["not_observable"] == SUPPRESSED)
         .then(|| num(&before["survival"], "not_observable"))
         .flatten();
+    let attrition_hidden = match (not_observable_hidden, partial_hidden > 0.0) {
+        (Some(o), _) => Some(o + partial_hidden),
+        (None, true) => Some(partial_hidden),
+        (None, false) => None,
+    };
     if let Some(v) = j.get_mut("data_quality") {
-        data_quality(v, k, not_observable_hidden);
+        data_quality(v, k, attrition_hidden);
     }
     if let Some(v) = j.get_mut("did").filter(|v| !v.is_null()) {
         did(v, k);
