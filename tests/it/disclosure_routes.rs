@@ -498,3 +498,90 @@ fn route4_survival_less_the_measure_gives_back_no_one_with_partial_follow_up() {
         "the measure stands"
     );
 }
+
+/// Route 5: a categorical covariate's balance rows give each level's count in a group
+/// (its mean times the group's size); the reference level has no row, but the group's size
+/// less the others is its count.
+fn balance_ledger(published: &Value, truth: &Value, covariate: &str) -> Ledger {
+    let mut l = Ledger::new();
+    let (m, tm) = (&published["match"], &truth["match"]);
+    for (mean, size) in [
+        ("mean_treated_before", "treated"),
+        ("mean_control_before", "controls"),
+        ("mean_treated_after", "matched_treated"),
+    ] {
+        let n = f(&tm["sample"][size]);
+        let rows: Vec<usize> = (0..tm["balance"].as_array().unwrap().len())
+            .filter(|&i| {
+                tm["balance"][i]["covariate"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with(&format!("{covariate}=")))
+            })
+            .collect();
+        let counts: Vec<f64> = rows
+            .iter()
+            .map(|&i| (f(&tm["balance"][i][mean]) * n).round())
+            .collect();
+        let reference = l.cell(
+            &format!("{mean}/reference"),
+            n - counts.iter().sum::<f64>(),
+            true,
+        );
+        let mut all = vec![(reference, 1)];
+        for (&i, &c) in rows.iter().zip(&counts) {
+            let cell = l.cell(&format!("{mean}/row{i}"), c, true);
+            all.push((cell, 1));
+            let shown = match (m["balance"][i][mean].as_f64(), m["sample"][size].as_f64()) {
+                (Some(x), Some(n)) => serde_json::json!((x * n).round()),
+                _ => Value::Null,
+            };
+            l.figure(&format!("{mean}/row{i}/count"), &[(cell, 1)], &shown);
+        }
+        l.figure(&format!("{mean}/n"), &all, &m["sample"][size]);
+    }
+    l
+}
+
+#[test]
+fn route5_balance_reference_level_is_not_the_size_less_the_other_levels() {
+    // k = 5: the pilot's 30 people are 3 Asian (the reference level, first in sorted
+    // order), 12 Black and 15 White; every published row passes on its own, and 30 less
+    // 27 gave the 3 back.
+    let mut d = Data {
+        seed: 5,
+        ..Default::default()
+    };
+    d.people("divert", "2021-01-10", 330, 3, 1, "Asian");
+    d.people("divert", "2021-01-10", 330, 12, 4, "Black");
+    d.people("divert", "2021-01-10", 330, 15, 5, "White");
+    d.people("comparison", "2021-01-10", 330, 30, 10, "Asian");
+    d.people("comparison", "2021-01-10", 330, 30, 10, "Black");
+    d.people("comparison", "2021-01-10", 330, 30, 10, "White");
+    let extra = format!("{COMPARE}\n\n[match]\ncovariates = [\"ethnicity\"]\nratio = 1\n");
+    let (published, truth, _dir) = reports(&d, 5, &extra);
+    let mut before = truth.clone();
+    before["match"]["balance"] = truth["match"]["balance"].clone();
+    let route = balance_ledger(&before, &truth, "ethnicity").pinned(5);
+    assert!(
+        route.iter().any(|p| p.contains("reference")),
+        "the route: {route:#?}"
+    );
+    let pinned = balance_ledger(&published, &truth, "ethnicity").pinned(5);
+    assert!(pinned.is_empty(), "{pinned:#?}");
+    // Not vacuous: the largest level stays, the smallest other goes with the reference.
+    let row = |level: &str| {
+        published["match"]["balance"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["covariate"] == format!("ethnicity={level}"))
+            .unwrap()["mean_treated_before"]
+            .clone()
+    };
+    assert!(
+        row("White").is_number(),
+        "{}",
+        published["match"]["balance"]
+    );
+    assert_eq!(row("Black"), "[c]");
+}

@@ -823,6 +823,12 @@ fn merge_bins(bins: &[Value], k: f64) -> Vec<Value> {
 /// Balance rows of binary terms (`sex=M`): a mean times its group's size is a count of
 /// people with the attribute, so the row is withheld when that count, or the count without
 /// it, is below `k` in any group before or after matching.
+///
+/// The reference level of a categorical covariate has no row, but its count is the group's
+/// size less the other levels' (issue 29, route 5): it is a withheld cell of the
+/// covariate's breakdown, so when it (or any level) is below `k`, further levels (smallest
+/// first) are withheld until the withheld cells, the reference among them, number at least
+/// two and hold at least `k` people in every group.
 fn balance(m: &mut Value, k: f64) {
     let size = |key: &str| num(&m["sample"], key);
     let sizes = [
@@ -834,20 +840,80 @@ fn balance(m: &mut Value, k: f64) {
     let Some(Value::Array(rows)) = m.get_mut("balance") else {
         return;
     };
-    for r in rows {
-        if !r["covariate"].as_str().is_some_and(|c| c.contains('=')) {
+    let mut hide: Vec<bool> = rows
+        .iter()
+        .map(|r| {
+            r["covariate"].as_str().is_some_and(|c| c.contains('='))
+                && sizes.iter().any(|(key, n)| match (num(r, key), n) {
+                    (Some(mean), Some(n)) => {
+                        let c = (mean * n).round();
+                        (c > 0.0 && c < k) || (n - c > 0.0 && n - c < k)
+                    }
+                    // A size withheld: its means are withheld too.
+                    (Some(_), None) => true,
+                    _ => false,
+                })
+        })
+        .collect();
+    // Each categorical covariate's levels with a row, and its reference level.
+    let mut covariates: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r["covariate"].as_str()?.split_once('=').map(|(c, _)| c))
+        .collect();
+    covariates.sort_unstable();
+    covariates.dedup();
+    let mut more = Vec::new();
+    for cov in covariates {
+        let level: Vec<usize> = (0..rows.len())
+            .filter(|&i| {
+                rows[i]["covariate"]
+                    .as_str()
+                    .and_then(|c| c.split_once('='))
+                    .is_some_and(|(c, _)| c == cov)
+            })
+            .collect();
+        // Cell 0 is the reference level, then the levels with rows; one dimension per
+        // group with a size.
+        let mut dims: Vec<Vec<f64>> = Vec::new();
+        for (key, n) in &sizes {
+            let Some(n) = n else { continue };
+            let counts: Vec<f64> = level
+                .iter()
+                .map(|&i| num(&rows[i], key).map_or(0.0, |mean| (mean * n).round()))
+                .collect();
+            if level.iter().any(|&i| num(&rows[i], key).is_none()) {
+                continue;
+            }
+            let reference = (n - counts.iter().sum::<f64>()).max(0.0);
+            dims.push(std::iter::once(reference).chain(counts).collect());
+        }
+        if dims.is_empty() {
             continue;
         }
-        let small = sizes.iter().any(|(key, n)| match (num(r, key), n) {
-            (Some(mean), Some(n)) => {
-                let c = (mean * n).round();
-                (c > 0.0 && c < k) || (n - c > 0.0 && n - c < k)
+        let small_ref = dims.iter().any(|d| d[0] > 0.0 && d[0] < k);
+        let any_hidden = level.iter().any(|&i| hide[i]);
+        if !small_ref && !any_hidden {
+            continue;
+        }
+        let mut hidden: Vec<bool> = std::iter::once(true)
+            .chain(level.iter().map(|&i| hide[i]))
+            .collect();
+        // Complementary suppression needs the withheld cells to be more than the reference
+        // alone only when the reference is small; a large reference already covers them.
+        if small_ref || any_hidden {
+            complement(&dims, &mut hidden, k);
+        }
+        for (j, &i) in level.iter().enumerate() {
+            if hidden[j + 1] && !hide[i] {
+                more.push(i);
             }
-            // A size withheld: its means are withheld too.
-            (Some(_), None) => true,
-            _ => false,
-        });
-        if small {
+        }
+    }
+    for i in more {
+        hide[i] = true;
+    }
+    for (r, h) in rows.iter_mut().zip(hide) {
+        if h {
             suppress(
                 r,
                 &[
