@@ -585,3 +585,62 @@ fn route5_balance_reference_level_is_not_the_size_less_the_other_levels() {
     );
     assert_eq!(row("Black"), "[c]");
 }
+
+/// Route 8: the matched pairs, by who reoffended: both, only the pilot person, only the
+/// comparison person, neither. Rosenbaum's table publishes the discordant ones, the
+/// matched comparison the pilot people and their reoffenders.
+fn pairs_ledger(published: &Value, truth: &Value) -> Ledger {
+    let mut l = Ledger::new();
+    let (m, tm) = (&published["match"], &truth["match"]);
+    let (c, tc) = (&m["comparison"], &tm["comparison"]);
+    let tr = &tm["rosenbaum"];
+    let r = &m["rosenbaum"];
+    let (n, x) = (f(&tc["treatment_n"]), f(&tc["treatment_reoffenders"]));
+    let (t_only, c_only) = (f(&tr["treated_only"]), f(&tr["control_only"]));
+    let both = l.cell("both", x - t_only, false);
+    let t = l.cell("treated_only", t_only, false);
+    let co = l.cell("control_only", c_only, false);
+    let neither = l.cell("neither", n - x - c_only, false);
+    l.figure(
+        "matched/treatment_n",
+        &[(both, 1), (t, 1), (co, 1), (neither, 1)],
+        &c["treatment_n"],
+    );
+    l.figure(
+        "matched/treatment_reoffenders",
+        &[(both, 1), (t, 1)],
+        &c["treatment_reoffenders"],
+    );
+    l.figure(
+        "rosenbaum/discordant",
+        &[(t, 1), (co, 1)],
+        &r["discordant_pairs"],
+    );
+    l.figure("rosenbaum/treated_only", &[(t, 1)], &r["treated_only"]);
+    l.figure("rosenbaum/control_only", &[(co, 1)], &r["control_only"]);
+    l
+}
+
+#[test]
+fn route8_rosenbaum_pairs_and_matched_reoffenders_give_back_no_concordant_pairs() {
+    // k = 5, 1:1 matching on sex: few pairs in which both reoffended (the pilot's
+    // reoffenders less the pairs in which only the pilot person did).
+    let mut d = Data {
+        seed: 8,
+        ..Default::default()
+    };
+    d.people("divert", "2021-01-10", 330, 40, 9, "White");
+    d.people("comparison", "2021-01-10", 330, 60, 12, "White");
+    let extra = format!("{COMPARE}\n\n[match]\ncovariates = [\"sex\"]\nratio = 1\n");
+    let (published, truth, _dir) = reports(&d, 5, &extra);
+    let tr = &truth["match"]["rosenbaum"];
+    let both = f(&truth["match"]["comparison"]["treatment_reoffenders"]) - f(&tr["treated_only"]);
+    assert!(
+        both > 0.0 && both < 5.0,
+        "the data set: {both} concordant pairs, {tr}"
+    );
+    let route = pairs_ledger(&truth, &truth).pinned(5);
+    assert!(route.iter().any(|p| p.starts_with("both")), "{route:#?}");
+    let pinned = pairs_ledger(&published, &truth).pinned(5);
+    assert!(pinned.is_empty(), "{pinned:#?}");
+}

@@ -267,12 +267,27 @@ fn period_check(p: &mut Value, k: f64, parent: &Value) {
 }
 
 /// Rosenbaum bounds: the discordant pairs are counts of people; the p-values recover them
-/// with the pair count, so a small count withholds the whole table.
-fn rosenbaum(r: &mut Value, k: f64) {
-    let small = ["discordant_pairs", "treated_only", "control_only"]
+/// with the pair count, so a small count withholds the whole table. With the matched
+/// comparison (`parent`), the pilot's reoffenders less the pairs in which only the pilot
+/// person reoffended are the pairs in which both did, and the pilot's people less the
+/// discordant pairs and those are the pairs in which neither did (issue 29, route 8): a
+/// small count of either withholds the table too.
+fn rosenbaum(r: &mut Value, k: f64, parent: &Value) {
+    let small = |n: f64| n > 0.0 && n < k;
+    let mut small_count = ["discordant_pairs", "treated_only", "control_only"]
         .iter()
-        .any(|key| num(r, key).is_some_and(|n| n > 0.0 && n < k));
-    if small {
+        .any(|key| num(r, key).is_some_and(small));
+    if let (Some(n), Some(x), Some(pairs), Some(only)) = (
+        num(parent, "treatment_n"),
+        num(parent, "treatment_reoffenders"),
+        num(r, "discordant_pairs"),
+        num(r, "treated_only"),
+    ) {
+        let both = x - only;
+        let neither = n - pairs - both;
+        small_count |= small(both) || small(neither);
+    }
+    if small_count {
         *r = json!(SUPPRESSED);
     }
 }
@@ -645,7 +660,7 @@ pub fn matched(m: &mut Value, k: f64) {
         comparison(c, k);
     }
     if let Some(r) = m.get_mut("rosenbaum").filter(|r| r.is_object()) {
-        rosenbaum(r, k);
+        rosenbaum(r, k, &parent);
     }
     if let Some(p) = m.get_mut("period_check").filter(|p| p.is_object()) {
         period_check(p, k, &parent);
