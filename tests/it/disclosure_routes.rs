@@ -644,3 +644,156 @@ fn route8_rosenbaum_pairs_and_matched_reoffenders_give_back_no_concordant_pairs(
     let pinned = pairs_ledger(&published, &truth).pinned(5);
     assert!(pinned.is_empty(), "{pinned:#?}");
 }
+
+/// Route 3: a survival group's events between the days the report shows (chart steps and
+/// fixed days), from the day-level steps of the report with control off; a chart step
+/// publishes the events since the step before it, a fixed day those up to it (everyone
+/// here is followed for the whole year, so survival times size is a count).
+fn steps_ledger(published: &Value, truth: &Value, cohort: &str) -> Ledger {
+    let group = |v: &Value| -> Value {
+        v["survival"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["cohort"] == cohort)
+            .unwrap()
+            .clone()
+    };
+    let (g, tg) = (group(published), group(truth));
+    let n = f(&tg["n"]);
+    let mut days: Vec<f64> = g["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| f(&s["day"]))
+        .chain(
+            g["survival_at"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|a| a["survival"].is_number())
+                .map(|a| f(&a["time"])),
+        )
+        .collect();
+    days.sort_by(f64::total_cmp);
+    days.dedup();
+    let true_steps = tg["steps"].as_array().unwrap();
+    let events_in = |from: f64, to: f64| -> f64 {
+        true_steps
+            .iter()
+            .filter(|s| f(&s["day"]) > from && f(&s["day"]) <= to)
+            .map(|s| f(&s["events"]))
+            .sum()
+    };
+    let mut l = Ledger::new();
+    let mut cells = Vec::new();
+    let mut prev = 0.0;
+    for &d in &days {
+        cells.push((
+            d,
+            l.cell(
+                &format!("events in ({prev}, {d}]"),
+                events_in(prev, d),
+                false,
+            ),
+        ));
+        prev = d;
+    }
+    let tail = l.cell(
+        "events after the last day shown",
+        events_in(prev, f64::MAX),
+        false,
+    );
+    let total = f(&tg["events"]);
+    let none = l.cell("no event", n - total, false);
+    let upto = |day: f64| -> Vec<(CellId, i64)> {
+        cells
+            .iter()
+            .filter(|(d, _)| *d <= day)
+            .map(|(_, c)| (*c, 1))
+            .collect()
+    };
+    let mut all_events: Vec<(CellId, i64)> = upto(f64::MAX);
+    all_events.push((tail, 1));
+    l.figure("events", &all_events, &g["events"]);
+    let mut everyone = all_events.clone();
+    everyone.push((none, 1));
+    l.figure("n", &everyone, &g["n"]);
+    let mut before = 0.0;
+    for (i, s) in g["steps"].as_array().unwrap().iter().enumerate() {
+        let day = f(&s["day"]);
+        let terms: Vec<(CellId, i64)> = cells
+            .iter()
+            .filter(|(d, _)| *d > before && *d <= day)
+            .map(|(_, c)| (*c, 1))
+            .collect();
+        l.figure(&format!("step{i}/events"), &terms, &s["events"]);
+        before = day;
+    }
+    for a in g["survival_at"].as_array().into_iter().flatten() {
+        if let Some(sv) = a["survival"].as_f64() {
+            let t = f(&a["time"]);
+            let shown = serde_json::json!((n * (1.0 - sv)).round());
+            l.figure(&format!("survival_at {t}"), &upto(t), &shown);
+        }
+    }
+    l
+}
+
+#[test]
+fn route3_chart_steps_against_fixed_days_give_back_no_few_events() {
+    // k = 5: 40 pilot people indexed on one day, reoffending on days 30 (5), 60 (5), 80 (3),
+    // 95 (2) and 150 (5). The chart steps at days 30, 60, 95 and 150 (5 events each); the
+    // survival at day 91 is 13 events: 3 after the step at day 60.
+    let mut d = Data {
+        seed: 3,
+        ..Default::default()
+    };
+    let divert = d.people("divert", "2021-01-10", 1, 40, 0, "White");
+    let mut i = 0;
+    for (day, count) in [(30, 5), (60, 5), (80, 3), (95, 2), (150, 5)] {
+        for _ in 0..count {
+            let index = reoffending::parse_iso("2021-01-10").unwrap();
+            d.offences.push(format!(
+                "{},{},{}",
+                divert[i],
+                reoffending::format_day(index + day),
+                reoffending::format_day(index + day + 30)
+            ));
+            i += 1;
+        }
+    }
+    d.people("comparison", "2021-01-10", 330, 60, 20, "White");
+    let (published, truth, _dir) = reports(&d, 5, COMPARE);
+    // The route: the gate's chart steps beside every fixed day.
+    let mut before = published.clone();
+    for (g, tg) in before["survival"]["groups"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .zip(truth["survival"]["groups"].as_array().unwrap())
+    {
+        g["survival_at"] = tg["survival_at"].clone();
+    }
+    let route = steps_ledger(&before, &truth, "divert").pinned(5);
+    assert!(!route.is_empty(), "the route");
+    let pinned = steps_ledger(&published, &truth, "divert").pinned(5);
+    assert!(pinned.is_empty(), "{pinned:#?}");
+    let steps = published["survival"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["cohort"] == "divert")
+        .unwrap()["steps"]
+        .clone();
+    assert!(
+        steps.as_array().unwrap().len() >= 3,
+        "the chart stands: {steps}"
+    );
+    // A step never shows fewer than k people left at risk after it.
+    for g in published["survival"]["groups"].as_array().unwrap() {
+        for s in g["steps"].as_array().unwrap() {
+            assert!(f(&s["at_risk"]) - f(&s["events"]) >= 5.0, "{s}");
+        }
+    }
+}

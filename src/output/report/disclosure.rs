@@ -1154,7 +1154,7 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
                 m.insert("steps".into(), json!(steps));
             }
             if on {
-                survival_points(g, &typed.table, k);
+                survival_points(g, &typed.table, &steps, k);
             }
         }
     }
@@ -1418,7 +1418,7 @@ pub struct SafeStep {
 
 /// The steps of a curve safe to publish: a point only once at least `k` events have
 /// accumulated since the previous one, and only while at least `k` people are at risk
-/// (`k = 0`: every event day).
+/// before it and after it (its at-risk less its events: `k = 0`: every event day).
 pub fn safe_steps(table: &[crate::stats::KmRow], k: u64) -> Vec<SafeStep> {
     let mut out = Vec::new();
     let (mut events, mut at_risk) = (0u64, None);
@@ -1428,6 +1428,11 @@ pub fn safe_steps(table: &[crate::stats::KmRow], k: u64) -> Vec<SafeStep> {
             break;
         }
         events += r.events;
+        // Those still at risk after the step are its at-risk less its events: published
+        // only while they are at least `k` (issue 29, route 3).
+        if start.saturating_sub(events) < k {
+            break;
+        }
         if events >= k.max(1) {
             out.push(SafeStep {
                 day: r.time,
@@ -1450,8 +1455,19 @@ pub fn safe_steps(table: &[crate::stats::KmRow], k: u64) -> Vec<SafeStep> {
 }
 
 /// Survival at fixed days, as cumulative event counts: kept by [`keep_from_end`] from the
-/// group's total events, so no difference of two published points is a small count.
-fn survival_points(g: &mut Value, table: &[crate::stats::KmRow], k: f64) {
+/// group's total events, so no difference of two published points is a small count; and a
+/// day is kept only where its events differ by 0 or at least `k` from those up to every
+/// drawn step of the chart (`steps`), else the step before a day and the day would give back
+/// the few events between them (issue 29, route 3).
+fn survival_points(g: &mut Value, table: &[crate::stats::KmRow], steps: &[SafeStep], k: f64) {
+    let mut cumulative = 0u64;
+    let at_steps: Vec<f64> = steps
+        .iter()
+        .map(|s| {
+            cumulative += s.events;
+            cumulative as f64
+        })
+        .collect();
     let people = num(g, "n").unwrap_or(0.0);
     let total: f64 = table.iter().map(|r| r.events as f64).sum();
     let Some(Value::Array(points)) = g.get_mut("survival_at") else {
@@ -1472,6 +1488,15 @@ fn survival_points(g: &mut Value, table: &[crate::stats::KmRow], k: f64) {
         .collect();
     let mut dropped = Vec::new();
     keep_from_end(&counts, total, people, k, |id| dropped.push(id.to_string()));
+    for (_, id, x) in &counts {
+        let near_a_step = at_steps.iter().any(|s| {
+            let d = (s - x).abs();
+            d > 0.0 && d < k
+        });
+        if near_a_step && !dropped.contains(id) {
+            dropped.push(id.clone());
+        }
+    }
     for id in dropped {
         if let Some(p) = id.parse::<usize>().ok().and_then(|i| points.get_mut(i)) {
             suppress(p, &["survival", "ci_low", "ci_high"]);
