@@ -33,6 +33,11 @@
 //! - figures that rest on a suppressed count go with it: the power calculation (on the
 //!   pilot's n) with the comparison's pilot count, the people whose follow-up cannot be
 //!   observed with the survival groups' rule.
+//! - differences between linked tables (issue 29) are closed where they are known to pin a
+//!   count: the attrition (rows read less used, insufficient follow-up less the survival
+//!   groups), the pilot-period check less its comparison, chart steps against survival at
+//!   fixed days, survival n less the 12-month measure (partial follow-up), a balance
+//!   covariate's reference level, Rosenbaum's pairs against the matched reoffenders.
 
 use serde_json::{Value, json};
 
