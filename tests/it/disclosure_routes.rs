@@ -80,6 +80,8 @@ struct Data {
     offences: Vec<String>,
     next_id: usize,
     seed: u64,
+    /// Everyone's sex when set (else drawn, a third female).
+    sex: Option<&'static str>,
 }
 
 impl Data {
@@ -109,7 +111,8 @@ impl Data {
             let id = format!("P{:04}", self.next_id);
             self.next_id += 1;
             let index = base + (self.rand() % spread.max(1)) as i32;
-            let sex = if self.rand() % 3 == 0 { "F" } else { "M" };
+            let drawn = if self.rand() % 3 == 0 { "F" } else { "M" };
+            let sex = self.sex.unwrap_or(drawn);
             let age = 18 + self.rand() % 40;
             let prior = self.rand() % 4;
             self.cohort.push(format!(
@@ -796,4 +799,126 @@ fn route3_chart_steps_against_fixed_days_give_back_no_few_events() {
             assert!(f(&s["at_risk"]) - f(&s["events"]) >= 5.0, "{s}");
         }
     }
+}
+
+/// Route 6: survival by sex against the rates by sex: each pilot (cohort, sex) survival
+/// group holds that cell's people in the 12-month measure and those with partial follow-up.
+fn two_way_ledger(published: &Value, truth: &Value) -> Ledger {
+    let mut l = Ledger::new();
+    let find = |v: &Value, section: &str, sex: &str| -> Value {
+        v[section]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["cohort"] == "divert" && g["sex"] == sex)
+            .unwrap()
+            .clone()
+    };
+    let mut partial_cells = Vec::new();
+    for sex in ["F", "M"] {
+        let (t, p) = (find(truth, "rates", sex), find(published, "rates", sex));
+        let (tg, pg) = (
+            find(truth, "survival", sex),
+            find(published, "survival", sex),
+        );
+        let (n, x) = (f(&t["eligible"]), f(&t["reoffenders"]));
+        let (sn, se) = (f(&tg["n"]), f(&tg["events"]));
+        let fr = l.cell(&format!("{sex}/full/reoffended"), x, false);
+        let fnot = l.cell(&format!("{sex}/full/not"), n - x, false);
+        let pr = l.cell(&format!("{sex}/partial/event"), se - x, false);
+        let pnot = l.cell(&format!("{sex}/partial/none"), sn - n - (se - x), false);
+        l.figure(
+            &format!("rates/{sex}/eligible"),
+            &[(fr, 1), (fnot, 1)],
+            &p["eligible"],
+        );
+        let x_shown = match (p["eligible"].as_f64(), p["rate"].as_f64()) {
+            (Some(n), Some(r)) => serde_json::json!((n * r).round()),
+            _ => Value::Null,
+        };
+        l.figure(&format!("rates/{sex}/reoffenders"), &[(fr, 1)], &x_shown);
+        l.figure(
+            &format!("survival/{sex}/n"),
+            &[(fr, 1), (fnot, 1), (pr, 1), (pnot, 1)],
+            &pg["n"],
+        );
+        l.figure(
+            &format!("survival/{sex}/events"),
+            &[(fr, 1), (pr, 1)],
+            &pg["events"],
+        );
+        partial_cells.extend([(pr, 1), (pnot, 1)]);
+    }
+    // Insufficient follow-up: the pilot's partial follow-up and everyone else's (none here),
+    // also rows read less rows used (the only exclusion).
+    let (q, tq) = (&published["data_quality"], &truth["data_quality"]);
+    let row = |q: &Value| -> Value {
+        q["exclusions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["reason"] == "insufficient_follow_up")
+            .unwrap()["rows"]
+            .clone()
+    };
+    let pilot: f64 = ["F", "M"]
+        .iter()
+        .map(|s| f(&find(truth, "survival", s)["n"]) - f(&find(truth, "rates", s)["eligible"]))
+        .sum();
+    let others = l.cell("others/insufficient", f(&row(tq)) - pilot, false);
+    partial_cells.push((others, 1));
+    l.figure("insufficient_follow_up", &partial_cells, &row(q));
+    let read_less_used = match (
+        q["rows_read"]["cohort"].as_f64(),
+        q["rows_used"]["cohort"].as_f64(),
+    ) {
+        (Some(r), Some(u)) => serde_json::json!(r - u),
+        _ => Value::Null,
+    };
+    assert_eq!(
+        tq["exclusions"].as_array().unwrap().len(),
+        1,
+        "the data set"
+    );
+    l.figure("rows_read less rows_used", &partial_cells, &read_less_used);
+    l
+}
+
+#[test]
+fn route6_survival_by_sex_against_rates_by_sex_gives_back_no_one_with_partial_follow_up() {
+    // k = 5: the pilot's women are 12 in the 12-month measure (5 reoffending) and 2 with
+    // partial follow-up (1 reoffending); its men 20 (8) and 10 (5). The cohort's partial
+    // follow-up (12, 6 of them reoffending) passes; the women's survival group less their
+    // rates row gave back the 2.
+    let mut d = Data {
+        seed: 6,
+        ..Default::default()
+    };
+    d.sex = Some("F");
+    d.people("divert", "2021-01-10", 330, 12, 5, "White");
+    d.people("divert", "2022-05-01", 40, 2, 1, "White");
+    d.people("comparison", "2021-01-10", 330, 20, 8, "White");
+    d.sex = Some("M");
+    d.people("divert", "2021-01-10", 330, 20, 8, "White");
+    d.people("divert", "2022-05-01", 40, 10, 5, "White");
+    d.people("comparison", "2021-01-10", 330, 30, 12, "White");
+    let extra = "[rates]\nby = [\"sex\"]\n\n[compare]\ntreatment = \"divert\"\ncontrol = \"comparison\"\n\n\
+                 [survival]\nby = [\"sex\"]\ntimes = [91, 182, 273, 365]";
+    let (published, truth, _dir) = reports(&d, 5, extra);
+    let route = two_way_ledger(&truth, &truth).pinned(5);
+    assert!(
+        route.iter().any(|p| p.starts_with("F/partial")),
+        "{route:#?}"
+    );
+    let pinned = two_way_ledger(&published, &truth).pinned(5);
+    assert!(pinned.is_empty(), "{pinned:#?}");
+    // Not vacuous: the men's survival group and both rates rows stand.
+    let men = published["survival"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["cohort"] == "divert" && g["sex"] == "M")
+        .unwrap()
+        .clone();
+    assert!(men["n"].is_number(), "{men}");
 }

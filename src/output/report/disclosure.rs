@@ -36,7 +36,8 @@
 //! - differences between linked tables (issue 29) are closed where they are known to pin a
 //!   count: the attrition (rows read less used, insufficient follow-up less the survival
 //!   groups), the pilot-period check less its comparison, chart steps against survival at
-//!   fixed days, survival n less the 12-month measure (partial follow-up), a balance
+//!   fixed days, survival n less the 12-month measure (partial follow-up, by cohort and by
+//!   breakdown level), a balance
 //!   covariate's reference level, Rosenbaum's pairs against the matched reoffenders.
 
 use serde_json::{Value, json};
@@ -423,54 +424,107 @@ pub fn survival(s: &mut Value, k: f64) {
     }
 }
 
-/// People with partial follow-up (issue 29, route 4): a cohort's survival groups hold
-/// everyone observable, its 12-month measure (`measured`: people and reoffenders per cohort,
-/// published by the rates and the comparison) only those followed for the full period, so
-/// survival n less measured people is the people with partial follow-up, and events less
-/// reoffenders (about) their events. When either, or their difference, is between 1 and
-/// `k - 1`, the cohort's survival groups keep only their labels (no steps), and the Cox
-/// model's n and events (all groups' sums) are withheld. Returns the people with partial
-/// follow-up withheld here who number fewer than `k` (the data-quality attrition counts
-/// them inside insufficient follow-up).
-fn partial_follow_up(
-    s: &mut Value,
-    before: &Value,
-    measured: &std::collections::BTreeMap<String, (f64, f64)>,
-    k: f64,
-) -> f64 {
+/// People with partial follow-up (issue 29, routes 4 and 6): a survival group holds those
+/// of its cohort (and breakdown level) in the 12-month measure and those with partial
+/// follow-up, so its n less the measure's people there (the rates' rows of the same
+/// cohort and levels, `rates`), and its events less their reoffenders, are the people with
+/// partial follow-up and (about) their events. The check is made for each group against the
+/// rates' rows of its levels (when the rates break down by them) and for each cohort's
+/// groups together; when a difference, or the difference of the two, is between 1 and
+/// `k - 1`, the groups keep only their labels (no steps), and the Cox model's n and events
+/// (all groups' sums) are withheld. Returns the people with partial follow-up withheld here
+/// who number fewer than `k` (the data-quality attrition counts them inside insufficient
+/// follow-up).
+fn partial_follow_up(s: &mut Value, before: &Value, rates: &Value, k: f64) -> f64 {
     let small = |d: f64| d > 0.0 && d < k;
-    let mut by_cohort: std::collections::BTreeMap<String, (f64, f64)> =
-        std::collections::BTreeMap::new();
-    // The groups' sizes and events as computed (`before` the gate).
-    for g in before["groups"].as_array().into_iter().flatten() {
-        if let Some(c) = g["cohort"].as_str() {
-            let e = by_cohort.entry(c.to_string()).or_insert((0.0, 0.0));
-            e.0 += num(g, "n").unwrap_or(0.0);
-            e.1 += num(g, "events").unwrap_or(0.0);
+    let groups_before: Vec<Value> = before["groups"].as_array().cloned().unwrap_or_default();
+    let rows: Vec<Value> = rates["groups"].as_array().cloned().unwrap_or_default();
+    // A group's key: its text fields (cohort and breakdown levels).
+    let key = |g: &Value| -> Vec<(String, String)> {
+        g.as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(c, v)| v.as_str().map(|l| (c.clone(), l.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // People and reoffenders of the rates' rows matching `key` on every column, when every
+    // row has those columns.
+    let measured = |key: &[(String, String)]| -> Option<(f64, f64)> {
+        if rows.is_empty()
+            || !rows
+                .iter()
+                .all(|r| key.iter().all(|(c, _)| r.get(c).is_some()))
+        {
+            return None;
         }
-    }
-    let mut withheld = Vec::new();
-    let mut hidden_people = 0.0;
-    for (cohort, (n, e)) in &by_cohort {
-        let Some((m, x)) = measured.get(cohort) else {
-            continue;
-        };
+        let matching = rows.iter().filter(|r| {
+            key.iter()
+                .all(|(c, l)| r[c.as_str()].as_str() == Some(l.as_str()))
+        });
+        Some(matching.fold((0.0, 0.0), |(n, x), r| {
+            (
+                n + num(r, "eligible").unwrap_or(0.0),
+                x + num(r, "reoffenders").unwrap_or(0.0),
+            )
+        }))
+    };
+    let flagged = |n: f64, e: f64, (m, x): (f64, f64)| {
         let (dn, dx) = (n - m, e - x);
-        if small(dn) || small(dx) || small(dn - dx) {
-            withheld.push(cohort.clone());
-            if small(dn) {
-                hidden_people += dn;
+        (small(dn) || small(dx) || small(dn - dx), dn)
+    };
+    let mut withheld = vec![false; groups_before.len()];
+    let mut hidden_people = 0.0;
+    // Each group against the rates' rows of its levels.
+    for (i, g) in groups_before.iter().enumerate() {
+        let (n, e) = (num(g, "n").unwrap_or(0.0), num(g, "events").unwrap_or(0.0));
+        if let Some(m) = measured(&key(g)) {
+            let (bad, dn) = flagged(n, e, m);
+            if bad {
+                withheld[i] = true;
+                if small(dn) {
+                    hidden_people += dn;
+                }
             }
         }
     }
-    let Some(Value::Array(groups)) = s.get_mut("groups").filter(|_| !withheld.is_empty()) else {
+    // Each cohort's groups together against the cohort's rows.
+    let mut cohorts: Vec<&str> = groups_before
+        .iter()
+        .filter_map(|g| g["cohort"].as_str())
+        .collect();
+    cohorts.sort_unstable();
+    cohorts.dedup();
+    for cohort in cohorts {
+        let members: Vec<usize> = (0..groups_before.len())
+            .filter(|&i| groups_before[i]["cohort"].as_str() == Some(cohort))
+            .collect();
+        let (n, e) = members.iter().fold((0.0, 0.0), |(n, e), &i| {
+            let g = &groups_before[i];
+            (
+                n + num(g, "n").unwrap_or(0.0),
+                e + num(g, "events").unwrap_or(0.0),
+            )
+        });
+        let Some(m) = measured(&[("cohort".to_string(), cohort.to_string())]) else {
+            continue;
+        };
+        let (bad, dn) = flagged(n, e, m);
+        if bad {
+            if small(dn) && !members.iter().any(|&i| withheld[i]) {
+                hidden_people += dn;
+            }
+            for i in members {
+                withheld[i] = true;
+            }
+        }
+    }
+    if !withheld.iter().any(|w| *w) {
         return 0.0;
-    };
-    for g in groups.iter_mut() {
-        if g["cohort"]
-            .as_str()
-            .is_some_and(|c| withheld.iter().any(|w| w == c))
-        {
+    }
+    if let Some(Value::Array(groups)) = s.get_mut("groups") {
+        for (g, _) in groups.iter_mut().zip(&withheld).filter(|(_, w)| **w) {
             suppress(
                 g,
                 &[
@@ -492,19 +546,6 @@ fn partial_follow_up(
         suppress(c, &["n", "events"]);
     }
     hidden_people
-}
-
-/// People and reoffenders per cohort in the 12-month measure, from the rates' rows.
-fn measured(rates: &Value) -> std::collections::BTreeMap<String, (f64, f64)> {
-    let mut out = std::collections::BTreeMap::new();
-    for g in rates["groups"].as_array().into_iter().flatten() {
-        if let Some(c) = g["cohort"].as_str() {
-            let e = out.entry(c.to_string()).or_insert((0.0, 0.0));
-            e.0 += num(g, "eligible").unwrap_or(0.0);
-            e.1 += num(g, "reoffenders").unwrap_or(0.0);
-        }
-    }
-    out
 }
 
 /// Monitoring rows (cohort by quarter): primary suppression as for rates, complementary
@@ -1180,7 +1221,7 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
         survival(v, k);
     }
     let partial_hidden = match j.get_mut("survival").filter(|v| !v.is_null()) {
-        Some(v) => partial_follow_up(v, &before["survival"], &measured(&before["rates"]), k),
+        Some(v) => partial_follow_up(v, &before["survival"], &before["rates"], k),
         None => 0.0,
     };
     if let Some(v) = j.get_mut("monitor").filter(|v| !v.is_null()) {
