@@ -922,3 +922,71 @@ fn route6_survival_by_sex_against_rates_by_sex_gives_back_no_one_with_partial_fo
         .clone();
     assert!(men["n"].is_number(), "{men}");
 }
+
+/// Route 7: the pilot's rates by ethnicity, a row per level with people in it: hidden rows
+/// are known to hold at least one each.
+fn nonempty_ledger(published: &Value, truth: &Value) -> Ledger {
+    let mut l = Ledger::new();
+    let rows = |v: &Value| -> Vec<Value> {
+        v["rates"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["cohort"] == "divert")
+            .cloned()
+            .collect()
+    };
+    let (t, p) = (rows(truth), rows(published));
+    let mut all = Vec::new();
+    for (t, p) in t.iter().zip(&p) {
+        let level = t["ethnicity"].as_str().unwrap();
+        let c = l.cell(&format!("divert/{level}"), f(&t["eligible"]), true);
+        l.figure(
+            &format!("divert/{level}/eligible"),
+            &[(c, 1)],
+            &p["eligible"],
+        );
+        all.push((c, 1));
+    }
+    l.figure(
+        "compare/treatment_n",
+        &all,
+        &published["compare"]["treatment_n"],
+    );
+    l
+}
+
+#[test]
+fn route7_hidden_rows_known_to_hold_someone_are_not_pinned() {
+    // k = 5: the pilot's ethnicity levels hold 1, 1, 3 and 30 people. The three small rows
+    // together hold 5 (enough for the old rule), but each holds at least one, so each was
+    // pinned between 1 and 3.
+    let mut d = Data {
+        seed: 7,
+        ..Default::default()
+    };
+    for (eth, n, x) in [
+        ("Asian", 1, 0),
+        ("Black", 1, 1),
+        ("Mixed", 3, 1),
+        ("White", 30, 10),
+    ] {
+        d.people("divert", "2021-01-10", 330, n, x, eth);
+    }
+    for eth in ["Asian", "Black", "Mixed", "White"] {
+        d.people("comparison", "2021-01-10", 330, 20, 7, eth);
+    }
+    let extra = format!("[rates]\nby = [\"ethnicity\"]\n\n{COMPARE}");
+    let (published, truth, _dir) = reports(&d, 5, &extra);
+    let mut before = truth.clone();
+    for g in before["rates"]["groups"].as_array_mut().unwrap() {
+        if g["cohort"] == "divert" && g["ethnicity"] != "White" {
+            g["eligible"] = "[c]".into();
+        }
+    }
+    let route = nonempty_ledger(&before, &truth).pinned(5);
+    assert!(!route.is_empty(), "the route");
+    let pinned = nonempty_ledger(&published, &truth).pinned(5);
+    assert!(pinned.is_empty(), "{pinned:#?}");
+    assert!(published["compare"]["treatment_n"].is_number());
+}

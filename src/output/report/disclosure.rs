@@ -38,7 +38,8 @@
 //!   groups), the pilot-period check less its comparison, chart steps against survival at
 //!   fixed days, survival n less the 12-month measure (partial follow-up, by cohort and by
 //!   breakdown level), a balance
-//!   covariate's reference level, Rosenbaum's pairs against the matched reoffenders.
+//!   covariate's reference level, Rosenbaum's pairs against the matched reoffenders, and
+//!   withheld rows known to hold someone (complementary suppression counts one each).
 
 use serde_json::{Value, json};
 
@@ -98,12 +99,12 @@ pub fn rates(rates: &mut Value, k: f64) {
         let re: Vec<f64> = rows.iter().map(|&i| x[i]).collect();
         let non: Vec<f64> = rows.iter().map(|&i| n[i] - x[i]).collect();
         let mut hn: Vec<bool> = people.iter().map(|&v| v < k).collect();
-        complement(std::slice::from_ref(&people), &mut hn, k);
+        complement(std::slice::from_ref(&people), &mut hn, k, true);
         // A hidden size hides its rate too (the rate and reoffenders would give it back).
         let mut hx: Vec<bool> = (0..rows.len())
             .map(|r| hn[r] || re[r] < k || non[r] < k)
             .collect();
-        complement(&[people.clone(), re, non], &mut hx, k);
+        complement(&[people.clone(), re, non], &mut hx, k, true);
         for (r, &i) in rows.iter().enumerate() {
             hide_n[i] = hn[r];
             hide_x[i] = hx[r];
@@ -199,7 +200,7 @@ fn subgroups(subs: &mut [Value], k: f64) {
         c.iter().map(|v| v.1).collect(),
         c.iter().map(|v| v.2).collect(),
     ];
-    complement(&dims, &mut hidden, k);
+    complement(&dims, &mut hidden, k, false);
     for (i, s) in subs.iter_mut().enumerate() {
         if hidden[i] {
             suppress(
@@ -572,18 +573,18 @@ pub fn monitor(m: &mut Value, k: f64) {
         let (people, ev, ff) = (pick(&n), pick(&e), pick(&full));
         let non: Vec<f64> = people.iter().zip(&ev).map(|(a, b)| a - b).collect();
         let mut hn: Vec<bool> = people.iter().map(|&v| v < k).collect();
-        complement(std::slice::from_ref(&people), &mut hn, k);
+        complement(std::slice::from_ref(&people), &mut hn, k, true);
         let mut hf: Vec<bool> = (0..rows.len())
             .map(|r| hn[r] || (ff[r] > 0.0 && ff[r] < k))
             .collect();
-        complement(std::slice::from_ref(&ff), &mut hf, k);
+        complement(std::slice::from_ref(&ff), &mut hf, k, false);
         let mut hx: Vec<bool> = (0..rows.len())
             .map(|r| {
                 let small_full = e_full[rows[r]].is_some_and(|ef| ef < k || ff[r] - ef < k);
                 hn[r] || ev[r] < k || non[r] < k || small_full
             })
             .collect();
-        complement(&[people.clone(), ev, non], &mut hx, k);
+        complement(&[people.clone(), ev, non], &mut hx, k, true);
         for (r, &i) in rows.iter().enumerate() {
             hide_n[i] = hn[r];
             hide_full[i] = hf[r];
@@ -962,7 +963,7 @@ fn balance(m: &mut Value, k: f64) {
         // Complementary suppression needs the withheld cells to be more than the reference
         // alone only when the reference is small; a large reference already covers them.
         if small_ref || any_hidden {
-            complement(&dims, &mut hidden, k);
+            complement(&dims, &mut hidden, k, false);
         }
         for (j, &i) in level.iter().enumerate() {
             if hidden[j + 1] && !hide[i] {
@@ -1039,7 +1040,7 @@ pub fn data_quality(q: &mut Value, k: f64, not_observable_hidden: Option<f64>) {
                 .zip(&counts)
                 .map(|(&i, &c)| c < k || hidden_part(i).is_some())
                 .collect();
-            complement(std::slice::from_ref(&counts), &mut hidden, k);
+            complement(std::slice::from_ref(&counts), &mut hidden, k, true);
             for (r, &i) in rows.iter().enumerate() {
                 if hidden[r] {
                     suppress(&mut list[i], &["rows"]);
@@ -1571,21 +1572,31 @@ fn breakdowns(groups: &[Value], n: &[f64]) -> Vec<Vec<usize>> {
 /// suppressed. Further cells, smallest first, are hidden until none is, or at least two are
 /// and in every dimension the hidden cells hold at least `k` in all. Returns the cells
 /// newly hidden.
-fn complement(counts: &[Vec<f64>], hidden: &mut [bool], k: f64) -> Vec<usize> {
+///
+/// With `nonempty`, a reader knows every cell of the first dimension holds at least one (its
+/// row is shown only then): `h` hidden cells holding `s` leave each between 1 and
+/// `s - h + 1`, so there they must hold at least `k + h - 1` (issue 29, route 7: 3 people
+/// over 3 hidden cells are 1 each).
+fn complement(counts: &[Vec<f64>], hidden: &mut [bool], k: f64, nonempty: bool) -> Vec<usize> {
     let mut added = Vec::new();
     loop {
         let n_hidden = hidden.iter().filter(|h| **h).count();
         if n_hidden == 0 || n_hidden == hidden.len() {
             return added;
         }
-        let short = counts.iter().any(|dim| {
+        let short = counts.iter().enumerate().any(|(d, dim)| {
             let sum: f64 = dim
                 .iter()
                 .zip(hidden.iter())
                 .filter(|(_, h)| **h)
                 .map(|(c, _)| c)
                 .sum();
-            sum < k
+            let known = if nonempty && d == 0 {
+                n_hidden as f64 - 1.0
+            } else {
+                0.0
+            };
+            sum < k + known
         });
         if n_hidden >= 2 && !short {
             return added;
