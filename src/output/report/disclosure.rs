@@ -33,6 +33,13 @@
 //! - figures that rest on a suppressed count go with it: the power calculation (on the
 //!   pilot's n) with the comparison's pilot count, the people whose follow-up cannot be
 //!   observed with the survival groups' rule.
+//! - differences between linked tables (issue 29) are closed where they are known to pin a
+//!   count: the attrition (rows read less used, insufficient follow-up less the survival
+//!   groups), the pilot-period check less its comparison, chart steps against survival at
+//!   fixed days, survival n less the 12-month measure (partial follow-up, by cohort and by
+//!   breakdown level), a balance
+//!   covariate's reference level, Rosenbaum's pairs against the matched reoffenders, and
+//!   withheld rows known to hold someone (complementary suppression counts one each).
 
 use serde_json::{Value, json};
 
@@ -92,12 +99,12 @@ pub fn rates(rates: &mut Value, k: f64) {
         let re: Vec<f64> = rows.iter().map(|&i| x[i]).collect();
         let non: Vec<f64> = rows.iter().map(|&i| n[i] - x[i]).collect();
         let mut hn: Vec<bool> = people.iter().map(|&v| v < k).collect();
-        complement(std::slice::from_ref(&people), &mut hn, k);
+        complement(std::slice::from_ref(&people), &mut hn, k, true);
         // A hidden size hides its rate too (the rate and reoffenders would give it back).
         let mut hx: Vec<bool> = (0..rows.len())
             .map(|r| hn[r] || re[r] < k || non[r] < k)
             .collect();
-        complement(&[people.clone(), re, non], &mut hx, k);
+        complement(&[people.clone(), re, non], &mut hx, k, true);
         for (r, &i) in rows.iter().enumerate() {
             hide_n[i] = hn[r];
             hide_x[i] = hx[r];
@@ -120,37 +127,47 @@ pub fn comparison(c: &mut Value, k: f64) {
         (Some(n), Some(x)) => x < k || n - x < k,
         _ => false,
     };
+    // The counts as computed, for the period check's differences.
+    let parent = c.clone();
     if small(num(c, "treatment_n"), num(c, "treatment_reoffenders"))
         || small(num(c, "control_n"), num(c, "control_reoffenders"))
     {
-        if let Value::Object(m) = c {
-            let keep = [
-                "treatment",
-                "control",
-                "baseline_rate",
-                "baseline_name",
-                "baseline_source",
-                "kind",
-                "confidence",
-                "caveats",
-            ];
-            for (key, val) in m.iter_mut() {
-                if !keep.contains(&key.as_str()) {
-                    *val = json!(SUPPRESSED);
-                }
-            }
-            m.insert(
-                "summary".into(),
-                json!(format!("Not published: fewer than {k} people reoffended (or did not) in a group, so the figures could identify individuals.")),
-            );
-            m.insert("significant".into(), Value::Null);
-        }
+        withhold_comparison(
+            c,
+            &format!(
+                "Not published: fewer than {k} people reoffended (or did not) in a group, so the figures could identify individuals."
+            ),
+        );
     }
     if let Some(p) = c.get_mut("period_check").filter(|p| p.is_object()) {
-        period_check(p, k);
+        period_check(p, k, &parent);
     }
     if let Some(Value::Array(subs)) = c.get_mut("subgroups") {
         subgroups(subs, k);
+    }
+}
+
+/// Withholds every figure of a comparison, keeping its labels and caveats, with `why` as
+/// its summary.
+fn withhold_comparison(c: &mut Value, why: &str) {
+    if let Value::Object(m) = c {
+        let keep = [
+            "treatment",
+            "control",
+            "baseline_rate",
+            "baseline_name",
+            "baseline_source",
+            "kind",
+            "confidence",
+            "caveats",
+        ];
+        for (key, val) in m.iter_mut() {
+            if !keep.contains(&key.as_str()) {
+                *val = json!(SUPPRESSED);
+            }
+        }
+        m.insert("summary".into(), json!(why));
+        m.insert("significant".into(), Value::Null);
     }
 }
 
@@ -183,7 +200,7 @@ fn subgroups(subs: &mut [Value], k: f64) {
         c.iter().map(|v| v.1).collect(),
         c.iter().map(|v| v.2).collect(),
     ];
-    complement(&dims, &mut hidden, k);
+    complement(&dims, &mut hidden, k, false);
     for (i, s) in subs.iter_mut().enumerate() {
         if hidden[i] {
             suppress(
@@ -208,12 +225,47 @@ fn subgroups(subs: &mut [Value], k: f64) {
 }
 
 /// A comparison over the other period, and its count of people outside the pilot's period.
-fn period_check(p: &mut Value, k: f64) {
-    if num(p, "comparison_outside").is_some_and(|n| n > 0.0 && n < k) {
+///
+/// The check and the comparison it checks (`parent`) differ only by the people indexed
+/// outside the pilot's period: each group's people, reoffenders and non-reoffenders in one
+/// less those in the other are theirs (issue 29, route 2). When any such difference is
+/// between 1 and `k - 1`, the check is withheld whole with its count of people outside.
+fn period_check(p: &mut Value, k: f64, parent: &Value) {
+    let small = |d: f64| d > 0.0 && d < k;
+    let differs_by_few = p.get("comparison").is_some_and(|c| {
+        [
+            ("treatment_n", "treatment_reoffenders"),
+            ("control_n", "control_reoffenders"),
+        ]
+        .iter()
+        .any(|(n, x)| {
+            let d = |key: &str| match (num(parent, key), num(c, key)) {
+                (Some(a), Some(b)) => Some(a - b),
+                _ => None,
+            };
+            match (d(n), d(x)) {
+                (Some(dn), Some(dx)) => {
+                    small(dn.abs()) || small(dx.abs()) || small((dn - dx).abs())
+                }
+                (Some(dn), None) => small(dn.abs()),
+                _ => false,
+            }
+        })
+    });
+    if num(p, "comparison_outside").is_some_and(|n| n > 0.0 && n < k) || differs_by_few {
         suppress(p, &["comparison_outside"]);
     }
     if let Some(c) = p.get_mut("comparison") {
         comparison(c, k);
+        if differs_by_few && !c["significant"].is_null() {
+            withhold_comparison(
+                c,
+                &format!(
+                    "Not published: the people indexed outside the pilot's period, or those of them who reoffended \
+                     (or did not), number fewer than {k}, and this check less the main comparison would give them back."
+                ),
+            );
+        }
         if c["significant"].is_null() {
             let why = c["summary"].clone();
             p["summary"] = why;
@@ -222,12 +274,27 @@ fn period_check(p: &mut Value, k: f64) {
 }
 
 /// Rosenbaum bounds: the discordant pairs are counts of people; the p-values recover them
-/// with the pair count, so a small count withholds the whole table.
-fn rosenbaum(r: &mut Value, k: f64) {
-    let small = ["discordant_pairs", "treated_only", "control_only"]
+/// with the pair count, so a small count withholds the whole table. With the matched
+/// comparison (`parent`), the pilot's reoffenders less the pairs in which only the pilot
+/// person reoffended are the pairs in which both did, and the pilot's people less the
+/// discordant pairs and those are the pairs in which neither did (issue 29, route 8): a
+/// small count of either withholds the table too.
+fn rosenbaum(r: &mut Value, k: f64, parent: &Value) {
+    let small = |n: f64| n > 0.0 && n < k;
+    let mut small_count = ["discordant_pairs", "treated_only", "control_only"]
         .iter()
-        .any(|key| num(r, key).is_some_and(|n| n > 0.0 && n < k));
-    if small {
+        .any(|key| num(r, key).is_some_and(small));
+    if let (Some(n), Some(x), Some(pairs), Some(only)) = (
+        num(parent, "treatment_n"),
+        num(parent, "treatment_reoffenders"),
+        num(r, "discordant_pairs"),
+        num(r, "treated_only"),
+    ) {
+        let both = x - only;
+        let neither = n - pairs - both;
+        small_count |= small(both) || small(neither);
+    }
+    if small_count {
         *r = json!(SUPPRESSED);
     }
 }
@@ -358,6 +425,130 @@ pub fn survival(s: &mut Value, k: f64) {
     }
 }
 
+/// People with partial follow-up (issue 29, routes 4 and 6): a survival group holds those
+/// of its cohort (and breakdown level) in the 12-month measure and those with partial
+/// follow-up, so its n less the measure's people there (the rates' rows of the same
+/// cohort and levels, `rates`), and its events less their reoffenders, are the people with
+/// partial follow-up and (about) their events. The check is made for each group against the
+/// rates' rows of its levels (when the rates break down by them) and for each cohort's
+/// groups together; when a difference, or the difference of the two, is between 1 and
+/// `k - 1`, the groups keep only their labels (no steps), and the Cox model's n and events
+/// (all groups' sums) are withheld. Returns the people with partial follow-up withheld here
+/// who number fewer than `k` (the data-quality attrition counts them inside insufficient
+/// follow-up).
+fn partial_follow_up(s: &mut Value, before: &Value, rates: &Value, k: f64) -> f64 {
+    let small = |d: f64| d > 0.0 && d < k;
+    let groups_before: Vec<Value> = before["groups"].as_array().cloned().unwrap_or_default();
+    let rows: Vec<Value> = rates["groups"].as_array().cloned().unwrap_or_default();
+    // A group's key: its text fields (cohort and breakdown levels).
+    let key = |g: &Value| -> Vec<(String, String)> {
+        g.as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(c, v)| v.as_str().map(|l| (c.clone(), l.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // People and reoffenders of the rates' rows matching `key` on every column, when every
+    // row has those columns.
+    let measured = |key: &[(String, String)]| -> Option<(f64, f64)> {
+        if rows.is_empty()
+            || !rows
+                .iter()
+                .all(|r| key.iter().all(|(c, _)| r.get(c).is_some()))
+        {
+            return None;
+        }
+        let matching = rows.iter().filter(|r| {
+            key.iter()
+                .all(|(c, l)| r[c.as_str()].as_str() == Some(l.as_str()))
+        });
+        Some(matching.fold((0.0, 0.0), |(n, x), r| {
+            (
+                n + num(r, "eligible").unwrap_or(0.0),
+                x + num(r, "reoffenders").unwrap_or(0.0),
+            )
+        }))
+    };
+    let flagged = |n: f64, e: f64, (m, x): (f64, f64)| {
+        let (dn, dx) = (n - m, e - x);
+        (small(dn) || small(dx) || small(dn - dx), dn)
+    };
+    let mut withheld = vec![false; groups_before.len()];
+    let mut hidden_people = 0.0;
+    // Each group against the rates' rows of its levels.
+    for (i, g) in groups_before.iter().enumerate() {
+        let (n, e) = (num(g, "n").unwrap_or(0.0), num(g, "events").unwrap_or(0.0));
+        if let Some(m) = measured(&key(g)) {
+            let (bad, dn) = flagged(n, e, m);
+            if bad {
+                withheld[i] = true;
+                if small(dn) {
+                    hidden_people += dn;
+                }
+            }
+        }
+    }
+    // Each cohort's groups together against the cohort's rows.
+    let mut cohorts: Vec<&str> = groups_before
+        .iter()
+        .filter_map(|g| g["cohort"].as_str())
+        .collect();
+    cohorts.sort_unstable();
+    cohorts.dedup();
+    for cohort in cohorts {
+        let members: Vec<usize> = (0..groups_before.len())
+            .filter(|&i| groups_before[i]["cohort"].as_str() == Some(cohort))
+            .collect();
+        let (n, e) = members.iter().fold((0.0, 0.0), |(n, e), &i| {
+            let g = &groups_before[i];
+            (
+                n + num(g, "n").unwrap_or(0.0),
+                e + num(g, "events").unwrap_or(0.0),
+            )
+        });
+        let Some(m) = measured(&[("cohort".to_string(), cohort.to_string())]) else {
+            continue;
+        };
+        let (bad, dn) = flagged(n, e, m);
+        if bad {
+            if small(dn) && !members.iter().any(|&i| withheld[i]) {
+                hidden_people += dn;
+            }
+            for i in members {
+                withheld[i] = true;
+            }
+        }
+    }
+    if !withheld.iter().any(|w| *w) {
+        return 0.0;
+    }
+    if let Some(Value::Array(groups)) = s.get_mut("groups") {
+        for (g, _) in groups.iter_mut().zip(&withheld).filter(|(_, w)| **w) {
+            suppress(
+                g,
+                &[
+                    "n",
+                    "events",
+                    "median",
+                    "median_ci_low",
+                    "median_ci_high",
+                    "rmst",
+                    "survival_at",
+                ],
+            );
+            if let Value::Object(m) = g {
+                m.insert("steps".into(), json!([]));
+            }
+        }
+    }
+    if let Some(c) = s.get_mut("cox").filter(|c| c.is_object()) {
+        suppress(c, &["n", "events"]);
+    }
+    hidden_people
+}
+
 /// Monitoring rows (cohort by quarter): primary suppression as for rates, complementary
 /// suppression within each cohort's quarters, and rates at equal follow-up published only
 /// at days that add at least `k` events to the previous published day.
@@ -382,18 +573,18 @@ pub fn monitor(m: &mut Value, k: f64) {
         let (people, ev, ff) = (pick(&n), pick(&e), pick(&full));
         let non: Vec<f64> = people.iter().zip(&ev).map(|(a, b)| a - b).collect();
         let mut hn: Vec<bool> = people.iter().map(|&v| v < k).collect();
-        complement(std::slice::from_ref(&people), &mut hn, k);
+        complement(std::slice::from_ref(&people), &mut hn, k, true);
         let mut hf: Vec<bool> = (0..rows.len())
             .map(|r| hn[r] || (ff[r] > 0.0 && ff[r] < k))
             .collect();
-        complement(std::slice::from_ref(&ff), &mut hf, k);
+        complement(std::slice::from_ref(&ff), &mut hf, k, false);
         let mut hx: Vec<bool> = (0..rows.len())
             .map(|r| {
                 let small_full = e_full[rows[r]].is_some_and(|ef| ef < k || ff[r] - ef < k);
                 hn[r] || ev[r] < k || non[r] < k || small_full
             })
             .collect();
-        complement(&[people.clone(), ev, non], &mut hx, k);
+        complement(&[people.clone(), ev, non], &mut hx, k, true);
         for (r, &i) in rows.iter().enumerate() {
             hide_n[i] = hn[r];
             hide_full[i] = hf[r];
@@ -497,6 +688,8 @@ pub fn matched(m: &mut Value, k: f64) {
         }
     }
     balance(m, k);
+    // The matched comparison's counts as computed, for its period check's differences.
+    let parent = m["comparison"].clone();
     if let Some(c) = m.get_mut("comparison") {
         comparison(c, k);
     }
@@ -514,10 +707,10 @@ pub fn matched(m: &mut Value, k: f64) {
         comparison(c, k);
     }
     if let Some(r) = m.get_mut("rosenbaum").filter(|r| r.is_object()) {
-        rosenbaum(r, k);
+        rosenbaum(r, k, &parent);
     }
     if let Some(p) = m.get_mut("period_check").filter(|p| p.is_object()) {
-        period_check(p, k);
+        period_check(p, k, &parent);
     }
 }
 
@@ -692,6 +885,12 @@ fn merge_bins(bins: &[Value], k: f64) -> Vec<Value> {
 /// Balance rows of binary terms (`sex=M`): a mean times its group's size is a count of
 /// people with the attribute, so the row is withheld when that count, or the count without
 /// it, is below `k` in any group before or after matching.
+///
+/// The reference level of a categorical covariate has no row, but its count is the group's
+/// size less the other levels' (issue 29, route 5): it is a withheld cell of the
+/// covariate's breakdown, so when it (or any level) is below `k`, further levels (smallest
+/// first) are withheld until the withheld cells, the reference among them, number at least
+/// two and hold at least `k` people in every group.
 fn balance(m: &mut Value, k: f64) {
     let size = |key: &str| num(&m["sample"], key);
     let sizes = [
@@ -703,20 +902,80 @@ fn balance(m: &mut Value, k: f64) {
     let Some(Value::Array(rows)) = m.get_mut("balance") else {
         return;
     };
-    for r in rows {
-        if !r["covariate"].as_str().is_some_and(|c| c.contains('=')) {
+    let mut hide: Vec<bool> = rows
+        .iter()
+        .map(|r| {
+            r["covariate"].as_str().is_some_and(|c| c.contains('='))
+                && sizes.iter().any(|(key, n)| match (num(r, key), n) {
+                    (Some(mean), Some(n)) => {
+                        let c = (mean * n).round();
+                        (c > 0.0 && c < k) || (n - c > 0.0 && n - c < k)
+                    }
+                    // A size withheld: its means are withheld too.
+                    (Some(_), None) => true,
+                    _ => false,
+                })
+        })
+        .collect();
+    // Each categorical covariate's levels with a row, and its reference level.
+    let mut covariates: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r["covariate"].as_str()?.split_once('=').map(|(c, _)| c))
+        .collect();
+    covariates.sort_unstable();
+    covariates.dedup();
+    let mut more = Vec::new();
+    for cov in covariates {
+        let level: Vec<usize> = (0..rows.len())
+            .filter(|&i| {
+                rows[i]["covariate"]
+                    .as_str()
+                    .and_then(|c| c.split_once('='))
+                    .is_some_and(|(c, _)| c == cov)
+            })
+            .collect();
+        // Cell 0 is the reference level, then the levels with rows; one dimension per
+        // group with a size.
+        let mut dims: Vec<Vec<f64>> = Vec::new();
+        for (key, n) in &sizes {
+            let Some(n) = n else { continue };
+            let counts: Vec<f64> = level
+                .iter()
+                .map(|&i| num(&rows[i], key).map_or(0.0, |mean| (mean * n).round()))
+                .collect();
+            if level.iter().any(|&i| num(&rows[i], key).is_none()) {
+                continue;
+            }
+            let reference = (n - counts.iter().sum::<f64>()).max(0.0);
+            dims.push(std::iter::once(reference).chain(counts).collect());
+        }
+        if dims.is_empty() {
             continue;
         }
-        let small = sizes.iter().any(|(key, n)| match (num(r, key), n) {
-            (Some(mean), Some(n)) => {
-                let c = (mean * n).round();
-                (c > 0.0 && c < k) || (n - c > 0.0 && n - c < k)
+        let small_ref = dims.iter().any(|d| d[0] > 0.0 && d[0] < k);
+        let any_hidden = level.iter().any(|&i| hide[i]);
+        if !small_ref && !any_hidden {
+            continue;
+        }
+        let mut hidden: Vec<bool> = std::iter::once(true)
+            .chain(level.iter().map(|&i| hide[i]))
+            .collect();
+        // Complementary suppression needs the withheld cells to be more than the reference
+        // alone only when the reference is small; a large reference already covers them.
+        if small_ref || any_hidden {
+            complement(&dims, &mut hidden, k, false);
+        }
+        for (j, &i) in level.iter().enumerate() {
+            if hidden[j + 1] && !hide[i] {
+                more.push(i);
             }
-            // A size withheld: its means are withheld too.
-            (Some(_), None) => true,
-            _ => false,
-        });
-        if small {
+        }
+    }
+    for i in more {
+        hide[i] = true;
+    }
+    for (r, h) in rows.iter_mut().zip(hide) {
+        if h {
             suppress(
                 r,
                 &[
@@ -737,7 +996,18 @@ fn balance(m: &mut Value, k: f64) {
 /// breakdown of its rows read minus rows used (both published), so they get complementary
 /// suppression like any breakdown; a warning about fewer than `k` rows keeps only its
 /// column and issue.
-pub fn data_quality(q: &mut Value, k: f64) {
+///
+/// The attrition arithmetic is closed too (issue 29, route 1):
+/// - the cohort's insufficient follow-up is the people with partial follow-up (the survival
+///   groups' sizes less those in the 12-month measure, both published) plus those not yet
+///   observable: when `not_observable` (their count) is withheld, the row is withheld as a
+///   cell holding only them, with complementary suppression as for any cell;
+/// - when every exclusion of a table ends withheld and together (less what is published
+///   elsewhere) they hold fewer than `k`, rows read minus rows used would give them back:
+///   the table's rows read (and its files' rows) are withheld.
+pub fn data_quality(q: &mut Value, k: f64, not_observable_hidden: Option<f64>) {
+    // `not_observable_hidden`: the part of insufficient follow-up no other figure gives (the
+    // people not yet observable and those with partial follow-up, when withheld).
     for key in ["exclusions", "warnings"] {
         if let Some(Value::Array(list)) = q.get_mut(key) {
             for e in list {
@@ -747,21 +1017,48 @@ pub fn data_quality(q: &mut Value, k: f64) {
             }
         }
     }
+    let mut hide_read = Vec::new();
     if let Some(Value::Array(list)) = q.get_mut("exclusions") {
         for table in ["cohort", "offences"] {
             let rows: Vec<usize> = (0..list.len())
                 .filter(|&i| list[i]["table"] == table && num(&list[i], "rows") > Some(0.0))
                 .collect();
+            // What a reader cannot work out from elsewhere: for insufficient follow-up with
+            // the not observable withheld, only those not observable.
+            let hidden_part = |i: usize| {
+                let partial_known = table == "cohort"
+                    && list[i]["reason"] == "insufficient_follow_up"
+                    && not_observable_hidden.is_some();
+                not_observable_hidden.filter(|_| partial_known)
+            };
             let counts: Vec<f64> = rows
                 .iter()
-                .map(|&i| num(&list[i], "rows").unwrap_or(0.0))
+                .map(|&i| hidden_part(i).unwrap_or_else(|| num(&list[i], "rows").unwrap_or(0.0)))
                 .collect();
-            let mut hidden: Vec<bool> = counts.iter().map(|&c| c < k).collect();
-            complement(std::slice::from_ref(&counts), &mut hidden, k);
+            let mut hidden: Vec<bool> = rows
+                .iter()
+                .zip(&counts)
+                .map(|(&i, &c)| c < k || hidden_part(i).is_some())
+                .collect();
+            complement(std::slice::from_ref(&counts), &mut hidden, k, true);
             for (r, &i) in rows.iter().enumerate() {
                 if hidden[r] {
                     suppress(&mut list[i], &["rows"]);
                 }
+            }
+            let held: f64 = counts.iter().sum();
+            if !rows.is_empty() && hidden.iter().all(|h| *h) && held < k {
+                hide_read.push(table);
+            }
+        }
+    }
+    for table in hide_read {
+        if let Some(r) = q.get_mut("rows_read") {
+            suppress(r, &[table]);
+        }
+        if let Some(Value::Array(files)) = q.get_mut("files") {
+            for f in files.iter_mut().filter(|f| f["table"] == table) {
+                suppress(f, &["rows"]);
             }
         }
     }
@@ -904,7 +1201,7 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
                 m.insert("steps".into(), json!(steps));
             }
             if on {
-                survival_points(g, &typed.table, k);
+                survival_points(g, &typed.table, &steps, k);
             }
         }
     }
@@ -924,6 +1221,10 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
     if let Some(v) = j.get_mut("survival").filter(|v| !v.is_null()) {
         survival(v, k);
     }
+    let partial_hidden = match j.get_mut("survival").filter(|v| !v.is_null()) {
+        Some(v) => partial_follow_up(v, &before["survival"], &before["rates"], k),
+        None => 0.0,
+    };
     if let Some(v) = j.get_mut("monitor").filter(|v| !v.is_null()) {
         monitor(v, k);
     }
@@ -937,8 +1238,19 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
     if let Some(v) = j.get_mut("effect").filter(|v| !v.is_null()) {
         effect(v, k, matched_withheld);
     }
+    // People not yet observable, when withheld (the survival rule above).
+    // and people with partial follow-up withheld with their survival groups: the parts of
+    // insufficient follow-up nothing else publishes.
+    let not_observable_hidden = (j["survival"]["not_observable"] == SUPPRESSED)
+        .then(|| num(&before["survival"], "not_observable"))
+        .flatten();
+    let attrition_hidden = match (not_observable_hidden, partial_hidden > 0.0) {
+        (Some(o), _) => Some(o + partial_hidden),
+        (None, true) => Some(partial_hidden),
+        (None, false) => None,
+    };
     if let Some(v) = j.get_mut("data_quality") {
-        data_quality(v, k);
+        data_quality(v, k, attrition_hidden);
     }
     if let Some(v) = j.get_mut("did").filter(|v| !v.is_null()) {
         did(v, k);
@@ -1153,7 +1465,7 @@ pub struct SafeStep {
 
 /// The steps of a curve safe to publish: a point only once at least `k` events have
 /// accumulated since the previous one, and only while at least `k` people are at risk
-/// (`k = 0`: every event day).
+/// before it and after it (its at-risk less its events: `k = 0`: every event day).
 pub fn safe_steps(table: &[crate::stats::KmRow], k: u64) -> Vec<SafeStep> {
     let mut out = Vec::new();
     let (mut events, mut at_risk) = (0u64, None);
@@ -1163,6 +1475,11 @@ pub fn safe_steps(table: &[crate::stats::KmRow], k: u64) -> Vec<SafeStep> {
             break;
         }
         events += r.events;
+        // Those still at risk after the step are its at-risk less its events: published
+        // only while they are at least `k` (issue 29, route 3).
+        if start.saturating_sub(events) < k {
+            break;
+        }
         if events >= k.max(1) {
             out.push(SafeStep {
                 day: r.time,
@@ -1185,8 +1502,19 @@ pub fn safe_steps(table: &[crate::stats::KmRow], k: u64) -> Vec<SafeStep> {
 }
 
 /// Survival at fixed days, as cumulative event counts: kept by [`keep_from_end`] from the
-/// group's total events, so no difference of two published points is a small count.
-fn survival_points(g: &mut Value, table: &[crate::stats::KmRow], k: f64) {
+/// group's total events, so no difference of two published points is a small count; and a
+/// day is kept only where its events differ by 0 or at least `k` from those up to every
+/// drawn step of the chart (`steps`), else the step before a day and the day would give back
+/// the few events between them (issue 29, route 3).
+fn survival_points(g: &mut Value, table: &[crate::stats::KmRow], steps: &[SafeStep], k: f64) {
+    let mut cumulative = 0u64;
+    let at_steps: Vec<f64> = steps
+        .iter()
+        .map(|s| {
+            cumulative += s.events;
+            cumulative as f64
+        })
+        .collect();
     let people = num(g, "n").unwrap_or(0.0);
     let total: f64 = table.iter().map(|r| r.events as f64).sum();
     let Some(Value::Array(points)) = g.get_mut("survival_at") else {
@@ -1207,6 +1535,15 @@ fn survival_points(g: &mut Value, table: &[crate::stats::KmRow], k: f64) {
         .collect();
     let mut dropped = Vec::new();
     keep_from_end(&counts, total, people, k, |id| dropped.push(id.to_string()));
+    for (_, id, x) in &counts {
+        let near_a_step = at_steps.iter().any(|s| {
+            let d = (s - x).abs();
+            d > 0.0 && d < k
+        });
+        if near_a_step && !dropped.contains(id) {
+            dropped.push(id.clone());
+        }
+    }
     for id in dropped {
         if let Some(p) = id.parse::<usize>().ok().and_then(|i| points.get_mut(i)) {
             suppress(p, &["survival", "ci_low", "ci_high"]);
@@ -1235,21 +1572,31 @@ fn breakdowns(groups: &[Value], n: &[f64]) -> Vec<Vec<usize>> {
 /// suppressed. Further cells, smallest first, are hidden until none is, or at least two are
 /// and in every dimension the hidden cells hold at least `k` in all. Returns the cells
 /// newly hidden.
-fn complement(counts: &[Vec<f64>], hidden: &mut [bool], k: f64) -> Vec<usize> {
+///
+/// With `nonempty`, a reader knows every cell of the first dimension holds at least one (its
+/// row is shown only then): `h` hidden cells holding `s` leave each between 1 and
+/// `s - h + 1`, so there they must hold at least `k + h - 1` (issue 29, route 7: 3 people
+/// over 3 hidden cells are 1 each).
+fn complement(counts: &[Vec<f64>], hidden: &mut [bool], k: f64, nonempty: bool) -> Vec<usize> {
     let mut added = Vec::new();
     loop {
         let n_hidden = hidden.iter().filter(|h| **h).count();
         if n_hidden == 0 || n_hidden == hidden.len() {
             return added;
         }
-        let short = counts.iter().any(|dim| {
+        let short = counts.iter().enumerate().any(|(d, dim)| {
             let sum: f64 = dim
                 .iter()
                 .zip(hidden.iter())
                 .filter(|(_, h)| **h)
                 .map(|(c, _)| c)
                 .sum();
-            sum < k
+            let known = if nonempty && d == 0 {
+                n_hidden as f64 - 1.0
+            } else {
+                0.0
+            };
+            sum < k + known
         });
         if n_hidden >= 2 && !short {
             return added;
