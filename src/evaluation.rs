@@ -276,6 +276,7 @@ impl Results {
     pub fn from_config(config: &crate::Config, inputs: &Inputs, rules: Rules) -> Result<Results> {
         use crate::Analysis;
         use crate::compare::{Against, CompareOptions, Comparison};
+        use crate::trace::timed;
         let eval = Evaluation::load(inputs, rules)?;
         let rate_opts = config.rate_options()?;
         let rates = crate::measure::Rates::compute(&eval, &rate_opts)?;
@@ -292,7 +293,11 @@ impl Results {
                 "compare",
                 "Compared with the comparison group",
                 &mut na,
-                || Comparison::compute(&eval, &o),
+                || {
+                    timed("compare: comparison group", || {
+                        Comparison::compute(&eval, &o)
+                    })
+                },
             )?);
         }
         if let Some(rate) = config.compare.baseline_rate {
@@ -308,7 +313,7 @@ impl Results {
                 "compare",
                 "Compared with the external benchmark",
                 &mut na,
-                || Comparison::compute(&eval, &o),
+                || timed("compare: benchmark", || Comparison::compute(&eval, &o)),
             )?);
         }
         let matched = match config.match_options()? {
@@ -316,7 +321,11 @@ impl Results {
                 "match",
                 "Matched comparison (propensity score matching)",
                 &mut na,
-                || crate::matching::MatchedComparison::compute(&eval, &mopts),
+                || {
+                    timed("match", || {
+                        crate::matching::MatchedComparison::compute(&eval, &mopts)
+                    })
+                },
             )?,
             None => None,
         };
@@ -326,13 +335,15 @@ impl Results {
                 "Every design on the same propensity model",
                 &mut na,
                 || {
-                    crate::effect::Effects::compute(
-                        &eval,
-                        &crate::effect::EffectOptions {
-                            matching: mopts,
-                            ..Default::default()
-                        },
-                    )
+                    timed("effect", || {
+                        crate::effect::Effects::compute(
+                            &eval,
+                            &crate::effect::EffectOptions {
+                                matching: mopts,
+                                ..Default::default()
+                            },
+                        )
+                    })
                 },
             )?,
             None => None,
@@ -342,16 +353,22 @@ impl Results {
             "survival",
             "Time to first proven reoffence",
             &mut na,
-            || crate::survival::SurvivalAnalysis::compute(&eval, &sopts),
+            || {
+                timed("survival", || {
+                    crate::survival::SurvivalAnalysis::compute(&eval, &sopts)
+                })
+            },
         )?;
         let monitor = attempt("monitor", "Monitoring: cohorts by quarter", &mut na, || {
-            crate::monitor::Monitor::compute(
-                &eval,
-                &crate::monitor::MonitorOptions {
-                    confidence: copts.confidence,
-                    reference: Some(config.control()),
-                },
-            )
+            timed("monitor", || {
+                crate::monitor::Monitor::compute(
+                    &eval,
+                    &crate::monitor::MonitorOptions {
+                        confidence: copts.confidence,
+                        reference: Some(config.control()),
+                    },
+                )
+            })
         })?;
         let pilot = compare.first().map(|c| c.treatment_n).unwrap_or(0);
         let baseline = config.compare.baseline_rate;
@@ -390,7 +407,9 @@ impl Results {
                             effect: cmp.clone(),
                         };
                         attempt("costs", "Costs and value", &mut na, || {
-                            crate::costs::CostBenefit::compute(&eval, &options)
+                            timed("costs", || {
+                                crate::costs::CostBenefit::compute(&eval, &options)
+                            })
                         })?
                     }
                     None if config.compare.control.is_some() => {
@@ -416,7 +435,7 @@ impl Results {
                 "did",
                 "Area-wide impact: difference-in-differences",
                 &mut na,
-                || crate::did::AreaDid::compute(&eval, dopts),
+                || timed("did", || crate::did::AreaDid::compute(&eval, dopts)),
             )?,
             None => None,
         };

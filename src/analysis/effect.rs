@@ -379,7 +379,7 @@ impl Effects {
     pub fn of(people: &People, outcomes: &Outcomes, options: &EffectOptions) -> Result<Effects> {
         let mo = &options.matching;
         let stage = {
-            let _t = crate::trace::Phase::start("effect: design and propensity model");
+            let _t = crate::trace::Phase::start("  effect: design and propensity model");
             MatchingStage::prepare(people, outcomes, mo)?
         };
         let treated = &stage.treated;
@@ -403,7 +403,7 @@ impl Effects {
         // Sorted once, matched in the default order and in every random order.
         let matcher = Matcher::new(&stage.logit, treated, &stage.exact_key);
         let m = {
-            let _t = crate::trace::Phase::start("effect: matching");
+            let _t = crate::trace::Phase::start("  effect: matching");
             matcher.run(&stage.spec, MatchOrder::Largest)
         };
         if m.members.is_empty() {
@@ -427,7 +427,7 @@ impl Effects {
             ..Default::default()
         };
         let adjusted = {
-            let _t = crate::trace::Phase::start("effect: adjusted designs");
+            let _t = crate::trace::Phase::start("  effect: adjusted designs");
             adjusted_designs(&inputs, &design_options)?
         };
         let headline = matched_difference_clustered(
@@ -444,7 +444,7 @@ impl Effects {
         });
         let sample = sample(&stage, &m, &reoffended);
         let order_sensitivity = {
-            let _t = crate::trace::Phase::start("effect: order sensitivity");
+            let _t = crate::trace::Phase::start("  effect: order sensitivity");
             order_sensitivity(&stage, &matcher, &reoffended, options, &m)
         };
         let mut warnings = stage.warnings.clone();

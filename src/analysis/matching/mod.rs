@@ -256,6 +256,7 @@ impl MatchedComparison {
         options: &MatchOptions,
     ) -> Result<MatchedComparison> {
         let mut m = Self::compute_once(people, outcomes, options)?;
+        let _t = crate::trace::Phase::start("  match: period check");
         m.period_check = Comparison::period_check(
             people,
             outcomes,
@@ -294,13 +295,13 @@ impl MatchedComparison {
             n_c,
             mut warnings,
         } = MatchingStage::prepare(people, outcomes, options)?;
-        let t = crate::trace::Phase::start("match: nearest neighbours");
+        let t = crate::trace::Phase::start("  match: nearest neighbours");
         let m = nearest_neighbour(&logit, &treated, &exact_key, &spec);
         drop(t);
-        let t = crate::trace::Phase::start("match: balance");
+        let t = crate::trace::Phase::start("  match: balance");
         let balance = balance(&design, &treated, &m.weights);
         drop(t);
-        let _t = crate::trace::Phase::start("match: comparisons");
+        let _t = crate::trace::Phase::start("  match: comparisons");
         let imbalanced_terms: Vec<String> = balance
             .iter()
             .filter(|b| b.smd_after.is_some_and(|s| s.abs() > 0.1))
@@ -350,7 +351,9 @@ impl MatchedComparison {
             warnings.push(format!("Placebo check failed: {}", placebo.summary));
         }
         let (rosenbaum, rosenbaum_note) =
-            rosenbaum_bounds(outcomes, &design.rows, &treated, &m, options)?;
+            crate::trace::timed("  match: robustness (Rosenbaum)", || {
+                rosenbaum_bounds(outcomes, &design.rows, &treated, &m, options)
+            })?;
         let sample = SampleSizes {
             treated: n_t as u64,
             controls: n_c as u64,
@@ -485,7 +488,7 @@ impl MatchingStage {
                         || (people.cohort.codes[i] == cc && period.keeps(people, i)))
             })
             .collect();
-        let t = crate::trace::Phase::start("match: design");
+        let t = crate::trace::Phase::start("  match: design");
         let mut design = Design::build(
             people,
             &options.covariates,
@@ -526,7 +529,7 @@ impl MatchingStage {
                 "Only {n_t} pilot people can be matched: the Justice Data Lab needs at least {MIN_TREATED}."
             ));
         }
-        let t = crate::trace::Phase::start("match: propensity model");
+        let t = crate::trace::Phase::start("  match: propensity model");
         let fit = logistic(&treated, &design.columns, &design.names)?;
         let logit: Vec<f64> = (0..design.rows.len())
             .map(|k| fit.linear_predictor(&design.columns, k))
