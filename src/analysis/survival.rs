@@ -228,10 +228,13 @@ impl SurvivalAnalysis {
             if design.rows.is_empty() {
                 return Err(Error::method("Cox model", "no one has all the covariates"));
             }
-            let pos: std::collections::HashMap<usize, usize> =
-                idx.iter().enumerate().map(|(k, &i)| (i, k)).collect();
-            let t: Vec<f64> = design.rows.iter().map(|i| time[pos[i]]).collect();
-            let e: Vec<bool> = design.rows.iter().map(|i| event[pos[i]]).collect();
+            // Each person's place in `idx` (every design row is one of them).
+            let mut pos = vec![0usize; people.len()];
+            for (k, &i) in idx.iter().enumerate() {
+                pos[i] = k;
+            }
+            let t: Vec<f64> = design.rows.iter().map(|&i| time[pos[i]]).collect();
+            let e: Vec<bool> = design.rows.iter().map(|&i| event[pos[i]]).collect();
             let fit = cox(
                 &t,
                 &e,
