@@ -795,10 +795,12 @@ fn add_doubly_robust(
     ctx: &Context<'_>,
     (parts, balance): (RowParts, Vec<BalanceTerm>),
 ) {
+    use rayon::prelude::*;
     let n = ctx.n();
+    // The outcome models are independent fits: in parallel, each exactly as alone.
     let models: Vec<Result<OutcomeModel, DesignError>> = ctx
         .outcomes
-        .iter()
+        .par_iter()
         .map(|(kind, y)| {
             let family = match y {
                 Outcome::Binary(_) => Family::Logistic,
