@@ -262,20 +262,30 @@ impl Monitor {
         let mut keys: Vec<(u32, u32, usize)> = (0..people.len())
             .map(|i| (ranks.cohort[i], ranks.quarter[i], i))
             .collect();
-        keys.sort_unstable();
-        let mut groups = Vec::new();
+        {
+            use rayon::slice::ParallelSliceMut;
+            keys.par_sort_unstable();
+        }
+        let mut spans = Vec::new();
         let mut k = 0;
         while k < keys.len() {
-            let (cr, qr) = (keys[k].0, keys[k].1);
+            let start = k;
+            while k < keys.len() && keys[k].0 == keys[start].0 && keys[k].1 == keys[start].1 {
+                k += 1;
+            }
+            spans.push(start..k);
+        }
+        // Each cohort and quarter on its own (in parallel), collected in their order.
+        use rayon::prelude::*;
+        let groups = spans
+            .into_par_iter()
+            .map(|span| -> Result<MonitorGroup> {
+            let (cr, qr) = (keys[span.start].0, keys[span.start].1);
             let (c, q) = (
                 ranks.cohort_labels[cr as usize].clone(),
                 ranks.quarter_labels[qr as usize].clone(),
             );
-            let mut members = Vec::new();
-            while k < keys.len() && keys[k].0 == cr && keys[k].1 == qr {
-                members.push(keys[k].2);
-                k += 1;
-            }
+            let members: Vec<usize> = keys[span].iter().map(|x| x.2).collect();
             let full = members.iter().filter(|&&i| outcomes.eligible[i]).count() as u64;
             let (t, e) = survival_data(&members, outcomes);
             let events = e.iter().filter(|x| **x).count() as u64;
@@ -374,7 +384,7 @@ impl Monitor {
                 ),
                 None => (None, None, None, None),
             };
-            groups.push(MonitorGroup {
+            Ok(MonitorGroup {
                 cohort: c,
                 period: q,
                 people: members.len() as u64,
@@ -389,8 +399,9 @@ impl Monitor {
                 projected_low,
                 projected_high,
                 projection_basis,
-            });
-        }
+            })
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Monitor {
             follow_up_days: outcomes.rules.follow_up_days,
             confidence,
