@@ -316,38 +316,56 @@ impl Results {
                 || timed("compare: benchmark", || Comparison::compute(&eval, &o)),
             )?);
         }
-        let matched = match config.match_options()? {
+        // The matched comparison and the adjusted designs rest on one design and propensity
+        // model: prepared once, shared by both. If it cannot be prepared, each analysis is
+        // run on its own as before, so that each records the same reason.
+        let mopts = config.match_options()?;
+        let stage = mopts.as_ref().and_then(|m| {
+            timed("match and effect: design and propensity model", || {
+                crate::matching::MatchingStage::prepare(&eval.data.people, &eval.outcomes, m)
+            })
+            .ok()
+        });
+        let matched = match &mopts {
             Some(mopts) => attempt(
                 "match",
                 "Matched comparison (propensity score matching)",
                 &mut na,
                 || {
-                    timed("match", || {
-                        crate::matching::MatchedComparison::compute(&eval, &mopts)
+                    timed("match", || match &stage {
+                        Some(stage) => crate::matching::MatchedComparison::of_stage(
+                            &eval.data.people,
+                            &eval.outcomes,
+                            mopts,
+                            stage,
+                        ),
+                        None => crate::matching::MatchedComparison::compute(&eval, mopts),
                     })
                 },
             )?,
             None => None,
         };
-        let effect = match config.match_options()? {
+        let effect = match mopts {
             Some(mopts) => attempt(
                 "effect",
                 "Every design on the same propensity model",
                 &mut na,
                 || {
-                    timed("effect", || {
-                        crate::effect::Effects::compute(
-                            &eval,
-                            &crate::effect::EffectOptions {
-                                matching: mopts,
-                                ..Default::default()
-                            },
-                        )
+                    let options = crate::effect::EffectOptions {
+                        matching: mopts,
+                        ..Default::default()
+                    };
+                    timed("effect", || match &stage {
+                        Some(stage) => {
+                            crate::effect::Effects::of_stage(&eval.outcomes, &options, stage)
+                        }
+                        None => crate::effect::Effects::compute(&eval, &options),
                     })
                 },
             )?,
             None => None,
         };
+        drop(stage);
         let sopts = config.survival_options();
         let survival = attempt(
             "survival",

@@ -377,11 +377,22 @@ impl Effects {
     /// # Ok(()) }
     /// ```
     pub fn of(people: &People, outcomes: &Outcomes, options: &EffectOptions) -> Result<Effects> {
-        let mo = &options.matching;
         let stage = {
             let _t = crate::trace::Phase::start("  effect: design and propensity model");
-            MatchingStage::prepare(people, outcomes, mo)?
+            MatchingStage::prepare(people, outcomes, &options.matching)?
         };
+        Self::of_stage(outcomes, options, &stage)
+    }
+
+    /// [`of`](Self::of) on a stage already prepared with `options.matching` (shared with the
+    /// matched comparison).
+    // Over 80 lines: see `of`.
+    pub(crate) fn of_stage(
+        outcomes: &Outcomes,
+        options: &EffectOptions,
+        stage: &MatchingStage,
+    ) -> Result<Effects> {
+        let mo = &options.matching;
         let treated = &stage.treated;
         let reoffended: Vec<bool> = stage
             .design

@@ -957,7 +957,7 @@ fn report_trace_names_every_phase() {
         "match: robustness (Rosenbaum)",
         "match: period check",
         "match",
-        "effect: design and propensity model",
+        "match and effect: design and propensity model",
         "effect: adjusted designs",
         "effect",
         "survival: Kaplan-Meier",

@@ -255,7 +255,19 @@ impl MatchedComparison {
         outcomes: &Outcomes,
         options: &MatchOptions,
     ) -> Result<MatchedComparison> {
-        let mut m = Self::compute_once(people, outcomes, options)?;
+        let stage = MatchingStage::prepare(people, outcomes, options)?;
+        Self::of_stage(people, outcomes, options, &stage)
+    }
+
+    /// [`of`](Self::of) on a stage already prepared with these options (the design and the
+    /// propensity model, shared with the adjusted designs of `effect`).
+    pub(crate) fn of_stage(
+        people: &People,
+        outcomes: &Outcomes,
+        options: &MatchOptions,
+        stage: &MatchingStage,
+    ) -> Result<MatchedComparison> {
+        let mut m = Self::from_stage(outcomes, options, stage)?;
         let _t = crate::trace::Phase::start("  match: period check");
         m.period_check = Comparison::period_check(
             people,
@@ -283,6 +295,17 @@ impl MatchedComparison {
         outcomes: &Outcomes,
         options: &MatchOptions,
     ) -> Result<MatchedComparison> {
+        let stage = MatchingStage::prepare(people, outcomes, options)?;
+        Self::from_stage(outcomes, options, &stage)
+    }
+
+    /// The matched analysis on a prepared stage, without the period check.
+    // Over 80 lines: see `compute_once`.
+    fn from_stage(
+        outcomes: &Outcomes,
+        options: &MatchOptions,
+        stage: &MatchingStage,
+    ) -> Result<MatchedComparison> {
         let MatchingStage {
             design,
             treated,
@@ -293,8 +316,10 @@ impl MatchedComparison {
             spec,
             n_t,
             n_c,
-            mut warnings,
-        } = MatchingStage::prepare(people, outcomes, options)?;
+            warnings,
+        } = stage;
+        let (fit, caliper_logit, spec, n_t, n_c) = (fit.clone(), *caliper_logit, *spec, *n_t, *n_c);
+        let mut warnings = warnings.clone();
         let t = crate::trace::Phase::start("  match: nearest neighbours");
         let m = nearest_neighbour(&logit, &treated, &exact_key, &spec);
         drop(t);
