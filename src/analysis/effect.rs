@@ -453,10 +453,10 @@ impl Effects {
             rd_ci_method: "cluster_robust_cr1",
             difference,
         });
-        let sample = sample(&stage, &m, &reoffended);
+        let sample = sample(stage, &m, &reoffended);
         let order_sensitivity = {
             let _t = crate::trace::Phase::start("  effect: order sensitivity");
-            order_sensitivity(&stage, &matcher, &reoffended, options, &m)
+            order_sensitivity(stage, &matcher, &reoffended, options, &m)
         };
         let mut warnings = stage.warnings.clone();
         let overlap_diagnostics = overlap(

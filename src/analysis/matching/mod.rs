@@ -321,10 +321,10 @@ impl MatchedComparison {
         let (fit, caliper_logit, spec, n_t, n_c) = (fit.clone(), *caliper_logit, *spec, *n_t, *n_c);
         let mut warnings = warnings.clone();
         let t = crate::trace::Phase::start("  match: nearest neighbours");
-        let m = nearest_neighbour(&logit, &treated, &exact_key, &spec);
+        let m = nearest_neighbour(logit, treated, exact_key, &spec);
         drop(t);
         let t = crate::trace::Phase::start("  match: balance");
-        let balance = balance(&design, &treated, &m.weights);
+        let balance = balance(design, treated, &m.weights);
         drop(t);
         let _t = crate::trace::Phase::start("  match: comparisons");
         let imbalanced_terms: Vec<String> = balance
@@ -339,7 +339,7 @@ impl MatchedComparison {
             ));
         }
         // Outcomes of the matched sample.
-        let (t, c) = matched_groups(outcomes, &design.rows, &treated, &m.weights);
+        let (t, c) = matched_groups(outcomes, &design.rows, treated, &m.weights);
         let matched_treated = t.n;
         if matched_treated == 0 {
             return Err(Error::method(
@@ -366,18 +366,18 @@ impl MatchedComparison {
         // matched set (the regression after matching without covariates).
         let sets = SetRows::of(&m);
         let reoffended = |k: usize| f64::from(u8::from(outcomes.reoffences[design.rows[k]] > 0));
-        cluster_by_set(&mut comparison, &sets, &treated, reoffended, &mut warnings);
+        cluster_by_set(&mut comparison, &sets, treated, reoffended, &mut warnings);
         let headline = headline(&comparison, &options.treatment);
-        let mut placebo = placebo(outcomes, &design.rows, &treated, &m.weights, options)?;
+        let mut placebo = placebo(outcomes, &design.rows, treated, &m.weights, options)?;
         let before = |k: usize| f64::from(u8::from(outcomes.prior_year[design.rows[k]] > 0));
-        cluster_by_set(&mut placebo, &sets, &treated, before, &mut warnings);
+        cluster_by_set(&mut placebo, &sets, treated, before, &mut warnings);
         placebo.summary = placebo_summary(&placebo, options);
         if placebo.significant {
             warnings.push(format!("Placebo check failed: {}", placebo.summary));
         }
         let (rosenbaum, rosenbaum_note) =
             crate::trace::timed("  match: robustness (Rosenbaum)", || {
-                rosenbaum_bounds(outcomes, &design.rows, &treated, &m, options)
+                rosenbaum_bounds(outcomes, &design.rows, treated, &m, options)
             })?;
         let sample = SampleSizes {
             treated: n_t as u64,
