@@ -276,6 +276,7 @@ impl Results {
     pub fn from_config(config: &crate::Config, inputs: &Inputs, rules: Rules) -> Result<Results> {
         use crate::Analysis;
         use crate::compare::{Against, CompareOptions, Comparison};
+        use crate::trace::timed;
         let eval = Evaluation::load(inputs, rules)?;
         let rate_opts = config.rate_options()?;
         let rates = crate::measure::Rates::compute(&eval, &rate_opts)?;
@@ -292,7 +293,11 @@ impl Results {
                 "compare",
                 "Compared with the comparison group",
                 &mut na,
-                || Comparison::compute(&eval, &o),
+                || {
+                    timed("compare: comparison group", || {
+                        Comparison::compute(&eval, &o)
+                    })
+                },
             )?);
         }
         if let Some(rate) = config.compare.baseline_rate {
@@ -308,53 +313,83 @@ impl Results {
                 "compare",
                 "Compared with the external benchmark",
                 &mut na,
-                || Comparison::compute(&eval, &o),
+                || timed("compare: benchmark", || Comparison::compute(&eval, &o)),
             )?);
         }
-        let matched = match config.match_options()? {
+        // The matched comparison and the adjusted designs rest on one design and propensity
+        // model: prepared once, shared by both. If it cannot be prepared, each analysis is
+        // run on its own as before, so that each records the same reason.
+        let mopts = config.match_options()?;
+        let stage = mopts.as_ref().and_then(|m| {
+            timed("match and effect: design and propensity model", || {
+                crate::matching::MatchingStage::prepare(&eval.data.people, &eval.outcomes, m)
+            })
+            .ok()
+        });
+        let matched = match &mopts {
             Some(mopts) => attempt(
                 "match",
                 "Matched comparison (propensity score matching)",
                 &mut na,
-                || crate::matching::MatchedComparison::compute(&eval, &mopts),
+                || {
+                    timed("match", || match &stage {
+                        Some(stage) => crate::matching::MatchedComparison::of_stage(
+                            &eval.data.people,
+                            &eval.outcomes,
+                            mopts,
+                            stage,
+                        ),
+                        None => crate::matching::MatchedComparison::compute(&eval, mopts),
+                    })
+                },
             )?,
             None => None,
         };
-        let effect = match config.match_options()? {
+        let effect = match mopts {
             Some(mopts) => attempt(
                 "effect",
                 "Every design on the same propensity model",
                 &mut na,
                 || {
-                    crate::effect::Effects::compute(
-                        &eval,
-                        &crate::effect::EffectOptions {
-                            matching: mopts,
-                            ..Default::default()
-                        },
-                    )
+                    let options = crate::effect::EffectOptions {
+                        matching: mopts,
+                        ..Default::default()
+                    };
+                    timed("effect", || match &stage {
+                        Some(stage) => {
+                            crate::effect::Effects::of_stage(&eval.outcomes, &options, stage)
+                        }
+                        None => crate::effect::Effects::compute(&eval, &options),
+                    })
                 },
             )?,
             None => None,
         };
+        drop(stage);
         let sopts = config.survival_options();
         let survival = attempt(
             "survival",
             "Time to first proven reoffence",
             &mut na,
-            || crate::survival::SurvivalAnalysis::compute(&eval, &sopts),
+            || {
+                timed("survival", || {
+                    crate::survival::SurvivalAnalysis::compute(&eval, &sopts)
+                })
+            },
         )?;
         let monitor = attempt("monitor", "Monitoring: cohorts by quarter", &mut na, || {
-            crate::monitor::Monitor::compute(
-                &eval,
-                &crate::monitor::MonitorOptions {
-                    confidence: copts.confidence,
-                    reference: config
-                        .monitor
-                        .as_ref()
-                        .and_then(|m| m.projection_reference.clone()),
-                },
-            )
+            timed("monitor", || {
+                crate::monitor::Monitor::compute(
+                    &eval,
+                    &crate::monitor::MonitorOptions {
+                        confidence: copts.confidence,
+                        reference: config
+                            .monitor
+                            .as_ref()
+                            .and_then(|m| m.projection_reference.clone()),
+                    },
+                )
+            })
         })?;
         let pilot = compare.first().map(|c| c.treatment_n).unwrap_or(0);
         let baseline = config.compare.baseline_rate;
@@ -393,7 +428,9 @@ impl Results {
                             effect: cmp.clone(),
                         };
                         attempt("costs", "Costs and value", &mut na, || {
-                            crate::costs::CostBenefit::compute(&eval, &options)
+                            timed("costs", || {
+                                crate::costs::CostBenefit::compute(&eval, &options)
+                            })
                         })?
                     }
                     None if config.compare.control.is_some() => {
@@ -419,7 +456,7 @@ impl Results {
                 "did",
                 "Area-wide impact: difference-in-differences",
                 &mut na,
-                || crate::did::AreaDid::compute(&eval, dopts),
+                || timed("did", || crate::did::AreaDid::compute(&eval, dopts)),
             )?,
             None => None,
         };

@@ -1,23 +1,35 @@
 //! Phase timings on standard error, for large runs: set `REOFFENDING_TRACE=1`.
+//!
+//! Every step of `report` is named with its time: loading, each analysis, the disclosure gate
+//! and each output. A phase is timed by a scoped [`Phase`] (printed when it ends), by
+//! [`timed`] around a call, or, for work repeated many times (one PNG per chart), by a
+//! [`Total`] that adds up its pieces and prints once.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-fn enabled() -> bool {
+pub(crate) fn enabled() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
     *ON.get_or_init(|| std::env::var_os("REOFFENDING_TRACE").is_some_and(|v| v != "0"))
 }
 
+fn print(name: &str, d: Duration) {
+    if enabled() {
+        eprintln!("[trace] {:<44} {:>8.3} s", name, d.as_secs_f64());
+    }
+}
+
 /// Times a phase; prints `phase: seconds` when it ends, if tracing is on.
 pub(crate) struct Phase {
-    name: &'static str,
+    name: Cow<'static, str>,
     start: Instant,
 }
 
 impl Phase {
-    pub(crate) fn start(name: &'static str) -> Phase {
+    pub(crate) fn start(name: impl Into<Cow<'static, str>>) -> Phase {
         Phase {
-            name,
+            name: name.into(),
             start: Instant::now(),
         }
     }
@@ -25,12 +37,46 @@ impl Phase {
 
 impl Drop for Phase {
     fn drop(&mut self) {
-        if enabled() {
-            eprintln!(
-                "[trace] {:<28} {:>8.3} s",
-                self.name,
-                self.start.elapsed().as_secs_f64()
-            );
+        print(&self.name, self.start.elapsed());
+    }
+}
+
+/// Runs `f` as the phase `name`.
+pub(crate) fn timed<T>(name: impl Into<Cow<'static, str>>, f: impl FnOnce() -> T) -> T {
+    let _t = Phase::start(name);
+    f()
+}
+
+/// The time of a phase done in pieces, printed once when it is dropped (if any piece ran).
+pub(crate) struct Total {
+    name: &'static str,
+    sum: Duration,
+    pieces: usize,
+}
+
+impl Total {
+    pub(crate) fn new(name: &'static str) -> Total {
+        Total {
+            name,
+            sum: Duration::ZERO,
+            pieces: 0,
+        }
+    }
+
+    /// Runs `f` as one piece of the phase.
+    pub(crate) fn add<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let v = f();
+        self.sum += start.elapsed();
+        self.pieces += 1;
+        v
+    }
+}
+
+impl Drop for Total {
+    fn drop(&mut self) {
+        if self.pieces > 0 {
+            print(&format!("{} ({})", self.name, self.pieces), self.sum);
         }
     }
 }

@@ -34,18 +34,24 @@ impl Design {
     /// by `extra` (whatever else the caller computes from a person: group, outcomes). Rows
     /// equal on all of it are interchangeable in every computation that reads only these, so
     /// sums come out bit for bit the same however the people were ordered or named.
-    pub fn sort_canonically<K: Ord>(&mut self, extra: impl Fn(usize) -> K) {
+    ///
+    /// Each row's key is computed once, and the keys are sorted with the row's current place
+    /// as the last tie-break: the order of a stable sort by rank and `extra`, whatever the
+    /// number of threads sorting it.
+    pub fn sort_canonically<K: Ord + Send>(&mut self, extra: impl Fn(usize) -> K + Sync) {
+        use rayon::prelude::*;
         let rank = self.term_ranks();
-        let mut order: Vec<usize> = (0..self.rows.len()).collect();
-        order.sort_by(|&a, &b| {
-            rank[a]
-                .cmp(&rank[b])
-                .then_with(|| extra(self.rows[a]).cmp(&extra(self.rows[b])))
-        });
+        let rows = &self.rows;
+        let mut keys: Vec<(usize, K, usize)> = (0..rows.len())
+            .into_par_iter()
+            .map(|k| (rank[k], extra(rows[k]), k))
+            .collect();
+        keys.par_sort_unstable();
+        let order: Vec<usize> = keys.into_iter().map(|(_, _, k)| k).collect();
         self.rows = order.iter().map(|&k| self.rows[k]).collect();
-        for c in &mut self.columns {
+        self.columns.par_iter_mut().for_each(|c| {
             *c = order.iter().map(|&k| c[k]).collect();
-        }
+        });
     }
 }
 
@@ -73,7 +79,8 @@ impl Design {
                 *h = mix(h.rotate_left(17) ^ v.to_bits());
             }
         }
-        let mut first: std::collections::HashMap<u64, usize> = Default::default();
+        let mut first: std::collections::HashMap<u64, usize, foldhash::fast::FixedState> =
+            Default::default();
         let mut rep: Vec<usize> = hash
             .iter()
             .enumerate()
@@ -121,12 +128,58 @@ pub fn parse_references(items: &[String]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-enum Raw {
-    Numeric(Vec<Option<f64>>),
-    Categorical(Vec<Option<String>>),
+/// A covariate's values for every person, borrowed from the cohort table where it can be.
+enum Raw<'a> {
+    Numeric(&'a [Option<f64>]),
+    Categorical(Codes<'a>),
 }
 
-fn raw(people: &People, name: &str) -> Result<Raw> {
+/// A categorical covariate as codes into `labels` (one a person, [`MISSING`] where it has
+/// none, which reads as the code `missing_as`): no text is made per person.
+struct Codes<'a> {
+    codes: std::borrow::Cow<'a, [u32]>,
+    labels: Vec<String>,
+    missing_as: Option<u32>,
+}
+
+impl Codes<'_> {
+    /// Person `i`'s code, or `None` for a missing value.
+    fn get(&self, i: usize) -> Option<u32> {
+        match self.codes[i] {
+            MISSING => self.missing_as,
+            c => Some(c),
+        }
+    }
+}
+
+/// Codes of the labels `label` gives each value (`None` for a missing one), in order of
+/// first appearance.
+fn coded<'a>(values: &[Option<f64>], label: fn(f64) -> &'static str) -> Codes<'a> {
+    let mut labels: Vec<&'static str> = Vec::new();
+    let codes = values
+        .iter()
+        .map(|v| match v {
+            None => MISSING,
+            Some(a) => {
+                let l = label(*a);
+                match labels.iter().position(|x| *x == l) {
+                    Some(k) => k as u32,
+                    None => {
+                        labels.push(l);
+                        (labels.len() - 1) as u32
+                    }
+                }
+            }
+        })
+        .collect();
+    Codes {
+        codes: std::borrow::Cow::Owned(codes),
+        labels: labels.into_iter().map(str::to_string).collect(),
+        missing_as: None,
+    }
+}
+
+fn raw<'a>(people: &'a People, name: &str) -> Result<Raw<'a>> {
     let age = || match people.column("age_at_index").map(|c| &c.values) {
         Some(Values::Numeric(v)) => Ok(v),
         _ => Err(Error::option(
@@ -135,37 +188,25 @@ fn raw(people: &People, name: &str) -> Result<Raw> {
         )),
     };
     Ok(match name {
-        "cohort" => Raw::Categorical(
-            (0..people.len())
-                .map(|i| people.cohort.get(i).map(str::to_string))
-                .collect(),
-        ),
-        "age_band" => Raw::Categorical(
-            age()?
-                .iter()
-                .map(|a| a.map(|a| age_band(a).to_string()))
-                .collect(),
-        ),
-        "age_group" => Raw::Categorical(
-            age()?
-                .iter()
-                .map(|a| a.map(|a| age_group(a).to_string()))
-                .collect(),
-        ),
+        "cohort" => Raw::Categorical(Codes {
+            codes: std::borrow::Cow::Borrowed(&people.cohort.codes),
+            labels: people.cohort.levels.clone(),
+            missing_as: None,
+        }),
+        "age_band" => Raw::Categorical(coded(age()?, age_band)),
+        "age_group" => Raw::Categorical(coded(age()?, age_group)),
         _ => match people.column(name).map(|c| &c.values) {
-            Some(Values::Numeric(v)) => Raw::Numeric(v.clone()),
-            Some(Values::Text(c)) => Raw::Categorical(
-                c.codes
-                    .iter()
-                    .map(|&k| {
-                        Some(if k == MISSING {
-                            NOT_RECORDED.to_string()
-                        } else {
-                            c.levels[k as usize].clone()
-                        })
-                    })
-                    .collect(),
-            ),
+            Some(Values::Numeric(v)) => Raw::Numeric(v),
+            Some(Values::Text(c)) => {
+                // A missing value is the level NOT_RECORDED, after the column's own levels.
+                let mut labels = c.levels.clone();
+                labels.push(NOT_RECORDED.to_string());
+                Raw::Categorical(Codes {
+                    codes: std::borrow::Cow::Borrowed(&c.codes),
+                    missing_as: Some(c.levels.len() as u32),
+                    labels,
+                })
+            }
             None => {
                 return Err(Error::option(
                     "covariates",
@@ -221,7 +262,7 @@ impl Design {
         let complete = |i: usize| {
             raws.iter().all(|(_, r)| match r {
                 Raw::Numeric(v) => v[i].is_some(),
-                Raw::Categorical(v) => v[i].is_some(),
+                Raw::Categorical(v) => v.get(i).is_some(),
             })
         };
         let rows: Vec<usize> = candidates
@@ -254,8 +295,24 @@ impl Design {
                     columns.push(col);
                 }
                 Raw::Categorical(v) => {
-                    let mut levels: Vec<&str> =
-                        rows.iter().filter_map(|&i| v[i].as_deref()).collect();
+                    // Every row is complete: each has a code. The levels are the distinct
+                    // labels of the codes present, sorted; codes of the same label (a level
+                    // named "not recorded" and a missing value) are one level.
+                    let mut present = vec![false; v.labels.len()];
+                    let row_codes: Vec<u32> = rows
+                        .iter()
+                        .map(|&i| {
+                            let c = v.get(i).unwrap_or(MISSING);
+                            if let Some(p) = present.get_mut(c as usize) {
+                                *p = true;
+                            }
+                            c
+                        })
+                        .collect();
+                    let mut levels: Vec<&str> = (0..v.labels.len())
+                        .filter(|&c| present[c])
+                        .map(|c| v.labels[c].as_str())
+                        .collect();
                     levels.sort_unstable();
                     levels.dedup();
                     if levels.len() > max_levels {
@@ -287,14 +344,30 @@ impl Design {
                         }
                         None => levels.first().map(|s| s.to_string()).unwrap_or_default(),
                     };
-                    for l in &levels {
+                    // Each code's level (its place in `levels`); MISSING, which no complete
+                    // row has, is no level.
+                    let level_of: Vec<u32> = v
+                        .labels
+                        .iter()
+                        .map(|l| {
+                            levels
+                                .binary_search(&l.as_str())
+                                .map_or(MISSING, |k| k as u32)
+                        })
+                        .collect();
+                    let row_levels: Vec<u32> = row_codes
+                        .iter()
+                        .map(|&c| level_of.get(c as usize).copied().unwrap_or(MISSING))
+                        .collect();
+                    for (k, l) in levels.iter().enumerate() {
                         if *l == reference {
                             continue;
                         }
                         names.push(format!("{name}={l}"));
                         columns.push(
-                            rows.iter()
-                                .map(|&i| f64::from(v[i].as_deref() == Some(*l)))
+                            row_levels
+                                .iter()
+                                .map(|&x| f64::from(x == k as u32))
                                 .collect(),
                         );
                     }

@@ -377,11 +377,22 @@ impl Effects {
     /// # Ok(()) }
     /// ```
     pub fn of(people: &People, outcomes: &Outcomes, options: &EffectOptions) -> Result<Effects> {
-        let mo = &options.matching;
         let stage = {
-            let _t = crate::trace::Phase::start("effect: design and propensity model");
-            MatchingStage::prepare(people, outcomes, mo)?
+            let _t = crate::trace::Phase::start("  effect: design and propensity model");
+            MatchingStage::prepare(people, outcomes, &options.matching)?
         };
+        Self::of_stage(outcomes, options, &stage)
+    }
+
+    /// [`of`](Self::of) on a stage already prepared with `options.matching` (shared with the
+    /// matched comparison).
+    // Over 80 lines: see `of`.
+    pub(crate) fn of_stage(
+        outcomes: &Outcomes,
+        options: &EffectOptions,
+        stage: &MatchingStage,
+    ) -> Result<Effects> {
+        let mo = &options.matching;
         let treated = &stage.treated;
         let reoffended: Vec<bool> = stage
             .design
@@ -403,7 +414,7 @@ impl Effects {
         // Sorted once, matched in the default order and in every random order.
         let matcher = Matcher::new(&stage.logit, treated, &stage.exact_key);
         let m = {
-            let _t = crate::trace::Phase::start("effect: matching");
+            let _t = crate::trace::Phase::start("  effect: matching");
             matcher.run(&stage.spec, MatchOrder::Largest)
         };
         if m.members.is_empty() {
@@ -427,7 +438,7 @@ impl Effects {
             ..Default::default()
         };
         let adjusted = {
-            let _t = crate::trace::Phase::start("effect: adjusted designs");
+            let _t = crate::trace::Phase::start("  effect: adjusted designs");
             adjusted_designs(&inputs, &design_options)?
         };
         let headline = matched_difference_clustered(
@@ -442,10 +453,10 @@ impl Effects {
             rd_ci_method: "cluster_robust_cr1",
             difference,
         });
-        let sample = sample(&stage, &m, &reoffended);
+        let sample = sample(stage, &m, &reoffended);
         let order_sensitivity = {
-            let _t = crate::trace::Phase::start("effect: order sensitivity");
-            order_sensitivity(&stage, &matcher, &reoffended, options, &m)
+            let _t = crate::trace::Phase::start("  effect: order sensitivity");
+            order_sensitivity(stage, &matcher, &reoffended, options, &m)
         };
         let mut warnings = stage.warnings.clone();
         let overlap_diagnostics = overlap(

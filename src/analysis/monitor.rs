@@ -151,6 +151,85 @@ pub struct Monitor {
     pub groups: Vec<MonitorGroup>,
 }
 
+/// Each person's cohort and quarter as ranks of their labels among all labels present: two
+/// people compare by ranks exactly as by labels (the cohort's own, "" for none; `2021-Q1`).
+struct Ranks {
+    cohort: Vec<u32>,
+    quarter: Vec<u32>,
+    cohort_labels: Vec<String>,
+    quarter_labels: Vec<String>,
+}
+
+impl Ranks {
+    fn new(people: &People) -> Ranks {
+        use rayon::prelude::*;
+        // Distinct labels sorted; `rank_of[k]` is the rank of the `k`-th raw label.
+        fn ranked(raw: Vec<String>) -> (Vec<u32>, Vec<String>) {
+            let mut labels = raw.clone();
+            labels.sort();
+            labels.dedup();
+            let rank_of = raw
+                .iter()
+                .map(|l| labels.binary_search(l).map_or(0, |r| r as u32))
+                .collect();
+            (rank_of, labels)
+        }
+        let cohort = &people.cohort;
+        // The cohort's codes, MISSING as one more code.
+        let none = cohort.levels.len();
+        let mut raw: Vec<String> = cohort.levels.clone();
+        raw.push(String::new());
+        let (cohort_rank, cohort_labels) = ranked(raw);
+        let cohort_ranks = cohort
+            .codes
+            .iter()
+            .map(|&c| {
+                let k = if c == crate::data::MISSING {
+                    none
+                } else {
+                    c as usize
+                };
+                cohort_rank.get(k).copied().unwrap_or(0)
+            })
+            .collect();
+        // Quarters counted from year 0, their labels written once each.
+        let quarter_no = |day: i32| {
+            use chrono::Datelike;
+            let d = crate::data::dates::to_naive(day);
+            i64::from(d.year()) * 4 + i64::from(d.month0() / 3)
+        };
+        let numbers: Vec<i64> = people
+            .index_day
+            .par_iter()
+            .map(|&d| quarter_no(d))
+            .collect();
+        let mut distinct: Vec<(i64, i32)> = numbers
+            .iter()
+            .zip(&people.index_day)
+            .map(|(&q, &d)| (q, d))
+            .collect::<std::collections::BTreeMap<i64, i32>>()
+            .into_iter()
+            .collect();
+        distinct.sort_unstable();
+        let (quarter_rank, quarter_labels) =
+            ranked(distinct.iter().map(|&(_, d)| quarter_label(d)).collect());
+        let quarter_ranks = numbers
+            .iter()
+            .map(|q| {
+                distinct
+                    .binary_search_by_key(q, |&(x, _)| x)
+                    .map_or(0, |k| quarter_rank[k])
+            })
+            .collect();
+        Ranks {
+            cohort: cohort_ranks,
+            quarter: quarter_ranks,
+            cohort_labels,
+            quarter_labels,
+        }
+    }
+}
+
 impl Monitor {
     /// Builds the interim view.
     // Over 80 lines: one pass over the cohorts' quarters with their rates at equal follow-up and
@@ -188,25 +267,36 @@ impl Monitor {
             }
             None => None,
         };
-        let mut keys: Vec<(String, String, usize)> = (0..people.len())
-            .map(|i| {
-                (
-                    people.cohort.get(i).unwrap_or("").to_string(),
-                    quarter_label(people.index_day[i]),
-                    i,
-                )
-            })
+        // People by cohort, then quarter, in the order of their labels (then in their own
+        // order), each label ranked once rather than written out for every person.
+        let ranks = Ranks::new(people);
+        let mut keys: Vec<(u32, u32, usize)> = (0..people.len())
+            .map(|i| (ranks.cohort[i], ranks.quarter[i], i))
             .collect();
-        keys.sort();
-        let mut groups = Vec::new();
+        {
+            use rayon::slice::ParallelSliceMut;
+            keys.par_sort_unstable();
+        }
+        let mut spans = Vec::new();
         let mut k = 0;
         while k < keys.len() {
-            let (c, q) = (keys[k].0.clone(), keys[k].1.clone());
-            let mut members = Vec::new();
-            while k < keys.len() && keys[k].0 == c && keys[k].1 == q {
-                members.push(keys[k].2);
+            let start = k;
+            while k < keys.len() && keys[k].0 == keys[start].0 && keys[k].1 == keys[start].1 {
                 k += 1;
             }
+            spans.push(start..k);
+        }
+        // Each cohort and quarter on its own (in parallel), collected in their order.
+        use rayon::prelude::*;
+        let groups = spans
+            .into_par_iter()
+            .map(|span| -> Result<MonitorGroup> {
+            let (cr, qr) = (keys[span.start].0, keys[span.start].1);
+            let (c, q) = (
+                ranks.cohort_labels[cr as usize].clone(),
+                ranks.quarter_labels[qr as usize].clone(),
+            );
+            let members: Vec<usize> = keys[span].iter().map(|x| x.2).collect();
             let full = members.iter().filter(|&&i| outcomes.eligible[i]).count() as u64;
             let (t, e) = survival_data(&members, outcomes);
             let events = e.iter().filter(|x| **x).count() as u64;
@@ -269,10 +359,7 @@ impl Monitor {
                 _ => {
                     let code = people.cohort.code_of(&c);
                     let members: Vec<usize> = (0..people.len())
-                        .filter(|&i| {
-                            Some(people.cohort.codes[i]) == code
-                                && quarter_label(people.index_day[i]) < q
-                        })
+                        .filter(|&i| Some(people.cohort.codes[i]) == code && ranks.quarter[i] < qr)
                         .collect();
                     let (rt, re) = survival_data(&members, outcomes);
                     earlier = KaplanMeier::fit(&rt, &re, confidence, KmInterval::LogLog).ok();
@@ -308,7 +395,7 @@ impl Monitor {
                 ),
                 None => (None, None, None, None),
             };
-            groups.push(MonitorGroup {
+            Ok(MonitorGroup {
                 cohort: c,
                 period: q,
                 people: members.len() as u64,
@@ -323,8 +410,9 @@ impl Monitor {
                 projected_low,
                 projected_high,
                 projection_basis,
-            });
-        }
+            })
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Monitor {
             follow_up_days: outcomes.rules.follow_up_days,
             confidence,

@@ -148,6 +148,7 @@ impl SurvivalAnalysis {
         let (idx, time, event) = observations(outcomes);
         let grouping = Grouping::new(people, &options.by)?;
         let mut groups = Vec::new();
+        let t_km = crate::trace::Phase::start("  survival: Kaplan-Meier");
         for g in 0..grouping.len() {
             let members: Vec<usize> = (0..idx.len())
                 .filter(|&k| grouping.group_of[idx[k]] as usize == g)
@@ -178,6 +179,8 @@ impl SurvivalAnalysis {
                 table: km.table,
             });
         }
+        drop(t_km);
+        let t_lr = crate::trace::Phase::start("  survival: log-rank");
         let cohort: Vec<usize> = idx
             .iter()
             .map(|&i| people.cohort.codes[i] as usize)
@@ -207,6 +210,8 @@ impl SurvivalAnalysis {
         } else {
             None
         };
+        drop(t_lr);
+        let t_cox = crate::trace::Phase::start("  survival: Cox");
         let (cox_fit, excluded) = if options.covariates.is_empty() {
             (None, None)
         } else {
@@ -223,10 +228,13 @@ impl SurvivalAnalysis {
             if design.rows.is_empty() {
                 return Err(Error::method("Cox model", "no one has all the covariates"));
             }
-            let pos: std::collections::HashMap<usize, usize> =
-                idx.iter().enumerate().map(|(k, &i)| (i, k)).collect();
-            let t: Vec<f64> = design.rows.iter().map(|i| time[pos[i]]).collect();
-            let e: Vec<bool> = design.rows.iter().map(|i| event[pos[i]]).collect();
+            // Each person's place in `idx` (every design row is one of them).
+            let mut pos = vec![0usize; people.len()];
+            for (k, &i) in idx.iter().enumerate() {
+                pos[i] = k;
+            }
+            let t: Vec<f64> = design.rows.iter().map(|&i| time[pos[i]]).collect();
+            let e: Vec<bool> = design.rows.iter().map(|&i| event[pos[i]]).collect();
             let fit = cox(
                 &t,
                 &e,
@@ -237,6 +245,7 @@ impl SurvivalAnalysis {
             )?;
             (Some(fit), Some(design.excluded_missing))
         };
+        drop(t_cox);
         Ok(SurvivalAnalysis {
             follow_up_days: outcomes.rules.follow_up_days,
             interval: options.interval,

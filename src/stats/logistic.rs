@@ -84,8 +84,12 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
         if beta.iter().any(|b| !b.is_finite()) {
             return f64::NAN;
         }
-        (0..n)
-            .map(|i| {
+        // The sum's first value is the standard library's own (`Iterator::sum`), then each
+        // row's term in row order: the same sum, whatever computed the terms.
+        let mut total: f64 = std::iter::empty::<f64>().sum();
+        in_row_order(
+            n,
+            |i| {
                 let eta = rows.eta(beta, i);
                 // log(1 + e^eta) computed stably.
                 let l1p = if eta > 0.0 {
@@ -94,8 +98,10 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
                     eta.exp().ln_1p()
                 };
                 if y[i] { eta - l1p } else { -l1p }
-            })
-            .sum()
+            },
+            |_, v| total += v,
+        );
+        total
     };
     let mut beta = vec![0.0; p];
     beta[0] = (ones as f64 / (n - ones) as f64).ln();
@@ -108,11 +114,12 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
         for row in info.iter_mut() {
             row.iter_mut().for_each(|v| *v = 0.0);
         }
-        for i in 0..n {
+        let weights = |i: usize| {
             let eta = rows.eta(&beta, i);
             let mu = 1.0 / (1.0 + (-eta).exp());
-            let w = mu * (1.0 - mu);
-            let r = f64::from(y[i]) - mu;
+            (mu * (1.0 - mu), f64::from(y[i]) - mu)
+        };
+        in_row_order(n, weights, |i, (w, r)| {
             if w.is_finite() && r.is_finite() {
                 let (terms, values) = rows.row(i);
                 for (k, (&a, &xa)) in terms.iter().zip(values).enumerate() {
@@ -130,7 +137,7 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
                     }
                 }
             }
-        }
+        });
         for a in 0..p {
             for b in 0..a {
                 info[b][a] = info[a][b];
@@ -184,10 +191,12 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
     }
     // Information at the estimate.
     let mut info = vec![vec![0.0; p]; p];
-    for i in 0..n {
+    let weight = |i: usize| {
         let eta = rows.eta(&beta, i);
         let mu = 1.0 / (1.0 + (-eta).exp());
-        let w = mu * (1.0 - mu);
+        mu * (1.0 - mu)
+    };
+    in_row_order(n, weight, |i, w| {
         if w.is_finite() {
             let (terms, values) = rows.row(i);
             for (&a, &xa) in terms.iter().zip(values) {
@@ -202,7 +211,7 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
                 }
             }
         }
-    }
+    });
     let cov = invert(&info).ok_or(SEPARATION)?;
     let mut coefficients = vec![LogisticTerm {
         name: "const".into(),
@@ -223,6 +232,33 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
         converged,
         n: n as u64,
     })
+}
+
+/// Calls `each(i, f(i))` for rows `0..n` in order on this thread, the values `f(i)` (each a
+/// function of its row alone: log odds and what follows from them) computed in parallel a
+/// block of rows at a time. Every sum `each` adds to runs in row order, so the fit is the
+/// same bit for bit on any number of threads, and as computed one row after another.
+fn in_row_order<T: Send + Copy>(
+    n: usize,
+    f: impl Fn(usize) -> T + Sync + Send,
+    mut each: impl FnMut(usize, T),
+) {
+    use rayon::prelude::*;
+    const BLOCK: usize = 1 << 16;
+    let mut values = Vec::with_capacity(BLOCK.min(n));
+    let mut start = 0;
+    while start < n {
+        let end = (start + BLOCK).min(n);
+        (start..end)
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(&f)
+            .collect_into_vec(&mut values);
+        for (k, v) in values.iter().enumerate() {
+            each(start + k, *v);
+        }
+        start = end;
+    }
 }
 
 /// The terms of each row that are not zero (the intercept's 1 first, then the columns in

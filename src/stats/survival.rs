@@ -106,18 +106,25 @@ impl KaplanMeier {
         if time.iter().any(|t| !t.is_finite() || *t < 0.0) {
             return Err(SurvivalError::Times.into());
         }
-        let mut order: Vec<usize> = (0..time.len()).collect();
-        order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
+        // Each observation's time and event, sorted by time: a step counts the events and
+        // censorings at its time, in whatever order they come, so the pairs are sorted
+        // themselves (in parallel, not through an index read at random).
+        let mut sorted: Vec<(f64, bool)> =
+            time.iter().copied().zip(event.iter().copied()).collect();
+        {
+            use rayon::slice::ParallelSliceMut;
+            sorted.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        }
         let z = z_upper((1.0 - confidence) / 2.0);
         let mut at_risk = time.len() as u64;
         let (mut s, mut var_sum) = (1.0f64, 0.0f64);
         let mut table = Vec::new();
         let mut i = 0;
-        while i < order.len() {
-            let t = time[order[i]];
+        while i < sorted.len() {
+            let t = sorted[i].0;
             let (mut d, mut c) = (0u64, 0u64);
-            while i < order.len() && time[order[i]] == t {
-                if event[order[i]] {
+            while i < sorted.len() && sorted[i].0 == t {
+                if sorted[i].1 {
                     d += 1;
                 } else {
                     c += 1;
@@ -262,26 +269,32 @@ pub fn logrank(
     let mut o_minus_e = vec![0.0f64; k];
     let mut cov = vec![vec![0.0f64; k]; k];
     for st in 0..n_strata {
-        let idx: Vec<usize> = (0..time.len())
+        // The stratum's (time, event, group), sorted by time: a time's events and leavers
+        // are counted per group, in whatever order they come, so the triples are sorted
+        // themselves (in parallel, not through an index read at random).
+        let mut order: Vec<(f64, bool, usize)> = (0..time.len())
             .filter(|&i| strata.is_none_or(|s| s[i] == st))
+            .map(|i| (time[i], event[i], group[i]))
             .collect();
-        let mut order = idx.clone();
-        order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
+        {
+            use rayon::slice::ParallelSliceMut;
+            order.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        }
         let mut at_risk = vec![0u64; k];
-        for &i in &idx {
-            at_risk[group[i]] += 1;
+        for &(_, _, g) in &order {
+            at_risk[g] += 1;
         }
         let mut p = 0;
         while p < order.len() {
-            let t = time[order[p]];
+            let t = order[p].0;
             let mut d = vec![0u64; k];
             let mut leaving = vec![0u64; k];
-            while p < order.len() && time[order[p]] == t {
-                let i = order[p];
-                if event[i] {
-                    d[group[i]] += 1;
+            while p < order.len() && order[p].0 == t {
+                let (_, e, g) = order[p];
+                if e {
+                    d[g] += 1;
                 }
-                leaving[group[i]] += 1;
+                leaving[g] += 1;
                 p += 1;
             }
             let dt: u64 = d.iter().sum();

@@ -1064,3 +1064,79 @@ fn the_workbook_stores_numbers_as_numbers_and_its_cover_says_what_it_covers() {
     assert!(names.iter().all(|n| n.ends_with("_table")), "{names:?}");
     assert_eq!(frozen, names.len());
 }
+
+/// `REOFFENDING_TRACE=1` names every phase of `report` with its time, from loading to the
+/// last file written, so that a user can see where a long run goes; without it nothing is
+/// traced.
+#[test]
+fn report_trace_names_every_phase() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sample_config(dir.path(), 10);
+    let run = |trace: &str| {
+        let out = Command::cargo_bin("reoffending")
+            .unwrap()
+            .env("REOFFENDING_TRACE", trace)
+            .arg("report")
+            .arg(&cfg)
+            .arg("--out")
+            .arg(dir.path().join(format!("out{trace}")))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let stderr = run("1");
+    let phases: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("[trace] "))
+        .collect();
+    for phase in [
+        "read cohort",
+        "read and link offences",
+        "group offences",
+        "outcomes",
+        "rates",
+        "compare: comparison group",
+        "compare: benchmark",
+        "match: design",
+        "match: propensity model",
+        "match: nearest neighbours",
+        "match: balance",
+        "match: comparisons",
+        "match: robustness (Rosenbaum)",
+        "match: period check",
+        "match",
+        "match and effect: design and propensity model",
+        "effect: adjusted designs",
+        "effect",
+        "survival: Kaplan-Meier",
+        "survival: log-rank",
+        "survival: Cox",
+        "survival",
+        "monitor",
+        "costs: offence mix",
+        "costs: Monte Carlo",
+        "costs",
+        "did: people to area x period cells",
+        "did",
+        "report: disclosure gate",
+        "chart (SVG): rates",
+        "chart (SVG): cumulative",
+        "report: sections and charts (SVG)",
+        "report: JSON",
+        "report: charts PNG (9)",
+        "report: HTML",
+        "report: xlsx",
+        "report: Markdown",
+    ] {
+        // Each line: the phase's name, then its time in seconds.
+        let found = phases.iter().any(|l| {
+            l.trim_start()
+                .strip_prefix(phase)
+                .and_then(|rest| rest.trim().strip_suffix(" s"))
+                .is_some_and(|secs| secs.trim().parse::<f64>().is_ok())
+        });
+        assert!(found, "no trace of `{phase}` in:\n{stderr}");
+    }
+    assert!(!run("0").contains("[trace]"));
+}

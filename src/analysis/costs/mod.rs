@@ -568,7 +568,9 @@ impl CostBenefit {
             )
         })?;
         // The comparison group's proven reoffences by type.
-        let (mix, reoffenders, reoffences) = offence_mix(data, outcomes, ccode)?;
+        let (mix, reoffenders, reoffences) = crate::trace::timed("  costs: offence mix", || {
+            offence_mix(data, outcomes, ccode)
+        })?;
         let missing: Vec<&String> = mix.keys().filter(|t| costs.get(t).is_none()).collect();
         if !missing.is_empty() {
             return Err(Error::Config {
@@ -648,7 +650,9 @@ impl CostBenefit {
                 mix_count: None,
             });
         }
-        let (nets, positive, monte_carlo_se) = simulate(&model, avoided, avoided_se, &type_rows)?;
+        let (nets, positive, monte_carlo_se) = crate::trace::timed("  costs: Monte Carlo", || {
+            simulate(&model, avoided, avoided_se, &type_rows)
+        })?;
         let tornado = tornado(
             &model,
             &point,

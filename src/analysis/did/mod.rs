@@ -185,7 +185,7 @@ impl AreaDid {
     pub fn of(people: &People, outcomes: &Outcomes, options: &DidOptions) -> Result<AreaDid> {
         options.check()?;
         let launches = Launches::from_options(options)?;
-        let t = crate::trace::Phase::start("did: people to area x period cells");
+        let t = crate::trace::Phase::start("  did: people to area x period cells");
         let mut reduced = cells::reduce(people, outcomes, options, &launches, None)?;
         // With covariates, the people the regression can use (a numeric covariate missing
         // leaves a person out), and the cells of exactly those people.
@@ -210,7 +210,7 @@ impl AreaDid {
             Some(design)
         };
         drop(t);
-        let _t = crate::trace::Phase::start("did: estimates, inference and synthetic designs");
+        let _t = crate::trace::Phase::start("  did: estimates, inference and synthetic designs");
         for a in launches.days.keys() {
             if !reduced.areas.contains(a) {
                 return Err(Error::option(

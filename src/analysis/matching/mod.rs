@@ -255,7 +255,20 @@ impl MatchedComparison {
         outcomes: &Outcomes,
         options: &MatchOptions,
     ) -> Result<MatchedComparison> {
-        let mut m = Self::compute_once(people, outcomes, options)?;
+        let stage = MatchingStage::prepare(people, outcomes, options)?;
+        Self::of_stage(people, outcomes, options, &stage)
+    }
+
+    /// [`of`](Self::of) on a stage already prepared with these options (the design and the
+    /// propensity model, shared with the adjusted designs of `effect`).
+    pub(crate) fn of_stage(
+        people: &People,
+        outcomes: &Outcomes,
+        options: &MatchOptions,
+        stage: &MatchingStage,
+    ) -> Result<MatchedComparison> {
+        let mut m = Self::from_stage(outcomes, options, stage)?;
+        let _t = crate::trace::Phase::start("  match: period check");
         m.period_check = Comparison::period_check(
             people,
             outcomes,
@@ -282,6 +295,17 @@ impl MatchedComparison {
         outcomes: &Outcomes,
         options: &MatchOptions,
     ) -> Result<MatchedComparison> {
+        let stage = MatchingStage::prepare(people, outcomes, options)?;
+        Self::from_stage(outcomes, options, &stage)
+    }
+
+    /// The matched analysis on a prepared stage, without the period check.
+    // Over 80 lines: see `compute_once`.
+    fn from_stage(
+        outcomes: &Outcomes,
+        options: &MatchOptions,
+        stage: &MatchingStage,
+    ) -> Result<MatchedComparison> {
         let MatchingStage {
             design,
             treated,
@@ -292,15 +316,17 @@ impl MatchedComparison {
             spec,
             n_t,
             n_c,
-            mut warnings,
-        } = MatchingStage::prepare(people, outcomes, options)?;
-        let t = crate::trace::Phase::start("match: nearest neighbours");
-        let m = nearest_neighbour(&logit, &treated, &exact_key, &spec);
+            warnings,
+        } = stage;
+        let (fit, caliper_logit, spec, n_t, n_c) = (fit.clone(), *caliper_logit, *spec, *n_t, *n_c);
+        let mut warnings = warnings.clone();
+        let t = crate::trace::Phase::start("  match: nearest neighbours");
+        let m = nearest_neighbour(logit, treated, exact_key, &spec);
         drop(t);
-        let t = crate::trace::Phase::start("match: balance");
-        let balance = balance(&design, &treated, &m.weights);
+        let t = crate::trace::Phase::start("  match: balance");
+        let balance = balance(design, treated, &m.weights);
         drop(t);
-        let _t = crate::trace::Phase::start("match: comparisons");
+        let _t = crate::trace::Phase::start("  match: comparisons");
         let imbalanced_terms: Vec<String> = balance
             .iter()
             .filter(|b| b.smd_after.is_some_and(|s| s.abs() > 0.1))
@@ -313,7 +339,7 @@ impl MatchedComparison {
             ));
         }
         // Outcomes of the matched sample.
-        let (t, c) = matched_groups(outcomes, &design.rows, &treated, &m.weights);
+        let (t, c) = matched_groups(outcomes, &design.rows, treated, &m.weights);
         let matched_treated = t.n;
         if matched_treated == 0 {
             return Err(Error::method(
@@ -340,17 +366,19 @@ impl MatchedComparison {
         // matched set (the regression after matching without covariates).
         let sets = SetRows::of(&m);
         let reoffended = |k: usize| f64::from(u8::from(outcomes.reoffences[design.rows[k]] > 0));
-        cluster_by_set(&mut comparison, &sets, &treated, reoffended, &mut warnings);
+        cluster_by_set(&mut comparison, &sets, treated, reoffended, &mut warnings);
         let headline = headline(&comparison, &options.treatment);
-        let mut placebo = placebo(outcomes, &design.rows, &treated, &m.weights, options)?;
+        let mut placebo = placebo(outcomes, &design.rows, treated, &m.weights, options)?;
         let before = |k: usize| f64::from(u8::from(outcomes.prior_year[design.rows[k]] > 0));
-        cluster_by_set(&mut placebo, &sets, &treated, before, &mut warnings);
+        cluster_by_set(&mut placebo, &sets, treated, before, &mut warnings);
         placebo.summary = placebo_summary(&placebo, options);
         if placebo.significant {
             warnings.push(format!("Placebo check failed: {}", placebo.summary));
         }
         let (rosenbaum, rosenbaum_note) =
-            rosenbaum_bounds(outcomes, &design.rows, &treated, &m, options)?;
+            crate::trace::timed("  match: robustness (Rosenbaum)", || {
+                rosenbaum_bounds(outcomes, &design.rows, treated, &m, options)
+            })?;
         let sample = SampleSizes {
             treated: n_t as u64,
             controls: n_c as u64,
@@ -485,7 +513,7 @@ impl MatchingStage {
                         || (people.cohort.codes[i] == cc && period.keeps(people, i)))
             })
             .collect();
-        let t = crate::trace::Phase::start("match: design");
+        let t = crate::trace::Phase::start("  match: design");
         let mut design = Design::build(
             people,
             &options.covariates,
@@ -526,7 +554,7 @@ impl MatchingStage {
                 "Only {n_t} pilot people can be matched: the Justice Data Lab needs at least {MIN_TREATED}."
             ));
         }
-        let t = crate::trace::Phase::start("match: propensity model");
+        let t = crate::trace::Phase::start("  match: propensity model");
         let fit = logistic(&treated, &design.columns, &design.names)?;
         let logit: Vec<f64> = (0..design.rows.len())
             .map(|k| fit.linear_predictor(&design.columns, k))

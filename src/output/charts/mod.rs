@@ -360,6 +360,7 @@ pub fn rates(
     groups: &[Estimate],
     benchmark: Option<(&str, f64)>,
 ) -> Result<String> {
+    let _t = crate::trace::Phase::start("  chart (SVG): rates");
     let mut legend = vec![(
         format!("{} confidence interval", crate::present::level(confidence)),
         Mark::Line(GREY),
@@ -423,6 +424,7 @@ pub fn cumulative(
     curves: &[(String, Vec<(f64, f64)>)],
     horizon: f64,
 ) -> Result<String> {
+    let _t = crate::trace::Phase::start("  chart (SVG): cumulative");
     let legend = curves
         .iter()
         .enumerate()
@@ -482,6 +484,7 @@ pub fn by_period(
     periods: &[String],
     series: &[(String, Vec<Option<Estimate>>)],
 ) -> Result<String> {
+    let _t = crate::trace::Phase::start("  chart (SVG): by period");
     let legend = series
         .iter()
         .enumerate()
@@ -552,6 +555,7 @@ pub fn dumbbell(
     names: (&str, &str),
     guides: &[f64],
 ) -> Result<String> {
+    let _t = crate::trace::Phase::start("  chart (SVG): dumbbell");
     let legend = vec![
         (names.0.to_string(), Mark::Dot(PALETTE[3])),
         (names.1.to_string(), Mark::Dot(PALETTE[0])),
@@ -679,6 +683,7 @@ pub fn intervals(
     rows: &[IntervalRow],
     names: (&str, &str),
 ) -> Result<String> {
+    let _t = crate::trace::Phase::start("  chart (SVG): intervals");
     let mut legend = vec![(names.0.to_string(), Mark::Dot(PALETTE[0]))];
     if rows.iter().any(|r| r.marked) {
         legend.push((names.1.to_string(), Mark::Dot(PALETTE[3])));
@@ -849,6 +854,7 @@ fn points_label(y: f64) -> String {
 /// with the launch marked and a line at zero when the axis crosses it.
 // Over 80 lines: one chart's drawing in plotters' order (canvas, header, axes, series, labels).
 pub fn over_periods(c: &PeriodChart<'_>) -> Result<String> {
+    let _t = crate::trace::Phase::start("  chart (SVG): over periods");
     let n_series = c.series.len();
     let mut legend: Vec<(String, Mark)> = c
         .series

@@ -103,7 +103,9 @@ pub fn write(
     out: &Path,
 ) -> Result<Written> {
     // Everything below reads the gated value only.
-    let mut j = disclosure::gate(results, options)?;
+    let mut j = crate::trace::timed("report: disclosure gate", || {
+        disclosure::gate(results, options)
+    })?;
     j["provenance"] = json!(provenance);
     // Labels, file names and configuration text come from the user: no control character
     // (ESC, BEL, ...) or bidirectional override reaches any file (line breaks and tabs of
@@ -121,7 +123,9 @@ pub fn write(
         }
         j = Value::Object(stamped);
     }
-    let sections = sections(&j, options)?;
+    let sections = crate::trace::timed("report: sections and charts (SVG)", || {
+        sections(&j, options)
+    })?;
     let headline = sections.first().and_then(|s| s.findings.first().cloned());
 
     let mk = |p: &Path| {
@@ -159,10 +163,14 @@ pub fn write(
             format!("{NOT_FOR_PUBLICATION}\n{text}").into_bytes()
         }
     };
+    let t = crate::trace::Phase::start("report: JSON");
     let mut json_text =
         serde_json::to_string_pretty(&j).map_err(|e| Error::Output(e.to_string()))?;
     json_text.push('\n');
     put("report.json", &text("report.json", &json_text))?;
+    drop(t);
+    let mut png_time = crate::trace::Total::new("report: charts PNG");
+    let mut files_time = crate::trace::Total::new("report: chart and table files");
     for s in &sections {
         if let Some(c) = &s.chart {
             let rel = format!("charts/{}.svg", c.file);
@@ -172,16 +180,19 @@ pub fn write(
             } else {
                 c.svg.clone()
             };
-            put(&rel, &text(&rel, &svg))?;
-            put(&format!("charts/{}.png", c.file), &charts::png(&svg)?)?;
+            files_time.add(|| put(&rel, &text(&rel, &svg)))?;
+            let png = png_time.add(|| charts::png(&svg))?;
+            put(&format!("charts/{}.png", c.file), &png)?;
             let rel = format!("charts/{}.csv", c.file);
-            put(&rel, &text(&rel, &c.data.to_csv()))?;
+            files_time.add(|| put(&rel, &text(&rel, &c.data.to_csv())))?;
         }
         for t in &s.tables {
             let rel = format!("tables/{}.csv", t.file);
-            put(&rel, &text(&rel, &t.csv))?;
+            files_time.add(|| put(&rel, &text(&rel, &t.csv)))?;
         }
     }
+    drop((png_time, files_time));
+    let t = crate::trace::Phase::start("report: HTML");
     let stamp = crate::without_unsafe(&stamp_line(provenance), &[]);
     let mut env = minijinja::Environment::new();
     // Every value is HTML-escaped (labels, titles, notes, configuration strings); only the
@@ -199,6 +210,8 @@ pub fn write(
         .and_then(|t| t.render(minijinja::context! { title => options.title, stamp => stamp, sections => sections }))
         .map_err(|e| Error::Output(e.to_string()))?;
     put("report.html", &text("report.html", &html))?;
+    drop(t);
+    let t = crate::trace::Phase::start("report: xlsx");
     let tables: Vec<&SectionTable> = sections.iter().flat_map(|s| &s.tables).collect();
     // The cover states what the figures cover and who produced them: the bottom line's
     // table of those facts, every item but the value (a figure with its caveats, on its
@@ -217,10 +230,13 @@ pub fn write(
         details: &details,
     };
     put("report.xlsx", &xlsx::workbook(&cover, &tables)?)?;
+    drop(t);
+    let t = crate::trace::Phase::start("report: Markdown");
     put(
         "report.md",
         &text("report.md", &markdown(&options.title, &stamp, &sections)),
     )?;
+    drop(t);
     let mut list: Vec<String> = written
         .iter()
         .filter_map(|p| p.strip_prefix(out).ok())

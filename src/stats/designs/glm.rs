@@ -89,6 +89,9 @@ pub struct OutcomeModel {
     pub iterations: u32,
 }
 
+/// Rows whose weights are computed in parallel before they are added in order.
+const PARALLEL_BLOCK: usize = 1 << 16;
+
 struct Eval {
     loglik: f64,
     grad: Vec<f64>,
@@ -98,7 +101,7 @@ struct Eval {
 fn evaluate(
     terms: &Terms<'_>,
     treated: &[bool],
-    y: &dyn Fn(usize) -> f64,
+    y: &(dyn Fn(usize) -> f64 + Sync),
     family: Family,
     beta: &[f64],
 ) -> Eval {
@@ -108,17 +111,40 @@ fn evaluate(
     // Lower triangle of X'WX, row after row (flat, so the inner loop has no bounds checks).
     let mut packed = vec![0.0; p * p];
     let mut xt = vec![1.0; p];
-    terms.for_each_row(treated.len(), |i, row| {
+    // Each row's weight, residual and log-likelihood term (a function of the row alone) are
+    // computed in parallel a block of rows at a time; the sums below add them in row order
+    // on this thread, so the fit is the same bit for bit on any number of threads.
+    let n = treated.len();
+    let mut values: Vec<(f64, f64, f64)> = Vec::with_capacity(PARALLEL_BLOCK.min(n));
+    let (mut block_start, mut block_end) = (0, 0);
+    terms.for_each_row(n, |i, row| {
         if treated[i] {
             return;
         }
+        if i >= block_end {
+            use rayon::prelude::*;
+            (block_start, block_end) = (i, (i + PARALLEL_BLOCK).min(n));
+            (block_start..block_end)
+                .into_par_iter()
+                .with_min_len(4096)
+                .map_init(
+                    || vec![1.0; p],
+                    |xt, j| {
+                        if treated[j] {
+                            return (0.0, 0.0, 0.0);
+                        }
+                        terms.row_into(j, &mut xt[1..]);
+                        let eta: f64 = xt.iter().zip(beta).map(|(x, b)| x * b).sum();
+                        let mu = family.mean(eta);
+                        let yi = y(j);
+                        (family.weight(mu), yi - mu, family.loglik(yi, eta))
+                    },
+                )
+                .collect_into_vec(&mut values);
+        }
+        let (w, r, ll) = values[i - block_start];
         xt[1..].copy_from_slice(row);
-        let eta: f64 = xt.iter().zip(beta).map(|(x, b)| x * b).sum();
-        let mu = family.mean(eta);
-        let w = family.weight(mu);
-        let yi = y(i);
-        let r = yi - mu;
-        loglik += family.loglik(yi, eta);
+        loglik += ll;
         for a in 0..p {
             grad[a] += xt[a] * r;
             let wa = w * xt[a];
@@ -141,7 +167,7 @@ fn evaluate(
 pub(crate) fn fit_controls(
     terms: &Terms<'_>,
     treated: &[bool],
-    y: &dyn Fn(usize) -> f64,
+    y: &(dyn Fn(usize) -> f64 + Sync),
     family: Family,
     outcome: super::OutcomeKind,
 ) -> Result<OutcomeModel, DesignError> {

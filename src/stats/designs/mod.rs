@@ -515,7 +515,9 @@ pub fn adjusted_designs(
     if let Some(m) = &matched {
         matched::check(m, treated)?;
     }
-    let fp = first_pass(&terms, names, treated, propensity)?;
+    let fp = crate::trace::timed("    designs: first pass", || {
+        first_pass(&terms, names, treated, propensity)
+    })?;
     let (pilot, control) = (&fp.treated, &fp.control);
     let (v1, v0) = (pilot.variance(), control.variance());
     let den: Vec<f64> = v1
@@ -550,12 +552,19 @@ pub fn adjusted_designs(
         z,
         outcomes,
     };
+    use crate::trace::timed;
     if let Some(m) = &matched {
-        add_matched(&mut out, &ctx, m);
+        timed("    designs: matched", || add_matched(&mut out, &ctx, m));
     }
-    let ipw = add_propensity_weighted(&mut out, &ctx, &fp);
-    add_entropy_balancing(&mut out, &ctx, &fp, &options.entropy);
-    add_doubly_robust(&mut out, &ctx, ipw);
+    let ipw = timed("    designs: propensity weighted", || {
+        add_propensity_weighted(&mut out, &ctx, &fp)
+    });
+    timed("    designs: entropy balancing", || {
+        add_entropy_balancing(&mut out, &ctx, &fp, &options.entropy)
+    });
+    timed("    designs: doubly robust", || {
+        add_doubly_robust(&mut out, &ctx, ipw)
+    });
     Ok(out)
 }
 
@@ -786,10 +795,12 @@ fn add_doubly_robust(
     ctx: &Context<'_>,
     (parts, balance): (RowParts, Vec<BalanceTerm>),
 ) {
+    use rayon::prelude::*;
     let n = ctx.n();
+    // The outcome models are independent fits: in parallel, each exactly as alone.
     let models: Vec<Result<OutcomeModel, DesignError>> = ctx
         .outcomes
-        .iter()
+        .par_iter()
         .map(|(kind, y)| {
             let family = match y {
                 Outcome::Binary(_) => Family::Logistic,
