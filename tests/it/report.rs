@@ -974,6 +974,20 @@ fn the_bottom_line_comes_first_and_reconciles_the_figures() {
     ] {
         assert!(out.join(format!("tables/{t}.csv")).exists(), "{t}");
     }
+    // Every chart says where its data come from.
+    let mut charts = 0;
+    for e in std::fs::read_dir(out.join("charts")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "svg") {
+            let svg = std::fs::read_to_string(&p).unwrap();
+            assert!(
+                svg.contains("Source: police records extracted 2023-03-31"),
+                "{p:?}"
+            );
+            charts += 1;
+        }
+    }
+    assert!(charts >= 8, "{charts}");
 }
 
 /// The workbook per the Analysis Function's guidance, read back with calamine: every number a

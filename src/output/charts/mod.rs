@@ -301,6 +301,44 @@ pub fn stamp(svg: &str, text: &str) -> String {
     }
 }
 
+/// The chart with a source line in a band added below it (the Analysis Function's charts
+/// guidance: every chart says where its data come from), shortened to fit the width. A chart
+/// that is not this module's SVG is returned as it is.
+pub fn with_source(svg: &str, source: &str) -> String {
+    const BAND: f64 = 22.0;
+    let attr = |name: &str| {
+        svg.find(&format!("{name}=\""))
+            .and_then(|i| svg[i + name.len() + 2..].split('"').next())
+            .and_then(|h| h.parse::<f64>().ok())
+    };
+    let (Some(w), Some(h), Some(end)) = (attr("width"), attr("height"), svg.rfind("</svg>")) else {
+        return svg.to_string();
+    };
+    let head = format!("width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\"");
+    if !svg.contains(&head) {
+        return svg.to_string();
+    }
+    let line = text::fit(source, LABEL_SIZE - 2.0, false, w - 2.0 * f64::from(MARGIN));
+    format!(
+        "{}<rect x=\"0\" y=\"{h}\" width=\"{w}\" height=\"{BAND}\" fill=\"#FFFFFF\"/>\n<text x=\"{MARGIN}\" y=\"{}\" \
+         font-family=\"{}\" font-size=\"{}\" fill=\"#505A5F\">{}</text>\n{}",
+        &svg[..end].replacen(
+            &head,
+            &format!(
+                "width=\"{w}\" height=\"{}\" viewBox=\"0 0 {w} {}\"",
+                h + BAND,
+                h + BAND
+            ),
+            1
+        ),
+        h + BAND - 7.0,
+        text::FAMILY,
+        LABEL_SIZE - 2.0,
+        esc(&line),
+        &svg[end..]
+    )
+}
+
 /// The label of category `i` on a numeric axis, empty between categories.
 fn index_label(labels: &[String], x: f64) -> String {
     let i = x.round();

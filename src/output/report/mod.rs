@@ -127,6 +127,17 @@ pub fn write(
         sections(&j, options)
     })?;
     let headline = sections.first().and_then(|s| s.findings.first().cloned());
+    // Every chart says where its data come from, on the page and in its files.
+    let source = format!(
+        "Source: police records extracted {}; {}, {}.",
+        j["parameters"]["extract_date"].as_str().unwrap_or("[x]"),
+        options.producer.as_deref().unwrap_or("analysis"),
+        provenance.tool
+    );
+    let mut sections = sections;
+    for c in sections.iter_mut().filter_map(|s| s.chart.as_mut()) {
+        c.svg = charts::with_source(&c.svg, &source);
+    }
 
     let mk = |p: &Path| {
         std::fs::create_dir_all(p).map_err(|source| Error::Io {
