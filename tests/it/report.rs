@@ -988,6 +988,14 @@ fn the_bottom_line_comes_first_and_reconciles_the_figures() {
         }
     }
     assert!(charts >= 8, "{charts}");
+    // The monitoring chart draws the projections it publishes, hollow and named, and says why
+    // a quarter has no marker.
+    let monitor = std::fs::read_to_string(out.join("charts/monitor.csv")).unwrap();
+    assert!(monitor.lines().next().unwrap().contains("projected_12m"));
+    let svg = std::fs::read_to_string(out.join("charts/monitor.svg")).unwrap();
+    assert!(svg.contains("divert, projected"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Hollow markers are projections, not observed rates"));
 }
 
 /// The workbook per the Analysis Function's guidance, read back with calamine: every number a

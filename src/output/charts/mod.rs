@@ -139,6 +139,8 @@ fn nice_top(top: f64, min: f64) -> f64 {
 enum Mark {
     Line(RGBColor),
     Dot(RGBColor),
+    /// A hollow dot: a projection.
+    Ring(RGBColor),
 }
 
 /// The title lines and legend rows above the plot.
@@ -213,6 +215,13 @@ impl Header {
                             (x0 + MARK_WIDTH as i32 / 2, cy),
                             5,
                             c.filled(),
+                        ))
+                        .map_err(err)?,
+                    Mark::Ring(c) => root
+                        .draw(&Circle::new(
+                            (x0 + MARK_WIDTH as i32 / 2, cy),
+                            5,
+                            c.stroke_width(2),
                         ))
                         .map_err(err)?,
                 }
@@ -514,7 +523,6 @@ pub fn cumulative(
 
 /// Estimates by period for several series (e.g. cohorts by quarter), with intervals;
 /// `None` where a period has no estimate (yet, or not published).
-// Over 80 lines: one chart's drawing in plotters' order (canvas, header, axes, series, labels).
 pub fn by_period(
     title: &str,
     alt: &str,
@@ -522,11 +530,39 @@ pub fn by_period(
     periods: &[String],
     series: &[(String, Vec<Option<Estimate>>)],
 ) -> Result<String> {
+    by_period_with_projections(title, alt, confidence, periods, series, &[])
+}
+
+/// [`by_period`] with projections beside the estimates: `projected` holds, per series in the
+/// same order, the projected points, drawn as hollow markers and named in the legend.
+// Over 80 lines: one chart's drawing in plotters' order (canvas, header, axes, series, labels).
+pub fn by_period_with_projections(
+    title: &str,
+    alt: &str,
+    confidence: f64,
+    periods: &[String],
+    series: &[(String, Vec<Option<Estimate>>)],
+    projected: &[(String, Vec<Option<Estimate>>)],
+) -> Result<String> {
     let _t = crate::trace::Phase::start("  chart (SVG): by period");
+    let n_series = series.len();
+    let has = |s: &(String, Vec<Option<Estimate>>)| s.1.iter().any(Option::is_some);
     let legend = series
         .iter()
         .enumerate()
-        .map(|(k, s)| (s.0.clone(), Mark::Dot(colour(k, series.len()))))
+        .map(|(k, s)| (s.0.clone(), Mark::Dot(colour(k, n_series))))
+        .chain(
+            projected
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| has(s))
+                .map(|(k, s)| {
+                    (
+                        format!("{}, projected", s.0),
+                        Mark::Ring(colour(k, n_series)),
+                    )
+                }),
+        )
         .chain(std::iter::once((
             format!("{} confidence interval", crate::present::level(confidence)),
             Mark::Line(GREY),
@@ -535,6 +571,7 @@ pub fn by_period(
     chart(title, alt, legend, PLOT_HEIGHT, |area| {
         let top = series
             .iter()
+            .chain(projected)
             .flat_map(|s| s.1.iter().flatten().map(|e| e.high))
             .fold(0.0f64, f64::max);
         let ymax = nice_top(top * 100.0, 10.0);
@@ -572,6 +609,35 @@ pub fn by_period(
                             (x, e.value * 100.0),
                             5,
                             c.filled(),
+                        )))
+                        .map_err(err)?;
+                }
+            }
+        }
+        for (k, (_, points)) in projected.iter().enumerate().take(n_series) {
+            let c = colour(k, n_series);
+            let offset = (k as f64 - (k_series - 1.0) / 2.0) * 0.12;
+            for (i, e) in points.iter().enumerate() {
+                if let Some(e) = e {
+                    let x = i as f64 + offset;
+                    chart
+                        .draw_series([PathElement::new(
+                            vec![(x, e.low * 100.0), (x, e.high * 100.0)],
+                            GREY.stroke_width(1),
+                        )])
+                        .map_err(err)?;
+                    chart
+                        .draw_series(std::iter::once(Circle::new(
+                            (x, e.value * 100.0),
+                            5,
+                            WHITE.filled(),
+                        )))
+                        .map_err(err)?;
+                    chart
+                        .draw_series(std::iter::once(Circle::new(
+                            (x, e.value * 100.0),
+                            5,
+                            c.stroke_width(2),
                         )))
                         .map_err(err)?;
                 }

@@ -1026,30 +1026,41 @@ fn monitoring(c: &Ctx) -> Result<Vec<Section>> {
             .collect();
         cohorts.sort();
         cohorts.dedup();
-        let series: Vec<(String, Vec<Option<Estimate>>)> = cohorts
-            .iter()
-            .map(|c| {
-                let pts = periods
-                    .iter()
-                    .map(|p| {
-                        mg.iter()
-                            .find(|g| {
-                                g["cohort"].as_str() == Some(c) && g["period"].as_str() == Some(p)
-                            })
-                            .and_then(|g| {
-                                Some(Estimate {
-                                    label: p.clone(),
-                                    value: f(g, "estimate_12m")?,
-                                    low: f(g, "ci_low")?,
-                                    high: f(g, "ci_high")?,
+        // Each cohort's points by period from the keys (value, low, high) of a group.
+        let points = |keys: [&str; 3]| -> Vec<(String, Vec<Option<Estimate>>)> {
+            cohorts
+                .iter()
+                .map(|c| {
+                    let pts = periods
+                        .iter()
+                        .map(|p| {
+                            mg.iter()
+                                .find(|g| {
+                                    g["cohort"].as_str() == Some(c)
+                                        && g["period"].as_str() == Some(p)
                                 })
-                            })
-                    })
-                    .collect();
-                (c.clone(), pts)
-            })
-            .collect();
-        if series.iter().any(|s| s.1.iter().any(Option::is_some)) {
+                                .and_then(|g| {
+                                    Some(Estimate {
+                                        label: p.clone(),
+                                        value: f(g, keys[0])?,
+                                        low: f(g, keys[1])?,
+                                        high: f(g, keys[2])?,
+                                    })
+                                })
+                        })
+                        .collect();
+                    (c.clone(), pts)
+                })
+                .collect()
+        };
+        let series = points(["estimate_12m", "ci_low", "ci_high"]);
+        // Projections for quarters not yet followed a year: drawn hollow, labelled.
+        let projected = points(["projected_12m", "projected_low", "projected_high"]);
+        if series
+            .iter()
+            .chain(&projected)
+            .any(|s| s.1.iter().any(Option::is_some))
+        {
             // The latest quarter with an estimate for every cohort states the finding.
             let latest = periods
                 .iter()
@@ -1074,20 +1085,43 @@ fn monitoring(c: &Ctx) -> Result<Vec<Section>> {
                 "Dot chart of each quarter's estimated 12-month rate with {} intervals; quarters without anyone followed for a full year have no estimate yet.",
                 level(confidence)
             );
-            let svg = charts::by_period(&title, &alt, confidence, &periods, &series)?;
+            let svg = charts::by_period_with_projections(
+                &title, &alt, confidence, &periods, &series, &projected,
+            )?;
+            if projected.iter().any(|s| s.1.iter().any(Option::is_some)) {
+                s.paragraphs.push(
+                    "Hollow markers are projections, not observed rates: a quarter not yet followed for a year, \
+                     completed with its group's earlier quarters (the assumption is stated in the table below). \
+                     A quarter with no marker has not yet been followed for 91 days by everyone in it, or rests \
+                     on too few people to publish."
+                        .into(),
+                );
+            }
             let mut data = crate::present::Table::new(
                 &title,
-                &["cohort", "period", "estimate_12m", "ci_low", "ci_high"],
+                &[
+                    "cohort",
+                    "period",
+                    "estimate_12m",
+                    "ci_low",
+                    "ci_high",
+                    "projected_12m",
+                    "projected_low",
+                    "projected_high",
+                ],
                 2,
             );
-            for (c, pts) in &series {
-                for (p, e) in periods.iter().zip(pts) {
+            for ((c, pts), (_, proj)) in series.iter().zip(&projected) {
+                for ((p, e), q) in periods.iter().zip(pts).zip(proj) {
                     data.push(vec![
                         Some(c.clone()),
                         Some(p.clone()),
                         e.as_ref().map(|e| e.value.to_string()),
                         e.as_ref().map(|e| e.low.to_string()),
                         e.as_ref().map(|e| e.high.to_string()),
+                        q.as_ref().map(|e| e.value.to_string()),
+                        q.as_ref().map(|e| e.low.to_string()),
+                        q.as_ref().map(|e| e.high.to_string()),
                     ]);
                 }
             }
