@@ -591,6 +591,7 @@ impl CostBenefit {
             low: vp_low,
             high: vp_high,
             type_rows,
+            converted,
         } = value_per_reoffence(&mix, costs, deflator, cfg.price_year)?;
         let rpr = if reoffenders > 0 {
             reoffences as f64 / reoffenders as f64
@@ -695,6 +696,29 @@ impl CostBenefit {
             }
         }
         let mut caveats = caveats(cmp, &control, &mix, costs);
+        // Prices of one kind of year uprated with an index of the other, said and how.
+        let basis = if deflator.financial_years {
+            "financial"
+        } else {
+            "calendar"
+        };
+        if converted {
+            caveats.push(format!(
+                "Some unit costs are in {} prices while the deflator is by {basis} year: their index is \
+                 taken by quarters (a financial year is three quarters of its first calendar year and one of \
+                 its second). Values are in prices of the {}.",
+                if deflator.financial_years {
+                    "calendar-year"
+                } else {
+                    "financial-year"
+                },
+                if deflator.financial_years {
+                    format!("financial year {}/{:02}", cfg.price_year, (cfg.price_year + 1) % 100)
+                } else {
+                    format!("calendar year {}", cfg.price_year)
+                }
+            ));
+        }
         // Inputs whose own source says they are placeholders, named.
         let placeholders: Vec<&str> = cfg
             .items
@@ -1033,6 +1057,8 @@ struct UnitValue {
     low: f64,
     high: f64,
     type_rows: Vec<(f64, f64, f64, f64)>,
+    /// Whether a unit cost's price year was converted between financial and calendar years.
+    converted: bool,
 }
 
 fn value_per_reoffence(
@@ -1046,10 +1072,17 @@ fn value_per_reoffence(
     let mut value_per = 0.0;
     let (mut vp_low, mut vp_high) = (0.0, 0.0);
     let mut type_rows: Vec<(f64, f64, f64, f64)> = Vec::new(); // share, uprated value, low, high
+    let mut converted = false;
     for (t, n) in mix {
         // Presence checked above.
         let Some(u) = costs.get(t) else { continue };
-        let f = deflator.factor(u.price_year, price_year, &format!("unit cost of `{t}`"))?;
+        let (f, conv) = deflator.factor_for(
+            u.price_year,
+            u.financial_year,
+            price_year,
+            &format!("unit cost of `{t}`"),
+        )?;
+        converted |= conv;
         let share = *n as f64 / total as f64;
         value_per += share * u.value * f;
         vp_low += share * u.low.unwrap_or(u.value) * f;
@@ -1080,6 +1113,7 @@ fn value_per_reoffence(
         low: vp_low,
         high: vp_high,
         type_rows,
+        converted,
     })
 }
 
