@@ -415,7 +415,8 @@ pub fn rates(
     if let Some((name, b)) = benchmark {
         legend.push((
             format!("{name}: {}", percent(b * 100.0)),
-            Mark::Line(PALETTE[3]),
+            // Turquoise: orange is the pilot's colour in every other chart.
+            Mark::Line(PALETTE[1]),
         ));
     }
     chart(title, alt, legend, PLOT_HEIGHT, |area| {
@@ -454,7 +455,7 @@ pub fn rates(
             chart
                 .draw_series(std::iter::once(PathElement::new(
                     vec![(-0.5, b * 100.0), (n as f64 - 0.5, b * 100.0)],
-                    PALETTE[3].stroke_width(3),
+                    PALETTE[1].stroke_width(3),
                 )))
                 .map_err(err)?;
         }

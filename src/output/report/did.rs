@@ -83,9 +83,11 @@ fn main(d: &Value, confidence: f64) -> Result<Section> {
                 .join(", ")
         })
         .unwrap_or_default();
+    // The comparison first and the pilot second, so that each takes the colour it has in
+    // every chart of the report (comparison dark blue, pilot orange).
     let series = vec![
-        (format!("pilot ({pilot_name})"), side("pilot_rate")),
         ("comparison areas".to_string(), side("comparison_rate")),
+        (format!("pilot ({pilot_name})"), side("pilot_rate")),
     ];
     let published = |k: usize| series[k].1.iter().any(Option::is_some);
     if !periods.is_empty() && (published(0) || published(1)) {
@@ -97,7 +99,7 @@ fn main(d: &Value, confidence: f64) -> Result<Section> {
             None => "Reoffending by period: pilot and comparison areas".to_string(),
         };
         let mut note = String::new();
-        if !published(0) {
+        if !published(1) {
             note = " The pilot's points are not published (a period has too few people).".into();
         }
         let alt = format!(
@@ -118,7 +120,7 @@ fn main(d: &Value, confidence: f64) -> Result<Section> {
         let mut data = crate::present::Table::new(&title, &["period", "pilot", "comparison"], 1);
         for (k, p) in periods.iter().enumerate() {
             let v = |i: usize| series[i].1[k].as_ref().map(|e| format!("{:.4}", e.value));
-            data.push(vec![Some(p.clone()), v(0), v(1)]);
+            data.push(vec![Some(p.clone()), v(1), v(0)]);
         }
         s.chart = Some(Chart {
             file: "did_trends".into(),
@@ -400,20 +402,8 @@ fn synthetic(d: &Value, confidence: f64) -> Result<Option<Section>> {
         .filter_map(|p| p["period"].as_str().map(str::to_string))
         .collect();
     let launch_label = d["launches"][0][1].as_str().unwrap_or("").to_string();
+    // The synthetic comparison first, the pilot second: the colours of every chart.
     let series = vec![
-        (
-            "pilot".to_string(),
-            path.iter()
-                .map(|p| {
-                    f(p, "pilot").map(|v| Estimate {
-                        label: String::new(),
-                        value: v,
-                        low: v,
-                        high: v,
-                    })
-                })
-                .collect::<Vec<_>>(),
-        ),
         (
             "synthetic pilot (synthetic control weights)".to_string(),
             path.iter()
@@ -427,8 +417,21 @@ fn synthetic(d: &Value, confidence: f64) -> Result<Option<Section>> {
                 })
                 .collect(),
         ),
+        (
+            "pilot".to_string(),
+            path.iter()
+                .map(|p| {
+                    f(p, "pilot").map(|v| Estimate {
+                        label: String::new(),
+                        value: v,
+                        low: v,
+                        high: v,
+                    })
+                })
+                .collect::<Vec<_>>(),
+        ),
     ];
-    if series[0].1.iter().any(Option::is_some) {
+    if series[1].1.iter().any(Option::is_some) {
         // The path drawn is synthetic control's, so the title quotes synthetic control's estimate.
         let title = match get("sc").and_then(|e| f(e, "estimate")) {
             Some(e) => format!(
@@ -454,7 +457,7 @@ fn synthetic(d: &Value, confidence: f64) -> Result<Option<Section>> {
         let mut data = crate::present::Table::new(&title, &["period", "pilot", "synthetic"], 1);
         for (k, p) in periods.iter().enumerate() {
             let v = |i: usize| series[i].1[k].as_ref().map(|e| format!("{:.4}", e.value));
-            data.push(vec![Some(p.clone()), v(0), v(1)]);
+            data.push(vec![Some(p.clone()), v(1), v(0)]);
         }
         s.chart = Some(Chart {
             file: "did_synthetic".into(),
