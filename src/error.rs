@@ -154,7 +154,7 @@ pub const SHOWN_MAX_CHARS: usize = 120;
 /// A piece of the user's data as a message or an output may quote it: control characters
 /// (ESC, BEL, CR, ...) and bidirectional overrides are written as `\u{..}` escapes, so
 /// nothing reaches a terminal or a report raw, and the text is cut to
-/// [`SHOWN_MAX_CHARS`] characters.
+/// `SHOWN_MAX_CHARS` characters.
 pub fn shown(s: &str) -> String {
     shown_max(s, SHOWN_MAX_CHARS)
 }

@@ -2,7 +2,7 @@
 //! designs"; CONTRACT §3 `effect`): does the effect hang on one matching?
 //!
 //! One design, one propensity model, one set of terms, as `match` builds them
-//! ([`MatchingStage`]): the greedy matching in its default order gives the matched sets
+//! (`MatchingStage`): the greedy matching in its default order gives the matched sets
 //! for `matched` and `matched_regression`; the fitted scores give `ipw`, `overlap` and
 //! `doubly_robust`; `entropy_balancing` reweights on the terms themselves
 //! ([`adjusted_designs`]). Beside them:

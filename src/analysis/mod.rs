@@ -1,10 +1,10 @@
-//! The analyses: each takes a loaded [`Evaluation`](crate::Evaluation) and its options and
+//! The analyses: each takes a loaded [`Evaluation`] and its options and
 //! returns a result that serialises to the JSON of CONTRACT §3 and presents itself through
 //! [`Tabular`](crate::output::Tabular).
 //!
 //! | analysis | options | result |
 //! |---|---|---|
-//! | rates ([`crate::measure`]) | [`RateOptions`](crate::RateOptions) | [`Rates`](crate::Rates) |
+//! | rates ([`crate::measure`]) | [`RateOptions`] | [`Rates`] |
 //! | [`compare`] | [`CompareOptions`](compare::CompareOptions) | [`Comparison`](compare::Comparison) |
 //! | [`matching`] | [`MatchOptions`](matching::MatchOptions) | [`MatchedComparison`](matching::MatchedComparison) |
 //! | [`effect`] | [`EffectOptions`](effect::EffectOptions) | [`Effects`](effect::Effects) |

@@ -13,7 +13,7 @@ use crate::data::dates::quarter_label;
 use crate::error::Result;
 use crate::stats::{CiMethod, KaplanMeier, KmInterval, proportion_ci, z_upper};
 
-/// Options of [`Monitor::compute`]. Every field has a documented default.
+/// Options of [`Monitor`]'s [`compute`](crate::Analysis::compute). Every field has a documented default.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonitorOptions {
     /// Confidence level. Default 0.95.

@@ -11,7 +11,7 @@ use crate::stats::{
     CoxFit, KaplanMeier, KmInterval, KmRow, LogRank, SurvivalAt, Ties, cox, logrank,
 };
 
-/// Options for [`SurvivalAnalysis::compute`]. Every field has a documented default.
+/// Options for [`SurvivalAnalysis`]'s [`compute`](crate::Analysis::compute). Every field has a documented default.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SurvivalOptions {
     /// Breakdowns beyond cohort. Default none.

@@ -32,11 +32,11 @@ pub struct LoadOptions {
     /// How date text is read. Default: ISO `YYYY-MM-DD`.
     pub date_format: DateFormat,
     /// The date the extract was taken. Default: the latest disposal date in the offences
-    /// table (see [`ExtractDateSource`]).
+    /// table (see [`ExtractDateSource`](crate::data::load::ExtractDateSource)).
     pub extract_date: Option<Day>,
     /// Optional cohort columns to load. Default: all.
     pub cohort_columns: ColumnSelection,
-    /// Whether `offence_type` and `disposal` are kept as columns of [`Offences`].
+    /// Whether `offence_type` and `disposal` are kept as columns of [`Offences`](crate::data::table::Offences).
     /// Default: kept. Exact duplicates are detected on them either way.
     pub offence_details: OffenceDetails,
     /// Offence rows that are not proven outcomes, excluded as `not_proven_outcome`.

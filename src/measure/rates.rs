@@ -8,7 +8,7 @@ use crate::data::People;
 use crate::error::Result;
 use crate::stats::{BinomialTest, CiMethod, binomial_test, proportion_ci};
 
-/// Options for [`Rates::compute`]. Every field has a documented default.
+/// Options for [`Rates`]' [`compute`](crate::Analysis::compute). Every field has a documented default.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateOptions {
     /// Breakdown columns beyond `cohort` (e.g. `sex`, `age_band`). Default: none.

@@ -1,7 +1,7 @@
 //! Comparing the pilot with a comparison group or with a fixed external rate, with a
 //! plain-English verdict in the Justice Data Lab's style.
 //!
-//! [`Comparison::compute`] runs one; the files hold one idea each: `options` (what is
+//! [`Comparison`]'s [`compute`](crate::Analysis::compute) runs one; the files hold one idea each: `options` (what is
 //! compared with what), `result` (the result and its parts), `groups` (the people of a
 //! group), `build` (the comparison and its verdict), `subgroups`.
 

@@ -101,7 +101,7 @@ pub enum Against {
     },
 }
 
-/// Options for [`Comparison`]. Every field has a documented default.
+/// Options for [`Comparison`](crate::Comparison). Every field has a documented default.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompareOptions {
     /// The pilot cohort. Default `divert`.

@@ -14,7 +14,7 @@ use crate::stats::did::AreaCovariates;
 pub struct PersonCell {
     /// The area's label.
     pub area: String,
-    /// The period's number ([`PeriodLength::of`]).
+    /// The period's number ([`PeriodLength::of`](crate::did::PeriodLength::of)).
     #[serde(skip)]
     pub period_index: i32,
     /// The period's label.

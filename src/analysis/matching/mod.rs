@@ -23,7 +23,7 @@ use crate::stats::{LogisticFit, PairDirection, RosenbaumBounds, logistic, rosenb
 /// The Justice Data Lab's minimum pilot group.
 pub const MIN_TREATED: usize = 60;
 
-/// Options for [`MatchedComparison::compute`]. Every field has a documented default.
+/// Options for [`MatchedComparison`]'s [`compute`](crate::Analysis::compute). Every field has a documented default.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatchOptions {
     /// The pilot cohort. Default `divert`.

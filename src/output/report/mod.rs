@@ -84,7 +84,7 @@ impl Default for ReportOptions {
     }
 }
 
-/// What [`write`] wrote.
+/// What [`write()`] wrote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {
     /// Every file, in the order written.
