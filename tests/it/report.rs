@@ -1162,3 +1162,32 @@ fn report_trace_names_every_phase() {
     }
     assert!(!run("0").contains("[trace]"));
 }
+
+/// The evaluation file's producer, contact and date are the user's text: markup, formulas,
+/// pipes, control characters and direction overrides never reach a page, a chart or the
+/// workbook as anything but inert text.
+#[test]
+fn a_hostile_producer_contact_and_date_stay_inert_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sample_config(dir.path(), 10);
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "producer = \"Evaluation team, Office of the Police and Crime Commissioner (synthetic example)\"",
+        "producer = \"<script>alert(1)</script> | =HYPERLINK(\\\"x\\\") \\u202E\\u0007team\"",
+    );
+    assert!(text.contains("<script>"));
+    std::fs::write(&cfg, text).unwrap();
+    let out = dir.path().join("out");
+    report(&cfg, &out);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let svg = std::fs::read_to_string(out.join("charts/rates.svg")).unwrap();
+    for (name, s) in [("html", &html), ("md", &md), ("svg", &svg)] {
+        assert!(!s.contains("<script>"), "{name}");
+        assert!(!s.contains('\u{202e}') && !s.contains('\u{7}'), "{name}");
+    }
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(svg.contains("&lt;script&gt;"));
+    // The markdown table row keeps its columns: the pipe is escaped.
+    let row = md.lines().find(|l| l.starts_with("| Produced by")).unwrap();
+    assert_eq!(row.matches(" | ").count(), 1, "{row}");
+}

@@ -318,9 +318,11 @@ pub(super) fn section(j: &Value, options: &ReportOptions) -> Option<Section> {
         ("Contact", &options.contact),
         ("Date of publication", &options.date),
     ] {
+        // The evaluation file's own text: no control characters or direction overrides.
         about.push((
             name.into(),
-            v.clone().unwrap_or_else(|| "not stated".into()),
+            v.as_deref()
+                .map_or_else(|| "not stated".into(), |t| crate::without_unsafe(t, &[])),
         ));
     }
     let rows: Vec<Value> = about

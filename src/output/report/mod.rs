@@ -131,7 +131,7 @@ pub fn write(
     let source = format!(
         "Source: police records extracted {}; {}, {}.",
         j["parameters"]["extract_date"].as_str().unwrap_or("[x]"),
-        options.producer.as_deref().unwrap_or("analysis"),
+        crate::without_unsafe(options.producer.as_deref().unwrap_or("analysis"), &[]),
         provenance.tool
     );
     let mut sections = sections;
