@@ -434,8 +434,11 @@ fn partial_ledger(published: &Value, truth: &Value) -> Ledger {
         );
         // Events at the published steps, when the steps account for every event.
         let steps = pg["steps"].as_array().unwrap();
-        let step_events: f64 = steps.iter().map(|s| f(&s["events"])).sum();
-        if !steps.is_empty() && (step_events - se).abs() < 0.5 {
+        // (Published steps carry no events since the between-steps route was closed; a
+        // report that did would be checked here.)
+        let step_events: Option<f64> = steps.iter().map(|s| s["events"].as_f64()).sum();
+        if let Some(step_events) = step_events.filter(|e| !steps.is_empty() && (e - se).abs() < 0.5)
+        {
             l.figure(
                 &format!("survival/{cohort}/step_events"),
                 &[(fr, 1), (pr, 1)],
@@ -443,7 +446,7 @@ fn partial_ledger(published: &Value, truth: &Value) -> Ledger {
             );
         }
         if let Some(first) = steps.first() {
-            if f(&first["at_risk"]) == sn {
+            if first["at_risk"].as_f64() == Some(sn) {
                 l.figure(
                     &format!("survival/{cohort}/at_risk"),
                     &all,
@@ -777,6 +780,19 @@ fn route3_chart_steps_against_fixed_days_give_back_no_few_events() {
         .zip(truth["survival"]["groups"].as_array().unwrap())
     {
         g["survival_at"] = tg["survival_at"].clone();
+        // The gate before this route was closed published each step's events too.
+        let true_steps = tg["steps"].as_array().unwrap().clone();
+        let mut prev = 0.0;
+        for st in g["steps"].as_array_mut().unwrap() {
+            let day = f(&st["day"]);
+            let e: f64 = true_steps
+                .iter()
+                .filter(|t| f(&t["day"]) > prev && f(&t["day"]) <= day)
+                .map(|t| f(&t["events"]))
+                .sum();
+            st["events"] = serde_json::json!(e);
+            prev = day;
+        }
     }
     let route = steps_ledger(&before, &truth, "divert").pinned(5);
     assert!(!route.is_empty(), "the route");
@@ -793,10 +809,14 @@ fn route3_chart_steps_against_fixed_days_give_back_no_few_events() {
         steps.as_array().unwrap().len() >= 3,
         "the chart stands: {steps}"
     );
-    // A step never shows fewer than k people left at risk after it.
+    // A published step is its day and survival only: no at-risk or events that, beside the
+    // next step's, give back people censored between them.
     for g in published["survival"]["groups"].as_array().unwrap() {
         for s in g["steps"].as_array().unwrap() {
-            assert!(f(&s["at_risk"]) - f(&s["events"]) >= 5.0, "{s}");
+            assert!(
+                s.get("at_risk").is_none() && s.get("events").is_none(),
+                "{s}"
+            );
         }
     }
 }

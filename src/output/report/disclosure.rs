@@ -1198,7 +1198,22 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
             let steps = safe_steps(&typed.table, k as u64);
             if let Value::Object(m) = g {
                 m.remove("table");
-                m.insert("steps".into(), json!(steps));
+                // Published steps are (day, survival) only: a step's at-risk and events, with
+                // the next step's at-risk, would give back the few people whose follow-up
+                // ended between two steps without a reoffence (issue 29); with both, a single
+                // day's step also gives its at-risk from the survival ratio. The chart needs
+                // neither.
+                let shown: Vec<Value> = steps
+                    .iter()
+                    .map(|s| {
+                        if on {
+                            json!({ "day": s.day, "survival": s.survival })
+                        } else {
+                            json!(s)
+                        }
+                    })
+                    .collect();
+                m.insert("steps".into(), Value::Array(shown));
             }
             if on {
                 survival_points(g, &typed.table, &steps, k);

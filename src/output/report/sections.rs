@@ -900,21 +900,11 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
             let svg = charts::cumulative(&title, &alt, &curves, horizon)?;
             s.paragraphs.extend(stops);
             // The chart's data: exactly the points drawn.
-            let mut data = crate::present::Table::new(
-                &title,
-                &["group", "day", "at_risk", "events", "survival"],
-                1,
-            );
+            let mut data = crate::present::Table::new(&title, &["group", "day", "survival"], 1);
             for (label, pts) in &steps {
                 for p in pts {
                     let v = |k: &str| Some(p[k].to_string());
-                    data.push(vec![
-                        Some(label.clone()),
-                        v("day"),
-                        v("at_risk"),
-                        v("events"),
-                        v("survival"),
-                    ]);
+                    data.push(vec![Some(label.clone()), v("day"), v("survival")]);
                 }
             }
             s.chart = Some(Chart {
