@@ -593,54 +593,31 @@ pub fn by_period_with_projections(
         let labels = category_labels(&shown, x_axis_width() * every as f64);
         let mut chart = percent_by_category(area, n, &labels, ymax, "estimated 12-month rate")?;
         let k_series = series.len().max(1) as f64;
-        for (k, (_, points)) in series.iter().enumerate() {
-            let c = colour(k, series.len());
-            let offset = (k as f64 - (k_series - 1.0) / 2.0) * 0.12;
-            for (i, e) in points.iter().enumerate() {
-                if let Some(e) = e {
-                    let x = i as f64 + offset;
+        // Estimates filled, projections hollow (a white dot under a ring), in the series'
+        // colours; each with its interval.
+        let layers = [(series, true), (projected, false)];
+        for (layer, filled) in layers {
+            for (k, (_, points)) in layer.iter().enumerate().take(n_series) {
+                let c = colour(k, n_series);
+                let offset = (k as f64 - (k_series - 1.0) / 2.0) * 0.12;
+                for (i, e) in points.iter().enumerate() {
+                    let Some(e) = e else { continue };
+                    let (x, y) = (i as f64 + offset, e.value * 100.0);
                     chart
                         .draw_series([PathElement::new(
                             vec![(x, e.low * 100.0), (x, e.high * 100.0)],
                             GREY.stroke_width(1),
                         )])
                         .map_err(err)?;
-                    chart
-                        .draw_series(std::iter::once(Circle::new(
-                            (x, e.value * 100.0),
-                            5,
-                            c.filled(),
-                        )))
-                        .map_err(err)?;
-                }
-            }
-        }
-        for (k, (_, points)) in projected.iter().enumerate().take(n_series) {
-            let c = colour(k, n_series);
-            let offset = (k as f64 - (k_series - 1.0) / 2.0) * 0.12;
-            for (i, e) in points.iter().enumerate() {
-                if let Some(e) = e {
-                    let x = i as f64 + offset;
-                    chart
-                        .draw_series([PathElement::new(
-                            vec![(x, e.low * 100.0), (x, e.high * 100.0)],
-                            GREY.stroke_width(1),
-                        )])
-                        .map_err(err)?;
-                    chart
-                        .draw_series(std::iter::once(Circle::new(
-                            (x, e.value * 100.0),
-                            5,
-                            WHITE.filled(),
-                        )))
-                        .map_err(err)?;
-                    chart
-                        .draw_series(std::iter::once(Circle::new(
-                            (x, e.value * 100.0),
-                            5,
-                            c.stroke_width(2),
-                        )))
-                        .map_err(err)?;
+                    let marks = if filled {
+                        vec![Circle::new((x, y), 5, c.filled())]
+                    } else {
+                        vec![
+                            Circle::new((x, y), 5, WHITE.filled()),
+                            Circle::new((x, y), 5, c.stroke_width(2)),
+                        ]
+                    };
+                    chart.draw_series(marks).map_err(err)?;
                 }
             }
         }
