@@ -574,8 +574,13 @@ pub fn monitor(m: &mut Value, k: f64) {
         let non: Vec<f64> = people.iter().zip(&ev).map(|(a, b)| a - b).collect();
         let mut hn: Vec<bool> = people.iter().map(|&v| v < k).collect();
         complement(std::slice::from_ref(&people), &mut hn, k, true);
+        // Full follow-up withheld where it, or the people still being followed (the
+        // quarter's people less it, a count of people too), is small (issue 29).
         let mut hf: Vec<bool> = (0..rows.len())
-            .map(|r| hn[r] || (ff[r] > 0.0 && ff[r] < k))
+            .map(|r| {
+                let partial = people[r] - ff[r];
+                hn[r] || (ff[r] > 0.0 && ff[r] < k) || (partial > 0.0 && partial < k)
+            })
             .collect();
         complement(std::slice::from_ref(&ff), &mut hf, k, false);
         let mut hx: Vec<bool> = (0..rows.len())
@@ -1633,6 +1638,35 @@ fn complement(counts: &[Vec<f64>], hidden: &mut [bool], k: f64, nonempty: bool) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quarters_people_less_its_full_follow_up_is_never_a_small_count() {
+        // 2022-Q1: 40 people, 37 followed for the full year: the 3 still being followed
+        // would be published as the difference; their full follow-up is withheld, with a
+        // second quarter's for the cohort's total.
+        let mut m = json!({"groups": [
+            {"cohort": "divert", "period": "2021-Q3", "people": 50.0, "full_follow_up": 50.0, "events_so_far": 20.0},
+            {"cohort": "divert", "period": "2021-Q4", "people": 60.0, "full_follow_up": 60.0, "events_so_far": 20.0},
+            {"cohort": "divert", "period": "2022-Q1", "people": 40.0, "full_follow_up": 37.0, "events_so_far": 15.0},
+            {"cohort": "divert", "period": "2022-Q2", "people": 45.0, "full_follow_up": 0.0, "events_so_far": 12.0},
+        ]});
+        monitor(&mut m, 10.0);
+        let g = m["groups"].as_array().unwrap();
+        assert_eq!(g[2]["full_follow_up"], SUPPRESSED);
+        assert_eq!(g[2]["people"], 40.0);
+        let hidden = g
+            .iter()
+            .filter(|r| r["full_follow_up"] == SUPPRESSED)
+            .count();
+        assert!(hidden >= 2, "{m}");
+        // A quarter whose people are all followed a year is not withheld for this reason.
+        let mut m = json!({"groups": [
+            {"cohort": "divert", "period": "2021-Q3", "people": 50.0, "full_follow_up": 50.0, "events_so_far": 20.0},
+            {"cohort": "divert", "period": "2021-Q4", "people": 60.0, "full_follow_up": 60.0, "events_so_far": 20.0},
+        ]});
+        monitor(&mut m, 10.0);
+        assert_eq!(m["groups"][0]["full_follow_up"], 50.0);
+    }
 
     #[test]
     fn offence_mix_shares_on_small_counts_are_withheld_three_at_least() {
