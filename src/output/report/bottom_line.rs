@@ -6,9 +6,8 @@
 
 use serde_json::{Value, json};
 
-use super::ReportOptions;
 use super::disclosure::SUPPRESSED;
-use super::sections::arr;
+use super::sections::{Ctx, arr, control_ci};
 use super::table::*;
 
 /// The leading design's test: its name and p-value (`None` when withheld).
@@ -55,7 +54,8 @@ fn areas(d: &Value) -> String {
 
 /// The one plain sentence: what the design that leads says, with its uncertainty, in words
 /// a reader outside the analysis team reads right.
-fn plain_sentence(j: &Value) -> Option<String> {
+fn plain_sentence(c: &Ctx) -> Option<String> {
+    let j = c.j;
     let alpha = |c: &Value| 1.0 - f(c, "confidence").unwrap_or(0.95);
     if let Some(d) = j.get("did").filter(|d| d["estimate"].is_number()) {
         let est = f(d, "estimate")?;
@@ -84,8 +84,8 @@ fn plain_sentence(j: &Value) -> Option<String> {
             )
         });
     }
-    let m = j
-        .get("match")
+    let m = c
+        .matched
         .map(|m| &m["comparison"])
         .filter(|c| c["risk_difference"].is_number());
     if let Some(c) = m {
@@ -107,28 +107,21 @@ fn plain_sentence(j: &Value) -> Option<String> {
             }
         ));
     }
-    let c = j
-        .get("compare")
-        .filter(|c| c["kind"] == "comparison_group")?;
-    c["summary"].as_str().map(str::to_string)
+    c.group_cmp?["summary"].as_str().map(str::to_string)
 }
 
 /// The bottom-line section (`None` when nothing is published to put in it).
 // Over 80 lines: the box's parts in reading order (sentence, rates, estimates, what the
 // figures cover, reconciliation).
-pub(super) fn section(j: &Value, options: &ReportOptions) -> Option<Section> {
+pub(super) fn section(ctx: &Ctx) -> Option<Section> {
+    let (j, group, bench) = (ctx.j, ctx.group_cmp, ctx.bench_cmp);
     let mut s = Section::new("bottom_line", "The bottom line");
-    if let Some(x) = plain_sentence(j) {
+    if let Some(x) = plain_sentence(ctx) {
         s.findings.push(x);
     }
     let params = &j["parameters"];
     let confidence = f(params, "confidence").unwrap_or(0.95);
     // The rates: people, reoffenders and the rate per group, from the comparison.
-    let group = j.get("compare").filter(|c| c["kind"] == "comparison_group");
-    let bench = ["compare", "compare_benchmark"]
-        .iter()
-        .map(|k| &j[*k])
-        .find(|c| c["kind"] == "external_benchmark");
     if let Some(c) = group.or(bench) {
         let mut rows = vec![json!({
             "group": c["treatment"],
@@ -139,13 +132,14 @@ pub(super) fn section(j: &Value, options: &ReportOptions) -> Option<Section> {
             "high": c["treatment_ci_high"],
         })];
         if c["kind"] == "comparison_group" {
+            let ci = control_ci(c);
             rows.push(json!({
                 "group": c["control"],
                 "people": c["control_n"],
                 "reoffenders": c["control_reoffenders"],
                 "rate": c["control_rate"],
-                "low": super::sections::control_ci(c).map(|x| x.0),
-                "high": super::sections::control_ci(c).map(|x| x.1),
+                "low": ci.map(|x| x.0),
+                "high": ci.map(|x| x.1),
             }));
         }
         let (lo, hi) = super::sections::ci_headers(confidence);
@@ -250,7 +244,45 @@ pub(super) fn section(j: &Value, options: &ReportOptions) -> Option<Section> {
         s.tables.push(t);
     }
     // What the figures cover, and who produced them.
-    let mut about: Vec<(String, String)> = Vec::new();
+    let about = facts(ctx);
+    let rows: Vec<Value> = about
+        .iter()
+        .map(|f| json!({ "item": f.item, "value": f.detail }))
+        .collect();
+    s.tables.push(table(
+        "bottom_line_about",
+        "What the figures cover and who produced them",
+        &rows,
+        &[
+            ("item", "item", Kind::Count),
+            ("detail", "value", Kind::Count),
+        ],
+    ));
+    s.paragraphs.extend(reconcile(ctx));
+    (!s.findings.is_empty() || !s.tables.is_empty()).then_some(s)
+}
+
+/// A line of "what the figures cover and who produced them": the bottom line's table, and
+/// (all but the value, a figure with its caveats on its own sheet) the workbook's cover.
+pub(super) struct Fact {
+    pub(super) item: &'static str,
+    pub(super) detail: String,
+    pub(super) on_cover: bool,
+}
+
+/// What the figures cover (the 12-month measure's window, the extract date and whether it was
+/// given, the benchmark framed both ways, the value and what it rests on) and who produced
+/// them (from the evaluation file's `[report]`).
+pub(super) fn facts(ctx: &Ctx) -> Vec<Fact> {
+    let (j, options, params) = (ctx.j, ctx.options, &ctx.j["parameters"]);
+    let mut about = Vec::new();
+    let mut fact = |item: &'static str, detail: String| {
+        about.push(Fact {
+            item,
+            detail,
+            on_cover: item != "Value",
+        })
+    };
     if let (Some(extract), Some(fu), Some(wait)) = (
         params["extract_date"].as_str(),
         f(params, "follow_up_days"),
@@ -261,17 +293,17 @@ pub(super) fn section(j: &Value, options: &ReportOptions) -> Option<Section> {
             .and_then(|d| d.checked_sub_days(chrono::Days::new((fu + wait) as u64)))
             .map(|d| d.format("%-d %B %Y").to_string());
         if let Some(cutoff) = cutoff {
-            about.push((
-                "The 12-month measure".into(),
+            fact(
+                "The 12-month measure",
                 format!(
                     "People whose index date is on or before {cutoff}: each has {fu:.0} days of follow-up for a \
                      reoffence and a further {wait:.0} days for it to be proven (convicted or cautioned) before \
                      the extract date."
                 ),
-            ));
+            );
         }
-        about.push((
-            "Extract date".into(),
+        fact(
+            "Extract date",
             match params["extract_date_source"].as_str() {
                 Some("given") => format!("{extract} (given in the evaluation file)"),
                 Some(src) => format!(
@@ -280,12 +312,12 @@ pub(super) fn section(j: &Value, options: &ReportOptions) -> Option<Section> {
                 ),
                 None => extract.to_string(),
             },
-        ));
+        );
     }
-    if let Some(b) = bench {
+    if let Some(b) = ctx.bench_cmp {
         let rate = f(b, "control_rate");
-        about.push((
-            "Benchmark".into(),
+        fact(
+            "Benchmark",
             format!(
                 "{}: {}{}",
                 b["baseline_name"].as_str().unwrap_or("a published rate"),
@@ -300,7 +332,7 @@ pub(super) fn section(j: &Value, options: &ReportOptions) -> Option<Section> {
                     .map(|x| format!(". Source: {x}"))
                     .unwrap_or_default()
             ),
-        ));
+        );
     }
     if let Some(h) = j.get("costs").and_then(|c| c["headline"].as_str()) {
         // The value rests on the individual-level effect; say so where the area design leads.
@@ -311,7 +343,7 @@ pub(super) fn section(j: &Value, options: &ReportOptions) -> Option<Section> {
         } else {
             ""
         };
-        about.push(("Value".into(), format!("{h}{basis}")));
+        fact("Value", format!("{h}{basis}"));
     }
     for (name, v) in [
         ("Produced by", &options.producer),
@@ -319,41 +351,28 @@ pub(super) fn section(j: &Value, options: &ReportOptions) -> Option<Section> {
         ("Date of publication", &options.date),
     ] {
         // The evaluation file's own text: no control characters or direction overrides.
-        about.push((
-            name.into(),
+        fact(
+            name,
             v.as_deref()
                 .map_or_else(|| "not stated".into(), |t| crate::without_unsafe(t, &[])),
-        ));
+        );
     }
-    let rows: Vec<Value> = about
-        .into_iter()
-        .map(|(k, v)| json!({ "item": k, "value": v }))
-        .collect();
-    s.tables.push(table(
-        "bottom_line_about",
-        "What the figures cover and who produced them",
-        &rows,
-        &[
-            ("item", "item", Kind::Count),
-            ("detail", "value", Kind::Count),
-        ],
-    ));
-    s.paragraphs.extend(reconcile(j));
-    (!s.findings.is_empty() || !s.tables.is_empty()).then_some(s)
+    about
 }
 
 /// One paragraph that reconciles the descriptive figures (rates, Kaplan-Meier, log-rank,
 /// Cox) with the impact estimate, and one sentence on the 12-month measure against the
 /// Kaplan-Meier figure at the same day.
-fn reconcile(j: &Value) -> Vec<String> {
+fn reconcile(ctx: &Ctx) -> Vec<String> {
+    let j = ctx.j;
     let mut out = Vec::new();
     let sig = |c: &Value| c["significant"].as_bool();
     let did = j.get("did").filter(|d| d["estimate"].is_number());
-    let matched = j
-        .get("match")
+    let matched = ctx
+        .matched
         .map(|m| &m["comparison"])
         .filter(|c| c.is_object());
-    let group = j.get("compare").filter(|c| c["kind"] == "comparison_group");
+    let group = ctx.group_cmp;
     let sv = j.get("survival").filter(|s| s.is_object());
     let cox_covs: Vec<String> = sv
         .map(|s| arr(&s["cox"], "coefficients"))

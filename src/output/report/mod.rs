@@ -123,7 +123,7 @@ pub fn write(
         }
         j = Value::Object(stamped);
     }
-    let sections = crate::trace::timed("report: sections and charts (SVG)", || {
+    let mut sections = crate::trace::timed("report: sections and charts (SVG)", || {
         sections(&j, options)
     })?;
     let headline = sections.first().and_then(|s| s.findings.first().cloned());
@@ -134,7 +134,6 @@ pub fn write(
         crate::without_unsafe(options.producer.as_deref().unwrap_or("analysis"), &[]),
         provenance.tool
     );
-    let mut sections = sections;
     for c in sections.iter_mut().filter_map(|s| s.chart.as_mut()) {
         c.svg = charts::with_source(&c.svg, &source);
     }
@@ -224,15 +223,11 @@ pub fn write(
     drop(t);
     let t = crate::trace::Phase::start("report: xlsx");
     let tables: Vec<&SectionTable> = sections.iter().flat_map(|s| &s.tables).collect();
-    // The cover states what the figures cover and who produced them: the bottom line's
-    // table of those facts, every item but the value (a figure with its caveats, on its
-    // sheet).
-    let details: Vec<(String, String)> = tables
-        .iter()
-        .filter(|t| t.file == "bottom_line_about")
-        .flat_map(|t| &t.rows)
-        .filter_map(|r| Some((r.first()?.clone(), r.get(1)?.clone())))
-        .filter(|(k, _)| k != "Value")
+    // The cover states what the figures cover and who produced them: the bottom line's facts.
+    let details: Vec<(String, String)> = bottom_line::facts(&sections::Ctx::new(&j, options))
+        .into_iter()
+        .filter(|f| f.on_cover)
+        .map(|f| (f.item.to_string(), f.detail))
         .collect();
     let cover = xlsx::Cover {
         title: &options.title,

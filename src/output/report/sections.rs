@@ -164,12 +164,32 @@ pub(super) fn capitalise(s: &str) -> String {
 /// What every section builder reads: the gated JSON and the options, with the
 /// comparisons picked out once.
 #[derive(Clone, Copy)]
-struct Ctx<'a> {
-    j: &'a Value,
-    options: &'a ReportOptions,
-    group_cmp: Option<&'a Value>,
-    bench_cmp: Option<&'a Value>,
-    matched: Option<&'a Value>,
+pub(super) struct Ctx<'a> {
+    pub(super) j: &'a Value,
+    pub(super) options: &'a ReportOptions,
+    pub(super) group_cmp: Option<&'a Value>,
+    pub(super) bench_cmp: Option<&'a Value>,
+    pub(super) matched: Option<&'a Value>,
+}
+
+impl<'a> Ctx<'a> {
+    /// The gated JSON with its comparisons picked out: against a group in the data, against a
+    /// published benchmark, and the matched comparison.
+    pub(super) fn new(j: &'a Value, options: &'a ReportOptions) -> Ctx<'a> {
+        let kind = |k: &str| {
+            ["compare", "compare_benchmark"]
+                .iter()
+                .map(|key| &j[*key])
+                .find(|c| c["kind"] == k)
+        };
+        Ctx {
+            j,
+            options,
+            group_cmp: kind("comparison_group"),
+            bench_cmp: kind("external_benchmark"),
+            matched: j.get("match").filter(|m| !m.is_null()),
+        }
+    }
 }
 
 /// Column headers of an interval at `confidence`: ("95% CI low", "95% CI high").
@@ -199,26 +219,10 @@ pub(super) fn arr(v: &Value, k: &str) -> Vec<Value> {
 
 /// Every section of the report, in order, from the disclosure-controlled JSON.
 pub(super) fn sections(j: &Value, options: &ReportOptions) -> Result<Vec<Section>> {
-    let kind = |k: &str| {
-        ["compare", "compare_benchmark"]
-            .iter()
-            .map(|key| &j[*key])
-            .find(|c| c["kind"] == k)
-    };
-    let c = Ctx {
-        j,
-        options,
-        group_cmp: kind("comparison_group"),
-        bench_cmp: kind("external_benchmark"),
-        matched: j.get("match").filter(|m| !m.is_null()),
-    };
+    let c = Ctx::new(j, options);
     type Builder = fn(&Ctx) -> Result<Vec<Section>>;
     let builders: [Builder; 13] = [
-        |c| {
-            Ok(super::bottom_line::section(c.j, c.options)
-                .into_iter()
-                .collect())
-        },
+        |c| Ok(super::bottom_line::section(c).into_iter().collect()),
         summary,
         |c| super::did::sections(c.j),
         rates,

@@ -45,37 +45,13 @@ pub(super) enum Cell {
 /// The key under which [`kinded`] wraps a number that carries its own kind.
 const KINDED: &str = "\u{0}kinded";
 
-impl Kind {
-    fn code(self) -> String {
-        match self {
-            Kind::Count => "count".into(),
-            Kind::Pct => "pct".into(),
-            Kind::Pts => "pts".into(),
-            Kind::Num(d) => format!("num{d}"),
-            Kind::P => "p".into(),
-            Kind::Money => "money".into(),
-        }
-    }
-
-    fn of_code(code: &str) -> Option<Kind> {
-        Some(match code {
-            "count" => Kind::Count,
-            "pct" => Kind::Pct,
-            "pts" => Kind::Pts,
-            "p" => Kind::P,
-            "money" => Kind::Money,
-            _ => Kind::Num(code.strip_prefix("num")?.parse().ok()?),
-        })
-    }
-}
-
 /// A number that carries its own kind, for a table whose rows mix kinds in one column (a
 /// measure and its value: a percentage, money, a count): shown as text in the page and as a
 /// formatted number in the spreadsheet. Anything but a number (a `[c]`, text, null) is kept
 /// as it is.
 pub(super) fn kinded(v: Option<&Value>, kind: Kind) -> Value {
     match v {
-        Some(n @ Value::Number(_)) => serde_json::json!({ KINDED: [n, kind.code()] }),
+        Some(n @ Value::Number(_)) => serde_json::json!({ KINDED: [n, kind] }),
         Some(other) => other.clone(),
         None => Value::Null,
     }
@@ -87,8 +63,7 @@ fn resolve(v: Option<&Value>, kind: Kind) -> (Option<&Value>, Kind) {
         Some(pair) => (
             pair.get(0),
             pair.get(1)
-                .and_then(Value::as_str)
-                .and_then(Kind::of_code)
+                .and_then(|k| serde_json::from_value::<Kind>(k.clone()).ok())
                 .unwrap_or(kind),
         ),
         None => (v, kind),
@@ -169,7 +144,7 @@ pub(super) fn cell(v: Option<&Value>, kind: Kind) -> String {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Serialize, serde::Deserialize)]
 pub(super) enum Kind {
     Count,
     Pct,
