@@ -101,7 +101,7 @@ fn plain_sentence(c: &Ctx) -> Option<String> {
             },
             rd.abs() * 100.0,
             if sig {
-                ": the interval excludes no difference, though matching balances only what the extract records."
+                ": the interval excludes zero, though matching balances only what the extract records."
             } else {
                 ", but the interval includes no difference: not evidence of an effect, nor of none."
             }

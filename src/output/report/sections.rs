@@ -890,8 +890,9 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
                     Some(sv) if ((1.0 - sv) - y).abs() < 1e-9 => pts.push((horizon, y)),
                     _ => stops.push(format!(
                         "The {label} line stops at day {day:.0}: a later step would rest on fewer \
-                         than {} reoffences, so it is not drawn (the chart's title gives the \
-                         published figure at day {horizon:.0} where there is one).",
+                         than {} reoffences or people still followed, so it is not drawn (the \
+                         chart's title gives the published figure at day {horizon:.0} where there \
+                         is one).",
                         c.options.min_cell
                     )),
                 }
