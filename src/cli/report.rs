@@ -61,6 +61,16 @@ pub fn report(a: ReportArgs) -> Result<()> {
         f.path = relative_to(&f.path, base).into();
     }
     let rc = r.config.report.clone().unwrap_or_default();
+    // One switch: an evaluation file that sets both keys is refused rather than read one
+    // way or the other.
+    if rc.disclosure.is_some() && rc.disclosure_control_off {
+        return Err(Error::Config {
+            path: config_path.to_path_buf(),
+            message: "[report] sets both disclosure and disclosure_control_off: keep one \
+                      (disclosure = \"on\" or \"off\")"
+                .into(),
+        });
+    }
     let disclosure_control = match (disclosure_flag, rc.disclosure.as_deref()) {
         (Some("on"), _) => true,
         (Some("off"), _) => false,
@@ -71,7 +81,7 @@ pub fn report(a: ReportArgs) -> Result<()> {
             });
         }
         (None, Some("off")) => false,
-        (None, Some("on")) => !rc.disclosure_control_off,
+        (None, Some("on")) => true,
         (None, Some(other)) => {
             return Err(Error::Config {
                 path: config_path.to_path_buf(),

@@ -1010,3 +1010,94 @@ fn route7_hidden_rows_known_to_hold_someone_are_not_pinned() {
     assert!(pinned.is_empty(), "{pinned:#?}");
     assert!(published["compare"]["treatment_n"].is_number());
 }
+
+/// The committed sample, with its whole evaluation: the route the table rules left open
+/// (monitoring's people less survival's n: those not yet observable, 1 per cohort) exists in
+/// the truth, and the whole-report audit closes it, vouches for every protected count, and
+/// finds no count it does not know.
+#[test]
+fn the_whole_report_audit_closes_monitoring_less_survival_on_the_sample() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &Path, extra: &[&str]| -> Value {
+        Command::cargo_bin("reoffending")
+            .unwrap()
+            .current_dir(root)
+            .args(["report", "data-samples/evaluation.toml", "--out"])
+            .arg(out)
+            .args(extra)
+            .assert()
+            .success();
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
+    };
+    let published = run(&dir.path().join("on"), &[]);
+    let truth = run(&dir.path().join("off"), &["--disclosure-control", "off"]);
+    let monitor_total = |j: &Value, cohort: &str| -> Option<f64> {
+        j["monitor"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["cohort"] == cohort)
+            .map(|g| g["people"].as_f64())
+            .sum()
+    };
+    let survival_n = |j: &Value, cohort: &str| -> Option<f64> {
+        j["survival"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["cohort"] == cohort)
+            .and_then(|g| g["n"].as_f64())
+    };
+    for cohort in ["divert", "comparison"] {
+        let d = monitor_total(&truth, cohort).unwrap() - survival_n(&truth, cohort).unwrap();
+        assert!(
+            d > 0.0 && d < 10.0,
+            "{cohort}: the route needs a small difference, got {d}"
+        );
+        assert!(
+            monitor_total(&published, cohort).is_none() || survival_n(&published, cohort).is_none(),
+            "{cohort}: monitoring's people and survival's n both published"
+        );
+    }
+    let a = &published["provenance"]["disclosure_audit"];
+    assert_eq!(a["all_wide"], true, "{a}");
+    assert_eq!(a["unregistered"], serde_json::json!([]), "{a}");
+    assert!(a["withheld_by_audit"].as_u64().unwrap() >= 2, "{a}");
+    assert!(a["cells"].as_u64().unwrap() > 100, "{a}");
+}
+
+/// One switch: an evaluation file that says both `disclosure` and `disclosure_control_off`
+/// is refused, naming the keys.
+#[test]
+fn an_evaluation_file_with_both_disclosure_switches_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = Data {
+        seed: 7,
+        ..Default::default()
+    };
+    data.people("divert", "2021-01-10", 330, 40, 15, "White");
+    data.people("comparison", "2021-01-10", 330, 60, 25, "White");
+    data.write(dir.path());
+    let p = dir.path().join("both.toml");
+    std::fs::write(
+        &p,
+        "[data]\ncohort = \"cohort.csv\"\noffences = \"offences.csv\"\nextract_date = \"2023-06-30\"\n\n\
+         [report]\ndisclosure = \"on\"\ndisclosure_control_off = true\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("reoffending")
+        .unwrap()
+        .arg("report")
+        .arg(&p)
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("disclosure") && err.contains("disclosure_control_off"),
+        "{err}"
+    );
+    assert!(!dir.path().join("o").join("report.json").exists());
+}

@@ -28,8 +28,9 @@
 //!    suppressed, one per pinned item not already freed by this round's choices: among the
 //!    figures within two links of the item (sharing a cell with it, or with a figure that
 //!    does), the smallest count (a ratio counts as its numerator), ties broken by key,
-//!    preferring the first of up to [`AuditOptions::verify_candidates`] that widens the
-//!    item's interval on its own; then the audit is repeated. Suppressing a figure only
+//!    preferring, among the first [`AuditOptions::verify_candidates`], the first that frees
+//!    the item on its own, else the one that widens its interval most; then the audit is
+//!    repeated. Suppressing a figure only
 //!    removes constraints, so an item once safe stays safe and only pinned items are
 //!    audited again.
 //! 6. **Fail closed.** Where a printed number disagrees with the cells (the true values
@@ -670,7 +671,7 @@ impl<'a> Work<'a> {
                     return Vec::new();
                 };
                 match *shown {
-                    Shown::Exact(v) => vec![row(lin, Cmp::Eq, v as f64)],
+                    Shown::Exact(v) | Shown::Known(v) => vec![row(lin, Cmp::Eq, v as f64)],
                     Shown::Range { lo, hi } => {
                         vec![row(lin.clone(), Cmp::Ge, lo), row(lin, Cmp::Le, hi)]
                     }
@@ -752,7 +753,7 @@ impl<'a> Work<'a> {
             match &self.reg.figures()[g.0].kind {
                 Kind::Count { terms, shown, .. } => {
                     let at_least_1 = match *shown {
-                        Shown::Exact(v) => v >= 1,
+                        Shown::Exact(v) | Shown::Known(v) => v >= 1,
                         Shown::Range { lo, .. } => lo >= 1.0,
                         Shown::Withheld => false,
                     };
@@ -763,8 +764,19 @@ impl<'a> Work<'a> {
         })
     }
 
+    /// Whether figure `f` is an identity every reader knows ([`Shown::Known`]).
+    fn is_known(&self, f: FigureId) -> bool {
+        matches!(
+            self.reg.figures()[f.0].kind,
+            Kind::Count {
+                shown: Shown::Known(_),
+                ..
+            }
+        )
+    }
+
     fn suppress(&mut self, f: FigureId, reason: Reason) {
-        if self.published[f.0] {
+        if self.published[f.0] && !self.is_known(f) {
             self.published[f.0] = false;
             self.reasons.insert(f, reason);
         }
@@ -775,7 +787,7 @@ impl<'a> Work<'a> {
         for f in self.fig_order.clone() {
             let reason = match &self.reg.figures()[f.0].kind {
                 Kind::Count { value, shown, .. } => (self.small(*value)
-                    && !matches!(shown, Shown::Withheld))
+                    && !matches!(shown, Shown::Withheld | Shown::Known(_)))
                 .then(|| Reason::Primary {
                     count: self.key(f).to_string(),
                 }),
@@ -823,7 +835,7 @@ impl<'a> Work<'a> {
         for &f in &self.fig_order {
             if let Some(lin) = self.count_lin(f) {
                 let value = self.value(f);
-                if self.small(value) {
+                if self.small(value) && !self.is_known(f) {
                     out.push(Sensitive {
                         item: Item::Figure(f),
                         key: self.key(f).to_string(),
@@ -868,7 +880,7 @@ impl<'a> Work<'a> {
             let key = self.key(f).to_string();
             let cause = match &self.reg.figures()[f.0].kind {
                 Kind::Count {
-                    shown: Shown::Exact(v),
+                    shown: Shown::Exact(v) | Shown::Known(v),
                     value,
                     ..
                 } if v != value => Some(format!(
@@ -1552,21 +1564,28 @@ impl<'a> Work<'a> {
         iv: Interval,
         picked: &[FigureId],
     ) -> Option<FigureId> {
-        let usable = |w: &Self, f: FigureId| {
+        // Identities every reader knows are links, never candidates.
+        let linkable = |w: &Self, f: FigureId| {
             w.published[f.0] && !w.fig_rows[f.0].is_empty() && !picked.contains(&f)
         };
-        // Within two links of the item's cells.
+        let usable = |w: &Self, f: FigureId| linkable(w, f) && !w.is_known(f);
+        // Within two links of the item's cells (an identity adds a link for free).
         let mut near: BTreeSet<FigureId> = BTreeSet::new();
         let mut cells: BTreeSet<usize> = s.lin.iter().map(|t| t.0).collect();
-        for &x in &cells {
-            near.extend(self.touch[x].iter().filter(|&&f| usable(self, f)));
+        for hop in 0..3 {
+            for &x in &cells {
+                near.extend(self.touch[x].iter().filter(|&&f| linkable(self, f)));
+            }
+            if hop == 2 {
+                break;
+            }
+            for &f in &near {
+                if hop == 0 || self.is_known(f) {
+                    cells.extend(self.fig_cells[f.0].iter().copied());
+                }
+            }
         }
-        for f in near.clone() {
-            cells.extend(self.fig_cells[f.0].iter().copied());
-        }
-        for &x in &cells {
-            near.extend(self.touch[x].iter().filter(|&&f| usable(self, f)));
-        }
+        near.retain(|&f| !self.is_known(f));
         if near.is_empty() {
             let c = comps.of[s.lin[0].0];
             near = self
@@ -1597,18 +1616,30 @@ impl<'a> Work<'a> {
             Ok(_) => return Some(first),
             Err(_) => iv,
         };
+
+        // The first (smallest) candidate that frees the item on its own; failing that, the
+        // one that widens it most (the first of equals).
+        let width = |iv: &Interval| match (iv.lo, iv.hi) {
+            (Some(lo), Some(hi)) => hi.saturating_sub(lo),
+            _ => i64::MAX,
+        };
+        let mut best: Option<(i64, FigureId)> = None;
         for &f in cands.iter().take(self.verify) {
             let mut exclude = picked.to_vec();
             exclude.push(f);
             match self.assess(comps, cache, &s.lin, s.value, &exclude, How::Estimate) {
-                Ok(a) if !a.pinned || (a.interval != iv && a.interval.contains(&iv)) => {
-                    return Some(f);
+                Ok(a) if !a.pinned => return Some(f),
+                Ok(a) if a.interval != iv && a.interval.contains(&iv) => {
+                    let w = width(&a.interval);
+                    if best.is_none_or(|(bw, _)| w > bw) {
+                        best = Some((w, f));
+                    }
                 }
                 Ok(_) => {}
                 Err(_) => return Some(f),
             }
         }
-        Some(first)
+        Some(best.map_or(first, |(_, f)| f))
     }
 
     /// Final intervals of the sensitive items, and the items to audit again: still pinned
@@ -1673,7 +1704,7 @@ impl<'a> Work<'a> {
             items[i].lin.iter().any(|(x, _)| {
                 self.touch[*x]
                     .iter()
-                    .any(|f| !self.is_label(*f) && self.published[f.0])
+                    .any(|f| !self.is_label(*f) && !self.is_known(*f) && self.published[f.0])
             })
         })
     }

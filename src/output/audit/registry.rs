@@ -78,6 +78,11 @@ pub enum Shown {
     /// Not printed (the numerator behind a printed rate, a group the report never
     /// tabulates): no constraint on the intruder, but protected like a suppressed count.
     Withheld,
+    /// Known to every reader without the report (an identity such as "the two partitions
+    /// of a cohort hold the same people", written as their difference being 0): a
+    /// constraint the audit can never remove, so never suppressed nor offered as a
+    /// secondary candidate.
+    Known(i64),
 }
 
 /// What a registered figure is.

@@ -50,6 +50,15 @@ use crate::evaluation::Results;
 /// The marker for a suppressed value.
 pub const SUPPRESSED: &str = "[c]";
 
+/// What `[c]` means, the whole rule, for every table's note.
+pub fn suppressed_note(min_cell: u64) -> String {
+    format!(
+        "[c] withheld: it rests on fewer than {min_cell} people, reoffenders or \
+         non-reoffenders (or events), or, published, it would let such a count be worked out \
+         from other figures of this report."
+    )
+}
+
 fn num(v: &Value, k: &str) -> Option<f64> {
     v.get(k).and_then(Value::as_f64)
 }
@@ -149,7 +158,7 @@ pub fn comparison(c: &mut Value, k: f64) {
 
 /// Withholds every figure of a comparison, keeping its labels and caveats, with `why` as
 /// its summary.
-fn withhold_comparison(c: &mut Value, why: &str) {
+pub(crate) fn withhold_comparison(c: &mut Value, why: &str) {
     if let Value::Object(m) = c {
         let keep = [
             "treatment",
@@ -1295,7 +1304,13 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
         let counts: Vec<Option<u64>> = typed.items.iter().map(|i| i.mix_count).collect();
         offence_mix(c, &counts, k);
     }
+    // The whole-report audit over every linked count, then unknown counts withheld.
+    let summary = crate::trace::timed("report: disclosure audit", || {
+        super::ledger::apply(&mut j, &before, options.min_cell)
+    });
     sentences(&mut j, &before);
+    j["disclosure_audit"] =
+        serde_json::to_value(summary).map_err(|e| Error::Output(e.to_string()))?;
     Ok(j)
 }
 

@@ -8,6 +8,7 @@ mod bottom_line;
 mod did;
 pub mod disclosure;
 mod files;
+mod ledger;
 mod markdown;
 mod provenance;
 mod sections;
@@ -106,7 +107,11 @@ pub fn write(
     let mut j = crate::trace::timed("report: disclosure gate", || {
         disclosure::gate(results, options)
     })?;
+    let audit = j.as_object_mut().and_then(|m| m.remove("disclosure_audit"));
     j["provenance"] = json!(provenance);
+    if let Some(a) = audit {
+        j["provenance"]["disclosure_audit"] = a;
+    }
     // Labels, file names and configuration text come from the user: no control character
     // (ESC, BEL, ...) or bidirectional override reaches any file (line breaks and tabs of
     // the tool's own sentences stay).

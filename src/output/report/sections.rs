@@ -456,8 +456,8 @@ fn rates(c: &Ctx) -> Result<Vec<Section>> {
         &cols,
     );
     t.notes.push(format!(
-        "[c] suppressed: fewer than {} people. [x] not available.",
-        options.min_cell
+        "{} [x] not available.",
+        super::disclosure::suppressed_note(options.min_cell)
     ));
     rs.tables.push(t);
     out.push(rs);
