@@ -314,7 +314,7 @@ impl crate::costs::CostBenefit {
             .collect();
         let title = format!(
             "Net value {} ({:.0}% chance it is above zero)",
-            crate::costs::pounds(self.net_savings),
+            crate::format::pounds(self.net_savings),
             self.probability_net_positive * 100.0
         );
         let alt =

@@ -21,6 +21,7 @@ pub use tables::{Deflator, UnitCost, UnitCosts};
 use crate::compare::Comparison;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::format::pounds;
 use crate::measure::{Outcomes, Window};
 
 /// How the effect on reoffending is turned into avoided reoffences.
@@ -857,29 +858,6 @@ fn about_part(x: f64) -> String {
     } else {
         format!("about {}", pounds(about(x)))
     }
-}
-
-/// `-1234.5` -> `-£1,235`.
-pub fn pounds(x: f64) -> String {
-    if x < 0.0 {
-        format!("-£{}", group_thousands(-x))
-    } else {
-        format!("£{}", group_thousands(x))
-    }
-}
-
-/// `1234567.8` -> `1,234,568`.
-pub fn group_thousands(x: f64) -> String {
-    let neg = x < 0.0;
-    let digits = format!("{:.0}", x.abs());
-    let mut out = String::new();
-    for (k, c) in digits.chars().enumerate() {
-        if k > 0 && (digits.len() - k) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if neg { format!("-{out}") } else { out }
 }
 
 impl CostOptions {

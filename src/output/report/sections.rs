@@ -8,7 +8,7 @@ use super::disclosure::SUPPRESSED;
 use super::table::*;
 use crate::charts::{self, Estimate};
 use crate::error::Result;
-use crate::present::level;
+use crate::format::level;
 
 /// "How robust is this?": E-values, Rosenbaum bounds, the placebo outcome and the
 /// comparison over the other period, each with its sentence; from the disclosure-controlled
@@ -1192,7 +1192,7 @@ fn costs(c: &Ctx) -> Result<Vec<Section>> {
                 .collect();
             let title = format!(
                 "Net value about {} ({:.0}% of simulations above zero); most uncertain input: {}",
-                crate::costs::pounds(crate::costs::about(net)),
+                crate::format::pounds(crate::costs::about(net)),
                 p * 100.0,
                 rows.first().map_or("none", |t| t.0.as_str())
             );
