@@ -236,7 +236,7 @@ impl Results {
                 crate::monitor::Monitor::compute(
                     &eval,
                     &crate::monitor::MonitorOptions {
-                        confidence: copts.confidence,
+                        confidence: config.confidence(),
                         reference: config
                             .monitor
                             .as_ref()

@@ -22,6 +22,7 @@ mod hostile_inputs;
 mod hostile_inputs2;
 mod keep_offences;
 mod layers;
+mod levels;
 mod matched_reference;
 mod matching;
 mod matching_ties;

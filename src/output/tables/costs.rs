@@ -68,7 +68,10 @@ impl CostBenefit {
         }
         rows.extend([
             (
-                "95% interval of net value (Monte Carlo)".into(),
+                format!(
+                    "{} interval of net value (Monte Carlo)",
+                    level(crate::costs::MONTE_CARLO_LEVEL)
+                ),
                 Some(format!(
                     "{} to {} (Monte Carlo standard error about {} and {})",
                     pounds(lo),
