@@ -52,10 +52,12 @@ pub fn terminal_text(s: &str) -> String {
         .collect()
 }
 
-/// Pounds, whole and grouped by thousands.
+/// Pounds, to the pound (a half rounds to even) and grouped by thousands.
 ///
 /// ```
-/// assert_eq!(reoffending::format::pounds(-1234.5), "-£1,235");
+/// use reoffending::format::pounds;
+/// assert_eq!(pounds(-1234.6), "-£1,235");
+/// assert_eq!(pounds(2_500_000.0), "£2,500,000");
 /// ```
 pub fn pounds(x: f64) -> String {
     if x < 0.0 {
@@ -65,7 +67,7 @@ pub fn pounds(x: f64) -> String {
     }
 }
 
-/// `1234567.8` -> `1,234,568`.
+/// A number to the unit, grouped by thousands: `1234567.8` -> `1,234,568`.
 pub fn group_thousands(x: f64) -> String {
     let neg = x < 0.0;
     let digits = format!("{:.0}", x.abs());
