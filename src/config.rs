@@ -476,8 +476,17 @@ impl Config {
         })
     }
 
-    /// The options of `[compare]`: confidence (`[compare]`, else `[rates]`, else 0.95) and
-    /// period.
+    /// The confidence level of the comparisons, the survival analysis and the monitoring:
+    /// `[compare] confidence`, else `[rates] confidence`, else 0.95. (`[rates]` keeps its
+    /// own; `[did]` has its own key.)
+    pub fn confidence(&self) -> f64 {
+        self.compare
+            .confidence
+            .or(self.rates.confidence)
+            .unwrap_or(0.95)
+    }
+
+    /// The options of `[compare]`: confidence ([`Config::confidence`]) and period.
     pub fn compare_options(&self) -> Result<crate::compare::CompareOptions> {
         use crate::compare::Against;
         let c = &self.compare;
@@ -492,11 +501,7 @@ impl Config {
         Ok(crate::compare::CompareOptions {
             treatment: self.treatment(),
             against,
-            confidence: self
-                .compare
-                .confidence
-                .or(self.rates.confidence)
-                .unwrap_or(0.95),
+            confidence: self.confidence(),
             period: self.period()?.unwrap_or_default(),
             ..Default::default()
         })
@@ -526,9 +531,13 @@ impl Config {
         }))
     }
 
-    /// The options of `[survival]` (defaults where the file is silent).
+    /// The options of `[survival]` (defaults where the file is silent), at the level of the
+    /// comparisons ([`Config::confidence`]).
     pub fn survival_options(&self) -> crate::survival::SurvivalOptions {
-        let mut o = crate::survival::SurvivalOptions::default();
+        let mut o = crate::survival::SurvivalOptions {
+            confidence: self.confidence(),
+            ..Default::default()
+        };
         if let Some(s) = &self.survival {
             o.by = s.by.clone();
             o.covariates = s.covariates.clone();

@@ -63,9 +63,10 @@ pub enum Error {
     },
     /// A statistical algorithm could not be applied to these numbers (typed by algorithm:
     /// match on [`StatsError`](crate::stats::StatsError) to tell, e.g., separation from no
-    /// events).
+    /// events). A [`StatsError::Argument`](crate::stats::StatsError::Argument) becomes
+    /// [`Error::Option`] instead.
     #[error(transparent)]
-    Stats(#[from] crate::stats::StatsError),
+    Stats(crate::stats::StatsError),
     /// Output could not be produced (serialisation, chart rendering).
     #[error("output: {}", printable(.0))]
     Output(String),
@@ -146,6 +147,49 @@ impl Error {
         }
     }
 }
+
+// The statistics layer has its own errors and no dependency on this module: they convert here.
+impl From<crate::stats::StatsError> for Error {
+    fn from(e: crate::stats::StatsError) -> Self {
+        match e {
+            crate::stats::StatsError::Argument(a) => a.into(),
+            other => Error::Stats(other),
+        }
+    }
+}
+
+impl From<crate::stats::ArgumentError> for Error {
+    fn from(e: crate::stats::ArgumentError) -> Self {
+        Error::Option {
+            option: e.name,
+            message: e.message,
+        }
+    }
+}
+
+macro_rules! from_stats_error {
+    ($($ty:ty),*) => {$(
+        impl From<$ty> for Error {
+            fn from(e: $ty) -> Self {
+                Error::Stats(crate::stats::StatsError::from(e))
+            }
+        }
+    )*};
+}
+from_stats_error!(
+    crate::stats::ProportionError,
+    crate::stats::TwoByTwoError,
+    crate::stats::WelchError,
+    crate::stats::SurvivalError,
+    crate::stats::FitError,
+    crate::stats::DistributionError,
+    crate::stats::RosenbaumError,
+    crate::stats::did::DidError,
+    crate::stats::designs::DesignError,
+    crate::stats::PanelError,
+    crate::stats::synthetic::SyntheticError,
+    crate::stats::staggered::StaggeredError
+);
 
 /// The longest piece of the user's data (a value, a label, a line) that a message quotes, in
 /// characters; longer ones are cut with `…` and their length named.

@@ -6,18 +6,23 @@
 //!
 //! ## Module map
 //!
-//! Layers, each using only those below it (the README's "Rust API" says the same):
+//! Layers, lowest first, each using only those below it (the README's "How the code is
+//! built" says the same, and `tests/it/layers.rs` fails when a module uses a higher one):
 //!
 //! ```text
-//! data/      reading, validation, linking: the only module that knows polars
-//!            (options, checks, cohort, offences, link, group, load, quality, read, write)
-//! measure/   the Ministry of Justice rules, per-person outcomes, rates
+//! trace      timing of phases (REOFFENDING_TRACE=1)
 //! stats/     plain numbers in, results out: proportions, 2x2, Effect, power, survival, Cox,
-//!            logistic, weighted statistics, robustness; one error enum per algorithm
+//!            logistic, weighted statistics, designs, robustness; its own error enums
+//! error.rs   the crate's error, and the conversions from the statistics errors
+//! format.rs  a level, a p-value, money, terminal-safe text: for sentences and tables alike
+//! data/      reading, validation, linking: the only module that knows polars
+//! synth.rs   synthetic extracts (the `generate` command, tests, benchmarks)
+//! measure/   the Ministry of Justice rules, per-person outcomes, rates
+//! loaded.rs  `Evaluation` (loaded data with outcomes, what every analysis takes), `Inputs`
 //! analysis/  the analyses, each `Analysis::compute(&Evaluation, &Options)`:
-//!            compare/ (options, result, groups, build, subgroups), matching/, effect, survival,
-//!            monitor, costs/, design
-//! evaluation.rs, config.rs   one evaluation file to every result
+//!            compare/, matching/, effect, survival, monitor, did/, costs/, design
+//! config.rs  the evaluation file
+//! evaluation.rs  the pipeline: one evaluation file to every result (`Results::from_config`)
 //! output/    what a person reads: `Tabular` (tables, CSV, JSON, HTML, Display, evcxr),
 //!            tables/ (one file per result), present (Table), charts/ (the only module that
 //!            knows plotters), report/ (the disclosure gate, then HTML, Markdown, JSON,
@@ -69,6 +74,8 @@ pub mod config;
 pub mod data;
 mod error;
 pub mod evaluation;
+pub mod format;
+mod loaded;
 pub mod measure;
 pub mod output;
 pub mod stats;
@@ -92,7 +99,7 @@ pub use data::{
     Offences, People, Reason, TableKind,
 };
 pub use error::{Error, Result, printable, shown, unsafe_char, without_unsafe};
-pub use evaluation::{Evaluation, InputSummary, Inputs, Parameters};
+pub use loaded::{Evaluation, InputSummary, Inputs, Parameters};
 pub use measure::{GroupRate, Outcomes, RateOptions, Rates, Rules};
 pub use output::Tabular;
 pub use output::notebook::Chart;

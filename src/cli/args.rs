@@ -314,7 +314,8 @@ pub struct SurvivalArgs {
     /// The most levels a categorical covariate may have [default: 200].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_levels: Option<u32>,
-    /// Confidence level [default: 0.95].
+    /// Confidence level [default: the evaluation file's [compare] confidence, else its [rates]
+    /// confidence, else 0.95].
     #[arg(long, value_name = "LEVEL", value_parser = fraction)]
     pub confidence: Option<f64>,
 }
@@ -473,7 +474,8 @@ pub struct MonitorArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub out: OutputArgs,
-    /// Confidence level [default: 0.95].
+    /// Confidence level [default: the evaluation file's [compare] confidence, else its [rates]
+    /// confidence, else 0.95].
     #[arg(long, value_name = "LEVEL", value_parser = fraction)]
     pub confidence: Option<f64>,
     /// The group whose later reoffending completes a quarter's projection, e.g. comparison

@@ -458,7 +458,8 @@ pub fn did(a: super::args::DidArgs) -> Result<()> {
 /// `monitor`: each cohort by quarter of index date.
 pub fn monitor(a: MonitorArgs) -> Result<()> {
     let r = resolve(&a.data, ColumnSelection::Only(Vec::new()))?;
-    let confidence = a.confidence.unwrap_or(0.95);
+    // The flag, else the evaluation file's level (as the report's monitoring uses).
+    let confidence = a.confidence.unwrap_or_else(|| r.config.confidence());
     let eval = load(&r)?;
     let m = Monitor::compute(
         &eval,

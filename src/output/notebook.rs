@@ -9,8 +9,12 @@
 //! let eval = Evaluation::load(&inputs, Rules::default())?;
 //! let rates = Rates::compute(&eval, &RateOptions::default())?;
 //! rates            // an HTML table
-//! rates.chart()?   // an SVG chart
+//! rates.chart()    // an SVG chart (or, if it could not be drawn, why)
 //! ```
+//!
+//! `chart()` returns a [`Chart`], not a `Result`: a cell's value is then the chart itself,
+//! whatever `?` the cell or the earlier ones use, and evcxr shows it through its
+//! `evcxr_display`.
 //!
 //! Charts drawn here are for the analyst inside the secure environment: they show the
 //! results as computed. Only `report` applies disclosure control.
@@ -61,24 +65,86 @@ pub fn display_html(body: &str) {
 }
 
 /// A chart: shown inline as SVG in a notebook, saved as SVG or PNG.
+///
+/// Every result's `chart()` returns one, never an error, so that a notebook cell whose value
+/// is `rates.chart()` always shows something, however evcxr wraps the cell: the chart, or
+/// (when it could not be drawn) a line saying why. Code that must stop on a chart that was not
+/// drawn asks for its SVG: [`Chart::svg`] is a `Result`.
+///
+/// ```
+/// use reoffending::prelude::*;
+/// # fn main() -> reoffending::Result<()> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let cohort = dir.path().join("cohort.csv");
+/// # let offences = dir.path().join("offences.csv");
+/// # std::fs::write(&cohort, "person_id,cohort,index_date\nA,divert,2021-01-10\n\
+/// #     B,divert,2021-02-01\nC,comparison,2021-01-05\nD,comparison,2021-01-09\n").unwrap();
+/// # std::fs::write(&offences, "person_id,offence_date,disposal_date\n\
+/// #     A,2021-03-01,2021-05-01\nC,2021-12-01,2022-06-01\n").unwrap();
+/// let eval = Evaluation::load(&Inputs::new(&cohort, &offences), Rules::default())?;
+/// let rates = Rates::compute(&eval, &RateOptions::default())?;
+/// let chart = rates.chart(); // in a notebook, the cell's value shows inline
+/// assert!(chart.svg()?.starts_with("<svg"));
+/// chart.save(dir.path().join("rates.png"))?; // PNG for Word, SVG by any other extension
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chart {
-    /// The chart as SVG.
-    pub svg: String,
+    /// The SVG, or why the chart could not be drawn.
+    drawn: std::result::Result<String, String>,
 }
 
 impl Chart {
-    /// Shows the chart inline in a Jupyter notebook (evcxr kernel).
+    /// A chart of this SVG.
+    pub fn from_svg(svg: impl Into<String>) -> Chart {
+        Chart {
+            drawn: Ok(svg.into()),
+        }
+    }
+
+    /// The chart that drawing gave, or the reason it could not be drawn.
+    pub(crate) fn from_result(drawn: crate::Result<String>) -> Chart {
+        Chart {
+            drawn: drawn.map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The chart as SVG; an error saying why when it could not be drawn.
+    pub fn svg(&self) -> crate::Result<&str> {
+        self.drawn
+            .as_deref()
+            .map_err(|why| crate::Error::Output(format!("the chart could not be drawn: {why}")))
+    }
+
+    /// Why the chart could not be drawn (`None` when it was).
+    pub fn problem(&self) -> Option<&str> {
+        self.drawn.as_ref().err().map(String::as_str)
+    }
+
+    /// Shows the chart inline in a Jupyter notebook (evcxr kernel); a chart that could not be
+    /// drawn shows why instead.
     pub fn evcxr_display(&self) {
-        println!(
-            "EVCXR_BEGIN_CONTENT image/svg+xml\n{}\nEVCXR_END_CONTENT",
-            self.svg
-        );
+        let (mime, body) = self.content();
+        println!("EVCXR_BEGIN_CONTENT {mime}\n{body}\nEVCXR_END_CONTENT");
+    }
+
+    /// What [`Chart::evcxr_display`] shows: its MIME type and body.
+    fn content(&self) -> (&'static str, String) {
+        match &self.drawn {
+            Ok(svg) => ("image/svg+xml", svg.clone()),
+            Err(why) => (
+                "text/html",
+                format!(
+                    "<p><strong>The chart could not be drawn:</strong> {}</p>",
+                    esc(why)
+                ),
+            ),
+        }
     }
 
     /// The chart as PNG at twice its size (for Word and PowerPoint).
     pub fn png(&self) -> crate::Result<Vec<u8>> {
-        crate::charts::png(&self.svg)
+        crate::charts::png(self.svg()?)
     }
 
     /// Writes the chart to `path`: PNG when the name ends in `.png`, SVG otherwise.
@@ -90,7 +156,7 @@ impl Chart {
         {
             self.png()?
         } else {
-            self.svg.clone().into_bytes()
+            self.svg()?.as_bytes().to_vec()
         };
         std::fs::write(path, bytes).map_err(|source| crate::Error::Io {
             path: path.to_path_buf(),
@@ -106,7 +172,11 @@ fn pct(x: f64) -> String {
 
 impl crate::measure::Rates {
     /// Rates with their intervals, one bar per group (breakdown values joined).
-    pub fn chart(&self) -> crate::Result<Chart> {
+    pub fn chart(&self) -> Chart {
+        Chart::from_result(self.chart_svg())
+    }
+
+    fn chart_svg(&self) -> crate::Result<String> {
         let groups: Vec<crate::charts::Estimate> = self
             .groups
             .iter()
@@ -141,13 +211,17 @@ impl crate::measure::Rates {
             &groups,
             self.baseline_rate.map(|b| ("baseline", b)),
         )?;
-        Ok(Chart { svg })
+        Ok(svg)
     }
 }
 
 impl crate::compare::Comparison {
     /// The two rates with their intervals (and the benchmark as a line).
-    pub fn chart(&self) -> crate::Result<Chart> {
+    pub fn chart(&self) -> Chart {
+        Chart::from_result(self.chart_svg())
+    }
+
+    fn chart_svg(&self) -> crate::Result<String> {
         let mut groups = vec![crate::charts::Estimate {
             label: self.treatment.clone(),
             value: self.treatment_rate.estimate,
@@ -194,14 +268,18 @@ impl crate::compare::Comparison {
             &groups,
             benchmark.as_ref().map(|(n, r)| (n.as_str(), *r)),
         )?;
-        Ok(Chart { svg })
+        Ok(svg)
     }
 }
 
 impl crate::survival::SurvivalAnalysis {
     /// The share reoffended so far (1 - Kaplan-Meier) by day, one line per group, drawn at
     /// every event day.
-    pub fn chart(&self) -> crate::Result<Chart> {
+    pub fn chart(&self) -> Chart {
+        Chart::from_result(self.chart_svg())
+    }
+
+    fn chart_svg(&self) -> crate::Result<String> {
         let horizon = f64::from(self.follow_up_days);
         let curves: Vec<(String, Vec<(f64, f64)>)> = self
             .groups
@@ -240,13 +318,17 @@ impl crate::survival::SurvivalAnalysis {
         );
         let alt = format!("Step chart: {title}.");
         let svg = crate::charts::cumulative(&title, &alt, &curves, horizon)?;
-        Ok(Chart { svg })
+        Ok(svg)
     }
 }
 
 impl crate::matching::MatchedComparison {
     /// Balance before and after matching (a love plot of standardised mean differences).
-    pub fn chart(&self) -> crate::Result<Chart> {
+    pub fn chart(&self) -> Chart {
+        Chart::from_result(self.chart_svg())
+    }
+
+    fn chart_svg(&self) -> crate::Result<String> {
         let rows: Vec<(String, f64, f64)> = self
             .balance
             .iter()
@@ -262,13 +344,17 @@ impl crate::matching::MatchedComparison {
             ("before matching", "after matching"),
             &[-0.1, 0.0, 0.1],
         )?;
-        Ok(Chart { svg })
+        Ok(svg)
     }
 }
 
 impl crate::monitor::Monitor {
     /// Each quarter's estimated 12-month rate with its interval, one series per cohort.
-    pub fn chart(&self) -> crate::Result<Chart> {
+    pub fn chart(&self) -> Chart {
+        Chart::from_result(self.chart_svg())
+    }
+
+    fn chart_svg(&self) -> crate::Result<String> {
         let mut periods: Vec<String> = self.groups.iter().map(|g| g.period.clone()).collect();
         periods.sort();
         periods.dedup();
@@ -300,13 +386,17 @@ impl crate::monitor::Monitor {
             "Estimated 12-month proven reoffending by quarter of the index date".to_string();
         let alt = "Dot chart of each quarter's estimated 12-month rate with intervals, one colour per cohort.".to_string();
         let svg = crate::charts::by_period(&title, &alt, self.confidence, &periods, &series)?;
-        Ok(Chart { svg })
+        Ok(svg)
     }
 }
 
 impl crate::costs::CostBenefit {
     /// How the net value moves with each input at its low and high value (a tornado).
-    pub fn chart(&self) -> crate::Result<Chart> {
+    pub fn chart(&self) -> Chart {
+        Chart::from_result(self.chart_svg())
+    }
+
+    fn chart_svg(&self) -> crate::Result<String> {
         let rows: Vec<(String, f64, f64)> = self
             .tornado
             .iter()
@@ -314,7 +404,7 @@ impl crate::costs::CostBenefit {
             .collect();
         let title = format!(
             "Net value {} ({:.0}% chance it is above zero)",
-            crate::costs::pounds(self.net_savings),
+            crate::format::pounds(self.net_savings),
             self.probability_net_positive * 100.0
         );
         let alt =
@@ -327,7 +417,7 @@ impl crate::costs::CostBenefit {
             ("input low", "input high"),
             &[0.0],
         )?;
-        Ok(Chart { svg })
+        Ok(svg)
     }
 }
 
@@ -341,5 +431,29 @@ mod tests {
         t.push(vec![Some("<i>".into()), None]);
         let h = table_html(&t);
         assert!(h.contains("a &lt; b") && h.contains("&lt;i&gt;") && h.contains("<td>[x]</td>"));
+    }
+
+    #[test]
+    fn a_chart_that_could_not_be_drawn_shows_why_and_does_not_save() {
+        let drawn = Chart::from_svg("<svg/>");
+        assert_eq!(drawn.content(), ("image/svg+xml", "<svg/>".to_string()));
+        assert_eq!((drawn.svg().ok(), drawn.problem()), (Some("<svg/>"), None));
+        let failed = Chart::from_result(Err(crate::Error::Output("no <groups>".into())));
+        let (mime, body) = failed.content();
+        assert_eq!(mime, "text/html");
+        assert!(
+            body.contains("could not be drawn") && body.contains("no &lt;groups&gt;"),
+            "{body}"
+        );
+        assert_eq!(failed.problem(), Some("output: no <groups>"));
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("x.svg");
+        let e = failed.save(&path).expect_err("nothing to save");
+        assert!(
+            e.to_string()
+                .contains("the chart could not be drawn: output: no <groups>"),
+            "{e}"
+        );
+        assert!(!path.exists());
     }
 }

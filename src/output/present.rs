@@ -4,6 +4,10 @@
 
 use std::fmt;
 
+// The number and text formats the analyses' sentences share live one layer down, in
+// `format`; the tables use them from here.
+pub use crate::format::{level, num, pct, pval, terminal_text};
+
 /// Alignment of a column in the terminal view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
@@ -82,15 +86,6 @@ pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Text for a terminal: control characters (escape sequences, carriage returns, bells) and
-/// bidirectional overrides are shown as `?`, so a label cannot move the cursor, rewrite
-/// what is on screen or reorder it.
-pub fn terminal_text(s: &str) -> String {
-    s.chars()
-        .map(|c| if crate::unsafe_char(c) { '?' } else { c })
-        .collect()
-}
-
 /// A Markdown table cell: `|` escaped and line breaks folded, so a label cannot break the row.
 pub fn markdown_cell(s: &str) -> String {
     s.replace('\\', "\\\\")
@@ -148,34 +143,6 @@ impl fmt::Display for Table {
         }
         Ok(())
     }
-}
-
-/// A confidence level as a percentage, as headers and sentences print it: `0.95` -> `95%`,
-/// `0.9` -> `90%`, `0.975` -> `97.5%`.
-pub fn level(confidence: f64) -> String {
-    let s = format!("{:.2}", confidence * 100.0);
-    format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
-}
-
-/// A fraction as a percentage with one decimal place (`0.2031` -> `20.3%`).
-pub fn pct(x: Option<f64>) -> Option<String> {
-    x.map(|v| format!("{:.1}%", v * 100.0))
-}
-
-/// A number with `d` decimal places.
-pub fn num(x: Option<f64>, d: usize) -> Option<String> {
-    x.map(|v| format!("{v:.d$}"))
-}
-
-/// A p-value: four significant decimals, `<0.0001` below that.
-pub fn pval(p: Option<f64>) -> Option<String> {
-    p.map(|p| {
-        if p < 1e-4 {
-            "<0.0001".to_string()
-        } else {
-            format!("{p:.4}")
-        }
-    })
 }
 
 /// A count.

@@ -9,9 +9,9 @@ use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::FitError;
+use super::errors::{ArgumentError, Result};
 use super::linalg::{invert, solve};
 use super::proportion::z_upper;
-use crate::error::{Error, Result};
 
 /// How tied event times enter the partial likelihood.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -25,12 +25,12 @@ pub enum Ties {
 }
 
 impl std::str::FromStr for Ties {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
+    type Err = ArgumentError;
+    fn from_str(s: &str) -> std::result::Result<Self, ArgumentError> {
         match s {
             "efron" => Ok(Ties::Efron),
             "breslow" => Ok(Ties::Breslow),
-            _ => Err(Error::option(
+            _ => Err(ArgumentError::new(
                 "ties",
                 format!("`{s}`: expected efron or breslow"),
             )),

@@ -1,6 +1,32 @@
 //! Why a statistical method could not be applied: one small enum per algorithm, so a caller
-//! can tell "no events" from "separation" without reading text. Each converts into the
-//! crate's [`Error::Stats`](crate::Error::Stats); the messages say what to do about it.
+//! can tell "no events" from "separation" without reading text, and [`ArgumentError`] for an
+//! argument no method accepts. The statistics layer knows nothing of the crate's error type:
+//! `error.rs` converts each of these into [`Error`](crate::Error) (an [`ArgumentError`] into
+//! `Error::Option`, the rest into `Error::Stats`); the messages say what to do about it.
+
+/// The statistics layer's `Result`: its error is a [`StatsError`].
+pub type Result<T, E = StatsError> = std::result::Result<T, E>;
+
+/// An argument a statistics function cannot use: a level or rate outside (0, 1), a method
+/// name it does not know. Named as the function's parameter (`confidence`, `baseline_rate`,
+/// `ties`); the crate's error names it as an option (`invalid confidence: ...`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid {name}: {message}")]
+pub struct ArgumentError {
+    /// The parameter, as the function (and the option that sets it) names it.
+    pub name: String,
+    /// What is wrong and what is accepted.
+    pub message: String,
+}
+
+impl ArgumentError {
+    pub(crate) fn new(name: impl Into<String>, message: impl Into<String>) -> Self {
+        ArgumentError {
+            name: name.into(),
+            message: message.into(),
+        }
+    }
+}
 
 /// Why a proportion's interval or exact test could not be computed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -148,6 +174,10 @@ impl DistributionError {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StatsError {
+    /// An argument the function cannot use (the crate's error turns it into
+    /// `Error::Option`).
+    #[error(transparent)]
+    Argument(#[from] ArgumentError),
     /// A proportion's interval or exact test.
     #[error(transparent)]
     Proportion(#[from] ProportionError),
@@ -186,27 +216,3 @@ pub enum StatsError {
     #[error(transparent)]
     Did(#[from] super::did::DidError),
 }
-
-macro_rules! into_crate_error {
-    ($($ty:ty),*) => {$(
-        impl From<$ty> for crate::Error {
-            fn from(e: $ty) -> Self {
-                crate::Error::Stats(StatsError::from(e))
-            }
-        }
-    )*};
-}
-into_crate_error!(
-    ProportionError,
-    TwoByTwoError,
-    WelchError,
-    SurvivalError,
-    FitError,
-    DistributionError,
-    super::RosenbaumError,
-    super::did::DidError,
-    super::designs::DesignError,
-    super::panel::PanelError,
-    super::synthetic::SyntheticError,
-    super::staggered::StaggeredError
-);

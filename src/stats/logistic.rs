@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::FitError;
 use super::linalg::{invert, solve};
-use crate::error::Result;
+use crate::stats::Result;
 
 /// One term of a fitted logistic model.
 #[derive(Debug, Clone, PartialEq, Serialize)]

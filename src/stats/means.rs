@@ -4,7 +4,7 @@ use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::{DistributionError, WelchError};
-use crate::error::Result;
+use crate::stats::Result;
 
 /// Count, mean and sample variance (n - 1 denominator) of one group.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -23,9 +23,10 @@ mod weighted;
 
 pub use cox::{CoxFit, CoxTerm, Ties, cox};
 pub use effect::Effect;
+pub(crate) use errors::Result;
 pub use errors::{
-    DistributionError, FitError, ProportionError, StatsError, SurvivalError, TwoByTwoError,
-    WelchError,
+    ArgumentError, DistributionError, FitError, ProportionError, StatsError, SurvivalError,
+    TwoByTwoError, WelchError,
 };
 pub use logistic::{LogisticFit, LogisticTerm, logistic};
 pub use means::{Summary, WelchTest, welch};

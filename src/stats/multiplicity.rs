@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use super::errors::ArgumentError;
 
 /// How p-values of several subgroup comparisons are adjusted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -18,13 +18,13 @@ pub enum Adjustment {
 }
 
 impl std::str::FromStr for Adjustment {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
+    type Err = ArgumentError;
+    fn from_str(s: &str) -> std::result::Result<Self, ArgumentError> {
         match s {
             "holm" => Ok(Adjustment::Holm),
             "bh" | "fdr_bh" | "benjamini-hochberg" => Ok(Adjustment::BenjaminiHochberg),
             "none" => Ok(Adjustment::None),
-            _ => Err(Error::option(
+            _ => Err(ArgumentError::new(
                 "adjust",
                 format!("`{s}`: expected holm, bh or none"),
             )),

@@ -19,7 +19,7 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use crate::error::{Error, Result};
+use super::errors::{ArgumentError, Result};
 
 /// The method names printed with results.
 pub const ONE_SAMPLE_METHOD: &str =
@@ -32,10 +32,7 @@ fn check(name: &str, p: f64) -> Result<()> {
     if p > 0.0 && p < 1.0 {
         Ok(())
     } else {
-        Err(Error::option(
-            name,
-            format!("{p} is not strictly between 0 and 1"),
-        ))
+        Err(ArgumentError::new(name, format!("{p} is not strictly between 0 and 1")).into())
     }
 }
 
@@ -58,10 +55,7 @@ pub fn sample_size_one(p0: f64, p1: f64, alpha: f64, power: f64) -> Result<f64> 
     check("baseline_rate", p0)?;
     check("target_rate", p1)?;
     if p0 == p1 {
-        return Err(Error::option(
-            "target_rate",
-            "must differ from the baseline rate",
-        ));
+        return Err(ArgumentError::new("target_rate", "must differ from the baseline rate").into());
     }
     let (za, zb) = crits(alpha, power)?;
     let num = (za * (p0 * (1.0 - p0)).sqrt() + zb * (p1 * (1.0 - p1)).sqrt()).max(0.0);
@@ -79,13 +73,10 @@ pub fn sample_size_two(p1: f64, p2: f64, alpha: f64, power: f64, ratio: f64) -> 
     check("target_rate", p1)?;
     check("baseline_rate", p2)?;
     if p1 == p2 {
-        return Err(Error::option(
-            "target_rate",
-            "must differ from the baseline rate",
-        ));
+        return Err(ArgumentError::new("target_rate", "must differ from the baseline rate").into());
     }
     if !(ratio > 0.0 && ratio.is_finite()) {
-        return Err(Error::option("ratio", format!("{ratio} must be positive")));
+        return Err(ArgumentError::new("ratio", format!("{ratio} must be positive")).into());
     }
     let (za, zb) = crits(alpha, power)?;
     let pooled = (p1 + p2 * ratio) / (1.0 + ratio);
@@ -131,7 +122,7 @@ fn solve(f: impl Fn(f64) -> Result<f64>, n: f64, near: f64, far: f64) -> Result<
 pub fn detectable_one(n: f64, p0: f64, alpha: f64, power: f64) -> Result<Detectable> {
     check("baseline_rate", p0)?;
     if !(n >= 1.0) {
-        return Err(Error::option("n", "must be at least 1"));
+        return Err(ArgumentError::new("n", "must be at least 1").into());
     }
     let f = |p1: f64| sample_size_one(p0, p1, alpha, power);
     Ok(Detectable {
@@ -144,7 +135,7 @@ pub fn detectable_one(n: f64, p0: f64, alpha: f64, power: f64) -> Result<Detecta
 pub fn detectable_two(n1: f64, n2: f64, p2: f64, alpha: f64, power: f64) -> Result<Detectable> {
     check("baseline_rate", p2)?;
     if !(n1 >= 1.0 && n2 >= 1.0) {
-        return Err(Error::option("n", "each group needs at least one person"));
+        return Err(ArgumentError::new("n", "each group needs at least one person").into());
     }
     let ratio = n2 / n1;
     let f = |p1: f64| sample_size_two(p1, p2, alpha, power, ratio);

@@ -6,8 +6,8 @@
 use serde::Serialize;
 use statrs::distribution::{Beta, Binomial, ContinuousCDF, Discrete, DiscreteCDF, Normal};
 
+use super::errors::{ArgumentError, Result};
 use super::{DistributionError, ProportionError};
-use crate::error::{Error, Result};
 
 /// Interval methods for a proportion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
@@ -53,14 +53,14 @@ impl CiMethod {
 }
 
 impl std::str::FromStr for CiMethod {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
+    type Err = ArgumentError;
+    fn from_str(s: &str) -> std::result::Result<Self, ArgumentError> {
         CiMethod::ALL
             .iter()
             .copied()
             .find(|m| m.name() == s || (s == "clopper-pearson" && *m == CiMethod::Exact))
             .ok_or_else(|| {
-                Error::option(
+                ArgumentError::new(
                     "ci",
                     format!("`{s}`: expected wilson, exact, wald, jeffreys or agresti-coull"),
                 )
@@ -93,10 +93,11 @@ pub(crate) fn check_confidence(confidence: f64) -> Result<()> {
     if confidence > 0.0 && confidence < 1.0 {
         Ok(())
     } else {
-        Err(Error::option(
+        Err(ArgumentError::new(
             "confidence",
             format!("{confidence} is not strictly between 0 and 1"),
-        ))
+        )
+        .into())
     }
 }
 
@@ -213,10 +214,11 @@ pub struct BinomialTest {
 /// ```
 pub fn binomial_test(x: u64, n: u64, p0: f64) -> Result<BinomialTest> {
     if !(p0 > 0.0 && p0 < 1.0) {
-        return Err(Error::option(
+        return Err(ArgumentError::new(
             "baseline_rate",
             format!("{p0} is not strictly between 0 and 1 (give a fraction, e.g. 0.2)"),
-        ));
+        )
+        .into());
     }
     if x > n || n == 0 {
         return Err(ProportionError::Counts {

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use statrs::distribution::{Binomial, DiscreteCDF};
 
-use crate::error::Result;
+use crate::stats::Result;
 
 /// The E-value of a relative risk and of the interval limit closest to 1.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -6,9 +6,9 @@
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
+use super::errors::{ArgumentError, Result};
 use super::proportion::z_upper;
 use super::{DistributionError, SurvivalError};
-use crate::error::{Error, Result};
 
 /// How Kaplan-Meier intervals are formed from the Greenwood variance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -24,13 +24,13 @@ pub enum KmInterval {
 }
 
 impl std::str::FromStr for KmInterval {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
+    type Err = ArgumentError;
+    fn from_str(s: &str) -> std::result::Result<Self, ArgumentError> {
         match s {
             "log-log" | "loglog" => Ok(KmInterval::LogLog),
             "log" => Ok(KmInterval::Log),
             "plain" => Ok(KmInterval::Plain),
-            _ => Err(Error::option(
+            _ => Err(ArgumentError::new(
                 "km_ci",
                 format!("`{s}`: expected log-log, log or plain"),
             )),

@@ -8,9 +8,9 @@ use serde::Serialize;
 use super::Effect;
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
+use super::errors::{ArgumentError, Result};
 use super::proportion::{CiMethod, binary_search, proportion_ci, z_upper};
 use super::{DistributionError, TwoByTwoError};
-use crate::error::{Error, Result};
 
 /// Interval methods for a difference of two proportions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -24,12 +24,12 @@ pub enum DiffMethod {
 }
 
 impl std::str::FromStr for DiffMethod {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
+    type Err = ArgumentError;
+    fn from_str(s: &str) -> std::result::Result<Self, ArgumentError> {
         match s {
             "newcombe" => Ok(DiffMethod::Newcombe),
             "wald" => Ok(DiffMethod::Wald),
-            _ => Err(Error::option(
+            _ => Err(ArgumentError::new(
                 "rd_ci",
                 format!("`{s}`: expected newcombe or wald"),
             )),

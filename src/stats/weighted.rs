@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::TwoByTwoError;
 use super::proportion::{check_confidence, z_upper};
 use super::twobytwo::Test;
-use crate::error::Result;
+use crate::stats::Result;
 
 /// A weighted mean of one group.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -228,7 +228,7 @@ fn the_headline_is_rounded_names_its_placeholders_and_breaks_even_on_cash_apart(
     let h = v["headline"].as_str().unwrap();
     // Two significant figures, never to the pound; a share of simulations, not a probability.
     let net = v["net_savings"].as_f64().unwrap();
-    let about = reoffending::costs::pounds(reoffending::costs::about(net));
+    let about = reoffending::format::pounds(reoffending::costs::about(net));
     assert!(h.contains(&format!("about {about} net")), "{h}");
     assert!(
         h.contains("% of simulations above zero") && !h.contains("probability"),

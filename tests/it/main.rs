@@ -21,6 +21,8 @@ mod extracts;
 mod hostile_inputs;
 mod hostile_inputs2;
 mod keep_offences;
+mod layers;
+mod levels;
 mod matched_reference;
 mod matching;
 mod matching_ties;

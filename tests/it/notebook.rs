@@ -103,24 +103,28 @@ fn the_notebook_walk_through_runs_and_every_result_has_a_chart() -> Result<()> {
     shown(&monitor, "cohort,");
     shown(&costs, "name,");
     shown(&eval.quality, "table,");
-    let charts = [
-        rates.chart()?,
-        tv.chart()?,
-        matched.chart()?,
-        survival.chart()?,
-        monitor.chart()?,
-        costs.chart()?,
+    // The notebook's chart cells: `chart()` is a `Chart`, drawn (no problem to show).
+    let charts: [Chart; 6] = [
+        rates.chart(),
+        tv.chart(),
+        matched.chart(),
+        survival.chart(),
+        monitor.chart(),
+        costs.chart(),
     ];
     for c in &charts {
-        assert!(c.svg.contains("role=\"img\"><title>"), "{}", &c.svg[..200]);
-        let (w, h, boxes) = reoffending::charts::text_boxes(&c.svg)?;
+        assert_eq!(c.problem(), None);
+        let svg = c.svg()?;
+        assert!(svg.contains("role=\"img\"><title>"), "{}", &svg[..200]);
+        let (w, h, boxes) = reoffending::charts::text_boxes(svg)?;
         assert!(boxes.iter().all(|b| b[0] >= 0.0
             && b[1] >= 0.0
             && b[0] + b[2] <= w + 0.5
             && b[1] + b[3] <= h + 0.5));
     }
     let dir = tempfile::tempdir().unwrap();
-    charts[0].save(dir.path().join("rates.png"))?;
+    // The notebook's last cell.
+    rates.chart().save(dir.path().join("rates.png"))?;
     charts[0].save(dir.path().join("rates.svg"))?;
     assert_eq!(
         &std::fs::read(dir.path().join("rates.png")).unwrap()[1..4],
@@ -154,13 +158,57 @@ fn the_committed_notebook_has_its_outputs_cleared_and_uses_the_prelude() {
     assert!(code.contains(":dep reoffending = { path = \"..\", default-features = false }"));
     assert!(code.contains("use reoffending::prelude::*;"));
     for call in [
-        "rates.chart()?",
-        "tv.chart()?",
-        "matched.chart()?",
-        "survival.chart()?",
-        "monitor.chart()?",
-        "costs.chart()?",
+        "rates.chart()",
+        "tv.chart()",
+        "matched.chart()",
+        "survival.chart()",
+        "monitor.chart()",
+        "costs.chart()",
     ] {
         assert!(code.contains(call), "{call}");
     }
+    // `chart()` is not a `Result`: `chart()?` would not compile in the kernel.
+    assert!(!code.contains(".chart()?"));
+}
+
+/// The code cells of a committed notebook.
+fn code_cells(name: &str) -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("notebooks").join(name)).unwrap();
+    let nb: serde_json::Value = serde_json::from_str(&text).unwrap();
+    nb["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["cell_type"] == "code")
+        .map(|c| c["source"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// `notebooks/chart_display_check.ipynb` (run by `scripts/check-notebook.sh`): an analyst's
+/// cells that `.unwrap()` first and whose first `?` is in a chart cell. Its cells are the
+/// code below, word for word, so that what the kernel runs compiles and draws here.
+#[test]
+fn the_chart_display_check_notebook_is_these_calls_and_they_draw() -> Result<()> {
+    const CELLS: [&str; 6] = [
+        ":dep reoffending = { path = \"..\", default-features = false }",
+        "use reoffending::prelude::*;",
+        "let config = Config::from_file(\"../data-samples/evaluation.toml\".as_ref()).unwrap();\n\
+         let eval = Evaluation::load(&config.inputs().unwrap(), config.rules()).unwrap();\n\
+         let rates = Rates::compute(&eval, &config.rate_options().unwrap()).unwrap();",
+        "Rates::compute(&eval, &config.rate_options()?)?.chart()",
+        "rates.chart()",
+        "let chart = rates.chart();\nchart",
+    ];
+    assert_eq!(code_cells("chart_display_check.ipynb"), CELLS);
+    // The same calls (paths from the crate's root instead of the notebook's folder).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = Config::from_file(&root.join("data-samples/evaluation.toml")).unwrap();
+    let eval = Evaluation::load(&config.inputs().unwrap(), config.rules()).unwrap();
+    let rates = Rates::compute(&eval, &config.rate_options().unwrap()).unwrap();
+    let first: Chart = Rates::compute(&eval, &config.rate_options()?)?.chart();
+    let chart = rates.chart();
+    assert_eq!(first, chart);
+    assert!(chart.svg()?.starts_with("<svg") && chart.problem().is_none());
+    Ok(())
 }

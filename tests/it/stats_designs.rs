@@ -220,9 +220,9 @@ fn run(
     adjusted_designs(&inputs, &DesignOptions::default()).unwrap()
 }
 
-fn design_error(e: reoffending::Error) -> DesignError {
+fn design_error(e: StatsError) -> DesignError {
     match e {
-        reoffending::Error::Stats(StatsError::Design(d)) => d,
+        StatsError::Design(d) => d,
         other => panic!("expected a design error, got {other}"),
     }
 }
@@ -824,7 +824,7 @@ fn try_run(
     counts: Option<&[f64]>,
     e: &[f64],
     matched: Option<MatchedRows<'_>>,
-) -> reoffending::Result<AdjustedDesigns> {
+) -> Result<AdjustedDesigns, StatsError> {
     adjusted_designs(
         &DesignInputs {
             names,

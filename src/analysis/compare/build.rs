@@ -12,8 +12,8 @@ use super::{
 use crate::data::People;
 use crate::data::dates::format_day;
 use crate::error::{Error, Result};
+use crate::format::pval;
 use crate::measure::Outcomes;
-use crate::present::pval;
 use crate::stats::{
     CiMethod, DiffMethod, Effect, ExactAgainst, Test, TwoByTwo, WeightedMean, detectable_one,
     detectable_two, exact_against, proportion_ci, weighted_mean_difference, weighted_rates,
@@ -214,10 +214,14 @@ impl Comparison {
         let (st, sk) = (t.summary(), k.summary());
         let per_person = if weighted {
             t.weighted_means().and_then(|(_, a)| {
-                weighted_mean_difference(&a, &k.weighted_means()?.1, options.confidence)
+                Ok(weighted_mean_difference(
+                    &a,
+                    &k.weighted_means()?.1,
+                    options.confidence,
+                )?)
             })
         } else {
-            welch(&st, &sk, options.confidence)
+            welch(&st, &sk, options.confidence).map_err(Error::from)
         };
         let weighted_rr = || {
             let a = WeightedMean::of(&t.counts, &t.weights)?;

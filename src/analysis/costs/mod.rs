@@ -21,6 +21,7 @@ pub use tables::{Deflator, UnitCost, UnitCosts};
 use crate::compare::Comparison;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::format::pounds;
 use crate::measure::{Outcomes, Window};
 
 /// How the effect on reoffending is turned into avoided reoffences.
@@ -510,6 +511,19 @@ fn triangular(rng: &mut ChaCha8Rng, low: f64, mode: f64, high: f64) -> f64 {
     }
 }
 
+/// The level of the Monte Carlo interval of the net value, whatever level the comparison's
+/// own intervals use: the labels of that interval are written from it.
+pub const MONTE_CARLO_LEVEL: f64 = 0.95;
+
+/// The percentiles of the simulated net values that bound the [`MONTE_CARLO_LEVEL`]
+/// interval (written out, not computed, so that they are exactly 0.025 and 0.975).
+const MONTE_CARLO_PERCENTILES: (f64, f64) = (0.025, 0.975);
+// The percentiles and the level say the same interval.
+const _: () = assert!(
+    (MONTE_CARLO_PERCENTILES.1 - MONTE_CARLO_PERCENTILES.0 - MONTE_CARLO_LEVEL) < 1e-12
+        && (MONTE_CARLO_PERCENTILES.1 - MONTE_CARLO_PERCENTILES.0 - MONTE_CARLO_LEVEL) > -1e-12
+);
+
 /// `x` rounded to a power of ten no larger than `se` (a figure shown no finer than its
 /// Monte Carlo error supports).
 pub fn round_to_se(x: f64, se: f64) -> f64 {
@@ -745,8 +759,14 @@ impl CostBenefit {
         let people_diverted_total = data.people.cohort.code_of(&cmp.treatment).map_or(0, |c| {
             data.people.cohort.codes.iter().filter(|k| **k == c).count() as u64
         });
-        let ci_low = net_ci(percentile(&nets, 0.025), monte_carlo_se.ci_low);
-        let ci_high = net_ci(percentile(&nets, 0.975), monte_carlo_se.ci_high);
+        let ci_low = net_ci(
+            percentile(&nets, MONTE_CARLO_PERCENTILES.0),
+            monte_carlo_se.ci_low,
+        );
+        let ci_high = net_ci(
+            percentile(&nets, MONTE_CARLO_PERCENTILES.1),
+            monte_carlo_se.ci_high,
+        );
         let people_basis = if cfg.people.is_some() {
             "as given in the evaluation file ([costs] people)".to_string()
         } else if control.starts_with("matched ") {
@@ -757,7 +777,7 @@ impl CostBenefit {
         let net = gross - cost;
         let headline = format!(
             "Estimated value ({} prices, {}): about {} net, about {} per person, for the {people} {people_basis} \
-             (95% interval {} to {}; {:.0}% of simulations above zero){}. Of this, cashable fiscal value is {}, \
+             ({} interval {} to {}; {:.0}% of simulations above zero){}. Of this, cashable fiscal value is {}, \
              non-cashable fiscal {} (resources such as officer time freed for other work, not cash) and economic \
              and social {} (harm to victims and society avoided); only cashable fiscal value is a saving a budget \
              can release.{}",
@@ -769,6 +789,7 @@ impl CostBenefit {
             },
             pounds(about(net)),
             pounds(about(net / (people.max(1) as f64))),
+            crate::format::level(MONTE_CARLO_LEVEL),
             pounds(ci_low),
             pounds(ci_high),
             positive * 100.0,
@@ -814,8 +835,8 @@ impl CostBenefit {
             by_category: by_cat,
             programme_cost: cost,
             net_savings: gross - cost,
-            net_savings_ci_low: percentile(&nets, 0.025),
-            net_savings_ci_high: percentile(&nets, 0.975),
+            net_savings_ci_low: percentile(&nets, MONTE_CARLO_PERCENTILES.0),
+            net_savings_ci_high: percentile(&nets, MONTE_CARLO_PERCENTILES.1),
             probability_net_positive: positive,
             monte_carlo_se,
             headline,
@@ -857,29 +878,6 @@ fn about_part(x: f64) -> String {
     } else {
         format!("about {}", pounds(about(x)))
     }
-}
-
-/// `-1234.5` -> `-£1,235`.
-pub fn pounds(x: f64) -> String {
-    if x < 0.0 {
-        format!("-£{}", group_thousands(-x))
-    } else {
-        format!("£{}", group_thousands(x))
-    }
-}
-
-/// `1234567.8` -> `1,234,568`.
-pub fn group_thousands(x: f64) -> String {
-    let neg = x < 0.0;
-    let digits = format!("{:.0}", x.abs());
-    let mut out = String::new();
-    for (k, c) in digits.chars().enumerate() {
-        if k > 0 && (digits.len() - k) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if neg { format!("-{out}") } else { out }
 }
 
 impl CostOptions {
@@ -985,8 +983,8 @@ fn simulate(
         (p * (1.0 - p) / n_draws).sqrt() * slope
     };
     let monte_carlo_se = MonteCarloError {
-        ci_low: quantile_se(0.025),
-        ci_high: quantile_se(0.975),
+        ci_low: quantile_se(MONTE_CARLO_PERCENTILES.0),
+        ci_high: quantile_se(MONTE_CARLO_PERCENTILES.1),
         probability_net_positive: (positive * (1.0 - positive) / n_draws).sqrt(),
     };
     Ok((nets, positive, monte_carlo_se))

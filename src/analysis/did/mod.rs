@@ -341,13 +341,13 @@ impl AreaDid {
                     format!(
                         "row {}: period `{}` is not a {} label like the first row's (`{}`)",
                         r.row,
-                        crate::present::terminal_text(&r.period),
+                        crate::format::terminal_text(&r.period),
                         match length {
                             PeriodLength::Year => "year",
                             PeriodLength::Quarter => "quarter",
                             PeriodLength::Month => "month",
                         },
-                        crate::present::terminal_text(&rows[0].period)
+                        crate::format::terminal_text(&rows[0].period)
                     ),
                 )
             })?;
@@ -357,7 +357,7 @@ impl AreaDid {
                     format!(
                         "rows {first} and {}: area `{}` has two rows for period {}",
                         r.row,
-                        crate::present::terminal_text(&r.area),
+                        crate::format::terminal_text(&r.area),
                         length.label(p)
                     ),
                 ));
@@ -383,7 +383,7 @@ impl AreaDid {
                     cells.len(),
                     missing.map_or(String::new(), |(a, p)| format!(
                         " (no row for `{}` in {})",
-                        crate::present::terminal_text(a),
+                        crate::format::terminal_text(a),
                         length.label(p)
                     ))
                 ),

@@ -669,7 +669,7 @@ impl AreaDid {
 
     /// Writes the plain-English summary once every part is in.
     pub(super) fn finish_summary(&mut self, options: &DidOptions) {
-        let level = crate::present::level(self.confidence);
+        let level = crate::format::level(self.confidence);
         let treated: Vec<&str> = self.launches.iter().map(|(a, _)| a.as_str()).collect();
         let comparison = self.clusters - self.treated_clusters;
         let mut s = format!(

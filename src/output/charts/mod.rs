@@ -409,7 +409,7 @@ pub fn rates(
 ) -> Result<String> {
     let _t = crate::trace::Phase::start("  chart (SVG): rates");
     let mut legend = vec![(
-        format!("{} confidence interval", crate::present::level(confidence)),
+        format!("{} confidence interval", crate::format::level(confidence)),
         Mark::Line(GREY),
     )];
     if let Some((name, b)) = benchmark {
@@ -565,7 +565,7 @@ pub fn by_period_with_projections(
                 }),
         )
         .chain(std::iter::once((
-            format!("{} confidence interval", crate::present::level(confidence)),
+            format!("{} confidence interval", crate::format::level(confidence)),
             Mark::Line(GREY),
         )))
         .collect();
@@ -691,7 +691,7 @@ pub fn dumbbell(
             .x_labels(7)
             .x_label_formatter(&|x| {
                 if money {
-                    let s = crate::costs::group_thousands(x.abs());
+                    let s = crate::format::group_thousands(x.abs());
                     if *x < -0.5 {
                         format!("-£{s}")
                     } else {
@@ -946,7 +946,7 @@ pub fn over_periods(c: &PeriodChart<'_>) -> Result<String> {
         .collect();
     if let Some(level) = c.intervals {
         legend.push((
-            format!("{} confidence interval", crate::present::level(level)),
+            format!("{} confidence interval", crate::format::level(level)),
             Mark::Line(GREY),
         ));
     }

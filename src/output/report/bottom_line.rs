@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::disclosure::SUPPRESSED;
 use super::sections::{Ctx, arr, control_ci};
 use super::table::*;
+use crate::format::level;
 
 /// The leading design's test: its name and p-value (`None` when withheld).
 fn did_lead(d: &Value) -> Option<(String, f64)> {
@@ -119,10 +120,10 @@ pub(super) fn section(ctx: &Ctx) -> Option<Section> {
     if let Some(x) = plain_sentence(ctx) {
         s.findings.push(x);
     }
-    let params = &j["parameters"];
-    let confidence = f(params, "confidence").unwrap_or(0.95);
-    // The rates: people, reoffenders and the rate per group, from the comparison.
+    // The rates: people, reoffenders and the rate per group, from the comparison (at its
+    // level).
     if let Some(c) = group.or(bench) {
+        let confidence = f(c, "confidence").unwrap_or(0.95);
         let mut rows = vec![json!({
             "group": c["treatment"],
             "people": c["treatment_n"],
@@ -177,6 +178,7 @@ pub(super) fn section(ctx: &Ctx) -> Option<Section> {
             "high": d["ci_high"],
             "p": lead.as_ref().map(|l| l.1),
             "test": lead.map(|l| l.0).unwrap_or_else(|| "[c]".into()),
+            "confidence": d["confidence"],
         }));
     }
     let area_led = !est.is_empty();
@@ -196,6 +198,7 @@ pub(super) fn section(ctx: &Ctx) -> Option<Section> {
             "high": c["rd_ci_high"],
             "p": Value::Null,
             "test": "interval clustered by matched set",
+            "confidence": c["confidence"],
         }));
     }
     if let Some(c) = group {
@@ -206,6 +209,7 @@ pub(super) fn section(ctx: &Ctx) -> Option<Section> {
             "high": c["rd_ci_high"],
             "p": Value::Null,
             "test": "Newcombe interval",
+            "confidence": c["confidence"],
         }));
     }
     if let Some(b) = bench {
@@ -219,10 +223,28 @@ pub(super) fn section(ctx: &Ctx) -> Option<Section> {
             "high": b["rd_ci_high"],
             "p": b["tests"]["binomial_exact_central"]["p_value"].clone(),
             "test": "exact binomial, central two-sided",
+            "confidence": b["confidence"],
         }));
     }
     if !est.is_empty() {
-        let (lo, hi) = super::sections::ci_headers(confidence);
+        // The headers name the level the rows share; rows at different levels (the
+        // difference-in-differences has its own `[did] confidence`) name each its own.
+        let levels: Vec<f64> = est.iter().filter_map(|r| f(r, "confidence")).collect();
+        let shared = levels
+            .first()
+            .copied()
+            .filter(|l| levels.iter().all(|m| (m - l).abs() < 1e-12));
+        let (lo, hi) = match shared {
+            Some(l) => super::sections::ci_headers(l),
+            None => {
+                for r in &mut est {
+                    if let (Some(l), Some(t)) = (f(r, "confidence"), r["test"].as_str()) {
+                        r["test"] = json!(format!("{t} ({} interval)", level(l)));
+                    }
+                }
+                ("CI low".to_string(), "CI high".to_string())
+            }
+        };
         let mut t = table(
             "bottom_line_estimates",
             "Each estimate, its design and its test (percentage points, pilot minus comparison)",

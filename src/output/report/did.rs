@@ -8,7 +8,7 @@ use super::sections::{arr, ci_headers};
 use super::table::*;
 use crate::charts::{self, Estimate, PeriodChart};
 use crate::error::Result;
-use crate::present::level;
+use crate::format::level;
 
 fn f(v: &Value, k: &str) -> Option<f64> {
     v.get(k).and_then(Value::as_f64)

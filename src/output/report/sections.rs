@@ -8,7 +8,7 @@ use super::disclosure::SUPPRESSED;
 use super::table::*;
 use crate::charts::{self, Estimate};
 use crate::error::Result;
-use crate::present::level;
+use crate::format::level;
 
 /// "How robust is this?": E-values, Rosenbaum bounds, the placebo outcome and the
 /// comparison over the other period, each with its sentence; from the disclosure-controlled
@@ -1192,7 +1192,7 @@ fn costs(c: &Ctx) -> Result<Vec<Section>> {
                 .collect();
             let title = format!(
                 "Net value about {} ({:.0}% of simulations above zero); most uncertain input: {}",
-                crate::costs::pounds(crate::costs::about(net)),
+                crate::format::pounds(crate::costs::about(net)),
                 p * 100.0,
                 rows.first().map_or("none", |t| t.0.as_str())
             );
@@ -1213,6 +1213,7 @@ fn costs(c: &Ctx) -> Result<Vec<Section>> {
             _ => c.get(key).cloned().unwrap_or(Value::Null),
         };
         let undiscounted = c["horizon_years"] == 1;
+        let mc = level(crate::costs::MONTE_CARLO_LEVEL);
         let mut head: Vec<Value> = vec![
             json!({"measure": format!("people the value is counted for ({})", c["people_basis"].as_str().unwrap_or("")), "value": kinded(c.get("people"), Kind::Count)}),
             json!({"measure": "people diverted in all", "value": kinded(c.get("people_diverted_total"), Kind::Count)}),
@@ -1239,8 +1240,8 @@ fn costs(c: &Ctx) -> Result<Vec<Section>> {
             head.push(json!({"measure": label, "value": kinded(c["by_category"][key].get("net_savings"), Kind::Money)}));
         }
         head.extend([
-            json!({"measure": "net value, 95% low (Monte Carlo, rounded to its error)", "value": kinded(Some(&rounded("net_savings_ci_low", "ci_low")), Kind::Money)}),
-            json!({"measure": "net value, 95% high (Monte Carlo, rounded to its error)", "value": kinded(Some(&rounded("net_savings_ci_high", "ci_high")), Kind::Money)}),
+            json!({"measure": format!("net value, {mc} low (Monte Carlo, rounded to its error)"), "value": kinded(Some(&rounded("net_savings_ci_low", "ci_low")), Kind::Money)}),
+            json!({"measure": format!("net value, {mc} high (Monte Carlo, rounded to its error)"), "value": kinded(Some(&rounded("net_savings_ci_high", "ci_high")), Kind::Money)}),
             json!({"measure": "share of simulations with net value > 0", "value": kinded(c.get("probability_net_positive"), Kind::Pct)}),
             json!({"measure": "benefit-cost ratio", "value": kinded(c.get("benefit_cost_ratio"), Kind::Num(2))}),
             json!({"measure": "break-even reduction in the rate, all value counted (points)", "value": kinded(c.get("break_even_rate_reduction"), Kind::Pts)}),

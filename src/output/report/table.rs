@@ -137,7 +137,7 @@ pub(super) fn cell(v: Option<&Value>, kind: Kind) -> String {
                         format!("{x:.4}")
                     }
                 }
-                Kind::Money => crate::costs::pounds(x),
+                Kind::Money => crate::format::pounds(x),
             }
         }
         Some(other) => other.to_string(),

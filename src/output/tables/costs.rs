@@ -4,8 +4,9 @@ use serde_json::Value;
 
 use super::records_or_plain;
 use crate::costs::CostBenefit;
-use crate::costs::{net_ci, pounds, two_figures};
+use crate::costs::{net_ci, two_figures};
 use crate::error::Result;
+use crate::format::pounds;
 use crate::output::Tabular;
 use crate::present::*;
 
@@ -67,7 +68,10 @@ impl CostBenefit {
         }
         rows.extend([
             (
-                "95% interval of net value (Monte Carlo)".into(),
+                format!(
+                    "{} interval of net value (Monte Carlo)",
+                    level(crate::costs::MONTE_CARLO_LEVEL)
+                ),
                 Some(format!(
                     "{} to {} (Monte Carlo standard error about {} and {})",
                     pounds(lo),

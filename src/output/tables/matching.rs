@@ -117,7 +117,7 @@ impl MatchedComparison {
                 for g in &r.bounds.gammas {
                     robust.push(vec![
                         Some(format!("{:.1}", g.gamma)),
-                        crate::present::pval(Some(g.p_upper)),
+                        crate::format::pval(Some(g.p_upper)),
                     ]);
                 }
                 robust.notes.push(r.summary.clone());

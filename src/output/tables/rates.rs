@@ -13,7 +13,7 @@ impl Rates {
     fn table(&self) -> Table {
         let mut cols: Vec<&str> = self.by.iter().map(String::as_str).collect();
         let keys = cols.len();
-        let ci = format!("{:.0}% CI ({})", self.confidence * 100.0, self.ci_method);
+        let ci = format!("{} CI ({})", level(self.confidence), self.ci_method);
         cols.extend([
             "eligible",
             "reoffenders",

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::terms::{GroupMoments, Terms, first_pass};
 use super::{DesignError, check_inputs_basic};
-use crate::error::Result;
+use crate::stats::Result;
 use crate::stats::linalg::solve;
 
 const METHOD: &str = "entropy balancing";

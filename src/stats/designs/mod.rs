@@ -48,7 +48,7 @@ pub use terms::Terms;
 use estimate::{RowParts, ess, finish, hajek};
 use terms::{FirstPass, first_pass};
 
-use crate::error::Result;
+use crate::stats::Result;
 use crate::stats::{LogisticFit, check_confidence, logistic, z_upper};
 
 /// One of the adjusted designs (CONTRACT's names).
