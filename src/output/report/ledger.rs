@@ -1221,7 +1221,7 @@ mod tests {
         let mut j = json!({
             "rates": {"groups": [{"cohort": "a", "eligible": 40, "new_count": 3}]},
             "parameters": {"follow_up_days": 365},
-            "survival": {"follow_up_days": 365, "groups": [{"n": 12}]},
+            "survival": {"follow_up_days": 365, "not_yet_a_field": 12},
         });
         let registered = vec!["/rates/groups/0/eligible".to_string()];
         let out = fail_closed(&mut j, &registered);
