@@ -1227,7 +1227,7 @@ mod tests {
         let out = fail_closed(&mut j, &registered);
         assert_eq!(
             out,
-            vec!["/rates/groups/0/new_count", "/survival/groups/0/n"]
+            vec!["/rates/groups/0/new_count", "/survival/not_yet_a_field"]
         );
         assert_eq!(j["rates"]["groups"][0]["new_count"], SUPPRESSED);
         assert_eq!(j["rates"]["groups"][0]["eligible"], 40);
