@@ -999,6 +999,26 @@ mod tests {
         }
     }
 
+    /// Found by the property below: a stray `<` before the shared strings' root (`<<sst`)
+    /// was skipped by the direct reader, while calamine refuses the part.
+    #[test]
+    fn a_stray_character_before_the_shared_strings_root_is_calamines_to_judge() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("book.xlsx");
+        let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+        let sst = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><<sst xmlns="{main}" count="2" uniqueCount="2"><si><t>URN</t></si><si><t>When</t></si></sst>"#
+        );
+        let rows = r#"<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>"#;
+        handmade_with(&path, rows, &[("xl/sharedStrings.xml", sst)]);
+        let format = DateFormat::Iso;
+        let calamine = read_with_calamine(&path, &path, None, &format);
+        assert!(calamine.is_err());
+        if let Some((name, grid)) = fast::read(&path, None, &format) {
+            assert!(grid.finish(&path, &name).is_err());
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 

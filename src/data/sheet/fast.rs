@@ -381,7 +381,9 @@ fn shared_strings<R: Read + Seek>(zip: &mut ZipArchive<R>, names: &ZipNames) -> 
     let bytes = bytes?;
     let b = prolog(&bytes)?;
     let mut i = find(b, 0, b"<sst")?;
-    if !name_ends(b, i + 4) {
+    // The root element first, after nothing but white space (a stray `<<sst`, or anything
+    // else before it, is calamine's to judge).
+    if !name_ends(b, i + 4) || !b[..i].iter().all(u8::is_ascii_whitespace) {
         return None;
     }
     i = tag_end(b, i)?.0;
