@@ -6,6 +6,7 @@
 #   - .venv-reference: a throwaway Python environment with the reference implementations
 #     the tests' expected values come from (scipy, statsmodels, lifelines) and the
 #     benchmark's comparison engine (DuckDB, pyarrow);
+#   - rustfmt and clippy (rustup components);
 #   - with --notebook: Jupyter, nbclient and the evcxr Rust kernel (cargo install), evcxr's
 #     build cache switched on, and one run of scripts/check-notebook.sh to warm that cache
 #     (it compiles the library and polars inside the kernel once; see the README for times).
@@ -17,6 +18,11 @@ SUDO=""
 if command -v apt-get >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq build-essential pkg-config python3-venv time librsvg2-bin >/dev/null
+fi
+# rustfmt (the test run checks formatting) and clippy (the lint run), when rustup manages
+# the toolchain.
+if command -v rustup >/dev/null 2>&1; then
+  rustup component add rustfmt clippy >/dev/null
 fi
 python3 -m venv .venv-reference
 .venv-reference/bin/pip install -q --upgrade pip

@@ -64,7 +64,7 @@
 //! proven by `index_date + 365 + 182`; people are in the 12-month measure once
 //! `index_date + 547 <= extract_date`. See [`Rules`] for the options.
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 // `!(x > 0.0)` is how this crate rejects a value that is not positive or is NaN in one test;
 // `partial_cmp` would say the same less plainly.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]

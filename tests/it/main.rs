@@ -20,6 +20,7 @@ mod effect;
 mod extracts;
 mod hostile_inputs;
 mod hostile_inputs2;
+mod house;
 mod keep_offences;
 mod layers;
 mod levels;

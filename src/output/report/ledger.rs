@@ -110,6 +110,9 @@ impl Pair {
     }
 }
 
+/// Cells and coefficients of a count.
+type Terms = Vec<(CellId, i64)>;
+
 fn int(v: &Value) -> Option<i64> {
     v.as_f64().map(|x| x.round() as i64)
 }
@@ -118,7 +121,7 @@ struct Ledger<'a> {
     reg: Registry,
     /// Figures by key, registered at the end (a figure shown in several places is one
     /// figure, printed where any place prints it).
-    pending: BTreeMap<String, (Vec<(CellId, i64)>, Vec<Place>)>,
+    pending: BTreeMap<String, (Terms, Vec<Place>)>,
     places: BTreeMap<FigureId, Vec<Place>>,
     /// The gated value: what is printed now.
     shown: &'a Value,
