@@ -9,7 +9,7 @@
 #   - rustfmt and clippy (rustup components);
 #   - with --notebook: Jupyter, nbclient and the evcxr Rust kernel (cargo install), evcxr's
 #     build cache switched on, and one run of scripts/check-notebook.sh to warm that cache
-#     (it compiles the library and polars inside the kernel once; see the README for times).
+#     (it compiles the library and polars inside the kernel once; see docs/notebook.md for times).
 # Reference values are committed, so the tests themselves need none of this.
 set -euo pipefail
 cd "$(dirname "$0")/.."

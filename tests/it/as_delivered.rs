@@ -424,7 +424,7 @@ fn same(a: &Value, b: &Value, what: &str) {
     assert_eq!(a.len(), b.len(), "{what}: lengths differ");
 }
 
-/// For the README's benchmark (`benches/extract_formats.sh`, or `BENCH_DIR=DIR cargo test
+/// For the reading-cost benchmark in docs/extracts.md (`benches/extract_formats.sh`, or `BENCH_DIR=DIR cargo test
 /// --release --test it as_delivered::bench_files -- --ignored`): from `DIR/cohort.csv` and
 /// `DIR/offences.csv` (`reoffending generate`), writes `cohort.xlsx` (dates as date cells,
 /// numbers as numbers, text as shared strings, as Excel writes them) and both tables as

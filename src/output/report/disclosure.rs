@@ -5,7 +5,7 @@
 //! every figure resting on a small count is replaced by `[c]`. The typed results do not
 //! reach the renderers, so none of them can publish an unredacted count.
 //!
-//! The method (README, "Disclosure control"):
+//! The method (`docs/disclosure.md`):
 //! - primary: a cell is suppressed when its people, reoffenders or non-reoffenders number
 //!   fewer than `min_cell`, with every figure derived from it (rates, intervals, tests,
 //!   per-100 sentences, costs, survival and monitoring points);
@@ -684,7 +684,7 @@ fn keep_from_end<F: FnMut(&str)>(
 pub fn matched(m: &mut Value, k: f64) {
     // Group sizes are suppressed below k. The counts set aside by the matching itself
     // (`unmatched_*`, `excluded_missing`) are process counts, published as counted: each is
-    // the difference of two sizes the report must publish (README, "Disclosure control").
+    // the difference of two sizes the report must publish (`docs/disclosure.md`).
     if let Some(s) = m.get_mut("sample") {
         let small = |s: &Value, key: &str| num(s, key).is_some_and(|v| v > 0.0 && v < k);
         for (size, rest) in [

@@ -1069,7 +1069,7 @@ pub const NOT_COUNTS: [&str; 30] = [
     "/compare/tests/*/df",
 ];
 
-/// Counts gated by the table rules' thresholds on what they rest on (README, "Disclosure
+/// Counts gated by the table rules' thresholds on what they rest on (`docs/disclosure.md`, "Disclosure
 /// control"), not by the linear audit: reoffence counts (offences, not people), survival
 /// groups of a breakdown (the cohort-level groups are registered), chart steps'
 /// at-risk and events (removed when control is on), pairs, propensity bins, model sizes,
