@@ -230,20 +230,47 @@ impl Dropped {
 
     /// Finds the exact duplicates among the dropped rows (equal keys; the lowest row of each
     /// set is kept, as for the rows kept whole), marks them `duplicate_offence` in
-    /// `reasons` and removes them. Buckets in parallel.
+    /// `reasons` and removes them. Buckets in parallel; within a bucket a counting sort by
+    /// person (stable: each person's rows stay in file order), then each person's few rows
+    /// sorted only when the file's order is not already theirs.
     pub(super) fn remove_duplicates(&mut self, reasons: &mut [u8]) {
+        let (shift, low) = (self.shift, 64 - self.shift);
         let dups: Vec<Vec<u32>> = self
             .keys
             .par_iter_mut()
             .zip(self.rows.par_iter_mut())
             .map(|(keys, rows)| {
-                let mut pairs: Vec<(u64, u32)> =
-                    keys.iter().copied().zip(rows.iter().copied()).collect();
-                pairs.sort_unstable();
+                if keys.len() < 2 {
+                    return Vec::new();
+                }
+                let person = |k: u64| k.checked_shr(low).unwrap_or(0) as usize;
+                let mut starts = vec![0u32; (1usize << shift) + 1];
+                for &k in keys.iter() {
+                    starts[person(k) + 1] += 1;
+                }
+                for p in 1..starts.len() {
+                    starts[p] += starts[p - 1];
+                }
+                let mut next = starts.clone();
+                let mut pairs = vec![(0u64, 0u32); keys.len()];
+                for (&k, &r) in keys.iter().zip(rows.iter()) {
+                    let at = &mut next[person(k)];
+                    pairs[*at as usize] = (k, r);
+                    *at += 1;
+                }
                 let mut dups = Vec::new();
-                for run in pairs.chunk_by(|a, b| a.0 == b.0) {
-                    // Sorted by key then row: the first of a run is its lowest row.
-                    dups.extend(run[1..].iter().map(|p| p.1));
+                for w in starts.windows(2) {
+                    let one = &mut pairs[w[0] as usize..w[1] as usize];
+                    if one.len() < 2 {
+                        continue;
+                    }
+                    if !one.is_sorted() {
+                        one.sort_unstable();
+                    }
+                    for run in one.chunk_by(|a, b| a.0 == b.0) {
+                        // Sorted by key then row: the first of a run is its lowest row.
+                        dups.extend(run[1..].iter().map(|p| p.1));
+                    }
                 }
                 if !dups.is_empty() {
                     pairs.dedup_by_key(|p| p.0);

@@ -999,6 +999,29 @@ mod tests {
         }
     }
 
+    /// A shared strings part whose root is written `<<sst` (found by the property below):
+    /// calamine cannot read it, and the direct reader leaves it to calamine.
+    #[test]
+    fn a_doubled_bracket_before_the_shared_strings_root_is_read_as_calamine_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("book.xlsx");
+        let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+        let sst = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><<sst xmlns="{main}" count="2" uniqueCount="2"><si><t>URN</t></si><si><t>When</t></si></sst>"#
+        );
+        let rows = r#"<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>"#;
+        handmade_with(&path, rows, &[("xl/sharedStrings.xml", sst)]);
+        let format = DateFormat::Iso;
+        assert!(fast::read(&path, None, &format).is_none());
+        let calamine = read_with_calamine(&path, &path, None, &format);
+        assert!(calamine.is_err());
+        let ours = read_sheet(&path, &path, None, &format);
+        assert_eq!(
+            ours.map(|s| s.header).map_err(|e| e.to_string()),
+            calamine.map(|s| s.header).map_err(|e| e.to_string())
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 

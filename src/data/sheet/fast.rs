@@ -384,6 +384,16 @@ fn shared_strings<R: Read + Seek>(zip: &mut ZipArchive<R>, names: &ZipNames) -> 
     if !name_ends(b, i + 4) {
         return None;
     }
+    // The root must open a tag of its own: in `<<sst` calamine's XML reader reads another
+    // element's name, so such a part is left to it.
+    if b[..i]
+        .iter()
+        .rev()
+        .find(|c| !c.is_ascii_whitespace())
+        .is_some_and(|&c| c != b'>')
+    {
+        return None;
+    }
     i = tag_end(b, i)?.0;
     // What comes before the strings, as calamine's XML reader reads it.
     if !reads_as_xml(&bytes[..bytes.len() - b.len() + i], false) {
