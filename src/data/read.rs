@@ -688,11 +688,15 @@ where
                 action: "cannot read",
                 source,
             })?;
-            // Pieces are parsed without their header, by the file's columns in order.
+            // Pieces are parsed without their header, by the file's columns in order. Label
+            // columns are read as text and coded by the caller in parallel chunks
+            // ([`dictionary_codes`]): polars' categorical columns look each row's text up in
+            // one global table.
             let names = header(path)?;
-            let options = csv_options(columns, categorical)
+            let _ = categorical;
+            let options = csv_options(columns, &[])
                 .with_has_header(false)
-                .with_schema(Some(Arc::new(file_schema(&names, categorical))));
+                .with_schema(Some(Arc::new(file_schema(&names, &[]))));
             #[cfg(unix)]
             let _ = map.advise(memmap2::Advice::Sequential);
             let mut pos = record_end(&map, false).unwrap_or(map.len());
