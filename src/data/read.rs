@@ -688,15 +688,11 @@ where
                 action: "cannot read",
                 source,
             })?;
-            // Pieces are parsed without their header, by the file's columns in order. Label
-            // columns are read as text and coded by the caller in parallel chunks
-            // ([`dictionary_codes`]): polars' categorical columns look each row's text up in
-            // one global table.
+            // Pieces are parsed without their header, by the file's columns in order.
             let names = header(path)?;
-            let _ = categorical;
-            let options = csv_options(columns, &[])
+            let options = csv_options(columns, categorical)
                 .with_has_header(false)
-                .with_schema(Some(Arc::new(file_schema(&names, &[]))));
+                .with_schema(Some(Arc::new(file_schema(&names, categorical))));
             #[cfg(unix)]
             let _ = map.advise(memmap2::Advice::Sequential);
             let mut pos = record_end(&map, false).unwrap_or(map.len());
