@@ -8,7 +8,7 @@
 //! offences = "offences.csv"
 //! # date_format = "%d/%m/%Y"
 //! # extract_date = "2023-03-31"
-//! # only_needed_offences = true   # drop offences no analysis reads (outside_every_window)
+//! # keep_all_offences = true      # keep offences no analysis reads (default: dropped, counted as used)
 //!
 //! [rules]
 //! follow_up_days = 365
@@ -65,8 +65,13 @@ pub struct DataConfig {
     pub years: Option<[i32; 2]>,
     /// Plausible `age_at_index`, `[from, to]` (default `[10, 110]`).
     pub ages: Option<[f64; 2]>,
-    /// Keep only the offence rows the follow-up can reach; the others are dropped as they
-    /// are read and counted as `outside_every_window` (default false: keep all).
+    /// Keep every usable offence row, also those no analysis of the run reads (default
+    /// false: those are counted as used and dropped as they are read, see
+    /// [`crate::KeepOffences`]).
+    pub keep_all_offences: Option<bool>,
+    /// Deprecated and without effect: only the offence rows needed are kept by default
+    /// (`keep_all_offences` keeps them all). Accepted so that older evaluation files still
+    /// read.
     pub only_needed_offences: Option<bool>,
 }
 
@@ -638,8 +643,8 @@ impl Config {
                 timezone,
                 years: self.data.years.map_or(d.years, |[a, b]| (a, b)),
                 ages: self.data.ages.map_or(d.ages, |[a, b]| (a, b)),
-                keep_offences: crate::KeepOffences::only_needed(
-                    self.data.only_needed_offences.unwrap_or(false),
+                keep_offences: crate::KeepOffences::for_follow_up(
+                    self.data.keep_all_offences.unwrap_or(false),
                     self.rules
                         .follow_up_days
                         .unwrap_or(crate::Rules::default().follow_up_days),

@@ -76,11 +76,15 @@ pub struct DataArgs {
     /// Plausible age_at_index; outside is implausible_value [default: 10-110].
     #[arg(long, value_name = "FROM-TO", value_parser = parse_range::<f64>)]
     pub ages: Option<(f64, f64)>,
-    /// Keep only the offences the follow-up can reach (within the follow-up days before or
-    /// after the index date; all earlier history when prior_offences is counted from the
-    /// offences): the others are dropped as read, counted as outside_every_window. Less
-    /// memory on long histories [default: keep all].
+    /// Keep every usable offence row in memory, also those no analysis reads (committed more
+    /// than the follow-up before or after the index date). By default those are counted as
+    /// used (and for prior_offences when it is counted from the offences) and dropped as
+    /// read: the results are the same, memory grows with the people rather than the length
+    /// of their histories.
     #[arg(long)]
+    pub keep_all_offences: bool,
+    /// Deprecated, without effect: only the offences needed are kept by default.
+    #[arg(long, hide = true)]
     pub only_needed_offences: bool,
 }
 

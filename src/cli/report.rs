@@ -36,6 +36,7 @@ pub fn report(a: ReportArgs) -> Result<()> {
         timezone: None,
         years: None,
         ages: None,
+        keep_all_offences: false,
         only_needed_offences: false,
     };
     let mut r = resolve(&data, ColumnSelection::All)?;

@@ -96,6 +96,18 @@ pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
         (None, Some(z)) => z.parse().ok(),
         (None, None) => None,
     };
+    if data.only_needed_offences || config.data.only_needed_offences.is_some() {
+        eprintln!(
+            "warning: {} is no longer needed and has no effect: offences no analysis reads are \
+             dropped by default (and counted as used); --keep-all-offences (`keep_all_offences = \
+             true` in [data]) keeps them",
+            if data.only_needed_offences {
+                "--only-needed-offences"
+            } else {
+                "`only_needed_offences` in [data]"
+            }
+        );
+    }
     let load_defaults = LoadOptions::default();
     let defaults = Rules::default();
     let rules = Rules {
@@ -137,8 +149,8 @@ pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
                         data.exclude_offence_types.clone()
                     },
                 },
-                keep_offences: KeepOffences::only_needed(
-                    data.only_needed_offences || config.data.only_needed_offences.unwrap_or(false),
+                keep_offences: KeepOffences::for_follow_up(
+                    data.keep_all_offences || config.data.keep_all_offences.unwrap_or(false),
                     rules.follow_up_days,
                 ),
                 timezone,

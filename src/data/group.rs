@@ -65,6 +65,16 @@ impl Buckets {
         }
     }
 
+    /// Bits of a person number below its bucket.
+    pub(super) fn shift(&self) -> u32 {
+        self.shift
+    }
+
+    /// Buckets that people fall in (the rest stay empty).
+    pub(super) fn used(&self) -> usize {
+        self.used
+    }
+
     /// The bucket of a person.
     pub(super) fn of(&self, person: u32) -> usize {
         (person as usize) >> self.shift

@@ -12,7 +12,8 @@ use crate::error::{Error, Result};
 
 use super::checks::require;
 use super::cohort::read_cohort_rows;
-use super::group::{Buckets, Compact, Sorted, sort_offences};
+use super::dropped::Dropped;
+use super::group::{Buckets, Sorted, sort_offences};
 use super::link::{NO_PERSON, PersonIndex};
 use super::offences::{BATCH_ROWS, Needed, OffenceRows, read_offence_rows};
 use super::options::{
@@ -180,9 +181,11 @@ impl Dataset {
             KeepOffences::All => None,
             KeepOffences::Needed { follow_up_days } => {
                 let days = i32::try_from(follow_up_days).unwrap_or(i32::MAX);
+                // Rows before the placebo year are dropped even when `prior_offences` is
+                // counted: the rows dropped are counted for it (after their duplicates).
                 Some(Needed {
                     index_day: kept_rows.iter().map(|&r| c.index[r]).collect(),
-                    before: (!count_prior).then_some(days),
+                    before: days,
                     after: days,
                 })
             }
@@ -203,6 +206,13 @@ impl Dataset {
         };
         drop(table);
         drop(needed);
+        if crate::trace::enabled() {
+            let kept: usize = off.buckets.blocks.iter().flatten().map(Vec::len).sum();
+            let dropped = off.dropped.as_ref().map_or(0, Dropped::len);
+            eprintln!(
+                "[trace]   offence rows kept {kept}, used and dropped (outside every window) {dropped}"
+            );
+        }
         let (extract_date, extract_date_source) = match (options.extract_date, off.latest_disposal)
         {
             (Some(d), _) => (Some(d), ExtractDateSource::Given),
@@ -218,9 +228,13 @@ impl Dataset {
             }
         }
         let n_people = kept_rows.len();
+        let (dropped_used, dropped_prior);
         let (offences_table, date_warnings) = {
             let _t = crate::trace::Phase::start("group offences");
             let t = crate::trace::Phase::start("  sort per person");
+            if let Some(d) = &mut off.dropped {
+                d.remove_duplicates(&mut off.reasons);
+            }
             let sorted = sort_offences(
                 std::mem::replace(&mut off.buckets, Buckets::new(0)),
                 off.offence_type.as_deref(),
@@ -228,7 +242,21 @@ impl Dataset {
                 &mut off.reasons,
             );
             drop(t);
-            let warnings = extract_date_warnings(&sorted, extract_date, extract_date_source, ot);
+            let warnings = extract_date_warnings(
+                &sorted,
+                off.dropped.as_ref(),
+                extract_date,
+                extract_date_source,
+                ot,
+            );
+            // What is left of the rows dropped is their count, and their part of
+            // `prior_offences`.
+            let dropped = off.dropped.take();
+            dropped_used = dropped.as_ref().map_or(0, Dropped::len);
+            dropped_prior = dropped.filter(|_| count_prior).map(|d| {
+                let index: Vec<Day> = kept_rows.iter().map(|&r| c.index[r]).collect();
+                d.prior_counts(&index)
+            });
             let _t = crate::trace::Phase::start("  offence columns");
             (sorted.into_offences(n_people, keep_details), warnings)
         };
@@ -250,7 +278,7 @@ impl Dataset {
         drop(_t);
         let _t = crate::trace::Phase::start("prior offences");
         if count_prior {
-            let prior = prior_offences(&people, &offences_table);
+            let prior = prior_offences(&people, &offences_table, dropped_prior.as_deref());
             people.columns.push(prior);
         }
 
@@ -266,7 +294,8 @@ impl Dataset {
             quality.add(e);
         }
         quality.rows_used.cohort = people.len() as u64;
-        quality.rows_used.offences = offences_table.len() as u64;
+        // Rows outside every window are used (valid and linked) though no analysis reads them.
+        quality.rows_used.offences = offences_table.len() as u64 + dropped_used;
         quality.warnings = c.warnings.clone();
         quality.warnings.extend(off.warnings.iter().cloned());
         quality.warnings.extend(date_warnings);
@@ -293,6 +322,7 @@ impl Dataset {
 // Over 80 lines: two warnings about the extract date with the evidence each cites.
 fn extract_date_warnings(
     sorted: &Sorted,
+    dropped: Option<&Dropped>,
     extract: Option<Day>,
     source: ExtractDateSource,
     offences: &Table,
@@ -321,24 +351,37 @@ fn extract_date_warnings(
         });
     }
     // The 99.9th percentile of used disposal days by counting (days are range-checked, so the
-    // histogram is at most a few hundred thousand cells), bucket by bucket in parallel.
-    fn days(rows: &[Compact]) -> impl Iterator<Item = Day> + '_ {
-        rows.iter().map(|r| r.disposal)
-    }
-    let buckets = &sorted.buckets;
+    // histogram is at most a few hundred thousand cells), bucket by bucket in parallel. The
+    // used rows are those kept whole and those dropped as outside every window.
+    let used = |b: usize| {
+        sorted.buckets[b]
+            .iter()
+            .map(|r| (r.disposal, r.row))
+            .chain(dropped.into_iter().flat_map(move |d| d.disposals(b)))
+    };
+    let buckets = 0..sorted.buckets.len();
     let (Some(lo), Some(hi)) = (
-        buckets.par_iter().filter_map(|b| days(b).min()).min(),
-        buckets.par_iter().filter_map(|b| days(b).max()).max(),
+        buckets
+            .clone()
+            .into_par_iter()
+            .filter_map(|b| used(b).map(|r| r.0).min())
+            .min(),
+        buckets
+            .clone()
+            .into_par_iter()
+            .filter_map(|b| used(b).map(|r| r.0).max())
+            .max(),
     ) else {
         return out;
     };
     let cells = (hi - lo) as usize + 1;
     let hist = buckets
-        .par_iter()
+        .clone()
+        .into_par_iter()
         .fold(
             || vec![0u64; cells],
             |mut hist, b| {
-                for d in days(b) {
+                for (d, _) in used(b) {
                     hist[(d - lo) as usize] += 1;
                 }
                 hist
@@ -363,10 +406,10 @@ fn extract_date_warnings(
     }
     let limit = p999 + 90;
     if extract > limit {
-        let mut rows: Vec<u64> = sorted
-            .rows()
-            .filter(|r| r.disposal > limit)
-            .map(|r| u64::from(r.row) + 1)
+        let mut rows: Vec<u64> = buckets
+            .flat_map(used)
+            .filter(|r| r.0 > limit)
+            .map(|r| u64::from(r.1) + 1)
             .collect();
         rows.sort_unstable();
         let why = match rows.first() {
@@ -439,6 +482,9 @@ fn drop_indexed_after(
         }
     }
     kept_rows.retain(|&r| index[r] <= extract);
+    if let Some(d) = &mut off.dropped {
+        d.retain_people(renumber.clone(), &mut off.reasons);
+    }
     // The renumbering keeps the people's order, so each bucket still holds consecutive people.
     let reasons = &mut off.reasons;
     for rows in off.buckets.blocks_mut() {
@@ -541,17 +587,17 @@ fn cohort_columns(
 
 /// Each person's proven offences before the index date (disposed of before it: a row
 /// disposed of on the index date is the index offence itself, not a prior).
-fn prior_offences(people: &People, offences: &Offences) -> Column {
+fn prior_offences(people: &People, offences: &Offences, dropped: Option<&[u32]>) -> Column {
     let prior: Vec<Option<f64>> = (0..people.len())
         .into_par_iter()
         .map(|i| {
             let t0 = people.index_day[i];
             let r = offences.range(i);
-            Some(
-                // Proven before the index event: a row disposed of on the index
-                // date is the index offence itself, not a prior.
-                offences.disposal_day[r].iter().filter(|&&d| d < t0).count() as f64,
-            )
+            let held = offences.disposal_day[r].iter().filter(|&&d| d < t0).count();
+            let dropped = dropped.and_then(|d| d.get(i)).map_or(0, |&n| n as usize);
+            // Proven before the index event: a row disposed of on the index
+            // date is the index offence itself, not a prior.
+            Some((held + dropped) as f64)
         })
         .collect();
     Column {

@@ -13,6 +13,7 @@ mod pl {
 mod checks;
 mod cohort;
 pub mod dates;
+mod dropped;
 mod extract;
 mod group;
 mod ids;

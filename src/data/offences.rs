@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use super::checks::{DatesSeen, check_text};
 use super::dates::Day;
+use super::dropped::{Dropped, DroppedPiece};
 use super::group::{Buckets, Compact, Piece};
 use super::link::{LinkTable, NO_PERSON, id_hash};
 use super::options::{NotProven, OFFENCES_REQUIRED, normalise};
@@ -29,8 +30,11 @@ const RANGE_ROWS: usize = 1 << 15;
 pub(super) struct OffenceRows {
     /// The exclusion reason of every row of the file (0: used).
     pub(super) reasons: Vec<u8>,
-    /// The usable rows linked to a person.
+    /// The usable rows linked to a person (those an analysis reads, when only those are
+    /// kept).
     pub(super) buckets: Buckets,
+    /// The usable linked rows no analysis reads, when only the rows needed are kept.
+    pub(super) dropped: Option<Dropped>,
     /// The offence types' labels as read (codes of [`Compact::offence_type`]), when the
     /// column exists.
     pub(super) offence_type: Option<Vec<String>>,
@@ -67,6 +71,10 @@ struct Labels {
     excluded: Vec<String>,
     codes: HashMap<String, u32, FixedState>,
     labels: Vec<String>,
+    /// Each label's code among the distinct trimmed labels (`MISSING` for a blank one):
+    /// equal codes are equal trimmed text, which is what makes rows exact duplicates.
+    trimmed_of: Vec<u32>,
+    trimmed: HashMap<String, u32, FixedState>,
     counted: BTreeMap<String, u64>,
     first_rows: Vec<u64>,
 }
@@ -75,6 +83,8 @@ struct Labels {
 /// it is excluded or looks not proven.
 struct BatchLabels {
     codes: Vec<u32>,
+    /// By code: its trimmed label's code ([`Labels::trimmed_of`]).
+    trimmed: Vec<u32>,
     excluded: Vec<bool>,
     suspicious: Vec<bool>,
 }
@@ -82,6 +92,14 @@ struct BatchLabels {
 impl BatchLabels {
     fn code(&self, i: usize) -> u32 {
         self.codes[i]
+    }
+
+    /// Row `i`'s code among the distinct trimmed labels (`MISSING` for none).
+    fn trimmed_code(&self, i: usize) -> u32 {
+        match self.codes[i] {
+            MISSING => MISSING,
+            c => self.trimmed.get(c as usize).copied().unwrap_or(MISSING),
+        }
     }
 
     fn excluded(&self, code: u32) -> bool {
@@ -101,6 +119,8 @@ impl Labels {
             excluded: excluded.iter().map(|s| normalise(s)).collect(),
             codes: HashMap::default(),
             labels: Vec::new(),
+            trimmed_of: Vec::new(),
+            trimmed: HashMap::default(),
             counted: BTreeMap::new(),
             first_rows: Vec::new(),
         }
@@ -136,6 +156,13 @@ impl Labels {
                     let code = self.labels.len() as u32;
                     self.labels.push(label.clone());
                     self.codes.insert(label.clone(), code);
+                    let t = label.trim();
+                    let next = self.trimmed.len() as u32;
+                    self.trimmed_of.push(if t.is_empty() {
+                        MISSING
+                    } else {
+                        *self.trimmed.entry(t.to_string()).or_insert(next)
+                    });
                     code
                 }
             })
@@ -148,6 +175,7 @@ impl Labels {
         let trimmed = || self.labels.iter().map(|l| l.trim());
         Ok(BatchLabels {
             codes,
+            trimmed: self.trimmed_of.clone(),
             excluded: trimmed()
                 .map(|t| !t.is_empty() && self.excluded.contains(&normalise(t)))
                 .collect(),
@@ -193,20 +221,35 @@ impl Labels {
 }
 
 /// The rows kept of each person when only the offences needed are kept: committed within
-/// `after` days after the person's index day and (when limited) `before` days before it.
+/// `after` days after the person's index day and `before` days before it.
 pub(super) struct Needed {
     /// Index day by person number.
     pub(super) index_day: Vec<Day>,
-    pub(super) before: Option<i32>,
+    pub(super) before: i32,
     pub(super) after: i32,
 }
 
 impl Needed {
+    /// Asks the processor for a person's index day ahead of [`Needed::keeps`]: rows in date
+    /// order belong to people all over the table, so each read would otherwise miss the cache.
+    #[inline(always)]
+    fn prefetch(&self, person: u32) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(d) = self.index_day.get(person as usize) {
+            let p = std::ptr::from_ref(d).cast::<i8>();
+            // SAFETY: a prefetch is a hint and never faults; `p` points into `index_day`.
+            unsafe {
+                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p);
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = person;
+    }
+
     #[inline]
     fn keeps(&self, person: u32, offence: Day) -> bool {
         let t0 = self.index_day[person as usize];
-        offence <= t0.saturating_add(self.after)
-            && self.before.is_none_or(|b| offence >= t0.saturating_sub(b))
+        offence <= t0.saturating_add(self.after) && offence >= t0.saturating_sub(self.before)
     }
 }
 
@@ -217,6 +260,8 @@ struct RangeRows {
     kept: Piece,
     latest: Option<Day>,
     any_id: bool,
+    /// The rows dropped (outside every window), by bucket.
+    dropped: Option<DroppedPiece>,
     /// Counted rows (1-based) with a suspicious label: (row, code) per column.
     suspicious: [Vec<(u64, u32)>; 2],
 }
@@ -227,6 +272,8 @@ struct Stream<'a> {
     dates: &'a read::DateSpec<'a>,
     table: &'a LinkTable,
     needed: Option<&'a Needed>,
+    /// Where the rows outside every window go (with `needed`).
+    dropped: Option<Dropped>,
     /// `disposal`, then `offence_type`, when in the file.
     details: [Option<Labels>; 2],
     reasons: Vec<u8>,
@@ -264,6 +311,7 @@ impl Stream<'_> {
         let [kind, otype] = &details;
         let (kind, otype) = (kind.as_ref(), otype.as_ref());
         let (table, template, needed) = (self.table, &self.buckets, self.needed);
+        let drop_to = self.dropped.as_ref();
         let ranges: Vec<RangeRows> = read::par_str_ranges(&person_id, RANGE_ROWS, |first, ids| {
             let mut reasons = Vec::with_capacity(RANGE_ROWS);
             let mut hashes = Vec::with_capacity(RANGE_ROWS);
@@ -305,8 +353,15 @@ impl Stream<'_> {
             table.probe(&hashes, &mut persons);
             drop(hashes);
             let mut kept = Vec::with_capacity(persons.len());
+            let mut drops: Vec<(u32, u64, u32)> = Vec::with_capacity(match needed {
+                Some(_) => persons.len(),
+                None => 0,
+            });
             let mut latest: Option<Day> = None;
             for (k, (reason, &person)) in reasons.iter_mut().zip(&persons).enumerate() {
+                if let (Some(w), Some(&ahead)) = (needed, persons.get(k + 16)) {
+                    w.prefetch(ahead);
+                }
                 if *reason != 0 {
                     continue;
                 }
@@ -317,9 +372,20 @@ impl Stream<'_> {
                 let i = first + k;
                 // A valid linked row sets the extract date even when no analysis reads it.
                 latest = latest.max(Some(disposal[i]));
-                if needed.is_some_and(|w| !w.keeps(person, offence[i])) {
-                    *reason = Reason::OutsideEveryWindow as u8;
-                    continue;
+                // A row no analysis reads is used but not kept: only its key, for its
+                // duplicates (kept whole if it does not fit one).
+                if let (Some(w), Some(to)) = (needed, drop_to) {
+                    if !w.keeps(person, offence[i]) {
+                        let label =
+                            |l: Option<&BatchLabels>| l.map_or(MISSING, |l| l.trimmed_code(i));
+                        if let Some(key) =
+                            to.pack(person, offence[i], disposal[i], label(otype), label(kind))
+                        {
+                            let bucket = template.of(person) as u32;
+                            drops.push((bucket, key, (batch_first + i) as u32));
+                            continue;
+                        }
+                    }
                 }
                 kept.push(Compact {
                     person,
@@ -333,14 +399,17 @@ impl Stream<'_> {
             RangeRows {
                 reasons,
                 kept: template.scatter(&kept),
+                dropped: drop_to.map(|to| to.scatter(&drops)),
                 latest,
                 any_id,
                 suspicious,
             }
         });
         let mut pieces = Vec::with_capacity(ranges.len());
+        let mut dropped = Vec::new();
         for range in ranges {
             pieces.push(range.kept);
+            dropped.extend(range.dropped);
             self.reasons.extend_from_slice(&range.reasons);
             self.latest = self.latest.max(range.latest);
             self.any_id |= range.any_id;
@@ -354,6 +423,9 @@ impl Stream<'_> {
         }
         // Each bucket gathers its rows from every range in order, buckets in parallel.
         self.buckets.extend(&pieces, done);
+        if let Some(to) = &mut self.dropped {
+            to.extend(&dropped, done);
+        }
         Ok(())
     }
 }
@@ -398,11 +470,13 @@ pub(super) fn read_offence_rows(
             cols.push(opt.to_string());
         }
     }
+    let buckets = Buckets::new(n_people);
     let mut stream = Stream {
         path,
         dates,
         table,
         needed,
+        dropped: needed.map(|_| Dropped::new(&buckets, dates.range)),
         details: [
             has("disposal")
                 .then(|| Labels::new("disposal", "exclude_disposals", &not_proven.disposals)),
@@ -415,7 +489,7 @@ pub(super) fn read_offence_rows(
             }),
         ],
         reasons: Vec::new(),
-        buckets: Buckets::new(n_people),
+        buckets,
         latest: None,
         any_id: false,
         offence_seen: DatesSeen::default(),
@@ -448,6 +522,7 @@ pub(super) fn read_offence_rows(
     Ok(OffenceRows {
         reasons: stream.reasons,
         buckets: stream.buckets,
+        dropped: stream.dropped,
         offence_type: otype.map(|l| l.labels),
         disposal_kind: kind.map(|l| l.labels),
         latest_disposal: stream.latest,

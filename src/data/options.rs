@@ -42,7 +42,8 @@ pub struct LoadOptions {
     /// Offence rows that are not proven outcomes, excluded as `not_proven_outcome`.
     /// Default: none (every row of the offences table is taken to be proven).
     pub not_proven: NotProven,
-    /// Which usable offence rows are kept once read. Default: all of them.
+    /// Which usable offence rows are kept once read. Default: all of them (evaluation files
+    /// and the command line default to the rows their analyses need).
     pub keep_offences: KeepOffences,
     /// The time zone in which timestamps that carry a zone become calendar dates.
     /// Default: each column's own zone. Timestamps without a zone are taken as local
@@ -129,20 +130,28 @@ pub(super) fn normalise(s: &str) -> String {
 /// Which usable offence rows (valid, proven and linked to a person) the loader keeps.
 ///
 /// At national scale most of an extract's rows can be history no analysis reads; keeping
-/// only the rows needed makes memory grow with the follow-up windows, not the extract.
+/// only the rows needed makes memory grow with the people and their follow-up windows, not
+/// with the length of their histories. Either way the attrition is the same: a row dropped
+/// here is valid and linked, so it counts as used (docs/rules.md §3), it still sets the
+/// default extract date, and its exact duplicates are still found and excluded.
+///
+/// The loader alone cannot know which analyses follow, so [`LoadOptions::default`] keeps
+/// every row; an evaluation file and the command line keep only the rows needed unless
+/// asked to keep them all ([`KeepOffences::for_follow_up`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum KeepOffences {
-    /// Every usable row (the default): the [`Offences`](super::Offences) table is the whole
-    /// linked extract.
+    /// Every usable row (the loader's default): the [`Offences`](super::Offences) table is
+    /// the whole linked extract.
     #[default]
     All,
-    /// Only rows an analysis with a follow-up of at most `follow_up_days` can read: offences
-    /// committed at most that many days after their person's index date (reoffences,
-    /// survival, monitoring, costs) or before it (the prior-year placebo outcome). All
-    /// earlier history is kept when `prior_offences` is counted from the offences table
-    /// (the cohort table has no such column and the run asks for it). Other rows are
-    /// dropped as they are read and counted as `outside_every_window`; they still set the
-    /// default extract date, which is a property of the extract, not of the analysis.
+    /// Only rows an analysis with a follow-up of at most `follow_up_days` can read:
+    /// offences committed at most that many days after their person's index date
+    /// (reoffences, survival, monitoring, costs, difference-in-differences, the period
+    /// check) or before it (the prior-year placebo outcome). The other rows are counted as
+    /// used and dropped as they are read: only a 12-byte key of each is held until its
+    /// duplicates are found and, when `prior_offences` is counted from the offences table
+    /// (the cohort table has no such column and the run asks for it), it is counted (a row
+    /// whose dates or labels do not fit the key is kept whole instead).
     Needed {
         /// The longest follow-up of any analysis of the run.
         follow_up_days: u32,
@@ -150,23 +159,23 @@ pub enum KeepOffences {
 }
 
 impl KeepOffences {
-    /// [`KeepOffences::Needed`] for a longest follow-up of `follow_up_days` when
-    /// `only_needed`, else [`KeepOffences::All`]: how a configuration's or command line's
-    /// yes-or-no becomes this option.
+    /// How an evaluation file's or a command line's choice becomes this option:
+    /// [`KeepOffences::All`] when `keep_all`, else [`KeepOffences::Needed`] for a longest
+    /// follow-up of `follow_up_days`.
     ///
     /// ```
     /// use reoffending::KeepOffences;
-    /// assert_eq!(KeepOffences::only_needed(false, 365), KeepOffences::All);
+    /// assert_eq!(KeepOffences::for_follow_up(true, 365), KeepOffences::All);
     /// assert_eq!(
-    ///     KeepOffences::only_needed(true, 365),
+    ///     KeepOffences::for_follow_up(false, 365),
     ///     KeepOffences::Needed { follow_up_days: 365 }
     /// );
     /// ```
-    pub fn only_needed(only_needed: bool, follow_up_days: u32) -> KeepOffences {
-        if only_needed {
-            KeepOffences::Needed { follow_up_days }
-        } else {
+    pub fn for_follow_up(keep_all: bool, follow_up_days: u32) -> KeepOffences {
+        if keep_all {
             KeepOffences::All
+        } else {
+            KeepOffences::Needed { follow_up_days }
         }
     }
 }

@@ -53,15 +53,11 @@ pub enum Reason {
     /// A cohort value that cannot be true (an `age_at_index` outside the plausible ages,
     /// 10 to 110 by default; a negative count such as `prior_offences`).
     ImplausibleValue,
-    /// An offence no analysis of the run can read (committed too long before or after its
-    /// person's index date); only when the loader is asked to keep only the offences
-    /// needed ([`crate::data::KeepOffences::Needed`]).
-    OutsideEveryWindow,
 }
 
 impl Reason {
     /// All reasons, in reporting order.
-    pub const ALL: [Reason; 12] = [
+    pub const ALL: [Reason; 11] = [
         Reason::MissingValue,
         Reason::UnparseableValue,
         Reason::ImplausibleValue,
@@ -73,7 +69,6 @@ impl Reason {
         Reason::DuplicateOffence,
         Reason::PersonNotInCohort,
         Reason::NotProvenOutcome,
-        Reason::OutsideEveryWindow,
     ];
 
     /// The snake_case code of the contract.
@@ -90,7 +85,6 @@ impl Reason {
             Reason::PersonNotInCohort => "person_not_in_cohort",
             Reason::NotProvenOutcome => "not_proven_outcome",
             Reason::ImplausibleValue => "implausible_value",
-            Reason::OutsideEveryWindow => "outside_every_window",
         }
     }
 
