@@ -15,6 +15,7 @@ mod costs_reference;
 mod did;
 mod disclosure;
 mod disclosure_audit;
+mod disclosure_files;
 mod disclosure_routes;
 mod effect;
 mod extracts;
