@@ -22,7 +22,6 @@ mod link;
 mod load;
 mod offences;
 mod options;
-mod pages;
 mod panel;
 mod quality;
 mod read;

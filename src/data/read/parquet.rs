@@ -208,7 +208,7 @@ fn check_parquet(
     .map_err(|_| damaged(path))?
     .map_err(|e| polars_err(path, e))?;
     check_chunks(path, &metadata, file_len)?;
-    crate::data::pages::check_pages(path, &open(path)?, &metadata, columns)?;
+    super::polars_internals::pages::check_pages(path, &open(path)?, &metadata, columns)?;
     let schema = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.schema()))
         .map_err(|_| damaged(path))?
         .map_err(|e| polars_err(path, e))?;

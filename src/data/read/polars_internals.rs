@@ -1,5 +1,5 @@
-//! The only module of the reader that names polars' internal crates (`polars_arrow`,
-//! `polars_parquet`, `polars_buffer`): their APIs are not polars' public surface and change
+//! The only module of the crate that names polars' internal crates (`polars_arrow`,
+//! `polars_parquet`, `polars_buffer`, and in its child [`pages`] `polars_parquet_format`): their APIs are not polars' public surface and change
 //! between releases without notice. Three uses: Arrow types a column cannot be read as
 //! ([`unreadable_type`]), which columns are plain byte strings ([`is_text_chunk`]), and
 //! label columns decoded straight from their Parquet dictionary pages to codes
@@ -8,7 +8,7 @@
 //! Upgrading polars: every polars crate in `Cargo.toml` is pinned to one exact version
 //! (`=0.x.y`); move them all together, with `polars-parquet-format` to the version the new
 //! `polars-parquet` depends on (`cargo tree -p polars-parquet`). Then build, fix what no
-//! longer compiles here (and in `src/data/pages.rs`, which reads Parquet page headers through
+//! longer compiles here (and in [`pages`], which reads Parquet page headers through
 //! `polars_parquet` and `polars_parquet_format` before polars decodes a page), and run
 //!
 //! ```text
@@ -23,6 +23,8 @@
 //! `tests::batches_take_the_dictionary_path` fails when [`super::read_batches`] no longer
 //! takes it. A change to the types a column cannot be read as fails
 //! `hostile_inputs2::structural_csv_and_parquet_problems_name_the_row_or_column`.
+
+pub(in crate::data) mod pages;
 
 use std::collections::HashMap;
 use std::fs::File;

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 /// Checks the page headers of every column chunk of `columns` (root columns: a nested
 /// column's every leaf) in every row group of `metadata`. The chunks' byte ranges must have
 /// been checked to lie inside the file first (`check_chunks` in `read/parquet.rs`).
-pub(super) fn check_pages(
+pub(in crate::data) fn check_pages(
     path: &Path,
     file: &File,
     metadata: &polars_parquet::parquet::metadata::FileMetadata,
