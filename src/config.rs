@@ -245,29 +245,6 @@ pub struct CompareConfig {
     pub confidence: Option<f64>,
 }
 
-/// The `[match]` table: the matched comparison.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MatchConfig {
-    /// Covariates of the propensity model.
-    pub covariates: Vec<String>,
-    /// Reference levels, `column=level`.
-    #[serde(default)]
-    pub references: Vec<String>,
-    /// Caliper in pooled SDs of the logit (0.2; 0 for none).
-    pub caliper: Option<f64>,
-    /// Controls per pilot person (1).
-    pub ratio: Option<usize>,
-    /// With replacement (false).
-    #[serde(default)]
-    pub replace: bool,
-    /// Exact-matched columns.
-    #[serde(default)]
-    pub exact: Vec<String>,
-    /// The most levels a categorical covariate may have (200).
-    pub max_levels: Option<usize>,
-}
-
 /// The `[survival]` table.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -332,9 +309,10 @@ pub struct Config {
     /// Comparison.
     #[serde(default)]
     pub compare: CompareConfig,
-    /// Matched comparison.
+    /// Matched comparison: `[match]`, read into the library's options (its cohorts and
+    /// comparison options are `[compare]`'s, set by [`Config::match_options`]).
     #[serde(default, rename = "match")]
-    pub matching: Option<MatchConfig>,
+    pub matching: Option<crate::matching::MatchOptions>,
     /// Survival analysis.
     #[serde(default)]
     pub survival: Option<SurvivalConfig>,
@@ -395,14 +373,7 @@ impl Config {
             }
         }
         if let Some(m) = &self.matching {
-            if let Some(c) = m.caliper.filter(|c| !(c.is_finite() && *c >= 0.0)) {
-                return Err(format!(
-                    "[match] caliper = {c}: expected a finite number of standard deviations, at least 0 (0 for none)"
-                ));
-            }
-            if m.ratio == Some(0) {
-                return Err("[match] ratio = 0: expected at least 1 control per person".into());
-            }
+            m.check().map_err(|e| format!("[match] {e}"))?;
         }
         if let Some(s) = &self.survival {
             if let Some(t) = s.times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
@@ -521,18 +492,8 @@ impl Config {
         Ok(Some(crate::matching::MatchOptions {
             treatment: self.treatment(),
             control: self.control(),
-            covariates: m.covariates.clone(),
-            references: crate::design::parse_references(&m.references)?,
-            caliper: match m.caliper {
-                Some(0.0) => None,
-                Some(c) => Some(c),
-                None => Some(0.2),
-            },
-            ratio: m.ratio.unwrap_or(1),
-            replace: m.replace,
-            exact: m.exact.clone(),
             compare: self.compare_options()?,
-            max_levels: m.max_levels.unwrap_or(crate::design::MAX_LEVELS),
+            ..m.clone()
         }))
     }
 

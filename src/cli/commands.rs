@@ -216,8 +216,9 @@ pub fn survival(a: SurvivalArgs) -> Result<()> {
     emit(&a.out, &Rendered::analysis(&eval, used, &s)?)
 }
 
-/// The matching options of `match` and `effect`: flags over the evaluation file's `[match]`
-/// over the library's defaults.
+/// The matching options of `match` and `effect`: the evaluation file's `[match]` (already
+/// read into the library's options, or their defaults), with every flag given laid over it,
+/// checked once by the library ([`MatchOptions::check`]; the error printer names the flag).
 fn match_options(a: MatchingArgs, r: &Resolved) -> Result<MatchOptions> {
     let mut options = r.config.match_options()?.unwrap_or_else(|| MatchOptions {
         treatment: r.config.treatment(),
@@ -233,17 +234,11 @@ fn match_options(a: MatchingArgs, r: &Resolved) -> Result<MatchOptions> {
     if !a.covariates.is_empty() {
         options.covariates = a.covariates;
     }
-    if options.covariates.is_empty() {
-        return Err(Error::Option {
-            option: "--covariates".into(),
-            message: "name the covariates of the propensity model (or give --config with a [match] table)".into(),
-        });
-    }
     if !a.references.is_empty() {
         options.references = reoffending::design::parse_references(&a.references)?;
     }
     if let Some(c) = a.caliper {
-        options.caliper = (c > 0.0).then_some(c);
+        options.caliper = reoffending::matching::caliper_sd(c);
     }
     if let Some(k) = a.max_levels {
         options.max_levels = k as usize;
@@ -263,15 +258,7 @@ fn match_options(a: MatchingArgs, r: &Resolved) -> Result<MatchOptions> {
     if a.period.is_some() {
         options.compare.period = period_option(a.period.as_deref(), &r.config)?;
     }
-    if options.treatment == options.control {
-        return Err(Error::Option {
-            option: "--control".into(),
-            message: format!(
-                "`{}` is the treatment cohort too: match with another cohort",
-                options.treatment
-            ),
-        });
-    }
+    options.check()?;
     Ok(options)
 }
 
