@@ -245,23 +245,6 @@ pub struct CompareConfig {
     pub confidence: Option<f64>,
 }
 
-/// The `[survival]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SurvivalConfig {
-    /// Breakdowns beyond cohort.
-    #[serde(default)]
-    pub by: Vec<String>,
-    /// Days at which to report survival.
-    #[serde(default)]
-    pub times: Vec<f64>,
-    /// Cox covariates.
-    #[serde(default)]
-    pub covariates: Vec<String>,
-    /// The most levels a categorical covariate may have (200).
-    pub max_levels: Option<usize>,
-}
-
 /// The `[report]` table.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -315,7 +298,7 @@ pub struct Config {
     pub matching: Option<crate::matching::MatchOptions>,
     /// Survival analysis.
     #[serde(default)]
-    pub survival: Option<SurvivalConfig>,
+    pub survival: Option<crate::survival::SurvivalOptions>,
     /// Cost-benefit.
     #[serde(default)]
     pub costs: Option<crate::costs::CostConfig>,
@@ -376,11 +359,7 @@ impl Config {
             m.check().map_err(|e| format!("[match] {e}"))?;
         }
         if let Some(s) = &self.survival {
-            if let Some(t) = s.times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
-                return Err(format!(
-                    "[survival] times contains {t}: expected days, finite and at least 0"
-                ));
-            }
+            s.check().map_err(|e| format!("[survival] {e}"))?;
         }
         if let Some([a, b]) = self.data.years {
             if a > b {
@@ -500,21 +479,10 @@ impl Config {
     /// The options of `[survival]` (defaults where the file is silent), at the level of the
     /// comparisons ([`Config::confidence`]).
     pub fn survival_options(&self) -> crate::survival::SurvivalOptions {
-        let mut o = crate::survival::SurvivalOptions {
+        crate::survival::SurvivalOptions {
             confidence: self.confidence(),
-            ..Default::default()
-        };
-        if let Some(s) = &self.survival {
-            o.by = s.by.clone();
-            o.covariates = s.covariates.clone();
-            if !s.times.is_empty() {
-                o.times = s.times.clone();
-            }
-            if let Some(k) = s.max_levels {
-                o.max_levels = k;
-            }
+            ..self.survival.clone().unwrap_or_default()
         }
-        o
     }
 
     /// The Ministry of Justice rules as the file sets them (defaults where it is silent).

@@ -202,6 +202,7 @@ pub fn survival(a: SurvivalArgs) -> Result<()> {
     if let Some(k) = a.max_levels {
         options.max_levels = k as usize;
     }
+    options.check()?;
     let mut cols = options.by.clone();
     cols.extend(options.covariates.iter().cloned());
     cols.extend(options.strata.iter().cloned());
