@@ -197,18 +197,6 @@ pub fn table_extract(
     ))
 }
 
-/// The `[rules]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RulesConfig {
-    /// Follow-up days (365).
-    pub follow_up_days: Option<u32>,
-    /// Waiting period days (182).
-    pub waiting_days: Option<u32>,
-    /// Count an offence on the index date (false).
-    pub count_index_day: Option<bool>,
-}
-
 /// The `[rates]` table.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -285,7 +273,7 @@ pub struct Config {
     pub data: DataConfig,
     /// Counting rules.
     #[serde(default)]
-    pub rules: RulesConfig,
+    pub rules: crate::Rules,
     /// Rates.
     #[serde(default)]
     pub rates: RatesConfig,
@@ -487,12 +475,7 @@ impl Config {
 
     /// The Ministry of Justice rules as the file sets them (defaults where it is silent).
     pub fn rules(&self) -> crate::Rules {
-        let d = crate::Rules::default();
-        crate::Rules {
-            follow_up_days: self.rules.follow_up_days.unwrap_or(d.follow_up_days),
-            waiting_days: self.rules.waiting_days.unwrap_or(d.waiting_days),
-            count_index_day: self.rules.count_index_day.unwrap_or(d.count_index_day),
-        }
+        self.rules
     }
 
     /// The input tables and how to read them, as the file's `[data]` table says (paths
@@ -574,9 +557,7 @@ impl Config {
                 ages: self.data.ages.map_or(d.ages, |[a, b]| (a, b)),
                 keep_offences: crate::KeepOffences::for_follow_up(
                     self.data.keep_all_offences.unwrap_or(false),
-                    self.rules
-                        .follow_up_days
-                        .unwrap_or(crate::Rules::default().follow_up_days),
+                    self.rules.follow_up_days,
                 ),
                 ..d
             },

@@ -137,3 +137,20 @@ fn survival_table_reads_into_the_library_options_with_their_defaults() {
     };
     assert_eq!(bad.check().unwrap_err().key, "confidence");
 }
+
+#[test]
+fn rules_table_reads_into_the_library_rules_with_their_defaults() {
+    let c = config("[rules]\nwaiting_days = 90\n").unwrap();
+    assert_eq!(
+        c.rules(),
+        reoffending::Rules {
+            waiting_days: 90,
+            ..Default::default()
+        }
+    );
+    assert_eq!(config("").unwrap().rules(), reoffending::Rules::default());
+    let e = config("[rules]\nfollow_up = 365\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("follow_up") && e.contains("e.toml"), "{e}");
+}
