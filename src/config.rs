@@ -197,21 +197,6 @@ pub fn table_extract(
     ))
 }
 
-/// The `[rates]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RatesConfig {
-    /// Breakdowns.
-    #[serde(default)]
-    pub by: Vec<String>,
-    /// Interval method name.
-    pub ci: Option<String>,
-    /// Confidence level (0.95).
-    pub confidence: Option<f64>,
-    /// Baseline rate to test against.
-    pub baseline_rate: Option<f64>,
-}
-
 /// The `[compare]` table.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -276,7 +261,7 @@ pub struct Config {
     pub rules: crate::Rules,
     /// Rates.
     #[serde(default)]
-    pub rates: RatesConfig,
+    pub rates: crate::measure::RateOptions,
     /// Comparison.
     #[serde(default)]
     pub compare: CompareConfig,
@@ -332,8 +317,7 @@ impl Config {
             )),
             _ => Ok(()),
         };
-        fraction("[rates] baseline_rate", self.rates.baseline_rate)?;
-        fraction("[rates] confidence", self.rates.confidence)?;
+        self.rates.check().map_err(|e| format!("[rates] {e}"))?;
         fraction("[compare] baseline_rate", self.compare.baseline_rate)?;
         fraction("[compare] confidence", self.compare.confidence)?;
         if let (Some(t), Some(c)) = (&self.compare.treatment, &self.compare.control) {
@@ -406,27 +390,19 @@ impl Config {
     }
 
     /// The options of `[rates]` (the one place a file becomes rate options; front ends
-    /// override fields after).
+    /// override fields after), the baseline rate `[compare]`'s when `[rates]` has none.
     pub fn rate_options(&self) -> Result<crate::measure::RateOptions> {
         Ok(crate::measure::RateOptions {
-            by: self.rates.by.clone(),
-            ci: match &self.rates.ci {
-                Some(s) => s.parse()?,
-                None => Default::default(),
-            },
-            confidence: self.rates.confidence.unwrap_or(0.95),
             baseline_rate: self.rates.baseline_rate.or(self.compare.baseline_rate),
+            ..self.rates.clone()
         })
     }
 
     /// The confidence level of the comparisons, the survival analysis and the monitoring:
-    /// `[compare] confidence`, else `[rates] confidence`, else 0.95. (`[rates]` keeps its
-    /// own; `[did]` has its own key.)
+    /// `[compare] confidence`, else `[rates] confidence` (whose default is 0.95). (`[rates]`
+    /// keeps its own; `[did]` has its own key.)
     pub fn confidence(&self) -> f64 {
-        self.compare
-            .confidence
-            .or(self.rates.confidence)
-            .unwrap_or(0.95)
+        self.compare.confidence.unwrap_or(self.rates.confidence)
     }
 
     /// The options of `[compare]`: confidence ([`Config::confidence`]) and period.

@@ -104,6 +104,7 @@ pub fn rates(a: RatesArgs) -> Result<()> {
     if a.baseline_rate.is_some() {
         options.baseline_rate = a.baseline_rate;
     }
+    options.check()?;
     let eval = load(&r)?;
     let rates = Rates::compute(&eval, &options)?;
     let mut shown = Rendered::analysis(

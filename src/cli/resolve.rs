@@ -189,7 +189,7 @@ fn record_file_keys(config: &Config) {
     if config.compare.period.is_some() {
         set_by_file("period", "[compare] period");
     }
-    if config.rates.ci.is_some() {
+    if config.rates.ci != reoffending::CiMethod::default() {
         set_by_file("ci", "[rates] ci");
     }
     if config.matching.is_some() {

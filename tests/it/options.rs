@@ -154,3 +154,31 @@ fn rules_table_reads_into_the_library_rules_with_their_defaults() {
         .to_string();
     assert!(e.contains("follow_up") && e.contains("e.toml"), "{e}");
 }
+
+#[test]
+fn rates_table_reads_into_the_library_options_with_their_defaults() {
+    let c = config("[rates]\nby = [\"sex\"]\nci = \"exact\"\n\n[compare]\nbaseline_rate = 0.3\n")
+        .unwrap();
+    let r = c.rate_options().unwrap();
+    assert_eq!(
+        r,
+        reoffending::RateOptions {
+            by: vec!["sex".into()],
+            ci: reoffending::CiMethod::Exact,
+            baseline_rate: Some(0.3),
+            ..Default::default()
+        }
+    );
+    assert_eq!(c.confidence(), 0.95);
+    for (text, key) in [
+        ("[rates]\nconfidence = 95\n", "[rates] confidence = 95"),
+        (
+            "[rates]\nbaseline_rate = 1.5\n",
+            "[rates] baseline_rate = 1.5",
+        ),
+        ("[rates]\nci = \"bogus\"\n", "agresti-coull"),
+    ] {
+        let e = config(text).unwrap_err().to_string();
+        assert!(e.contains(key) && e.contains("e.toml"), "{text}: {e}");
+    }
+}
