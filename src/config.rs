@@ -239,16 +239,6 @@ pub struct ReportConfig {
     pub date: Option<String>,
 }
 
-/// The `[monitor]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MonitorConfig {
-    /// The group whose curve completes a projection after the day a quarter has reached
-    /// (e.g. `"comparison"`). Default: the earlier quarters of the quarter's own group, so a
-    /// pilot's projection does not borrow the comparison group's later reoffending.
-    pub projection_reference: Option<String>,
-}
-
 /// A whole evaluation file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -283,7 +273,7 @@ pub struct Config {
     pub did: Option<crate::did::DidOptions>,
     /// Monitoring by quarter.
     #[serde(default)]
-    pub monitor: Option<MonitorConfig>,
+    pub monitor: Option<crate::monitor::MonitorOptions>,
     /// The folder paths are relative to.
     #[serde(skip)]
     pub base: PathBuf,
@@ -438,6 +428,15 @@ impl Config {
             compare: self.compare_options()?,
             ..m.clone()
         }))
+    }
+
+    /// The options of `[monitor]` (defaults where the file is silent), at the level of the
+    /// comparisons ([`Config::confidence`]).
+    pub fn monitor_options(&self) -> crate::monitor::MonitorOptions {
+        crate::monitor::MonitorOptions {
+            confidence: self.confidence(),
+            ..self.monitor.clone().unwrap_or_default()
+        }
     }
 
     /// The options of `[survival]` (defaults where the file is silent), at the level of the

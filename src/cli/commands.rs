@@ -14,7 +14,7 @@ use reoffending::compare::{Against, Comparison};
 use reoffending::data::OffenceDetails;
 use reoffending::effect::{EffectOptions, Effects};
 use reoffending::matching::{MatchOptions, MatchedComparison};
-use reoffending::monitor::{Monitor, MonitorOptions};
+use reoffending::monitor::Monitor;
 use reoffending::present::Table;
 use reoffending::survival::SurvivalAnalysis;
 use reoffending::synth::{GenerateOptions, OffenceOrder, generate};
@@ -447,21 +447,18 @@ pub fn did(a: super::args::DidArgs) -> Result<()> {
 /// `monitor`: each cohort by quarter of index date.
 pub fn monitor(a: MonitorArgs) -> Result<()> {
     let r = resolve(&a.data, ColumnSelection::Only(Vec::new()))?;
-    // The flag, else the evaluation file's level (as the report's monitoring uses).
-    let confidence = a.confidence.unwrap_or_else(|| r.config.confidence());
+    // The evaluation file's options (at the level the report's monitoring uses), the flags
+    // laid over them.
+    let mut options = r.config.monitor_options();
+    if let Some(c) = a.confidence {
+        options.confidence = c;
+    }
+    if a.projection_reference.is_some() {
+        options.reference = a.projection_reference.clone();
+    }
+    let confidence = options.confidence;
     let eval = load(&r)?;
-    let m = Monitor::compute(
-        &eval,
-        &MonitorOptions {
-            confidence,
-            reference: a.projection_reference.clone().or_else(|| {
-                r.config
-                    .monitor
-                    .as_ref()
-                    .and_then(|m| m.projection_reference.clone())
-            }),
-        },
-    )?;
+    let m = Monitor::compute(&eval, &options)?;
     let used = json!({"confidence": confidence});
     emit(&a.out, &Rendered::analysis(&eval, used, &m)?)
 }

@@ -182,3 +182,18 @@ fn rates_table_reads_into_the_library_options_with_their_defaults() {
         assert!(e.contains(key) && e.contains("e.toml"), "{text}: {e}");
     }
 }
+
+#[test]
+fn monitor_table_reads_into_the_library_options() {
+    let c =
+        config("[compare]\nconfidence = 0.9\n\n[monitor]\nprojection_reference = \"comparison\"\n")
+            .unwrap();
+    let m = c.monitor_options();
+    assert_eq!(m.reference.as_deref(), Some("comparison"));
+    assert_eq!(m.confidence, 0.9);
+    assert_eq!(config("").unwrap().monitor_options(), Default::default());
+    let e = config("[monitor]\nconfidence = 0.9\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("confidence") && e.contains("e.toml"), "{e}");
+}
