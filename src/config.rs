@@ -368,7 +368,7 @@ impl Config {
         self.compare
             .treatment
             .clone()
-            .unwrap_or_else(|| "divert".into())
+            .unwrap_or_else(|| crate::compare::DEFAULT_TREATMENT.into())
     }
 
     /// The comparison cohort: `[compare] control`, default `comparison`.
@@ -376,7 +376,7 @@ impl Config {
         self.compare
             .control
             .clone()
-            .unwrap_or_else(|| "comparison".into())
+            .unwrap_or_else(|| crate::compare::DEFAULT_CONTROL.into())
     }
 
     /// The options of `[rates]` (the one place a file becomes rate options; front ends

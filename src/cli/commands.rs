@@ -359,9 +359,10 @@ pub fn did(a: super::args::DidArgs) -> Result<()> {
             .as_ref()
             .and_then(|c| c.did.clone())
             .unwrap_or_else(|| DidOptions {
-                treatment: config
-                    .as_ref()
-                    .map_or_else(|| "divert".into(), |c| c.treatment()),
+                treatment: config.as_ref().map_or_else(
+                    || reoffending::Config::default().treatment(),
+                    |c| c.treatment(),
+                ),
                 ..Default::default()
             });
     if !a.treated_areas.is_empty() {

@@ -63,8 +63,8 @@ pub struct MatchOptions {
 impl Default for MatchOptions {
     fn default() -> Self {
         MatchOptions {
-            treatment: "divert".into(),
-            control: "comparison".into(),
+            treatment: crate::compare::DEFAULT_TREATMENT.into(),
+            control: crate::compare::DEFAULT_CONTROL.into(),
             covariates: Vec::new(),
             references: Vec::new(),
             caliper: Some(0.2),
