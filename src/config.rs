@@ -197,33 +197,6 @@ pub fn table_extract(
     ))
 }
 
-/// The `[rules]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RulesConfig {
-    /// Follow-up days (365).
-    pub follow_up_days: Option<u32>,
-    /// Waiting period days (182).
-    pub waiting_days: Option<u32>,
-    /// Count an offence on the index date (false).
-    pub count_index_day: Option<bool>,
-}
-
-/// The `[rates]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RatesConfig {
-    /// Breakdowns.
-    #[serde(default)]
-    pub by: Vec<String>,
-    /// Interval method name.
-    pub ci: Option<String>,
-    /// Confidence level (0.95).
-    pub confidence: Option<f64>,
-    /// Baseline rate to test against.
-    pub baseline_rate: Option<f64>,
-}
-
 /// The `[compare]` table.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -243,46 +216,6 @@ pub struct CompareConfig {
     pub period: Option<String>,
     /// Confidence level of the comparisons (default: `[rates] confidence`, else 0.95).
     pub confidence: Option<f64>,
-}
-
-/// The `[match]` table: the matched comparison.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MatchConfig {
-    /// Covariates of the propensity model.
-    pub covariates: Vec<String>,
-    /// Reference levels, `column=level`.
-    #[serde(default)]
-    pub references: Vec<String>,
-    /// Caliper in pooled SDs of the logit (0.2; 0 for none).
-    pub caliper: Option<f64>,
-    /// Controls per pilot person (1).
-    pub ratio: Option<usize>,
-    /// With replacement (false).
-    #[serde(default)]
-    pub replace: bool,
-    /// Exact-matched columns.
-    #[serde(default)]
-    pub exact: Vec<String>,
-    /// The most levels a categorical covariate may have (200).
-    pub max_levels: Option<usize>,
-}
-
-/// The `[survival]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SurvivalConfig {
-    /// Breakdowns beyond cohort.
-    #[serde(default)]
-    pub by: Vec<String>,
-    /// Days at which to report survival.
-    #[serde(default)]
-    pub times: Vec<f64>,
-    /// Cox covariates.
-    #[serde(default)]
-    pub covariates: Vec<String>,
-    /// The most levels a categorical covariate may have (200).
-    pub max_levels: Option<usize>,
 }
 
 /// The `[report]` table.
@@ -306,16 +239,6 @@ pub struct ReportConfig {
     pub date: Option<String>,
 }
 
-/// The `[monitor]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MonitorConfig {
-    /// The group whose curve completes a projection after the day a quarter has reached
-    /// (e.g. `"comparison"`). Default: the earlier quarters of the quarter's own group, so a
-    /// pilot's projection does not borrow the comparison group's later reoffending.
-    pub projection_reference: Option<String>,
-}
-
 /// A whole evaluation file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -325,19 +248,20 @@ pub struct Config {
     pub data: DataConfig,
     /// Counting rules.
     #[serde(default)]
-    pub rules: RulesConfig,
+    pub rules: crate::Rules,
     /// Rates.
     #[serde(default)]
-    pub rates: RatesConfig,
+    pub rates: crate::measure::RateOptions,
     /// Comparison.
     #[serde(default)]
     pub compare: CompareConfig,
-    /// Matched comparison.
+    /// Matched comparison: `[match]`, read into the library's options (its cohorts and
+    /// comparison options are `[compare]`'s, set by [`Config::match_options`]).
     #[serde(default, rename = "match")]
-    pub matching: Option<MatchConfig>,
+    pub matching: Option<crate::matching::MatchOptions>,
     /// Survival analysis.
     #[serde(default)]
-    pub survival: Option<SurvivalConfig>,
+    pub survival: Option<crate::survival::SurvivalOptions>,
     /// Cost-benefit.
     #[serde(default)]
     pub costs: Option<crate::costs::CostConfig>,
@@ -349,7 +273,7 @@ pub struct Config {
     pub did: Option<crate::did::DidOptions>,
     /// Monitoring by quarter.
     #[serde(default)]
-    pub monitor: Option<MonitorConfig>,
+    pub monitor: Option<crate::monitor::MonitorOptions>,
     /// The folder paths are relative to.
     #[serde(skip)]
     pub base: PathBuf,
@@ -383,8 +307,7 @@ impl Config {
             )),
             _ => Ok(()),
         };
-        fraction("[rates] baseline_rate", self.rates.baseline_rate)?;
-        fraction("[rates] confidence", self.rates.confidence)?;
+        self.rates.check().map_err(|e| format!("[rates] {e}"))?;
         fraction("[compare] baseline_rate", self.compare.baseline_rate)?;
         fraction("[compare] confidence", self.compare.confidence)?;
         if let (Some(t), Some(c)) = (&self.compare.treatment, &self.compare.control) {
@@ -395,21 +318,10 @@ impl Config {
             }
         }
         if let Some(m) = &self.matching {
-            if let Some(c) = m.caliper.filter(|c| !(c.is_finite() && *c >= 0.0)) {
-                return Err(format!(
-                    "[match] caliper = {c}: expected a finite number of standard deviations, at least 0 (0 for none)"
-                ));
-            }
-            if m.ratio == Some(0) {
-                return Err("[match] ratio = 0: expected at least 1 control per person".into());
-            }
+            m.check().map_err(|e| format!("[match] {e}"))?;
         }
         if let Some(s) = &self.survival {
-            if let Some(t) = s.times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
-                return Err(format!(
-                    "[survival] times contains {t}: expected days, finite and at least 0"
-                ));
-            }
+            s.check().map_err(|e| format!("[survival] {e}"))?;
         }
         if let Some([a, b]) = self.data.years {
             if a > b {
@@ -456,7 +368,7 @@ impl Config {
         self.compare
             .treatment
             .clone()
-            .unwrap_or_else(|| "divert".into())
+            .unwrap_or_else(|| crate::compare::DEFAULT_TREATMENT.into())
     }
 
     /// The comparison cohort: `[compare] control`, default `comparison`.
@@ -464,31 +376,23 @@ impl Config {
         self.compare
             .control
             .clone()
-            .unwrap_or_else(|| "comparison".into())
+            .unwrap_or_else(|| crate::compare::DEFAULT_CONTROL.into())
     }
 
     /// The options of `[rates]` (the one place a file becomes rate options; front ends
-    /// override fields after).
+    /// override fields after), the baseline rate `[compare]`'s when `[rates]` has none.
     pub fn rate_options(&self) -> Result<crate::measure::RateOptions> {
         Ok(crate::measure::RateOptions {
-            by: self.rates.by.clone(),
-            ci: match &self.rates.ci {
-                Some(s) => s.parse()?,
-                None => Default::default(),
-            },
-            confidence: self.rates.confidence.unwrap_or(0.95),
             baseline_rate: self.rates.baseline_rate.or(self.compare.baseline_rate),
+            ..self.rates.clone()
         })
     }
 
     /// The confidence level of the comparisons, the survival analysis and the monitoring:
-    /// `[compare] confidence`, else `[rates] confidence`, else 0.95. (`[rates]` keeps its
-    /// own; `[did]` has its own key.)
+    /// `[compare] confidence`, else `[rates] confidence` (whose default is 0.95). (`[rates]`
+    /// keeps its own; `[did]` has its own key.)
     pub fn confidence(&self) -> f64 {
-        self.compare
-            .confidence
-            .or(self.rates.confidence)
-            .unwrap_or(0.95)
+        self.compare.confidence.unwrap_or(self.rates.confidence)
     }
 
     /// The options of `[compare]`: confidence ([`Config::confidence`]) and period.
@@ -521,49 +425,32 @@ impl Config {
         Ok(Some(crate::matching::MatchOptions {
             treatment: self.treatment(),
             control: self.control(),
-            covariates: m.covariates.clone(),
-            references: crate::design::parse_references(&m.references)?,
-            caliper: match m.caliper {
-                Some(0.0) => None,
-                Some(c) => Some(c),
-                None => Some(0.2),
-            },
-            ratio: m.ratio.unwrap_or(1),
-            replace: m.replace,
-            exact: m.exact.clone(),
             compare: self.compare_options()?,
-            max_levels: m.max_levels.unwrap_or(crate::design::MAX_LEVELS),
+            ..m.clone()
         }))
+    }
+
+    /// The options of `[monitor]` (defaults where the file is silent), at the level of the
+    /// comparisons ([`Config::confidence`]).
+    pub fn monitor_options(&self) -> crate::monitor::MonitorOptions {
+        crate::monitor::MonitorOptions {
+            confidence: self.confidence(),
+            ..self.monitor.clone().unwrap_or_default()
+        }
     }
 
     /// The options of `[survival]` (defaults where the file is silent), at the level of the
     /// comparisons ([`Config::confidence`]).
     pub fn survival_options(&self) -> crate::survival::SurvivalOptions {
-        let mut o = crate::survival::SurvivalOptions {
+        crate::survival::SurvivalOptions {
             confidence: self.confidence(),
-            ..Default::default()
-        };
-        if let Some(s) = &self.survival {
-            o.by = s.by.clone();
-            o.covariates = s.covariates.clone();
-            if !s.times.is_empty() {
-                o.times = s.times.clone();
-            }
-            if let Some(k) = s.max_levels {
-                o.max_levels = k;
-            }
+            ..self.survival.clone().unwrap_or_default()
         }
-        o
     }
 
     /// The Ministry of Justice rules as the file sets them (defaults where it is silent).
     pub fn rules(&self) -> crate::Rules {
-        let d = crate::Rules::default();
-        crate::Rules {
-            follow_up_days: self.rules.follow_up_days.unwrap_or(d.follow_up_days),
-            waiting_days: self.rules.waiting_days.unwrap_or(d.waiting_days),
-            count_index_day: self.rules.count_index_day.unwrap_or(d.count_index_day),
-        }
+        self.rules
     }
 
     /// The input tables and how to read them, as the file's `[data]` table says (paths
@@ -645,9 +532,7 @@ impl Config {
                 ages: self.data.ages.map_or(d.ages, |[a, b]| (a, b)),
                 keep_offences: crate::KeepOffences::for_follow_up(
                     self.data.keep_all_offences.unwrap_or(false),
-                    self.rules
-                        .follow_up_days
-                        .unwrap_or(crate::Rules::default().follow_up_days),
+                    self.rules.follow_up_days,
                 ),
                 ..d
             },

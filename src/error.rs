@@ -148,6 +148,37 @@ impl Error {
     }
 }
 
+/// An option value no analysis can use, found by an options struct's `check()`: the key as
+/// the struct (and the evaluation file's table) names it, e.g. `caliper`, and what is wrong,
+/// starting with the value. The evaluation file shows it as `[match] caliper = ...`; the
+/// command line as `--caliper`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key} = {message}")]
+pub struct OptionError {
+    /// The option's key, as the options struct and its table in the evaluation file name it.
+    pub key: String,
+    /// The value and what is accepted.
+    pub message: String,
+}
+
+impl OptionError {
+    pub(crate) fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        OptionError {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<OptionError> for Error {
+    fn from(e: OptionError) -> Self {
+        Error::Option {
+            option: e.key,
+            message: e.message,
+        }
+    }
+}
+
 // The statistics layer has its own errors and no dependency on this module: they convert here.
 impl From<crate::stats::StatsError> for Error {
     fn from(e: crate::stats::StatsError) -> Self {

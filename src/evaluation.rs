@@ -233,16 +233,7 @@ impl Results {
         )?;
         let monitor = attempt("monitor", "Monitoring: cohorts by quarter", &mut na, || {
             timed("monitor", || {
-                crate::monitor::Monitor::compute(
-                    &eval,
-                    &crate::monitor::MonitorOptions {
-                        confidence: config.confidence(),
-                        reference: config
-                            .monitor
-                            .as_ref()
-                            .and_then(|m| m.projection_reference.clone()),
-                    },
-                )
+                crate::monitor::Monitor::compute(&eval, &config.monitor_options())
             })
         })?;
         let pilot = compare.first().map(|c| c.treatment_n).unwrap_or(0);

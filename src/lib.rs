@@ -98,7 +98,7 @@ pub use data::{
     Categorical, ColumnSelection, DataQuality, Dataset, Exclusion, KeepOffences, LoadOptions,
     Offences, People, Reason, TableKind,
 };
-pub use error::{Error, Result, printable, shown, unsafe_char, without_unsafe};
+pub use error::{Error, OptionError, Result, printable, shown, unsafe_char, without_unsafe};
 pub use loaded::{Evaluation, InputSummary, Inputs, Parameters};
 pub use measure::{GroupRate, Outcomes, RateOptions, Rates, Rules};
 pub use output::Tabular;

@@ -13,13 +13,21 @@ use crate::data::dates::quarter_label;
 use crate::error::Result;
 use crate::stats::{CiMethod, KaplanMeier, KmInterval, proportion_ci, z_upper};
 
-/// Options of [`Monitor`]'s [`compute`](crate::Analysis::compute). Every field has a documented default.
-#[derive(Debug, Clone, PartialEq)]
+/// Options of [`Monitor`]'s [`compute`](crate::Analysis::compute), and the evaluation
+/// file's `[monitor]` table (read straight into this struct: `projection_reference`; the
+/// confidence level is the comparisons', set by
+/// [`Config::monitor_options`](crate::Config::monitor_options)). Every field has a documented
+/// default, defined once in the [`Default`] impl.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MonitorOptions {
     /// Confidence level. Default 0.95.
+    #[serde(skip)]
     pub confidence: f64,
     /// The cohort whose Kaplan-Meier curve supplies the rest of a young quarter's curve in
     /// projections (e.g. `comparison`). Default none: earlier quarters of the same cohort.
+    /// In the evaluation file, `[monitor] projection_reference`.
+    #[serde(rename = "projection_reference")]
     pub reference: Option<String>,
 }
 

@@ -11,24 +11,37 @@ use crate::stats::{
     CoxFit, KaplanMeier, KmInterval, KmRow, LogRank, SurvivalAt, Ties, cox, logrank,
 };
 
-/// Options for [`SurvivalAnalysis`]'s [`compute`](crate::Analysis::compute). Every field has a documented default.
-#[derive(Debug, Clone, PartialEq)]
+/// Options for [`SurvivalAnalysis`]'s [`compute`](crate::Analysis::compute), and the
+/// evaluation file's `[survival]` table (read straight into this struct: `by`, `times`,
+/// `covariates`, `max_levels`; the confidence level is the comparisons', set by
+/// [`Config::survival_options`](crate::Config::survival_options)). Every field has a
+/// documented default, defined once in the [`Default`] impl; [`check`](Self::check) says
+/// which values no analysis can use.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SurvivalOptions {
     /// Breakdowns beyond cohort. Default none.
     pub by: Vec<String>,
-    /// Days at which to report survival. Default 91, 182, 273, 365.
+    /// Days at which to report survival. Default 91, 182, 273, 365 (an empty list in the
+    /// evaluation file keeps the default).
+    #[serde(deserialize_with = "times_or_default")]
     pub times: Vec<f64>,
     /// Covariates of the Cox model (cohort is always included); empty: no Cox model.
     pub covariates: Vec<String>,
     /// Reference levels, `(column, level)`. Default: the first level in sorted order.
+    #[serde(skip)]
     pub references: Vec<(String, String)>,
     /// Tie handling in the Cox model. Default Efron.
+    #[serde(skip)]
     pub ties: Ties,
     /// Kaplan-Meier interval. Default log(-log).
+    #[serde(skip)]
     pub interval: KmInterval,
     /// Confidence level. Default 0.95.
+    #[serde(skip)]
     pub confidence: f64,
     /// Stratify the log-rank test by this breakdown. Default none.
+    #[serde(skip)]
     pub strata: Option<String>,
     /// The most levels a categorical covariate of the Cox model may have. Default
     /// [`MAX_LEVELS`](crate::design::MAX_LEVELS) (200).
@@ -49,6 +62,53 @@ impl Default for SurvivalOptions {
             max_levels: crate::design::MAX_LEVELS,
         }
     }
+}
+
+impl SurvivalOptions {
+    /// The values no survival analysis can use, checked before any data is read: a day that
+    /// is not finite or below 0, a confidence level not strictly between 0 and 1, a
+    /// `max_levels` of 0. The error names the field (`times`).
+    ///
+    /// ```
+    /// use reoffending::survival::SurvivalOptions;
+    /// let o = SurvivalOptions { times: vec![91.0, -3.0], ..Default::default() };
+    /// assert_eq!(o.check().unwrap_err().key, "times");
+    /// ```
+    pub fn check(&self) -> std::result::Result<(), crate::error::OptionError> {
+        use crate::error::OptionError;
+        if let Some(t) = self.times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
+            return Err(OptionError::new(
+                "times",
+                format!("{t}: expected days, finite and at least 0"),
+            ));
+        }
+        if !(self.confidence > 0.0 && self.confidence < 1.0) {
+            return Err(OptionError::new(
+                "confidence",
+                format!(
+                    "{}: expected a fraction strictly between 0 and 1 (e.g. 0.95)",
+                    self.confidence
+                ),
+            ));
+        }
+        if self.max_levels == 0 {
+            return Err(OptionError::new(
+                "max_levels",
+                "0: expected at least 1 level",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `times` as the evaluation file gives it: an empty list keeps the default days.
+fn times_or_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+    let times = <Vec<f64> as serde::Deserialize>::deserialize(d)?;
+    Ok(if times.is_empty() {
+        SurvivalOptions::default().times
+    } else {
+        times
+    })
 }
 
 /// One group's curve.
@@ -145,6 +205,7 @@ impl SurvivalAnalysis {
         outcomes: &Outcomes,
         options: &SurvivalOptions,
     ) -> Result<SurvivalAnalysis> {
+        options.check()?;
         let (idx, time, event) = observations(outcomes);
         let grouping = Grouping::new(people, &options.by)?;
         let mut groups = Vec::new();

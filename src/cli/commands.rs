@@ -14,7 +14,7 @@ use reoffending::compare::{Against, Comparison};
 use reoffending::data::OffenceDetails;
 use reoffending::effect::{EffectOptions, Effects};
 use reoffending::matching::{MatchOptions, MatchedComparison};
-use reoffending::monitor::{Monitor, MonitorOptions};
+use reoffending::monitor::Monitor;
 use reoffending::present::Table;
 use reoffending::survival::SurvivalAnalysis;
 use reoffending::synth::{GenerateOptions, OffenceOrder, generate};
@@ -104,6 +104,7 @@ pub fn rates(a: RatesArgs) -> Result<()> {
     if a.baseline_rate.is_some() {
         options.baseline_rate = a.baseline_rate;
     }
+    options.check()?;
     let eval = load(&r)?;
     let rates = Rates::compute(&eval, &options)?;
     let mut shown = Rendered::analysis(
@@ -202,6 +203,7 @@ pub fn survival(a: SurvivalArgs) -> Result<()> {
     if let Some(k) = a.max_levels {
         options.max_levels = k as usize;
     }
+    options.check()?;
     let mut cols = options.by.clone();
     cols.extend(options.covariates.iter().cloned());
     cols.extend(options.strata.iter().cloned());
@@ -216,8 +218,9 @@ pub fn survival(a: SurvivalArgs) -> Result<()> {
     emit(&a.out, &Rendered::analysis(&eval, used, &s)?)
 }
 
-/// The matching options of `match` and `effect`: flags over the evaluation file's `[match]`
-/// over the library's defaults.
+/// The matching options of `match` and `effect`: the evaluation file's `[match]` (already
+/// read into the library's options, or their defaults), with every flag given laid over it,
+/// checked once by the library ([`MatchOptions::check`]; the error printer names the flag).
 fn match_options(a: MatchingArgs, r: &Resolved) -> Result<MatchOptions> {
     let mut options = r.config.match_options()?.unwrap_or_else(|| MatchOptions {
         treatment: r.config.treatment(),
@@ -233,17 +236,11 @@ fn match_options(a: MatchingArgs, r: &Resolved) -> Result<MatchOptions> {
     if !a.covariates.is_empty() {
         options.covariates = a.covariates;
     }
-    if options.covariates.is_empty() {
-        return Err(Error::Option {
-            option: "--covariates".into(),
-            message: "name the covariates of the propensity model (or give --config with a [match] table)".into(),
-        });
-    }
     if !a.references.is_empty() {
         options.references = reoffending::design::parse_references(&a.references)?;
     }
     if let Some(c) = a.caliper {
-        options.caliper = (c > 0.0).then_some(c);
+        options.caliper = reoffending::matching::caliper_sd(c);
     }
     if let Some(k) = a.max_levels {
         options.max_levels = k as usize;
@@ -263,15 +260,7 @@ fn match_options(a: MatchingArgs, r: &Resolved) -> Result<MatchOptions> {
     if a.period.is_some() {
         options.compare.period = period_option(a.period.as_deref(), &r.config)?;
     }
-    if options.treatment == options.control {
-        return Err(Error::Option {
-            option: "--control".into(),
-            message: format!(
-                "`{}` is the treatment cohort too: match with another cohort",
-                options.treatment
-            ),
-        });
-    }
+    options.check()?;
     Ok(options)
 }
 
@@ -370,9 +359,10 @@ pub fn did(a: super::args::DidArgs) -> Result<()> {
             .as_ref()
             .and_then(|c| c.did.clone())
             .unwrap_or_else(|| DidOptions {
-                treatment: config
-                    .as_ref()
-                    .map_or_else(|| "divert".into(), |c| c.treatment()),
+                treatment: config.as_ref().map_or_else(
+                    || reoffending::Config::default().treatment(),
+                    |c| c.treatment(),
+                ),
                 ..Default::default()
             });
     if !a.treated_areas.is_empty() {
@@ -458,21 +448,18 @@ pub fn did(a: super::args::DidArgs) -> Result<()> {
 /// `monitor`: each cohort by quarter of index date.
 pub fn monitor(a: MonitorArgs) -> Result<()> {
     let r = resolve(&a.data, ColumnSelection::Only(Vec::new()))?;
-    // The flag, else the evaluation file's level (as the report's monitoring uses).
-    let confidence = a.confidence.unwrap_or_else(|| r.config.confidence());
+    // The evaluation file's options (at the level the report's monitoring uses), the flags
+    // laid over them.
+    let mut options = r.config.monitor_options();
+    if let Some(c) = a.confidence {
+        options.confidence = c;
+    }
+    if a.projection_reference.is_some() {
+        options.reference = a.projection_reference.clone();
+    }
+    let confidence = options.confidence;
     let eval = load(&r)?;
-    let m = Monitor::compute(
-        &eval,
-        &MonitorOptions {
-            confidence,
-            reference: a.projection_reference.clone().or_else(|| {
-                r.config
-                    .monitor
-                    .as_ref()
-                    .and_then(|m| m.projection_reference.clone())
-            }),
-        },
-    )?;
+    let m = Monitor::compute(&eval, &options)?;
     let used = json!({"confidence": confidence});
     emit(&a.out, &Rendered::analysis(&eval, used, &m)?)
 }

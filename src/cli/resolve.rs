@@ -109,22 +109,16 @@ pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
         );
     }
     let load_defaults = LoadOptions::default();
-    let defaults = Rules::default();
-    let rules = Rules {
-        follow_up_days: data
-            .follow_up_days
-            .or(config.rules.follow_up_days)
-            .unwrap_or(defaults.follow_up_days),
-        waiting_days: data
-            .waiting_days
-            .or(config.rules.waiting_days)
-            .unwrap_or(defaults.waiting_days),
-        count_index_day: data.count_index_day
-            || config
-                .rules
-                .count_index_day
-                .unwrap_or(defaults.count_index_day),
-    };
+    let mut rules = config.rules;
+    if let Some(d) = data.follow_up_days {
+        rules.follow_up_days = d;
+    }
+    if let Some(d) = data.waiting_days {
+        rules.waiting_days = d;
+    }
+    if data.count_index_day {
+        rules.count_index_day = true;
+    }
     Ok(Resolved {
         inputs: Inputs {
             cohort,
@@ -173,10 +167,12 @@ pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
 /// error about one names the file's key rather than a flag the user did not give.
 fn record_file_keys(config: &Config) {
     use super::set_by_file;
-    if config.rules.follow_up_days.is_some() {
+    // A value that can be wrong differs from the default, which is always right.
+    let defaults = Rules::default();
+    if config.rules.follow_up_days != defaults.follow_up_days {
         set_by_file("follow_up_days", "[rules] follow_up_days");
     }
-    if config.rules.waiting_days.is_some() {
+    if config.rules.waiting_days != defaults.waiting_days {
         set_by_file("waiting_days", "[rules] waiting_days");
     }
     if config.compare.treatment.is_some() {
@@ -193,7 +189,7 @@ fn record_file_keys(config: &Config) {
     if config.compare.period.is_some() {
         set_by_file("period", "[compare] period");
     }
-    if config.rates.ci.is_some() {
+    if config.rates.ci != reoffending::CiMethod::default() {
         set_by_file("ci", "[rates] ci");
     }
     if config.matching.is_some() {

@@ -8,12 +8,17 @@ use crate::data::People;
 use crate::error::Result;
 use crate::stats::{BinomialTest, CiMethod, binomial_test, proportion_ci};
 
-/// Options for [`Rates`]' [`compute`](crate::Analysis::compute). Every field has a documented default.
-#[derive(Debug, Clone, PartialEq)]
+/// Options for [`Rates`]' [`compute`](crate::Analysis::compute), and the evaluation file's
+/// `[rates]` table (read straight into this struct; `ci` by its name, e.g. `"wilson"`). Every
+/// field has a documented default, defined once in the [`Default`] impl;
+/// [`check`](Self::check) says which values no analysis can use.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RateOptions {
     /// Breakdown columns beyond `cohort` (e.g. `sex`, `age_band`). Default: none.
     pub by: Vec<String>,
     /// Interval method. Default: Wilson.
+    #[serde(deserialize_with = "ci_from_name")]
     pub ci: CiMethod,
     /// Confidence level. Default: 0.95.
     pub confidence: f64,
@@ -30,6 +35,41 @@ impl Default for RateOptions {
             baseline_rate: None,
         }
     }
+}
+
+impl RateOptions {
+    /// The values no rates can use: a confidence level or a baseline rate not strictly
+    /// between 0 and 1. The error names the field (`confidence`).
+    ///
+    /// ```
+    /// use reoffending::RateOptions;
+    /// let o = RateOptions { confidence: 95.0, ..Default::default() };
+    /// assert_eq!(o.check().unwrap_err().key, "confidence");
+    /// ```
+    pub fn check(&self) -> std::result::Result<(), crate::error::OptionError> {
+        let fraction = |key: &str, x: f64| {
+            if x > 0.0 && x < 1.0 {
+                Ok(())
+            } else {
+                Err(crate::error::OptionError::new(
+                    key,
+                    format!("{x}: expected a fraction strictly between 0 and 1 (e.g. 0.2)"),
+                ))
+            }
+        };
+        fraction("confidence", self.confidence)?;
+        if let Some(b) = self.baseline_rate {
+            fraction("baseline_rate", b)?;
+        }
+        Ok(())
+    }
+}
+
+/// The interval method by its name (`wilson`, `exact`, ...), as the evaluation file gives it.
+fn ci_from_name<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<CiMethod, D::Error> {
+    let name = <String as serde::Deserialize>::deserialize(d)?;
+    name.parse()
+        .map_err(|e: crate::stats::ArgumentError| serde::de::Error::custom(e.message))
 }
 
 /// The breakdown key of a group: `(column, value)` pairs, `cohort` first.

@@ -15,7 +15,12 @@ use crate::error::{Error, Result};
 /// let rules = reoffending::Rules::default();
 /// assert_eq!((rules.follow_up_days, rules.waiting_days, rules.count_index_day), (365, 182, false));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+///
+/// The evaluation file's `[rules]` table reads straight into this struct (keys as the fields
+/// are named; each missing key keeps the default of the [`Default`] impl, the one place the
+/// defaults are written); [`validate`](Self::validate) checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Rules {
     /// Days of follow-up from the index date. Default 365.
     pub follow_up_days: u32,

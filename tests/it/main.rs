@@ -33,6 +33,7 @@ mod measure_rules;
 mod monitor;
 mod no_panic;
 mod notebook;
+mod options;
 mod parquet_writers;
 mod report;
 mod robustness;

@@ -13,7 +13,9 @@ mod subgroups;
 
 pub(crate) use groups::GroupData;
 pub(crate) use options::PeriodFilter;
-pub use options::{Against, CompareOptions, Period, pilot_range};
+pub use options::{
+    Against, CompareOptions, DEFAULT_CONTROL, DEFAULT_TREATMENT, Period, pilot_range,
+};
 pub use result::{
     Comparison, ComparisonKind, DetectableDifference, DifferenceInterval, EValueStatement,
     Frequency, PeriodCheck, Subgroup, TimeToFirst,

@@ -101,6 +101,11 @@ pub enum Against {
     },
 }
 
+/// The pilot cohort's label when no option names it (every design's default, written once).
+pub const DEFAULT_TREATMENT: &str = "divert";
+/// The comparison cohort's label when no option names it (written once).
+pub const DEFAULT_CONTROL: &str = "comparison";
+
 /// Options for [`Comparison`](crate::Comparison). Every field has a documented default.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompareOptions {
@@ -125,8 +130,8 @@ pub struct CompareOptions {
 impl Default for CompareOptions {
     fn default() -> Self {
         CompareOptions {
-            treatment: "divert".into(),
-            against: Against::Group("comparison".into()),
+            treatment: DEFAULT_TREATMENT.into(),
+            against: Against::Group(DEFAULT_CONTROL.into()),
             confidence: 0.95,
             rd_method: DiffMethod::Newcombe,
             by: Vec::new(),

@@ -81,7 +81,7 @@ impl Default for DidOptions {
             bootstrap: 9999,
             seed: 1,
             confidence: 0.95,
-            treatment: "divert".into(),
+            treatment: crate::compare::DEFAULT_TREATMENT.into(),
             covariates: Vec::new(),
         }
     }

@@ -5,7 +5,7 @@
 mod balance;
 mod nearest;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use balance::{BalanceRow, balance};
 pub use nearest::{
@@ -15,7 +15,7 @@ pub use nearest::{
 use crate::compare::{CompareOptions, Comparison, GroupData, PeriodCheck, PeriodFilter};
 use crate::data::People;
 use crate::design::Design;
-use crate::error::{Error, Result};
+use crate::error::{Error, OptionError, Result};
 use crate::measure::{NO_REOFFENCE, Outcomes};
 use crate::stats::designs::{MatchedRows, matched_difference_clustered};
 use crate::stats::{LogisticFit, PairDirection, RosenbaumBounds, logistic, rosenbaum};
@@ -23,19 +23,28 @@ use crate::stats::{LogisticFit, PairDirection, RosenbaumBounds, logistic, rosenb
 /// The Justice Data Lab's minimum pilot group.
 pub const MIN_TREATED: usize = 60;
 
-/// Options for [`MatchedComparison`]'s [`compute`](crate::Analysis::compute). Every field has a documented default.
-#[derive(Debug, Clone, PartialEq)]
+/// Options for [`MatchedComparison`]'s [`compute`](crate::Analysis::compute), and the
+/// evaluation file's `[match]` table (read straight into this struct; the cohorts and the
+/// comparison options come from `[compare]`). Every field has a documented default, defined
+/// once in the [`Default`] impl; [`check`](Self::check) says which values no analysis can use.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MatchOptions {
-    /// The pilot cohort. Default `divert`.
+    /// The pilot cohort. Default `divert` (in the evaluation file: `[compare] treatment`).
+    #[serde(skip)]
     pub treatment: String,
-    /// The pool of comparison people. Default `comparison`.
+    /// The pool of comparison people. Default `comparison` (in the evaluation file:
+    /// `[compare] control`).
+    #[serde(skip)]
     pub control: String,
     /// Covariates of the propensity model (`column`; categorical ones become indicators).
     pub covariates: Vec<String>,
-    /// Reference levels, `(column, level)`.
+    /// Reference levels, `(column, level)` (in the evaluation file, `"column=level"`).
+    #[serde(deserialize_with = "references_from_text")]
     pub references: Vec<(String, String)>,
     /// Caliper in pooled standard deviations of the logit of the propensity score.
-    /// Default 0.2; `None` for no caliper.
+    /// Default 0.2; `None` for no caliper (in the evaluation file, `0`: see [`caliper_sd`]).
+    #[serde(deserialize_with = "caliper_from_number")]
     pub caliper: Option<f64>,
     /// Controls per pilot person. Default 1.
     pub ratio: usize,
@@ -43,7 +52,8 @@ pub struct MatchOptions {
     pub replace: bool,
     /// Columns matched exactly (e.g. `sex`). Default none.
     pub exact: Vec<String>,
-    /// Comparison options on the matched sample.
+    /// Comparison options on the matched sample (in the evaluation file: `[compare]`).
+    #[serde(skip)]
     pub compare: CompareOptions,
     /// The most levels a categorical covariate may have. Default
     /// [`MAX_LEVELS`](crate::design::MAX_LEVELS) (200).
@@ -53,8 +63,8 @@ pub struct MatchOptions {
 impl Default for MatchOptions {
     fn default() -> Self {
         MatchOptions {
-            treatment: "divert".into(),
-            control: "comparison".into(),
+            treatment: crate::compare::DEFAULT_TREATMENT.into(),
+            control: crate::compare::DEFAULT_CONTROL.into(),
             covariates: Vec::new(),
             references: Vec::new(),
             caliper: Some(0.2),
@@ -65,6 +75,76 @@ impl Default for MatchOptions {
             max_levels: crate::design::MAX_LEVELS,
         }
     }
+}
+
+impl MatchOptions {
+    /// The values no matching can use, checked before any data is read: no covariates, the
+    /// treatment cohort as its own control, a ratio of 0, a caliper that is not a finite
+    /// number above 0, a `max_levels` of 0. The error names the field (`caliper`).
+    ///
+    /// ```
+    /// use reoffending::matching::MatchOptions;
+    /// let o = MatchOptions { covariates: vec!["sex".into()], caliper: Some(-1.0), ..Default::default() };
+    /// assert_eq!(o.check().unwrap_err().key, "caliper");
+    /// ```
+    pub fn check(&self) -> std::result::Result<(), OptionError> {
+        if self.covariates.is_empty() {
+            return Err(OptionError::new(
+                "covariates",
+                "none: name the covariates of the propensity model",
+            ));
+        }
+        if self.treatment == self.control {
+            return Err(OptionError::new(
+                "control",
+                format!(
+                    "`{}` is the treatment cohort too: match with another cohort",
+                    crate::error::shown(&self.control)
+                ),
+            ));
+        }
+        if self.ratio == 0 {
+            return Err(OptionError::new(
+                "ratio",
+                "0: expected at least 1 control per person",
+            ));
+        }
+        if let Some(c) = self.caliper.filter(|c| !(c.is_finite() && *c > 0.0)) {
+            return Err(OptionError::new(
+                "caliper",
+                format!(
+                    "{c}: expected a finite number of standard deviations above 0 (or no caliper)"
+                ),
+            ));
+        }
+        if self.max_levels == 0 {
+            return Err(OptionError::new(
+                "max_levels",
+                "0: expected at least 1 level",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The caliper a number of standard deviations gives, as the evaluation file and the
+/// command line write it: `0` for no caliper (`None`), else `Some(sd)`.
+pub fn caliper_sd(sd: f64) -> Option<f64> {
+    (sd != 0.0).then_some(sd)
+}
+
+fn caliper_from_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Ok(caliper_sd(f64::deserialize(d)?))
+}
+
+fn references_from_text<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<(String, String)>, D::Error> {
+    let items = Vec::<String>::deserialize(d)?;
+    crate::design::parse_references(&items).map_err(|e| match e {
+        Error::Option { message, .. } => serde::de::Error::custom(message),
+        other => serde::de::Error::custom(other),
+    })
 }
 
 /// The propensity model as reported.
@@ -468,27 +548,7 @@ impl MatchingStage {
         outcomes: &Outcomes,
         options: &MatchOptions,
     ) -> Result<MatchingStage> {
-        if options.covariates.is_empty() {
-            return Err(Error::option(
-                "covariates",
-                "name the covariates of the propensity model",
-            ));
-        }
-        if options.treatment == options.control {
-            return Err(Error::option(
-                "control",
-                format!(
-                    "`{}` is the treatment cohort too: match with another cohort",
-                    options.treatment
-                ),
-            ));
-        }
-        if options.ratio == 0 {
-            return Err(Error::option("ratio", "must be at least 1"));
-        }
-        if options.caliper.is_some_and(|c| !(c > 0.0)) {
-            return Err(Error::option("caliper", "must be positive"));
-        }
+        options.check()?;
         let code = |option: &str, label: &str| {
             people.cohort.code_of(label).ok_or_else(|| {
                 Error::option(
