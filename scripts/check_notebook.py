@@ -13,7 +13,11 @@ from nbclient import NotebookClient
 source, executed = sys.argv[1], sys.argv[2]
 nb = nbformat.read(source, as_version=4)
 # The first cell compiles the library in the kernel: allow it time.
-client = NotebookClient(nb, timeout=3600, kernel_name="rust", resources={"metadata": {"path": "notebooks"}})
+# Every cell runs (allow_errors) so that each failing cell is reported with its message below,
+# and the executed copy is written either way.
+client = NotebookClient(
+    nb, timeout=3600, kernel_name="rust", allow_errors=True, resources={"metadata": {"path": "notebooks"}}
+)
 client.execute()
 nbformat.write(nb, executed)
 
@@ -37,7 +41,8 @@ for i, cell in enumerate(nb.cells):
     for out in cell.get("outputs", []):
         kind = out.get("output_type")
         if kind == "error":
-            problems.append(f"cell {i}: {out.get('ename')}: {out.get('evalue')}")
+            trace = "\n".join(out.get("traceback", []))[:2000]
+            problems.append(f"cell {i}: {out.get('ename')}: {out.get('evalue')}\n{trace}")
         if kind == "stream" and out.get("name") == "stderr" and "panicked" in out.get("text", ""):
             problems.append(f"cell {i}: panic: {out['text'][:300]}")
         data = out.get("data", {})
