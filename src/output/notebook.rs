@@ -88,10 +88,27 @@ pub fn display_html(body: &str) {
 /// chart.save(dir.path().join("rates.png"))?; // PNG for Word, SVG by any other extension
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Chart {
     /// The SVG, or why the chart could not be drawn.
     drawn: std::result::Result<String, String>,
+}
+
+/// In a notebook cell that uses `?` (`Rates::compute(..)?.chart()`), evcxr shows the cell's
+/// value with `Debug` rather than [`Chart::evcxr_display`]; so inside evcxr's runtime (which
+/// sets `EVCXR_IS_RUNTIME`) the chart displays itself here and its debug text is one line.
+/// Anywhere else the debug text says what the chart is, without its SVG.
+impl std::fmt::Debug for Chart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if std::env::var_os("EVCXR_IS_RUNTIME").is_some() {
+            self.evcxr_display();
+            return f.write_str("(chart shown above)");
+        }
+        match &self.drawn {
+            Ok(svg) => write!(f, "Chart {{ svg: {} bytes }}", svg.len()),
+            Err(why) => write!(f, "Chart {{ not drawn: {why:?} }}"),
+        }
+    }
 }
 
 impl Chart {
@@ -431,6 +448,15 @@ mod tests {
         t.push(vec![Some("<i>".into()), None]);
         let h = table_html(&t);
         assert!(h.contains("a &lt; b") && h.contains("&lt;i&gt;") && h.contains("<td>[x]</td>"));
+    }
+
+    #[test]
+    fn a_charts_debug_text_outside_a_notebook_names_it_without_its_svg() {
+        // (evcxr's runtime sets EVCXR_IS_RUNTIME; the test process does not.)
+        let c = Chart::from_svg("<svg>x</svg>");
+        let text = format!("{c:?}");
+        assert_eq!(text, "Chart { svg: 12 bytes }");
+        assert!(!text.contains("<svg"));
     }
 
     #[test]
