@@ -78,7 +78,22 @@ fn suppress(v: &mut Value, keys: &[&str]) {
     }
 }
 
-const RATE_DERIVED: [&str; 12] = [
+/// A monitoring quarter's figures that go with its events (shared with the whole-report
+/// audit).
+pub(super) const MONITOR_EVENTS: [&str; 9] = [
+    "events_so_far",
+    "estimate_12m",
+    "ci_low",
+    "ci_high",
+    "observed_rate",
+    "rate_at",
+    "projected_12m",
+    "projected_low",
+    "projected_high",
+];
+
+/// A rates row's figures that go with its reoffenders (shared with the whole-report audit).
+pub(super) const RATE_DERIVED: [&str; 12] = [
     "reoffenders",
     "reoffences",
     "rate",
@@ -613,20 +628,7 @@ pub fn monitor(m: &mut Value, k: f64) {
             suppress(g, &["full_follow_up"]);
         }
         if hide_x[i] {
-            suppress(
-                g,
-                &[
-                    "events_so_far",
-                    "estimate_12m",
-                    "ci_low",
-                    "ci_high",
-                    "observed_rate",
-                    "rate_at",
-                    "projected_12m",
-                    "projected_low",
-                    "projected_high",
-                ],
-            );
+            suppress(g, &MONITOR_EVENTS);
         } else {
             rate_points(g, n[i], e[i], k);
         }

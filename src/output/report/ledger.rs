@@ -39,7 +39,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::disclosure::{self, SUPPRESSED};
+use super::disclosure::{self, MONITOR_EVENTS, RATE_DERIVED, SUPPRESSED};
 use crate::output::audit::{self, AuditOptions, CellId, FigureId, Registry, Shown};
 
 /// What the audit did, published under `provenance.disclosure_audit`.
@@ -260,33 +260,12 @@ fn place(at: &str, field: &'static str, then: Then) -> Place {
     }
 }
 
-const RATE_FIELDS: [&str; 13] = [
-    "reoffenders",
-    "reoffences",
-    "rate",
-    "ci_low",
-    "ci_high",
-    "reoffences_per_offender",
-    "reoffences_per_reoffender",
-    "mean_days_to_first",
-    "median_days_to_first",
-    "baseline_p_two_sided",
-    "baseline_p_less",
-    "baseline_p_greater",
-    "eligible",
-];
-
-const MONITOR_EVENTS: [&str; 9] = [
-    "events_so_far",
-    "estimate_12m",
-    "ci_low",
-    "ci_high",
-    "observed_rate",
-    "rate_at",
-    "projected_12m",
-    "projected_low",
-    "projected_high",
-];
+/// A rates row's figures that go with its size: its reoffenders' and the size itself.
+fn rate_fields_with_size() -> Vec<&'static str> {
+    let mut v = RATE_DERIVED.to_vec();
+    v.push("eligible");
+    v
+}
 
 /// A monitoring quarter's people and what gives them back (its rates at equal follow-up).
 fn people_fields() -> Vec<&'static str> {
@@ -336,7 +315,11 @@ fn register(l: &mut Ledger, before: &Value) {
         l.figure(
             &format!("{key}/eligible"),
             p.all(),
-            vec![place(&at, "eligible", Then::Fields(RATE_FIELDS.to_vec()))],
+            vec![place(
+                &at,
+                "eligible",
+                Then::Fields(rate_fields_with_size()),
+            )],
         );
         l.figure(
             &format!("{key}/reoffenders"),
@@ -344,7 +327,7 @@ fn register(l: &mut Ledger, before: &Value) {
             vec![place(
                 &at,
                 "reoffenders",
-                Then::Fields(RATE_FIELDS[..12].to_vec()),
+                Then::Fields(RATE_DERIVED.to_vec()),
             )],
         );
         if by_cohort {
