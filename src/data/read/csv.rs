@@ -359,16 +359,10 @@ fn check_quotes(path: &Path, columns: usize) -> Result<()> {
 
 /// Finds the first value that is not UTF-8 text in a CSV file: (1-based data row, column).
 fn first_invalid_utf8(path: &Path) -> Option<(u64, String)> {
-    let file = open(path).ok()?;
-    let reader: Box<dyn Read> = if is_gzip(path).ok()? {
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
-    } else {
-        Box::new(BufReader::new(file))
-    };
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(csv_bytes(path).ok()?);
     let header: Vec<String> = csv
         .byte_headers()
         .ok()?

@@ -246,13 +246,7 @@ fn check_chunks(path: &Path, metadata: &pl::FileMetadataRef, file_len: u64) -> R
                     .is_some_and(|end| u64::try_from(end).is_ok_and(|end| end <= file_len))
                 && u64::try_from(data).is_ok_and(|d| d < file_len.max(1));
             if !inside {
-                let column = chunk
-                    .descriptor()
-                    .path_in_schema
-                    .iter()
-                    .map(|p| p.as_str())
-                    .collect::<Vec<_>>()
-                    .join(".");
+                let column = super::polars_internals::pages::column_path(chunk);
                 return Err(Error::in_column(
                     path,
                     column.as_str(),

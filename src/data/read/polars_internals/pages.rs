@@ -41,13 +41,7 @@ pub(in crate::data) fn check_pages(
             };
             for chunk in chunks {
                 check_chunk(&mut reader, chunk, group.num_rows()).map_err(|what| {
-                    let column = chunk
-                        .descriptor()
-                        .path_in_schema
-                        .iter()
-                        .map(|p| p.as_str())
-                        .collect::<Vec<_>>()
-                        .join(".");
+                    let column = column_path(chunk);
                     Error::in_column(
                         path,
                         column.as_str(),
@@ -218,4 +212,15 @@ fn check_chunk(
         first = false;
     }
     Ok(())
+}
+
+/// A column chunk's column as the schema names it (`a.b` for a nested column).
+pub(in crate::data) fn column_path(chunk: &ColumnChunkMetadata) -> String {
+    chunk
+        .descriptor()
+        .path_in_schema
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(".")
 }
