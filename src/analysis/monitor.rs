@@ -77,8 +77,10 @@ pub struct MonitorGroup {
     /// only once everyone in the group has been followed that long.
     pub rate_at: BTreeMap<u32, RateAt>,
     /// For a group not yet followed for the full period: the projected 12-month rate,
-    /// `1 - S_q(t) x S_ref(365) / S_ref(t)`, where t is the follow-up everyone in the group
-    /// has reached (null when that is under 91 days, or no reference reaches the follow-up end).
+    /// `1 - S_q(t) x S_ref(365) / S_ref(t)`, where t is the latest of the days 91, 182 and
+    /// 273 that everyone in the group has reached (so `S_q(t)` is one minus the group's
+    /// `rate_at` that day); null when no one has reached 91 days, or no reference reaches
+    /// the follow-up end.
     pub projected_12m: Option<f64>,
     /// Delta-method log(-log) interval of the projection.
     pub projected_low: Option<f64>,
@@ -86,6 +88,25 @@ pub struct MonitorGroup {
     pub projected_high: Option<f64>,
     /// What the projection rests on, and its assumption, in words.
     pub projection_basis: Option<String>,
+    /// The day t the projection starts from (one of the `rate_at` days).
+    pub projection_day: Option<u32>,
+    /// The reference's share still not reoffended at the follow-up end among those not
+    /// reoffended by day t, `S_ref(f) / S_ref(t)`.
+    pub projection_share: Option<f64>,
+    /// What that share rests on: the reference's first reoffences after day t and up to the
+    /// follow-up end, and the people it followed past day t without one by then (counts the
+    /// disclosure gate checks; not published).
+    #[serde(skip)]
+    pub projection_counts: Option<(u64, u64)>,
+}
+
+/// The reference curve's first reoffences in `(t, f]` and the people at risk after `t` who
+/// had none by `f`.
+fn reference_counts(reference: &KaplanMeier, t: f64, f: f64) -> (u64, u64) {
+    let after: Vec<&crate::stats::KmRow> = reference.table.iter().filter(|r| r.time > t).collect();
+    let at_risk = after.first().map_or(0, |r| r.at_risk);
+    let events: u64 = after.iter().filter(|r| r.time <= f).map(|r| r.events).sum();
+    (events, at_risk.saturating_sub(events))
 }
 
 /// The projected rate `1 - S_q(t) S_ref(f) / S_ref(t)` with a delta-method log(-log)
@@ -357,10 +378,18 @@ impl Monitor {
                     );
                 }
             }
-            // A projection for a group not yet followed for the full period, from the day
-            // everyone in it has reached: no one is censored before it, so the quarter's own
-            // part of the curve is a plain share, not a thinly populated tail.
-            let reach = f64::from(least.max(0)).min(f);
+            // A projection for a group not yet followed for the full period, from the latest
+            // of the equal-follow-up days (91, 182, 273) everyone in it has reached: no one is
+            // censored before it, so the quarter's own part of the curve is a plain share (the
+            // published rate at that day), not a thinly populated tail. The exact day everyone
+            // has reached is the latest index date of the quarter, an individual's date: it is
+            // never published.
+            let reach = rate_at
+                .keys()
+                .copied()
+                .filter(|&d| d < f_days && d as i32 <= least)
+                .max()
+                .map_or(0.0, f64::from);
             let earlier;
             let reference = match (&reference_cohort, &reference_curve) {
                 (Some((name, _)), Some(curve)) => Some((format!("the {name} group"), curve)),
@@ -381,17 +410,18 @@ impl Monitor {
                     .filter(|(_, r)| r.table.iter().any(|row| row.time >= f))
                     .and_then(|(name, r)| {
                         let km = KaplanMeier::fit(&t, &e, confidence, KmInterval::LogLog).ok()?;
-                        project(&km, r, reach, f, confidence).map(|p| (p, name))
+                        project(&km, r, reach, f, confidence)
+                            .map(|p| (p, name, reference_counts(r, reach, f)))
                     })
             } else {
                 None
             };
-            let (projected_12m, projected_low, projected_high, projection_basis) = match projection
+            let (projected_12m, projected_low, projected_high, projection_basis) = match &projection
             {
-                Some(((est, lo, hi, sq, cond), name)) => (
-                    Some(est),
-                    Some(lo),
-                    Some(hi),
+                Some(((est, lo, hi, sq, cond), name, _)) => (
+                    Some(*est),
+                    Some(*lo),
+                    Some(*hi),
                     Some(format!(
                         "Projection, not an observed rate: this quarter's Kaplan-Meier survival to day {reach:.0} ({:.1}% \
                          not yet reoffended) times the share of {name} still not reoffended at day {f:.0} among those \
@@ -403,6 +433,9 @@ impl Monitor {
                 ),
                 None => (None, None, None, None),
             };
+            let projection_share = projection.as_ref().map(|((.., cond), ..)| *cond);
+            let projection_counts = projection.as_ref().map(|(.., counts)| *counts);
+            let projection_day = projection.as_ref().map(|_| reach as u32);
             Ok(MonitorGroup {
                 cohort: c,
                 period: q,
@@ -418,6 +451,9 @@ impl Monitor {
                 projected_low,
                 projected_high,
                 projection_basis,
+                projection_day,
+                projection_share,
+                projection_counts,
             })
             })
             .collect::<Result<Vec<_>>>()?;

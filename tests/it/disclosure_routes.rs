@@ -185,6 +185,8 @@ fn reports(data: &Data, k: u64, extra: &str) -> (Value, Value, tempfile::TempDir
     let dir = tempfile::tempdir().unwrap();
     data.write(dir.path());
     let published = run_report(&config(dir.path(), k, true, extra), &dir.path().join("on"));
+    // Every file of the published report says only what its gated JSON says.
+    crate::disclosure_outputs::assert_every_number_traced(&dir.path().join("on"));
     let truth = run_report(
         &config(dir.path(), k, false, extra),
         &dir.path().join("off"),

@@ -16,6 +16,7 @@ mod did;
 mod disclosure;
 mod disclosure_audit;
 mod disclosure_files;
+mod disclosure_outputs;
 mod disclosure_routes;
 mod effect;
 mod extracts;

@@ -82,7 +82,21 @@ fn every_quarter_followed_91_days_gets_a_labelled_projection_that_follows_its_fo
         let p = g
             .projected_12m
             .unwrap_or_else(|| panic!("{} {}: no projection", g.cohort, g.period));
-        let t = f64::from(least.min(365));
+        // The latest of the equal-follow-up days everyone has reached (never the exact day,
+        // which is the quarter's latest index date).
+        let day = [91u32, 182, 273]
+            .into_iter()
+            .filter(|&d| d as i32 <= least)
+            .max()
+            .unwrap();
+        assert_eq!(g.projection_day, Some(day), "{} {}", g.cohort, g.period);
+        let t = f64::from(day);
+        assert!(
+            (g.projection_share.unwrap()
+                - reference.survival_at(365.0).survival / reference.survival_at(t).survival)
+                .abs()
+                < 1e-12
+        );
         // No one is censored before t: the quarter's survival to t is a plain share.
         let s_q = members
             .iter()

@@ -437,8 +437,22 @@ fn area_designs(
     let (panel, panel_areas, periods) = match crate::stats::AreaPanel::from_cells(&a, &p, &y) {
         Ok(x) => x,
         Err(e) => {
+            // Name the cell by its labels: the panel's indices follow sorted labels.
+            let why = match e {
+                crate::stats::PanelError::Missing { area, period } => {
+                    let areas: std::collections::BTreeSet<&str> = a.iter().copied().collect();
+                    let periods: std::collections::BTreeSet<i32> = p.iter().copied().collect();
+                    match (areas.iter().nth(area), periods.iter().nth(period)) {
+                        (Some(x), Some(&q)) => {
+                            format!("{x} has nobody in the measure in {}", len.label(q))
+                        }
+                        _ => e.to_string(),
+                    }
+                }
+                e => e.to_string(),
+            };
             unavailable.push(format!(
-                "synthetic and staggered designs: they need every area to have people in every period ({e})"
+                "synthetic and staggered designs: they need every area to have people in every period ({why})"
             ));
             return (None, None);
         }

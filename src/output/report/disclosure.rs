@@ -80,7 +80,7 @@ fn suppress(v: &mut Value, keys: &[&str]) {
 
 /// A monitoring quarter's figures that go with its events (shared with the whole-report
 /// audit).
-pub(super) const MONITOR_EVENTS: [&str; 9] = [
+pub(super) const MONITOR_EVENTS: [&str; 10] = [
     "events_so_far",
     "estimate_12m",
     "ci_low",
@@ -90,7 +90,45 @@ pub(super) const MONITOR_EVENTS: [&str; 9] = [
     "projected_12m",
     "projected_low",
     "projected_high",
+    "projection_share",
 ];
+
+/// A monitoring quarter's projection: published only where the rate it starts from (the
+/// quarter's `rate_at` on `projection_day`) is published, and the reference's share rests on
+/// no small count (its reoffences after that day, when there are any, and the people it
+/// followed past that day without one, each at least `k`). Its sentence quotes both.
+fn projections(m: &mut Value, typed: &crate::monitor::Monitor, k: f64) {
+    let Some(Value::Array(groups)) = m.get_mut("groups") else {
+        return;
+    };
+    for (g, t) in groups.iter_mut().zip(&typed.groups) {
+        if g["projected_12m"].is_null() {
+            continue;
+        }
+        let start_shown = t
+            .projection_day
+            .is_some_and(|d| g["rate_at"][d.to_string()].is_object());
+        let share_safe = t
+            .projection_counts
+            .is_some_and(|(events, none)| (events == 0 || events as f64 >= k) && none as f64 >= k);
+        if !(start_shown && share_safe) {
+            suppress(
+                g,
+                &[
+                    "projected_12m",
+                    "projected_low",
+                    "projected_high",
+                    "projection_share",
+                ],
+            );
+            if let Value::Object(o) = g {
+                if o.get("projection_basis").is_some_and(Value::is_string) {
+                    o.insert("projection_basis".into(), json!(WITHHELD_SENTENCE));
+                }
+            }
+        }
+    }
+}
 
 /// A rates row's figures that go with its reoffenders (shared with the whole-report audit).
 pub(super) const RATE_DERIVED: [&str; 12] = [
@@ -1205,7 +1243,8 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
     let on = options.disclosure_control;
     let k = if on { options.min_cell as f64 } else { 0.0 };
     let mut j = serde_json::to_value(results).map_err(|e| Error::Output(e.to_string()))?;
-    // Kaplan-Meier steps from the typed tables: the only typed data read here.
+    // Kaplan-Meier steps from the typed tables (typed data is read only here and for the
+    // monitoring projections, whose counts are not published).
     if let (Some(sr), Some(Value::Array(groups))) = (
         &results.survival,
         j.get_mut("survival").and_then(|s| s.get_mut("groups")),
@@ -1258,6 +1297,9 @@ pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
     };
     if let Some(v) = j.get_mut("monitor").filter(|v| !v.is_null()) {
         monitor(v, k);
+        if let Some(typed) = &results.monitor {
+            projections(v, typed, k);
+        }
     }
     if let Some(v) = j.get_mut("match").filter(|v| !v.is_null()) {
         matched(v, k);

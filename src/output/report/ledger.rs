@@ -1019,7 +1019,7 @@ fn withhold(j: &mut Value, p: &Place, k: f64) {
 
 /// Integer fields that are not counts of people (settings, identifiers of periods, model
 /// bookkeeping): published as they are. Paths with `*` for array positions.
-pub const NOT_COUNTS: [&str; 30] = [
+pub const NOT_COUNTS: [&str; 31] = [
     "/parameters/*",
     "/parameters/*/*",
     "/provenance/*",
@@ -1029,6 +1029,7 @@ pub const NOT_COUNTS: [&str; 30] = [
     "/survival/logrank/df",
     "/survival/cox/iterations",
     "/monitor/follow_up_days",
+    "/monitor/groups/*/projection_day",
     "/match/propensity_model/iterations",
     "/effect/propensity_model/iterations",
     "/match/ratio",
