@@ -1109,8 +1109,298 @@ fn matches(pattern: &str, path: &str) -> bool {
     pat.len() == p.len()
 }
 
+/// The figures that are not counts (rates, intervals, tests, model statistics, money), by
+/// section of `report.json` and key: each is withheld by a rule of the gate
+/// (`disclosure.rs`) together with the counts it rests on. A number that is not a whole
+/// number under any other key is withheld (fail closed): a result that gains a field gains
+/// it here, with the rule that gates it.
+pub const GATED_FIGURES: [(&str, &[&str]); 11] = [
+    (
+        "rates",
+        &[
+            "baseline_p_greater",
+            "baseline_p_less",
+            "baseline_p_two_sided",
+            "baseline_rate",
+            "ci_high",
+            "ci_low",
+            "confidence",
+            "mean_days_to_first",
+            "median_days_to_first",
+            "rate",
+            "reoffences_per_offender",
+            "reoffences_per_reoffender",
+        ],
+    ),
+    ("compare", &COMPARISON_FIGURES),
+    ("compare_benchmark", &COMPARISON_FIGURES),
+    (
+        "match",
+        &[
+            "alpha",
+            "caliper_logit",
+            "ci_high",
+            "ci_low",
+            "coef",
+            "confidence",
+            "control_mean",
+            "control_mean_days",
+            "control_median_days",
+            "control_per_100",
+            "control_rate",
+            "difference",
+            "effective_controls",
+            "estimate",
+            "gamma",
+            "gamma_at_alpha",
+            "interval_limit",
+            "log_likelihood",
+            "mean_control_after",
+            "mean_control_before",
+            "mean_treated_after",
+            "mean_treated_before",
+            "min_detectable_difference_lower",
+            "min_detectable_difference_upper",
+            "odds_ratio",
+            "or_ci_high",
+            "or_ci_low",
+            "p_upper",
+            "p_value",
+            "power",
+            "rate_ratio",
+            "rate_ratio_ci_high",
+            "rate_ratio_ci_low",
+            "rd_ci_high",
+            "rd_ci_low",
+            "relative_risk",
+            "risk_difference",
+            "rr_ci_high",
+            "rr_ci_low",
+            "se",
+            "smd_after",
+            "smd_before",
+            "statistic",
+            "treatment_ci_high",
+            "treatment_ci_low",
+            "treatment_mean",
+            "treatment_mean_days",
+            "treatment_median_days",
+            "treatment_per_100",
+            "treatment_rate",
+            "variance_ratio_after",
+            "welch_p_value",
+        ],
+    ),
+    (
+        "effect",
+        &[
+            "ci_high",
+            "ci_low",
+            "coef",
+            "confidence",
+            "controls_outside_treated_range",
+            "correction",
+            "ess",
+            "ess_control",
+            "ess_treated",
+            "estimate",
+            "estimate_default_order",
+            "estimate_max",
+            "estimate_min",
+            "estimates",
+            "high",
+            "log_likelihood",
+            "low",
+            "max_abs_smd",
+            "max_abs_smd_max",
+            "max_abs_smd_min",
+            "p_value",
+            "se",
+            "statistic",
+            "treated_outside_control_range",
+        ],
+    ),
+    (
+        "survival",
+        &[
+            "ci_high",
+            "ci_low",
+            "coef",
+            "concordance",
+            "confidence",
+            "day",
+            "hazard_ratio",
+            "log_likelihood",
+            "log_likelihood_null",
+            "median",
+            "median_ci_high",
+            "median_ci_low",
+            "p_value",
+            "rmst",
+            "se",
+            "statistic",
+            "survival",
+            "time",
+            "times",
+            "z",
+        ],
+    ),
+    (
+        "monitor",
+        &[
+            "ci_high",
+            "ci_low",
+            "confidence",
+            "estimate_12m",
+            "observed_rate",
+            "projected_12m",
+            "projected_high",
+            "projected_low",
+            "projection_share",
+            "rate",
+        ],
+    ),
+    (
+        "power",
+        &[
+            "baseline_rate",
+            "min_detectable_difference_vs_comparison",
+            "min_detectable_rate_lower",
+            "min_detectable_rate_upper",
+        ],
+    ),
+    (
+        "costs",
+        &[
+            "avoided_per_person",
+            "avoided_reoffences",
+            "benefit_cost_ratio",
+            "break_even_rate_reduction",
+            "break_even_rate_reduction_cashable",
+            "ci_high",
+            "ci_low",
+            "discount_rate",
+            "gross_savings",
+            "high",
+            "low",
+            "net_high",
+            "net_low",
+            "net_savings",
+            "net_savings_ci_high",
+            "net_savings_ci_low",
+            "optimism_bias",
+            "persistence",
+            "probability_net_positive",
+            "programme_cost",
+            "proven_to_actual",
+            "quantity",
+            "swing",
+            "total",
+            "unit_cost",
+            "uprated_value",
+            "value",
+            "value_per_reoffence",
+        ],
+    ),
+    (
+        "did",
+        &[
+            "att",
+            "ci_high",
+            "ci_low",
+            // A panel's cells are weights (numbers of people, weighted), gated with the cells.
+            "comparison_people",
+            "comparison_rate",
+            "comparison_reoffenders",
+            "confidence",
+            "df",
+            "df_den",
+            "df_num",
+            "estimate",
+            "min_p_value",
+            "p_value",
+            "people",
+            "pilot",
+            "pilot_people",
+            "pilot_rate",
+            "pilot_reoffenders",
+            "rate",
+            "reoffenders",
+            "se",
+            "statistic",
+            "synthetic",
+            "weight",
+        ],
+    ),
+    (
+        "parameters",
+        &["baseline_rate", "confidence", "plausible_ages"],
+    ),
+];
+
+/// A comparison's figures that are not counts (the group comparison and the benchmark's).
+const COMPARISON_FIGURES: [&str; 42] = [
+    "alpha",
+    "baseline_rate",
+    "ci_high",
+    "ci_low",
+    "confidence",
+    "control_mean",
+    "control_mean_days",
+    "control_median_days",
+    "control_per_100",
+    "control_rate",
+    "df",
+    "difference",
+    "estimate",
+    "interval_limit",
+    "min_detectable_difference_lower",
+    "min_detectable_difference_upper",
+    "odds_ratio",
+    "or_ci_high",
+    "or_ci_low",
+    "p_adjusted",
+    "p_value",
+    "power",
+    "rate_ratio",
+    "rate_ratio_ci_high",
+    "rate_ratio_ci_low",
+    "rd_ci_high",
+    "rd_ci_low",
+    "relative_risk",
+    "risk_difference",
+    "rr_ci_high",
+    "rr_ci_low",
+    "statistic",
+    "treatment_ci_high",
+    "treatment_ci_low",
+    "treatment_mean",
+    "treatment_mean_days",
+    "treatment_median_days",
+    "treatment_per_100",
+    "treatment_rate",
+    "welch_p_value",
+    "e_value",
+    "gamma",
+];
+
+/// Whether a number that is not a whole number at `path` is a figure the gate knows
+/// ([`GATED_FIGURES`]): the section is the path's first key, the figure's key its last key
+/// that is not an index or a day (`rate_at/182/rate` is `rate`).
+fn known_figure(path: &str) -> bool {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let Some(section) = segs.first() else {
+        return false;
+    };
+    let key = segs.iter().rev().find(|s| s.parse::<f64>().is_err());
+    GATED_FIGURES
+        .iter()
+        .any(|(s, keys)| s == section && key.is_some_and(|k| keys.contains(k)))
+}
+
 /// Withholds every integer field of `j` that is neither a registered figure's place nor in
-/// [`NOT_COUNTS`] or [`RULE_GATED`]: a count under a key the gate does not know is not
+/// [`NOT_COUNTS`] or [`RULE_GATED`], and every other number that is not a figure the gate
+/// knows ([`GATED_FIGURES`]): a count or a figure under a key the gate does not know is not
 /// published (fail closed). Returns the paths withheld.
 pub fn fail_closed(j: &mut Value, registered: &[String]) -> Vec<String> {
     fn walk(v: &mut Value, path: &str, registered: &[String], out: &mut Vec<String>) {
@@ -1123,6 +1413,13 @@ pub fn fail_closed(j: &mut Value, registered: &[String]) -> Vec<String> {
             Value::Array(list) => {
                 for (i, x) in list.iter_mut().enumerate() {
                     walk(x, &format!("{path}/{i}"), registered, out);
+                }
+            }
+            Value::Number(n) if n.is_f64() => {
+                let known = known_figure(path) || NOT_COUNTS.iter().any(|p| matches(p, path));
+                if !known {
+                    *v = json!(SUPPRESSED);
+                    out.push(path.to_string());
                 }
             }
             Value::Number(n) if n.is_i64() || n.is_u64() => {
@@ -1219,6 +1516,23 @@ mod tests {
         assert_eq!(j["rates"]["groups"][0]["new_count"], SUPPRESSED);
         assert_eq!(j["rates"]["groups"][0]["eligible"], 40);
         assert_eq!(j["parameters"]["follow_up_days"], 365);
+    }
+
+    #[test]
+    fn a_figure_under_a_key_the_gate_does_not_know_is_withheld_and_named() {
+        let mut j = json!({
+            "rates": {"groups": [{"cohort": "a", "rate": 0.25, "new_share": 0.075}]},
+            "monitor": {"groups": [{"rate_at": {"182": {"rate": 0.5, "ci_low": 0.3}}}]},
+            "costs": {"rate": 0.1},
+            "parameters": {"confidence": 0.95},
+        });
+        let out = fail_closed(&mut j, &[]);
+        // A known key in another section is not known here: `rate` is a cost's figure nowhere.
+        assert_eq!(out, vec!["/rates/groups/0/new_share", "/costs/rate"]);
+        assert_eq!(j["rates"]["groups"][0]["new_share"], SUPPRESSED);
+        assert_eq!(j["rates"]["groups"][0]["rate"], 0.25);
+        assert_eq!(j["monitor"]["groups"][0]["rate_at"]["182"]["rate"], 0.5);
+        assert_eq!(j["parameters"]["confidence"], 0.95);
     }
 
     #[test]
