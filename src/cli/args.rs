@@ -211,7 +211,7 @@ pub struct InspectArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Values seen fewer times than this are never shown.
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(long, default_value_t = reoffending::config::DEFAULT_MIN_CELL, value_name = "N")]
     pub min_cell: u64,
     #[command(flatten)]
     pub out: OutputArgs,
@@ -357,7 +357,8 @@ pub struct MatchingArgs {
     #[arg(long = "reference", value_name = "COLUMN=LEVEL")]
     pub references: Vec<String>,
     /// Caliper in pooled SDs of the logit of the propensity score [default: 0.2]; 0 for none.
-    #[arg(long, value_name = "SD", value_parser = non_negative)]
+    // Checked once, by the library's `MatchOptions::check`.
+    #[arg(long, value_name = "SD")]
     pub caliper: Option<f64>,
     /// Controls per pilot person [default: `[match] ratio`, else 1].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
