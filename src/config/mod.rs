@@ -140,8 +140,9 @@ impl Config {
         self.compare.confidence.unwrap_or(self.rates.confidence)
     }
 
-    /// The options of the comparison `[compare]` names first ([`CompareSettings::against`]
-    /// (crate::compare::CompareSettings::against)), at [`Config::confidence`].
+    /// The options of the comparison `[compare]` names first
+    /// ([`CompareSettings::against`](crate::compare::CompareSettings::against)), at
+    /// [`Config::confidence`].
     pub fn compare_options(&self) -> Result<crate::compare::CompareOptions> {
         Ok(crate::compare::CompareOptions {
             treatment: self.treatment(),

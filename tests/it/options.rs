@@ -585,6 +585,9 @@ fn data_options_check_names_the_key_and_the_file_names_the_table() {
     );
     for (extra, flag) in [
         (&["--timezone", "Mars/Olympus"][..], "--timezone"),
+        // The order of a range is the library's one check too.
+        (&["--years", "2100-1900"][..], "--years"),
+        (&["--ages", "50-20"][..], "--ages"),
         (&["--extract-date", "2023-13-45"][..], "--extract-date"),
         (
             &["--recode-unmapped", "disposal=keep"][..],
