@@ -154,13 +154,9 @@ impl Results {
                 },
             )?);
         }
-        if let Some(rate) = config.compare.baseline_rate {
+        if let Some(against) = config.compare.benchmark() {
             let o = CompareOptions {
-                against: Against::Baseline {
-                    rate,
-                    name: config.compare.baseline_name.clone(),
-                    source: config.compare.baseline_source.clone(),
-                },
+                against,
                 ..copts.clone()
             };
             compare.extend(attempt(

@@ -21,14 +21,15 @@
 //! loaded.rs  `Evaluation` (loaded data with outcomes, what every analysis takes), `Inputs`
 //! analysis/  the analyses, each `Analysis::compute(&Evaluation, &Options)`:
 //!            compare/, matching/, effect, survival, monitor, did/, costs/, design
-//! config.rs  the evaluation file
+//! config/    the evaluation file (`Config`), read into each analysis's own options; the
+//!            options of `[data]` (`DataOptions`) and `[report]` (`ReportOptions`) live here
 //! evaluation.rs  the pipeline: one evaluation file to every result (`Results::from_config`)
 //! output/    what a person reads: `Tabular` (tables, CSV, JSON, HTML, Display, evcxr),
 //!            tables/ (one file per result), present (Table), charts/ (the only module that
 //!            knows plotters), report/ (the disclosure gate, then HTML, Markdown, JSON,
 //!            CSV, xlsx), notebook (evcxr display, `Chart`)
-//! cli/       the binary only: args, resolve (flags over the file), commands, power,
-//!            report, output
+//! cli/       the binary only: args, resolve (flags laid over the file's options), commands,
+//!            power, report, output
 //! ```
 //!
 //! The analyses and outputs keep short paths: `reoffending::compare::Comparison`,

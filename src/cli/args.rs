@@ -99,7 +99,7 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
 }
 
 /// `FROM-TO`, e.g. `1900-2100`, with FROM <= TO.
-fn parse_range<T: std::str::FromStr + PartialOrd + Copy>(s: &str) -> Result<(T, T), String> {
+fn parse_range<T: std::str::FromStr + Copy>(s: &str) -> Result<(T, T), String> {
     let (a, b) = s
         .split_once('-')
         .ok_or_else(|| format!("`{s}` is not a range FROM-TO"))?;
@@ -108,11 +108,8 @@ fn parse_range<T: std::str::FromStr + PartialOrd + Copy>(s: &str) -> Result<(T, 
             .parse::<T>()
             .map_err(|_| format!("`{x}` is not a number"))
     };
-    let (a, b) = (parse(a)?, parse(b)?);
-    if !(a <= b) {
-        return Err(format!("`{s}`: FROM must not be after TO"));
-    }
-    Ok((a, b))
+    // The order is checked once, by the library (`DataOptions::check`).
+    Ok((parse(a)?, parse(b)?))
 }
 
 /// A number that is finite and at least 0.
@@ -211,7 +208,7 @@ pub struct InspectArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Values seen fewer times than this are never shown.
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(long, default_value_t = reoffending::config::DEFAULT_MIN_CELL, value_name = "N")]
     pub min_cell: u64,
     #[command(flatten)]
     pub out: OutputArgs,
@@ -357,7 +354,8 @@ pub struct MatchingArgs {
     #[arg(long = "reference", value_name = "COLUMN=LEVEL")]
     pub references: Vec<String>,
     /// Caliper in pooled SDs of the logit of the propensity score [default: 0.2]; 0 for none.
-    #[arg(long, value_name = "SD", value_parser = non_negative)]
+    // Checked once, by the library's `MatchOptions::check`.
+    #[arg(long, value_name = "SD")]
     pub caliper: Option<f64>,
     /// Controls per pilot person [default: `[match] ratio`, else 1].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]

@@ -9,8 +9,8 @@ use super::args::{
     RatesArgs, SurvivalArgs, ValidateArgs,
 };
 use super::output::{Rendered, emit};
-use super::resolve::{Resolved, columns_for, header_line, load, period_option, resolve, warn};
-use reoffending::compare::{Against, Comparison};
+use super::resolve::{Resolved, columns_for, header_line, load, resolve, warn};
+use reoffending::compare::Comparison;
 use reoffending::data::OffenceDetails;
 use reoffending::effect::{EffectOptions, Effects};
 use reoffending::matching::{MatchOptions, MatchedComparison};
@@ -123,34 +123,43 @@ pub fn rates(a: RatesArgs) -> Result<()> {
 
 /// `compare`: the pilot against a comparison group or a fixed rate.
 pub fn compare(a: CompareArgs) -> Result<()> {
-    let r = resolve(&a.data, columns_for(&a.by))?;
-    let cfg = r.config.compare.clone();
-    let mut options = r.config.compare_options()?;
+    let mut r = resolve(&a.data, columns_for(&a.by))?;
+    // The flags laid over the file's `[compare]` (already read into the library's settings),
+    // checked once ([`CompareSettings::check`]; the error printer names the flag).
+    let settings = &mut r.config.compare;
     if let Some(t) = a.treatment {
-        options.treatment = t;
+        settings.treatment = t;
     }
     // The command line's choice wins: a --control overrides a baseline in the file, and
     // the other way round.
-    let baseline = |rate| Against::Baseline {
-        rate,
-        name: a.baseline_name.clone().or(cfg.baseline_name.clone()),
-        source: a.baseline_source.clone().or(cfg.baseline_source.clone()),
-    };
-    options.against = match (a.control, a.baseline_rate, &cfg.control, cfg.baseline_rate) {
-        (Some(c), ..) => Against::Group(c),
-        (None, Some(rate), ..) => baseline(rate),
-        (None, None, Some(c), _) => Against::Group(c.clone()),
-        (None, None, None, Some(rate)) => baseline(rate),
-        (None, None, None, None) => {
-            return Err(Error::Option {
-                option: "--control / --baseline-rate".into(),
-                message: "give a comparison cohort or a fixed rate to compare with".into(),
-            });
+    match (a.control, a.baseline_rate) {
+        (Some(c), _) => settings.control = Some(c),
+        (None, Some(rate)) => {
+            settings.control = None;
+            settings.baseline_rate = Some(rate);
         }
-    };
-    if let Some(c) = a.confidence {
-        options.confidence = c;
+        (None, None) => {}
     }
+    if a.baseline_name.is_some() {
+        settings.baseline_name = a.baseline_name;
+    }
+    if a.baseline_source.is_some() {
+        settings.baseline_source = a.baseline_source;
+    }
+    if a.confidence.is_some() {
+        settings.confidence = a.confidence;
+    }
+    if let Some(p) = &a.period {
+        settings.period = p.parse()?;
+    }
+    settings.check()?;
+    if settings.control.is_none() && settings.baseline_rate.is_none() {
+        return Err(Error::Option {
+            option: "--control / --baseline-rate".into(),
+            message: "give a comparison cohort or a fixed rate to compare with".into(),
+        });
+    }
+    let mut options = r.config.compare_options()?;
     if let Some(m) = a.rd_ci {
         options.rd_method = m.parse()?;
     }
@@ -158,7 +167,6 @@ pub fn compare(a: CompareArgs) -> Result<()> {
     if let Some(adj) = a.adjust {
         options.adjust = adj.parse()?;
     }
-    options.period = period_option(a.period.as_deref(), &r.config)?;
     let eval = load(&r)?;
     let cmp = Comparison::compute(&eval, &options)?;
     let used = json!({
@@ -257,8 +265,8 @@ fn match_options(a: MatchingArgs, r: &Resolved) -> Result<MatchOptions> {
     if let Some(c) = a.confidence {
         options.compare.confidence = c;
     }
-    if a.period.is_some() {
-        options.compare.period = period_option(a.period.as_deref(), &r.config)?;
+    if let Some(p) = &a.period {
+        options.compare.period = p.parse()?;
     }
     options.check()?;
     Ok(options)

@@ -12,12 +12,12 @@ use reoffending::present::Table;
 use reoffending::{ColumnSelection, Error, Result};
 
 /// `report`: the whole evaluation of an evaluation file, written as a publishable report.
-// Over 80 lines: merges the report's options (flag, file, default), stamps provenance and writes:
-// the command's whole job in order.
+// Over 80 lines: lays the flag over the report's options, stamps provenance and writes: the
+// command's whole job in order.
 pub fn report(a: ReportArgs) -> Result<()> {
     let (config_path, out_dir, format, strict) = (&a.config, &a.out, a.format, a.strict);
     let disclosure_flag = a.disclosure_control.as_deref();
-    use reoffending::report::{FileStamp, Provenance, ReportOptions};
+    use reoffending::report::{FileStamp, Provenance};
     let data = DataArgs {
         cohort: Vec::new(),
         offences: Vec::new(),
@@ -61,55 +61,19 @@ pub fn report(a: ReportArgs) -> Result<()> {
     for f in &mut results.data_quality.files {
         f.path = relative_to(&f.path, base).into();
     }
-    let rc = r.config.report.clone().unwrap_or_default();
-    // One switch: an evaluation file that sets both keys is refused rather than read one
-    // way or the other.
-    if rc.disclosure.is_some() && rc.disclosure_control_off {
-        return Err(Error::Config {
-            path: config_path.to_path_buf(),
-            message: "[report] sets both disclosure and disclosure_control_off: keep one \
-                      (disclosure = \"on\" or \"off\")"
-                .into(),
-        });
-    }
-    let disclosure_control = match (disclosure_flag, rc.disclosure.as_deref()) {
-        (Some("on"), _) => true,
-        (Some("off"), _) => false,
-        (Some(other), _) => {
-            return Err(Error::Option {
+    // The file's `[report]` (already read into the report's options), with the flag laid over
+    // it, checked once ([`ReportOptions::check`]); `min_cell` has no flag: always the file's key.
+    let mut options = r.config.report.clone();
+    if let Some(word) = disclosure_flag {
+        options.disclosure_control =
+            reoffending::config::disclosure_from_word(word).map_err(|message| Error::Option {
                 option: "--disclosure-control".into(),
-                message: format!("`{other}`: use on or off"),
-            });
-        }
-        (None, Some("off")) => false,
-        (None, Some("on")) => true,
-        (None, Some(other)) => {
-            return Err(Error::Config {
-                path: config_path.to_path_buf(),
-                message: format!("[report] disclosure = \"{other}\": use \"on\" or \"off\""),
-            });
-        }
-        (None, None) => !rc.disclosure_control_off,
-    };
-    let options = ReportOptions {
-        title: rc.title.unwrap_or_else(|| ReportOptions::default().title),
-        min_cell: rc.min_cell.unwrap_or(10),
-        disclosure_control,
-        producer: rc.producer.clone(),
-        contact: rc.contact.clone(),
-        date: rc.date.clone(),
-    };
-    options.validate().map_err(|e| match e {
-        Error::Option { message, .. } if disclosure_flag.is_none() => Error::Config {
-            path: config_path.to_path_buf(),
-            message: format!("[report] min_cell = {}: {message}", options.min_cell),
-        },
-        // `min_cell` has no flag: it is always the file's key.
-        Error::Option { message, .. } => Error::Option {
-            option: format!("[report] min_cell = {}", options.min_cell),
-            message,
-        },
-        other => other,
+                message,
+            })?;
+    }
+    options.check().map_err(|e| Error::Config {
+        path: config_path.to_path_buf(),
+        message: format!("[report] {e}"),
     })?;
     let stamp = |p: &Path| -> Result<FileStamp> {
         let mut f = FileStamp::of(p)?;

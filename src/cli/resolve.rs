@@ -1,102 +1,82 @@
 //! From flags and the evaluation file to the library's inputs, rules and options: every
 //! flag given overrides the file, which overrides the library's defaults.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::args::DataArgs;
-use reoffending::config::{Paths, RecodeSource, recodings, table_extract};
-use reoffending::data::dates::DateFormat;
-use reoffending::data::{NotProven, OffenceDetails};
-use reoffending::{
-    ColumnSelection, Config, Error, Evaluation, Inputs, KeepOffences, LoadOptions, Result, Rules,
-    parse_iso,
-};
+use reoffending::config::{Paths, RecodeSource};
+use reoffending::data::OffenceDetails;
+use reoffending::{ColumnSelection, Config, Error, Evaluation, Inputs, Result, Rules};
 
-/// The data options after merging the evaluation file and the command line.
+/// The data options after laying the command line over the evaluation file.
 pub struct Resolved {
     pub inputs: Inputs,
     pub rules: Rules,
     pub config: Config,
 }
 
-// Over 80 lines: one merge rule (flag over file over default) applied to every data option in turn.
+/// The evaluation file (or none) with every data flag given laid over its `[data]` and
+/// `[rules]` (already read into the library's options), checked once by the library
+/// ([`DataOptions::check`](reoffending::config::DataOptions::check), `Rules::validate`; the
+/// error printer names the flag), then made the library's inputs.
 pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
-    let config = match &data.config {
+    let mut config = match &data.config {
         Some(p) => Config::from_file(p)?,
         None => Config::default(),
     };
     record_file_keys(&config);
-    let path = |cli: &[PathBuf], file: &Option<Paths>, flag: &str| -> Result<Vec<PathBuf>> {
-        match (cli, file) {
-            ([_, ..], _) => Ok(cli.to_vec()),
-            ([], Some(p)) => Ok(p.to_vec().iter().map(|p| config.resolve(p)).collect()),
-            ([], None) => Err(Error::Option {
+    let d = &mut config.data;
+    for (paths, flag, file) in [
+        (&data.cohort, "--cohort", &mut d.cohort),
+        (&data.offences, "--offences", &mut d.offences),
+    ] {
+        if !paths.is_empty() {
+            *file = Some(Paths::Many(paths.clone()));
+        } else if file.is_none() {
+            return Err(Error::Option {
                 option: flag.to_string(),
                 message: "required: give the file, or --config with a [data] table naming it"
                     .into(),
-            }),
+            });
         }
-    };
+    }
     // Names and recodings: the file's, then the flags', name by name.
-    let merged = |file: &BTreeMap<String, String>, flags: &[(String, String)]| {
-        let mut m = file.clone();
-        m.extend(flags.iter().cloned());
-        m
-    };
-    let cohort_columns = merged(&config.data.cohort_columns, &data.cohort_columns);
-    let offences_columns = merged(&config.data.offences_columns, &data.offences_columns);
-    let mut recode = config.data.recode.clone();
-    recode.extend(data.recode.iter().map(|(c, f)| {
-        (
-            c.clone(),
-            RecodeSource::File(std::env::current_dir().unwrap_or_default().join(f)),
-        )
-    }));
-    let unmapped = merged(&config.data.recode_unmapped, &data.recode_unmapped);
-    let (cohort_recode, offences_recode) = recodings(
-        &recode,
-        &unmapped,
-        &offences_columns,
-        &config.base,
-        "--recode",
-    )?;
-    let (cohort, cohort_extract) = table_extract(
-        &path(&data.cohort, &config.data.cohort, "--cohort")?,
-        &cohort_columns,
-        cohort_recode,
-    )?;
-    let (offences, offences_extract) = table_extract(
-        &path(&data.offences, &config.data.offences, "--offences")?,
-        &offences_columns,
-        offences_recode,
-    )?;
-    let extract = data
-        .extract_date
-        .clone()
-        .or(config.data.extract_date.clone());
-    let extract_date = match extract {
-        None => None,
-        Some(s) => Some(parse_iso(&s).ok_or_else(|| Error::Option {
-            option: if data.extract_date.is_some() {
-                "--extract-date".into()
-            } else {
-                "[data] extract_date".into()
-            },
-            message: format!("`{s}` is not a date in YYYY-MM-DD form"),
-        })?),
-    };
-    let date_format = data.date_format.clone().or(config.data.date_format.clone());
-    let timezone = match (&data.timezone, &config.data.timezone) {
-        (Some(z), _) => Some(z.parse::<chrono_tz::Tz>().map_err(|_| Error::Option {
-            option: "--timezone".into(),
-            message: format!("`{z}` is not a time zone name (e.g. Europe/London)"),
-        })?),
-        // Checked when the evaluation file was read.
-        (None, Some(z)) => z.parse().ok(),
-        (None, None) => None,
-    };
-    if data.only_needed_offences || config.data.only_needed_offences.is_some() {
+    d.cohort_columns.extend(data.cohort_columns.iter().cloned());
+    d.offences_columns
+        .extend(data.offences_columns.iter().cloned());
+    d.recode.extend(
+        data.recode
+            .iter()
+            .map(|(c, f)| (c.clone(), RecodeSource::File(f.into()))),
+    );
+    d.recode_unmapped
+        .extend(data.recode_unmapped.iter().cloned());
+    if data.extract_date.is_some() {
+        d.extract_date.clone_from(&data.extract_date);
+    }
+    if data.date_format.is_some() {
+        d.date_format.clone_from(&data.date_format);
+    }
+    if data.timezone.is_some() {
+        d.timezone.clone_from(&data.timezone);
+    }
+    if !data.exclude_disposals.is_empty() {
+        d.exclude_disposals.clone_from(&data.exclude_disposals);
+    }
+    if !data.exclude_offence_types.is_empty() {
+        d.exclude_offence_types
+            .clone_from(&data.exclude_offence_types);
+    }
+    if let Some(y) = data.years {
+        d.years = y;
+    }
+    if let Some(a) = data.ages {
+        d.ages = a;
+    }
+    if data.keep_all_offences {
+        d.keep_all_offences = true;
+    }
+    if data.only_needed_offences || d.only_needed_offences.is_some() {
         eprintln!(
             "warning: {} is no longer needed and has no effect: offences no analysis reads are \
              dropped by default (and counted as used); --keep-all-offences (`keep_all_offences = \
@@ -108,8 +88,7 @@ pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
             }
         );
     }
-    let load_defaults = LoadOptions::default();
-    let mut rules = config.rules;
+    let rules = &mut config.rules;
     if let Some(d) = data.follow_up_days {
         rules.follow_up_days = d;
     }
@@ -119,45 +98,13 @@ pub fn resolve(data: &DataArgs, columns: ColumnSelection) -> Result<Resolved> {
     if data.count_index_day {
         rules.count_index_day = true;
     }
+    let rules = config.rules;
+    let mut inputs = config.data.inputs(rules.follow_up_days)?;
+    inputs.load.cohort_columns = columns;
+    // Rates and validation do not need offence types; later analyses do.
+    inputs.load.offence_details = OffenceDetails::Skip;
     Ok(Resolved {
-        inputs: Inputs {
-            cohort,
-            offences,
-            load: LoadOptions {
-                cohort_extract,
-                offences_extract,
-                date_format: DateFormat::from_option(date_format.as_deref()),
-                extract_date,
-                cohort_columns: columns,
-                // Rates and validation do not need offence types; later analyses do.
-                offence_details: OffenceDetails::Skip,
-                not_proven: NotProven {
-                    disposals: if data.exclude_disposals.is_empty() {
-                        config.data.exclude_disposals.clone()
-                    } else {
-                        data.exclude_disposals.clone()
-                    },
-                    offence_types: if data.exclude_offence_types.is_empty() {
-                        config.data.exclude_offence_types.clone()
-                    } else {
-                        data.exclude_offence_types.clone()
-                    },
-                },
-                keep_offences: KeepOffences::for_follow_up(
-                    data.keep_all_offences || config.data.keep_all_offences.unwrap_or(false),
-                    rules.follow_up_days,
-                ),
-                timezone,
-                years: data
-                    .years
-                    .or(config.data.years.map(|[a, b]| (a, b)))
-                    .unwrap_or(load_defaults.years),
-                ages: data
-                    .ages
-                    .or(config.data.ages.map(|[a, b]| (a, b)))
-                    .unwrap_or(load_defaults.ages),
-            },
-        },
+        inputs,
         rules,
         config,
     })
@@ -175,7 +122,8 @@ fn record_file_keys(config: &Config) {
     if config.rules.waiting_days != defaults.waiting_days {
         set_by_file("waiting_days", "[rules] waiting_days");
     }
-    if config.compare.treatment.is_some() {
+    let compare = reoffending::compare::CompareSettings::default();
+    if config.compare.treatment != compare.treatment {
         set_by_file("treatment", "[compare] treatment");
     }
     if config.compare.control.is_some() {
@@ -186,7 +134,7 @@ fn record_file_keys(config: &Config) {
     } else if config.rates.baseline_rate.is_some() {
         set_by_file("baseline_rate", "[rates] baseline_rate");
     }
-    if config.compare.period.is_some() {
+    if config.compare.period != compare.period {
         set_by_file("period", "[compare] period");
     }
     if config.rates.ci != reoffending::CiMethod::default() {
@@ -204,17 +152,27 @@ fn record_file_keys(config: &Config) {
         set_by_file("times", "[survival] times");
         set_by_file("covariates", "[survival] covariates");
     }
+    let data = reoffending::config::DataOptions::default();
     if config.data.timezone.is_some() {
         set_by_file("timezone", "[data] timezone");
     }
-    if config.data.years.is_some() {
+    if config.data.extract_date.is_some() {
+        set_by_file("extract_date", "[data] extract_date");
+    }
+    if config.data.years != data.years {
         set_by_file("years", "[data] years");
     }
-    if config.data.ages.is_some() {
+    if config.data.ages != data.ages {
         set_by_file("ages", "[data] ages");
     }
     if config.data.date_format.is_some() {
         set_by_file("date_format", "[data] date_format");
+    }
+    if !config.data.recode.is_empty() {
+        set_by_file("recode", "[data] recode");
+    }
+    if !config.data.recode_unmapped.is_empty() {
+        set_by_file("recode_unmapped", "[data] recode_unmapped");
     }
 }
 
@@ -302,15 +260,4 @@ pub fn header_line(eval: &Evaluation) -> String {
             "do not count"
         }
     )
-}
-
-/// `--period`, else `[compare] period` from the evaluation file, else the full period.
-pub fn period_option(flag: Option<&str>, config: &Config) -> Result<reoffending::compare::Period> {
-    match flag {
-        Some(p) => p.parse().map_err(|_| Error::Option {
-            option: "--period".into(),
-            message: format!("`{p}` is not a period (use full or pilot)"),
-        }),
-        None => Ok(config.period()?.unwrap_or_default()),
-    }
 }

@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::common::run_json;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples")
+    crate::common::sample_dir()
 }
 
 fn sample() -> PathBuf {

@@ -3,13 +3,8 @@
 
 use crate::common;
 
-use assert_cmd::Command;
 use common::*;
 use serde_json::Value;
-
-fn cmd() -> Command {
-    Command::cargo_bin("reoffending").unwrap()
-}
 
 fn rates_json(f: &Files, extra: &[&str]) -> Value {
     command_json(f, "rates", extra)

@@ -217,7 +217,7 @@ fn missing_price_year_and_unknown_offence_type_are_named() {
 
 #[test]
 fn the_headline_is_rounded_names_its_placeholders_and_breaks_even_on_cash_apart() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
+    let root = crate::common::sample_dir();
     let v = crate::common::run_json(&[
         "costs",
         "--config",

@@ -353,8 +353,7 @@ fn the_report_leads_with_the_area_design_and_publishes_no_small_cell() {
     let out = dir.path().join("out");
     let (code, _, err) = run(&["report", &path(&config), "--out", &path(&out)]);
     assert_eq!(code, 0, "{err}");
-    let j: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let j: serde_json::Value = crate::common::report_json(&out);
     let d = &j["did"];
     assert!(d.is_object());
     for chart in ["did_trends", "did_event_study"] {

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
+use crate::common::run_report;
 use serde_json::Value;
 
 /// 30 people in two cohorts over four quarters of 2021; about a third reoffend.
@@ -79,18 +79,6 @@ disclosure = "{}"
     )
     .unwrap();
     p
-}
-
-fn run_report(cfg: &Path, out: &Path) -> Value {
-    Command::cargo_bin("reoffending")
-        .unwrap()
-        .arg("report")
-        .arg(cfg)
-        .arg("--out")
-        .arg(out)
-        .assert()
-        .success();
-    serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
 }
 
 /// Keys holding counts of people or events.
@@ -527,22 +515,7 @@ fn sentences_never_give_back_a_suppressed_figure() {
     }
     // The sample: the monitoring projection of divert 2022-Q2 (113 people, 8 events so far,
     // hidden) said "92.9% not yet reoffended" by day 92, which gives the 8 back.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
-    let text = std::fs::read_to_string(root.join("evaluation.toml")).unwrap();
-    let text = text
-        .replace("\"cohort.csv\"", &format!("{:?}", root.join("cohort.csv")))
-        .replace(
-            "\"offences.csv\"",
-            &format!("{:?}", root.join("offences.csv")),
-        )
-        .replace(
-            "\"unit_costs.csv\"",
-            &format!("{:?}", root.join("unit_costs.csv")),
-        )
-        .replace(
-            "\"gdp_deflator.csv\"",
-            &format!("{:?}", root.join("gdp_deflator.csv")),
-        );
+    let text = crate::common::sample_evaluation_text();
     let on = dir.path().join("sample_on.toml");
     let off = dir.path().join("sample_off.toml");
     std::fs::write(&on, &text).unwrap();

@@ -62,8 +62,7 @@ fn every_number_in_the_reports_csv_files_is_a_figure_of_the_gated_json() {
         .arg(&out)
         .assert()
         .success();
-    let j: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let j: Value = crate::common::report_json(&out);
     let mut base = Vec::new();
     numbers(&j, &mut base);
     let mut cands: Vec<f64> = base

@@ -13,6 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::common::run_report;
 use assert_cmd::Command;
 use reoffending::output::audit::{CellId, Item, Registry, Shown, feasible_interval};
 use serde_json::Value;
@@ -166,18 +167,6 @@ fn config(dir: &Path, k: u64, on: bool, extra: &str) -> PathBuf {
     )
     .unwrap();
     p
-}
-
-fn run_report(cfg: &Path, out: &Path) -> Value {
-    Command::cargo_bin("reoffending")
-        .unwrap()
-        .arg("report")
-        .arg(cfg)
-        .arg("--out")
-        .arg(out)
-        .assert()
-        .success();
-    serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
 }
 
 /// The report with control on (published) and off (truth) for `data` and `extra`.
@@ -1030,7 +1019,7 @@ fn the_whole_report_audit_closes_monitoring_less_survival_on_the_sample() {
             .args(extra)
             .assert()
             .success();
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
+        crate::common::report_json(out)
     };
     let published = run(&dir.path().join("on"), &[]);
     let truth = run(&dir.path().join("off"), &["--disclosure-control", "off"]);

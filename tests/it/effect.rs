@@ -2,7 +2,6 @@
 //! its order sensitivity, the report's section and its disclosure control.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use reoffending::Analysis;
 use reoffending::design::Design;
@@ -17,7 +16,7 @@ use serde_json::{Value, json};
 use crate::common::run_json;
 
 fn sample() -> Evaluation {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
+    let root = crate::common::sample_dir();
     let inputs = Inputs::new(root.join("cohort.csv"), root.join("offences.csv"));
     Evaluation::load(&inputs, Rules::default()).unwrap()
 }
@@ -40,7 +39,7 @@ fn options(runs: usize, seed: u64) -> EffectOptions {
 
 #[test]
 fn effect_json_has_every_contract_key() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
+    let root = crate::common::sample_dir();
     let config = root.join("evaluation.toml");
     let v = run_json(&[
         "effect",
@@ -295,7 +294,7 @@ fn order_sensitivity_is_fixed_by_its_seed_whatever_the_threads() {
 
 #[test]
 fn report_has_the_designs_table_chart_and_sentence() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
+    let root = crate::common::sample_dir();
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("r");
     let (code, _, err) = crate::common::run(&[
@@ -326,8 +325,7 @@ fn report_has_the_designs_table_chart_and_sentence() {
         .unwrap();
     assert!(section.contains("> The designs "), "the sentence");
     assert!(section.contains("percentage points (a spread of"));
-    let j: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let j: Value = crate::common::report_json(&dir);
     assert!(j["effect"]["designs"].is_array());
     assert!(
         j["effect"].get("balance").is_none(),

@@ -4,12 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::common::cmd;
 use serde_json::Value;
-
-fn cmd() -> Command {
-    Command::cargo_bin("reoffending").unwrap()
-}
 
 const COHORT: &str = "URN,Scheme,ReferralDate,Gender\nA1,divert,2021-01-10,M\nA2,comparison,2021-02-01,F\nA3,divert,2021-03-01,M\n";
 const OFFENCES: &str =
@@ -437,7 +433,7 @@ fn inspect(args: &[&str], dir: &Path) -> Value {
 
 #[test]
 fn inspect_suggests_the_mapping_of_both_samples() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
+    let root = crate::common::sample_dir();
     let plain = inspect(&["cohort.csv", "offences.csv"], &root);
     assert_eq!(plain["files"][0]["table"], "cohort");
     assert_eq!(plain["files"][1]["table"], "offences");

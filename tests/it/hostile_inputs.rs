@@ -8,10 +8,6 @@ use crate::common;
 use common::*;
 use serde_json::Value;
 
-fn fixture(name: &str) -> String {
-    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
 /// Runs `rates` on `f`, expecting a usage error (exit 2); returns its message.
 fn rates_fails(f: &Files) -> String {
     let (code, _, err) = run(&[

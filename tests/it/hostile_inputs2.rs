@@ -140,7 +140,7 @@ fn pathdiff(target: &Path, base: &Path) -> String {
 
 /// An evaluation file with `[costs]` holding `costs` (paths to the sample tables).
 fn costs_config(dir: &Path, costs: &str, item: &str) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
+    let root = crate::common::sample_dir();
     let cfg = dir.join("e.toml");
     std::fs::write(
         &cfg,
@@ -513,8 +513,7 @@ fn implausible_values_are_excluded_by_every_command_alike() {
         "{}",
         String::from_utf8_lossy(&got.stderr)
     );
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let v: serde_json::Value = crate::common::report_json(&out);
     assert_eq!(counts(&v), want, "report");
 }
 
@@ -720,8 +719,7 @@ fn the_report_is_byte_identical_from_two_working_folders_and_names_no_absolute_p
             x.display()
         );
     }
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(b.join("report.json")).unwrap()).unwrap();
+    let v: serde_json::Value = crate::common::report_json(&b);
     assert_eq!(v["data_quality"]["files"][0]["path"], "cohort.csv");
     assert_eq!(v["provenance"]["inputs"][1]["path"], "offences.csv");
 }

@@ -3,9 +3,9 @@
 //! whole extract gives (rows no analysis reads are used: valid and linked), their duplicates
 //! are still found, and the extract date and its warnings do not move.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::common::{path, run, run_json};
+use super::common::{files_under, path, run, run_json};
 use reoffending::Analysis;
 use reoffending::synth::{ForcePanel, GenerateOptions, OffenceOrder, generate};
 use reoffending::{
@@ -245,20 +245,6 @@ fn the_evaluation_file_keeps_only_the_window_of_its_own_follow_up_by_default() {
     assert_eq!(write("only_needed_offences = false"), needed);
 }
 
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files(&p))
-        } else {
-            out.push(p)
-        }
-    }
-    out.sort();
-    out
-}
-
 /// The whole report (every analysis of the sample's evaluation file) on people with long
 /// histories, most of whose offences no analysis reads: every file is the same, byte for
 /// byte, with `keep_all_offences = true`.
@@ -309,7 +295,7 @@ fn every_figure_of_a_report_is_the_same_with_every_offence_kept() {
     let (held, whole) = (kept.data.offences.len(), all.data.offences.len());
     assert!(held * 2 < whole, "{held} of {whole} rows held");
 
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
+    let root = crate::common::sample_dir();
     let text = std::fs::read_to_string(root.join("evaluation.toml"))
         .unwrap()
         .replace("\"cohort.csv\"", &format!("{cohort:?}"))
@@ -336,7 +322,7 @@ fn every_figure_of_a_report_is_the_same_with_every_offence_kept() {
         assert_eq!(code, 0, "{err}");
         outs.push(out);
     }
-    let (a, b) = (files(&outs[0]), files(&outs[1]));
+    let (a, b) = (files_under(&outs[0]), files_under(&outs[1]));
     assert!(a.len() > 10, "{a:?}");
     assert_eq!(a.len(), b.len());
     let json = |p: &Path| -> serde_json::Value {

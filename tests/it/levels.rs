@@ -4,43 +4,20 @@
 
 use std::path::Path;
 
+use crate::common::stdout;
 use assert_cmd::Command;
 use reoffending::prelude::*;
 
 /// The sample's evaluation file, its paths made absolute, at `level` for `[rates]`,
 /// `[compare]` and `[did]`.
 fn config_at(dir: &Path, level: &str) -> std::path::PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
-    let mut text = std::fs::read_to_string(root.join("evaluation.toml")).unwrap();
-    for file in [
-        "cohort.csv",
-        "offences.csv",
-        "unit_costs.csv",
-        "gdp_deflator.csv",
-    ] {
-        text = text.replace(&format!("\"{file}\""), &format!("{:?}", root.join(file)));
-    }
-    let text = text
+    let text = crate::common::sample_evaluation_text()
         .replace("[rates]", &format!("[rates]\nconfidence = {level}"))
         .replace("[compare]", &format!("[compare]\nconfidence = {level}"))
         .replace("[did]", &format!("[did]\nconfidence = {level}"));
     let path = dir.join("evaluation.toml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn stdout(args: &[&str]) -> String {
-    let out = Command::cargo_bin("reoffending")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Every line of `text` that names 95% is about the cost model's Monte Carlo interval.

@@ -15,8 +15,7 @@ fn path(rel: &str) -> std::path::PathBuf {
 }
 
 fn reference() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path("tests/reference/matched.json")).unwrap())
-        .unwrap()
+    crate::common::reference_json("matched.json")
 }
 
 fn close(a: f64, b: f64, tol: f64) -> bool {

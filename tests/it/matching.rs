@@ -8,12 +8,7 @@ use reoffending::stats::logistic;
 use serde_json::Value;
 
 fn reference() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/matching.json"
-    ))
-    .expect("reference file is committed");
-    serde_json::from_str(&text).unwrap()
+    crate::common::reference_json("matching.json")
 }
 
 fn col(r: &Value, k: &str) -> Vec<f64> {

@@ -6,10 +6,6 @@ use crate::common;
 
 use common::*;
 
-fn fixture(name: &str) -> String {
-    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
 #[test]
 fn pyarrow_and_pandas_parquet_read_like_csv() {
     let run = |cohort: &str, offences: &str| {

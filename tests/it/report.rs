@@ -2,26 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::common::files_under;
 use assert_cmd::Command;
 use serde_json::Value;
 
 fn sample_config(dir: &Path, min_cell: u64) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
-    let text = std::fs::read_to_string(root.join("evaluation.toml")).unwrap();
-    let text = text
-        .replace("\"cohort.csv\"", &format!("{:?}", root.join("cohort.csv")))
-        .replace(
-            "\"offences.csv\"",
-            &format!("{:?}", root.join("offences.csv")),
-        )
-        .replace(
-            "\"unit_costs.csv\"",
-            &format!("{:?}", root.join("unit_costs.csv")),
-        )
-        .replace(
-            "\"gdp_deflator.csv\"",
-            &format!("{:?}", root.join("gdp_deflator.csv")),
-        )
+    let text = crate::common::sample_evaluation_text()
         .replace("min_cell = 10", &format!("min_cell = {min_cell}"));
     let p = dir.join("evaluation.toml");
     std::fs::write(&p, text).unwrap();
@@ -39,20 +25,6 @@ fn report(config: &Path, out: &Path) {
         .success();
 }
 
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files(&p))
-        } else {
-            out.push(p)
-        }
-    }
-    out.sort();
-    out
-}
-
 #[test]
 fn the_same_inputs_give_byte_identical_reports() {
     let dir = tempfile::tempdir().unwrap();
@@ -60,7 +32,7 @@ fn the_same_inputs_give_byte_identical_reports() {
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     report(&cfg, &a);
     report(&cfg, &b);
-    let (fa, fb) = (files(&a), files(&b));
+    let (fa, fb) = (files_under(&a), files_under(&b));
     assert_eq!(fa.len(), fb.len());
     assert!(fa.len() >= 15, "{fa:?}");
     for (x, y) in fa.iter().zip(&fb) {
@@ -79,8 +51,7 @@ fn report_json_holds_every_analysis_and_every_chart_has_data() {
     let cfg = sample_config(dir.path(), 10);
     let out = dir.path().join("r");
     report(&cfg, &out);
-    let v: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let v: Value = crate::common::report_json(&out);
     for k in [
         "rates",
         "compare",
@@ -270,7 +241,7 @@ fn disclosure_control_suppresses_small_counts_and_keeps_row_numbers_in() {
         !text.contains("first_rows"),
         "row numbers stay in the secure environment"
     );
-    for f in files(&out) {
+    for f in files_under(&out) {
         // The PNGs are drawn from the SVGs and the workbook from the CSV tables, both checked.
         if matches!(f.extension().and_then(|e| e.to_str()), Some("png" | "xlsx")) {
             continue;
@@ -318,7 +289,7 @@ fn report_generate_and_costs_are_byte_identical_at_one_and_two_threads() {
             ],
         );
     }
-    let (fa, fb) = (files(&a), files(&b));
+    let (fa, fb) = (files_under(&a), files_under(&b));
     assert_eq!(fa.len(), fb.len());
     for (x, y) in fa.iter().zip(&fb) {
         assert_eq!(
@@ -369,7 +340,7 @@ fn report_generate_and_costs_are_byte_identical_at_one_and_two_threads() {
                 o
             })
             .collect();
-        let (ga, gb) = (files(&outs[0]), files(&outs[1]));
+        let (ga, gb) = (files_under(&outs[0]), files_under(&outs[1]));
         assert_eq!(ga.len(), 2);
         for (x, y) in ga.iter().zip(&gb) {
             assert_eq!(
@@ -395,8 +366,7 @@ fn each_command_with_config_agrees_with_the_report() {
     std::fs::write(&cfg, text).unwrap();
     let out = dir.path().join("r");
     report(&cfg, &out);
-    let v: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let v: Value = crate::common::report_json(&out);
     let strip = |mut x: Value| {
         if let Value::Object(m) = &mut x {
             m.remove("parameters");
@@ -522,7 +492,7 @@ min_cell = 3
         "labels shown, escaped"
     );
     // Every CSV cell: no live formula (a cell starting =, +, -, @ that is not a number).
-    for f in files(&out) {
+    for f in files_under(&out) {
         if f.extension().and_then(|e| e.to_str()) != Some("csv") {
             continue;
         }
@@ -629,7 +599,7 @@ fn min_cell_below_three_is_refused_unless_disclosure_control_is_off() {
         .arg(&out)
         .assert()
         .success();
-    for f in files(&out) {
+    for f in files_under(&out) {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
         if name.starts_with('.') || name.ends_with(".xlsx") {
             continue;
@@ -692,8 +662,7 @@ fn a_rerun_replaces_its_own_files_and_refuses_a_folder_of_other_files() {
     assert!(String::from_utf8_lossy(&got.stderr).contains("tables/mine.xlsx"));
     assert!(out.join("report.html").exists());
     // Provenance names inputs relative to the evaluation file, never absolute paths.
-    let v: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let v: Value = crate::common::report_json(&out);
     for f in v["provenance"]["inputs"].as_array().unwrap() {
         let p = f["path"].as_str().unwrap();
         assert!(!p.starts_with('/') && !p.contains(":\\"), "{p}");
@@ -703,7 +672,7 @@ fn a_rerun_replaces_its_own_files_and_refuses_a_folder_of_other_files() {
 #[test]
 fn a_failing_analysis_leaves_the_rest_of_the_report_written() {
     let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
+    let root = crate::common::sample_dir();
     // A constant covariate: the propensity model cannot be fitted.
     let cohort: String = std::fs::read_to_string(root.join("cohort.csv"))
         .unwrap()
@@ -752,8 +721,7 @@ fn a_failing_analysis_leaves_the_rest_of_the_report_written() {
     ] {
         assert!(md.contains(section), "{section} still written");
     }
-    let v: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let v: Value = crate::common::report_json(&out);
     assert_eq!(v["not_available"][0]["section"], "match");
     assert!(v["match"].is_null());
     assert_eq!(run(true).status.code(), Some(3), "--strict");
@@ -889,9 +857,7 @@ fn a_survival_line_stops_where_its_published_steps_stop_and_says_so() {
         let cfg = sample_config(dir.path(), k);
         let out = dir.path().join(format!("out{k}"));
         report(&cfg, &out);
-        let j: Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap())
-                .unwrap();
+        let j: Value = crate::common::report_json(&out);
         let html = std::fs::read_to_string(out.join("report.html")).unwrap();
         for g in j["survival"]["groups"].as_array().unwrap() {
             let label = g["cohort"].as_str().unwrap();

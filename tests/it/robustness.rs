@@ -12,11 +12,7 @@ use reoffending::{Evaluation, Inputs, Rules};
 use serde_json::Value;
 
 fn reference() -> Value {
-    let p = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/robustness.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    crate::common::reference_json("robustness.json")
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Printed tables and error messages, pinned (cobalt-style snapshot tests). Review a change
 //! with `cargo insta review` (or INSTA_UPDATE=always) and commit the .snap files.
 
+use crate::common::stdout;
 use assert_cmd::Command;
 
 fn sample() -> (String, String) {
@@ -9,20 +10,6 @@ fn sample() -> (String, String) {
         format!("{root}/data-samples/cohort.csv"),
         format!("{root}/data-samples/offences.csv"),
     )
-}
-
-fn stdout(args: &[&str]) -> String {
-    let out = Command::cargo_bin("reoffending")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn stderr(args: &[&str]) -> String {

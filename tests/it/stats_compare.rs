@@ -9,12 +9,7 @@ use reoffending::stats::{
 use serde_json::Value;
 
 fn reference() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/compare.json"
-    ))
-    .expect("reference file is committed");
-    serde_json::from_str(&text).unwrap()
+    crate::common::reference_json("compare.json")
 }
 
 fn close(a: f64, b: f64, rel: f64) -> bool {

@@ -97,7 +97,7 @@ impl Rows {
 }
 
 fn reference() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(REFERENCE).unwrap()).unwrap()
+    crate::common::reference_json("designs.json")
 }
 
 fn f(v: &Value) -> f64 {

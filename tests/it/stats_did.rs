@@ -9,10 +9,7 @@ use reoffending::stats::did::{
 use serde_json::Value;
 
 fn reference() -> Value {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/did.json");
-    let text = std::fs::read_to_string(p).unwrap();
-    assert!(!text.trim().is_empty(), "tests/reference/did.json is empty");
-    serde_json::from_str(&text).unwrap()
+    crate::common::reference_json("did.json")
 }
 
 fn f(v: &Value, key: &str) -> f64 {

@@ -7,12 +7,7 @@ use reoffending::stats::{CiMethod, binomial_test, proportion_ci};
 use serde_json::Value;
 
 fn reference() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/proportions.json"
-    ))
-    .expect("reference file is committed");
-    serde_json::from_str(&text).expect("valid JSON")
+    crate::common::reference_json("proportions.json")
 }
 
 fn close(a: f64, b: f64, rel: f64) -> bool {

@@ -5,12 +5,7 @@ use reoffending::stats::{KaplanMeier, KmInterval, Ties, cox, logrank};
 use serde_json::Value;
 
 fn reference() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/survival.json"
-    ))
-    .expect("reference file is committed");
-    serde_json::from_str(&text).unwrap()
+    crate::common::reference_json("survival.json")
 }
 
 fn close(a: f64, b: f64, rel: f64) -> bool {

@@ -47,15 +47,7 @@ impl Comparison {
         options: &CompareOptions,
     ) -> Result<Comparison> {
         let (treatment, against) = (options.treatment.as_str(), &options.against);
-        crate::stats::check_confidence(options.confidence)?;
-        if matches!(against, Against::Group(c) if c == treatment) {
-            return Err(Error::option(
-                "control",
-                format!(
-                    "`{treatment}` is the treatment cohort too: compare it with another cohort"
-                ),
-            ));
-        }
+        options.check()?;
         let t = collect(people, outcomes, "treatment", treatment, |_| true)?;
         if t.n == 0 {
             return Err(Error::method(

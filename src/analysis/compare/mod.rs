@@ -14,7 +14,8 @@ mod subgroups;
 pub(crate) use groups::GroupData;
 pub(crate) use options::PeriodFilter;
 pub use options::{
-    Against, CompareOptions, DEFAULT_CONTROL, DEFAULT_TREATMENT, Period, pilot_range,
+    Against, CompareOptions, CompareSettings, DEFAULT_CONTROL, DEFAULT_TREATMENT, Period,
+    distinct_cohorts, pilot_range,
 };
 pub use result::{
     Comparison, ComparisonKind, DetectableDifference, DifferenceInterval, EValueStatement,

@@ -1,11 +1,11 @@
 //! What a comparison compares: the pilot with another cohort or a published rate, over
 //! which comparison people, at which confidence.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::data::People;
 use crate::data::dates::Day;
-use crate::error::{Error, Result};
+use crate::error::{Error, OptionError, Result};
 use crate::stats::{Adjustment, DiffMethod};
 
 /// Which comparison people a comparison uses, by index date.
@@ -125,6 +125,158 @@ pub struct CompareOptions {
     pub power: f64,
     /// Which comparison people to use, by index date. Default [`Period::Full`].
     pub period: Period,
+}
+
+impl CompareOptions {
+    /// The values no comparison can use: a confidence level that is not a fraction, the
+    /// treatment cohort as its own control. The error names the field (`confidence`,
+    /// `control`).
+    ///
+    /// ```
+    /// use reoffending::compare::{Against, CompareOptions};
+    /// let o = CompareOptions { against: Against::Group("divert".into()), ..Default::default() };
+    /// assert_eq!(o.check().unwrap_err().key, "control");
+    /// ```
+    pub fn check(&self) -> std::result::Result<(), OptionError> {
+        fraction("confidence", self.confidence)?;
+        if let Against::Group(control) = &self.against {
+            distinct_cohorts(&self.treatment, control)?;
+        }
+        Ok(())
+    }
+}
+
+/// `x` strictly between 0 and 1, else an error naming `key`.
+fn fraction(key: &str, x: f64) -> std::result::Result<(), OptionError> {
+    if x > 0.0 && x < 1.0 {
+        Ok(())
+    } else {
+        Err(OptionError::new(
+            key,
+            format!("{x}: expected a fraction strictly between 0 and 1 (e.g. 0.2)"),
+        ))
+    }
+}
+
+/// The one check that a design's control cohort is not its treatment cohort (comparisons,
+/// the evaluation file's `[compare]`, matching): the error names `control`.
+pub fn distinct_cohorts(treatment: &str, control: &str) -> std::result::Result<(), OptionError> {
+    if treatment == control {
+        return Err(OptionError::new(
+            "control",
+            format!(
+                "`{}` is the treatment cohort too: compare it with another cohort",
+                crate::error::shown(control)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The comparisons an evaluation makes: the evaluation file's `[compare]` table, read
+/// straight into this struct, and what the `compare` command lays its flags over. It names
+/// the pilot cohort, the comparison cohort and a published benchmark (either or both: the
+/// report makes each comparison named), the period and the level; the cohorts are also
+/// matching's and the level also survival's and monitoring's. Every field has a documented
+/// default, defined once in the [`Default`] impl; [`check`](Self::check) says which values
+/// no comparison can use; [`against`](Self::against) and [`benchmark`](Self::benchmark) give
+/// what a comparison compares with.
+///
+/// ```
+/// use reoffending::compare::{Against, CompareSettings};
+/// let s: CompareSettings = toml::from_str("control = \"comparison\"\nbaseline_rate = 0.2").unwrap();
+/// assert_eq!(s.against(), Against::Group("comparison".into()));
+/// assert!(matches!(s.benchmark(), Some(Against::Baseline { rate, .. }) if rate == 0.2));
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CompareSettings {
+    /// The pilot cohort. Default [`DEFAULT_TREATMENT`] (`divert`).
+    pub treatment: String,
+    /// The comparison cohort. Default none named: the report then makes no comparison with a
+    /// group, and the designs that need one (matching) use [`DEFAULT_CONTROL`]
+    /// ([`control`](Self::control)).
+    pub control: Option<String>,
+    /// A fixed external rate (a fraction). Default none.
+    pub baseline_rate: Option<f64>,
+    /// Its name, e.g. "Thames Valley Police diversion scheme". Default none.
+    pub baseline_name: Option<String>,
+    /// Its source. Default none.
+    pub baseline_source: Option<String>,
+    /// Which comparison people are used: `full` (default) or `pilot` (indexed within the
+    /// pilot cohort's first and last index dates).
+    #[serde(deserialize_with = "period_from_name")]
+    pub period: Period,
+    /// Confidence level of the comparisons (and of survival and monitoring). Default none:
+    /// the evaluation file's `[rates] confidence` (whose default is 0.95).
+    pub confidence: Option<f64>,
+}
+
+impl Default for CompareSettings {
+    fn default() -> Self {
+        CompareSettings {
+            treatment: DEFAULT_TREATMENT.into(),
+            control: None,
+            baseline_rate: None,
+            baseline_name: None,
+            baseline_source: None,
+            period: Period::Full,
+            confidence: None,
+        }
+    }
+}
+
+impl CompareSettings {
+    /// The values no comparison can use: a confidence level or baseline rate that is not a
+    /// fraction, the treatment cohort as its own control. The error names the field.
+    pub fn check(&self) -> std::result::Result<(), OptionError> {
+        if let Some(c) = self.confidence {
+            fraction("confidence", c)?;
+        }
+        if let Some(b) = self.baseline_rate {
+            fraction("baseline_rate", b)?;
+        }
+        if let Some(c) = &self.control {
+            distinct_cohorts(&self.treatment, c)?;
+        }
+        Ok(())
+    }
+
+    /// The comparison cohort, [`DEFAULT_CONTROL`] when none is named.
+    pub fn control(&self) -> String {
+        self.control
+            .clone()
+            .unwrap_or_else(|| DEFAULT_CONTROL.into())
+    }
+
+    /// What the one comparison of the `compare` command compares with: the comparison cohort
+    /// when one is named, else the benchmark when there is one, else [`DEFAULT_CONTROL`].
+    pub fn against(&self) -> Against {
+        match (&self.control, self.benchmark()) {
+            (None, Some(b)) => b,
+            _ => Against::Group(self.control()),
+        }
+    }
+
+    /// The published benchmark, when a baseline rate is given.
+    pub fn benchmark(&self) -> Option<Against> {
+        self.baseline_rate.map(|rate| Against::Baseline {
+            rate,
+            name: self.baseline_name.clone(),
+            source: self.baseline_source.clone(),
+        })
+    }
+}
+
+/// A period by its name (`full` or `pilot`), as the evaluation file gives it.
+fn period_from_name<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Period, D::Error> {
+    let name = String::deserialize(d)?;
+    name.parse().map_err(|e| match e {
+        Error::Option { message, .. } => serde::de::Error::custom(message),
+        other => serde::de::Error::custom(other),
+    })
 }
 
 impl Default for CompareOptions {

@@ -94,15 +94,7 @@ impl MatchOptions {
                 "none: name the covariates of the propensity model",
             ));
         }
-        if self.treatment == self.control {
-            return Err(OptionError::new(
-                "control",
-                format!(
-                    "`{}` is the treatment cohort too: match with another cohort",
-                    crate::error::shown(&self.control)
-                ),
-            ));
-        }
+        crate::compare::distinct_cohorts(&self.treatment, &self.control)?;
         if self.ratio == 0 {
             return Err(OptionError::new(
                 "ratio",

@@ -1239,7 +1239,7 @@ fn power(p: &mut Value, pilot_n_hidden: bool) {
 /// off the figures pass unchanged, but day-level survival tables are still replaced by the
 /// steps the chart draws.
 pub fn gate(results: &Results, options: &ReportOptions) -> Result<Value> {
-    options.validate()?;
+    options.check()?;
     let on = options.disclosure_control;
     let k = if on { options.min_cell as f64 } else { 0.0 };
     let mut j = serde_json::to_value(results).map_err(|e| Error::Output(e.to_string()))?;

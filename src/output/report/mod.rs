@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::charts;
+pub use crate::config::{DEFAULT_MIN_CELL, MIN_CELL_FLOOR, ReportOptions};
 use crate::error::{Error, Result};
 use crate::evaluation::Results;
 pub use files::MANIFEST;
@@ -29,61 +30,8 @@ pub use provenance::{FileStamp, Provenance};
 use sections::sections;
 use table::SectionTable;
 
-/// Options of the report. Every field has a documented default.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReportOptions {
-    /// Title. Default: "Proven reoffending evaluation".
-    pub title: String,
-    /// Counts below this are suppressed. Default 10.
-    pub min_cell: u64,
-    /// Disclosure control. Default on; turn off only for work inside the secure environment.
-    pub disclosure_control: bool,
-    /// Who produced the report (a team or organisation), shown in the bottom line. Default:
-    /// not stated.
-    pub producer: Option<String>,
-    /// How to reach the producer, shown in the bottom line. Default: not stated.
-    pub contact: Option<String>,
-    /// The date of publication as it should read (given, so that the same inputs give the
-    /// same report). Default: not stated.
-    pub date: Option<String>,
-}
-
-/// The smallest `min_cell` that protects anyone: 1 and 2 would publish counts of one.
-pub const MIN_CELL_FLOOR: u64 = 3;
-
 /// The first line of every output written with disclosure control off.
 pub const NOT_FOR_PUBLICATION: &str = "NOT FOR PUBLICATION: disclosure control off";
-
-impl ReportOptions {
-    /// Checks the options: with disclosure control on, `min_cell` is at least 3.
-    pub fn validate(&self) -> Result<()> {
-        if self.disclosure_control && self.min_cell < MIN_CELL_FLOOR {
-            return Err(Error::option(
-                "min_cell",
-                format!(
-                    "{} is below {MIN_CELL_FLOOR}: suppression would still publish counts of one or two people; \
-                     use 3 or more (10 is usual), or turn disclosure control off for work that stays in the \
-                     secure environment",
-                    self.min_cell
-                ),
-            ));
-        }
-        Ok(())
-    }
-}
-
-impl Default for ReportOptions {
-    fn default() -> Self {
-        ReportOptions {
-            title: "Proven reoffending evaluation".into(),
-            min_cell: 10,
-            disclosure_control: true,
-            producer: None,
-            contact: None,
-            date: None,
-        }
-    }
-}
 
 /// What [`write()`] wrote.
 #[derive(Debug, Clone, PartialEq)]

@@ -98,6 +98,85 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// The binary, ready for its arguments.
+pub fn cmd() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("reoffending").unwrap()
+}
+
+/// Runs the binary with `args`, expects success, and returns its standard output.
+pub fn stdout(args: &[&str]) -> String {
+    let out = cmd().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The path of a committed fixture, `tests/fixtures/NAME`.
+pub fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A committed reference result, `tests/reference/NAME` (JSON), asserted non-empty.
+pub fn reference_json(name: &str) -> serde_json::Value {
+    serde_json::from_str(&read_reference(&format!("reference/{name}"))).unwrap()
+}
+
+/// The `report.json` a report wrote into `out`.
+pub fn report_json(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
+}
+
+/// Runs `report CFG --out OUT`, expects success, and returns its `report.json`.
+pub fn run_report(cfg: &Path, out: &Path) -> serde_json::Value {
+    cmd()
+        .arg("report")
+        .arg(cfg)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+    report_json(out)
+}
+
+/// Every file below `dir` (in its folders too), sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The sample extract's folder, `data-samples/`.
+pub fn sample_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples")
+}
+
+/// The sample's evaluation file with the paths of its four files made absolute, so that it
+/// can be written anywhere.
+pub fn sample_evaluation_text() -> String {
+    let root = sample_dir();
+    let mut text = std::fs::read_to_string(root.join("evaluation.toml")).unwrap();
+    for file in [
+        "cohort.csv",
+        "offences.csv",
+        "unit_costs.csv",
+        "gdp_deflator.csv",
+    ] {
+        text = text.replace(&format!("\"{file}\""), &format!("{:?}", root.join(file)));
+    }
+    text
+}
+
 /// Reads a committed reference or fixture file under `tests/`, asserting it is not empty.
 pub fn read_reference(rel: &str) -> String {
     let path = format!("{}/tests/{rel}", env!("CARGO_MANIFEST_DIR"));
