@@ -152,6 +152,19 @@ fn record_file_keys(config: &Config) {
         set_by_file("times", "[survival] times");
         set_by_file("covariates", "[survival] covariates");
     }
+    if config.did.is_some() {
+        // The difference-in-differences options whose names no other section uses.
+        for key in [
+            "area_column",
+            "treated_areas",
+            "start",
+            "starts",
+            "comparison_areas",
+            "bootstrap",
+        ] {
+            set_by_file(key, format!("[did] {key}"));
+        }
+    }
     let data = reoffending::config::DataOptions::default();
     if config.data.timezone.is_some() {
         set_by_file("timezone", "[data] timezone");

@@ -650,3 +650,27 @@ fn data_defaults_are_the_same_from_the_file_and_the_command_line() {
     assert_eq!(cli["parameters"], file["parameters"]);
     assert_eq!(cli["input"]["rows_read"], file["input"]["rows_read"]);
 }
+
+/// A difference-in-differences option the evaluation file set, wrong, is named by its key
+/// (`report` has no `--area-column` flag to name).
+#[test]
+fn a_did_option_from_the_file_is_named_by_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = crate::common::sample_evaluation_text()
+        .replace("area_column = \"force\"", "area_column = \"forcex\"");
+    let cfg = dir.path().join("e.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let out = crate::common::cmd()
+        .arg("report")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid [did] area_column: no column `forcex`"),
+        "{err}"
+    );
+    assert!(!err.contains("--area-column"), "{err}");
+}
