@@ -210,6 +210,13 @@ impl Comparison {
         };
         let wilson = proportion_ci(t.reoffenders, t.n, options.confidence, CiMethod::Wilson)?
             .ok_or_else(|| Error::method("comparison", "empty group"))?;
+        // The comparison group's rate by the same method, where its rate is its people's
+        // (unit weights); a weighted rate has no interval from counts.
+        let control_wilson = if weighted {
+            None
+        } else {
+            proportion_ci(k.reoffenders, k.n, options.confidence, CiMethod::Wilson)?
+        };
         let alpha = 1.0 - options.confidence;
         let (st, sk) = (t.summary(), k.summary());
         let per_person = if weighted {
@@ -330,6 +337,7 @@ impl Comparison {
             control_reoffenders: Some(k.reoffenders),
             treatment_rate: Effect::new(r.p1, wilson.low, wilson.high),
             control_rate: r.p2,
+            control_rate_ci: control_wilson,
             risk_difference: r.risk_difference,
             rd_ci_method: match (weighted, options.rd_method) {
                 (true, _) => DifferenceInterval::WeightedRobust,
@@ -480,6 +488,7 @@ impl Comparison {
             // One interval for the pilot's rate here: the exact one its sentence and test use.
             treatment_rate: Effect::new(p, exact.low, exact.high),
             control_rate: p0,
+            control_rate_ci: None,
             risk_difference: Effect::new(p - p0, exact.low - p0, exact.high - p0),
             rd_ci_method: DifferenceInterval::ClopperPearson,
             relative_risk: Some(Effect::new(p / p0, exact.low / p0, exact.high / p0)),

@@ -198,17 +198,6 @@ pub(super) fn ci_headers(confidence: f64) -> (String, String) {
     (format!("{l} CI low"), format!("{l} CI high"))
 }
 
-/// The comparison group's Wilson interval (the method of the pilot's `treatment_ci_*`), from
-/// its published people and reoffenders; `None` where either is withheld.
-pub(super) fn control_ci(c: &Value) -> Option<(f64, f64)> {
-    let (n, x) = (c["control_n"].as_u64()?, c["control_reoffenders"].as_u64()?);
-    let conf = f(c, "confidence").unwrap_or(0.95);
-    crate::stats::proportion_ci(x, n, conf, crate::stats::CiMethod::Wilson)
-        .ok()
-        .flatten()
-        .map(|ci| (ci.low, ci.high))
-}
-
 /// The array under `k`, or none.
 pub(super) fn arr(v: &Value, k: &str) -> Vec<Value> {
     v.get(k)
@@ -376,7 +365,11 @@ fn rates(c: &Ctx) -> Result<Vec<Section>> {
                     high: hi,
                 });
             }
-            if let (Some(r), Some((low, high))) = (f(c, "control_rate"), control_ci(c)) {
+            if let (Some(r), Some(low), Some(high)) = (
+                f(c, "control_rate"),
+                f(c, "control_ci_low"),
+                f(c, "control_ci_high"),
+            ) {
                 v.push(Estimate {
                     label: c["control"].as_str().unwrap_or_default().to_string(),
                     value: r,
