@@ -52,6 +52,28 @@ pub fn terminal_text(s: &str) -> String {
         .collect()
 }
 
+/// Text escaped for HTML and SVG (XML) text and attribute values: `&`, `<`, `>` and `"`
+/// as entities. The one escaper of the notebook's tables, the charts' titles and the
+/// report's Markdown; the report's HTML page is escaped by its template engine.
+///
+/// ```
+/// use reoffending::format::html;
+/// assert_eq!(html(r#"a < b & "c""#), "a &lt; b &amp; &quot;c&quot;");
+/// ```
+pub fn html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Pounds, to the pound (a half rounds to even) and grouped by thousands.
 ///
 /// ```

@@ -21,13 +21,7 @@
 
 use crate::present::Table;
 
-/// Escapes text for HTML.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::format::html as esc;
 
 /// A table as an HTML `<table>` with its title as caption and notes below.
 pub fn table_html(t: &Table) -> String {

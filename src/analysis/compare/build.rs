@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::groups::{GroupData, collect, median};
+use super::groups::{GroupData, collect};
 use super::subgroups::subgroups;
 use super::{
     Against, CompareOptions, Comparison, ComparisonKind, DetectableDifference, DifferenceInterval,
@@ -277,8 +277,8 @@ impl Comparison {
             control_reoffenders: k.reoffenders,
             treatment_mean_days: (dt.n > 0).then_some(dt.mean),
             control_mean_days: (dk.n > 0).then_some(dk.mean),
-            treatment_median_days: median(&t.days),
-            control_median_days: median(&k.days),
+            treatment_median_days: crate::stats::weighted_median(&t.days),
+            control_median_days: crate::stats::weighted_median(&k.days),
             welch_p_value: welch(&dt, &dk, options.confidence).ok().map(|w| w.p_value),
             note: "among people who reoffended only: see the survival analysis for everyone",
         });
