@@ -178,7 +178,7 @@ impl Chart {
 }
 
 fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
+    crate::format::Kind::Pct.show(x)
 }
 
 impl crate::measure::Rates {

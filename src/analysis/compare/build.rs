@@ -21,7 +21,7 @@ use crate::stats::{
 };
 
 pub(crate) fn pp(x: f64) -> String {
-    format!("{:.1}", x * 100.0)
+    crate::format::Kind::Num(1).show(x * 100.0)
 }
 
 impl Comparison {

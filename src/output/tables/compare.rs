@@ -6,7 +6,7 @@ use super::records_or_plain;
 use crate::compare::{Comparison, Period};
 use crate::error::Result;
 use crate::output::Tabular;
-use crate::present::{Table, num, pct, pval};
+use crate::present::{Kind, Table, count, interval, num, pct, pval};
 
 impl Comparison {
     /// The headline as a table.
@@ -49,7 +49,7 @@ impl Comparison {
                 pct(Some(self.control_rate)),
             ),
         }
-        let pts = |x: Option<f64>| x.map(|v| format!("{:+.1} pts", v * 100.0));
+        let pts = |x: Option<f64>| x.map(|v| format!("{} pts", Kind::Pts.show(v)));
         let rd = &self.risk_difference;
         row(&mut t, "difference", pts(Some(rd.estimate)));
         row(
@@ -92,9 +92,9 @@ impl Comparison {
                 &mut t,
                 "reoffences per 100 people",
                 Some(format!(
-                    "{:.1} vs {:.1} (Welch p = {})",
-                    f.treatment_per_100,
-                    f.control_per_100,
+                    "{} vs {} (Welch p = {})",
+                    Kind::Num(1).show(f.treatment_per_100),
+                    Kind::Num(1).show(f.control_per_100),
                     pval(Some(f.p_value)).unwrap_or_default()
                 )),
             );
@@ -126,8 +126,9 @@ impl Comparison {
                 &mut t,
                 "E-value (estimate; interval limit)",
                 Some(format!(
-                    "{:.2}; {:.2}",
-                    e.value.estimate, e.value.interval_limit
+                    "{}; {}",
+                    Kind::Num(2).show(e.value.estimate),
+                    Kind::Num(2).show(e.value.interval_limit)
                 )),
             );
         }
@@ -142,10 +143,12 @@ impl Comparison {
                     }
                 ),
                 Some(format!(
-                    "{:+.1} pts ({:+.1} to {:+.1})",
-                    p.comparison.risk_difference.estimate * 100.0,
-                    p.comparison.risk_difference.limits().0 * 100.0,
-                    p.comparison.risk_difference.limits().1 * 100.0
+                    "{} pts ({})",
+                    Kind::Pts.show(p.comparison.risk_difference.estimate),
+                    Kind::Pts.interval(
+                        p.comparison.risk_difference.limits().0,
+                        p.comparison.risk_difference.limits().1
+                    )
                 )),
             );
         }
@@ -184,15 +187,12 @@ impl Comparison {
         for s in &self.subgroups {
             let mut r: Vec<Option<String>> = s.key.values().cloned().collect();
             r.extend([
-                Some(s.treatment_n.to_string()),
+                count(s.treatment_n),
                 pct(s.treatment_rate),
-                Some(s.control_n.to_string()),
+                count(s.control_n),
                 pct(s.control_rate),
-                s.risk_difference.map(|d| format!("{:+.1}", d * 100.0)),
-                match (s.rd_ci_low, s.rd_ci_high) {
-                    (Some(l), Some(h)) => Some(format!("{:+.1} to {:+.1}", l * 100.0, h * 100.0)),
-                    _ => None,
-                },
+                s.risk_difference.map(|d| Kind::Pts.show(d)),
+                interval(Kind::Pts, s.rd_ci_low, s.rd_ci_high),
                 pval(s.p_value),
                 pval(s.p_adjusted),
             ]);

@@ -14,7 +14,7 @@ impl CostBenefit {
     /// Headline and tornado tables.
     // Over 80 lines: the cost tables in reading order (headline, by kind of money, items, tornado).
     fn all_tables(&self) -> Vec<Table> {
-        let money = |x: f64| Some(pounds(x));
+        let money = |x: f64| Some(Kind::Money.show(x));
         let mut t = Table::new(
             format!("Estimated value ({} prices)", self.price_year),
             &["measure", "value"],
@@ -40,11 +40,11 @@ impl CostBenefit {
             ),
             (
                 "avoided proven reoffences per person".into(),
-                Some(format!("{:.3}", self.avoided_per_person)),
+                Some(Kind::Num(3).show(self.avoided_per_person)),
             ),
             (
                 "avoided offences in all (actual, over the horizon)".into(),
-                Some(format!("{:.1}", self.avoided_reoffences)),
+                Some(Kind::Num(1).show(self.avoided_reoffences)),
             ),
             (
                 "value of a proven reoffence".into(),
@@ -88,10 +88,7 @@ impl CostBenefit {
                     self.monte_carlo_se.probability_net_positive * 100.0
                 )),
             ),
-            (
-                "benefit-cost ratio".into(),
-                self.benefit_cost_ratio.map(|b| format!("{b:.2}")),
-            ),
+            ("benefit-cost ratio".into(), num(self.benefit_cost_ratio, 2)),
             (
                 "break-even reduction in the rate, all value counted".into(),
                 self.break_even_rate_reduction
@@ -153,7 +150,7 @@ impl CostBenefit {
                 Some(i.name.clone()),
                 Some(format!("{}", i.value)),
                 Some(i.price_year.to_string()),
-                Some(format!("{:.2}", i.uprated_value)),
+                Some(Kind::Num(2).show(i.uprated_value)),
                 Some(i.source.clone()),
             ]);
         }

@@ -34,7 +34,7 @@ impl Monitor {
             let at = |d: u32| {
                 g.rate_at
                     .get(&d)
-                    .map_or("-".to_string(), |r| format!("{:.1}%", r.rate * 100.0))
+                    .map_or("-".to_string(), |r| Kind::Pct.show(r.rate))
             };
             t.push(vec![
                 Some(g.cohort.clone()),
@@ -43,17 +43,11 @@ impl Monitor {
                 Some(g.full_follow_up.to_string()),
                 Some(g.events_so_far.to_string()),
                 pct(g.estimate_12m),
-                match (g.ci_low, g.ci_high) {
-                    (Some(l), Some(h)) => Some(format!("{:.1}% to {:.1}%", l * 100.0, h * 100.0)),
-                    _ => None,
-                },
+                interval(Kind::Pct, g.ci_low, g.ci_high),
                 pct(g.observed_rate),
                 Some(format!("{} / {} / {}", at(91), at(182), at(273))),
                 pct(g.projected_12m),
-                match (g.projected_low, g.projected_high) {
-                    (Some(l), Some(h)) => Some(format!("{:.1}% to {:.1}%", l * 100.0, h * 100.0)),
-                    _ => None,
-                },
+                interval(Kind::Pct, g.projected_low, g.projected_high),
             ]);
         }
         t.notes.push(

@@ -35,10 +35,7 @@ impl Rates {
                 count(g.eligible),
                 count(g.reoffenders),
                 pct(g.rate),
-                match (g.ci_low, g.ci_high) {
-                    (Some(l), Some(h)) => Some(format!("{:.1}% to {:.1}%", l * 100.0, h * 100.0)),
-                    _ => None,
-                },
+                interval(Kind::Pct, g.ci_low, g.ci_high),
                 count(g.reoffences),
                 num(g.reoffences_per_offender, 2),
                 num(g.reoffences_per_reoffender, 2),
@@ -56,8 +53,8 @@ impl Rates {
         }
         if let Some(b) = self.baseline_rate {
             t.notes.push(format!(
-                "p-values: exact binomial test of each group's rate against a fixed {:.1}%. A comparison with an external benchmark is descriptive, not an estimate of impact.",
-                b * 100.0
+                "p-values: exact binomial test of each group's rate against a fixed {}. A comparison with an external benchmark is descriptive, not an estimate of impact.",
+                Kind::Pct.show(b)
             ));
         }
         t

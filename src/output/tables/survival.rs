@@ -34,17 +34,16 @@ impl SurvivalAnalysis {
             for g in &self.groups {
                 let mut r: Vec<Option<String>> = g.key.0.iter().map(|(_, v)| v.clone()).collect();
                 r.extend([
-                    Some(g.n.to_string()),
-                    Some(g.events.to_string()),
+                    count(g.n),
+                    count(g.events),
                     num(g.median, 0),
                     num(Some(g.rmst), 1),
                 ]);
                 for s in &g.survival_at {
                     r.push(Some(format!(
-                        "{} ({} to {})",
-                        pct(Some(1.0 - s.survival)).unwrap_or_default(),
-                        pct(Some(1.0 - s.ci_high)).unwrap_or_default(),
-                        pct(Some(1.0 - s.ci_low)).unwrap_or_default()
+                        "{} ({})",
+                        Kind::Pct.show(1.0 - s.survival),
+                        Kind::Pct.interval(1.0 - s.ci_high, 1.0 - s.ci_low)
                     )));
                 }
                 t.push(r);
@@ -86,7 +85,7 @@ impl SurvivalAnalysis {
                     num(Some(term.coef), 4),
                     num(Some(term.se), 4),
                     num(Some(term.hazard_ratio), 3),
-                    Some(format!("{:.3} to {:.3}", term.ci_low, term.ci_high)),
+                    Some(Kind::Num(3).interval(term.ci_low, term.ci_high)),
                     pval(Some(term.p_value)),
                 ]);
             }
