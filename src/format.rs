@@ -24,7 +24,7 @@ pub fn level(confidence: f64) -> String {
 /// use reoffending::format::Kind;
 /// assert_eq!(Kind::Count.show(1234.0), "1234");
 /// assert_eq!(Kind::Pct.show(0.2031), "20.3%");
-/// assert_eq!(Kind::Pts.show(-0.0315), "-3.2");
+/// assert_eq!(Kind::Pts.show(-0.0316), "-3.2");
 /// assert_eq!(Kind::Num(3).show(0.81234), "0.812");
 /// assert_eq!(Kind::P.show(0.00001), "<0.0001");
 /// assert_eq!(Kind::Money.show(-1234.6), "-£1,235");

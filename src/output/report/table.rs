@@ -173,6 +173,21 @@ pub(super) fn table(
     }
 }
 
+/// A table drawn from its one description (the terminal's too): the published columns,
+/// an interval as its low and high columns.
+pub(super) fn described(
+    file: &str,
+    d: &crate::output::describe::Description,
+    records: &[Value],
+) -> SectionTable {
+    let cols = d.published();
+    let refs: Vec<(&str, &str, Kind)> = cols
+        .iter()
+        .map(|(h, k, kind)| (h.as_str(), k.as_str(), *kind))
+        .collect();
+    table(file, &d.title, records, &refs)
+}
+
 /// A dumbbell chart (love plot or tornado) with its data table.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn dumbbell_chart(

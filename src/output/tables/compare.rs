@@ -1,14 +1,60 @@
 //! The comparison as tables.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::records_or_plain;
 use crate::compare::{Comparison, Period};
 use crate::error::Result;
 use crate::output::Tabular;
+use crate::output::describe::{Column, Description};
 use crate::present::{Kind, Table, count, interval, num, pct, pval};
 
+/// What a comparison is against, as its tables and the report's section title it.
+pub(crate) fn against(j: &Value) -> &'static str {
+    if j["kind"] == "external_benchmark" {
+        "Compared with the external benchmark"
+    } else {
+        "Compared with the comparison group"
+    }
+}
+
+/// The tests of a comparison's difference, described once for the terminal, the notebook and
+/// the report, from a comparison's JSON (as computed, or as the disclosure gate let it
+/// through); its rows are [`test_records`].
+pub(crate) fn tests_description(j: &Value) -> Description {
+    Description {
+        title: format!("Tests of the difference: {}", against(j).to_lowercase()),
+        columns: vec![
+            Column::label("test", "test"),
+            Column::value("statistic", "statistic", Kind::Num(3)),
+            Column::value("p-value", "p_value", Kind::P),
+        ],
+        labels: 1,
+    }
+}
+
+/// One row per test of a comparison's JSON (none when its tests are withheld).
+pub(crate) fn test_records(j: &Value) -> Vec<Value> {
+    j["tests"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| json!({"test": k, "statistic": v["statistic"], "p_value": v["p_value"]}))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl Comparison {
+    /// The tests of the difference as a table (none without tests).
+    fn tests_table(&self) -> Option<Table> {
+        // Serialising a result cannot fail (plain fields, string keys); were it to, there
+        // would be no table.
+        let j = self.to_json().unwrap_or_default();
+        let rows = test_records(&j);
+        (!rows.is_empty()).then(|| tests_description(&j).table(&rows))
+    }
+
     /// The headline as a table.
     // Over 80 lines: a table's rows in the order a reader meets them.
     pub(crate) fn headline_table(&self) -> Table {
@@ -74,17 +120,6 @@ impl Comparison {
                     ratio.and_then(|r| r.high()),
                     &|x| num(x, 3),
                 ),
-            );
-        }
-        for (name, test) in &self.tests {
-            row(
-                &mut t,
-                &format!("test: {name}"),
-                Some(format!(
-                    "statistic {}, p = {}",
-                    num(test.statistic, 3).unwrap_or_else(|| "-".into()),
-                    pval(test.p_value).unwrap_or_else(|| "-".into())
-                )),
             );
         }
         if let Some(f) = &self.frequency {
@@ -210,6 +245,7 @@ impl Comparison {
 impl Tabular for Comparison {
     fn tables(&self) -> Vec<Table> {
         let mut v = vec![self.headline_table()];
+        v.extend(self.tests_table());
         v.extend(self.subgroup_table());
         v
     }

@@ -2,13 +2,30 @@
 
 use serde_json::Value;
 
-use super::records_or_plain;
+use super::{array_records, records_or_plain};
 use crate::costs::CostBenefit;
 use crate::costs::{net_ci, two_figures};
 use crate::error::Result;
 use crate::format::pounds;
 use crate::output::Tabular;
+use crate::output::describe::{Column, Description};
 use crate::present::*;
+
+/// Every cost and value figure, described once for the terminal, the notebook and the
+/// report, from the rows of a cost-benefit's `items`.
+pub(crate) fn items_description() -> Description {
+    Description {
+        title: "Every figure with its price year and source".into(),
+        columns: vec![
+            Column::label("item", "name"),
+            Column::value("value", "value", Kind::Num(2)),
+            Column::value("price year", "price_year", Kind::Count),
+            Column::value("uprated", "uprated_value", Kind::Num(2)),
+            Column::label("source", "source"),
+        ],
+        labels: 1,
+    }
+}
 
 impl CostBenefit {
     /// Headline and tornado tables.
@@ -139,21 +156,11 @@ impl CostBenefit {
                 money(s.swing),
             ]);
         }
-        let mut it = Table::new(
-            "Every figure with its source",
-            &["item", "value", "price year", "uprated", "source"],
-            1,
-        );
+        // Serialising a result cannot fail (plain fields, string keys); were it to, the
+        // table would have no rows.
+        let j = self.to_json().unwrap_or_default();
+        let mut it = items_description().table(&array_records(&j, "items"));
         it.align[4] = crate::present::Align::Left;
-        for i in &self.items {
-            it.push(vec![
-                Some(i.name.clone()),
-                Some(format!("{}", i.value)),
-                Some(i.price_year.to_string()),
-                Some(Kind::Num(2).show(i.uprated_value)),
-                Some(i.source.clone()),
-            ]);
-        }
         vec![t, tor, it]
     }
 }
