@@ -12,9 +12,11 @@
 //! ```text
 //! trace      timing of phases (REOFFENDING_TRACE=1)
 //! stats/     plain numbers in, results out: proportions, 2x2, Effect, power, survival, Cox,
-//!            logistic, weighted statistics, designs, robustness; its own error enums
+//!            logistic, weighted statistics, designs, robustness, quantiles and medians;
+//!            its own error enums
 //! error.rs   the crate's error, and the conversions from the statistics errors
-//! format.rs  a level, a p-value, money, terminal-safe text: for sentences and tables alike
+//! format.rs  a level, a p-value, money, each kind of table cell (`Kind`), terminal-safe
+//!            text, the HTML escaper: for sentences and tables alike
 //! data/      reading, validation, linking: the only module that knows polars
 //! synth.rs   synthetic extracts (the `generate` command, tests, benchmarks)
 //! measure/   the Ministry of Justice rules, per-person outcomes, rates
@@ -25,7 +27,8 @@
 //!            options of `[data]` (`DataOptions`) and `[report]` (`ReportOptions`) live here
 //! evaluation.rs  the pipeline: one evaluation file to every result (`Results::from_config`)
 //! output/    what a person reads: `Tabular` (tables, CSV, JSON, HTML, Display, evcxr),
-//!            tables/ (one file per result), present (Table), charts/ (the only module that
+//!            tables/ (one file per result, with the descriptions of the tables the report
+//!            draws too: describe), present (Table), charts/ (the only module that
 //!            knows plotters), report/ (the disclosure gate, then HTML, Markdown, JSON,
 //!            CSV, xlsx), notebook (evcxr display, `Chart`)
 //! cli/       the binary only: args, resolve (flags laid over the file's options), commands,

@@ -217,12 +217,6 @@ fn raw<'a>(people: &'a People, name: &str) -> Result<Raw<'a>> {
     })
 }
 
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    s[s.len() / 2]
-}
-
 /// The position of a value so far from the rest that a model fitted on it is numerically
 /// meaningless: further than a million interquartile ranges (or, with no spread, a million
 /// times the median's size, at least 1) from the median.
@@ -232,7 +226,8 @@ fn extreme(v: &[f64]) -> Option<usize> {
     }
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
-    let q = |p: f64| s[((s.len() - 1) as f64 * p).round() as usize];
+    // At least four values (above), so every quantile exists.
+    let q = |p: f64| crate::stats::quantile_sorted(&s, p).unwrap_or(f64::NAN);
     let (m, iqr) = (q(0.5), q(0.75) - q(0.25));
     let scale = if iqr > 0.0 { iqr } else { m.abs().max(1.0) };
     v.iter()
@@ -287,7 +282,7 @@ impl Design {
                                  out of the covariates",
                                 col[k],
                                 people.source_row[rows[k]],
-                                median(&col)
+                                crate::stats::median(col.iter().copied()).unwrap_or(f64::NAN)
                             ),
                         ));
                     }

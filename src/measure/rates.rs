@@ -210,20 +210,10 @@ impl Rates {
     }
 }
 
-fn median_sorted(v: &[i32]) -> Option<f64> {
-    let n = v.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(v[n / 2] as f64),
-        _ => Some((v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0),
-    }
-}
-
 impl GroupRate {
-    fn from_counts(key: GroupKey, mut a: Acc, options: &RateOptions) -> Result<GroupRate> {
+    fn from_counts(key: GroupKey, a: Acc, options: &RateOptions) -> Result<GroupRate> {
         let ci = proportion_ci(a.reoffenders, a.eligible, options.confidence, options.ci)?;
         let ratio = |x: u64, n: u64| (n > 0).then(|| x as f64 / n as f64);
-        a.days.sort_unstable();
         let mean = (!a.days.is_empty())
             .then(|| a.days.iter().map(|&d| d as f64).sum::<f64>() / a.days.len() as f64);
         let test: Option<BinomialTest> = match options.baseline_rate {
@@ -247,7 +237,7 @@ impl GroupRate {
             reoffences_per_offender: ratio(a.reoffences, a.eligible),
             reoffences_per_reoffender: ratio(a.reoffences, a.reoffenders),
             mean_days_to_first: mean,
-            median_days_to_first: median_sorted(&a.days),
+            median_days_to_first: crate::stats::median(a.days.iter().map(|&d| f64::from(d))),
             baseline_p_two_sided: test.map(|t| t.p_two_sided),
             baseline_p_less: test.map(|t| t.p_less),
             baseline_p_greater: test.map(|t| t.p_greater),

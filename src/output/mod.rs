@@ -5,10 +5,11 @@
 
 pub mod audit;
 pub mod charts;
+pub(crate) mod describe;
 pub mod notebook;
 pub mod present;
 pub mod report;
-mod tables;
+pub(crate) mod tables;
 mod tabular;
 
 pub use tabular::{Tabular, plain_fields, records_to_csv};

@@ -21,13 +21,7 @@
 
 use crate::present::Table;
 
-/// Escapes text for HTML.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::format::html as esc;
 
 /// A table as an HTML `<table>` with its title as caption and notes below.
 pub fn table_html(t: &Table) -> String {
@@ -184,7 +178,7 @@ impl Chart {
 }
 
 fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
+    crate::format::Kind::Pct.show(x)
 }
 
 impl crate::measure::Rates {
@@ -246,23 +240,23 @@ impl crate::compare::Comparison {
             high: self.treatment_rate.limits().1,
         }];
         let mut benchmark = None;
-        match (self.control_n, self.control_reoffenders) {
-            (Some(n), Some(x)) => {
-                if let Some(ci) = crate::stats::proportion_ci(
-                    x,
-                    n,
-                    self.confidence,
-                    crate::stats::CiMethod::Wilson,
-                )? {
-                    groups.push(crate::charts::Estimate {
-                        label: self.control.clone().unwrap_or_default(),
-                        value: self.control_rate,
-                        low: ci.low,
-                        high: ci.high,
+        match &self.control {
+            Some(control) => {
+                // The comparison group's interval as the analysis computed it; a weighted
+                // group's rate has none, and is drawn without whiskers.
+                let (low, high) = self
+                    .control_rate_ci
+                    .map_or((self.control_rate, self.control_rate), |ci| {
+                        (ci.low, ci.high)
                     });
-                }
+                groups.push(crate::charts::Estimate {
+                    label: control.clone(),
+                    value: self.control_rate,
+                    low,
+                    high,
+                });
             }
-            _ => {
+            None => {
                 benchmark = Some((
                     self.baseline_name
                         .clone()

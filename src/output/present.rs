@@ -6,7 +6,7 @@ use std::fmt;
 
 // The number and text formats the analyses' sentences share live one layer down, in
 // `format`; the tables use them from here.
-pub use crate::format::{level, num, pct, pval, terminal_text};
+pub use crate::format::{Kind, interval, level, num, pct, pval, terminal_text};
 
 /// Alignment of a column in the terminal view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +145,7 @@ impl fmt::Display for Table {
     }
 }
 
-/// A count.
+/// A count: [`Kind::Count`].
 pub fn count(x: u64) -> Option<String> {
-    Some(x.to_string())
+    Some(Kind::Count.show(x as f64))
 }

@@ -14,6 +14,7 @@ mod multiplicity;
 pub mod panel;
 mod power;
 mod proportion;
+mod quantile;
 mod robustness;
 pub mod staggered;
 mod survival;
@@ -40,6 +41,7 @@ pub use proportion::{
     BinomialTest, CiMethod, ExactAgainst, Interval, binomial_test, exact_against, proportion_ci,
 };
 pub(crate) use proportion::{check_confidence, z_upper};
+pub use quantile::{median, quantile_sorted, weighted_median};
 pub use robustness::{
     EValue, GammaBound, PairDirection, RosenbaumBounds, RosenbaumError, e_value, rosenbaum,
 };

@@ -63,6 +63,13 @@ fn significant_difference_is_stated_with_its_interval() {
     }
     assert_eq!(v["treatment_rate"], 0.15);
     assert_eq!(v["control_rate"], 0.3);
+    // The comparison group's interval is the analysis's (Wilson, as the pilot's), published
+    // beside its rate; the report reads it and computes none of its own (issue 30).
+    let wilson = reoffending::stats::proportion_ci(120, 400, 0.95, reoffending::CiMethod::Wilson)
+        .unwrap()
+        .unwrap();
+    assert_eq!(v["control_ci_low"].as_f64(), Some(wilson.low));
+    assert_eq!(v["control_ci_high"].as_f64(), Some(wilson.high));
     assert_eq!(v["significant"], true);
     let s = v["summary"].as_str().unwrap();
     // An unadjusted comparison is descriptive: never worded as the scheme's effect.
@@ -233,6 +240,8 @@ fn a_benchmark_is_framed_both_ways_and_a_rate_above_half_is_questioned() {
         v["rd_ci_low"].as_f64().unwrap() + 0.2,
     );
     assert!((ci.0 - ci.1).abs() < 1e-12, "{ci:?}");
+    // A fixed rate has no interval.
+    assert!(v.get("control_ci_low").is_none() && v.get("control_ci_high").is_none());
     // "80% did not reoffend" entered as 0.8 is questioned.
     let v = compare(&f, &args("0.8"));
     assert!(

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::groups::{GroupData, collect, median};
+use super::groups::{GroupData, collect};
 use super::subgroups::subgroups;
 use super::{
     Against, CompareOptions, Comparison, ComparisonKind, DetectableDifference, DifferenceInterval,
@@ -21,7 +21,7 @@ use crate::stats::{
 };
 
 pub(crate) fn pp(x: f64) -> String {
-    format!("{:.1}", x * 100.0)
+    crate::format::Kind::Num(1).show(x * 100.0)
 }
 
 impl Comparison {
@@ -202,6 +202,13 @@ impl Comparison {
         };
         let wilson = proportion_ci(t.reoffenders, t.n, options.confidence, CiMethod::Wilson)?
             .ok_or_else(|| Error::method("comparison", "empty group"))?;
+        // The comparison group's rate by the same method, where its rate is its people's
+        // (unit weights); a weighted rate has no interval from counts.
+        let control_wilson = if weighted {
+            None
+        } else {
+            proportion_ci(k.reoffenders, k.n, options.confidence, CiMethod::Wilson)?
+        };
         let alpha = 1.0 - options.confidence;
         let (st, sk) = (t.summary(), k.summary());
         let per_person = if weighted {
@@ -262,8 +269,8 @@ impl Comparison {
             control_reoffenders: k.reoffenders,
             treatment_mean_days: (dt.n > 0).then_some(dt.mean),
             control_mean_days: (dk.n > 0).then_some(dk.mean),
-            treatment_median_days: median(&t.days),
-            control_median_days: median(&k.days),
+            treatment_median_days: crate::stats::weighted_median(&t.days),
+            control_median_days: crate::stats::weighted_median(&k.days),
             welch_p_value: welch(&dt, &dk, options.confidence).ok().map(|w| w.p_value),
             note: "among people who reoffended only: see the survival analysis for everyone",
         });
@@ -322,6 +329,7 @@ impl Comparison {
             control_reoffenders: Some(k.reoffenders),
             treatment_rate: Effect::new(r.p1, wilson.low, wilson.high),
             control_rate: r.p2,
+            control_rate_ci: control_wilson,
             risk_difference: r.risk_difference,
             rd_ci_method: match (weighted, options.rd_method) {
                 (true, _) => DifferenceInterval::WeightedRobust,
@@ -472,6 +480,7 @@ impl Comparison {
             // One interval for the pilot's rate here: the exact one its sentence and test use.
             treatment_rate: Effect::new(p, exact.low, exact.high),
             control_rate: p0,
+            control_rate_ci: None,
             risk_difference: Effect::new(p - p0, exact.low - p0, exact.high - p0),
             rd_ci_method: DifferenceInterval::ClopperPearson,
             relative_risk: Some(Effect::new(p / p0, exact.low / p0, exact.high / p0)),

@@ -113,29 +113,6 @@ pub(crate) fn collect(
     Ok(g)
 }
 
-/// The median (weighted: the value where the cumulative weight reaches half; with unit
-/// weights and an even count, the mean of the two middle values).
-pub(crate) fn median(v: &[(f64, f64)]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total: f64 = s.iter().map(|x| x.1).sum();
-    let half = total / 2.0;
-    let mut acc = 0.0;
-    for (k, (x, w)) in s.iter().enumerate() {
-        acc += w;
-        if (acc - half).abs() <= 1e-9 * total {
-            return Some(s.get(k + 1).map_or(*x, |next| (x + next.0) / 2.0));
-        }
-        if acc > half {
-            return Some(*x);
-        }
-    }
-    s.last().map(|x| x.0)
-}
-
 impl GroupData {
     /// The weighted rate (mean of reoffended 0/1) and the weighted mean of reoffences.
     pub(crate) fn weighted_means(&self) -> Result<(WeightedMean, WeightedMean)> {

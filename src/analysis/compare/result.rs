@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Period;
-use crate::stats::{Adjustment, EValue, Effect, Test, e_value};
+use crate::stats::{Adjustment, EValue, Effect, Interval, Test, e_value};
 
 /// The flat JSON keys of each effect (CONTRACT §3).
 mod keys {
@@ -15,6 +15,21 @@ mod keys {
         risk_difference: Effect => ["risk_difference", "rd_ci_low", "rd_ci_high"];
         relative_risk: Option<Effect> => ["relative_risk", "rr_ci_low", "rr_ci_high"];
         odds_ratio: Option<Effect> => ["odds_ratio", "or_ci_low", "or_ci_high"];
+    }
+
+    /// The comparison group's rate interval under `control_ci_low` and `control_ci_high`, or
+    /// no keys at all where there is none (against a benchmark, or a weighted group).
+    pub(super) fn control_rate_ci<S: serde::Serializer>(
+        ci: &Option<crate::stats::Interval>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        if let Some(ci) = ci {
+            m.serialize_entry("control_ci_low", &ci.low)?;
+            m.serialize_entry("control_ci_high", &ci.high)?;
+        }
+        m.end()
     }
 }
 
@@ -238,6 +253,12 @@ pub struct Comparison {
     pub treatment_rate: Effect,
     /// Comparison rate (the baseline rate against a benchmark).
     pub control_rate: f64,
+    /// The comparison group's Wilson interval (the method of the pilot's), from its people
+    /// and reoffenders (JSON: `control_ci_low`, `control_ci_high`). `None`, and no keys,
+    /// against a benchmark (a fixed rate) and for a weighted comparison group, whose rate is
+    /// a weighted mean the people's counts do not give.
+    #[serde(flatten, serialize_with = "keys::control_rate_ci")]
+    pub control_rate_ci: Option<Interval>,
     /// Pilot minus comparison, with its interval (JSON: `risk_difference`, `rd_ci_low`,
     /// `rd_ci_high`).
     #[serde(flatten, serialize_with = "keys::risk_difference")]

@@ -547,11 +547,10 @@ pub(crate) fn net_ci(x: f64, se: f64) -> f64 {
     round_to_se(x, se)
 }
 
+/// The `q`-quantile of the sorted draws (linear interpolation, numpy's default); NaN for
+/// no draws, which `CostConfig::check` rules out (at least 100).
 fn percentile(sorted: &[f64], q: f64) -> f64 {
-    // Linear interpolation between order statistics (numpy's default).
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+    crate::stats::quantile_sorted(sorted, q).unwrap_or(f64::NAN)
 }
 
 impl CostBenefit {

@@ -262,14 +262,9 @@ where
     Ok(accessible(&svg, title, alt))
 }
 
-/// Escapes text for an SVG element.
+/// Escapes text for an SVG element (control characters, which XML does not allow, left out).
 fn esc(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control())
-        .collect::<String>()
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    crate::format::html(&s.chars().filter(|c| !c.is_control()).collect::<String>())
 }
 
 /// Adds `role="img"`, a `<title>` and a `<desc>` (the alt text) to an SVG.

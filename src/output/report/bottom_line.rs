@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use super::disclosure::SUPPRESSED;
-use super::sections::{Ctx, arr, control_ci};
+use super::sections::{Ctx, arr};
 use super::table::*;
 use crate::format::level;
 
@@ -133,14 +133,13 @@ pub(super) fn section(ctx: &Ctx) -> Option<Section> {
             "high": c["treatment_ci_high"],
         })];
         if c["kind"] == "comparison_group" {
-            let ci = control_ci(c);
             rows.push(json!({
                 "group": c["control"],
                 "people": c["control_n"],
                 "reoffenders": c["control_reoffenders"],
                 "rate": c["control_rate"],
-                "low": ci.map(|x| x.0),
-                "high": ci.map(|x| x.1),
+                "low": c["control_ci_low"],
+                "high": c["control_ci_high"],
             }));
         }
         let (lo, hi) = super::sections::ci_headers(confidence);

@@ -1143,6 +1143,8 @@ pub const GATED_FIGURES: [(&str, &[&str]); 11] = [
             "ci_low",
             "coef",
             "confidence",
+            "control_ci_high",
+            "control_ci_low",
             "control_mean",
             "control_mean_days",
             "control_median_days",
@@ -1339,12 +1341,14 @@ pub const GATED_FIGURES: [(&str, &[&str]); 11] = [
 ];
 
 /// A comparison's figures that are not counts (the group comparison and the benchmark's).
-const COMPARISON_FIGURES: [&str; 42] = [
+const COMPARISON_FIGURES: [&str; 44] = [
     "alpha",
     "baseline_rate",
     "ci_high",
     "ci_low",
     "confidence",
+    "control_ci_high",
+    "control_ci_low",
     "control_mean",
     "control_mean_days",
     "control_median_days",

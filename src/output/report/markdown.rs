@@ -5,12 +5,7 @@ use super::table::Section;
 pub(super) fn markdown(title: &str, stamp: &str, sections: &[Section]) -> String {
     use crate::present::markdown_cell as cell_md;
     // Text outside tables: one line each, and no raw HTML (Markdown renderers pass it through).
-    let line = |s: &str| {
-        s.replace(['\n', '\r'], " ")
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
+    let line = |s: &str| crate::format::html(&s.replace(['\n', '\r'], " "));
     let mut md = format!("# {}\n\n_{}_\n", line(title), line(stamp));
     for s in sections {
         md.push_str(&format!("\n## {}\n\n", line(&s.title)));

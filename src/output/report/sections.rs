@@ -79,14 +79,10 @@ pub(super) fn robustness(j: &Value) -> Option<Section> {
             ),
         }
         if let Some(g) = r.get("gammas").and_then(Value::as_array) {
-            let mut t = table(
+            let mut t = described(
                 "robustness_rosenbaum",
-                "Rosenbaum bounds: the largest one-sided p-value under hidden bias Gamma",
+                &crate::output::tables::matching::rosenbaum_description(),
                 g,
-                &[
-                    ("Gamma", "gamma", Kind::Num(1)),
-                    ("p-value at most", "p_upper", Kind::P),
-                ],
             );
             t.notes.push(format!(
                 "Discordant pairs {}: only the pilot person reoffended in {}, only the comparison person in {}. Gamma is how many times more likely one person of a matched pair could be to be diverted than the other for unrecorded reasons.",
@@ -196,17 +192,6 @@ impl<'a> Ctx<'a> {
 pub(super) fn ci_headers(confidence: f64) -> (String, String) {
     let l = level(confidence);
     (format!("{l} CI low"), format!("{l} CI high"))
-}
-
-/// The comparison group's Wilson interval (the method of the pilot's `treatment_ci_*`), from
-/// its published people and reoffenders; `None` where either is withheld.
-pub(super) fn control_ci(c: &Value) -> Option<(f64, f64)> {
-    let (n, x) = (c["control_n"].as_u64()?, c["control_reoffenders"].as_u64()?);
-    let conf = f(c, "confidence").unwrap_or(0.95);
-    crate::stats::proportion_ci(x, n, conf, crate::stats::CiMethod::Wilson)
-        .ok()
-        .flatten()
-        .map(|ci| (ci.low, ci.high))
 }
 
 /// The array under `k`, or none.
@@ -351,14 +336,6 @@ fn rates(c: &Ctx) -> Result<Vec<Section>> {
     let rates = &j["rates"];
     let confidence = rates["confidence"].as_f64().unwrap_or(0.95);
     let groups = arr(rates, "groups");
-    let by: Vec<String> = rates["by"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
     let mut rs = Section::new("rates", "12-month proven reoffending (descriptive)");
     // Chart: cohort-level rates (from the comparison's cohort totals), with the benchmark.
     let cohort_rates: Vec<Estimate> = group_cmp
@@ -376,7 +353,11 @@ fn rates(c: &Ctx) -> Result<Vec<Section>> {
                     high: hi,
                 });
             }
-            if let (Some(r), Some((low, high))) = (f(c, "control_rate"), control_ci(c)) {
+            if let (Some(r), Some(low), Some(high)) = (
+                f(c, "control_rate"),
+                f(c, "control_ci_low"),
+                f(c, "control_ci_high"),
+            ) {
                 v.push(Estimate {
                     label: c["control"].as_str().unwrap_or_default().to_string(),
                     value: r,
@@ -430,30 +411,10 @@ fn rates(c: &Ctx) -> Result<Vec<Section>> {
             data,
         });
     }
-    let (ci_low, ci_high) = ci_headers(confidence);
-    let mut cols: Vec<(&str, &str, Kind)> = by
-        .iter()
-        .map(|b| (b.as_str(), b.as_str(), Kind::Count))
-        .collect();
-    cols.extend([
-        ("people in measure", "eligible", Kind::Count),
-        ("reoffenders", "reoffenders", Kind::Count),
-        ("rate", "rate", Kind::Pct),
-        (ci_low.as_str(), "ci_low", Kind::Pct),
-        (ci_high.as_str(), "ci_high", Kind::Pct),
-        (
-            "reoffences per offender",
-            "reoffences_per_offender",
-            Kind::Num(2),
-        ),
-        ("per reoffender", "reoffences_per_reoffender", Kind::Num(2)),
-        ("mean days to first", "mean_days_to_first", Kind::Num(0)),
-    ]);
-    let mut t = table(
+    let mut t = described(
         "rates",
-        "Proven reoffending within 12 months, by group",
+        &crate::output::tables::rates::description(rates),
         &groups,
-        &cols,
     );
     t.notes.push(format!(
         "{} [x] not available.",
@@ -475,11 +436,7 @@ fn comparisons(c: &Ctx) -> Result<Vec<Section>> {
     // Comparisons.
     for (id, c) in [("comparison", group_cmp), ("benchmark", bench_cmp)] {
         let Some(c) = c else { continue };
-        let title = if id == "comparison" {
-            "Compared with the comparison group"
-        } else {
-            "Compared with the external benchmark"
-        };
+        let title = crate::output::tables::compare::against(c);
         let mut s = Section::new(id, title);
         if let Some(x) = c["summary"].as_str() {
             s.findings.push(x.into());
@@ -515,20 +472,12 @@ fn comparisons(c: &Ctx) -> Result<Vec<Section>> {
                 ("value", "value", Kind::Count),
             ],
         ));
-        let tests: Vec<Value> = c["tests"]
-            .as_object()
-            .map(|o| o.iter().map(|(k, v)| json!({"test": k, "statistic": v["statistic"], "p_value": v["p_value"]})).collect())
-            .unwrap_or_default();
+        let tests = crate::output::tables::compare::test_records(c);
         if !tests.is_empty() {
-            s.tables.push(table(
+            s.tables.push(described(
                 &format!("{id}_tests"),
-                &format!("Tests of the difference: {}", title.to_lowercase()),
+                &crate::output::tables::compare::tests_description(c),
                 &tests,
-                &[
-                    ("test", "test", Kind::Count),
-                    ("statistic", "statistic", Kind::Num(3)),
-                    ("p-value", "p_value", Kind::P),
-                ],
             ));
         }
         out.push(s);
@@ -581,23 +530,10 @@ fn matched(c: &Ctx) -> Result<Vec<Section>> {
             ["term", "smd_before", "smd_after"],
             "Dot plot",
         )?);
-        s.tables.push(table(
+        s.tables.push(described(
             "balance",
-            "Balance before and after matching",
+            &crate::output::tables::matching::balance_description(),
             &arr(m, "balance"),
-            &[
-                ("term", "covariate", Kind::Count),
-                ("mean pilot", "mean_treated_before", Kind::Num(3)),
-                ("mean comparison", "mean_control_before", Kind::Num(3)),
-                ("SMD before", "smd_before", Kind::Num(3)),
-                (
-                    "mean comparison (matched)",
-                    "mean_control_after",
-                    Kind::Num(3),
-                ),
-                ("SMD after", "smd_after", Kind::Num(3)),
-                ("variance ratio", "variance_ratio_after", Kind::Num(2)),
-            ],
         ));
         let sample: Vec<Value> = m["sample"]
             .as_object()
@@ -981,18 +917,10 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
             s.paragraphs.push("Cox model: not published (a group has fewer events, or people without one, than the smallest count published).".into());
         }
         if let Some(cox) = sv.get("cox").filter(|v| v.is_object()) {
-            let (ci_low, ci_high) = ci_headers(sv["confidence"].as_f64().unwrap_or(0.95));
-            s.tables.push(table(
+            s.tables.push(described(
                 "cox",
-                "Cox proportional hazards model (Efron ties), adjusted only for the terms shown",
+                &crate::output::tables::survival::cox_description(sv),
                 &arr(cox, "coefficients"),
-                &[
-                    ("term", "name", Kind::Count),
-                    ("hazard ratio", "hazard_ratio", Kind::Num(3)),
-                    (ci_low.as_str(), "ci_low", Kind::Num(3)),
-                    (ci_high.as_str(), "ci_high", Kind::Num(3)),
-                    ("p-value", "p_value", Kind::P),
-                ],
             ));
         }
         out.push(s);
@@ -1127,25 +1055,10 @@ fn monitoring(c: &Ctx) -> Result<Vec<Section>> {
                 data,
             });
         }
-        let (ci_low, ci_high) = ci_headers(j["monitor"]["confidence"].as_f64().unwrap_or(0.95));
-        s.tables.push(table(
+        s.tables.push(described(
             "monitor",
-            "Interim monitoring",
+            &crate::output::tables::monitor::description(&j["monitor"]),
             &mg,
-            &[
-                ("cohort", "cohort", Kind::Count),
-                ("quarter", "period", Kind::Count),
-                ("people", "people", Kind::Count),
-                ("full follow-up", "full_follow_up", Kind::Count),
-                ("reoffended so far", "events_so_far", Kind::Count),
-                ("estimated 12-month rate", "estimate_12m", Kind::Pct),
-                (ci_low.as_str(), "ci_low", Kind::Pct),
-                (ci_high.as_str(), "ci_high", Kind::Pct),
-                ("observed rate", "observed_rate", Kind::Pct),
-                ("projected 12-month rate", "projected_12m", Kind::Pct),
-                ("projection low", "projected_low", Kind::Pct),
-                ("projection high", "projected_high", Kind::Pct),
-            ],
         ));
         // The latest projection whose sentence was not withheld by the disclosure gate.
         if let Some(basis) = mg.iter().rev().find_map(|g| {
@@ -1264,17 +1177,10 @@ fn costs(c: &Ctx) -> Result<Vec<Section>> {
                 ("value", "value", Kind::Count),
             ],
         ));
-        s.tables.push(table(
+        s.tables.push(described(
             "cost_items",
-            "Every figure with its price year and source",
+            &crate::output::tables::costs::items_description(),
             &arr(c, "items"),
-            &[
-                ("item", "name", Kind::Count),
-                ("value", "value", Kind::Num(2)),
-                ("price year", "price_year", Kind::Count),
-                ("uprated", "uprated_value", Kind::Num(2)),
-                ("source", "source", Kind::Count),
-            ],
         ));
         out.push(s);
     }

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::charts;
 use crate::error::Result;
+pub(super) use crate::format::Kind;
 
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct Chart {
@@ -74,17 +75,10 @@ fn resolve(v: Option<&Value>, kind: Kind) -> (Option<&Value>, Kind) {
 pub(super) fn typed_cell(v: Option<&Value>, kind: Kind) -> Cell {
     let (v, kind) = resolve(v, kind);
     match v.and_then(Value::as_f64).filter(|x| x.is_finite()) {
-        Some(x) => match kind {
-            Kind::Count => Cell::Number(x, "#,##0"),
-            Kind::Pct => Cell::Number(x, "0.0%"),
-            Kind::Pts => Cell::Number(x * 100.0, "+0.0;-0.0;0.0"),
-            Kind::Num(0) => Cell::Number(x, "0"),
-            Kind::Num(1) => Cell::Number(x, "0.0"),
-            Kind::Num(2) => Cell::Number(x, "0.00"),
-            Kind::Num(_) => Cell::Number(x, "0.000"),
-            Kind::P => Cell::Number(x, "0.0000"),
-            Kind::Money => Cell::Number(x, "£#,##0;-£#,##0"),
-        },
+        Some(x) => {
+            let (value, format) = kind.spreadsheet(x);
+            Cell::Number(value, format)
+        }
         None => Cell::Text(cell(v, kind)),
     }
 }
@@ -123,35 +117,9 @@ pub(super) fn cell(v: Option<&Value>, kind: Kind) -> String {
                 "no".into()
             }
         }
-        Some(Value::Number(n)) => {
-            let x = n.as_f64().unwrap_or(f64::NAN);
-            match kind {
-                Kind::Count => format!("{}", x.round() as i64),
-                Kind::Pct => format!("{:.1}%", x * 100.0),
-                Kind::Pts => format!("{:+.1}", x * 100.0),
-                Kind::Num(d) => format!("{x:.d$}"),
-                Kind::P => {
-                    if x < 1e-4 {
-                        "<0.0001".into()
-                    } else {
-                        format!("{x:.4}")
-                    }
-                }
-                Kind::Money => crate::format::pounds(x),
-            }
-        }
+        Some(Value::Number(n)) => kind.show(n.as_f64().unwrap_or(f64::NAN)),
         Some(other) => other.to_string(),
     }
-}
-
-#[derive(Clone, Copy, Serialize, serde::Deserialize)]
-pub(super) enum Kind {
-    Count,
-    Pct,
-    Pts,
-    Num(usize),
-    P,
-    Money,
 }
 
 /// A table from a list of JSON records, with (header, key, kind) columns.
@@ -205,6 +173,21 @@ pub(super) fn table(
     }
 }
 
+/// A table drawn from its one description (the terminal's too): the published columns,
+/// an interval as its low and high columns.
+pub(super) fn described(
+    file: &str,
+    d: &crate::output::describe::Description,
+    records: &[Value],
+) -> SectionTable {
+    let cols = d.published();
+    let refs: Vec<(&str, &str, Kind)> = cols
+        .iter()
+        .map(|(h, k, kind)| (h.as_str(), k.as_str(), *kind))
+        .collect();
+    table(file, &d.title, records, &refs)
+}
+
 /// A dumbbell chart (love plot or tornado) with its data table.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn dumbbell_chart(
@@ -239,6 +222,7 @@ pub(super) fn f(v: &Value, k: &str) -> Option<f64> {
     v.get(k).and_then(Value::as_f64)
 }
 
+/// A rate as a percentage ([`Kind::Pct`]), for sentences and titles.
 pub(super) fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
+    Kind::Pct.show(x)
 }

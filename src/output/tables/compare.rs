@@ -1,14 +1,60 @@
 //! The comparison as tables.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::records_or_plain;
 use crate::compare::{Comparison, Period};
 use crate::error::Result;
 use crate::output::Tabular;
-use crate::present::{Table, num, pct, pval};
+use crate::output::describe::{Column, Description};
+use crate::present::{Kind, Table, count, interval, num, pct, pval};
+
+/// What a comparison is against, as its tables and the report's section title it.
+pub(crate) fn against(j: &Value) -> &'static str {
+    if j["kind"] == "external_benchmark" {
+        "Compared with the external benchmark"
+    } else {
+        "Compared with the comparison group"
+    }
+}
+
+/// The tests of a comparison's difference, described once for the terminal, the notebook and
+/// the report, from a comparison's JSON (as computed, or as the disclosure gate let it
+/// through); its rows are [`test_records`].
+pub(crate) fn tests_description(j: &Value) -> Description {
+    Description {
+        title: format!("Tests of the difference: {}", against(j).to_lowercase()),
+        columns: vec![
+            Column::label("test", "test"),
+            Column::value("statistic", "statistic", Kind::Num(3)),
+            Column::value("p-value", "p_value", Kind::P),
+        ],
+        labels: 1,
+    }
+}
+
+/// One row per test of a comparison's JSON (none when its tests are withheld).
+pub(crate) fn test_records(j: &Value) -> Vec<Value> {
+    j["tests"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| json!({"test": k, "statistic": v["statistic"], "p_value": v["p_value"]}))
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
 impl Comparison {
+    /// The tests of the difference as a table (none without tests).
+    fn tests_table(&self) -> Option<Table> {
+        // Serialising a result cannot fail (plain fields, string keys); were it to, there
+        // would be no table.
+        let j = self.to_json().unwrap_or_default();
+        let rows = test_records(&j);
+        (!rows.is_empty()).then(|| tests_description(&j).table(&rows))
+    }
+
     /// The headline as a table.
     // Over 80 lines: a table's rows in the order a reader meets them.
     pub(crate) fn headline_table(&self) -> Table {
@@ -49,7 +95,7 @@ impl Comparison {
                 pct(Some(self.control_rate)),
             ),
         }
-        let pts = |x: Option<f64>| x.map(|v| format!("{:+.1} pts", v * 100.0));
+        let pts = |x: Option<f64>| x.map(|v| format!("{} pts", Kind::Pts.show(v)));
         let rd = &self.risk_difference;
         row(&mut t, "difference", pts(Some(rd.estimate)));
         row(
@@ -76,25 +122,14 @@ impl Comparison {
                 ),
             );
         }
-        for (name, test) in &self.tests {
-            row(
-                &mut t,
-                &format!("test: {name}"),
-                Some(format!(
-                    "statistic {}, p = {}",
-                    num(test.statistic, 3).unwrap_or_else(|| "-".into()),
-                    pval(test.p_value).unwrap_or_else(|| "-".into())
-                )),
-            );
-        }
         if let Some(f) = &self.frequency {
             row(
                 &mut t,
                 "reoffences per 100 people",
                 Some(format!(
-                    "{:.1} vs {:.1} (Welch p = {})",
-                    f.treatment_per_100,
-                    f.control_per_100,
+                    "{} vs {} (Welch p = {})",
+                    Kind::Num(1).show(f.treatment_per_100),
+                    Kind::Num(1).show(f.control_per_100),
                     pval(Some(f.p_value)).unwrap_or_default()
                 )),
             );
@@ -126,8 +161,9 @@ impl Comparison {
                 &mut t,
                 "E-value (estimate; interval limit)",
                 Some(format!(
-                    "{:.2}; {:.2}",
-                    e.value.estimate, e.value.interval_limit
+                    "{}; {}",
+                    Kind::Num(2).show(e.value.estimate),
+                    Kind::Num(2).show(e.value.interval_limit)
                 )),
             );
         }
@@ -142,10 +178,12 @@ impl Comparison {
                     }
                 ),
                 Some(format!(
-                    "{:+.1} pts ({:+.1} to {:+.1})",
-                    p.comparison.risk_difference.estimate * 100.0,
-                    p.comparison.risk_difference.limits().0 * 100.0,
-                    p.comparison.risk_difference.limits().1 * 100.0
+                    "{} pts ({})",
+                    Kind::Pts.show(p.comparison.risk_difference.estimate),
+                    Kind::Pts.interval(
+                        p.comparison.risk_difference.limits().0,
+                        p.comparison.risk_difference.limits().1
+                    )
                 )),
             );
         }
@@ -184,15 +222,12 @@ impl Comparison {
         for s in &self.subgroups {
             let mut r: Vec<Option<String>> = s.key.values().cloned().collect();
             r.extend([
-                Some(s.treatment_n.to_string()),
+                count(s.treatment_n),
                 pct(s.treatment_rate),
-                Some(s.control_n.to_string()),
+                count(s.control_n),
                 pct(s.control_rate),
-                s.risk_difference.map(|d| format!("{:+.1}", d * 100.0)),
-                match (s.rd_ci_low, s.rd_ci_high) {
-                    (Some(l), Some(h)) => Some(format!("{:+.1} to {:+.1}", l * 100.0, h * 100.0)),
-                    _ => None,
-                },
+                s.risk_difference.map(|d| Kind::Pts.show(d)),
+                interval(Kind::Pts, s.rd_ci_low, s.rd_ci_high),
                 pval(s.p_value),
                 pval(s.p_adjusted),
             ]);
@@ -210,6 +245,7 @@ impl Comparison {
 impl Tabular for Comparison {
     fn tables(&self) -> Vec<Table> {
         let mut v = vec![self.headline_table()];
+        v.extend(self.tests_table());
         v.extend(self.subgroup_table());
         v
     }

@@ -2,19 +2,36 @@
 
 use serde_json::Value;
 
-use super::records_or_plain;
+use super::{array_records, records_or_plain};
 use crate::costs::CostBenefit;
 use crate::costs::{net_ci, two_figures};
 use crate::error::Result;
 use crate::format::pounds;
 use crate::output::Tabular;
+use crate::output::describe::{Column, Description};
 use crate::present::*;
+
+/// Every cost and value figure, described once for the terminal, the notebook and the
+/// report, from the rows of a cost-benefit's `items`.
+pub(crate) fn items_description() -> Description {
+    Description {
+        title: "Every figure with its price year and source".into(),
+        columns: vec![
+            Column::label("item", "name"),
+            Column::value("value", "value", Kind::Num(2)),
+            Column::value("price year", "price_year", Kind::Count),
+            Column::value("uprated", "uprated_value", Kind::Num(2)),
+            Column::label("source", "source"),
+        ],
+        labels: 1,
+    }
+}
 
 impl CostBenefit {
     /// Headline and tornado tables.
     // Over 80 lines: the cost tables in reading order (headline, by kind of money, items, tornado).
     fn all_tables(&self) -> Vec<Table> {
-        let money = |x: f64| Some(pounds(x));
+        let money = |x: f64| Some(Kind::Money.show(x));
         let mut t = Table::new(
             format!("Estimated value ({} prices)", self.price_year),
             &["measure", "value"],
@@ -40,11 +57,11 @@ impl CostBenefit {
             ),
             (
                 "avoided proven reoffences per person".into(),
-                Some(format!("{:.3}", self.avoided_per_person)),
+                Some(Kind::Num(3).show(self.avoided_per_person)),
             ),
             (
                 "avoided offences in all (actual, over the horizon)".into(),
-                Some(format!("{:.1}", self.avoided_reoffences)),
+                Some(Kind::Num(1).show(self.avoided_reoffences)),
             ),
             (
                 "value of a proven reoffence".into(),
@@ -88,10 +105,7 @@ impl CostBenefit {
                     self.monte_carlo_se.probability_net_positive * 100.0
                 )),
             ),
-            (
-                "benefit-cost ratio".into(),
-                self.benefit_cost_ratio.map(|b| format!("{b:.2}")),
-            ),
+            ("benefit-cost ratio".into(), num(self.benefit_cost_ratio, 2)),
             (
                 "break-even reduction in the rate, all value counted".into(),
                 self.break_even_rate_reduction
@@ -142,21 +156,11 @@ impl CostBenefit {
                 money(s.swing),
             ]);
         }
-        let mut it = Table::new(
-            "Every figure with its source",
-            &["item", "value", "price year", "uprated", "source"],
-            1,
-        );
+        // Serialising a result cannot fail (plain fields, string keys); were it to, the
+        // table would have no rows.
+        let j = self.to_json().unwrap_or_default();
+        let mut it = items_description().table(&array_records(&j, "items"));
         it.align[4] = crate::present::Align::Left;
-        for i in &self.items {
-            it.push(vec![
-                Some(i.name.clone()),
-                Some(format!("{}", i.value)),
-                Some(i.price_year.to_string()),
-                Some(format!("{:.2}", i.uprated_value)),
-                Some(i.source.clone()),
-            ]);
-        }
         vec![t, tor, it]
     }
 }

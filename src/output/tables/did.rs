@@ -8,12 +8,14 @@ use crate::error::Result;
 use crate::output::Tabular;
 use crate::present::*;
 
+/// Percentage points, unsigned (the estimate's column says what it is a change in).
 fn points(x: f64) -> Option<String> {
-    Some(format!("{:.1}", x * 100.0))
+    Some(Kind::Num(1).show(x * 100.0))
 }
 
-fn interval(lo: f64, hi: f64) -> Option<String> {
-    Some(format!("{:.1} to {:.1}", lo * 100.0, hi * 100.0))
+/// An interval in percentage points, unsigned.
+fn points_interval(lo: f64, hi: f64) -> Option<String> {
+    Some(Kind::Num(1).interval(lo * 100.0, hi * 100.0))
 }
 
 impl AreaDid {
@@ -34,7 +36,7 @@ impl AreaDid {
         t.push(vec![
             Some("12-month proven reoffending rate".into()),
             points(self.estimate),
-            interval(self.ci_low, self.ci_high),
+            points_interval(self.ci_low, self.ci_high),
             pval(Some(self.p_value)),
             Some(self.clusters.to_string()),
             Some(self.treated_clusters.to_string()),
@@ -43,7 +45,7 @@ impl AreaDid {
             t.push(vec![
                 Some("reoffences per 100 people".into()),
                 points(f.estimate),
-                interval(f.ci_low, f.ci_high),
+                points_interval(f.ci_low, f.ci_high),
                 pval(Some(f.p_value)),
                 Some(self.clusters.to_string()),
                 Some(self.treated_clusters.to_string()),
@@ -99,7 +101,7 @@ impl AreaDid {
                 Some(e.relative_period.to_string()),
                 e.period.clone(),
                 points(e.estimate),
-                interval(e.ci_low, e.ci_high),
+                points_interval(e.ci_low, e.ci_high),
             ]);
         }
         t
@@ -120,7 +122,7 @@ impl AreaDid {
                 Some(format!("{:?}", e.method).to_lowercase()),
                 points(e.estimate),
                 points(e.se),
-                interval(e.ci_low, e.ci_high),
+                points_interval(e.ci_low, e.ci_high),
             ]);
         }
         let mut w = Table::new(
@@ -146,7 +148,9 @@ impl AreaDid {
         t.push(vec![
             Some(s.method.clone()),
             points(s.att),
-            s.ci_low.zip(s.ci_high).and_then(|(a, b)| interval(a, b)),
+            s.ci_low
+                .zip(s.ci_high)
+                .and_then(|(a, b)| points_interval(a, b)),
         ]);
         t.push(vec![
             Some("two-way fixed effects".into()),
@@ -154,7 +158,7 @@ impl AreaDid {
             s.twfe
                 .ci_low
                 .zip(s.twfe.ci_high)
-                .and_then(|(a, b)| interval(a, b)),
+                .and_then(|(a, b)| points_interval(a, b)),
         ]);
         t.notes.push(s.summary.clone());
         Some(t)

@@ -2,11 +2,61 @@
 
 use serde_json::Value;
 
-use super::records_or_plain;
+use super::{array_records, records_or_plain};
 use crate::error::Result;
 use crate::matching::MatchedComparison;
 use crate::output::Tabular;
+use crate::output::describe::{Cell, Column, Description};
 use crate::present::*;
+
+/// A term, marked `*` when its |SMD| after matching is above 0.1 (the strict threshold).
+fn marked_term(b: &Value) -> Option<String> {
+    let flag = b["smd_after"].as_f64().is_some_and(|s| s.abs() > 0.1);
+    Some(format!(
+        "{}{}",
+        b["covariate"].as_str().unwrap_or_default(),
+        if flag { " *" } else { "" }
+    ))
+}
+
+/// The balance table, described once for the terminal, the notebook and the report (the
+/// terminal marks a term still out of balance in its label), from the rows of a matched
+/// comparison's `balance`.
+pub(crate) fn balance_description() -> Description {
+    Description {
+        title: "Balance before and after matching".into(),
+        columns: vec![
+            Column::new("term", Cell::Composed(marked_term)),
+            Column::label("term", "covariate").report_only(),
+            Column::value("mean pilot", "mean_treated_before", Kind::Num(3)),
+            Column::value("mean comparison", "mean_control_before", Kind::Num(3)),
+            Column::value("SMD before", "smd_before", Kind::Num(3)),
+            Column::value("mean pilot (matched)", "mean_treated_after", Kind::Num(3))
+                .terminal_only(),
+            Column::value(
+                "mean comparison (matched)",
+                "mean_control_after",
+                Kind::Num(3),
+            ),
+            Column::value("SMD after", "smd_after", Kind::Num(3)),
+            Column::value("variance ratio", "variance_ratio_after", Kind::Num(2)),
+        ],
+        labels: 1,
+    }
+}
+
+/// Rosenbaum bounds, described once for the terminal, the notebook and the report, from the
+/// rows of a matched comparison's `rosenbaum.gammas`.
+pub(crate) fn rosenbaum_description() -> Description {
+    Description {
+        title: "Rosenbaum bounds: the largest one-sided p-value under hidden bias Gamma".into(),
+        columns: vec![
+            Column::value("Gamma", "gamma", Kind::Num(1)),
+            Column::value("p-value at most", "p_upper", Kind::P),
+        ],
+        labels: 1,
+    }
+}
 
 impl MatchedComparison {
     /// Tables: model, balance, sample sizes, and the comparison.
@@ -31,40 +81,10 @@ impl MatchedComparison {
             self.propensity_model.fit.iterations,
             self.propensity_model.fit.n
         ));
-        let mut bal = Table::new(
-            "Balance: standardised mean differences before and after matching",
-            &[
-                "term",
-                "mean pilot",
-                "mean comparison",
-                "SMD before",
-                "mean pilot (matched)",
-                "mean comparison (matched)",
-                "SMD after",
-                "variance ratio",
-            ],
-            1,
-        );
-        for b in &self.balance {
-            bal.push(vec![
-                Some(format!(
-                    "{}{}",
-                    b.covariate,
-                    if b.smd_after.is_some_and(|s| s.abs() > 0.1) {
-                        " *"
-                    } else {
-                        ""
-                    }
-                )),
-                num(Some(b.mean_treated_before), 3),
-                num(Some(b.mean_control_before), 3),
-                num(b.smd_before, 3),
-                num(Some(b.mean_treated_after), 3),
-                num(Some(b.mean_control_after), 3),
-                num(b.smd_after, 3),
-                num(b.variance_ratio_after, 2),
-            ]);
-        }
+        // Serialising a result cannot fail (plain fields, string keys); were it to, the
+        // tables drawn from it would have no rows.
+        let j = self.to_json().unwrap_or_default();
+        let mut bal = balance_description().table(&array_records(&j, "balance"));
         bal.notes
             .push("* |SMD| above 0.1 after matching (the strict threshold).".into());
         let s = &self.sample;
@@ -107,21 +127,9 @@ impl MatchedComparison {
             Some("time to first reoffence".into()),
             Some(self.headline.days_to_first.clone()),
         ]);
-        let mut robust = Table::new(
-            "How robust is this? Rosenbaum bounds on the matched pairs",
-            &["Gamma", "p-value at most"],
-            1,
-        );
+        let mut robust = rosenbaum_description().table(&array_records(&j["rosenbaum"], "gammas"));
         match &self.rosenbaum {
-            Some(r) => {
-                for g in &r.bounds.gammas {
-                    robust.push(vec![
-                        Some(format!("{:.1}", g.gamma)),
-                        crate::format::pval(Some(g.p_upper)),
-                    ]);
-                }
-                robust.notes.push(r.summary.clone());
-            }
+            Some(r) => robust.notes.push(r.summary.clone()),
             None => robust
                 .notes
                 .push(self.rosenbaum_note.clone().unwrap_or_default()),

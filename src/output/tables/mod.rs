@@ -1,15 +1,15 @@
 //! Every result as the tables a person reads: one file per result, each implementing
 //! [`Tabular`](super::Tabular) (whose `Display` and `evcxr_display` come from one macro).
 
-mod compare;
-mod costs;
+pub(crate) mod compare;
+pub(crate) mod costs;
 mod did;
 mod effect;
-mod matching;
-mod monitor;
+pub(crate) mod matching;
+pub(crate) mod monitor;
 mod quality;
-mod rates;
-mod survival;
+pub(crate) mod rates;
+pub(crate) mod survival;
 
 use serde_json::Value;
 

@@ -2,60 +2,59 @@
 
 use serde_json::Value;
 
-use super::records_or_plain;
+use super::{array_records, records_or_plain};
 use crate::error::Result;
 use crate::monitor::Monitor;
 use crate::output::Tabular;
+use crate::output::describe::{Cell, Column, Description};
 use crate::present::*;
+
+/// A quarter's rates by day 91, 182 and 273 in one cell (`-` for a day not yet reached by
+/// everyone in it).
+fn rates_by_day(g: &Value) -> Option<String> {
+    let at = |d: &str| {
+        g["rate_at"][d]["rate"]
+            .as_f64()
+            .map_or("-".to_string(), |r| Kind::Pct.show(r))
+    };
+    Some(format!("{} / {} / {}", at("91"), at("182"), at("273")))
+}
+
+/// The monitoring table, described once for the terminal, the notebook and the report, from
+/// a monitoring result's JSON (as computed, or as the disclosure gate let it through).
+pub(crate) fn description(j: &Value) -> Description {
+    let confidence = j["confidence"].as_f64().unwrap_or(0.95);
+    Description {
+        title: "Interim monitoring".into(),
+        columns: vec![
+            Column::label("cohort", "cohort"),
+            Column::label("quarter", "period"),
+            Column::value("people", "people", Kind::Count),
+            Column::value("full follow-up", "full_follow_up", Kind::Count),
+            Column::value("reoffended so far", "events_so_far", Kind::Count),
+            Column::value("estimated 12-month rate", "estimate_12m", Kind::Pct),
+            Column::interval("", confidence, ("ci_low", "ci_high"), Kind::Pct),
+            Column::value("observed rate", "observed_rate", Kind::Pct),
+            Column::new("rate by day 91 / 182 / 273", Cell::Composed(rates_by_day)),
+            Column::value("projected 12-month rate", "projected_12m", Kind::Pct),
+            Column::interval(
+                "projection",
+                confidence,
+                ("projected_low", "projected_high"),
+                Kind::Pct,
+            ),
+        ],
+        labels: 2,
+    }
+}
 
 impl Monitor {
     /// As a table.
     fn table_with_projections(&self) -> Table {
-        let ci = format!("{} CI", level(self.confidence));
-        let projection_ci = format!("projection {ci}");
-        let mut t = Table::new(
-            "Interim monitoring: 12-month reoffending by quarter of index date",
-            &[
-                "cohort",
-                "period",
-                "people",
-                "full follow-up",
-                "reoffended so far",
-                "estimated 12-month rate",
-                &ci,
-                "observed rate",
-                "rate by day 91 / 182 / 273",
-                "projected 12-month rate",
-                &projection_ci,
-            ],
-            2,
-        );
-        for g in &self.groups {
-            let at = |d: u32| {
-                g.rate_at
-                    .get(&d)
-                    .map_or("-".to_string(), |r| format!("{:.1}%", r.rate * 100.0))
-            };
-            t.push(vec![
-                Some(g.cohort.clone()),
-                Some(g.period.clone()),
-                Some(g.people.to_string()),
-                Some(g.full_follow_up.to_string()),
-                Some(g.events_so_far.to_string()),
-                pct(g.estimate_12m),
-                match (g.ci_low, g.ci_high) {
-                    (Some(l), Some(h)) => Some(format!("{:.1}% to {:.1}%", l * 100.0, h * 100.0)),
-                    _ => None,
-                },
-                pct(g.observed_rate),
-                Some(format!("{} / {} / {}", at(91), at(182), at(273))),
-                pct(g.projected_12m),
-                match (g.projected_low, g.projected_high) {
-                    (Some(l), Some(h)) => Some(format!("{:.1}% to {:.1}%", l * 100.0, h * 100.0)),
-                    _ => None,
-                },
-            ]);
-        }
+        // Serialising a result cannot fail (plain fields, string keys); were it to, the
+        // table would have no rows.
+        let j = self.to_json().unwrap_or_default();
+        let mut t = description(&j).table(&array_records(&j, "groups"));
         t.notes.push(
             "Estimates for recent quarters rest on partial follow-up (Kaplan-Meier). Rates by day 91, 182 and 273 \
              are shown once everyone in the quarter has been followed that long, so quarters can be compared at equal \

@@ -2,11 +2,38 @@
 
 use serde_json::Value;
 
-use super::km_records;
+use super::{array_records, km_records};
 use crate::error::Result;
 use crate::output::Tabular;
+use crate::output::describe::{Column, Description};
 use crate::present::*;
 use crate::survival::SurvivalAnalysis;
+
+/// The Cox model's table, described once for the terminal, the notebook and the report,
+/// from a survival result's JSON (as computed, or as the disclosure gate let it through).
+pub(crate) fn cox_description(j: &Value) -> Description {
+    let confidence = j["confidence"].as_f64().unwrap_or(0.95);
+    let ties = j["cox"]["ties"].as_str().unwrap_or("efron");
+    let mut ties_name = ties.chars();
+    let ties_name: String = ties_name
+        .next()
+        .map(|f| f.to_uppercase().chain(ties_name).collect())
+        .unwrap_or_default();
+    Description {
+        title: format!(
+            "Cox proportional hazards model ({ties_name} ties), adjusted only for the terms shown"
+        ),
+        columns: vec![
+            Column::label("term", "name"),
+            Column::value("coef", "coef", Kind::Num(4)).terminal_only(),
+            Column::value("se", "se", Kind::Num(4)).terminal_only(),
+            Column::value("hazard ratio", "hazard_ratio", Kind::Num(3)),
+            Column::interval("", confidence, ("ci_low", "ci_high"), Kind::Num(3)),
+            Column::value("p-value", "p_value", Kind::P),
+        ],
+        labels: 1,
+    }
+}
 
 impl SurvivalAnalysis {
     /// Summary tables: curves at the chosen days, and the Cox model.
@@ -34,17 +61,16 @@ impl SurvivalAnalysis {
             for g in &self.groups {
                 let mut r: Vec<Option<String>> = g.key.0.iter().map(|(_, v)| v.clone()).collect();
                 r.extend([
-                    Some(g.n.to_string()),
-                    Some(g.events.to_string()),
+                    count(g.n),
+                    count(g.events),
                     num(g.median, 0),
                     num(Some(g.rmst), 1),
                 ]);
                 for s in &g.survival_at {
                     r.push(Some(format!(
-                        "{} ({} to {})",
-                        pct(Some(1.0 - s.survival)).unwrap_or_default(),
-                        pct(Some(1.0 - s.ci_high)).unwrap_or_default(),
-                        pct(Some(1.0 - s.ci_low)).unwrap_or_default()
+                        "{} ({})",
+                        Kind::Pct.show(1.0 - s.survival),
+                        Kind::Pct.interval(1.0 - s.ci_high, 1.0 - s.ci_low)
                     )));
                 }
                 t.push(r);
@@ -68,28 +94,10 @@ impl SurvivalAnalysis {
             out.push(t);
         }
         if let Some(c) = &self.cox {
-            let mut t = Table::new(
-                format!("Cox proportional hazards ({:?} ties)", c.ties).to_lowercase(),
-                &[
-                    "term",
-                    "coef",
-                    "se",
-                    "hazard ratio",
-                    &format!("{} CI", level(self.confidence)),
-                    "p",
-                ],
-                1,
-            );
-            for term in &c.coefficients {
-                t.push(vec![
-                    Some(term.name.clone()),
-                    num(Some(term.coef), 4),
-                    num(Some(term.se), 4),
-                    num(Some(term.hazard_ratio), 3),
-                    Some(format!("{:.3} to {:.3}", term.ci_low, term.ci_high)),
-                    pval(Some(term.p_value)),
-                ]);
-            }
+            // Serialising a result cannot fail (plain fields, string keys); were it to, the
+            // table would have no rows.
+            let j = self.to_json().unwrap_or_default();
+            let mut t = cox_description(&j).table(&array_records(&j["cox"], "coefficients"));
             t.notes.push(format!(
                 "n = {}, events = {}, partial log-likelihood {:.3}, concordance {:.3}, {} iterations{}",
                 c.n,
