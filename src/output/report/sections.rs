@@ -734,16 +734,13 @@ fn designs(c: &Ctx) -> Result<Vec<Section>> {
             .iter()
             .filter_map(|v| v.as_str().map(str::to_string)),
     );
-    s.tables.push(table(
+    // The gate merges the bins, which the title says.
+    s.tables.push(described(
         "propensity_scores",
-        "Propensity scores of the two groups (bins merged until each holds none or enough people to publish)",
+        &crate::output::tables::effect::overlap_description(
+            "Propensity scores of the two groups (bins merged until each holds none or enough people to publish)",
+        ),
         &arr(od, "bins"),
-        &[
-            ("score from", "low", Kind::Num(2)),
-            ("score to", "high", Kind::Num(2)),
-            ("pilot people", "treated", Kind::Count),
-            ("comparison people", "controls", Kind::Count),
-        ],
     ));
     Ok(vec![s])
 }

@@ -2,9 +2,11 @@
 
 use serde_json::{Value, json};
 
+use super::array_records;
 use crate::effect::Effects;
 use crate::error::Result;
 use crate::output::Tabular;
+use crate::output::describe::{Column, Description};
 use crate::present::*;
 use crate::stats::designs::DesignRow;
 
@@ -51,6 +53,22 @@ fn design_table(title: &str, rows: &[DesignRow], confidence: f64, points: bool) 
         ]);
     }
     t
+}
+
+/// The propensity scores of the two groups by bin, described once for the terminal, the
+/// notebook and the report (whose gate merges small bins, which its `title` says), from the
+/// rows of an effects result's `overlap_diagnostics.bins`.
+pub(crate) fn overlap_description(title: &str) -> Description {
+    Description {
+        title: title.into(),
+        columns: vec![
+            Column::value("score from", "low", Kind::Num(2)),
+            Column::value("score to", "high", Kind::Num(2)),
+            Column::value("pilot people", "treated", Kind::Count),
+            Column::value("comparison people", "controls", Kind::Count),
+        ],
+        labels: 0,
+    }
 }
 
 impl Effects {
@@ -112,19 +130,11 @@ impl Effects {
             num(o.max_abs_smd_max, 3),
         ]);
         let d = &self.overlap_diagnostics;
-        let mut overlap = Table::new(
-            "Overlap: propensity scores of the two groups",
-            &["score from", "score to", "pilot", "comparison"],
-            0,
-        );
-        for b in &d.bins {
-            overlap.push(vec![
-                num(Some(b.low), 2),
-                num(Some(b.high), 2),
-                Some(b.treated.to_string()),
-                Some(b.controls.to_string()),
-            ]);
-        }
+        // Serialising a result cannot fail (plain fields, string keys); were it to, the
+        // table would have no rows.
+        let j = self.to_json().unwrap_or_default();
+        let mut overlap = overlap_description("Overlap: propensity scores of the two groups")
+            .table(&array_records(&j["overlap_diagnostics"], "bins"));
         overlap.notes.push(format!(
             "Pilot people outside the comparison people's range of scores: {:.1}%; comparison people outside the \
              pilot's range: {:.1}%.",

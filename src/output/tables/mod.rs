@@ -4,7 +4,7 @@
 pub(crate) mod compare;
 pub(crate) mod costs;
 mod did;
-mod effect;
+pub(crate) mod effect;
 pub(crate) mod matching;
 pub(crate) mod monitor;
 mod quality;
