@@ -109,6 +109,30 @@ pub fn pval(p: Option<f64>) -> Option<String> {
     p.map(|p| Kind::P.show(p))
 }
 
+/// A p-value's clause in a sentence, from the p-value as printed: `p = 0.0454`, or
+/// `p < 0.0001` where it prints below its precision (`<0.0001`, or `0.000` at three places).
+///
+/// ```
+/// use reoffending::format::p_clause;
+/// assert_eq!(p_clause("0.0454"), "p = 0.0454");
+/// assert_eq!(p_clause("<0.0001"), "p < 0.0001");
+/// assert_eq!(p_clause("0.000"), "p < 0.001");
+/// assert_eq!(p_clause("[c]"), "p = [c]");
+/// ```
+pub fn p_clause(printed: &str) -> String {
+    if let Some(bound) = printed.strip_prefix('<') {
+        return format!("p < {bound}");
+    }
+    match printed.split_once('.') {
+        Some((whole, places))
+            if whole == "0" && !places.is_empty() && places.chars().all(|c| c == '0') =>
+        {
+            format!("p < 0.{}1", &places[1..])
+        }
+        _ => format!("p = {printed}"),
+    }
+}
+
 /// An interval of `kind` when both limits are known: [`Kind::interval`].
 pub fn interval(kind: Kind, low: Option<f64>, high: Option<f64>) -> Option<String> {
     Some(kind.interval(low?, high?))

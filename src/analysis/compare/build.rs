@@ -401,14 +401,14 @@ impl Comparison {
         let summary = format!(
             "Descriptive comparison with an external benchmark, not an estimate of the scheme's impact: \
              {}% of people in {treatment} reoffended within 12 months ({level} exact interval {}% to {}%), {relation} \
-             the {}% reported for {label} (exact binomial test, central two-sided p = {}, the test that agrees with the exact interval). The benchmark has no published \
+             the {}% reported for {label} (exact binomial test, central two-sided {}, the test that agrees with the exact interval). The benchmark has no published \
              denominator, outcome definition or comparison group, so a difference may reflect how the figures \
              were counted, or who was diverted, rather than the schemes themselves.",
             pp(p),
             pp(exact.low),
             pp(exact.high),
             pp(p0),
-            pval(Some(p_central)).unwrap_or_default()
+            crate::format::p_clause(&pval(Some(p_central)).unwrap_or_default())
         );
         let mut tests = BTreeMap::new();
         tests.insert(

@@ -707,13 +707,13 @@ impl AreaDid {
                     s.push_str(&format!(
                         " With {} treated area{}, cluster-robust tests are unreliable, so the test that leads is the \
                          placebo in space: pretending each comparison area had launched instead, the actual estimate \
-                         ranks {} of {} by size, p = {:.3} (the smallest p this test can give with {} comparison \
+                         ranks {} of {} by size, {} (the smallest p this test can give with {} comparison \
                          areas is {:.3}).",
                         self.treated_clusters,
                         if self.treated_clusters == 1 { "" } else { "s" },
                         p.rank,
                         p.areas + 1,
-                        p.p_value,
+                        crate::format::p_clause(&format!("{:.3}", p.p_value)),
                         p.areas,
                         p.min_p_value
                     ));
@@ -728,23 +728,26 @@ impl AreaDid {
             "wild_bootstrap" => {
                 if let Some(w) = &self.wild_bootstrap {
                     s.push_str(&format!(
-                        " The wild cluster bootstrap gives p = {:.3}.",
-                        w.p_value
+                        " The wild cluster bootstrap gives {}.",
+                        crate::format::p_clause(&format!("{:.3}", w.p_value))
                     ));
                 }
             }
-            _ => s.push_str(&format!(" p = {:.3}.", self.p_value)),
+            _ => s.push_str(&format!(
+                " {}.",
+                crate::format::p_clause(&format!("{:.3}", self.p_value))
+            )),
         }
         if let Some(pt) = &self.pre_trend {
             s.push_str(&format!(
-                " Before launch, the areas' trends {} (joint test of the pre-launch periods, p = {:.3}); a flat \
+                " Before launch, the areas' trends {} (joint test of the pre-launch periods, {}); a flat \
                  pre-trend supports, but does not prove, the assumption that trends would have stayed parallel.",
                 if pt.p_value < 1.0 - self.confidence {
                     "already differed"
                 } else {
                     "did not differ detectably"
                 },
-                pt.p_value
+                crate::format::p_clause(&format!("{:.3}", pt.p_value))
             ));
         }
         if self.mislabelled.rows > 0 {

@@ -27,11 +27,7 @@ fn did_lead(d: &Value) -> Option<(String, f64)> {
 }
 
 fn p_text(p: f64) -> String {
-    if p < 0.001 {
-        "p < 0.001".into()
-    } else {
-        format!("p = {p:.3}")
-    }
+    crate::format::p_clause(&format!("{p:.3}"))
 }
 
 /// The treated areas of a difference-in-differences, joined for a sentence.

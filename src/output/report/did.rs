@@ -155,31 +155,31 @@ fn main(d: &Value, confidence: f64) -> Result<Section> {
     );
     if let Some(p) = d.get("placebo_in_space").filter(|v| v.is_object()) {
         t.notes.push(format!(
-            "Placebo in space: the estimate ranks {} of {} comparison and pilot areas by size; p = {} (the smallest \
+            "Placebo in space: the estimate ranks {} of {} comparison and pilot areas by size; {} (the smallest \
              this test can give is {}).",
             cell(p.get("rank"), Kind::Count),
             f(p, "areas").map_or(String::new(), |a| format!("{}", a as i64 + 1)),
-            cell(p.get("p_value"), Kind::Num(3)),
+            crate::format::p_clause(&cell(p.get("p_value"), Kind::Num(3))),
             cell(p.get("min_p_value"), Kind::Num(3)),
         ));
     }
     if let Some(w) = d.get("wild_bootstrap").filter(|v| v.is_object()) {
         t.notes.push(format!(
-            "Wild cluster restricted bootstrap ({} weights, {} replications, seed {}): p = {}.",
+            "Wild cluster restricted bootstrap ({} weights, {} replications, seed {}): {}.",
             w["weights"].as_str().unwrap_or(""),
             cell(w.get("replications"), Kind::Count),
             cell(w.get("seed"), Kind::Count),
-            cell(w.get("p_value"), Kind::Num(3)),
+            crate::format::p_clause(&cell(w.get("p_value"), Kind::Num(3))),
         ));
     }
     if let Some(pt) = d.get("pre_trend").filter(|v| v.is_object()) {
         t.notes.push(format!(
-            "Pre-launch trends: F({}, {}) = {}, p = {}. With one treated area this test, too, rests on \
+            "Pre-launch trends: F({}, {}) = {}, {}. With one treated area this test, too, rests on \
              cluster-robust errors and rejects too often.",
             cell(pt.get("df_num"), Kind::Count),
             cell(pt.get("df_den"), Kind::Count),
             cell(pt.get("statistic"), Kind::Num(2)),
-            cell(pt.get("p_value"), Kind::Num(3)),
+            crate::format::p_clause(&cell(pt.get("p_value"), Kind::Num(3))),
         ));
     }
     s.tables.push(t);

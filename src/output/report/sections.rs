@@ -902,10 +902,10 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
         );
         if let Some(lr) = sv.get("logrank").filter(|v| !v.is_null()) {
             t.notes.push(format!(
-                "Log-rank test between cohorts (descriptive: no adjustment for who was diverted): chi-square {} on {} df, p = {}.",
+                "Log-rank test between cohorts (descriptive: no adjustment for who was diverted): chi-square {} on {} df, {}.",
                 cell(lr.get("statistic"), Kind::Num(3)),
                 lr["df"],
-                cell(lr.get("p_value"), Kind::P)
+                crate::format::p_clause(&cell(lr.get("p_value"), Kind::P))
             ));
         }
         t.notes.push("Day-level tables are not published (they show individual events); they stay with the analysts in the secure environment.".into());

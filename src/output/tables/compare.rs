@@ -127,10 +127,10 @@ impl Comparison {
                 &mut t,
                 "reoffences per 100 people",
                 Some(format!(
-                    "{} vs {} (Welch p = {})",
+                    "{} vs {} (Welch {})",
                     Kind::Num(1).show(f.treatment_per_100),
                     Kind::Num(1).show(f.control_per_100),
-                    pval(Some(f.p_value)).unwrap_or_default()
+                    crate::format::p_clause(&pval(Some(f.p_value)).unwrap_or_default())
                 )),
             );
         }

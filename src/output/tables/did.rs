@@ -53,16 +53,16 @@ impl AreaDid {
         }
         if let Some(p) = &self.placebo_in_space {
             t.notes.push(format!(
-                "Placebo in space: rank {} of {}, p = {:.3} (smallest possible {:.3}).",
+                "Placebo in space: rank {} of {}, {} (smallest possible {:.3}).",
                 p.rank,
                 p.areas + 1,
-                p.p_value,
+                crate::format::p_clause(&format!("{:.3}", p.p_value)),
                 p.min_p_value
             ));
         }
         if let Some(w) = &self.wild_bootstrap {
             t.notes.push(format!(
-                "Wild cluster restricted bootstrap ({} weights, {} replications{}): p = {:.3}.",
+                "Wild cluster restricted bootstrap ({} weights, {} replications{}): {}.",
                 w.weights,
                 w.replications,
                 if w.full_enumeration {
@@ -70,13 +70,16 @@ impl AreaDid {
                 } else {
                     ""
                 },
-                w.p_value
+                crate::format::p_clause(&format!("{:.3}", w.p_value))
             ));
         }
         if let Some(pt) = &self.pre_trend {
             t.notes.push(format!(
-                "Pre-trend: F({}, {}) = {:.2}, p = {:.3}.",
-                pt.df_num, pt.df_den, pt.statistic, pt.p_value
+                "Pre-trend: F({}, {}) = {:.2}, {}.",
+                pt.df_num,
+                pt.df_den,
+                pt.statistic,
+                crate::format::p_clause(&format!("{:.3}", pt.p_value))
             ));
         }
         t.notes.push(format!(

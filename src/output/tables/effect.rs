@@ -82,12 +82,12 @@ impl Effects {
         );
         if let Some(h) = &self.headline {
             designs.notes.push(format!(
-                "Headline (the matched comparison of `match`): {:+.1} points, interval {:+.1} to {:+.1}, p = {}, \
+                "Headline (the matched comparison of `match`): {:+.1} points, interval {:+.1} to {:+.1}, {}, \
                  standard error clustered by matched set (CR1, {} sets).",
                 h.difference.estimate * 100.0,
                 h.difference.ci_low * 100.0,
                 h.difference.ci_high * 100.0,
-                pval(Some(h.difference.p_value)).unwrap_or_default(),
+                crate::format::p_clause(&pval(Some(h.difference.p_value)).unwrap_or_default()),
                 h.difference.clusters
             ));
         }

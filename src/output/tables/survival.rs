@@ -77,14 +77,14 @@ impl SurvivalAnalysis {
             }
             if let Some(lr) = &self.logrank {
                 t.notes.push(format!(
-                    "log-rank test between cohorts{}: chi-square {:.3} on {} df, p = {}",
+                    "log-rank test between cohorts{}: chi-square {:.3} on {} df, {}",
                     self.logrank_strata
                         .as_ref()
                         .map(|s| format!(" (stratified by {s})"))
                         .unwrap_or_default(),
                     lr.statistic,
                     lr.df,
-                    pval(Some(lr.p_value)).unwrap_or_default()
+                    crate::format::p_clause(&pval(Some(lr.p_value)).unwrap_or_default())
                 ));
             }
             t.notes.push(format!(
