@@ -255,6 +255,58 @@ impl Design {
         candidates: &[usize],
         max_levels: usize,
     ) -> Result<Design> {
+        Self::build_inner(people, covariates, references, candidates, max_levels, true)
+    }
+
+    /// What [`build`](Self::build) would give without its columns (every check made, the
+    /// same errors; `columns` left empty): the rows, the terms' names and the references.
+    /// A design whose names and references are another's, over rows that are some of its
+    /// rows, has that design's columns at those rows.
+    pub(crate) fn plan(
+        people: &People,
+        covariates: &[String],
+        references: &[(String, String)],
+        candidates: &[usize],
+        max_levels: usize,
+    ) -> Result<Design> {
+        Self::build_inner(
+            people, covariates, references, candidates, max_levels, false,
+        )
+    }
+
+    /// The rows `k` of this design for which `keep(k)` holds, in order.
+    pub(crate) fn select(&self, keep: &[bool]) -> Design {
+        use rayon::prelude::*;
+        let pick = |v: &[f64]| -> Vec<f64> {
+            v.iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(x, _)| *x)
+                .collect()
+        };
+        Design {
+            names: self.names.clone(),
+            columns: self.columns.par_iter().map(|c| pick(c)).collect(),
+            rows: self
+                .rows
+                .iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(r, _)| *r)
+                .collect(),
+            excluded_missing: self.excluded_missing,
+            references: self.references.clone(),
+        }
+    }
+
+    fn build_inner(
+        people: &People,
+        covariates: &[String],
+        references: &[(String, String)],
+        candidates: &[usize],
+        max_levels: usize,
+        with_columns: bool,
+    ) -> Result<Design> {
         let raws: Vec<(String, Raw)> = covariates
             .iter()
             .map(|c| Ok((c.clone(), raw(people, c)?)))
@@ -292,7 +344,9 @@ impl Design {
                         ));
                     }
                     names.push(name.clone());
-                    columns.push(col);
+                    if with_columns {
+                        columns.push(col);
+                    }
                 }
                 Raw::Categorical(v) => {
                     // Every row is complete: each has a code. The levels are the distinct
@@ -364,6 +418,9 @@ impl Design {
                             continue;
                         }
                         names.push(format!("{name}={l}"));
+                        if !with_columns {
+                            continue;
+                        }
                         columns.push(
                             row_levels
                                 .iter()

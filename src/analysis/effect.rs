@@ -426,7 +426,7 @@ impl Effects {
         let rows = SetRows::of(&m);
         let inputs = DesignInputs {
             names: &stage.design.names,
-            terms: Terms::Columns(&stage.design.columns),
+            terms: Terms::Sparse(&stage.sparse),
             treated,
             reoffended: &reoffended,
             reoffences: Some(&reoffences),
@@ -566,8 +566,15 @@ fn matched_summary(
     den: &[f64],
 ) -> (f64, Option<f64>) {
     let t = &stage.treated;
+    // The matched rows (weight above 0), in order: every sum below runs over them alone.
+    let matched: Vec<(usize, f64)> = weights
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| **w > 0.0)
+        .map(|(k, w)| (k, *w))
+        .collect();
     let (mut sw, mut sy) = ([0.0f64; 2], [0.0f64; 2]);
-    for (k, w) in weights.iter().enumerate().filter(|(_, w)| **w > 0.0) {
+    for &(k, w) in &matched {
         let g = usize::from(t[k]);
         sw[g] += w;
         sy[g] += w * f64::from(u8::from(reoffended[k]));
@@ -581,7 +588,7 @@ fn matched_summary(
         .filter(|(_, d)| **d > 0.0)
         .map(|(col, d)| {
             let mut s = [0.0f64; 2];
-            for (k, w) in weights.iter().enumerate().filter(|(_, w)| **w > 0.0) {
+            for &(k, w) in &matched {
                 s[usize::from(t[k])] += w * col[k];
             }
             ((s[1] / sw[1] - s[0] / sw[0]) / d).abs()
@@ -593,10 +600,11 @@ fn matched_summary(
 /// SMD denominators: the square root of the mean of the two groups' sample variances.
 fn smd_denominators(stage: &MatchingStage) -> Vec<f64> {
     let t = &stage.treated;
+    // Each term's denominator is a function of its column alone: the terms in parallel.
     stage
         .design
         .columns
-        .iter()
+        .par_iter()
         .map(|col| {
             let var = |g: bool| {
                 let v: Vec<f64> = col

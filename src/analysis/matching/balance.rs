@@ -59,9 +59,11 @@ pub fn balance(design: &Design, treated: &[bool], weights: &[f64]) -> Vec<Balanc
         }
         (xs, ws)
     };
+    use rayon::prelude::*;
+    // Each term's row is a function of its column alone: the terms in parallel.
     design
         .names
-        .iter()
+        .par_iter()
         .zip(&design.columns)
         .map(|(name, col)| {
             let (xt, wt) = pick(col, true, None);

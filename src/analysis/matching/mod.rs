@@ -12,13 +12,13 @@ pub use nearest::{
     MatchOrder, MatchSpec, Matcher, Matches, Member, nearest_neighbour, nearest_neighbour_in_order,
 };
 
-use crate::compare::{CompareOptions, Comparison, GroupData, PeriodCheck, PeriodFilter};
+use crate::compare::{CompareOptions, Comparison, GroupData, Period, PeriodCheck, PeriodFilter};
 use crate::data::People;
 use crate::design::Design;
 use crate::error::{Error, OptionError, Result};
 use crate::measure::{NO_REOFFENCE, Outcomes};
-use crate::stats::designs::{MatchedRows, matched_difference_clustered};
-use crate::stats::{LogisticFit, PairDirection, RosenbaumBounds, logistic, rosenbaum};
+use crate::stats::designs::{MatchedRows, SparseTerms, matched_difference_clustered};
+use crate::stats::{LogisticFit, PairDirection, RosenbaumBounds, logistic_sparse, rosenbaum};
 
 /// The Justice Data Lab's minimum pilot group.
 pub const MIN_TREATED: usize = 60;
@@ -360,7 +360,13 @@ impl MatchedComparison {
                     compare: other.clone(),
                     ..options.clone()
                 };
-                Self::compute_once(people, outcomes, &o).map(|m| m.comparison)
+                // The pilot's period within every comparison person: the same design at
+                // fewer rows, when its terms are the same (see `MatchingStage::within`).
+                match stage.within(people, outcomes, &options.compare, &o)? {
+                    Some(inner) => Self::from_stage(outcomes, &o, &inner),
+                    None => Self::compute_once(people, outcomes, &o),
+                }
+                .map(|m| m.comparison)
             },
         )?;
         Ok(m)
@@ -388,6 +394,7 @@ impl MatchedComparison {
     ) -> Result<MatchedComparison> {
         let MatchingStage {
             design,
+            sparse: _,
             treated,
             fit,
             logit,
@@ -521,6 +528,9 @@ impl MatchedComparison {
 pub(crate) struct MatchingStage {
     /// The terms, rows in an order fixed by the data.
     pub design: Design,
+    /// The design's terms by row, only the values not zero: built once, read by the
+    /// propensity model and every adjusted design.
+    pub sparse: SparseTerms,
     /// Pilot (true) or comparison, per design row.
     pub treated: Vec<bool>,
     /// The propensity model.
@@ -549,30 +559,7 @@ impl MatchingStage {
         options: &MatchOptions,
     ) -> Result<MatchingStage> {
         options.check()?;
-        let code = |option: &str, label: &str| {
-            people.cohort.code_of(label).ok_or_else(|| {
-                Error::option(
-                    option,
-                    format!(
-                        "no cohort `{}` in the data (cohorts: {})",
-                        crate::error::shown(label),
-                        crate::error::listed(&people.cohort.levels)
-                    ),
-                )
-            })
-        };
-        let (tc, cc) = (
-            code("treatment", &options.treatment)?,
-            code("control", &options.control)?,
-        );
-        let period = PeriodFilter::new(people, &options.treatment, options.compare.period);
-        let candidates: Vec<usize> = (0..people.len())
-            .filter(|&i| {
-                outcomes.eligible[i]
-                    && (people.cohort.codes[i] == tc
-                        || (people.cohort.codes[i] == cc && period.keeps(people, i)))
-            })
-            .collect();
+        let (tc, candidates) = candidates(people, outcomes, options)?;
         let t = crate::trace::Phase::start("  match: design");
         let mut design = Design::build(
             people,
@@ -595,6 +582,76 @@ impl MatchingStage {
             )
         });
         drop(t);
+        let exact_key = exact_keys(people, &options.exact, &design.rows)?;
+        Self::of_design(people, options, design, tc, exact_key)
+    }
+
+    /// The stage of `options` (the period check's: comparison people within the pilot's
+    /// period) from this stage of every comparison person (`main`, its comparison options),
+    /// without building and sorting its design again: when the two differ only in that
+    /// period and the design of the fewer people has the same terms (every level present,
+    /// the same references), it is this design at the rows of those people, in the same
+    /// order (the canonical order compares rows by their values, then by what the sort
+    /// adds, then by their place among the candidates, which is the people's order in both).
+    /// Every check of building it is still made (the same errors). `None` when it cannot be
+    /// so derived: the caller prepares the stage in full.
+    pub(crate) fn within(
+        &self,
+        people: &People,
+        outcomes: &Outcomes,
+        main: &CompareOptions,
+        options: &MatchOptions,
+    ) -> Result<Option<MatchingStage>> {
+        if !(main.period == Period::Full && options.compare.period == Period::Pilot) {
+            return Ok(None);
+        }
+        options.check()?;
+        let (tc, candidates) = candidates(people, outcomes, options)?;
+        let t = crate::trace::Phase::start("  match: design");
+        let plan = Design::plan(
+            people,
+            &options.covariates,
+            &options.references,
+            &candidates,
+            options.max_levels,
+        )?;
+        if plan.names != self.design.names || plan.references != self.design.references {
+            return Ok(None);
+        }
+        let period = PeriodFilter::new(people, &options.treatment, options.compare.period);
+        let keep: Vec<bool> = self
+            .design
+            .rows
+            .iter()
+            .zip(&self.treated)
+            .map(|(&i, &t)| t || period.keeps(people, i))
+            .collect();
+        let mut design = self.design.select(&keep);
+        if design.rows.len() != plan.rows.len() {
+            return Ok(None);
+        }
+        design.excluded_missing = plan.excluded_missing;
+        let exact_key: Vec<u64> = self
+            .exact_key
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(e, _)| *e)
+            .collect();
+        drop(t);
+        Self::of_design(people, options, design, tc, exact_key).map(Some)
+    }
+
+    /// The stage from its design in canonical order: the groups, the propensity model, the
+    /// caliper.
+    fn of_design(
+        people: &People,
+        options: &MatchOptions,
+        design: Design,
+        tc: u32,
+        exact_key: Vec<u64>,
+    ) -> Result<MatchingStage> {
+        use rayon::prelude::*;
         let treated: Vec<bool> = design
             .rows
             .iter()
@@ -615,13 +672,16 @@ impl MatchingStage {
             ));
         }
         let t = crate::trace::Phase::start("  match: propensity model");
-        let fit = logistic(&treated, &design.columns, &design.names)?;
+        let sparse = SparseTerms::from_columns(&design.columns, design.rows.len());
+        let fit = logistic_sparse(&treated, &design.columns, &sparse, &design.names)?;
+        // Each row's log odds is a function of its row alone.
         let logit: Vec<f64> = (0..design.rows.len())
+            .into_par_iter()
+            .with_min_len(4096)
             .map(|k| fit.linear_predictor(&design.columns, k))
             .collect();
         drop(t);
         let caliper_logit = options.caliper.map(|c| c * pooled_sd(&logit, &treated));
-        let exact_key = exact_keys(people, &options.exact, &design.rows)?;
         let spec = MatchSpec {
             ratio: options.ratio,
             replace: options.replace,
@@ -629,6 +689,7 @@ impl MatchingStage {
         };
         Ok(MatchingStage {
             design,
+            sparse,
             treated,
             fit,
             logit,
@@ -640,6 +701,40 @@ impl MatchingStage {
             warnings,
         })
     }
+}
+
+/// The pilot cohort's code and the people a matching with `options` may use: in the
+/// 12-month measure, pilot or (within the period) comparison, in the people's order.
+fn candidates(
+    people: &People,
+    outcomes: &Outcomes,
+    options: &MatchOptions,
+) -> Result<(u32, Vec<usize>)> {
+    let code = |option: &str, label: &str| {
+        people.cohort.code_of(label).ok_or_else(|| {
+            Error::option(
+                option,
+                format!(
+                    "no cohort `{}` in the data (cohorts: {})",
+                    crate::error::shown(label),
+                    crate::error::listed(&people.cohort.levels)
+                ),
+            )
+        })
+    };
+    let (tc, cc) = (
+        code("treatment", &options.treatment)?,
+        code("control", &options.control)?,
+    );
+    let period = PeriodFilter::new(people, &options.treatment, options.compare.period);
+    let candidates: Vec<usize> = (0..people.len())
+        .filter(|&i| {
+            outcomes.eligible[i]
+                && (people.cohort.codes[i] == tc
+                    || (people.cohort.codes[i] == cc && period.keeps(people, i)))
+        })
+        .collect();
+    Ok((tc, candidates))
 }
 
 /// The matched comparison on the placebo outcome: a proven offence in the year before the

@@ -21,6 +21,124 @@ pub enum Terms<'a> {
         /// Terms per row (k).
         terms: usize,
     },
+    /// By row, only the values that are not zero ([`SparseTerms`]: the compact form the
+    /// matching stage builds once and every model and design reads).
+    Sparse(&'a SparseTerms),
+}
+
+/// Covariate terms of `n` people stored by row, only the values that are not zero (no
+/// intercept): a categorical covariate of L levels is L - 1 indicator terms of which a row
+/// has at most one not zero, so a row of a design with 20 terms typically holds 5 values.
+/// Built once from a design's columns and shared by the propensity model, the outcome
+/// models and every weighting design, instead of each gathering the columns again.
+///
+/// Sums over a row's values skip only exact zeros, whose products add nothing to a sum
+/// (they could change only the sign of a zero). With a value that is not finite anywhere
+/// every term of every row is kept (0 times infinity is not zero), as the dense sums would.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparseTerms {
+    terms: usize,
+    /// Row `i`'s values are `term[start[i]..start[i + 1]]` and likewise in `value`.
+    start: Vec<usize>,
+    /// Term index of each value, increasing within a row.
+    term: Vec<u32>,
+    value: Vec<f64>,
+    dense: bool,
+}
+
+impl SparseTerms {
+    /// The values not zero of the first `n` rows of `columns` (term `j` of row `i` is
+    /// `columns[j][i]`; every column holds at least `n` values).
+    pub fn from_columns(columns: &[Vec<f64>], n: usize) -> SparseTerms {
+        use rayon::prelude::*;
+        const CHUNK: usize = 1 << 16;
+        let dense = columns
+            .par_iter()
+            .any(|c| c[..n].iter().any(|v| !v.is_finite()));
+        // Chunks of rows in parallel, joined in order: the same layout on any number of
+        // threads.
+        let parts: Vec<(Vec<u32>, Vec<u32>, Vec<f64>)> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let rows = c * CHUNK..((c + 1) * CHUNK).min(n);
+                let mut len = Vec::with_capacity(rows.len());
+                let mut term = Vec::new();
+                let mut value = Vec::new();
+                for i in rows {
+                    let before = term.len();
+                    for (j, col) in columns.iter().enumerate() {
+                        if dense || col[i] != 0.0 {
+                            term.push(j as u32);
+                            value.push(col[i]);
+                        }
+                    }
+                    len.push((term.len() - before) as u32);
+                }
+                (len, term, value)
+            })
+            .collect();
+        let total: usize = parts.iter().map(|p| p.1.len()).sum();
+        let mut out = SparseTerms {
+            terms: columns.len(),
+            start: Vec::with_capacity(n + 1),
+            term: Vec::with_capacity(total),
+            value: Vec::with_capacity(total),
+            dense,
+        };
+        let mut at = 0usize;
+        for (len, term, value) in parts {
+            for l in len {
+                out.start.push(at);
+                at += l as usize;
+            }
+            out.term.extend_from_slice(&term);
+            out.value.extend_from_slice(&value);
+        }
+        out.start.push(at);
+        out
+    }
+
+    /// The number of rows.
+    pub fn rows(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    /// The number of terms (k).
+    pub fn terms(&self) -> usize {
+        self.terms
+    }
+
+    /// Whether every term of every row is kept (some value is not finite).
+    pub fn is_dense(&self) -> bool {
+        self.dense
+    }
+
+    /// Row `i`'s terms (increasing) and their values.
+    pub fn row(&self, i: usize) -> (&[u32], &[f64]) {
+        let r = self.start[i]..self.start[i + 1];
+        (&self.term[r.clone()], &self.value[r])
+    }
+
+    /// Writes row `i` into `buf` (length k), zeros included.
+    pub fn row_into(&self, i: usize, buf: &mut [f64]) {
+        buf.iter_mut().for_each(|v| *v = 0.0);
+        let (terms, values) = self.row(i);
+        for (&j, &v) in terms.iter().zip(values) {
+            buf[j as usize] = v;
+        }
+    }
+
+    /// The terms as columns (`columns[j][i]`).
+    pub fn to_columns(&self) -> Vec<Vec<f64>> {
+        let mut columns = vec![vec![0.0; self.rows()]; self.terms];
+        for i in 0..self.rows() {
+            let (terms, values) = self.row(i);
+            for (&j, &v) in terms.iter().zip(values) {
+                columns[j as usize][i] = v;
+            }
+        }
+        columns
+    }
 }
 
 impl Terms<'_> {
@@ -29,6 +147,7 @@ impl Terms<'_> {
         match self {
             Terms::Columns(c) => c.len(),
             Terms::RowMajor { terms, .. } => *terms,
+            Terms::Sparse(s) => s.terms(),
         }
     }
 
@@ -37,6 +156,7 @@ impl Terms<'_> {
         let ok = match self {
             Terms::Columns(c) => c.iter().all(|col| col.len() == n),
             Terms::RowMajor { values, terms } => values.len() == n * terms,
+            Terms::Sparse(s) => s.rows() == n,
         };
         if ok {
             Ok(())
@@ -83,6 +203,13 @@ impl Terms<'_> {
                     start += len;
                 }
             }
+            Terms::Sparse(s) => {
+                let mut buf = vec![0.0; s.terms()];
+                for i in 0..n {
+                    s.row_into(i, &mut buf);
+                    f(i, &buf);
+                }
+            }
         }
     }
 
@@ -97,6 +224,7 @@ impl Terms<'_> {
                     *b = col[i];
                 }
             }
+            Terms::Sparse(s) => s.row_into(i, buf),
         }
     }
 }
