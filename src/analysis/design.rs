@@ -72,13 +72,19 @@ impl Design {
     /// only they are sorted by values: 200 indicator terms made comparing rows of the same
     /// level walk every term, half a second per sort at 20,000 people.
     fn term_ranks(&self) -> Vec<usize> {
+        use rayon::prelude::*;
         let n = self.rows.len();
-        let mut hash = vec![0u64; n];
-        for c in &self.columns {
-            for (h, v) in hash.iter_mut().zip(c) {
-                *h = mix(h.rotate_left(17) ^ v.to_bits());
-            }
-        }
+        // Each row's hash folds its own values, the first term first: rows in parallel.
+        let columns = &self.columns;
+        let hash: Vec<u64> = (0..n)
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|i| {
+                columns
+                    .iter()
+                    .fold(0u64, |h, c| mix(h.rotate_left(17) ^ c[i].to_bits()))
+            })
+            .collect();
         let mut first: std::collections::HashMap<u64, usize, foldhash::fast::FixedState> =
             Default::default();
         let mut rep: Vec<usize> = hash
@@ -217,9 +223,17 @@ fn raw<'a>(people: &'a People, name: &str) -> Result<Raw<'a>> {
     })
 }
 
-fn median(v: &[f64]) -> f64 {
+/// Sorts values by `total_cmp` in parallel: values equal under it are the same bits, so any
+/// sort gives the same vector.
+fn sorted(v: &[f64]) -> Vec<f64> {
+    use rayon::prelude::*;
     let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
+    s.par_sort_unstable_by(f64::total_cmp);
+    s
+}
+
+fn median(v: &[f64]) -> f64 {
+    let s = sorted(v);
     s[s.len() / 2]
 }
 
@@ -230,8 +244,7 @@ fn extreme(v: &[f64]) -> Option<usize> {
     if v.len() < 4 {
         return None;
     }
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
+    let s = sorted(v);
     let q = |p: f64| s[((s.len() - 1) as f64 * p).round() as usize];
     let (m, iqr) = (q(0.5), q(0.75) - q(0.25));
     let scale = if iqr > 0.0 { iqr } else { m.abs().max(1.0) };
@@ -317,8 +330,9 @@ impl Design {
                 Raw::Categorical(v) => v.get(i).is_some(),
             })
         };
+        use rayon::prelude::*;
         let rows: Vec<usize> = candidates
-            .iter()
+            .par_iter()
             .copied()
             .filter(|&i| complete(i))
             .collect();
@@ -329,7 +343,8 @@ impl Design {
         for (name, r) in &raws {
             match r {
                 Raw::Numeric(v) => {
-                    let col: Vec<f64> = rows.iter().map(|&i| v[i].unwrap_or(f64::NAN)).collect();
+                    let col: Vec<f64> =
+                        rows.par_iter().map(|&i| v[i].unwrap_or(f64::NAN)).collect();
                     if let Some(k) = extreme(&col) {
                         return Err(Error::input(
                             "cohort table",
@@ -423,7 +438,7 @@ impl Design {
                         }
                         columns.push(
                             row_levels
-                                .iter()
+                                .par_iter()
                                 .map(|&x| f64::from(x == k as u32))
                                 .collect(),
                         );

@@ -57,22 +57,42 @@ impl LogisticFit {
 pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<LogisticFit> {
     check(y, x, names)?;
     let rows = SparseTerms::from_columns(x, y.len());
-    fit(y, x, &rows, names)
+    fit(y, &rows, names)
 }
 
-/// [`logistic`] on columns `x` whose values not zero are already in `rows` (the same terms,
-/// built once and shared with other models).
+/// [`logistic`] on terms already in sparse form (built once and shared with other
+/// models): the same checks, the same fit, bit for bit.
 pub(crate) fn logistic_sparse(
     y: &[bool],
-    x: &[Vec<f64>],
     rows: &SparseTerms,
     names: &[String],
 ) -> Result<LogisticFit> {
-    check(y, x, names)?;
-    if rows.rows() != y.len() || rows.terms() != x.len() {
+    let n = y.len();
+    if names.len() != rows.terms() || rows.rows() != n {
         return Err(FitError::Shape { model: MODEL }.into());
     }
-    fit(y, x, rows, names)
+    contrast(y)?;
+    if let Some(j) = rows.constant().iter().position(|c| *c) {
+        return Err(FitError::Constant {
+            model: MODEL,
+            covariate: names[j].clone(),
+        }
+        .into());
+    }
+    fit(y, rows, names)
+}
+
+/// Both groups present.
+fn contrast(y: &[bool]) -> Result<()> {
+    let ones = y.iter().filter(|v| **v).count();
+    if ones == 0 || ones == y.len() {
+        return Err(FitError::NoContrast {
+            model: MODEL,
+            what: "needs people in both groups",
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// The shape, contrast and constant-covariate checks of [`logistic`].
@@ -81,14 +101,7 @@ fn check(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<()> {
     if names.len() != x.len() || x.iter().any(|c| c.len() != n) {
         return Err(FitError::Shape { model: MODEL }.into());
     }
-    let ones = y.iter().filter(|v| **v).count();
-    if ones == 0 || ones == n {
-        return Err(FitError::NoContrast {
-            model: MODEL,
-            what: "needs people in both groups",
-        }
-        .into());
-    }
+    contrast(y)?;
     for (j, c) in x.iter().enumerate() {
         if c.iter().all(|v| *v == c[0]) {
             return Err(FitError::Constant {
@@ -103,12 +116,18 @@ fn check(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<()> {
 
 /// The Newton-Raphson fit of [`logistic`], its checks passed.
 // Over 80 lines: see `logistic`.
-fn fit(y: &[bool], x: &[Vec<f64>], rows: &SparseTerms, names: &[String]) -> Result<LogisticFit> {
+fn fit(y: &[bool], sparse: &SparseTerms, names: &[String]) -> Result<LogisticFit> {
     let n = y.len();
-    let p = x.len() + 1;
+    let p = sparse.terms() + 1;
     let ones = y.iter().filter(|v| **v).count();
-    let col = |j: usize, i: usize| if j == 0 { 1.0 } else { x[j - 1][i] };
-    let rows = Entries(rows);
+    // Row `i` in full (the intercept's 1 first), for a row whose weight is not finite.
+    let dense_row = |i: usize, out: &mut Vec<f64>| {
+        out.clear();
+        out.push(1.0);
+        out.resize(p, 0.0);
+        sparse.row_into(i, &mut out[1..]);
+    };
+    let rows = Entries(sparse);
     let loglik = |beta: &[f64]| -> f64 {
         // A trial step that is not finite: the sum over every term would be NaN or infinite
         // (0 times infinity, or an infinite log odds in both groups), so the step is refused.
@@ -151,6 +170,7 @@ fn fit(y: &[bool], x: &[Vec<f64>], rows: &SparseTerms, names: &[String]) -> Resu
             (mu * (1.0 - mu), f64::from(y[i]) - mu)
         };
         let mut entries: RowEntries = (Vec::with_capacity(p), Vec::with_capacity(p));
+        let mut full = Vec::with_capacity(p);
         in_row_order(n, weights, |i, (w, r)| {
             if w.is_finite() && r.is_finite() {
                 rows.row(i, &mut entries);
@@ -162,11 +182,12 @@ fn fit(y: &[bool], x: &[Vec<f64>], rows: &SparseTerms, names: &[String]) -> Resu
                     }
                 }
             } else {
+                dense_row(i, &mut full);
                 for a in 0..p {
-                    let xa = col(a, i);
+                    let xa = full[a];
                     grad[a] += xa * r;
                     for b in 0..=a {
-                        info[a][b] += w * xa * col(b, i);
+                        info[a][b] += w * xa * full[b];
                     }
                 }
             }
@@ -230,6 +251,7 @@ fn fit(y: &[bool], x: &[Vec<f64>], rows: &SparseTerms, names: &[String]) -> Resu
         mu * (1.0 - mu)
     };
     let mut entries: RowEntries = (Vec::with_capacity(p), Vec::with_capacity(p));
+    let mut full = Vec::with_capacity(p);
     in_row_order(n, weight, |i, w| {
         if w.is_finite() {
             rows.row(i, &mut entries);
@@ -240,9 +262,10 @@ fn fit(y: &[bool], x: &[Vec<f64>], rows: &SparseTerms, names: &[String]) -> Resu
                 }
             }
         } else {
+            dense_row(i, &mut full);
             for a in 0..p {
                 for b in 0..p {
-                    info[a][b] += w * col(a, i) * col(b, i);
+                    info[a][b] += w * full[a] * full[b];
                 }
             }
         }

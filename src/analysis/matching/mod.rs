@@ -347,28 +347,37 @@ impl MatchedComparison {
         options: &MatchOptions,
         stage: &MatchingStage,
     ) -> Result<MatchedComparison> {
-        let mut m = Self::from_stage(outcomes, options, stage)?;
-        let _t = crate::trace::Phase::start("  match: period check");
-        m.period_check = Comparison::period_check(
-            people,
-            outcomes,
-            &options.treatment,
-            &options.control,
-            &options.compare,
-            |other| {
-                let o = MatchOptions {
-                    compare: other.clone(),
-                    ..options.clone()
-                };
-                // The pilot's period within every comparison person: the same design at
-                // fewer rows, when its terms are the same (see `MatchingStage::within`).
-                match stage.within(people, outcomes, &options.compare, &o)? {
-                    Some(inner) => Self::from_stage(outcomes, &o, &inner),
-                    None => Self::compute_once(people, outcomes, &o),
-                }
-                .map(|m| m.comparison)
+        // The matched comparison and its period check read the same data and write
+        // nothing shared: run side by side, each exactly as alone.
+        let (m, period_check) = rayon::join(
+            || Self::from_stage(outcomes, options, stage),
+            || {
+                let _t = crate::trace::Phase::start("  match: period check");
+                Comparison::period_check(
+                    people,
+                    outcomes,
+                    &options.treatment,
+                    &options.control,
+                    &options.compare,
+                    |other| {
+                        let o = MatchOptions {
+                            compare: other.clone(),
+                            ..options.clone()
+                        };
+                        // The pilot's period within every comparison person: the same design
+                        // at fewer rows, when its terms are the same (see
+                        // `MatchingStage::within`).
+                        match stage.within(people, outcomes, &options.compare, &o)? {
+                            Some(inner) => Self::from_stage(outcomes, &o, &inner),
+                            None => Self::compute_once(people, outcomes, &o),
+                        }
+                        .map(|m| m.comparison)
+                    },
+                )
             },
-        )?;
+        );
+        let mut m = m?;
+        m.period_check = period_check?;
         Ok(m)
     }
 
@@ -411,7 +420,12 @@ impl MatchedComparison {
         let m = nearest_neighbour(logit, treated, exact_key, &spec);
         drop(t);
         let t = crate::trace::Phase::start("  match: balance");
-        let balance = balance(design, treated, &m.weights);
+        let balance = balance::balance_of(
+            &design.names,
+            &|j| std::borrow::Cow::Owned(stage.sparse.column(j)),
+            treated,
+            &m.weights,
+        );
         drop(t);
         let _t = crate::trace::Phase::start("  match: comparisons");
         let imbalanced_terms: Vec<String> = balance
@@ -526,7 +540,8 @@ impl MatchedComparison {
 /// exact-matching keys. Shared by the matched comparison and the adjusted designs (`effect`),
 /// so that every design rests on the same terms and the same propensity model.
 pub(crate) struct MatchingStage {
-    /// The terms, rows in an order fixed by the data.
+    /// The terms' names and rows, rows in an order fixed by the data; its `columns` are
+    /// empty (the terms are in `sparse`).
     pub design: Design,
     /// The design's terms by row, only the values not zero: built once, read by the
     /// propensity model and every adjusted design.
@@ -583,7 +598,13 @@ impl MatchingStage {
         });
         drop(t);
         let exact_key = exact_keys(people, &options.exact, &design.rows)?;
-        Self::of_design(people, options, design, tc, exact_key)
+        // The terms are kept in sparse form only: the dense columns (8 bytes a term and
+        // row) are dropped once it is built.
+        let sparse = crate::trace::timed("  match: sparse terms", || {
+            SparseTerms::from_columns(&design.columns, design.rows.len())
+        });
+        design.columns = Vec::new();
+        Self::of_design(people, options, design, sparse, tc, exact_key)
     }
 
     /// The stage of `options` (the period check's: comparison people within the pilot's
@@ -630,6 +651,7 @@ impl MatchingStage {
         if design.rows.len() != plan.rows.len() {
             return Ok(None);
         }
+        let sparse = self.sparse.select(&keep);
         design.excluded_missing = plan.excluded_missing;
         let exact_key: Vec<u64> = self
             .exact_key
@@ -639,15 +661,16 @@ impl MatchingStage {
             .map(|(e, _)| *e)
             .collect();
         drop(t);
-        Self::of_design(people, options, design, tc, exact_key).map(Some)
+        Self::of_design(people, options, design, sparse, tc, exact_key).map(Some)
     }
 
-    /// The stage from its design in canonical order: the groups, the propensity model, the
-    /// caliper.
+    /// The stage from its design in canonical order (its terms in `sparse`, its columns
+    /// empty): the groups, the propensity model, the caliper.
     fn of_design(
         people: &People,
         options: &MatchOptions,
         design: Design,
+        sparse: SparseTerms,
         tc: u32,
         exact_key: Vec<u64>,
     ) -> Result<MatchingStage> {
@@ -672,13 +695,24 @@ impl MatchingStage {
             ));
         }
         let t = crate::trace::Phase::start("  match: propensity model");
-        let sparse = SparseTerms::from_columns(&design.columns, design.rows.len());
-        let fit = logistic_sparse(&treated, &design.columns, &sparse, &design.names)?;
-        // Each row's log odds is a function of its row alone.
+        let fit = logistic_sparse(&treated, &sparse, &design.names)?;
+        // Each row's log odds is a function of its row alone: in parallel, each the sum
+        // `LogisticFit::linear_predictor` adds, over the row's terms in full.
+        let (b0, b) = (fit.coefficients[0].coef, &fit.coefficients[1..]);
         let logit: Vec<f64> = (0..design.rows.len())
             .into_par_iter()
             .with_min_len(4096)
-            .map(|k| fit.linear_predictor(&design.columns, k))
+            .map_init(
+                || vec![0.0; sparse.terms()],
+                |row, k| {
+                    sparse.row_into(k, row);
+                    b0 + b
+                        .iter()
+                        .zip(row.iter())
+                        .map(|(t, x)| t.coef * x)
+                        .sum::<f64>()
+                },
+            )
             .collect();
         drop(t);
         let caliper_logit = options.caliper.map(|c| c * pooled_sd(&logit, &treated));
@@ -727,7 +761,9 @@ fn candidates(
         code("control", &options.control)?,
     );
     let period = PeriodFilter::new(people, &options.treatment, options.compare.period);
+    use rayon::prelude::*;
     let candidates: Vec<usize> = (0..people.len())
+        .into_par_iter()
         .filter(|&i| {
             outcomes.eligible[i]
                 && (people.cohort.codes[i] == tc

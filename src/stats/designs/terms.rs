@@ -48,54 +48,90 @@ pub struct SparseTerms {
 
 impl SparseTerms {
     /// The values not zero of the first `n` rows of `columns` (term `j` of row `i` is
-    /// `columns[j][i]`; every column holds at least `n` values).
+    /// `columns[j][i]`; every column holds at least `n` values). Only +0 is left out: a -0
+    /// is kept, so that [`row_into`](Self::row_into) and [`column`](Self::column) give back
+    /// every value bit for bit.
     pub fn from_columns(columns: &[Vec<f64>], n: usize) -> SparseTerms {
         use rayon::prelude::*;
-        const CHUNK: usize = 1 << 16;
         let dense = columns
             .par_iter()
             .any(|c| c[..n].iter().any(|v| !v.is_finite()));
-        // Chunks of rows in parallel, joined in order: the same layout on any number of
-        // threads.
-        let parts: Vec<(Vec<u32>, Vec<u32>, Vec<f64>)> = (0..n.div_ceil(CHUNK))
+        let kept = |v: f64| dense || v.to_bits() != 0;
+        // Two passes, rows in parallel blocks: the values of each row are counted, then
+        // written straight into their places (no second copy of the values).
+        let counts: Vec<u32> = (0..n)
             .into_par_iter()
-            .map(|c| {
-                let rows = c * CHUNK..((c + 1) * CHUNK).min(n);
-                let mut len = Vec::with_capacity(rows.len());
-                let mut term = Vec::new();
-                let mut value = Vec::new();
-                for i in rows {
-                    let before = term.len();
-                    for (j, col) in columns.iter().enumerate() {
-                        if dense || col[i] != 0.0 {
-                            term.push(j as u32);
-                            value.push(col[i]);
-                        }
-                    }
-                    len.push((term.len() - before) as u32);
-                }
-                (len, term, value)
-            })
+            .with_min_len(4096)
+            .map(|i| columns.iter().filter(|c| kept(c[i])).count() as u32)
             .collect();
-        let total: usize = parts.iter().map(|p| p.1.len()).sum();
-        let mut out = SparseTerms {
-            terms: columns.len(),
-            start: Vec::with_capacity(n + 1),
-            term: Vec::with_capacity(total),
-            value: Vec::with_capacity(total),
-            dense,
-        };
+        let mut start = Vec::with_capacity(n + 1);
         let mut at = 0usize;
-        for (len, term, value) in parts {
-            for l in len {
-                out.start.push(at);
-                at += l as usize;
-            }
-            out.term.extend_from_slice(&term);
-            out.value.extend_from_slice(&value);
+        for c in &counts {
+            start.push(at);
+            at += *c as usize;
         }
-        out.start.push(at);
-        out
+        start.push(at);
+        drop(counts);
+        let mut term = vec![0u32; at];
+        let mut value = vec![0.0f64; at];
+        fill_blocks(&start, &mut term, &mut value, |i, t, v| {
+            let mut k = 0;
+            for (j, c) in columns.iter().enumerate() {
+                if kept(c[i]) {
+                    t[k] = j as u32;
+                    v[k] = c[i];
+                    k += 1;
+                }
+            }
+        });
+        SparseTerms {
+            terms: columns.len(),
+            start,
+            term,
+            value,
+            dense,
+        }
+    }
+
+    /// The rows `i` for which `keep[i]` holds, in order.
+    pub fn select(&self, keep: &[bool]) -> SparseTerms {
+        let rows: Vec<usize> = (0..self.rows()).filter(|&i| keep[i]).collect();
+        let mut start = Vec::with_capacity(rows.len() + 1);
+        let mut at = 0usize;
+        for &i in &rows {
+            start.push(at);
+            at += self.start[i + 1] - self.start[i];
+        }
+        start.push(at);
+        let mut term = vec![0u32; at];
+        let mut value = vec![0.0f64; at];
+        fill_blocks(&start, &mut term, &mut value, |k, t, v| {
+            let (a, b) = self.row(rows[k]);
+            t.copy_from_slice(a);
+            v.copy_from_slice(b);
+        });
+        SparseTerms {
+            terms: self.terms,
+            start,
+            term,
+            value,
+            dense: self.dense,
+        }
+    }
+
+    /// Term `j` of every row (`columns[j]` of the columns it was built from).
+    pub fn column(&self, j: usize) -> Vec<f64> {
+        use rayon::prelude::*;
+        (0..self.rows())
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|i| {
+                let (t, v) = self.row(i);
+                t.iter()
+                    .position(|&x| x as usize == j)
+                    .map_or(0.0, |k| v[k])
+            })
+            .collect()
     }
 
     /// The number of rows.
@@ -126,6 +162,37 @@ impl SparseTerms {
         for (&j, &v) in terms.iter().zip(values) {
             buf[j as usize] = v;
         }
+    }
+
+    /// For each term, whether it has the same value (`==`) in every row, as
+    /// `column.iter().all(|v| *v == column[0])` would say.
+    pub fn constant(&self) -> Vec<bool> {
+        let k = self.terms;
+        let mut same = vec![true; k];
+        if self.rows() == 0 {
+            return same;
+        }
+        let mut first = vec![0.0; k];
+        self.row_into(0, &mut first);
+        let mut row = vec![0.0; k];
+        for i in 1..self.rows() {
+            if !same.iter().any(|s| *s) {
+                break;
+            }
+            self.row_into(i, &mut row);
+            for j in 0..k {
+                if same[j] && row[j] != first[j] {
+                    same[j] = false;
+                }
+            }
+        }
+        // A value unequal to itself (NaN) in the first row makes its term not constant.
+        for j in 0..k {
+            if first[j] != first[j] {
+                same[j] = false;
+            }
+        }
+        same
     }
 
     /// The terms as columns (`columns[j][i]`).
@@ -227,6 +294,36 @@ impl Terms<'_> {
             Terms::Sparse(s) => s.row_into(i, buf),
         }
     }
+}
+
+/// Fills `term` and `value` row by row, in parallel blocks of rows: `fill(i, t, v)` writes
+/// row `i`'s `start[i + 1] - start[i]` values.
+fn fill_blocks(
+    start: &[usize],
+    term: &mut [u32],
+    value: &mut [f64],
+    fill: impl Fn(usize, &mut [u32], &mut [f64]) + Sync,
+) {
+    use rayon::prelude::*;
+    const ROWS: usize = 1 << 14;
+    let n = start.len() - 1;
+    let mut blocks = Vec::with_capacity(n.div_ceil(ROWS));
+    let (mut t, mut v) = (term, value);
+    for b in 0..n.div_ceil(ROWS) {
+        let (lo, hi) = (b * ROWS, ((b + 1) * ROWS).min(n));
+        let len = start[hi] - start[lo];
+        let (tb, tr) = t.split_at_mut(len);
+        let (vb, vr) = v.split_at_mut(len);
+        blocks.push((lo, hi, tb, vb));
+        (t, v) = (tr, vr);
+    }
+    blocks.into_par_iter().for_each(|(lo, hi, tb, vb)| {
+        let base = start[lo];
+        for i in lo..hi {
+            let (a, b) = (start[i] - base, start[i + 1] - base);
+            fill(i, &mut tb[a..b], &mut vb[a..b]);
+        }
+    });
 }
 
 /// Per-group summaries of the terms from one pass (Welford's updates), with the checks that
