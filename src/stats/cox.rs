@@ -220,6 +220,25 @@ fn evaluate(beta: &[f64], d: &Sorted, ties: Ties) -> Eval {
     Eval { loglik, grad, info }
 }
 
+/// The rows in order of time descending, rows of equal time in their own order: the order
+/// of a stable sort by `total_cmp` (the time's key and then the row number make every key
+/// distinct, so any sort of the keys gives it; sorted in parallel).
+fn by_time_descending(time: &[f64]) -> Vec<usize> {
+    use rayon::prelude::*;
+    // `total_cmp`'s order as unsigned integers, then reversed.
+    let key = |t: f64| {
+        let b = t.to_bits();
+        !(if b >> 63 == 1 { !b } else { b | (1 << 63) })
+    };
+    let mut keys: Vec<(u64, usize)> = time
+        .par_iter()
+        .enumerate()
+        .map(|(i, &t)| (key(t), i))
+        .collect();
+    keys.par_sort_unstable();
+    keys.into_par_iter().map(|(_, i)| i).collect()
+}
+
 /// Harrell's C: among comparable pairs (the earlier time is an event; a censoring at the
 /// same time counts as later), the share where the earlier one has the higher risk score,
 /// ties in risk counting one half. O(n log n) with a Fenwick tree.
@@ -249,8 +268,7 @@ fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> f64 {
         }
         s
     };
-    let mut order: Vec<usize> = (0..n).collect();
-    order.par_sort_by(|&a, &b| time[b].total_cmp(&time[a]));
+    let order = by_time_descending(time);
     let (mut concordant, mut tied, mut comparable) = (0f64, 0f64, 0f64);
     let mut total = 0u64;
     let mut k = 0;
@@ -336,9 +354,7 @@ pub fn cox(
         .par_iter()
         .map(|c| c.iter().sum::<f64>() / n as f64)
         .collect();
-    let mut order: Vec<usize> = (0..n).collect();
-    // A stable sort (rayon's merge sort): the order of the one-thread stable sort.
-    order.par_sort_by(|&a, &b| time[b].total_cmp(&time[a]));
+    let order = by_time_descending(time);
     let sorted = Sorted::new(x, &means, time, event, &order);
     drop(order);
     let mut beta = vec![0.0; p];
