@@ -347,37 +347,28 @@ impl MatchedComparison {
         options: &MatchOptions,
         stage: &MatchingStage,
     ) -> Result<MatchedComparison> {
-        // The matched comparison and its period check read the same data and write
-        // nothing shared: run side by side, each exactly as alone.
-        let (m, period_check) = rayon::join(
-            || Self::from_stage(outcomes, options, stage),
-            || {
-                let _t = crate::trace::Phase::start("  match: period check");
-                Comparison::period_check(
-                    people,
-                    outcomes,
-                    &options.treatment,
-                    &options.control,
-                    &options.compare,
-                    |other| {
-                        let o = MatchOptions {
-                            compare: other.clone(),
-                            ..options.clone()
-                        };
-                        // The pilot's period within every comparison person: the same design
-                        // at fewer rows, when its terms are the same (see
-                        // `MatchingStage::within`).
-                        match stage.within(people, outcomes, &options.compare, &o)? {
-                            Some(inner) => Self::from_stage(outcomes, &o, &inner),
-                            None => Self::compute_once(people, outcomes, &o),
-                        }
-                        .map(|m| m.comparison)
-                    },
-                )
+        let mut m = Self::from_stage(outcomes, options, stage)?;
+        let _t = crate::trace::Phase::start("  match: period check");
+        m.period_check = Comparison::period_check(
+            people,
+            outcomes,
+            &options.treatment,
+            &options.control,
+            &options.compare,
+            |other| {
+                let o = MatchOptions {
+                    compare: other.clone(),
+                    ..options.clone()
+                };
+                // The pilot's period within every comparison person: the same design at
+                // fewer rows, when its terms are the same (see `MatchingStage::within`).
+                match stage.within(people, outcomes, &options.compare, &o)? {
+                    Some(inner) => Self::from_stage(outcomes, &o, &inner),
+                    None => Self::compute_once(people, outcomes, &o),
+                }
+                .map(|m| m.comparison)
             },
-        );
-        let mut m = m?;
-        m.period_check = period_check?;
+        )?;
         Ok(m)
     }
 
