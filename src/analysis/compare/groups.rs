@@ -119,11 +119,8 @@ pub(crate) fn median(v: &[(f64, f64)]) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
-    use rayon::prelude::*;
     let mut s = v.to_vec();
-    // Stable (rayon's merge sort): equal values keep their order, as the one-thread stable
-    // sort kept them, so the running sum of weights is the same.
-    s.par_sort_by(|a, b| a.0.total_cmp(&b.0));
+    s.sort_by(|a, b| a.0.total_cmp(&b.0));
     let total: f64 = s.iter().map(|x| x.1).sum();
     let half = total / 2.0;
     let mut acc = 0.0;
