@@ -188,7 +188,7 @@ impl SparseTerms {
         }
         // A value unequal to itself (NaN) in the first row makes its term not constant.
         for j in 0..k {
-            if first[j] != first[j] {
+            if first[j].is_nan() {
                 same[j] = false;
             }
         }
@@ -198,12 +198,12 @@ impl SparseTerms {
     /// The terms as columns (`columns[j][i]`).
     pub fn to_columns(&self) -> Vec<Vec<f64>> {
         let mut columns = vec![vec![0.0; self.rows()]; self.terms];
-        for i in 0..self.rows() {
+        (0..self.rows()).for_each(|i| {
             let (terms, values) = self.row(i);
             for (&j, &v) in terms.iter().zip(values) {
                 columns[j as usize][i] = v;
             }
-        }
+        });
         columns
     }
 }
