@@ -72,13 +72,19 @@ impl Design {
     /// only they are sorted by values: 200 indicator terms made comparing rows of the same
     /// level walk every term, half a second per sort at 20,000 people.
     fn term_ranks(&self) -> Vec<usize> {
+        use rayon::prelude::*;
         let n = self.rows.len();
-        let mut hash = vec![0u64; n];
-        for c in &self.columns {
-            for (h, v) in hash.iter_mut().zip(c) {
-                *h = mix(h.rotate_left(17) ^ v.to_bits());
-            }
-        }
+        // Each row's hash folds its own values, the first term first: rows in parallel.
+        let columns = &self.columns;
+        let hash: Vec<u64> = (0..n)
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|i| {
+                columns
+                    .iter()
+                    .fold(0u64, |h, c| mix(h.rotate_left(17) ^ c[i].to_bits()))
+            })
+            .collect();
         let mut first: std::collections::HashMap<u64, usize, foldhash::fast::FixedState> =
             Default::default();
         let mut rep: Vec<usize> = hash
@@ -224,8 +230,13 @@ fn extreme(v: &[f64]) -> Option<usize> {
     if v.len() < 4 {
         return None;
     }
+    // Values equal under `total_cmp` are the same bits, so the parallel unstable sort gives
+    // the same vector as any other sort.
     let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
+    {
+        use rayon::prelude::*;
+        s.par_sort_unstable_by(f64::total_cmp);
+    }
     // At least four values (above), so every quantile exists.
     let q = |p: f64| crate::stats::quantile_sorted(&s, p).unwrap_or(f64::NAN);
     let (m, iqr) = (q(0.5), q(0.75) - q(0.25));
@@ -250,6 +261,58 @@ impl Design {
         candidates: &[usize],
         max_levels: usize,
     ) -> Result<Design> {
+        Self::build_inner(people, covariates, references, candidates, max_levels, true)
+    }
+
+    /// What [`build`](Self::build) would give without its columns (every check made, the
+    /// same errors; `columns` left empty): the rows, the terms' names and the references.
+    /// A design whose names and references are another's, over rows that are some of its
+    /// rows, has that design's columns at those rows.
+    pub(crate) fn plan(
+        people: &People,
+        covariates: &[String],
+        references: &[(String, String)],
+        candidates: &[usize],
+        max_levels: usize,
+    ) -> Result<Design> {
+        Self::build_inner(
+            people, covariates, references, candidates, max_levels, false,
+        )
+    }
+
+    /// The rows `k` of this design for which `keep(k)` holds, in order.
+    pub(crate) fn select(&self, keep: &[bool]) -> Design {
+        use rayon::prelude::*;
+        let pick = |v: &[f64]| -> Vec<f64> {
+            v.iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(x, _)| *x)
+                .collect()
+        };
+        Design {
+            names: self.names.clone(),
+            columns: self.columns.par_iter().map(|c| pick(c)).collect(),
+            rows: self
+                .rows
+                .iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(r, _)| *r)
+                .collect(),
+            excluded_missing: self.excluded_missing,
+            references: self.references.clone(),
+        }
+    }
+
+    fn build_inner(
+        people: &People,
+        covariates: &[String],
+        references: &[(String, String)],
+        candidates: &[usize],
+        max_levels: usize,
+        with_columns: bool,
+    ) -> Result<Design> {
         let raws: Vec<(String, Raw)> = covariates
             .iter()
             .map(|c| Ok((c.clone(), raw(people, c)?)))
@@ -260,8 +323,9 @@ impl Design {
                 Raw::Categorical(v) => v.get(i).is_some(),
             })
         };
+        use rayon::prelude::*;
         let rows: Vec<usize> = candidates
-            .iter()
+            .par_iter()
             .copied()
             .filter(|&i| complete(i))
             .collect();
@@ -272,7 +336,8 @@ impl Design {
         for (name, r) in &raws {
             match r {
                 Raw::Numeric(v) => {
-                    let col: Vec<f64> = rows.iter().map(|&i| v[i].unwrap_or(f64::NAN)).collect();
+                    let col: Vec<f64> =
+                        rows.par_iter().map(|&i| v[i].unwrap_or(f64::NAN)).collect();
                     if let Some(k) = extreme(&col) {
                         return Err(Error::input(
                             "cohort table",
@@ -287,7 +352,9 @@ impl Design {
                         ));
                     }
                     names.push(name.clone());
-                    columns.push(col);
+                    if with_columns {
+                        columns.push(col);
+                    }
                 }
                 Raw::Categorical(v) => {
                     // Every row is complete: each has a code. The levels are the distinct
@@ -359,9 +426,12 @@ impl Design {
                             continue;
                         }
                         names.push(format!("{name}={l}"));
+                        if !with_columns {
+                            continue;
+                        }
                         columns.push(
                             row_levels
-                                .iter()
+                                .par_iter()
                                 .map(|&x| f64::from(x == k as u32))
                                 .collect(),
                         );

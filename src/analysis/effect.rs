@@ -426,7 +426,7 @@ impl Effects {
         let rows = SetRows::of(&m);
         let inputs = DesignInputs {
             names: &stage.design.names,
-            terms: Terms::Columns(&stage.design.columns),
+            terms: Terms::Sparse(&stage.sparse),
             treated,
             reoffended: &reoffended,
             reoffences: Some(&reoffences),
@@ -566,26 +566,27 @@ fn matched_summary(
     den: &[f64],
 ) -> (f64, Option<f64>) {
     let t = &stage.treated;
+    // One pass over the matched rows (weight above 0), in order: the outcome's and each
+    // term's weighted sums by group. A term's sums read the row's values not zero: the
+    // terms left out are +0, whose products (w > 0) add nothing to a sum that starts at +0,
+    // so every sum is the one over the whole column.
     let (mut sw, mut sy) = ([0.0f64; 2], [0.0f64; 2]);
-    for (k, w) in weights.iter().enumerate().filter(|(_, w)| **w > 0.0) {
+    let mut s = vec![[0.0f64; 2]; den.len()];
+    for (k, &w) in weights.iter().enumerate().filter(|(_, w)| **w > 0.0) {
         let g = usize::from(t[k]);
         sw[g] += w;
         sy[g] += w * f64::from(u8::from(reoffended[k]));
+        let (terms, values) = stage.sparse.row(k);
+        for (&j, &x) in terms.iter().zip(values) {
+            s[j as usize][g] += w * x;
+        }
     }
     let estimate = sy[1] / sw[1] - sy[0] / sw[0];
-    let smd = stage
-        .design
-        .columns
+    let smd = s
         .iter()
         .zip(den)
         .filter(|(_, d)| **d > 0.0)
-        .map(|(col, d)| {
-            let mut s = [0.0f64; 2];
-            for (k, w) in weights.iter().enumerate().filter(|(_, w)| **w > 0.0) {
-                s[usize::from(t[k])] += w * col[k];
-            }
-            ((s[1] / sw[1] - s[0] / sw[0]) / d).abs()
-        })
+        .map(|(s, d)| ((s[1] / sw[1] - s[0] / sw[0]) / d).abs())
         .reduce(f64::max);
     (estimate, smd)
 }
@@ -593,11 +594,11 @@ fn matched_summary(
 /// SMD denominators: the square root of the mean of the two groups' sample variances.
 fn smd_denominators(stage: &MatchingStage) -> Vec<f64> {
     let t = &stage.treated;
-    stage
-        .design
-        .columns
-        .iter()
-        .map(|col| {
+    // Each term's denominator is a function of its column alone: the terms in parallel.
+    (0..stage.sparse.terms())
+        .into_par_iter()
+        .map(|j| {
+            let col = stage.sparse.column(j);
             let var = |g: bool| {
                 let v: Vec<f64> = col
                     .iter()

@@ -289,13 +289,17 @@ impl SurvivalAnalysis {
             if design.rows.is_empty() {
                 return Err(Error::method("Cox model", "no one has all the covariates"));
             }
-            // Each person's place in `idx` (every design row is one of them).
-            let mut pos = vec![0usize; people.len()];
-            for (k, &i) in idx.iter().enumerate() {
-                pos[i] = k;
-            }
-            let t: Vec<f64> = design.rows.iter().map(|&i| time[pos[i]]).collect();
-            let e: Vec<bool> = design.rows.iter().map(|&i| event[pos[i]]).collect();
+            // Each design row's place in `idx` (both in the people's order; every design
+            // row is one of `idx`), found by a binary search: no index over every person.
+            use rayon::prelude::*;
+            let place: Vec<usize> = design
+                .rows
+                .par_iter()
+                .map(|i| idx.binary_search(i).unwrap_or_default())
+                .collect();
+            let t: Vec<f64> = place.iter().map(|&k| time[k]).collect();
+            let e: Vec<bool> = place.iter().map(|&k| event[k]).collect();
+            drop(place);
             let fit = cox(
                 &t,
                 &e,

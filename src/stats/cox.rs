@@ -110,12 +110,20 @@ struct Sorted {
 impl Sorted {
     /// `x` centred on `means` (`x[j][i] - means[j]`), in `order`.
     fn new(x: &[Vec<f64>], means: &[f64], time: &[f64], event: &[bool], order: &[usize]) -> Sorted {
+        use rayon::prelude::*;
         let p = x.len();
         let mut xs = vec![0.0; order.len() * p];
-        for (k, &i) in order.iter().enumerate() {
-            for j in 0..p {
-                xs[k * p + j] = x[j][i] - means[j];
-            }
+        // Each row is copied on its own: in parallel, a block of rows at a time.
+        if p > 0 {
+            xs.par_chunks_mut(p * 4096)
+                .zip(order.par_chunks(4096))
+                .for_each(|(out, rows)| {
+                    for (row, &i) in out.chunks_exact_mut(p).zip(rows) {
+                        for j in 0..p {
+                            row[j] = x[j][i] - means[j];
+                        }
+                    }
+                });
         }
         Sorted {
             p,
@@ -212,13 +220,34 @@ fn evaluate(beta: &[f64], d: &Sorted, ties: Ties) -> Eval {
     Eval { loglik, grad, info }
 }
 
+/// The rows in order of time descending, rows of equal time in their own order: the order
+/// of a stable sort by `total_cmp` (the time's key and then the row number make every key
+/// distinct, so any sort of the keys gives it; sorted in parallel).
+fn by_time_descending(time: &[f64]) -> Vec<usize> {
+    use rayon::prelude::*;
+    // `total_cmp`'s order as unsigned integers, then reversed.
+    let key = |t: f64| {
+        let b = t.to_bits();
+        !(if b >> 63 == 1 { !b } else { b | (1 << 63) })
+    };
+    let mut keys: Vec<(u64, usize)> = time
+        .par_iter()
+        .enumerate()
+        .map(|(i, &t)| (key(t), i))
+        .collect();
+    keys.par_sort_unstable();
+    keys.into_par_iter().map(|(_, i)| i).collect()
+}
+
 /// Harrell's C: among comparable pairs (the earlier time is an event; a censoring at the
 /// same time counts as later), the share where the earlier one has the higher risk score,
 /// ties in risk counting one half. O(n log n) with a Fenwick tree.
 fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> f64 {
     let n = time.len();
+    use rayon::prelude::*;
     let mut ranks: Vec<f64> = risk.to_vec();
-    ranks.sort_by(f64::total_cmp);
+    // Values equal under total_cmp are the same bits: any sort gives the same ranks.
+    ranks.par_sort_unstable_by(f64::total_cmp);
     ranks.dedup();
     let rank = |r: f64| ranks.partition_point(|&v| v < r);
     let mut tree = vec![0u64; ranks.len() + 1];
@@ -239,8 +268,7 @@ fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> f64 {
         }
         s
     };
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| time[b].total_cmp(&time[a]));
+    let order = by_time_descending(time);
     let (mut concordant, mut tied, mut comparable) = (0f64, 0f64, 0f64);
     let mut total = 0u64;
     let mut k = 0;
@@ -321,9 +349,12 @@ pub fn cox(
         }
     }
     // Centre the covariates: the coefficients do not change, exp() stays in range.
-    let means: Vec<f64> = x.iter().map(|c| c.iter().sum::<f64>() / n as f64).collect();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| time[b].total_cmp(&time[a]));
+    use rayon::prelude::*;
+    let means: Vec<f64> = x
+        .par_iter()
+        .map(|c| c.iter().sum::<f64>() / n as f64)
+        .collect();
+    let order = by_time_descending(time);
     let sorted = Sorted::new(x, &means, time, event, &order);
     drop(order);
     let mut beta = vec![0.0; p];
@@ -402,6 +433,8 @@ pub fn cox(
     // Harrell's C counts pairs (whole numbers, exact in any order), so it is computed on the
     // rows in time order as well.
     let risk: Vec<f64> = (0..n)
+        .into_par_iter()
+        .with_min_len(4096)
         .map(|k| {
             let x = sorted.row(k);
             (0..p).map(|j| beta[j] * x[j]).sum()

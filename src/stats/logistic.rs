@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use super::FitError;
+use super::designs::SparseTerms;
 use super::linalg::{invert, solve};
 use crate::stats::Result;
 
@@ -54,19 +55,53 @@ impl LogisticFit {
 // Over 80 lines: one Newton-Raphson fit with step halving and its checks, as in the references;
 // splitting the iteration would scatter its state.
 pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<LogisticFit> {
+    check(y, x, names)?;
+    let rows = SparseTerms::from_columns(x, y.len());
+    fit(y, &rows, names)
+}
+
+/// [`logistic`] on terms already in sparse form (built once and shared with other
+/// models): the same checks, the same fit, bit for bit.
+pub(crate) fn logistic_sparse(
+    y: &[bool],
+    rows: &SparseTerms,
+    names: &[String],
+) -> Result<LogisticFit> {
     let n = y.len();
-    let p = x.len() + 1;
-    if names.len() != x.len() || x.iter().any(|c| c.len() != n) {
+    if names.len() != rows.terms() || rows.rows() != n {
         return Err(FitError::Shape { model: MODEL }.into());
     }
+    contrast(y)?;
+    if let Some(j) = rows.constant().iter().position(|c| *c) {
+        return Err(FitError::Constant {
+            model: MODEL,
+            covariate: names[j].clone(),
+        }
+        .into());
+    }
+    fit(y, rows, names)
+}
+
+/// Both groups present.
+fn contrast(y: &[bool]) -> Result<()> {
     let ones = y.iter().filter(|v| **v).count();
-    if ones == 0 || ones == n {
+    if ones == 0 || ones == y.len() {
         return Err(FitError::NoContrast {
             model: MODEL,
             what: "needs people in both groups",
         }
         .into());
     }
+    Ok(())
+}
+
+/// The shape, contrast and constant-covariate checks of [`logistic`].
+fn check(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<()> {
+    let n = y.len();
+    if names.len() != x.len() || x.iter().any(|c| c.len() != n) {
+        return Err(FitError::Shape { model: MODEL }.into());
+    }
+    contrast(y)?;
     for (j, c) in x.iter().enumerate() {
         if c.iter().all(|v| *v == c[0]) {
             return Err(FitError::Constant {
@@ -76,8 +111,23 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
             .into());
         }
     }
-    let col = |j: usize, i: usize| if j == 0 { 1.0 } else { x[j - 1][i] };
-    let rows = Entries::new(x, n);
+    Ok(())
+}
+
+/// The Newton-Raphson fit of [`logistic`], its checks passed.
+// Over 80 lines: see `logistic`.
+fn fit(y: &[bool], sparse: &SparseTerms, names: &[String]) -> Result<LogisticFit> {
+    let n = y.len();
+    let p = sparse.terms() + 1;
+    let ones = y.iter().filter(|v| **v).count();
+    // Row `i` in full (the intercept's 1 first), for a row whose weight is not finite.
+    let dense_row = |i: usize, out: &mut Vec<f64>| {
+        out.clear();
+        out.push(1.0);
+        out.resize(p, 0.0);
+        sparse.row_into(i, &mut out[1..]);
+    };
+    let rows = Entries(sparse);
     let loglik = |beta: &[f64]| -> f64 {
         // A trial step that is not finite: the sum over every term would be NaN or infinite
         // (0 times infinity, or an infinite log odds in both groups), so the step is refused.
@@ -119,9 +169,12 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
             let mu = 1.0 / (1.0 + (-eta).exp());
             (mu * (1.0 - mu), f64::from(y[i]) - mu)
         };
+        let mut entries: RowEntries = (Vec::with_capacity(p), Vec::with_capacity(p));
+        let mut full = Vec::with_capacity(p);
         in_row_order(n, weights, |i, (w, r)| {
             if w.is_finite() && r.is_finite() {
-                let (terms, values) = rows.row(i);
+                rows.row(i, &mut entries);
+                let (terms, values): (&[usize], &[f64]) = (&entries.0, &entries.1);
                 for (k, (&a, &xa)) in terms.iter().zip(values).enumerate() {
                     grad[a] += xa * r;
                     for (&b, &xb) in terms[..=k].iter().zip(values) {
@@ -129,11 +182,12 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
                     }
                 }
             } else {
+                dense_row(i, &mut full);
                 for a in 0..p {
-                    let xa = col(a, i);
+                    let xa = full[a];
                     grad[a] += xa * r;
                     for b in 0..=a {
-                        info[a][b] += w * xa * col(b, i);
+                        info[a][b] += w * xa * full[b];
                     }
                 }
             }
@@ -196,18 +250,22 @@ pub fn logistic(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<Logistic
         let mu = 1.0 / (1.0 + (-eta).exp());
         mu * (1.0 - mu)
     };
+    let mut entries: RowEntries = (Vec::with_capacity(p), Vec::with_capacity(p));
+    let mut full = Vec::with_capacity(p);
     in_row_order(n, weight, |i, w| {
         if w.is_finite() {
-            let (terms, values) = rows.row(i);
+            rows.row(i, &mut entries);
+            let (terms, values): (&[usize], &[f64]) = (&entries.0, &entries.1);
             for (&a, &xa) in terms.iter().zip(values) {
                 for (&b, &xb) in terms.iter().zip(values) {
                     info[a][b] += w * xa * xb;
                 }
             }
         } else {
+            dense_row(i, &mut full);
             for a in 0..p {
                 for b in 0..p {
-                    info[a][b] += w * col(a, i) * col(b, i);
+                    info[a][b] += w * full[a] * full[b];
                 }
             }
         }
@@ -262,53 +320,41 @@ fn in_row_order<T: Send + Copy>(
 }
 
 /// The terms of each row that are not zero (the intercept's 1 first, then the columns in
-/// order), row after row. A categorical covariate of L levels is L - 1 indicator columns of
-/// which a row has at most one not zero, so the information matrix's sums over these
-/// (n k^2 for k terms not zero in a row) replace sums over every pair of terms (n p^2: 200
-/// levels, 20,000 people took seconds an iteration). Every figure is bit for bit the dense
-/// sums': a product with a zero factor is a zero, and adding a zero to a sum that started at
-/// +0 changes nothing but, at most, the sign of a zero log odds, which no result reads. With
-/// a value that is not finite anywhere every term is kept (0 times infinity is not zero).
-struct Entries {
-    start: Vec<usize>,
-    term: Vec<usize>,
-    value: Vec<f64>,
-}
+/// order), read from the shared [`SparseTerms`]. A categorical covariate of L levels is L - 1
+/// indicator columns of which a row has at most one not zero, so the information matrix's
+/// sums over these (n k^2 for k terms not zero in a row) replace sums over every pair of
+/// terms (n p^2: 200 levels, 20,000 people took seconds an iteration). Every figure is bit
+/// for bit the dense sums': a product with a zero factor is a zero, and adding a zero to a
+/// sum that started at +0 changes nothing but, at most, the sign of a zero log odds, which no
+/// result reads. With a value that is not finite anywhere every term is kept (0 times
+/// infinity is not zero).
+struct Entries<'a>(&'a SparseTerms);
 
-impl Entries {
-    /// The entries of `n` rows of columns `x` (each of `n` values).
-    fn new(x: &[Vec<f64>], n: usize) -> Entries {
-        let dense = x.iter().flatten().any(|v| !v.is_finite());
-        let mut e = Entries {
-            start: Vec::with_capacity(n + 1),
-            term: Vec::new(),
-            value: Vec::new(),
-        };
-        for i in 0..n {
-            e.start.push(e.term.len());
-            e.term.push(0);
-            e.value.push(1.0);
-            for (j, c) in x.iter().enumerate() {
-                if dense || c[i] != 0.0 {
-                    e.term.push(j + 1);
-                    e.value.push(c[i]);
-                }
-            }
-        }
-        e.start.push(e.term.len());
-        e
+/// A row's entries, the intercept first: term numbers (0 the intercept) and values.
+type RowEntries = (Vec<usize>, Vec<f64>);
+
+impl Entries<'_> {
+    /// Row `i`'s terms and their values, into `out`.
+    fn row(&self, i: usize, out: &mut RowEntries) {
+        let (terms, values) = self.0.row(i);
+        out.0.clear();
+        out.1.clear();
+        out.0.push(0);
+        out.1.push(1.0);
+        out.0.extend(terms.iter().map(|&j| j as usize + 1));
+        out.1.extend_from_slice(values);
     }
 
-    /// Row `i`'s terms and their values.
-    fn row(&self, i: usize) -> (&[usize], &[f64]) {
-        let r = self.start[i]..self.start[i + 1];
-        (&self.term[r.clone()], &self.value[r])
-    }
-
-    /// Row `i`'s log odds under `beta`.
+    /// Row `i`'s log odds under `beta`: the sum of `beta[j] * x_j` over the intercept and
+    /// the values not zero, in order (the intercept's `beta[0] * 1` is `beta[0]` exactly, as
+    /// is the standard library's empty sum plus it).
     fn eta(&self, beta: &[f64], i: usize) -> f64 {
-        let (terms, values) = self.row(i);
-        terms.iter().zip(values).map(|(&j, &v)| beta[j] * v).sum()
+        let (terms, values) = self.0.row(i);
+        let mut eta: f64 = std::iter::once(beta[0] * 1.0).sum();
+        for (&j, &v) in terms.iter().zip(values) {
+            eta += beta[j as usize + 1] * v;
+        }
+        eta
     }
 }
 

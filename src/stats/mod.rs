@@ -29,6 +29,7 @@ pub use errors::{
     ArgumentError, DistributionError, FitError, ProportionError, StatsError, SurvivalError,
     TwoByTwoError, WelchError,
 };
+pub(crate) use logistic::logistic_sparse;
 pub use logistic::{LogisticFit, LogisticTerm, logistic};
 pub use means::{Summary, WelchTest, welch};
 pub use multiplicity::{Adjustment, adjust};

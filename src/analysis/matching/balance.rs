@@ -45,6 +45,21 @@ fn moments(x: &[f64], w: &[f64]) -> (f64, f64) {
 /// Balance of every design term. The SMD is the difference in (weighted) means over the
 /// square root of the mean of the two groups' sample variances (n - 1) *before* matching.
 pub fn balance(design: &Design, treated: &[bool], weights: &[f64]) -> Vec<BalanceRow> {
+    balance_of(
+        &design.names,
+        &|j| std::borrow::Cow::Borrowed(design.columns[j].as_slice()),
+        treated,
+        weights,
+    )
+}
+
+/// [`balance`] of the terms `names`, term `j`'s values given by `column(j)`.
+pub(crate) fn balance_of<'a>(
+    names: &[String],
+    column: &(dyn Fn(usize) -> std::borrow::Cow<'a, [f64]> + Sync),
+    treated: &[bool],
+    weights: &[f64],
+) -> Vec<BalanceRow> {
     let pick = |col: &[f64], sel: bool, w: Option<&[f64]>| -> (Vec<f64>, Vec<f64>) {
         let mut xs = Vec::new();
         let mut ws = Vec::new();
@@ -59,11 +74,14 @@ pub fn balance(design: &Design, treated: &[bool], weights: &[f64]) -> Vec<Balanc
         }
         (xs, ws)
     };
-    design
-        .names
-        .iter()
-        .zip(&design.columns)
-        .map(|(name, col)| {
+    use rayon::prelude::*;
+    // Each term's row is a function of its column alone: the terms in parallel.
+    names
+        .par_iter()
+        .enumerate()
+        .map(|(j, name)| {
+            let col = column(j);
+            let col: &[f64] = &col;
             let (xt, wt) = pick(col, true, None);
             let (xc, wc) = pick(col, false, None);
             let (mt, vt) = moments(&xt, &wt);

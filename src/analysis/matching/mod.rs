@@ -12,13 +12,13 @@ pub use nearest::{
     MatchOrder, MatchSpec, Matcher, Matches, Member, nearest_neighbour, nearest_neighbour_in_order,
 };
 
-use crate::compare::{CompareOptions, Comparison, GroupData, PeriodCheck, PeriodFilter};
+use crate::compare::{CompareOptions, Comparison, GroupData, Period, PeriodCheck, PeriodFilter};
 use crate::data::People;
 use crate::design::Design;
 use crate::error::{Error, OptionError, Result};
 use crate::measure::{NO_REOFFENCE, Outcomes};
-use crate::stats::designs::{MatchedRows, matched_difference_clustered};
-use crate::stats::{LogisticFit, PairDirection, RosenbaumBounds, logistic, rosenbaum};
+use crate::stats::designs::{MatchedRows, SparseTerms, matched_difference_clustered};
+use crate::stats::{LogisticFit, PairDirection, RosenbaumBounds, logistic_sparse, rosenbaum};
 
 /// The Justice Data Lab's minimum pilot group.
 pub const MIN_TREATED: usize = 60;
@@ -352,7 +352,13 @@ impl MatchedComparison {
                     compare: other.clone(),
                     ..options.clone()
                 };
-                Self::compute_once(people, outcomes, &o).map(|m| m.comparison)
+                // The pilot's period within every comparison person: the same design at
+                // fewer rows, when its terms are the same (see `MatchingStage::within`).
+                match stage.within(people, outcomes, &options.compare, &o)? {
+                    Some(inner) => Self::from_stage(outcomes, &o, &inner),
+                    None => Self::compute_once(people, outcomes, &o),
+                }
+                .map(|m| m.comparison)
             },
         )?;
         Ok(m)
@@ -380,6 +386,7 @@ impl MatchedComparison {
     ) -> Result<MatchedComparison> {
         let MatchingStage {
             design,
+            sparse: _,
             treated,
             fit,
             logit,
@@ -396,7 +403,12 @@ impl MatchedComparison {
         let m = nearest_neighbour(logit, treated, exact_key, &spec);
         drop(t);
         let t = crate::trace::Phase::start("  match: balance");
-        let balance = balance(design, treated, &m.weights);
+        let balance = balance::balance_of(
+            &design.names,
+            &|j| std::borrow::Cow::Owned(stage.sparse.column(j)),
+            treated,
+            &m.weights,
+        );
         drop(t);
         let _t = crate::trace::Phase::start("  match: comparisons");
         let imbalanced_terms: Vec<String> = balance
@@ -511,8 +523,12 @@ impl MatchedComparison {
 /// exact-matching keys. Shared by the matched comparison and the adjusted designs (`effect`),
 /// so that every design rests on the same terms and the same propensity model.
 pub(crate) struct MatchingStage {
-    /// The terms, rows in an order fixed by the data.
+    /// The terms' names and rows, rows in an order fixed by the data; its `columns` are
+    /// empty (the terms are in `sparse`).
     pub design: Design,
+    /// The design's terms by row, only the values not zero: built once, read by the
+    /// propensity model and every adjusted design.
+    pub sparse: SparseTerms,
     /// Pilot (true) or comparison, per design row.
     pub treated: Vec<bool>,
     /// The propensity model.
@@ -541,30 +557,7 @@ impl MatchingStage {
         options: &MatchOptions,
     ) -> Result<MatchingStage> {
         options.check()?;
-        let code = |option: &str, label: &str| {
-            people.cohort.code_of(label).ok_or_else(|| {
-                Error::option(
-                    option,
-                    format!(
-                        "no cohort `{}` in the data (cohorts: {})",
-                        crate::error::shown(label),
-                        crate::error::listed(&people.cohort.levels)
-                    ),
-                )
-            })
-        };
-        let (tc, cc) = (
-            code("treatment", &options.treatment)?,
-            code("control", &options.control)?,
-        );
-        let period = PeriodFilter::new(people, &options.treatment, options.compare.period);
-        let candidates: Vec<usize> = (0..people.len())
-            .filter(|&i| {
-                outcomes.eligible[i]
-                    && (people.cohort.codes[i] == tc
-                        || (people.cohort.codes[i] == cc && period.keeps(people, i)))
-            })
-            .collect();
+        let (tc, candidates) = candidates(people, outcomes, options)?;
         let t = crate::trace::Phase::start("  match: design");
         let mut design = Design::build(
             people,
@@ -587,6 +580,84 @@ impl MatchingStage {
             )
         });
         drop(t);
+        let exact_key = exact_keys(people, &options.exact, &design.rows)?;
+        // The terms are kept in sparse form only: the dense columns (8 bytes a term and
+        // row) are dropped once it is built.
+        let sparse = crate::trace::timed("  match: sparse terms", || {
+            SparseTerms::from_columns(&design.columns, design.rows.len())
+        });
+        design.columns = Vec::new();
+        Self::of_design(people, options, design, sparse, tc, exact_key)
+    }
+
+    /// The stage of `options` (the period check's: comparison people within the pilot's
+    /// period) from this stage of every comparison person (`main`, its comparison options),
+    /// without building and sorting its design again: when the two differ only in that
+    /// period and the design of the fewer people has the same terms (every level present,
+    /// the same references), it is this design at the rows of those people, in the same
+    /// order (the canonical order compares rows by their values, then by what the sort
+    /// adds, then by their place among the candidates, which is the people's order in both).
+    /// Every check of building it is still made (the same errors). `None` when it cannot be
+    /// so derived: the caller prepares the stage in full.
+    pub(crate) fn within(
+        &self,
+        people: &People,
+        outcomes: &Outcomes,
+        main: &CompareOptions,
+        options: &MatchOptions,
+    ) -> Result<Option<MatchingStage>> {
+        if !(main.period == Period::Full && options.compare.period == Period::Pilot) {
+            return Ok(None);
+        }
+        options.check()?;
+        let (tc, candidates) = candidates(people, outcomes, options)?;
+        let t = crate::trace::Phase::start("  match: design");
+        let plan = Design::plan(
+            people,
+            &options.covariates,
+            &options.references,
+            &candidates,
+            options.max_levels,
+        )?;
+        if plan.names != self.design.names || plan.references != self.design.references {
+            return Ok(None);
+        }
+        let period = PeriodFilter::new(people, &options.treatment, options.compare.period);
+        let keep: Vec<bool> = self
+            .design
+            .rows
+            .iter()
+            .zip(&self.treated)
+            .map(|(&i, &t)| t || period.keeps(people, i))
+            .collect();
+        let mut design = self.design.select(&keep);
+        if design.rows.len() != plan.rows.len() {
+            return Ok(None);
+        }
+        let sparse = self.sparse.select(&keep);
+        design.excluded_missing = plan.excluded_missing;
+        let exact_key: Vec<u64> = self
+            .exact_key
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(e, _)| *e)
+            .collect();
+        drop(t);
+        Self::of_design(people, options, design, sparse, tc, exact_key).map(Some)
+    }
+
+    /// The stage from its design in canonical order (its terms in `sparse`, its columns
+    /// empty): the groups, the propensity model, the caliper.
+    fn of_design(
+        people: &People,
+        options: &MatchOptions,
+        design: Design,
+        sparse: SparseTerms,
+        tc: u32,
+        exact_key: Vec<u64>,
+    ) -> Result<MatchingStage> {
+        use rayon::prelude::*;
         let treated: Vec<bool> = design
             .rows
             .iter()
@@ -607,13 +678,27 @@ impl MatchingStage {
             ));
         }
         let t = crate::trace::Phase::start("  match: propensity model");
-        let fit = logistic(&treated, &design.columns, &design.names)?;
+        let fit = logistic_sparse(&treated, &sparse, &design.names)?;
+        // Each row's log odds is a function of its row alone: in parallel, each the sum
+        // `LogisticFit::linear_predictor` adds, over the row's terms in full.
+        let (b0, b) = (fit.coefficients[0].coef, &fit.coefficients[1..]);
         let logit: Vec<f64> = (0..design.rows.len())
-            .map(|k| fit.linear_predictor(&design.columns, k))
+            .into_par_iter()
+            .with_min_len(4096)
+            .map_init(
+                || vec![0.0; sparse.terms()],
+                |row, k| {
+                    sparse.row_into(k, row);
+                    b0 + b
+                        .iter()
+                        .zip(row.iter())
+                        .map(|(t, x)| t.coef * x)
+                        .sum::<f64>()
+                },
+            )
             .collect();
         drop(t);
         let caliper_logit = options.caliper.map(|c| c * pooled_sd(&logit, &treated));
-        let exact_key = exact_keys(people, &options.exact, &design.rows)?;
         let spec = MatchSpec {
             ratio: options.ratio,
             replace: options.replace,
@@ -621,6 +706,7 @@ impl MatchingStage {
         };
         Ok(MatchingStage {
             design,
+            sparse,
             treated,
             fit,
             logit,
@@ -632,6 +718,42 @@ impl MatchingStage {
             warnings,
         })
     }
+}
+
+/// The pilot cohort's code and the people a matching with `options` may use: in the
+/// 12-month measure, pilot or (within the period) comparison, in the people's order.
+fn candidates(
+    people: &People,
+    outcomes: &Outcomes,
+    options: &MatchOptions,
+) -> Result<(u32, Vec<usize>)> {
+    let code = |option: &str, label: &str| {
+        people.cohort.code_of(label).ok_or_else(|| {
+            Error::option(
+                option,
+                format!(
+                    "no cohort `{}` in the data (cohorts: {})",
+                    crate::error::shown(label),
+                    crate::error::listed(&people.cohort.levels)
+                ),
+            )
+        })
+    };
+    let (tc, cc) = (
+        code("treatment", &options.treatment)?,
+        code("control", &options.control)?,
+    );
+    let period = PeriodFilter::new(people, &options.treatment, options.compare.period);
+    use rayon::prelude::*;
+    let candidates: Vec<usize> = (0..people.len())
+        .into_par_iter()
+        .filter(|&i| {
+            outcomes.eligible[i]
+                && (people.cohort.codes[i] == tc
+                    || (people.cohort.codes[i] == cc && period.keeps(people, i)))
+        })
+        .collect();
+    Ok((tc, candidates))
 }
 
 /// The matched comparison on the placebo outcome: a proven offence in the year before the

@@ -15,7 +15,7 @@
 use serde::Serialize;
 
 use super::DesignError;
-use super::terms::Terms;
+use super::terms::{SparseTerms, Terms};
 use crate::stats::linalg::solve;
 
 /// The outcome model's family.
@@ -105,6 +105,113 @@ fn evaluate(
     family: Family,
     beta: &[f64],
 ) -> Eval {
+    match terms {
+        Terms::Sparse(s) if beta.iter().all(|b| b.is_finite()) => {
+            evaluate_sparse(s, terms, treated, y, family, beta)
+        }
+        _ => evaluate_dense(terms, treated, y, family, beta),
+    }
+}
+
+/// [`evaluate`] on the values not zero of each row: every sum bit for bit the dense one's.
+/// A product with a zero factor (finite coefficients, weight and residual) is a zero, and
+/// adding a zero to these sums, which start at +0 and so are never -0, changes nothing; the
+/// log odds' sum may differ in the sign of a zero, which no mean, weight or log-likelihood
+/// reads. A row whose weight or residual is not finite is added term by term as the dense
+/// sums do.
+fn evaluate_sparse(
+    s: &SparseTerms,
+    terms: &Terms<'_>,
+    treated: &[bool],
+    y: &(dyn Fn(usize) -> f64 + Sync),
+    family: Family,
+    beta: &[f64],
+) -> Eval {
+    use rayon::prelude::*;
+    let p = beta.len();
+    let n = treated.len();
+    let mut loglik = 0.0;
+    let mut grad = vec![0.0; p];
+    let mut packed = vec![0.0; p * p];
+    let mut xt = vec![1.0; p];
+    let (mut at, mut vals): (Vec<usize>, Vec<f64>) = (Vec::with_capacity(p), Vec::with_capacity(p));
+    let mut values: Vec<(f64, f64, f64)> = Vec::with_capacity(PARALLEL_BLOCK.min(n));
+    let mut start = 0;
+    while start < n {
+        let end = (start + PARALLEL_BLOCK).min(n);
+        (start..end)
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|j| {
+                if treated[j] {
+                    return (0.0, 0.0, 0.0);
+                }
+                let (t, v) = s.row(j);
+                let mut eta: f64 = std::iter::once(1.0 * beta[0]).sum();
+                for (&a, &x) in t.iter().zip(v) {
+                    eta += x * beta[a as usize + 1];
+                }
+                let mu = family.mean(eta);
+                let yi = y(j);
+                (family.weight(mu), yi - mu, family.loglik(yi, eta))
+            })
+            .collect_into_vec(&mut values);
+        for (i, &(w, r, ll)) in (start..end).zip(&values) {
+            if treated[i] {
+                continue;
+            }
+            loglik += ll;
+            if w.is_finite() && r.is_finite() {
+                let (t, v) = s.row(i);
+                at.clear();
+                vals.clear();
+                at.push(0);
+                vals.push(1.0);
+                at.extend(t.iter().map(|&a| a as usize + 1));
+                vals.extend_from_slice(v);
+                for (k, (&a, &xa)) in at.iter().zip(&vals).enumerate() {
+                    grad[a] += xa * r;
+                    let wa = w * xa;
+                    let row = &mut packed[a * p..a * p + p];
+                    for (&b, &xb) in at[..=k].iter().zip(&vals) {
+                        row[b] += wa * xb;
+                    }
+                }
+            } else {
+                terms.row_into(i, &mut xt[1..]);
+                for a in 0..p {
+                    grad[a] += xt[a] * r;
+                    let wa = w * xt[a];
+                    for (s, xb) in packed[a * p..=a * p + a].iter_mut().zip(&xt[..=a]) {
+                        *s += wa * xb;
+                    }
+                }
+            }
+        }
+        start = end;
+    }
+    unpack(loglik, grad, &packed, p)
+}
+
+/// The information matrix from its packed lower triangle.
+fn unpack(loglik: f64, grad: Vec<f64>, packed: &[f64], p: usize) -> Eval {
+    let mut info = vec![vec![0.0; p]; p];
+    for a in 0..p {
+        for b in 0..=a {
+            info[a][b] = packed[a * p + b];
+            info[b][a] = packed[a * p + b];
+        }
+    }
+    Eval { loglik, grad, info }
+}
+
+fn evaluate_dense(
+    terms: &Terms<'_>,
+    treated: &[bool],
+    y: &(dyn Fn(usize) -> f64 + Sync),
+    family: Family,
+    beta: &[f64],
+) -> Eval {
     let p = beta.len();
     let mut loglik = 0.0;
     let mut grad = vec![0.0; p];
@@ -153,14 +260,7 @@ fn evaluate(
             }
         }
     });
-    let mut info = vec![vec![0.0; p]; p];
-    for a in 0..p {
-        for b in 0..=a {
-            info[a][b] = packed[a * p + b];
-            info[b][a] = packed[a * p + b];
-        }
-    }
-    Eval { loglik, grad, info }
+    unpack(loglik, grad, &packed, p)
 }
 
 /// Fits the outcome model among comparison people (`treated[i] == false`).

@@ -43,7 +43,7 @@ pub use ebal::{EntropyBalance, EntropyOptions, entropy_balance};
 pub use error::DesignError;
 pub use glm::{Family, OutcomeModel};
 pub use matched::MatchedRegressionFit;
-pub use terms::Terms;
+pub use terms::{SparseTerms, Terms};
 
 use estimate::{RowParts, ess, finish, hajek};
 use terms::{FirstPass, first_pass};
@@ -298,6 +298,10 @@ pub fn fit_propensity(terms: Terms<'_>, names: &[String], treated: &[bool]) -> R
             owned = (0..k)
                 .map(|j| values.iter().skip(j).step_by(k).copied().collect())
                 .collect::<Vec<Vec<f64>>>();
+            &owned
+        }
+        Terms::Sparse(s) => {
+            owned = s.to_columns();
             &owned
         }
     };
@@ -665,18 +669,26 @@ fn add_matched(out: &mut AdjustedDesigns, ctx: &Context<'_>, m: &MatchedRows<'_>
         ess_control: ess0,
         max_abs_smd: max_abs_smd(&bal),
     };
-    for (kind, y) in &ctx.outcomes {
+    // The regressions of the outcomes are independent fits: in parallel, each as alone.
+    use rayon::prelude::*;
+    let regressions: Vec<_> = ctx
+        .outcomes
+        .par_iter()
+        .map(|(_, y)| {
+            matched::regression(
+                m,
+                &ctx.terms,
+                ctx.names,
+                ctx.treated,
+                |i| y.at(i),
+                ctx.z,
+                &parts,
+            )
+        })
+        .collect();
+    for ((kind, y), reg) in ctx.outcomes.iter().zip(regressions) {
         let row = matched::matched(m, ctx.treated, |i| y.at(i), ctx.z, &parts);
         out.record(*kind, DesignKind::Matched, row);
-        let reg = matched::regression(
-            m,
-            &ctx.terms,
-            ctx.names,
-            ctx.treated,
-            |i| y.at(i),
-            ctx.z,
-            &parts,
-        );
         let reg = reg.map(|(row, fit)| {
             if *kind == OutcomeKind::Reoffended {
                 out.matched_regression = Some(fit);
@@ -809,19 +821,43 @@ fn add_doubly_robust(
             glm::fit_controls(&ctx.terms, ctx.treated, &|i| y.at(i), family, *kind)
         })
         .collect();
-    let mut predictions: Vec<Vec<f64>> = models
+    // Each row's prediction is a function of its row alone: computed in parallel. With
+    // sparse terms the sum skips the zero products, which could change only the sign of a
+    // zero sum, and `b0 + ±0` is the same number unless b0 is itself zero, where the mean of
+    // either zero is the same.
+    let k = ctx.terms.terms();
+    let predictions: Vec<Vec<f64>> = models
         .iter()
-        .map(|m| if m.is_ok() { vec![0.0; n] } else { Vec::new() })
-        .collect();
-    ctx.terms.for_each_row(n, |i, row| {
-        for (pred, model) in predictions.iter_mut().zip(&models) {
-            if let Ok(model) = model {
+        .map(|m| match m {
+            Ok(model) => {
                 let b = &model.coefficients;
-                let eta = b[0] + row.iter().zip(&b[1..]).map(|(x, b)| x * b).sum::<f64>();
-                pred[i] = model.family.mean(eta);
+                (0..n)
+                    .into_par_iter()
+                    .with_min_len(4096)
+                    .map_init(
+                        || vec![0.0; k],
+                        |row, i| {
+                            let sum = match ctx.terms {
+                                Terms::Sparse(s) => {
+                                    let (t, v) = s.row(i);
+                                    t.iter()
+                                        .zip(v)
+                                        .map(|(&j, x)| x * b[j as usize + 1])
+                                        .sum::<f64>()
+                                }
+                                _ => {
+                                    ctx.terms.row_into(i, row);
+                                    row.iter().zip(&b[1..]).map(|(x, b)| x * b).sum::<f64>()
+                                }
+                            };
+                            model.family.mean(b[0] + sum)
+                        },
+                    )
+                    .collect()
             }
-        }
-    });
+            Err(_) => Vec::new(),
+        })
+        .collect();
     for (((kind, y), model), pred) in ctx.outcomes.iter().zip(&models).zip(&predictions) {
         let row = match model {
             Ok(_) => {

@@ -21,6 +21,191 @@ pub enum Terms<'a> {
         /// Terms per row (k).
         terms: usize,
     },
+    /// By row, only the values that are not zero ([`SparseTerms`]: the compact form the
+    /// matching stage builds once and every model and design reads).
+    Sparse(&'a SparseTerms),
+}
+
+/// Covariate terms of `n` people stored by row, only the values that are not zero (no
+/// intercept): a categorical covariate of L levels is L - 1 indicator terms of which a row
+/// has at most one not zero, so a row of a design with 20 terms typically holds 5 values.
+/// Built once from a design's columns and shared by the propensity model, the outcome
+/// models and every weighting design, instead of each gathering the columns again.
+///
+/// Sums over a row's values skip only exact zeros, whose products add nothing to a sum
+/// (they could change only the sign of a zero). With a value that is not finite anywhere
+/// every term of every row is kept (0 times infinity is not zero), as the dense sums would.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparseTerms {
+    terms: usize,
+    /// Row `i`'s values are `term[start[i]..start[i + 1]]` and likewise in `value`.
+    start: Vec<usize>,
+    /// Term index of each value, increasing within a row.
+    term: Vec<u32>,
+    value: Vec<f64>,
+    dense: bool,
+}
+
+impl SparseTerms {
+    /// The values not zero of the first `n` rows of `columns` (term `j` of row `i` is
+    /// `columns[j][i]`; every column holds at least `n` values). Only +0 is left out: a -0
+    /// is kept, so that [`row_into`](Self::row_into) and [`column`](Self::column) give back
+    /// every value bit for bit.
+    pub fn from_columns(columns: &[Vec<f64>], n: usize) -> SparseTerms {
+        use rayon::prelude::*;
+        let dense = columns
+            .par_iter()
+            .any(|c| c[..n].iter().any(|v| !v.is_finite()));
+        let kept = |v: f64| dense || v.to_bits() != 0;
+        // Two passes, rows in parallel blocks: the values of each row are counted, then
+        // written straight into their places (no second copy of the values).
+        let counts: Vec<u32> = (0..n)
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|i| columns.iter().filter(|c| kept(c[i])).count() as u32)
+            .collect();
+        let mut start = Vec::with_capacity(n + 1);
+        let mut at = 0usize;
+        for c in &counts {
+            start.push(at);
+            at += *c as usize;
+        }
+        start.push(at);
+        drop(counts);
+        let mut term = vec![0u32; at];
+        let mut value = vec![0.0f64; at];
+        fill_blocks(&start, &mut term, &mut value, |i, t, v| {
+            let mut k = 0;
+            for (j, c) in columns.iter().enumerate() {
+                if kept(c[i]) {
+                    t[k] = j as u32;
+                    v[k] = c[i];
+                    k += 1;
+                }
+            }
+        });
+        SparseTerms {
+            terms: columns.len(),
+            start,
+            term,
+            value,
+            dense,
+        }
+    }
+
+    /// The rows `i` for which `keep[i]` holds, in order.
+    pub fn select(&self, keep: &[bool]) -> SparseTerms {
+        let rows: Vec<usize> = (0..self.rows()).filter(|&i| keep[i]).collect();
+        let mut start = Vec::with_capacity(rows.len() + 1);
+        let mut at = 0usize;
+        for &i in &rows {
+            start.push(at);
+            at += self.start[i + 1] - self.start[i];
+        }
+        start.push(at);
+        let mut term = vec![0u32; at];
+        let mut value = vec![0.0f64; at];
+        fill_blocks(&start, &mut term, &mut value, |k, t, v| {
+            let (a, b) = self.row(rows[k]);
+            t.copy_from_slice(a);
+            v.copy_from_slice(b);
+        });
+        SparseTerms {
+            terms: self.terms,
+            start,
+            term,
+            value,
+            dense: self.dense,
+        }
+    }
+
+    /// Term `j` of every row (`columns[j]` of the columns it was built from).
+    pub fn column(&self, j: usize) -> Vec<f64> {
+        use rayon::prelude::*;
+        (0..self.rows())
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|i| {
+                let (t, v) = self.row(i);
+                t.iter()
+                    .position(|&x| x as usize == j)
+                    .map_or(0.0, |k| v[k])
+            })
+            .collect()
+    }
+
+    /// The number of rows.
+    pub fn rows(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    /// The number of terms (k).
+    pub fn terms(&self) -> usize {
+        self.terms
+    }
+
+    /// Whether every term of every row is kept (some value is not finite).
+    pub fn is_dense(&self) -> bool {
+        self.dense
+    }
+
+    /// Row `i`'s terms (increasing) and their values.
+    pub fn row(&self, i: usize) -> (&[u32], &[f64]) {
+        let r = self.start[i]..self.start[i + 1];
+        (&self.term[r.clone()], &self.value[r])
+    }
+
+    /// Writes row `i` into `buf` (length k), zeros included.
+    pub fn row_into(&self, i: usize, buf: &mut [f64]) {
+        buf.iter_mut().for_each(|v| *v = 0.0);
+        let (terms, values) = self.row(i);
+        for (&j, &v) in terms.iter().zip(values) {
+            buf[j as usize] = v;
+        }
+    }
+
+    /// For each term, whether it has the same value (`==`) in every row, as
+    /// `column.iter().all(|v| *v == column[0])` would say.
+    pub fn constant(&self) -> Vec<bool> {
+        let k = self.terms;
+        let mut same = vec![true; k];
+        if self.rows() == 0 {
+            return same;
+        }
+        let mut first = vec![0.0; k];
+        self.row_into(0, &mut first);
+        let mut row = vec![0.0; k];
+        for i in 1..self.rows() {
+            if !same.iter().any(|s| *s) {
+                break;
+            }
+            self.row_into(i, &mut row);
+            for j in 0..k {
+                if same[j] && row[j] != first[j] {
+                    same[j] = false;
+                }
+            }
+        }
+        // A value unequal to itself (NaN) in the first row makes its term not constant.
+        for j in 0..k {
+            if first[j].is_nan() {
+                same[j] = false;
+            }
+        }
+        same
+    }
+
+    /// The terms as columns (`columns[j][i]`).
+    pub fn to_columns(&self) -> Vec<Vec<f64>> {
+        let mut columns = vec![vec![0.0; self.rows()]; self.terms];
+        (0..self.rows()).for_each(|i| {
+            let (terms, values) = self.row(i);
+            for (&j, &v) in terms.iter().zip(values) {
+                columns[j as usize][i] = v;
+            }
+        });
+        columns
+    }
 }
 
 impl Terms<'_> {
@@ -29,6 +214,7 @@ impl Terms<'_> {
         match self {
             Terms::Columns(c) => c.len(),
             Terms::RowMajor { terms, .. } => *terms,
+            Terms::Sparse(s) => s.terms(),
         }
     }
 
@@ -37,6 +223,7 @@ impl Terms<'_> {
         let ok = match self {
             Terms::Columns(c) => c.iter().all(|col| col.len() == n),
             Terms::RowMajor { values, terms } => values.len() == n * terms,
+            Terms::Sparse(s) => s.rows() == n,
         };
         if ok {
             Ok(())
@@ -83,6 +270,13 @@ impl Terms<'_> {
                     start += len;
                 }
             }
+            Terms::Sparse(s) => {
+                let mut buf = vec![0.0; s.terms()];
+                for i in 0..n {
+                    s.row_into(i, &mut buf);
+                    f(i, &buf);
+                }
+            }
         }
     }
 
@@ -97,8 +291,39 @@ impl Terms<'_> {
                     *b = col[i];
                 }
             }
+            Terms::Sparse(s) => s.row_into(i, buf),
         }
     }
+}
+
+/// Fills `term` and `value` row by row, in parallel blocks of rows: `fill(i, t, v)` writes
+/// row `i`'s `start[i + 1] - start[i]` values.
+fn fill_blocks(
+    start: &[usize],
+    term: &mut [u32],
+    value: &mut [f64],
+    fill: impl Fn(usize, &mut [u32], &mut [f64]) + Sync,
+) {
+    use rayon::prelude::*;
+    const ROWS: usize = 1 << 14;
+    let n = start.len() - 1;
+    let mut blocks = Vec::with_capacity(n.div_ceil(ROWS));
+    let (mut t, mut v) = (term, value);
+    for b in 0..n.div_ceil(ROWS) {
+        let (lo, hi) = (b * ROWS, ((b + 1) * ROWS).min(n));
+        let len = start[hi] - start[lo];
+        let (tb, tr) = t.split_at_mut(len);
+        let (vb, vr) = v.split_at_mut(len);
+        blocks.push((lo, hi, tb, vb));
+        (t, v) = (tr, vr);
+    }
+    blocks.into_par_iter().for_each(|(lo, hi, tb, vb)| {
+        let base = start[lo];
+        for i in lo..hi {
+            let (a, b) = (start[i] - base, start[i + 1] - base);
+            fill(i, &mut tb[a..b], &mut vb[a..b]);
+        }
+    });
 }
 
 /// Per-group summaries of the terms from one pass (Welford's updates), with the checks that
