@@ -214,10 +214,7 @@ impl Figures {
 fn html_text(html: &str) -> String {
     let mut s = html.to_string();
     for tag in ["svg", "script", "style"] {
-        loop {
-            let Some(a) = s.find(&format!("<{tag}")) else {
-                break;
-            };
+        while let Some(a) = s.find(&format!("<{tag}")) {
             let close = format!("</{tag}>");
             let b = s[a..].find(&close).map_or(s.len(), |b| a + b + close.len());
             s.replace_range(a..b, " ");
