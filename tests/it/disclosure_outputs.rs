@@ -424,6 +424,16 @@ fn every_number_the_sample_report_publishes_in_any_file_is_a_gated_figure() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
     report(root, &root.join("data-samples/evaluation.toml"), &out);
+    // The workbook's notes state the whole rule of `[c]`, as every table's note does.
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(out.join("report.xlsx")).unwrap();
+    let notes = book.worksheet_range("Notes").unwrap();
+    let rule = reoffending::report::disclosure::suppressed_note(10);
+    assert!(
+        notes
+            .cells()
+            .any(|(_, _, c)| *c == Data::String(rule.clone())),
+        "{rule}"
+    );
     let (n, bad) = untraced(&out);
     assert!(n > 2000, "{n} numbers read");
     assert!(

@@ -182,11 +182,13 @@ pub fn write(
         .filter(|f| f.on_cover)
         .map(|f| (f.item.to_string(), f.detail))
         .collect();
+    let suppressed = disclosure::suppressed_note(options.min_cell);
     let cover = xlsx::Cover {
         title: &options.title,
         stamp: &stamp,
         not_for_publication: off.then_some(NOT_FOR_PUBLICATION),
         details: &details,
+        suppressed_note: &suppressed,
     };
     put("report.xlsx", &xlsx::workbook(&cover, &tables)?)?;
     drop(t);

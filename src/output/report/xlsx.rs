@@ -29,6 +29,8 @@ pub(super) struct Cover<'a> {
     /// What the figures cover and who produced them, as (item, detail): the measure's
     /// period, the extract date, the benchmark, producer, contact, date of publication.
     pub details: &'a [(String, String)],
+    /// What `[c]` means, the whole rule (the gate's note, at the report's `min_cell`).
+    pub suppressed_note: &'a str,
 }
 
 /// Text safe for a cell: control characters removed, at most Excel's 32,767 characters.
@@ -171,8 +173,12 @@ pub(super) fn workbook(cover: &Cover, tables: &[&SectionTable]) -> Result<Vec<u8
             .map_err(err)?;
     }
     let mut notes: Vec<(String, String)> = vec![
-        ("all tables".into(), "[c] marks a figure withheld for confidentiality: it rests on fewer people, reoffenders or non-reoffenders than the publication threshold, or could be worked out from other figures if published.".into()),
-        ("all tables".into(), "[x] marks a figure that is not available (not applicable, or could not be estimated).".into()),
+        ("all tables".into(), cover.suppressed_note.to_string()),
+        (
+            "all tables".into(),
+            "[x] marks a figure that is not available (not applicable, or could not be estimated)."
+                .into(),
+        ),
     ];
     for (t, name) in tables.iter().zip(&names) {
         for n in t.notes.iter().filter(|n| !n.is_empty()) {
