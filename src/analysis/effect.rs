@@ -332,12 +332,13 @@ pub fn agreement_sentence(rows: &[RowView]) -> String {
         let unsure: Vec<&RowView> = rows.iter().filter(|r| side(r) == Side::Straddles).collect();
         format!(
             " The estimates agree within {:.1} points and differ only in precision: {} ha{} wider intervals \
-             (matching sets most comparison people aside, weighting uses them all), so the effect is about {} \
-             points and its statistical significance is borderline.",
+             (matching sets most comparison people aside, weighting uses them all), so the effect lies between {} \
+             and {} points and its statistical significance is borderline.",
             (hi - lo) * 100.0,
             names(&unsure),
             if unsure.len() == 1 { "s" } else { "ve" },
-            pp((hi + lo) / 2.0),
+            pp(lo),
+            pp(hi),
         )
     } else {
         " No design rests on a small effective sample, so the disagreement is about adjustment: prefer \
