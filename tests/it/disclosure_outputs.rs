@@ -20,7 +20,6 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use calamine::{Data, Reader};
 use reoffending::report::disclosure::LABEL_KEYS;
 use serde_json::Value;
@@ -360,16 +359,8 @@ fn published(out: &Path) -> Vec<(String, Token)> {
     all
 }
 
-fn report(root: &Path, config: &Path, out: &Path) {
-    Command::cargo_bin("reoffending")
-        .unwrap()
-        .current_dir(root)
-        .arg("report")
-        .arg(config)
-        .arg("--out")
-        .arg(out)
-        .assert()
-        .success();
+fn report(config: &Path, out: &Path) {
+    crate::common::run_report(config, out);
 }
 
 fn untraced(out: &Path) -> (usize, Vec<String>) {
@@ -423,7 +414,7 @@ fn every_number_the_sample_report_publishes_in_any_file_is_a_gated_figure() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
-    report(root, &root.join("data-samples/evaluation.toml"), &out);
+    report(&root.join("data-samples/evaluation.toml"), &out);
     // The workbook's notes state the whole rule of `[c]`, as every table's note does.
     let mut book: calamine::Xlsx<_> = calamine::open_workbook(out.join("report.xlsx")).unwrap();
     let notes = book.worksheet_range("Notes").unwrap();
@@ -517,13 +508,12 @@ fn suppressed(published: &Value, truth: &Value, path: &str, out: &mut Vec<(Strin
 
 #[test]
 fn on_a_small_data_set_no_file_publishes_a_number_the_gate_did_not_see() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     let on = small(dir.path(), true);
     let off = small(dir.path(), false);
     let (out_on, out_off) = (dir.path().join("on"), dir.path().join("off"));
-    report(root, &on, &out_on);
-    report(root, &off, &out_off);
+    report(&on, &out_on);
+    report(&off, &out_off);
     let read = |p: &Path| -> Value {
         serde_json::from_str(&std::fs::read_to_string(p.join("report.json")).unwrap()).unwrap()
     };
