@@ -133,6 +133,17 @@ pub fn p_clause(printed: &str) -> String {
     }
 }
 
+/// [`p_clause`] of `p` printed with `decimals` places: `p = 0.083`, or `p < 0.001`.
+///
+/// ```
+/// use reoffending::format::p_clause_at;
+/// assert_eq!(p_clause_at(0.0833, 3), "p = 0.083");
+/// assert_eq!(p_clause_at(0.0002, 3), "p < 0.001");
+/// ```
+pub fn p_clause_at(p: f64, decimals: usize) -> String {
+    p_clause(&format!("{p:.decimals$}"))
+}
+
 /// An interval of `kind` when both limits are known: [`Kind::interval`].
 pub fn interval(kind: Kind, low: Option<f64>, high: Option<f64>) -> Option<String> {
     Some(kind.interval(low?, high?))

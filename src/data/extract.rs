@@ -157,7 +157,7 @@ impl Part {
             }
             Kind::Sheet(sheet) => {
                 let s = super::sheet::read_sheet(&file, path, sheet.as_deref(), format)?;
-                unique(path, &s.header)?;
+                super::read::check_unique(path, &s.header)?;
                 (s.header, Held::Frame(Frame::from_df(path, s.df)))
             }
         };
@@ -261,24 +261,8 @@ fn csv_header(shown: &Path, bytes: &[u8]) -> Result<Vec<String>> {
             "the header row is empty: expected a header row naming the columns",
         ));
     }
-    unique(shown, &names)?;
+    super::read::check_unique(shown, &names)?;
     Ok(names)
-}
-
-fn unique(path: &Path, names: &[String]) -> Result<()> {
-    let mut seen = std::collections::HashSet::new();
-    for n in names {
-        if !n.is_empty() && !seen.insert(n.as_str()) {
-            return Err(Error::in_column(
-                path,
-                n.as_str(),
-                format!(
-                    "the column `{n}` appears more than once in the header: rename or remove one of them"
-                ),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// A file of a table as the outputs describe it.

@@ -72,14 +72,10 @@ impl GroupData {
     }
 }
 
-pub(crate) fn collect(
-    people: &People,
-    out: &Outcomes,
-    option: &str,
-    label: &str,
-    keep: impl Fn(usize) -> bool,
-) -> Result<GroupData> {
-    let code = people.cohort.code_of(label).ok_or_else(|| {
+/// The code of cohort `label`, or an error naming the option that gave it and the cohorts
+/// the data holds.
+pub(crate) fn cohort_code(people: &People, option: &str, label: &str) -> Result<u32> {
+    people.cohort.code_of(label).ok_or_else(|| {
         Error::option(
             option,
             format!(
@@ -88,7 +84,17 @@ pub(crate) fn collect(
                 crate::error::listed(&people.cohort.levels)
             ),
         )
-    })?;
+    })
+}
+
+pub(crate) fn collect(
+    people: &People,
+    out: &Outcomes,
+    option: &str,
+    label: &str,
+    keep: impl Fn(usize) -> bool,
+) -> Result<GroupData> {
+    let code = cohort_code(people, option, label)?;
     let mut g = GroupData {
         n: 0,
         reoffenders: 0,

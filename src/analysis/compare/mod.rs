@@ -6,7 +6,7 @@
 //! group), `build` (the comparison and its verdict), `subgroups`.
 
 mod build;
-mod groups;
+pub(crate) mod groups;
 mod options;
 mod result;
 mod subgroups;

@@ -713,7 +713,7 @@ impl AreaDid {
                         if self.treated_clusters == 1 { "" } else { "s" },
                         p.rank,
                         p.areas + 1,
-                        crate::format::p_clause(&format!("{:.3}", p.p_value)),
+                        crate::format::p_clause_at(p.p_value, 3),
                         p.areas,
                         p.min_p_value
                     ));
@@ -729,13 +729,13 @@ impl AreaDid {
                 if let Some(w) = &self.wild_bootstrap {
                     s.push_str(&format!(
                         " The wild cluster bootstrap gives {}.",
-                        crate::format::p_clause(&format!("{:.3}", w.p_value))
+                        crate::format::p_clause_at(w.p_value, 3)
                     ));
                 }
             }
             _ => s.push_str(&format!(
                 " {}.",
-                crate::format::p_clause(&format!("{:.3}", self.p_value))
+                crate::format::p_clause_at(self.p_value, 3)
             )),
         }
         if let Some(pt) = &self.pre_trend {
@@ -747,7 +747,7 @@ impl AreaDid {
                 } else {
                     "did not differ detectably"
                 },
-                crate::format::p_clause(&format!("{:.3}", pt.p_value))
+                crate::format::p_clause_at(pt.p_value, 3)
             ));
         }
         if self.mislabelled.rows > 0 {

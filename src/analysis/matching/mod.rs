@@ -728,16 +728,7 @@ fn candidates(
     options: &MatchOptions,
 ) -> Result<(u32, Vec<usize>)> {
     let code = |option: &str, label: &str| {
-        people.cohort.code_of(label).ok_or_else(|| {
-            Error::option(
-                option,
-                format!(
-                    "no cohort `{}` in the data (cohorts: {})",
-                    crate::error::shown(label),
-                    crate::error::listed(&people.cohort.levels)
-                ),
-            )
-        })
+        crate::analysis::compare::groups::cohort_code(people, option, label)
     };
     let (tc, cc) = (
         code("treatment", &options.treatment)?,

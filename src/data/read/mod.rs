@@ -82,8 +82,15 @@ pub(crate) fn header(path: &Path) -> Result<Vec<String>> {
 
 /// A column name given twice is a structural error: which one is meant cannot be known.
 fn unique(path: &Path, names: Vec<String>) -> Result<Vec<String>> {
+    check_unique(path, &names)?;
+    Ok(names)
+}
+
+/// A column name given twice is a structural error (any table's header, whatever its
+/// format): the error names the file and the column.
+pub(super) fn check_unique(path: &Path, names: &[String]) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
-    for n in &names {
+    for n in names {
         if !n.is_empty() && !seen.insert(n.as_str()) {
             return Err(Error::in_column(
                 path,
@@ -94,7 +101,7 @@ fn unique(path: &Path, names: Vec<String>) -> Result<Vec<String>> {
             ));
         }
     }
-    Ok(names)
+    Ok(())
 }
 
 /// Reads the named columns of a table (all must exist: check with [`header`] first).

@@ -26,10 +26,6 @@ fn did_lead(d: &Value) -> Option<(String, f64)> {
     }
 }
 
-fn p_text(p: f64) -> String {
-    crate::format::p_clause(&format!("{p:.3}"))
-}
-
 /// The treated areas of a difference-in-differences, joined for a sentence.
 fn areas(d: &Value) -> String {
     let names: Vec<String> = arr(d, "launches")
@@ -71,13 +67,13 @@ fn plain_sentence(c: &Ctx) -> Option<String> {
             format!(
                 "{moved}, a change larger than areas without the scheme show ({test}, {}): evidence that \
                  the scheme changed proven reoffending.",
-                p_text(p)
+                crate::format::p_clause_at(p, 3)
             )
         } else {
             format!(
                 "{moved}, but a change this size is within what areas without the scheme show ({test}, {}): \
                  not yet evidence that the scheme changed proven reoffending, nor that it did not.",
-                p_text(p)
+                crate::format::p_clause_at(p, 3)
             )
         });
     }

@@ -56,7 +56,7 @@ impl AreaDid {
                 "Placebo in space: rank {} of {}, {} (smallest possible {:.3}).",
                 p.rank,
                 p.areas + 1,
-                crate::format::p_clause(&format!("{:.3}", p.p_value)),
+                crate::format::p_clause_at(p.p_value, 3),
                 p.min_p_value
             ));
         }
@@ -70,7 +70,7 @@ impl AreaDid {
                 } else {
                     ""
                 },
-                crate::format::p_clause(&format!("{:.3}", w.p_value))
+                crate::format::p_clause_at(w.p_value, 3)
             ));
         }
         if let Some(pt) = &self.pre_trend {
@@ -79,7 +79,7 @@ impl AreaDid {
                 pt.df_num,
                 pt.df_den,
                 pt.statistic,
-                crate::format::p_clause(&format!("{:.3}", pt.p_value))
+                crate::format::p_clause_at(pt.p_value, 3)
             ));
         }
         t.notes.push(format!(
