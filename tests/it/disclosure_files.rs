@@ -23,7 +23,6 @@ fn numbers(v: &Value, out: &mut Vec<f64>) {
 /// The cell as a number and the half-width its printing leaves (`None`: not a number).
 fn parse(cell: &str) -> Option<(f64, f64)> {
     let t = cell.trim();
-    let money = t.contains('£');
     let s: String = t
         .chars()
         .filter(|c| !matches!(c, ',' | '£' | '%'))
@@ -36,18 +35,12 @@ fn parse(cell: &str) -> Option<(f64, f64)> {
     {
         return None;
     }
-    let v: f64 = s.parse().ok()?;
     if s.contains(['e', 'E']) {
+        let v: f64 = s.parse().ok()?;
         return Some((v, v.abs() * 1e-12));
     }
-    let decimals = s.split('.').nth(1).map_or(0, str::len) as i32;
-    let mut half = 0.5 * 10f64.powi(-decimals);
-    if money && decimals == 0 && v != 0.0 {
-        // Money is rounded to two significant figures: £59,000 is 58,500 to 59,500.
-        let digits = (v.abs().log10().floor() as i32) + 1;
-        half = half.max(0.5 * 10f64.powi(digits - 2));
-    }
-    Some((v, half + 1e-9 * v.abs().max(1.0)))
+    let t = crate::disclosure_outputs::token(t)?;
+    Some((t.value, t.half))
 }
 
 #[test]
@@ -65,16 +58,8 @@ fn every_number_in_the_reports_csv_files_is_a_figure_of_the_gated_json() {
     let j: Value = crate::common::report_json(&out);
     let mut base = Vec::new();
     numbers(&j, &mut base);
-    let mut cands: Vec<f64> = base
-        .iter()
-        .flat_map(|&x| [x, 100.0 * x, 1.0 - x, 100.0 * (1.0 - x)])
-        .flat_map(|x| [x, -x])
-        .collect();
-    cands.sort_by(f64::total_cmp);
-    let traced = |v: f64, half: f64| {
-        let i = cands.partition_point(|&c| c < v - half);
-        i < cands.len() && cands[i] <= v + half
-    };
+    let figures = crate::disclosure_outputs::Figures::from_values(&base);
+    let traced = |v: f64, half: f64| figures.traced_value(v, half);
     let mut files = Vec::new();
     for sub in ["tables", "charts"] {
         for e in std::fs::read_dir(out.join(sub)).unwrap() {

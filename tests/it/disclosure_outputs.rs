@@ -82,14 +82,16 @@ const MONTHS: [&str; 12] = [
 
 /// One number as printed in text.
 #[derive(Debug, Clone)]
-struct Token {
+pub(crate) struct Token {
     text: String,
-    value: f64,
+    pub(crate) value: f64,
     /// Half the width of the values that print as `text`.
-    half: f64,
+    pub(crate) half: f64,
 }
 
-fn token(text: &str) -> Option<Token> {
+/// A number as printed (`1,234`, `15.6%`, `£59,000`, `-9.7`) and the half-width of the values
+/// that print so (money at two significant figures); `None` when it does not parse.
+pub(crate) fn token(text: &str) -> Option<Token> {
     let money = text.contains('£');
     let s: String = text
         .chars()
@@ -185,7 +187,7 @@ fn tokens(text: &str) -> Vec<Token> {
 }
 
 /// The published figures as sorted candidates (each value, per cent, complement, negated).
-struct Figures(Vec<f64>);
+pub(crate) struct Figures(Vec<f64>);
 
 impl Figures {
     fn of(gated: &Value) -> Figures {
@@ -193,6 +195,11 @@ impl Figures {
         numbers(gated, &mut base);
         label_numbers(gated, "", &mut base);
         base.extend_from_slice(CONSTANTS);
+        Figures::from_values(&base)
+    }
+
+    /// The candidates of these published values.
+    pub(crate) fn from_values(base: &[f64]) -> Figures {
         let mut c: Vec<f64> = base
             .iter()
             .flat_map(|&x| [x, 100.0 * x, 1.0 - x, 100.0 * (1.0 - x)])
@@ -203,8 +210,13 @@ impl Figures {
     }
 
     fn traced(&self, t: &Token) -> bool {
-        let i = self.0.partition_point(|&c| c < t.value - t.half);
-        i < self.0.len() && self.0[i] <= t.value + t.half
+        self.traced_value(t.value, t.half)
+    }
+
+    /// Whether a candidate lies within `half` of `value`.
+    pub(crate) fn traced_value(&self, value: f64, half: f64) -> bool {
+        let i = self.0.partition_point(|&c| c < value - half);
+        i < self.0.len() && self.0[i] <= value + half
     }
 }
 
