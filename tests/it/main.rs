@@ -23,6 +23,7 @@ mod extracts;
 mod hostile_inputs;
 mod hostile_inputs2;
 mod house;
+mod invariance;
 mod keep_offences;
 mod layers;
 mod levels;

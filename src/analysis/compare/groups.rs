@@ -4,6 +4,7 @@ use crate::data::People;
 use crate::error::{Error, Result};
 use crate::measure::{NO_REOFFENCE, Outcomes};
 use crate::stats::{Summary, WeightedMean, weighted_summary};
+use rayon::slice::ParallelSliceMut;
 
 /// The eligible people of one cohort, optionally within a subgroup.
 ///
@@ -116,6 +117,11 @@ pub(crate) fn collect(
             }
         }
     }
+    // The values in their own order, not the people's: the variance sums (the only sums
+    // here that are not whole numbers) then do not depend on the order of the rows or the
+    // pseudonyms. Every weight is 1, so the weights need no reordering.
+    g.counts.par_sort_unstable_by(f64::total_cmp);
+    g.days.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     Ok(g)
 }
 
