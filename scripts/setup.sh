@@ -19,7 +19,7 @@ if command -v apt-get >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq build-essential pkg-config python3-venv time librsvg2-bin >/dev/null
 fi
-# rustfmt (the test run checks formatting) and clippy (the lint run), when rustup manages
+# rustfmt and clippy (the test run checks formatting, lints and documentation), when rustup manages
 # the toolchain.
 if command -v rustup >/dev/null 2>&1; then
   rustup component add rustfmt clippy >/dev/null
