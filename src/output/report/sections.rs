@@ -448,30 +448,8 @@ fn comparisons(c: &Ctx) -> Result<Vec<Section>> {
                 .flatten()
                 .filter_map(|v| v.as_str().map(str::to_string)),
         );
-        let rows = [
-            json!({"measure": "pilot rate", "value": c["treatment_rate"], "kind": "pct"}),
-            json!({
-                "measure": if id == "comparison" { "comparison rate" } else { "benchmark rate" },
-                "value": c["control_rate"]
-            }),
-            json!({"measure": "difference (percentage points)", "value": c["risk_difference"]}),
-            json!({"measure": "interval low", "value": c["rd_ci_low"]}),
-            json!({"measure": "interval high", "value": c["rd_ci_high"]}),
-        ];
-        let fmt: Vec<Value> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| json!({"measure": r["measure"], "value": kinded(r.get("value"), if i < 2 { Kind::Pct } else { Kind::Pts })}))
-            .collect();
-        s.tables.push(table(
-            id,
-            title,
-            &fmt,
-            &[
-                ("measure", "measure", Kind::Count),
-                ("value", "value", Kind::Count),
-            ],
-        ));
+        s.tables
+            .push(drawn(id, &crate::output::tables::compare::headline(c)));
         let tests = crate::output::tables::compare::test_records(c);
         if !tests.is_empty() {
             s.tables.push(described(
@@ -535,29 +513,9 @@ fn matched(c: &Ctx) -> Result<Vec<Section>> {
             &crate::output::tables::matching::balance_description(),
             &arr(m, "balance"),
         ));
-        let sample: Vec<Value> = m["sample"]
-            .as_object()
-            .map(|o| {
-                o.iter()
-                    .map(|(k, v)| {
-                        let kind = if k == "effective_controls" {
-                            Kind::Num(1)
-                        } else {
-                            Kind::Count
-                        };
-                        json!({"quantity": k.replace('_', " "), "value": kinded(Some(v), kind)})
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        s.tables.push(table(
+        s.tables.push(drawn(
             "matched_sample",
-            "Sample sizes",
-            &sample,
-            &[
-                ("quantity", "quantity", Kind::Count),
-                ("value", "value", Kind::Num(1)),
-            ],
+            &crate::output::tables::matching::sample(m),
         ));
         out.push(s);
     }
@@ -674,31 +632,7 @@ fn designs(c: &Ctx) -> Result<Vec<Section>> {
             data,
         });
     }
-    let (ci_low, ci_high) = ci_headers(confidence);
-    let mut table_rows: Vec<Value> = Vec::new();
-    if h.is_object() {
-        let mut r = h.clone();
-        r["design"] = json!("headline: matched, clustered by set");
-        r["estimand"] = json!("ATT");
-        table_rows.push(r);
-    }
-    table_rows.extend(designs.iter().cloned());
-    let mut t = table(
-        "designs",
-        "Every design: 12-month proven reoffending, pilot minus comparison (percentage points)",
-        &table_rows,
-        &[
-            ("design", "design", Kind::Count),
-            ("estimand", "estimand", Kind::Count),
-            ("estimate (points)", "estimate", Kind::Pts),
-            (ci_low.as_str(), "ci_low", Kind::Pts),
-            (ci_high.as_str(), "ci_high", Kind::Pts),
-            ("p-value", "p_value", Kind::P),
-            ("effective pilot people", "ess_treated", Kind::Num(1)),
-            ("effective comparison people", "ess_control", Kind::Num(1)),
-            ("largest |SMD|", "max_abs_smd", Kind::Num(3)),
-        ],
-    );
+    let mut t = drawn("designs", &crate::output::tables::effect::designs(e, false));
     t.notes.push(
         "Effective people: Kish's (Σw)²/Σw² within a group. ATT: the effect on pilot people; ATO: the effect among \
          people who could have been in either group. [c] suppressed."
@@ -754,17 +688,7 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
     // Survival.
     if let Some(sv) = j.get("survival").filter(|v| !v.is_null()) {
         let mut s = Section::new("survival", "Time to first proven reoffence (descriptive)");
-        let label_of = |g: &Value| {
-            g.as_object()
-                .map(|o| {
-                    o.iter()
-                        .filter(|(_, v)| v.is_string() && *v != SUPPRESSED)
-                        .map(|(_, v)| v.as_str().unwrap_or("").to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default()
-        };
+        let label_of = crate::output::tables::survival::group_label;
         // Groups whose counts are published, with the steps the gate let through.
         let published: Vec<Value> = arr(sv, "groups")
             .into_iter()
@@ -852,54 +776,7 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
                 data,
             });
         }
-        // The fixed days, from the first group that publishes them.
-        let times: Vec<f64> = arr(sv, "groups")
-            .iter()
-            .find_map(|g| g["survival_at"].as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|a| f(a, "time"))
-            .collect();
-        let mut rows = Vec::new();
-        for g in arr(sv, "groups") {
-            let label = g
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .filter(|(_, v)| v.is_string() && *v != SUPPRESSED)
-                        .map(|(_, v)| v.as_str().unwrap_or("").to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
-            let mut r = json!({"group": label, "n": g["n"], "events": g["events"], "median": g["median"], "rmst": g["rmst"]});
-            for t in &times {
-                let at = arr(&g, "survival_at");
-                let point = at.iter().find(|a| f(a, "time") == Some(*t));
-                r[format!("by day {t}")] = match point.and_then(|a| f(a, "survival")) {
-                    Some(sv) => json!(1.0 - sv),
-                    None => json!(SUPPRESSED),
-                };
-            }
-            rows.push(r);
-        }
-        let times: Vec<String> = times.iter().map(|t| format!("by day {t}")).collect();
-        let mut cols: Vec<(&str, &str, Kind)> = vec![
-            ("group", "group", Kind::Count),
-            ("people", "n", Kind::Count),
-            ("reoffended", "events", Kind::Count),
-            ("median days", "median", Kind::Num(0)),
-            ("RMST (days)", "rmst", Kind::Num(1)),
-        ];
-        for t in &times {
-            cols.push((t.as_str(), t.as_str(), Kind::Pct));
-        }
-        let mut t = table(
-            "survival",
-            "Share reoffended by day (Kaplan-Meier, including partial follow-up)",
-            &rows,
-            &cols,
-        );
+        let mut t = drawn("survival", &crate::output::tables::survival::km_summary(sv));
         if let Some(lr) = sv.get("logrank").filter(|v| !v.is_null()) {
             t.notes.push(format!(
                 "Log-rank test between cohorts (descriptive: no adjustment for who was diverted): chi-square {} on {} df, {}.",
@@ -1210,15 +1087,9 @@ fn quality_and_methods(c: &Ctx) -> Result<Vec<Section>> {
         "Cohort rows read {}, used in the 12-month measure {}; offence rows read {}, used {}. Every other row is counted below with its reason.",
         q["rows_read"]["cohort"], q["rows_used"]["cohort"], q["rows_read"]["offences"], q["rows_used"]["offences"]
     ));
-    s.tables.push(table(
+    s.tables.push(drawn(
         "exclusions",
-        "Rows excluded, by reason",
-        &arr(q, "exclusions"),
-        &[
-            ("table", "table", Kind::Count),
-            ("reason", "reason", Kind::Count),
-            ("rows", "rows", Kind::Count),
-        ],
+        &crate::output::tables::quality::quality(q),
     ));
     out.push(s);
     let pv = &j["parameters"];

@@ -1,12 +1,12 @@
 //! MatchedComparison as tables.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{array_records, records_or_plain};
 use crate::error::Result;
 use crate::matching::MatchedComparison;
 use crate::output::Tabular;
-use crate::output::describe::{Cell, Column, Description};
+use crate::output::describe::{Cell, Column, Described, Description, Row, kinded};
 use crate::present::*;
 
 /// A term, marked `*` when its |SMD| after matching is above 0.1 (the strict threshold).
@@ -58,6 +58,38 @@ pub(crate) fn rosenbaum_description() -> Description {
     }
 }
 
+/// The sample sizes of matching, described once for the terminal, the notebook and the
+/// report, from a matched comparison's JSON: one row per quantity of its `sample` (the
+/// effective number of controls to one decimal place, the rest counts).
+pub(crate) fn sample(m: &Value) -> Described {
+    let rows = m["sample"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    let kind = if k == "effective_controls" {
+                        Kind::Num(1)
+                    } else {
+                        Kind::Count
+                    };
+                    json!({"quantity": k.replace('_', " "), "value": kinded(Some(v), kind)})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Described {
+        description: Description {
+            title: "Sample sizes".into(),
+            columns: vec![
+                Column::label("quantity", "quantity"),
+                Column::value("value", "value", Kind::Num(1)),
+            ],
+            labels: 1,
+        },
+        rows: Row::all(rows),
+    }
+}
+
 impl MatchedComparison {
     /// Tables: model, balance, sample sizes, and the comparison.
     // Over 80 lines: the matching tables in reading order (model, balance, sizes, headline,
@@ -87,26 +119,7 @@ impl MatchedComparison {
         let mut bal = balance_description().table(&array_records(&j, "balance"));
         bal.notes
             .push("* |SMD| above 0.1 after matching (the strict threshold).".into());
-        let s = &self.sample;
-        let mut sizes = Table::new("Sample sizes", &["", "pilot", "comparison"], 1);
-        sizes.push(vec![
-            Some("all (full follow-up, all covariates)".into()),
-            Some(s.treated.to_string()),
-            Some(s.controls.to_string()),
-        ]);
-        sizes.push(vec![
-            Some("matched".into()),
-            Some(s.matched_treated.to_string()),
-            Some(format!(
-                "{} (effective {:.1})",
-                s.matched_controls, s.effective_controls
-            )),
-        ]);
-        sizes.push(vec![
-            Some("unmatched / discarded".into()),
-            Some(s.unmatched_treated.to_string()),
-            Some(s.unmatched_controls.to_string()),
-        ]);
+        let mut sizes = sample(&j).table();
         for w in &self.warnings {
             sizes.notes.push(format!("Warning: {w}"));
         }

@@ -7,7 +7,7 @@ mod did;
 pub(crate) mod effect;
 pub(crate) mod matching;
 pub(crate) mod monitor;
-mod quality;
+pub(crate) mod quality;
 pub(crate) mod rates;
 pub(crate) mod survival;
 
