@@ -994,63 +994,11 @@ fn costs(c: &Ctx) -> Result<Vec<Section>> {
                 "Tornado chart",
             )?);
         }
-        let se = &c["monte_carlo_se"];
-        let rounded = |key: &str, se_key: &str| match (f(c, key), f(se, se_key)) {
-            (Some(x), Some(e)) => json!(crate::costs::round_to_se(x, e)),
-            _ => c.get(key).cloned().unwrap_or(Value::Null),
-        };
-        let undiscounted = c["horizon_years"] == 1;
-        let mc = level(crate::costs::MONTE_CARLO_LEVEL);
-        let mut head: Vec<Value> = vec![
-            json!({"measure": format!("people the value is counted for ({})", c["people_basis"].as_str().unwrap_or("")), "value": kinded(c.get("people"), Kind::Count)}),
-            json!({"measure": "people diverted in all", "value": kinded(c.get("people_diverted_total"), Kind::Count)}),
-            json!({"measure": "avoided offences in all (actual, over the horizon)", "value": kinded(c.get("avoided_reoffences"), Kind::Num(1))}),
-            json!({"measure": "value of a proven reoffence", "value": kinded(c.get("value_per_reoffence"), Kind::Money)}),
-            json!({"measure": if undiscounted { "gross value (one year, undiscounted)" } else { "gross value (discounted)" }, "value": kinded(c.get("gross_savings"), Kind::Money)}),
-            json!({"measure": "programme cost (with optimism bias)", "value": kinded(c.get("programme_cost"), Kind::Money)}),
-            json!({"measure": "net value", "value": kinded(c.get("net_savings"), Kind::Money)}),
-        ];
-        for (key, label) in [
-            (
-                "cashable_fiscal",
-                "of which cashable fiscal (budgets released: the only savings)",
-            ),
-            (
-                "non_cashable_fiscal",
-                "of which non-cashable fiscal (e.g. officer time, not cash)",
-            ),
-            (
-                "economic_and_social",
-                "of which economic and social (harm avoided)",
-            ),
-        ] {
-            head.push(json!({"measure": label, "value": kinded(c["by_category"][key].get("net_savings"), Kind::Money)}));
-        }
-        head.extend([
-            json!({"measure": format!("net value, {mc} low (Monte Carlo, rounded to its error)"), "value": kinded(Some(&rounded("net_savings_ci_low", "ci_low")), Kind::Money)}),
-            json!({"measure": format!("net value, {mc} high (Monte Carlo, rounded to its error)"), "value": kinded(Some(&rounded("net_savings_ci_high", "ci_high")), Kind::Money)}),
-            json!({"measure": "share of simulations with net value > 0", "value": kinded(c.get("probability_net_positive"), Kind::Pct)}),
-            json!({"measure": "benefit-cost ratio", "value": kinded(c.get("benefit_cost_ratio"), Kind::Num(2))}),
-            json!({"measure": "break-even reduction in the rate, all value counted (points)", "value": kinded(c.get("break_even_rate_reduction"), Kind::Pts)}),
-            json!({"measure": "break-even reduction in the rate, cash alone (points; blank: nothing saved is cash)", "value": kinded(c.get("break_even_rate_reduction_cashable"), Kind::Pts)}),
-            json!({"measure": "horizon (years)", "value": kinded(c.get("horizon_years"), Kind::Count)}),
-            json!({"measure": "discounting", "value": kinded(c.get("discounting"), Kind::Count)}),
-            json!({"measure": "optimism bias on costs", "value": kinded(c.get("optimism_bias"), Kind::Pct)}),
-            json!({"measure": "persistence of the effect (a year)", "value": kinded(c.get("persistence"), Kind::Pct)}),
-            json!({"measure": "actual offences per proven offence", "value": kinded(c.get("proven_to_actual"), Kind::Num(2))}),
-        ]);
         if let Some(h) = c["headline"].as_str() {
             s.findings.push(h.to_string());
         }
-        s.tables.push(table(
-            "costs",
-            "Estimated value by kind of money, and the settings used",
-            &head,
-            &[
-                ("measure", "measure", Kind::Count),
-                ("value", "value", Kind::Count),
-            ],
-        ));
+        s.tables
+            .push(drawn("costs", &crate::output::tables::costs::headline(c)));
         s.tables.push(described(
             "cost_items",
             &crate::output::tables::costs::items_description(),

@@ -3,7 +3,7 @@
 
 pub(crate) mod compare;
 pub(crate) mod costs;
-mod did;
+pub(crate) mod did;
 pub(crate) mod effect;
 pub(crate) mod matching;
 pub(crate) mod monitor;
