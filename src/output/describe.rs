@@ -151,8 +151,14 @@ impl Description {
 
     /// The report's columns, `(header, key, kind)`: the published ones, an interval as two.
     pub(crate) fn published(&self) -> Vec<(String, String, Kind)> {
+        self.split(|c| c.published)
+    }
+
+    /// The columns `keep` keeps, `(header, key, kind)`, an interval as its low and high
+    /// columns.
+    fn split(&self, keep: impl Fn(&Column) -> bool) -> Vec<(String, String, Kind)> {
         let mut out = Vec::new();
-        for c in self.columns.iter().filter(|c| c.published) {
+        for c in self.columns.iter().filter(|c| keep(c)) {
             match &c.cell {
                 Cell::Value(k, kind) => out.push((c.header.clone(), k.clone(), *kind)),
                 Cell::Interval(lo, hi, kind) => {
@@ -163,6 +169,16 @@ impl Description {
             }
         }
         out
+    }
+}
+
+impl Description {
+    /// The description with `records` as its rows, each shown on both surfaces.
+    pub(crate) fn with(self, records: Vec<Value>) -> Described {
+        Described {
+            description: self,
+            rows: Row::all(records),
+        }
     }
 }
 
@@ -242,17 +258,20 @@ impl Described {
         self.description.table(&self.records(On::Terminal))
     }
 
-    /// The CSV form (the command line's `--format csv`): the published columns (an interval
-    /// as its low and high columns) under their headers, the terminal's rows, each number
-    /// written by its kind.
+    /// The CSV form (the library's `to_csv`, the command line's `--format csv`): every
+    /// column that reads a key (an interval as its low and high columns) under its header,
+    /// the rows the report publishes (each figure on its own row), each number written by
+    /// its kind, a missing value empty.
     pub(crate) fn csv(&self) -> String {
-        let cols = self.description.published();
+        let cols = self
+            .description
+            .split(|c| !matches!(c.cell, Cell::Composed(_)));
         let mut t = Table::new(
             &self.description.title,
             &cols.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
             0,
         );
-        for r in self.records(On::Terminal) {
+        for r in self.records(On::Report) {
             t.push(
                 cols.iter()
                     .map(|(_, k, kind)| terminal_cell(r.get(k), *kind))

@@ -182,7 +182,7 @@ fn validate_costs_csv_and_output_file() {
     );
     assert!(f(&c["net_savings_ci_low"]) < f(&c["net_savings"]));
     assert!(f(&c["net_savings"]) < f(&c["net_savings_ci_high"]));
-    // CSV: a header and one row per group, the same numbers as the JSON.
+    // CSV: the rates table (its headers), one row per group, the same numbers as the JSON.
     let (code, csv, _) = run(&["rates", "--config", &cfg, "--format", "csv"]);
     assert_eq!(code, 0);
     let rates = json(&["rates"]);
@@ -193,7 +193,7 @@ fn validate_costs_csv_and_output_file() {
     let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
     assert_eq!(records.len(), groups.len());
     for (r, g) in records.iter().zip(groups) {
-        assert_eq!(r[col("eligible")], g["eligible"].to_string());
+        assert_eq!(r[col("people in measure")], g["eligible"].to_string());
         assert_eq!(r[col("reoffenders")], g["reoffenders"].to_string());
     }
     // --output writes the file and nothing to standard output.

@@ -2,7 +2,6 @@
 
 use serde_json::{Value, json};
 
-use super::records_or_plain;
 use crate::compare::Comparison;
 use crate::error::Result;
 use crate::output::Tabular;
@@ -275,8 +274,8 @@ impl Tabular for Comparison {
         v
     }
 
-    /// One row per subgroup; without subgroups, the headline figures as one row.
-    fn records(&self) -> Result<Vec<Value>> {
-        Ok(records_or_plain(&self.to_json()?, "subgroups"))
+    /// The headline: the rates, the difference and its interval.
+    fn to_csv(&self) -> Result<String> {
+        Ok(headline(&self.to_json()?).csv())
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{array_records, records_or_plain};
+use super::array_records;
 use crate::costs::CostBenefit;
 use crate::costs::{MONTE_CARLO_LEVEL, round_to_se, two_figures};
 use crate::error::Result;
@@ -214,8 +214,8 @@ impl Tabular for CostBenefit {
         self.all_tables()
     }
 
-    /// One row per cost or value item.
-    fn records(&self) -> Result<Vec<Value>> {
-        Ok(records_or_plain(&self.to_json()?, "items"))
+    /// The estimated value and the settings used.
+    fn to_csv(&self) -> Result<String> {
+        Ok(headline(&self.to_json()?).csv())
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{array_records, records_or_plain};
+use super::array_records;
 use crate::did::AreaDid;
 use crate::error::Result;
 use crate::output::Tabular;
@@ -203,8 +203,8 @@ impl Tabular for AreaDid {
         out
     }
 
-    /// One row per area x period cell.
-    fn records(&self) -> Result<Vec<Value>> {
-        Ok(records_or_plain(&self.to_json()?, "cells"))
+    /// The estimates.
+    fn to_csv(&self) -> Result<String> {
+        Ok(estimates(&self.to_json()?).csv())
     }
 }

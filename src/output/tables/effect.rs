@@ -144,23 +144,8 @@ impl Tabular for Effects {
         self.all_tables()
     }
 
-    /// One row per design and outcome.
-    fn records(&self) -> Result<Vec<Value>> {
-        let mut out = Vec::new();
-        for (outcome, rows) in [
-            ("reoffended", &self.designs),
-            ("reoffences", &self.frequency_designs),
-        ] {
-            for r in rows {
-                let mut v = json!({ "outcome": outcome });
-                if let (Value::Object(m), Ok(Value::Object(row))) =
-                    (&mut v, serde_json::to_value(r))
-                {
-                    m.extend(row);
-                }
-                out.push(v);
-            }
-        }
-        Ok(out)
+    /// One row per design of the 12-month measure, after the headline.
+    fn to_csv(&self) -> Result<String> {
+        Ok(designs(&self.to_json()?, false).csv())
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{array_records, records_or_plain};
+use super::array_records;
 use crate::error::Result;
 use crate::matching::MatchedComparison;
 use crate::output::Tabular;
@@ -171,7 +171,10 @@ impl Tabular for MatchedComparison {
     }
 
     /// One row per covariate term of the balance table.
-    fn records(&self) -> Result<Vec<Value>> {
-        Ok(records_or_plain(&self.to_json()?, "balance"))
+    fn to_csv(&self) -> Result<String> {
+        let j = self.to_json()?;
+        Ok(balance_description()
+            .with(array_records(&j, "balance"))
+            .csv())
     }
 }

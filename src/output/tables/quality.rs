@@ -32,7 +32,11 @@ pub(crate) fn quality(q: &Value) -> Described {
             })));
         }
     }
-    rows.extend(exclusions.into_iter().map(Row::report));
+    // The report publishes no row numbers (its gate leaves them out); the CSV has them.
+    rows.extend(exclusions.into_iter().map(|mut e| {
+        e["first_rows"] = json!(rows_text(&e["first_rows"], &e["first_files"]));
+        Row::report(e)
+    }));
     Described {
         description: Description {
             title: "Rows excluded, by reason".into(),
@@ -104,7 +108,7 @@ impl Tabular for crate::data::DataQuality {
     }
 
     /// One row per exclusion (table, reason, rows, first rows).
-    fn records(&self) -> Result<Vec<Value>> {
-        Ok(array_records(&self.to_json()?, "exclusions"))
+    fn to_csv(&self) -> Result<String> {
+        Ok(quality(&self.to_json()?).csv())
     }
 }

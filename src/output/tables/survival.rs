@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{array_records, km_records};
+use super::array_records;
 use crate::error::Result;
 use crate::output::Tabular;
 use crate::output::describe::{Column, Described, Description, Row};
@@ -166,8 +166,8 @@ impl Tabular for SurvivalAnalysis {
         self.all_tables()
     }
 
-    /// One row per Kaplan-Meier step of each group, with the group's keys.
-    fn records(&self) -> Result<Vec<Value>> {
-        Ok(km_records(&self.to_json()?))
+    /// The Kaplan-Meier summary: one row per group.
+    fn to_csv(&self) -> Result<String> {
+        Ok(km_summary(&self.to_json()?).csv())
     }
 }
