@@ -1,7 +1,10 @@
 //! Each result table described once: its title, its columns (a header, the key or keys of
 //! the result's JSON the cells show, the kind of cell) and which columns the report
-//! publishes. The terminal and notebook tables ([`Tabular`](super::Tabular)) draw a
-//! description from the result's JSON; the report draws the same description from the
+//! publishes; with its rows ([`Described`]), each marked with where it appears (the terminal,
+//! the report, or both), when the two surfaces read the same columns on different rows. A
+//! result's function in `output/tables/` builds it from the result's JSON: the terminal and
+//! notebook tables ([`Tabular`](super::Tabular)) and the CSV (`Tabular::to_csv`, the command
+//! line's `--format csv`) from the JSON as computed, the report from the
 //! disclosure-controlled JSON. Cells are written by [`Kind`] alone.
 
 use serde_json::Value;

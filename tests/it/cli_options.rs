@@ -341,7 +341,8 @@ fn the_command_lines_csv_is_the_reports_table_of_that_name() {
             for (j, cell) in row.iter().enumerate() {
                 if cell != "[c]" && cell != "[x]" {
                     assert_eq!(
-                        &cli_row[at[j]], cell,
+                        &cli_row[at[j]],
+                        cell,
                         "{command}: `{}` of {:?}",
                         header[j],
                         &row[..keys]
