@@ -176,6 +176,19 @@ impl Description {
 }
 
 impl Description {
+    /// A description of value columns `(header, key, kind)` (a text cell shown as it is),
+    /// the first `labels` of them labels.
+    pub(crate) fn of(title: &str, labels: usize, columns: &[(&str, &str, Kind)]) -> Description {
+        Description {
+            title: title.into(),
+            columns: columns
+                .iter()
+                .map(|(h, k, kind)| Column::value(*h, *k, *kind))
+                .collect(),
+            labels,
+        }
+    }
+
     /// The description with `records` as its rows, each shown on both surfaces.
     pub(crate) fn with(self, records: Vec<Value>) -> Described {
         Described {

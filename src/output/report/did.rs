@@ -163,14 +163,17 @@ fn main(d: &Value) -> Result<Section> {
     s.tables.push(t);
     // Placebo estimates, one per comparison area.
     if let Some(p) = d.get("placebo_in_space").filter(|v| v.is_object()) {
-        s.tables.push(table(
+        s.tables.push(described(
             "did_placebos",
-            "Placebo in space: each comparison area treated as if it had launched",
+            &Description::of(
+                "Placebo in space: each comparison area treated as if it had launched",
+                1,
+                &[
+                    ("area", "area", Kind::Count),
+                    ("placebo estimate (points)", "estimate", Kind::Pts),
+                ],
+            ),
             &arr(p, "estimates"),
-            &[
-                ("area", "area", Kind::Count),
-                ("placebo estimate (points)", "estimate", Kind::Pts),
-            ],
         ));
     }
     // Cells.
@@ -183,17 +186,20 @@ fn main(d: &Value) -> Result<Section> {
                 .into(),
         );
     } else if !cells.is_empty() {
-        s.tables.push(table(
+        s.tables.push(described(
             "did_cells",
-            "People in the 12-month measure by area and period",
+            &Description::of(
+                "People in the 12-month measure by area and period",
+                1,
+                &[
+                    ("area", "area", Kind::Count),
+                    ("period", "period", Kind::Count),
+                    ("people", "people", Kind::Count),
+                    ("reoffenders", "reoffenders", Kind::Count),
+                    ("rate", "rate", Kind::Pct),
+                ],
+            ),
             &cells,
-            &[
-                ("area", "area", Kind::Count),
-                ("period", "period", Kind::Count),
-                ("people", "people", Kind::Count),
-                ("reoffenders", "reoffenders", Kind::Count),
-                ("rate", "rate", Kind::Pct),
-            ],
         ));
     }
     Ok(s)

@@ -50,18 +50,21 @@ pub(super) fn robustness(j: &Value) -> Option<Section> {
             "interval_limit": kinded(e.get("interval_limit").or(Some(e)), Kind::Num(2)),
         }));
     }
-    let mut t = table(
+    let mut t = described(
         "robustness_e_values",
-        "E-values: the strength of an unrecorded factor needed to explain the difference away",
+        &Description::of(
+            "E-values: the strength of an unrecorded factor needed to explain the difference away",
+            1,
+            &[
+                ("comparison", "comparison", Kind::Count),
+                ("relative risk", "relative_risk", Kind::Count),
+                ("interval low", "rr_ci_low", Kind::Count),
+                ("interval high", "rr_ci_high", Kind::Count),
+                ("E-value, estimate", "estimate", Kind::Count),
+                ("E-value, interval limit", "interval_limit", Kind::Count),
+            ],
+        ),
         &evalues,
-        &[
-            ("comparison", "comparison", Kind::Count),
-            ("relative risk", "relative_risk", Kind::Count),
-            ("interval low", "rr_ci_low", Kind::Count),
-            ("interval high", "rr_ci_high", Kind::Count),
-            ("E-value, estimate", "estimate", Kind::Count),
-            ("E-value, interval limit", "interval_limit", Kind::Count),
-        ],
     );
     t.notes.push("E-value (VanderWeele and Ding, 2017): the minimum risk ratio an unrecorded factor would need with both being diverted and reoffending to move the estimate (or the interval limit nearest 1) to no difference; 1 means no such factor is needed.".into());
     s.tables.push(t);
@@ -132,19 +135,22 @@ pub(super) fn robustness(j: &Value) -> Option<Section> {
         }
     }
     if !checks.is_empty() {
-        s.tables.push(table(
+        s.tables.push(described(
             "robustness_checks",
-            "Placebo outcome and comparison period",
+            &Description::of(
+                "Placebo outcome and comparison period",
+                1,
+                &[
+                    ("check", "check", Kind::Count),
+                    ("pilot", "pilot", Kind::Count),
+                    ("comparison", "comparison", Kind::Count),
+                    ("difference (points)", "difference", Kind::Count),
+                    ("interval low", "low", Kind::Count),
+                    ("interval high", "high", Kind::Count),
+                    ("significant", "significant", Kind::Count),
+                ],
+            ),
             &checks,
-            &[
-                ("check", "check", Kind::Count),
-                ("pilot", "pilot", Kind::Count),
-                ("comparison", "comparison", Kind::Count),
-                ("difference (points)", "difference", Kind::Count),
-                ("interval low", "low", Kind::Count),
-                ("interval high", "high", Kind::Count),
-                ("significant", "significant", Kind::Count),
-            ],
         ));
     }
     Some(s)
@@ -1054,15 +1060,18 @@ fn quality_and_methods(c: &Ctx) -> Result<Vec<Section>> {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    s.tables.push(table(
+    s.tables.push(described(
         "provenance",
-        "Inputs",
+        &Description::of(
+            "Inputs",
+            1,
+            &[
+                ("file", "path", Kind::Count),
+                ("bytes", "bytes", Kind::Count),
+                ("sha256", "sha256", Kind::Count),
+            ],
+        ),
         &files,
-        &[
-            ("file", "path", Kind::Count),
-            ("bytes", "bytes", Kind::Count),
-            ("sha256", "sha256", Kind::Count),
-        ],
     ));
     out.push(s);
     Ok(out)

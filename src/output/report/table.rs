@@ -9,8 +9,8 @@ use serde_json::Value;
 use crate::charts;
 use crate::error::Result;
 pub(super) use crate::format::Kind;
-pub(super) use crate::output::describe::kinded;
 use crate::output::describe::resolve;
+pub(super) use crate::output::describe::{Description, kinded};
 
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct Chart {
@@ -97,12 +97,7 @@ pub(super) fn cell(v: Option<&Value>, kind: Kind) -> String {
 }
 
 /// A table from a list of JSON records, with (header, key, kind) columns.
-pub(super) fn table(
-    file: &str,
-    title: &str,
-    records: &[Value],
-    cols: &[(&str, &str, Kind)],
-) -> SectionTable {
+fn table(file: &str, title: &str, records: &[Value], cols: &[(&str, &str, Kind)]) -> SectionTable {
     let rows: Vec<Vec<String>> = records
         .iter()
         .map(|r| {
@@ -149,11 +144,7 @@ pub(super) fn table(
 
 /// A table drawn from its one description (the terminal's too): the published columns,
 /// an interval as its low and high columns.
-pub(super) fn described(
-    file: &str,
-    d: &crate::output::describe::Description,
-    records: &[Value],
-) -> SectionTable {
+pub(super) fn described(file: &str, d: &Description, records: &[Value]) -> SectionTable {
     let cols = d.published();
     let refs: Vec<(&str, &str, Kind)> = cols
         .iter()
