@@ -5,8 +5,11 @@ use serde_json::{Value, json};
 use crate::compare::Comparison;
 use crate::error::Result;
 use crate::output::Tabular;
-use crate::output::describe::{Column, Described, Description, Row, kinded, measure, measures};
-use crate::present::{Kind, Table, count, interval, level, num, pct, pval};
+use crate::output::describe::{
+    Cell, Column, Described, Description, Row, kinded, measure, measures,
+};
+use crate::output::tabular::array_records;
+use crate::present::{Kind, Table, level, num, pval};
 
 /// What a comparison is against, as its tables and the report's section title it.
 pub(crate) fn against(j: &Value) -> &'static str {
@@ -231,32 +234,39 @@ impl Comparison {
             return None;
         }
         let keys: Vec<String> = self.subgroups[0].key.keys().cloned().collect();
-        let mut cols: Vec<&str> = keys.iter().map(String::as_str).collect();
-        cols.extend([
-            "n pilot",
-            "rate pilot",
-            "n comparison",
-            "rate comparison",
-            "difference (pts)",
-            "interval",
-            "p",
-            "p adjusted",
+        let mut columns: Vec<Column> = keys.iter().map(|k| Column::label(k, k)).collect();
+        columns.extend([
+            Column::value("n pilot", "treatment_n", Kind::Count),
+            Column::value("rate pilot", "treatment_rate", Kind::Pct),
+            Column::value("n comparison", "control_n", Kind::Count),
+            Column::value("rate comparison", "control_rate", Kind::Pct),
+            Column::value("difference (pts)", "risk_difference", Kind::Pts),
+            Column::new(
+                "interval",
+                Cell::Interval("rd_ci_low".into(), "rd_ci_high".into(), Kind::Pts),
+            ),
+            Column::value("p", "p_value", Kind::P),
+            Column::value("p adjusted", "p_adjusted", Kind::P),
         ]);
-        let mut t = Table::new("Subgroups", &cols, keys.len());
-        for s in &self.subgroups {
-            let mut r: Vec<Option<String>> = s.key.values().cloned().collect();
-            r.extend([
-                count(s.treatment_n),
-                pct(s.treatment_rate),
-                count(s.control_n),
-                pct(s.control_rate),
-                s.risk_difference.map(|d| Kind::Pts.show(d)),
-                interval(Kind::Pts, s.rd_ci_low, s.rd_ci_high),
-                pval(s.p_value),
-                pval(s.p_adjusted),
-            ]);
-            t.push(r);
+        // Serialising a result cannot fail (plain fields, string keys); were it to, the
+        // table would have no rows. Each row with its keys beside its figures.
+        let j = self.to_json().unwrap_or_default();
+        let rows = array_records(&j, "subgroups")
+            .into_iter()
+            .map(|mut s| {
+                if let (Some(k), Value::Object(m)) = (s["key"].as_object().cloned(), &mut s) {
+                    m.extend(k);
+                }
+                s
+            })
+            .collect();
+        let mut t = Description {
+            title: "Subgroups".into(),
+            columns,
+            labels: keys.len(),
         }
+        .with(rows)
+        .table();
         t.notes.push(format!(
             "p adjusted: {:?} adjustment over {} subgroups; a subgroup result is a lead to follow up, not a finding.",
             self.subgroup_adjustment.unwrap_or_default(),

@@ -181,7 +181,6 @@ pub(crate) fn headline(c: &Value) -> Described {
 impl CostBenefit {
     /// Headline and tornado tables.
     fn all_tables(&self) -> Vec<Table> {
-        let money = |x: f64| Some(Kind::Money.show(x));
         // Serialising a result cannot fail (plain fields, string keys); were it to, the
         // tables would have no rows.
         let j = self.to_json().unwrap_or_default();
@@ -190,19 +189,18 @@ impl CostBenefit {
         for c in &self.caveats {
             t.notes.push(format!("Note: {c}"));
         }
-        let mut tor = Table::new(
+        let tor = Description::of(
             "One-way sensitivity of net value",
-            &["input", "net (low)", "net (high)", "swing"],
             1,
-        );
-        for s in &self.tornado {
-            tor.push(vec![
-                Some(s.input.clone()),
-                money(s.net_low),
-                money(s.net_high),
-                money(s.swing),
-            ]);
-        }
+            &[
+                ("input", "input", Kind::Count),
+                ("net (low)", "net_low", Kind::Money),
+                ("net (high)", "net_high", Kind::Money),
+                ("swing", "swing", Kind::Money),
+            ],
+        )
+        .with(array_records(&j, "tornado"))
+        .table();
         let mut it = items_description().table(&array_records(&j, "items"));
         it.align[4] = crate::present::Align::Left;
         vec![t, tor, it]

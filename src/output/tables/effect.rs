@@ -6,7 +6,7 @@ use super::array_records;
 use crate::effect::Effects;
 use crate::error::Result;
 use crate::output::Tabular;
-use crate::output::describe::{Column, Described, Description, Row};
+use crate::output::describe::{Column, Described, Description, Row, kinded, measure, measures};
 use crate::present::*;
 
 /// Every design side by side, described once for the terminal, the notebook and the report,
@@ -99,33 +99,33 @@ impl Effects {
             main.notes.push(format!("Warning: {w}"));
         }
         let freq = designs(&j, true).table();
-        let o = &self.order_sensitivity;
-        let mut order = Table::new(
+        let o = &j["order_sensitivity"];
+        let order = measures(
             "Order sensitivity: the greedy matching with the pilot people taken in random orders",
-            &["measure", "value"],
-            1,
-        );
-        let pts = |x: Option<f64>| num(x.map(|v| v * 100.0), 1);
-        order.push(vec![
-            Some("runs (seed)".into()),
-            Some(format!("{} ({})", o.runs, o.seed)),
-        ]);
-        order.push(vec![
-            Some("matched estimate, default order (points)".into()),
-            pts(Some(o.estimate_default_order)),
-        ]);
-        order.push(vec![
-            Some("matched estimate, lowest (points)".into()),
-            pts(o.estimate_min),
-        ]);
-        order.push(vec![
-            Some("matched estimate, highest (points)".into()),
-            pts(o.estimate_max),
-        ]);
-        order.push(vec![
-            Some("largest |SMD| after matching, worst run".into()),
-            num(o.max_abs_smd_max, 3),
-        ]);
+        )
+        .with(vec![
+            measure(
+                "runs (seed)",
+                json!(format!("{} ({})", o["runs"], o["seed"])),
+            ),
+            measure(
+                "matched estimate, default order (points)",
+                kinded(o.get("estimate_default_order"), Kind::Pts),
+            ),
+            measure(
+                "matched estimate, lowest (points)",
+                kinded(o.get("estimate_min"), Kind::Pts),
+            ),
+            measure(
+                "matched estimate, highest (points)",
+                kinded(o.get("estimate_max"), Kind::Pts),
+            ),
+            measure(
+                "largest |SMD| after matching, worst run",
+                kinded(o.get("max_abs_smd_max"), Kind::Num(3)),
+            ),
+        ])
+        .table();
         let d = &self.overlap_diagnostics;
         let mut overlap = overlap_description("Overlap: propensity scores of the two groups")
             .table(&array_records(&j["overlap_diagnostics"], "bins"));

@@ -6,7 +6,7 @@ use super::array_records;
 use crate::error::Result;
 use crate::matching::MatchedComparison;
 use crate::output::Tabular;
-use crate::output::describe::{Cell, Column, Described, Description, Row, kinded};
+use crate::output::describe::{Cell, Column, Described, Description, Row, kinded, measure};
 use crate::present::*;
 
 /// A term, marked `*` when its |SMD| after matching is above 0.1 (the strict threshold).
@@ -95,27 +95,26 @@ impl MatchedComparison {
     // Over 80 lines: the matching tables in reading order (model, balance, sizes, headline,
     // comparison, robustness).
     fn all_tables(&self) -> Vec<Table> {
-        let mut model = Table::new(
+        // Serialising a result cannot fail (plain fields, string keys); were it to, the
+        // tables drawn from it would have no rows.
+        let j = self.to_json().unwrap_or_default();
+        let mut model = Description::of(
             "Propensity model (logistic regression of pilot membership)",
-            &["term", "coef", "se"],
             1,
-        );
-        for t in &self.propensity_model.fit.coefficients {
-            model.push(vec![
-                Some(t.name.clone()),
-                num(Some(t.coef), 4),
-                num(Some(t.se), 4),
-            ]);
-        }
+            &[
+                ("term", "name", Kind::Count),
+                ("coef", "coef", Kind::Num(4)),
+                ("se", "se", Kind::Num(4)),
+            ],
+        )
+        .with(array_records(&j["propensity_model"], "coefficients"))
+        .table();
         model.notes.push(format!(
             "log-likelihood {:.3}, {} iterations, n = {}",
             self.propensity_model.fit.log_likelihood,
             self.propensity_model.fit.iterations,
             self.propensity_model.fit.n
         ));
-        // Serialising a result cannot fail (plain fields, string keys); were it to, the
-        // tables drawn from it would have no rows.
-        let j = self.to_json().unwrap_or_default();
         let mut bal = balance_description().table(&array_records(&j, "balance"));
         bal.notes
             .push("* |SMD| above 0.1 after matching (the strict threshold).".into());
@@ -123,23 +122,21 @@ impl MatchedComparison {
         for w in &self.warnings {
             sizes.notes.push(format!("Warning: {w}"));
         }
-        let mut head = Table::new(
+        let h = &j["headline"];
+        let head = Description::of(
             "Headline measures (Justice Data Lab form)",
-            &["measure", "finding"],
             1,
-        );
-        head.push(vec![
-            Some("one-year proven reoffending".into()),
-            Some(self.headline.rate_per_100.clone()),
-        ]);
-        head.push(vec![
-            Some("frequency".into()),
-            Some(self.headline.frequency_per_100.clone()),
-        ]);
-        head.push(vec![
-            Some("time to first reoffence".into()),
-            Some(self.headline.days_to_first.clone()),
-        ]);
+            &[
+                ("measure", "measure", Kind::Count),
+                ("finding", "value", Kind::Count),
+            ],
+        )
+        .with(vec![
+            measure("one-year proven reoffending", h["rate_per_100"].clone()),
+            measure("frequency", h["frequency_per_100"].clone()),
+            measure("time to first reoffence", h["days_to_first"].clone()),
+        ])
+        .table();
         let mut robust = rosenbaum_description().table(&array_records(&j["rosenbaum"], "gammas"));
         match &self.rosenbaum {
             Some(r) => robust.notes.push(r.summary.clone()),
