@@ -77,7 +77,7 @@ pub fn validate(a: ValidateArgs) -> Result<()> {
         &a.out,
         &Rendered {
             json: value,
-            records: eval.quality.records()?,
+            csv: eval.quality.to_csv()?,
             tables,
             header: Some(header_line(&eval)),
         },
@@ -437,7 +437,7 @@ pub fn did(a: super::args::DidArgs) -> Result<()> {
         }
         let rendered = super::output::Rendered {
             json,
-            records: did.records()?,
+            csv: did.to_csv()?,
             tables: did.tables(),
             header: None,
         };
@@ -497,7 +497,7 @@ pub fn costs(a: CostsArgs) -> Result<()> {
         &a.out,
         &Rendered {
             json,
-            records: cb.records()?,
+            csv: cb.to_csv()?,
             tables: cb.tables(),
             header: None,
         },

@@ -93,7 +93,7 @@ pub fn inspect(a: InspectArgs) -> Result<()> {
         &a.out,
         &Rendered {
             json,
-            records,
+            csv: reoffending::output::records_to_csv(&records),
             tables,
             header: None,
         },

@@ -6,14 +6,16 @@ use serde_json::Value;
 
 use super::args::{OutputArgs, OutputFormat};
 use reoffending::present::Table;
-use reoffending::{Error, Evaluation, Result, Tabular, output::records_to_csv};
+use reoffending::{Error, Evaluation, Result, Tabular};
 
 /// What a command prints, in all its forms.
 pub struct Rendered {
     /// The JSON document (CONTRACT §3).
     pub json: Value,
-    /// The records of the CSV form.
-    pub records: Vec<Value>,
+    /// The CSV form: a result's main table as its one description gives it
+    /// ([`Tabular::to_csv`]), or, for what has no described table (`power`, `inspect`,
+    /// `report`'s list of files), JSON records flattened.
+    pub csv: String,
     /// The tables of the terminal form.
     pub tables: Vec<Table>,
     /// A line printed above the tables.
@@ -22,7 +24,7 @@ pub struct Rendered {
 
 impl Rendered {
     /// A result of an analysis of `eval`: its JSON with the parameters (the rules and
-    /// `analysis`, the options used) and the input summary added; its records and tables.
+    /// `analysis`, the options used) and the input summary added; its CSV and tables.
     pub fn analysis<T: Tabular>(eval: &Evaluation, analysis: Value, result: &T) -> Result<Self> {
         let mut json = result.to_json()?;
         if let Value::Object(m) = &mut json {
@@ -39,7 +41,7 @@ impl Rendered {
         }
         Ok(Rendered {
             json,
-            records: result.records()?,
+            csv: result.to_csv()?,
             tables: result.tables(),
             header: Some(super::resolve::header_line(eval)),
         })
@@ -54,7 +56,7 @@ pub fn emit(out: &OutputArgs, r: &Rendered) -> Result<()> {
             s.push('\n');
             s
         }
-        OutputFormat::Csv => records_to_csv(&r.records),
+        OutputFormat::Csv => r.csv.clone(),
         OutputFormat::Table => {
             let mut s = String::new();
             if let Some(h) = &r.header {

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::args::PowerArgs;
 use super::output::{Rendered, emit};
-use reoffending::output::plain_fields;
+use reoffending::output::{plain_fields, records_to_csv};
 use reoffending::present::Table;
 use reoffending::{Error, Result};
 
@@ -101,7 +101,7 @@ pub fn power(a: PowerArgs) -> Result<()> {
     emit(
         &out,
         &Rendered {
-            records: vec![plain_fields(&value)],
+            csv: records_to_csv(&[plain_fields(&value)]),
             json: value,
             tables: vec![t],
             header: None,

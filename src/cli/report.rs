@@ -147,10 +147,12 @@ pub fn report(a: ReportArgs) -> Result<()> {
         },
         &Rendered {
             json: json!({"files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>()}),
-            records: files
-                .iter()
-                .map(|f| json!({"file": f.display().to_string()}))
-                .collect(),
+            csv: reoffending::output::records_to_csv(
+                &files
+                    .iter()
+                    .map(|f| json!({"file": f.display().to_string()}))
+                    .collect::<Vec<_>>(),
+            ),
             tables: vec![t],
             header: None,
         },

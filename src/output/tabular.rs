@@ -20,7 +20,7 @@ use crate::present::{Table, csv_cell};
 /// # std::fs::write(&offences, "person_id,offence_date,disposal_date\nA,2021-03-01,2021-05-01\n").unwrap();
 /// let eval = Evaluation::load(&Inputs::new(&cohort, &offences), Rules::default())?;
 /// let rates = Rates::compute(&eval, &RateOptions::default())?;
-/// let csv = rates.to_csv()?; // one row per group
+/// let csv = rates.to_csv()?; // one row per group, the columns of the rates table
 /// assert!(csv.starts_with("cohort,"));
 /// assert_eq!(rates.to_json()?["groups"][0]["cohort"], "comparison");
 /// assert!(rates.to_string().contains("divert")); // Display: the tables as text
@@ -30,23 +30,16 @@ pub trait Tabular: Serialize {
     /// The tables a person reads, in order.
     fn tables(&self) -> Vec<Table>;
 
-    /// The rows of the CSV form, one JSON object each. By default the result's plain
-    /// (not nested) fields as one row.
-    fn records(&self) -> Result<Vec<Value>> {
-        Ok(vec![plain_fields(&self.to_json()?)])
-    }
-
     /// The result as JSON (the keys of CONTRACT §3).
     fn to_json(&self) -> Result<Value> {
         serde_json::to_value(self).map_err(|e| Error::Output(e.to_string()))
     }
 
-    /// The CSV form: [`records`](Tabular::records) with a header row (columns in the order
-    /// of the first record, then any new keys; nested values as JSON text; cells that a
-    /// spreadsheet would run as formulas are quoted).
-    fn to_csv(&self) -> Result<String> {
-        Ok(records_to_csv(&self.records()?))
-    }
+    /// The CSV form: the result's main table as its one description gives it (the report's
+    /// table of the same name has the same headers and cells): a header row, then each
+    /// number written by its column's kind, an interval as its low and high columns, a
+    /// missing value empty; cells that a spreadsheet would run as formulas are quoted.
+    fn to_csv(&self) -> Result<String>;
 
     /// The tables as plain text (what `Display` prints).
     fn to_text(&self) -> String {
@@ -80,7 +73,7 @@ pub fn plain_fields(v: &Value) -> Value {
     )
 }
 
-/// The array under `key` of a result's JSON, as records.
+/// The array under `key` of a result's JSON, as records (none when it is missing).
 pub(crate) fn array_records(v: &Value, key: &str) -> Vec<Value> {
     v.get(key)
         .and_then(Value::as_array)
@@ -89,7 +82,8 @@ pub(crate) fn array_records(v: &Value, key: &str) -> Vec<Value> {
 }
 
 /// Flattens JSON objects into CSV (columns in the order of the first record, then any new
-/// keys; nested values as JSON text).
+/// keys; nested values as JSON text): the CSV form of what the command line prints without
+/// a described table (`power`, `inspect`, the files `report` wrote).
 pub fn records_to_csv(records: &[Value]) -> String {
     let mut cols: Vec<String> = Vec::new();
     for r in records {

@@ -182,7 +182,7 @@ fn validate_costs_csv_and_output_file() {
     );
     assert!(f(&c["net_savings_ci_low"]) < f(&c["net_savings"]));
     assert!(f(&c["net_savings"]) < f(&c["net_savings_ci_high"]));
-    // CSV: a header and one row per group, the same numbers as the JSON.
+    // CSV: the rates table (its headers), one row per group, the same numbers as the JSON.
     let (code, csv, _) = run(&["rates", "--config", &cfg, "--format", "csv"]);
     assert_eq!(code, 0);
     let rates = json(&["rates"]);
@@ -193,7 +193,7 @@ fn validate_costs_csv_and_output_file() {
     let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
     assert_eq!(records.len(), groups.len());
     for (r, g) in records.iter().zip(groups) {
-        assert_eq!(r[col("eligible")], g["eligible"].to_string());
+        assert_eq!(r[col("people in measure")], g["eligible"].to_string());
         assert_eq!(r[col("reoffenders")], g["reoffenders"].to_string());
     }
     // --output writes the file and nothing to standard output.
@@ -281,5 +281,74 @@ fn evaluation_file_errors_name_the_key() {
             err.contains(needle) && err.contains("e.toml"),
             "{text}: {err}"
         );
+    }
+}
+
+/// Each table is described once: the command line's CSV of a result is the report's table of
+/// that name (its headers in order, the command line adding only the columns the terminal
+/// shows beside them), and every cell the report publishes is the command line's cell of the
+/// same row (a withheld `[c]` or missing `[x]` aside).
+#[test]
+fn the_command_lines_csv_is_the_reports_table_of_that_name() {
+    let cfg = sample("evaluation.toml");
+    let dir = tempfile::tempdir().unwrap();
+    run_report(std::path::Path::new(&cfg), dir.path());
+    let read = |text: &str| {
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        let rows: Vec<Vec<String>> = r
+            .records()
+            .map(|x| x.unwrap().iter().map(String::from).collect())
+            .collect();
+        (header, rows)
+    };
+    // (command, the report's table, how many leading label columns name a row)
+    for (command, file, keys) in [
+        ("rates", "rates", 3),
+        ("compare", "comparison", 1),
+        ("match", "balance", 1),
+        ("effect", "designs", 1),
+        ("survival", "survival", 1),
+        ("monitor", "monitor", 2),
+        ("costs", "costs", 1),
+        ("did", "did_estimates", 1),
+        ("validate", "exclusions", 2),
+    ] {
+        let (code, cli, err) = run(&[command, "--config", &cfg, "--format", "csv"]);
+        assert_eq!(code, 0, "{command}: {err}");
+        let (cli_header, cli_rows) = read(&cli);
+        let report =
+            std::fs::read_to_string(dir.path().join(format!("tables/{file}.csv"))).unwrap();
+        let (header, rows) = read(&report);
+        // The report's headers in the command line's, in order.
+        let mut at = Vec::new();
+        let mut from = 0;
+        for h in &header {
+            let i = from
+                + cli_header[from..]
+                    .iter()
+                    .position(|c| c == h)
+                    .unwrap_or_else(|| panic!("{command}: `{h}` not in {cli_header:?}"));
+            at.push(i);
+            from = i + 1;
+        }
+        assert!(!rows.is_empty(), "{command}: no rows in {file}.csv");
+        for row in &rows {
+            let cli_row = cli_rows
+                .iter()
+                .find(|r| (0..keys).all(|k| r[at[k]] == row[k]))
+                .unwrap_or_else(|| panic!("{command}: no row {:?} in the CSV", &row[..keys]));
+            for (j, cell) in row.iter().enumerate() {
+                if cell != "[c]" && cell != "[x]" {
+                    assert_eq!(
+                        &cli_row[at[j]],
+                        cell,
+                        "{command}: `{}` of {:?}",
+                        header[j],
+                        &row[..keys]
+                    );
+                }
+            }
+        }
     }
 }

@@ -97,11 +97,11 @@ fn the_notebook_walk_through_runs_and_every_result_has_a_chart() -> Result<()> {
         assert!(r.to_html().starts_with("<table>"));
     }
     shown(&rates, "cohort,");
-    shown(&tv, "treatment,"); // no subgroups: the headline as one row
-    shown(&matched, "covariate,"); // one row per balance term
-    shown(&survival, "cohort,"); // one row per Kaplan-Meier step
+    shown(&tv, "measure,value\n"); // the headline, a figure a row
+    shown(&matched, "term,"); // one row per balance term
+    shown(&survival, "group,"); // one row per group (the Kaplan-Meier summary)
     shown(&monitor, "cohort,");
-    shown(&costs, "name,");
+    shown(&costs, "measure,value\n");
     shown(&eval.quality, "table,");
     // The notebook's chart cells: `chart()` is a `Chart`, drawn (no problem to show).
     let charts: [Chart; 6] = [

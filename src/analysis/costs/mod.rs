@@ -135,14 +135,6 @@ impl ByCategory {
             MoneyKind::EconomicAndSocial => &mut self.economic_and_social,
         }
     }
-
-    pub(crate) fn all(&self) -> [(MoneyKind, MoneyFigures); 3] {
-        [
-            (MoneyKind::CashableFiscal, self.cashable_fiscal),
-            (MoneyKind::NonCashableFiscal, self.non_cashable_fiscal),
-            (MoneyKind::EconomicAndSocial, self.economic_and_social),
-        ]
-    }
 }
 
 /// Monte Carlo standard errors of the simulated figures.

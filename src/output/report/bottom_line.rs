@@ -135,18 +135,21 @@ pub(super) fn section(ctx: &Ctx) -> Option<Section> {
             }));
         }
         let (lo, hi) = super::sections::ci_headers(confidence);
-        let mut t = table(
+        let mut t = described(
             "bottom_line_rates",
-            "The 12-month proven reoffending rate, by group (descriptive)",
+            &Description::of(
+                "The 12-month proven reoffending rate, by group (descriptive)",
+                1,
+                &[
+                    ("group", "group", Kind::Count),
+                    ("people in the measure", "people", Kind::Count),
+                    ("reoffended", "reoffenders", Kind::Count),
+                    ("rate", "rate", Kind::Pct),
+                    (&lo, "low", Kind::Pct),
+                    (&hi, "high", Kind::Pct),
+                ],
+            ),
             &rows,
-            &[
-                ("group", "group", Kind::Count),
-                ("people in the measure", "people", Kind::Count),
-                ("reoffended", "reoffenders", Kind::Count),
-                ("rate", "rate", Kind::Pct),
-                (&lo, "low", Kind::Pct),
-                (&hi, "high", Kind::Pct),
-            ],
         );
         t.notes.push(format!(
             "Intervals: {}. A rate describes who reoffended; it is not by itself the scheme's effect.",
@@ -236,18 +239,21 @@ pub(super) fn section(ctx: &Ctx) -> Option<Section> {
                 ("CI low".to_string(), "CI high".to_string())
             }
         };
-        let mut t = table(
+        let mut t = described(
             "bottom_line_estimates",
-            "Each estimate, its design and its test (percentage points, pilot minus comparison)",
+            &Description::of(
+                "Each estimate, its design and its test (percentage points, pilot minus comparison)",
+                1,
+                &[
+                    ("estimate", "estimate", Kind::Count),
+                    ("difference (points)", "difference", Kind::Pts),
+                    (&lo, "low", Kind::Pts),
+                    (&hi, "high", Kind::Pts),
+                    ("p-value", "p", Kind::P),
+                    ("test or interval", "test", Kind::Count),
+                ],
+            ),
             &est,
-            &[
-                ("estimate", "estimate", Kind::Count),
-                ("difference (points)", "difference", Kind::Pts),
-                (&lo, "low", Kind::Pts),
-                (&hi, "high", Kind::Pts),
-                ("p-value", "p", Kind::P),
-                ("test or interval", "test", Kind::Count),
-            ],
         );
         t.notes.push(
             "Only the first row is an estimate of the scheme's effect; the others describe the groups or support it. \
@@ -262,14 +268,17 @@ pub(super) fn section(ctx: &Ctx) -> Option<Section> {
         .iter()
         .map(|f| json!({ "item": f.item, "value": f.detail }))
         .collect();
-    s.tables.push(table(
+    s.tables.push(described(
         "bottom_line_about",
-        "What the figures cover and who produced them",
+        &Description::of(
+            "What the figures cover and who produced them",
+            1,
+            &[
+                ("item", "item", Kind::Count),
+                ("detail", "value", Kind::Count),
+            ],
+        ),
         &rows,
-        &[
-            ("item", "item", Kind::Count),
-            ("detail", "value", Kind::Count),
-        ],
     ));
     s.paragraphs.extend(reconcile(ctx));
     (!s.findings.is_empty() || !s.tables.is_empty()).then_some(s)

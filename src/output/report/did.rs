@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::disclosure::SUPPRESSED;
-use super::sections::{arr, ci_headers};
+use super::sections::arr;
 use super::table::*;
 use crate::charts::{self, Estimate, PeriodChart};
 use crate::error::Result;
@@ -24,13 +24,13 @@ pub(super) fn sections(j: &Value) -> Result<Vec<Section>> {
         return Ok(Vec::new());
     };
     let confidence = f(d, "confidence").unwrap_or(0.95);
-    let mut out = vec![main(d, confidence)?];
+    let mut out = vec![main(d)?];
     out.extend(event_study(d, confidence)?);
     out.extend(synthetic(d, confidence)?);
     Ok(out)
 }
 
-fn main(d: &Value, confidence: f64) -> Result<Section> {
+fn main(d: &Value) -> Result<Section> {
     let mut s = Section::new(
         "did",
         "Area-wide impact: difference-in-differences against other areas",
@@ -130,29 +130,7 @@ fn main(d: &Value, confidence: f64) -> Result<Section> {
         });
     }
     // The estimates.
-    let (lo, hi) = ci_headers(confidence);
-    let mut rows = vec![serde_json::json!({
-        "outcome": "12-month proven reoffending rate (points)",
-        "estimate": d["estimate"], "ci_low": d["ci_low"], "ci_high": d["ci_high"], "p_value": d["p_value"],
-    })];
-    if let Some(fr) = d.get("frequency").filter(|v| v.is_object()) {
-        rows.push(serde_json::json!({
-            "outcome": "reoffences per 100 people",
-            "estimate": fr["estimate"], "ci_low": fr["ci_low"], "ci_high": fr["ci_high"], "p_value": fr["p_value"],
-        }));
-    }
-    let mut t = table(
-        "did_estimates",
-        "Difference-in-differences estimates (two-way fixed effects, standard errors clustered by area)",
-        &rows,
-        &[
-            ("outcome", "outcome", Kind::Count),
-            ("estimate", "estimate", Kind::Pts),
-            (lo.as_str(), "ci_low", Kind::Pts),
-            (hi.as_str(), "ci_high", Kind::Pts),
-            ("p (cluster-robust)", "p_value", Kind::P),
-        ],
-    );
+    let mut t = drawn("did_estimates", &crate::output::tables::did::estimates(d));
     if let Some(p) = d.get("placebo_in_space").filter(|v| v.is_object()) {
         t.notes.push(format!(
             "Placebo in space: the estimate ranks {} of {} comparison and pilot areas by size; {} (the smallest \
@@ -185,14 +163,17 @@ fn main(d: &Value, confidence: f64) -> Result<Section> {
     s.tables.push(t);
     // Placebo estimates, one per comparison area.
     if let Some(p) = d.get("placebo_in_space").filter(|v| v.is_object()) {
-        s.tables.push(table(
+        s.tables.push(described(
             "did_placebos",
-            "Placebo in space: each comparison area treated as if it had launched",
+            &Description::of(
+                "Placebo in space: each comparison area treated as if it had launched",
+                1,
+                &[
+                    ("area", "area", Kind::Count),
+                    ("placebo estimate (points)", "estimate", Kind::Pts),
+                ],
+            ),
             &arr(p, "estimates"),
-            &[
-                ("area", "area", Kind::Count),
-                ("placebo estimate (points)", "estimate", Kind::Pts),
-            ],
         ));
     }
     // Cells.
@@ -205,17 +186,20 @@ fn main(d: &Value, confidence: f64) -> Result<Section> {
                 .into(),
         );
     } else if !cells.is_empty() {
-        s.tables.push(table(
+        s.tables.push(described(
             "did_cells",
-            "People in the 12-month measure by area and period",
+            &Description::of(
+                "People in the 12-month measure by area and period",
+                1,
+                &[
+                    ("area", "area", Kind::Count),
+                    ("period", "period", Kind::Count),
+                    ("people", "people", Kind::Count),
+                    ("reoffenders", "reoffenders", Kind::Count),
+                    ("rate", "rate", Kind::Pct),
+                ],
+            ),
             &cells,
-            &[
-                ("area", "area", Kind::Count),
-                ("period", "period", Kind::Count),
-                ("people", "people", Kind::Count),
-                ("reoffenders", "reoffenders", Kind::Count),
-                ("rate", "rate", Kind::Pct),
-            ],
         ));
     }
     Ok(s)
@@ -328,18 +312,9 @@ fn event_study(d: &Value, confidence: f64) -> Result<Option<Section>> {
                 .into(),
         );
     }
-    let (lo, hi) = ci_headers(confidence);
-    s.tables.push(table(
+    s.tables.push(drawn(
         "did_event_study",
-        "Event study coefficients",
-        &rows,
-        &[
-            ("periods from launch", "relative_period", Kind::Count),
-            ("period", "period", Kind::Count),
-            ("estimate (points)", "estimate", Kind::Pts),
-            (lo.as_str(), "ci_low", Kind::Pts),
-            (hi.as_str(), "ci_high", Kind::Pts),
-        ],
+        &crate::output::tables::did::event_study(d),
     ));
     Ok(Some(s))
 }
@@ -471,33 +446,13 @@ fn synthetic(d: &Value, confidence: f64) -> Result<Option<Section>> {
                 .into(),
         );
     }
-    let (lo, hi) = ci_headers(confidence);
-    s.tables.push(table(
+    s.tables.push(drawn(
         "did_synthetic_estimates",
-        "Synthetic designs on the area x period rates",
-        &est,
-        &[
-            ("design", "method", Kind::Count),
-            ("estimate (points)", "estimate", Kind::Pts),
-            ("standard error (points)", "se", Kind::Pts),
-            (lo.as_str(), "ci_low", Kind::Pts),
-            (hi.as_str(), "ci_high", Kind::Pts),
-        ],
+        &crate::output::tables::did::synthetic_estimates(d),
     ));
-    let mut weights: Vec<Value> = arr(sy, "unit_weights")
-        .into_iter()
-        .filter(|w| f(w, "weight").is_some_and(|x| x > 0.0005))
-        .collect();
-    weights.sort_by(|a, b| {
-        f(b, "weight")
-            .unwrap_or(0.0)
-            .total_cmp(&f(a, "weight").unwrap_or(0.0))
-    });
-    s.tables.push(table(
+    s.tables.push(drawn(
         "did_synthetic_weights",
-        "Which areas make up the synthetic pilot (synthetic difference-in-differences unit weights)",
-        &weights,
-        &[("area", "area", Kind::Count), ("weight", "weight", Kind::Num(3))],
+        &crate::output::tables::did::synthetic_weights(d),
     ));
     Ok(Some(s))
 }

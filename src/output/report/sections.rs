@@ -50,18 +50,21 @@ pub(super) fn robustness(j: &Value) -> Option<Section> {
             "interval_limit": kinded(e.get("interval_limit").or(Some(e)), Kind::Num(2)),
         }));
     }
-    let mut t = table(
+    let mut t = described(
         "robustness_e_values",
-        "E-values: the strength of an unrecorded factor needed to explain the difference away",
+        &Description::of(
+            "E-values: the strength of an unrecorded factor needed to explain the difference away",
+            1,
+            &[
+                ("comparison", "comparison", Kind::Count),
+                ("relative risk", "relative_risk", Kind::Count),
+                ("interval low", "rr_ci_low", Kind::Count),
+                ("interval high", "rr_ci_high", Kind::Count),
+                ("E-value, estimate", "estimate", Kind::Count),
+                ("E-value, interval limit", "interval_limit", Kind::Count),
+            ],
+        ),
         &evalues,
-        &[
-            ("comparison", "comparison", Kind::Count),
-            ("relative risk", "relative_risk", Kind::Count),
-            ("interval low", "rr_ci_low", Kind::Count),
-            ("interval high", "rr_ci_high", Kind::Count),
-            ("E-value, estimate", "estimate", Kind::Count),
-            ("E-value, interval limit", "interval_limit", Kind::Count),
-        ],
     );
     t.notes.push("E-value (VanderWeele and Ding, 2017): the minimum risk ratio an unrecorded factor would need with both being diverted and reoffending to move the estimate (or the interval limit nearest 1) to no difference; 1 means no such factor is needed.".into());
     s.tables.push(t);
@@ -132,19 +135,22 @@ pub(super) fn robustness(j: &Value) -> Option<Section> {
         }
     }
     if !checks.is_empty() {
-        s.tables.push(table(
+        s.tables.push(described(
             "robustness_checks",
-            "Placebo outcome and comparison period",
+            &Description::of(
+                "Placebo outcome and comparison period",
+                1,
+                &[
+                    ("check", "check", Kind::Count),
+                    ("pilot", "pilot", Kind::Count),
+                    ("comparison", "comparison", Kind::Count),
+                    ("difference (points)", "difference", Kind::Count),
+                    ("interval low", "low", Kind::Count),
+                    ("interval high", "high", Kind::Count),
+                    ("significant", "significant", Kind::Count),
+                ],
+            ),
             &checks,
-            &[
-                ("check", "check", Kind::Count),
-                ("pilot", "pilot", Kind::Count),
-                ("comparison", "comparison", Kind::Count),
-                ("difference (points)", "difference", Kind::Count),
-                ("interval low", "low", Kind::Count),
-                ("interval high", "high", Kind::Count),
-                ("significant", "significant", Kind::Count),
-            ],
         ));
     }
     Some(s)
@@ -448,30 +454,8 @@ fn comparisons(c: &Ctx) -> Result<Vec<Section>> {
                 .flatten()
                 .filter_map(|v| v.as_str().map(str::to_string)),
         );
-        let rows = [
-            json!({"measure": "pilot rate", "value": c["treatment_rate"], "kind": "pct"}),
-            json!({
-                "measure": if id == "comparison" { "comparison rate" } else { "benchmark rate" },
-                "value": c["control_rate"]
-            }),
-            json!({"measure": "difference (percentage points)", "value": c["risk_difference"]}),
-            json!({"measure": "interval low", "value": c["rd_ci_low"]}),
-            json!({"measure": "interval high", "value": c["rd_ci_high"]}),
-        ];
-        let fmt: Vec<Value> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| json!({"measure": r["measure"], "value": kinded(r.get("value"), if i < 2 { Kind::Pct } else { Kind::Pts })}))
-            .collect();
-        s.tables.push(table(
-            id,
-            title,
-            &fmt,
-            &[
-                ("measure", "measure", Kind::Count),
-                ("value", "value", Kind::Count),
-            ],
-        ));
+        s.tables
+            .push(drawn(id, &crate::output::tables::compare::headline(c)));
         let tests = crate::output::tables::compare::test_records(c);
         if !tests.is_empty() {
             s.tables.push(described(
@@ -535,29 +519,9 @@ fn matched(c: &Ctx) -> Result<Vec<Section>> {
             &crate::output::tables::matching::balance_description(),
             &arr(m, "balance"),
         ));
-        let sample: Vec<Value> = m["sample"]
-            .as_object()
-            .map(|o| {
-                o.iter()
-                    .map(|(k, v)| {
-                        let kind = if k == "effective_controls" {
-                            Kind::Num(1)
-                        } else {
-                            Kind::Count
-                        };
-                        json!({"quantity": k.replace('_', " "), "value": kinded(Some(v), kind)})
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        s.tables.push(table(
+        s.tables.push(drawn(
             "matched_sample",
-            "Sample sizes",
-            &sample,
-            &[
-                ("quantity", "quantity", Kind::Count),
-                ("value", "value", Kind::Num(1)),
-            ],
+            &crate::output::tables::matching::sample(m),
         ));
         out.push(s);
     }
@@ -674,31 +638,7 @@ fn designs(c: &Ctx) -> Result<Vec<Section>> {
             data,
         });
     }
-    let (ci_low, ci_high) = ci_headers(confidence);
-    let mut table_rows: Vec<Value> = Vec::new();
-    if h.is_object() {
-        let mut r = h.clone();
-        r["design"] = json!("headline: matched, clustered by set");
-        r["estimand"] = json!("ATT");
-        table_rows.push(r);
-    }
-    table_rows.extend(designs.iter().cloned());
-    let mut t = table(
-        "designs",
-        "Every design: 12-month proven reoffending, pilot minus comparison (percentage points)",
-        &table_rows,
-        &[
-            ("design", "design", Kind::Count),
-            ("estimand", "estimand", Kind::Count),
-            ("estimate (points)", "estimate", Kind::Pts),
-            (ci_low.as_str(), "ci_low", Kind::Pts),
-            (ci_high.as_str(), "ci_high", Kind::Pts),
-            ("p-value", "p_value", Kind::P),
-            ("effective pilot people", "ess_treated", Kind::Num(1)),
-            ("effective comparison people", "ess_control", Kind::Num(1)),
-            ("largest |SMD|", "max_abs_smd", Kind::Num(3)),
-        ],
-    );
+    let mut t = drawn("designs", &crate::output::tables::effect::designs(e, false));
     t.notes.push(
         "Effective people: Kish's (Σw)²/Σw² within a group. ATT: the effect on pilot people; ATO: the effect among \
          people who could have been in either group. [c] suppressed."
@@ -754,17 +694,7 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
     // Survival.
     if let Some(sv) = j.get("survival").filter(|v| !v.is_null()) {
         let mut s = Section::new("survival", "Time to first proven reoffence (descriptive)");
-        let label_of = |g: &Value| {
-            g.as_object()
-                .map(|o| {
-                    o.iter()
-                        .filter(|(_, v)| v.is_string() && *v != SUPPRESSED)
-                        .map(|(_, v)| v.as_str().unwrap_or("").to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default()
-        };
+        let label_of = crate::output::tables::survival::group_label;
         // Groups whose counts are published, with the steps the gate let through.
         let published: Vec<Value> = arr(sv, "groups")
             .into_iter()
@@ -852,54 +782,7 @@ fn survival(c: &Ctx) -> Result<Vec<Section>> {
                 data,
             });
         }
-        // The fixed days, from the first group that publishes them.
-        let times: Vec<f64> = arr(sv, "groups")
-            .iter()
-            .find_map(|g| g["survival_at"].as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|a| f(a, "time"))
-            .collect();
-        let mut rows = Vec::new();
-        for g in arr(sv, "groups") {
-            let label = g
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .filter(|(_, v)| v.is_string() && *v != SUPPRESSED)
-                        .map(|(_, v)| v.as_str().unwrap_or("").to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
-            let mut r = json!({"group": label, "n": g["n"], "events": g["events"], "median": g["median"], "rmst": g["rmst"]});
-            for t in &times {
-                let at = arr(&g, "survival_at");
-                let point = at.iter().find(|a| f(a, "time") == Some(*t));
-                r[format!("by day {t}")] = match point.and_then(|a| f(a, "survival")) {
-                    Some(sv) => json!(1.0 - sv),
-                    None => json!(SUPPRESSED),
-                };
-            }
-            rows.push(r);
-        }
-        let times: Vec<String> = times.iter().map(|t| format!("by day {t}")).collect();
-        let mut cols: Vec<(&str, &str, Kind)> = vec![
-            ("group", "group", Kind::Count),
-            ("people", "n", Kind::Count),
-            ("reoffended", "events", Kind::Count),
-            ("median days", "median", Kind::Num(0)),
-            ("RMST (days)", "rmst", Kind::Num(1)),
-        ];
-        for t in &times {
-            cols.push((t.as_str(), t.as_str(), Kind::Pct));
-        }
-        let mut t = table(
-            "survival",
-            "Share reoffended by day (Kaplan-Meier, including partial follow-up)",
-            &rows,
-            &cols,
-        );
+        let mut t = drawn("survival", &crate::output::tables::survival::km_summary(sv));
         if let Some(lr) = sv.get("logrank").filter(|v| !v.is_null()) {
             t.notes.push(format!(
                 "Log-rank test between cohorts (descriptive: no adjustment for who was diverted): chi-square {} on {} df, {}.",
@@ -1117,63 +1000,11 @@ fn costs(c: &Ctx) -> Result<Vec<Section>> {
                 "Tornado chart",
             )?);
         }
-        let se = &c["monte_carlo_se"];
-        let rounded = |key: &str, se_key: &str| match (f(c, key), f(se, se_key)) {
-            (Some(x), Some(e)) => json!(crate::costs::round_to_se(x, e)),
-            _ => c.get(key).cloned().unwrap_or(Value::Null),
-        };
-        let undiscounted = c["horizon_years"] == 1;
-        let mc = level(crate::costs::MONTE_CARLO_LEVEL);
-        let mut head: Vec<Value> = vec![
-            json!({"measure": format!("people the value is counted for ({})", c["people_basis"].as_str().unwrap_or("")), "value": kinded(c.get("people"), Kind::Count)}),
-            json!({"measure": "people diverted in all", "value": kinded(c.get("people_diverted_total"), Kind::Count)}),
-            json!({"measure": "avoided offences in all (actual, over the horizon)", "value": kinded(c.get("avoided_reoffences"), Kind::Num(1))}),
-            json!({"measure": "value of a proven reoffence", "value": kinded(c.get("value_per_reoffence"), Kind::Money)}),
-            json!({"measure": if undiscounted { "gross value (one year, undiscounted)" } else { "gross value (discounted)" }, "value": kinded(c.get("gross_savings"), Kind::Money)}),
-            json!({"measure": "programme cost (with optimism bias)", "value": kinded(c.get("programme_cost"), Kind::Money)}),
-            json!({"measure": "net value", "value": kinded(c.get("net_savings"), Kind::Money)}),
-        ];
-        for (key, label) in [
-            (
-                "cashable_fiscal",
-                "of which cashable fiscal (budgets released: the only savings)",
-            ),
-            (
-                "non_cashable_fiscal",
-                "of which non-cashable fiscal (e.g. officer time, not cash)",
-            ),
-            (
-                "economic_and_social",
-                "of which economic and social (harm avoided)",
-            ),
-        ] {
-            head.push(json!({"measure": label, "value": kinded(c["by_category"][key].get("net_savings"), Kind::Money)}));
-        }
-        head.extend([
-            json!({"measure": format!("net value, {mc} low (Monte Carlo, rounded to its error)"), "value": kinded(Some(&rounded("net_savings_ci_low", "ci_low")), Kind::Money)}),
-            json!({"measure": format!("net value, {mc} high (Monte Carlo, rounded to its error)"), "value": kinded(Some(&rounded("net_savings_ci_high", "ci_high")), Kind::Money)}),
-            json!({"measure": "share of simulations with net value > 0", "value": kinded(c.get("probability_net_positive"), Kind::Pct)}),
-            json!({"measure": "benefit-cost ratio", "value": kinded(c.get("benefit_cost_ratio"), Kind::Num(2))}),
-            json!({"measure": "break-even reduction in the rate, all value counted (points)", "value": kinded(c.get("break_even_rate_reduction"), Kind::Pts)}),
-            json!({"measure": "break-even reduction in the rate, cash alone (points; blank: nothing saved is cash)", "value": kinded(c.get("break_even_rate_reduction_cashable"), Kind::Pts)}),
-            json!({"measure": "horizon (years)", "value": kinded(c.get("horizon_years"), Kind::Count)}),
-            json!({"measure": "discounting", "value": kinded(c.get("discounting"), Kind::Count)}),
-            json!({"measure": "optimism bias on costs", "value": kinded(c.get("optimism_bias"), Kind::Pct)}),
-            json!({"measure": "persistence of the effect (a year)", "value": kinded(c.get("persistence"), Kind::Pct)}),
-            json!({"measure": "actual offences per proven offence", "value": kinded(c.get("proven_to_actual"), Kind::Num(2))}),
-        ]);
         if let Some(h) = c["headline"].as_str() {
             s.findings.push(h.to_string());
         }
-        s.tables.push(table(
-            "costs",
-            "Estimated value by kind of money, and the settings used",
-            &head,
-            &[
-                ("measure", "measure", Kind::Count),
-                ("value", "value", Kind::Count),
-            ],
-        ));
+        s.tables
+            .push(drawn("costs", &crate::output::tables::costs::headline(c)));
         s.tables.push(described(
             "cost_items",
             &crate::output::tables::costs::items_description(),
@@ -1210,15 +1041,9 @@ fn quality_and_methods(c: &Ctx) -> Result<Vec<Section>> {
         "Cohort rows read {}, used in the 12-month measure {}; offence rows read {}, used {}. Every other row is counted below with its reason.",
         q["rows_read"]["cohort"], q["rows_used"]["cohort"], q["rows_read"]["offences"], q["rows_used"]["offences"]
     ));
-    s.tables.push(table(
+    s.tables.push(drawn(
         "exclusions",
-        "Rows excluded, by reason",
-        &arr(q, "exclusions"),
-        &[
-            ("table", "table", Kind::Count),
-            ("reason", "reason", Kind::Count),
-            ("rows", "rows", Kind::Count),
-        ],
+        &crate::output::tables::quality::quality(q),
     ));
     out.push(s);
     let pv = &j["parameters"];
@@ -1235,15 +1060,18 @@ fn quality_and_methods(c: &Ctx) -> Result<Vec<Section>> {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    s.tables.push(table(
+    s.tables.push(described(
         "provenance",
-        "Inputs",
+        &Description::of(
+            "Inputs",
+            1,
+            &[
+                ("file", "path", Kind::Count),
+                ("bytes", "bytes", Kind::Count),
+                ("sha256", "sha256", Kind::Count),
+            ],
+        ),
         &files,
-        &[
-            ("file", "path", Kind::Count),
-            ("bytes", "bytes", Kind::Count),
-            ("sha256", "sha256", Kind::Count),
-        ],
     ));
     out.push(s);
     Ok(out)

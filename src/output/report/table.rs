@@ -9,6 +9,8 @@ use serde_json::Value;
 use crate::charts;
 use crate::error::Result;
 pub(super) use crate::format::Kind;
+use crate::output::describe::resolve;
+pub(super) use crate::output::describe::{Description, kinded};
 
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct Chart {
@@ -41,34 +43,6 @@ pub(super) struct SectionTable {
 pub(super) enum Cell {
     Number(f64, &'static str),
     Text(String),
-}
-
-/// The key under which [`kinded`] wraps a number that carries its own kind.
-const KINDED: &str = "\u{0}kinded";
-
-/// A number that carries its own kind, for a table whose rows mix kinds in one column (a
-/// measure and its value: a percentage, money, a count): shown as text in the page and as a
-/// formatted number in the spreadsheet. Anything but a number (a `[c]`, text, null) is kept
-/// as it is.
-pub(super) fn kinded(v: Option<&Value>, kind: Kind) -> Value {
-    match v {
-        Some(n @ Value::Number(_)) => serde_json::json!({ KINDED: [n, kind] }),
-        Some(other) => other.clone(),
-        None => Value::Null,
-    }
-}
-
-/// A value and the kind it is shown as: its own where [`kinded`] gave it one.
-fn resolve(v: Option<&Value>, kind: Kind) -> (Option<&Value>, Kind) {
-    match v.and_then(|v| v.get(KINDED)) {
-        Some(pair) => (
-            pair.get(0),
-            pair.get(1)
-                .and_then(|k| serde_json::from_value::<Kind>(k.clone()).ok())
-                .unwrap_or(kind),
-        ),
-        None => (v, kind),
-    }
 }
 
 /// The spreadsheet cell of a value, by the kind its column shows (or its own).
@@ -123,12 +97,7 @@ pub(super) fn cell(v: Option<&Value>, kind: Kind) -> String {
 }
 
 /// A table from a list of JSON records, with (header, key, kind) columns.
-pub(super) fn table(
-    file: &str,
-    title: &str,
-    records: &[Value],
-    cols: &[(&str, &str, Kind)],
-) -> SectionTable {
+fn table(file: &str, title: &str, records: &[Value], cols: &[(&str, &str, Kind)]) -> SectionTable {
     let rows: Vec<Vec<String>> = records
         .iter()
         .map(|r| {
@@ -175,17 +144,23 @@ pub(super) fn table(
 
 /// A table drawn from its one description (the terminal's too): the published columns,
 /// an interval as its low and high columns.
-pub(super) fn described(
-    file: &str,
-    d: &crate::output::describe::Description,
-    records: &[Value],
-) -> SectionTable {
+pub(super) fn described(file: &str, d: &Description, records: &[Value]) -> SectionTable {
     let cols = d.published();
     let refs: Vec<(&str, &str, Kind)> = cols
         .iter()
         .map(|(h, k, kind)| (h.as_str(), k.as_str(), *kind))
         .collect();
     table(file, &d.title, records, &refs)
+}
+
+/// A table drawn from its one description with its rows (the terminal's too): the rows the
+/// report publishes.
+pub(super) fn drawn(file: &str, d: &crate::output::describe::Described) -> SectionTable {
+    described(
+        file,
+        &d.description,
+        &d.records(crate::output::describe::On::Report),
+    )
 }
 
 /// A dumbbell chart (love plot or tornado) with its data table.

@@ -2,12 +2,14 @@
 
 use serde_json::{Value, json};
 
-use super::records_or_plain;
-use crate::compare::{Comparison, Period};
+use crate::compare::Comparison;
 use crate::error::Result;
 use crate::output::Tabular;
-use crate::output::describe::{Column, Description};
-use crate::present::{Kind, Table, count, interval, num, pct, pval};
+use crate::output::describe::{
+    Cell, Column, Described, Description, Row, kinded, measure, measures,
+};
+use crate::output::tabular::array_records;
+use crate::present::{Kind, Table, level, num, pval};
 
 /// What a comparison is against, as its tables and the report's section title it.
 pub(crate) fn against(j: &Value) -> &'static str {
@@ -45,6 +47,158 @@ pub(crate) fn test_records(j: &Value) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// The headline of a comparison, described once for the terminal, the notebook and the
+/// report, from a comparison's JSON (as computed, or as the disclosure gate let it through):
+/// the terminal reads each figure with its working (group sizes, an interval in one cell,
+/// the ratios, frequency, time to first, power, E-value, period check); the report publishes
+/// the two rates, the difference and each of its limits on rows of their own.
+// Over 80 lines: the rows in the order a reader meets them.
+pub(crate) fn headline(j: &Value) -> Described {
+    let x = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64);
+    let text = |s: String| Value::String(s);
+    let label = |k: &str| j[k].as_str().unwrap_or_default().to_string();
+    let pts = |v: Option<f64>| v.map(|v| format!("{} pts", Kind::Pts.show(v)));
+    let or_null = |s: Option<String>| s.map_or(Value::Null, Value::String);
+    let between = |lo: Option<f64>, hi: Option<f64>, show: &dyn Fn(f64) -> String| {
+        or_null(
+            lo.zip(hi)
+                .map(|(lo, hi)| format!("{} to {}", show(lo), show(hi))),
+        )
+    };
+    let benchmark = j["kind"] == "external_benchmark";
+    let control = match (j["control"].as_str(), j["control_n"].as_u64()) {
+        (Some(c), Some(n)) => format!("{c} (n = {n})"),
+        _ => format!(
+            "benchmark: {}",
+            j["baseline_name"].as_str().unwrap_or("fixed rate")
+        ),
+    };
+    let mut rows = vec![
+        Row::terminal(measure(
+            format!("{} (n = {})", label("treatment"), j["treatment_n"]),
+            kinded(j.get("treatment_rate"), Kind::Pct),
+        )),
+        Row::report(measure(
+            "pilot rate",
+            kinded(j.get("treatment_rate"), Kind::Pct),
+        )),
+        Row::terminal(measure(control, kinded(j.get("control_rate"), Kind::Pct))),
+        Row::report(measure(
+            if benchmark {
+                "benchmark rate"
+            } else {
+                "comparison rate"
+            },
+            kinded(j.get("control_rate"), Kind::Pct),
+        )),
+        Row::terminal(measure("difference", or_null(pts(x(j, "risk_difference"))))),
+        Row::report(measure(
+            "difference (percentage points)",
+            kinded(j.get("risk_difference"), Kind::Pts),
+        )),
+        Row::terminal(measure(
+            format!(
+                "{} interval ({})",
+                level(x(j, "confidence").unwrap_or(0.95)),
+                label("rd_ci_method")
+            ),
+            between(x(j, "rd_ci_low"), x(j, "rd_ci_high"), &|v| {
+                format!("{} pts", Kind::Pts.show(v))
+            }),
+        )),
+        Row::report(measure(
+            "interval low",
+            kinded(j.get("rd_ci_low"), Kind::Pts),
+        )),
+        Row::report(measure(
+            "interval high",
+            kinded(j.get("rd_ci_high"), Kind::Pts),
+        )),
+    ];
+    for (name, k) in [("relative risk", "rr"), ("odds ratio", "or")] {
+        let estimate = if k == "rr" {
+            "relative_risk"
+        } else {
+            "odds_ratio"
+        };
+        rows.push(Row::terminal(measure(
+            name,
+            kinded(j.get(estimate), Kind::Num(3)),
+        )));
+        rows.push(Row::terminal(measure(
+            "  interval",
+            between(
+                x(j, &format!("{k}_ci_low")),
+                x(j, &format!("{k}_ci_high")),
+                &|v| Kind::Num(3).show(v),
+            ),
+        )));
+    }
+    let fr = &j["frequency"];
+    if let (Some(t), Some(c)) = (x(fr, "treatment_per_100"), x(fr, "control_per_100")) {
+        rows.push(Row::terminal(measure(
+            "reoffences per 100 people",
+            text(format!(
+                "{} vs {} (Welch {})",
+                Kind::Num(1).show(t),
+                Kind::Num(1).show(c),
+                crate::format::p_clause(&pval(x(fr, "p_value")).unwrap_or_default())
+            )),
+        )));
+    }
+    let d = &j["time_to_first"];
+    if d.is_object() {
+        rows.push(Row::terminal(measure(
+            "mean days to first reoffence (reoffenders)",
+            text(format!(
+                "{} vs {}",
+                num(x(d, "treatment_mean_days"), 1).unwrap_or_else(|| "-".into()),
+                num(x(d, "control_mean_days"), 1).unwrap_or_else(|| "-".into())
+            )),
+        )));
+    }
+    let power = x(&j["sensitivity"], "power").unwrap_or_default();
+    rows.push(Row::terminal(measure(
+        "smallest detectable reduction",
+        or_null(
+            x(&j["sensitivity"], "min_detectable_difference_lower")
+                .map(|d| format!("{:.1} pts (power {:.0}%)", d * 100.0, power * 100.0)),
+        ),
+    )));
+    let e = &j["e_value"];
+    if let (Some(v), Some(limit)) = (x(e, "estimate"), x(e, "interval_limit")) {
+        rows.push(Row::terminal(measure(
+            "E-value (estimate; interval limit)",
+            text(format!(
+                "{}; {}",
+                Kind::Num(2).show(v),
+                Kind::Num(2).show(limit)
+            )),
+        )));
+    }
+    let p = &j["period_check"];
+    let pc = &p["comparison"];
+    if let (Some(period), Some(rd), Some(lo), Some(hi)) = (
+        p["period"].as_str(),
+        x(pc, "risk_difference"),
+        x(pc, "rd_ci_low"),
+        x(pc, "rd_ci_high"),
+    ) {
+        rows.push(Row::terminal(measure(
+            format!("difference, {period} period"),
+            text(format!(
+                "{} pts ({})",
+                Kind::Pts.show(rd),
+                Kind::Pts.interval(lo, hi)
+            )),
+        )));
+    }
+    Described {
+        description: measures(against(j)),
+        rows,
+    }
+}
+
 impl Comparison {
     /// The tests of the difference as a table (none without tests).
     fn tests_table(&self) -> Option<Table> {
@@ -55,138 +209,11 @@ impl Comparison {
         (!rows.is_empty()).then(|| tests_description(&j).table(&rows))
     }
 
-    /// The headline as a table.
-    // Over 80 lines: a table's rows in the order a reader meets them.
+    /// The headline as a table, with the verdict and caveats under it.
     pub(crate) fn headline_table(&self) -> Table {
-        let mut t = Table::new(
-            "Comparison of 12-month proven reoffending",
-            &["measure", "value"],
-            1,
-        );
-        let ci =
-            |lo: Option<f64>, hi: Option<f64>, f: &dyn Fn(Option<f64>) -> Option<String>| match (
-                lo, hi,
-            ) {
-                (Some(_), Some(_)) => Some(format!(
-                    "{} to {}",
-                    f(lo).unwrap_or_default(),
-                    f(hi).unwrap_or_default()
-                )),
-                _ => None,
-            };
-        let row = |t: &mut Table, k: &str, v: Option<String>| t.push(vec![Some(k.to_string()), v]);
-        row(
-            &mut t,
-            &format!("{} (n = {})", self.treatment, self.treatment_n),
-            pct(Some(self.treatment_rate.estimate)),
-        );
-        match (&self.control, self.control_n) {
-            (Some(c), Some(n)) => row(
-                &mut t,
-                &format!("{c} (n = {n})"),
-                pct(Some(self.control_rate)),
-            ),
-            _ => row(
-                &mut t,
-                &format!(
-                    "benchmark: {}",
-                    self.baseline_name.as_deref().unwrap_or("fixed rate")
-                ),
-                pct(Some(self.control_rate)),
-            ),
-        }
-        let pts = |x: Option<f64>| x.map(|v| format!("{} pts", Kind::Pts.show(v)));
-        let rd = &self.risk_difference;
-        row(&mut t, "difference", pts(Some(rd.estimate)));
-        row(
-            &mut t,
-            &format!(
-                "{:.0}% interval ({})",
-                self.confidence * 100.0,
-                self.rd_ci_method
-            ),
-            ci(rd.low(), rd.high(), &pts),
-        );
-        for (name, ratio) in [
-            ("relative risk", &self.relative_risk),
-            ("odds ratio", &self.odds_ratio),
-        ] {
-            row(&mut t, name, num(ratio.map(|r| r.estimate), 3));
-            row(
-                &mut t,
-                "  interval",
-                ci(
-                    ratio.and_then(|r| r.low()),
-                    ratio.and_then(|r| r.high()),
-                    &|x| num(x, 3),
-                ),
-            );
-        }
-        if let Some(f) = &self.frequency {
-            row(
-                &mut t,
-                "reoffences per 100 people",
-                Some(format!(
-                    "{} vs {} (Welch {})",
-                    Kind::Num(1).show(f.treatment_per_100),
-                    Kind::Num(1).show(f.control_per_100),
-                    crate::format::p_clause(&pval(Some(f.p_value)).unwrap_or_default())
-                )),
-            );
-        }
-        if let Some(d) = &self.time_to_first {
-            row(
-                &mut t,
-                "mean days to first reoffence (reoffenders)",
-                Some(format!(
-                    "{} vs {}",
-                    num(d.treatment_mean_days, 1).unwrap_or_else(|| "-".into()),
-                    num(d.control_mean_days, 1).unwrap_or_else(|| "-".into())
-                )),
-            );
-        }
-        row(
-            &mut t,
-            "smallest detectable reduction",
-            self.sensitivity.min_detectable_difference_lower.map(|d| {
-                format!(
-                    "{:.1} pts (power {:.0}%)",
-                    d * 100.0,
-                    self.sensitivity.power * 100.0
-                )
-            }),
-        );
-        if let Some(e) = &self.e_value {
-            row(
-                &mut t,
-                "E-value (estimate; interval limit)",
-                Some(format!(
-                    "{}; {}",
-                    Kind::Num(2).show(e.value.estimate),
-                    Kind::Num(2).show(e.value.interval_limit)
-                )),
-            );
-        }
-        if let Some(p) = &self.period_check {
-            row(
-                &mut t,
-                &format!(
-                    "difference, {} period",
-                    match p.period {
-                        Period::Pilot => "pilot",
-                        Period::Full => "full",
-                    }
-                ),
-                Some(format!(
-                    "{} pts ({})",
-                    Kind::Pts.show(p.comparison.risk_difference.estimate),
-                    Kind::Pts.interval(
-                        p.comparison.risk_difference.limits().0,
-                        p.comparison.risk_difference.limits().1
-                    )
-                )),
-            );
-        }
+        // Serialising a result cannot fail (plain fields, string keys); were it to, the
+        // table would have no figures.
+        let mut t = headline(&self.to_json().unwrap_or_default()).table();
         t.notes.push(String::new());
         t.notes.push(self.summary.clone());
         if let Some(e) = &self.e_value {
@@ -207,32 +234,39 @@ impl Comparison {
             return None;
         }
         let keys: Vec<String> = self.subgroups[0].key.keys().cloned().collect();
-        let mut cols: Vec<&str> = keys.iter().map(String::as_str).collect();
-        cols.extend([
-            "n pilot",
-            "rate pilot",
-            "n comparison",
-            "rate comparison",
-            "difference (pts)",
-            "interval",
-            "p",
-            "p adjusted",
+        let mut columns: Vec<Column> = keys.iter().map(|k| Column::label(k, k)).collect();
+        columns.extend([
+            Column::value("n pilot", "treatment_n", Kind::Count),
+            Column::value("rate pilot", "treatment_rate", Kind::Pct),
+            Column::value("n comparison", "control_n", Kind::Count),
+            Column::value("rate comparison", "control_rate", Kind::Pct),
+            Column::value("difference (pts)", "risk_difference", Kind::Pts),
+            Column::new(
+                "interval",
+                Cell::Interval("rd_ci_low".into(), "rd_ci_high".into(), Kind::Pts),
+            ),
+            Column::value("p", "p_value", Kind::P),
+            Column::value("p adjusted", "p_adjusted", Kind::P),
         ]);
-        let mut t = Table::new("Subgroups", &cols, keys.len());
-        for s in &self.subgroups {
-            let mut r: Vec<Option<String>> = s.key.values().cloned().collect();
-            r.extend([
-                count(s.treatment_n),
-                pct(s.treatment_rate),
-                count(s.control_n),
-                pct(s.control_rate),
-                s.risk_difference.map(|d| Kind::Pts.show(d)),
-                interval(Kind::Pts, s.rd_ci_low, s.rd_ci_high),
-                pval(s.p_value),
-                pval(s.p_adjusted),
-            ]);
-            t.push(r);
+        // Serialising a result cannot fail (plain fields, string keys); were it to, the
+        // table would have no rows. Each row with its keys beside its figures.
+        let j = self.to_json().unwrap_or_default();
+        let rows = array_records(&j, "subgroups")
+            .into_iter()
+            .map(|mut s| {
+                if let (Some(k), Value::Object(m)) = (s["key"].as_object().cloned(), &mut s) {
+                    m.extend(k);
+                }
+                s
+            })
+            .collect();
+        let mut t = Description {
+            title: "Subgroups".into(),
+            columns,
+            labels: keys.len(),
         }
+        .with(rows)
+        .table();
         t.notes.push(format!(
             "p adjusted: {:?} adjustment over {} subgroups; a subgroup result is a lead to follow up, not a finding.",
             self.subgroup_adjustment.unwrap_or_default(),
@@ -250,8 +284,8 @@ impl Tabular for Comparison {
         v
     }
 
-    /// One row per subgroup; without subgroups, the headline figures as one row.
-    fn records(&self) -> Result<Vec<Value>> {
-        Ok(records_or_plain(&self.to_json()?, "subgroups"))
+    /// The headline: the rates, the difference and its interval.
+    fn to_csv(&self) -> Result<String> {
+        Ok(headline(&self.to_json()?).csv())
     }
 }

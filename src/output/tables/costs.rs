@@ -1,14 +1,14 @@
 //! CostBenefit as tables.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::{array_records, records_or_plain};
+use super::array_records;
 use crate::costs::CostBenefit;
-use crate::costs::{net_ci, two_figures};
+use crate::costs::{MONTE_CARLO_LEVEL, round_to_se, two_figures};
 use crate::error::Result;
 use crate::format::pounds;
 use crate::output::Tabular;
-use crate::output::describe::{Column, Description};
+use crate::output::describe::{Column, Described, Description, Row, kinded, measure, measures};
 use crate::present::*;
 
 /// Every cost and value figure, described once for the terminal, the notebook and the
@@ -27,138 +27,180 @@ pub(crate) fn items_description() -> Description {
     }
 }
 
+/// The estimated value with the settings used, described once for the terminal, the notebook
+/// and the report, from a cost-benefit's JSON (as computed, or as the disclosure gate let it
+/// through). The interval of the net value is rounded to its Monte Carlo error; the terminal
+/// reads it in one row with that error (and the share above zero with its error, and the
+/// avoided reoffences per person), the report publishes each limit on its own row.
+// Over 80 lines: the rows in the order a reader meets them.
+pub(crate) fn headline(c: &Value) -> Described {
+    let x = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64);
+    let se = &c["monte_carlo_se"];
+    let rounded = |key: &str, se_key: &str| match (x(c, key), x(se, se_key)) {
+        (Some(v), Some(e)) => json!(round_to_se(v, e)),
+        _ => c.get(key).cloned().unwrap_or(Value::Null),
+    };
+    let row = |label: &str, key: &str, kind: Kind| measure(label, kinded(c.get(key), kind));
+    let mc = level(MONTE_CARLO_LEVEL);
+    let mut rows = vec![
+        Row::both(row(
+            &format!(
+                "people the value is counted for ({})",
+                c["people_basis"].as_str().unwrap_or("")
+            ),
+            "people",
+            Kind::Count,
+        )),
+        Row::both(row(
+            "people diverted in all",
+            "people_diverted_total",
+            Kind::Count,
+        )),
+        Row::terminal(row(
+            "avoided proven reoffences per person",
+            "avoided_per_person",
+            Kind::Num(3),
+        )),
+        Row::both(row(
+            "avoided offences in all (actual, over the horizon)",
+            "avoided_reoffences",
+            Kind::Num(1),
+        )),
+        Row::both(row(
+            "value of a proven reoffence",
+            "value_per_reoffence",
+            Kind::Money,
+        )),
+        Row::both(row(
+            if c["horizon_years"] == 1 {
+                "gross value (one year, undiscounted)"
+            } else {
+                "gross value (discounted)"
+            },
+            "gross_savings",
+            Kind::Money,
+        )),
+        Row::both(row(
+            "programme cost (with optimism bias)",
+            "programme_cost",
+            Kind::Money,
+        )),
+        Row::both(row("net value", "net_savings", Kind::Money)),
+    ];
+    for (key, label) in [
+        (
+            "cashable_fiscal",
+            "of which cashable fiscal (budgets released: the only savings)",
+        ),
+        (
+            "non_cashable_fiscal",
+            "of which non-cashable fiscal (e.g. officer time, not cash)",
+        ),
+        (
+            "economic_and_social",
+            "of which economic and social (harm avoided)",
+        ),
+    ] {
+        rows.push(Row::both(measure(
+            label,
+            kinded(c["by_category"][key].get("net_savings"), Kind::Money),
+        )));
+    }
+    let (lo, hi) = (
+        rounded("net_savings_ci_low", "ci_low"),
+        rounded("net_savings_ci_high", "ci_high"),
+    );
+    let money = |v: Option<f64>| v.map_or("[x]".to_string(), pounds);
+    rows.extend([
+        Row::terminal(measure(
+            format!("{mc} interval of net value (Monte Carlo)"),
+            json!(format!(
+                "{} to {} (Monte Carlo standard error about {} and {})",
+                money(lo.as_f64()),
+                money(hi.as_f64()),
+                money(x(se, "ci_low").map(two_figures)),
+                money(x(se, "ci_high").map(two_figures))
+            )),
+        )),
+        Row::report(measure(
+            format!("net value, {mc} low (Monte Carlo, rounded to its error)"),
+            kinded(Some(&lo), Kind::Money),
+        )),
+        Row::report(measure(
+            format!("net value, {mc} high (Monte Carlo, rounded to its error)"),
+            kinded(Some(&hi), Kind::Money),
+        )),
+        Row::terminal(measure(
+            "share of simulations with net value > 0",
+            json!(format!(
+                "{} (Monte Carlo standard error {:.1} points)",
+                x(c, "probability_net_positive").map_or("[x]".to_string(), |p| Kind::Pct.show(p)),
+                x(se, "probability_net_positive").unwrap_or(f64::NAN) * 100.0
+            )),
+        )),
+        Row::report(row(
+            "share of simulations with net value > 0",
+            "probability_net_positive",
+            Kind::Pct,
+        )),
+        Row::both(row(
+            "benefit-cost ratio",
+            "benefit_cost_ratio",
+            Kind::Num(2),
+        )),
+        Row::both(row(
+            "break-even reduction in the rate, all value counted (points)",
+            "break_even_rate_reduction",
+            Kind::Pts,
+        )),
+        Row::both(row(
+            "break-even reduction in the rate, cash alone (points; blank: nothing saved is cash)",
+            "break_even_rate_reduction_cashable",
+            Kind::Pts,
+        )),
+        Row::both(row("horizon (years)", "horizon_years", Kind::Count)),
+        Row::both(row("discounting", "discounting", Kind::Count)),
+        Row::both(row("optimism bias on costs", "optimism_bias", Kind::Pct)),
+        Row::both(row(
+            "persistence of the effect (a year)",
+            "persistence",
+            Kind::Pct,
+        )),
+        Row::both(row(
+            "actual offences per proven offence",
+            "proven_to_actual",
+            Kind::Num(2),
+        )),
+    ]);
+    Described {
+        description: measures("Estimated value by kind of money, and the settings used"),
+        rows,
+    }
+}
+
 impl CostBenefit {
     /// Headline and tornado tables.
-    // Over 80 lines: the cost tables in reading order (headline, by kind of money, items, tornado).
     fn all_tables(&self) -> Vec<Table> {
-        let money = |x: f64| Some(Kind::Money.show(x));
-        let mut t = Table::new(
-            format!("Estimated value ({} prices)", self.price_year),
-            &["measure", "value"],
-            1,
-        );
-        let (lo, hi) = (
-            net_ci(self.net_savings_ci_low, self.monte_carlo_se.ci_low),
-            net_ci(self.net_savings_ci_high, self.monte_carlo_se.ci_high),
-        );
-        let discounted = if self.horizon_years == 1 {
-            "undiscounted, one year"
-        } else {
-            "discounted"
-        };
-        let mut rows: Vec<(String, Option<String>)> = vec![
-            (
-                format!("people the value is counted for: {}", self.people_basis),
-                Some(self.people.to_string()),
-            ),
-            (
-                "people diverted in all".into(),
-                Some(self.people_diverted_total.to_string()),
-            ),
-            (
-                "avoided proven reoffences per person".into(),
-                Some(Kind::Num(3).show(self.avoided_per_person)),
-            ),
-            (
-                "avoided offences in all (actual, over the horizon)".into(),
-                Some(Kind::Num(1).show(self.avoided_reoffences)),
-            ),
-            (
-                "value of a proven reoffence".into(),
-                money(self.value_per_reoffence),
-            ),
-            (
-                format!("gross value ({discounted})"),
-                money(self.gross_savings),
-            ),
-            (
-                "programme cost (with optimism bias)".into(),
-                money(self.programme_cost),
-            ),
-            ("net value".into(), money(self.net_savings)),
-        ];
-        for (kind, f) in self.by_category.all() {
-            rows.push((
-                format!("  of which {} (net)", kind.label()),
-                money(f.net_savings),
-            ));
-        }
-        rows.extend([
-            (
-                format!(
-                    "{} interval of net value (Monte Carlo)",
-                    level(crate::costs::MONTE_CARLO_LEVEL)
-                ),
-                Some(format!(
-                    "{} to {} (Monte Carlo standard error about {} and {})",
-                    pounds(lo),
-                    pounds(hi),
-                    pounds(two_figures(self.monte_carlo_se.ci_low)),
-                    pounds(two_figures(self.monte_carlo_se.ci_high))
-                )),
-            ),
-            (
-                "share of simulations with net value > 0".into(),
-                Some(format!(
-                    "{:.0}% (Monte Carlo standard error {:.1} points)",
-                    self.probability_net_positive * 100.0,
-                    self.monte_carlo_se.probability_net_positive * 100.0
-                )),
-            ),
-            ("benefit-cost ratio".into(), num(self.benefit_cost_ratio, 2)),
-            (
-                "break-even reduction in the rate, all value counted".into(),
-                self.break_even_rate_reduction
-                    .map(|b| format!("{:.1} percentage points", b * 100.0)),
-            ),
-            (
-                "break-even reduction in the rate, cash alone".into(),
-                Some(self.break_even_rate_reduction_cashable.map_or_else(
-                    || "none: nothing saved is cash".to_string(),
-                    |b| format!("{:.1} percentage points", b * 100.0),
-                )),
-            ),
-            (
-                "horizon".into(),
-                Some(format!("{} year(s)", self.horizon_years)),
-            ),
-            ("discounting".into(), Some(self.discounting.clone())),
-            (
-                "optimism bias on costs".into(),
-                Some(format!("{:.0}%", self.optimism_bias * 100.0)),
-            ),
-            (
-                "persistence of the effect".into(),
-                Some(format!("{:.0}% a year", self.persistence * 100.0)),
-            ),
-            (
-                "actual offences per proven offence".into(),
-                Some(format!("{}", self.proven_to_actual)),
-            ),
-        ]);
-        for (k, v) in rows {
-            t.push(vec![Some(k), v]);
-        }
+        // Serialising a result cannot fail (plain fields, string keys); were it to, the
+        // tables would have no rows.
+        let j = self.to_json().unwrap_or_default();
+        let mut t = headline(&j).table();
         t.notes.push(self.headline.clone());
         for c in &self.caveats {
             t.notes.push(format!("Note: {c}"));
         }
-        let mut tor = Table::new(
+        let tor = Description::of(
             "One-way sensitivity of net value",
-            &["input", "net (low)", "net (high)", "swing"],
             1,
-        );
-        for s in &self.tornado {
-            tor.push(vec![
-                Some(s.input.clone()),
-                money(s.net_low),
-                money(s.net_high),
-                money(s.swing),
-            ]);
-        }
-        // Serialising a result cannot fail (plain fields, string keys); were it to, the
-        // table would have no rows.
-        let j = self.to_json().unwrap_or_default();
+            &[
+                ("input", "input", Kind::Count),
+                ("net (low)", "net_low", Kind::Money),
+                ("net (high)", "net_high", Kind::Money),
+                ("swing", "swing", Kind::Money),
+            ],
+        )
+        .with(array_records(&j, "tornado"))
+        .table();
         let mut it = items_description().table(&array_records(&j, "items"));
         it.align[4] = crate::present::Align::Left;
         vec![t, tor, it]
@@ -170,8 +212,8 @@ impl Tabular for CostBenefit {
         self.all_tables()
     }
 
-    /// One row per cost or value item.
-    fn records(&self) -> Result<Vec<Value>> {
-        Ok(records_or_plain(&self.to_json()?, "items"))
+    /// The estimated value and the settings used.
+    fn to_csv(&self) -> Result<String> {
+        Ok(headline(&self.to_json()?).csv())
     }
 }

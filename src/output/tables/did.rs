@@ -1,12 +1,106 @@
 //! Difference-in-differences as tables.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::records_or_plain;
+use super::array_records;
 use crate::did::AreaDid;
 use crate::error::Result;
 use crate::output::Tabular;
+use crate::output::describe::{Column, Described, Description, Row};
 use crate::present::*;
+
+/// The confidence level of a difference-in-differences JSON.
+fn confidence(d: &Value) -> f64 {
+    d["confidence"].as_f64().unwrap_or(0.95)
+}
+
+/// A described table whose rows both surfaces show.
+fn of(title: &str, columns: Vec<Column>, rows: Vec<Value>) -> Described {
+    Described {
+        description: Description {
+            title: title.into(),
+            columns,
+            labels: 1,
+        },
+        rows: Row::all(rows),
+    }
+}
+
+/// The estimates (the rate, and reoffences per 100 people when there is one), described once
+/// for the terminal, the notebook and the report, from a difference-in-differences JSON (as
+/// computed, or as the disclosure gate let it through); the terminal adds the areas.
+pub(crate) fn estimates(d: &Value) -> Described {
+    let row = |outcome: &str, e: &Value| {
+        json!({
+            "outcome": outcome, "estimate": e["estimate"], "ci_low": e["ci_low"],
+            "ci_high": e["ci_high"], "p_value": e["p_value"], "clusters": d["clusters"],
+            "treated_clusters": d["treated_clusters"],
+        })
+    };
+    let mut rows = vec![row("12-month proven reoffending rate (points)", d)];
+    if let Some(fr) = d.get("frequency").filter(|v| v.is_object()) {
+        rows.push(row("reoffences per 100 people", fr));
+    }
+    of(
+        "Difference-in-differences estimates (two-way fixed effects, standard errors clustered by area)",
+        vec![
+            Column::label("outcome", "outcome"),
+            Column::value("estimate", "estimate", Kind::Pts),
+            Column::interval("", confidence(d), ("ci_low", "ci_high"), Kind::Pts),
+            Column::value("p (cluster-robust)", "p_value", Kind::P),
+            Column::value("areas", "clusters", Kind::Count).terminal_only(),
+            Column::value("treated areas", "treated_clusters", Kind::Count).terminal_only(),
+        ],
+        rows,
+    )
+}
+
+/// The event study's coefficients, described once, from a difference-in-differences JSON.
+pub(crate) fn event_study(d: &Value) -> Described {
+    of(
+        "Event study coefficients",
+        vec![
+            Column::label("periods from launch", "relative_period"),
+            Column::label("period", "period"),
+            Column::value("estimate (points)", "estimate", Kind::Pts),
+            Column::interval("", confidence(d), ("ci_low", "ci_high"), Kind::Pts),
+        ],
+        array_records(d, "event_study"),
+    )
+}
+
+/// The synthetic designs' estimates, described once, from a difference-in-differences JSON.
+pub(crate) fn synthetic_estimates(d: &Value) -> Described {
+    of(
+        "Synthetic designs on the area x period rates",
+        vec![
+            Column::label("design", "method"),
+            Column::value("estimate (points)", "estimate", Kind::Pts),
+            Column::value("standard error (points)", "se", Kind::Pts),
+            Column::interval("", confidence(d), ("ci_low", "ci_high"), Kind::Pts),
+        ],
+        array_records(&d["synthetic"], "estimates"),
+    )
+}
+
+/// The areas that make up the synthetic pilot, heaviest first (weights that round to zero
+/// left out), described once, from a difference-in-differences JSON.
+pub(crate) fn synthetic_weights(d: &Value) -> Described {
+    let weight = |r: &Value| r["weight"].as_f64().unwrap_or(0.0);
+    let mut weights: Vec<Value> = array_records(&d["synthetic"], "unit_weights")
+        .into_iter()
+        .filter(|w| weight(w) > 0.0005)
+        .collect();
+    weights.sort_by(|a, b| weight(b).total_cmp(&weight(a)));
+    of(
+        "Which areas make up the synthetic pilot (synthetic difference-in-differences unit weights)",
+        vec![
+            Column::label("area", "area"),
+            Column::value("weight", "weight", Kind::Num(3)),
+        ],
+        weights,
+    )
+}
 
 /// Percentage points, unsigned (the estimate's column says what it is a change in).
 fn points(x: f64) -> Option<String> {
@@ -19,38 +113,8 @@ fn points_interval(lo: f64, hi: f64) -> Option<String> {
 }
 
 impl AreaDid {
-    fn estimate_table(&self) -> Table {
-        let ci = format!("{} CI (points)", level(self.confidence));
-        let mut t = Table::new(
-            "Difference-in-differences (two-way fixed effects, standard errors clustered by area)",
-            &[
-                "outcome",
-                "estimate (points)",
-                &ci,
-                "p (cluster-robust)",
-                "areas",
-                "treated areas",
-            ],
-            1,
-        );
-        t.push(vec![
-            Some("12-month proven reoffending rate".into()),
-            points(self.estimate),
-            points_interval(self.ci_low, self.ci_high),
-            pval(Some(self.p_value)),
-            Some(self.clusters.to_string()),
-            Some(self.treated_clusters.to_string()),
-        ]);
-        if let Some(f) = &self.frequency {
-            t.push(vec![
-                Some("reoffences per 100 people".into()),
-                points(f.estimate),
-                points_interval(f.ci_low, f.ci_high),
-                pval(Some(f.p_value)),
-                Some(self.clusters.to_string()),
-                Some(self.treated_clusters.to_string()),
-            ]);
-        }
+    fn estimate_table(&self, j: &Value) -> Table {
+        let mut t = estimates(j).table();
         if let Some(p) = &self.placebo_in_space {
             t.notes.push(format!(
                 "Placebo in space: rank {} of {}, {} (smallest possible {:.3}).",
@@ -92,55 +156,6 @@ impl AreaDid {
         t
     }
 
-    fn event_table(&self) -> Table {
-        let ci = format!("{} CI (points)", level(self.confidence));
-        let mut t = Table::new(
-            "Event study: change relative to the period before launch",
-            &["periods from launch", "period", "estimate (points)", &ci],
-            1,
-        );
-        for e in &self.event_study {
-            t.push(vec![
-                Some(e.relative_period.to_string()),
-                e.period.clone(),
-                points(e.estimate),
-                points_interval(e.ci_low, e.ci_high),
-            ]);
-        }
-        t
-    }
-
-    fn synthetic_tables(&self) -> Vec<Table> {
-        let Some(s) = &self.synthetic else {
-            return Vec::new();
-        };
-        let ci = format!("{} CI (points)", level(self.confidence));
-        let mut t = Table::new(
-            "Synthetic designs on the area x period rates (placebo standard errors)",
-            &["design", "estimate (points)", "se (points)", &ci],
-            1,
-        );
-        for e in &s.estimates {
-            t.push(vec![
-                Some(format!("{:?}", e.method).to_lowercase()),
-                points(e.estimate),
-                points(e.se),
-                points_interval(e.ci_low, e.ci_high),
-            ]);
-        }
-        let mut w = Table::new(
-            "The synthetic pilot: comparison areas and their weights (synthetic DiD)",
-            &["area", "weight"],
-            1,
-        );
-        let mut weights = s.unit_weights.clone();
-        weights.sort_by(|a, b| b.weight.total_cmp(&a.weight));
-        for u in weights.iter().filter(|u| u.weight > 0.0) {
-            w.push(vec![Some(u.area.clone()), num(Some(u.weight), 3)]);
-        }
-        vec![t, w]
-    }
-
     fn staggered_table(&self) -> Option<Table> {
         let s = self.staggered.as_ref()?;
         let mut t = Table::new(
@@ -170,11 +185,17 @@ impl AreaDid {
 
 impl Tabular for AreaDid {
     fn tables(&self) -> Vec<Table> {
-        let mut out = vec![self.estimate_table()];
+        // Serialising a result cannot fail (plain fields, string keys); were it to, the
+        // tables would have no rows.
+        let j = self.to_json().unwrap_or_default();
+        let mut out = vec![self.estimate_table(&j)];
         if !self.event_study.is_empty() {
-            out.push(self.event_table());
+            out.push(event_study(&j).table());
         }
-        out.extend(self.synthetic_tables());
+        if self.synthetic.is_some() {
+            out.push(synthetic_estimates(&j).table());
+            out.push(synthetic_weights(&j).table());
+        }
         out.extend(self.staggered_table());
         if let Some(first) = out.first_mut() {
             first.notes.push(self.summary.clone());
@@ -182,8 +203,8 @@ impl Tabular for AreaDid {
         out
     }
 
-    /// One row per area x period cell.
-    fn records(&self) -> Result<Vec<Value>> {
-        Ok(records_or_plain(&self.to_json()?, "cells"))
+    /// The estimates.
+    fn to_csv(&self) -> Result<String> {
+        Ok(estimates(&self.to_json()?).csv())
     }
 }

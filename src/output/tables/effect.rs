@@ -6,53 +6,58 @@ use super::array_records;
 use crate::effect::Effects;
 use crate::error::Result;
 use crate::output::Tabular;
-use crate::output::describe::{Column, Description};
+use crate::output::describe::{Column, Described, Description, Row, kinded, measure, measures};
 use crate::present::*;
-use crate::stats::designs::DesignRow;
 
-/// A table of design rows; estimates in percentage points when `points`.
-fn design_table(title: &str, rows: &[DesignRow], confidence: f64, points: bool) -> Table {
-    let l = level(confidence);
-    let (lo, hi) = (format!("{l} CI low"), format!("{l} CI high"));
-    let mut t = Table::new(
-        title,
-        &[
-            "design",
-            "estimand",
+/// Every design side by side, described once for the terminal, the notebook and the report,
+/// from an effects result's JSON (as computed, or as the disclosure gate let it through):
+/// the designs of the binary 12-month measure in percentage points (the report's first row
+/// the headline, the matched comparison clustered by set), or with `frequency` those of
+/// reoffences per person (the terminal's second table).
+pub(crate) fn designs(e: &Value, frequency: bool) -> Described {
+    let confidence = e["confidence"].as_f64().unwrap_or(0.95);
+    let (title, estimate, kind, key) = if frequency {
+        (
+            "Every design: proven reoffences per person, pilot minus comparison",
             "estimate",
-            "se",
-            &lo,
-            &hi,
-            "p-value",
-            "ESS pilot",
-            "ESS comparison",
-            "max |SMD|",
-        ],
-        2,
-    );
-    let scale = if points { 100.0 } else { 1.0 };
-    let digits = if points { 1 } else { 3 };
-    for r in rows {
-        t.push(vec![
-            Some(r.design.name().to_string()),
-            Some(
-                match r.estimand {
-                    crate::stats::designs::Estimand::Att => "ATT",
-                    crate::stats::designs::Estimand::Ato => "ATO",
-                }
-                .to_string(),
-            ),
-            num(Some(r.estimate * scale), digits),
-            num(Some(r.se * scale), digits + 1),
-            num(Some(r.ci_low * scale), digits),
-            num(Some(r.ci_high * scale), digits),
-            pval(Some(r.p_value)),
-            num(Some(r.ess_treated), 1),
-            num(Some(r.ess_control), 1),
-            num(r.max_abs_smd, 3),
-        ]);
+            Kind::Num(3),
+            "frequency_designs",
+        )
+    } else {
+        (
+            "Every design: 12-month proven reoffending, pilot minus comparison (percentage points)",
+            "estimate (points)",
+            Kind::Pts,
+            "designs",
+        )
+    };
+    let mut rows = Vec::new();
+    let h = &e["headline"];
+    if !frequency && h.is_object() {
+        let mut r = h.clone();
+        r["design"] = json!("headline: matched, clustered by set");
+        r["estimand"] = json!("ATT");
+        rows.push(Row::report(r));
     }
-    t
+    rows.extend(Row::all(array_records(e, key)));
+    Described {
+        description: Description {
+            title: title.into(),
+            columns: vec![
+                Column::label("design", "design"),
+                Column::label("estimand", "estimand"),
+                Column::value(estimate, "estimate", kind),
+                Column::value("se", "se", kind).terminal_only(),
+                Column::interval("", confidence, ("ci_low", "ci_high"), kind),
+                Column::value("p-value", "p_value", Kind::P),
+                Column::value("effective pilot people", "ess_treated", Kind::Num(1)),
+                Column::value("effective comparison people", "ess_control", Kind::Num(1)),
+                Column::value("largest |SMD|", "max_abs_smd", Kind::Num(3)),
+            ],
+            labels: 2,
+        },
+        rows,
+    }
 }
 
 /// The propensity scores of the two groups by bin, described once for the terminal, the
@@ -73,15 +78,12 @@ pub(crate) fn overlap_description(title: &str) -> Description {
 
 impl Effects {
     fn all_tables(&self) -> Vec<Table> {
-        let mut designs = design_table(
-            "Every design on the same propensity model: 12-month proven reoffending, pilot minus comparison \
-             (percentage points)",
-            &self.designs,
-            self.confidence,
-            true,
-        );
+        // Serialising a result cannot fail (plain fields, string keys); were it to, the
+        // tables would have no rows.
+        let j = self.to_json().unwrap_or_default();
+        let mut main = designs(&j, false).table();
         if let Some(h) = &self.headline {
-            designs.notes.push(format!(
+            main.notes.push(format!(
                 "Headline (the matched comparison of `match`): {:+.1} points, interval {:+.1} to {:+.1}, {}, \
                  standard error clustered by matched set (CR1, {} sets).",
                 h.difference.estimate * 100.0,
@@ -91,48 +93,40 @@ impl Effects {
                 h.difference.clusters
             ));
         }
-        designs.notes.push(self.summary.clone());
-        designs.notes.push(self.se_note.to_string());
+        main.notes.push(self.summary.clone());
+        main.notes.push(self.se_note.to_string());
         for w in &self.warnings {
-            designs.notes.push(format!("Warning: {w}"));
+            main.notes.push(format!("Warning: {w}"));
         }
-        let freq = design_table(
-            "Every design: proven reoffences per person, pilot minus comparison",
-            &self.frequency_designs,
-            self.confidence,
-            false,
-        );
-        let o = &self.order_sensitivity;
-        let mut order = Table::new(
+        let freq = designs(&j, true).table();
+        let o = &j["order_sensitivity"];
+        let order = measures(
             "Order sensitivity: the greedy matching with the pilot people taken in random orders",
-            &["measure", "value"],
-            1,
-        );
-        let pts = |x: Option<f64>| num(x.map(|v| v * 100.0), 1);
-        order.push(vec![
-            Some("runs (seed)".into()),
-            Some(format!("{} ({})", o.runs, o.seed)),
-        ]);
-        order.push(vec![
-            Some("matched estimate, default order (points)".into()),
-            pts(Some(o.estimate_default_order)),
-        ]);
-        order.push(vec![
-            Some("matched estimate, lowest (points)".into()),
-            pts(o.estimate_min),
-        ]);
-        order.push(vec![
-            Some("matched estimate, highest (points)".into()),
-            pts(o.estimate_max),
-        ]);
-        order.push(vec![
-            Some("largest |SMD| after matching, worst run".into()),
-            num(o.max_abs_smd_max, 3),
-        ]);
+        )
+        .with(vec![
+            measure(
+                "runs (seed)",
+                json!(format!("{} ({})", o["runs"], o["seed"])),
+            ),
+            measure(
+                "matched estimate, default order (points)",
+                kinded(o.get("estimate_default_order"), Kind::Pts),
+            ),
+            measure(
+                "matched estimate, lowest (points)",
+                kinded(o.get("estimate_min"), Kind::Pts),
+            ),
+            measure(
+                "matched estimate, highest (points)",
+                kinded(o.get("estimate_max"), Kind::Pts),
+            ),
+            measure(
+                "largest |SMD| after matching, worst run",
+                kinded(o.get("max_abs_smd_max"), Kind::Num(3)),
+            ),
+        ])
+        .table();
         let d = &self.overlap_diagnostics;
-        // Serialising a result cannot fail (plain fields, string keys); were it to, the
-        // table would have no rows.
-        let j = self.to_json().unwrap_or_default();
         let mut overlap = overlap_description("Overlap: propensity scores of the two groups")
             .table(&array_records(&j["overlap_diagnostics"], "bins"));
         overlap.notes.push(format!(
@@ -141,7 +135,7 @@ impl Effects {
             d.treated_outside_control_range * 100.0,
             d.controls_outside_treated_range * 100.0
         ));
-        vec![designs, freq, order, overlap]
+        vec![main, freq, order, overlap]
     }
 }
 
@@ -150,23 +144,8 @@ impl Tabular for Effects {
         self.all_tables()
     }
 
-    /// One row per design and outcome.
-    fn records(&self) -> Result<Vec<Value>> {
-        let mut out = Vec::new();
-        for (outcome, rows) in [
-            ("reoffended", &self.designs),
-            ("reoffences", &self.frequency_designs),
-        ] {
-            for r in rows {
-                let mut v = json!({ "outcome": outcome });
-                if let (Value::Object(m), Ok(Value::Object(row))) =
-                    (&mut v, serde_json::to_value(r))
-                {
-                    m.extend(row);
-                }
-                out.push(v);
-            }
-        }
-        Ok(out)
+    /// One row per design of the 12-month measure, after the headline.
+    fn to_csv(&self) -> Result<String> {
+        Ok(designs(&self.to_json()?, false).csv())
     }
 }

@@ -1,12 +1,12 @@
 //! MatchedComparison as tables.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::{array_records, records_or_plain};
+use super::array_records;
 use crate::error::Result;
 use crate::matching::MatchedComparison;
 use crate::output::Tabular;
-use crate::output::describe::{Cell, Column, Description};
+use crate::output::describe::{Cell, Column, Described, Description, Row, kinded, measure};
 use crate::present::*;
 
 /// A term, marked `*` when its |SMD| after matching is above 0.1 (the strict threshold).
@@ -58,75 +58,85 @@ pub(crate) fn rosenbaum_description() -> Description {
     }
 }
 
+/// The sample sizes of matching, described once for the terminal, the notebook and the
+/// report, from a matched comparison's JSON: one row per quantity of its `sample` (the
+/// effective number of controls to one decimal place, the rest counts).
+pub(crate) fn sample(m: &Value) -> Described {
+    let rows = m["sample"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    let kind = if k == "effective_controls" {
+                        Kind::Num(1)
+                    } else {
+                        Kind::Count
+                    };
+                    json!({"quantity": k.replace('_', " "), "value": kinded(Some(v), kind)})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Described {
+        description: Description {
+            title: "Sample sizes".into(),
+            columns: vec![
+                Column::label("quantity", "quantity"),
+                Column::value("value", "value", Kind::Num(1)),
+            ],
+            labels: 1,
+        },
+        rows: Row::all(rows),
+    }
+}
+
 impl MatchedComparison {
     /// Tables: model, balance, sample sizes, and the comparison.
     // Over 80 lines: the matching tables in reading order (model, balance, sizes, headline,
     // comparison, robustness).
     fn all_tables(&self) -> Vec<Table> {
-        let mut model = Table::new(
+        // Serialising a result cannot fail (plain fields, string keys); were it to, the
+        // tables drawn from it would have no rows.
+        let j = self.to_json().unwrap_or_default();
+        let mut model = Description::of(
             "Propensity model (logistic regression of pilot membership)",
-            &["term", "coef", "se"],
             1,
-        );
-        for t in &self.propensity_model.fit.coefficients {
-            model.push(vec![
-                Some(t.name.clone()),
-                num(Some(t.coef), 4),
-                num(Some(t.se), 4),
-            ]);
-        }
+            &[
+                ("term", "name", Kind::Count),
+                ("coef", "coef", Kind::Num(4)),
+                ("se", "se", Kind::Num(4)),
+            ],
+        )
+        .with(array_records(&j["propensity_model"], "coefficients"))
+        .table();
         model.notes.push(format!(
             "log-likelihood {:.3}, {} iterations, n = {}",
             self.propensity_model.fit.log_likelihood,
             self.propensity_model.fit.iterations,
             self.propensity_model.fit.n
         ));
-        // Serialising a result cannot fail (plain fields, string keys); were it to, the
-        // tables drawn from it would have no rows.
-        let j = self.to_json().unwrap_or_default();
         let mut bal = balance_description().table(&array_records(&j, "balance"));
         bal.notes
             .push("* |SMD| above 0.1 after matching (the strict threshold).".into());
-        let s = &self.sample;
-        let mut sizes = Table::new("Sample sizes", &["", "pilot", "comparison"], 1);
-        sizes.push(vec![
-            Some("all (full follow-up, all covariates)".into()),
-            Some(s.treated.to_string()),
-            Some(s.controls.to_string()),
-        ]);
-        sizes.push(vec![
-            Some("matched".into()),
-            Some(s.matched_treated.to_string()),
-            Some(format!(
-                "{} (effective {:.1})",
-                s.matched_controls, s.effective_controls
-            )),
-        ]);
-        sizes.push(vec![
-            Some("unmatched / discarded".into()),
-            Some(s.unmatched_treated.to_string()),
-            Some(s.unmatched_controls.to_string()),
-        ]);
+        let mut sizes = sample(&j).table();
         for w in &self.warnings {
             sizes.notes.push(format!("Warning: {w}"));
         }
-        let mut head = Table::new(
+        let h = &j["headline"];
+        let head = Description::of(
             "Headline measures (Justice Data Lab form)",
-            &["measure", "finding"],
             1,
-        );
-        head.push(vec![
-            Some("one-year proven reoffending".into()),
-            Some(self.headline.rate_per_100.clone()),
-        ]);
-        head.push(vec![
-            Some("frequency".into()),
-            Some(self.headline.frequency_per_100.clone()),
-        ]);
-        head.push(vec![
-            Some("time to first reoffence".into()),
-            Some(self.headline.days_to_first.clone()),
-        ]);
+            &[
+                ("measure", "measure", Kind::Count),
+                ("finding", "value", Kind::Count),
+            ],
+        )
+        .with(vec![
+            measure("one-year proven reoffending", h["rate_per_100"].clone()),
+            measure("frequency", h["frequency_per_100"].clone()),
+            measure("time to first reoffence", h["days_to_first"].clone()),
+        ])
+        .table();
         let mut robust = rosenbaum_description().table(&array_records(&j["rosenbaum"], "gammas"));
         match &self.rosenbaum {
             Some(r) => robust.notes.push(r.summary.clone()),
@@ -158,7 +168,10 @@ impl Tabular for MatchedComparison {
     }
 
     /// One row per covariate term of the balance table.
-    fn records(&self) -> Result<Vec<Value>> {
-        Ok(records_or_plain(&self.to_json()?, "balance"))
+    fn to_csv(&self) -> Result<String> {
+        let j = self.to_json()?;
+        Ok(balance_description()
+            .with(array_records(&j, "balance"))
+            .csv())
     }
 }

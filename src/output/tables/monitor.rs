@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{array_records, records_or_plain};
+use super::array_records;
 use crate::error::Result;
 use crate::monitor::Monitor;
 use crate::output::Tabular;
@@ -72,7 +72,9 @@ impl Tabular for Monitor {
     }
 
     /// One row per cohort and quarter.
-    fn records(&self) -> Result<Vec<Value>> {
-        Ok(records_or_plain(&self.to_json()?, "groups"))
+    /// One row per cohort and quarter.
+    fn to_csv(&self) -> Result<String> {
+        let j = self.to_json()?;
+        Ok(description(&j).with(array_records(&j, "groups")).csv())
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{array_records, records_or_plain};
+use super::array_records;
 use crate::error::Result;
 use crate::measure::Rates;
 use crate::output::Tabular;
@@ -71,7 +71,8 @@ impl Tabular for Rates {
     }
 
     /// One row per group.
-    fn records(&self) -> Result<Vec<Value>> {
-        Ok(records_or_plain(&self.to_json()?, "groups"))
+    fn to_csv(&self) -> Result<String> {
+        let j = self.to_json()?;
+        Ok(description(&j).with(array_records(&j, "groups")).csv())
     }
 }

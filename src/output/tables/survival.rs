@@ -1,11 +1,12 @@
 //! SurvivalAnalysis as tables.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::{array_records, km_records};
+use super::array_records;
 use crate::error::Result;
 use crate::output::Tabular;
-use crate::output::describe::{Column, Description};
+use crate::output::describe::{Column, Described, Description, Row};
+use crate::output::report::disclosure::SUPPRESSED;
 use crate::present::*;
 use crate::survival::SurvivalAnalysis;
 
@@ -35,46 +36,96 @@ pub(crate) fn cox_description(j: &Value) -> Description {
     }
 }
 
+/// A survival group's label: its string keys (a cohort, a stratum) but those withheld.
+pub(crate) fn group_label(g: &Value) -> String {
+    g.as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(_, v)| v.is_string() && *v != SUPPRESSED)
+                .map(|(_, v)| v.as_str().unwrap_or("").to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
+/// The Kaplan-Meier summary, described once for the terminal, the notebook and the report,
+/// from a survival result's JSON (as computed, or as the disclosure gate let it through): one
+/// row per group with the share reoffended by each of the set days (the days of the first
+/// group that has them; a share withheld or missing as `[c]`), the terminal adding each
+/// share's interval.
+pub(crate) fn km_summary(sv: &Value) -> Described {
+    let confidence = sv["confidence"].as_f64().unwrap_or(0.95);
+    let groups = array_records(sv, "groups");
+    let x = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64);
+    let times: Vec<f64> = groups
+        .iter()
+        .find_map(|g| g["survival_at"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|a| x(a, "time"))
+        .collect();
+    let mut columns = vec![
+        Column::label("group", "group"),
+        Column::value("people", "n", Kind::Count),
+        Column::value("reoffended", "events", Kind::Count),
+        Column::value("median days", "median", Kind::Num(0)),
+        Column::value("RMST (days)", "rmst", Kind::Num(1)),
+    ];
+    for t in &times {
+        let by = format!("by day {t}");
+        columns.push(Column::value(&by, &by, Kind::Pct));
+        columns.push(
+            Column::interval(
+                &by,
+                confidence,
+                (&format!("{by} low"), &format!("{by} high")),
+                Kind::Pct,
+            )
+            .terminal_only(),
+        );
+    }
+    let rows = groups
+        .iter()
+        .map(|g| {
+            let mut r = json!({"group": group_label(g), "n": g["n"], "events": g["events"], "median": g["median"], "rmst": g["rmst"]});
+            let at = array_records(g, "survival_at");
+            for t in &times {
+                let by = format!("by day {t}");
+                let point = at.iter().find(|a| x(a, "time") == Some(*t));
+                r[&by] = match point.and_then(|a| x(a, "survival")) {
+                    Some(s) => json!(1.0 - s),
+                    None => json!(SUPPRESSED),
+                };
+                // The share reoffended is one minus survival: its limits swap.
+                if let Some(p) = point {
+                    r[format!("{by} low")] = json!(x(p, "ci_high").map(|h| 1.0 - h));
+                    r[format!("{by} high")] = json!(x(p, "ci_low").map(|l| 1.0 - l));
+                }
+            }
+            r
+        })
+        .collect();
+    Described {
+        description: Description {
+            title: "Share reoffended by day (Kaplan-Meier, including partial follow-up)".into(),
+            columns,
+            labels: 1,
+        },
+        rows: Row::all(rows),
+    }
+}
+
 impl SurvivalAnalysis {
     /// Summary tables: curves at the chosen days, and the Cox model.
     // Over 80 lines: the survival tables in reading order.
     fn all_tables(&self) -> Vec<Table> {
         let mut out = Vec::new();
-        if let Some(first) = self.groups.first() {
-            let keys: Vec<String> = first.key.0.iter().map(|(k, _)| k.clone()).collect();
-            let mut cols: Vec<String> = keys.clone();
-            cols.extend([
-                "people".into(),
-                "reoffended".into(),
-                "median days".into(),
-                format!("RMST to {}", self.follow_up_days),
-            ]);
-            for s in &first.survival_at {
-                cols.push(format!("reoffended by day {}", s.time));
-            }
-            let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
-            let mut t = Table::new(
-                "Time to first proven reoffence (Kaplan-Meier)",
-                &col_refs,
-                keys.len(),
-            );
-            for g in &self.groups {
-                let mut r: Vec<Option<String>> = g.key.0.iter().map(|(_, v)| v.clone()).collect();
-                r.extend([
-                    count(g.n),
-                    count(g.events),
-                    num(g.median, 0),
-                    num(Some(g.rmst), 1),
-                ]);
-                for s in &g.survival_at {
-                    r.push(Some(format!(
-                        "{} ({})",
-                        Kind::Pct.show(1.0 - s.survival),
-                        Kind::Pct.interval(1.0 - s.ci_high, 1.0 - s.ci_low)
-                    )));
-                }
-                t.push(r);
-            }
+        // Serialising a result cannot fail (plain fields, string keys); were it to, the
+        // tables would have no rows.
+        let j = self.to_json().unwrap_or_default();
+        if !self.groups.is_empty() {
+            let mut t = km_summary(&j).table();
             if let Some(lr) = &self.logrank {
                 t.notes.push(format!(
                     "log-rank test between cohorts{}: chi-square {:.3} on {} df, {}",
@@ -94,9 +145,6 @@ impl SurvivalAnalysis {
             out.push(t);
         }
         if let Some(c) = &self.cox {
-            // Serialising a result cannot fail (plain fields, string keys); were it to, the
-            // table would have no rows.
-            let j = self.to_json().unwrap_or_default();
             let mut t = cox_description(&j).table(&array_records(&j["cox"], "coefficients"));
             t.notes.push(format!(
                 "n = {}, events = {}, partial log-likelihood {:.3}, concordance {:.3}, {} iterations{}",
@@ -118,8 +166,8 @@ impl Tabular for SurvivalAnalysis {
         self.all_tables()
     }
 
-    /// One row per Kaplan-Meier step of each group, with the group's keys.
-    fn records(&self) -> Result<Vec<Value>> {
-        Ok(km_records(&self.to_json()?))
+    /// The Kaplan-Meier summary: one row per group.
+    fn to_csv(&self) -> Result<String> {
+        Ok(km_summary(&self.to_json()?).csv())
     }
 }
