@@ -112,8 +112,9 @@ impl PersonIndex {
                             Reason::IndexAfterExtract as u8
                         } else {
                             firsts.push((first.id, first.row));
-                            0
+                            continue;
                         };
+                        // Only the rows excluded here: the others keep their reason (0).
                         reasons.push((r.row, reason));
                     }
                 }
@@ -128,15 +129,38 @@ impl PersonIndex {
                 reasons[row as usize] = r;
             }
         }
-        // Person number of a kept row: how many kept rows come before it.
+        // Person number of a kept row: how many kept rows come before it; counted in parallel
+        // ranges of rows, each starting from the kept rows of the ranges before it.
+        const RANGE: usize = 1 << 16;
+        let before: Vec<u32> = reasons
+            .par_chunks(RANGE)
+            .map(|part| part.iter().filter(|&&r| r == 0).count() as u32)
+            .collect::<Vec<u32>>()
+            .into_iter()
+            .scan(0u32, |kept, n| {
+                let first = *kept;
+                *kept += n;
+                Some(first)
+            })
+            .collect();
         let mut rank = vec![NO_PERSON; reasons.len()];
-        let mut kept_rows = Vec::new();
-        for (i, &r) in reasons.iter().enumerate() {
-            if r == 0 {
-                rank[i] = kept_rows.len() as u32;
-                kept_rows.push(i);
-            }
-        }
+        rank.par_chunks_mut(RANGE)
+            .zip(reasons.par_chunks(RANGE))
+            .zip(before)
+            .for_each(|((rank, part), mut next)| {
+                for (k, &r) in rank.iter_mut().zip(part) {
+                    if r == 0 {
+                        *k = next;
+                        next += 1;
+                    }
+                }
+            });
+        let kept_rows: Vec<usize> = reasons
+            .par_iter()
+            .enumerate()
+            .filter(|(_, r)| **r == 0)
+            .map(|(i, _)| i)
+            .collect();
         let firsts: Vec<Vec<(u128, u32)>> = grouped
             .into_par_iter()
             .map(|(_, firsts)| {

@@ -192,7 +192,10 @@ fn read_ahead(path: &Path, mut next: Next, send: std::sync::mpsc::SyncSender<Bat
             }))
         })
     };
-    while let Some(frame) = next() {
+    // With REOFFENDING_TRACE: this thread's time reading and decoding, beside the main
+    // thread's checking and linking (see `hand_on`).
+    let mut decode = crate::trace::Total::new("    read and decode (reader thread)");
+    while let Some(frame) = decode.add(&mut next) {
         let failed = frame.is_err();
         // The receiver stops early only on an error of its own.
         if send.send(frame).is_err() || failed {
@@ -208,10 +211,12 @@ where
     F: FnMut(&Frame, usize, f64) -> Result<()>,
 {
     let mut first = 0;
-    for frame in receive.iter() {
+    let mut wait = crate::trace::Total::new("    waiting for the reader");
+    let mut work = crate::trace::Total::new("    check and link (main thread)");
+    while let Ok(frame) = wait.add(|| receive.recv()) {
         first += frame.and_then(|(frame, done)| {
             let n = frame.df.height();
-            f(&frame, first, done).map(|()| n)
+            work.add(|| f(&frame, first, done)).map(|()| n)
         })?;
     }
     Ok(())
