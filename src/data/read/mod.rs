@@ -110,15 +110,20 @@ pub(super) fn check_unique(path: &Path, names: &[String]) -> Result<()> {
 /// excludes one row instead of failing the file. Columns named in `categorical` are read
 /// from CSV as dictionary codes (any text is a valid category), which at 50 million rows
 /// saves about a gigabyte over text.
+///
+/// From Parquet, columns named in `categorical` that are text are decoded from their
+/// dictionary pages to codes ([`Frame::codes`]) when every page is dictionary coded (as
+/// writers store columns of few values), without making one text value per row; such a
+/// frame keeps them beside its polars frame (see [`Frame::into_df`]).
 pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Result<Frame> {
-    let df = match FileFormat::of(path)? {
-        FileFormat::Csv => csv::read(path, columns, categorical)?,
-        FileFormat::Parquet => parquet::read(path, columns)?,
+    let (df, coded) = match FileFormat::of(path)? {
+        FileFormat::Csv => (csv::read(path, columns, categorical)?, Vec::new()),
+        FileFormat::Parquet => parquet::read(path, columns, categorical)?,
     };
     Ok(Frame {
         path: path.to_path_buf(),
         df,
-        coded: Vec::new(),
+        coded,
     })
 }
 
