@@ -60,7 +60,9 @@ impl PersonIndex {
         let region_bits = SHARD_BITS.min((usable / 64).max(1).ilog2());
         let regions = 1usize << region_bits;
         // The usable rows of each region, from consecutive ranges of rows in parallel.
-        let by_task: Vec<Vec<Vec<u32>>> = row_reasons
+        // Each row's identifier hash is carried along (read here in file order), so that a
+        // region's task reads its rows in one stream instead of gathering them.
+        let by_task: Vec<Vec<Vec<(u64, u64, u32)>>> = row_reasons
             .par_chunks(ROWS_PER_TASK)
             .enumerate()
             .map(|(task, reasons)| {
@@ -69,7 +71,12 @@ impl PersonIndex {
                 for (k, &r) in reasons.iter().enumerate() {
                     if r == 0 {
                         let row = first + k;
-                        out[region_of(ids[row], region_bits)].push(row as u32);
+                        let id = ids[row];
+                        out[region_of(id, region_bits)].push((
+                            (id >> 64) as u64,
+                            id as u64,
+                            row as u32,
+                        ));
                     }
                 }
                 out
@@ -90,12 +97,16 @@ impl PersonIndex {
             .enumerate()
             .map(|(g, region)| {
                 let rows = || {
-                    by_task
-                        .iter()
-                        .flat_map(|t| t[g].iter().map(|&r| r as usize))
+                    by_task.iter().flat_map(|t| {
+                        t[g].iter().map(|&(hi, lo, row)| {
+                            ((u128::from(hi) << 64) | u128::from(lo), row as usize)
+                        })
+                    })
                 };
                 let mut two_cohorts: Vec<bool> = vec![false; size];
-                let place = |region: &[Slot], id: u128| {
+                // The slot of each row, in the order of `rows`.
+                let mut slot_of: Vec<u32> = Vec::new();
+                for (id, row) in rows() {
                     let (hi, lo) = Slot::key(id);
                     let mut s = start_slot(id) & (size - 1);
                     // The region is at most 3/4 full, so the identifier or an empty slot is
@@ -103,13 +114,8 @@ impl PersonIndex {
                     while !region[s].is_empty() && !(region[s].hi == hi && region[s].lo == lo) {
                         s = (s + 1) & (size - 1);
                     }
-                    s
-                };
-                for row in rows() {
-                    let id = ids[row];
-                    let s = place(region, id);
+                    slot_of.push(s as u32);
                     if region[s].is_empty() {
-                        let (hi, lo) = Slot::key(id);
                         region[s] = Slot {
                             hi,
                             lo,
@@ -126,8 +132,8 @@ impl PersonIndex {
                     }
                 }
                 let mut excluded = Vec::new();
-                for row in rows() {
-                    let s = place(region, ids[row]);
+                for ((_, row), &s) in rows().zip(&slot_of) {
+                    let s = s as usize;
                     let reason = if two_cohorts[s] {
                         Reason::InTwoCohorts as u8
                     } else if region[s].person as usize != row {
