@@ -111,7 +111,7 @@ impl PersonIndex {
                     let mut s = start_slot(id) & (size - 1);
                     // The region is at most 3/4 full, so the identifier or an empty slot is
                     // always found.
-                    while !region[s].is_empty() && !(region[s].hi == hi && region[s].lo == lo) {
+                    while !region[s].is_empty() && (region[s].hi, region[s].lo) != (hi, lo) {
                         s = (s + 1) & (size - 1);
                     }
                     slot_of.push(s as u32);
