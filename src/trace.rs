@@ -71,6 +71,13 @@ impl Total {
         self.pieces += 1;
         v
     }
+
+    /// Adds the time from `start` to now as one piece of the phase (for a piece that is not
+    /// one call).
+    pub(crate) fn add_since(&mut self, start: Instant) {
+        self.sum += start.elapsed();
+        self.pieces += 1;
+    }
 }
 
 impl Drop for Total {

@@ -1,5 +1,6 @@
 //! Reading the cohort table: identifiers, cohorts, index dates and the requested columns.
 
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::path::Path;
 
@@ -12,7 +13,7 @@ use super::link::{canonical_id, id_hash};
 use super::options::{COHORT_REQUIRED, NUMBER_COLUMNS, TEXT_COLUMNS};
 use super::quality::{ColumnWarning, FIRST_ROWS_KEPT, Reason, TableKind};
 use super::read::{self, DATE_MISSING, DATE_UNPARSEABLE, NumCell};
-use super::table::{Column, MISSING, Values};
+use super::table::{Categorical, Column, MISSING, Values};
 use crate::error::{Error, Result};
 
 pub(super) struct CohortRows {
@@ -44,12 +45,19 @@ pub(super) fn read_cohort_rows(
     cols.extend(extra.iter().cloned());
     let t = crate::trace::Phase::start("  read file");
     let path = table.path();
-    let frame = table.read(&cols, &[])?;
+    // The text columns of few values come as dictionary codes where the file has them
+    // (Parquet dictionary pages, CSV categoricals): no text value per row.
+    let categorical: Vec<&str> = cols
+        .iter()
+        .map(String::as_str)
+        .filter(|c| *c == "cohort" || TEXT_COLUMNS.contains(c))
+        .collect();
+    let frame = table.read(&cols, &categorical)?;
     drop(t);
     let t = crate::trace::Phase::start("  required columns");
     let person_id = frame.ids("person_id", 0)?;
     let index = frame.dates("index_date", dates)?;
-    let cohort_cat = read::encode_categorical(&frame.text("cohort")?);
+    let cohort_cat = categorical_column(&frame, "cohort")?;
     let h = hasher();
     // Both hashes in one pass over the text: the 64-bit key (matching's tie-breaks) and the
     // 128-bit identifier hash (grouping and linking).
@@ -131,7 +139,7 @@ pub(super) fn read_cohort_rows(
                     .collect(),
             )
         } else {
-            Values::Text(read::encode_categorical(&frame.text(name)?))
+            Values::Text(categorical_column(&frame, name)?)
         };
         columns.push(Column {
             name: name.clone(),
@@ -164,6 +172,41 @@ pub(super) fn read_cohort_rows(
         columns,
         warnings,
     })
+}
+
+/// A text column as a [`Categorical`] of its trimmed values (blank ones missing), from its
+/// dictionary codes when the frame has them, else from its text
+/// ([`read::encode_categorical`]): the same levels and codes either way.
+fn categorical_column(frame: &read::Frame, name: &str) -> Result<Categorical> {
+    let Some((codes, labels)) = frame.codes(name)? else {
+        return Ok(read::encode_categorical(&frame.text(name)?));
+    };
+    // Only the labels rows use, trimmed, equal trimmed labels one level.
+    let mut used = vec![false; labels.len()];
+    for &c in codes.iter() {
+        if let Some(u) = used.get_mut(c as usize) {
+            *u = true;
+        }
+    }
+    let mut levels: Vec<String> = Vec::new();
+    let mut level_of: HashMap<&str, u32, FixedState> = HashMap::default();
+    let remap: Vec<u32> = labels
+        .iter()
+        .zip(used)
+        .map(|(label, used)| match label.trim() {
+            t if !used || t.is_empty() => MISSING,
+            t => *level_of.entry(t).or_insert_with(|| {
+                levels.push(t.to_string());
+                (levels.len() - 1) as u32
+            }),
+        })
+        .collect();
+    let codes = codes
+        .par_iter()
+        .with_min_len(4096)
+        .map(|&c| remap.get(c as usize).copied().unwrap_or(MISSING))
+        .collect();
+    Ok(Categorical::sorted(levels, codes))
 }
 
 /// A file whose columns hold different numbers of rows (a damaged Parquet file can).

@@ -480,12 +480,23 @@ impl Table {
     }
 
     /// Reads the named columns (contract names) of every file, as one frame.
+    ///
+    /// Columns named in `categorical` may come as dictionary codes ([`Frame::codes`]) from a
+    /// table of one file; a table of several files reads them as text.
     pub(super) fn read(&self, columns: &[String], categorical: &[&str]) -> Result<Frame> {
         let (own, own_cat) = self.own_columns(columns, categorical);
         let own_cat: Vec<&str> = own_cat.iter().map(String::as_str).collect();
+        if let [part] = self.parts.as_slice() {
+            let frame = part.read(&own, &own_cat, &self.format)?;
+            *part.rows.lock().map_err(|_| poisoned(&part.shown))? = frame.height() as u64;
+            let mut frame = self.speak(&frame, 0, &part.shown)?;
+            self.finish()?;
+            frame.path = self.path().to_path_buf();
+            return Ok(frame);
+        }
         let mut stacked: Option<pl::DataFrame> = None;
         for part in &self.parts {
-            let frame = part.read(&own, &own_cat, &self.format)?;
+            let frame = part.read(&own, &[], &self.format)?;
             *part.rows.lock().map_err(|_| poisoned(&part.shown))? = frame.height() as u64;
             let frame = self.speak(&frame, 0, &part.shown)?;
             let df = frame.into_df();

@@ -11,32 +11,17 @@ use super::quality::Reason;
 
 pub(super) const NO_PERSON: u32 = u32::MAX;
 
-/// The cohort's rows are split into shards by the top bits of their identifier's 128-bit
-/// hash; each shard's rows are grouped by person in cache, and fill their own region of the
-/// link table.
+/// The link table is split into up to 2^10 regions by the top bits of the identifier's
+/// 128-bit hash; each region is filled, and its people grouped, by one task, in cache.
 pub(super) const SHARD_BITS: u32 = 10;
-pub(super) const NO_SHARD: u16 = u16::MAX;
 
-pub(super) fn shard_of(id: u128) -> u16 {
-    (id >> (128 - SHARD_BITS)) as u16
-}
-
-/// Row numbers grouped by shard (a counting sort, keeping row order within a shard).
-pub(super) fn partition(shards: &[u16]) -> Vec<Vec<u32>> {
-    let n_shards = 1usize << SHARD_BITS;
-    let mut counts = vec![0usize; n_shards];
-    for &s in shards {
-        if s != NO_SHARD {
-            counts[s as usize] += 1;
-        }
+/// The region of a hash among `2^bits` regions.
+fn region_of(id: u128, bits: u32) -> usize {
+    if bits == 0 {
+        0
+    } else {
+        (id >> (128 - bits)) as usize
     }
-    let mut out: Vec<Vec<u32>> = counts.iter().map(|&c| Vec::with_capacity(c)).collect();
-    for (i, &s) in shards.iter().enumerate() {
-        if s != NO_SHARD {
-            out[s as usize].push(i as u32);
-        }
-    }
-    out
 }
 
 /// The people kept, and the table that finds each one's number from an identifier's hash.
@@ -48,107 +33,175 @@ pub(super) struct PersonIndex {
     pub(super) kept_rows: Vec<usize>,
 }
 
-/// One usable cohort row as grouping sorts it.
-#[derive(Clone, Copy)]
-struct CohortRow {
-    id: u128,
-    day: Day,
-    row: u32,
-    cohort: u32,
-}
+/// Cohort rows read at a time by one task when they are split by region.
+const ROWS_PER_TASK: usize = 1 << 20;
 
 impl PersonIndex {
     /// Groups the usable cohort rows by person, marks repeat index events, people in two
     /// cohorts and index dates after the extract date, and numbers the people kept.
     ///
-    /// Each shard's rows are sorted by identifier, index date and row: a person's rows are
-    /// then one run, whose first row is the index event kept (the earliest, the first in
-    /// the file among equal dates), unless the run holds two cohorts.
+    /// The rows are grouped in the link table itself: each region's rows go into its slots
+    /// (one slot per identifier, holding the row of the person's index event so far: the
+    /// earliest index date, the first in the file among equal dates), noting an identifier
+    /// seen under two cohorts. The result depends only on each row's identifier, cohort,
+    /// index date and place in the file, never on the order the rows are grouped in. Once
+    /// the people kept are numbered (in row order), each slot gets its person's number, or
+    /// none when no row of the identifier is kept (the slot stays, so that later slots of its
+    /// probe sequence are still found).
     pub(super) fn build(
         c: &CohortRows,
         row_reasons: &[u8],
         extract: Option<Day>,
     ) -> (PersonIndex, Vec<u8>) {
-        let shard_keys: Vec<u16> = row_reasons
-            .par_iter()
-            .zip(c.id.par_iter())
-            .map(|(&r, &id)| if r == 0 { shard_of(id) } else { NO_SHARD })
-            .collect();
         let t = crate::trace::Phase::start("  group by person");
-        let by_shard = partition(&shard_keys);
-        drop(shard_keys);
         let (ids, cohort, index) = (&c.id, &c.cohort, &c.index);
-        // Per shard: each row's reason, and the identifier and row of each person's index
-        // event when it is kept.
-        type Grouped = (Vec<(u32, u8)>, Vec<(u128, u32)>);
-        let grouped: Vec<Grouped> = by_shard
-            .into_par_iter()
-            .map(|rows| {
-                let mut sorted: Vec<CohortRow> = rows
-                    .iter()
-                    .map(|&row| {
-                        let r = row as usize;
-                        CohortRow {
-                            id: ids[r],
-                            day: index[r],
-                            row,
-                            cohort: cohort[r],
-                        }
-                    })
-                    .collect();
-                drop(rows);
-                sorted.sort_unstable_by_key(|r| (r.id, r.day, r.row));
-                let mut reasons = Vec::with_capacity(sorted.len());
-                let mut firsts = Vec::new();
-                for person in sorted.chunk_by(|a, b| a.id == b.id) {
-                    let first = person[0];
-                    let conflict = person.iter().any(|r| r.cohort != first.cohort);
-                    for r in person {
-                        let reason = if conflict {
-                            Reason::InTwoCohorts as u8
-                        } else if r.row != first.row {
-                            Reason::RepeatIndexEvent as u8
-                        } else if extract.is_some_and(|e| r.day > e) {
-                            Reason::IndexAfterExtract as u8
-                        } else {
-                            firsts.push((first.id, first.row));
-                            0
-                        };
-                        reasons.push((r.row, reason));
+        let usable = row_reasons.par_iter().filter(|&&r| r == 0).count();
+        // About 64 people a region at least, so small cohorts get a small table.
+        let region_bits = SHARD_BITS.min((usable / 64).max(1).ilog2());
+        let regions = 1usize << region_bits;
+        // The usable rows of each region, from consecutive ranges of rows in parallel.
+        // Each row's identifier hash is carried along (read here in file order), so that a
+        // region's task reads its rows in one stream instead of gathering them.
+        let by_task: Vec<Vec<Vec<(u64, u64, u32)>>> = row_reasons
+            .par_chunks(ROWS_PER_TASK)
+            .enumerate()
+            .map(|(task, reasons)| {
+                let first = task * ROWS_PER_TASK;
+                let mut out = vec![Vec::new(); regions];
+                for (k, &r) in reasons.iter().enumerate() {
+                    if r == 0 {
+                        let row = first + k;
+                        let id = ids[row];
+                        out[region_of(id, region_bits)].push((
+                            (id >> 64) as u64,
+                            id as u64,
+                            row as u32,
+                        ));
                     }
                 }
-                (reasons, firsts)
+                out
             })
             .collect();
+        let fullest = (0..regions)
+            .map(|g| by_task.iter().map(|t| t[g].len()).sum::<usize>())
+            .max()
+            .unwrap_or(0);
+        let mut table = LinkTable::empty(region_bits, fullest);
+        let size = table.mask + 1;
+        // Per region: its rows into its slots, then each row's reason (only those excluded
+        // here are listed: the others keep their reason, 0).
+        let excluded: Vec<Vec<(u32, u8)>> = table
+            .slots
+            .slots_mut()
+            .par_chunks_mut(size)
+            .enumerate()
+            .map(|(g, region)| {
+                let rows = || {
+                    by_task.iter().flat_map(|t| {
+                        t[g].iter().map(|&(hi, lo, row)| {
+                            ((u128::from(hi) << 64) | u128::from(lo), row as usize)
+                        })
+                    })
+                };
+                let mut two_cohorts: Vec<bool> = vec![false; size];
+                // The slot of each row, in the order of `rows`.
+                let mut slot_of: Vec<u32> = Vec::new();
+                for (id, row) in rows() {
+                    let (hi, lo) = Slot::key(id);
+                    let mut s = start_slot(id) & (size - 1);
+                    // The region is at most 3/4 full, so the identifier or an empty slot is
+                    // always found.
+                    while !region[s].is_empty() && (region[s].hi, region[s].lo) != (hi, lo) {
+                        s = (s + 1) & (size - 1);
+                    }
+                    slot_of.push(s as u32);
+                    if region[s].is_empty() {
+                        region[s] = Slot {
+                            hi,
+                            lo,
+                            person: row as u32,
+                        };
+                        continue;
+                    }
+                    let best = region[s].person as usize;
+                    if cohort[row] != cohort[best] {
+                        two_cohorts[s] = true;
+                    }
+                    if (index[row], row) < (index[best], best) {
+                        region[s].person = row as u32;
+                    }
+                }
+                let mut excluded = Vec::new();
+                for ((_, row), &s) in rows().zip(&slot_of) {
+                    let s = s as usize;
+                    let reason = if two_cohorts[s] {
+                        Reason::InTwoCohorts as u8
+                    } else if region[s].person as usize != row {
+                        Reason::RepeatIndexEvent as u8
+                    } else if extract.is_some_and(|e| index[row] > e) {
+                        Reason::IndexAfterExtract as u8
+                    } else {
+                        continue;
+                    };
+                    excluded.push((row as u32, reason));
+                }
+                excluded
+            })
+            .collect();
+        drop(by_task);
         drop(t);
         let t = crate::trace::Phase::start("  number people");
         let mut reasons = row_reasons.to_vec();
-        for (rows, _) in &grouped {
+        for rows in &excluded {
             for &(row, r) in rows {
                 reasons[row as usize] = r;
             }
         }
-        // Person number of a kept row: how many kept rows come before it.
-        let mut rank = vec![NO_PERSON; reasons.len()];
-        let mut kept_rows = Vec::new();
-        for (i, &r) in reasons.iter().enumerate() {
-            if r == 0 {
-                rank[i] = kept_rows.len() as u32;
-                kept_rows.push(i);
-            }
-        }
-        let firsts: Vec<Vec<(u128, u32)>> = grouped
-            .into_par_iter()
-            .map(|(_, firsts)| {
-                firsts
-                    .into_iter()
-                    .map(|(id, row)| (id, rank[row as usize]))
-                    .collect()
+        drop(excluded);
+        // Person number of a kept row: how many kept rows come before it; counted in parallel
+        // ranges of rows, each starting from the kept rows of the ranges before it.
+        const RANGE: usize = 1 << 16;
+        let before: Vec<u32> = reasons
+            .par_chunks(RANGE)
+            .map(|part| part.iter().filter(|&&r| r == 0).count() as u32)
+            .collect::<Vec<u32>>()
+            .into_iter()
+            .scan(0u32, |kept, n| {
+                let first = *kept;
+                *kept += n;
+                Some(first)
             })
+            .collect();
+        let mut rank = vec![NO_PERSON; reasons.len()];
+        rank.par_chunks_mut(RANGE)
+            .zip(reasons.par_chunks(RANGE))
+            .zip(before)
+            .for_each(|((rank, part), mut next)| {
+                for (k, &r) in rank.iter_mut().zip(part) {
+                    if r == 0 {
+                        *k = next;
+                        next += 1;
+                    }
+                }
+            });
+        let kept_rows: Vec<usize> = reasons
+            .par_iter()
+            .enumerate()
+            .filter(|(_, r)| **r == 0)
+            .map(|(i, _)| i)
             .collect();
         drop(t);
         let _t = crate::trace::Phase::start("  link table");
-        let table = LinkTable::new(&firsts);
+        // Each slot's row becomes its person's number (`NO_PERSON` when the row is not kept).
+        table
+            .slots
+            .slots_mut()
+            .par_chunks_mut(size)
+            .for_each(|region| {
+                for slot in region.iter_mut().filter(|s| !s.is_empty()) {
+                    slot.person = rank[slot.person as usize];
+                }
+            });
         (PersonIndex { table, kept_rows }, reasons)
     }
 }
@@ -194,9 +247,9 @@ pub(super) fn id_hash(s: &str) -> u128 {
 /// the processor's page-translation cache (with 4 KiB pages, a table of 10 million people
 /// spans some 65,000 pages).
 ///
-/// The table is split into equal regions by the top bits of the hash (the index's shards,
-/// or groups of them), and probing wraps within a region, so the regions are filled in
-/// parallel, each from its own shards.
+/// The table is split into equal regions by the top bits of the hash, and probing wraps
+/// within a region, so the regions are filled (and the people grouped,
+/// [`PersonIndex::build`]) in parallel, each from its own rows.
 pub(super) struct LinkTable {
     slots: SlotMemory,
     /// log2 of the number of regions.
@@ -279,38 +332,12 @@ fn start_slot(h: u128) -> usize {
 }
 
 impl LinkTable {
-    /// The table of the people in `shards` (each shard: identifier hash and person number,
-    /// shards in order of the hash's top bits).
-    fn new(shards: &[Vec<(u128, u32)>]) -> LinkTable {
-        // About 64 people a region at least, so small cohorts get a small table.
-        let people: usize = shards.iter().map(Vec::len).sum();
-        let region_bits = SHARD_BITS.min((people / 64).max(1).ilog2());
-        let regions = 1usize << region_bits;
-        let per_shard = shards.len().div_ceil(regions).max(1);
-        let fullest = shards
-            .chunks(per_shard)
-            .map(|group| group.iter().map(Vec::len).sum::<usize>())
-            .max()
-            .unwrap_or(0);
+    /// An empty table of `2^region_bits` regions, each with room for `fullest` identifiers
+    /// while at most 3/4 full.
+    fn empty(region_bits: u32, fullest: usize) -> LinkTable {
         let size = (fullest + fullest / 3 + 1).next_power_of_two().max(4);
-        let mut slots = SlotMemory::zeroed(regions * size);
-        slots
-            .slots_mut()
-            .par_chunks_mut(size)
-            .zip(shards.par_chunks(per_shard))
-            .for_each(|(region, shards)| {
-                for &(id, person) in shards.iter().flatten() {
-                    let (hi, lo) = Slot::key(id);
-                    let mut s = start_slot(id) & (size - 1);
-                    // The region is at most 3/4 full, so an empty slot is always found.
-                    while !region[s].is_empty() {
-                        s = (s + 1) & (size - 1);
-                    }
-                    region[s] = Slot { hi, lo, person };
-                }
-            });
         LinkTable {
-            slots,
+            slots: SlotMemory::zeroed((1usize << region_bits) * size),
             region_bits,
             mask: size - 1,
         }
@@ -318,11 +345,7 @@ impl LinkTable {
 
     /// The region's first slot and the slot in it where the search for `h` starts.
     fn home(&self, h: u128) -> (usize, usize) {
-        let region = if self.region_bits == 0 {
-            0
-        } else {
-            (h >> (128 - self.region_bits)) as usize
-        };
+        let region = region_of(h, self.region_bits);
         (region * (self.mask + 1), start_slot(h) & self.mask)
     }
 
@@ -380,24 +403,53 @@ mod tests {
     use super::*;
 
     /// Every person kept is found under their identifier, whatever the table's size (one
-    /// region, or many); identifiers of no one, and missing ones, find no one.
+    /// region, or many), numbered in the order of their kept rows; a repeat index event
+    /// keeps the earliest row (the first among equal dates), a person under two cohorts is
+    /// found as no one; identifiers of no one, and missing ones, find no one.
     #[test]
     fn probe_finds_each_person_and_no_one_else() {
         for people in [0u32, 1, 3, 200, 100_000] {
-            let ids: Vec<u128> = (0..people).map(|p| id_hash(&format!("P{p}"))).collect();
-            let mut shards = vec![Vec::new(); 1 << SHARD_BITS];
-            for (person, &id) in ids.iter().enumerate() {
-                shards[shard_of(id) as usize].push((id, person as u32));
+            let mut ids: Vec<u128> = (0..people).map(|p| id_hash(&format!("P{p}"))).collect();
+            let mut cohort = vec![0u32; ids.len()];
+            let mut index: Vec<Day> = vec![100; ids.len()];
+            let mut expected: Vec<u32> = (0..people).collect();
+            if people >= 3 {
+                // Person 0 again, indexed earlier: that row is kept, the first is a repeat
+                // and person 0 is numbered last. Person 1 again, on the same day: the first
+                // row is kept. Person 2 under another cohort: no one.
+                ids.extend([ids[0], ids[1], ids[2]]);
+                cohort.extend([0, 0, 1]);
+                index.extend([50, 100, 100]);
+                expected = (0..people)
+                    .map(|p| match p {
+                        0 => people - 2,
+                        2 => NO_PERSON,
+                        p => p - 1 - u32::from(p > 2),
+                    })
+                    .collect();
             }
-            let table = LinkTable::new(&shards);
+            let rows = ids.len();
+            let c = CohortRows {
+                cohort,
+                cohort_levels: vec!["a".into(), "b".into()],
+                index,
+                key: vec![0; rows],
+                id: ids.clone(),
+                reasons: vec![0; rows],
+                columns: Vec::new(),
+                warnings: Vec::new(),
+            };
+            let (index, reasons) = PersonIndex::build(&c, &vec![0; rows], None);
             let mut found = Vec::new();
-            table.probe(&ids, &mut found);
-            assert_eq!(found, (0..people).collect::<Vec<_>>(), "{people} people");
+            index.table.probe(&ids[..people as usize], &mut found);
+            assert_eq!(found, expected, "{people} people");
+            let kept = reasons.iter().filter(|&&r| r == 0).count();
+            assert_eq!(index.kept_rows.len(), kept, "{people} people");
             let strangers: Vec<u128> = (0..1000)
                 .map(|p| id_hash(&format!("Q{p}")))
                 .chain([0])
                 .collect();
-            table.probe(&strangers, &mut found);
+            index.table.probe(&strangers, &mut found);
             assert!(found.iter().all(|&p| p == NO_PERSON), "{people} people");
         }
     }

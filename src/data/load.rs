@@ -263,17 +263,18 @@ impl Dataset {
         let _t = crate::trace::Phase::start("people columns");
 
         // People.
+        // Each column gathered at the kept rows in parallel (the rows' order is kept).
         let kept = &kept_rows;
         let people_cohort = Categorical::sorted(
             c.cohort_levels.clone(),
-            kept.iter().map(|&r| c.cohort[r]).collect(),
+            kept.par_iter().map(|&r| c.cohort[r]).collect(),
         );
         let mut people = People {
             cohort: people_cohort,
-            index_day: kept.iter().map(|&r| c.index[r]).collect(),
-            key: kept.iter().map(|&r| c.key[r]).collect(),
-            source_row: kept.iter().map(|&r| r as u64 + 1).collect(),
-            columns: c.columns.iter().map(|col| col.take(kept)).collect(),
+            index_day: kept.par_iter().map(|&r| c.index[r]).collect(),
+            key: kept.par_iter().map(|&r| c.key[r]).collect(),
+            source_row: kept.par_iter().map(|&r| r as u64 + 1).collect(),
+            columns: c.columns.par_iter().map(|col| col.take(kept)).collect(),
         };
         drop(_t);
         let _t = crate::trace::Phase::start("prior offences");

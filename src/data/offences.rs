@@ -282,12 +282,15 @@ struct Stream<'a> {
     any_id: bool,
     offence_seen: DatesSeen,
     disposal_seen: DatesSeen,
+    /// With REOFFENDING_TRACE: the time of each step of [`Stream::batch`], over all batches.
+    steps: [crate::trace::Total; 3],
 }
 
 impl Stream<'_> {
     // Over 80 lines: one pass over a batch's rows, checks, exclusions and linking fused so that
     // each row is touched once; the per-row rules are the order the exclusion reasons are counted.
     fn batch(&mut self, frame: &read::Frame, batch_first: usize, done: f64) -> Result<()> {
+        let start = std::time::Instant::now();
         let person_id = frame.ids("person_id", batch_first)?;
         let offence = frame.dates("offence_date", self.dates)?;
         let disposal = frame.dates("disposal_date", self.dates)?;
@@ -308,6 +311,8 @@ impl Stream<'_> {
                 *d = Some(labels.batch(frame)?);
             }
         }
+        self.steps[0].add_since(start);
+        let start = std::time::Instant::now();
         let [kind, otype] = &details;
         let (kind, otype) = (kind.as_ref(), otype.as_ref());
         let (table, template, needed) = (self.table, &self.buckets, self.needed);
@@ -405,6 +410,8 @@ impl Stream<'_> {
                 suspicious,
             }
         });
+        self.steps[1].add_since(start);
+        let start = std::time::Instant::now();
         let mut pieces = Vec::with_capacity(ranges.len());
         let mut dropped = Vec::new();
         for range in ranges {
@@ -426,6 +433,7 @@ impl Stream<'_> {
         if let Some(to) = &mut self.dropped {
             to.extend(&dropped, done);
         }
+        self.steps[2].add_since(start);
         Ok(())
     }
 }
@@ -494,6 +502,12 @@ pub(super) fn read_offence_rows(
         any_id: false,
         offence_seen: DatesSeen::default(),
         disposal_seen: DatesSeen::default(),
+        steps: [
+            "      columns: identifiers, dates, labels",
+            "      checks, hashes, links",
+            "      rows into buckets",
+        ]
+        .map(crate::trace::Total::new),
     };
     source.read_batches(
         &cols,

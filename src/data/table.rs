@@ -4,6 +4,7 @@
 //! grouped by person in [`Offences`] (a compressed sparse row layout), so the measure can
 //! scan each person's offences without a join.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::dates::Day;
@@ -75,7 +76,6 @@ impl Categorical {
         for (new, &old) in order.iter().enumerate() {
             remap[old] = new as u32;
         }
-        use rayon::prelude::*;
         codes.par_iter_mut().with_min_len(4096).for_each(|c| {
             if *c != MISSING {
                 *c = remap[*c as usize];
@@ -96,7 +96,7 @@ impl Categorical {
     pub(crate) fn take(&self, rows: &[usize]) -> Self {
         Categorical {
             levels: self.levels.clone(),
-            codes: rows.iter().map(|&r| self.codes[r]).collect(),
+            codes: rows.par_iter().map(|&r| self.codes[r]).collect(),
         }
     }
 }
@@ -123,7 +123,7 @@ impl Column {
     /// Keeps the rows in `rows`, in that order.
     pub(crate) fn take(&self, rows: &[usize]) -> Self {
         let values = match &self.values {
-            Values::Numeric(v) => Values::Numeric(rows.iter().map(|&r| v[r]).collect()),
+            Values::Numeric(v) => Values::Numeric(rows.par_iter().map(|&r| v[r]).collect()),
             Values::Text(c) => Values::Text(c.take(rows)),
         };
         Column {

@@ -110,15 +110,20 @@ pub(super) fn check_unique(path: &Path, names: &[String]) -> Result<()> {
 /// excludes one row instead of failing the file. Columns named in `categorical` are read
 /// from CSV as dictionary codes (any text is a valid category), which at 50 million rows
 /// saves about a gigabyte over text.
+///
+/// From Parquet, columns named in `categorical` that are text are decoded from their
+/// dictionary pages to codes ([`Frame::codes`]) when every page is dictionary coded (as
+/// writers store columns of few values), without making one text value per row; such a
+/// frame keeps them beside its polars frame (see [`Frame::into_df`]).
 pub(crate) fn read(path: &Path, columns: &[String], categorical: &[&str]) -> Result<Frame> {
-    let df = match FileFormat::of(path)? {
-        FileFormat::Csv => csv::read(path, columns, categorical)?,
-        FileFormat::Parquet => parquet::read(path, columns)?,
+    let (df, coded) = match FileFormat::of(path)? {
+        FileFormat::Csv => (csv::read(path, columns, categorical)?, Vec::new()),
+        FileFormat::Parquet => parquet::read(path, columns, categorical)?,
     };
     Ok(Frame {
         path: path.to_path_buf(),
         df,
-        coded: Vec::new(),
+        coded,
     })
 }
 
@@ -192,7 +197,10 @@ fn read_ahead(path: &Path, mut next: Next, send: std::sync::mpsc::SyncSender<Bat
             }))
         })
     };
-    while let Some(frame) = next() {
+    // With REOFFENDING_TRACE: this thread's time reading and decoding, beside the main
+    // thread's checking and linking (see `hand_on`).
+    let mut decode = crate::trace::Total::new("    read and decode (reader thread)");
+    while let Some(frame) = decode.add(&mut next) {
         let failed = frame.is_err();
         // The receiver stops early only on an error of its own.
         if send.send(frame).is_err() || failed {
@@ -208,10 +216,12 @@ where
     F: FnMut(&Frame, usize, f64) -> Result<()>,
 {
     let mut first = 0;
-    for frame in receive.iter() {
+    let mut wait = crate::trace::Total::new("    waiting for the reader");
+    let mut work = crate::trace::Total::new("    check and link (main thread)");
+    while let Ok(frame) = wait.add(|| receive.recv()) {
         first += frame.and_then(|(frame, done)| {
             let n = frame.df.height();
-            f(&frame, first, done).map(|()| n)
+            work.add(|| f(&frame, first, done)).map(|()| n)
         })?;
     }
     Ok(())

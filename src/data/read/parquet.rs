@@ -35,20 +35,51 @@ pub(super) fn header(path: &Path, file: File) -> Result<Vec<String>> {
     super::unique(path, schema.iter_names().map(|n| n.to_string()).collect())
 }
 
-/// A Parquet file's named columns (see [`super::read`]).
-pub(super) fn read(path: &Path, columns: &[String]) -> Result<pl::DataFrame> {
+/// A Parquet file's named columns (see [`super::read`]): a polars frame, and the columns
+/// of `categorical` decoded from their dictionary pages (those the frame does not hold).
+pub(super) fn read(
+    path: &Path,
+    columns: &[String],
+    categorical: &[&str],
+) -> Result<(pl::DataFrame, Vec<(String, Coded)>)> {
     let mut reader = pl::ParquetReader::new(open(path)?);
     check_parquet(path, &mut reader, columns)?;
+    let mut decoded = Vec::new();
+    if !categorical.is_empty() {
+        let metadata = reader
+            .get_metadata()
+            .map_err(|e| polars_err(path, e))?
+            .clone();
+        let mut coded: Vec<String> = columns
+            .iter()
+            .filter(|c| categorical.contains(&c.as_str()) && is_text_chunk(&metadata, c))
+            .cloned()
+            .collect();
+        if !coded.is_empty() {
+            let groups = 0..metadata.row_groups.len();
+            let mut file = open(path)?;
+            // A page that does not decode is the file's damage, not a crash.
+            decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                decode_labels(&mut file, &metadata, groups, &mut coded, metadata.num_rows)
+            }))
+            .map_err(|_| damaged(path))?;
+        }
+    }
+    let read: Vec<String> = columns
+        .iter()
+        .filter(|c| !decoded.iter().any(|(n, _)| n == *c))
+        .cloned()
+        .collect();
     // Not rechunked: every conversion here walks the chunks, and concatenating
     // them would briefly double the memory of each column.
     let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        reader.with_columns(Some(columns.to_vec())).finish()
+        reader.with_columns(Some(read)).finish()
     }));
     match read {
         Ok(df) => {
             let df = df.map_err(|e| polars_err(path, e))?;
             let rows = df.height();
-            same_height(path, df, rows)
+            Ok((same_height(path, df, rows)?, decoded))
         }
         Err(_) => Err(damaged(path)),
     }
