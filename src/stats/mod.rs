@@ -2,6 +2,7 @@
 //!
 //! Nothing here knows about files or data frames: counts and slices in, result structs out.
 
+mod blocks;
 mod cox;
 pub mod designs;
 pub mod did;
