@@ -102,8 +102,8 @@ struct Eval {
 ///
 /// The order depends on the data alone, not on the rows' order in the input: time
 /// descending, and rows of equal time by event (events first) and then their covariate
-/// values (`total_cmp`, term by term). Rows equal in all of these are interchangeable, so
-/// any permutation of the input rows gives the same sums, bit for bit.
+/// values ([`canonical_order`]). Rows equal in all of these are interchangeable, so any
+/// permutation of the input rows gives the same sums, bit for bit.
 struct Sorted {
     p: usize,
     /// `x[k * p + j]`: term `j` of the `k`-th row in that order.
@@ -120,7 +120,7 @@ impl Sorted {
     /// `x` (columns) centred on the means of its columns, in the order above.
     fn new(x: &[Vec<f64>], time: &[f64], event: &[bool]) -> Sorted {
         use rayon::prelude::*;
-        let order = by_time_descending(time);
+        let order = canonical_order(time, event, x);
         let p = x.len();
         let mut xs = vec![0.0; order.len() * p];
         // Each row is copied on its own: in parallel, a block of rows at a time.
@@ -143,7 +143,6 @@ impl Sorted {
             starts: Vec::new(),
         };
         drop(order);
-        d.order_ties();
         d.starts = tie_aligned_blocks(&d.time);
         // Centre the covariates: the coefficients do not change, exp() stays in range. The
         // means are sums in the order above (in blocks), so they too do not depend on the
@@ -169,53 +168,46 @@ impl Sorted {
         d
     }
 
-    /// Sorts the rows of each set of equal times by event (events first), then covariate
-    /// values (`total_cmp`, term by term). Sets are sorted in parallel.
-    fn order_ties(&mut self) {
-        use rayon::prelude::*;
-        let p = self.p;
-        let mut sets: Vec<(&mut [f64], &mut [f64], &mut [bool])> = Vec::new();
-        let (mut x, mut time, mut event) =
-            (&mut self.x[..], &mut self.time[..], &mut self.event[..]);
-        while !time.is_empty() {
-            let len = time
-                .iter()
-                .position(|t| *t != time[0])
-                .unwrap_or(time.len());
-            let (xa, xr) = std::mem::take(&mut x).split_at_mut(len * p);
-            let (ta, tr) = std::mem::take(&mut time).split_at_mut(len);
-            let (ea, er) = std::mem::take(&mut event).split_at_mut(len);
-            if len > 1 {
-                sets.push((xa, ta, ea));
-            }
-            (x, time, event) = (xr, tr, er);
-        }
-        sets.into_par_iter().for_each(|(x, time, event)| {
-            let m = time.len();
-            let row = |k: usize| &x[k * p..(k + 1) * p];
-            let mut perm: Vec<usize> = (0..m).collect();
-            perm.sort_by(|&a, &b| {
-                event[b].cmp(&event[a]).then_with(|| {
-                    row(a)
-                        .iter()
-                        .zip(row(b))
-                        .map(|(u, v)| u.total_cmp(v))
-                        .find(|o| o.is_ne())
-                        .unwrap_or(std::cmp::Ordering::Equal)
-                })
-            });
-            let (x0, t0, e0) = (x.to_vec(), time.to_vec(), event.to_vec());
-            for (k, &from) in perm.iter().enumerate() {
-                x[k * p..(k + 1) * p].copy_from_slice(&x0[from * p..(from + 1) * p]);
-                time[k] = t0[from];
-                event[k] = e0[from];
-            }
-        });
-    }
-
     fn row(&self, k: usize) -> &[f64] {
         &self.x[k * self.p..(k + 1) * self.p]
     }
+}
+
+/// The rows in the order of [`Sorted`]: time descending (`total_cmp`), then events first,
+/// then by the covariate values. Each row's sort key is its time and event and a hash of its
+/// values' bits; rows whose keys are equal are compared by their values (`total_cmp`, term
+/// by term), so distinct rows are ordered by their data whatever the hash. Rows equal in
+/// every value may come in any order (sorted in parallel): they give the same sorted data.
+fn canonical_order(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Vec<usize> {
+    use rayon::prelude::*;
+    // `total_cmp`'s order as unsigned integers, then reversed.
+    let time_key = |t: f64| {
+        let b = t.to_bits();
+        !(if b >> 63 == 1 { !b } else { b | (1 << 63) })
+    };
+    let row_key = |i: usize| {
+        // A multiplicative hash of the values' bits (any fixed function of them would do).
+        let mut h = 0x9e37_79b9_7f4a_7c15u64;
+        for c in x {
+            h = (h ^ c[i].to_bits()).wrapping_mul(0xff51_afd7_ed55_8ccd);
+            h ^= h >> 29;
+        }
+        (u64::from(!event[i]) << 63) | (h >> 1)
+    };
+    let mut keys: Vec<(u64, u64, usize)> = (0..time.len())
+        .into_par_iter()
+        .with_min_len(4096)
+        .map(|i| (time_key(time[i]), row_key(i), i))
+        .collect();
+    keys.par_sort_unstable_by(|a, b| {
+        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
+            x.iter()
+                .map(|c| c[a.2].total_cmp(&c[b.2]))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+    });
+    keys.into_par_iter().map(|(.., i)| i).collect()
 }
 
 /// Blocks of at least [`blocks::ROWS`] rows (the last may be shorter) that each start at a new
@@ -414,7 +406,13 @@ fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> f64 {
     // Values equal under total_cmp are the same bits: any sort gives the same ranks.
     ranks.par_sort_unstable_by(f64::total_cmp);
     ranks.dedup();
-    let rank = |r: f64| ranks.partition_point(|&v| v < r);
+    // Each row's rank, found in parallel (a binary search a row).
+    let rank_of: Vec<usize> = risk
+        .par_iter()
+        .with_min_len(4096)
+        .map(|&r| ranks.partition_point(|&v| v < r))
+        .collect();
+    let rank = |i: usize| rank_of[i];
     let mut tree = vec![0u64; ranks.len() + 1];
     let add = |tree: &mut Vec<u64>, i: usize| {
         let mut i = i + 1;
@@ -433,7 +431,12 @@ fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> f64 {
         }
         s
     };
-    let order = by_time_descending(time);
+    // Rows already in time-descending order (as `cox` passes them) are taken as they are.
+    let order: Vec<usize> = if time.windows(2).all(|w| w[0].total_cmp(&w[1]).is_ge()) {
+        (0..n).collect()
+    } else {
+        by_time_descending(time)
+    };
     let (mut concordant, mut tied, mut comparable) = (0f64, 0f64, 0f64);
     let mut total = 0u64;
     let mut k = 0;
@@ -446,13 +449,13 @@ fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> f64 {
         // Censored at t count as later than events at t.
         for &i in &order[k..end] {
             if !event[i] {
-                add(&mut tree, rank(risk[i]));
+                add(&mut tree, rank(i));
                 total += 1;
             }
         }
         for &i in &order[k..end] {
             if event[i] {
-                let r = rank(risk[i]);
+                let r = rank(i);
                 let lower = prefix(&tree, r);
                 let upto = prefix(&tree, r + 1);
                 concordant += lower as f64;
@@ -462,7 +465,7 @@ fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> f64 {
         }
         for &i in &order[k..end] {
             if event[i] {
-                add(&mut tree, rank(risk[i]));
+                add(&mut tree, rank(i));
                 total += 1;
             }
         }
