@@ -28,12 +28,16 @@ pub struct BalanceRow {
 /// Weighted mean and variance (reliability weights; unit weights give n - 1) of the values
 /// `x` with weights `w` that `rows` yields (each sum in the rows' order; no copy of them).
 fn moments<I: Iterator<Item = (f64, f64)>>(rows: impl Fn() -> I) -> (f64, f64) {
-    let sw: f64 = rows().map(|(_, w)| w).sum();
+    // The sums of w, x w and w² in one pass, each from the standard library's empty sum
+    // and in row order: the same numbers as three sums one after another.
+    let zero: f64 = std::iter::empty::<f64>().sum();
+    let (sw, sxw, sw2) = rows().fold((zero, zero, zero), |(a, b, c), (x, w)| {
+        (a + w, b + x * w, c + w * w)
+    });
     if sw <= 0.0 {
         return (f64::NAN, f64::NAN);
     }
-    let mean = rows().map(|(x, w)| x * w).sum::<f64>() / sw;
-    let sw2: f64 = rows().map(|(_, w)| w * w).sum();
+    let mean = sxw / sw;
     let ss = rows().map(|(x, w)| w * (x - mean).powi(2)).sum::<f64>();
     let denom = sw - sw2 / sw;
     (mean, if denom > 0.0 { ss / denom } else { 0.0 })
