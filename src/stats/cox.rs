@@ -175,9 +175,10 @@ impl Sorted {
 
 /// The rows in the order of [`Sorted`]: time descending (`total_cmp`), then events first,
 /// then by the covariate values. Each row's sort key is its time and event and a hash of its
-/// values' bits; rows whose keys are equal are compared by their values (`total_cmp`, term
-/// by term), so distinct rows are ordered by their data whatever the hash. Rows equal in
-/// every value may come in any order (sorted in parallel): they give the same sorted data.
+/// values' bits, sorted with the row number last (no covariate read in the sort); then each
+/// run of equal keys is checked: rows equal in every value may stay in any order (they give
+/// the same sorted data), and a run holding distinct rows (a hash collision) is sorted by
+/// the values (`total_cmp`, term by term), so distinct rows are always ordered by their data.
 fn canonical_order(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Vec<usize> {
     use rayon::prelude::*;
     // `total_cmp`'s order as unsigned integers, then reversed.
@@ -199,13 +200,32 @@ fn canonical_order(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Vec<usize> {
         .with_min_len(4096)
         .map(|i| (time_key(time[i]), row_key(i), i))
         .collect();
-    keys.par_sort_unstable_by(|a, b| {
-        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
-            x.iter()
-                .map(|c| c[a.2].total_cmp(&c[b.2]))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        })
+    keys.par_sort_unstable();
+    let values = |i: usize, j: usize| {
+        x.iter()
+            .map(|c| c[i].total_cmp(&c[j]))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    };
+    // Runs of equal keys, checked (and, holding distinct rows, sorted) in parallel blocks.
+    let mut runs: Vec<&mut [(u64, u64, usize)]> = Vec::new();
+    let mut rest = &mut keys[..];
+    while !rest.is_empty() {
+        let len = rest
+            .iter()
+            .position(|k| (k.0, k.1) != (rest[0].0, rest[0].1))
+            .unwrap_or(rest.len());
+        let (run, tail) = std::mem::take(&mut rest).split_at_mut(len);
+        if len > 1 {
+            runs.push(run);
+        }
+        rest = tail;
+    }
+    runs.into_par_iter().for_each(|run| {
+        let first = run[0].2;
+        if run[1..].iter().any(|k| values(k.2, first).is_ne()) {
+            run.sort_by(|a, b| values(a.2, b.2));
+        }
     });
     keys.into_par_iter().map(|(.., i)| i).collect()
 }
