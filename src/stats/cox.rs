@@ -498,20 +498,14 @@ fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> f64 {
     }
 }
 
-/// Fits a Cox model. `x[j]` is column `j` (one value a person), named `names[j]`.
-///
-/// Errors clearly when there are no events, a covariate is constant or collinear, or the
-/// estimates diverge (separation: a term perfectly predicts who reoffends first).
-// Over 80 lines: one Newton-Raphson fit of the partial likelihood with step halving and its checks,
-// as in lifelines; splitting the iteration would scatter its state.
-pub fn cox(
+/// The checks of [`cox`]; the number of events.
+fn check(
     time: &[f64],
     event: &[bool],
     x: &[Vec<f64>],
     names: &[String],
-    ties: Ties,
     confidence: f64,
-) -> Result<CoxFit> {
+) -> Result<u64> {
     super::proportion::check_confidence(confidence)?;
     let n = time.len();
     let p = x.len();
@@ -536,7 +530,55 @@ pub fn cox(
             .into());
         }
     }
-    let sorted = Sorted::new(x, time, event);
+    Ok(events)
+}
+
+/// Fits a Cox model. `x[j]` is column `j` (one value a person), named `names[j]`.
+///
+/// Errors clearly when there are no events, a covariate is constant or collinear, or the
+/// estimates diverge (separation: a term perfectly predicts who reoffends first).
+// Over 80 lines: one Newton-Raphson fit of the partial likelihood with step halving and its checks,
+// as in lifelines; splitting the iteration would scatter its state.
+pub fn cox(
+    time: &[f64],
+    event: &[bool],
+    x: &[Vec<f64>],
+    names: &[String],
+    ties: Ties,
+    confidence: f64,
+) -> Result<CoxFit> {
+    let events = check(time, event, x, names, confidence)?;
+    fit_sorted(Sorted::new(x, time, event), events, names, ties, confidence)
+}
+
+/// [`cox`] on columns it may drop: once the rows are in their sorted copy the inputs are
+/// released, so the Newton iterations do not hold both (at millions of people, 8 bytes a
+/// term and row). The same checks and the same fit, bit for bit.
+pub(crate) fn cox_owned(
+    time: Vec<f64>,
+    event: Vec<bool>,
+    x: Vec<Vec<f64>>,
+    names: &[String],
+    ties: Ties,
+    confidence: f64,
+) -> Result<CoxFit> {
+    let events = check(&time, &event, &x, names, confidence)?;
+    let sorted = Sorted::new(&x, &time, &event);
+    drop((time, event, x));
+    fit_sorted(sorted, events, names, ties, confidence)
+}
+
+/// The Newton-Raphson fit of [`cox`] on the rows sorted, its checks passed.
+// Over 80 lines: see `cox`.
+fn fit_sorted(
+    sorted: Sorted,
+    events: u64,
+    names: &[String],
+    ties: Ties,
+    confidence: f64,
+) -> Result<CoxFit> {
+    let n = sorted.time.len();
+    let p = sorted.p;
     let mut beta = vec![0.0; p];
     let mut cur = evaluate(&beta, &sorted, ties);
     let null_ll = cur.loglik;

@@ -23,6 +23,7 @@ pub mod synthetic;
 mod twobytwo;
 mod weighted;
 
+pub(crate) use cox::cox_owned;
 pub use cox::{CoxFit, CoxTerm, Ties, cox};
 pub use effect::Effect;
 pub(crate) use errors::Result;
