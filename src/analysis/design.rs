@@ -230,15 +230,38 @@ fn extreme(v: &[f64]) -> Option<usize> {
     if v.len() < 4 {
         return None;
     }
-    // Values equal under `total_cmp` are the same bits, so the parallel unstable sort gives
-    // the same vector as any other sort.
+    // The quartiles from the order statistics they interpolate, each found by selection
+    // (linear time) instead of a sort of every value: values equal under `total_cmp` are the
+    // same bits, so the k-th value of any selection is the k-th of the sorted values.
+    let last = v.len() - 1;
+    let mut positions: Vec<usize> = [0.25, 0.5, 0.75]
+        .iter()
+        .flat_map(|p: &f64| {
+            let pos = p * last as f64;
+            [pos.floor() as usize, pos.ceil() as usize]
+        })
+        .collect();
+    positions.sort_unstable();
+    positions.dedup();
     let mut s = v.to_vec();
-    {
-        use rayon::prelude::*;
-        s.par_sort_unstable_by(f64::total_cmp);
+    let mut found: Vec<(usize, f64)> = Vec::with_capacity(positions.len());
+    let mut from = 0;
+    for &k in &positions {
+        // Every position is at least `from` (increasing, distinct) and below the length.
+        let rest = &mut s[from..];
+        let (_, kth, _) = rest.select_nth_unstable_by(k - from, f64::total_cmp);
+        found.push((k, *kth));
+        from = k + 1;
     }
-    // At least four values (above), so every quantile exists.
-    let q = |p: f64| crate::stats::quantile_sorted(&s, p).unwrap_or(f64::NAN);
+    drop(s);
+    let at = |k: usize| found.iter().find(|f| f.0 == k).map_or(f64::NAN, |f| f.1);
+    // `quantile_sorted`'s interpolation between the two order statistics around `p`.
+    let q = |p: f64| {
+        let pos = p * last as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        let (a, b) = (at(lo), at(hi));
+        a + (b - a) * (pos - lo as f64)
+    };
     let (m, iqr) = (q(0.5), q(0.75) - q(0.25));
     let scale = if iqr > 0.0 { iqr } else { m.abs().max(1.0) };
     v.iter()

@@ -232,18 +232,30 @@ impl Ranks {
             .par_iter()
             .map(|&d| quarter_no(d))
             .collect();
+        // Each quarter with the index day of its last person (in the people's order): the
+        // blocks' maps in parallel, merged in block order, later days replacing earlier.
         let mut distinct: Vec<(i64, i32)> = numbers
-            .iter()
-            .zip(&people.index_day)
-            .map(|(&q, &d)| (q, d))
-            .collect::<std::collections::BTreeMap<i64, i32>>()
+            .par_chunks(1 << 16)
+            .zip(people.index_day.par_chunks(1 << 16))
+            .map(|(qs, ds)| {
+                qs.iter()
+                    .zip(ds)
+                    .map(|(&q, &d)| (q, d))
+                    .collect::<std::collections::BTreeMap<i64, i32>>()
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold(std::collections::BTreeMap::new(), |mut all, block| {
+                all.extend(block);
+                all
+            })
             .into_iter()
             .collect();
         distinct.sort_unstable();
         let (quarter_rank, quarter_labels) =
             ranked(distinct.iter().map(|&(_, d)| quarter_label(d)).collect());
         let quarter_ranks = numbers
-            .iter()
+            .par_iter()
             .map(|q| {
                 distinct
                     .binary_search_by_key(q, |&(x, _)| x)
@@ -299,12 +311,22 @@ impl Monitor {
         // People by cohort, then quarter, in the order of their labels (then in their own
         // order), each label ranked once rather than written out for every person.
         let ranks = Ranks::new(people);
-        let mut keys: Vec<(u32, u32, usize)> = (0..people.len())
-            .map(|i| (ranks.cohort[i], ranks.quarter[i], i))
-            .collect();
-        {
-            use rayon::slice::ParallelSliceMut;
-            keys.par_sort_unstable();
+        // A counting sort: people counted by cohort and quarter, then placed in their
+        // group's range in their own order (the keys sorted, without comparing them).
+        let quarters = ranks.quarter_labels.len();
+        let bucket = |i: usize| ranks.cohort[i] as usize * quarters + ranks.quarter[i] as usize;
+        let mut next = vec![0usize; ranks.cohort_labels.len() * quarters + 1];
+        for i in 0..people.len() {
+            next[bucket(i) + 1] += 1;
+        }
+        for b in 1..next.len() {
+            next[b] += next[b - 1];
+        }
+        let mut keys: Vec<(u32, u32, usize)> = vec![(0, 0, 0); people.len()];
+        for i in 0..people.len() {
+            let at = &mut next[bucket(i)];
+            keys[*at] = (ranks.cohort[i], ranks.quarter[i], i);
+            *at += 1;
         }
         let mut spans = Vec::new();
         let mut k = 0;

@@ -7,9 +7,7 @@ use crate::data::People;
 use crate::design::Design;
 use crate::error::{Error, Result};
 use crate::measure::{Grouping, Outcomes};
-use crate::stats::{
-    CoxFit, KaplanMeier, KmInterval, KmRow, LogRank, SurvivalAt, Ties, cox, logrank,
-};
+use crate::stats::{CoxFit, KaplanMeier, KmInterval, KmRow, LogRank, SurvivalAt, Ties, logrank};
 
 /// Options for [`SurvivalAnalysis`]'s [`compute`](crate::Analysis::compute), and the
 /// evaluation file's `[survival]` table (read straight into this struct: `by`, `times`,
@@ -284,7 +282,7 @@ impl SurvivalAnalysis {
                     .filter(|c| *c != "cohort")
                     .cloned(),
             );
-            let design =
+            let mut design =
                 Design::build(people, &covs, &options.references, &idx, options.max_levels)?;
             if design.rows.is_empty() {
                 return Err(Error::method("Cox model", "no one has all the covariates"));
@@ -300,10 +298,11 @@ impl SurvivalAnalysis {
             let t: Vec<f64> = place.iter().map(|&k| time[k]).collect();
             let e: Vec<bool> = place.iter().map(|&k| event[k]).collect();
             drop(place);
-            let fit = cox(
-                &t,
-                &e,
-                &design.columns,
+            // The columns are handed over: Cox drops them once it has its sorted copy.
+            let fit = crate::stats::cox_owned(
+                t,
+                e,
+                std::mem::take(&mut design.columns),
                 &design.names,
                 options.ties,
                 options.confidence,

@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use super::FitError;
+use super::blocks;
 use super::designs::SparseTerms;
 use super::linalg::{invert, solve};
 use crate::stats::Result;
@@ -135,11 +136,12 @@ fn fit(y: &[bool], sparse: &SparseTerms, names: &[String]) -> Result<LogisticFit
             return f64::NAN;
         }
         // The sum's first value is the standard library's own (`Iterator::sum`), then each
-        // row's term in row order: the same sum, whatever computed the terms.
-        let mut total: f64 = std::iter::empty::<f64>().sum();
-        in_row_order(
+        // row's term in row order, in fixed blocks of rows (`blocks`): the same sum on any
+        // number of threads.
+        blocks::fold_rows(
             n,
-            |i| {
+            || std::iter::empty::<f64>().sum::<f64>(),
+            |total, i| {
                 let eta = rows.eta(beta, i);
                 // log(1 + e^eta) computed stably.
                 let l1p = if eta > 0.0 {
@@ -147,11 +149,10 @@ fn fit(y: &[bool], sparse: &SparseTerms, names: &[String]) -> Result<LogisticFit
                 } else {
                     eta.exp().ln_1p()
                 };
-                if y[i] { eta - l1p } else { -l1p }
+                *total += if y[i] { eta - l1p } else { -l1p };
             },
-            |_, v| total += v,
-        );
-        total
+            |a, b| *a += b,
+        )
     };
     let mut beta = vec![0.0; p];
     beta[0] = (ones as f64 / (n - ones) as f64).ln();
@@ -160,38 +161,53 @@ fn fit(y: &[bool], sparse: &SparseTerms, names: &[String]) -> Result<LogisticFit
     let mut info = vec![vec![0.0; p]; p];
     for _ in 0..100 {
         iterations += 1;
-        let mut grad = vec![0.0; p];
-        for row in info.iter_mut() {
-            row.iter_mut().for_each(|v| *v = 0.0);
-        }
-        let weights = |i: usize| {
-            let eta = rows.eta(&beta, i);
-            let mu = 1.0 / (1.0 + (-eta).exp());
-            (mu * (1.0 - mu), f64::from(y[i]) - mu)
-        };
-        let mut entries: RowEntries = (Vec::with_capacity(p), Vec::with_capacity(p));
-        let mut full = Vec::with_capacity(p);
-        in_row_order(n, weights, |i, (w, r)| {
-            if w.is_finite() && r.is_finite() {
-                rows.row(i, &mut entries);
-                let (terms, values): (&[usize], &[f64]) = (&entries.0, &entries.1);
-                for (k, (&a, &xa)) in terms.iter().zip(values).enumerate() {
-                    grad[a] += xa * r;
-                    for (&b, &xb) in terms[..=k].iter().zip(values) {
-                        info[a][b] += w * xa * xb;
+        // Gradient and the lower triangle of the information (flat), summed in fixed blocks
+        // of rows (`blocks`), each row's terms added as one pass in row order adds them.
+        let (grad, packed, ..) = blocks::fold_rows(
+            n,
+            || {
+                let entries: RowEntries = (Vec::with_capacity(p), Vec::with_capacity(p));
+                (
+                    vec![0.0; p],
+                    vec![0.0; p * p],
+                    entries,
+                    Vec::with_capacity(p),
+                )
+            },
+            |(grad, info, entries, full), i| {
+                let eta = rows.eta(&beta, i);
+                let mu = 1.0 / (1.0 + (-eta).exp());
+                let (w, r) = (mu * (1.0 - mu), f64::from(y[i]) - mu);
+                if w.is_finite() && r.is_finite() {
+                    rows.row(i, entries);
+                    let (terms, values): (&[usize], &[f64]) = (&entries.0, &entries.1);
+                    for (k, (&a, &xa)) in terms.iter().zip(values).enumerate() {
+                        grad[a] += xa * r;
+                        for (&b, &xb) in terms[..=k].iter().zip(values) {
+                            info[a * p + b] += w * xa * xb;
+                        }
+                    }
+                } else {
+                    dense_row(i, full);
+                    for a in 0..p {
+                        let xa = full[a];
+                        grad[a] += xa * r;
+                        for b in 0..=a {
+                            info[a * p + b] += w * xa * full[b];
+                        }
                     }
                 }
-            } else {
-                dense_row(i, &mut full);
-                for a in 0..p {
-                    let xa = full[a];
-                    grad[a] += xa * r;
-                    for b in 0..=a {
-                        info[a][b] += w * xa * full[b];
-                    }
-                }
+            },
+            |a, b| {
+                blocks::add_into(&mut a.0, &b.0);
+                blocks::add_into(&mut a.1, &b.1);
+            },
+        );
+        for a in 0..p {
+            for b in 0..=a {
+                info[a][b] = packed[a * p + b];
             }
-        });
+        }
         for a in 0..p {
             for b in 0..a {
                 info[b][a] = info[a][b];
@@ -243,33 +259,37 @@ fn fit(y: &[bool], sparse: &SparseTerms, names: &[String]) -> Result<LogisticFit
         }
         .into());
     }
-    // Information at the estimate.
-    let mut info = vec![vec![0.0; p]; p];
-    let weight = |i: usize| {
-        let eta = rows.eta(&beta, i);
-        let mu = 1.0 / (1.0 + (-eta).exp());
-        mu * (1.0 - mu)
-    };
-    let mut entries: RowEntries = (Vec::with_capacity(p), Vec::with_capacity(p));
-    let mut full = Vec::with_capacity(p);
-    in_row_order(n, weight, |i, w| {
-        if w.is_finite() {
-            rows.row(i, &mut entries);
-            let (terms, values): (&[usize], &[f64]) = (&entries.0, &entries.1);
-            for (&a, &xa) in terms.iter().zip(values) {
-                for (&b, &xb) in terms.iter().zip(values) {
-                    info[a][b] += w * xa * xb;
+    // Information at the estimate, in fixed blocks of rows as above.
+    let (packed, ..) = blocks::fold_rows(
+        n,
+        || {
+            let entries: RowEntries = (Vec::with_capacity(p), Vec::with_capacity(p));
+            (vec![0.0; p * p], entries, Vec::with_capacity(p))
+        },
+        |(info, entries, full), i| {
+            let eta = rows.eta(&beta, i);
+            let mu = 1.0 / (1.0 + (-eta).exp());
+            let w = mu * (1.0 - mu);
+            if w.is_finite() {
+                rows.row(i, entries);
+                let (terms, values): (&[usize], &[f64]) = (&entries.0, &entries.1);
+                for (&a, &xa) in terms.iter().zip(values) {
+                    for (&b, &xb) in terms.iter().zip(values) {
+                        info[a * p + b] += w * xa * xb;
+                    }
+                }
+            } else {
+                dense_row(i, full);
+                for a in 0..p {
+                    for b in 0..p {
+                        info[a * p + b] += w * full[a] * full[b];
+                    }
                 }
             }
-        } else {
-            dense_row(i, &mut full);
-            for a in 0..p {
-                for b in 0..p {
-                    info[a][b] += w * full[a] * full[b];
-                }
-            }
-        }
-    });
+        },
+        |a, b| blocks::add_into(&mut a.0, &b.0),
+    );
+    let info: Vec<Vec<f64>> = packed.chunks_exact(p).map(<[f64]>::to_vec).collect();
     let cov = invert(&info).ok_or(SEPARATION)?;
     let mut coefficients = vec![LogisticTerm {
         name: "const".into(),
@@ -290,33 +310,6 @@ fn fit(y: &[bool], sparse: &SparseTerms, names: &[String]) -> Result<LogisticFit
         converged,
         n: n as u64,
     })
-}
-
-/// Calls `each(i, f(i))` for rows `0..n` in order on this thread, the values `f(i)` (each a
-/// function of its row alone: log odds and what follows from them) computed in parallel a
-/// block of rows at a time. Every sum `each` adds to runs in row order, so the fit is the
-/// same bit for bit on any number of threads, and as computed one row after another.
-fn in_row_order<T: Send + Copy>(
-    n: usize,
-    f: impl Fn(usize) -> T + Sync + Send,
-    mut each: impl FnMut(usize, T),
-) {
-    use rayon::prelude::*;
-    const BLOCK: usize = 1 << 16;
-    let mut values = Vec::with_capacity(BLOCK.min(n));
-    let mut start = 0;
-    while start < n {
-        let end = (start + BLOCK).min(n);
-        (start..end)
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(&f)
-            .collect_into_vec(&mut values);
-        for (k, v) in values.iter().enumerate() {
-            each(start + k, *v);
-        }
-        start = end;
-    }
 }
 
 /// The terms of each row that are not zero (the intercept's 1 first, then the columns in

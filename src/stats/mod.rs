@@ -2,6 +2,7 @@
 //!
 //! Nothing here knows about files or data frames: counts and slices in, result structs out.
 
+mod blocks;
 mod cox;
 pub mod designs;
 pub mod did;
@@ -22,6 +23,7 @@ pub mod synthetic;
 mod twobytwo;
 mod weighted;
 
+pub(crate) use cox::cox_owned;
 pub use cox::{CoxFit, CoxTerm, Ties, cox};
 pub use effect::Effect;
 pub(crate) use errors::Result;

@@ -85,6 +85,34 @@ pub struct SurvivalAt {
     pub ci_high: f64,
 }
 
+/// Events and censorings by day when every time is a whole number of days from +0 up to
+/// [`MAX_DAY`] (each time's bits those of `day as f64`): `counts[day] = (events,
+/// censorings)`. `None` otherwise (the times are then sorted).
+fn whole_day_counts(time: &[f64], event: &[bool]) -> Option<Vec<(u64, u64)>> {
+    let day = |t: f64| {
+        let d = t as usize;
+        (d <= MAX_DAY && (d as f64).to_bits() == t.to_bits()).then_some(d)
+    };
+    let mut top = 0;
+    for &t in time {
+        top = top.max(day(t)?);
+    }
+    let mut counts = vec![(0u64, 0u64); if time.is_empty() { 0 } else { top + 1 }];
+    for (&t, &e) in time.iter().zip(event) {
+        // Every time passed the check above.
+        let c = &mut counts[day(t).unwrap_or_default()];
+        if e {
+            c.0 += 1;
+        } else {
+            c.1 += 1;
+        }
+    }
+    Some(counts)
+}
+
+/// The longest follow-up, in days, counted by day in [`KaplanMeier::fit`] (a century).
+const MAX_DAY: usize = 36_600;
+
 impl KaplanMeier {
     /// Fits the curve to follow-up times and event flags (`true` = event, else censored).
     ///
@@ -106,31 +134,12 @@ impl KaplanMeier {
         if time.iter().any(|t| !t.is_finite() || *t < 0.0) {
             return Err(SurvivalError::Times.into());
         }
-        // Each observation's time and event, sorted by time: a step counts the events and
-        // censorings at its time, in whatever order they come, so the pairs are sorted
-        // themselves (in parallel, not through an index read at random).
-        let mut sorted: Vec<(f64, bool)> =
-            time.iter().copied().zip(event.iter().copied()).collect();
-        {
-            use rayon::slice::ParallelSliceMut;
-            sorted.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        }
         let z = z_upper((1.0 - confidence) / 2.0);
         let mut at_risk = time.len() as u64;
         let (mut s, mut var_sum) = (1.0f64, 0.0f64);
         let mut table = Vec::new();
-        let mut i = 0;
-        while i < sorted.len() {
-            let t = sorted[i].0;
-            let (mut d, mut c) = (0u64, 0u64);
-            while i < sorted.len() && sorted[i].0 == t {
-                if sorted[i].1 {
-                    d += 1;
-                } else {
-                    c += 1;
-                }
-                i += 1;
-            }
+        // One step of the curve: `d` events and `c` censorings at time `t`.
+        let mut step = |t: f64, d: u64, c: u64| {
             if d > 0 {
                 s *= (at_risk - d) as f64 / at_risk as f64;
                 if at_risk > d {
@@ -148,6 +157,39 @@ impl KaplanMeier {
                 ci_high: hi,
             });
             at_risk -= d + c;
+        };
+        if let Some(counts) = whole_day_counts(time, event) {
+            // Whole days (the usual case): events and censorings counted by day, the days
+            // in order; the same steps as the sort below gives.
+            for (day, &(d, c)) in counts.iter().enumerate() {
+                if d + c > 0 {
+                    step(day as f64, d, c);
+                }
+            }
+        } else {
+            // Each observation's time and event, sorted by time: a step counts the events
+            // and censorings at its time, in whatever order they come, so the pairs are
+            // sorted themselves (in parallel, not through an index read at random).
+            let mut sorted: Vec<(f64, bool)> =
+                time.iter().copied().zip(event.iter().copied()).collect();
+            {
+                use rayon::slice::ParallelSliceMut;
+                sorted.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            }
+            let mut i = 0;
+            while i < sorted.len() {
+                let t = sorted[i].0;
+                let (mut d, mut c) = (0u64, 0u64);
+                while i < sorted.len() && sorted[i].0 == t {
+                    if sorted[i].1 {
+                        d += 1;
+                    } else {
+                        c += 1;
+                    }
+                    i += 1;
+                }
+                step(t, d, c);
+            }
         }
         Ok(KaplanMeier {
             n: time.len() as u64,

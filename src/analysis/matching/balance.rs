@@ -25,21 +25,38 @@ pub struct BalanceRow {
     pub variance_ratio_after: Option<f64>,
 }
 
-/// Weighted mean and variance (reliability weights; unit weights give n - 1).
-fn moments(x: &[f64], w: &[f64]) -> (f64, f64) {
-    let sw: f64 = w.iter().sum();
+/// Weighted mean and variance (reliability weights; unit weights give n - 1) of the values
+/// `x` with weights `w` that `rows` yields (each sum in the rows' order; no copy of them).
+fn moments<I: Iterator<Item = (f64, f64)>>(rows: impl Fn() -> I) -> (f64, f64) {
+    // The sums of w, x w and w² in one pass, each from the standard library's empty sum
+    // and in row order: the same numbers as three sums one after another.
+    let zero: f64 = std::iter::empty::<f64>().sum();
+    let (sw, sxw, sw2) = rows().fold((zero, zero, zero), |(a, b, c), (x, w)| {
+        (a + w, b + x * w, c + w * w)
+    });
     if sw <= 0.0 {
         return (f64::NAN, f64::NAN);
     }
-    let mean = x.iter().zip(w).map(|(x, w)| x * w).sum::<f64>() / sw;
-    let sw2: f64 = w.iter().map(|w| w * w).sum();
-    let ss = x
-        .iter()
-        .zip(w)
-        .map(|(x, w)| w * (x - mean).powi(2))
-        .sum::<f64>();
+    let mean = sxw / sw;
+    let ss = rows().map(|(x, w)| w * (x - mean).powi(2)).sum::<f64>();
     let denom = sw - sw2 / sw;
     (mean, if denom > 0.0 { ss / denom } else { 0.0 })
+}
+
+/// The values and weights of one group (`treated == sel`; unit weights without `w`),
+/// weights above zero only, in row order.
+fn group<'a>(
+    col: &'a [f64],
+    treated: &'a [bool],
+    sel: bool,
+    w: Option<&'a [f64]>,
+) -> impl Iterator<Item = (f64, f64)> + 'a {
+    col.iter()
+        .zip(treated)
+        .enumerate()
+        .filter(move |(_, (_, t))| **t == sel)
+        .map(move |(k, (x, _))| (*x, w.map_or(1.0, |w| w[k])))
+        .filter(|(_, wk)| *wk > 0.0)
 }
 
 /// Balance of every design term. The SMD is the difference in (weighted) means over the
@@ -60,20 +77,6 @@ pub(crate) fn balance_of<'a>(
     treated: &[bool],
     weights: &[f64],
 ) -> Vec<BalanceRow> {
-    let pick = |col: &[f64], sel: bool, w: Option<&[f64]>| -> (Vec<f64>, Vec<f64>) {
-        let mut xs = Vec::new();
-        let mut ws = Vec::new();
-        for k in 0..col.len() {
-            if treated[k] == sel {
-                let wk = w.map_or(1.0, |w| w[k]);
-                if wk > 0.0 {
-                    xs.push(col[k]);
-                    ws.push(wk);
-                }
-            }
-        }
-        (xs, ws)
-    };
     use rayon::prelude::*;
     // Each term's row is a function of its column alone: the terms in parallel.
     names
@@ -82,14 +85,10 @@ pub(crate) fn balance_of<'a>(
         .map(|(j, name)| {
             let col = column(j);
             let col: &[f64] = &col;
-            let (xt, wt) = pick(col, true, None);
-            let (xc, wc) = pick(col, false, None);
-            let (mt, vt) = moments(&xt, &wt);
-            let (mc, vc) = moments(&xc, &wc);
-            let (xta, wta) = pick(col, true, Some(weights));
-            let (xca, wca) = pick(col, false, Some(weights));
-            let (mta, vta) = moments(&xta, &wta);
-            let (mca, vca) = moments(&xca, &wca);
+            let (mt, vt) = moments(|| group(col, treated, true, None));
+            let (mc, vc) = moments(|| group(col, treated, false, None));
+            let (mta, vta) = moments(|| group(col, treated, true, Some(weights)));
+            let (mca, vca) = moments(|| group(col, treated, false, Some(weights)));
             let sd = ((vt + vc) / 2.0).sqrt();
             BalanceRow {
                 covariate: name.clone(),

@@ -101,6 +101,49 @@ struct Eval {
     hess: Vec<Vec<f64>>,
 }
 
+/// One block's sums of the dual: `exp(λ'z - shift)` and its products with `z`, the shift the
+/// block's largest `λ'z` so far.
+struct Block {
+    shift: f64,
+    s0: f64,
+    s1: Vec<f64>,
+    s2: Vec<f64>,
+    row: Vec<f64>,
+    z: Vec<f64>,
+}
+
+impl Block {
+    /// Rescales the sums to the shift `to` (at least the block's own).
+    fn rescale(&mut self, to: f64) {
+        let r = (self.shift - to).exp();
+        self.s0 *= r;
+        self.s1.iter_mut().for_each(|v| *v *= r);
+        self.s2.iter_mut().for_each(|v| *v *= r);
+        self.shift = to;
+    }
+
+    /// Adds the next block's sums (blocks in order), both brought to the larger shift.
+    fn merge(&mut self, mut next: Block) {
+        if next.shift == f64::NEG_INFINITY {
+            return;
+        }
+        if self.shift == f64::NEG_INFINITY {
+            *self = next;
+            return;
+        }
+        if next.shift > self.shift {
+            self.rescale(next.shift);
+        } else {
+            next.rescale(self.shift);
+        }
+        self.s0 += next.s0;
+        crate::stats::blocks::add_into(&mut self.s1, &next.s1);
+        crate::stats::blocks::add_into(&mut self.s2, &next.s2);
+    }
+}
+
+/// The dual's sums over the comparison rows in fixed blocks of rows (`blocks`), each with
+/// its own running maximum, merged in block order: the same on any number of threads.
 fn evaluate(
     terms: &Terms<'_>,
     treated: &[bool],
@@ -109,41 +152,48 @@ fn evaluate(
     with_hessian: bool,
 ) -> Eval {
     let k = centre.len();
-    let mut shift = f64::NEG_INFINITY;
-    let mut s0 = 0.0;
-    let mut s1 = vec![0.0; k];
-    let mut s2 = vec![0.0; if with_hessian { k * k } else { 0 }];
-    let mut z = vec![0.0; k];
-    terms.for_each_row(treated.len(), |i, row| {
-        if treated[i] {
-            return;
-        }
-        let mut a = 0.0;
-        for j in 0..k {
-            z[j] = row[j] - centre[j];
-            a += lambda[j] * z[j];
-        }
-        if a > shift {
-            // Rescale what has been summed to the new maximum (exp(-inf) = 0 at the start).
-            let r = (shift - a).exp();
-            s0 *= r;
-            s1.iter_mut().for_each(|v| *v *= r);
-            s2.iter_mut().for_each(|v| *v *= r);
-            shift = a;
-        }
-        let p = (a - shift).exp();
-        s0 += p;
-        for j in 0..k {
-            let pz = p * z[j];
-            s1[j] += pz;
-            if with_hessian {
-                // Lower triangle, row j (slices, so the loop has no bounds checks).
-                for (s, zl) in s2[j * k..=j * k + j].iter_mut().zip(&z[..=j]) {
-                    *s += pz * zl;
+    let block = crate::stats::blocks::fold_rows(
+        treated.len(),
+        || Block {
+            shift: f64::NEG_INFINITY,
+            s0: 0.0,
+            s1: vec![0.0; k],
+            s2: vec![0.0; if with_hessian { k * k } else { 0 }],
+            row: vec![0.0; k],
+            z: vec![0.0; k],
+        },
+        |b, i| {
+            if treated[i] {
+                return;
+            }
+            terms.row_into(i, &mut b.row);
+            let mut a = 0.0;
+            for j in 0..k {
+                b.z[j] = b.row[j] - centre[j];
+                a += lambda[j] * b.z[j];
+            }
+            if a > b.shift {
+                // Rescale what has been summed to the new maximum (exp(-inf) = 0 at the start).
+                b.rescale(a);
+            }
+            let p = (a - b.shift).exp();
+            b.s0 += p;
+            for j in 0..k {
+                let pz = p * b.z[j];
+                b.s1[j] += pz;
+                if with_hessian {
+                    // Lower triangle, row j (slices, so the loop has no bounds checks).
+                    for (s, zl) in b.s2[j * k..=j * k + j].iter_mut().zip(&b.z[..=j]) {
+                        *s += pz * zl;
+                    }
                 }
             }
-        }
-    });
+        },
+        Block::merge,
+    );
+    let Block {
+        shift, s0, s1, s2, ..
+    } = block;
     let grad: Vec<f64> = s1.iter().map(|v| v / s0).collect();
     let mut hess = vec![vec![0.0; k]; if with_hessian { k } else { 0 }];
     if with_hessian {

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::DesignError;
 use super::terms::{SparseTerms, Terms};
+use crate::stats::blocks;
 use crate::stats::linalg::solve;
 
 /// The outcome model's family.
@@ -89,9 +90,6 @@ pub struct OutcomeModel {
     pub iterations: u32,
 }
 
-/// Rows whose weights are computed in parallel before they are added in order.
-const PARALLEL_BLOCK: usize = 1 << 16;
-
 struct Eval {
     loglik: f64,
     grad: Vec<f64>,
@@ -127,70 +125,86 @@ fn evaluate_sparse(
     family: Family,
     beta: &[f64],
 ) -> Eval {
-    use rayon::prelude::*;
     let p = beta.len();
-    let n = treated.len();
-    let mut loglik = 0.0;
-    let mut grad = vec![0.0; p];
-    let mut packed = vec![0.0; p * p];
-    let mut xt = vec![1.0; p];
-    let (mut at, mut vals): (Vec<usize>, Vec<f64>) = (Vec::with_capacity(p), Vec::with_capacity(p));
-    let mut values: Vec<(f64, f64, f64)> = Vec::with_capacity(PARALLEL_BLOCK.min(n));
-    let mut start = 0;
-    while start < n {
-        let end = (start + PARALLEL_BLOCK).min(n);
-        (start..end)
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(|j| {
-                if treated[j] {
-                    return (0.0, 0.0, 0.0);
-                }
-                let (t, v) = s.row(j);
-                let mut eta: f64 = std::iter::once(1.0 * beta[0]).sum();
-                for (&a, &x) in t.iter().zip(v) {
-                    eta += x * beta[a as usize + 1];
-                }
-                let mu = family.mean(eta);
-                let yi = y(j);
-                (family.weight(mu), yi - mu, family.loglik(yi, eta))
-            })
-            .collect_into_vec(&mut values);
-        for (i, &(w, r, ll)) in (start..end).zip(&values) {
+    let (loglik, grad, packed, ..) = blocks::fold_rows(
+        treated.len(),
+        || Sums::new(p),
+        |(loglik, grad, packed, xt, at, vals), i| {
             if treated[i] {
-                continue;
+                return;
             }
-            loglik += ll;
+            let (t, v) = s.row(i);
+            let mut eta: f64 = std::iter::once(1.0 * beta[0]).sum();
+            for (&a, &x) in t.iter().zip(v) {
+                eta += x * beta[a as usize + 1];
+            }
+            let mu = family.mean(eta);
+            let yi = y(i);
+            let (w, r) = (family.weight(mu), yi - mu);
+            *loglik += family.loglik(yi, eta);
             if w.is_finite() && r.is_finite() {
-                let (t, v) = s.row(i);
                 at.clear();
                 vals.clear();
                 at.push(0);
                 vals.push(1.0);
                 at.extend(t.iter().map(|&a| a as usize + 1));
                 vals.extend_from_slice(v);
-                for (k, (&a, &xa)) in at.iter().zip(&vals).enumerate() {
+                for (k, (&a, &xa)) in at.iter().zip(vals.iter()).enumerate() {
                     grad[a] += xa * r;
                     let wa = w * xa;
                     let row = &mut packed[a * p..a * p + p];
-                    for (&b, &xb) in at[..=k].iter().zip(&vals) {
+                    for (&b, &xb) in at[..=k].iter().zip(vals.iter()) {
                         row[b] += wa * xb;
                     }
                 }
             } else {
                 terms.row_into(i, &mut xt[1..]);
-                for a in 0..p {
-                    grad[a] += xt[a] * r;
-                    let wa = w * xt[a];
-                    for (s, xb) in packed[a * p..=a * p + a].iter_mut().zip(&xt[..=a]) {
-                        *s += wa * xb;
-                    }
-                }
+                add_row(grad, packed, xt, w, r);
             }
-        }
-        start = end;
-    }
+        },
+        merge,
+    );
     unpack(loglik, grad, &packed, p)
+}
+
+/// One block's sums (log-likelihood, gradient, packed lower triangle of X'WX) and its
+/// buffers: a full row (the intercept's 1 first), and a row's terms and values not zero.
+type Sums = (f64, Vec<f64>, Vec<f64>, Vec<f64>, Vec<usize>, Vec<f64>);
+
+trait NewSums {
+    fn new(p: usize) -> Self;
+}
+
+impl NewSums for Sums {
+    fn new(p: usize) -> Sums {
+        (
+            0.0,
+            vec![0.0; p],
+            vec![0.0; p * p],
+            vec![1.0; p],
+            Vec::with_capacity(p),
+            Vec::with_capacity(p),
+        )
+    }
+}
+
+/// Adds block `b`'s sums to `a`'s (blocks in order).
+fn merge(a: &mut Sums, b: Sums) {
+    a.0 += b.0;
+    blocks::add_into(&mut a.1, &b.1);
+    blocks::add_into(&mut a.2, &b.2);
+}
+
+/// Adds a full row `xt` (the intercept first) with weight `w` and residual `r`.
+fn add_row(grad: &mut [f64], packed: &mut [f64], xt: &[f64], w: f64, r: f64) {
+    let p = xt.len();
+    for a in 0..p {
+        grad[a] += xt[a] * r;
+        let wa = w * xt[a];
+        for (s, xb) in packed[a * p..=a * p + a].iter_mut().zip(&xt[..=a]) {
+            *s += wa * xb;
+        }
+    }
 }
 
 /// The information matrix from its packed lower triangle.
@@ -205,6 +219,9 @@ fn unpack(loglik: f64, grad: Vec<f64>, packed: &[f64], p: usize) -> Eval {
     Eval { loglik, grad, info }
 }
 
+/// [`evaluate`] on every term of every row: each row's weight, residual and log-likelihood
+/// term, then its sums, in fixed blocks of rows (`blocks`), so the fit is the same bit for
+/// bit on any number of threads.
 fn evaluate_dense(
     terms: &Terms<'_>,
     treated: &[bool],
@@ -213,53 +230,22 @@ fn evaluate_dense(
     beta: &[f64],
 ) -> Eval {
     let p = beta.len();
-    let mut loglik = 0.0;
-    let mut grad = vec![0.0; p];
-    // Lower triangle of X'WX, row after row (flat, so the inner loop has no bounds checks).
-    let mut packed = vec![0.0; p * p];
-    let mut xt = vec![1.0; p];
-    // Each row's weight, residual and log-likelihood term (a function of the row alone) are
-    // computed in parallel a block of rows at a time; the sums below add them in row order
-    // on this thread, so the fit is the same bit for bit on any number of threads.
-    let n = treated.len();
-    let mut values: Vec<(f64, f64, f64)> = Vec::with_capacity(PARALLEL_BLOCK.min(n));
-    let (mut block_start, mut block_end) = (0, 0);
-    terms.for_each_row(n, |i, row| {
-        if treated[i] {
-            return;
-        }
-        if i >= block_end {
-            use rayon::prelude::*;
-            (block_start, block_end) = (i, (i + PARALLEL_BLOCK).min(n));
-            (block_start..block_end)
-                .into_par_iter()
-                .with_min_len(4096)
-                .map_init(
-                    || vec![1.0; p],
-                    |xt, j| {
-                        if treated[j] {
-                            return (0.0, 0.0, 0.0);
-                        }
-                        terms.row_into(j, &mut xt[1..]);
-                        let eta: f64 = xt.iter().zip(beta).map(|(x, b)| x * b).sum();
-                        let mu = family.mean(eta);
-                        let yi = y(j);
-                        (family.weight(mu), yi - mu, family.loglik(yi, eta))
-                    },
-                )
-                .collect_into_vec(&mut values);
-        }
-        let (w, r, ll) = values[i - block_start];
-        xt[1..].copy_from_slice(row);
-        loglik += ll;
-        for a in 0..p {
-            grad[a] += xt[a] * r;
-            let wa = w * xt[a];
-            for (s, xb) in packed[a * p..=a * p + a].iter_mut().zip(&xt[..=a]) {
-                *s += wa * xb;
+    let (loglik, grad, packed, ..) = blocks::fold_rows(
+        treated.len(),
+        || Sums::new(p),
+        |(loglik, grad, packed, xt, ..), i| {
+            if treated[i] {
+                return;
             }
-        }
-    });
+            terms.row_into(i, &mut xt[1..]);
+            let eta: f64 = xt.iter().zip(beta).map(|(x, b)| x * b).sum();
+            let mu = family.mean(eta);
+            let yi = y(i);
+            *loglik += family.loglik(yi, eta);
+            add_row(grad, packed, xt, family.weight(mu), yi - mu);
+        },
+        merge,
+    );
     unpack(loglik, grad, &packed, p)
 }
 

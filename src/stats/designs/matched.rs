@@ -205,10 +205,27 @@ pub(crate) fn regression(
     };
     let mut xwx = vec![vec![0.0; p]; p];
     let mut xwy = vec![0.0; p];
+    // A row's terms not zero: with a finite weight, outcome and terms, a zero term's products
+    // are zeros, and adding a zero to these sums (which start at +0, so are never -0) changes
+    // nothing, so only the terms not zero are added (a categorical covariate's levels are
+    // mostly zeros): the sums are bit for bit those over every pair of terms.
+    let mut at: Vec<usize> = Vec::with_capacity(p);
     for r in 0..rows {
         fill(r, &mut xt);
         let w = m.weight[r];
         let yr = y(m.person[r]);
+        if w.is_finite() && yr.is_finite() && xt.iter().all(|v| v.is_finite()) {
+            at.clear();
+            at.extend((0..p).filter(|&a| xt[a] != 0.0));
+            for (ka, &a) in at.iter().enumerate() {
+                let wa = w * xt[a];
+                xwy[a] += wa * yr;
+                for &b in &at[..=ka] {
+                    xwx[a][b] += wa * xt[b];
+                }
+            }
+            continue;
+        }
         for a in 0..p {
             let wa = w * xt[a];
             xwy[a] += wa * yr;
@@ -262,9 +279,20 @@ pub(crate) fn regression(
             i += 1;
         }
         clusters += 1;
-        for a in 0..q {
-            for b in 0..q {
-                meat[a][b] += u[a] * u[b];
+        // As above: with every score finite, a zero score's products add nothing.
+        if u.iter().all(|v| v.is_finite()) {
+            at.clear();
+            at.extend((0..q).filter(|&a| u[a] != 0.0));
+            for &a in &at {
+                for &b in &at {
+                    meat[a][b] += u[a] * u[b];
+                }
+            }
+        } else {
+            for a in 0..q {
+                for b in 0..q {
+                    meat[a][b] += u[a] * u[b];
+                }
             }
         }
     }
