@@ -26,9 +26,12 @@ if command -v rustup >/dev/null 2>&1; then
 fi
 python3 -m venv .venv-reference
 .venv-reference/bin/pip install -q --upgrade pip
-.venv-reference/bin/pip install -q scipy statsmodels lifelines duckdb pyarrow pandas
+.venv-reference/bin/pip install -q -r scripts/requirements-reference.txt
+.venv-reference/bin/pip install -q --no-deps -r scripts/requirements-staggered.txt
+python3 -m venv .venv-reference-survival
+.venv-reference-survival/bin/pip install -q -r scripts/requirements-survival.txt
 if [ "${1:-}" = "--notebook" ]; then
-  .venv-reference/bin/pip install -q jupyterlab nbclient nbformat ipykernel
+  .venv-reference/bin/pip install -q -r scripts/requirements-notebook.txt
   command -v evcxr_jupyter >/dev/null 2>&1 || cargo install --locked evcxr_jupyter
   PATH="$PWD/.venv-reference/bin:$PATH" evcxr_jupyter --install
   # evcxr's build cache keeps compiled crates between sessions: the analyst's own first
