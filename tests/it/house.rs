@@ -12,7 +12,6 @@ use std::process::Command;
 
 #[test]
 fn the_code_is_formatted_as_cargo_fmt_writes_it() {
-    let root = env!("CARGO_MANIFEST_DIR");
     if !has("fmt") {
         // A toolchain without rustfmt (rustup's minimal profile) cannot check this; say so
         // rather than pass silently.
@@ -21,15 +20,27 @@ fn the_code_is_formatted_as_cargo_fmt_writes_it() {
         );
         return;
     }
+    assert_cargo_passes(
+        &["fmt", "--all", "--check"],
+        &[],
+        "cargo fmt --check (run cargo fmt)",
+    );
+}
+
+/// Runs `cargo ARGS` at the crate's root with `env` set, and fails with `what` and the
+/// command's output unless it succeeds.
+fn assert_cargo_passes(args: &[&str], env: &[(&str, &str)], what: &str) {
     let out = Command::new("cargo")
-        .args(["fmt", "--all", "--check"])
-        .current_dir(root)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "cargo fmt --check found unformatted code (run cargo fmt):\n{}",
-        String::from_utf8_lossy(&out.stdout)
+        "{what} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -47,35 +58,26 @@ fn clippy_finds_nothing_and_the_documentation_builds_without_warnings() {
     let root = env!("CARGO_MANIFEST_DIR");
     let target = format!("{root}/target/house");
     if has("clippy") {
-        let out = Command::new("cargo")
-            .args([
+        assert_cargo_passes(
+            &[
                 "clippy",
                 "--all-targets",
                 "--target-dir",
                 &target,
                 "--quiet",
-            ])
-            .args(["--", "-D", "warnings"])
-            .current_dir(root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "cargo clippy --all-targets -- -D warnings failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &[],
+            "cargo clippy --all-targets -- -D warnings",
         );
     } else {
         eprintln!("cargo clippy is not installed: lints not checked (rustup component add clippy)");
     }
-    let out = Command::new("cargo")
-        .args(["doc", "--no-deps", "--target-dir", &target, "--quiet"])
-        .env("RUSTDOCFLAGS", "-D warnings")
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "RUSTDOCFLAGS=\"-D warnings\" cargo doc --no-deps failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    assert_cargo_passes(
+        &["doc", "--no-deps", "--target-dir", &target, "--quiet"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+        "RUSTDOCFLAGS=\"-D warnings\" cargo doc --no-deps",
     );
 }
