@@ -4,7 +4,7 @@
 //! proven one, for both effect bases, and simulates the Monte Carlo interval independently
 //! with numpy (costs.json; fixtures in tests/fixtures/costs/).
 
-use crate::common;
+use crate::common::{self, Tolerance, assert_close};
 
 use serde_json::Value;
 
@@ -12,20 +12,21 @@ fn here(rel: &str) -> String {
     format!("{}/{rel}", env!("CARGO_MANIFEST_DIR"))
 }
 
+// Relative to the larger figure, which is floored at 1e-12 (so the absolute floor is the
+// relative tolerance times 1e-12).
+/// Sums and figures passed through unchanged.
+const EXACT: Tolerance = Tolerance::new(1e-12, 1e-12 * 1e-12);
+/// The model's figures against the reference's.
+const MODEL: Tolerance = Tolerance::new(1e-9, 1e-9 * 1e-12);
+
 fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
 
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1e-12)
-}
-
 #[test]
 fn costs_agree_with_a_hand_computation_for_both_effect_bases() {
-    let r: Value =
-        serde_json::from_str(&std::fs::read_to_string(here("tests/reference/costs.json")).unwrap())
-            .unwrap();
-    let bases = r["bases"].as_array().unwrap();
+    let r = common::reference_json("costs.json");
+    let bases = common::cases(&r, "bases");
     assert_eq!(bases.len(), 2);
     // The seeded Monte Carlo, pinned: the same inputs and seed give these exact figures.
     let pinned = [
@@ -39,11 +40,12 @@ fn costs_agree_with_a_hand_computation_for_both_effect_bases() {
         let got = common::run_json(&["costs", "--config", &cfg, "--format", "json"]);
         assert_eq!(got["people"], r["people"]);
         assert_eq!(got["horizon_years"], 3);
-        assert!(close(
+        assert_close(
             f(&got["value_per_reoffence"]),
             f(&r["value_per_reoffence"]),
-            1e-12
-        ));
+            EXACT,
+            "value per reoffence",
+        );
         for key in [
             "avoided_per_person",
             "avoided_reoffences",
@@ -53,11 +55,11 @@ fn costs_agree_with_a_hand_computation_for_both_effect_bases() {
             "benefit_cost_ratio",
             "break_even_rate_reduction",
         ] {
-            assert!(
-                close(f(&got[key]), f(&want[key]), 1e-9),
-                "{basis} {key}: {} vs {}",
-                got[key],
-                want[key]
+            assert_close(
+                f(&got[key]),
+                f(&want[key]),
+                MODEL,
+                &format!("{basis} {key}"),
             );
         }
         assert_eq!(got["payback_year"], want["payback_year"], "{basis}");
@@ -73,13 +75,14 @@ fn costs_agree_with_a_hand_computation_for_both_effect_bases() {
             .iter()
             .map(|k| f(&by[*k][key]))
             .sum();
-            assert!(close(sum, f(&got[key]), 1e-12), "{basis} {key}");
+            assert_close(sum, f(&got[key]), EXACT, &format!("{basis} {key}"));
         }
-        assert!(close(
+        assert_close(
             f(&by["cashable_fiscal"]["programme_cost"]),
             f(&want["programme_cost"]),
-            1e-9
-        ));
+            MODEL,
+            &format!("{basis} cashable programme cost"),
+        );
         assert_eq!(f(&by["cashable_fiscal"]["gross_savings"]), 0.0);
         assert_eq!(got["optimism_bias"], 0.2);
         assert_eq!(got["persistence"], 0.5);

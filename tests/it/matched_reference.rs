@@ -10,6 +10,8 @@ use reoffending::matching::{MatchOptions, MatchedComparison};
 use reoffending::{Evaluation, Inputs, Rules};
 use serde_json::Value;
 
+use crate::common::{Tolerance, assert_close};
+
 fn path(rel: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
@@ -18,9 +20,14 @@ fn reference() -> Value {
     crate::common::reference_json("matched.json")
 }
 
-fn close(a: f64, b: f64, tol: f64) -> bool {
-    (a - b).abs() <= tol * a.abs().max(b.abs()).max(1.0)
-}
+// Relative to the larger figure, which is floored at 1 (so the absolute floor equals the
+// relative tolerance).
+/// Sums, means, weights and rates computed exactly on both sides.
+const EXACT: Tolerance = Tolerance::new(1e-12, 1e-12);
+/// Tests and intervals (distribution functions).
+const TESTS: Tolerance = Tolerance::new(1e-9, 1e-9);
+/// The propensity model (an iterative fit) and its caliper.
+const MODEL: Tolerance = Tolerance::new(1e-6, 1e-6);
 
 fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
@@ -60,13 +67,14 @@ fn matched_comparisons_agree_with_an_independent_replication() {
         let coef = r["coef"].as_array().unwrap();
         assert_eq!(m.propensity_model.fit.coefficients.len(), coef.len());
         for (t, w) in m.propensity_model.fit.coefficients.iter().zip(coef) {
-            assert!(close(t.coef, f(w), 1e-6), "{name} {}", t.name);
+            assert_close(t.coef, f(w), MODEL, &format!("{name} {}", t.name));
         }
-        assert!(close(
+        assert_close(
             m.caliper_logit.unwrap(),
             f(&r["caliper_logit"]),
-            1e-6
-        ));
+            MODEL,
+            &format!("{name} caliper"),
+        );
         // The matched sets, person by person.
         let id = |p: usize| ids[eval.data.people.source_row[p] as usize - 1].clone();
         let mut treated: Vec<String> = m
@@ -93,7 +101,7 @@ fn matched_comparisons_agree_with_an_independent_replication() {
         let want_c = d["control_weights"].as_object().unwrap();
         assert_eq!(controls.len(), want_c.len(), "{name}: matched controls");
         for (k, w) in want_c {
-            assert!(close(controls[k], f(w), 1e-12), "{name}: weight of {k}");
+            assert_close(controls[k], f(w), EXACT, &format!("{name}: weight of {k}"));
         }
         let s = &m.sample;
         assert_eq!(
@@ -111,123 +119,135 @@ fn matched_comparisons_agree_with_an_independent_replication() {
             d["unmatched_treated"].as_u64().unwrap(),
             "{name}"
         );
-        assert!(
-            close(s.effective_controls, f(&d["effective_controls"]), 1e-12),
-            "{name}"
+        assert_close(
+            s.effective_controls,
+            f(&d["effective_controls"]),
+            EXACT,
+            name,
         );
         // Balance after matching, with weights and the pre-matching denominator.
         let bal = d["balance"].as_array().unwrap();
         assert_eq!(m.balance.len(), bal.len());
         for (b, w) in m.balance.iter().zip(bal) {
             assert_eq!(b.covariate, w["covariate"].as_str().unwrap());
-            assert!(
-                close(b.mean_treated_after, f(&w["mean_treated_after"]), 1e-12),
-                "{name}"
+            assert_close(
+                b.mean_treated_after,
+                f(&w["mean_treated_after"]),
+                EXACT,
+                name,
             );
-            assert!(
-                close(b.mean_control_after, f(&w["mean_control_after"]), 1e-12),
-                "{name}"
+            assert_close(
+                b.mean_control_after,
+                f(&w["mean_control_after"]),
+                EXACT,
+                name,
             );
-            assert!(
-                close(b.smd_before.unwrap(), f(&w["smd_before"]), 1e-12),
-                "{name}"
-            );
-            assert!(
-                close(b.smd_after.unwrap(), f(&w["smd_after"]), 1e-12),
-                "{name} {}",
-                b.covariate
+            assert_close(b.smd_before.unwrap(), f(&w["smd_before"]), EXACT, name);
+            assert_close(
+                b.smd_after.unwrap(),
+                f(&w["smd_after"]),
+                EXACT,
+                &format!("{name} {}", b.covariate),
             );
         }
         // Rates.
         let c = &m.comparison;
-        assert!(
-            close(c.treatment_rate.estimate, f(&d["treatment_rate"]), 1e-12),
-            "{name}"
+        assert_close(
+            c.treatment_rate.estimate,
+            f(&d["treatment_rate"]),
+            EXACT,
+            name,
         );
         let freq = c.frequency.as_ref().unwrap();
-        assert!(
-            close(freq.treatment_mean, f(&d["treatment_per_person"]), 1e-12),
-            "{name}"
+        assert_close(
+            freq.treatment_mean,
+            f(&d["treatment_per_person"]),
+            EXACT,
+            name,
         );
-        assert!(
-            close(
-                freq.control_mean,
-                f(&d["control_per_person_weighted"]),
-                1e-12
-            ),
-            "{name}"
+        assert_close(
+            freq.control_mean,
+            f(&d["control_per_person_weighted"]),
+            EXACT,
+            name,
         );
         let exact = f(&d["control_rate_weighted"]);
         if name == "one_to_one" {
             // Every weight is 1: the 2x2 table is the matched sample itself.
-            assert!(close(c.control_rate, exact, 1e-12));
+            assert_close(
+                c.control_rate,
+                exact,
+                EXACT,
+                &format!("{name} control rate"),
+            );
             assert_eq!(c.treatment_reoffenders, d["x1"].as_u64().unwrap());
             assert_eq!(c.control_reoffenders, d["x2"].as_u64());
-            assert!(close(
+            assert_close(
                 c.risk_difference.estimate,
                 f(&d["risk_difference"]),
-                1e-12
-            ));
+                EXACT,
+                &format!("{name} risk difference"),
+            );
             // The 2x2 table's tests stay beside the headline (Newcombe's interval is the
             // reference's `rd_ci`, no longer the headline's: see below).
             let t = |k: &str| c.tests[k];
-            assert!(close(
+            assert_close(
                 t("z_pooled").statistic.unwrap(),
                 f(&d["z_pooled"][0]),
-                1e-9
-            ));
-            assert!(close(
+                TESTS,
+                &format!("{name} pooled z"),
+            );
+            assert_close(
                 t("z_pooled").p_value.unwrap(),
                 f(&d["z_pooled"][1]),
-                1e-9
-            ));
-            assert!(close(
+                TESTS,
+                &format!("{name} pooled z p"),
+            );
+            assert_close(
                 t("chi_square").statistic.unwrap(),
                 f(&d["chi_square"][0]),
-                1e-9
-            ));
-            assert!(close(
+                TESTS,
+                &format!("{name} chi-square"),
+            );
+            assert_close(
                 t("fisher_exact").p_value.unwrap(),
                 f(&d["fisher_p"]),
-                1e-9
-            ));
+                TESTS,
+                &format!("{name} Fisher p"),
+            );
             let rb = &m.rosenbaum.as_ref().unwrap().bounds;
             assert_eq!(rb.treated_only, d["treated_only"].as_u64().unwrap());
             assert_eq!(rb.control_only, d["control_only"].as_u64().unwrap());
         } else {
             // Weighted: exact weighted rates, and the difference in weighted means with a
             // robust standard error (statsmodels WLS, HC0), for the rate and per person.
-            assert!(
-                close(c.control_rate, exact, 1e-12),
-                "{name}: {} vs {exact}",
-                c.control_rate
+            assert_close(
+                c.control_rate,
+                exact,
+                EXACT,
+                &format!("{name} control rate"),
             );
-            assert!(
-                close(c.risk_difference.estimate, f(&d["rate_difference"]), 1e-12),
-                "{name}"
+            assert_close(
+                c.risk_difference.estimate,
+                f(&d["rate_difference"]),
+                EXACT,
+                name,
             );
             // The robust test of the weighted means (HC0) stays beside the headline.
-            assert!(
-                close(c.tests["z_robust"].p_value.unwrap(), f(&d["rate_p"]), 1e-9),
-                "{name}"
+            assert_close(
+                c.tests["z_robust"].p_value.unwrap(),
+                f(&d["rate_p"]),
+                TESTS,
+                name,
             );
             assert!(
                 !c.tests.contains_key("fisher_exact"),
                 "count-based tests do not apply"
             );
-            assert!(
-                close(freq.difference, f(&d["per_person_difference"]), 1e-12),
-                "{name}"
-            );
-            assert!(
-                close(freq.ci_low, f(&d["per_person_ci"][0]), 1e-9),
-                "{name}"
-            );
-            assert!(
-                close(freq.ci_high, f(&d["per_person_ci"][1]), 1e-9),
-                "{name}"
-            );
-            assert!(close(freq.p_value, f(&d["per_person_p"]), 1e-9), "{name}");
+            assert_close(freq.difference, f(&d["per_person_difference"]), EXACT, name);
+            assert_close(freq.ci_low, f(&d["per_person_ci"][0]), TESTS, name);
+            assert_close(freq.ci_high, f(&d["per_person_ci"][1]), TESTS, name);
+            assert_close(freq.p_value, f(&d["per_person_p"]), TESTS, name);
             // Counts are people: distinct matched controls, and those who reoffended.
             assert_eq!(c.control_n, Some(s.matched_controls));
         }
@@ -243,23 +263,23 @@ fn matched_comparisons_agree_with_an_independent_replication() {
             (c.risk_difference.estimate - f(&d["cluster_difference"])).abs() < 1e-12,
             "{name}"
         );
-        assert!(
-            close(c.risk_difference.limits().0, f(&d["cluster_ci"][0]), 1e-9),
-            "{name}: {} vs {}",
+        assert_close(
             c.risk_difference.limits().0,
-            d["cluster_ci"][0]
+            f(&d["cluster_ci"][0]),
+            TESTS,
+            &format!("{name} cluster ci low"),
         );
-        assert!(
-            close(c.risk_difference.limits().1, f(&d["cluster_ci"][1]), 1e-9),
-            "{name}"
+        assert_close(
+            c.risk_difference.limits().1,
+            f(&d["cluster_ci"][1]),
+            TESTS,
+            name,
         );
-        assert!(
-            close(
-                c.tests["z_cluster"].p_value.unwrap(),
-                f(&d["cluster_p"]),
-                1e-9
-            ),
-            "{name}"
+        assert_close(
+            c.tests["z_cluster"].p_value.unwrap(),
+            f(&d["cluster_p"]),
+            TESTS,
+            name,
         );
         assert_eq!(c.significant, f(&d["cluster_p"]) < 0.05, "{name}");
     }

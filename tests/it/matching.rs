@@ -12,8 +12,7 @@ fn reference() -> Value {
 }
 
 fn col(r: &Value, k: &str) -> Vec<f64> {
-    r[k].as_array()
-        .unwrap()
+    crate::common::cases(r, k)
         .iter()
         .map(|v| v.as_f64().unwrap())
         .collect()

@@ -8,17 +8,25 @@ use reoffending::stats::{
 };
 use serde_json::Value;
 
+use crate::common::{Tolerance, assert_close};
+
 fn reference() -> Value {
     crate::common::reference_json("compare.json")
 }
 
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * a.abs().max(b.abs()) || (a - b).abs() < 1e-14
-}
+// Relative, with an absolute floor of 1e-14 for figures at zero.
+/// Closed forms and distribution functions.
+const STATS: Tolerance = Tolerance::new(1e-9, 1e-14);
+/// Welch's p-value (the t distribution's tail).
+const P: Tolerance = Tolerance::new(1e-8, 1e-14);
+/// Welch's intervals (the t distribution's quantile).
+const CI: Tolerance = Tolerance::new(1e-7, 1e-14);
+/// Adjusted p-values: arithmetic on the p-values given.
+const EXACT: Tolerance = Tolerance::new(1e-12, 1e-14);
 
-fn check(got: Option<f64>, want: &Value, rel: f64, what: &str) {
+fn check(got: Option<f64>, want: &Value, tol: Tolerance, what: &str) {
     match (got, want.as_f64()) {
-        (Some(g), Some(w)) => assert!(close(g, w, rel), "{what}: {g} vs {w}"),
+        (Some(g), Some(w)) => assert_close(g, w, tol, what),
         (None, None) => {}
         (g, _) => panic!("{what}: {g:?} vs {want}"),
     }
@@ -27,7 +35,7 @@ fn check(got: Option<f64>, want: &Value, rel: f64, what: &str) {
 #[test]
 fn two_by_two_matches_statsmodels_and_scipy() {
     let r = reference();
-    for t in r["tables"].as_array().unwrap() {
+    for t in crate::common::cases(&r, "tables") {
         let g = |k: &str| t[k].as_u64().unwrap();
         let table = TwoByTwo {
             x1: g("x1"),
@@ -41,25 +49,25 @@ fn two_by_two_matches_statsmodels_and_scipy() {
         check(
             Some(nc.risk_difference.limits().0),
             &t["rd_newcombe"][0],
-            1e-9,
+            STATS,
             &format!("{what} newcombe low"),
         );
         check(
             Some(nc.risk_difference.limits().1),
             &t["rd_newcombe"][1],
-            1e-9,
+            STATS,
             &format!("{what} newcombe high"),
         );
         check(
             Some(wd.risk_difference.limits().0),
             &t["rd_wald"][0],
-            1e-9,
+            STATS,
             &format!("{what} wald low"),
         );
         check(
             Some(wd.risk_difference.limits().1),
             &t["rd_wald"][1],
-            1e-9,
+            STATS,
             &format!("{what} wald high"),
         );
         let pair = |k: &str, i: usize| {
@@ -72,67 +80,67 @@ fn two_by_two_matches_statsmodels_and_scipy() {
         check(
             nc.relative_risk.and_then(|e| e.low()),
             &pair("rr_log", 0),
-            1e-9,
+            STATS,
             &format!("{what} rr low"),
         );
         check(
             nc.relative_risk.and_then(|e| e.high()),
             &pair("rr_log", 1),
-            1e-9,
+            STATS,
             &format!("{what} rr high"),
         );
         check(
             nc.odds_ratio.and_then(|e| e.low()),
             &pair("or_woolf", 0),
-            1e-9,
+            STATS,
             &format!("{what} or low"),
         );
         check(
             nc.odds_ratio.and_then(|e| e.high()),
             &pair("or_woolf", 1),
-            1e-9,
+            STATS,
             &format!("{what} or high"),
         );
         check(
             nc.z_pooled.statistic,
             &pair("z_pooled", 0),
-            1e-9,
+            STATS,
             &format!("{what} z"),
         );
         check(
             nc.z_pooled.p_value,
             &pair("z_pooled", 1),
-            1e-9,
+            STATS,
             &format!("{what} z p"),
         );
         check(
             nc.chi_square.statistic,
             &pair("chi_square", 0),
-            1e-9,
+            STATS,
             &format!("{what} chi2"),
         );
         check(
             nc.chi_square.p_value,
             &pair("chi_square", 1),
-            1e-9,
+            STATS,
             &format!("{what} chi2 p"),
         );
         check(
             nc.chi_square_yates.statistic,
             &pair("chi_square_yates", 0),
-            1e-9,
+            STATS,
             &format!("{what} yates"),
         );
         check(
             nc.chi_square_yates.p_value,
             &pair("chi_square_yates", 1),
-            1e-9,
+            STATS,
             &format!("{what} yates p"),
         );
         check(
             nc.fisher_exact.p_value,
             &t["fisher_p"],
-            1e-9,
+            STATS,
             &format!("{what} fisher"),
         );
     }
@@ -141,7 +149,7 @@ fn two_by_two_matches_statsmodels_and_scipy() {
 #[test]
 fn welch_matches_scipy() {
     let r = reference();
-    for w in r["welch"].as_array().unwrap() {
+    for w in crate::common::cases(&r, "welch") {
         let vals = |k: &str| {
             w[k].as_array()
                 .unwrap()
@@ -151,11 +159,11 @@ fn welch_matches_scipy() {
         };
         let (a, b) = (Summary::of(vals("a")), Summary::of(vals("b")));
         let t = welch(&a, &b, 0.95).unwrap();
-        check(Some(t.statistic), &w["statistic"], 1e-9, "t");
-        check(Some(t.df), &w["df"], 1e-9, "df");
-        check(Some(t.p_value), &w["p_value"], 1e-8, "p");
-        check(Some(t.ci_low), &w["ci_low"], 1e-7, "ci low");
-        check(Some(t.ci_high), &w["ci_high"], 1e-7, "ci high");
+        check(Some(t.statistic), &w["statistic"], STATS, "t");
+        check(Some(t.df), &w["df"], STATS, "df");
+        check(Some(t.p_value), &w["p_value"], P, "p");
+        check(Some(t.ci_low), &w["ci_low"], CI, "ci low");
+        check(Some(t.ci_high), &w["ci_high"], CI, "ci high");
     }
 }
 
@@ -180,53 +188,53 @@ fn other_confidence_levels_match_statsmodels_and_scipy() {
         check(
             Some(nc.risk_difference.limits().0),
             &t["rd_newcombe"][0],
-            1e-9,
+            STATS,
             &format!("{what} newcombe"),
         );
         check(
             Some(nc.risk_difference.limits().1),
             &t["rd_newcombe"][1],
-            1e-9,
+            STATS,
             &format!("{what} newcombe"),
         );
         check(
             Some(wd.risk_difference.limits().0),
             &t["rd_wald"][0],
-            1e-9,
+            STATS,
             &format!("{what} wald"),
         );
         check(
             Some(wd.risk_difference.limits().1),
             &t["rd_wald"][1],
-            1e-9,
+            STATS,
             &format!("{what} wald"),
         );
         check(
             nc.relative_risk.and_then(|e| e.low()),
             &t["rr_log"][0],
-            1e-9,
+            STATS,
             &format!("{what} rr"),
         );
         check(
             nc.relative_risk.and_then(|e| e.high()),
             &t["rr_log"][1],
-            1e-9,
+            STATS,
             &format!("{what} rr"),
         );
         check(
             nc.odds_ratio.and_then(|e| e.low()),
             &t["or_woolf"][0],
-            1e-9,
+            STATS,
             &format!("{what} or"),
         );
         check(
             nc.odds_ratio.and_then(|e| e.high()),
             &t["or_woolf"][1],
-            1e-9,
+            STATS,
             &format!("{what} or"),
         );
     }
-    for w in r["welch"].as_array().unwrap() {
+    for w in crate::common::cases(&r, "welch") {
         let vals = |k: &str| {
             w[k].as_array()
                 .unwrap()
@@ -237,8 +245,8 @@ fn other_confidence_levels_match_statsmodels_and_scipy() {
         let (a, b) = (Summary::of(vals("a")), Summary::of(vals("b")));
         for (conf, key) in [(0.90, "ci_90"), (0.99, "ci_99")] {
             let t = welch(&a, &b, conf).unwrap();
-            check(Some(t.ci_low), &w[key][0], 1e-7, key);
-            check(Some(t.ci_high), &w[key][1], 1e-7, key);
+            check(Some(t.ci_low), &w[key][0], CI, key);
+            check(Some(t.ci_high), &w[key][1], CI, key);
         }
     }
 }
@@ -246,10 +254,10 @@ fn other_confidence_levels_match_statsmodels_and_scipy() {
 #[test]
 fn sample_sizes_match_statsmodels() {
     let r = reference();
-    for c in r["power_one"].as_array().unwrap() {
+    for c in crate::common::cases(&r, "power_one") {
         let f = |k: &str| c[k].as_f64().unwrap();
         let n = sample_size_one(f("p0"), f("p1"), f("alpha"), f("power")).unwrap();
-        check(Some(n), &c["n"], 1e-9, "one-sample n");
+        check(Some(n), &c["n"], STATS, "one-sample n");
         // The minimum detectable rate for that n is the target rate.
         let d = detectable_one(n, f("p0"), f("alpha"), f("power")).unwrap();
         let mdr = if f("p1") < f("p0") {
@@ -263,10 +271,10 @@ fn sample_sizes_match_statsmodels() {
             f("p1")
         );
     }
-    for c in r["power_two"].as_array().unwrap() {
+    for c in crate::common::cases(&r, "power_two") {
         let f = |k: &str| c[k].as_f64().unwrap();
         let n = sample_size_two(f("p1"), f("p2"), f("alpha"), f("power"), f("ratio")).unwrap();
-        check(Some(n), &c["n1"], 1e-9, "two-sample n1");
+        check(Some(n), &c["n1"], STATS, "two-sample n1");
         let d = detectable_two(n, n * f("ratio"), f("p2"), f("alpha"), f("power")).unwrap();
         let mdr = if f("p1") < f("p2") {
             d.min_detectable_rate_lower
@@ -286,7 +294,7 @@ fn sample_sizes_match_statsmodels() {
 #[test]
 fn adjustments_match_statsmodels() {
     let r = reference();
-    for c in r["adjust"].as_array().unwrap() {
+    for c in crate::common::cases(&r, "adjust") {
         let p: Vec<f64> = c["p"]
             .as_array()
             .unwrap()
@@ -301,7 +309,7 @@ fn adjustments_match_statsmodels() {
             let want = c[k].as_array().unwrap();
             assert_eq!(got.len(), want.len(), "{k}: one adjusted p per p");
             for (g, w) in got.iter().zip(want) {
-                check(Some(*g), w, 1e-12, k);
+                check(Some(*g), w, EXACT, k);
             }
         }
     }
@@ -331,7 +339,7 @@ mod properties {
                     }
                 }
                 let (pa, pb) = (a.fisher_exact.p_value.unwrap(), b.fisher_exact.p_value.unwrap());
-                prop_assert!(close(pa, pb, 1e-9), "fisher {pa} vs {pb}");
+                prop_assert!(STATS.close(pa, pb), "fisher {pa} vs {pb}");
             }
         }
     }

@@ -135,7 +135,9 @@ fn compare_rows(
     what: &str,
 ) -> Vec<(DesignKind, f64)> {
     let mut worst = Vec::new();
-    for r in theirs.as_array().unwrap() {
+    let rows = theirs.as_array().unwrap();
+    assert!(!rows.is_empty(), "{what}: the reference holds no designs");
+    for r in rows {
         let kind = kind_of(r["design"].as_str().unwrap());
         let o = row(ours, kind);
         assert_eq!(

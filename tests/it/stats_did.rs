@@ -8,6 +8,8 @@ use reoffending::stats::did::{
 };
 use serde_json::Value;
 
+use crate::common::{Tolerance, assert_close};
+
 fn reference() -> Value {
     crate::common::reference_json("did.json")
 }
@@ -66,7 +68,7 @@ fn panel(case: &Value, y: &str) -> Panel {
 /// Every (case, outcome key, panel) of the reference file.
 fn cases() -> Vec<(Value, &'static str, Panel)> {
     let r = reference();
-    let cases = r["cases"].as_array().unwrap();
+    let cases = crate::common::cases(&r, "cases");
     assert_eq!(cases.len(), 4);
     let mut out = Vec::new();
     for c in cases {
@@ -78,13 +80,26 @@ fn cases() -> Vec<(Value, &'static str, Panel)> {
     out
 }
 
-fn close(got: f64, want: f64, abs: f64, rel: f64, what: &str) {
-    assert!(
-        (got - want).abs() <= abs + rel * want.abs(),
-        "{what}: {got} vs reference {want} (diff {:e})",
-        got - want
-    );
-}
+// Each is Tolerance::new(rel, abs). The comparison was |got - want| <= abs + rel * |want|;
+// now it is <= rel * max(|got|, |want|) or <= abs: never looser but by a factor 1 + rel.
+/// The two-way fixed-effects estimate: 1e-8 absolute.
+const BETA: Tolerance = Tolerance::new(0.0, 1e-8);
+/// Event-study and refitted placebo coefficients: 1e-10 absolute.
+const COEF: Tolerance = Tolerance::new(0.0, 1e-10);
+/// Standard errors: 1e-9 relative.
+const SE: Tolerance = Tolerance::new(1e-9, 0.0);
+/// t and F statistics: 1e-6 relative.
+const STATISTIC: Tolerance = Tolerance::new(1e-6, 0.0);
+/// Interval limits: 1e-7 absolute.
+const CI: Tolerance = Tolerance::new(0.0, 1e-7);
+/// t-test p-values: 1e-6 relative or 1e-9 absolute.
+const P: Tolerance = Tolerance::new(1e-6, 1e-9);
+/// The pre-trend F test's p-value: 1e-5 relative or 1e-12 absolute.
+const F_P: Tolerance = Tolerance::new(1e-5, 1e-12);
+/// The enumerated wild bootstrap's p (a count over 2^G): 1e-12 absolute.
+const ENUMERATED_P: Tolerance = Tolerance::new(0.0, 1e-12);
+/// The placebo-in-space p-values (a rank over the areas): 1e-15 absolute.
+const RANK_P: Tolerance = Tolerance::new(0.0, 1e-15);
 
 #[test]
 fn reference_file_records_its_versions() {
@@ -111,36 +126,22 @@ fn twfe_agrees_with_statsmodels_cluster_cr1() {
         let want = &case[key]["twfe"];
         let what = format!("{} {key}", case["name"]);
         let got = twfe(&panel, 0.95).unwrap();
-        close(
+        assert_close(
             got.estimate,
             f(want, "estimate"),
-            1e-8,
-            0.0,
+            BETA,
             &format!("{what} beta"),
         );
-        close(got.se, f(want, "se"), 0.0, 1e-9, &format!("{what} se"));
-        close(got.t, f(want, "t"), 0.0, 1e-6, &format!("{what} t"));
-        close(
-            got.ci_low,
-            f(want, "ci_low"),
-            1e-7,
-            0.0,
-            &format!("{what} ci_low"),
-        );
-        close(
+        assert_close(got.se, f(want, "se"), SE, &format!("{what} se"));
+        assert_close(got.t, f(want, "t"), STATISTIC, &format!("{what} t"));
+        assert_close(got.ci_low, f(want, "ci_low"), CI, &format!("{what} ci_low"));
+        assert_close(
             got.ci_high,
             f(want, "ci_high"),
-            1e-7,
-            0.0,
+            CI,
             &format!("{what} ci_high"),
         );
-        close(
-            got.p_value,
-            f(want, "p_value"),
-            1e-9,
-            1e-6,
-            &format!("{what} p"),
-        );
+        assert_close(got.p_value, f(want, "p_value"), P, &format!("{what} p"));
         assert_eq!(got.df, f(want, "df"), "{what}");
         assert_eq!(
             got.clusters as u64,
@@ -166,7 +167,7 @@ fn event_study_and_pre_trend_agree_with_statsmodels() {
         let want = &case[key]["event_study"];
         let what = format!("{} {key}", case["name"]);
         let got = event_study(&panel, 0.95).unwrap();
-        let coefs = want["coefficients"].as_array().unwrap();
+        let coefs = crate::common::cases(want, "coefficients");
         assert_eq!(got.coefficients.len(), coefs.len(), "{what}");
         for (g, w) in got.coefficients.iter().zip(coefs) {
             let what = format!("{what} r={}", g.relative_period);
@@ -176,18 +177,17 @@ fn event_study_and_pre_trend_agree_with_statsmodels() {
                 "{what}"
             );
             assert_eq!(g.period, w["period"].as_i64(), "{what}");
-            close(g.estimate, f(w, "estimate"), 1e-10, 0.0, &what);
-            close(g.se, f(w, "se"), 0.0, 1e-9, &what);
-            close(g.ci_low, f(w, "ci_low"), 1e-7, 0.0, &what);
-            close(g.ci_high, f(w, "ci_high"), 1e-7, 0.0, &what);
-            close(g.p_value, f(w, "p_value"), 1e-9, 1e-6, &what);
+            assert_close(g.estimate, f(w, "estimate"), COEF, &what);
+            assert_close(g.se, f(w, "se"), SE, &what);
+            assert_close(g.ci_low, f(w, "ci_low"), CI, &what);
+            assert_close(g.ci_high, f(w, "ci_high"), CI, &what);
+            assert_close(g.p_value, f(w, "p_value"), P, &what);
         }
         let (g, w) = (got.pre_trend.unwrap(), &want["pre_trend"]);
-        close(
+        assert_close(
             g.statistic,
             f(w, "statistic"),
-            0.0,
-            1e-6,
+            STATISTIC,
             &format!("{what} F"),
         );
         assert_eq!(
@@ -195,13 +195,7 @@ fn event_study_and_pre_trend_agree_with_statsmodels() {
             (f(w, "df_num"), f(w, "df_den")),
             "{what}"
         );
-        close(
-            g.p_value,
-            f(w, "p_value"),
-            1e-12,
-            1e-5,
-            &format!("{what} F p"),
-        );
+        assert_close(g.p_value, f(w, "p_value"), F_P, &format!("{what} F p"));
     }
 }
 
@@ -223,12 +217,11 @@ fn enumerated_wild_bootstrap_p_matches_wildboottest_exactly() {
         assert!(got.full_enumeration, "{what}");
         assert_eq!(got.weights, BootstrapWeights::Rademacher);
         assert_eq!(got.replications, 1 << got.clusters);
-        close(got.t_statistic, f(want, "t_stat"), 0.0, 1e-6, &what);
-        close(
+        assert_close(got.t_statistic, f(want, "t_stat"), STATISTIC, &what);
+        assert_close(
             got.p_value,
             f(want, "p_strict_ties_excluded"),
-            1e-12,
-            0.0,
+            ENUMERATED_P,
             &what,
         );
         let ties = want["near_ties"].as_u64().unwrap();
@@ -264,11 +257,11 @@ fn random_wild_bootstrap_agrees_with_wildboottest_within_simulation_error() {
             _ => BootstrapWeights::Rademacher,
         };
         assert_eq!(got.weights, weights, "{what}");
-        close(got.t_statistic, f(want, "t_stat"), 0.0, 1e-6, &what);
+        assert_close(got.t_statistic, f(want, "t_stat"), STATISTIC, &what);
         let p = f(want, "p_value");
         // Two independent runs of 9999: sd of the difference sqrt(2 p (1-p) / B).
         let tol = 4.0 * (2.0 * p * (1.0 - p) / 9999.0).sqrt() + 1e-3;
-        close(got.p_value, p, tol, 0.0, &what);
+        assert_close(got.p_value, p, Tolerance::new(0.0, tol), &what);
         // Deterministic for a seed.
         let again = wild_bootstrap(&panel, &WildBootstrapOptions::new(9999, 2024)).unwrap();
         assert_eq!(again, got);
@@ -282,25 +275,19 @@ fn placebo_in_space_agrees_with_refitted_statsmodels() {
         let want = &case[key]["placebo"];
         let what = format!("{} {key}", case["name"]);
         let got = placebo_in_space(&panel).unwrap();
-        let ests = want["estimates"].as_array().unwrap();
+        let ests = crate::common::cases(want, "estimates");
         assert_eq!(got.estimates.len(), ests.len(), "{what}");
         assert!(got.skipped.is_empty());
         for (g, w) in got.estimates.iter().zip(ests) {
             assert_eq!(g.area as u64, w["area"].as_u64().unwrap(), "{what}");
-            close(g.estimate, f(w, "estimate"), 1e-10, 0.0, &what);
+            assert_close(g.estimate, f(w, "estimate"), COEF, &what);
         }
         assert_eq!(got.launch, want["launch"].as_i64().unwrap());
         assert_eq!(got.rank as u64, want["rank"].as_u64().unwrap(), "{what}");
-        close(got.p_value, f(want, "p_value"), 1e-15, 0.0, &what);
-        close(got.min_p_value, f(want, "min_p_value"), 1e-15, 0.0, &what);
+        assert_close(got.p_value, f(want, "p_value"), RANK_P, &what);
+        assert_close(got.min_p_value, f(want, "min_p_value"), RANK_P, &what);
         assert_eq!(got.areas, ests.len());
-        close(
-            got.actual,
-            f(&case[key]["twfe"], "estimate"),
-            1e-8,
-            0.0,
-            &what,
-        );
+        assert_close(got.actual, f(&case[key]["twfe"], "estimate"), BETA, &what);
     }
 }
 
@@ -432,7 +419,7 @@ fn doubling_the_outcome_doubles_estimate_and_error_and_keeps_every_p() {
 #[test]
 fn the_order_of_cells_does_not_matter() {
     let r = reference();
-    for case in r["cases"].as_array().unwrap() {
+    for case in crate::common::cases(&r, "cases") {
         let p = panel(case, "yb");
         let launches = p.launches().to_vec();
         let mut cells = p.cells().to_vec();

@@ -6,18 +6,23 @@
 use reoffending::stats::{CiMethod, binomial_test, proportion_ci};
 use serde_json::Value;
 
+use crate::common::{Tolerance, assert_close};
+
 fn reference() -> Value {
     crate::common::reference_json("proportions.json")
 }
 
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * a.abs().max(b.abs()) || (a - b).abs() < 1e-15
-}
+/// Closed-form intervals: 1e-9 relative, 1e-15 absolute.
+const CLOSED_FORM: Tolerance = Tolerance::new(1e-9, 1e-15);
+/// Beta quantiles (iterative): 1e-6 relative, 1e-15 absolute.
+const BETA_QUANTILE: Tolerance = Tolerance::new(1e-6, 1e-15);
+/// Binomial test p-values: 1e-8 relative, 1e-14 absolute.
+const BINOMIAL_P: Tolerance = Tolerance::new(1e-8, 1e-14);
 
 #[test]
 fn intervals_match_statsmodels() {
     let r = reference();
-    let cases = r["intervals"].as_array().unwrap();
+    let cases = crate::common::cases(&r, "intervals");
     assert!(cases.len() >= 100);
     for c in cases {
         let (x, n) = (c["x"].as_u64().unwrap(), c["n"].as_u64().unwrap());
@@ -25,28 +30,20 @@ fn intervals_match_statsmodels() {
         let method: CiMethod = c["method"].as_str().unwrap().parse().unwrap();
         // Closed forms to 1e-9; beta quantiles (iterative) to 1e-6.
         let tol = match method {
-            CiMethod::Exact | CiMethod::Jeffreys => 1e-6,
-            _ => 1e-9,
+            CiMethod::Exact | CiMethod::Jeffreys => BETA_QUANTILE,
+            _ => CLOSED_FORM,
         };
         let iv = proportion_ci(x, n, conf, method).unwrap().unwrap();
         let (lo, hi) = (c["low"].as_f64().unwrap(), c["high"].as_f64().unwrap());
-        assert!(
-            close(iv.low, lo, tol),
-            "{method} {x}/{n} {conf}: low {} vs {lo}",
-            iv.low
-        );
-        assert!(
-            close(iv.high, hi, tol),
-            "{method} {x}/{n} {conf}: high {} vs {hi}",
-            iv.high
-        );
+        assert_close(iv.low, lo, tol, &format!("{method} {x}/{n} {conf}: low"));
+        assert_close(iv.high, hi, tol, &format!("{method} {x}/{n} {conf}: high"));
     }
 }
 
 #[test]
 fn binomial_test_matches_scipy() {
     let r = reference();
-    for c in r["binomial_tests"].as_array().unwrap() {
+    for c in crate::common::cases(&r, "binomial_tests") {
         let (x, n) = (c["x"].as_u64().unwrap(), c["n"].as_u64().unwrap());
         let p0 = c["p0"].as_f64().unwrap();
         let t = binomial_test(x, n, p0).unwrap();
@@ -56,10 +53,7 @@ fn binomial_test_matches_scipy() {
             (t.p_greater, "greater"),
         ] {
             let want = c[key].as_f64().unwrap();
-            assert!(
-                close(got, want, 1e-8) || (got - want).abs() < 1e-14,
-                "{x}/{n} vs {p0} {key}: {got} vs {want}"
-            );
+            assert_close(got, want, BINOMIAL_P, &format!("{x}/{n} vs {p0} {key}"));
         }
     }
 }

@@ -5,23 +5,17 @@ use reoffending::stats::AreaPanel;
 use reoffending::stats::staggered::{StaggeredError, callaway_santanna};
 use serde_json::Value;
 
-use crate::common::read_reference;
+use crate::common::{Tolerance, assert_close, read_reference};
 
-fn close(what: &str, got: f64, want: f64, tol: f64) {
-    assert!(
-        (got - want).abs() <= tol,
-        "{what}: got {got}, reference {want}"
-    );
-}
+/// Against csdid and statsmodels: 1e-9 absolute.
+const CSDID: Tolerance = Tolerance::new(0.0, 1e-9);
 
 /// (panel, launch columns, reference case) for each committed case.
 fn cases() -> Vec<(AreaPanel, Vec<Option<usize>>, Value)> {
     let reference: Value =
         serde_json::from_str(&read_reference("reference/staggered.json")).unwrap();
     assert!(reference["versions"]["csdid"].is_string());
-    reference["cases"]
-        .as_array()
-        .unwrap()
+    crate::common::cases(&reference, "cases")
         .iter()
         .map(|case| {
             let rows: Vec<Vec<f64>> = case["y"]
@@ -70,44 +64,44 @@ fn matches_csdid_to_1e_9() {
             .map(|p| p.as_i64().unwrap())
             .collect();
         let r = callaway_santanna(&panel, &launch, 0.95).unwrap();
-        let cells = case["group_time"].as_array().unwrap();
+        let cells = crate::common::cases(&case, "group_time");
         assert_eq!(r.group_time.len(), cells.len(), "{name}");
         for (c, want) in r.group_time.iter().zip(cells) {
             assert_eq!(periods[c.group], want["group"].as_i64().unwrap());
             assert_eq!(periods[c.period], want["period"].as_i64().unwrap());
             let what = format!("{name} ATT({}, {})", c.group, c.period);
-            close(&what, c.estimate, want["att"].as_f64().unwrap(), 1e-9);
-            close(
-                &format!("{what} se"),
+            assert_close(c.estimate, want["att"].as_f64().unwrap(), CSDID, &what);
+            assert_close(
                 c.se.unwrap(),
                 want["se"].as_f64().unwrap(),
-                1e-9,
+                CSDID,
+                &format!("{what} se"),
             );
         }
-        close(
-            &format!("{name} simple"),
+        assert_close(
             r.att,
             case["simple"]["att"].as_f64().unwrap(),
-            1e-9,
+            CSDID,
+            &format!("{name} simple"),
         );
-        close(
-            &format!("{name} simple se"),
+        assert_close(
             r.se.unwrap(),
             case["simple"]["se"].as_f64().unwrap(),
-            1e-9,
+            CSDID,
+            &format!("{name} simple se"),
         );
         let d = &case["dynamic"];
-        close(
-            &format!("{name} dynamic"),
+        assert_close(
             r.dynamic.estimate,
             d["att"].as_f64().unwrap(),
-            1e-9,
+            CSDID,
+            &format!("{name} dynamic"),
         );
-        close(
-            &format!("{name} dynamic se"),
+        assert_close(
             r.dynamic.se.unwrap(),
             d["se"].as_f64().unwrap(),
-            1e-9,
+            CSDID,
+            &format!("{name} dynamic se"),
         );
         let es: Vec<i64> = d["event_times"]
             .as_array()
@@ -123,30 +117,30 @@ fn matches_csdid_to_1e_9() {
             es
         );
         for (k, b) in r.by_time.iter().enumerate() {
-            close(
-                &format!("{name} e={}", b.relative_period),
+            assert_close(
                 b.estimate,
                 d["att_e"][k].as_f64().unwrap(),
-                1e-9,
+                CSDID,
+                &format!("{name} e={}", b.relative_period),
             );
-            close(
-                &format!("{name} e={} se", b.relative_period),
+            assert_close(
                 b.se.unwrap(),
                 d["se_e"][k].as_f64().unwrap(),
-                1e-9,
+                CSDID,
+                &format!("{name} e={} se", b.relative_period),
             );
         }
-        close(
-            &format!("{name} twfe"),
+        assert_close(
             r.twfe.estimate,
             case["twfe"]["estimate"].as_f64().unwrap(),
-            1e-9,
+            CSDID,
+            &format!("{name} twfe"),
         );
-        close(
-            &format!("{name} twfe se"),
+        assert_close(
             r.twfe.se.unwrap(),
             case["twfe"]["se"].as_f64().unwrap(),
-            1e-9,
+            CSDID,
+            &format!("{name} twfe se"),
         );
         assert_eq!(
             r.twfe.clusters as u64,

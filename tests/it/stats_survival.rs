@@ -4,13 +4,23 @@
 use reoffending::stats::{KaplanMeier, KmInterval, Ties, cox, logrank};
 use serde_json::Value;
 
+use crate::common::{Tolerance, assert_close};
+
 fn reference() -> Value {
     crate::common::reference_json("survival.json")
 }
 
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * a.abs().max(b.abs()) || (a - b).abs() < 1e-12
-}
+// Relative, with an absolute floor of 1e-12 for figures at zero.
+/// Closed forms: survival, log-rank, log-likelihood.
+const STATS: Tolerance = Tolerance::new(1e-9, 1e-12);
+/// Iterative fits and beta / normal quantile intervals against statsmodels and lifelines.
+const FIT: Tolerance = Tolerance::new(1e-6, 1e-12);
+/// Cox p-values against statsmodels.
+const COX_P: Tolerance = Tolerance::new(1e-5, 1e-12);
+/// lifelines' Cox fit, which stops at a looser tolerance.
+const LIFELINES: Tolerance = Tolerance::new(1e-4, 1e-12);
+/// lifelines' Cox p-values.
+const LIFELINES_P: Tolerance = Tolerance::new(1e-3, 1e-12);
 
 struct Data {
     time: Vec<f64>,
@@ -44,7 +54,7 @@ fn data(r: &Value) -> Data {
 fn kaplan_meier_matches_lifelines() {
     let r = reference();
     let d = data(&r);
-    for km_ref in r["km"].as_array().unwrap() {
+    for km_ref in crate::common::cases(&r, "km") {
         let keep: Vec<usize> = (0..d.time.len())
             .filter(|&i| {
                 km_ref["group"]
@@ -55,41 +65,50 @@ fn kaplan_meier_matches_lifelines() {
         let t: Vec<f64> = keep.iter().map(|&i| d.time[i]).collect();
         let e: Vec<bool> = keep.iter().map(|&i| d.event[i]).collect();
         let km = KaplanMeier::fit(&t, &e, 0.95, KmInterval::LogLog).unwrap();
-        let rows = km_ref["table"].as_array().unwrap();
+        let rows = crate::common::cases(km_ref, "table");
         assert_eq!(km.table.len(), rows.len());
         for (got, want) in km.table.iter().zip(rows) {
             assert_eq!(got.time, want["time"].as_f64().unwrap());
             assert_eq!(got.at_risk, want["at_risk"].as_u64().unwrap());
             assert_eq!(got.events, want["events"].as_u64().unwrap());
             assert_eq!(got.censored, want["censored"].as_u64().unwrap());
-            assert!(
-                close(got.survival, want["survival"].as_f64().unwrap(), 1e-9),
-                "S at {}",
-                got.time
+            assert_close(
+                got.survival,
+                want["survival"].as_f64().unwrap(),
+                STATS,
+                &format!("S at {}", got.time),
             );
-            assert!(
-                close(got.ci_low, want["ci_low"].as_f64().unwrap(), 1e-6),
-                "low at {}",
-                got.time
+            assert_close(
+                got.ci_low,
+                want["ci_low"].as_f64().unwrap(),
+                FIT,
+                &format!("low at {}", got.time),
             );
-            assert!(
-                close(got.ci_high, want["ci_high"].as_f64().unwrap(), 1e-6),
-                "high at {}",
-                got.time
+            assert_close(
+                got.ci_high,
+                want["ci_high"].as_f64().unwrap(),
+                FIT,
+                &format!("high at {}", got.time),
             );
         }
         assert_eq!(km.median(), km_ref["median"].as_f64());
         let (lo, hi) = km.median_ci();
         assert_eq!(lo, km_ref["median_ci"][0].as_f64());
         assert_eq!(hi, km_ref["median_ci"][1].as_f64());
-        assert!(close(
+        assert_close(
             km.rmst(30.0),
             km_ref["rmst_30"].as_f64().unwrap(),
-            1e-9
-        ));
-        for a in km_ref["at"].as_array().unwrap() {
+            STATS,
+            "restricted mean to 30",
+        );
+        for a in crate::common::cases(km_ref, "at") {
             let s = km.survival_at(a["time"].as_f64().unwrap()).survival;
-            assert!(close(s, a["survival"].as_f64().unwrap(), 1e-9));
+            assert_close(
+                s,
+                a["survival"].as_f64().unwrap(),
+                STATS,
+                &format!("S at {}", a["time"]),
+            );
         }
     }
 }
@@ -103,39 +122,45 @@ fn logrank_matches_lifelines_and_statsmodels() {
     let e: Vec<bool> = two.iter().map(|&i| d.event[i]).collect();
     let g: Vec<usize> = two.iter().map(|&i| usize::from(d.group[i] == 2)).collect();
     let lr = logrank(&sub(&d.time), &e, &g, None).unwrap();
-    assert!(close(
+    assert_close(
         lr.statistic,
         r["logrank_two"]["statistic"].as_f64().unwrap(),
-        1e-9
-    ));
-    assert!(close(
+        STATS,
+        "log-rank (two groups)",
+    );
+    assert_close(
         lr.p_value,
         r["logrank_two"]["p_value"].as_f64().unwrap(),
-        1e-9
-    ));
+        STATS,
+        "log-rank (two groups) p",
+    );
     let lr = logrank(&d.time, &d.event, &d.group, None).unwrap();
     assert_eq!(lr.df, 2);
-    assert!(close(
+    assert_close(
         lr.statistic,
         r["logrank_three"]["statistic"].as_f64().unwrap(),
-        1e-9
-    ));
-    assert!(close(
+        STATS,
+        "log-rank (three groups)",
+    );
+    assert_close(
         lr.p_value,
         r["logrank_three"]["p_value"].as_f64().unwrap(),
-        1e-9
-    ));
+        STATS,
+        "log-rank (three groups) p",
+    );
     let lr = logrank(&d.time, &d.event, &d.group, Some(&d.stratum)).unwrap();
-    assert!(close(
+    assert_close(
         lr.statistic,
         r["logrank_stratified"]["statistic"].as_f64().unwrap(),
-        1e-9
-    ));
-    assert!(close(
+        STATS,
+        "stratified log-rank",
+    );
+    assert_close(
         lr.p_value,
         r["logrank_stratified"]["p_value"].as_f64().unwrap(),
-        1e-9
-    ));
+        STATS,
+        "stratified log-rank p",
+    );
     assert!(
         logrank(&d.time, &d.event, &vec![0; d.time.len()], None).is_err(),
         "one group"
@@ -159,7 +184,7 @@ fn kaplan_meier_at_other_levels_and_transforms() {
     let r = reference();
     let d = data(&r);
     // lifelines' log(-log) intervals at 90% and 99%.
-    for lv in r["km_levels"].as_array().unwrap() {
+    for lv in crate::common::cases(&r, "km_levels") {
         let conf = lv["confidence"].as_f64().unwrap();
         let km = KaplanMeier::fit(&d.time, &d.event, conf, KmInterval::LogLog).unwrap();
         let (lo, hi) = (
@@ -168,15 +193,17 @@ fn kaplan_meier_at_other_levels_and_transforms() {
         );
         assert_eq!(km.table.len(), lo.len(), "a row per time at {conf}");
         for ((row, l), h) in km.table.iter().zip(lo).zip(hi) {
-            assert!(
-                close(row.ci_low, l.as_f64().unwrap(), 1e-6),
-                "{conf} low at {}",
-                row.time
+            assert_close(
+                row.ci_low,
+                l.as_f64().unwrap(),
+                FIT,
+                &format!("{conf} low at {}", row.time),
             );
-            assert!(
-                close(row.ci_high, h.as_f64().unwrap(), 1e-6),
-                "{conf} high at {}",
-                row.time
+            assert_close(
+                row.ci_high,
+                h.as_f64().unwrap(),
+                FIT,
+                &format!("{conf} high at {}", row.time),
             );
         }
     }
@@ -193,20 +220,17 @@ fn kaplan_meier_at_other_levels_and_transforms() {
                 let time = time.as_f64().unwrap();
                 let row = km.table.iter().find(|row| row.time == time).unwrap();
                 let s = t["survival"][k].as_f64().unwrap();
-                assert!(close(row.survival, s, 1e-9), "S at {time}");
+                assert_close(row.survival, s, STATS, &format!("S at {time}"));
                 let (l, h) = (
                     t[key][0][k].as_f64().unwrap(),
                     t[key][1][k].as_f64().unwrap(),
                 );
-                assert!(
-                    close(row.ci_low, l, 1e-9),
-                    "{key} {conf} low at {time}: {} vs {l}",
-                    row.ci_low
-                );
-                assert!(
-                    close(row.ci_high, h, 1e-9),
-                    "{key} {conf} high at {time}: {} vs {h}",
-                    row.ci_high
+                assert_close(row.ci_low, l, STATS, &format!("{key} {conf} low at {time}"));
+                assert_close(
+                    row.ci_high,
+                    h,
+                    STATS,
+                    &format!("{key} {conf} high at {time}"),
                 );
             }
         }
@@ -224,54 +248,54 @@ fn cox_p_values_and_hazard_ratio_intervals_match_statsmodels() {
         let want = inf[key].as_array().unwrap();
         assert_eq!(fit.coefficients.len(), want.len());
         for (term, w) in fit.coefficients.iter().zip(want) {
-            assert!(
-                close(term.ci_low, w[0].as_f64().unwrap(), 1e-6),
-                "{} {key} low",
-                term.name
+            assert_close(
+                term.ci_low,
+                w[0].as_f64().unwrap(),
+                FIT,
+                &format!("{} {key} low", term.name),
             );
-            assert!(
-                close(term.ci_high, w[1].as_f64().unwrap(), 1e-6),
-                "{} {key} high",
-                term.name
+            assert_close(
+                term.ci_high,
+                w[1].as_f64().unwrap(),
+                FIT,
+                &format!("{} {key} high", term.name),
             );
         }
-        let p = inf["p"].as_array().unwrap();
+        let p = crate::common::cases(inf, "p");
         for (term, w) in fit.coefficients.iter().zip(p) {
             let w = w.as_f64().unwrap();
-            assert!(
-                close(term.p_value, w, 1e-5) || (term.p_value - w).abs() < 1e-12,
-                "{} p: {} vs {w}",
-                term.name,
-                term.p_value
-            );
+            assert_close(term.p_value, w, COX_P, &format!("{} p", term.name));
         }
         if conf == 0.95 {
             // lifelines converges to a looser tolerance: agree to 1e-4.
             for (term, w) in fit
                 .coefficients
                 .iter()
-                .zip(inf["lifelines_hr_ci_95"].as_array().unwrap())
+                .zip(crate::common::cases(inf, "lifelines_hr_ci_95"))
             {
-                assert!(
-                    close(term.ci_low, w[0].as_f64().unwrap(), 1e-4),
-                    "{} lifelines",
-                    term.name
+                assert_close(
+                    term.ci_low,
+                    w[0].as_f64().unwrap(),
+                    LIFELINES,
+                    &format!("{} lifelines", term.name),
                 );
-                assert!(
-                    close(term.ci_high, w[1].as_f64().unwrap(), 1e-4),
-                    "{} lifelines",
-                    term.name
+                assert_close(
+                    term.ci_high,
+                    w[1].as_f64().unwrap(),
+                    LIFELINES,
+                    &format!("{} lifelines", term.name),
                 );
             }
             for (term, w) in fit
                 .coefficients
                 .iter()
-                .zip(r["cox_efron"]["p"].as_array().unwrap())
+                .zip(crate::common::cases(&r["cox_efron"], "p"))
             {
-                assert!(
-                    close(term.p_value, w.as_f64().unwrap(), 1e-3),
-                    "{} lifelines p",
-                    term.name
+                assert_close(
+                    term.p_value,
+                    w.as_f64().unwrap(),
+                    LIFELINES_P,
+                    &format!("{} lifelines p", term.name),
                 );
             }
         }
@@ -295,50 +319,62 @@ fn cox_matches_statsmodels_and_lifelines() {
     assert_eq!(got_names, want_names, "every term, in order");
     assert_eq!(sm["coef"].as_array().unwrap().len(), want_names.len());
     for (j, term) in fit.coefficients.iter().enumerate() {
-        assert!(
-            close(term.coef, sm["coef"][j].as_f64().unwrap(), 1e-6),
-            "{} coef",
-            term.name
+        assert_close(
+            term.coef,
+            sm["coef"][j].as_f64().unwrap(),
+            FIT,
+            &format!("{} coef", term.name),
         );
-        assert!(
-            close(term.se, sm["se"][j].as_f64().unwrap(), 1e-6),
-            "{} se",
-            term.name
+        assert_close(
+            term.se,
+            sm["se"][j].as_f64().unwrap(),
+            FIT,
+            &format!("{} se", term.name),
         );
         // lifelines stops at a looser tolerance: agree to 1e-4.
-        assert!(close(
+        assert_close(
             term.coef,
             r["cox_efron"]["coef"][j].as_f64().unwrap(),
-            1e-4
-        ));
+            LIFELINES,
+            &format!("{} lifelines coef", term.name),
+        );
     }
-    assert!(close(
+    assert_close(
         fit.log_likelihood,
         sm["log_likelihood"].as_f64().unwrap(),
-        1e-9
-    ));
-    assert!(close(
+        STATS,
+        "Efron log-likelihood",
+    );
+    assert_close(
         fit.concordance,
         r["cox_efron"]["concordance"].as_f64().unwrap(),
-        1e-6
-    ));
+        FIT,
+        "concordance",
+    );
     assert!(fit.converged);
     let br = cox(&d.time, &d.event, &x, &names, Ties::Breslow, 0.95).unwrap();
     let sm = &r["cox_breslow"];
     assert_eq!(br.coefficients.len(), sm["coef"].as_array().unwrap().len());
     for (j, term) in br.coefficients.iter().enumerate() {
-        assert!(
-            close(term.coef, sm["coef"][j].as_f64().unwrap(), 1e-6),
-            "{} breslow",
-            term.name
+        assert_close(
+            term.coef,
+            sm["coef"][j].as_f64().unwrap(),
+            FIT,
+            &format!("{} breslow", term.name),
         );
-        assert!(close(term.se, sm["se"][j].as_f64().unwrap(), 1e-6));
+        assert_close(
+            term.se,
+            sm["se"][j].as_f64().unwrap(),
+            FIT,
+            &format!("{} breslow se", term.name),
+        );
     }
-    assert!(close(
+    assert_close(
         br.log_likelihood,
         sm["log_likelihood"].as_f64().unwrap(),
-        1e-9
-    ));
+        STATS,
+        "Breslow log-likelihood",
+    );
 }
 
 #[test]

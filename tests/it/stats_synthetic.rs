@@ -9,7 +9,22 @@ use reoffending::stats::synthetic::{
 };
 use serde_json::Value;
 
-use crate::common::read_reference;
+use crate::common::{Tolerance, assert_close, read_reference};
+
+// Against the reference port (synthetic.py). Weights and curves were asserted within
+// tol * (1 + |want|); here within tol relative or tol absolute.
+/// Weights and effect curves: 1e-9 relative or absolute.
+const PORT: Tolerance = Tolerance::new(1e-9, 1e-9);
+/// Placebo estimates: 1e-8 relative or absolute.
+const PLACEBO: Tolerance = Tolerance::new(1e-8, 1e-8);
+/// Estimates: 1e-9 absolute.
+const ESTIMATE: Tolerance = Tolerance::new(0.0, 1e-9);
+/// The placebo standard error: 1e-8 absolute.
+const PLACEBO_SE: Tolerance = Tolerance::new(0.0, 1e-8);
+/// Regularisation (noise level, zeta): 1e-12 absolute.
+const REGULARISATION: Tolerance = Tolerance::new(0.0, 1e-12);
+/// The published Proposition 99 estimates, to their 5 decimals.
+const PUBLISHED: Tolerance = Tolerance::new(0.0, 5e-6);
 
 fn floats(v: &Value) -> Vec<f64> {
     v.as_array()
@@ -19,13 +34,11 @@ fn floats(v: &Value) -> Vec<f64> {
         .collect()
 }
 
-fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
+/// `assert_close` element by element, the lengths equal.
+fn assert_all_close(what: &str, got: &[f64], want: &[f64], tol: Tolerance) {
     assert_eq!(got.len(), want.len(), "{what}: lengths");
     for (k, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g - w).abs() <= tol * (1.0 + w.abs()),
-            "{what}[{k}]: got {g}, reference {w}"
-        );
+        assert_close(*g, *w, tol, &format!("{what}[{k}]"));
     }
 }
 
@@ -92,11 +105,7 @@ fn prop99_matches_published_values() {
     for (e, (m, v)) in r.estimates.iter().zip(published) {
         assert_eq!(e.method, m);
         // Published to 5 decimals.
-        assert!(
-            (e.estimate - v).abs() < 5e-6,
-            "{m:?}: {} vs {v}",
-            e.estimate
-        );
+        assert_close(e.estimate, v, PUBLISHED, &format!("{m:?}"));
         assert!(e.se > 0.0 && e.ci_low < e.estimate && e.estimate < e.ci_high);
     }
     let w: f64 = r.unit_weights.iter().map(|u| u.weight).sum();
@@ -155,21 +164,23 @@ fn prop99_weights_match_reference() {
     assert_eq!(order, ref_areas[..38]);
     for (k, m) in ["sdid", "sc", "did"].iter().enumerate() {
         let f = &r.fits[k];
-        assert!(
-            (f.estimate - case[m]["estimate"].as_f64().unwrap()).abs() < 1e-9,
-            "{m}"
-        );
         assert_close(
+            f.estimate,
+            case[m]["estimate"].as_f64().unwrap(),
+            ESTIMATE,
+            m,
+        );
+        assert_all_close(
             &format!("{m} omega"),
             &f.omega,
             &floats(&case[m]["omega"]),
-            1e-9,
+            PORT,
         );
-        assert_close(
+        assert_all_close(
             &format!("{m} lambda"),
             &f.lambda,
             &floats(&case[m]["lambda"]),
-            1e-9,
+            PORT,
         );
     }
 }
@@ -178,7 +189,7 @@ fn prop99_weights_match_reference() {
 fn generated_and_prop99_match_reference_port() {
     let reference: Value =
         serde_json::from_str(&read_reference("reference/synthetic.json")).unwrap();
-    let cases = reference["cases"].as_array().unwrap();
+    let cases = crate::common::cases(&reference, "cases");
     assert!(cases.len() >= 4);
     for case in cases {
         let name = case["name"].as_str().unwrap();
@@ -206,44 +217,49 @@ fn generated_and_prop99_match_reference_port() {
             let want = &case[m];
             let f = fit(&y, n0, t0, method).unwrap();
             let what = format!("{name} {m}");
-            assert!(
-                (f.estimate - want["estimate"].as_f64().unwrap()).abs() < 1e-9,
-                "{what}: {} vs {}",
-                f.estimate,
-                want["estimate"]
-            );
-            assert!((f.noise_level - case["noise_level"].as_f64().unwrap()).abs() < 1e-12);
-            assert!((f.zeta_omega - want["zeta_omega"].as_f64().unwrap()).abs() < 1e-12);
             assert_close(
+                f.estimate,
+                want["estimate"].as_f64().unwrap(),
+                ESTIMATE,
+                &what,
+            );
+            let noise = case["noise_level"].as_f64().unwrap();
+            assert_close(
+                f.noise_level,
+                noise,
+                REGULARISATION,
+                &format!("{what} noise"),
+            );
+            let zeta = want["zeta_omega"].as_f64().unwrap();
+            assert_close(f.zeta_omega, zeta, REGULARISATION, &format!("{what} zeta"));
+            assert_all_close(
                 &format!("{what} omega"),
                 &f.omega,
                 &floats(&want["omega"]),
-                1e-9,
+                PORT,
             );
-            assert_close(
+            assert_all_close(
                 &format!("{what} lambda"),
                 &f.lambda,
                 &floats(&want["lambda"]),
-                1e-9,
+                PORT,
             );
-            assert_close(
+            assert_all_close(
                 &format!("{what} effect curve"),
                 &f.effect_curve,
                 &floats(&want["effect_curve"]),
-                1e-9,
+                PORT,
             );
             let placebo = placebo_estimates(&y, n0, t0, &f, &perms).unwrap();
-            assert_close(
+            assert_all_close(
                 &format!("{what} placebo"),
                 &placebo,
                 &floats(&want["placebo_estimates"]),
-                1e-8,
+                PLACEBO,
             );
             let se = placebo_se(&placebo).unwrap();
-            assert!(
-                (se - want["placebo_se"].as_f64().unwrap()).abs() < 1e-8,
-                "{what} se"
-            );
+            let want_se = want["placebo_se"].as_f64().unwrap();
+            assert_close(se, want_se, PLACEBO_SE, &format!("{what} se"));
         }
     }
 }

@@ -184,3 +184,66 @@ pub fn read_reference(rel: &str) -> String {
     assert!(!text.trim().is_empty(), "{path} is empty");
     text
 }
+
+/// How close a computed figure must be to its reference: within `rel` of the larger of the
+/// two in size, or within `abs` outright (the floor for figures at or near zero):
+/// `|got - want| <= rel * max(|got|, |want|)` or `|got - want| <= abs`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tolerance {
+    pub rel: f64,
+    pub abs: f64,
+}
+
+impl Tolerance {
+    pub const fn new(rel: f64, abs: f64) -> Self {
+        Self { rel, abs }
+    }
+
+    /// Whether `got` is within the tolerance of `want` (never for a NaN).
+    pub fn close(&self, got: f64, want: f64) -> bool {
+        let d = (got - want).abs();
+        d <= self.rel * got.abs().max(want.abs()) || d <= self.abs
+    }
+}
+
+/// Asserts `got` is within `tol` of `want`, saying what, both figures, their difference and
+/// the tolerance otherwise.
+#[track_caller]
+pub fn assert_close(got: f64, want: f64, tol: Tolerance, what: &str) {
+    assert!(
+        tol.close(got, want),
+        "{what}: got {got:e}, want {want:e}, difference {:e} beyond rel {:e} (of {:e}) / abs {:e}",
+        (got - want).abs(),
+        tol.rel,
+        got.abs().max(want.abs()),
+        tol.abs
+    );
+}
+
+/// `v[key]` of a reference file as its array of cases, asserted present and non-empty, so that
+/// an empty or mis-keyed reference fails instead of passing vacuously.
+#[track_caller]
+pub fn cases<'a>(v: &'a serde_json::Value, key: &str) -> &'a [serde_json::Value] {
+    let a = v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("reference: {key:?} is not an array"));
+    assert!(!a.is_empty(), "reference: {key:?} holds no cases");
+    a
+}
+
+#[test]
+fn tolerance_is_relative_to_the_larger_figure_or_an_absolute_floor() {
+    let t = Tolerance::new(1e-3, 1e-9);
+    assert!(t.close(1000.0, 1001.0) && t.close(1001.0, 1000.0));
+    assert!(!t.close(1000.0, 1002.0));
+    assert!(t.close(0.0, 1e-9) && !t.close(0.0, 2e-9));
+    assert!(!t.close(f64::NAN, 0.0) && !t.close(1.0, f64::NAN));
+    let message = std::panic::catch_unwind(|| assert_close(1.0, 2.0, t, "x"))
+        .unwrap_err()
+        .downcast::<String>()
+        .unwrap();
+    assert!(
+        message.starts_with("x: got 1e0, want 2e0, difference 1e0"),
+        "{message}"
+    );
+}
