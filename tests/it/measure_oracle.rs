@@ -128,7 +128,7 @@ fn oracle(
     // - the placebo outcome (prior_year) counts the proven offences of the year before the
     //   index date, the year being the follow-up length (docs/rules.md, "Offences no analysis
     //   reads": the placebo reads the follow-up back): committed 1 to f days before the index
-    //   date and already disposed of on the day before it, so that the index offence (disposed
+    //   date and disposed of before it (by the day before), so that the index offence (disposed
     //   of on the index date) is never one, whatever the extract date.
     let mut out = BTreeMap::new();
     for (&p, &(idx, _)) in &kept {
@@ -146,7 +146,7 @@ fn oracle(
         }
         let prior_year = used
             .iter()
-            .filter(|&&(q, o, d)| q == p && (1..=f).contains(&(idx - o)) && d <= idx - 1)
+            .filter(|&&(q, o, d)| q == p && (1..=f).contains(&(idx - o)) && d < idx)
             .count() as u32;
         if !eligible {
             *excl
