@@ -324,6 +324,27 @@ fn staggered_launches_through_the_command_give_callaway_santanna_beside_twfe() {
             .unwrap()
             .contains("Callaway and Sant'Anna")
     );
+    // The terminal's table of the two estimators, headed by the interval's level, each row
+    // the JSON's figure in points.
+    let text = stdout(&["did", "--config", &path(&config), "--panel", &path(&panel)]);
+    let table = text
+        .split("Launches at different times")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no staggered table in:\n{text}"));
+    assert!(table.contains("95% CI"), "{table}");
+    let method = st["method"].as_str().unwrap();
+    for (name, value) in [(method, att), ("two-way fixed effects", twfe)] {
+        let line = table
+            .lines()
+            .skip(1)
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no row {name} in:\n{table}"));
+        let shown = format!("{:.1}", value * 100.0);
+        assert!(
+            line.contains(shown.trim_start_matches('-')),
+            "{name}: {shown} not in {line}"
+        );
+    }
 }
 
 #[test]

@@ -102,14 +102,29 @@ pub(crate) fn synthetic_weights(d: &Value) -> Described {
     )
 }
 
-/// Percentage points, unsigned (the estimate's column says what it is a change in).
-fn points(x: f64) -> Option<String> {
-    Some(Kind::Num(1).show(x * 100.0))
-}
-
-/// An interval in percentage points, unsigned.
-fn points_interval(lo: f64, hi: f64) -> Option<String> {
-    Some(Kind::Num(1).interval(lo * 100.0, hi * 100.0))
+/// Launches at different times: Callaway and Sant'Anna's overall effect with two-way fixed
+/// effects beside, described once, from a difference-in-differences JSON (`None` without a
+/// staggered summary).
+pub(crate) fn staggered(d: &Value) -> Option<Described> {
+    let s = d.get("staggered").filter(|v| v.is_object())?;
+    let row = |estimator: &Value, e: &Value, est: &str| {
+        json!({
+            "estimator": estimator, "estimate": e[est], "ci_low": e["ci_low"],
+            "ci_high": e["ci_high"],
+        })
+    };
+    Some(of(
+        "Launches at different times: Callaway and Sant'Anna, with two-way fixed effects beside",
+        vec![
+            Column::label("estimator", "estimator"),
+            Column::value("estimate (points)", "estimate", Kind::Pts),
+            Column::interval("", confidence(d), ("ci_low", "ci_high"), Kind::Pts),
+        ],
+        vec![
+            row(&s["method"], s, "att"),
+            row(&json!("two-way fixed effects"), &s["twfe"], "estimate"),
+        ],
+    ))
 }
 
 impl AreaDid {
@@ -155,32 +170,6 @@ impl AreaDid {
         }
         t
     }
-
-    fn staggered_table(&self) -> Option<Table> {
-        let s = self.staggered.as_ref()?;
-        let mut t = Table::new(
-            "Launches at different times: Callaway and Sant'Anna, with two-way fixed effects beside",
-            &["estimator", "estimate (points)", "interval (points)"],
-            1,
-        );
-        t.push(vec![
-            Some(s.method.clone()),
-            points(s.att),
-            s.ci_low
-                .zip(s.ci_high)
-                .and_then(|(a, b)| points_interval(a, b)),
-        ]);
-        t.push(vec![
-            Some("two-way fixed effects".into()),
-            points(s.twfe.estimate),
-            s.twfe
-                .ci_low
-                .zip(s.twfe.ci_high)
-                .and_then(|(a, b)| points_interval(a, b)),
-        ]);
-        t.notes.push(s.summary.clone());
-        Some(t)
-    }
 }
 
 impl Tabular for AreaDid {
@@ -196,7 +185,11 @@ impl Tabular for AreaDid {
             out.push(synthetic_estimates(&j).table());
             out.push(synthetic_weights(&j).table());
         }
-        out.extend(self.staggered_table());
+        if let Some(mut t) = staggered(&j).map(|d| d.table()) {
+            t.notes
+                .extend(self.staggered.as_ref().map(|s| s.summary.clone()));
+            out.push(t);
+        }
         if let Some(first) = out.first_mut() {
             first.notes.push(self.summary.clone());
         }
