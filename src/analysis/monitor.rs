@@ -412,9 +412,13 @@ impl Monitor {
                 .filter(|&d| d < f_days && d as i32 <= least)
                 .max()
                 .map_or(0.0, f64::from);
+            // The reference curve is read only for a projection: the earlier quarters' curve
+            // (a pass over every person and a fit) is built only for a group that needs one.
+            let needs_projection = full < members.len() as u64 && reach >= 91.0;
             let earlier;
             let reference = match (&reference_cohort, &reference_curve) {
                 (Some((name, _)), Some(curve)) => Some((format!("the {name} group"), curve)),
+                _ if !needs_projection => None,
                 _ => {
                     let code = people.cohort.code_of(&c);
                     let members: Vec<usize> = (0..people.len())
@@ -427,7 +431,7 @@ impl Monitor {
                         .map(|k| (format!("earlier quarters of {c}"), k))
                 }
             };
-            let projection = if full < members.len() as u64 && reach >= 91.0 {
+            let projection = if needs_projection {
                 reference
                     .filter(|(_, r)| r.table.iter().any(|row| row.time >= f))
                     .and_then(|(name, r)| {

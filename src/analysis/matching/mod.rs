@@ -354,31 +354,49 @@ impl MatchedComparison {
                 };
                 // The pilot's period within every comparison person: the same design at
                 // fewer rows, when its terms are the same (see `MatchingStage::within`).
+                // Only the comparison is reported: no balance, placebo or Rosenbaum bounds.
                 match stage.within(people, outcomes, &options.compare, &o)? {
-                    Some(inner) => Self::from_stage(outcomes, &o, &inner),
-                    None => Self::compute_once(people, outcomes, &o),
+                    Some(inner) => Self::comparison_only(outcomes, &o, &inner),
+                    None => {
+                        let inner = MatchingStage::prepare(people, outcomes, &o)?;
+                        Self::comparison_only(outcomes, &o, &inner)
+                    }
                 }
-                .map(|m| m.comparison)
             },
         )?;
         Ok(m)
     }
 
-    /// The matched analysis without the period check.
-    // Over 80 lines: the matching pipeline (design, propensity model, nearest neighbours, balance,
-    // matched comparison, placebo) in the order MatchIt documents it; each step is a call and the
-    // function is mostly the wiring of their results into one result.
-    fn compute_once(
-        people: &People,
+    /// The comparison on the matched sample of a prepared stage, and nothing else (what the
+    /// period check reports): the same nearest neighbours and the same comparison, with its
+    /// interval clustered by matched set, as [`from_stage`](Self::from_stage) gives.
+    fn comparison_only(
         outcomes: &Outcomes,
         options: &MatchOptions,
-    ) -> Result<MatchedComparison> {
-        let stage = MatchingStage::prepare(people, outcomes, options)?;
-        Self::from_stage(outcomes, options, &stage)
+        stage: &MatchingStage,
+    ) -> Result<Comparison> {
+        let t = crate::trace::Phase::start("  match: nearest neighbours");
+        let m = nearest_neighbour(&stage.logit, &stage.treated, &stage.exact_key, &stage.spec);
+        drop(t);
+        let _t = crate::trace::Phase::start("  match: comparisons");
+        // The warnings of the clustered interval are the full analysis's; here only the
+        // comparison is kept.
+        let mut warnings = Vec::new();
+        matched_outcome_comparison(
+            outcomes,
+            options,
+            &stage.design,
+            &stage.treated,
+            &m,
+            &mut warnings,
+        )
+        .map(|(comparison, ..)| comparison)
     }
 
     /// The matched analysis on a prepared stage, without the period check.
-    // Over 80 lines: see `compute_once`.
+    // Over 80 lines: the matching pipeline (nearest neighbours, balance, matched comparison,
+    // placebo, Rosenbaum bounds) in the order MatchIt documents it; each step is a call and the
+    // function is mostly the wiring of their results into one result.
     fn from_stage(
         outcomes: &Outcomes,
         options: &MatchOptions,
@@ -410,7 +428,7 @@ impl MatchedComparison {
             &m.weights,
         );
         drop(t);
-        let _t = crate::trace::Phase::start("  match: comparisons");
+        let t_comparisons = crate::trace::Phase::start("  match: comparisons");
         let imbalanced_terms: Vec<String> = balance
             .iter()
             .filter(|b| b.smd_after.is_some_and(|s| s.abs() > 0.1))
@@ -422,36 +440,16 @@ impl MatchedComparison {
                 imbalanced_terms.join(", ")
             ));
         }
-        // Outcomes of the matched sample.
-        let (t, c) = matched_groups(outcomes, &design.rows, treated, &m.weights);
-        let matched_treated = t.n;
-        if matched_treated == 0 {
-            return Err(Error::method(
-                "matching",
-                "no pilot person has a match within the caliper: widen the caliper or use fewer covariates",
-            ));
-        }
+        let (comparison, sets, c) =
+            matched_outcome_comparison(outcomes, options, design, treated, &m, &mut warnings)?;
+        let matched_treated = comparison.treatment_n;
         let effective_controls = {
             let sw: f64 = c.weights.iter().sum();
             let sw2: f64 = c.weights.iter().map(|w| w * w).sum();
             sw * sw / sw2
         };
-        let mut comparison = Comparison::from_groups(
-            &options.treatment,
-            &format!("matched {}", options.control),
-            &t,
-            &c,
-            &options.compare,
-            "The comparison group is matched on the covariates listed only: people may still differ in \
-             ways the data do not record."
-                .to_string(),
-        )?;
-        // The interval and test account for the pairing: standard errors clustered by
-        // matched set (the regression after matching without covariates).
-        let sets = SetRows::of(&m);
-        let reoffended = |k: usize| f64::from(u8::from(outcomes.reoffences[design.rows[k]] > 0));
-        cluster_by_set(&mut comparison, &sets, treated, reoffended, &mut warnings);
         let headline = headline(&comparison, &options.treatment);
+        let t = crate::trace::Phase::start("    comparisons: placebo");
         let mut placebo = placebo(outcomes, &design.rows, treated, &m.weights, options)?;
         let before = |k: usize| f64::from(u8::from(outcomes.prior_year[design.rows[k]] > 0));
         cluster_by_set(&mut placebo, &sets, treated, before, &mut warnings);
@@ -459,6 +457,8 @@ impl MatchedComparison {
         if placebo.significant {
             warnings.push(format!("Placebo check failed: {}", placebo.summary));
         }
+        drop(t);
+        drop(t_comparisons);
         let (rosenbaum, rosenbaum_note) =
             crate::trace::timed("  match: robustness (Rosenbaum)", || {
                 rosenbaum_bounds(outcomes, &design.rows, treated, &m, options)
@@ -473,6 +473,31 @@ impl MatchedComparison {
             effective_controls,
             excluded_missing: design.excluded_missing,
         };
+        let t = crate::trace::Phase::start("    comparisons: matched sample and sets");
+        let matched = design
+            .rows
+            .iter()
+            .zip(&m.weights)
+            .zip(treated)
+            .filter(|((_, w), _)| **w > 0.0)
+            .map(|((&person, &weight), &treated)| MatchedPerson {
+                person,
+                treated,
+                weight,
+            })
+            .collect();
+        let sets = m
+            .members
+            .iter()
+            .map(|x| MatchedMember {
+                person: design.rows[x.row],
+                treated: treated[x.row],
+                subclass: x.subclass,
+                weight: x.weight,
+                propensity_score: 1.0 / (1.0 + (-logit[x.row]).exp()),
+            })
+            .collect();
+        drop(t);
         Ok(MatchedComparison {
             propensity_model: PropensityModel {
                 fit,
@@ -492,28 +517,8 @@ impl MatchedComparison {
             rosenbaum_note,
             placebo,
             period_check: None,
-            matched: design
-                .rows
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| m.weights[*k] > 0.0)
-                .map(|(k, &person)| MatchedPerson {
-                    person,
-                    treated: treated[k],
-                    weight: m.weights[k],
-                })
-                .collect(),
-            sets: m
-                .members
-                .iter()
-                .map(|x| MatchedMember {
-                    person: design.rows[x.row],
-                    treated: treated[x.row],
-                    subclass: x.subclass,
-                    weight: x.weight,
-                    propensity_score: 1.0 / (1.0 + (-logit[x.row]).exp()),
-                })
-                .collect(),
+            matched,
+            sets,
         })
     }
 }
@@ -745,6 +750,48 @@ fn candidates(
         })
         .collect();
     Ok((tc, candidates))
+}
+
+/// The comparison of the 12-month measure on the matched sample (its interval and test
+/// clustered by matched set), the matched sets as rows, and the matched comparison group's
+/// data. Errors when no pilot person found a match.
+fn matched_outcome_comparison(
+    outcomes: &Outcomes,
+    options: &MatchOptions,
+    design: &Design,
+    treated: &[bool],
+    m: &Matches,
+    warnings: &mut Vec<String>,
+) -> Result<(Comparison, SetRows, GroupData)> {
+    let t = crate::trace::Phase::start("    comparisons: matched groups");
+    let (t_group, c) = matched_groups(outcomes, &design.rows, treated, &m.weights);
+    drop(t);
+    if t_group.n == 0 {
+        return Err(Error::method(
+            "matching",
+            "no pilot person has a match within the caliper: widen the caliper or use fewer covariates",
+        ));
+    }
+    let t = crate::trace::Phase::start("    comparisons: outcome comparison");
+    let mut comparison = Comparison::from_groups(
+        &options.treatment,
+        &format!("matched {}", options.control),
+        &t_group,
+        &c,
+        &options.compare,
+        "The comparison group is matched on the covariates listed only: people may still differ in \
+         ways the data do not record."
+            .to_string(),
+    )?;
+    drop(t);
+    // The interval and test account for the pairing: standard errors clustered by
+    // matched set (the regression after matching without covariates).
+    let t = crate::trace::Phase::start("    comparisons: clustered interval");
+    let sets = SetRows::of(m);
+    let reoffended = |k: usize| f64::from(u8::from(outcomes.reoffences[design.rows[k]] > 0));
+    cluster_by_set(&mut comparison, &sets, treated, reoffended, warnings);
+    drop(t);
+    Ok((comparison, sets, c))
 }
 
 /// The matched comparison on the placebo outcome: a proven offence in the year before the
