@@ -40,7 +40,10 @@ impl Design {
     /// number of threads sorting it.
     pub fn sort_canonically<K: Ord + Send>(&mut self, extra: impl Fn(usize) -> K + Sync) {
         use rayon::prelude::*;
+        let t = crate::trace::Phase::start("    design: term ranks");
         let rank = self.term_ranks();
+        drop(t);
+        let t = crate::trace::Phase::start("    design: sort rows");
         let rows = &self.rows;
         let mut keys: Vec<(usize, K, usize)> = (0..rows.len())
             .into_par_iter()
@@ -48,6 +51,8 @@ impl Design {
             .collect();
         keys.par_sort_unstable();
         let order: Vec<usize> = keys.into_iter().map(|(_, _, k)| k).collect();
+        drop(t);
+        let _t = crate::trace::Phase::start("    design: rows and columns in order");
         self.rows = order.iter().map(|&k| self.rows[k]).collect();
         self.columns.par_iter_mut().for_each(|c| {
             *c = order.iter().map(|&k| c[k]).collect();
@@ -87,11 +92,15 @@ impl Design {
             .collect();
         let mut first: std::collections::HashMap<u64, usize, foldhash::fast::FixedState> =
             Default::default();
+        let t = crate::trace::Phase::start("      term ranks: distinct rows");
         let mut rep: Vec<usize> = hash
             .iter()
             .enumerate()
             .map(|(i, h)| *first.entry(*h).or_insert(i))
             .collect();
+        drop(hash);
+        drop(t);
+        let t = crate::trace::Phase::start("      term ranks: check and rank");
         if (0..n).any(|i| rep[i] != i && self.compare_terms(i, rep[i]).is_ne()) {
             rep = (0..n).collect();
         }
@@ -347,6 +356,7 @@ impl Design {
             })
         };
         use rayon::prelude::*;
+        let t = crate::trace::Phase::start("    design: complete rows");
         let rows: Vec<usize> = candidates
             .par_iter()
             .copied()
@@ -356,6 +366,8 @@ impl Design {
         let mut names = Vec::new();
         let mut columns = Vec::new();
         let mut refs = Vec::new();
+        drop(t);
+        let _t = crate::trace::Phase::start("    design: terms");
         for (name, r) in &raws {
             match r {
                 Raw::Numeric(v) => {

@@ -386,26 +386,23 @@ impl Effects {
     }
 
     /// [`of`](Self::of) on a stage already prepared with `options.matching` (shared with the
-    /// matched comparison).
+    /// matched comparison) from these outcomes: the stage holds the outcomes of its rows, which
+    /// are what it reads.
     // Over 80 lines: see `of`.
     pub(crate) fn of_stage(
-        outcomes: &Outcomes,
+        _outcomes: &Outcomes,
         options: &EffectOptions,
         stage: &MatchingStage,
     ) -> Result<Effects> {
         let mo = &options.matching;
         let treated = &stage.treated;
-        let reoffended: Vec<bool> = stage
-            .design
-            .rows
-            .iter()
-            .map(|&i| outcomes.reoffences[i] > 0)
-            .collect();
+        // The stage's outcomes are in the design rows' order: read in order, not at random.
+        let reoffended: Vec<bool> = stage.outcomes.reoffences.iter().map(|&r| r > 0).collect();
         let reoffences: Vec<f64> = stage
-            .design
-            .rows
+            .outcomes
+            .reoffences
             .iter()
-            .map(|&i| f64::from(outcomes.reoffences[i]))
+            .map(|&r| f64::from(r))
             .collect();
         let propensity: Vec<f64> = stage
             .logit

@@ -339,7 +339,7 @@ impl MatchedComparison {
         options: &MatchOptions,
         stage: &MatchingStage,
     ) -> Result<MatchedComparison> {
-        let mut m = Self::from_stage(outcomes, options, stage)?;
+        let mut m = Self::from_stage(options, stage)?;
         let _t = crate::trace::Phase::start("  match: period check");
         m.period_check = Comparison::period_check(
             people,
@@ -356,10 +356,10 @@ impl MatchedComparison {
                 // fewer rows, when its terms are the same (see `MatchingStage::within`).
                 // Only the comparison is reported: no balance, placebo or Rosenbaum bounds.
                 match stage.within(people, outcomes, &options.compare, &o)? {
-                    Some(inner) => Self::comparison_only(outcomes, &o, &inner),
+                    Some(inner) => Self::comparison_only(&o, &inner),
                     None => {
                         let inner = MatchingStage::prepare(people, outcomes, &o)?;
-                        Self::comparison_only(outcomes, &o, &inner)
+                        Self::comparison_only(&o, &inner)
                     }
                 }
             },
@@ -371,7 +371,6 @@ impl MatchedComparison {
     /// period check reports): the same nearest neighbours and the same comparison, with its
     /// interval clustered by matched set, as [`from_stage`](Self::from_stage) gives.
     fn comparison_only(
-        outcomes: &Outcomes,
         options: &MatchOptions,
         stage: &MatchingStage,
     ) -> Result<Comparison> {
@@ -383,9 +382,8 @@ impl MatchedComparison {
         // comparison is kept.
         let mut warnings = Vec::new();
         matched_outcome_comparison(
-            outcomes,
+            &stage.outcomes,
             options,
-            &stage.design,
             &stage.treated,
             &m,
             &mut warnings,
@@ -398,7 +396,6 @@ impl MatchedComparison {
     // placebo, Rosenbaum bounds) in the order MatchIt documents it; each step is a call and the
     // function is mostly the wiring of their results into one result.
     fn from_stage(
-        outcomes: &Outcomes,
         options: &MatchOptions,
         stage: &MatchingStage,
     ) -> Result<MatchedComparison> {
@@ -406,6 +403,7 @@ impl MatchedComparison {
             design,
             sparse: _,
             treated,
+            outcomes: rows,
             fit,
             logit,
             caliper_logit,
@@ -441,7 +439,7 @@ impl MatchedComparison {
             ));
         }
         let (comparison, sets, c) =
-            matched_outcome_comparison(outcomes, options, design, treated, &m, &mut warnings)?;
+            matched_outcome_comparison(rows, options, treated, &m, &mut warnings)?;
         let matched_treated = comparison.treatment_n;
         let effective_controls = {
             let sw: f64 = c.weights.iter().sum();
@@ -450,8 +448,8 @@ impl MatchedComparison {
         };
         let headline = headline(&comparison, &options.treatment);
         let t = crate::trace::Phase::start("    comparisons: placebo");
-        let mut placebo = placebo(outcomes, &design.rows, treated, &m.weights, options)?;
-        let before = |k: usize| f64::from(u8::from(outcomes.prior_year[design.rows[k]] > 0));
+        let mut placebo = placebo(rows, treated, &m.weights, options)?;
+        let before = |k: usize| f64::from(u8::from(rows.prior_year[k] > 0));
         cluster_by_set(&mut placebo, &sets, treated, before, &mut warnings);
         placebo.summary = placebo_summary(&placebo, options);
         if placebo.significant {
@@ -461,7 +459,7 @@ impl MatchedComparison {
         drop(t_comparisons);
         let (rosenbaum, rosenbaum_note) =
             crate::trace::timed("  match: robustness (Rosenbaum)", || {
-                rosenbaum_bounds(outcomes, &design.rows, treated, &m, options)
+                rosenbaum_bounds(rows, treated, &m, options)
             })?;
         let sample = SampleSizes {
             treated: n_t as u64,
@@ -536,6 +534,9 @@ pub(crate) struct MatchingStage {
     pub sparse: SparseTerms,
     /// Pilot (true) or comparison, per design row.
     pub treated: Vec<bool>,
+    /// The outcomes the matched analyses read, per design row (in the rows' order, so that
+    /// passes over the matched sample read memory in order, not every person's at random).
+    pub outcomes: RowOutcomes,
     /// The propensity model.
     pub fit: LogisticFit,
     /// The linear predictor (logit of the propensity score), per design row.
@@ -552,6 +553,32 @@ pub(crate) struct MatchingStage {
     pub n_c: usize,
     /// Warnings so far (too few pilot people).
     pub warnings: Vec<String>,
+}
+
+/// The outcomes of each design row (the person `design.rows[k]`'s), gathered once.
+pub(crate) struct RowOutcomes {
+    /// Proven reoffences in the follow-up.
+    pub reoffences: Vec<u32>,
+    /// Days to the first proven reoffence ([`NO_REOFFENCE`] for none).
+    pub days_to_first: Vec<i32>,
+    /// Proven offences in the year before the index date (the placebo outcome).
+    pub prior_year: Vec<u32>,
+}
+
+impl RowOutcomes {
+    /// The outcomes of the people `rows`, in that order (rows in parallel).
+    fn of(outcomes: &Outcomes, rows: &[usize]) -> RowOutcomes {
+        use rayon::prelude::*;
+        let pick = |v: &[u32]| -> Vec<u32> { rows.par_iter().map(|&i| v[i]).collect() };
+        RowOutcomes {
+            reoffences: pick(&outcomes.reoffences),
+            days_to_first: rows
+                .par_iter()
+                .map(|&i| outcomes.days_to_first[i])
+                .collect(),
+            prior_year: pick(&outcomes.prior_year),
+        }
+    }
 }
 
 impl MatchingStage {
@@ -592,7 +619,7 @@ impl MatchingStage {
             SparseTerms::from_columns(&design.columns, design.rows.len())
         });
         design.columns = Vec::new();
-        Self::of_design(people, options, design, sparse, tc, exact_key)
+        Self::of_design(people, outcomes, options, design, sparse, tc, exact_key)
     }
 
     /// The stage of `options` (the period check's: comparison people within the pilot's
@@ -649,13 +676,14 @@ impl MatchingStage {
             .map(|(e, _)| *e)
             .collect();
         drop(t);
-        Self::of_design(people, options, design, sparse, tc, exact_key).map(Some)
+        Self::of_design(people, outcomes, options, design, sparse, tc, exact_key).map(Some)
     }
 
     /// The stage from its design in canonical order (its terms in `sparse`, its columns
     /// empty): the groups, the propensity model, the caliper.
     fn of_design(
         people: &People,
+        outcomes: &Outcomes,
         options: &MatchOptions,
         design: Design,
         sparse: SparseTerms,
@@ -709,10 +737,12 @@ impl MatchingStage {
             replace: options.replace,
             caliper: caliper_logit,
         };
+        let outcomes = RowOutcomes::of(outcomes, &design.rows);
         Ok(MatchingStage {
             design,
             sparse,
             treated,
+            outcomes,
             fit,
             logit,
             caliper_logit,
@@ -756,15 +786,14 @@ fn candidates(
 /// clustered by matched set), the matched sets as rows, and the matched comparison group's
 /// data. Errors when no pilot person found a match.
 fn matched_outcome_comparison(
-    outcomes: &Outcomes,
+    rows: &RowOutcomes,
     options: &MatchOptions,
-    design: &Design,
     treated: &[bool],
     m: &Matches,
     warnings: &mut Vec<String>,
 ) -> Result<(Comparison, SetRows, GroupData)> {
     let t = crate::trace::Phase::start("    comparisons: matched groups");
-    let (t_group, c) = matched_groups(outcomes, &design.rows, treated, &m.weights);
+    let (t_group, c) = matched_groups(rows, treated, &m.weights);
     drop(t);
     if t_group.n == 0 {
         return Err(Error::method(
@@ -788,7 +817,7 @@ fn matched_outcome_comparison(
     // matched set (the regression after matching without covariates).
     let t = crate::trace::Phase::start("    comparisons: clustered interval");
     let sets = SetRows::of(m);
-    let reoffended = |k: usize| f64::from(u8::from(outcomes.reoffences[design.rows[k]] > 0));
+    let reoffended = |k: usize| f64::from(u8::from(rows.reoffences[k] > 0));
     cluster_by_set(&mut comparison, &sets, treated, reoffended, warnings);
     drop(t);
     Ok((comparison, sets, c))
@@ -797,18 +826,17 @@ fn matched_outcome_comparison(
 /// The matched comparison on the placebo outcome: a proven offence in the year before the
 /// index date (the index offence excluded), with the matching weights.
 fn placebo(
-    outcomes: &Outcomes,
-    rows: &[usize],
+    rows: &RowOutcomes,
     treated: &[bool],
     weights: &[f64],
     options: &MatchOptions,
 ) -> Result<Comparison> {
     let (mut tc, mut tw, mut cc, mut cw) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (k, &i) in rows.iter().enumerate() {
+    for (k, &prior) in rows.prior_year.iter().enumerate() {
         if weights[k] <= 0.0 {
             continue;
         }
-        let x = f64::from(outcomes.prior_year[i]);
+        let x = f64::from(prior);
         if treated[k] {
             tc.push(x);
             tw.push(weights[k]);
@@ -997,21 +1025,19 @@ fn headline(c: &Comparison, treatment: &str) -> Headline {
 /// The matched sample's outcomes (reoffences, days to first, weights) per group: pilot,
 /// then comparison; people with weight 0 (unmatched) are left out.
 fn matched_groups(
-    outcomes: &Outcomes,
-    rows: &[usize],
+    rows: &RowOutcomes,
     treated: &[bool],
     weights: &[f64],
 ) -> (GroupData, GroupData) {
     let (mut tc_, mut td, mut tw) = (Vec::new(), Vec::new(), Vec::new());
     let (mut cc_, mut cd, mut cw) = (Vec::new(), Vec::new(), Vec::new());
-    for (k, &i) in rows.iter().enumerate() {
-        let w = weights[k];
+    for (k, &w) in weights.iter().enumerate() {
         if w <= 0.0 {
             continue;
         }
-        let count = outcomes.reoffences[i] as f64;
-        let day = (outcomes.reoffences[i] > 0 && outcomes.days_to_first[i] != NO_REOFFENCE)
-            .then(|| outcomes.days_to_first[i] as f64);
+        let (reoffences, days) = (rows.reoffences[k], rows.days_to_first[k]);
+        let count = reoffences as f64;
+        let day = (reoffences > 0 && days != NO_REOFFENCE).then(|| days as f64);
         if treated[k] {
             tc_.push(count);
             td.push(day);
@@ -1039,14 +1065,13 @@ fn matched_groups(
 /// headline's significance level, so that "stays significant" means what the two-sided
 /// headline means.
 fn rosenbaum_bounds(
-    outcomes: &Outcomes,
-    rows: &[usize],
+    rows: &RowOutcomes,
     treated: &[bool],
     m: &Matches,
     options: &MatchOptions,
 ) -> Result<(Option<Rosenbaum>, Option<String>)> {
     if options.ratio == 1 && !options.replace {
-        let reoffended = |k: usize| f64::from(outcomes.reoffences[rows[k]] > 0);
+        let reoffended = |k: usize| f64::from(rows.reoffences[k] > 0);
         let (mut treated_only, mut control_only) = (0.0f64, 0.0f64);
         let mut set = m.members.iter().peekable();
         while let Some(first) = set.peek().copied() {
