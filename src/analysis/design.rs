@@ -90,21 +90,41 @@ impl Design {
                     .fold(0u64, |h, c| mix(h.rotate_left(17) ^ c[i].to_bits()))
             })
             .collect();
-        let mut first: std::collections::HashMap<u64, usize, foldhash::fast::FixedState> =
-            Default::default();
+        type FirstOf = std::collections::HashMap<u64, usize, foldhash::fast::FixedState>;
         let t = crate::trace::Phase::start("      term ranks: distinct rows");
-        let mut rep: Vec<usize> = hash
-            .iter()
+        // Each hash's first row: the first within each block of rows (blocks in parallel),
+        // then the blocks' maps merged in block order, an earlier block's row kept.
+        const BLOCK: usize = 1 << 16;
+        let first: FirstOf = hash
+            .par_chunks(BLOCK)
             .enumerate()
-            .map(|(i, h)| *first.entry(*h).or_insert(i))
-            .collect();
+            .map(|(b, block)| {
+                let mut m = FirstOf::default();
+                for (k, h) in block.iter().enumerate() {
+                    m.entry(*h).or_insert(b * BLOCK + k);
+                }
+                m
+            })
+            .collect::<Vec<FirstOf>>()
+            .into_iter()
+            .fold(FirstOf::default(), |mut all, block| {
+                for (h, i) in block {
+                    all.entry(h).or_insert(i);
+                }
+                all
+            });
+        // Every hash is a key of `first` (it was inserted above).
+        let mut rep: Vec<usize> = hash.par_iter().map(|h| first[h]).collect();
         drop(hash);
         drop(t);
         let t = crate::trace::Phase::start("      term ranks: check and rank");
-        if (0..n).any(|i| rep[i] != i && self.compare_terms(i, rep[i]).is_ne()) {
+        if (0..n)
+            .into_par_iter()
+            .any(|i| rep[i] != i && self.compare_terms(i, rep[i]).is_ne())
+        {
             rep = (0..n).collect();
         }
-        let mut distinct: Vec<usize> = (0..n).filter(|&i| rep[i] == i).collect();
+        let mut distinct: Vec<usize> = (0..n).into_par_iter().filter(|&i| rep[i] == i).collect();
         distinct.sort_by(|&a, &b| self.compare_terms(a, b));
         let mut rank_of = vec![0usize; n];
         let mut rank = 0;
@@ -114,7 +134,9 @@ impl Design {
             }
             rank_of[i] = rank;
         }
-        rep.iter().map(|&r| rank_of[r]).collect()
+        let ranks = rep.par_iter().map(|&r| rank_of[r]).collect();
+        drop(t);
+        ranks
     }
 }
 

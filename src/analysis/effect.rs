@@ -28,7 +28,7 @@ use crate::measure::Outcomes;
 use crate::stats::LogisticFit;
 use crate::stats::designs::{
     ClusteredDifference, DesignBalance, DesignInputs, DesignKind, DesignOptions, DesignRow,
-    MatchedRegressionFit, MatchedRows, SE_NOTE, Terms, Unavailable, adjusted_designs,
+    MatchedRegressionFit, MatchedRows, SE_NOTE, SparseTerms, Terms, Unavailable, adjusted_designs,
     matched_difference_clustered,
 };
 
@@ -559,6 +559,7 @@ fn sample(stage: &MatchingStage, m: &Matches, reoffended: &[bool]) -> EffectSamp
 /// matching (denominators from the unweighted groups) of one matching's weights.
 fn matched_summary(
     stage: &MatchingStage,
+    patterns: &[usize],
     reoffended: &[bool],
     weights: &[f64],
     den: &[f64],
@@ -567,16 +568,24 @@ fn matched_summary(
     // One pass over the matched rows (weight above 0), in order: the outcome's and each
     // term's weighted sums by group. A term's sums read the row's values not zero: the
     // terms left out are +0, whose products (w > 0) add nothing to a sum that starts at +0,
-    // so every sum is the one over the whole column.
+    // so every sum is the one over the whole column. The rows of one run of identical terms
+    // (`patterns`) read the terms once; the additions are the same, in the same order.
     let (mut sw, mut sy) = ([0.0f64; 2], [0.0f64; 2]);
     let mut s = vec![[0.0f64; 2]; den.len()];
-    for (k, &w) in weights.iter().enumerate().filter(|(_, w)| **w > 0.0) {
-        let g = usize::from(t[k]);
-        sw[g] += w;
-        sy[g] += w * f64::from(u8::from(reoffended[k]));
-        let (terms, values) = stage.sparse.row(k);
-        for (&j, &x) in terms.iter().zip(values) {
-            s[j as usize][g] += w * x;
+    for run in patterns.windows(2) {
+        let (terms, values) = stage.sparse.row(run[0]);
+        for (k, &w) in weights[run[0]..run[1]]
+            .iter()
+            .enumerate()
+            .map(|(k, w)| (run[0] + k, w))
+            .filter(|(_, w)| **w > 0.0)
+        {
+            let g = usize::from(t[k]);
+            sw[g] += w;
+            sy[g] += w * f64::from(u8::from(reoffended[k]));
+            for (&j, &x) in terms.iter().zip(values) {
+                s[j as usize][g] += w * x;
+            }
         }
     }
     let estimate = sy[1] / sw[1] - sy[0] / sw[0];
@@ -616,6 +625,22 @@ fn smd_denominators(stage: &MatchingStage) -> Vec<f64> {
         .collect()
 }
 
+/// Where each run of rows with identical terms starts, and the number of rows last: rows
+/// `patterns[i]..patterns[i + 1]` have the same terms (the design's canonical order puts
+/// identical rows side by side, so the runs are few).
+fn pattern_runs(sparse: &SparseTerms) -> Vec<usize> {
+    let n = sparse.rows();
+    // The same terms and the same values bit for bit (so +0 and -0 differ, as they may in
+    // the sums).
+    let same = |a: usize, b: usize| {
+        let ((ta, va), (tb, vb)) = (sparse.row(a), sparse.row(b));
+        ta == tb && va.iter().zip(vb).all(|(x, y)| x.to_bits() == y.to_bits())
+    };
+    let mut starts: Vec<usize> = (0..n).filter(|&k| k == 0 || !same(k, k - 1)).collect();
+    starts.push(n);
+    starts
+}
+
 /// The seed of run `r`: the runs' orders are independent draws from one seed.
 fn run_seed(seed: u64, r: usize) -> u64 {
     seed.wrapping_add((r as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
@@ -629,21 +654,21 @@ fn order_sensitivity(
     default: &Matches,
 ) -> OrderSensitivity {
     let den = smd_denominators(stage);
-    let (estimate_default_order, _) = matched_summary(stage, reoffended, &default.weights, &den);
+    let patterns = pattern_runs(&stage.sparse);
+    let (estimate_default_order, _) =
+        matched_summary(stage, &patterns, reoffended, &default.weights, &den);
     // Each run is a function of its seed alone, collected in run order: the result does not
-    // depend on the number of threads.
+    // depend on the number of threads. A thread's runs reuse one weights buffer.
     let runs: Vec<(f64, Option<f64>)> = (0..options.order_runs)
         .into_par_iter()
-        .map(|r| {
+        .map_init(Vec::new, |buffer: &mut Vec<f64>, r| {
             let order = MatchOrder::Random {
                 seed: run_seed(options.seed, r),
             };
-            matched_summary(
-                stage,
-                reoffended,
-                &matcher.weights(&stage.spec, order),
-                &den,
-            )
+            let weights = matcher.weights_in(&stage.spec, order, std::mem::take(buffer));
+            let summary = matched_summary(stage, &patterns, reoffended, &weights, &den);
+            *buffer = weights;
+            summary
         })
         .collect();
     let estimates: Vec<f64> = runs.iter().map(|r| r.0).collect();
