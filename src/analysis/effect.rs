@@ -28,7 +28,7 @@ use crate::measure::Outcomes;
 use crate::stats::LogisticFit;
 use crate::stats::designs::{
     ClusteredDifference, DesignBalance, DesignInputs, DesignKind, DesignOptions, DesignRow,
-    MatchedRegressionFit, MatchedRows, SE_NOTE, SparseTerms, Terms, Unavailable, adjusted_designs,
+    MatchedRegressionFit, MatchedRows, SE_NOTE, Terms, Unavailable, adjusted_designs,
     matched_difference_clustered,
 };
 
@@ -598,47 +598,15 @@ fn matched_summary(
     (estimate, smd)
 }
 
-/// SMD denominators: the square root of the mean of the two groups' sample variances.
+/// SMD denominators: the square root of the mean of the two groups' sample variances (0
+/// for a group of fewer than two people), from the stage's moments before matching.
 fn smd_denominators(stage: &MatchingStage) -> Vec<f64> {
-    let t = &stage.treated;
-    // Each term's denominator is a function of its column alone: the terms in parallel.
-    (0..stage.sparse.terms())
-        .into_par_iter()
-        .map(|j| {
-            let col = stage.sparse.column(j);
-            let var = |g: bool| {
-                let v: Vec<f64> = col
-                    .iter()
-                    .zip(t)
-                    .filter(|(_, x)| **x == g)
-                    .map(|(v, _)| *v)
-                    .collect();
-                let n = v.len() as f64;
-                if n < 2.0 {
-                    return 0.0;
-                }
-                let m = v.iter().sum::<f64>() / n;
-                v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)
-            };
-            ((var(true) + var(false)) / 2.0).sqrt()
-        })
+    let var = |n: usize, v: f64| if n < 2 { 0.0 } else { v };
+    stage
+        .before()
+        .iter()
+        .map(|((_, vt), (_, vc))| ((var(stage.n_t, *vt) + var(stage.n_c, *vc)) / 2.0).sqrt())
         .collect()
-}
-
-/// Where each run of rows with identical terms starts, and the number of rows last: rows
-/// `patterns[i]..patterns[i + 1]` have the same terms (the design's canonical order puts
-/// identical rows side by side, so the runs are few).
-fn pattern_runs(sparse: &SparseTerms) -> Vec<usize> {
-    let n = sparse.rows();
-    // The same terms and the same values bit for bit (so +0 and -0 differ, as they may in
-    // the sums).
-    let same = |a: usize, b: usize| {
-        let ((ta, va), (tb, vb)) = (sparse.row(a), sparse.row(b));
-        ta == tb && va.iter().zip(vb).all(|(x, y)| x.to_bits() == y.to_bits())
-    };
-    let mut starts: Vec<usize> = (0..n).filter(|&k| k == 0 || !same(k, k - 1)).collect();
-    starts.push(n);
-    starts
 }
 
 /// The seed of run `r`: the runs' orders are independent draws from one seed.
@@ -654,9 +622,9 @@ fn order_sensitivity(
     default: &Matches,
 ) -> OrderSensitivity {
     let den = smd_denominators(stage);
-    let patterns = pattern_runs(&stage.sparse);
+    let patterns = &stage.patterns;
     let (estimate_default_order, _) =
-        matched_summary(stage, &patterns, reoffended, &default.weights, &den);
+        matched_summary(stage, patterns, reoffended, &default.weights, &den);
     // Each run is a function of its seed alone, collected in run order: the result does not
     // depend on the number of threads. A thread's runs reuse one weights buffer.
     let runs: Vec<(f64, Option<f64>)> = (0..options.order_runs)
@@ -666,7 +634,7 @@ fn order_sensitivity(
                 seed: run_seed(options.seed, r),
             };
             let weights = matcher.weights_in(&stage.spec, order, std::mem::take(buffer));
-            let summary = matched_summary(stage, &patterns, reoffended, &weights, &den);
+            let summary = matched_summary(stage, patterns, reoffended, &weights, &den);
             *buffer = weights;
             summary
         })

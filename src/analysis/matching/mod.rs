@@ -2,7 +2,7 @@
 //! nearest-neighbour matching on its logit, balance checks, and the comparison on the
 //! matched sample.
 
-mod balance;
+pub(crate) mod balance;
 mod nearest;
 
 use serde::{Deserialize, Serialize};
@@ -370,10 +370,7 @@ impl MatchedComparison {
     /// The comparison on the matched sample of a prepared stage, and nothing else (what the
     /// period check reports): the same nearest neighbours and the same comparison, with its
     /// interval clustered by matched set, as [`from_stage`](Self::from_stage) gives.
-    fn comparison_only(
-        options: &MatchOptions,
-        stage: &MatchingStage,
-    ) -> Result<Comparison> {
+    fn comparison_only(options: &MatchOptions, stage: &MatchingStage) -> Result<Comparison> {
         let t = crate::trace::Phase::start("  match: nearest neighbours");
         let m = nearest_neighbour(&stage.logit, &stage.treated, &stage.exact_key, &stage.spec);
         drop(t);
@@ -381,27 +378,20 @@ impl MatchedComparison {
         // The warnings of the clustered interval are the full analysis's; here only the
         // comparison is kept.
         let mut warnings = Vec::new();
-        matched_outcome_comparison(
-            &stage.outcomes,
-            options,
-            &stage.treated,
-            &m,
-            &mut warnings,
-        )
-        .map(|(comparison, ..)| comparison)
+        matched_outcome_comparison(&stage.outcomes, options, &stage.treated, &m, &mut warnings)
+            .map(|(comparison, ..)| comparison)
     }
 
     /// The matched analysis on a prepared stage, without the period check.
     // Over 80 lines: the matching pipeline (nearest neighbours, balance, matched comparison,
     // placebo, Rosenbaum bounds) in the order MatchIt documents it; each step is a call and the
     // function is mostly the wiring of their results into one result.
-    fn from_stage(
-        options: &MatchOptions,
-        stage: &MatchingStage,
-    ) -> Result<MatchedComparison> {
+    fn from_stage(options: &MatchOptions, stage: &MatchingStage) -> Result<MatchedComparison> {
         let MatchingStage {
             design,
             sparse: _,
+            patterns: _,
+            before: _,
             treated,
             outcomes: rows,
             fit,
@@ -419,11 +409,13 @@ impl MatchedComparison {
         let m = nearest_neighbour(logit, treated, exact_key, &spec);
         drop(t);
         let t = crate::trace::Phase::start("  match: balance");
-        let balance = balance::balance_of(
+        let balance = balance::balance_of_sparse(
             &design.names,
-            &|j| std::borrow::Cow::Owned(stage.sparse.column(j)),
+            &stage.sparse,
+            &stage.patterns,
             treated,
             &m.weights,
+            stage.before(),
         );
         drop(t);
         let t_comparisons = crate::trace::Phase::start("  match: comparisons");
@@ -532,8 +524,14 @@ pub(crate) struct MatchingStage {
     /// The design's terms by row, only the values not zero: built once, read by the
     /// propensity model and every adjusted design.
     pub sparse: SparseTerms,
+    /// Where each run of rows with identical terms starts, then the number of rows (see
+    /// [`pattern_runs`]).
+    pub patterns: Vec<usize>,
     /// Pilot (true) or comparison, per design row.
     pub treated: Vec<bool>,
+    /// Each term's moments by group before matching, computed when first read (see
+    /// [`before`](Self::before)).
+    pub before: std::sync::OnceLock<Vec<balance::Moments>>,
     /// The outcomes the matched analyses read, per design row (in the rows' order, so that
     /// passes over the matched sample read memory in order, not every person's at random).
     pub outcomes: RowOutcomes,
@@ -553,6 +551,22 @@ pub(crate) struct MatchingStage {
     pub n_c: usize,
     /// Warnings so far (too few pilot people).
     pub warnings: Vec<String>,
+}
+
+/// Where each run of rows with identical terms starts, and the number of rows last: rows
+/// `patterns[i]..patterns[i + 1]` have the same terms (the design's canonical order puts
+/// identical rows side by side, so the runs are few).
+pub(crate) fn pattern_runs(sparse: &SparseTerms) -> Vec<usize> {
+    let n = sparse.rows();
+    // The same terms and the same values bit for bit (so +0 and -0 differ, as they may in
+    // the sums).
+    let same = |a: usize, b: usize| {
+        let ((ta, va), (tb, vb)) = (sparse.row(a), sparse.row(b));
+        ta == tb && va.iter().zip(vb).all(|(x, y)| x.to_bits() == y.to_bits())
+    };
+    let mut starts: Vec<usize> = (0..n).filter(|&k| k == 0 || !same(k, k - 1)).collect();
+    starts.push(n);
+    starts
 }
 
 /// The outcomes of each design row (the person `design.rows[k]`'s), gathered once.
@@ -582,6 +596,14 @@ impl RowOutcomes {
 }
 
 impl MatchingStage {
+    /// Each term's (mean, variance) among pilot people, then comparison people, before
+    /// matching: computed once (the terms in parallel), read by balance and the designs'
+    /// SMD denominators.
+    pub(crate) fn before(&self) -> &[balance::Moments] {
+        self.before
+            .get_or_init(|| balance::before_moments(&self.sparse, &self.patterns, &self.treated))
+    }
+
     /// Checks the options, builds the design and fits the propensity model.
     pub(crate) fn prepare(
         people: &People,
@@ -738,8 +760,11 @@ impl MatchingStage {
             caliper: caliper_logit,
         };
         let outcomes = RowOutcomes::of(outcomes, &design.rows);
+        let patterns = pattern_runs(&sparse);
         Ok(MatchingStage {
             design,
+            before: std::sync::OnceLock::new(),
+            patterns,
             sparse,
             treated,
             outcomes,
@@ -1024,11 +1049,7 @@ fn headline(c: &Comparison, treatment: &str) -> Headline {
 
 /// The matched sample's outcomes (reoffences, days to first, weights) per group: pilot,
 /// then comparison; people with weight 0 (unmatched) are left out.
-fn matched_groups(
-    rows: &RowOutcomes,
-    treated: &[bool],
-    weights: &[f64],
-) -> (GroupData, GroupData) {
+fn matched_groups(rows: &RowOutcomes, treated: &[bool], weights: &[f64]) -> (GroupData, GroupData) {
     let (mut tc_, mut td, mut tw) = (Vec::new(), Vec::new(), Vec::new());
     let (mut cc_, mut cd, mut cw) = (Vec::new(), Vec::new(), Vec::new());
     for (k, &w) in weights.iter().enumerate() {
