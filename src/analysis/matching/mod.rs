@@ -1058,7 +1058,7 @@ fn matched_groups(rows: &RowOutcomes, treated: &[bool], weights: &[f64]) -> (Gro
         }
         let (reoffences, days) = (rows.reoffences[k], rows.days_to_first[k]);
         let count = reoffences as f64;
-        let day = (reoffences > 0 && days != NO_REOFFENCE).then(|| days as f64);
+        let day = (reoffences > 0 && days != NO_REOFFENCE).then_some(days as f64);
         if treated[k] {
             tc_.push(count);
             td.push(day);
