@@ -386,24 +386,23 @@ impl Effects {
     }
 
     /// [`of`](Self::of) on a stage already prepared with `options.matching` (shared with the
-    /// matched comparison) from these outcomes: the stage holds the outcomes of its rows, which
-    /// are what it reads.
+    /// matched comparison).
     // Over 80 lines: see `of`.
     pub(crate) fn of_stage(
-        _outcomes: &Outcomes,
+        outcomes: &Outcomes,
         options: &EffectOptions,
         stage: &MatchingStage,
     ) -> Result<Effects> {
         let mo = &options.matching;
         let treated = &stage.treated;
-        // The stage's outcomes are in the design rows' order: read in order, not at random.
-        let reoffended: Vec<bool> = stage.outcomes.reoffences.iter().map(|&r| r > 0).collect();
+        // Each design row's outcome (rows in parallel, collected in their order).
         let reoffences: Vec<f64> = stage
-            .outcomes
-            .reoffences
-            .iter()
-            .map(|&r| f64::from(r))
+            .design
+            .rows
+            .par_iter()
+            .map(|&i| f64::from(outcomes.reoffences[i]))
             .collect();
+        let reoffended: Vec<bool> = reoffences.iter().map(|&r| r > 0.0).collect();
         let propensity: Vec<f64> = stage
             .logit
             .iter()

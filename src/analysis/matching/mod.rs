@@ -339,7 +339,7 @@ impl MatchedComparison {
         options: &MatchOptions,
         stage: &MatchingStage,
     ) -> Result<MatchedComparison> {
-        let mut m = Self::from_stage(options, stage)?;
+        let mut m = Self::from_stage(outcomes, options, stage)?;
         let _t = crate::trace::Phase::start("  match: period check");
         m.period_check = Comparison::period_check(
             people,
@@ -356,10 +356,10 @@ impl MatchedComparison {
                 // fewer rows, when its terms are the same (see `MatchingStage::within`).
                 // Only the comparison is reported: no balance, placebo or Rosenbaum bounds.
                 match stage.within(people, outcomes, &options.compare, &o)? {
-                    Some(inner) => Self::comparison_only(&o, &inner),
+                    Some(inner) => Self::comparison_only(outcomes, &o, &inner),
                     None => {
                         let inner = MatchingStage::prepare(people, outcomes, &o)?;
-                        Self::comparison_only(&o, &inner)
+                        Self::comparison_only(outcomes, &o, &inner)
                     }
                 }
             },
@@ -370,7 +370,11 @@ impl MatchedComparison {
     /// The comparison on the matched sample of a prepared stage, and nothing else (what the
     /// period check reports): the same nearest neighbours and the same comparison, with its
     /// interval clustered by matched set, as [`from_stage`](Self::from_stage) gives.
-    fn comparison_only(options: &MatchOptions, stage: &MatchingStage) -> Result<Comparison> {
+    fn comparison_only(
+        outcomes: &Outcomes,
+        options: &MatchOptions,
+        stage: &MatchingStage,
+    ) -> Result<Comparison> {
         let t = crate::trace::Phase::start("  match: nearest neighbours");
         let m = nearest_neighbour(&stage.logit, &stage.treated, &stage.exact_key, &stage.spec);
         drop(t);
@@ -378,7 +382,10 @@ impl MatchedComparison {
         // The warnings of the clustered interval are the full analysis's; here only the
         // comparison is kept.
         let mut warnings = Vec::new();
-        matched_outcome_comparison(&stage.outcomes, options, &stage.treated, &m, &mut warnings)
+        // The outcomes of the design rows, in their order: the passes over the matched sample
+        // then read memory in order, not every person's at random.
+        let rows = RowOutcomes::of(outcomes, &stage.design.rows);
+        matched_outcome_comparison(&rows, options, &stage.treated, &m, &mut warnings)
             .map(|(comparison, ..)| comparison)
     }
 
@@ -386,14 +393,17 @@ impl MatchedComparison {
     // Over 80 lines: the matching pipeline (nearest neighbours, balance, matched comparison,
     // placebo, Rosenbaum bounds) in the order MatchIt documents it; each step is a call and the
     // function is mostly the wiring of their results into one result.
-    fn from_stage(options: &MatchOptions, stage: &MatchingStage) -> Result<MatchedComparison> {
+    fn from_stage(
+        outcomes: &Outcomes,
+        options: &MatchOptions,
+        stage: &MatchingStage,
+    ) -> Result<MatchedComparison> {
         let MatchingStage {
             design,
             sparse: _,
             patterns: _,
             before: _,
             treated,
-            outcomes: rows,
             fit,
             logit,
             caliper_logit,
@@ -419,6 +429,8 @@ impl MatchedComparison {
         );
         drop(t);
         let t_comparisons = crate::trace::Phase::start("  match: comparisons");
+        // The outcomes of the design rows, in their order (see `comparison_only`).
+        let rows = &RowOutcomes::of(outcomes, &design.rows);
         let imbalanced_terms: Vec<String> = balance
             .iter()
             .filter(|b| b.smd_after.is_some_and(|s| s.abs() > 0.1))
@@ -532,9 +544,6 @@ pub(crate) struct MatchingStage {
     /// Each term's moments by group before matching, computed when first read (see
     /// [`before`](Self::before)).
     pub before: std::sync::OnceLock<Vec<balance::Moments>>,
-    /// The outcomes the matched analyses read, per design row (in the rows' order, so that
-    /// passes over the matched sample read memory in order, not every person's at random).
-    pub outcomes: RowOutcomes,
     /// The propensity model.
     pub fit: LogisticFit,
     /// The linear predictor (logit of the propensity score), per design row.
@@ -641,7 +650,7 @@ impl MatchingStage {
             SparseTerms::from_columns(&design.columns, design.rows.len())
         });
         design.columns = Vec::new();
-        Self::of_design(people, outcomes, options, design, sparse, tc, exact_key)
+        Self::of_design(people, options, design, sparse, tc, exact_key)
     }
 
     /// The stage of `options` (the period check's: comparison people within the pilot's
@@ -698,14 +707,13 @@ impl MatchingStage {
             .map(|(e, _)| *e)
             .collect();
         drop(t);
-        Self::of_design(people, outcomes, options, design, sparse, tc, exact_key).map(Some)
+        Self::of_design(people, options, design, sparse, tc, exact_key).map(Some)
     }
 
     /// The stage from its design in canonical order (its terms in `sparse`, its columns
     /// empty): the groups, the propensity model, the caliper.
     fn of_design(
         people: &People,
-        outcomes: &Outcomes,
         options: &MatchOptions,
         design: Design,
         sparse: SparseTerms,
@@ -759,7 +767,6 @@ impl MatchingStage {
             replace: options.replace,
             caliper: caliper_logit,
         };
-        let outcomes = RowOutcomes::of(outcomes, &design.rows);
         let patterns = pattern_runs(&sparse);
         Ok(MatchingStage {
             design,
@@ -767,7 +774,6 @@ impl MatchingStage {
             patterns,
             sparse,
             treated,
-            outcomes,
             fit,
             logit,
             caliper_logit,
