@@ -40,7 +40,10 @@ impl Design {
     /// number of threads sorting it.
     pub fn sort_canonically<K: Ord + Send>(&mut self, extra: impl Fn(usize) -> K + Sync) {
         use rayon::prelude::*;
+        let t = crate::trace::Phase::start("    design: term ranks");
         let rank = self.term_ranks();
+        drop(t);
+        let t = crate::trace::Phase::start("    design: sort rows");
         let rows = &self.rows;
         let mut keys: Vec<(usize, K, usize)> = (0..rows.len())
             .into_par_iter()
@@ -48,6 +51,8 @@ impl Design {
             .collect();
         keys.par_sort_unstable();
         let order: Vec<usize> = keys.into_iter().map(|(_, _, k)| k).collect();
+        drop(t);
+        let _t = crate::trace::Phase::start("    design: rows and columns in order");
         self.rows = order.iter().map(|&k| self.rows[k]).collect();
         self.columns.par_iter_mut().for_each(|c| {
             *c = order.iter().map(|&k| c[k]).collect();
@@ -85,17 +90,41 @@ impl Design {
                     .fold(0u64, |h, c| mix(h.rotate_left(17) ^ c[i].to_bits()))
             })
             .collect();
-        let mut first: std::collections::HashMap<u64, usize, foldhash::fast::FixedState> =
-            Default::default();
-        let mut rep: Vec<usize> = hash
-            .iter()
+        type FirstOf = std::collections::HashMap<u64, usize, foldhash::fast::FixedState>;
+        let t = crate::trace::Phase::start("      term ranks: distinct rows");
+        // Each hash's first row: the first within each block of rows (blocks in parallel),
+        // then the blocks' maps merged in block order, an earlier block's row kept.
+        const BLOCK: usize = 1 << 16;
+        let first: FirstOf = hash
+            .par_chunks(BLOCK)
             .enumerate()
-            .map(|(i, h)| *first.entry(*h).or_insert(i))
-            .collect();
-        if (0..n).any(|i| rep[i] != i && self.compare_terms(i, rep[i]).is_ne()) {
+            .map(|(b, block)| {
+                let mut m = FirstOf::default();
+                for (k, h) in block.iter().enumerate() {
+                    m.entry(*h).or_insert(b * BLOCK + k);
+                }
+                m
+            })
+            .collect::<Vec<FirstOf>>()
+            .into_iter()
+            .fold(FirstOf::default(), |mut all, block| {
+                for (h, i) in block {
+                    all.entry(h).or_insert(i);
+                }
+                all
+            });
+        // Every hash is a key of `first` (it was inserted above).
+        let mut rep: Vec<usize> = hash.par_iter().map(|h| first[h]).collect();
+        drop(hash);
+        drop(t);
+        let t = crate::trace::Phase::start("      term ranks: check and rank");
+        if (0..n)
+            .into_par_iter()
+            .any(|i| rep[i] != i && self.compare_terms(i, rep[i]).is_ne())
+        {
             rep = (0..n).collect();
         }
-        let mut distinct: Vec<usize> = (0..n).filter(|&i| rep[i] == i).collect();
+        let mut distinct: Vec<usize> = (0..n).into_par_iter().filter(|&i| rep[i] == i).collect();
         distinct.sort_by(|&a, &b| self.compare_terms(a, b));
         let mut rank_of = vec![0usize; n];
         let mut rank = 0;
@@ -105,7 +134,9 @@ impl Design {
             }
             rank_of[i] = rank;
         }
-        rep.iter().map(|&r| rank_of[r]).collect()
+        let ranks = rep.par_iter().map(|&r| rank_of[r]).collect();
+        drop(t);
+        ranks
     }
 }
 
@@ -347,6 +378,7 @@ impl Design {
             })
         };
         use rayon::prelude::*;
+        let t = crate::trace::Phase::start("    design: complete rows");
         let rows: Vec<usize> = candidates
             .par_iter()
             .copied()
@@ -356,6 +388,8 @@ impl Design {
         let mut names = Vec::new();
         let mut columns = Vec::new();
         let mut refs = Vec::new();
+        drop(t);
+        let _t = crate::trace::Phase::start("    design: terms");
         for (name, r) in &raws {
             match r {
                 Raw::Numeric(v) => {

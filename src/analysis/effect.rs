@@ -395,18 +395,14 @@ impl Effects {
     ) -> Result<Effects> {
         let mo = &options.matching;
         let treated = &stage.treated;
-        let reoffended: Vec<bool> = stage
-            .design
-            .rows
-            .iter()
-            .map(|&i| outcomes.reoffences[i] > 0)
-            .collect();
+        // Each design row's outcome (rows in parallel, collected in their order).
         let reoffences: Vec<f64> = stage
             .design
             .rows
-            .iter()
+            .par_iter()
             .map(|&i| f64::from(outcomes.reoffences[i]))
             .collect();
+        let reoffended: Vec<bool> = reoffences.iter().map(|&r| r > 0.0).collect();
         let propensity: Vec<f64> = stage
             .logit
             .iter()
@@ -562,6 +558,7 @@ fn sample(stage: &MatchingStage, m: &Matches, reoffended: &[bool]) -> EffectSamp
 /// matching (denominators from the unweighted groups) of one matching's weights.
 fn matched_summary(
     stage: &MatchingStage,
+    patterns: &[usize],
     reoffended: &[bool],
     weights: &[f64],
     den: &[f64],
@@ -570,16 +567,24 @@ fn matched_summary(
     // One pass over the matched rows (weight above 0), in order: the outcome's and each
     // term's weighted sums by group. A term's sums read the row's values not zero: the
     // terms left out are +0, whose products (w > 0) add nothing to a sum that starts at +0,
-    // so every sum is the one over the whole column.
+    // so every sum is the one over the whole column. The rows of one run of identical terms
+    // (`patterns`) read the terms once; the additions are the same, in the same order.
     let (mut sw, mut sy) = ([0.0f64; 2], [0.0f64; 2]);
     let mut s = vec![[0.0f64; 2]; den.len()];
-    for (k, &w) in weights.iter().enumerate().filter(|(_, w)| **w > 0.0) {
-        let g = usize::from(t[k]);
-        sw[g] += w;
-        sy[g] += w * f64::from(u8::from(reoffended[k]));
-        let (terms, values) = stage.sparse.row(k);
-        for (&j, &x) in terms.iter().zip(values) {
-            s[j as usize][g] += w * x;
+    for run in patterns.windows(2) {
+        let (terms, values) = stage.sparse.row(run[0]);
+        for (k, &w) in weights[run[0]..run[1]]
+            .iter()
+            .enumerate()
+            .map(|(k, w)| (run[0] + k, w))
+            .filter(|(_, w)| **w > 0.0)
+        {
+            let g = usize::from(t[k]);
+            sw[g] += w;
+            sy[g] += w * f64::from(u8::from(reoffended[k]));
+            for (&j, &x) in terms.iter().zip(values) {
+                s[j as usize][g] += w * x;
+            }
         }
     }
     let estimate = sy[1] / sw[1] - sy[0] / sw[0];
@@ -592,30 +597,14 @@ fn matched_summary(
     (estimate, smd)
 }
 
-/// SMD denominators: the square root of the mean of the two groups' sample variances.
+/// SMD denominators: the square root of the mean of the two groups' sample variances (0
+/// for a group of fewer than two people), from the stage's moments before matching.
 fn smd_denominators(stage: &MatchingStage) -> Vec<f64> {
-    let t = &stage.treated;
-    // Each term's denominator is a function of its column alone: the terms in parallel.
-    (0..stage.sparse.terms())
-        .into_par_iter()
-        .map(|j| {
-            let col = stage.sparse.column(j);
-            let var = |g: bool| {
-                let v: Vec<f64> = col
-                    .iter()
-                    .zip(t)
-                    .filter(|(_, x)| **x == g)
-                    .map(|(v, _)| *v)
-                    .collect();
-                let n = v.len() as f64;
-                if n < 2.0 {
-                    return 0.0;
-                }
-                let m = v.iter().sum::<f64>() / n;
-                v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)
-            };
-            ((var(true) + var(false)) / 2.0).sqrt()
-        })
+    let var = |n: usize, v: f64| if n < 2 { 0.0 } else { v };
+    stage
+        .before()
+        .iter()
+        .map(|((_, vt), (_, vc))| ((var(stage.n_t, *vt) + var(stage.n_c, *vc)) / 2.0).sqrt())
         .collect()
 }
 
@@ -632,21 +621,21 @@ fn order_sensitivity(
     default: &Matches,
 ) -> OrderSensitivity {
     let den = smd_denominators(stage);
-    let (estimate_default_order, _) = matched_summary(stage, reoffended, &default.weights, &den);
+    let patterns = &stage.patterns;
+    let (estimate_default_order, _) =
+        matched_summary(stage, patterns, reoffended, &default.weights, &den);
     // Each run is a function of its seed alone, collected in run order: the result does not
-    // depend on the number of threads.
+    // depend on the number of threads. A thread's runs reuse one weights buffer.
     let runs: Vec<(f64, Option<f64>)> = (0..options.order_runs)
         .into_par_iter()
-        .map(|r| {
+        .map_init(Vec::new, |buffer: &mut Vec<f64>, r| {
             let order = MatchOrder::Random {
                 seed: run_seed(options.seed, r),
             };
-            matched_summary(
-                stage,
-                reoffended,
-                &matcher.weights(&stage.spec, order),
-                &den,
-            )
+            let weights = matcher.weights_in(&stage.spec, order, std::mem::take(buffer));
+            let summary = matched_summary(stage, patterns, reoffended, &weights, &den);
+            *buffer = weights;
+            summary
         })
         .collect();
     let estimates: Vec<f64> = runs.iter().map(|r| r.0).collect();

@@ -310,7 +310,10 @@ impl Monitor {
         };
         // People by cohort, then quarter, in the order of their labels (then in their own
         // order), each label ranked once rather than written out for every person.
+        let t = crate::trace::Phase::start("  monitor: cohort and quarter of each person");
         let ranks = Ranks::new(people);
+        drop(t);
+        let t = crate::trace::Phase::start("  monitor: people by cohort and quarter");
         // A counting sort: people counted by cohort and quarter, then placed in their
         // group's range in their own order (the keys sorted, without comparing them).
         let quarters = ranks.quarter_labels.len();
@@ -328,6 +331,9 @@ impl Monitor {
             keys[*at] = (ranks.cohort[i], ranks.quarter[i], i);
             *at += 1;
         }
+        // Where each cohort's people start among the keys: the earlier quarters of a group's
+        // cohort are the keys from there to the group's own.
+        let mut cohort_start = vec![0usize; ranks.cohort_labels.len()];
         let mut spans = Vec::new();
         let mut k = 0;
         while k < keys.len() {
@@ -335,9 +341,14 @@ impl Monitor {
             while k < keys.len() && keys[k].0 == keys[start].0 && keys[k].1 == keys[start].1 {
                 k += 1;
             }
+            if start == 0 || keys[start - 1].0 != keys[start].0 {
+                cohort_start[keys[start].0 as usize] = start;
+            }
             spans.push(start..k);
         }
         // Each cohort and quarter on its own (in parallel), collected in their order.
+        drop(t);
+        let _t = crate::trace::Phase::start("  monitor: cohort-quarters");
         use rayon::prelude::*;
         let groups = spans
             .into_par_iter()
@@ -347,6 +358,7 @@ impl Monitor {
                 ranks.cohort_labels[cr as usize].clone(),
                 ranks.quarter_labels[qr as usize].clone(),
             );
+            let earlier_keys = &keys[cohort_start[cr as usize]..span.start];
             let members: Vec<usize> = keys[span].iter().map(|x| x.2).collect();
             let full = members.iter().filter(|&&i| outcomes.eligible[i]).count() as u64;
             let (t, e) = survival_data(&members, outcomes);
@@ -412,13 +424,22 @@ impl Monitor {
                 .filter(|&d| d < f_days && d as i32 <= least)
                 .max()
                 .map_or(0.0, f64::from);
+            // The reference curve is read only for a projection: the earlier quarters' curve
+            // (a pass over every person and a fit) is built only for a group that needs one.
+            let needs_projection = full < members.len() as u64 && reach >= 91.0;
             let earlier;
             let reference = match (&reference_cohort, &reference_curve) {
                 (Some((name, _)), Some(curve)) => Some((format!("the {name} group"), curve)),
+                _ if !needs_projection => None,
                 _ => {
+                    // The people of the cohort labelled `c` in earlier quarters: among the keys of
+                    // this cohort's label before this quarter's (a curve counted by day, so the
+                    // order it reads them in does not matter).
                     let code = people.cohort.code_of(&c);
-                    let members: Vec<usize> = (0..people.len())
-                        .filter(|&i| Some(people.cohort.codes[i]) == code && ranks.quarter[i] < qr)
+                    let members: Vec<usize> = earlier_keys
+                        .iter()
+                        .map(|x| x.2)
+                        .filter(|&i| Some(people.cohort.codes[i]) == code)
                         .collect();
                     let (rt, re) = survival_data(&members, outcomes);
                     earlier = KaplanMeier::fit(&rt, &re, confidence, KmInterval::LogLog).ok();
@@ -427,7 +448,7 @@ impl Monitor {
                         .map(|k| (format!("earlier quarters of {c}"), k))
                 }
             };
-            let projection = if full < members.len() as u64 && reach >= 91.0 {
+            let projection = if needs_projection {
                 reference
                     .filter(|(_, r)| r.table.iter().any(|row| row.time >= f))
                     .and_then(|(name, r)| {

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::design::Design;
+use crate::stats::designs::SparseTerms;
 
 /// Balance of one term (docs/output.md §2).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -62,45 +63,119 @@ fn group<'a>(
 /// Balance of every design term. The SMD is the difference in (weighted) means over the
 /// square root of the mean of the two groups' sample variances (n - 1) *before* matching.
 pub fn balance(design: &Design, treated: &[bool], weights: &[f64]) -> Vec<BalanceRow> {
-    balance_of(
-        &design.names,
-        &|j| std::borrow::Cow::Borrowed(design.columns[j].as_slice()),
-        treated,
-        weights,
-    )
-}
-
-/// [`balance`] of the terms `names`, term `j`'s values given by `column(j)`.
-pub(crate) fn balance_of<'a>(
-    names: &[String],
-    column: &(dyn Fn(usize) -> std::borrow::Cow<'a, [f64]> + Sync),
-    treated: &[bool],
-    weights: &[f64],
-) -> Vec<BalanceRow> {
     use rayon::prelude::*;
     // Each term's row is a function of its column alone: the terms in parallel.
-    names
+    design
+        .names
         .par_iter()
-        .enumerate()
-        .map(|(j, name)| {
-            let col = column(j);
-            let col: &[f64] = &col;
-            let (mt, vt) = moments(|| group(col, treated, true, None));
-            let (mc, vc) = moments(|| group(col, treated, false, None));
-            let (mta, vta) = moments(|| group(col, treated, true, Some(weights)));
-            let (mca, vca) = moments(|| group(col, treated, false, Some(weights)));
-            let sd = ((vt + vc) / 2.0).sqrt();
-            BalanceRow {
-                covariate: name.clone(),
-                mean_treated_before: mt,
-                mean_control_before: mc,
-                mean_treated_after: mta,
-                mean_control_after: mca,
-                smd_before: (sd > 0.0).then(|| (mt - mc) / sd),
-                smd_after: (sd > 0.0 && mta.is_finite() && mca.is_finite())
-                    .then(|| (mta - mca) / sd),
-                variance_ratio_after: (vca > 0.0).then(|| vta / vca),
-            }
+        .zip(&design.columns)
+        .map(|(name, col)| {
+            let values = |sel, w| group(col, treated, sel, w);
+            let before = (
+                moments(|| values(true, None)),
+                moments(|| values(false, None)),
+            );
+            row(name, values, weights, before)
         })
         .collect()
+}
+
+/// [`balance`] of the terms of `sparse` (named `names`), whose rows come in runs of
+/// identical terms (`patterns`, as `pattern_runs` gives):
+/// the same values in the same order as the terms' columns give, without a copy of any
+/// column (each run's value of a term is read once).
+/// The moments before matching are given (`before`, as [`before_moments`] gives them).
+pub(crate) fn balance_of_sparse(
+    names: &[String],
+    sparse: &SparseTerms,
+    patterns: &[usize],
+    treated: &[bool],
+    weights: &[f64],
+    before: &[Moments],
+) -> Vec<BalanceRow> {
+    use rayon::prelude::*;
+    names
+        .par_iter()
+        .zip(before)
+        .enumerate()
+        .map(|(j, (name, before))| {
+            row(
+                name,
+                |sel, w| sparse_group(sparse, patterns, j, treated, sel, w),
+                weights,
+                *before,
+            )
+        })
+        .collect()
+}
+
+/// A term's (mean, variance) among pilot people, then among comparison people, unweighted
+/// (the moments before matching; NaN for a group with no one, variance 0 with one person).
+pub(crate) type Moments = ((f64, f64), (f64, f64));
+
+/// [`Moments`] of every term of `sparse` (rows in runs of identical terms, `patterns`),
+/// the terms in parallel: what balance and the SMD denominators read before matching.
+pub(crate) fn before_moments(
+    sparse: &SparseTerms,
+    patterns: &[usize],
+    treated: &[bool],
+) -> Vec<Moments> {
+    use rayon::prelude::*;
+    (0..sparse.terms())
+        .into_par_iter()
+        .map(|j| {
+            let values = |sel| sparse_group(sparse, patterns, j, treated, sel, None);
+            (moments(|| values(true)), moments(|| values(false)))
+        })
+        .collect()
+}
+
+/// Term `j`'s value in row `k` of `sparse` (0 where the row has no value for it).
+pub(crate) fn term_value(sparse: &SparseTerms, k: usize, j: usize) -> f64 {
+    let (t, v) = sparse.row(k);
+    t.iter()
+        .position(|&x| x as usize == j)
+        .map_or(0.0, |p| v[p])
+}
+
+/// [`group`] of term `j` of `sparse`, read run by run.
+pub(crate) fn sparse_group<'a>(
+    sparse: &'a SparseTerms,
+    patterns: &'a [usize],
+    j: usize,
+    treated: &'a [bool],
+    sel: bool,
+    w: Option<&'a [f64]>,
+) -> impl Iterator<Item = (f64, f64)> + 'a {
+    patterns.windows(2).flat_map(move |run| {
+        let x = term_value(sparse, run[0], j);
+        (run[0]..run[1])
+            .filter(move |&k| treated[k] == sel)
+            .map(move |k| (x, w.map_or(1.0, |w| w[k])))
+            .filter(|(_, wk)| *wk > 0.0)
+    })
+}
+
+/// One term's balance row from its values by group (`values(pilot, weights)`) and its
+/// moments before matching.
+fn row<'a, I: Iterator<Item = (f64, f64)>>(
+    name: &str,
+    values: impl Fn(bool, Option<&'a [f64]>) -> I,
+    weights: &'a [f64],
+    before: Moments,
+) -> BalanceRow {
+    let ((mt, vt), (mc, vc)) = before;
+    let (mta, vta) = moments(|| values(true, Some(weights)));
+    let (mca, vca) = moments(|| values(false, Some(weights)));
+    let sd = ((vt + vc) / 2.0).sqrt();
+    BalanceRow {
+        covariate: name.to_string(),
+        mean_treated_before: mt,
+        mean_control_before: mc,
+        mean_treated_after: mta,
+        mean_control_after: mca,
+        smd_before: (sd > 0.0).then(|| (mt - mc) / sd),
+        smd_after: (sd > 0.0 && mta.is_finite() && mca.is_finite()).then(|| (mta - mca) / sd),
+        variance_ratio_after: (vca > 0.0).then(|| vta / vca),
+    }
 }

@@ -2,7 +2,7 @@
 //! nearest-neighbour matching on its logit, balance checks, and the comparison on the
 //! matched sample.
 
-mod balance;
+pub(crate) mod balance;
 mod nearest;
 
 use serde::{Deserialize, Serialize};
@@ -354,31 +354,45 @@ impl MatchedComparison {
                 };
                 // The pilot's period within every comparison person: the same design at
                 // fewer rows, when its terms are the same (see `MatchingStage::within`).
+                // Only the comparison is reported: no balance, placebo or Rosenbaum bounds.
                 match stage.within(people, outcomes, &options.compare, &o)? {
-                    Some(inner) => Self::from_stage(outcomes, &o, &inner),
-                    None => Self::compute_once(people, outcomes, &o),
+                    Some(inner) => Self::comparison_only(outcomes, &o, &inner),
+                    None => {
+                        let inner = MatchingStage::prepare(people, outcomes, &o)?;
+                        Self::comparison_only(outcomes, &o, &inner)
+                    }
                 }
-                .map(|m| m.comparison)
             },
         )?;
         Ok(m)
     }
 
-    /// The matched analysis without the period check.
-    // Over 80 lines: the matching pipeline (design, propensity model, nearest neighbours, balance,
-    // matched comparison, placebo) in the order MatchIt documents it; each step is a call and the
-    // function is mostly the wiring of their results into one result.
-    fn compute_once(
-        people: &People,
+    /// The comparison on the matched sample of a prepared stage, and nothing else (what the
+    /// period check reports): the same nearest neighbours and the same comparison, with its
+    /// interval clustered by matched set, as [`from_stage`](Self::from_stage) gives.
+    fn comparison_only(
         outcomes: &Outcomes,
         options: &MatchOptions,
-    ) -> Result<MatchedComparison> {
-        let stage = MatchingStage::prepare(people, outcomes, options)?;
-        Self::from_stage(outcomes, options, &stage)
+        stage: &MatchingStage,
+    ) -> Result<Comparison> {
+        let t = crate::trace::Phase::start("  match: nearest neighbours");
+        let m = nearest_neighbour(&stage.logit, &stage.treated, &stage.exact_key, &stage.spec);
+        drop(t);
+        let _t = crate::trace::Phase::start("  match: comparisons");
+        // The warnings of the clustered interval are the full analysis's; here only the
+        // comparison is kept.
+        let mut warnings = Vec::new();
+        // The outcomes of the design rows, in their order: the passes over the matched sample
+        // then read memory in order, not every person's at random.
+        let rows = RowOutcomes::of(outcomes, &stage.design.rows);
+        matched_outcome_comparison(&rows, options, &stage.treated, &m, &mut warnings)
+            .map(|(comparison, ..)| comparison)
     }
 
     /// The matched analysis on a prepared stage, without the period check.
-    // Over 80 lines: see `compute_once`.
+    // Over 80 lines: the matching pipeline (nearest neighbours, balance, matched comparison,
+    // placebo, Rosenbaum bounds) in the order MatchIt documents it; each step is a call and the
+    // function is mostly the wiring of their results into one result.
     fn from_stage(
         outcomes: &Outcomes,
         options: &MatchOptions,
@@ -387,6 +401,8 @@ impl MatchedComparison {
         let MatchingStage {
             design,
             sparse: _,
+            patterns: _,
+            before: _,
             treated,
             fit,
             logit,
@@ -403,14 +419,18 @@ impl MatchedComparison {
         let m = nearest_neighbour(logit, treated, exact_key, &spec);
         drop(t);
         let t = crate::trace::Phase::start("  match: balance");
-        let balance = balance::balance_of(
+        let balance = balance::balance_of_sparse(
             &design.names,
-            &|j| std::borrow::Cow::Owned(stage.sparse.column(j)),
+            &stage.sparse,
+            &stage.patterns,
             treated,
             &m.weights,
+            stage.before(),
         );
         drop(t);
-        let _t = crate::trace::Phase::start("  match: comparisons");
+        let t_comparisons = crate::trace::Phase::start("  match: comparisons");
+        // The outcomes of the design rows, in their order (see `comparison_only`).
+        let rows = &RowOutcomes::of(outcomes, &design.rows);
         let imbalanced_terms: Vec<String> = balance
             .iter()
             .filter(|b| b.smd_after.is_some_and(|s| s.abs() > 0.1))
@@ -422,46 +442,28 @@ impl MatchedComparison {
                 imbalanced_terms.join(", ")
             ));
         }
-        // Outcomes of the matched sample.
-        let (t, c) = matched_groups(outcomes, &design.rows, treated, &m.weights);
-        let matched_treated = t.n;
-        if matched_treated == 0 {
-            return Err(Error::method(
-                "matching",
-                "no pilot person has a match within the caliper: widen the caliper or use fewer covariates",
-            ));
-        }
+        let (comparison, sets, c) =
+            matched_outcome_comparison(rows, options, treated, &m, &mut warnings)?;
+        let matched_treated = comparison.treatment_n;
         let effective_controls = {
             let sw: f64 = c.weights.iter().sum();
             let sw2: f64 = c.weights.iter().map(|w| w * w).sum();
             sw * sw / sw2
         };
-        let mut comparison = Comparison::from_groups(
-            &options.treatment,
-            &format!("matched {}", options.control),
-            &t,
-            &c,
-            &options.compare,
-            "The comparison group is matched on the covariates listed only: people may still differ in \
-             ways the data do not record."
-                .to_string(),
-        )?;
-        // The interval and test account for the pairing: standard errors clustered by
-        // matched set (the regression after matching without covariates).
-        let sets = SetRows::of(&m);
-        let reoffended = |k: usize| f64::from(u8::from(outcomes.reoffences[design.rows[k]] > 0));
-        cluster_by_set(&mut comparison, &sets, treated, reoffended, &mut warnings);
         let headline = headline(&comparison, &options.treatment);
-        let mut placebo = placebo(outcomes, &design.rows, treated, &m.weights, options)?;
-        let before = |k: usize| f64::from(u8::from(outcomes.prior_year[design.rows[k]] > 0));
+        let t = crate::trace::Phase::start("    comparisons: placebo");
+        let mut placebo = placebo(rows, treated, &m.weights, options)?;
+        let before = |k: usize| f64::from(u8::from(rows.prior_year[k] > 0));
         cluster_by_set(&mut placebo, &sets, treated, before, &mut warnings);
         placebo.summary = placebo_summary(&placebo, options);
         if placebo.significant {
             warnings.push(format!("Placebo check failed: {}", placebo.summary));
         }
+        drop(t);
+        drop(t_comparisons);
         let (rosenbaum, rosenbaum_note) =
             crate::trace::timed("  match: robustness (Rosenbaum)", || {
-                rosenbaum_bounds(outcomes, &design.rows, treated, &m, options)
+                rosenbaum_bounds(rows, treated, &m, options)
             })?;
         let sample = SampleSizes {
             treated: n_t as u64,
@@ -473,6 +475,31 @@ impl MatchedComparison {
             effective_controls,
             excluded_missing: design.excluded_missing,
         };
+        let t = crate::trace::Phase::start("    comparisons: matched sample and sets");
+        let matched = design
+            .rows
+            .iter()
+            .zip(&m.weights)
+            .zip(treated)
+            .filter(|((_, w), _)| **w > 0.0)
+            .map(|((&person, &weight), &treated)| MatchedPerson {
+                person,
+                treated,
+                weight,
+            })
+            .collect();
+        let sets = m
+            .members
+            .iter()
+            .map(|x| MatchedMember {
+                person: design.rows[x.row],
+                treated: treated[x.row],
+                subclass: x.subclass,
+                weight: x.weight,
+                propensity_score: 1.0 / (1.0 + (-logit[x.row]).exp()),
+            })
+            .collect();
+        drop(t);
         Ok(MatchedComparison {
             propensity_model: PropensityModel {
                 fit,
@@ -492,28 +519,8 @@ impl MatchedComparison {
             rosenbaum_note,
             placebo,
             period_check: None,
-            matched: design
-                .rows
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| m.weights[*k] > 0.0)
-                .map(|(k, &person)| MatchedPerson {
-                    person,
-                    treated: treated[k],
-                    weight: m.weights[k],
-                })
-                .collect(),
-            sets: m
-                .members
-                .iter()
-                .map(|x| MatchedMember {
-                    person: design.rows[x.row],
-                    treated: treated[x.row],
-                    subclass: x.subclass,
-                    weight: x.weight,
-                    propensity_score: 1.0 / (1.0 + (-logit[x.row]).exp()),
-                })
-                .collect(),
+            matched,
+            sets,
         })
     }
 }
@@ -529,8 +536,14 @@ pub(crate) struct MatchingStage {
     /// The design's terms by row, only the values not zero: built once, read by the
     /// propensity model and every adjusted design.
     pub sparse: SparseTerms,
+    /// Where each run of rows with identical terms starts, then the number of rows (see
+    /// [`pattern_runs`]).
+    pub patterns: Vec<usize>,
     /// Pilot (true) or comparison, per design row.
     pub treated: Vec<bool>,
+    /// Each term's moments by group before matching, computed when first read (see
+    /// [`before`](Self::before)).
+    pub before: std::sync::OnceLock<Vec<balance::Moments>>,
     /// The propensity model.
     pub fit: LogisticFit,
     /// The linear predictor (logit of the propensity score), per design row.
@@ -549,7 +562,57 @@ pub(crate) struct MatchingStage {
     pub warnings: Vec<String>,
 }
 
+/// Where each run of rows with identical terms starts, and the number of rows last: rows
+/// `patterns[i]..patterns[i + 1]` have the same terms (the design's canonical order puts
+/// identical rows side by side, so the runs are few).
+pub(crate) fn pattern_runs(sparse: &SparseTerms) -> Vec<usize> {
+    let n = sparse.rows();
+    // The same terms and the same values bit for bit (so +0 and -0 differ, as they may in
+    // the sums).
+    let same = |a: usize, b: usize| {
+        let ((ta, va), (tb, vb)) = (sparse.row(a), sparse.row(b));
+        ta == tb && va.iter().zip(vb).all(|(x, y)| x.to_bits() == y.to_bits())
+    };
+    let mut starts: Vec<usize> = (0..n).filter(|&k| k == 0 || !same(k, k - 1)).collect();
+    starts.push(n);
+    starts
+}
+
+/// The outcomes of each design row (the person `design.rows[k]`'s), gathered once.
+pub(crate) struct RowOutcomes {
+    /// Proven reoffences in the follow-up.
+    pub reoffences: Vec<u32>,
+    /// Days to the first proven reoffence ([`NO_REOFFENCE`] for none).
+    pub days_to_first: Vec<i32>,
+    /// Proven offences in the year before the index date (the placebo outcome).
+    pub prior_year: Vec<u32>,
+}
+
+impl RowOutcomes {
+    /// The outcomes of the people `rows`, in that order (rows in parallel).
+    fn of(outcomes: &Outcomes, rows: &[usize]) -> RowOutcomes {
+        use rayon::prelude::*;
+        let pick = |v: &[u32]| -> Vec<u32> { rows.par_iter().map(|&i| v[i]).collect() };
+        RowOutcomes {
+            reoffences: pick(&outcomes.reoffences),
+            days_to_first: rows
+                .par_iter()
+                .map(|&i| outcomes.days_to_first[i])
+                .collect(),
+            prior_year: pick(&outcomes.prior_year),
+        }
+    }
+}
+
 impl MatchingStage {
+    /// Each term's (mean, variance) among pilot people, then comparison people, before
+    /// matching: computed once (the terms in parallel), read by balance and the designs'
+    /// SMD denominators.
+    pub(crate) fn before(&self) -> &[balance::Moments] {
+        self.before
+            .get_or_init(|| balance::before_moments(&self.sparse, &self.patterns, &self.treated))
+    }
+
     /// Checks the options, builds the design and fits the propensity model.
     pub(crate) fn prepare(
         people: &People,
@@ -704,8 +767,11 @@ impl MatchingStage {
             replace: options.replace,
             caliper: caliper_logit,
         };
+        let patterns = pattern_runs(&sparse);
         Ok(MatchingStage {
             design,
+            before: std::sync::OnceLock::new(),
+            patterns,
             sparse,
             treated,
             fit,
@@ -747,21 +813,61 @@ fn candidates(
     Ok((tc, candidates))
 }
 
+/// The comparison of the 12-month measure on the matched sample (its interval and test
+/// clustered by matched set), the matched sets as rows, and the matched comparison group's
+/// data. Errors when no pilot person found a match.
+fn matched_outcome_comparison(
+    rows: &RowOutcomes,
+    options: &MatchOptions,
+    treated: &[bool],
+    m: &Matches,
+    warnings: &mut Vec<String>,
+) -> Result<(Comparison, SetRows, GroupData)> {
+    let t = crate::trace::Phase::start("    comparisons: matched groups");
+    let (t_group, c) = matched_groups(rows, treated, &m.weights);
+    drop(t);
+    if t_group.n == 0 {
+        return Err(Error::method(
+            "matching",
+            "no pilot person has a match within the caliper: widen the caliper or use fewer covariates",
+        ));
+    }
+    let t = crate::trace::Phase::start("    comparisons: outcome comparison");
+    let mut comparison = Comparison::from_groups(
+        &options.treatment,
+        &format!("matched {}", options.control),
+        &t_group,
+        &c,
+        &options.compare,
+        "The comparison group is matched on the covariates listed only: people may still differ in \
+         ways the data do not record."
+            .to_string(),
+    )?;
+    drop(t);
+    // The interval and test account for the pairing: standard errors clustered by
+    // matched set (the regression after matching without covariates).
+    let t = crate::trace::Phase::start("    comparisons: clustered interval");
+    let sets = SetRows::of(m);
+    let reoffended = |k: usize| f64::from(u8::from(rows.reoffences[k] > 0));
+    cluster_by_set(&mut comparison, &sets, treated, reoffended, warnings);
+    drop(t);
+    Ok((comparison, sets, c))
+}
+
 /// The matched comparison on the placebo outcome: a proven offence in the year before the
 /// index date (the index offence excluded), with the matching weights.
 fn placebo(
-    outcomes: &Outcomes,
-    rows: &[usize],
+    rows: &RowOutcomes,
     treated: &[bool],
     weights: &[f64],
     options: &MatchOptions,
 ) -> Result<Comparison> {
     let (mut tc, mut tw, mut cc, mut cw) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (k, &i) in rows.iter().enumerate() {
+    for (k, &prior) in rows.prior_year.iter().enumerate() {
         if weights[k] <= 0.0 {
             continue;
         }
-        let x = f64::from(outcomes.prior_year[i]);
+        let x = f64::from(prior);
         if treated[k] {
             tc.push(x);
             tw.push(weights[k]);
@@ -949,22 +1055,16 @@ fn headline(c: &Comparison, treatment: &str) -> Headline {
 
 /// The matched sample's outcomes (reoffences, days to first, weights) per group: pilot,
 /// then comparison; people with weight 0 (unmatched) are left out.
-fn matched_groups(
-    outcomes: &Outcomes,
-    rows: &[usize],
-    treated: &[bool],
-    weights: &[f64],
-) -> (GroupData, GroupData) {
+fn matched_groups(rows: &RowOutcomes, treated: &[bool], weights: &[f64]) -> (GroupData, GroupData) {
     let (mut tc_, mut td, mut tw) = (Vec::new(), Vec::new(), Vec::new());
     let (mut cc_, mut cd, mut cw) = (Vec::new(), Vec::new(), Vec::new());
-    for (k, &i) in rows.iter().enumerate() {
-        let w = weights[k];
+    for (k, &w) in weights.iter().enumerate() {
         if w <= 0.0 {
             continue;
         }
-        let count = outcomes.reoffences[i] as f64;
-        let day = (outcomes.reoffences[i] > 0 && outcomes.days_to_first[i] != NO_REOFFENCE)
-            .then(|| outcomes.days_to_first[i] as f64);
+        let (reoffences, days) = (rows.reoffences[k], rows.days_to_first[k]);
+        let count = reoffences as f64;
+        let day = (reoffences > 0 && days != NO_REOFFENCE).then_some(days as f64);
         if treated[k] {
             tc_.push(count);
             td.push(day);
@@ -992,14 +1092,13 @@ fn matched_groups(
 /// headline's significance level, so that "stays significant" means what the two-sided
 /// headline means.
 fn rosenbaum_bounds(
-    outcomes: &Outcomes,
-    rows: &[usize],
+    rows: &RowOutcomes,
     treated: &[bool],
     m: &Matches,
     options: &MatchOptions,
 ) -> Result<(Option<Rosenbaum>, Option<String>)> {
     if options.ratio == 1 && !options.replace {
-        let reoffended = |k: usize| f64::from(outcomes.reoffences[rows[k]] > 0);
+        let reoffended = |k: usize| f64::from(rows.reoffences[k] > 0);
         let (mut treated_only, mut control_only) = (0.0f64, 0.0f64);
         let mut set = m.members.iter().peekable();
         while let Some(first) = set.peek().copied() {

@@ -218,20 +218,34 @@ impl<'a> Matcher<'a> {
     // Over 80 lines: greedy nearest-neighbour matching in MatchIt's order (within exact strata,
     // caliper, ratio, replacement) over blocks of tied controls.
     pub fn run(&self, spec: &MatchSpec, order: MatchOrder) -> Matches {
-        self.run_inner(spec, order, true)
+        self.run_inner(spec, order, true, Vec::new())
     }
 
     /// Each row's weight only ([`Matches::weights`]), without listing the matched sets:
     /// what a summary of the matched sample needs, at a fraction of the cost when tied
     /// blocks are large.
     pub fn weights(&self, spec: &MatchSpec, order: MatchOrder) -> Vec<f64> {
-        self.run_inner(spec, order, false).weights
+        self.weights_in(spec, order, Vec::new())
     }
 
-    fn run_inner(&self, spec: &MatchSpec, order: MatchOrder, sets: bool) -> Matches {
+    /// [`weights`](Self::weights) written into `buffer` (its contents replaced), so that
+    /// repeated runs reuse one allocation instead of a new one per run.
+    pub fn weights_in(&self, spec: &MatchSpec, order: MatchOrder, buffer: Vec<f64>) -> Vec<f64> {
+        self.run_inner(spec, order, false, buffer).weights
+    }
+
+    /// The matching into `weights` (cleared first).
+    fn run_inner(
+        &self,
+        spec: &MatchSpec,
+        order: MatchOrder,
+        sets: bool,
+        mut weights: Vec<f64>,
+    ) -> Matches {
         let score = self.score;
         let n = score.len();
-        let mut weights = vec![0.0; n];
+        weights.clear();
+        weights.resize(n, 0.0);
         let mut members: Vec<Member> = Vec::new();
         let mut subclass = 0u32;
         let ratio = spec.ratio.max(1) as f64;
