@@ -129,27 +129,11 @@ impl Sorted {
     /// centred on the means of its columns, in the order above.
     fn new(x: &[Vec<f64>], time: &[f64], event: &[bool]) -> Sorted {
         use rayon::prelude::*;
-        let order = canonical_order(time, event, x);
+        // Rows equal in time, event and every value (the same bits) are adjacent in `order`;
+        // `runs` holds where each run of them starts.
+        let (order, runs) = canonical_order(time, event, x);
         let people = order.len();
         let p = x.len();
-        // Rows equal in time, event and every value (the same bits) are adjacent in `order`:
-        // the first of each run, found in parallel, then gathered in order.
-        let same = |a: usize, b: usize| {
-            time[a].to_bits() == time[b].to_bits()
-                && event[a] == event[b]
-                && x.iter().all(|c| c[a].to_bits() == c[b].to_bits())
-        };
-        let first: Vec<bool> = (0..people)
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(|k| k == 0 || !same(order[k - 1], order[k]))
-            .collect();
-        let runs: Vec<usize> = first
-            .iter()
-            .enumerate()
-            .filter_map(|(k, f)| f.then_some(k))
-            .collect();
-        drop(first);
         let rows = runs.len();
         let run_end = |r: usize| runs.get(r + 1).copied().unwrap_or(people);
         let mut xs = vec![0.0; rows * p];
@@ -216,7 +200,11 @@ impl Sorted {
 /// run of equal keys is checked: rows equal in every value may stay in any order (they give
 /// the same sorted data), and a run holding distinct rows (a hash collision) is sorted by
 /// the values (`total_cmp`, term by term), so distinct rows are always ordered by their data.
-fn canonical_order(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Vec<usize> {
+///
+/// Also returns where each run of identical rows (time, event and every value, bit for bit)
+/// starts in that order: at each new key, and within a run of equal keys holding distinct
+/// rows at each change of the values.
+fn canonical_order(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> (Vec<usize>, Vec<usize>) {
     use rayon::prelude::*;
     // `total_cmp`'s order as unsigned integers, then reversed.
     let time_key = |t: f64| {
@@ -245,26 +233,46 @@ fn canonical_order(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Vec<usize> {
             .unwrap_or(std::cmp::Ordering::Equal)
     };
     // Runs of equal keys, checked (and, holding distinct rows, sorted) in parallel blocks.
-    let mut runs: Vec<&mut [(u64, u64, usize)]> = Vec::new();
+    let mut runs: Vec<(usize, &mut [(u64, u64, usize)])> = Vec::new();
+    let mut starts: Vec<usize> = Vec::new();
     let mut rest = &mut keys[..];
+    let mut at = 0;
     while !rest.is_empty() {
         let len = rest
             .iter()
             .position(|k| (k.0, k.1) != (rest[0].0, rest[0].1))
             .unwrap_or(rest.len());
         let (run, tail) = std::mem::take(&mut rest).split_at_mut(len);
+        starts.push(at);
         if len > 1 {
-            runs.push(run);
+            runs.push((at, run));
         }
+        at += len;
         rest = tail;
     }
-    runs.into_par_iter().for_each(|run| {
-        let first = run[0].2;
-        if run[1..].iter().any(|k| values(k.2, first).is_ne()) {
-            run.sort_by(|a, b| values(a.2, b.2));
-        }
-    });
-    keys.into_par_iter().map(|(.., i)| i).collect()
+    // Within a run of equal keys holding distinct rows (sorted by their values): where the
+    // values change. In order of the runs.
+    let changes: Vec<usize> = runs
+        .into_par_iter()
+        .flat_map_iter(|(at, run)| {
+            let first = run[0].2;
+            let mut changes = Vec::new();
+            if run[1..].iter().any(|k| values(k.2, first).is_ne()) {
+                run.sort_by(|a, b| values(a.2, b.2));
+                for t in 1..run.len() {
+                    if values(run[t - 1].2, run[t].2).is_ne() {
+                        changes.push(at + t);
+                    }
+                }
+            }
+            changes
+        })
+        .collect();
+    if !changes.is_empty() {
+        starts.extend(changes);
+        starts.sort_unstable();
+    }
+    (keys.into_par_iter().map(|(.., i)| i).collect(), starts)
 }
 
 /// Blocks of at least [`blocks::ROWS`] rows (the last may be shorter) that each start at a new
@@ -608,9 +616,13 @@ pub(crate) fn cox_owned(
     confidence: f64,
 ) -> Result<CoxFit> {
     let events = check(&time, &event, &x, names, confidence)?;
-    let sorted = Sorted::new(&x, &time, &event);
+    let sorted = crate::trace::timed("    Cox: sorted distinct rows", || {
+        Sorted::new(&x, &time, &event)
+    });
     drop((time, event, x));
-    fit_sorted(sorted, events, names, ties, confidence)
+    crate::trace::timed("    Cox: fit", || {
+        fit_sorted(sorted, events, names, ties, confidence)
+    })
 }
 
 /// The Newton-Raphson fit of [`cox`] on the distinct rows sorted, its checks passed.
