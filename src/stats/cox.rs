@@ -233,7 +233,9 @@ fn canonical_order(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> (Vec<usize>,
             .unwrap_or(std::cmp::Ordering::Equal)
     };
     // Runs of equal keys, checked (and, holding distinct rows, sorted) in parallel blocks.
-    let mut runs: Vec<(usize, &mut [(u64, u64, usize)])> = Vec::new();
+    // Each run with where it starts.
+    type Run<'a> = (usize, &'a mut [(u64, u64, usize)]);
+    let mut runs: Vec<Run<'_>> = Vec::new();
     let mut starts: Vec<usize> = Vec::new();
     let mut rest = &mut keys[..];
     let mut at = 0;
