@@ -116,26 +116,11 @@ fn check(y: &[bool], x: &[Vec<f64>], names: &[String]) -> Result<()> {
 }
 
 /// The Newton-Raphson fit of [`logistic`], its checks passed.
-///
-/// The sums run over the distinct rows of the terms ([`SparseTerms::distinct`], in an order
-/// fixed by their values), each with its number of people `n_d` and of ones `y_d`: the
-/// binomial log-likelihood `y_d eta - n_d log(1 + e^eta)`, score `x (y_d - n_d mu)` and
-/// information `n_d mu (1 - mu) x x'` are the rows' own summed, up to the order of the sums.
 // Over 80 lines: see `logistic`.
 fn fit(y: &[bool], sparse: &SparseTerms, names: &[String]) -> Result<LogisticFit> {
     let n = y.len();
     let p = sparse.terms() + 1;
     let ones = y.iter().filter(|v| **v).count();
-    let distinct = sparse.distinct();
-    let sparse = &distinct.rows;
-    let m = sparse.rows();
-    // Counts of 0/1 outcomes: whole numbers, so `totals` always has them.
-    let (count, sum_y) = distinct
-        .totals(|_| true, |i| f64::from(y[i]))
-        .ok_or(FitError::Shape { model: MODEL })?;
-    if crate::trace::enabled() {
-        eprintln!("[trace]     logistic: {n} rows in {m} distinct rows of terms");
-    }
     // Row `i` in full (the intercept's 1 first), for a row whose weight is not finite.
     let dense_row = |i: usize, out: &mut Vec<f64>| {
         out.clear();
@@ -154,7 +139,7 @@ fn fit(y: &[bool], sparse: &SparseTerms, names: &[String]) -> Result<LogisticFit
         // row's term in row order, in fixed blocks of rows (`blocks`): the same sum on any
         // number of threads.
         blocks::fold_rows(
-            m,
+            n,
             || std::iter::empty::<f64>().sum::<f64>(),
             |total, i| {
                 let eta = rows.eta(beta, i);
@@ -164,12 +149,7 @@ fn fit(y: &[bool], sparse: &SparseTerms, names: &[String]) -> Result<LogisticFit
                 } else {
                     eta.exp().ln_1p()
                 };
-                // No ones: no `0 * eta` (an infinite eta would make it NaN).
-                *total += if sum_y[i] > 0.0 {
-                    sum_y[i] * eta - count[i] * l1p
-                } else {
-                    -count[i] * l1p
-                };
+                *total += if y[i] { eta - l1p } else { -l1p };
             },
             |a, b| *a += b,
         )
@@ -184,7 +164,7 @@ fn fit(y: &[bool], sparse: &SparseTerms, names: &[String]) -> Result<LogisticFit
         // Gradient and the lower triangle of the information (flat), summed in fixed blocks
         // of rows (`blocks`), each row's terms added as one pass in row order adds them.
         let (grad, packed, ..) = blocks::fold_rows(
-            m,
+            n,
             || {
                 let entries: RowEntries = (Vec::with_capacity(p), Vec::with_capacity(p));
                 (
@@ -197,7 +177,7 @@ fn fit(y: &[bool], sparse: &SparseTerms, names: &[String]) -> Result<LogisticFit
             |(grad, info, entries, full), i| {
                 let eta = rows.eta(&beta, i);
                 let mu = 1.0 / (1.0 + (-eta).exp());
-                let (w, r) = (count[i] * (mu * (1.0 - mu)), sum_y[i] - count[i] * mu);
+                let (w, r) = (mu * (1.0 - mu), f64::from(y[i]) - mu);
                 if w.is_finite() && r.is_finite() {
                     rows.row(i, entries);
                     let (terms, values): (&[usize], &[f64]) = (&entries.0, &entries.1);
@@ -281,7 +261,7 @@ fn fit(y: &[bool], sparse: &SparseTerms, names: &[String]) -> Result<LogisticFit
     }
     // Information at the estimate, in fixed blocks of rows as above.
     let (packed, ..) = blocks::fold_rows(
-        m,
+        n,
         || {
             let entries: RowEntries = (Vec::with_capacity(p), Vec::with_capacity(p));
             (vec![0.0; p * p], entries, Vec::with_capacity(p))
@@ -289,7 +269,7 @@ fn fit(y: &[bool], sparse: &SparseTerms, names: &[String]) -> Result<LogisticFit
         |(info, entries, full), i| {
             let eta = rows.eta(&beta, i);
             let mu = 1.0 / (1.0 + (-eta).exp());
-            let w = count[i] * (mu * (1.0 - mu));
+            let w = mu * (1.0 - mu);
             if w.is_finite() {
                 rows.row(i, entries);
                 let (terms, values): (&[usize], &[f64]) = (&entries.0, &entries.1);
