@@ -587,3 +587,52 @@ pub(crate) fn first_pass(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three columns (a 0/1, a level indicator and a small count), rows in the order `perm`.
+    fn columns(perm: &[usize]) -> Vec<Vec<f64>> {
+        let value = |i: usize, j: usize| match j {
+            0 => (i % 2) as f64,
+            1 => f64::from(i % 3 == 0),
+            _ => ((i * 7) % 5) as f64,
+        };
+        (0..3)
+            .map(|j| perm.iter().map(|&i| value(i, j)).collect())
+            .collect()
+    }
+
+    /// The distinct rows do not depend on the rows' order, and each row maps to its own.
+    #[test]
+    fn distinct_rows_are_fixed_by_the_values() {
+        let n = 200;
+        let identity: Vec<usize> = (0..n).collect();
+        let shuffled: Vec<usize> = (0..n).map(|i| (i * 77) % n).collect();
+        let (a, b) = (
+            SparseTerms::from_columns(&columns(&identity), n),
+            SparseTerms::from_columns(&columns(&shuffled), n),
+        );
+        let (da, db) = (a.distinct(), b.distinct());
+        assert_eq!(da.rows, db.rows);
+        assert_eq!(da.rows.rows(), 2 * 2 * 5);
+        for (t, d) in [(&a, da), (&b, db)] {
+            for i in 0..n {
+                assert_eq!(t.row(i), d.rows.row(d.of[i] as usize));
+            }
+        }
+        let (count, sum) = da
+            .totals(|i| i % 4 != 0, |i| (i % 3) as f64)
+            .unwrap_or_default();
+        assert_eq!(count.iter().sum::<f64>(), 150.0);
+        assert_eq!(
+            sum.iter().sum::<f64>(),
+            (0..n)
+                .filter(|i| i % 4 != 0)
+                .map(|i| (i % 3) as f64)
+                .sum::<f64>()
+        );
+        assert!(da.totals(|_| true, |_| 0.5).is_none());
+    }
+}
