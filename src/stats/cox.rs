@@ -96,20 +96,28 @@ struct Eval {
     info: Vec<Vec<f64>>,
 }
 
-/// The rows in the order the partial likelihood visits them, each row's centred covariates
-/// side by side: the passes below then read memory in order, where reading `x[j][order[k]]`
-/// missed the cache at every term of every row at millions of people.
+/// The distinct rows in the order the partial likelihood visits them, each row's centred
+/// covariates side by side: the passes below then read memory in order, where reading
+/// `x[j][order[k]]` missed the cache at every term of every row at millions of people.
 ///
 /// The order depends on the data alone, not on the rows' order in the input: time
 /// descending, and rows of equal time by event (events first) and then their covariate
-/// values ([`canonical_order`]). Rows equal in all of these are interchangeable, so any
-/// permutation of the input rows gives the same sums, bit for bit.
+/// values ([`canonical_order`]). Rows equal in all of these are interchangeable, and they are
+/// adjacent in that order: each run of them is kept once with its number of rows
+/// ([`Sorted::count`]), and every sum below adds a row's terms times its count. The
+/// covariates are few and discrete (sex, age, prior offences, cohort), so millions of people
+/// fall into far fewer distinct rows. Any permutation of the input rows gives the same
+/// distinct rows and counts, so the same sums, bit for bit.
 struct Sorted {
     p: usize,
-    /// `x[k * p + j]`: term `j` of the `k`-th row in that order.
+    /// `x[k * p + j]`: term `j` of the `k`-th distinct row in that order.
     x: Vec<f64>,
     time: Vec<f64>,
     event: Vec<bool>,
+    /// How many input rows the `k`-th distinct row stands for (at least 1).
+    count: Vec<f64>,
+    /// The number of input rows (the sum of `count`).
+    people: usize,
     /// The first row of each block of the sums in [`evaluate`]: a block starts at a new time
     /// (the first at least [`blocks::ROWS`] rows after the block before), so no set of tied
     /// times is split.
@@ -117,18 +125,25 @@ struct Sorted {
 }
 
 impl Sorted {
-    /// `x` (columns) centred on the means of its columns, in the order above.
+    /// The distinct rows of `x` (columns), `time` and `event`, each with its count, `x`
+    /// centred on the means of its columns, in the order above.
     fn new(x: &[Vec<f64>], time: &[f64], event: &[bool]) -> Sorted {
         use rayon::prelude::*;
-        let order = canonical_order(time, event, x);
+        // Rows equal in time, event and every value (the same bits) are adjacent in `order`;
+        // `runs` holds where each run of them starts.
+        let (order, runs) = canonical_order(time, event, x);
+        let people = order.len();
         let p = x.len();
-        let mut xs = vec![0.0; order.len() * p];
-        // Each row is copied on its own: in parallel, a block of rows at a time.
+        let rows = runs.len();
+        let run_end = |r: usize| runs.get(r + 1).copied().unwrap_or(people);
+        let mut xs = vec![0.0; rows * p];
+        // Each distinct row is copied on its own: in parallel, a block of rows at a time.
         if p > 0 {
             xs.par_chunks_mut(p * 4096)
-                .zip(order.par_chunks(4096))
-                .for_each(|(out, rows)| {
-                    for (row, &i) in out.chunks_exact_mut(p).zip(rows) {
+                .zip(runs.par_chunks(4096))
+                .for_each(|(out, firsts)| {
+                    for (row, &k) in out.chunks_exact_mut(p).zip(firsts) {
+                        let i = order[k];
                         for j in 0..p {
                             row[j] = x[j][i];
                         }
@@ -138,24 +153,30 @@ impl Sorted {
         let mut d = Sorted {
             p,
             x: xs,
-            time: order.iter().map(|&i| time[i]).collect(),
-            event: order.iter().map(|&i| event[i]).collect(),
+            time: runs.iter().map(|&k| time[order[k]]).collect(),
+            event: runs.iter().map(|&k| event[order[k]]).collect(),
+            count: (0..rows).map(|r| (run_end(r) - runs[r]) as f64).collect(),
+            people,
             starts: Vec::new(),
         };
-        drop(order);
+        drop((order, runs));
         d.starts = tie_aligned_blocks(&d.time);
         // Centre the covariates: the coefficients do not change, exp() stays in range. The
         // means are sums in the order above (in blocks), so they too do not depend on the
         // input's order.
-        let n = d.time.len();
         let sums = blocks::fold_ranges(
-            &blocks::block_starts(n),
-            n,
+            &blocks::block_starts(rows),
+            rows,
             || vec![0.0; p],
-            |s, k| blocks::add_into(s, d.row(k)),
+            |s, k| {
+                let c = d.count[k];
+                for (s, v) in s.iter_mut().zip(d.row(k)) {
+                    *s += c * v;
+                }
+            },
             |a, b| blocks::add_into(a, &b),
         );
-        let means: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
+        let means: Vec<f64> = sums.iter().map(|s| s / people as f64).collect();
         if p > 0 {
             d.x.par_chunks_mut(p * 4096).for_each(|rows| {
                 for row in rows.chunks_exact_mut(p) {
@@ -179,7 +200,11 @@ impl Sorted {
 /// run of equal keys is checked: rows equal in every value may stay in any order (they give
 /// the same sorted data), and a run holding distinct rows (a hash collision) is sorted by
 /// the values (`total_cmp`, term by term), so distinct rows are always ordered by their data.
-fn canonical_order(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Vec<usize> {
+///
+/// Also returns where each run of identical rows (time, event and every value, bit for bit)
+/// starts in that order: at each new key, and within a run of equal keys holding distinct
+/// rows at each change of the values.
+fn canonical_order(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> (Vec<usize>, Vec<usize>) {
     use rayon::prelude::*;
     // `total_cmp`'s order as unsigned integers, then reversed.
     let time_key = |t: f64| {
@@ -208,26 +233,48 @@ fn canonical_order(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> Vec<usize> {
             .unwrap_or(std::cmp::Ordering::Equal)
     };
     // Runs of equal keys, checked (and, holding distinct rows, sorted) in parallel blocks.
-    let mut runs: Vec<&mut [(u64, u64, usize)]> = Vec::new();
+    // Each run with where it starts.
+    type Run<'a> = (usize, &'a mut [(u64, u64, usize)]);
+    let mut runs: Vec<Run<'_>> = Vec::new();
+    let mut starts: Vec<usize> = Vec::new();
     let mut rest = &mut keys[..];
+    let mut at = 0;
     while !rest.is_empty() {
         let len = rest
             .iter()
             .position(|k| (k.0, k.1) != (rest[0].0, rest[0].1))
             .unwrap_or(rest.len());
         let (run, tail) = std::mem::take(&mut rest).split_at_mut(len);
+        starts.push(at);
         if len > 1 {
-            runs.push(run);
+            runs.push((at, run));
         }
+        at += len;
         rest = tail;
     }
-    runs.into_par_iter().for_each(|run| {
-        let first = run[0].2;
-        if run[1..].iter().any(|k| values(k.2, first).is_ne()) {
-            run.sort_by(|a, b| values(a.2, b.2));
-        }
-    });
-    keys.into_par_iter().map(|(.., i)| i).collect()
+    // Within a run of equal keys holding distinct rows (sorted by their values): where the
+    // values change. In order of the runs.
+    let changes: Vec<usize> = runs
+        .into_par_iter()
+        .flat_map_iter(|(at, run)| {
+            let first = run[0].2;
+            let mut changes = Vec::new();
+            if run[1..].iter().any(|k| values(k.2, first).is_ne()) {
+                run.sort_by(|a, b| values(a.2, b.2));
+                for t in 1..run.len() {
+                    if values(run[t - 1].2, run[t].2).is_ne() {
+                        changes.push(at + t);
+                    }
+                }
+            }
+            changes
+        })
+        .collect();
+    if !changes.is_empty() {
+        starts.extend(changes);
+        starts.sort_unstable();
+    }
+    (keys.into_par_iter().map(|(.., i)| i).collect(), starts)
 }
 
 /// Blocks of at least [`blocks::ROWS`] rows (the last may be shorter) that each start at a new
@@ -246,8 +293,9 @@ fn tie_aligned_blocks(time: &[f64]) -> Vec<usize> {
     starts
 }
 
-/// Partial log-likelihood, gradient and information at `beta`, on the sorted rows with
-/// covariates centred. The sums over each risk set run in the rows' order; they are cut into
+/// Partial log-likelihood, gradient and information at `beta`, on the sorted distinct rows
+/// with covariates centred, each row's terms times its count (a row of count `c` adds
+/// `c exp(xβ)` to the risk sets and, an event, `c` tied events). The sums over each risk set run in the rows' order; they are cut into
 /// blocks of rows ([`Sorted::starts`], fixed by the data, not by the number of threads): the
 /// blocks' totals of the risk-set sums are found in parallel and added in block order, each
 /// block then runs its risk-set sums on from the total of the blocks before it (in parallel)
@@ -271,7 +319,7 @@ fn evaluate(beta: &[f64], d: &Sorted, ties: Ties) -> Eval {
             .map(|b| {
                 let mut r = Risk::new(p);
                 for k in d.starts[b]..end(b) {
-                    r.add(d.row(k), weight(k).1);
+                    r.add(d.row(k), d.count[k] * weight(k).1);
                 }
                 r
             })
@@ -298,14 +346,16 @@ fn evaluate(beta: &[f64], d: &Sorted, ties: Ties) -> Eval {
             while k < stop && d.time[k] == t {
                 let x = d.row(k);
                 let (eta, w) = weight(k);
-                risk.add(x, w);
+                let c = d.count[k];
+                risk.add(x, c * w);
                 if d.event[k] {
-                    m += 1;
-                    loglik += eta;
+                    // A count is a whole number of rows (exact as f64).
+                    m += c as usize;
+                    loglik += c * eta;
                     for a in 0..p {
-                        grad[a] += x[a];
+                        grad[a] += c * x[a];
                     }
-                    tied.add(x, w);
+                    tied.add(x, c * w);
                 }
                 k += 1;
             }
@@ -418,8 +468,11 @@ fn by_time_descending(time: &[f64]) -> Vec<usize> {
 
 /// Harrell's C: among comparable pairs (the earlier time is an event; a censoring at the
 /// same time counts as later), the share where the earlier one has the higher risk score,
-/// ties in risk counting one half. O(n log n) with a Fenwick tree.
-fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> f64 {
+/// ties in risk counting one half. Row `i` stands for `count[i]` people with its time, event
+/// and risk (a whole number); two of them are never a comparable pair (tied times), so the
+/// counts of pairs are those of the rows written out one by one. O(n log n) with a Fenwick
+/// tree of counts.
+fn concordance(time: &[f64], event: &[bool], risk: &[f64], count: &[f64]) -> f64 {
     let n = time.len();
     use rayon::prelude::*;
     let mut ranks: Vec<f64> = risk.to_vec();
@@ -434,10 +487,10 @@ fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> f64 {
         .collect();
     let rank = |i: usize| rank_of[i];
     let mut tree = vec![0u64; ranks.len() + 1];
-    let add = |tree: &mut Vec<u64>, i: usize| {
+    let add = |tree: &mut Vec<u64>, i: usize, c: u64| {
         let mut i = i + 1;
         while i < tree.len() {
-            tree[i] += 1;
+            tree[i] += c;
             i += i & i.wrapping_neg();
         }
     };
@@ -469,8 +522,8 @@ fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> f64 {
         // Censored at t count as later than events at t.
         for &i in &order[k..end] {
             if !event[i] {
-                add(&mut tree, rank(i));
-                total += 1;
+                add(&mut tree, rank(i), count[i] as u64);
+                total += count[i] as u64;
             }
         }
         for &i in &order[k..end] {
@@ -478,15 +531,17 @@ fn concordance(time: &[f64], event: &[bool], risk: &[f64]) -> f64 {
                 let r = rank(i);
                 let lower = prefix(&tree, r);
                 let upto = prefix(&tree, r + 1);
-                concordant += lower as f64;
-                tied += (upto - lower) as f64;
-                comparable += total as f64;
+                // Whole numbers below 2^53 (pairs of at most 10^8 people): exact.
+                let c = count[i];
+                concordant += c * lower as f64;
+                tied += c * (upto - lower) as f64;
+                comparable += c * total as f64;
             }
         }
         for &i in &order[k..end] {
             if event[i] {
-                add(&mut tree, rank(i));
-                total += 1;
+                add(&mut tree, rank(i), count[i] as u64);
+                total += count[i] as u64;
             }
         }
         k = end;
@@ -563,12 +618,16 @@ pub(crate) fn cox_owned(
     confidence: f64,
 ) -> Result<CoxFit> {
     let events = check(&time, &event, &x, names, confidence)?;
-    let sorted = Sorted::new(&x, &time, &event);
+    let sorted = crate::trace::timed("    Cox: sorted distinct rows", || {
+        Sorted::new(&x, &time, &event)
+    });
     drop((time, event, x));
-    fit_sorted(sorted, events, names, ties, confidence)
+    crate::trace::timed("    Cox: fit", || {
+        fit_sorted(sorted, events, names, ties, confidence)
+    })
 }
 
-/// The Newton-Raphson fit of [`cox`] on the rows sorted, its checks passed.
+/// The Newton-Raphson fit of [`cox`] on the distinct rows sorted, its checks passed.
 // Over 80 lines: see `cox`.
 fn fit_sorted(
     sorted: Sorted,
@@ -579,6 +638,12 @@ fn fit_sorted(
 ) -> Result<CoxFit> {
     let n = sorted.time.len();
     let p = sorted.p;
+    if crate::trace::enabled() {
+        eprintln!(
+            "[trace]     Cox: {} people in {n} distinct rows (time, event, covariates)",
+            sorted.people
+        );
+    }
     let mut beta = vec![0.0; p];
     let mut cur = evaluate(&beta, &sorted, ties);
     let null_ll = cur.loglik;
@@ -653,7 +718,7 @@ fn fit_sorted(
         })
         .collect();
     // Harrell's C counts pairs (whole numbers, exact in any order), so it is computed on the
-    // rows in time order as well.
+    // distinct rows in time order as well, each with its count.
     use rayon::prelude::*;
     let risk: Vec<f64> = (0..n)
         .into_par_iter()
@@ -667,10 +732,10 @@ fn fit_sorted(
         ties,
         log_likelihood: cur.loglik,
         log_likelihood_null: null_ll,
-        concordance: concordance(&sorted.time, &sorted.event, &risk),
+        concordance: concordance(&sorted.time, &sorted.event, &risk, &sorted.count),
         iterations,
         converged,
-        n: n as u64,
+        n: sorted.people as u64,
         events,
         coefficients,
     })

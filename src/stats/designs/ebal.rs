@@ -6,7 +6,8 @@
 //! The dual is `L(λ) = log Σ_C exp(λ'(x_i - x̄_T))`, convex, with gradient the weighted
 //! comparison mean minus the pilot mean (the imbalance) and Hessian the weighted covariance
 //! of the terms. Newton's method with a backtracking (Armijo) line search; each iteration is
-//! one pass over the comparison rows, O(n k²). The log-sum-exp is accumulated with a running
+//! one pass over the comparison rows, O(n k²) (over their distinct rows, with counts, when
+//! the terms are sparse). The log-sum-exp is accumulated with a running
 //! maximum, so no weight overflows.
 
 // Index loops over the terms follow the matrix formulas (gradient, Hessian).
@@ -14,7 +15,7 @@
 
 use serde::Serialize;
 
-use super::terms::{GroupMoments, Terms, first_pass};
+use super::terms::{GroupMoments, SparseTerms, Terms, first_pass};
 use super::{DesignError, check_inputs_basic};
 use crate::stats::Result;
 use crate::stats::linalg::solve;
@@ -142,18 +143,32 @@ impl Block {
     }
 }
 
+/// The comparison rows as distinct rows of sparse terms (in an order fixed by their values),
+/// each with its number of comparison people: the dual's sums add `n_d exp(λ'z_d)` once for
+/// the `n_d` equal rows.
+struct Counted<'a> {
+    rows: &'a SparseTerms,
+    count: Vec<f64>,
+}
+
 /// The dual's sums over the comparison rows in fixed blocks of rows (`blocks`), each with
-/// its own running maximum, merged in block order: the same on any number of threads.
+/// its own running maximum, merged in block order: the same on any number of threads. With
+/// `counted`, over the distinct rows instead, each row's terms times its count.
 fn evaluate(
     terms: &Terms<'_>,
+    counted: Option<&Counted<'_>>,
     treated: &[bool],
     centre: &[f64],
     lambda: &[f64],
     with_hessian: bool,
 ) -> Eval {
     let k = centre.len();
+    let (rows, count) = match counted {
+        Some(c) => (c.rows.rows(), Some(&c.count)),
+        None => (treated.len(), None),
+    };
     let block = crate::stats::blocks::fold_rows(
-        treated.len(),
+        rows,
         || Block {
             shift: f64::NEG_INFINITY,
             s0: 0.0,
@@ -163,10 +178,22 @@ fn evaluate(
             z: vec![0.0; k],
         },
         |b, i| {
-            if treated[i] {
-                return;
-            }
-            terms.row_into(i, &mut b.row);
+            let c = match (count, counted) {
+                (Some(count), Some(counted)) => {
+                    if count[i] == 0.0 {
+                        return;
+                    }
+                    counted.rows.row_into(i, &mut b.row);
+                    count[i]
+                }
+                _ => {
+                    if treated[i] {
+                        return;
+                    }
+                    terms.row_into(i, &mut b.row);
+                    1.0
+                }
+            };
             let mut a = 0.0;
             for j in 0..k {
                 b.z[j] = b.row[j] - centre[j];
@@ -176,7 +203,7 @@ fn evaluate(
                 // Rescale what has been summed to the new maximum (exp(-inf) = 0 at the start).
                 b.rescale(a);
             }
-            let p = (a - b.shift).exp();
+            let p = c * (a - b.shift).exp();
             b.s0 += p;
             for j in 0..k {
                 let pz = p * b.z[j];
@@ -272,8 +299,21 @@ pub(crate) fn solve_dual(
             .zip(&scale)
             .all(|(g, s)| g.abs() <= options.tolerance * s)
     };
+    // Sparse terms: the comparison rows counted by distinct row, once.
+    let counted = match terms {
+        Terms::Sparse(s) if s.rows() == treated.len() => {
+            let distinct = s.distinct();
+            distinct
+                .totals(|i| !treated[i], |_| 0.0)
+                .map(|(count, _)| Counted {
+                    rows: &distinct.rows,
+                    count,
+                })
+        }
+        _ => None,
+    };
     let mut lambda = vec![0.0; k];
-    let mut ev = evaluate(terms, treated, &centre, &lambda, true);
+    let mut ev = evaluate(terms, counted.as_ref(), treated, &centre, &lambda, true);
     let mut iterations = 0;
     while !done(&ev.grad) {
         if iterations >= options.max_iterations {
@@ -288,7 +328,7 @@ pub(crate) fn solve_dual(
         let mut t = 1.0;
         loop {
             let trial: Vec<f64> = lambda.iter().zip(&step).map(|(l, d)| l + t * d).collect();
-            let next = evaluate(terms, treated, &centre, &trial, true);
+            let next = evaluate(terms, counted.as_ref(), treated, &centre, &trial, true);
             let armijo = next.value <= ev.value + 1e-4 * t * slope;
             // Near the solution the dual's changes fall below rounding: then accept a step
             // that reduces the imbalance.

@@ -1,6 +1,8 @@
 //! The doubly robust design's outcome model m0(x): a regression of the outcome on an
 //! intercept and the terms among comparison people only, fitted by Newton's method (IRLS)
 //! with step halving, one pass over the comparison rows per iteration and no copy of them.
+//! Sparse terms are first summarised by their distinct rows (people a row and the sum of
+//! their outcomes; [`SparseTerms::distinct`]), and each iteration passes over those.
 //!
 //! - the 12-month measure (0/1): logistic regression (as statsmodels `Logit`);
 //! - reoffences per person (counts): Poisson regression with a log link (as statsmodels
@@ -68,6 +70,24 @@ impl Family {
         }
     }
 
+    /// [`loglik`](Self::loglik) summed over `n` rows of the same linear predictor `eta`
+    /// whose outcomes sum to `y` (each contribution is linear in the outcome).
+    fn loglik_rows(self, y: f64, n: f64, eta: f64) -> f64 {
+        // No outcome: no `0 * eta` (an infinite eta would make it NaN).
+        let y_eta = if y != 0.0 { y * eta } else { 0.0 };
+        match self {
+            Family::Logistic => {
+                let l1p = if eta > 0.0 {
+                    eta + (-eta).exp().ln_1p()
+                } else {
+                    eta.exp().ln_1p()
+                };
+                y_eta - n * l1p
+            }
+            Family::Poisson => y_eta - n * eta.exp(),
+        }
+    }
+
     /// IRLS weight (the variance function at the mean).
     fn weight(self, mu: f64) -> f64 {
         match self {
@@ -96,19 +116,78 @@ struct Eval {
     info: Vec<Vec<f64>>,
 }
 
+/// The comparison rows summarised by distinct rows of terms: the distinct rows (in an order
+/// fixed by their values), and for each the number of comparison people and the sum of their
+/// outcomes.
+struct Totals<'a> {
+    rows: &'a SparseTerms,
+    count: Vec<f64>,
+    sum_y: Vec<f64>,
+}
+
 fn evaluate(
     terms: &Terms<'_>,
+    totals: Option<&Totals<'_>>,
     treated: &[bool],
     y: &(dyn Fn(usize) -> f64 + Sync),
     family: Family,
     beta: &[f64],
 ) -> Eval {
-    match terms {
-        Terms::Sparse(s) if beta.iter().all(|b| b.is_finite()) => {
-            evaluate_sparse(s, terms, treated, y, family, beta)
-        }
+    let finite = beta.iter().all(|b| b.is_finite());
+    match (terms, totals) {
+        (Terms::Sparse(_), Some(t)) if finite => evaluate_distinct(t, family, beta),
+        (Terms::Sparse(s), _) if finite => evaluate_sparse(s, terms, treated, y, family, beta),
         _ => evaluate_dense(terms, treated, y, family, beta),
     }
+}
+
+/// [`evaluate_sparse`] on the distinct rows, each row's sums times its number of comparison
+/// people `n_d` with outcomes summing to `y_d`: log-likelihood from
+/// [`Family::loglik_rows`], score `x (y_d - n_d mu)`, information `n_d w x x'` (the rows'
+/// own sums, up to the order of the additions). Distinct rows with no comparison person add
+/// nothing and are skipped.
+fn evaluate_distinct(t: &Totals<'_>, family: Family, beta: &[f64]) -> Eval {
+    let p = beta.len();
+    let (loglik, grad, packed, ..) = blocks::fold_rows(
+        t.rows.rows(),
+        || Sums::new(p),
+        |(loglik, grad, packed, xt, at, vals), i| {
+            let n = t.count[i];
+            if n == 0.0 {
+                return;
+            }
+            let (terms, v) = t.rows.row(i);
+            let mut eta: f64 = std::iter::once(1.0 * beta[0]).sum();
+            for (&a, &x) in terms.iter().zip(v) {
+                eta += x * beta[a as usize + 1];
+            }
+            let mu = family.mean(eta);
+            let sy = t.sum_y[i];
+            let (w, r) = (n * family.weight(mu), sy - n * mu);
+            *loglik += family.loglik_rows(sy, n, eta);
+            if w.is_finite() && r.is_finite() {
+                at.clear();
+                vals.clear();
+                at.push(0);
+                vals.push(1.0);
+                at.extend(terms.iter().map(|&a| a as usize + 1));
+                vals.extend_from_slice(v);
+                for (k, (&a, &xa)) in at.iter().zip(vals.iter()).enumerate() {
+                    grad[a] += xa * r;
+                    let wa = w * xa;
+                    let row = &mut packed[a * p..a * p + p];
+                    for (&b, &xb) in at[..=k].iter().zip(vals.iter()) {
+                        row[b] += wa * xb;
+                    }
+                }
+            } else {
+                t.rows.row_into(i, &mut xt[1..]);
+                add_row(grad, packed, xt, w, r);
+            }
+        },
+        merge,
+    );
+    unpack(loglik, grad, &packed, p)
 }
 
 /// [`evaluate`] on the values not zero of each row: every sum bit for bit the dense one's.
@@ -289,7 +368,26 @@ pub(crate) fn fit_controls(
         "the estimates diverge: some term predicts the outcome exactly among comparison people \
          (a level in which nobody, or everybody, reoffends); drop or merge it",
     );
-    let mut ev = evaluate(terms, treated, y, family, &beta);
+    // Sparse terms are summarised by distinct rows once (when the outcomes' sums are exact
+    // in any order; otherwise the rows are summed one by one).
+    let totals = match terms {
+        Terms::Sparse(s) if s.rows() == treated.len() => {
+            let distinct = s.distinct();
+            distinct
+                .totals(|i| !treated[i], y)
+                .map(|(count, sum_y)| Totals {
+                    rows: &distinct.rows,
+                    count,
+                    sum_y,
+                })
+        }
+        _ => None,
+    };
+    if let (Some(t), true) = (&totals, crate::trace::enabled()) {
+        let used = t.count.iter().filter(|c| **c > 0.0).count();
+        eprintln!("[trace]     outcome model: {count} comparison rows in {used} distinct rows");
+    }
+    let mut ev = evaluate(terms, totals.as_ref(), treated, y, family, &beta);
     let mut iterations = 0;
     let mut last_step = f64::INFINITY;
     while iterations < 100 {
@@ -305,7 +403,7 @@ pub(crate) fn fit_controls(
         let mut t = 1.0;
         loop {
             let trial: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b + t * s).collect();
-            let next = evaluate(terms, treated, y, family, &trial);
+            let next = evaluate(terms, totals.as_ref(), treated, y, family, &trial);
             if next.loglik.is_finite() && next.loglik >= ev.loglik - 1e-12 * ev.loglik.abs() {
                 beta = trial;
                 ev = next;

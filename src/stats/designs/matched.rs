@@ -203,6 +203,34 @@ pub(crate) fn regression(
         xt[1] = f64::from(u8::from(treated[person]));
         terms.row_into(person, &mut xt[2..]);
     };
+    // Sparse terms with every value finite: a row's terms not zero are read from the sparse
+    // row itself (the intercept, treatment when 1, then its values not zero, in column
+    // order), with no pass over every column.
+    let sparse = match terms {
+        Terms::Sparse(s) if !s.is_dense() => Some(*s),
+        _ => None,
+    };
+    // Row `r`'s columns not zero and their values, in column order, into `at` and `vals`.
+    let nonzero = |s: &super::SparseTerms, r: usize, at: &mut Vec<usize>, vals: &mut Vec<f64>| {
+        let person = m.person[r];
+        at.clear();
+        vals.clear();
+        at.push(0);
+        vals.push(1.0);
+        if treated[person] {
+            at.push(1);
+            vals.push(1.0);
+        }
+        let (t, v) = s.row(person);
+        for (&j, &x) in t.iter().zip(v) {
+            // A -0 is kept by the sparse rows; as a zero it is left out here.
+            if x != 0.0 {
+                at.push(j as usize + 2);
+                vals.push(x);
+            }
+        }
+    };
+    let mut vals: Vec<f64> = Vec::with_capacity(p);
     let mut xwx = vec![vec![0.0; p]; p];
     let mut xwy = vec![0.0; p];
     // A row's terms not zero: with a finite weight, outcome and terms, a zero term's products
@@ -211,9 +239,21 @@ pub(crate) fn regression(
     // mostly zeros): the sums are bit for bit those over every pair of terms.
     let mut at: Vec<usize> = Vec::with_capacity(p);
     for r in 0..rows {
-        fill(r, &mut xt);
         let w = m.weight[r];
         let yr = y(m.person[r]);
+        if let (Some(s), true) = (sparse, w.is_finite() && yr.is_finite()) {
+            nonzero(s, r, &mut at, &mut vals);
+            for ka in 0..at.len() {
+                let (a, xa) = (at[ka], vals[ka]);
+                let wa = w * xa;
+                xwy[a] += wa * yr;
+                for (&b, &xb) in at[..=ka].iter().zip(&vals) {
+                    xwx[a][b] += wa * xb;
+                }
+            }
+            continue;
+        }
+        fill(r, &mut xt);
         if w.is_finite() && yr.is_finite() && xt.iter().all(|v| v.is_finite()) {
             at.clear();
             at.extend((0..p).filter(|&a| xt[a] != 0.0));
@@ -263,6 +303,11 @@ pub(crate) fn regression(
     order.sort_by_key(|&r| m.subclass[r]);
     let mut meat = vec![vec![0.0; q]; q];
     let mut u = vec![0.0; q];
+    // Each column's place among the kept ones (sparse rows).
+    let mut place = vec![usize::MAX; p];
+    for (c, &a) in kept.iter().enumerate() {
+        place[a] = c;
+    }
     let mut clusters = 0usize;
     let mut i = 0;
     while i < rows {
@@ -270,6 +315,27 @@ pub(crate) fn regression(
         u.iter_mut().for_each(|v| *v = 0.0);
         while i < rows && m.subclass[order[i]] == s {
             let r = order[i];
+            let finite = m.weight[r].is_finite() && y(m.person[r]).is_finite();
+            if let (Some(sp), true) = (sparse, finite) {
+                // The columns not zero alone: the zero products left out add only zeros (to
+                // the fitted value, which the intercept's term makes nonzero or leaves a
+                // zero whose sign no difference with the outcome reads; and to `u`).
+                nonzero(sp, r, &mut at, &mut vals);
+                let mut fitted: f64 = std::iter::empty::<f64>().sum();
+                for (&a, &x) in at.iter().zip(&vals) {
+                    if place[a] != usize::MAX {
+                        fitted += x * beta[place[a]];
+                    }
+                }
+                let score = m.weight[r] * (y(m.person[r]) - fitted);
+                for (&a, &x) in at.iter().zip(&vals) {
+                    if place[a] != usize::MAX {
+                        u[place[a]] += score * x;
+                    }
+                }
+                i += 1;
+                continue;
+            }
             fill(r, &mut xt);
             let fitted: f64 = kept.iter().zip(&beta).map(|(&a, b)| xt[a] * b).sum();
             let score = m.weight[r] * (y(m.person[r]) - fitted);

@@ -35,7 +35,7 @@ pub enum Terms<'a> {
 /// Sums over a row's values skip only exact zeros, whose products add nothing to a sum
 /// (they could change only the sign of a zero). With a value that is not finite anywhere
 /// every term of every row is kept (0 times infinity is not zero), as the dense sums would.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct SparseTerms {
     terms: usize,
     /// Row `i`'s values are `term[start[i]..start[i + 1]]` and likewise in `value`.
@@ -44,6 +44,66 @@ pub struct SparseTerms {
     term: Vec<u32>,
     value: Vec<f64>,
     dense: bool,
+    /// The distinct rows, found on first use ([`SparseTerms::distinct`]) and shared by every
+    /// model fitted on these terms.
+    distinct: std::sync::OnceLock<std::sync::Arc<Distinct>>,
+}
+
+/// Two sets of terms are equal when their rows are (the cache of distinct rows is left out).
+impl PartialEq for SparseTerms {
+    fn eq(&self, other: &SparseTerms) -> bool {
+        self.terms == other.terms
+            && self.start == other.start
+            && self.term == other.term
+            && self.value == other.value
+            && self.dense == other.dense
+    }
+}
+
+/// The distinct rows of a [`SparseTerms`] (equal terms and values, bit for bit) and which of
+/// them each row is. The covariates are few and discrete, so millions of people share far
+/// fewer rows: a model whose sums are linear in each row's outcome (counts of people and
+/// sums of outcomes a row) is fitted on these with the counts as frequency weights.
+///
+/// The distinct rows are in an order fixed by their values alone (term numbers, then the
+/// values by `total_cmp`, row against row), not by where they first occur, so sums over them
+/// do not depend on the order of the input rows.
+#[derive(Debug)]
+pub(crate) struct Distinct {
+    /// The distinct rows, in the order above.
+    pub(crate) rows: SparseTerms,
+    /// `of[i]`: the distinct row that row `i` is.
+    pub(crate) of: Vec<u32>,
+}
+
+impl Distinct {
+    /// Per distinct row: how many rows `i` with `keep(i)` it stands for, and the sum of their
+    /// `y(i)`. `None` when some kept `y(i)` is not a whole number below 2^53 in size: sums of
+    /// those are exact in any order (so fixed by the data), other values' sums would depend
+    /// on the rows' order, and the caller then sums row by row.
+    pub(crate) fn totals(
+        &self,
+        keep: impl Fn(usize) -> bool,
+        y: impl Fn(usize) -> f64,
+    ) -> Option<(Vec<f64>, Vec<f64>)> {
+        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+        let m = self.rows.rows();
+        let (mut count, mut sum) = (vec![0.0; m], vec![0.0; m]);
+        let mut total = 0.0f64;
+        for (i, &d) in self.of.iter().enumerate() {
+            if keep(i) {
+                let v = y(i);
+                if v.fract() != 0.0 || v.abs() >= EXACT {
+                    return None;
+                }
+                total += v.abs();
+                count[d as usize] += 1.0;
+                sum[d as usize] += v;
+            }
+        }
+        // Every partial sum below 2^53 in size: every addition above was exact.
+        (total < EXACT).then_some((count, sum))
+    }
 }
 
 impl SparseTerms {
@@ -90,15 +150,87 @@ impl SparseTerms {
             term,
             value,
             dense,
+            distinct: std::sync::OnceLock::new(),
         }
     }
 
-    /// The rows `i` for which `keep[i]` holds, in order.
-    pub fn select(&self, keep: &[bool]) -> SparseTerms {
-        let rows: Vec<usize> = (0..self.rows()).filter(|&i| keep[i]).collect();
+    /// The distinct rows and which of them each row is (found once, then shared).
+    pub(crate) fn distinct(&self) -> &Distinct {
+        self.distinct
+            .get_or_init(|| std::sync::Arc::new(self.find_distinct()))
+    }
+
+    /// [`distinct`](Self::distinct), computed: a row equal to the row before it (the common
+    /// case: designs come sorted by their values) is found without a look-up, others through
+    /// a hash map; then the distinct rows are sorted by their values and numbered in that
+    /// order.
+    fn find_distinct(&self) -> Distinct {
+        use std::collections::HashMap;
+        use std::collections::hash_map::Entry;
+        /// A row as a key: its terms and its values' bits.
+        #[derive(PartialEq, Eq, Hash)]
+        struct Key<'a>(&'a [u32], Vec<u64>);
+        let n = self.rows();
+        let key = |i: usize| {
+            let (t, v) = self.row(i);
+            Key(t, v.iter().map(|x| x.to_bits()).collect())
+        };
+        let same = |a: usize, b: usize| {
+            let ((ta, va), (tb, vb)) = (self.row(a), self.row(b));
+            ta == tb && va.iter().zip(vb).all(|(x, y)| x.to_bits() == y.to_bits())
+        };
+        let mut of = vec![0u32; n];
+        let mut firsts: Vec<usize> = Vec::new();
+        let mut seen: HashMap<Key<'_>, u32> = HashMap::new();
+        for i in 0..n {
+            if i > 0 && same(i - 1, i) {
+                of[i] = of[i - 1];
+                continue;
+            }
+            of[i] = match seen.entry(key(i)) {
+                Entry::Occupied(e) => *e.get(),
+                Entry::Vacant(e) => {
+                    firsts.push(i);
+                    *e.insert(firsts.len() as u32 - 1)
+                }
+            };
+        }
+        drop(seen);
+        // The distinct rows by their values: term numbers and values (`total_cmp`) in turn,
+        // then the shorter row first. Distinct rows differ, so the order is total.
+        let cmp = |a: usize, b: usize| {
+            let ((ta, va), (tb, vb)) = (self.row(a), self.row(b));
+            ta.iter()
+                .zip(va)
+                .zip(tb.iter().zip(vb))
+                .map(|((ja, xa), (jb, xb))| ja.cmp(jb).then(xa.total_cmp(xb)))
+                .find(|o| o.is_ne())
+                .unwrap_or(ta.len().cmp(&tb.len()))
+        };
+        let mut order: Vec<u32> = (0..firsts.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| cmp(firsts[a as usize], firsts[b as usize]));
+        let mut rank = vec![0u32; firsts.len()];
+        for (r, &d) in order.iter().enumerate() {
+            rank[d as usize] = r as u32;
+        }
+        {
+            use rayon::prelude::*;
+            of.par_iter_mut()
+                .with_min_len(4096)
+                .for_each(|d| *d = rank[*d as usize]);
+        }
+        let rows_sorted: Vec<usize> = order.iter().map(|&d| firsts[d as usize]).collect();
+        Distinct {
+            rows: self.pick(&rows_sorted),
+            of,
+        }
+    }
+
+    /// The rows `rows` (row numbers, in that order).
+    fn pick(&self, rows: &[usize]) -> SparseTerms {
         let mut start = Vec::with_capacity(rows.len() + 1);
         let mut at = 0usize;
-        for &i in &rows {
+        for &i in rows {
             start.push(at);
             at += self.start[i + 1] - self.start[i];
         }
@@ -116,7 +248,14 @@ impl SparseTerms {
             term,
             value,
             dense: self.dense,
+            distinct: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The rows `i` for which `keep[i]` holds, in order.
+    pub fn select(&self, keep: &[bool]) -> SparseTerms {
+        let rows: Vec<usize> = (0..self.rows()).filter(|&i| keep[i]).collect();
+        self.pick(&rows)
     }
 
     /// Term `j` of every row (`columns[j]` of the columns it was built from).
@@ -447,4 +586,53 @@ pub(crate) fn first_pass(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three columns (a 0/1, a level indicator and a small count), rows in the order `perm`.
+    fn columns(perm: &[usize]) -> Vec<Vec<f64>> {
+        let value = |i: usize, j: usize| match j {
+            0 => (i % 2) as f64,
+            1 => f64::from(i % 3 == 0),
+            _ => ((i * 7) % 5) as f64,
+        };
+        (0..3)
+            .map(|j| perm.iter().map(|&i| value(i, j)).collect())
+            .collect()
+    }
+
+    /// The distinct rows do not depend on the rows' order, and each row maps to its own.
+    #[test]
+    fn distinct_rows_are_fixed_by_the_values() {
+        let n = 200;
+        let identity: Vec<usize> = (0..n).collect();
+        let shuffled: Vec<usize> = (0..n).map(|i| (i * 77) % n).collect();
+        let (a, b) = (
+            SparseTerms::from_columns(&columns(&identity), n),
+            SparseTerms::from_columns(&columns(&shuffled), n),
+        );
+        let (da, db) = (a.distinct(), b.distinct());
+        assert_eq!(da.rows, db.rows);
+        assert_eq!(da.rows.rows(), 2 * 2 * 5);
+        for (t, d) in [(&a, da), (&b, db)] {
+            for i in 0..n {
+                assert_eq!(t.row(i), d.rows.row(d.of[i] as usize));
+            }
+        }
+        let (count, sum) = da
+            .totals(|i| i % 4 != 0, |i| (i % 3) as f64)
+            .unwrap_or_default();
+        assert_eq!(count.iter().sum::<f64>(), 150.0);
+        assert_eq!(
+            sum.iter().sum::<f64>(),
+            (0..n)
+                .filter(|i| i % 4 != 0)
+                .map(|i| (i % 3) as f64)
+                .sum::<f64>()
+        );
+        assert!(da.totals(|_| true, |_| 0.5).is_none());
+    }
 }
