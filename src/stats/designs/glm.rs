@@ -166,20 +166,7 @@ fn evaluate_distinct(t: &Totals<'_>, family: Family, beta: &[f64]) -> Eval {
             let (w, r) = (n * family.weight(mu), sy - n * mu);
             *loglik += family.loglik_rows(sy, n, eta);
             if w.is_finite() && r.is_finite() {
-                at.clear();
-                vals.clear();
-                at.push(0);
-                vals.push(1.0);
-                at.extend(terms.iter().map(|&a| a as usize + 1));
-                vals.extend_from_slice(v);
-                for (k, (&a, &xa)) in at.iter().zip(vals.iter()).enumerate() {
-                    grad[a] += xa * r;
-                    let wa = w * xa;
-                    let row = &mut packed[a * p..a * p + p];
-                    for (&b, &xb) in at[..=k].iter().zip(vals.iter()) {
-                        row[b] += wa * xb;
-                    }
-                }
+                add_sparse_row(grad, packed, (at, vals), (terms, v), w, r);
             } else {
                 t.rows.row_into(i, &mut xt[1..]);
                 add_row(grad, packed, xt, w, r);
@@ -222,20 +209,7 @@ fn evaluate_sparse(
             let (w, r) = (family.weight(mu), yi - mu);
             *loglik += family.loglik(yi, eta);
             if w.is_finite() && r.is_finite() {
-                at.clear();
-                vals.clear();
-                at.push(0);
-                vals.push(1.0);
-                at.extend(t.iter().map(|&a| a as usize + 1));
-                vals.extend_from_slice(v);
-                for (k, (&a, &xa)) in at.iter().zip(vals.iter()).enumerate() {
-                    grad[a] += xa * r;
-                    let wa = w * xa;
-                    let row = &mut packed[a * p..a * p + p];
-                    for (&b, &xb) in at[..=k].iter().zip(vals.iter()) {
-                        row[b] += wa * xb;
-                    }
-                }
+                add_sparse_row(grad, packed, (at, vals), (t, v), w, r);
             } else {
                 terms.row_into(i, &mut xt[1..]);
                 add_row(grad, packed, xt, w, r);
@@ -272,6 +246,34 @@ fn merge(a: &mut Sums, b: Sums) {
     a.0 += b.0;
     blocks::add_into(&mut a.1, &b.1);
     blocks::add_into(&mut a.2, &b.2);
+}
+
+/// Adds one row to the gradient and the packed lower triangle of X'WX from its values not
+/// zero (`terms`, `v`, the intercept's 1 put first), with weight `w` and residual `r` (both
+/// finite); `at` and `vals` are the caller's buffers for the row's columns and values.
+fn add_sparse_row(
+    grad: &mut [f64],
+    packed: &mut [f64],
+    (at, vals): (&mut Vec<usize>, &mut Vec<f64>),
+    (terms, v): (&[u32], &[f64]),
+    w: f64,
+    r: f64,
+) {
+    let p = grad.len();
+    at.clear();
+    vals.clear();
+    at.push(0);
+    vals.push(1.0);
+    at.extend(terms.iter().map(|&a| a as usize + 1));
+    vals.extend_from_slice(v);
+    for (k, (&a, &xa)) in at.iter().zip(vals.iter()).enumerate() {
+        grad[a] += xa * r;
+        let wa = w * xa;
+        let row = &mut packed[a * p..a * p + p];
+        for (&b, &xb) in at[..=k].iter().zip(vals.iter()) {
+            row[b] += wa * xb;
+        }
+    }
 }
 
 /// Adds a full row `xt` (the intercept first) with weight `w` and residual `r`.
