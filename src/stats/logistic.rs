@@ -143,12 +143,7 @@ fn fit(y: &[bool], sparse: &SparseTerms, names: &[String]) -> Result<LogisticFit
             || std::iter::empty::<f64>().sum::<f64>(),
             |total, i| {
                 let eta = rows.eta(beta, i);
-                // log(1 + e^eta) computed stably.
-                let l1p = if eta > 0.0 {
-                    eta + (-eta).exp().ln_1p()
-                } else {
-                    eta.exp().ln_1p()
-                };
+                let l1p = log1p_exp(eta);
                 *total += if y[i] { eta - l1p } else { -l1p };
             },
             |a, b| *a += b,
@@ -358,3 +353,13 @@ const SEPARATION: FitError = FitError::Separation {
              membership exactly (e.g. a level found only in one group); drop or merge it, or match \
              exactly on it",
 };
+
+/// `log(1 + e^eta)`, computed stably (no overflow for a large `eta`): the logistic
+/// log-likelihood's normaliser.
+pub(crate) fn log1p_exp(eta: f64) -> f64 {
+    if eta > 0.0 {
+        eta + (-eta).exp().ln_1p()
+    } else {
+        eta.exp().ln_1p()
+    }
+}

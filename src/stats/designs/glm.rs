@@ -57,15 +57,8 @@ impl Family {
     /// Log-likelihood contribution (up to terms free of the coefficients).
     fn loglik(self, y: f64, eta: f64) -> f64 {
         match self {
-            Family::Logistic => {
-                // y eta - log(1 + e^eta), stably.
-                let l1p = if eta > 0.0 {
-                    eta + (-eta).exp().ln_1p()
-                } else {
-                    eta.exp().ln_1p()
-                };
-                y * eta - l1p
-            }
+            // y eta - log(1 + e^eta), stably.
+            Family::Logistic => y * eta - crate::stats::logistic::log1p_exp(eta),
             Family::Poisson => y * eta - eta.exp(),
         }
     }
@@ -76,14 +69,7 @@ impl Family {
         // No outcome: no `0 * eta` (an infinite eta would make it NaN).
         let y_eta = if y != 0.0 { y * eta } else { 0.0 };
         match self {
-            Family::Logistic => {
-                let l1p = if eta > 0.0 {
-                    eta + (-eta).exp().ln_1p()
-                } else {
-                    eta.exp().ln_1p()
-                };
-                y_eta - n * l1p
-            }
+            Family::Logistic => y_eta - n * crate::stats::logistic::log1p_exp(eta),
             Family::Poisson => y_eta - n * eta.exp(),
         }
     }

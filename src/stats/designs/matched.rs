@@ -243,27 +243,16 @@ pub(crate) fn regression(
         let yr = y(m.person[r]);
         if let (Some(s), true) = (sparse, w.is_finite() && yr.is_finite()) {
             nonzero(s, r, &mut at, &mut vals);
-            for ka in 0..at.len() {
-                let (a, xa) = (at[ka], vals[ka]);
-                let wa = w * xa;
-                xwy[a] += wa * yr;
-                for (&b, &xb) in at[..=ka].iter().zip(&vals) {
-                    xwx[a][b] += wa * xb;
-                }
-            }
+            add_nonzero(&mut xwx, &mut xwy, &at, &vals, w, yr);
             continue;
         }
         fill(r, &mut xt);
         if w.is_finite() && yr.is_finite() && xt.iter().all(|v| v.is_finite()) {
             at.clear();
             at.extend((0..p).filter(|&a| xt[a] != 0.0));
-            for (ka, &a) in at.iter().enumerate() {
-                let wa = w * xt[a];
-                xwy[a] += wa * yr;
-                for &b in &at[..=ka] {
-                    xwx[a][b] += wa * xt[b];
-                }
-            }
+            vals.clear();
+            vals.extend(at.iter().map(|&a| xt[a]));
+            add_nonzero(&mut xwx, &mut xwy, &at, &vals, w, yr);
             continue;
         }
         for a in 0..p {
@@ -403,4 +392,17 @@ pub(crate) fn regression(
             correction,
         },
     ))
+}
+
+/// Adds a row to `X'WX` (lower triangle) and `X'Wy` from its columns not zero (`at`, in
+/// column order) and their values (`vals`), with weight `w` and outcome `y`: the zero terms'
+/// products, all zeros, left out.
+fn add_nonzero(xwx: &mut [Vec<f64>], xwy: &mut [f64], at: &[usize], vals: &[f64], w: f64, y: f64) {
+    for (ka, (&a, &xa)) in at.iter().zip(vals).enumerate() {
+        let wa = w * xa;
+        xwy[a] += wa * y;
+        for (&b, &xb) in at[..=ka].iter().zip(vals) {
+            xwx[a][b] += wa * xb;
+        }
+    }
 }
