@@ -87,6 +87,185 @@ fn attempt<T>(
     }
 }
 
+/// The matched comparison and every adjusted design, on one design and propensity model
+/// prepared once and shared by both (if it cannot be prepared, each analysis is run on its
+/// own, so that each records the same reason), with what could not be done.
+type Designs = (
+    Option<crate::matching::MatchedComparison>,
+    Option<crate::effect::Effects>,
+    Vec<NotAvailable>,
+);
+
+fn matched_designs(
+    eval: &Evaluation,
+    mopts: Option<crate::matching::MatchOptions>,
+) -> Result<Designs> {
+    use crate::Analysis;
+    use crate::trace::timed;
+    let mut na = Vec::new();
+    let Some(mopts) = mopts else {
+        return Ok((None, None, na));
+    };
+    let stage = timed("match and effect: design and propensity model", || {
+        crate::matching::MatchingStage::prepare(&eval.data.people, &eval.outcomes, &mopts)
+    })
+    .ok();
+    let matched = attempt(
+        "match",
+        "Matched comparison (propensity score matching)",
+        &mut na,
+        || {
+            timed("match", || match &stage {
+                Some(stage) => crate::matching::MatchedComparison::of_stage(
+                    &eval.data.people,
+                    &eval.outcomes,
+                    &mopts,
+                    stage,
+                ),
+                None => crate::matching::MatchedComparison::compute(eval, &mopts),
+            })
+        },
+    )?;
+    let effect = attempt(
+        "effect",
+        "Every design on the same propensity model",
+        &mut na,
+        || {
+            let options = crate::effect::EffectOptions {
+                matching: mopts,
+                ..Default::default()
+            };
+            timed("effect", || match &stage {
+                Some(stage) => crate::effect::Effects::of_stage(&eval.outcomes, &options, stage),
+                None => crate::effect::Effects::compute(eval, &options),
+            })
+        },
+    )?;
+    Ok((matched, effect, na))
+}
+
+/// An analysis's result (if it could be done) and what could not be done.
+type Attempted<T> = Result<(Option<T>, Vec<NotAvailable>)>;
+
+/// The rates, their options, the comparison options and the unadjusted comparisons (with the
+/// comparison group, then with the benchmark), with what could not be done.
+type Unadjusted = (
+    crate::measure::Rates,
+    crate::measure::RateOptions,
+    crate::compare::CompareOptions,
+    Vec<crate::compare::Comparison>,
+    Vec<NotAvailable>,
+);
+
+/// The analyses run beside matching: each not run once one before it met a hard error (as
+/// when they ran one after another).
+struct Beside {
+    unadjusted: Result<Unadjusted>,
+    survival: Attempted<crate::survival::SurvivalAnalysis>,
+    monitor: Attempted<crate::monitor::Monitor>,
+    did: Attempted<crate::did::AreaDid>,
+}
+
+impl Beside {
+    fn compute(eval: &Evaluation, config: &crate::Config) -> Beside {
+        use crate::Analysis;
+        use crate::trace::timed;
+        let unadjusted = unadjusted(eval, config);
+        let survival = match &unadjusted {
+            Ok(_) => attempt_alone("survival", "Time to first proven reoffence", || {
+                timed("survival", || {
+                    crate::survival::SurvivalAnalysis::compute(eval, &config.survival_options())
+                })
+            }),
+            Err(_) => stopped(),
+        };
+        let monitor = match &survival {
+            Ok(_) => attempt_alone("monitor", "Monitoring: cohorts by quarter", || {
+                timed("monitor", || {
+                    crate::monitor::Monitor::compute(eval, &config.monitor_options())
+                })
+            }),
+            Err(_) => stopped(),
+        };
+        let did = match (&monitor, &config.did) {
+            (Ok(_), Some(dopts)) => {
+                attempt_alone("did", "Area-wide impact: difference-in-differences", || {
+                    timed("did", || crate::did::AreaDid::compute(eval, dopts))
+                })
+            }
+            (Ok(_), None) => Ok((None, Vec::new())),
+            (Err(_), _) => stopped(),
+        };
+        Beside {
+            unadjusted,
+            survival,
+            monitor,
+            did,
+        }
+    }
+}
+
+/// An analysis not run because one before it met a hard error: that error is the one
+/// returned, so this one is never seen.
+fn stopped<T>() -> Attempted<T> {
+    Err(crate::Error::method(
+        "evaluation",
+        "an earlier analysis failed",
+    ))
+}
+
+/// [`attempt`] with its own list of what could not be done.
+fn attempt_alone<T>(
+    section: &'static str,
+    title: &str,
+    run: impl FnOnce() -> Result<T>,
+) -> Attempted<T> {
+    let mut na = Vec::new();
+    let v = attempt(section, title, &mut na, run)?;
+    Ok((v, na))
+}
+
+/// The rates and the unadjusted comparisons (with the comparison group, with the benchmark).
+fn unadjusted(eval: &Evaluation, config: &crate::Config) -> Result<Unadjusted> {
+    use crate::Analysis;
+    use crate::compare::{Against, CompareOptions, Comparison};
+    use crate::trace::timed;
+    let rate_opts = config.rate_options()?;
+    let rates = crate::measure::Rates::compute(eval, &rate_opts)?;
+    let copts = config.compare_options()?;
+    let mut na = Vec::new();
+    let mut compare = Vec::new();
+    if let Some(control) = &config.compare.control {
+        let o = CompareOptions {
+            against: Against::Group(control.clone()),
+            ..copts.clone()
+        };
+        compare.extend(attempt(
+            "compare",
+            "Compared with the comparison group",
+            &mut na,
+            || {
+                timed("compare: comparison group", || {
+                    Comparison::compute(eval, &o)
+                })
+            },
+        )?);
+    }
+    if let Some(against) = config.compare.benchmark() {
+        let o = CompareOptions {
+            against,
+            ..copts.clone()
+        };
+        compare.extend(attempt(
+            "compare",
+            "Compared with the external benchmark",
+            &mut na,
+            || timed("compare: benchmark", || Comparison::compute(eval, &o)),
+        )?);
+    }
+    Ok((rates, rate_opts, copts, compare, na))
+}
+
 /// What the pilot's size allows one to detect.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PowerSummary {
@@ -129,109 +308,42 @@ impl Results {
     // reported in place; it is a list of calls.
     pub fn from_config(config: &crate::Config, inputs: &Inputs, rules: Rules) -> Result<Results> {
         use crate::Analysis;
-        use crate::compare::{Against, CompareOptions, Comparison};
         use crate::trace::timed;
         let eval = Evaluation::load(inputs, rules)?;
-        let rate_opts = config.rate_options()?;
-        let rates = crate::measure::Rates::compute(&eval, &rate_opts)?;
         let treatment = config.treatment();
-        let copts = config.compare_options()?;
-        let mut na = Vec::new();
-        let mut compare = Vec::new();
-        if let Some(control) = &config.compare.control {
-            let o = CompareOptions {
-                against: Against::Group(control.clone()),
-                ..copts.clone()
-            };
-            compare.extend(attempt(
-                "compare",
-                "Compared with the comparison group",
-                &mut na,
-                || {
-                    timed("compare: comparison group", || {
-                        Comparison::compute(&eval, &o)
-                    })
-                },
-            )?);
-        }
-        if let Some(against) = config.compare.benchmark() {
-            let o = CompareOptions {
-                against,
-                ..copts.clone()
-            };
-            compare.extend(attempt(
-                "compare",
-                "Compared with the external benchmark",
-                &mut na,
-                || timed("compare: benchmark", || Comparison::compute(&eval, &o)),
-            )?);
-        }
-        // The matched comparison and the adjusted designs rest on one design and propensity
-        // model: prepared once, shared by both. If it cannot be prepared, each analysis is
-        // run on its own as before, so that each records the same reason.
-        let mopts = config.match_options()?;
-        let stage = mopts.as_ref().and_then(|m| {
-            timed("match and effect: design and propensity model", || {
-                crate::matching::MatchingStage::prepare(&eval.data.people, &eval.outcomes, m)
-            })
-            .ok()
-        });
-        let matched = match &mopts {
-            Some(mopts) => attempt(
-                "match",
-                "Matched comparison (propensity score matching)",
-                &mut na,
-                || {
-                    timed("match", || match &stage {
-                        Some(stage) => crate::matching::MatchedComparison::of_stage(
-                            &eval.data.people,
-                            &eval.outcomes,
-                            mopts,
-                            stage,
-                        ),
-                        None => crate::matching::MatchedComparison::compute(&eval, mopts),
-                    })
-                },
-            )?,
-            None => None,
-        };
-        let effect = match mopts {
-            Some(mopts) => attempt(
-                "effect",
-                "Every design on the same propensity model",
-                &mut na,
-                || {
-                    let options = crate::effect::EffectOptions {
-                        matching: mopts,
-                        ..Default::default()
-                    };
-                    timed("effect", || match &stage {
-                        Some(stage) => {
-                            crate::effect::Effects::of_stage(&eval.outcomes, &options, stage)
-                        }
-                        None => crate::effect::Effects::compute(&eval, &options),
-                    })
-                },
-            )?,
-            None => None,
-        };
-        drop(stage);
-        let sopts = config.survival_options();
-        let survival = attempt(
-            "survival",
-            "Time to first proven reoffence",
-            &mut na,
+        // Matching and the adjusted designs on one side; the rates, the unadjusted
+        // comparisons, survival, monitoring and the area designs on the other: they read the
+        // same loaded data and nothing of each other's, so on two or more threads they run
+        // at the same time. Each is computed exactly as when run alone (one thread gives the
+        // same figures); what each could not do is listed, and a hard error is returned, in
+        // the order the analyses are listed here, as when they ran one after another.
+        let started = std::time::Instant::now();
+        let (designs, beside) = rayon::join(
             || {
-                timed("survival", || {
-                    crate::survival::SurvivalAnalysis::compute(&eval, &sopts)
-                })
+                config
+                    .match_options()
+                    .and_then(|m| matched_designs(&eval, m))
             },
-        )?;
-        let monitor = attempt("monitor", "Monitoring: cohorts by quarter", &mut na, || {
-            timed("monitor", || {
-                crate::monitor::Monitor::compute(&eval, &config.monitor_options())
-            })
-        })?;
+            || crate::trace::grouped(|| Beside::compute(&eval, config)),
+        );
+        crate::trace::note(format_args!(
+            "{:<44} {:>8.3} s",
+            "(both sides, at the same time)",
+            started.elapsed().as_secs_f64()
+        ));
+        let Beside {
+            unadjusted,
+            survival,
+            monitor,
+            did,
+        } = beside;
+        let (rates, rate_opts, copts, compare, mut na) = unadjusted?;
+        let (matched, effect, na_designs) = designs?;
+        na.extend(na_designs);
+        let (survival, monitor) = (survival?, monitor?);
+        na.extend(survival.1);
+        na.extend(monitor.1);
+        let (survival, monitor) = (survival.0, monitor.0);
         let pilot = compare.first().map(|c| c.treatment_n).unwrap_or(0);
         let baseline = config.compare.baseline_rate;
         let det = match baseline {
@@ -292,15 +404,9 @@ impl Results {
             }
             None => None,
         };
-        let did = match &config.did {
-            Some(dopts) => attempt(
-                "did",
-                "Area-wide impact: difference-in-differences",
-                &mut na,
-                || timed("did", || crate::did::AreaDid::compute(&eval, dopts)),
-            )?,
-            None => None,
-        };
+        let did = did?;
+        na.extend(did.1);
+        let did = did.0;
         let parameters = eval.parameters(serde_json::json!({
             "treatment": treatment,
             "control": config.compare.control,

@@ -6,6 +6,7 @@
 //! [`Total`] that adds up its pieces and prints once.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -16,8 +17,50 @@ pub(crate) fn enabled() -> bool {
 
 fn print(name: &str, d: Duration) {
     if enabled() {
-        eprintln!("[trace] {:<44} {:>8.3} s", name, d.as_secs_f64());
+        emit(format!("[trace] {:<44} {:>8.3} s", name, d.as_secs_f64()));
     }
+}
+
+thread_local! {
+    /// This thread's trace lines held back by [`grouped`], if any.
+    static HELD: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Prints one trace line, or holds it back while this thread runs a [`grouped`] task.
+fn emit(line: String) {
+    let line = HELD.with(|held| match held.borrow_mut().as_mut() {
+        Some(lines) => {
+            lines.push(line);
+            None
+        }
+        None => Some(line),
+    });
+    if let Some(line) = line {
+        eprintln!("{line}");
+    }
+}
+
+/// Prints a line of its own (a count, not a time) as part of the trace, if tracing is on.
+pub(crate) fn note(text: std::fmt::Arguments<'_>) {
+    if enabled() {
+        emit(format!("[trace] {text}"));
+    }
+}
+
+/// Runs `f` with the trace lines it prints on this thread held back, then prints them
+/// together: a task run beside another (`rayon::join`) then reads as one block instead of
+/// its lines interleaved with the other task's.
+pub(crate) fn grouped<T>(f: impl FnOnce() -> T) -> T {
+    if !enabled() {
+        return f();
+    }
+    let outer = HELD.with(|held| held.replace(Some(Vec::new())));
+    let v = f();
+    let lines = HELD.with(|held| held.replace(outer));
+    for line in lines.unwrap_or_default() {
+        emit(line);
+    }
+    v
 }
 
 /// Times a phase; prints `phase: seconds` when it ends, if tracing is on.
