@@ -309,8 +309,19 @@ impl Results {
     pub fn from_config(config: &crate::Config, inputs: &Inputs, rules: Rules) -> Result<Results> {
         use crate::Analysis;
         use crate::trace::timed;
-        let eval = Evaluation::load(inputs, rules)?;
+        let mut eval = Evaluation::load(inputs, rules)?;
         let treatment = config.treatment();
+        // The valuation's offence mix is the last reader of the offence rows: counted now,
+        // the rows (hundreds of megabytes at national scale) are freed before the analyses.
+        let offence_mix = match (&config.costs, &config.compare.control) {
+            (Some(_), Some(control)) => {
+                let mix = crate::costs::OffenceMix::of(&eval.data, &eval.outcomes, control);
+                eval.data.offences = crate::data::Offences::default();
+                Some(mix)
+            }
+            _ => None,
+        };
+        let eval = eval;
         // Matching and the adjusted designs on one side; the rates, the unadjusted
         // comparisons, survival, monitoring and the area designs on the other: they read the
         // same loaded data and nothing of each other's, so on two or more threads they run
@@ -381,8 +392,13 @@ impl Results {
                             effect: cmp.clone(),
                         };
                         attempt("costs", "Costs and value", &mut na, || {
-                            timed("costs", || {
-                                crate::costs::CostBenefit::compute(&eval, &options)
+                            timed("costs", || match &offence_mix {
+                                Some(mix) => crate::costs::CostBenefit::of_mix(
+                                    &eval.data.people,
+                                    mix,
+                                    &options,
+                                ),
+                                None => crate::costs::CostBenefit::compute(&eval, &options),
                             })
                         })?
                     }

@@ -557,6 +557,18 @@ impl CostBenefit {
     // tornado, break-even, headline); the steps are functions below, and the rest is filling the
     // traced result.
     pub fn of(data: &Dataset, outcomes: &Outcomes, options: &CostOptions) -> Result<CostBenefit> {
+        let control = options.effect.control.as_deref().unwrap_or_default();
+        let mix = OffenceMix::of(data, outcomes, control_label(control));
+        Self::of_mix(&data.people, &mix, options)
+    }
+
+    /// [`CostBenefit::of`] with the comparison group's offence mix already counted (the
+    /// people's cohort labels are still read: the number of people diverted).
+    pub(crate) fn of_mix(
+        data_people: &crate::data::People,
+        offence_mix: &OffenceMix,
+        options: &CostOptions,
+    ) -> Result<CostBenefit> {
         let CostOptions {
             config: cfg,
             unit_costs: costs,
@@ -565,17 +577,21 @@ impl CostBenefit {
         } = options;
         let freq = options.check()?;
         let control = cmp.control.clone().unwrap_or_default();
-        let control_label = control.strip_prefix("matched ").unwrap_or(&control);
-        let ccode = data.people.cohort.code_of(control_label).ok_or_else(|| {
-            Error::method(
+        if control_label(&control) != offence_mix.control {
+            return Err(Error::method(
                 "cost-benefit",
-                format!("no cohort `{control_label}` to take the offence mix from"),
-            )
-        })?;
-        // The comparison group's proven reoffences by type.
-        let (mix, reoffenders, reoffences) = crate::trace::timed("  costs: offence mix", || {
-            offence_mix(data, outcomes, ccode)
-        })?;
+                format!(
+                    "the offence mix was counted for `{}`, not for the comparison's `{}`",
+                    offence_mix.control,
+                    control_label(&control)
+                ),
+            ));
+        }
+        let (mix, reoffenders, reoffences) = match &offence_mix.counts {
+            Ok(c) => c,
+            Err(message) => return Err(Error::method("cost-benefit", message.clone())),
+        };
+        let (reoffenders, reoffences) = (*reoffenders, *reoffences);
         let missing: Vec<&String> = mix.keys().filter(|t| costs.get(t).is_none()).collect();
         if !missing.is_empty() {
             return Err(Error::Config {
@@ -747,8 +763,8 @@ impl CostBenefit {
                 horizon - 1
             )
         };
-        let people_diverted_total = data.people.cohort.code_of(&cmp.treatment).map_or(0, |c| {
-            data.people.cohort.codes.iter().filter(|k| **k == c).count() as u64
+        let people_diverted_total = data_people.cohort.code_of(&cmp.treatment).map_or(0, |c| {
+            data_people.cohort.codes.iter().filter(|k| **k == c).count() as u64
         });
         let ci_low = net_ci(
             percentile(&nets, MONTE_CARLO_PERCENTILES.0),
@@ -887,39 +903,93 @@ impl CostOptions {
     }
 }
 
-/// The comparison group's proven reoffences in the 12-month window, by offence type; with
-/// its reoffenders and reoffences.
+/// The comparison group's label in a comparison's `control` (a matched comparison's is
+/// `matched <label>`).
+fn control_label(control: &str) -> &str {
+    control.strip_prefix("matched ").unwrap_or(control)
+}
+
+/// The comparison group's proven reoffences in the 12-month window, by offence type (what
+/// an avoided reoffence is valued by), with its reoffenders and reoffences: the only part of
+/// the valuation that reads the offence rows, so it can be counted before the other
+/// analyses and the rows then freed.
+#[derive(Debug, Clone)]
+pub(crate) struct OffenceMix {
+    /// The comparison group it was counted for.
+    control: String,
+    /// The counts, or why they could not be counted (no such group, no offence types).
+    counts: std::result::Result<(BTreeMap<String, u64>, u64, u64), String>,
+}
+
+impl OffenceMix {
+    /// Counts the mix of the group labelled `control` (people in the 12-month measure).
+    pub(crate) fn of(data: &Dataset, outcomes: &Outcomes, control: &str) -> OffenceMix {
+        let _t = crate::trace::Phase::start("  costs: offence mix");
+        let counts = match data.people.cohort.code_of(control) {
+            None => Err(format!(
+                "no cohort `{control}` to take the offence mix from"
+            )),
+            Some(ccode) => offence_mix(data, outcomes, ccode),
+        };
+        OffenceMix {
+            control: control.to_string(),
+            counts,
+        }
+    }
+}
+
+/// [`OffenceMix::of`] for the group with code `ccode`: people in parallel blocks, each
+/// block's counts by offence-type code, added up (whole numbers: the same in any order).
 fn offence_mix(
     data: &Dataset,
     outcomes: &Outcomes,
     ccode: u32,
-) -> Result<(BTreeMap<String, u64>, u64, u64)> {
-    let types = data.offences.offence_type.as_ref().ok_or_else(|| {
-        Error::method(
-            "cost-benefit",
-            "the offences table has no `offence_type` column to value offences by",
-        )
-    })?;
-    let mut mix: BTreeMap<String, u64> = BTreeMap::new();
-    let mut reoffenders = 0u64;
-    let mut reoffences = 0u64;
-    for i in 0..data.people.len() {
-        if data.people.cohort.codes[i] != ccode || !outcomes.eligible[i] {
-            continue;
+) -> std::result::Result<(BTreeMap<String, u64>, u64, u64), String> {
+    use rayon::prelude::*;
+    let Some(types) = data.offences.offence_type.as_ref() else {
+        return Err("the offences table has no `offence_type` column to value offences by".into());
+    };
+    // One slot a level, and the last for a missing type.
+    let slots = types.levels.len() + 1;
+    let count_block = |people: std::ops::Range<usize>| {
+        let mut by_type = vec![0u64; slots];
+        let mut reoffenders = 0u64;
+        for i in people {
+            if data.people.cohort.codes[i] != ccode || !outcomes.eligible[i] {
+                continue;
+            }
+            let w = Window::new(
+                &outcomes.rules,
+                outcomes.extract_date,
+                data.people.index_day[i],
+            );
+            let mut any = false;
+            for k in w.reoffences(&data.offences, i) {
+                let code = types.codes[k] as usize;
+                by_type[code.min(slots - 1)] += 1;
+                any = true;
+            }
+            reoffenders += u64::from(any);
         }
-        let w = Window::new(
-            &outcomes.rules,
-            outcomes.extract_date,
-            data.people.index_day[i],
+        (by_type, reoffenders)
+    };
+    const BLOCK: usize = 1 << 16;
+    let n = data.people.len();
+    let (by_type, reoffenders) = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|b| count_block(b * BLOCK..((b + 1) * BLOCK).min(n)))
+        .reduce(
+            || (vec![0u64; slots], 0),
+            |(mut a, ra), (b, rb)| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                (a, ra + rb)
+            },
         );
-        let mut any = false;
-        for k in w.reoffences(&data.offences, i) {
-            *mix.entry(types.get(k).unwrap_or("(missing)").to_string())
-                .or_default() += 1;
-            reoffences += 1;
-            any = true;
-        }
-        reoffenders += u64::from(any);
+    let reoffences = by_type.iter().sum();
+    let mut mix: BTreeMap<String, u64> = BTreeMap::new();
+    for (code, &count) in by_type.iter().enumerate().filter(|(_, c)| **c > 0) {
+        let name = types.levels.get(code).map_or("(missing)", String::as_str);
+        *mix.entry(name.to_string()).or_default() += count;
     }
     Ok((mix, reoffenders, reoffences))
 }
