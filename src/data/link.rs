@@ -251,7 +251,7 @@ pub(super) fn id_hash(s: &str) -> u128 {
 /// within a region, so the regions are filled (and the people grouped,
 /// [`PersonIndex::build`]) in parallel, each from its own rows.
 pub(super) struct LinkTable {
-    slots: SlotMemory,
+    slots: HugeMemory<Slot>,
     /// log2 of the number of regions.
     region_bits: u32,
     /// Slots per region minus one (a power of two minus one).
@@ -280,47 +280,62 @@ impl Slot {
     }
 }
 
-/// The slots' memory, all zero (empty) at first: an anonymous memory map, which Linux backs
-/// with 2 MiB pages when asked, or (should the map fail) a vector.
-enum SlotMemory {
-    Mapped(memmap2::MmapMut, usize),
-    Heap(Vec<Slot>),
+/// Plain values: `repr(C)` integers without padding, so that any bytes (zero included) are a
+/// valid value.
+///
+/// # Safety
+///
+/// Only for types of which every bit pattern of their size is a valid value, with an
+/// alignment of at most a page (4 KiB).
+pub(super) unsafe trait Plain: Copy + Default {}
+
+// SAFETY: `Slot` is `repr(C)`: a u64 and two u32, no padding.
+unsafe impl Plain for Slot {}
+// SAFETY: any four bytes are an i32.
+unsafe impl Plain for i32 {}
+
+/// Memory for values read at random places (the link table's slots, the people's index days
+/// while offences are linked), all zero at first: an anonymous memory map, which Linux backs
+/// with 2 MiB pages when asked, or (should the map fail) a vector. On 4 KiB pages each random
+/// read of a large table also misses the processor's page-translation cache.
+pub(super) enum HugeMemory<T: Plain> {
+    Mapped(memmap2::MmapMut, usize, std::marker::PhantomData<T>),
+    Heap(Vec<T>),
 }
 
-impl SlotMemory {
-    fn zeroed(len: usize) -> SlotMemory {
-        let bytes = len.max(1) * std::mem::size_of::<Slot>();
+impl<T: Plain> HugeMemory<T> {
+    pub(super) fn zeroed(len: usize) -> HugeMemory<T> {
+        let bytes = len.max(1) * std::mem::size_of::<T>();
         match memmap2::MmapOptions::new().len(bytes).map_anon() {
             Ok(map) => {
                 // A hint: without it the table works the same, on smaller pages.
                 #[cfg(target_os = "linux")]
                 let _ = map.advise(memmap2::Advice::HugePage);
-                SlotMemory::Mapped(map, len)
+                HugeMemory::Mapped(map, len, std::marker::PhantomData)
             }
-            Err(_) => SlotMemory::Heap(vec![Slot::default(); len]),
+            Err(_) => HugeMemory::Heap(vec![T::default(); len]),
         }
     }
 
-    fn slots(&self) -> &[Slot] {
+    pub(super) fn slots(&self) -> &[T] {
         match self {
-            // SAFETY: the map holds `len` slots' bytes (see `zeroed`), is page-aligned (more
-            // than `Slot`'s alignment of 8), and is owned by `self` for the borrow's life;
-            // `Slot` is `repr(C)` integers without padding, so any bytes (zero at first) are
-            // a valid slot.
-            SlotMemory::Mapped(map, len) => unsafe {
-                std::slice::from_raw_parts(map.as_ptr().cast::<Slot>(), *len)
+            // SAFETY: the map holds `len` values' bytes (see `zeroed`), is page-aligned (at
+            // least `T`'s alignment, see `Plain`), and is owned by `self` for the borrow's
+            // life; any bytes (zero at first) are a valid `T` (`Plain`).
+            HugeMemory::Mapped(map, len, _) => unsafe {
+                std::slice::from_raw_parts(map.as_ptr().cast::<T>(), *len)
             },
-            SlotMemory::Heap(v) => v,
+            HugeMemory::Heap(v) => v,
         }
     }
 
-    fn slots_mut(&mut self) -> &mut [Slot] {
+    pub(super) fn slots_mut(&mut self) -> &mut [T] {
         match self {
             // SAFETY: as in `slots`, and the borrow of `self` is exclusive.
-            SlotMemory::Mapped(map, len) => unsafe {
-                std::slice::from_raw_parts_mut(map.as_mut_ptr().cast::<Slot>(), *len)
+            HugeMemory::Mapped(map, len, _) => unsafe {
+                std::slice::from_raw_parts_mut(map.as_mut_ptr().cast::<T>(), *len)
             },
-            SlotMemory::Heap(v) => v,
+            HugeMemory::Heap(v) => v,
         }
     }
 }
@@ -337,7 +352,7 @@ impl LinkTable {
     fn empty(region_bits: u32, fullest: usize) -> LinkTable {
         let size = (fullest + fullest / 3 + 1).next_power_of_two().max(4);
         LinkTable {
-            slots: SlotMemory::zeroed((1usize << region_bits) * size),
+            slots: HugeMemory::zeroed((1usize << region_bits) * size),
             region_bits,
             mask: size - 1,
         }

@@ -11,7 +11,7 @@ use super::table::{Categorical, Column, Offences, People, Values};
 use crate::error::{Error, Result};
 
 use super::checks::require;
-use super::cohort::read_cohort_rows;
+use super::cohort::{CohortRows, read_cohort_rows};
 use super::dropped::Dropped;
 use super::group::{Buckets, Sorted, sort_offences};
 use super::link::{NO_PERSON, PersonIndex};
@@ -165,10 +165,16 @@ impl Dataset {
         drop(row_reasons);
         // The identifiers' hashes served grouping; the link table holds those it needs.
         c.id = Vec::new();
-        let PersonIndex {
-            table,
-            mut kept_rows,
-        } = index;
+        let PersonIndex { table, kept_rows } = index;
+        // The people's columns are gathered now and the cohort rows freed, before the
+        // offences are read (people indexed after an extract date found from the offences
+        // are dropped from them then).
+        let cohort_warnings = std::mem::take(&mut c.warnings);
+        let mut people = {
+            let _t = crate::trace::Phase::start("people columns");
+            gather_people(c, &kept_rows)
+        };
+        drop(kept_rows);
 
         // `prior_offences` is counted from the offences when the run wants it and the cohort
         // table has none: then every earlier offence is needed.
@@ -183,11 +189,7 @@ impl Dataset {
                 let days = i32::try_from(follow_up_days).unwrap_or(i32::MAX);
                 // Rows before the placebo year are dropped even when `prior_offences` is
                 // counted: the rows dropped are counted for it (after their duplicates).
-                Some(Needed {
-                    index_day: kept_rows.iter().map(|&r| c.index[r]).collect(),
-                    before: days,
-                    after: days,
-                })
+                Some(Needed::new(&people.index_day, days, days))
             }
         };
         // Read the offences, linking each batch's rows to people as it arrives.
@@ -199,7 +201,7 @@ impl Dataset {
                 &dates,
                 &options.not_proven,
                 &table,
-                kept_rows.len(),
+                people.len(),
                 needed.as_ref(),
                 batch_rows,
             )?
@@ -217,17 +219,17 @@ impl Dataset {
         {
             (Some(d), _) => (Some(d), ExtractDateSource::Given),
             (None, Some(d)) => (Some(d), ExtractDateSource::LatestDisposalDate),
-            (None, None) => match kept_rows.iter().map(|&r| c.index[r]).max() {
+            (None, None) => match people.index_day.iter().copied().max() {
                 Some(d) => (Some(d), ExtractDateSource::LatestIndexDate),
                 None => (None, ExtractDateSource::None),
             },
         };
         if options.extract_date.is_none() {
             if let Some(e) = extract_date {
-                drop_indexed_after(&mut kept_rows, &mut cohort_reasons, &mut off, &c.index, e);
+                drop_indexed_after(&mut people, &mut cohort_reasons, &mut off, e);
             }
         }
-        let n_people = kept_rows.len();
+        let n_people = people.len();
         let (dropped_used, dropped_prior);
         let (offences_table, date_warnings) = {
             let _t = crate::trace::Phase::start("group offences");
@@ -253,30 +255,12 @@ impl Dataset {
             // `prior_offences`.
             let dropped = off.dropped.take();
             dropped_used = dropped.as_ref().map_or(0, Dropped::len);
-            dropped_prior = dropped.filter(|_| count_prior).map(|d| {
-                let index: Vec<Day> = kept_rows.iter().map(|&r| c.index[r]).collect();
-                d.prior_counts(&index)
-            });
+            dropped_prior = dropped
+                .filter(|_| count_prior)
+                .map(|d| d.prior_counts(&people.index_day));
             let _t = crate::trace::Phase::start("  offence columns");
             (sorted.into_offences(n_people, keep_details), warnings)
         };
-        let _t = crate::trace::Phase::start("people columns");
-
-        // People.
-        // Each column gathered at the kept rows in parallel (the rows' order is kept).
-        let kept = &kept_rows;
-        let people_cohort = Categorical::sorted(
-            c.cohort_levels.clone(),
-            kept.par_iter().map(|&r| c.cohort[r]).collect(),
-        );
-        let mut people = People {
-            cohort: people_cohort,
-            index_day: kept.par_iter().map(|&r| c.index[r]).collect(),
-            key: kept.par_iter().map(|&r| c.key[r]).collect(),
-            source_row: kept.par_iter().map(|&r| r as u64 + 1).collect(),
-            columns: c.columns.par_iter().map(|col| col.take(kept)).collect(),
-        };
-        drop(_t);
         let _t = crate::trace::Phase::start("prior offences");
         if count_prior {
             let prior = prior_offences(&people, &offences_table, dropped_prior.as_deref());
@@ -297,7 +281,7 @@ impl Dataset {
         quality.rows_used.cohort = people.len() as u64;
         // Rows outside every window are used (valid and linked) though no analysis reads them.
         quality.rows_used.offences = offences_table.len() as u64 + dropped_used;
-        quality.warnings = c.warnings.clone();
+        quality.warnings = cohort_warnings;
         quality.warnings.extend(off.warnings.iter().cloned());
         quality.warnings.extend(date_warnings);
 
@@ -460,29 +444,57 @@ fn named_row(t: &Table, row: u64) -> String {
     format!("row {row}")
 }
 
+/// The people of the cohort rows `kept` (in that order), each column gathered in parallel;
+/// each column of the cohort rows is freed once gathered.
+fn gather_people(c: CohortRows, kept: &[usize]) -> People {
+    let CohortRows {
+        cohort,
+        cohort_levels,
+        index,
+        key,
+        columns,
+        ..
+    } = c;
+    let people_cohort = kept.par_iter().map(|&r| cohort[r]).collect();
+    drop(cohort);
+    let index_day = kept.par_iter().map(|&r| index[r]).collect();
+    drop(index);
+    let people_key = kept.par_iter().map(|&r| key[r]).collect();
+    drop(key);
+    let source_row = kept.par_iter().map(|&r| r as u64 + 1).collect();
+    // Each column is freed once gathered.
+    let columns = columns.into_iter().map(|col| col.take(kept)).collect();
+    People {
+        cohort: Categorical::sorted(cohort_levels, people_cohort),
+        index_day,
+        key: people_key,
+        source_row,
+        columns,
+    }
+}
+
 /// Excludes people indexed after the extract date (`index_after_extract`) once it is known,
 /// renumbering the people kept; their offence rows become `person_not_in_cohort`.
 fn drop_indexed_after(
-    kept_rows: &mut Vec<usize>,
+    people: &mut People,
     cohort_reasons: &mut [u8],
     off: &mut OffenceRows,
-    index: &[Day],
     extract: Day,
 ) {
-    if kept_rows.iter().all(|&r| index[r] <= extract) {
+    if people.index_day.iter().all(|&d| d <= extract) {
         return;
     }
-    let mut renumber = vec![NO_PERSON; kept_rows.len()];
-    let mut next = 0u32;
-    for (p, &r) in kept_rows.iter().enumerate() {
-        if index[r] > extract {
-            cohort_reasons[r] = Reason::IndexAfterExtract as u8;
+    let mut renumber = vec![NO_PERSON; people.len()];
+    let mut kept = Vec::with_capacity(people.len());
+    for (p, (&d, &row)) in people.index_day.iter().zip(&people.source_row).enumerate() {
+        if d > extract {
+            cohort_reasons[row as usize - 1] = Reason::IndexAfterExtract as u8;
         } else {
-            renumber[p] = next;
-            next += 1;
+            renumber[p] = kept.len() as u32;
+            kept.push(p);
         }
     }
-    kept_rows.retain(|&r| index[r] <= extract);
+    *people = take_people(people, &kept);
     if let Some(d) = &mut off.dropped {
         d.retain_people(renumber.clone(), &mut off.reasons);
     }
@@ -496,6 +508,17 @@ fn drop_indexed_after(
             }
             r.person != NO_PERSON
         });
+    }
+}
+
+/// The people numbered `kept`, in that order.
+fn take_people(people: &People, kept: &[usize]) -> People {
+    People {
+        cohort: people.cohort.take(kept),
+        index_day: kept.par_iter().map(|&p| people.index_day[p]).collect(),
+        key: kept.par_iter().map(|&p| people.key[p]).collect(),
+        source_row: kept.par_iter().map(|&p| people.source_row[p]).collect(),
+        columns: people.columns.iter().map(|col| col.take(kept)).collect(),
     }
 }
 
