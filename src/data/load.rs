@@ -211,9 +211,9 @@ impl Dataset {
         if crate::trace::enabled() {
             let kept: usize = off.buckets.blocks.iter().flatten().map(Vec::len).sum();
             let dropped = off.dropped.as_ref().map_or(0, Dropped::len);
-            eprintln!(
-                "[trace]   offence rows kept {kept}, used and dropped (outside every window) {dropped}"
-            );
+            crate::trace::note(format_args!(
+                "  offence rows kept {kept}, used and dropped (outside every window) {dropped}"
+            ));
         }
         let (extract_date, extract_date_source) = match (options.extract_date, off.latest_disposal)
         {
