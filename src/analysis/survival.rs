@@ -282,8 +282,10 @@ impl SurvivalAnalysis {
                     .filter(|c| *c != "cohort")
                     .cloned(),
             );
-            let mut design =
-                Design::build(people, &covs, &options.references, &idx, options.max_levels)?;
+            // The terms are read from the cohort table as the fit needs them: no column of
+            // every term and person is made.
+            let (design, terms) =
+                Design::terms_of(people, &covs, &options.references, &idx, options.max_levels)?;
             if design.rows.is_empty() {
                 return Err(Error::method("Cox model", "no one has all the covariates"));
             }
@@ -295,18 +297,14 @@ impl SurvivalAnalysis {
                 .par_iter()
                 .map(|i| idx.binary_search(i).unwrap_or_default())
                 .collect();
-            let t: Vec<f64> = place.iter().map(|&k| time[k]).collect();
-            let e: Vec<bool> = place.iter().map(|&k| event[k]).collect();
+            let t: Vec<f64> = place.par_iter().map(|&k| time[k]).collect();
+            let e: Vec<bool> = place.par_iter().map(|&k| event[k]).collect();
             drop(place);
-            // The columns are handed over: Cox drops them once it has its sorted copy.
-            let fit = crate::stats::cox_owned(
-                t,
-                e,
-                std::mem::take(&mut design.columns),
-                &design.names,
-                options.ties,
-                options.confidence,
-            )?;
+            // The terms as ranks: each distinct row's values once, one number a person.
+            let ranked = terms.ranked(&design.rows);
+            let x = terms.values_ranked(ranked);
+            let fit =
+                crate::stats::cox_of(t, e, &x, &design.names, options.ties, options.confidence)?;
             (Some(fit), Some(design.excluded_missing))
         };
         drop(t_cox);

@@ -622,17 +622,18 @@ impl MatchingStage {
         options.check()?;
         let (tc, candidates) = candidates(people, outcomes, options)?;
         let t = crate::trace::Phase::start("  match: design");
-        let mut design = Design::build(
+        let (mut design, terms) = Design::terms_of(
             people,
             &options.covariates,
             &options.references,
             &candidates,
             options.max_levels,
         )?;
+        drop(candidates);
         // Every sum below (the model's, the weighted means') then runs in an order fixed by
         // the data: renaming or reordering people changes no figure, not even in the last bit.
         let exact_cells = exact_cell_of(people, &options.exact)?;
-        design.sort_canonically(|i| {
+        let ranked = design.sort_canonically_by(&terms, |i| {
             (
                 people.cohort.codes[i],
                 exact_cells.as_ref().map_or(0, |c| c[i]),
@@ -642,14 +643,13 @@ impl MatchingStage {
                 people.index_day[i],
             )
         });
+        drop(exact_cells);
         drop(t);
         let exact_key = exact_keys(people, &options.exact, &design.rows)?;
-        // The terms are kept in sparse form only: the dense columns (8 bytes a term and
-        // row) are dropped once it is built.
-        let sparse = crate::trace::timed("  match: sparse terms", || {
-            SparseTerms::from_columns(&design.columns, design.rows.len())
-        });
-        design.columns = Vec::new();
+        // The terms are kept in sparse form only, built from each distinct row's levels and
+        // numbers: no dense column (8 bytes a term and row) is made.
+        let sparse = crate::trace::timed("  match: sparse terms", || terms.sparse_ranked(&ranked));
+        drop((terms, ranked));
         Self::of_design(people, options, design, sparse, tc, exact_key)
     }
 
