@@ -328,18 +328,33 @@ impl MatchedComparison {
         options: &MatchOptions,
     ) -> Result<MatchedComparison> {
         let stage = MatchingStage::prepare(people, outcomes, options)?;
-        Self::of_stage(people, outcomes, options, &stage)
+        Self::with_period_check(people, outcomes, options, &stage, true)
     }
 
     /// [`of`](Self::of) on a stage already prepared with these options (the design and the
-    /// propensity model, shared with the adjusted designs of `effect`).
+    /// propensity model, shared with the adjusted designs of `effect`), as the report runs
+    /// it: without the person-level matched sample and sets (`matched` and `sets` are
+    /// empty), which nothing in a report reads and which would hold 0.3 GB at 10 million
+    /// people through every analysis after it. Every published figure is the same.
     pub(crate) fn of_stage(
         people: &People,
         outcomes: &Outcomes,
         options: &MatchOptions,
         stage: &MatchingStage,
     ) -> Result<MatchedComparison> {
-        let mut m = Self::from_stage(outcomes, options, stage)?;
+        Self::with_period_check(people, outcomes, options, stage, false)
+    }
+
+    /// The matched analysis on a prepared stage with its period check; `keep_sample`: with
+    /// the matched sample and sets.
+    fn with_period_check(
+        people: &People,
+        outcomes: &Outcomes,
+        options: &MatchOptions,
+        stage: &MatchingStage,
+        keep_sample: bool,
+    ) -> Result<MatchedComparison> {
+        let mut m = Self::from_stage(outcomes, options, stage, keep_sample)?;
         let _t = crate::trace::Phase::start("  match: period check");
         m.period_check = Comparison::period_check(
             people,
@@ -397,6 +412,7 @@ impl MatchedComparison {
         outcomes: &Outcomes,
         options: &MatchOptions,
         stage: &MatchingStage,
+        keep_sample: bool,
     ) -> Result<MatchedComparison> {
         let MatchingStage {
             design,
@@ -450,11 +466,15 @@ impl MatchedComparison {
             let sw2: f64 = c.weights.iter().map(|w| w * w).sum();
             sw * sw / sw2
         };
+        let matched_controls = c.counts.len();
+        // The comparison group's outcomes are read no further.
+        drop(c);
         let headline = headline(&comparison, &options.treatment);
         let t = crate::trace::Phase::start("    comparisons: placebo");
         let mut placebo = placebo(rows, treated, &m.weights, options)?;
         let before = |k: usize| f64::from(u8::from(rows.prior_year[k] > 0));
         cluster_by_set(&mut placebo, &sets, treated, before, &mut warnings);
+        drop(sets);
         placebo.summary = placebo_summary(&placebo, options);
         if placebo.significant {
             warnings.push(format!("Placebo check failed: {}", placebo.summary));
@@ -469,36 +489,18 @@ impl MatchedComparison {
             treated: n_t as u64,
             controls: n_c as u64,
             matched_treated,
-            matched_controls: c.counts.len() as u64,
+            matched_controls: matched_controls as u64,
             unmatched_treated: n_t as u64 - matched_treated.min(n_t as u64),
-            unmatched_controls: (n_c - c.counts.len()) as u64,
+            unmatched_controls: (n_c - matched_controls) as u64,
             effective_controls,
             excluded_missing: design.excluded_missing,
         };
         let t = crate::trace::Phase::start("    comparisons: matched sample and sets");
-        let matched = design
-            .rows
-            .iter()
-            .zip(&m.weights)
-            .zip(treated)
-            .filter(|((_, w), _)| **w > 0.0)
-            .map(|((&person, &weight), &treated)| MatchedPerson {
-                person,
-                treated,
-                weight,
-            })
-            .collect();
-        let sets = m
-            .members
-            .iter()
-            .map(|x| MatchedMember {
-                person: design.rows[x.row],
-                treated: treated[x.row],
-                subclass: x.subclass,
-                weight: x.weight,
-                propensity_score: 1.0 / (1.0 + (-logit[x.row]).exp()),
-            })
-            .collect();
+        let (matched, sets) = if keep_sample {
+            matched_sample(design, treated, logit, m)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         drop(t);
         Ok(MatchedComparison {
             propensity_model: PropensityModel {
@@ -523,6 +525,40 @@ impl MatchedComparison {
             sets,
         })
     }
+}
+
+/// The matched sample (each person used, with their weight) and the matched sets, one row
+/// per person and set.
+fn matched_sample(
+    design: &Design,
+    treated: &[bool],
+    logit: &[f64],
+    m: Matches,
+) -> (Vec<MatchedPerson>, Vec<MatchedMember>) {
+    let matched = design
+        .rows
+        .iter()
+        .zip(&m.weights)
+        .zip(treated)
+        .filter(|((_, w), _)| **w > 0.0)
+        .map(|((&person, &weight), &treated)| MatchedPerson {
+            person,
+            treated,
+            weight,
+        })
+        .collect();
+    let sets = m
+        .members
+        .iter()
+        .map(|x| MatchedMember {
+            person: design.rows[x.row],
+            treated: treated[x.row],
+            subclass: x.subclass,
+            weight: x.weight,
+            propensity_score: 1.0 / (1.0 + (-logit[x.row]).exp()),
+        })
+        .collect();
+    (matched, sets)
 }
 
 /// Everything matching needs before the nearest neighbours are drawn: the design in its
@@ -876,9 +912,8 @@ fn placebo(
             cw.push(weights[k]);
         }
     }
-    let (nt, nc) = (tc.len(), cc.len());
-    let t = GroupData::weighted(tc, vec![None; nt], tw);
-    let c = GroupData::weighted(cc, vec![None; nc], cw);
+    let t = GroupData::with_days(tc, Vec::new(), tw);
+    let c = GroupData::with_days(cc, Vec::new(), cw);
     let control = format!("matched {}", options.control);
     let mut p = Comparison::from_groups(
         &options.treatment,
@@ -1064,20 +1099,21 @@ fn matched_groups(rows: &RowOutcomes, treated: &[bool], weights: &[f64]) -> (Gro
         }
         let (reoffences, days) = (rows.reoffences[k], rows.days_to_first[k]);
         let count = reoffences as f64;
-        let day = (reoffences > 0 && days != NO_REOFFENCE).then_some(days as f64);
+        // Days to first of reoffenders only, with their weights.
+        let day = (reoffences > 0 && days != NO_REOFFENCE).then_some((days as f64, w));
         if treated[k] {
             tc_.push(count);
-            td.push(day);
+            td.extend(day);
             tw.push(w);
         } else {
             cc_.push(count);
-            cd.push(day);
+            cd.extend(day);
             cw.push(w);
         }
     }
     (
-        GroupData::weighted(tc_, td, tw),
-        GroupData::weighted(cc_, cd, cw),
+        GroupData::with_days(tc_, td, tw),
+        GroupData::with_days(cc_, cd, cw),
     )
 }
 
