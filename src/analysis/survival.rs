@@ -240,9 +240,21 @@ impl SurvivalAnalysis {
         }
         drop(t_km);
         let t_lr = crate::trace::Phase::start("  survival: log-rank");
-        let cohort: Vec<usize> = idx
-            .iter()
-            .map(|&i| people.cohort.codes[i] as usize)
+        // Each person's cohort among the cohorts present, numbered 0..k in the cohorts' order
+        // (one number a person; the cohorts present found in parallel).
+        use rayon::prelude::*;
+        let codes = &people.cohort.codes;
+        let present: Vec<u32> = idx
+            .par_iter()
+            .fold(std::collections::BTreeSet::new, |mut s, &i| {
+                s.insert(codes[i]);
+                s
+            })
+            .reduce(std::collections::BTreeSet::new, |mut a, b| {
+                a.extend(b);
+                a
+            })
+            .into_iter()
             .collect();
         let strata: Option<Vec<usize>> = match &options.strata {
             None => None,
@@ -251,19 +263,10 @@ impl SurvivalAnalysis {
                 Some(idx.iter().map(|&i| sg.group_of[i] as usize).collect())
             }
         };
-        let n_cohorts = cohort
-            .iter()
-            .copied()
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
-        let logrank = if n_cohorts >= 2 {
-            // Renumber cohorts present to 0..k.
-            let mut present: Vec<usize> = cohort.clone();
-            present.sort_unstable();
-            present.dedup();
-            let g: Vec<usize> = cohort
-                .iter()
-                .map(|c| present.binary_search(c).unwrap_or(0))
+        let logrank = if present.len() >= 2 {
+            let g: Vec<usize> = idx
+                .par_iter()
+                .map(|&i| present.binary_search(&codes[i]).unwrap_or(0))
                 .collect();
             logrank(&time, &event, &g, strata.as_deref()).ok()
         } else {
@@ -291,7 +294,6 @@ impl SurvivalAnalysis {
             }
             // Each design row's place in `idx` (both in the people's order; every design
             // row is one of `idx`), found by a binary search: no index over every person.
-            use rayon::prelude::*;
             let place: Vec<usize> = design
                 .rows
                 .par_iter()

@@ -586,7 +586,7 @@ pub(crate) struct MatchingStage {
     pub logit: Vec<f64>,
     /// The caliper on the logit scale.
     pub caliper_logit: Option<f64>,
-    /// Exact-matching key per design row.
+    /// Exact-matching key per design row (empty without exact matching: every key 0).
     pub exact_key: Vec<u64>,
     /// How to match.
     pub spec: MatchSpec,
@@ -1034,7 +1034,8 @@ fn exact_cell_of(people: &People, exact: &[String]) -> Result<Option<Vec<u32>>> 
 
 fn exact_keys(people: &People, exact: &[String], rows: &[usize]) -> Result<Vec<u64>> {
     if exact.is_empty() {
-        return Ok(vec![0; rows.len()]);
+        // Every row's key is 0 (see `Matcher::new`): no key a row is kept.
+        return Ok(Vec::new());
     }
     let g = crate::measure::Grouping::new(people, exact)?;
     // Group keys include the cohort first: drop it so pilot and comparison share keys.
