@@ -209,14 +209,14 @@ impl SurvivalAnalysis {
         let mut groups = Vec::new();
         let t_km = crate::trace::Phase::start("  survival: Kaplan-Meier");
         for g in 0..grouping.len() {
-            let members: Vec<usize> = (0..idx.len())
+            // The group's times and events, in the people's order (no list of its members).
+            let (t, e): (Vec<f64>, Vec<bool>) = (0..idx.len())
                 .filter(|&k| grouping.group_of[idx[k]] as usize == g)
-                .collect();
-            if members.is_empty() {
+                .map(|k| (time[k], event[k]))
+                .unzip();
+            if t.is_empty() {
                 continue;
             }
-            let t: Vec<f64> = members.iter().map(|&k| time[k]).collect();
-            let e: Vec<bool> = members.iter().map(|&k| event[k]).collect();
             let km = KaplanMeier::fit(&t, &e, options.confidence, options.interval)?;
             let (lo, hi) = km.median_ci();
             groups.push(SurvivalGroup {

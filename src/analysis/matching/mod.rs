@@ -400,8 +400,17 @@ impl MatchedComparison {
         // The outcomes of the design rows, in their order: the passes over the matched sample
         // then read memory in order, not every person's at random.
         let rows = RowOutcomes::of(outcomes, &stage.design.rows);
-        matched_outcome_comparison(&rows, options, &stage.treated, &m, &mut warnings)
-            .map(|(comparison, ..)| comparison)
+        let sets = SetRows::of(&m);
+        drop(m.members);
+        matched_outcome_comparison(
+            &rows,
+            options,
+            &stage.treated,
+            &m.weights,
+            &sets,
+            &mut warnings,
+        )
+        .map(|(comparison, _)| comparison)
     }
 
     /// The matched analysis on a prepared stage, without the period check.
@@ -458,8 +467,15 @@ impl MatchedComparison {
                 imbalanced_terms.join(", ")
             ));
         }
-        let (comparison, sets, c) =
-            matched_outcome_comparison(rows, options, treated, &m, &mut warnings)?;
+        // The matched sets as rows; the members themselves are read again only for the
+        // person-level sample.
+        let mut m = m;
+        let sets = SetRows::of(&m);
+        if !keep_sample {
+            m.members = Vec::new();
+        }
+        let (comparison, c) =
+            matched_outcome_comparison(rows, options, treated, &m.weights, &sets, &mut warnings)?;
         let matched_treated = comparison.treatment_n;
         let effective_controls = {
             let sw: f64 = c.weights.iter().sum();
@@ -474,7 +490,6 @@ impl MatchedComparison {
         let mut placebo = placebo(rows, treated, &m.weights, options)?;
         let before = |k: usize| f64::from(u8::from(rows.prior_year[k] > 0));
         cluster_by_set(&mut placebo, &sets, treated, before, &mut warnings);
-        drop(sets);
         placebo.summary = placebo_summary(&placebo, options);
         if placebo.significant {
             warnings.push(format!("Placebo check failed: {}", placebo.summary));
@@ -483,8 +498,9 @@ impl MatchedComparison {
         drop(t_comparisons);
         let (rosenbaum, rosenbaum_note) =
             crate::trace::timed("  match: robustness (Rosenbaum)", || {
-                rosenbaum_bounds(rows, treated, &m, options)
+                rosenbaum_bounds(rows, treated, &sets, options)
             })?;
+        drop(sets);
         let sample = SampleSizes {
             treated: n_t as u64,
             controls: n_c as u64,
@@ -856,11 +872,12 @@ fn matched_outcome_comparison(
     rows: &RowOutcomes,
     options: &MatchOptions,
     treated: &[bool],
-    m: &Matches,
+    weights: &[f64],
+    sets: &SetRows,
     warnings: &mut Vec<String>,
-) -> Result<(Comparison, SetRows, GroupData)> {
+) -> Result<(Comparison, GroupData)> {
     let t = crate::trace::Phase::start("    comparisons: matched groups");
-    let (t_group, c) = matched_groups(rows, treated, &m.weights);
+    let (t_group, c) = matched_groups(rows, treated, weights);
     drop(t);
     if t_group.n == 0 {
         return Err(Error::method(
@@ -883,11 +900,10 @@ fn matched_outcome_comparison(
     // The interval and test account for the pairing: standard errors clustered by
     // matched set (the regression after matching without covariates).
     let t = crate::trace::Phase::start("    comparisons: clustered interval");
-    let sets = SetRows::of(m);
     let reoffended = |k: usize| f64::from(u8::from(rows.reoffences[k] > 0));
-    cluster_by_set(&mut comparison, &sets, treated, reoffended, warnings);
+    cluster_by_set(&mut comparison, sets, treated, reoffended, warnings);
     drop(t);
-    Ok((comparison, sets, c))
+    Ok((comparison, c))
 }
 
 /// The matched comparison on the placebo outcome: a proven offence in the year before the
@@ -1131,24 +1147,31 @@ fn matched_groups(rows: &RowOutcomes, treated: &[bool], weights: &[f64]) -> (Gro
 fn rosenbaum_bounds(
     rows: &RowOutcomes,
     treated: &[bool],
-    m: &Matches,
+    sets: &SetRows,
     options: &MatchOptions,
 ) -> Result<(Option<Rosenbaum>, Option<String>)> {
     if options.ratio == 1 && !options.replace {
         let reoffended = |k: usize| f64::from(rows.reoffences[k] > 0);
         let (mut treated_only, mut control_only) = (0.0f64, 0.0f64);
-        let mut set = m.members.iter().peekable();
+        // Each member as (row, subclass, weight), in the sets' order.
+        let mut set = sets
+            .person
+            .iter()
+            .zip(&sets.subclass)
+            .zip(&sets.weight)
+            .map(|((&row, &subclass), &weight)| (row, subclass, weight))
+            .peekable();
         while let Some(first) = set.peek().copied() {
             // (pilot mass, pilot reoffending mass, control mass, control reoffending mass)
             let (mut wt, mut yt, mut wc, mut yc) = (0.0, 0.0, 0.0, 0.0);
-            while let Some(x) = set.next_if(|x| x.subclass == first.subclass) {
-                let y = reoffended(x.row);
-                if treated[x.row] {
-                    wt += x.weight;
-                    yt += x.weight * y;
+            while let Some((row, _, weight)) = set.next_if(|x| x.1 == first.1) {
+                let y = reoffended(row);
+                if treated[row] {
+                    wt += weight;
+                    yt += weight * y;
                 } else {
-                    wc += x.weight;
-                    yc += x.weight * y;
+                    wc += weight;
+                    yc += weight * y;
                 }
             }
             if wc > 0.0 {
