@@ -169,12 +169,12 @@ impl<'a> Matcher<'a> {
         let key = |i: usize| if exact.is_empty() { 0 } else { exact[i] };
         let mut by_exact: std::collections::BTreeMap<u64, (Vec<usize>, Vec<usize>)> =
             Default::default();
-        for i in 0..n {
+        for (i, &t) in treated.iter().enumerate().take(n) {
             if key(i) == u64::MAX {
                 continue;
             }
             let e = by_exact.entry(key(i)).or_default();
-            if treated[i] { e.0.push(i) } else { e.1.push(i) }
+            if t { e.0.push(i) } else { e.1.push(i) }
         }
         let strata = by_exact
             .into_iter()
