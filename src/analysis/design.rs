@@ -41,103 +41,143 @@ impl Design {
     pub fn sort_canonically<K: Ord + Send>(&mut self, extra: impl Fn(usize) -> K + Sync) {
         use rayon::prelude::*;
         let t = crate::trace::Phase::start("    design: term ranks");
-        let rank = self.term_ranks();
+        let columns = &self.columns;
+        let (rank, _) = ranks(
+            self.rows.len(),
+            |i| {
+                columns
+                    .iter()
+                    .fold(0u64, |h, c| mix(h.rotate_left(17) ^ c[i].to_bits()))
+            },
+            |a, b| {
+                columns
+                    .iter()
+                    .map(|c| c[a].total_cmp(&c[b]))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            },
+        );
         drop(t);
-        let t = crate::trace::Phase::start("    design: sort rows");
-        let rows = &self.rows;
-        let mut keys: Vec<(usize, K, usize)> = (0..rows.len())
-            .into_par_iter()
-            .map(|k| (rank[k], extra(rows[k]), k))
-            .collect();
-        keys.par_sort_unstable();
-        let order: Vec<usize> = keys.into_iter().map(|(_, _, k)| k).collect();
-        drop(t);
+        let (order, _) = self.canonical_order(rank, extra);
         let _t = crate::trace::Phase::start("    design: rows and columns in order");
-        self.rows = order.iter().map(|&k| self.rows[k]).collect();
         self.columns.par_iter_mut().for_each(|c| {
             *c = order.iter().map(|&k| c[k]).collect();
         });
     }
+
+    /// [`sort_canonically`](Self::sort_canonically) of a design without columns, its terms
+    /// read from `terms` (this design's, from [`Design::terms_of`]): the same order, without
+    /// a column of every term in memory. Returns the rows' terms as ranks ([`Ranked`], rows
+    /// in the new order).
+    pub(crate) fn sort_canonically_by<K: Ord + Send>(
+        &mut self,
+        terms: &DesignTerms<'_>,
+        extra: impl Fn(usize) -> K + Sync,
+    ) -> Ranked {
+        let t = crate::trace::Phase::start("    design: term ranks");
+        let Ranked { rank, first } = terms.ranked(&self.rows);
+        drop(t);
+        let (_, rank) = self.canonical_order(rank, extra);
+        Ranked { rank, first }
+    }
+
+    /// Puts `rows` in the order of (`rank`, `extra`, current place) and returns that order
+    /// (each new row's former place) and the ranks in it.
+    fn canonical_order<K: Ord + Send>(
+        &mut self,
+        rank: Vec<usize>,
+        extra: impl Fn(usize) -> K + Sync,
+    ) -> (Vec<usize>, Vec<usize>) {
+        use rayon::prelude::*;
+        let _t = crate::trace::Phase::start("    design: sort rows");
+        let rows = &self.rows;
+        let mut keys: Vec<(usize, K, usize)> = rank
+            .into_par_iter()
+            .enumerate()
+            .map(|(k, r)| (r, extra(rows[k]), k))
+            .collect();
+        keys.par_sort_unstable();
+        let (rank, order): (Vec<usize>, Vec<usize>) =
+            keys.into_par_iter().map(|(r, _, k)| (r, k)).unzip();
+        self.rows = order.par_iter().map(|&k| self.rows[k]).collect();
+        (order, rank)
+    }
 }
 
-impl Design {
-    /// Rows `a` and `b` compared by their terms' values, the first term first.
-    fn compare_terms(&self, a: usize, b: usize) -> std::cmp::Ordering {
-        self.columns
-            .iter()
-            .map(|c| c[a].total_cmp(&c[b]))
-            .find(|o| o.is_ne())
-            .unwrap_or(std::cmp::Ordering::Equal)
-    }
+/// The terms of a design's rows as ranks: row `k`'s terms are those of the person
+/// `first[rank[k]]`, and rows compare by their ranks as by their terms' values (the first
+/// term first, `total_cmp`). Designs hold few distinct rows (a few levels, whole numbers),
+/// so this is the compact form of the terms: one number a row.
+pub(crate) struct Ranked {
+    /// Each row's rank.
+    pub rank: Vec<usize>,
+    /// A person of each rank, in rank order.
+    pub first: Vec<usize>,
+}
 
-    /// Each row's place among the rows' distinct values of the terms, in the order of
-    /// [`compare_terms`](Self::compare_terms): rows compare by their ranks exactly as by their
-    /// values. The distinct rows are found by a hash of their values (every row then checked
-    /// value by value against the first of its hash; on a collision every row is ranked), so
-    /// only they are sorted by values: 200 indicator terms made comparing rows of the same
-    /// level walk every term, half a second per sort at 20,000 people.
-    fn term_ranks(&self) -> Vec<usize> {
-        use rayon::prelude::*;
-        let n = self.rows.len();
-        // Each row's hash folds its own values, the first term first: rows in parallel.
-        let columns = &self.columns;
-        let hash: Vec<u64> = (0..n)
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(|i| {
-                columns
-                    .iter()
-                    .fold(0u64, |h, c| mix(h.rotate_left(17) ^ c[i].to_bits()))
-            })
-            .collect();
-        type FirstOf = std::collections::HashMap<u64, usize, foldhash::fast::FixedState>;
-        let t = crate::trace::Phase::start("      term ranks: distinct rows");
-        // Each hash's first row: the first within each block of rows (blocks in parallel),
-        // then the blocks' maps merged in block order, an earlier block's row kept.
-        const BLOCK: usize = 1 << 16;
-        let first: FirstOf = hash
-            .par_chunks(BLOCK)
-            .enumerate()
-            .map(|(b, block)| {
-                let mut m = FirstOf::default();
-                for (k, h) in block.iter().enumerate() {
-                    m.entry(*h).or_insert(b * BLOCK + k);
-                }
-                m
-            })
-            .collect::<Vec<FirstOf>>()
-            .into_iter()
-            .fold(FirstOf::default(), |mut all, block| {
-                for (h, i) in block {
-                    all.entry(h).or_insert(i);
-                }
-                all
-            });
-        // Every hash is a key of `first` (it was inserted above).
-        let mut rep: Vec<usize> = hash.par_iter().map(|h| first[h]).collect();
-        drop(hash);
-        drop(t);
-        let t = crate::trace::Phase::start("      term ranks: check and rank");
-        if (0..n)
-            .into_par_iter()
-            .any(|i| rep[i] != i && self.compare_terms(i, rep[i]).is_ne())
-        {
-            rep = (0..n).collect();
-        }
-        let mut distinct: Vec<usize> = (0..n).into_par_iter().filter(|&i| rep[i] == i).collect();
-        distinct.sort_by(|&a, &b| self.compare_terms(a, b));
-        let mut rank_of = vec![0usize; n];
-        let mut rank = 0;
-        for (k, &i) in distinct.iter().enumerate() {
-            if k > 0 && self.compare_terms(distinct[k - 1], i).is_ne() {
-                rank += 1;
+/// Each of `n` rows' place among the rows' distinct values, in the order of `compare`
+/// (rows compare by their ranks exactly as by `compare`), `hash` a hash of what `compare`
+/// reads; and a row of each rank, in rank order. The distinct rows are found by their hashes (every row then checked against the
+/// first of its hash; on a collision every row is ranked), so only they are sorted: 200
+/// indicator terms made comparing rows of the same level walk every term, half a second
+/// per sort at 20,000 people.
+fn ranks(
+    n: usize,
+    hash: impl Fn(usize) -> u64 + Sync,
+    compare: impl Fn(usize, usize) -> std::cmp::Ordering + Sync,
+) -> (Vec<usize>, Vec<usize>) {
+    use rayon::prelude::*;
+    // Each row's hash: rows in parallel.
+    let hash: Vec<u64> = (0..n)
+        .into_par_iter()
+        .with_min_len(4096)
+        .map(&hash)
+        .collect();
+    type FirstOf = std::collections::HashMap<u64, usize, foldhash::fast::FixedState>;
+    let t = crate::trace::Phase::start("      term ranks: distinct rows");
+    // Each hash's first row: the first within each block of rows (blocks in parallel),
+    // then the blocks' maps merged in block order, an earlier block's row kept.
+    const BLOCK: usize = 1 << 16;
+    let first: FirstOf = hash
+        .par_chunks(BLOCK)
+        .enumerate()
+        .map(|(b, block)| {
+            let mut m = FirstOf::default();
+            for (k, h) in block.iter().enumerate() {
+                m.entry(*h).or_insert(b * BLOCK + k);
             }
-            rank_of[i] = rank;
-        }
-        let ranks = rep.par_iter().map(|&r| rank_of[r]).collect();
-        drop(t);
-        ranks
+            m
+        })
+        .collect::<Vec<FirstOf>>()
+        .into_iter()
+        .fold(FirstOf::default(), |mut all, block| {
+            for (h, i) in block {
+                all.entry(h).or_insert(i);
+            }
+            all
+        });
+    // Every hash is a key of `first` (it was inserted above).
+    let mut rep: Vec<usize> = hash.par_iter().map(|h| first[h]).collect();
+    drop(hash);
+    drop(t);
+    let _t = crate::trace::Phase::start("      term ranks: check and rank");
+    if (0..n)
+        .into_par_iter()
+        .any(|i| rep[i] != i && compare(i, rep[i]).is_ne())
+    {
+        rep = (0..n).collect();
     }
+    let mut distinct: Vec<usize> = (0..n).into_par_iter().filter(|&i| rep[i] == i).collect();
+    distinct.sort_by(|&a, &b| compare(a, b));
+    let mut rank_of = vec![0usize; n];
+    let mut firsts = Vec::new();
+    for (k, &i) in distinct.iter().enumerate() {
+        if k == 0 || compare(distinct[k - 1], i).is_ne() {
+            firsts.push(i);
+        }
+        rank_of[i] = firsts.len() - 1;
+    }
+    (rep.par_iter().map(|&r| rank_of[r]).collect(), firsts)
 }
 
 /// SplitMix64's finaliser: a well-mixed 64-bit hash of `x`.
@@ -254,6 +294,229 @@ fn raw<'a>(people: &'a People, name: &str) -> Result<Raw<'a>> {
     })
 }
 
+/// One covariate of a design, read from the cohort table person by person.
+struct Covariate<'a> {
+    raw: Raw<'a>,
+    /// Categorical: each code's level (its place among the levels present, sorted), or
+    /// [`MISSING`] for a code no row has.
+    level_of: Vec<u32>,
+    /// Categorical: the reference level (no term).
+    reference: u32,
+    /// Categorical: the number of levels.
+    levels: u32,
+}
+
+impl Covariate<'_> {
+    /// Numeric: person `i`'s value, as a column of the design holds it.
+    fn number(&self, i: usize) -> f64 {
+        match &self.raw {
+            Raw::Numeric(v) => v[i].unwrap_or(f64::NAN),
+            Raw::Categorical(_) => f64::NAN,
+        }
+    }
+
+    /// Categorical: person `i`'s level ([`MISSING`] for none: no row of a design).
+    fn level(&self, i: usize) -> u32 {
+        match &self.raw {
+            Raw::Categorical(v) => v
+                .get(i)
+                .and_then(|c| self.level_of.get(c as usize).copied())
+                .unwrap_or(MISSING),
+            Raw::Numeric(_) => MISSING,
+        }
+    }
+
+    /// Person `i`'s place in the order in which the covariate's terms compare a row's
+    /// values, the first term first, by `total_cmp`: a number's order as unsigned bits; for
+    /// a level, its indicator terms (the levels but the reference, in order) put the
+    /// reference first and then the levels from the last to the first (the earlier level
+    /// has its 1 in an earlier term). Equal keys are equal terms, bit for bit.
+    fn key(&self, i: usize) -> u64 {
+        match &self.raw {
+            Raw::Numeric(_) => {
+                let b = self.number(i).to_bits();
+                if b >> 63 == 1 { !b } else { b | (1 << 63) }
+            }
+            Raw::Categorical(_) => {
+                let l = self.level(i);
+                if l == self.reference {
+                    0
+                } else {
+                    // Every row of a design has a level below `levels`.
+                    u64::from(self.levels).saturating_sub(u64::from(l))
+                }
+            }
+        }
+    }
+}
+
+/// The terms of a design ([`Design::terms_of`]) as a function of the person: the values its
+/// columns would hold, read from the cohort table (a level's code, a number) when needed, so
+/// that no column of every term and row is made.
+pub(crate) struct DesignTerms<'a> {
+    covariates: Vec<Covariate<'a>>,
+    /// Each term's covariate and, for a level's indicator, its level.
+    terms: Vec<(usize, u32)>,
+}
+
+impl DesignTerms<'_> {
+    /// The number of terms.
+    pub(crate) fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// Term `j` of person `i`: what `Design::columns[j]` holds at that person's row.
+    pub(crate) fn value(&self, j: usize, i: usize) -> f64 {
+        let (c, level) = self.terms[j];
+        let c = &self.covariates[c];
+        match c.raw {
+            Raw::Numeric(_) => c.number(i),
+            Raw::Categorical(_) => f64::from(c.level(i) == level),
+        }
+    }
+
+    /// A hash of person `i`'s terms.
+    fn hash(&self, i: usize) -> u64 {
+        self.covariates
+            .iter()
+            .fold(0u64, |h, c| mix(h.rotate_left(17) ^ c.key(i)))
+    }
+
+    /// Persons `a` and `b` compared by their terms' values (`total_cmp`), the first term
+    /// first, as the columns would compare them.
+    fn compare(&self, a: usize, b: usize) -> std::cmp::Ordering {
+        self.covariates
+            .iter()
+            .map(|c| c.key(a).cmp(&c.key(b)))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    }
+
+    /// The terms of the people `rows` (in that order) as ranks (see [`ranks`]).
+    pub(crate) fn ranked(&self, rows: &[usize]) -> Ranked {
+        let (rank, first) = ranks(
+            rows.len(),
+            |k| self.hash(rows[k]),
+            |a, b| self.compare(rows[a], rows[b]),
+        );
+        Ranked {
+            rank,
+            first: first.into_iter().map(|k| rows[k]).collect(),
+        }
+    }
+
+    /// The terms of the rows of `ranked` in sparse form: the same as
+    /// `SparseTerms::from_columns` on the design's columns. Each rank's terms are built once
+    /// and copied to its rows, which read no person's data.
+    pub(crate) fn sparse_ranked(&self, ranked: &Ranked) -> crate::stats::designs::SparseTerms {
+        self.sparse(&ranked.first).pick(&ranked.rank)
+    }
+
+    /// The terms of the rows of `ranked` as the Cox model reads them: each rank's values
+    /// once, each row its rank.
+    pub(crate) fn values_ranked(self, ranked: Ranked) -> RankedValues {
+        let p = self.len();
+        let values = ranked
+            .first
+            .iter()
+            .flat_map(|&i| (0..p).map(move |j| (j, i)))
+            .map(|(j, i)| self.value(j, i))
+            .collect();
+        RankedValues {
+            p,
+            values,
+            rank: ranked.rank,
+        }
+    }
+
+    /// The terms of the people `rows`, in that order, in sparse form: the same as
+    /// `SparseTerms::from_columns` on the design's columns, without the columns.
+    pub(crate) fn sparse(&self, rows: &[usize]) -> crate::stats::designs::SparseTerms {
+        use rayon::prelude::*;
+        let numbers = || {
+            self.covariates
+                .iter()
+                .filter(|c| matches!(c.raw, Raw::Numeric(_)))
+        };
+        // Indicators are 0 or 1: only a number can be not finite.
+        let dense = numbers().any(|c| rows.par_iter().any(|&i| !c.number(i).is_finite()));
+        let kept = |v: f64| dense || v.to_bits() != 0;
+        // Each covariate's first term and number of terms.
+        let spans: Vec<(usize, usize)> = (0..self.covariates.len())
+            .map(|c| {
+                let first = self.terms.iter().position(|t| t.0 == c).unwrap_or(0);
+                (first, self.terms.iter().filter(|t| t.0 == c).count())
+            })
+            .collect();
+        let count = |k: usize| {
+            let i = rows[k];
+            self.covariates
+                .iter()
+                .zip(&spans)
+                .map(|(c, &(_, n))| match c.raw {
+                    Raw::Numeric(_) => usize::from(kept(c.number(i))),
+                    Raw::Categorical(_) if dense => n,
+                    Raw::Categorical(_) => usize::from(n > 0 && c.level(i) != c.reference),
+                })
+                .sum()
+        };
+        let fill = |k: usize, t: &mut [u32], v: &mut [f64]| {
+            let i = rows[k];
+            let mut at = 0;
+            for (c, &(first, n)) in self.covariates.iter().zip(&spans) {
+                let mut put = |j: usize, x: f64| {
+                    t[at] = j as u32;
+                    v[at] = x;
+                    at += 1;
+                };
+                match c.raw {
+                    Raw::Numeric(_) => {
+                        let x = c.number(i);
+                        if kept(x) {
+                            put(first, x);
+                        }
+                    }
+                    Raw::Categorical(_) if dense => {
+                        let l = c.level(i);
+                        (first..first + n).for_each(|j| put(j, f64::from(self.terms[j].1 == l)));
+                    }
+                    Raw::Categorical(_) => {
+                        let l = c.level(i);
+                        if n > 0 && l != c.reference {
+                            // The levels before the reference are the terms in order, the
+                            // ones after it one term earlier.
+                            put(first + (l - u32::from(l > c.reference)) as usize, 1.0);
+                        }
+                    }
+                }
+            }
+        };
+        crate::stats::designs::SparseTerms::from_rows(self.len(), rows.len(), dense, count, fill)
+    }
+}
+
+/// A design's terms as ranks with each rank's values (term `j` of row `k` is
+/// `values[rank[k] * p + j]`), as the Cox model reads them.
+pub(crate) struct RankedValues {
+    p: usize,
+    values: Vec<f64>,
+    rank: Vec<usize>,
+}
+
+impl crate::stats::Covariates for RankedValues {
+    fn terms(&self) -> usize {
+        self.p
+    }
+
+    fn has_rows(&self, n: usize) -> bool {
+        self.rank.len() == n
+    }
+
+    fn value(&self, j: usize, k: usize) -> f64 {
+        self.values[self.rank[k] * self.p + j]
+    }
+}
+
 /// The position of a value so far from the rest that a model fitted on it is numerically
 /// meaningless: further than a million interquartile ranges (or, with no spread, a million
 /// times the median's size, at least 1) from the median.
@@ -315,7 +578,14 @@ impl Design {
         candidates: &[usize],
         max_levels: usize,
     ) -> Result<Design> {
-        Self::build_inner(people, covariates, references, candidates, max_levels, true)
+        use rayon::prelude::*;
+        let (mut design, terms) =
+            Self::terms_of(people, covariates, references, candidates, max_levels)?;
+        let rows = &design.rows;
+        design.columns = (0..terms.len())
+            .map(|j| rows.par_iter().map(|&i| terms.value(j, i)).collect())
+            .collect();
+        Ok(design)
     }
 
     /// What [`build`](Self::build) would give without its columns (every check made, the
@@ -329,9 +599,7 @@ impl Design {
         candidates: &[usize],
         max_levels: usize,
     ) -> Result<Design> {
-        Self::build_inner(
-            people, covariates, references, candidates, max_levels, false,
-        )
+        Self::terms_of(people, covariates, references, candidates, max_levels).map(|(d, _)| d)
     }
 
     /// The rows `k` of this design for which `keep(k)` holds, in order.
@@ -359,15 +627,19 @@ impl Design {
         }
     }
 
-    fn build_inner(
-        people: &People,
+    /// [`plan`](Self::plan) and the design's terms as a function of the person
+    /// ([`DesignTerms`]): every value of [`build`](Self::build)'s columns, read from the
+    /// cohort table when needed, with no column of every term and row in memory.
+    // Over 80 lines: checks each covariate in turn with its coding (numeric, levels,
+    // references), each error where the covariate is met.
+    pub(crate) fn terms_of<'a>(
+        people: &'a People,
         covariates: &[String],
         references: &[(String, String)],
         candidates: &[usize],
         max_levels: usize,
-        with_columns: bool,
-    ) -> Result<Design> {
-        let raws: Vec<(String, Raw)> = covariates
+    ) -> Result<(Design, DesignTerms<'a>)> {
+        let raws: Vec<(String, Raw<'a>)> = covariates
             .iter()
             .map(|c| Ok((c.clone(), raw(people, c)?)))
             .collect::<Result<_>>()?;
@@ -386,12 +658,16 @@ impl Design {
             .collect();
         let excluded_missing = (candidates.len() - rows.len()) as u64;
         let mut names = Vec::new();
-        let mut columns = Vec::new();
         let mut refs = Vec::new();
+        let mut terms = DesignTerms {
+            covariates: Vec::new(),
+            terms: Vec::new(),
+        };
         drop(t);
         let _t = crate::trace::Phase::start("    design: terms");
-        for (name, r) in &raws {
-            match r {
+        for (name, r) in raws {
+            let c = terms.covariates.len();
+            match &r {
                 Raw::Numeric(v) => {
                     let col: Vec<f64> =
                         rows.par_iter().map(|&i| v[i].unwrap_or(f64::NAN)).collect();
@@ -409,25 +685,24 @@ impl Design {
                         ));
                     }
                     names.push(name.clone());
-                    if with_columns {
-                        columns.push(col);
-                    }
+                    terms.terms.push((c, 0));
+                    terms.covariates.push(Covariate {
+                        raw: r,
+                        level_of: Vec::new(),
+                        reference: 0,
+                        levels: 0,
+                    });
                 }
                 Raw::Categorical(v) => {
                     // Every row is complete: each has a code. The levels are the distinct
                     // labels of the codes present, sorted; codes of the same label (a level
                     // named "not recorded" and a missing value) are one level.
                     let mut present = vec![false; v.labels.len()];
-                    let row_codes: Vec<u32> = rows
-                        .iter()
-                        .map(|&i| {
-                            let c = v.get(i).unwrap_or(MISSING);
-                            if let Some(p) = present.get_mut(c as usize) {
-                                *p = true;
-                            }
-                            c
-                        })
-                        .collect();
+                    for &i in &rows {
+                        if let Some(p) = present.get_mut(v.get(i).unwrap_or(MISSING) as usize) {
+                            *p = true;
+                        }
+                    }
                     let mut levels: Vec<&str> = (0..v.labels.len())
                         .filter(|&c| present[c])
                         .map(|c| v.labels[c].as_str())
@@ -441,19 +716,19 @@ impl Design {
                                 "`{}` has {} levels, more than the {max_levels} a covariate may have (each level is \
                                  a term of the model): group its rare levels, leave it out, or raise the max_levels \
                                  option",
-                                crate::error::shown(name),
+                                crate::error::shown(&name),
                                 levels.len()
                             ),
                         ));
                     }
-                    let reference = match references.iter().find(|(c, _)| c == name) {
+                    let reference = match references.iter().find(|(c, _)| *c == name) {
                         Some((_, l)) => {
                             if !levels.contains(&l.as_str()) {
                                 return Err(Error::option(
                                     "reference",
                                     format!(
                                         "`{}` has no level `{}` (levels: {})",
-                                        crate::error::shown(name),
+                                        crate::error::shown(&name),
                                         crate::error::shown(l),
                                         crate::error::listed(&levels)
                                     ),
@@ -474,35 +749,35 @@ impl Design {
                                 .map_or(MISSING, |k| k as u32)
                         })
                         .collect();
-                    let row_levels: Vec<u32> = row_codes
-                        .iter()
-                        .map(|&c| level_of.get(c as usize).copied().unwrap_or(MISSING))
-                        .collect();
+                    let mut reference_level = 0;
                     for (k, l) in levels.iter().enumerate() {
                         if *l == reference {
+                            reference_level = k as u32;
                             continue;
                         }
                         names.push(format!("{name}={l}"));
-                        if !with_columns {
-                            continue;
-                        }
-                        columns.push(
-                            row_levels
-                                .par_iter()
-                                .map(|&x| f64::from(x == k as u32))
-                                .collect(),
-                        );
+                        terms.terms.push((c, k as u32));
                     }
+                    let n_levels = levels.len() as u32;
                     refs.push((name.clone(), reference));
+                    terms.covariates.push(Covariate {
+                        raw: r,
+                        level_of,
+                        reference: reference_level,
+                        levels: n_levels,
+                    });
                 }
             }
         }
-        Ok(Design {
-            names,
-            columns,
-            rows,
-            excluded_missing,
-            references: refs,
-        })
+        Ok((
+            Design {
+                names,
+                columns: Vec::new(),
+                rows,
+                excluded_missing,
+                references: refs,
+            },
+            terms,
+        ))
     }
 }

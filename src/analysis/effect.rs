@@ -451,6 +451,13 @@ impl Effects {
             difference,
         });
         let sample = sample(stage, &m, &reoffended);
+        // The matched sets and the outcomes' counts are read no further: released before
+        // the runs in random orders (each with its weights a row) are made.
+        drop((rows, reoffences));
+        let m = Matches {
+            members: Vec::new(),
+            ..m
+        };
         let order_sensitivity = {
             let _t = crate::trace::Phase::start("  effect: order sensitivity");
             order_sensitivity(stage, &matcher, &reoffended, options, &m)

@@ -209,14 +209,14 @@ impl SurvivalAnalysis {
         let mut groups = Vec::new();
         let t_km = crate::trace::Phase::start("  survival: Kaplan-Meier");
         for g in 0..grouping.len() {
-            let members: Vec<usize> = (0..idx.len())
+            // The group's times and events, in the people's order (no list of its members).
+            let (t, e): (Vec<f64>, Vec<bool>) = (0..idx.len())
                 .filter(|&k| grouping.group_of[idx[k]] as usize == g)
-                .collect();
-            if members.is_empty() {
+                .map(|k| (time[k], event[k]))
+                .unzip();
+            if t.is_empty() {
                 continue;
             }
-            let t: Vec<f64> = members.iter().map(|&k| time[k]).collect();
-            let e: Vec<bool> = members.iter().map(|&k| event[k]).collect();
             let km = KaplanMeier::fit(&t, &e, options.confidence, options.interval)?;
             let (lo, hi) = km.median_ci();
             groups.push(SurvivalGroup {
@@ -240,9 +240,21 @@ impl SurvivalAnalysis {
         }
         drop(t_km);
         let t_lr = crate::trace::Phase::start("  survival: log-rank");
-        let cohort: Vec<usize> = idx
-            .iter()
-            .map(|&i| people.cohort.codes[i] as usize)
+        // Each person's cohort among the cohorts present, numbered 0..k in the cohorts' order
+        // (one number a person; the cohorts present found in parallel).
+        use rayon::prelude::*;
+        let codes = &people.cohort.codes;
+        let present: Vec<u32> = idx
+            .par_iter()
+            .fold(std::collections::BTreeSet::new, |mut s, &i| {
+                s.insert(codes[i]);
+                s
+            })
+            .reduce(std::collections::BTreeSet::new, |mut a, b| {
+                a.extend(b);
+                a
+            })
+            .into_iter()
             .collect();
         let strata: Option<Vec<usize>> = match &options.strata {
             None => None,
@@ -251,19 +263,10 @@ impl SurvivalAnalysis {
                 Some(idx.iter().map(|&i| sg.group_of[i] as usize).collect())
             }
         };
-        let n_cohorts = cohort
-            .iter()
-            .copied()
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
-        let logrank = if n_cohorts >= 2 {
-            // Renumber cohorts present to 0..k.
-            let mut present: Vec<usize> = cohort.clone();
-            present.sort_unstable();
-            present.dedup();
-            let g: Vec<usize> = cohort
-                .iter()
-                .map(|c| present.binary_search(c).unwrap_or(0))
+        let logrank = if present.len() >= 2 {
+            let g: Vec<usize> = idx
+                .par_iter()
+                .map(|&i| present.binary_search(&codes[i]).unwrap_or(0))
                 .collect();
             logrank(&time, &event, &g, strata.as_deref()).ok()
         } else {
@@ -282,31 +285,28 @@ impl SurvivalAnalysis {
                     .filter(|c| *c != "cohort")
                     .cloned(),
             );
-            let mut design =
-                Design::build(people, &covs, &options.references, &idx, options.max_levels)?;
+            // The terms are read from the cohort table as the fit needs them: no column of
+            // every term and person is made.
+            let (design, terms) =
+                Design::terms_of(people, &covs, &options.references, &idx, options.max_levels)?;
             if design.rows.is_empty() {
                 return Err(Error::method("Cox model", "no one has all the covariates"));
             }
             // Each design row's place in `idx` (both in the people's order; every design
             // row is one of `idx`), found by a binary search: no index over every person.
-            use rayon::prelude::*;
             let place: Vec<usize> = design
                 .rows
                 .par_iter()
                 .map(|i| idx.binary_search(i).unwrap_or_default())
                 .collect();
-            let t: Vec<f64> = place.iter().map(|&k| time[k]).collect();
-            let e: Vec<bool> = place.iter().map(|&k| event[k]).collect();
+            let t: Vec<f64> = place.par_iter().map(|&k| time[k]).collect();
+            let e: Vec<bool> = place.par_iter().map(|&k| event[k]).collect();
             drop(place);
-            // The columns are handed over: Cox drops them once it has its sorted copy.
-            let fit = crate::stats::cox_owned(
-                t,
-                e,
-                std::mem::take(&mut design.columns),
-                &design.names,
-                options.ties,
-                options.confidence,
-            )?;
+            // The terms as ranks: each distinct row's values once, one number a person.
+            let ranked = terms.ranked(&design.rows);
+            let x = terms.values_ranked(ranked);
+            let fit =
+                crate::stats::cox_of(t, e, &x, &design.names, options.ties, options.confidence)?;
             (Some(fit), Some(design.excluded_missing))
         };
         drop(t_cox);

@@ -90,6 +90,31 @@ pub struct CoxFit {
     pub coefficients: Vec<CoxTerm>,
 }
 
+/// Covariate values by term and row, as the Cox model reads them: columns (`x[j][i]`), or
+/// terms computed from something more compact (a design's levels and numbers).
+pub(crate) trait Covariates: Sync {
+    /// The number of terms (p).
+    fn terms(&self) -> usize;
+    /// Whether every term has `n` rows.
+    fn has_rows(&self, n: usize) -> bool;
+    /// Term `j` of row `i`.
+    fn value(&self, j: usize, i: usize) -> f64;
+}
+
+impl Covariates for [Vec<f64>] {
+    fn terms(&self) -> usize {
+        self.len()
+    }
+
+    fn has_rows(&self, n: usize) -> bool {
+        self.iter().all(|c| c.len() == n)
+    }
+
+    fn value(&self, j: usize, i: usize) -> f64 {
+        self[j][i]
+    }
+}
+
 struct Eval {
     loglik: f64,
     grad: Vec<f64>,
@@ -127,13 +152,13 @@ struct Sorted {
 impl Sorted {
     /// The distinct rows of `x` (columns), `time` and `event`, each with its count, `x`
     /// centred on the means of its columns, in the order above.
-    fn new(x: &[Vec<f64>], time: &[f64], event: &[bool]) -> Sorted {
+    fn new<X: Covariates + ?Sized>(x: &X, time: &[f64], event: &[bool]) -> Sorted {
         use rayon::prelude::*;
         // Rows equal in time, event and every value (the same bits) are adjacent in `order`;
         // `runs` holds where each run of them starts.
         let (order, runs) = canonical_order(time, event, x);
         let people = order.len();
-        let p = x.len();
+        let p = x.terms();
         let rows = runs.len();
         let run_end = |r: usize| runs.get(r + 1).copied().unwrap_or(people);
         let mut xs = vec![0.0; rows * p];
@@ -145,7 +170,7 @@ impl Sorted {
                     for (row, &k) in out.chunks_exact_mut(p).zip(firsts) {
                         let i = order[k];
                         for j in 0..p {
-                            row[j] = x[j][i];
+                            row[j] = x.value(j, i);
                         }
                     }
                 });
@@ -204,7 +229,11 @@ impl Sorted {
 /// Also returns where each run of identical rows (time, event and every value, bit for bit)
 /// starts in that order: at each new key, and within a run of equal keys holding distinct
 /// rows at each change of the values.
-fn canonical_order(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> (Vec<usize>, Vec<usize>) {
+fn canonical_order<X: Covariates + ?Sized>(
+    time: &[f64],
+    event: &[bool],
+    x: &X,
+) -> (Vec<usize>, Vec<usize>) {
     use rayon::prelude::*;
     // `total_cmp`'s order as unsigned integers, then reversed.
     let time_key = |t: f64| {
@@ -214,8 +243,8 @@ fn canonical_order(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> (Vec<usize>,
     let row_key = |i: usize| {
         // A multiplicative hash of the values' bits (any fixed function of them would do).
         let mut h = 0x9e37_79b9_7f4a_7c15u64;
-        for c in x {
-            h = (h ^ c[i].to_bits()).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        for j in 0..x.terms() {
+            h = (h ^ x.value(j, i).to_bits()).wrapping_mul(0xff51_afd7_ed55_8ccd);
             h ^= h >> 29;
         }
         (u64::from(!event[i]) << 63) | (h >> 1)
@@ -226,9 +255,9 @@ fn canonical_order(time: &[f64], event: &[bool], x: &[Vec<f64>]) -> (Vec<usize>,
         .map(|i| (time_key(time[i]), row_key(i), i))
         .collect();
     keys.par_sort_unstable();
-    let values = |i: usize, j: usize| {
-        x.iter()
-            .map(|c| c[i].total_cmp(&c[j]))
+    let values = |a: usize, b: usize| {
+        (0..x.terms())
+            .map(|j| x.value(j, a).total_cmp(&x.value(j, b)))
             .find(|o| o.is_ne())
             .unwrap_or(std::cmp::Ordering::Equal)
     };
@@ -554,17 +583,17 @@ fn concordance(time: &[f64], event: &[bool], risk: &[f64], count: &[f64]) -> f64
 }
 
 /// The checks of [`cox`]; the number of events.
-fn check(
+fn check<X: Covariates + ?Sized>(
     time: &[f64],
     event: &[bool],
-    x: &[Vec<f64>],
+    x: &X,
     names: &[String],
     confidence: f64,
 ) -> Result<u64> {
     super::proportion::check_confidence(confidence)?;
     let n = time.len();
-    let p = x.len();
-    if p == 0 || names.len() != p || x.iter().any(|c| c.len() != n) || event.len() != n {
+    let p = x.terms();
+    if p == 0 || names.len() != p || !x.has_rows(n) || event.len() != n {
         return Err(FitError::Shape { model: MODEL }.into());
     }
     let events = event.iter().filter(|e| **e).count() as u64;
@@ -575,9 +604,9 @@ fn check(
         }
         .into());
     }
-    for (j, c) in x.iter().enumerate() {
-        let first = c[0];
-        if c.iter().all(|v| *v == first) {
+    for j in 0..p {
+        let first = x.value(j, 0);
+        if (0..n).all(|i| x.value(j, i) == first) {
             return Err(FitError::Constant {
                 model: MODEL,
                 covariate: names[j].clone(),
@@ -606,22 +635,24 @@ pub fn cox(
     fit_sorted(Sorted::new(x, time, event), events, names, ties, confidence)
 }
 
-/// [`cox`] on columns it may drop: once the rows are in their sorted copy the inputs are
-/// released, so the Newton iterations do not hold both (at millions of people, 8 bytes a
-/// term and row). The same checks and the same fit, bit for bit.
-pub(crate) fn cox_owned(
+/// [`cox`] on covariates read through [`Covariates`] (a design's terms computed from its
+/// levels and numbers, with no column of every term), on times and events it may drop: once
+/// the rows are in their sorted copy the inputs are released, so the Newton iterations do
+/// not hold both. The same checks and the same fit, bit for bit, as [`cox`] on the columns
+/// those covariates hold.
+pub(crate) fn cox_of<X: Covariates + ?Sized>(
     time: Vec<f64>,
     event: Vec<bool>,
-    x: Vec<Vec<f64>>,
+    x: &X,
     names: &[String],
     ties: Ties,
     confidence: f64,
 ) -> Result<CoxFit> {
-    let events = check(&time, &event, &x, names, confidence)?;
+    let events = check(&time, &event, x, names, confidence)?;
     let sorted = crate::trace::timed("    Cox: sorted distinct rows", || {
-        Sorted::new(&x, &time, &event)
+        Sorted::new(x, &time, &event)
     });
-    drop((time, event, x));
+    drop((time, event));
     crate::trace::timed("    Cox: fit", || {
         fit_sorted(sorted, events, names, ties, confidence)
     })

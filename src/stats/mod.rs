@@ -23,7 +23,7 @@ pub mod synthetic;
 mod twobytwo;
 mod weighted;
 
-pub(crate) use cox::cox_owned;
+pub(crate) use cox::{Covariates, cox_of};
 pub use cox::{CoxFit, CoxTerm, Ties, cox};
 pub use effect::Effect;
 pub(crate) use errors::Result;

@@ -294,6 +294,53 @@ pub struct LogRank {
     pub p_value: f64,
 }
 
+/// The rows `i` with `keep(i)` by time: each time (increasing, `total_cmp`; times equal
+/// under `==`, +0 and -0, are one) with its events by group (`counts[g]`) and the rows
+/// leaving the risk set by group (`counts[k + g]`). Whole-number counts: the same in any
+/// order of the rows, so they are gathered in parallel blocks.
+fn time_table(
+    time: &[f64],
+    event: &[bool],
+    group: &[usize],
+    k: usize,
+    keep: impl Fn(usize) -> bool + Sync,
+) -> Vec<(f64, Vec<u64>)> {
+    use rayon::prelude::*;
+    type Cells = std::collections::HashMap<u64, Vec<u64>, foldhash::fast::FixedState>;
+    let cells: Cells = (0..time.len())
+        .into_par_iter()
+        .with_min_len(1 << 16)
+        .fold(Cells::default, |mut m, i| {
+            if keep(i) {
+                let c = m.entry(time[i].to_bits()).or_insert_with(|| vec![0; 2 * k]);
+                c[group[i]] += u64::from(event[i]);
+                c[k + group[i]] += 1;
+            }
+            m
+        })
+        .reduce(Cells::default, |mut a, b| {
+            for (t, c) in b {
+                let into = a.entry(t).or_insert_with(|| vec![0; 2 * k]);
+                into.iter_mut().zip(&c).for_each(|(x, y)| *x += y);
+            }
+            a
+        });
+    let mut times: Vec<(f64, Vec<u64>)> = cells
+        .into_iter()
+        .map(|(t, c)| (f64::from_bits(t), c))
+        .collect();
+    times.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    // Times equal under `==` but not in their bits (+0 and -0) are one time.
+    let mut merged: Vec<(f64, Vec<u64>)> = Vec::with_capacity(times.len());
+    for (t, c) in times {
+        match merged.last_mut() {
+            Some((u, into)) if *u == t => into.iter_mut().zip(&c).for_each(|(x, y)| *x += y),
+            _ => merged.push((t, c)),
+        }
+    }
+    merged
+}
+
 /// The log-rank test for `k` groups (`group[i]` in `0..k`), optionally stratified
 /// (`strata[i]`): observed minus expected events and their covariance are summed over
 /// strata.
@@ -311,34 +358,17 @@ pub fn logrank(
     let mut o_minus_e = vec![0.0f64; k];
     let mut cov = vec![vec![0.0f64; k]; k];
     for st in 0..n_strata {
-        // The stratum's (time, event, group), sorted by time: a time's events and leavers
-        // are counted per group, in whatever order they come, so the triples are sorted
-        // themselves (in parallel, not through an index read at random).
-        let mut order: Vec<(f64, bool, usize)> = (0..time.len())
-            .filter(|&i| strata.is_none_or(|s| s[i] == st))
-            .map(|i| (time[i], event[i], group[i]))
-            .collect();
-        {
-            use rayon::slice::ParallelSliceMut;
-            order.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        }
+        // The stratum's events and leavers per time and group, the times in increasing
+        // order: counts (exact in any order) gathered in parallel, then the times sorted.
+        let times = time_table(time, event, group, k, |i| strata.is_none_or(|s| s[i] == st));
         let mut at_risk = vec![0u64; k];
-        for &(_, _, g) in &order {
-            at_risk[g] += 1;
-        }
-        let mut p = 0;
-        while p < order.len() {
-            let t = order[p].0;
-            let mut d = vec![0u64; k];
-            let mut leaving = vec![0u64; k];
-            while p < order.len() && order[p].0 == t {
-                let (_, e, g) = order[p];
-                if e {
-                    d[g] += 1;
-                }
-                leaving[g] += 1;
-                p += 1;
+        for (_, c) in &times {
+            for g in 0..k {
+                at_risk[g] += c[k + g];
             }
+        }
+        for (_, c) in &times {
+            let (d, leaving) = c.split_at(k);
             let dt: u64 = d.iter().sum();
             let nt: u64 = at_risk.iter().sum();
             if dt > 0 && nt > 0 {

@@ -22,21 +22,17 @@ pub(crate) struct GroupData {
 }
 
 impl GroupData {
-    /// From per-person reoffence counts, days to first (`None` for no reoffence), weights.
-    pub(crate) fn weighted(
+    /// From per-person reoffence counts and weights, and the days to first reoffence of each
+    /// reoffender with their weight, in the people's order.
+    pub(crate) fn with_days(
         counts: Vec<f64>,
-        days: Vec<Option<f64>>,
+        days: Vec<(f64, f64)>,
         weights: Vec<f64>,
     ) -> GroupData {
         GroupData {
-            // People, not weights: the estimates use the weights themselves.
             n: counts.len() as u64,
             reoffenders: counts.iter().filter(|c| **c > 0.0).count() as u64,
-            days: days
-                .iter()
-                .zip(&weights)
-                .filter_map(|(d, w)| d.map(|d| (d, *w)))
-                .collect(),
+            days,
             counts,
             weights,
         }

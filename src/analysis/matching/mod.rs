@@ -328,18 +328,33 @@ impl MatchedComparison {
         options: &MatchOptions,
     ) -> Result<MatchedComparison> {
         let stage = MatchingStage::prepare(people, outcomes, options)?;
-        Self::of_stage(people, outcomes, options, &stage)
+        Self::with_period_check(people, outcomes, options, &stage, true)
     }
 
     /// [`of`](Self::of) on a stage already prepared with these options (the design and the
-    /// propensity model, shared with the adjusted designs of `effect`).
+    /// propensity model, shared with the adjusted designs of `effect`), as the report runs
+    /// it: without the person-level matched sample and sets (`matched` and `sets` are
+    /// empty), which nothing in a report reads and which would hold 0.3 GB at 10 million
+    /// people through every analysis after it. Every published figure is the same.
     pub(crate) fn of_stage(
         people: &People,
         outcomes: &Outcomes,
         options: &MatchOptions,
         stage: &MatchingStage,
     ) -> Result<MatchedComparison> {
-        let mut m = Self::from_stage(outcomes, options, stage)?;
+        Self::with_period_check(people, outcomes, options, stage, false)
+    }
+
+    /// The matched analysis on a prepared stage with its period check; `keep_sample`: with
+    /// the matched sample and sets.
+    fn with_period_check(
+        people: &People,
+        outcomes: &Outcomes,
+        options: &MatchOptions,
+        stage: &MatchingStage,
+        keep_sample: bool,
+    ) -> Result<MatchedComparison> {
+        let mut m = Self::from_stage(outcomes, options, stage, keep_sample)?;
         let _t = crate::trace::Phase::start("  match: period check");
         m.period_check = Comparison::period_check(
             people,
@@ -385,8 +400,17 @@ impl MatchedComparison {
         // The outcomes of the design rows, in their order: the passes over the matched sample
         // then read memory in order, not every person's at random.
         let rows = RowOutcomes::of(outcomes, &stage.design.rows);
-        matched_outcome_comparison(&rows, options, &stage.treated, &m, &mut warnings)
-            .map(|(comparison, ..)| comparison)
+        let sets = SetRows::of(&m);
+        drop(m.members);
+        matched_outcome_comparison(
+            &rows,
+            options,
+            &stage.treated,
+            &m.weights,
+            &sets,
+            &mut warnings,
+        )
+        .map(|(comparison, _)| comparison)
     }
 
     /// The matched analysis on a prepared stage, without the period check.
@@ -397,6 +421,7 @@ impl MatchedComparison {
         outcomes: &Outcomes,
         options: &MatchOptions,
         stage: &MatchingStage,
+        keep_sample: bool,
     ) -> Result<MatchedComparison> {
         let MatchingStage {
             design,
@@ -442,14 +467,24 @@ impl MatchedComparison {
                 imbalanced_terms.join(", ")
             ));
         }
-        let (comparison, sets, c) =
-            matched_outcome_comparison(rows, options, treated, &m, &mut warnings)?;
+        // The matched sets as rows; the members themselves are read again only for the
+        // person-level sample.
+        let mut m = m;
+        let sets = SetRows::of(&m);
+        if !keep_sample {
+            m.members = Vec::new();
+        }
+        let (comparison, c) =
+            matched_outcome_comparison(rows, options, treated, &m.weights, &sets, &mut warnings)?;
         let matched_treated = comparison.treatment_n;
         let effective_controls = {
             let sw: f64 = c.weights.iter().sum();
             let sw2: f64 = c.weights.iter().map(|w| w * w).sum();
             sw * sw / sw2
         };
+        let matched_controls = c.counts.len();
+        // The comparison group's outcomes are read no further.
+        drop(c);
         let headline = headline(&comparison, &options.treatment);
         let t = crate::trace::Phase::start("    comparisons: placebo");
         let mut placebo = placebo(rows, treated, &m.weights, options)?;
@@ -463,42 +498,25 @@ impl MatchedComparison {
         drop(t_comparisons);
         let (rosenbaum, rosenbaum_note) =
             crate::trace::timed("  match: robustness (Rosenbaum)", || {
-                rosenbaum_bounds(rows, treated, &m, options)
+                rosenbaum_bounds(rows, treated, &sets, options)
             })?;
+        drop(sets);
         let sample = SampleSizes {
             treated: n_t as u64,
             controls: n_c as u64,
             matched_treated,
-            matched_controls: c.counts.len() as u64,
+            matched_controls: matched_controls as u64,
             unmatched_treated: n_t as u64 - matched_treated.min(n_t as u64),
-            unmatched_controls: (n_c - c.counts.len()) as u64,
+            unmatched_controls: (n_c - matched_controls) as u64,
             effective_controls,
             excluded_missing: design.excluded_missing,
         };
         let t = crate::trace::Phase::start("    comparisons: matched sample and sets");
-        let matched = design
-            .rows
-            .iter()
-            .zip(&m.weights)
-            .zip(treated)
-            .filter(|((_, w), _)| **w > 0.0)
-            .map(|((&person, &weight), &treated)| MatchedPerson {
-                person,
-                treated,
-                weight,
-            })
-            .collect();
-        let sets = m
-            .members
-            .iter()
-            .map(|x| MatchedMember {
-                person: design.rows[x.row],
-                treated: treated[x.row],
-                subclass: x.subclass,
-                weight: x.weight,
-                propensity_score: 1.0 / (1.0 + (-logit[x.row]).exp()),
-            })
-            .collect();
+        let (matched, sets) = if keep_sample {
+            matched_sample(design, treated, logit, m)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         drop(t);
         Ok(MatchedComparison {
             propensity_model: PropensityModel {
@@ -523,6 +541,40 @@ impl MatchedComparison {
             sets,
         })
     }
+}
+
+/// The matched sample (each person used, with their weight) and the matched sets, one row
+/// per person and set.
+fn matched_sample(
+    design: &Design,
+    treated: &[bool],
+    logit: &[f64],
+    m: Matches,
+) -> (Vec<MatchedPerson>, Vec<MatchedMember>) {
+    let matched = design
+        .rows
+        .iter()
+        .zip(&m.weights)
+        .zip(treated)
+        .filter(|((_, w), _)| **w > 0.0)
+        .map(|((&person, &weight), &treated)| MatchedPerson {
+            person,
+            treated,
+            weight,
+        })
+        .collect();
+    let sets = m
+        .members
+        .iter()
+        .map(|x| MatchedMember {
+            person: design.rows[x.row],
+            treated: treated[x.row],
+            subclass: x.subclass,
+            weight: x.weight,
+            propensity_score: 1.0 / (1.0 + (-logit[x.row]).exp()),
+        })
+        .collect();
+    (matched, sets)
 }
 
 /// Everything matching needs before the nearest neighbours are drawn: the design in its
@@ -550,7 +602,7 @@ pub(crate) struct MatchingStage {
     pub logit: Vec<f64>,
     /// The caliper on the logit scale.
     pub caliper_logit: Option<f64>,
-    /// Exact-matching key per design row.
+    /// Exact-matching key per design row (empty without exact matching: every key 0).
     pub exact_key: Vec<u64>,
     /// How to match.
     pub spec: MatchSpec,
@@ -622,17 +674,18 @@ impl MatchingStage {
         options.check()?;
         let (tc, candidates) = candidates(people, outcomes, options)?;
         let t = crate::trace::Phase::start("  match: design");
-        let mut design = Design::build(
+        let (mut design, terms) = Design::terms_of(
             people,
             &options.covariates,
             &options.references,
             &candidates,
             options.max_levels,
         )?;
+        drop(candidates);
         // Every sum below (the model's, the weighted means') then runs in an order fixed by
         // the data: renaming or reordering people changes no figure, not even in the last bit.
         let exact_cells = exact_cell_of(people, &options.exact)?;
-        design.sort_canonically(|i| {
+        let ranked = design.sort_canonically_by(&terms, |i| {
             (
                 people.cohort.codes[i],
                 exact_cells.as_ref().map_or(0, |c| c[i]),
@@ -642,14 +695,13 @@ impl MatchingStage {
                 people.index_day[i],
             )
         });
+        drop(exact_cells);
         drop(t);
         let exact_key = exact_keys(people, &options.exact, &design.rows)?;
-        // The terms are kept in sparse form only: the dense columns (8 bytes a term and
-        // row) are dropped once it is built.
-        let sparse = crate::trace::timed("  match: sparse terms", || {
-            SparseTerms::from_columns(&design.columns, design.rows.len())
-        });
-        design.columns = Vec::new();
+        // The terms are kept in sparse form only, built from each distinct row's levels and
+        // numbers: no dense column (8 bytes a term and row) is made.
+        let sparse = crate::trace::timed("  match: sparse terms", || terms.sparse_ranked(&ranked));
+        drop((terms, ranked));
         Self::of_design(people, options, design, sparse, tc, exact_key)
     }
 
@@ -820,11 +872,12 @@ fn matched_outcome_comparison(
     rows: &RowOutcomes,
     options: &MatchOptions,
     treated: &[bool],
-    m: &Matches,
+    weights: &[f64],
+    sets: &SetRows,
     warnings: &mut Vec<String>,
-) -> Result<(Comparison, SetRows, GroupData)> {
+) -> Result<(Comparison, GroupData)> {
     let t = crate::trace::Phase::start("    comparisons: matched groups");
-    let (t_group, c) = matched_groups(rows, treated, &m.weights);
+    let (t_group, c) = matched_groups(rows, treated, weights);
     drop(t);
     if t_group.n == 0 {
         return Err(Error::method(
@@ -847,11 +900,10 @@ fn matched_outcome_comparison(
     // The interval and test account for the pairing: standard errors clustered by
     // matched set (the regression after matching without covariates).
     let t = crate::trace::Phase::start("    comparisons: clustered interval");
-    let sets = SetRows::of(m);
     let reoffended = |k: usize| f64::from(u8::from(rows.reoffences[k] > 0));
-    cluster_by_set(&mut comparison, &sets, treated, reoffended, warnings);
+    cluster_by_set(&mut comparison, sets, treated, reoffended, warnings);
     drop(t);
-    Ok((comparison, sets, c))
+    Ok((comparison, c))
 }
 
 /// The matched comparison on the placebo outcome: a proven offence in the year before the
@@ -876,9 +928,8 @@ fn placebo(
             cw.push(weights[k]);
         }
     }
-    let (nt, nc) = (tc.len(), cc.len());
-    let t = GroupData::weighted(tc, vec![None; nt], tw);
-    let c = GroupData::weighted(cc, vec![None; nc], cw);
+    let t = GroupData::with_days(tc, Vec::new(), tw);
+    let c = GroupData::with_days(cc, Vec::new(), cw);
     let control = format!("matched {}", options.control);
     let mut p = Comparison::from_groups(
         &options.treatment,
@@ -999,7 +1050,8 @@ fn exact_cell_of(people: &People, exact: &[String]) -> Result<Option<Vec<u32>>> 
 
 fn exact_keys(people: &People, exact: &[String], rows: &[usize]) -> Result<Vec<u64>> {
     if exact.is_empty() {
-        return Ok(vec![0; rows.len()]);
+        // Every row's key is 0 (see `Matcher::new`): no key a row is kept.
+        return Ok(Vec::new());
     }
     let g = crate::measure::Grouping::new(people, exact)?;
     // Group keys include the cohort first: drop it so pilot and comparison share keys.
@@ -1064,20 +1116,21 @@ fn matched_groups(rows: &RowOutcomes, treated: &[bool], weights: &[f64]) -> (Gro
         }
         let (reoffences, days) = (rows.reoffences[k], rows.days_to_first[k]);
         let count = reoffences as f64;
-        let day = (reoffences > 0 && days != NO_REOFFENCE).then_some(days as f64);
+        // Days to first of reoffenders only, with their weights.
+        let day = (reoffences > 0 && days != NO_REOFFENCE).then_some((days as f64, w));
         if treated[k] {
             tc_.push(count);
-            td.push(day);
+            td.extend(day);
             tw.push(w);
         } else {
             cc_.push(count);
-            cd.push(day);
+            cd.extend(day);
             cw.push(w);
         }
     }
     (
-        GroupData::weighted(tc_, td, tw),
-        GroupData::weighted(cc_, cd, cw),
+        GroupData::with_days(tc_, td, tw),
+        GroupData::with_days(cc_, cd, cw),
     )
 }
 
@@ -1094,24 +1147,31 @@ fn matched_groups(rows: &RowOutcomes, treated: &[bool], weights: &[f64]) -> (Gro
 fn rosenbaum_bounds(
     rows: &RowOutcomes,
     treated: &[bool],
-    m: &Matches,
+    sets: &SetRows,
     options: &MatchOptions,
 ) -> Result<(Option<Rosenbaum>, Option<String>)> {
     if options.ratio == 1 && !options.replace {
         let reoffended = |k: usize| f64::from(rows.reoffences[k] > 0);
         let (mut treated_only, mut control_only) = (0.0f64, 0.0f64);
-        let mut set = m.members.iter().peekable();
+        // Each member as (row, subclass, weight), in the sets' order.
+        let mut set = sets
+            .person
+            .iter()
+            .zip(&sets.subclass)
+            .zip(&sets.weight)
+            .map(|((&row, &subclass), &weight)| (row, subclass, weight))
+            .peekable();
         while let Some(first) = set.peek().copied() {
             // (pilot mass, pilot reoffending mass, control mass, control reoffending mass)
             let (mut wt, mut yt, mut wc, mut yc) = (0.0, 0.0, 0.0, 0.0);
-            while let Some(x) = set.next_if(|x| x.subclass == first.subclass) {
-                let y = reoffended(x.row);
-                if treated[x.row] {
-                    wt += x.weight;
-                    yt += x.weight * y;
+            while let Some((row, _, weight)) = set.next_if(|x| x.1 == first.1) {
+                let y = reoffended(row);
+                if treated[row] {
+                    wt += weight;
+                    yt += weight * y;
                 } else {
-                    wc += x.weight;
-                    yc += x.weight * y;
+                    wc += weight;
+                    yc += weight * y;
                 }
             }
             if wc > 0.0 {

@@ -58,7 +58,7 @@ pub struct Matches {
 }
 
 /// Matches each treated row to its nearest control rows with the same exact key (`u64::MAX`
-/// leaves a row out).
+/// leaves a row out; an empty `exact` is every row's key 0, no exact matching).
 ///
 /// Treated people are taken from the highest score down (MatchIt's `m.order = "largest"`).
 /// The result depends only on the scores, the groups and the exact keys: renaming people or
@@ -162,17 +162,19 @@ pub struct Matcher<'a> {
 }
 
 impl<'a> Matcher<'a> {
-    /// Sorts each exact-matching stratum (`u64::MAX` leaves a row out) once.
+    /// Sorts each exact-matching stratum (`u64::MAX` leaves a row out; an empty `exact` is
+    /// every row's key 0) once.
     pub fn new(score: &'a [f64], treated: &[bool], exact: &[u64]) -> Matcher<'a> {
         let n = score.len();
+        let key = |i: usize| if exact.is_empty() { 0 } else { exact[i] };
         let mut by_exact: std::collections::BTreeMap<u64, (Vec<usize>, Vec<usize>)> =
             Default::default();
-        for i in 0..n {
-            if exact[i] == u64::MAX {
+        for (i, &t) in treated.iter().enumerate().take(n) {
+            if key(i) == u64::MAX {
                 continue;
             }
-            let e = by_exact.entry(exact[i]).or_default();
-            if treated[i] { e.0.push(i) } else { e.1.push(i) }
+            let e = by_exact.entry(key(i)).or_default();
+            if t { e.0.push(i) } else { e.1.push(i) }
         }
         let strata = by_exact
             .into_iter()

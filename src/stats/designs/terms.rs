@@ -117,12 +117,42 @@ impl SparseTerms {
             .par_iter()
             .any(|c| c[..n].iter().any(|v| !v.is_finite()));
         let kept = |v: f64| dense || v.to_bits() != 0;
-        // Two passes, rows in parallel blocks: the values of each row are counted, then
-        // written straight into their places (no second copy of the values).
+        Self::from_rows(
+            columns.len(),
+            n,
+            dense,
+            |i| columns.iter().filter(|c| kept(c[i])).count(),
+            |i, t, v| {
+                let mut k = 0;
+                for (j, c) in columns.iter().enumerate() {
+                    if kept(c[i]) {
+                        t[k] = j as u32;
+                        v[k] = c[i];
+                        k += 1;
+                    }
+                }
+            },
+        )
+    }
+
+    /// `n` rows of `terms` terms, row `i` holding `count(i)` values that `fill(i, t, v)`
+    /// writes (terms increasing): what [`from_columns`](Self::from_columns) gives when
+    /// `count` and `fill` keep the values it keeps (`dense`: every value, because some value
+    /// is not finite; else every value but +0). Two passes, rows in parallel blocks: the
+    /// values of each row are counted, then written straight into their places (no second
+    /// copy of the values, and no dense column of the terms).
+    pub(crate) fn from_rows(
+        terms: usize,
+        n: usize,
+        dense: bool,
+        count: impl Fn(usize) -> usize + Sync,
+        fill: impl Fn(usize, &mut [u32], &mut [f64]) + Sync,
+    ) -> SparseTerms {
+        use rayon::prelude::*;
         let counts: Vec<u32> = (0..n)
             .into_par_iter()
             .with_min_len(4096)
-            .map(|i| columns.iter().filter(|c| kept(c[i])).count() as u32)
+            .map(|i| count(i) as u32)
             .collect();
         let mut start = Vec::with_capacity(n + 1);
         let mut at = 0usize;
@@ -134,18 +164,9 @@ impl SparseTerms {
         drop(counts);
         let mut term = vec![0u32; at];
         let mut value = vec![0.0f64; at];
-        fill_blocks(&start, &mut term, &mut value, |i, t, v| {
-            let mut k = 0;
-            for (j, c) in columns.iter().enumerate() {
-                if kept(c[i]) {
-                    t[k] = j as u32;
-                    v[k] = c[i];
-                    k += 1;
-                }
-            }
-        });
+        fill_blocks(&start, &mut term, &mut value, fill);
         SparseTerms {
-            terms: columns.len(),
+            terms,
             start,
             term,
             value,
@@ -227,7 +248,7 @@ impl SparseTerms {
     }
 
     /// The rows `rows` (row numbers, in that order).
-    fn pick(&self, rows: &[usize]) -> SparseTerms {
+    pub(crate) fn pick(&self, rows: &[usize]) -> SparseTerms {
         let mut start = Vec::with_capacity(rows.len() + 1);
         let mut at = 0usize;
         for &i in rows {
