@@ -669,12 +669,10 @@ fn fit_sorted(
 ) -> Result<CoxFit> {
     let n = sorted.time.len();
     let p = sorted.p;
-    if crate::trace::enabled() {
-        eprintln!(
-            "[trace]     Cox: {} people in {n} distinct rows (time, event, covariates)",
-            sorted.people
-        );
-    }
+    crate::trace::note(format_args!(
+        "    Cox: {} people in {n} distinct rows (time, event, covariates)",
+        sorted.people
+    ));
     let mut beta = vec![0.0; p];
     let mut cur = evaluate(&beta, &sorted, ties);
     let null_ll = cur.loglik;

@@ -373,7 +373,9 @@ pub(crate) fn fit_controls(
     };
     if let (Some(t), true) = (&totals, crate::trace::enabled()) {
         let used = t.count.iter().filter(|c| **c > 0.0).count();
-        eprintln!("[trace]     outcome model: {count} comparison rows in {used} distinct rows");
+        crate::trace::note(format_args!(
+            "    outcome model: {count} comparison rows in {used} distinct rows"
+        ));
     }
     let mut ev = evaluate(terms, totals.as_ref(), treated, y, family, &beta);
     let mut iterations = 0;
