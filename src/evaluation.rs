@@ -110,37 +110,51 @@ fn matched_designs(
         crate::matching::MatchingStage::prepare(&eval.data.people, &eval.outcomes, &mopts)
     })
     .ok();
-    let matched = attempt(
-        "match",
-        "Matched comparison (propensity score matching)",
-        &mut na,
+    // The matched comparison and the adjusted designs only read the stage: on two threads
+    // they run at the same time, each computed as when run alone.
+    let (matched, effect) = rayon::join(
         || {
-            timed("match", || match &stage {
-                Some(stage) => crate::matching::MatchedComparison::of_stage(
-                    &eval.data.people,
-                    &eval.outcomes,
-                    &mopts,
-                    stage,
-                ),
-                None => crate::matching::MatchedComparison::compute(eval, &mopts),
+            attempt_alone(
+                "match",
+                "Matched comparison (propensity score matching)",
+                || {
+                    timed("match", || match &stage {
+                        Some(stage) => crate::matching::MatchedComparison::of_stage(
+                            &eval.data.people,
+                            &eval.outcomes,
+                            &mopts,
+                            stage,
+                        ),
+                        None => crate::matching::MatchedComparison::compute(eval, &mopts),
+                    })
+                },
+            )
+        },
+        || {
+            crate::trace::grouped(|| {
+                attempt_alone(
+                    "effect",
+                    "Every design on the same propensity model",
+                    || {
+                        let options = crate::effect::EffectOptions {
+                            matching: mopts.clone(),
+                            ..Default::default()
+                        };
+                        timed("effect", || match &stage {
+                            Some(stage) => {
+                                crate::effect::Effects::of_stage(&eval.outcomes, &options, stage)
+                            }
+                            None => crate::effect::Effects::compute(eval, &options),
+                        })
+                    },
+                )
             })
         },
-    )?;
-    let effect = attempt(
-        "effect",
-        "Every design on the same propensity model",
-        &mut na,
-        || {
-            let options = crate::effect::EffectOptions {
-                matching: mopts,
-                ..Default::default()
-            };
-            timed("effect", || match &stage {
-                Some(stage) => crate::effect::Effects::of_stage(&eval.outcomes, &options, stage),
-                None => crate::effect::Effects::compute(eval, &options),
-            })
-        },
-    )?;
+    );
+    let (matched, na_matched) = matched?;
+    let (effect, na_effect) = effect?;
+    na.extend(na_matched);
+    na.extend(na_effect);
     Ok((matched, effect, na))
 }
 

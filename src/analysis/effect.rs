@@ -434,10 +434,27 @@ impl Effects {
             confidence: mo.compare.confidence,
             ..Default::default()
         };
-        let adjusted = {
-            let _t = crate::trace::Phase::start("  effect: adjusted designs");
-            adjusted_designs(&inputs, &design_options)?
+        let sample = sample(stage, &m, &reoffended);
+        // The runs in random orders read only each row's weight in the default order.
+        let m = Matches {
+            members: Vec::new(),
+            ..m
         };
+        // The adjusted designs and the runs in random orders read nothing of each other's:
+        // on two threads they run at the same time, each computed as when run alone.
+        let (adjusted, order_sensitivity) = rayon::join(
+            || {
+                let _t = crate::trace::Phase::start("  effect: adjusted designs");
+                adjusted_designs(&inputs, &design_options)
+            },
+            || {
+                crate::trace::grouped(|| {
+                    let _t = crate::trace::Phase::start("  effect: order sensitivity");
+                    order_sensitivity(stage, &matcher, &reoffended, options, &m)
+                })
+            },
+        );
+        let adjusted = adjusted?;
         let headline = matched_difference_clustered(
             &rows.view(),
             treated,
@@ -450,18 +467,7 @@ impl Effects {
             rd_ci_method: "cluster_robust_cr1",
             difference,
         });
-        let sample = sample(stage, &m, &reoffended);
-        // The matched sets and the outcomes' counts are read no further: released before
-        // the runs in random orders (each with its weights a row) are made.
         drop((rows, reoffences));
-        let m = Matches {
-            members: Vec::new(),
-            ..m
-        };
-        let order_sensitivity = {
-            let _t = crate::trace::Phase::start("  effect: order sensitivity");
-            order_sensitivity(stage, &matcher, &reoffended, options, &m)
-        };
         let mut warnings = stage.warnings.clone();
         let overlap_diagnostics = overlap(
             treated,

@@ -613,7 +613,7 @@ impl CostBenefit {
             high: vp_high,
             type_rows,
             converted,
-        } = value_per_reoffence(&mix, costs, deflator, cfg.price_year)?;
+        } = value_per_reoffence(mix, costs, deflator, cfg.price_year)?;
         let rpr = if reoffenders > 0 {
             reoffences as f64 / reoffenders as f64
         } else {
@@ -716,7 +716,7 @@ impl CostBenefit {
                 payback = Some(y as u32);
             }
         }
-        let mut caveats = caveats(cmp, &control, &mix, costs);
+        let mut caveats = caveats(cmp, &control, mix, costs);
         // Prices of one kind of year uprated with an index of the other, said and how.
         let basis = if deflator.financial_years {
             "financial"
