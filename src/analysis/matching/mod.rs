@@ -221,11 +221,14 @@ pub struct MatchedComparison {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub period_check: Option<PeriodCheck>,
     /// The matched sample: each person used, with their weight. Person-level, so never
-    /// published (not serialised); for work inside the secure environment.
+    /// published (not serialised); for work inside the secure environment. Empty in the
+    /// results of a whole evaluation (the report), which does not keep it: `compute` on the
+    /// evaluation (as `match --matched-out` does) fills it.
     #[serde(skip)]
     pub matched: Vec<MatchedPerson>,
     /// The matched sets, one row per person and set (MatchIt's `match.data()`): what
     /// `match --matched-out` writes. Person-level, so never published (not serialised).
+    /// Empty in the results of a whole evaluation, as `matched` is.
     #[serde(skip)]
     pub sets: Vec<MatchedMember>,
 }
