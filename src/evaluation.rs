@@ -342,20 +342,16 @@ impl Results {
         // at the same time. Each is computed exactly as when run alone (one thread gives the
         // same figures); what each could not do is listed, and a hard error is returned, in
         // the order the analyses are listed here, as when they ran one after another.
-        let started = std::time::Instant::now();
-        let (designs, beside) = rayon::join(
-            || {
-                config
-                    .match_options()
-                    .and_then(|m| matched_designs(&eval, m))
-            },
-            || crate::trace::grouped(|| Beside::compute(&eval, config)),
-        );
-        crate::trace::note(format_args!(
-            "{:<44} {:>8.3} s",
-            "(both sides, at the same time)",
-            started.elapsed().as_secs_f64()
-        ));
+        let (designs, beside) = timed("(both sides, at the same time)", || {
+            rayon::join(
+                || {
+                    config
+                        .match_options()
+                        .and_then(|m| matched_designs(&eval, m))
+                },
+                || crate::trace::grouped(|| Beside::compute(&eval, config)),
+            )
+        });
         let Beside {
             unadjusted,
             survival,

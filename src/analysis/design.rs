@@ -117,10 +117,10 @@ pub(crate) struct Ranked {
 
 /// Each of `n` rows' place among the rows' distinct values, in the order of `compare`
 /// (rows compare by their ranks exactly as by `compare`), `hash` a hash of what `compare`
-/// reads; and a row of each rank, in rank order. The distinct rows are found by their hashes (every row then checked against the
-/// first of its hash; on a collision every row is ranked), so only they are sorted: 200
-/// indicator terms made comparing rows of the same level walk every term, half a second
-/// per sort at 20,000 people.
+/// reads; and a row of each rank, in rank order. The distinct rows are found by their
+/// hashes (every row then checked against the first of its hash; on a collision every row
+/// is ranked), so only they are sorted: 200 indicator terms made comparing rows of the same
+/// level walk every term, half a second per sort at 20,000 people.
 fn ranks(
     n: usize,
     hash: impl Fn(usize) -> u64 + Sync,

@@ -571,7 +571,6 @@ fn sample(stage: &MatchingStage, m: &Matches, reoffended: &[bool]) -> EffectSamp
 /// matching (denominators from the unweighted groups) of one matching's weights.
 fn matched_summary(
     stage: &MatchingStage,
-    patterns: &[usize],
     reoffended: &[bool],
     weights: &[f64],
     den: &[f64],
@@ -584,7 +583,7 @@ fn matched_summary(
     // (`patterns`) read the terms once; the additions are the same, in the same order.
     let (mut sw, mut sy) = ([0.0f64; 2], [0.0f64; 2]);
     let mut s = vec![[0.0f64; 2]; den.len()];
-    for run in patterns.windows(2) {
+    for run in stage.patterns.windows(2) {
         let (terms, values) = stage.sparse.row(run[0]);
         for (k, &w) in weights[run[0]..run[1]]
             .iter()
@@ -634,9 +633,7 @@ fn order_sensitivity(
     default: &Matches,
 ) -> OrderSensitivity {
     let den = smd_denominators(stage);
-    let patterns = &stage.patterns;
-    let (estimate_default_order, _) =
-        matched_summary(stage, patterns, reoffended, &default.weights, &den);
+    let (estimate_default_order, _) = matched_summary(stage, reoffended, &default.weights, &den);
     // Each run is a function of its seed alone, collected in run order: the result does not
     // depend on the number of threads. A thread's runs reuse one weights buffer.
     let runs: Vec<(f64, Option<f64>)> = (0..options.order_runs)
@@ -646,7 +643,7 @@ fn order_sensitivity(
                 seed: run_seed(options.seed, r),
             };
             let weights = matcher.weights_in(&stage.spec, order, std::mem::take(buffer));
-            let summary = matched_summary(stage, patterns, reoffended, &weights, &den);
+            let summary = matched_summary(stage, reoffended, &weights, &den);
             *buffer = weights;
             summary
         })
